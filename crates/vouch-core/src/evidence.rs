@@ -1,0 +1,100 @@
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::case::CaseId;
+
+/// Every kind of evidence a case can hold. Later capabilities fill the capture kinds;
+/// the kinds that exist from the start are the decision record and the proof document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    Selfie,
+    LivenessFrames,
+    DocumentPage,
+    ChipData,
+    SignatureData,
+    SignatureImage,
+    SignedDocument,
+    /// The recorded decision: who completed or rejected the case, why, and the identity they confirmed.
+    Decision,
+    /// The proof-of-identity PDF handed to the integrator.
+    ProofOfIdentity,
+}
+
+impl EvidenceKind {
+    pub const ALL: [EvidenceKind; 9] = [
+        EvidenceKind::Selfie,
+        EvidenceKind::LivenessFrames,
+        EvidenceKind::DocumentPage,
+        EvidenceKind::ChipData,
+        EvidenceKind::SignatureData,
+        EvidenceKind::SignatureImage,
+        EvidenceKind::SignedDocument,
+        EvidenceKind::Decision,
+        EvidenceKind::ProofOfIdentity,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceKind::Selfie => "selfie",
+            EvidenceKind::LivenessFrames => "liveness_frames",
+            EvidenceKind::DocumentPage => "document_page",
+            EvidenceKind::ChipData => "chip_data",
+            EvidenceKind::SignatureData => "signature_data",
+            EvidenceKind::SignatureImage => "signature_image",
+            EvidenceKind::SignedDocument => "signed_document",
+            EvidenceKind::Decision => "decision",
+            EvidenceKind::ProofOfIdentity => "proof_of_identity",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EvidenceKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One piece of evidence: a pointer to an encrypted, content-addressed blob.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub id: String,
+    pub case_id: CaseId,
+    pub kind: EvidenceKind,
+    /// SHA-256 of the plaintext, hex. Also the blob's name in the store.
+    pub sha256: String,
+    pub media_type: String,
+    pub size: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The digest that a proof document quotes: SHA-256 over each evidence item's kind and hash, in order.
+/// It is defined here, not in the store, so every producer and verifier computes the same thing.
+pub fn manifest_lines<'a>(items: impl IntoIterator<Item = (EvidenceKind, &'a str)>) -> String {
+    let mut out = String::new();
+    for (kind, sha) in items {
+        out.push_str(kind.as_str());
+        out.push(' ');
+        out.push_str(sha);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for k in EvidenceKind::ALL {
+            assert_eq!(EvidenceKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(EvidenceKind::parse("nonsense"), None);
+    }
+
+    #[test]
+    fn manifest_is_one_line_per_item_in_order() {
+        let m = manifest_lines([(EvidenceKind::Decision, "aa"), (EvidenceKind::Selfie, "bb")]);
+        assert_eq!(m, "decision aa\nselfie bb\n");
+    }
+}

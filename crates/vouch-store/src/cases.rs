@@ -1,0 +1,248 @@
+//! Cases and their evidence.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+use time::OffsetDateTime;
+use vouch_core::{Case, CaseId, CaseStatus, Evidence, EvidenceKind};
+
+use crate::audit;
+use crate::error::{Result, StoreError};
+use crate::outbox::{self, NewDelivery};
+use crate::{from_ms, to_ms, Store};
+
+/// Evidence to attach: the blob must already be in the blob store.
+#[derive(Debug, Clone)]
+pub struct NewEvidence {
+    pub kind: EvidenceKind,
+    pub sha256: String,
+    pub media_type: String,
+    pub size: u64,
+}
+
+const CASE_COLUMNS: &str =
+    "id, client_id, api, reference, status, claims, reason, reason_translations, created_at, updated_at, expires_at, decision";
+
+fn json_col<T: serde::de::DeserializeOwned>(r: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
+    let text: String = r.get(idx)?;
+    serde_json::from_str(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn case_from_row(r: &Row<'_>) -> rusqlite::Result<Case> {
+    let id: String = r.get(0)?;
+    let status: String = r.get(4)?;
+    let bad = |idx: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, what.to_string().into())
+    };
+    let decision: Option<String> = r.get(11)?;
+    Ok(Case {
+        id: CaseId::parse(&id).ok_or_else(|| bad(0, "case id is not a UUID"))?,
+        client_id: r.get(1)?,
+        api: r.get(2)?,
+        reference: r.get(3)?,
+        status: CaseStatus::parse(&status).ok_or_else(|| bad(4, "unknown case status"))?,
+        claims: json_col(r, 5)?,
+        reason: r.get(6)?,
+        reason_translations: json_col::<BTreeMap<String, String>>(r, 7)?,
+        created_at: from_ms(r.get(8)?),
+        updated_at: from_ms(r.get(9)?),
+        expires_at: from_ms(r.get(10)?),
+        decision: match decision {
+            Some(text) => Some(serde_json::from_str(&text).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, Box::new(e))
+            })?),
+            None => None,
+        },
+    })
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::corrupt(format!("serialising: {e}")))
+}
+
+impl Store {
+    /// Inserts a new case and its `case_created` audit event in one transaction.
+    pub fn insert_case(&self, case: &Case, actor: &str) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let inserted = tx.execute(
+            &format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL)"),
+            params![
+                case.id.to_string(),
+                case.client_id,
+                case.api,
+                case.reference,
+                case.status.as_str(),
+                to_json(&case.claims)?,
+                case.reason,
+                to_json(&case.reason_translations)?,
+                to_ms(case.created_at),
+                to_ms(case.updated_at),
+                to_ms(case.expires_at),
+            ],
+        );
+        if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted {
+            if e.code == rusqlite::ErrorCode::ConstraintViolation {
+                return Err(StoreError::Conflict("a case with this reference already exists".into()));
+            }
+        }
+        inserted?;
+        // Claim types only: the values are personal data and the audit log outlives retention.
+        let claim_types: Vec<&str> = case.claims.iter().map(|c| c.claim_type.as_str()).collect();
+        let detail = serde_json::json!({
+            "api": case.api, "client_id": case.client_id, "reference": case.reference,
+            "claims": claim_types, "expires_at": to_ms(case.expires_at),
+        });
+        audit::append(&tx, &case.id.to_string(), case.created_at, actor, "case_created", &detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn get_case(&self, id: CaseId) -> Result<Case> {
+        self.conn()?
+            .query_row(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"), [id.to_string()], case_from_row)
+            .optional()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// One page of a client's cases for one API, newest first, and the total count.
+    pub fn list_cases(&self, client_id: &str, api: &str, offset: u64, limit: u64) -> Result<(Vec<Case>, u64)> {
+        let conn = self.conn()?;
+        let total: i64 = conn.query_row(
+            "SELECT count(*) FROM cases WHERE client_id = ?1 AND api = ?2",
+            params![client_id, api],
+            |r| r.get(0),
+        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE client_id = ?1 AND api = ?2
+             ORDER BY created_at DESC, id LIMIT ?3 OFFSET ?4"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let cases = stmt.query_map(params![client_id, api, limit, offset], case_from_row)?.collect::<Result<_, _>>()?;
+        Ok((cases, u64::try_from(total).unwrap_or(0)))
+    }
+
+    /// Moves every open case past its expiry to `expired`, each with its audit event, in one transaction.
+    pub fn expire_due_cases(&self, now: OffsetDateTime) -> Result<usize> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let due: Vec<Case> = tx
+            .prepare(&format!(
+                "SELECT {CASE_COLUMNS} FROM cases WHERE status IN ('pending', 'in_progress') AND expires_at <= ?1"
+            ))?
+            .query_map([to_ms(now)], case_from_row)?
+            .collect::<Result<_, _>>()?;
+        for mut case in due.iter().cloned() {
+            let from = case.status;
+            case.expire(now)?;
+            tx.execute(
+                "UPDATE cases SET status = ?1, updated_at = ?2 WHERE id = ?3",
+                params![case.status.as_str(), to_ms(now), case.id.to_string()],
+            )?;
+            let detail = serde_json::json!({"from": from.as_str(), "to": case.status.as_str()});
+            audit::append(&tx, &case.id.to_string(), now, "system", "case_expired", &detail)?;
+        }
+        tx.commit()?;
+        Ok(due.len())
+    }
+
+    /// Persists a decision already applied to `case` in memory (see [`Case::decide`]): the new status,
+    /// its evidence rows, the audit event and, where the client wants one, the webhook delivery,
+    /// all in one transaction. Fails with a conflict if the case changed since `previous` was read.
+    pub fn record_decision(
+        &self,
+        case: &Case,
+        previous: CaseStatus,
+        evidence: &[NewEvidence],
+        delivery: Option<&NewDelivery>,
+    ) -> Result<Vec<Evidence>> {
+        let decision = case.decision.as_ref().ok_or_else(|| StoreError::corrupt("the case has no decision"))?;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE cases SET status = ?1, updated_at = ?2, decision = ?3 WHERE id = ?4 AND status = ?5",
+            params![
+                case.status.as_str(),
+                to_ms(case.updated_at),
+                to_json(decision)?,
+                case.id.to_string(),
+                previous.as_str()
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::Conflict("the case changed while it was being decided".into()));
+        }
+        let rows = insert_evidence(&tx, case.id, case.updated_at, evidence)?;
+        let detail = serde_json::json!({
+            "from": previous.as_str(),
+            "to": case.status.as_str(),
+            "outcome": decision.outcome,
+            "reason": decision.reason,
+            "evidence": rows.iter().map(|e| serde_json::json!({"kind": e.kind.as_str(), "sha256": e.sha256})).collect::<Vec<_>>(),
+        });
+        audit::append(&tx, &case.id.to_string(), case.updated_at, &decision.actor, "case_decided", &detail)?;
+        if let Some(d) = delivery {
+            outbox::enqueue(&tx, case.id, d, case.updated_at)?;
+        }
+        tx.commit()?;
+        Ok(rows)
+    }
+
+    pub fn case_evidence(&self, case_id: CaseId) -> Result<Vec<Evidence>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT id, kind, sha256, media_type, size, created_at FROM evidence WHERE case_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([case_id.to_string()], |r| {
+            let kind: String = r.get(1)?;
+            Ok(Evidence {
+                id: r.get(0)?,
+                case_id,
+                kind: EvidenceKind::parse(&kind).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, "unknown evidence kind".into())
+                })?,
+                sha256: r.get(2)?,
+                media_type: r.get(3)?,
+                size: r.get::<_, i64>(4)?.try_into().unwrap_or(0),
+                created_at: from_ms(r.get(5)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn insert_evidence(tx: &Transaction<'_>, case_id: CaseId, at: OffsetDateTime, items: &[NewEvidence]) -> Result<Vec<Evidence>> {
+    let mut seq: i64 =
+        tx.query_row("SELECT coalesce(max(seq), 0) FROM evidence WHERE case_id = ?1", [case_id.to_string()], |r| r.get(0))?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        seq += 1;
+        let id = uuid::Uuid::new_v4().to_string();
+        tx.execute(
+            "INSERT INTO evidence (id, case_id, seq, kind, sha256, media_type, size, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                id,
+                case_id.to_string(),
+                seq,
+                item.kind.as_str(),
+                item.sha256,
+                item.media_type,
+                i64::try_from(item.size).unwrap_or(i64::MAX),
+                to_ms(at)
+            ],
+        )?;
+        out.push(Evidence {
+            id,
+            case_id,
+            kind: item.kind,
+            sha256: item.sha256.clone(),
+            media_type: item.media_type.clone(),
+            size: item.size,
+            created_at: at,
+        });
+    }
+    Ok(out)
+}

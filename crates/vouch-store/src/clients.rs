@@ -1,0 +1,198 @@
+//! API clients and their bearer tokens.
+
+use rusqlite::{params, OptionalExtension, Row};
+use time::OffsetDateTime;
+use vouch_core::{Client, Scope};
+
+use crate::audit::{self, CLIENTS_CHAIN};
+use crate::credentials::{burn_verification, hash_secret, random_token, token_hash, verify_secret};
+use crate::error::{Result, StoreError};
+use crate::{from_ms, now, to_ms, Store};
+
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub name: String,
+    pub scope: Scope,
+    pub token_ttl_secs: Option<u32>,
+    pub webhook_url: Option<String>,
+}
+
+/// A freshly created client with its secret: the only moment the secret exists in clear.
+#[derive(Debug, Clone)]
+pub struct CreatedClient {
+    pub client: Client,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: OffsetDateTime,
+    pub ttl_secs: u32,
+}
+
+/// Why authentication failed. Callers answer every variant the same way to the outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    UnknownClient,
+    WrongSecret,
+    Revoked,
+}
+
+const CLIENT_COLUMNS: &str = "id, name, scope, token_ttl_secs, webhook_url, created_at, revoked_at";
+
+fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
+    let scope: String = r.get(2)?;
+    Ok(Client {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        scope: Scope::parse(&scope).unwrap_or(Scope::Integrator),
+        token_ttl_secs: r.get(3)?,
+        webhook_url: r.get(4)?,
+        created_at: from_ms(r.get(5)?),
+        revoked_at: r.get::<_, Option<i64>>(6)?.map(from_ms),
+    })
+}
+
+fn sealed_secret_aad(client_id: &str) -> Vec<u8> {
+    format!("client-secret:{client_id}").into_bytes()
+}
+
+impl Store {
+    pub fn create_client(&self, new: &NewClient, actor: &str) -> Result<CreatedClient> {
+        let id = format!("vouch-{}", uuid::Uuid::new_v4());
+        let secret = random_token();
+        let secret_hash = hash_secret(&secret)?;
+        let sealed = self.key().seal(secret.as_bytes(), &sealed_secret_aad(&id))?;
+        let created_at = now();
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO clients (id, name, secret_hash, secret_sealed, scope, token_ttl_secs, webhook_url, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                id,
+                new.name,
+                secret_hash,
+                sealed,
+                new.scope.as_str(),
+                new.token_ttl_secs,
+                new.webhook_url,
+                to_ms(created_at)
+            ],
+        )?;
+        let detail = serde_json::json!({
+            "client_id": id, "name": new.name, "scope": new.scope.as_str(),
+            "token_ttl_secs": new.token_ttl_secs, "webhook_url": new.webhook_url,
+        });
+        audit::append(&tx, CLIENTS_CHAIN, created_at, actor, "client_created", &detail)?;
+        tx.commit()?;
+        let client = Client {
+            id,
+            name: new.name.clone(),
+            scope: new.scope,
+            token_ttl_secs: new.token_ttl_secs,
+            webhook_url: new.webhook_url.clone(),
+            created_at,
+            revoked_at: None,
+        };
+        Ok(CreatedClient { client, secret })
+    }
+
+    pub fn list_clients(&self) -> Result<Vec<Client>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY created_at, id"))?;
+        let rows = stmt.query_map([], client_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn get_client(&self, id: &str) -> Result<Client> {
+        self.conn()?
+            .query_row(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"), [id], client_from_row)
+            .optional()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Revokes a client and deletes its tokens in one transaction, so they stop working at once.
+    pub fn revoke_client(&self, id: &str, actor: &str) -> Result<Client> {
+        let at = now();
+        {
+            let mut conn = self.conn()?;
+            let tx = conn.transaction()?;
+            let changed =
+                tx.execute("UPDATE clients SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", params![to_ms(at), id])?;
+            if changed == 0 {
+                let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM clients WHERE id = ?1)", [id], |r| r.get(0))?;
+                return Err(if exists { StoreError::Conflict("the client is already revoked".into()) } else { StoreError::NotFound });
+            }
+            let tokens = tx.execute("DELETE FROM tokens WHERE client_id = ?1", [id])?;
+            audit::append(&tx, CLIENTS_CHAIN, at, actor, "client_revoked", &serde_json::json!({"client_id": id, "tokens_deleted": tokens}))?;
+            tx.commit()?;
+        }
+        self.get_client(id)
+    }
+
+    /// Checks a client id and secret. Every failure costs one argon2 verification, so that timing
+    /// does not tell an unknown client from a wrong secret.
+    pub fn authenticate_client(&self, id: &str, secret: &str) -> Result<Result<Client, AuthFailure>> {
+        let row: Option<(Client, String)> = self
+            .conn()?
+            .query_row(
+                &format!("SELECT {CLIENT_COLUMNS}, secret_hash FROM clients WHERE id = ?1"),
+                [id],
+                |r| Ok((client_from_row(r)?, r.get(7)?)),
+            )
+            .optional()?;
+        let Some((client, phc)) = row else {
+            burn_verification(secret);
+            return Ok(Err(AuthFailure::UnknownClient));
+        };
+        let secret_ok = verify_secret(secret, &phc);
+        Ok(match (secret_ok, client.is_active()) {
+            (false, _) => Err(AuthFailure::WrongSecret),
+            (true, false) => Err(AuthFailure::Revoked),
+            (true, true) => Ok(client),
+        })
+    }
+
+    /// The client's secret in clear, for signing its webhooks.
+    pub fn client_signing_secret(&self, id: &str) -> Result<Vec<u8>> {
+        let sealed: Vec<u8> = self
+            .conn()?
+            .query_row("SELECT secret_sealed FROM clients WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        self.key().open(&sealed, &sealed_secret_aad(id))
+    }
+
+    pub fn issue_token(&self, client_id: &str, ttl_secs: u32) -> Result<IssuedToken> {
+        let token = random_token();
+        let issued = now();
+        let expires_at = issued + time::Duration::seconds(i64::from(ttl_secs));
+        let conn = self.conn()?;
+        // Expired tokens are useless; dropping the client's old ones here keeps the table small.
+        conn.execute("DELETE FROM tokens WHERE client_id = ?1 AND expires_at <= ?2", params![client_id, to_ms(issued)])?;
+        conn.execute(
+            "INSERT INTO tokens (token_hash, client_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash(&token), client_id, to_ms(issued), to_ms(expires_at)],
+        )?;
+        Ok(IssuedToken { token, expires_at, ttl_secs })
+    }
+
+    /// The active client a bearer token belongs to, or `None` for an unknown, expired or revoked one.
+    pub fn client_for_token(&self, token: &str) -> Result<Option<Client>> {
+        let at = to_ms(now());
+        let columns = CLIENT_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+        Ok(self
+            .conn()?
+            .query_row(
+                &format!(
+                    "SELECT {columns} FROM tokens t JOIN clients c ON c.id = t.client_id
+                     WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND c.revoked_at IS NULL"
+                ),
+                params![token_hash(token), at],
+                client_from_row,
+            )
+            .optional()?)
+    }
+}

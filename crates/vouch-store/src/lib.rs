@@ -1,0 +1,94 @@
+//! Vouch's embedded store: one SQLite file in WAL mode plus a directory of encrypted blobs.
+//!
+//! Every method that writes more than one row does it in one transaction, and blobs are written
+//! before the rows that point to them, so a crash never leaves a case half-written.
+
+pub mod audit;
+pub mod blobs;
+pub mod cases;
+pub mod clients;
+pub mod credentials;
+mod error;
+pub mod keys;
+mod migrations;
+pub mod outbox;
+mod time_ms;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use blobs::{sha256_hex, BlobStore};
+pub use error::{Result, StoreError};
+pub use keys::DataKey;
+pub use time_ms::{now, from_ms, to_ms};
+
+pub const DB_FILE: &str = "vouch.db";
+
+/// A handle on the store. Cheap to clone; all clones share one connection.
+///
+/// Methods block (SQLite and file I/O); async callers run them on a blocking thread.
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    conn: Mutex<Connection>,
+    blobs: BlobStore,
+    key: DataKey,
+    data_dir: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `data_dir`: the directory (0700), the data key, the database
+    /// with migrations applied, and the blob directory.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
+        let mut perms = fs::metadata(data_dir).map_err(|e| StoreError::io(data_dir, e))?.permissions();
+        if perms.mode() & 0o077 != 0 {
+            perms.set_mode(0o700);
+            fs::set_permissions(data_dir, perms).map_err(|e| StoreError::io(data_dir, e))?;
+        }
+        let key = DataKey::load_or_create(data_dir)?;
+        let mut conn = Connection::open(data_dir.join(DB_FILE))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        migrations::migrate(&mut conn)?;
+        let blobs = BlobStore::open(data_dir.join("blobs"), key.clone())?;
+        Ok(Store { inner: Arc::new(Inner { conn: Mutex::new(conn), blobs, key, data_dir: data_dir.to_path_buf() }) })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.inner.blobs
+    }
+
+    pub(crate) fn key(&self) -> &DataKey {
+        &self.inner.key
+    }
+
+    pub(crate) fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.inner.conn.lock().map_err(|_| StoreError::Poisoned)
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn()?.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// A cheap end-to-end check for readiness probes.
+    pub fn ping(&self) -> Result<()> {
+        self.conn()?.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,28 @@
+use rusqlite::Connection;
+
+use crate::error::{Result, StoreError};
+
+/// Ordered migrations; the index + 1 is the schema version stored in `PRAGMA user_version`.
+/// Append only: a released migration is never edited.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings the schema up to date, each migration in its own transaction with its version bump.
+pub fn migrate(conn: &mut Connection) -> Result<i64> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > latest_version() {
+        return Err(StoreError::SchemaTooNew { found: current, known: latest_version() });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "applied database migration");
+    }
+    Ok(latest_version())
+}

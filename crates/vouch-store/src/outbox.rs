@@ -1,0 +1,264 @@
+//! The webhook outbox: deliveries are rows written in the same transaction as the change they announce,
+//! so they survive crashes and restarts; every attempt is logged.
+
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+use serde::Serialize;
+use time::OffsetDateTime;
+use vouch_core::CaseId;
+
+use crate::error::{Result, StoreError};
+use crate::{from_ms, to_ms, Store};
+
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub client_id: String,
+    pub url: String,
+    /// The exact bytes to POST; signatures are computed over these.
+    pub body: Vec<u8>,
+    /// First attempt plus retries.
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    fn parse(s: &str) -> DeliveryStatus {
+        match s {
+            "delivered" => DeliveryStatus::Delivered,
+            "failed" => DeliveryStatus::Failed,
+            _ => DeliveryStatus::Pending,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub case_id: String,
+    pub client_id: String,
+    pub url: String,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub next_attempt_at: OffsetDateTime,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub delivered_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub attempt: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub success: bool,
+}
+
+/// The result of one attempt, as the dispatcher saw it.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    pub at: OffsetDateTime,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub success: bool,
+}
+
+const DELIVERY_COLUMNS: &str = "id, case_id, client_id, url, body, status, attempts, max_attempts, next_attempt_at, last_error, created_at, delivered_at";
+
+fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
+    let status: String = r.get(5)?;
+    Ok(Delivery {
+        id: r.get(0)?,
+        case_id: r.get(1)?,
+        client_id: r.get(2)?,
+        url: r.get(3)?,
+        body: r.get(4)?,
+        status: DeliveryStatus::parse(&status),
+        attempts: r.get(6)?,
+        max_attempts: r.get(7)?,
+        next_attempt_at: from_ms(r.get(8)?),
+        last_error: r.get(9)?,
+        created_at: from_ms(r.get(10)?),
+        delivered_at: r.get::<_, Option<i64>>(11)?.map(from_ms),
+    })
+}
+
+pub(crate) fn enqueue(tx: &Transaction<'_>, case_id: CaseId, d: &NewDelivery, at: OffsetDateTime) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO webhook_deliveries (case_id, client_id, url, body, status, attempts, max_attempts, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, ?6)",
+        params![case_id.to_string(), d.client_id, d.url, d.body, d.max_attempts, to_ms(at)],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+impl Store {
+    /// Pending deliveries whose next attempt is due, oldest first.
+    pub fn due_deliveries(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Delivery>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+             WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![to_ms(now), limit], delivery_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// When the next pending delivery falls due, if any.
+    pub fn next_delivery_due(&self) -> Result<Option<OffsetDateTime>> {
+        let ms: Option<i64> = self.conn()?.query_row(
+            "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(ms.map(from_ms))
+    }
+
+    /// Logs an attempt and moves the delivery on: delivered, retried at `retry_at`, or failed when
+    /// no attempts are left. One transaction.
+    pub fn record_attempt(&self, delivery_id: i64, result: &AttemptResult, retry_at: OffsetDateTime) -> Result<Delivery> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let (attempts, max_attempts, status): (u32, u32, String) = tx
+            .query_row(
+                "SELECT attempts, max_attempts, status FROM webhook_deliveries WHERE id = ?1",
+                [delivery_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        if status != "pending" {
+            return Err(StoreError::Conflict(format!("delivery {delivery_id} is already {status}")));
+        }
+        let attempt = attempts + 1;
+        tx.execute(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, at, http_status, error, duration_ms, success)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                delivery_id,
+                attempt,
+                to_ms(result.at),
+                result.http_status,
+                result.error,
+                i64::try_from(result.duration_ms).unwrap_or(i64::MAX),
+                result.success
+            ],
+        )?;
+        let (new_status, delivered_at) = if result.success {
+            ("delivered", Some(to_ms(result.at)))
+        } else if attempt >= max_attempts {
+            ("failed", None)
+        } else {
+            ("pending", None)
+        };
+        tx.execute(
+            "UPDATE webhook_deliveries SET attempts = ?1, status = ?2, next_attempt_at = ?3, last_error = ?4, delivered_at = ?5
+             WHERE id = ?6",
+            params![attempt, new_status, to_ms(retry_at), result.error, delivered_at, delivery_id],
+        )?;
+        let d = tx.query_row(
+            &format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1"),
+            [delivery_id],
+            delivery_from_row,
+        )?;
+        tx.commit()?;
+        Ok(d)
+    }
+
+    /// Puts a failed delivery back in the queue for a fresh round of attempts, due now.
+    pub fn retry_delivery(&self, delivery_id: i64, rounds_attempts: u32) -> Result<Delivery> {
+        let conn = self.conn()?;
+        let changed = conn.execute(
+            "UPDATE webhook_deliveries SET status = 'pending', max_attempts = attempts + ?1, next_attempt_at = ?2
+             WHERE id = ?3 AND status = 'failed'",
+            params![rounds_attempts, to_ms(crate::now()), delivery_id],
+        )?;
+        if changed == 0 {
+            let status: Option<String> = conn
+                .query_row("SELECT status FROM webhook_deliveries WHERE id = ?1", [delivery_id], |r| r.get(0))
+                .optional()?;
+            return Err(match status {
+                None => StoreError::NotFound,
+                Some(s) => StoreError::Conflict(format!("only a failed delivery can be retried; this one is {s}")),
+            });
+        }
+        Ok(conn.query_row(
+            &format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1"),
+            [delivery_id],
+            delivery_from_row,
+        )?)
+    }
+
+    pub fn get_delivery(&self, delivery_id: i64) -> Result<Delivery> {
+        self.conn()?
+            .query_row(&format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1"), [delivery_id], delivery_from_row)
+            .optional()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The delivery log, newest first, optionally for one case.
+    pub fn list_deliveries(&self, case_id: Option<CaseId>, limit: u32) -> Result<Vec<Delivery>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE (?1 IS NULL OR case_id = ?1) ORDER BY id DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![case_id.map(|c| c.to_string()), limit], delivery_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn delivery_attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT attempt, at, http_status, error, duration_ms, success FROM webhook_attempts WHERE delivery_id = ?1 ORDER BY attempt",
+        )?;
+        let rows = stmt.query_map([delivery_id], |r| {
+            Ok(Attempt {
+                attempt: r.get(0)?,
+                at: from_ms(r.get(1)?),
+                http_status: r.get(2)?,
+                error: r.get(3)?,
+                duration_ms: r.get::<_, i64>(4)?.try_into().unwrap_or(0),
+                success: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Deliveries still waiting to go out: the backlog reported in `/metrics`.
+    pub fn outbox_backlog(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn()?
+            .query_row("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    pub fn failed_deliveries(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn()?
+            .query_row("SELECT count(*) FROM webhook_deliveries WHERE status = 'failed'", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

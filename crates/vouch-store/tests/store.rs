@@ -1,0 +1,265 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! The store on a real SQLite file in a temporary data directory.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+
+use rusqlite::Connection;
+use vouch_core::{claims::validate_claims, Case, CaseId, CaseStatus, Decision, EvidenceKind, Outcome, Scope, VerifiedIdentity};
+use vouch_store::cases::NewEvidence;
+use vouch_store::clients::{AuthFailure, NewClient};
+use vouch_store::outbox::{AttemptResult, DeliveryStatus, NewDelivery};
+use vouch_store::{now, Store, StoreError, DB_FILE};
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("data")).unwrap();
+    (dir, store)
+}
+
+fn integrator(store: &Store) -> (String, String) {
+    let created = store
+        .create_client(
+            &NewClient { name: "bank".into(), scope: Scope::Integrator, token_ttl_secs: None, webhook_url: None },
+            "test",
+        )
+        .unwrap();
+    (created.client.id, created.secret)
+}
+
+fn new_case(client_id: &str, reference: Option<&str>) -> Case {
+    let at = now();
+    Case {
+        id: CaseId::new(),
+        client_id: client_id.into(),
+        api: "eeid".into(),
+        reference: reference.map(Into::into),
+        status: CaseStatus::Pending,
+        claims: validate_claims(&[("sub".into(), "EE30303039914".into())]).unwrap(),
+        reason: Some("account opening".into()),
+        reason_translations: BTreeMap::new(),
+        created_at: at,
+        updated_at: at,
+        expires_at: at + time::Duration::days(7),
+        decision: None,
+    }
+}
+
+fn approve(case: &mut Case) {
+    case.decide(Decision {
+        outcome: Outcome::Approved,
+        actor: "admin:test".into(),
+        reason: "checked".into(),
+        decided_at: now(),
+        identity: Some(VerifiedIdentity {
+            sub: Some("EE30303039914".into()),
+            given_name: "OK".into(),
+            family_name: "TESTNUMBER".into(),
+            date_of_birth: None,
+            country: Some("EE".into()),
+            document_expires: None,
+            authentication_type: "PASSPORT".into(),
+            acr: "high".into(),
+        }),
+    })
+    .unwrap();
+}
+
+#[test]
+fn opens_with_wal_a_private_key_and_reopens_idempotently() {
+    let (dir, store) = open();
+    let data = dir.path().join("data");
+    let mode = std::fs::metadata(data.join("data.key")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
+    let conn = Connection::open(data.join(DB_FILE)).unwrap();
+    let journal: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(journal, "wal");
+    let version = store.schema_version().unwrap();
+    drop(store);
+    let again = Store::open(&data).unwrap();
+    assert_eq!(again.schema_version().unwrap(), version);
+}
+
+#[test]
+fn refuses_a_key_file_others_can_read() {
+    let (dir, store) = open();
+    drop(store);
+    let key = dir.path().join("data/data.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = Store::open(&dir.path().join("data")).unwrap_err();
+    assert!(matches!(err, StoreError::Insecure(_)), "{err}");
+}
+
+#[test]
+fn client_secrets_authenticate_and_revocation_kills_tokens() {
+    let (_dir, store) = open();
+    let (id, secret) = integrator(&store);
+    assert!(store.authenticate_client(&id, &secret).unwrap().is_ok());
+    assert_eq!(store.authenticate_client(&id, "nope").unwrap().unwrap_err(), AuthFailure::WrongSecret);
+    assert_eq!(store.authenticate_client("ghost", &secret).unwrap().unwrap_err(), AuthFailure::UnknownClient);
+
+    let token = store.issue_token(&id, 60).unwrap();
+    assert_eq!(store.client_for_token(&token.token).unwrap().map(|c| c.id), Some(id.clone()));
+    assert!(store.client_for_token("not-a-token").unwrap().is_none());
+
+    store.revoke_client(&id, "test").unwrap();
+    assert!(store.client_for_token(&token.token).unwrap().is_none());
+    assert_eq!(store.authenticate_client(&id, &secret).unwrap().unwrap_err(), AuthFailure::Revoked);
+    assert!(matches!(store.revoke_client(&id, "test"), Err(StoreError::Conflict(_))));
+
+    // The secret is stored hashed and sealed, never in clear.
+    let db = std::fs::read(store.data_dir().join(DB_FILE)).unwrap_or_default();
+    let wal = std::fs::read(store.data_dir().join(format!("{DB_FILE}-wal"))).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    }
+    assert_eq!(store.client_signing_secret(&id).unwrap(), secret.as_bytes());
+}
+
+#[test]
+fn expired_tokens_do_not_resolve() {
+    let (dir, store) = open();
+    let (id, _) = integrator(&store);
+    let token = store.issue_token(&id, 60).unwrap();
+    let conn = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
+    conn.execute("UPDATE tokens SET expires_at = expires_at - 61000", []).unwrap();
+    assert!(store.client_for_token(&token.token).unwrap().is_none());
+}
+
+#[test]
+fn references_are_unique_per_client() {
+    let (_dir, store) = open();
+    let (id, _) = integrator(&store);
+    store.insert_case(&new_case(&id, Some("r-1")), "client").unwrap();
+    let err = store.insert_case(&new_case(&id, Some("r-1")), "client").unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)));
+    store.insert_case(&new_case(&id, None), "client").unwrap();
+    store.insert_case(&new_case(&id, None), "client").unwrap();
+    assert_eq!(store.list_cases(&id, "eeid", 0, 10).unwrap().1, 3);
+}
+
+#[test]
+fn a_decision_writes_status_evidence_audit_and_delivery_together() {
+    let (_dir, store) = open();
+    let (id, _) = integrator(&store);
+    let mut case = new_case(&id, Some("r"));
+    store.insert_case(&case, "client").unwrap();
+    approve(&mut case);
+    let sha = store.blobs().put(b"decision record").unwrap();
+    let evidence = [NewEvidence { kind: EvidenceKind::Decision, sha256: sha, media_type: "application/json".into(), size: 15 }];
+    let delivery = NewDelivery { client_id: id.clone(), url: "http://127.0.0.1:9/hook".into(), body: b"{}".to_vec(), max_attempts: 4 };
+    store.record_decision(&case, CaseStatus::Pending, &evidence, Some(&delivery)).unwrap();
+
+    assert_eq!(store.get_case(case.id).unwrap().status, CaseStatus::Completed);
+    assert_eq!(store.case_evidence(case.id).unwrap().len(), 1);
+    assert_eq!(store.outbox_backlog().unwrap(), 1);
+    let actions: Vec<String> = store.audit_events(&case.id.to_string()).unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["case_created", "case_decided"]);
+
+    // Deciding again from a stale status is a conflict and writes nothing.
+    let err = store.record_decision(&case, CaseStatus::Pending, &evidence, Some(&delivery)).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)));
+    assert_eq!(store.case_evidence(case.id).unwrap().len(), 1);
+    assert_eq!(store.outbox_backlog().unwrap(), 1);
+    assert_eq!(store.audit_events(&case.id.to_string()).unwrap().len(), 2);
+}
+
+#[test]
+fn a_failed_write_rolls_back_the_whole_decision() {
+    let (dir, store) = open();
+    let (id, _) = integrator(&store);
+    let mut case = new_case(&id, None);
+    store.insert_case(&case, "client").unwrap();
+    approve(&mut case);
+    // Make the outbox insert fail inside the transaction: the case update before it must roll back.
+    let conn = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON webhook_deliveries BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    )
+    .unwrap();
+    let delivery = NewDelivery { client_id: id, url: "http://127.0.0.1:9/".into(), body: vec![], max_attempts: 4 };
+    assert!(store.record_decision(&case, CaseStatus::Pending, &[], Some(&delivery)).is_err());
+    let stored = store.get_case(case.id).unwrap();
+    assert_eq!(stored.status, CaseStatus::Pending);
+    assert!(stored.decision.is_none());
+    assert_eq!(store.audit_events(&case.id.to_string()).unwrap().len(), 1);
+    assert!(store.verify_audit(None).unwrap().is_intact());
+}
+
+#[test]
+fn expiry_moves_only_due_open_cases() {
+    let (_dir, store) = open();
+    let (id, _) = integrator(&store);
+    let due = new_case(&id, Some("due"));
+    let mut later = new_case(&id, Some("later"));
+    later.expires_at += time::Duration::days(1);
+    store.insert_case(&due, "client").unwrap();
+    store.insert_case(&later, "client").unwrap();
+    assert_eq!(store.expire_due_cases(due.expires_at).unwrap(), 1);
+    assert_eq!(store.get_case(due.id).unwrap().status, CaseStatus::Expired);
+    assert_eq!(store.get_case(later.id).unwrap().status, CaseStatus::Pending);
+    assert_eq!(store.expire_due_cases(due.expires_at).unwrap(), 0);
+}
+
+#[test]
+fn audit_verification_detects_an_edited_a_deleted_and_a_truncated_event() {
+    let (dir, store) = open();
+    let (id, _) = integrator(&store);
+    let mut case = new_case(&id, None);
+    store.insert_case(&case, "client").unwrap();
+    approve(&mut case);
+    store.record_decision(&case, CaseStatus::Pending, &[], None).unwrap();
+    let report = store.verify_audit(None).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.events, 3, "client_created + case_created + case_decided");
+
+    let conn = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
+    let chain = case.id.to_string();
+
+    // An edit to one row's content.
+    conn.execute("UPDATE audit_events SET actor = 'admin:mallory' WHERE chain = ?1 AND seq = 2", [&chain]).unwrap();
+    let report = store.verify_audit(None).unwrap();
+    assert_eq!(report.breaks.len(), 1);
+    assert_eq!(report.breaks[0].chain, chain);
+    assert_eq!(report.breaks[0].seq, 2);
+    conn.execute("UPDATE audit_events SET actor = 'admin:test' WHERE chain = ?1 AND seq = 2", [&chain]).unwrap();
+    assert!(store.verify_audit(None).unwrap().is_intact());
+
+    // Removing the newest event, even with a consistent prefix left behind.
+    conn.execute("DELETE FROM audit_events WHERE chain = ?1 AND seq = 2", [&chain]).unwrap();
+    let report = store.verify_audit(Some(&chain)).unwrap();
+    assert!(!report.is_intact());
+    assert!(report.breaks[0].problem.contains("removed"), "{:?}", report.breaks);
+}
+
+#[test]
+fn outbox_retries_until_success_or_exhaustion_and_logs_each_attempt() {
+    let (_dir, store) = open();
+    let (id, _) = integrator(&store);
+    let mut case = new_case(&id, None);
+    store.insert_case(&case, "client").unwrap();
+    approve(&mut case);
+    let delivery = NewDelivery { client_id: id, url: "http://127.0.0.1:9/".into(), body: b"{}".to_vec(), max_attempts: 2 };
+    store.record_decision(&case, CaseStatus::Pending, &[], Some(&delivery)).unwrap();
+    let due = store.due_deliveries(now(), 10).unwrap();
+    assert_eq!(due.len(), 1);
+    let fail = AttemptResult { at: now(), http_status: Some(500), error: Some("HTTP 500".into()), duration_ms: 3, success: false };
+    let later = now() + time::Duration::hours(1);
+    let d = store.record_attempt(due[0].id, &fail, later).unwrap();
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Pending, 1));
+    assert!(store.due_deliveries(now(), 10).unwrap().is_empty(), "not due before its backoff");
+    let d = store.record_attempt(d.id, &fail, later).unwrap();
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, 2));
+    assert_eq!(store.failed_deliveries().unwrap(), 1);
+    assert!(store.record_attempt(d.id, &fail, later).is_err(), "a failed delivery takes no more attempts");
+
+    let d = store.retry_delivery(d.id, 1).unwrap();
+    assert_eq!(d.status, DeliveryStatus::Pending);
+    let ok = AttemptResult { at: now(), http_status: Some(204), error: None, duration_ms: 2, success: true };
+    let d = store.record_attempt(d.id, &ok, later).unwrap();
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Delivered, 3));
+    let log = store.delivery_attempts(d.id).unwrap();
+    assert_eq!(log.iter().map(|a| a.success).collect::<Vec<_>>(), [false, false, true]);
+    assert_eq!(store.outbox_backlog().unwrap(), 0);
+}
