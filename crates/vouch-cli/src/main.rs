@@ -1,1 +1,212 @@
-fn main() {}
+//! `vouch`: run the server, manage API clients, verify the audit log, benchmark.
+
+mod bench;
+mod config;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use vouch_core::Scope;
+use vouch_store::clients::NewClient;
+use vouch_store::Store;
+
+#[derive(Parser)]
+#[command(name = "vouch", version, about = "Vouch identity-verification kiosk: server and administration")]
+struct Cli {
+    /// Data directory (database, encrypted evidence, key). Default: $VOUCH_DATA_DIR or ~/.local/share/vouch
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Config file. Default: <data dir>/vouch.toml if present
+    #[arg(long, global = true, env = "VOUCH_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP APIs (default 127.0.0.1:8270)
+    Serve {
+        /// Address to listen on
+        #[arg(long, env = "VOUCH_BIND")]
+        bind: Option<SocketAddr>,
+        /// Base URL used in links handed to integrators (default http://<bind>)
+        #[arg(long, env = "VOUCH_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Allow binding to a non-loopback address without TLS
+        #[arg(long)]
+        allow_non_loopback: bool,
+    },
+    /// Manage API clients
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
+    /// Audit log tools
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Measure token issuance and identification-request creation against a hello-world route, on loopback
+    Bench {
+        /// Requests per scenario
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Concurrent connections
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Create a client and print its id and secret (the secret is shown only this once)
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Token lifetime in seconds (default: each token endpoint's vendor default)
+        #[arg(long)]
+        token_ttl: Option<u32>,
+        /// Where completion webhooks are POSTed, signed with HMAC-SHA256 of the client secret
+        #[arg(long)]
+        webhook_url: Option<String>,
+        /// integrator (default) or admin
+        #[arg(long, default_value = "integrator")]
+        scope: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// List clients
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a client; its tokens stop working at once
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every hash chain; exits 1 if any was altered
+    Verify {
+        /// Only this chain (a case id, or `clients`)
+        #[arg(long)]
+        chain: Option<String>,
+    },
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Store> {
+    Store::open(data_dir).with_context(|| format!("opening the store in {}", data_dir.display()))
+}
+
+fn validate_webhook_url(url: &str) -> anyhow::Result<()> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://")) && url.len() > "http://".len() && !url.contains(char::is_whitespace);
+    anyhow::ensure!(ok, "--webhook-url must be an http:// or https:// URL");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging();
+    let data_dir = config::data_dir(cli.data_dir)?;
+    match cli.command {
+        Command::Serve { bind, public_url, allow_non_loopback } => {
+            let (file, path) = config::load_file(cli.config.as_deref(), &data_dir)?;
+            if let Some(path) = &path {
+                tracing::info!(path = %path.display(), "read configuration");
+            }
+            let cfg = config::server_config(file, config::ServeOverrides { bind, public_url, allow_non_loopback });
+            let store = open_store(&data_dir)?;
+            let first_run = store.list_clients()?.is_empty();
+            let running = vouch_server::start(cfg, store).await?;
+            println!("Vouch {} serving on {}  (data: {})", env!("CARGO_PKG_VERSION"), running.public_url, data_dir.display());
+            println!("  API docs: {}/docs   OpenAPI: {}/openapi.json", running.public_url, running.public_url);
+            if first_run {
+                let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "vouch".into());
+                println!();
+                println!("First run: there are no API clients yet. Create one for your backend with");
+                println!("  {exe} --data-dir {} clients add --name my-backend --webhook-url https://example.test/eeid/webhooks/identification_requests", data_dir.display());
+                println!("and an admin client (for completing cases) with");
+                println!("  {exe} --data-dir {} clients add --name desk --scope admin", data_dir.display());
+            }
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
+                _ = running.wait() => {}
+            }
+        }
+        Command::Clients { command } => {
+            let store = open_store(&data_dir)?;
+            clients(&store, command)?;
+        }
+        Command::Audit { command: AuditCommand::Verify { chain } } => {
+            let store = open_store(&data_dir)?;
+            let report = store.verify_audit(chain.as_deref())?;
+            if report.is_intact() {
+                println!("audit log intact: {} chains, {} events", report.chains, report.events);
+            } else {
+                for b in &report.breaks {
+                    println!("BROKEN chain {} at event {}: {}", b.chain, b.seq, b.problem);
+                }
+                std::process::exit(1);
+            }
+        }
+        Command::Bench { requests, concurrency } => bench::run(requests, concurrency).await?,
+    }
+    Ok(())
+}
+
+fn clients(store: &Store, command: ClientsCommand) -> anyhow::Result<()> {
+    let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+    match command {
+        ClientsCommand::Add { name, token_ttl, webhook_url, scope, json } => {
+            let scope = Scope::parse(&scope).context("--scope must be integrator or admin")?;
+            anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
+            anyhow::ensure!(token_ttl != Some(0), "--token-ttl must be at least 1 second");
+            if let Some(url) = &webhook_url {
+                validate_webhook_url(url)?;
+            }
+            let created = store.create_client(&NewClient { name, scope, token_ttl_secs: token_ttl, webhook_url }, &actor)?;
+            if json {
+                println!("{}", serde_json::json!({"client_id": created.client.id, "client_secret": created.secret, "scope": scope.as_str()}));
+            } else {
+                println!("client_id:     {}", created.client.id);
+                println!("client_secret: {}", created.secret);
+                println!("scope:         {}", scope.as_str());
+                println!("Store the secret now: it is not shown again.");
+            }
+        }
+        ClientsCommand::List { json } => {
+            let list = store.list_clients()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("no clients");
+            } else {
+                println!("{:<44} {:<10} {:<8} {:<20} NAME", "ID", "SCOPE", "STATE", "WEBHOOK");
+                for c in list {
+                    let state = if c.is_active() { "active" } else { "revoked" };
+                    let hook: String = c.webhook_url.as_deref().unwrap_or("-").chars().take(20).collect();
+                    println!("{:<44} {:<10} {:<8} {:<20} {}", c.id, c.scope.as_str(), state, hook, c.name);
+                }
+            }
+        }
+        ClientsCommand::Revoke { id } => {
+            let client = store.revoke_client(&id, &actor).map_err(|e| match e {
+                vouch_store::StoreError::NotFound => anyhow::anyhow!("no client has id {id}"),
+                other => other.into(),
+            })?;
+            println!("revoked {} ({}); its tokens no longer work", client.id, client.name);
+        }
+    }
+    Ok(())
+}

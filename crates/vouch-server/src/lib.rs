@@ -1,1 +1,168 @@
+//! Vouch's embedded HTTP server: OAuth2 token endpoints, vendor-compatible adapters, Vouch's own API,
+//! OpenAPI and docs, metrics, and the webhook dispatcher.
 
+pub mod adapters;
+pub mod cases;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod native;
+pub mod oauth;
+pub mod pages;
+pub mod proof;
+pub mod state;
+pub mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::any;
+use axum::Router;
+use tokio::sync::{oneshot, Notify};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use vouch_store::Store;
+
+pub use config::{ServerConfig, WebhookConfig};
+pub use state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Vouch",
+        description = "Offline-first identity verification kiosk. Each vendor-compatible API lives under its own prefix: \
+point an integration's base URL at http://HOST:PORT/<prefix>.",
+    ),
+    tags(
+        (name = "eeID", description = "eeID identification requests (prefix /eeid)"),
+        (name = "DIS", description = "Innovatrics Digital Identity Service 1.52.0 (prefix /identity)"),
+        (name = "DANAconnect", description = "DANAconnect biometric circuits (prefix /danaconnect)"),
+        (name = "OAuth2", description = "RFC 6749 client-credentials tokens"),
+        (name = "Vouch", description = "Vouch's own API (prefix /vouch/v1)"),
+        (name = "Operations", description = "Probes, metrics and this documentation"),
+        (name = "Kiosk", description = "Pages a person opens"),
+    ),
+    modifiers(&SecuritySchemes)
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
+    }
+}
+
+/// The whole HTTP surface, and the OpenAPI document generated from the same routes.
+pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (api_router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(oauth::routes())
+        .merge(adapters::eeid::routes(state.clone()))
+        .merge(adapters::dis::routes())
+        .merge(native::routes(state.clone()))
+        .merge(pages::routes())
+        .split_for_parts();
+    openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let _ = pages::OPENAPI.set(openapi.clone());
+    let router = api_router
+        .route("/identity/{*rest}", any(adapters::not_built::dis))
+        .route("/eeid/{*rest}", any(adapters::not_built::eeid))
+        .route("/verifik/{*rest}", any(adapters::not_built::verifik))
+        .route("/danaconnect/{*rest}", any(adapters::not_built::danaconnect))
+        .route("/masstack/{*rest}", any(adapters::not_built::masstack))
+        .fallback(adapters::not_built::unknown)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .with_state(state);
+    (router, openapi)
+}
+
+/// A running server. Dropping it does not stop it; call [`Running::shutdown`].
+pub struct Running {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting connections, finishes in-flight requests, and stops background tasks.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        for task in self.tasks.drain(..) {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Waits until the server stops (it stops on its own only if the listener fails).
+    pub async fn wait(mut self) {
+        if let Some(first) = self.tasks.first_mut() {
+            let _ = first.await;
+        }
+    }
+}
+
+fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+/// Binds, then serves the API and runs the webhook dispatcher and the expiry sweep in the background.
+pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running> {
+    if !is_loopback(&config.bind) && !config.allow_non_loopback {
+        anyhow::bail!(
+            "refusing to bind {}: Vouch serves biometric data over plain HTTP and binds to loopback only. \
+             TLS is not built yet; pass --allow-non-loopback (or allow_non_loopback = true) to bind anyway",
+            config.bind
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+    let addr = listener.local_addr()?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Vouch/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the webhook HTTP client")?;
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+        public_url: public_url.clone().into(),
+        metrics: Arc::default(),
+        outbox_wake: Arc::new(Notify::new()),
+        http,
+    };
+    let (router, _) = router(state.clone());
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+            let _ = rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "HTTP server stopped");
+        }
+    });
+    let dispatcher = tokio::spawn(webhooks::run_dispatcher(state.clone()));
+    let sweeper = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = cases::expire_due(&state).await {
+                    tracing::error!(error = %e.message, "expiry sweep failed");
+                }
+                tokio::time::sleep(state.config.expiry_sweep).await;
+            }
+        })
+    };
+    tracing::info!(%addr, %public_url, "Vouch is serving");
+    Ok(Running { addr, public_url, shutdown: Some(tx), tasks: vec![server, dispatcher, sweeper] })
+}

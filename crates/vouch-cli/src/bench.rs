@@ -1,0 +1,160 @@
+//! `vouch bench`: throughput and latency of token issuance and identification-request creation, each
+//! against `/healthz` (a hello-world route) served by the same binary, on loopback, with a fresh store.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use base64::Engine;
+use vouch_core::Scope;
+use vouch_server::ServerConfig;
+use vouch_store::clients::NewClient;
+use vouch_store::Store;
+
+struct Stats {
+    name: &'static str,
+    requests: usize,
+    wall: Duration,
+    p50: Duration,
+    p99: Duration,
+}
+
+impl Stats {
+    fn throughput(&self) -> f64 {
+        self.requests as f64 / self.wall.as_secs_f64()
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(idx.min(sorted.len() - 1)).copied().unwrap_or_default()
+}
+
+async fn measure<F, Fut>(name: &'static str, requests: usize, concurrency: usize, make: F) -> anyhow::Result<Stats>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let make = Arc::new(make);
+    // Warm-up: connections, caches, the first argon2 allocation.
+    for _ in 0..concurrency.min(requests) {
+        make().await?;
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let share = requests / concurrency + usize::from(worker < requests % concurrency);
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(share);
+            for _ in 0..share {
+                let t = Instant::now();
+                make().await?;
+                latencies.push(t.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut all = Vec::with_capacity(requests);
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let wall = started.elapsed();
+    all.sort();
+    Ok(Stats { name, requests, wall, p50: percentile(&all, 0.5), p99: percentile(&all, 0.99) })
+}
+
+pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(requests > 0 && concurrency > 0, "--requests and --concurrency must be positive");
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(&dir.path().join("data"))?;
+    let client = store.create_client(
+        &NewClient { name: "bench".into(), scope: Scope::Integrator, token_ttl_secs: Some(3600), webhook_url: None },
+        "bench",
+    )?;
+    let cfg = ServerConfig { bind: ([127, 0, 0, 1], 0).into(), ..ServerConfig::default() };
+    let running = vouch_server::start(cfg, store).await?;
+    let base = Arc::<str>::from(running.public_url.clone());
+    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", client.client.id, client.secret))
+    );
+
+    let ok = |resp: reqwest::Response, want: u16| -> anyhow::Result<()> {
+        anyhow::ensure!(resp.status().as_u16() == want, "unexpected status {}", resp.status());
+        Ok(())
+    };
+
+    let (h, b) = (http.clone(), base.clone());
+    let hello = measure("GET /healthz (hello world)", requests, concurrency, move || {
+        let (h, b) = (h.clone(), b.clone());
+        async move { ok(h.get(format!("{b}/healthz")).send().await?, 200) }
+    })
+    .await?;
+
+    // argon2 makes each token deliberately expensive; fewer requests keep the run short.
+    let token_requests = (requests / 10).max(50);
+    let (h, b, auth) = (http.clone(), base.clone(), basic.clone());
+    let token = measure("POST /oauth/token", token_requests, concurrency, move || {
+        let (h, b, auth) = (h.clone(), b.clone(), auth.clone());
+        async move {
+            let resp = h
+                .post(format!("{b}/oauth/token"))
+                .header("Authorization", auth)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials")
+                .send()
+                .await?;
+            ok(resp, 200)
+        }
+    })
+    .await?;
+
+    let bearer: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .header("Authorization", basic)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await?
+        .json()
+        .await?;
+    let bearer = format!("Bearer {}", bearer["access_token"].as_str().context("no access_token")?);
+    let (h, b) = (http.clone(), base.clone());
+    let create = measure("POST /eeid/.../identification_requests", requests, concurrency, move || {
+        let (h, b, bearer) = (h.clone(), b.clone(), bearer.clone());
+        async move {
+            let resp = h
+                .post(format!("{b}/eeid/api/ident/v1/identification_requests"))
+                .header("Authorization", bearer)
+                .json(&serde_json::json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}], "reason": "bench"}))
+                .send()
+                .await?;
+            ok(resp, 201)
+        }
+    })
+    .await?;
+    running.shutdown().await;
+
+    println!("vouch bench: {} concurrent connections on loopback, debug={}", concurrency, cfg!(debug_assertions));
+    println!();
+    println!("| scenario | requests | throughput (req/s) | p50 (ms) | p99 (ms) | throughput vs hello | p50 vs hello |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for s in [&hello, &token, &create] {
+        println!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.3} | {:.1}x |",
+            s.name,
+            s.requests,
+            s.throughput(),
+            s.p50.as_secs_f64() * 1000.0,
+            s.p99.as_secs_f64() * 1000.0,
+            s.throughput() / hello.throughput(),
+            s.p50.as_secs_f64() / hello.p50.as_secs_f64().max(1e-9),
+        );
+    }
+    Ok(())
+}

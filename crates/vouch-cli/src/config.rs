@@ -1,0 +1,95 @@
+//! Configuration: command-line flags, then environment variables, then `vouch.toml`, then defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+use vouch_server::ServerConfig;
+
+/// `vouch.toml`. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub bind: Option<SocketAddr>,
+    pub public_url: Option<String>,
+    pub allow_non_loopback: Option<bool>,
+    pub body_limit_bytes: Option<usize>,
+    pub case_ttl_secs: Option<u64>,
+    #[serde(default)]
+    pub webhooks: FileWebhooks,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileWebhooks {
+    pub timeout_secs: Option<u64>,
+    pub retries: Option<u32>,
+    pub backoff_secs: Option<f64>,
+}
+
+/// The data directory: `--data-dir`, else `VOUCH_DATA_DIR`, else `~/.local/share/vouch`.
+pub fn data_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = flag {
+        return Ok(dir);
+    }
+    if let Some(dir) = std::env::var_os("VOUCH_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .context("neither VOUCH_DATA_DIR nor HOME is set; pass --data-dir")?;
+    Ok(base.join("vouch"))
+}
+
+/// Reads `path` (from `--config`/`VOUCH_CONFIG`) or `<data dir>/vouch.toml` if it exists.
+pub fn load_file(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<(FileConfig, Option<PathBuf>)> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = data_dir.join("vouch.toml");
+            if !p.exists() {
+                return Ok((FileConfig::default(), None));
+            }
+            p
+        }
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let cfg = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok((cfg, Some(path)))
+}
+
+pub struct ServeOverrides {
+    pub bind: Option<SocketAddr>,
+    pub public_url: Option<String>,
+    pub allow_non_loopback: bool,
+}
+
+pub fn server_config(file: FileConfig, flags: ServeOverrides) -> ServerConfig {
+    let mut cfg = ServerConfig::default();
+    if let Some(bind) = flags.bind.or(file.bind) {
+        cfg.bind = bind;
+    }
+    cfg.public_url = flags.public_url.or(file.public_url);
+    cfg.allow_non_loopback = flags.allow_non_loopback || file.allow_non_loopback.unwrap_or(false);
+    if let Some(limit) = file.body_limit_bytes {
+        cfg.body_limit_bytes = limit;
+    }
+    if let Some(ttl) = file.case_ttl_secs {
+        cfg.case_ttl = Duration::from_secs(ttl);
+    }
+    if let Some(t) = file.webhooks.timeout_secs {
+        cfg.webhooks.timeout = Duration::from_secs(t);
+    }
+    if let Some(r) = file.webhooks.retries {
+        cfg.webhooks.retries = r;
+    }
+    if let Some(b) = file.webhooks.backoff_secs.filter(|b| b.is_finite() && *b >= 0.0) {
+        cfg.webhooks.backoff = Duration::from_secs_f64(b);
+        cfg.webhooks.poll = cfg.webhooks.poll.min(cfg.webhooks.backoff.max(Duration::from_millis(50)));
+    }
+    cfg
+}

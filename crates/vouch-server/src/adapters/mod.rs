@@ -1,0 +1,6 @@
+//! Vendor-compatible APIs. Each adapter translates its vendor's DTOs into case operations and back;
+//! no business rule lives here.
+
+pub mod dis;
+pub mod eeid;
+pub mod not_built;

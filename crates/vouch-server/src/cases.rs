@@ -1,0 +1,164 @@
+//! Case operations shared by every adapter. Rules come from vouch-core; this module sequences them
+//! with the store: blobs first, then one transaction for the rows that point to them.
+
+use std::collections::BTreeMap;
+
+use vouch_core::{claims::validate_claims, Case, CaseId, CaseStatus, Client, Decision, EvidenceKind, Outcome, VerifiedIdentity};
+use vouch_store::cases::NewEvidence;
+use vouch_store::outbox::NewDelivery;
+use vouch_store::Store;
+
+use crate::error::ApiError;
+use crate::proof;
+use crate::state::AppState;
+
+pub const MAX_REFERENCE_LEN: usize = 255;
+pub const MAX_PURPOSE_LEN: usize = 1000;
+pub const LANGUAGES: [&str; 3] = ["en", "et", "ru"];
+
+pub struct NewIdentification {
+    pub reference: Option<String>,
+    pub claims: Vec<(String, String)>,
+    pub reason: Option<String>,
+    pub reason_translations: BTreeMap<String, String>,
+}
+
+fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(ApiError::invalid(format!("{field} must not be longer than {max} characters"))),
+        Some(v) if v.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(ApiError::invalid(format!("{field} must not contain control characters")))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub async fn create_identification(state: &AppState, client: &Client, api: &str, input: NewIdentification) -> Result<Case, ApiError> {
+    let claims = validate_claims(&input.claims)?;
+    let reference = input.reference.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    check_len("reference", reference.as_deref(), MAX_REFERENCE_LEN)?;
+    check_len("reason", input.reason.as_deref(), MAX_PURPOSE_LEN)?;
+    for (lang, text) in &input.reason_translations {
+        if !LANGUAGES.contains(&lang.as_str()) {
+            return Err(ApiError::invalid(format!("reason_translations supports en, et and ru, not {lang:?}")));
+        }
+        check_len(&format!("reason_translations.{lang}"), Some(text), MAX_PURPOSE_LEN)?;
+    }
+    let now = vouch_store::now();
+    let ttl = time::Duration::try_from(state.config.case_ttl).unwrap_or(time::Duration::days(7));
+    let case = Case {
+        id: CaseId::new(),
+        client_id: client.id.clone(),
+        api: api.to_string(),
+        reference,
+        status: CaseStatus::Pending,
+        claims,
+        reason: input.reason,
+        reason_translations: input.reason_translations,
+        created_at: now,
+        updated_at: now,
+        expires_at: now + ttl,
+        decision: None,
+    };
+    let actor = format!("client:{}", client.id);
+    let stored = case.clone();
+    state.db(move |s| s.insert_case(&stored, &actor)).await?;
+    tracing::info!(case_id = %case.id, client_id = %client.id, api, "case created");
+    Ok(case)
+}
+
+/// Moves overdue open cases to `expired`. Called before reads, and by a background sweep.
+pub async fn expire_due(state: &AppState) -> Result<(), ApiError> {
+    let n = state.db(|s| s.expire_due_cases(vouch_store::now())).await?;
+    if n > 0 {
+        tracing::info!(count = n, "cases expired");
+    }
+    Ok(())
+}
+
+pub struct DecisionInput {
+    pub outcome: Outcome,
+    pub reason: String,
+    pub identity: Option<VerifiedIdentity>,
+}
+
+/// Decides a case (approve = completed, reject = failed) on behalf of `actor`. An approval stores the
+/// decision record and the proof-of-identity PDF as evidence, and queues the client's webhook.
+pub async fn decide(state: &AppState, case_id: CaseId, input: DecisionInput, actor: String) -> Result<Case, ApiError> {
+    expire_due(state).await?;
+    let issuer = format!("Vouch {} at {}", env!("CARGO_PKG_VERSION"), state.public_url);
+    let retries = state.config.webhooks.retries;
+    let case = state.db(move |s| decide_blocking(s, case_id, input, actor, &issuer, retries)).await?;
+    state.outbox_wake.notify_one();
+    tracing::info!(case_id = %case.id, status = %case.status, "case decided");
+    Ok(case)
+}
+
+fn decide_blocking(
+    store: &Store,
+    case_id: CaseId,
+    input: DecisionInput,
+    actor: String,
+    issuer: &str,
+    retries: u32,
+) -> Result<Case, vouch_store::StoreError> {
+    let mut case = store.get_case(case_id)?;
+    let previous = case.status;
+    let decision = Decision {
+        outcome: input.outcome,
+        actor,
+        reason: input.reason.trim().to_string(),
+        decided_at: vouch_store::now(),
+        identity: input.identity,
+    };
+    case.decide(decision.clone())?;
+
+    let record = serde_json::to_vec(&serde_json::json!({
+        "case_id": case.id, "outcome": decision.outcome, "actor": decision.actor, "reason": decision.reason,
+        "decided_at": decision.decided_at.unix_timestamp(), "identity": decision.identity,
+    }))
+    .map_err(|e| vouch_store::StoreError::Corrupt(e.to_string()))?;
+    let record_sha = store.blobs().put(&record)?;
+    let mut evidence = vec![NewEvidence {
+        kind: EvidenceKind::Decision,
+        sha256: record_sha,
+        media_type: "application/json".into(),
+        size: record.len() as u64,
+    }];
+
+    let mut delivery = None;
+    if let (Outcome::Approved, Some(identity)) = (decision.outcome, decision.identity.as_ref()) {
+        let mut items = proof::evidence_items(&store.case_evidence(case.id)?);
+        items.extend(evidence.iter().map(|e| (e.kind, e.sha256.clone())));
+        let digest = proof::manifest_digest(&items);
+        let pdf = proof::render(&proof::ProofInput {
+            case: &case,
+            decision: &decision,
+            identity,
+            evidence: &items,
+            evidence_digest: &digest,
+            issuer,
+        });
+        let pdf_sha = store.blobs().put(&pdf)?;
+        evidence.push(NewEvidence {
+            kind: EvidenceKind::ProofOfIdentity,
+            sha256: pdf_sha,
+            media_type: "application/pdf".into(),
+            size: pdf.len() as u64,
+        });
+        let client = store.get_client(&case.client_id)?;
+        if let (Some(url), Some(body)) = (client.webhook_url, completion_webhook(&case)) {
+            delivery = Some(NewDelivery { client_id: client.id, url, body, max_attempts: retries + 1 });
+        }
+    }
+    store.record_decision(&case, previous, &evidence, delivery.as_ref())?;
+    Ok(case)
+}
+
+/// The webhook body each API sends when one of its cases completes, if it sends one.
+fn completion_webhook(case: &Case) -> Option<Vec<u8>> {
+    match case.api.as_str() {
+        crate::adapters::eeid::API => Some(crate::adapters::eeid::completion_webhook_body(case)),
+        _ => None,
+    }
+}

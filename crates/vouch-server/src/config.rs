@@ -1,0 +1,66 @@
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How the server runs. `vouch serve` fills it from flags, environment and `vouch.toml`.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    /// Base URL that links handed to integrators start with (eeID `link`). Defaults to `http://<bind>`.
+    pub public_url: Option<String>,
+    /// Binding anywhere but loopback exposes biometric data to the network without TLS; it must be asked for.
+    pub allow_non_loopback: bool,
+    /// Largest request body accepted, checked before anything is parsed.
+    pub body_limit_bytes: usize,
+    /// How long an identification request stays open (eeID: 7 days).
+    pub case_ttl: Duration,
+    /// How often open cases past their expiry are moved to `expired` in the background.
+    pub expiry_sweep: Duration,
+    pub webhooks: WebhookConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// A receiver must answer within this (eeID: 10 s).
+    pub timeout: Duration,
+    /// Retries after the first attempt (eeID: 3).
+    pub retries: u32,
+    /// Delay before the first retry; each later retry waits four times longer.
+    pub backoff: Duration,
+    /// Upper bound on how long a due delivery can wait when no wake-up arrives.
+    pub poll: Duration,
+}
+
+pub const DEFAULT_PORT: u16 = 8270;
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            public_url: None,
+            allow_non_loopback: false,
+            body_limit_bytes: 1024 * 1024,
+            case_ttl: Duration::from_secs(7 * 24 * 3600),
+            expiry_sweep: Duration::from_secs(60),
+            webhooks: WebhookConfig::default(),
+        }
+    }
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            timeout: Duration::from_secs(10),
+            retries: 3,
+            backoff: Duration::from_secs(30),
+            poll: Duration::from_secs(5),
+        }
+    }
+}
+
+impl WebhookConfig {
+    /// Delay after the `attempt`-th failed attempt (1-based): backoff, 4×, 16×, capped at one hour.
+    pub fn delay_after(&self, attempt: u32) -> Duration {
+        let factor = 4u32.saturating_pow(attempt.saturating_sub(1));
+        self.backoff.saturating_mul(factor).min(Duration::from_secs(3600))
+    }
+}

@@ -1,0 +1,199 @@
+//! Every error leaves the server through here. Domain and store errors become an [`ApiError`] (a kind
+//! and a message); each vendor dialect renders that in its own body format.
+
+use std::marker::PhantomData;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use vouch_core::CoreError;
+use vouch_store::StoreError;
+
+/// What went wrong, independent of any vendor's wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    /// The body is not valid JSON or not the expected encoding.
+    MalformedBody,
+    /// Well-formed, but the values break a rule.
+    InvalidInput,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    MethodNotAllowed,
+    NotImplemented,
+    Internal,
+}
+
+impl Code {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Code::MalformedBody => StatusCode::BAD_REQUEST,
+            Code::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::Unauthorized => StatusCode::UNAUTHORIZED,
+            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::Conflict => StatusCode::CONFLICT,
+            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Code::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> ApiError {
+        ApiError { code, message: message.into() }
+    }
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        Self::new(Code::InvalidInput, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        Self::new(Code::NotFound, message)
+    }
+    pub fn unauthorized() -> ApiError {
+        Self::new(Code::Unauthorized, "Unauthorized")
+    }
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        Self::new(Code::Forbidden, message)
+    }
+    /// Logged in full, answered with a generic message so internals do not leak.
+    pub fn internal(detail: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(Code::Internal, "An error occurred")
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::IllegalTransition { from, .. } => {
+                ApiError::new(Code::Conflict, format!("the case is {from} and can no longer change that way"))
+            }
+            CoreError::InvalidClaims(m) | CoreError::InvalidDecision(m) => ApiError::invalid(m),
+            e @ CoreError::ClaimNotSatisfied { .. } => ApiError::invalid(e.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found("Not found"),
+            StoreError::Conflict(m) => ApiError::new(Code::Conflict, m),
+            StoreError::Core(c) => c.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// A vendor's error body format.
+pub trait Dialect: Send + Sync + 'static {
+    fn body(err: &ApiError) -> serde_json::Value;
+    /// Some vendors use other statuses for some codes.
+    fn status(code: Code) -> StatusCode {
+        code.status()
+    }
+    /// The `WWW-Authenticate` challenge sent with a 401.
+    fn challenge() -> &'static str {
+        "Bearer realm=\"vouch\""
+    }
+}
+
+/// eeID: `{"error": "..."}`. Malformed JSON is 400, rule violations 422 (as the spec's create call).
+pub struct Eeid;
+impl Dialect for Eeid {
+    fn body(err: &ApiError) -> serde_json::Value {
+        serde_json::json!({ "error": err.message })
+    }
+}
+
+/// Innovatrics DIS: `{"errorCode": ENUM, "errorMessage": "..."}`; it has no 422, bad input is 400.
+pub struct Dis;
+impl Dialect for Dis {
+    fn body(err: &ApiError) -> serde_json::Value {
+        let code = match err.code {
+            Code::MalformedBody | Code::InvalidInput | Code::UnsupportedMediaType | Code::PayloadTooLarge => {
+                "INVALID_REQUEST_BODY"
+            }
+            Code::NotFound => "NOT_FOUND",
+            Code::Conflict => "CONFLICT",
+            Code::MethodNotAllowed => "INVALID_REQUEST_METHOD",
+            Code::Unauthorized | Code::Forbidden | Code::NotImplemented | Code::Internal => "UNEXPECTED_ERROR",
+        };
+        serde_json::json!({ "errorCode": code, "errorMessage": err.message })
+    }
+    fn status(code: Code) -> StatusCode {
+        match code {
+            Code::InvalidInput => StatusCode::BAD_REQUEST,
+            other => other.status(),
+        }
+    }
+}
+
+/// Vouch's own API: `{"code": Code, "message": "..."}`; the UI matches on `code`.
+pub struct Native;
+impl Dialect for Native {
+    fn body(err: &ApiError) -> serde_json::Value {
+        serde_json::json!({ "code": err.code, "message": err.message })
+    }
+}
+
+/// RFC 6749 §5.2 token errors, used by `/oauth/token` and `/danaconnect/oauth2/token`.
+pub struct OAuth;
+impl Dialect for OAuth {
+    fn body(err: &ApiError) -> serde_json::Value {
+        let code = match err.code {
+            Code::Unauthorized => "invalid_client",
+            Code::NotImplemented => "unsupported_grant_type",
+            _ => "invalid_request",
+        };
+        serde_json::json!({ "error": code, "error_description": err.message })
+    }
+    fn status(code: Code) -> StatusCode {
+        match code {
+            Code::Unauthorized => StatusCode::UNAUTHORIZED,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+    fn challenge() -> &'static str {
+        "Basic realm=\"vouch\""
+    }
+}
+
+/// An [`ApiError`] on its way out in dialect `D`. Handlers return `Result<_, Failure<D>>` and use `?`.
+pub struct Failure<D: Dialect>(pub ApiError, PhantomData<D>);
+
+impl<D: Dialect, E: Into<ApiError>> From<E> for Failure<D> {
+    fn from(e: E) -> Self {
+        Failure(e.into(), PhantomData)
+    }
+}
+
+impl<D: Dialect> IntoResponse for Failure<D> {
+    fn into_response(self) -> Response {
+        render::<D>(&self.0)
+    }
+}
+
+pub fn render<D: Dialect>(err: &ApiError) -> Response {
+    let mut resp = (D::status(err.code), Json(D::body(err))).into_response();
+    if err.code == Code::Unauthorized {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(D::challenge()));
+    }
+    resp
+}

@@ -1,0 +1,104 @@
+//! Request extractors that fail in the caller's dialect instead of axum's plain-text rejections.
+
+use std::marker::PhantomData;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::de::DeserializeOwned;
+use vouch_core::Client;
+
+use crate::error::{render, ApiError, Code, Dialect, Failure};
+use crate::state::AppState;
+
+/// Reads the body within the router's size limit (so an oversized body is refused before parsing),
+/// then parses JSON: syntax errors are 400 `MalformedBody`, wrong shapes are `InvalidInput`.
+pub struct JsonBody<T, D>(pub T, pub PhantomData<D>);
+
+pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                Code::PayloadTooLarge,
+                format!("The request body is larger than the limit of {} bytes", state.config.body_limit_bytes),
+            )
+        } else {
+            ApiError::new(Code::MalformedBody, "The request body could not be read")
+        }
+    })
+}
+
+fn is_json(parts_ct: Option<&header::HeaderValue>) -> bool {
+    parts_ct
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+impl<T, D> FromRequest<AppState> for JsonBody<T, D>
+where
+    T: DeserializeOwned,
+    D: Dialect,
+{
+    type Rejection = Failure<D>;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+            return Err(ApiError::new(Code::UnsupportedMediaType, "Content-Type must be application/json").into());
+        }
+        let bytes = read_body(req, state).await?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::new(Code::MalformedBody, format!("The request body is not valid JSON: {e}")))?;
+        let parsed = serde_json::from_value(value)
+            .map_err(|e| ApiError::invalid(format!("The request body does not have the expected fields: {e}")))?;
+        Ok(JsonBody(parsed, PhantomData))
+    }
+}
+
+/// The client a valid bearer token belongs to, put in the request by [`require_bearer`].
+#[derive(Clone, Debug)]
+pub struct Authed(pub Client);
+
+impl<S: Send + Sync> FromRequestParts<S> for Authed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Authed>()
+            .cloned()
+            .ok_or_else(|| render::<crate::error::Native>(&ApiError::internal("route is missing its bearer layer")))
+    }
+}
+
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' ')).then_some(token)
+}
+
+/// Middleware for every protected route: a valid, unexpired token of an active client, or 401 in `D`'s format.
+pub async fn require_bearer<D: Dialect>(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = bearer_token(req.headers()).map(str::to_owned) else {
+        return render::<D>(&ApiError::unauthorized());
+    };
+    match state.db(move |s| s.client_for_token(&token)).await {
+        Ok(Some(client)) => {
+            req.extensions_mut().insert(Authed(client));
+            next.run(req).await
+        }
+        Ok(None) => render::<D>(&ApiError::unauthorized()),
+        Err(e) => render::<D>(&e),
+    }
+}

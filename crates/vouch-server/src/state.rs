@@ -1,0 +1,35 @@
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+use vouch_store::{Store, StoreError};
+
+use crate::config::ServerConfig;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<ServerConfig>,
+    /// Base of links handed out, without a trailing slash.
+    pub public_url: Arc<str>,
+    pub metrics: Arc<Metrics>,
+    /// Wakes the webhook dispatcher when a delivery is queued.
+    pub outbox_wake: Arc<Notify>,
+    pub http: reqwest::Client,
+}
+
+impl AppState {
+    /// Runs blocking store work (SQLite, argon2, file I/O) off the async workers.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?
+            .map_err(ApiError::from)
+    }
+}
