@@ -1,0 +1,9 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! vouch-server end to end: a real server on 127.0.0.1:0 over a real SQLite file, per test.
+
+mod eeid;
+mod kit;
+mod limits;
+mod oauth;
+mod surface;
+mod webhooks;

@@ -1,0 +1,111 @@
+//! The served surface: OpenAPI covers every route, docs, metrics, DIS actuator, and 501 for what is not built.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::kit::Kit;
+
+#[tokio::test]
+async fn openapi_documents_every_route_and_docs_render_it() {
+    let kit = Kit::start().await;
+    let spec: Value = kit.http.get(kit.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = spec["paths"].as_object().unwrap();
+    let expected = [
+        ("/oauth/token", "post"),
+        ("/danaconnect/oauth2/token", "post"),
+        ("/eeid/api/auth/v1/token", "post"),
+        ("/eeid/api/ident/v1/identification_requests", "get"),
+        ("/eeid/api/ident/v1/identification_requests", "post"),
+        ("/eeid/api/ident/v1/identification_requests/{id}", "get"),
+        ("/eeid/api/ident/v1/identification_requests/{id}/proof_of_identity", "get"),
+        ("/identity/api/v1/health", "get"),
+        ("/identity/api/v1/info", "get"),
+        ("/vouch/v1/cases/{id}/complete", "post"),
+        ("/vouch/v1/cases/{id}", "get"),
+        ("/vouch/v1/webhooks/deliveries", "get"),
+        ("/vouch/v1/webhooks/deliveries/{id}/retry", "post"),
+        ("/vouch/v1/audit/verify", "get"),
+        ("/kiosk/requests/{id}", "get"),
+        ("/healthz", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+        ("/docs", "get"),
+    ];
+    for (path, method) in expected {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
+    }
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), expected.len(), "an undocumented or unexpected operation");
+    // Every documented operation is actually served: none falls through to the 501/404 fallbacks.
+    for (path, method) in expected {
+        let url = kit.url(&path.replace("{id}", "1"));
+        let resp = match method {
+            "get" => kit.http.get(&url).send().await.unwrap(),
+            _ => kit.http.post(&url).send().await.unwrap(),
+        };
+        assert_ne!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{method} {path}");
+        let text = resp.text().await.unwrap();
+        assert!(!text.contains("not built in Vouch") && !text.contains("does not exist"), "{method} {path}: {text}");
+    }
+    let docs = kit.http.get(kit.url("/docs")).send().await.unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("/openapi.json"));
+}
+
+#[tokio::test]
+async fn health_info_and_unbuilt_endpoints() {
+    let kit = Kit::start().await;
+    let health: Value = kit.http.get(kit.url("/identity/api/v1/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health, serde_json::json!({"status": "UP"}));
+    let info: Value = kit.http.get(kit.url("/identity/api/v1/info")).send().await.unwrap().json().await.unwrap();
+    for field in ["artifact", "name", "group", "version"] {
+        assert!(info["build"][field].is_string(), "{info}");
+    }
+    assert!(info["iface"]["license"]["year"].is_string());
+    assert!(info["sam"]["version"].is_string());
+    assert_eq!(kit.http.get(kit.url("/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
+
+    let resp = kit.http.post(kit.url("/identity/api/v1/faces")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");
+    assert!(body["errorMessage"].as_str().unwrap().contains("not built"));
+    for path in ["/verifik/v2/projects", "/danaconnect/api/biometric/start_circuit/x", "/masstack/v1/orgs/1/biometric_signs/2"] {
+        let resp = kit.http.get(kit.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");
+    }
+    let resp = kit.http.get(kit.url("/nothing/here")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_per_route_and_report_the_outbox() {
+    let kit = Kit::start().await;
+    let token = kit.eeid_token(&kit.integrator()).await;
+    kit.create_ok(&token, None).await;
+    kit.create_ok(&token, None).await;
+    let resp = kit.http.get(kit.url("/metrics")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = resp.text().await.unwrap();
+    assert!(text.contains(
+        "vouch_http_requests_total{method=\"POST\",route=\"/eeid/api/ident/v1/identification_requests\",status=\"201\"} 2"
+    ), "{text}");
+    assert!(text.contains("vouch_http_request_duration_seconds_count{method=\"POST\",route=\"/eeid/api/auth/v1/token\"} 1"));
+    assert!(text.contains("vouch_webhook_outbox_backlog 0"));
+}
+
+#[tokio::test]
+async fn the_admin_audit_check_sees_tampering() {
+    let kit = Kit::start().await;
+    let token = kit.eeid_token(&kit.integrator()).await;
+    let id = kit.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
+    let admin = kit.oauth_token(&kit.admin()).await;
+    let report: Value = kit.get(&admin, "/vouch/v1/audit/verify").await.json().await.unwrap();
+    assert_eq!(report["breaks"], serde_json::json!([]));
+    kit.db().execute("UPDATE audit_events SET detail = '{}' WHERE chain = ?1", [&id]).unwrap();
+    let report: Value = kit.get(&admin, "/vouch/v1/audit/verify").await.json().await.unwrap();
+    assert_eq!(report["breaks"][0]["chain"], id);
+    let integrator = kit.oauth_token(&kit.integrator()).await;
+    assert_eq!(kit.get(&integrator, "/vouch/v1/audit/verify").await.status(), StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,147 @@
+//! A real receiver on loopback checks signatures and scripts its answers.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode as RStatus;
+use serde_json::{json, Value};
+use sha2::Sha256;
+use vouch_core::Scope;
+
+use crate::kit::{approval, eventually, Kit};
+
+#[derive(Clone, Default)]
+pub struct Receiver {
+    pub answers: Arc<Mutex<VecDeque<u16>>>,
+    pub received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+}
+
+async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    r.received.lock().unwrap().push((headers, body));
+    let code = r.answers.lock().unwrap().pop_front().unwrap_or(200);
+    StatusCode::from_u16(code).unwrap()
+}
+
+/// Serves the receiver on 127.0.0.1:0 and returns its URL.
+pub async fn start_receiver(answers: &[u16]) -> (Receiver, String) {
+    let receiver = Receiver { answers: Arc::new(Mutex::new(answers.iter().copied().collect())), ..Default::default() };
+    let app = axum::Router::new()
+        .route("/eeid/webhooks/identification_requests", axum::routing::post(receive))
+        .with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/eeid/webhooks/identification_requests", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (receiver, url)
+}
+
+fn hmac_hex(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+async fn deliveries(kit: &Kit, admin: &str, case_id: &str) -> Value {
+    kit.get(admin, &format!("/vouch/v1/webhooks/deliveries?case_id={case_id}")).await.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn completion_webhook_is_signed_retried_and_recorded_once() {
+    let kit = Kit::start().await;
+    let (receiver, url) = start_receiver(&[500, 503, 200]).await;
+    let c = kit.client(Scope::Integrator, Some(&url), None);
+    let token = kit.eeid_token(&c).await;
+    let id = kit.create_ok(&token, Some("order 42")).await["id"].as_str().unwrap().to_string();
+    let admin = kit.oauth_token(&kit.admin()).await;
+    assert_eq!(kit.complete(&admin, &id, &approval()).await.status(), RStatus::OK);
+
+    let got = eventually(Duration::from_secs(20), || receiver.received.lock().unwrap().len() >= 3).await;
+    assert!(got, "three attempts should arrive");
+    let received = receiver.received.lock().unwrap().clone();
+    for (headers, body) in &received {
+        let signature = headers["x-hmac-signature"].to_str().unwrap();
+        // As the eeID spec's Ruby example: HMAC over the raw body.
+        assert_eq!(signature, hmac_hex(&c.secret, body));
+        // As internetee/registry: HMAC over the body with all whitespace removed.
+        let stripped: Vec<u8> = body.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+        assert_eq!(signature, hmac_hex(&c.secret, &stripped));
+        assert_eq!(headers["content-type"], "application/json");
+        let v: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(v, json!({"identification_request_id": id, "client_id": c.id, "reference": "order 42"}));
+    }
+    assert_eq!(received.len(), 3, "no attempt after the success");
+
+    // Exactly one success, after three attempts, in the delivery log.
+    let ok = eventually(Duration::from_secs(5), || {
+        kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap() == "delivered"
+    })
+    .await;
+    assert!(ok);
+    let log = deliveries(&kit, &admin, &id).await;
+    assert_eq!(log.as_array().unwrap().len(), 1);
+    assert_eq!(log[0]["delivery"]["status"], "delivered");
+    assert_eq!(log[0]["delivery"]["attempts"], 3);
+    let attempts = log[0]["attempts"].as_array().unwrap();
+    let statuses: Vec<i64> = attempts.iter().map(|a| a["http_status"].as_i64().unwrap()).collect();
+    assert_eq!(statuses, [500, 503, 200]);
+    assert_eq!(attempts.iter().filter(|a| a["success"] == true).count(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received.lock().unwrap().len(), 3, "a delivered webhook is not sent again");
+}
+
+#[tokio::test]
+async fn a_failing_receiver_exhausts_retries_visibly_and_an_admin_can_retry() {
+    let kit = Kit::start().await;
+    let (receiver, url) = start_receiver(&[500, 500, 500, 500]).await;
+    let c = kit.client(Scope::Integrator, Some(&url), None);
+    let token = kit.eeid_token(&c).await;
+    let id = kit.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
+    let admin = kit.oauth_token(&kit.admin()).await;
+    kit.complete(&admin, &id, &approval()).await;
+
+    let failed = eventually(Duration::from_secs(20), || {
+        kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap() == "failed"
+    })
+    .await;
+    assert!(failed, "the delivery should fail after 1 + 3 attempts");
+    assert_eq!(receiver.received.lock().unwrap().len(), 4);
+    let log = deliveries(&kit, &admin, &id).await;
+    assert_eq!(log[0]["delivery"]["attempts"], 4);
+    assert_eq!(log[0]["delivery"]["last_error"], "HTTP 500");
+    let metrics = kit.http.get(kit.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("vouch_webhook_deliveries_failed 1"), "{metrics}");
+
+    let delivery_id = log[0]["delivery"]["id"].as_i64().unwrap();
+    let resp = kit.http.post(kit.url(&format!("/vouch/v1/webhooks/deliveries/{delivery_id}/retry"))).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(resp.status(), RStatus::OK);
+    let delivered = eventually(Duration::from_secs(20), || {
+        kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap() == "delivered"
+    })
+    .await;
+    assert!(delivered);
+    assert_eq!(receiver.received.lock().unwrap().len(), 5);
+    let resp = kit.http.post(kit.url(&format!("/vouch/v1/webhooks/deliveries/{delivery_id}/retry"))).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(resp.status(), RStatus::CONFLICT, "a delivered webhook cannot be retried");
+}
+
+#[tokio::test]
+async fn no_webhook_without_a_url_or_for_a_rejection() {
+    let kit = Kit::start().await;
+    let (receiver, url) = start_receiver(&[]).await;
+    let with_hook = kit.client(Scope::Integrator, Some(&url), None);
+    let without = kit.integrator();
+    let admin = kit.oauth_token(&kit.admin()).await;
+    let t1 = kit.eeid_token(&with_hook).await;
+    let t2 = kit.eeid_token(&without).await;
+    let rejected = kit.create_ok(&t1, None).await["id"].as_str().unwrap().to_string();
+    let silent = kit.create_ok(&t2, None).await["id"].as_str().unwrap().to_string();
+    kit.complete(&admin, &rejected, &json!({"outcome": "rejected", "reason": "no show"})).await;
+    kit.complete(&admin, &silent, &approval()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(kit.count("webhook_deliveries"), 0);
+    assert!(receiver.received.lock().unwrap().is_empty());
+}
