@@ -123,7 +123,7 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let bearer = format!("Bearer {}", bearer["access_token"].as_str().context("no access_token")?);
+    let bearer = format!("Bearer {}", bearer.get("access_token").and_then(|t| t.as_str()).context("no access_token")?);
     let (h, b) = (http.clone(), base.clone());
     let create = measure("POST /eeid/.../identification_requests", requests, concurrency, move || {
         let (h, b, bearer) = (h.clone(), b.clone(), bearer.clone());

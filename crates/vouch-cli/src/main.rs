@@ -109,7 +109,9 @@ fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Store> {
 }
 
 fn validate_webhook_url(url: &str) -> anyhow::Result<()> {
-    let ok = (url.starts_with("https://") || url.starts_with("http://")) && url.len() > "http://".len() && !url.contains(char::is_whitespace);
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "http://".len()
+        && !url.contains(char::is_whitespace);
     anyhow::ensure!(ok, "--webhook-url must be an http:// or https:// URL");
     Ok(())
 }
@@ -129,7 +131,12 @@ async fn main() -> anyhow::Result<()> {
             let store = open_store(&data_dir)?;
             let first_run = store.list_clients()?.is_empty();
             let running = vouch_server::start(cfg, store).await?;
-            println!("Vouch {} serving on {}  (data: {})", env!("CARGO_PKG_VERSION"), running.public_url, data_dir.display());
+            println!(
+                "Vouch {} serving on {}  (data: {})",
+                env!("CARGO_PKG_VERSION"),
+                running.public_url,
+                data_dir.display()
+            );
             println!("  API docs: {}/docs   OpenAPI: {}/openapi.json", running.public_url, running.public_url);
             if first_run {
                 let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "vouch".into());
@@ -175,9 +182,13 @@ fn clients(store: &Store, command: ClientsCommand) -> anyhow::Result<()> {
             if let Some(url) = &webhook_url {
                 validate_webhook_url(url)?;
             }
-            let created = store.create_client(&NewClient { name, scope, token_ttl_secs: token_ttl, webhook_url }, &actor)?;
+            let created =
+                store.create_client(&NewClient { name, scope, token_ttl_secs: token_ttl, webhook_url }, &actor)?;
             if json {
-                println!("{}", serde_json::json!({"client_id": created.client.id, "client_secret": created.secret, "scope": scope.as_str()}));
+                println!(
+                    "{}",
+                    serde_json::json!({"client_id": created.client.id, "client_secret": created.secret, "scope": scope.as_str()})
+                );
             } else {
                 println!("client_id:     {}", created.client.id);
                 println!("client_secret: {}", created.secret);

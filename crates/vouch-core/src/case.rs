@@ -347,10 +347,7 @@ mod tests {
         d.identity = None;
         assert!(matches!(c.decide(d), Err(CoreError::InvalidDecision(_))));
 
-        assert_eq!(
-            c.decide(approval("EE37605030299")),
-            Err(CoreError::ClaimNotSatisfied { claim: "sub".into() })
-        );
+        assert_eq!(c.decide(approval("EE37605030299")), Err(CoreError::ClaimNotSatisfied { claim: "sub".into() }));
         assert_eq!(c.status, Pending, "a refused decision changes nothing");
     }
 

@@ -65,9 +65,7 @@ pub fn validate_claims(raw: &[(String, String)]) -> Result<Vec<Claim>, CoreError
     let mut claims: Vec<Claim> = Vec::with_capacity(raw.len());
     for (raw_type, raw_value) in raw {
         let claim_type = ClaimType::parse(raw_type).ok_or_else(|| {
-            invalid(format!(
-                "Claim type \"{raw_type}\" is not supported; use one of sub, name, birthdate, country"
-            ))
+            invalid(format!("Claim type \"{raw_type}\" is not supported; use one of sub, name, birthdate, country"))
         })?;
         if claims.iter().any(|c| c.claim_type == claim_type) {
             return Err(invalid(format!("Claim type \"{}\" is given more than once", claim_type.as_str())));
@@ -86,9 +84,7 @@ pub fn validate_claims(raw: &[(String, String)]) -> Result<Vec<Claim>, CoreError
         claims.push(Claim { claim_type, value });
     }
     if !claims.iter().any(|c| c.claim_type == ClaimType::Sub) {
-        return Err(invalid(
-            "Claims required must include at least one claim of type \"sub\" with a non-empty value",
-        ));
+        return Err(invalid("Claims required must include at least one claim of type \"sub\" with a non-empty value"));
     }
     Ok(claims)
 }
@@ -128,8 +124,7 @@ fn check_sub(value: &str) -> Result<(), CoreError> {
             "Claim \"sub\" must be a country code followed by the personal or document number, e.g. EE30303039914",
         ));
     }
-    if prefix == "EE" && rest.len() == 11 && rest.bytes().all(|b| b.is_ascii_digit()) && !estonian_code_valid(rest)
-    {
+    if prefix == "EE" && rest.len() == 11 && rest.bytes().all(|b| b.is_ascii_digit()) && !estonian_code_valid(rest) {
         return Err(invalid("Claim \"sub\" is not a valid Estonian personal identification code"));
     }
     Ok(())
@@ -141,9 +136,7 @@ pub fn estonian_code_valid(code: &str) -> bool {
     if digits.len() != 11 {
         return false;
     }
-    let weighted = |weights: [u32; 10]| -> u32 {
-        digits.iter().zip(weights).map(|(d, w)| d * w).sum::<u32>() % 11
-    };
+    let weighted = |weights: [u32; 10]| -> u32 { digits.iter().zip(weights).map(|(d, w)| d * w).sum::<u32>() % 11 };
     let mut check = weighted([1, 2, 3, 4, 5, 6, 7, 8, 9, 1]);
     if check == 10 {
         check = weighted([3, 4, 5, 6, 7, 8, 9, 1, 2, 3]);
@@ -173,7 +166,9 @@ pub fn check_satisfied(claims: &[Claim], identity: &VerifiedIdentity) -> Result<
                 let family_first = normalise_name(&format!("{} {}", identity.family_name, identity.given_name));
                 wanted == given_first || wanted == family_first
             }
-            ClaimType::Birthdate => identity.date_of_birth.is_some() && identity.date_of_birth == parse_date(&claim.value),
+            ClaimType::Birthdate => {
+                identity.date_of_birth.is_some() && identity.date_of_birth == parse_date(&claim.value)
+            }
             ClaimType::Country => identity.country.as_deref() == Some(claim.value.as_str()),
         };
         if !ok {
@@ -224,8 +219,7 @@ mod tests {
 
     #[test]
     fn satisfaction_checks_every_claim() {
-        let claims = validate_claims(&raw(&[("sub", "EE30303039914"), ("name", "testnumber ok")]))
-            .unwrap_or_default();
+        let claims = validate_claims(&raw(&[("sub", "EE30303039914"), ("name", "testnumber ok")])).unwrap_or_default();
         let mut id = VerifiedIdentity {
             sub: Some("EE30303039914".into()),
             given_name: "OK".into(),

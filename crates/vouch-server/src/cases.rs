@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use vouch_core::{claims::validate_claims, Case, CaseId, CaseStatus, Client, Decision, EvidenceKind, Outcome, VerifiedIdentity};
+use vouch_core::{
+    claims::validate_claims, Case, CaseId, CaseStatus, Client, Decision, EvidenceKind, Outcome, VerifiedIdentity,
+};
 use vouch_store::cases::NewEvidence;
 use vouch_store::outbox::NewDelivery;
 use vouch_store::Store;
@@ -25,7 +27,9 @@ pub struct NewIdentification {
 
 fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
     match value {
-        Some(v) if v.chars().count() > max => Err(ApiError::invalid(format!("{field} must not be longer than {max} characters"))),
+        Some(v) if v.chars().count() > max => {
+            Err(ApiError::invalid(format!("{field} must not be longer than {max} characters")))
+        }
         Some(v) if v.chars().any(|c| c.is_control() && c != '\n') => {
             Err(ApiError::invalid(format!("{field} must not contain control characters")))
         }
@@ -33,7 +37,12 @@ fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiErro
     }
 }
 
-pub async fn create_identification(state: &AppState, client: &Client, api: &str, input: NewIdentification) -> Result<Case, ApiError> {
+pub async fn create_identification(
+    state: &AppState,
+    client: &Client,
+    api: &str,
+    input: NewIdentification,
+) -> Result<Case, ApiError> {
     let claims = validate_claims(&input.claims)?;
     let reference = input.reference.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
     check_len("reference", reference.as_deref(), MAX_REFERENCE_LEN)?;

@@ -65,7 +65,8 @@ impl Metrics {
             for ((method, route), h) in m.iter() {
                 let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
                 for (count, bound) in h.counts.iter().zip(BUCKETS) {
-                    let _ = writeln!(out, "vouch_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}");
+                    let _ =
+                        writeln!(out, "vouch_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}");
                 }
                 let _ = writeln!(out, "vouch_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
                 let _ = writeln!(out, "vouch_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
@@ -113,6 +114,7 @@ pub async fn metrics_endpoint(State(state): State<AppState>) -> Response {
         Err(e) => return crate::error::render::<crate::error::Native>(&e),
     };
     let mut resp = state.metrics.render(backlog, failed).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
     resp
 }

@@ -100,7 +100,9 @@ pub struct CaseView {
 
 fn date(field: &str, value: Option<String>) -> Result<Option<time::Date>, ApiError> {
     value
-        .map(|v| parse_date(&v).ok_or_else(|| ApiError::invalid(format!("{field} must be a date in YYYY-MM-DD format"))))
+        .map(|v| {
+            parse_date(&v).ok_or_else(|| ApiError::invalid(format!("{field} must be a date in YYYY-MM-DD format")))
+        })
         .transpose()
 }
 
@@ -149,7 +151,11 @@ async fn complete_case(
     };
     let input = DecisionInput { outcome: body.outcome, reason: body.reason, identity };
     cases::decide(&state, case_id, input, format!("admin:{}", client.id)).await.map_err(|e| {
-        if e.code == crate::error::Code::NotFound { ApiError::not_found("No case has this id") } else { e }
+        if e.code == crate::error::Code::NotFound {
+            ApiError::not_found("No case has this id")
+        } else {
+            e
+        }
     })?;
     Ok(Json(case_view(&state, case_id).await?))
 }
@@ -159,12 +165,20 @@ async fn complete_case(
     security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = CaseView), (status = 403, body = NativeError), (status = 404, body = NativeError)))]
-async fn get_case(State(state): State<AppState>, Authed(client): Authed, Path(id): Path<String>) -> NativeResult<Json<CaseView>> {
+async fn get_case(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> NativeResult<Json<CaseView>> {
     require_admin(&client)?;
     let case_id = parse_case_id(&id)?;
     cases::expire_due(&state).await?;
     case_view(&state, case_id).await.map(Json).map_err(|e| {
-        if e.code == crate::error::Code::NotFound { ApiError::not_found("No case has this id").into() } else { e.into() }
+        if e.code == crate::error::Code::NotFound {
+            ApiError::not_found("No case has this id").into()
+        } else {
+            e.into()
+        }
     })
 }
 
@@ -189,7 +203,11 @@ pub struct DeliveryView {
     security(("bearer" = [])),
     params(DeliveryQuery),
     responses((status = 200, body = Vec<DeliveryView>), (status = 403, body = NativeError)))]
-async fn list_deliveries(State(state): State<AppState>, Authed(client): Authed, Query(q): Query<DeliveryQuery>) -> NativeResult<Json<Vec<DeliveryView>>> {
+async fn list_deliveries(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Query(q): Query<DeliveryQuery>,
+) -> NativeResult<Json<Vec<DeliveryView>>> {
     require_admin(&client)?;
     let case_id = q.case_id.as_deref().map(parse_case_id).transpose()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
@@ -210,7 +228,11 @@ async fn list_deliveries(State(state): State<AppState>, Authed(client): Authed, 
     params(("id" = i64, Path)),
     responses((status = 200, body = DeliveryView), (status = 403, body = NativeError), (status = 404, body = NativeError),
               (status = 409, body = NativeError, description = "only failed deliveries can be retried")))]
-async fn retry_delivery(State(state): State<AppState>, Authed(client): Authed, Path(id): Path<i64>) -> NativeResult<Json<DeliveryView>> {
+async fn retry_delivery(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<i64>,
+) -> NativeResult<Json<DeliveryView>> {
     require_admin(&client)?;
     let attempts = state.config.webhooks.retries + 1;
     let delivery = state.db(move |s| s.retry_delivery(id, attempts)).await?;

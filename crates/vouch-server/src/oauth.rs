@@ -56,7 +56,8 @@ fn percent_decode(s: &str) -> Option<String> {
 /// HTTP Basic client credentials. RFC 6749 §2.3.1 has them form-encoded before base64.
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<Credentials>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
-    let malformed = || ApiError::new(Code::Unauthorized, "The Authorization header is not valid HTTP Basic credentials");
+    let malformed =
+        || ApiError::new(Code::Unauthorized, "The Authorization header is not valid HTTP Basic credentials");
     let value = value.to_str().map_err(|_| malformed())?;
     let (scheme, encoded) = value.split_once(' ').ok_or_else(malformed)?;
     if !scheme.eq_ignore_ascii_case("basic") {

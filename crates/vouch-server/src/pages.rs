@@ -58,7 +58,10 @@ pub async fn kiosk_request(State(state): State<AppState>, Path(id): Path<String>
         None => None,
     };
     let (status, body) = match case {
-        None => (StatusCode::NOT_FOUND, "<h1>Unknown request</h1><p>This link does not belong to any identification request.</p>".to_string()),
+        None => (
+            StatusCode::NOT_FOUND,
+            "<h1>Unknown request</h1><p>This link does not belong to any identification request.</p>".to_string(),
+        ),
         Some(case) => (
             StatusCode::NOT_IMPLEMENTED,
             format!(

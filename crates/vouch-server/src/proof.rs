@@ -106,7 +106,11 @@ fn fmt_time(t: time::OffsetDateTime) -> String {
 
 pub fn render(input: &ProofInput<'_>) -> Vec<u8> {
     let (catalog, tree, page_id, contents, info) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5));
-    let fonts = [(b"H".as_slice(), Ref::new(6), "Helvetica"), (b"HB", Ref::new(7), "Helvetica-Bold"), (b"C", Ref::new(8), "Courier")];
+    let fonts = [
+        (b"H".as_slice(), Ref::new(6), "Helvetica"),
+        (b"HB", Ref::new(7), "Helvetica-Bold"),
+        (b"C", Ref::new(8), "Courier"),
+    ];
     let mut pdf = Pdf::new();
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids([page_id]).count(1);
@@ -181,7 +185,12 @@ pub fn render(input: &ProofInput<'_>) -> Vec<u8> {
         p.y -= 11.0;
     }
     p.y = 60.0;
-    p.text(b"H", 8.0, LEFT, "Every change to this case is recorded in Vouch's hash-chained audit log; check it with `vouch audit verify`.");
+    p.text(
+        b"H",
+        8.0,
+        LEFT,
+        "Every change to this case is recorded in Vouch's hash-chained audit log; check it with `vouch audit verify`.",
+    );
 
     pdf.stream(contents, &p.content.finish());
     pdf.document_info(info)

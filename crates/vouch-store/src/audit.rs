@@ -28,7 +28,14 @@ pub struct AuditEvent {
 fn event_hash(prev: &[u8], chain: &str, seq: i64, at_ms: i64, actor: &str, action: &str, detail: &str) -> Vec<u8> {
     let mut h = Sha256::new();
     h.update(prev);
-    for field in [chain.as_bytes(), &seq.to_be_bytes(), &at_ms.to_be_bytes(), actor.as_bytes(), action.as_bytes(), detail.as_bytes()] {
+    for field in [
+        chain.as_bytes(),
+        &seq.to_be_bytes(),
+        &at_ms.to_be_bytes(),
+        actor.as_bytes(),
+        action.as_bytes(),
+        detail.as_bytes(),
+    ] {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field);
     }
@@ -89,8 +96,8 @@ impl VerifyReport {
 impl Store {
     pub fn audit_events(&self, chain: &str) -> Result<Vec<AuditEvent>> {
         let conn = self.conn()?;
-        let mut stmt =
-            conn.prepare("SELECT chain, seq, at, actor, action, detail FROM audit_events WHERE chain = ?1 ORDER BY seq")?;
+        let mut stmt = conn
+            .prepare("SELECT chain, seq, at, actor, action, detail FROM audit_events WHERE chain = ?1 ORDER BY seq")?;
         let rows = stmt.query_map([chain], |r| {
             let detail: String = r.get(5)?;
             Ok(AuditEvent {
@@ -159,7 +166,8 @@ impl Store {
                 match head {
                     Some((seq, hash)) if seq == expected_seq - 1 && hash == expected_prev => {}
                     Some((seq, _)) => {
-                        broken = Some((seq, "the chain head does not match its newest event: events were removed".into()))
+                        broken =
+                            Some((seq, "the chain head does not match its newest event: events were removed".into()))
                     }
                     None => broken = Some((expected_seq - 1, "the chain has no recorded head".into())),
                 }

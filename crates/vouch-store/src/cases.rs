@@ -201,7 +201,11 @@ impl Store {
                 id: r.get(0)?,
                 case_id,
                 kind: EvidenceKind::parse(&kind).ok_or_else(|| {
-                    rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, "unknown evidence kind".into())
+                    rusqlite::Error::FromSqlConversionFailure(
+                        1,
+                        rusqlite::types::Type::Text,
+                        "unknown evidence kind".into(),
+                    )
                 })?,
                 sha256: r.get(2)?,
                 media_type: r.get(3)?,
@@ -213,9 +217,16 @@ impl Store {
     }
 }
 
-fn insert_evidence(tx: &Transaction<'_>, case_id: CaseId, at: OffsetDateTime, items: &[NewEvidence]) -> Result<Vec<Evidence>> {
+fn insert_evidence(
+    tx: &Transaction<'_>,
+    case_id: CaseId,
+    at: OffsetDateTime,
+    items: &[NewEvidence],
+) -> Result<Vec<Evidence>> {
     let mut seq: i64 =
-        tx.query_row("SELECT coalesce(max(seq), 0) FROM evidence WHERE case_id = ?1", [case_id.to_string()], |r| r.get(0))?;
+        tx.query_row("SELECT coalesce(max(seq), 0) FROM evidence WHERE case_id = ?1", [case_id.to_string()], |r| {
+            r.get(0)
+        })?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         seq += 1;

@@ -119,14 +119,28 @@ impl Store {
         {
             let mut conn = self.conn()?;
             let tx = conn.transaction()?;
-            let changed =
-                tx.execute("UPDATE clients SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", params![to_ms(at), id])?;
+            let changed = tx.execute(
+                "UPDATE clients SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+                params![to_ms(at), id],
+            )?;
             if changed == 0 {
-                let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM clients WHERE id = ?1)", [id], |r| r.get(0))?;
-                return Err(if exists { StoreError::Conflict("the client is already revoked".into()) } else { StoreError::NotFound });
+                let exists: bool =
+                    tx.query_row("SELECT EXISTS (SELECT 1 FROM clients WHERE id = ?1)", [id], |r| r.get(0))?;
+                return Err(if exists {
+                    StoreError::Conflict("the client is already revoked".into())
+                } else {
+                    StoreError::NotFound
+                });
             }
             let tokens = tx.execute("DELETE FROM tokens WHERE client_id = ?1", [id])?;
-            audit::append(&tx, CLIENTS_CHAIN, at, actor, "client_revoked", &serde_json::json!({"client_id": id, "tokens_deleted": tokens}))?;
+            audit::append(
+                &tx,
+                CLIENTS_CHAIN,
+                at,
+                actor,
+                "client_revoked",
+                &serde_json::json!({"client_id": id, "tokens_deleted": tokens}),
+            )?;
             tx.commit()?;
         }
         self.get_client(id)
@@ -137,11 +151,9 @@ impl Store {
     pub fn authenticate_client(&self, id: &str, secret: &str) -> Result<Result<Client, AuthFailure>> {
         let row: Option<(Client, String)> = self
             .conn()?
-            .query_row(
-                &format!("SELECT {CLIENT_COLUMNS}, secret_hash FROM clients WHERE id = ?1"),
-                [id],
-                |r| Ok((client_from_row(r)?, r.get(7)?)),
-            )
+            .query_row(&format!("SELECT {CLIENT_COLUMNS}, secret_hash FROM clients WHERE id = ?1"), [id], |r| {
+                Ok((client_from_row(r)?, r.get(7)?))
+            })
             .optional()?;
         let Some((client, phc)) = row else {
             burn_verification(secret);
@@ -171,7 +183,10 @@ impl Store {
         let expires_at = issued + time::Duration::seconds(i64::from(ttl_secs));
         let conn = self.conn()?;
         // Expired tokens are useless; dropping the client's old ones here keeps the table small.
-        conn.execute("DELETE FROM tokens WHERE client_id = ?1 AND expires_at <= ?2", params![client_id, to_ms(issued)])?;
+        conn.execute(
+            "DELETE FROM tokens WHERE client_id = ?1 AND expires_at <= ?2",
+            params![client_id, to_ms(issued)],
+        )?;
         conn.execute(
             "INSERT INTO tokens (token_hash, client_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![token_hash(&token), client_id, to_ms(issued), to_ms(expires_at)],

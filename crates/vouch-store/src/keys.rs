@@ -81,9 +81,8 @@ impl DataKey {
     }
 
     pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-        let (nonce, ct) = sealed
-            .split_at_checked(NONCE_LEN)
-            .ok_or_else(|| StoreError::Crypto("sealed data is too short".into()))?;
+        let (nonce, ct) =
+            sealed.split_at_checked(NONCE_LEN).ok_or_else(|| StoreError::Crypto("sealed data is too short".into()))?;
         self.cipher
             .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
             .map_err(|_| StoreError::Crypto("decryption failed: wrong key or tampered data".into()))

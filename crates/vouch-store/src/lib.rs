@@ -25,7 +25,7 @@ use rusqlite::Connection;
 pub use blobs::{sha256_hex, BlobStore};
 pub use error::{Result, StoreError};
 pub use keys::DataKey;
-pub use time_ms::{now, from_ms, to_ms};
+pub use time_ms::{from_ms, now, to_ms};
 
 pub const DB_FILE: &str = "vouch.db";
 

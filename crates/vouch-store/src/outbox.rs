@@ -139,7 +139,12 @@ impl Store {
 
     /// Logs an attempt and moves the delivery on: delivered, retried at `retry_at`, or failed when
     /// no attempts are left. One transaction.
-    pub fn record_attempt(&self, delivery_id: i64, result: &AttemptResult, retry_at: OffsetDateTime) -> Result<Delivery> {
+    pub fn record_attempt(
+        &self,
+        delivery_id: i64,
+        result: &AttemptResult,
+        retry_at: OffsetDateTime,
+    ) -> Result<Delivery> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let (attempts, max_attempts, status): (u32, u32, String) = tx
@@ -214,7 +219,11 @@ impl Store {
 
     pub fn get_delivery(&self, delivery_id: i64) -> Result<Delivery> {
         self.conn()?
-            .query_row(&format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1"), [delivery_id], delivery_from_row)
+            .query_row(
+                &format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1"),
+                [delivery_id],
+                delivery_from_row,
+            )
             .optional()?
             .ok_or(StoreError::NotFound)
     }
@@ -249,16 +258,16 @@ impl Store {
 
     /// Deliveries still waiting to go out: the backlog reported in `/metrics`.
     pub fn outbox_backlog(&self) -> Result<u64> {
-        let n: i64 = self
-            .conn()?
-            .query_row("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'", [], |r| r.get(0))?;
+        let n: i64 =
+            self.conn()?
+                .query_row("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'", [], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     pub fn failed_deliveries(&self) -> Result<u64> {
-        let n: i64 = self
-            .conn()?
-            .query_row("SELECT count(*) FROM webhook_deliveries WHERE status = 'failed'", [], |r| r.get(0))?;
+        let n: i64 =
+            self.conn()?
+                .query_row("SELECT count(*) FROM webhook_deliveries WHERE status = 'failed'", [], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

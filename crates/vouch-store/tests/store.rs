@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 
 use rusqlite::Connection;
-use vouch_core::{claims::validate_claims, Case, CaseId, CaseStatus, Decision, EvidenceKind, Outcome, Scope, VerifiedIdentity};
+use vouch_core::{
+    claims::validate_claims, Case, CaseId, CaseStatus, Decision, EvidenceKind, Outcome, Scope, VerifiedIdentity,
+};
 use vouch_store::cases::NewEvidence;
 use vouch_store::clients::{AuthFailure, NewClient};
 use vouch_store::outbox::{AttemptResult, DeliveryStatus, NewDelivery};
@@ -147,14 +149,21 @@ fn a_decision_writes_status_evidence_audit_and_delivery_together() {
     store.insert_case(&case, "client").unwrap();
     approve(&mut case);
     let sha = store.blobs().put(b"decision record").unwrap();
-    let evidence = [NewEvidence { kind: EvidenceKind::Decision, sha256: sha, media_type: "application/json".into(), size: 15 }];
-    let delivery = NewDelivery { client_id: id.clone(), url: "http://127.0.0.1:9/hook".into(), body: b"{}".to_vec(), max_attempts: 4 };
+    let evidence =
+        [NewEvidence { kind: EvidenceKind::Decision, sha256: sha, media_type: "application/json".into(), size: 15 }];
+    let delivery = NewDelivery {
+        client_id: id.clone(),
+        url: "http://127.0.0.1:9/hook".into(),
+        body: b"{}".to_vec(),
+        max_attempts: 4,
+    };
     store.record_decision(&case, CaseStatus::Pending, &evidence, Some(&delivery)).unwrap();
 
     assert_eq!(store.get_case(case.id).unwrap().status, CaseStatus::Completed);
     assert_eq!(store.case_evidence(case.id).unwrap().len(), 1);
     assert_eq!(store.outbox_backlog().unwrap(), 1);
-    let actions: Vec<String> = store.audit_events(&case.id.to_string()).unwrap().into_iter().map(|e| e.action).collect();
+    let actions: Vec<String> =
+        store.audit_events(&case.id.to_string()).unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(actions, ["case_created", "case_decided"]);
 
     // Deciding again from a stale status is a conflict and writes nothing.
@@ -240,11 +249,18 @@ fn outbox_retries_until_success_or_exhaustion_and_logs_each_attempt() {
     let mut case = new_case(&id, None);
     store.insert_case(&case, "client").unwrap();
     approve(&mut case);
-    let delivery = NewDelivery { client_id: id, url: "http://127.0.0.1:9/".into(), body: b"{}".to_vec(), max_attempts: 2 };
+    let delivery =
+        NewDelivery { client_id: id, url: "http://127.0.0.1:9/".into(), body: b"{}".to_vec(), max_attempts: 2 };
     store.record_decision(&case, CaseStatus::Pending, &[], Some(&delivery)).unwrap();
     let due = store.due_deliveries(now(), 10).unwrap();
     assert_eq!(due.len(), 1);
-    let fail = AttemptResult { at: now(), http_status: Some(500), error: Some("HTTP 500".into()), duration_ms: 3, success: false };
+    let fail = AttemptResult {
+        at: now(),
+        http_status: Some(500),
+        error: Some("HTTP 500".into()),
+        duration_ms: 3,
+        success: false,
+    };
     let later = now() + time::Duration::hours(1);
     let d = store.record_attempt(due[0].id, &fail, later).unwrap();
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Pending, 1));

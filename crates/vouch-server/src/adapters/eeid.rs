@@ -129,7 +129,8 @@ pub fn kiosk_link(public_url: &str, id: CaseId) -> String {
 }
 
 fn to_dto(case: &Case, public_url: &str) -> IdentificationRequest {
-    let approved = case.decision.as_ref().filter(|d| d.outcome == Outcome::Approved && case.status == CaseStatus::Completed);
+    let approved =
+        case.decision.as_ref().filter(|d| d.outcome == Outcome::Approved && case.status == CaseStatus::Completed);
     let result = approved
         .and_then(|d| d.identity.as_ref().map(|id| (d, id)))
         .map(|(d, id)| {
@@ -177,7 +178,11 @@ pub fn completion_webhook_body(case: &Case) -> Vec<u8> {
         #[serde(skip_serializing_if = "Option::is_none")]
         reference: Option<&'a str>,
     }
-    let body = Body { identification_request_id: case.id.to_string(), client_id: &case.client_id, reference: case.reference.as_deref() };
+    let body = Body {
+        identification_request_id: case.id.to_string(),
+        client_id: &case.client_id,
+        reference: case.reference.as_deref(),
+    };
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     // Compact JSON has whitespace only inside strings, and serde_json already escapes every ASCII
     // whitespace character except the space. Escaping spaces as \u0020 keeps values identical
@@ -229,7 +234,11 @@ fn parse_paging(query: Option<&str>) -> Result<(u64, u64), ApiError> {
     params(("page" = Option<u64>, Query, description = "1-based page number, default 1"),
            ("page_size" = Option<u64>, Query, description = "items per page, default 10, at most 100")),
     responses((status = 200, body = IdentificationRequestList), (status = 401, body = EeidError), (status = 422, body = EeidError)))]
-async fn list_requests(State(state): State<AppState>, Authed(client): Authed, RawQuery(query): RawQuery) -> EeidResult<Json<IdentificationRequestList>> {
+async fn list_requests(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    RawQuery(query): RawQuery,
+) -> EeidResult<Json<IdentificationRequestList>> {
     let (page, page_size) = parse_paging(query.as_deref())?;
     cases::expire_due(&state).await?;
     let offset = (page - 1).saturating_mul(page_size);
@@ -296,7 +305,11 @@ async fn own_case(state: &AppState, client_id: &str, id: &str, not_found: &'stat
     params(("id" = String, Path, description = "The request's UUID")),
     responses((status = 200, body = IdentificationRequest), (status = 401, body = EeidError),
               (status = 404, body = EeidError, description = "{\"error\":\"Request not found\"}")))]
-async fn get_request(State(state): State<AppState>, Authed(client): Authed, Path(id): Path<String>) -> EeidResult<Json<IdentificationRequest>> {
+async fn get_request(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> EeidResult<Json<IdentificationRequest>> {
     let case = own_case(&state, &client.id, &id, "Request not found").await?;
     Ok(Json(to_dto(&case, &state.public_url)))
 }
@@ -307,7 +320,11 @@ async fn get_request(State(state): State<AppState>, Authed(client): Authed, Path
     params(("id" = String, Path, description = "The request's UUID")),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 401, body = EeidError),
               (status = 404, body = EeidError, description = "{\"error\":\"Proof of identity not found\"}")))]
-async fn proof_of_identity(State(state): State<AppState>, Authed(client): Authed, Path(id): Path<String>) -> EeidResult<Response> {
+async fn proof_of_identity(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> EeidResult<Response> {
     const NOT_FOUND: &str = "Proof of identity not found";
     let case = own_case(&state, &client.id, &id, NOT_FOUND).await?;
     if case.status != CaseStatus::Completed {
@@ -317,7 +334,11 @@ async fn proof_of_identity(State(state): State<AppState>, Authed(client): Authed
     let pdf = state
         .db(move |s| {
             let evidence = s.case_evidence(case_id)?;
-            let proof = evidence.iter().rev().find(|e| e.kind == EvidenceKind::ProofOfIdentity).ok_or(vouch_store::StoreError::NotFound)?;
+            let proof = evidence
+                .iter()
+                .rev()
+                .find(|e| e.kind == EvidenceKind::ProofOfIdentity)
+                .ok_or(vouch_store::StoreError::NotFound)?;
             s.blobs().get(&proof.sha256)
         })
         .await

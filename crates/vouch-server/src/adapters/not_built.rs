@@ -33,7 +33,8 @@ pub async fn danaconnect(method: Method, uri: Uri) -> Response {
 
 pub async fn masstack(method: Method, uri: Uri) -> Response {
     let err = not_built("MasStack", &method, &uri);
-    let body = serde_json::json!({"errors": [{"code": "MDOC_501", "title": "NOT_IMPLEMENTED", "details": err.message}]});
+    let body =
+        serde_json::json!({"errors": [{"code": "MDOC_501", "title": "NOT_IMPLEMENTED", "details": err.message}]});
     (StatusCode::NOT_IMPLEMENTED, Json(body)).into_response()
 }
 

@@ -64,7 +64,10 @@ async fn list_paginates_with_totals_and_bounded_page_size() {
         async move { kit.get(&token, &format!("{LIST}{q}")).await.json::<Value>().await.unwrap() }
     };
     let first = page("").await;
-    assert_eq!((first["page"].as_u64(), first["page_size"].as_u64(), first["total"].as_u64()), (Some(1), Some(10), Some(23)));
+    assert_eq!(
+        (first["page"].as_u64(), first["page_size"].as_u64(), first["total"].as_u64()),
+        (Some(1), Some(10), Some(23))
+    );
     assert_eq!(first["items"].as_array().unwrap().len(), 10);
     assert_eq!(first["items"][0]["reference"], "ref-22", "newest first");
     let third = page("?page=3&page_size=10").await;
@@ -118,7 +121,12 @@ async fn invalid_claims_get_422_with_the_spec_error_body_and_store_nothing() {
     assert_eq!(kit.count("cases"), 0);
     // A reused reference is refused too.
     kit.create_ok(&token, Some("dup")).await;
-    let resp = kit.create_request(&token, json!({"reference": "dup", "claims_required": [{"type": "sub", "value": "EE30303039914"}]})).await;
+    let resp = kit
+        .create_request(
+            &token,
+            json!({"reference": "dup", "claims_required": [{"type": "sub", "value": "EE30303039914"}]}),
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(kit.count("cases"), 1);
 }
@@ -244,7 +252,8 @@ async fn a_rejected_request_reads_as_expired_with_no_result_or_proof() {
     let token = kit.eeid_token(&kit.integrator()).await;
     let id = kit.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
     let admin = kit.oauth_token(&kit.admin()).await;
-    let resp = kit.complete(&admin, &id, &json!({"outcome": "rejected", "reason": "Document photo does not match"})).await;
+    let resp =
+        kit.complete(&admin, &id, &json!({"outcome": "rejected", "reason": "Document photo does not match"})).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let r: Value = kit.get(&token, &format!("{LIST}/{id}")).await.json().await.unwrap();
     assert_eq!(r["status"], "expired");

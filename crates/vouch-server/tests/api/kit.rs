@@ -84,7 +84,11 @@ impl Kit {
     }
 
     pub async fn oauth(&self, path: &str, auth: Option<&str>, form: &str) -> Response {
-        let mut req = self.http.post(self.url(path)).header("Content-Type", "application/x-www-form-urlencoded").body(form.to_string());
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form.to_string());
         if let Some(a) = auth {
             req = req.header("Authorization", a);
         }
@@ -93,7 +97,13 @@ impl Kit {
 
     /// A bearer token from the eeID token endpoint.
     pub async fn eeid_token(&self, c: &Creds) -> String {
-        let resp = self.http.post(self.url("/eeid/api/auth/v1/token")).header("Authorization", Self::basic(c)).send().await.unwrap();
+        let resp = self
+            .http
+            .post(self.url("/eeid/api/auth/v1/token"))
+            .header("Authorization", Self::basic(c))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::CREATED);
         resp.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
     }
@@ -118,7 +128,8 @@ impl Kit {
     }
 
     pub async fn create_ok(&self, token: &str, reference: Option<&str>) -> Value {
-        let mut body = json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}], "reason": "Account opening"});
+        let mut body =
+            json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}], "reason": "Account opening"});
         if let Some(r) = reference {
             body["reference"] = json!(r);
         }

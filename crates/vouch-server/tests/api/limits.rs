@@ -44,7 +44,15 @@ async fn invalid_json_gets_400_in_each_vendor_format_and_changes_nothing() {
     let admin = kit.oauth_token(&kit.admin()).await;
     let before = snapshot(&kit);
     for raw in ["{", "not json", "{\"claims_required\": [}", ""] {
-        let resp = kit.http.post(kit.url(LIST)).bearer_auth(&token).header("Content-Type", "application/json").body(raw).send().await.unwrap();
+        let resp = kit
+            .http
+            .post(kit.url(LIST))
+            .bearer_auth(&token)
+            .header("Content-Type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{raw:?}");
         let body: Value = resp.json().await.unwrap();
         assert!(body["error"].as_str().unwrap().contains("not valid JSON"), "{body}");
@@ -69,7 +77,15 @@ async fn invalid_json_gets_400_in_each_vendor_format_and_changes_nothing() {
 async fn a_non_json_content_type_is_415() {
     let kit = Kit::start().await;
     let token = kit.eeid_token(&kit.integrator()).await;
-    let resp = kit.http.post(kit.url(LIST)).bearer_auth(&token).header("Content-Type", "text/plain").body("{}").send().await.unwrap();
+    let resp = kit
+        .http
+        .post(kit.url(LIST))
+        .bearer_auth(&token)
+        .header("Content-Type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(resp.json::<Value>().await.unwrap()["error"].is_string());
     assert_eq!(kit.count("cases"), 0);

@@ -51,7 +51,8 @@ async fn wrong_secret_unknown_and_revoked_clients_are_invalid_client() {
     // A token issued before revocation stops working at once.
     let resp = kit.get(&token, "/eeid/api/ident/v1/identification_requests").await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    let eeid = kit.http.post(kit.url("/eeid/api/auth/v1/token")).header("Authorization", Kit::basic(&c)).send().await.unwrap();
+    let eeid =
+        kit.http.post(kit.url("/eeid/api/auth/v1/token")).header("Authorization", Kit::basic(&c)).send().await.unwrap();
     assert_eq!(eeid.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -75,7 +76,12 @@ async fn malformed_token_requests_get_rfc6749_errors() {
     let cases: &[(Option<&str>, &str, &str, StatusCode)] = &[
         (Some(&basic), "", "invalid_request", StatusCode::BAD_REQUEST),
         (Some(&basic), "grant_type=password", "unsupported_grant_type", StatusCode::BAD_REQUEST),
-        (Some(&basic), "grant_type=client_credentials&grant_type=client_credentials", "invalid_request", StatusCode::BAD_REQUEST),
+        (
+            Some(&basic),
+            "grant_type=client_credentials&grant_type=client_credentials",
+            "invalid_request",
+            StatusCode::BAD_REQUEST,
+        ),
         (None, GRANT, "invalid_client", StatusCode::UNAUTHORIZED),
         (Some("Basic !!!not-base64"), GRANT, "invalid_client", StatusCode::UNAUTHORIZED),
         (Some("Basic Zm9v"), GRANT, "invalid_client", StatusCode::UNAUTHORIZED),
@@ -92,7 +98,14 @@ async fn malformed_token_requests_get_rfc6749_errors() {
     let resp = kit.oauth("/oauth/token", Some(&basic), &both).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     // Not a form.
-    let resp = kit.http.post(kit.url("/oauth/token")).header("Authorization", &basic).json(&serde_json::json!({"grant_type": "client_credentials"})).send().await.unwrap();
+    let resp = kit
+        .http
+        .post(kit.url("/oauth/token"))
+        .header("Authorization", &basic)
+        .json(&serde_json::json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(resp.json::<Value>().await.unwrap()["error"], "invalid_request");
 }
@@ -105,7 +118,8 @@ async fn danaconnect_defaults_to_1799_seconds_and_clients_can_override() {
     assert_eq!(body["expires_in"], 1799);
     assert_eq!(body["token_type"], "Bearer");
     let custom = kit.client(Scope::Integrator, None, Some(600));
-    let body: Value = kit.oauth("/danaconnect/oauth2/token", Some(&Kit::basic(&custom)), GRANT).await.json().await.unwrap();
+    let body: Value =
+        kit.oauth("/danaconnect/oauth2/token", Some(&Kit::basic(&custom)), GRANT).await.json().await.unwrap();
     assert_eq!(body["expires_in"], 600);
 }
 
@@ -145,7 +159,9 @@ async fn eeid_token_is_basic_only_201_and_120_seconds() {
 async fn protected_routes_refuse_missing_and_malformed_bearer_headers() {
     let kit = Kit::start().await;
     let path = kit.url("/eeid/api/ident/v1/identification_requests");
-    for header in [None, Some("Bearer"), Some("Bearer "), Some("Basic abc"), Some("Bearer not-a-real-token"), Some("Bearer a b")] {
+    for header in
+        [None, Some("Bearer"), Some("Bearer "), Some("Basic abc"), Some("Bearer not-a-real-token"), Some("Bearer a b")]
+    {
         let mut req = kit.http.get(&path);
         if let Some(h) = header {
             req = req.header("Authorization", h);
@@ -165,7 +181,8 @@ async fn secrets_and_tokens_are_stored_only_hashed() {
     let kit = Kit::start().await;
     let c = kit.integrator();
     let token = kit.oauth_token(&c).await;
-    let hash: String = kit.db().query_row("SELECT secret_hash FROM clients WHERE id = ?1", [&c.id], |r| r.get(0)).unwrap();
+    let hash: String =
+        kit.db().query_row("SELECT secret_hash FROM clients WHERE id = ?1", [&c.id], |r| r.get(0)).unwrap();
     assert!(hash.starts_with("$argon2id$"));
     let data = kit.dir.path().join("data");
     for file in ["vouch.db", "vouch.db-wal"] {

@@ -35,7 +35,11 @@ async fn openapi_documents_every_route_and_docs_render_it() {
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), expected.len(), "an undocumented or unexpected operation");
+    assert_eq!(
+        paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(),
+        expected.len(),
+        "an undocumented or unexpected operation"
+    );
     // Every documented operation is actually served: none falls through to the 501/404 fallbacks.
     for (path, method) in expected {
         let url = kit.url(&path.replace("{id}", "1"));
@@ -70,7 +74,9 @@ async fn health_info_and_unbuilt_endpoints() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");
     assert!(body["errorMessage"].as_str().unwrap().contains("not built"));
-    for path in ["/verifik/v2/projects", "/danaconnect/api/biometric/start_circuit/x", "/masstack/v1/orgs/1/biometric_signs/2"] {
+    for path in
+        ["/verifik/v2/projects", "/danaconnect/api/biometric/start_circuit/x", "/masstack/v1/orgs/1/biometric_signs/2"]
+    {
         let resp = kit.http.get(kit.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");
     }
@@ -91,7 +97,9 @@ async fn metrics_count_requests_per_route_and_report_the_outbox() {
     assert!(text.contains(
         "vouch_http_requests_total{method=\"POST\",route=\"/eeid/api/ident/v1/identification_requests\",status=\"201\"} 2"
     ), "{text}");
-    assert!(text.contains("vouch_http_request_duration_seconds_count{method=\"POST\",route=\"/eeid/api/auth/v1/token\"} 1"));
+    assert!(
+        text.contains("vouch_http_request_duration_seconds_count{method=\"POST\",route=\"/eeid/api/auth/v1/token\"} 1")
+    );
     assert!(text.contains("vouch_webhook_outbox_backlog 0"));
 }
 

@@ -77,7 +77,8 @@ async fn completion_webhook_is_signed_retried_and_recorded_once() {
 
     // Exactly one success, after three attempts, in the delivery log.
     let ok = eventually(Duration::from_secs(5), || {
-        kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap() == "delivered"
+        kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap()
+            == "delivered"
     })
     .await;
     assert!(ok);
@@ -116,15 +117,28 @@ async fn a_failing_receiver_exhausts_retries_visibly_and_an_admin_can_retry() {
     assert!(metrics.contains("vouch_webhook_deliveries_failed 1"), "{metrics}");
 
     let delivery_id = log[0]["delivery"]["id"].as_i64().unwrap();
-    let resp = kit.http.post(kit.url(&format!("/vouch/v1/webhooks/deliveries/{delivery_id}/retry"))).bearer_auth(&admin).send().await.unwrap();
+    let resp = kit
+        .http
+        .post(kit.url(&format!("/vouch/v1/webhooks/deliveries/{delivery_id}/retry")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), RStatus::OK);
     let delivered = eventually(Duration::from_secs(20), || {
-        kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap() == "delivered"
+        kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap()
+            == "delivered"
     })
     .await;
     assert!(delivered);
     assert_eq!(receiver.received.lock().unwrap().len(), 5);
-    let resp = kit.http.post(kit.url(&format!("/vouch/v1/webhooks/deliveries/{delivery_id}/retry"))).bearer_auth(&admin).send().await.unwrap();
+    let resp = kit
+        .http
+        .post(kit.url(&format!("/vouch/v1/webhooks/deliveries/{delivery_id}/retry")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), RStatus::CONFLICT, "a delivered webhook cannot be retried");
 }
 

@@ -1,0 +1,331 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! The real `vouch` binary as an operator runs it: separate processes, a real data directory,
+//! SIGKILL in the middle of work.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
+
+fn vouch(data: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(VOUCH).arg("--data-dir").arg(data).args(args).env("VOUCH_LOG", "warn").output().unwrap()
+}
+
+fn add_client(data: &Path, extra: &[&str]) -> (String, String) {
+    let mut args = vec!["clients", "add", "--name", "test", "--json"];
+    args.extend_from_slice(extra);
+    let out = vouch(data, &args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (v["client_id"].as_str().unwrap().to_string(), v["client_secret"].as_str().unwrap().to_string())
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    first_lines: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `vouch serve` on a free port, logging to `log` at `level`, and waits for its address line.
+fn serve(data: &Path, log: &Path, level: &str) -> Server {
+    let mut child = Command::new(VOUCH)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("VOUCH_LOG", level)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let base = loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("vouch serve printed its address");
+        lines.push(line.clone());
+        if let Some(rest) = line.split("serving on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    // Keep reading the rest of the banner briefly (the first-run hint follows the address).
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+        lines.push(line);
+    }
+    Server { child, base, first_lines: lines }
+}
+
+async fn token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
+    let resp = http.post(format!("{base}/eeid/api/auth/v1/token")).basic_auth(id, Some(secret)).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    resp.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+}
+
+async fn admin_token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
+    let resp = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    resp.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+}
+
+fn approval() -> Value {
+    json!({"outcome": "approved", "reason": "ID card checked", "identity": {
+        "sub": "EE30303039914", "given_name": "Juhan", "family_name": "Tamm", "authentication_type": "ID_CARD"}})
+}
+
+struct Receiver {
+    url: String,
+    fail: Arc<AtomicBool>,
+    hits: Arc<AtomicUsize>,
+    successes: Arc<AtomicUsize>,
+}
+
+async fn receiver() -> Receiver {
+    let fail = Arc::new(AtomicBool::new(true));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let successes = Arc::new(AtomicUsize::new(0));
+    let (f, h, s) = (fail.clone(), hits.clone(), successes.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let (f, h, s) = (f.clone(), h.clone(), s.clone());
+            async move {
+                h.fetch_add(1, Ordering::SeqCst);
+                if f.load(Ordering::SeqCst) {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    s.fetch_add(1, Ordering::SeqCst);
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Receiver { url, fail, hits, successes }
+}
+
+async fn wait_for(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check()
+}
+
+fn data_dir(tmp: &tempfile::TempDir) -> PathBuf {
+    tmp.path().join("data")
+}
+
+#[tokio::test]
+async fn a_pending_webhook_survives_sigkill_and_is_delivered_after_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    let log = tmp.path().join("server.log");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("vouch.toml"), "[webhooks]\nbackoff_secs = 1.0\nretries = 3\n").unwrap();
+    let hook = receiver().await;
+    let (cid, csecret) = add_client(&data, &["--webhook-url", &hook.url]);
+    let (aid, asecret) = add_client(&data, &["--scope", "admin"]);
+    let http = reqwest::Client::new();
+
+    let mut server = serve(&data, &log, "info");
+    let base = server.base.clone();
+    let t = token(&http, &base, &cid, &csecret).await;
+    let created: Value = http
+        .post(format!("{base}/eeid/api/ident/v1/identification_requests"))
+        .bearer_auth(&t)
+        .json(&json!({"reference": "crash-test", "claims_required": [{"type": "sub", "value": "EE30303039914"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let admin = admin_token(&http, &base, &aid, &asecret).await;
+    let resp = http
+        .post(format!("{base}/vouch/v1/cases/{id}/complete"))
+        .bearer_auth(&admin)
+        .json(&approval())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+
+    // The first attempt fails; kill the server hard while the delivery waits for its retry.
+    assert!(wait_for(Duration::from_secs(20), || hook.hits.load(Ordering::SeqCst) >= 1).await);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let hits_before_restart = hook.hits.load(Ordering::SeqCst);
+    assert_eq!(hook.successes.load(Ordering::SeqCst), 0);
+    hook.fail.store(false, Ordering::SeqCst);
+
+    let _restarted = serve(&data, &log, "info");
+    assert!(
+        wait_for(Duration::from_secs(30), || hook.successes.load(Ordering::SeqCst) == 1).await,
+        "the delivery pending at the crash is delivered after restart"
+    );
+    assert!(hook.hits.load(Ordering::SeqCst) > hits_before_restart);
+    let db = rusqlite::Connection::open(data.join("vouch.db")).unwrap();
+    let (status, attempts): (String, i64) =
+        db.query_row("SELECT status, attempts FROM webhook_deliveries", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(status, "delivered");
+    let successes: i64 =
+        db.query_row("SELECT count(*) FROM webhook_attempts WHERE success = 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(successes, 1);
+    assert_eq!(attempts, hits_before_restart as i64 + 1);
+}
+
+#[tokio::test]
+async fn logs_never_contain_secrets_tokens_or_personal_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    let log = tmp.path().join("server.log");
+    let hook = receiver().await;
+    hook.fail.store(false, Ordering::SeqCst);
+    let (cid, csecret) = add_client(&data, &["--webhook-url", &hook.url]);
+    let (aid, asecret) = add_client(&data, &["--scope", "admin"]);
+    let server = serve(&data, &log, "debug");
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let t = token(&http, &base, &cid, &csecret).await;
+    let created: Value = http
+        .post(format!("{base}/eeid/api/ident/v1/identification_requests?page=1"))
+        .bearer_auth(&t)
+        .json(&json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}, {"type": "name", "value": "Juhan Tamm"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let admin = admin_token(&http, &base, &aid, &asecret).await;
+    http.post(format!("{base}/vouch/v1/cases/{id}/complete"))
+        .bearer_auth(&admin)
+        .json(&approval())
+        .send()
+        .await
+        .unwrap();
+    assert!(wait_for(Duration::from_secs(20), || hook.successes.load(Ordering::SeqCst) == 1).await);
+    let _ = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&cid, Some("wrong-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await;
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("request"), "the log was written: {text}");
+    for secret in [&csecret, &asecret, &t, &admin, "wrong-secret", "EE30303039914", "Juhan", "Tamm"] {
+        assert!(!text.contains(secret), "the log contains {secret:?}");
+    }
+}
+
+#[tokio::test]
+async fn first_run_hint_clients_and_revocation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    let server = serve(&data, &tmp.path().join("log"), "warn");
+    let banner = server.first_lines.join("\n");
+    assert!(banner.contains("clients add"), "first run tells how to create a client:\n{banner}");
+    let (id, secret) = add_client(&data, &[]);
+    let list = vouch(&data, &["clients", "list"]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains(&id));
+    assert!(!String::from_utf8_lossy(&list.stdout).contains(&secret), "the secret is shown only once");
+
+    let http = reqwest::Client::new();
+    let t = token(&http, &server.base, &id, &secret).await;
+    let url = format!("{}/eeid/api/ident/v1/identification_requests", server.base);
+    assert_eq!(http.get(&url).bearer_auth(&t).send().await.unwrap().status().as_u16(), 200);
+    let out = vouch(&data, &["clients", "revoke", &id]);
+    assert!(out.status.success());
+    // Revoked from another process: the running server refuses the token at once.
+    assert_eq!(http.get(&url).bearer_auth(&t).send().await.unwrap().status().as_u16(), 401);
+    let again = vouch(&data, &["clients", "revoke", "vouch-nobody"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no client"));
+    drop(server);
+    // A second start is not a first run.
+    let server = serve(&data, &tmp.path().join("log"), "warn");
+    assert!(!server.first_lines.join("\n").contains("First run"));
+}
+
+#[test]
+fn audit_verify_passes_then_detects_a_tampered_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    add_client(&data, &[]);
+    add_client(&data, &["--scope", "admin"]);
+    let ok = vouch(&data, &["audit", "verify"]);
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
+    let db = rusqlite::Connection::open(data.join("vouch.db")).unwrap();
+    db.execute("UPDATE audit_events SET detail = replace(detail, 'integrator', 'admin') WHERE seq = 1", []).unwrap();
+    let bad = vouch(&data, &["audit", "verify"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("BROKEN chain clients at event 1"));
+}
+
+#[test]
+fn refuses_a_non_loopback_bind_unless_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(VOUCH)
+        .arg("--data-dir")
+        .arg(data_dir(&tmp))
+        .args(["serve", "--bind", "0.0.0.0:0"])
+        .env("VOUCH_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to bind"));
+}
+
+#[test]
+fn bad_client_arguments_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    for args in [
+        &["clients", "add", "--name", "x", "--scope", "root"][..],
+        &["clients", "add", "--name", "x", "--webhook-url", "ftp://x"],
+        &["clients", "add", "--name", " "],
+        &["clients", "add", "--name", "x", "--token-ttl", "0"],
+    ] {
+        let out = vouch(&data, args);
+        assert!(!out.status.success(), "{args:?}");
+    }
+    let list = vouch(&data, &["clients", "list"]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("no clients"));
+}
