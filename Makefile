@@ -30,7 +30,7 @@ test: lint
 	$(CARGO) test --workspace
 
 bench: setup
-	$(CARGO) run --release -p vouch-cli -- bench
+	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- bench
 
 fmt:
 	$(CARGO) fmt --all
