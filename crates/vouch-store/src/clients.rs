@@ -181,16 +181,15 @@ impl Store {
         let token = random_token();
         let issued = now();
         let expires_at = issued + time::Duration::seconds(i64::from(ttl_secs));
-        let conn = self.conn()?;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
         // Expired tokens are useless; dropping the client's old ones here keeps the table small.
-        conn.execute(
-            "DELETE FROM tokens WHERE client_id = ?1 AND expires_at <= ?2",
-            params![client_id, to_ms(issued)],
-        )?;
-        conn.execute(
+        tx.execute("DELETE FROM tokens WHERE client_id = ?1 AND expires_at <= ?2", params![client_id, to_ms(issued)])?;
+        tx.execute(
             "INSERT INTO tokens (token_hash, client_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![token_hash(&token), client_id, to_ms(issued), to_ms(expires_at)],
         )?;
+        tx.commit()?;
         Ok(IssuedToken { token, expires_at, ttl_secs })
     }
 
