@@ -205,7 +205,10 @@ async fn a_pending_webhook_survives_sigkill_and_is_delivered_after_restart() {
     let successes: i64 =
         db.query_row("SELECT count(*) FROM webhook_attempts WHERE success = 1", [], |r| r.get(0)).unwrap();
     assert_eq!(successes, 1);
-    assert_eq!(attempts, hits_before_restart as i64 + 1);
+    // At least once: an attempt the receiver saw may not be recorded if the kill landed between the two,
+    // so the log can hold fewer attempts than the receiver saw, never more, and always the one success.
+    let hits = hook.hits.load(Ordering::SeqCst) as i64;
+    assert!((1..=hits).contains(&attempts), "{attempts} recorded attempts, {hits} received");
 }
 
 #[tokio::test]

@@ -163,6 +163,8 @@ pub struct Case {
     pub updated_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// The flow version this case runs, pinned at creation; `None` for cases decided without a flow.
+    pub flow: Option<crate::flow::FlowRef>,
     pub decision: Option<Decision>,
 }
 
@@ -246,6 +248,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             expires_at: now + time::Duration::days(7),
+            flow: None,
             decision: None,
         }
     }

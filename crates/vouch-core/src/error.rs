@@ -9,6 +9,8 @@ pub enum CoreError {
     InvalidClaims(String),
     #[error("{0}")]
     InvalidDecision(String),
+    #[error("{0}")]
+    InvalidFlow(String),
     #[error("the verified identity does not satisfy the required claim `{claim}`")]
     ClaimNotSatisfied { claim: String },
 }

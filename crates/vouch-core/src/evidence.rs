@@ -19,10 +19,12 @@ pub enum EvidenceKind {
     Decision,
     /// The proof-of-identity PDF handed to the integrator.
     ProofOfIdentity,
+    /// A flow step's recorded outcome (what was shown, what the person or clerk did).
+    StepOutcome,
 }
 
 impl EvidenceKind {
-    pub const ALL: [EvidenceKind; 9] = [
+    pub const ALL: [EvidenceKind; 10] = [
         EvidenceKind::Selfie,
         EvidenceKind::LivenessFrames,
         EvidenceKind::DocumentPage,
@@ -32,6 +34,7 @@ impl EvidenceKind {
         EvidenceKind::SignedDocument,
         EvidenceKind::Decision,
         EvidenceKind::ProofOfIdentity,
+        EvidenceKind::StepOutcome,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +48,7 @@ impl EvidenceKind {
             EvidenceKind::SignedDocument => "signed_document",
             EvidenceKind::Decision => "decision",
             EvidenceKind::ProofOfIdentity => "proof_of_identity",
+            EvidenceKind::StepOutcome => "step_outcome",
         }
     }
 

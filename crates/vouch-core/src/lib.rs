@@ -9,6 +9,7 @@ pub mod claims;
 pub mod client;
 pub mod error;
 pub mod evidence;
+pub mod flow;
 
 pub use case::{Case, CaseId, CaseStatus, Decision, Outcome, VerifiedIdentity};
 pub use claims::{Claim, ClaimType};

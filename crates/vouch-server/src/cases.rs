@@ -53,6 +53,13 @@ pub async fn create_identification(
         }
         check_len(&format!("reason_translations.{lang}"), Some(text), MAX_PURPOSE_LEN)?;
     }
+    // The case pins the default flow's current version, so later edits to the flow do not affect it.
+    let flow = state
+        .db(|s| match s.default_flow_id()? {
+            Some(id) => s.latest_flow(&id).map(|f| Some(vouch_core::flow::FlowRef { id: f.id, version: f.version })),
+            None => Ok(None),
+        })
+        .await?;
     let now = vouch_store::now();
     let ttl = time::Duration::try_from(state.config.case_ttl).unwrap_or(time::Duration::days(7));
     let case = Case {
@@ -67,6 +74,7 @@ pub async fn create_identification(
         created_at: now,
         updated_at: now,
         expires_at: now + ttl,
+        flow,
         decision: None,
     };
     let actor = format!("client:{}", client.id);

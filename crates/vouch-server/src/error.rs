@@ -82,7 +82,9 @@ impl From<CoreError> for ApiError {
             CoreError::IllegalTransition { from, .. } => {
                 ApiError::new(Code::Conflict, format!("the case is {from} and can no longer change that way"))
             }
-            CoreError::InvalidClaims(m) | CoreError::InvalidDecision(m) => ApiError::invalid(m),
+            CoreError::InvalidClaims(m) | CoreError::InvalidDecision(m) | CoreError::InvalidFlow(m) => {
+                ApiError::invalid(m)
+            }
             e @ CoreError::ClaimNotSatisfied { .. } => ApiError::invalid(e.to_string()),
         }
     }

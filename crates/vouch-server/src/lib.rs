@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod native;
+pub mod native_flows;
 pub mod oauth;
 pub mod pages;
 pub mod proof;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(adapters::eeid::routes(state.clone()))
         .merge(adapters::dis::routes())
         .merge(native::routes(state.clone()))
+        .merge(native_flows::routes(state.clone()))
         .merge(pages::routes())
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
@@ -125,6 +127,8 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
             config.bind
         );
     }
+    // First run: one demo flow, so a fresh kiosk can run a case end to end.
+    store.ensure_demo_flow().context("creating the demo flow")?;
     let listener =
         tokio::net::TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
     let addr = listener.local_addr()?;

@@ -36,7 +36,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .route_layer(axum::middleware::from_fn_with_state(state, require_bearer::<Native>))
 }
 
-async fn admin_only(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+pub(crate) async fn admin_only(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let authed = req.extensions().get::<crate::extract::Authed>().map(|a| a.0.clone());
     match authed.as_ref().map(require_admin) {
         Some(Ok(())) => next.run(req).await,

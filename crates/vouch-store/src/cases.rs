@@ -20,8 +20,8 @@ pub struct NewEvidence {
     pub size: u64,
 }
 
-const CASE_COLUMNS: &str =
-    "id, client_id, api, reference, status, claims, reason, reason_translations, created_at, updated_at, expires_at, decision";
+const CASE_COLUMNS: &str = "id, client_id, api, reference, status, claims, reason, reason_translations, created_at, \
+     updated_at, expires_at, decision, flow_id, flow_version";
 
 fn json_col<T: serde::de::DeserializeOwned>(r: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
     let text: String = r.get(idx)?;
@@ -54,6 +54,10 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<Case> {
             })?),
             None => None,
         },
+        flow: match (r.get::<_, Option<String>>(12)?, r.get::<_, Option<u32>>(13)?) {
+            (Some(id), Some(version)) => Some(vouch_core::flow::FlowRef { id, version }),
+            _ => None,
+        },
     })
 }
 
@@ -67,7 +71,7 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let inserted = tx.execute(
-            &format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL)"),
+            &format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13)"),
             params![
                 case.id.to_string(),
                 case.client_id,
@@ -80,6 +84,8 @@ impl Store {
                 to_ms(case.created_at),
                 to_ms(case.updated_at),
                 to_ms(case.expires_at),
+                case.flow.as_ref().map(|f| f.id.clone()),
+                case.flow.as_ref().map(|f| f.version),
             ],
         );
         if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted {
@@ -92,7 +98,7 @@ impl Store {
         let claim_types: Vec<&str> = case.claims.iter().map(|c| c.claim_type.as_str()).collect();
         let detail = serde_json::json!({
             "api": case.api, "client_id": case.client_id, "reference": case.reference,
-            "claims": claim_types, "expires_at": to_ms(case.expires_at),
+            "claims": claim_types, "expires_at": to_ms(case.expires_at), "flow": case.flow,
         });
         audit::append(&tx, &case.id.to_string(), case.created_at, actor, "case_created", &detail)?;
         tx.commit()?;

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod clients;
 pub mod credentials;
 mod error;
+pub mod flows;
 pub mod keys;
 mod migrations;
 pub mod outbox;

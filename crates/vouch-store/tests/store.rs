@@ -43,6 +43,7 @@ fn new_case(client_id: &str, reference: Option<&str>) -> Case {
         created_at: at,
         updated_at: at,
         expires_at: at + time::Duration::days(7),
+        flow: None,
         decision: None,
     }
 }
@@ -278,4 +279,83 @@ fn outbox_retries_until_success_or_exhaustion_and_logs_each_attempt() {
     let log = store.delivery_attempts(d.id).unwrap();
     assert_eq!(log.iter().map(|a| a.success).collect::<Vec<_>>(), [false, false, true]);
     assert_eq!(store.outbox_backlog().unwrap(), 0);
+}
+
+mod flows {
+    use super::*;
+    use vouch_core::flow::{FlowRef, Next, Step, StepKind, StepOutcome};
+
+    fn steps_with_review() -> Vec<Step> {
+        vec![
+            Step::ClerkReview {},
+            Step::Consent { text: [("en".to_string(), "ok".to_string())].into() },
+            Step::Result {},
+        ]
+    }
+
+    #[test]
+    fn the_demo_flow_is_created_once_and_is_the_default() {
+        let (_dir, store) = open();
+        store.ensure_demo_flow().unwrap();
+        store.ensure_demo_flow().unwrap();
+        assert_eq!(store.list_flows().unwrap().len(), 1);
+        assert_eq!(store.default_flow_id().unwrap().as_deref(), Some("demo"));
+        assert!(store.verify_audit(Some("settings")).unwrap().is_intact());
+    }
+
+    #[test]
+    fn versions_are_immutable_and_unbuilt_steps_refused() {
+        let (_dir, store) = open();
+        let v1 = store.save_flow("kyc", "KYC", &steps_with_review(), "admin:a", true).unwrap();
+        let v2 = store.save_flow("kyc", "KYC v2", &[Step::Result {}], "admin:a", false).unwrap();
+        assert_eq!((v1.version, v2.version), (1, 2));
+        assert_eq!(store.flow_version("kyc", 1).unwrap().steps.len(), 3);
+        assert_eq!(store.latest_flow("kyc").unwrap().name, "KYC v2");
+        assert!(matches!(store.save_flow("kyc", "x", &[Step::Result {}], "a", true), Err(StoreError::Conflict(_))));
+        assert!(matches!(store.save_flow("new", "x", &[Step::Result {}], "a", false), Err(StoreError::NotFound)));
+        let err = store.save_flow("cam", "x", &[Step::Selfie {}, Step::Result {}], "a", true).unwrap_err();
+        assert!(err.to_string().contains("cannot be added yet"), "{err}");
+        assert_eq!(store.list_flows().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn steps_are_recorded_in_order_and_a_reopened_store_resumes() {
+        let (dir, store) = open();
+        store.save_flow("kyc", "KYC", &steps_with_review(), "admin:a", true).unwrap();
+        let (id, _) = integrator(&store);
+        let mut case = new_case(&id, None);
+        case.flow = Some(FlowRef { id: "kyc".into(), version: 1 });
+        store.insert_case(&case, "client").unwrap();
+
+        let err = store.record_step(case.id, 1, StepKind::Consent, StepOutcome::Passed, serde_json::Value::Null, "k");
+        assert!(matches!(err, Err(StoreError::Conflict(_))), "not the expected step");
+        store
+            .record_step(
+                case.id,
+                0,
+                StepKind::ClerkReview,
+                StepOutcome::Passed,
+                serde_json::json!({"clerk": "ann"}),
+                "clerk:ann",
+            )
+            .unwrap();
+        assert_eq!(store.get_case(case.id).unwrap().status, CaseStatus::InProgress);
+        assert_eq!(store.case_evidence(case.id).unwrap()[0].kind, EvidenceKind::StepOutcome);
+
+        // The process restarts: a new Store on the same directory continues where the case stopped.
+        drop(store);
+        let store = Store::open(&dir.path().join("data")).unwrap();
+        let flow = store.flow_version("kyc", 1).unwrap();
+        let records = store.case_steps(case.id).unwrap();
+        assert!(matches!(vouch_core::flow::next_step(&flow.steps, &records), Next::Step { index: 1, .. }));
+        store
+            .record_step(case.id, 1, StepKind::Consent, StepOutcome::Passed, serde_json::Value::Null, "kiosk")
+            .unwrap();
+        let records = store.case_steps(case.id).unwrap();
+        assert_eq!(vouch_core::flow::next_step(&flow.steps, &records), Next::AwaitingDecision { all_passed: true });
+        let actions: Vec<String> =
+            store.audit_events(&case.id.to_string()).unwrap().into_iter().map(|e| e.action).collect();
+        assert_eq!(actions, ["case_created", "case_started", "step_recorded", "step_recorded"]);
+        assert!(store.verify_audit(None).unwrap().is_intact());
+    }
 }

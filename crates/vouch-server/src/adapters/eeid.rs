@@ -372,6 +372,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             expires_at: now,
+            flow: None,
             decision: None,
         };
         let body = completion_webhook_body(&case);

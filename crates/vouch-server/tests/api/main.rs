@@ -2,6 +2,7 @@
 //! vouch-server end to end: a real server on 127.0.0.1:0 over a real SQLite file, per test.
 
 mod eeid;
+mod flows;
 mod kit;
 mod limits;
 mod oauth;

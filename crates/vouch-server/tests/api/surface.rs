@@ -26,6 +26,14 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/vouch/v1/webhooks/deliveries", "get"),
         ("/vouch/v1/webhooks/deliveries/{id}/retry", "post"),
         ("/vouch/v1/audit/verify", "get"),
+        ("/vouch/v1/flows", "get"),
+        ("/vouch/v1/flows", "post"),
+        ("/vouch/v1/flows/{id}", "get"),
+        ("/vouch/v1/flows/{id}", "put"),
+        ("/vouch/v1/flows/{id}/versions/{version}", "get"),
+        ("/vouch/v1/flows/{id}/default", "post"),
+        ("/vouch/v1/cases/{id}/flow", "get"),
+        ("/vouch/v1/cases/{id}/steps/{index}", "post"),
         ("/kiosk/requests/{id}", "get"),
         ("/healthz", "get"),
         ("/metrics", "get"),
@@ -42,9 +50,10 @@ async fn openapi_documents_every_route_and_docs_render_it() {
     );
     // Every documented operation is actually served: none falls through to the 501/404 fallbacks.
     for (path, method) in expected {
-        let url = kit.url(&path.replace("{id}", "1"));
+        let url = kit.url(&path.replace("{id}", "1").replace("{version}", "1").replace("{index}", "0"));
         let resp = match method {
             "get" => kit.http.get(&url).send().await.unwrap(),
+            "put" => kit.http.put(&url).send().await.unwrap(),
             _ => kit.http.post(&url).send().await.unwrap(),
         };
         assert_ne!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{method} {path}");

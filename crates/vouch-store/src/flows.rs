@@ -1,0 +1,273 @@
+//! Flow versions, the default flow, and each case's recorded step outcomes.
+
+use rusqlite::{params, OptionalExtension, Row};
+use vouch_core::flow::{self, FlowVersion, Step, StepKind, StepOutcome, StepRecord};
+use vouch_core::{CaseId, CaseStatus, EvidenceKind};
+
+use crate::audit;
+use crate::error::{Result, StoreError};
+use crate::{from_ms, now, to_ms, Store};
+
+/// The audit chain for flow and settings administration.
+pub const SETTINGS_CHAIN: &str = "settings";
+const DEFAULT_FLOW_KEY: &str = "default_flow";
+
+fn flow_from_row(r: &Row<'_>) -> rusqlite::Result<FlowVersion> {
+    let steps: String = r.get(3)?;
+    Ok(FlowVersion {
+        id: r.get(0)?,
+        version: r.get(1)?,
+        name: r.get(2)?,
+        steps: serde_json::from_str(&steps)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e)))?,
+        created_at: from_ms(r.get(4)?),
+        created_by: r.get(5)?,
+    })
+}
+
+const FLOW_COLUMNS: &str = "id, version, name, steps, created_at, created_by";
+
+fn kind_str(kind: StepKind) -> &'static str {
+    kind.as_str()
+}
+
+fn parse_kind(s: &str) -> Option<StepKind> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+impl Store {
+    /// Saves a new version of a flow (version 1 if it is new), validated, with its audit event.
+    /// `expect_new` refuses to overwrite an existing flow (create), otherwise it must exist (edit).
+    pub fn save_flow(
+        &self,
+        id: &str,
+        name: &str,
+        steps: &[Step],
+        actor: &str,
+        expect_new: bool,
+    ) -> Result<FlowVersion> {
+        flow::validate_flow_id(id)?;
+        flow::validate_steps(name, steps)?;
+        let steps_json = serde_json::to_string(steps).map_err(|e| StoreError::corrupt(e.to_string()))?;
+        let at = now();
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let latest: Option<u32> = tx.query_row("SELECT max(version) FROM flows WHERE id = ?1", [id], |r| r.get(0))?;
+        match (latest, expect_new) {
+            (Some(_), true) => return Err(StoreError::Conflict(format!("a flow with id {id:?} already exists"))),
+            (None, false) => return Err(StoreError::NotFound),
+            _ => {}
+        }
+        let version = latest.unwrap_or(0) + 1;
+        tx.execute(
+            &format!("INSERT INTO flows ({FLOW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+            params![id, version, name.trim(), steps_json, to_ms(at), actor],
+        )?;
+        let kinds: Vec<&str> = steps.iter().map(|s| kind_str(s.kind())).collect();
+        let detail = serde_json::json!({"flow": id, "version": version, "name": name.trim(), "steps": kinds});
+        audit::append(&tx, SETTINGS_CHAIN, at, actor, "flow_saved", &detail)?;
+        tx.commit()?;
+        Ok(FlowVersion {
+            id: id.to_string(),
+            version,
+            name: name.trim().to_string(),
+            steps: steps.to_vec(),
+            created_at: at,
+            created_by: actor.to_string(),
+        })
+    }
+
+    pub fn flow_version(&self, id: &str, version: u32) -> Result<FlowVersion> {
+        self.conn()?
+            .query_row(
+                &format!("SELECT {FLOW_COLUMNS} FROM flows WHERE id = ?1 AND version = ?2"),
+                params![id, version],
+                flow_from_row,
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub fn latest_flow(&self, id: &str) -> Result<FlowVersion> {
+        self.conn()?
+            .query_row(
+                &format!("SELECT {FLOW_COLUMNS} FROM flows WHERE id = ?1 ORDER BY version DESC LIMIT 1"),
+                [id],
+                flow_from_row,
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The newest version of every flow.
+    pub fn list_flows(&self) -> Result<Vec<FlowVersion>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {FLOW_COLUMNS} FROM flows f WHERE version = (SELECT max(version) FROM flows WHERE id = f.id) ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([], flow_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn default_flow_id(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn()?
+            .query_row("SELECT value FROM settings WHERE key = ?1", [DEFAULT_FLOW_KEY], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_default_flow(&self, id: &str, actor: &str) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM flows WHERE id = ?1)", [id], |r| r.get(0))?;
+        if !exists {
+            return Err(StoreError::NotFound);
+        }
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![DEFAULT_FLOW_KEY, id],
+        )?;
+        audit::append(&tx, SETTINGS_CHAIN, now(), actor, "default_flow_set", &serde_json::json!({"flow": id}))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// First run: the demo flow (consent, then result) as the default, if no flow exists yet.
+    pub fn ensure_demo_flow(&self) -> Result<()> {
+        let any: bool = self.conn()?.query_row("SELECT EXISTS (SELECT 1 FROM flows)", [], |r| r.get(0))?;
+        if !any {
+            self.save_flow(flow::DEMO_FLOW_ID, "Demo: consent and result", &flow::demo_steps(), "system", true)?;
+            self.set_default_flow(flow::DEMO_FLOW_ID, "system")?;
+        }
+        Ok(())
+    }
+
+    pub fn case_steps(&self, case_id: CaseId) -> Result<Vec<StepRecord>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT step_index, kind, outcome, detail, at FROM case_steps WHERE case_id = ?1 ORDER BY step_index",
+        )?;
+        let rows = stmt.query_map([case_id.to_string()], |r| {
+            let kind: String = r.get(1)?;
+            let outcome: String = r.get(2)?;
+            let detail: String = r.get(3)?;
+            Ok(StepRecord {
+                index: r.get(0)?,
+                kind: parse_kind(&kind).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        1,
+                        rusqlite::types::Type::Text,
+                        "unknown step kind".into(),
+                    )
+                })?,
+                outcome: if outcome == "passed" { StepOutcome::Passed } else { StepOutcome::Failed },
+                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                at: from_ms(r.get(4)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records one step's outcome: the engine checks it is the expected step; the outcome is stored as
+    /// evidence (blob first), as a step row and as an audit event, and a pending case moves to
+    /// in_progress, all in one transaction.
+    pub fn record_step(
+        &self,
+        case_id: CaseId,
+        index: u32,
+        kind: StepKind,
+        outcome: StepOutcome,
+        detail: serde_json::Value,
+        actor: &str,
+    ) -> Result<StepRecord> {
+        let case = self.get_case(case_id)?;
+        let flow_ref = case.flow.clone().ok_or_else(|| StoreError::Conflict("this case has no flow".into()))?;
+        if case.status.is_terminal() {
+            return Err(StoreError::Conflict(format!("the case is {} and takes no more steps", case.status)));
+        }
+        let flow = self.flow_version(&flow_ref.id, flow_ref.version)?;
+        let at = now();
+        let record = StepRecord { index, kind, outcome, detail, at };
+        let blob = serde_json::to_vec(&serde_json::json!({"case_id": case_id, "flow": flow_ref, "step": record}))
+            .map_err(|e| StoreError::corrupt(e.to_string()))?;
+        let sha = self.blobs().put(&blob)?;
+
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let existing: Vec<StepRecord> = {
+            let mut stmt = tx.prepare("SELECT step_index, kind, outcome FROM case_steps WHERE case_id = ?1")?;
+            let rows = stmt.query_map([case_id.to_string()], |r| {
+                let kind: String = r.get(1)?;
+                let outcome: String = r.get(2)?;
+                Ok((r.get::<_, u32>(0)?, kind, outcome))
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .filter_map(|(i, k, o)| {
+                    Some(StepRecord {
+                        index: i,
+                        kind: parse_kind(&k)?,
+                        outcome: if o == "passed" { StepOutcome::Passed } else { StepOutcome::Failed },
+                        detail: serde_json::Value::Null,
+                        at,
+                    })
+                })
+                .collect()
+        };
+        flow::check_outcome(&flow.steps, &existing, index, kind).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let status: String =
+            tx.query_row("SELECT status FROM cases WHERE id = ?1", [case_id.to_string()], |r| r.get(0))?;
+        if status == CaseStatus::Pending.as_str() {
+            CaseStatus::Pending.transition_to(CaseStatus::InProgress)?;
+            tx.execute(
+                "UPDATE cases SET status = 'in_progress', updated_at = ?1 WHERE id = ?2 AND status = 'pending'",
+                params![to_ms(at), case_id.to_string()],
+            )?;
+            audit::append(
+                &tx,
+                &case_id.to_string(),
+                at,
+                actor,
+                "case_started",
+                &serde_json::json!({"flow": flow_ref}),
+            )?;
+        } else if status != CaseStatus::InProgress.as_str() {
+            return Err(StoreError::Conflict(format!("the case is {status} and takes no more steps")));
+        }
+        let detail_text = record.detail.to_string();
+        tx.execute(
+            "INSERT INTO case_steps (case_id, step_index, kind, outcome, detail, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                case_id.to_string(),
+                index,
+                kind_str(kind),
+                if outcome == StepOutcome::Passed { "passed" } else { "failed" },
+                detail_text,
+                to_ms(at)
+            ],
+        )?;
+        let seq: i64 = tx.query_row(
+            "SELECT coalesce(max(seq), 0) + 1 FROM evidence WHERE case_id = ?1",
+            [case_id.to_string()],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO evidence (id, case_id, seq, kind, sha256, media_type, size, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'application/json', ?6, ?7)",
+            params![
+                uuid::Uuid::new_v4().to_string(),
+                case_id.to_string(),
+                seq,
+                EvidenceKind::StepOutcome.as_str(),
+                sha,
+                i64::try_from(blob.len()).unwrap_or(i64::MAX),
+                to_ms(at)
+            ],
+        )?;
+        let audit_detail =
+            serde_json::json!({"step": index + 1, "kind": kind_str(kind), "outcome": outcome, "evidence": sha});
+        audit::append(&tx, &case_id.to_string(), at, actor, "step_recorded", &audit_detail)?;
+        tx.commit()?;
+        Ok(record)
+    }
+}
