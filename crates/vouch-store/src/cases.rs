@@ -223,7 +223,7 @@ impl Store {
     }
 }
 
-fn insert_evidence(
+pub(crate) fn insert_evidence(
     tx: &Transaction<'_>,
     case_id: CaseId,
     at: OffsetDateTime,

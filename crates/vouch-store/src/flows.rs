@@ -5,6 +5,7 @@ use vouch_core::flow::{self, FlowVersion, Step, StepKind, StepOutcome, StepRecor
 use vouch_core::{CaseId, CaseStatus, EvidenceKind};
 
 use crate::audit;
+use crate::cases::NewEvidence;
 use crate::error::{Result, StoreError};
 use crate::{from_ms, now, to_ms, Store};
 
@@ -246,24 +247,13 @@ impl Store {
                 to_ms(at)
             ],
         )?;
-        let seq: i64 = tx.query_row(
-            "SELECT coalesce(max(seq), 0) + 1 FROM evidence WHERE case_id = ?1",
-            [case_id.to_string()],
-            |r| r.get(0),
-        )?;
-        tx.execute(
-            "INSERT INTO evidence (id, case_id, seq, kind, sha256, media_type, size, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'application/json', ?6, ?7)",
-            params![
-                uuid::Uuid::new_v4().to_string(),
-                case_id.to_string(),
-                seq,
-                EvidenceKind::StepOutcome.as_str(),
-                sha,
-                i64::try_from(blob.len()).unwrap_or(i64::MAX),
-                to_ms(at)
-            ],
-        )?;
+        let evidence = NewEvidence {
+            kind: EvidenceKind::StepOutcome,
+            sha256: sha.clone(),
+            media_type: "application/json".into(),
+            size: blob.len() as u64,
+        };
+        crate::cases::insert_evidence(&tx, case_id, at, std::slice::from_ref(&evidence))?;
         let audit_detail =
             serde_json::json!({"step": index + 1, "kind": kind_str(kind), "outcome": outcome, "evidence": sha});
         audit::append(&tx, &case_id.to_string(), at, actor, "step_recorded", &audit_detail)?;
