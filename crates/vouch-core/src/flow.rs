@@ -80,6 +80,22 @@ impl StepKind {
         }
     }
 
+    pub const ALL: [StepKind; 9] = [
+        StepKind::Consent,
+        StepKind::DocumentChip,
+        StepKind::DocumentScan,
+        StepKind::Selfie,
+        StepKind::Liveness,
+        StepKind::FaceMatch,
+        StepKind::Signature,
+        StepKind::ClerkReview,
+        StepKind::Result,
+    ];
+
+    pub fn parse(s: &str) -> Option<StepKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     /// `None` when the step can run in this build; otherwise the capability it is waiting for.
     pub fn missing_capability(self) -> Option<&'static str> {
         match self {
@@ -237,6 +253,19 @@ pub enum StepOutcome {
     Failed,
 }
 
+impl StepOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepOutcome::Passed => "passed",
+            StepOutcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StepOutcome> {
+        [StepOutcome::Passed, StepOutcome::Failed].into_iter().find(|o| o.as_str() == s)
+    }
+}
+
 /// A step outcome as recorded for a case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
@@ -340,6 +369,19 @@ mod tests {
         let german = Step::Consent { text: BTreeMap::from([("en".into(), "a".into()), ("de".into(), "b".into())]) };
         assert!(validate_steps("x", &[german, Step::Result {}]).is_err());
         assert_eq!(validate_steps("x", &[consent(), Step::ClerkReview {}, Step::Result {}]), Ok(()));
+    }
+
+    #[test]
+    fn kinds_and_outcomes_round_trip_through_their_names() {
+        for k in StepKind::ALL {
+            assert_eq!(StepKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        assert_eq!(StepKind::parse("teleport"), None);
+        for o in [StepOutcome::Passed, StepOutcome::Failed] {
+            assert_eq!(StepOutcome::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(StepOutcome::parse("maybe"), None);
     }
 
     #[test]

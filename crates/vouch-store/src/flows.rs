@@ -28,12 +28,28 @@ fn flow_from_row(r: &Row<'_>) -> rusqlite::Result<FlowVersion> {
 
 const FLOW_COLUMNS: &str = "id, version, name, steps, created_at, created_by";
 
-fn kind_str(kind: StepKind) -> &'static str {
-    kind.as_str()
+fn conversion(idx: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, what.to_string().into())
 }
 
-fn parse_kind(s: &str) -> Option<StepKind> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+/// A case's recorded steps, in order. Takes a connection so it also runs inside a transaction.
+fn load_steps(conn: &rusqlite::Connection, case_id: CaseId) -> Result<Vec<StepRecord>> {
+    let mut stmt = conn.prepare(
+        "SELECT step_index, kind, outcome, detail, at FROM case_steps WHERE case_id = ?1 ORDER BY step_index",
+    )?;
+    let rows = stmt.query_map([case_id.to_string()], |r| {
+        let kind: String = r.get(1)?;
+        let outcome: String = r.get(2)?;
+        let detail: String = r.get(3)?;
+        Ok(StepRecord {
+            index: r.get(0)?,
+            kind: StepKind::parse(&kind).ok_or_else(|| conversion(1, "unknown step kind"))?,
+            outcome: StepOutcome::parse(&outcome).ok_or_else(|| conversion(2, "unknown step outcome"))?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+            at: from_ms(r.get(4)?),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 impl Store {
@@ -64,7 +80,7 @@ impl Store {
             &format!("INSERT INTO flows ({FLOW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
             params![id, version, name.trim(), steps_json, to_ms(at), actor],
         )?;
-        let kinds: Vec<&str> = steps.iter().map(|s| kind_str(s.kind())).collect();
+        let kinds: Vec<&str> = steps.iter().map(|s| s.kind().as_str()).collect();
         let detail = serde_json::json!({"flow": id, "version": version, "name": name.trim(), "steps": kinds});
         audit::append(&tx, SETTINGS_CHAIN, at, actor, "flow_saved", &detail)?;
         tx.commit()?;
@@ -144,29 +160,7 @@ impl Store {
     }
 
     pub fn case_steps(&self, case_id: CaseId) -> Result<Vec<StepRecord>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT step_index, kind, outcome, detail, at FROM case_steps WHERE case_id = ?1 ORDER BY step_index",
-        )?;
-        let rows = stmt.query_map([case_id.to_string()], |r| {
-            let kind: String = r.get(1)?;
-            let outcome: String = r.get(2)?;
-            let detail: String = r.get(3)?;
-            Ok(StepRecord {
-                index: r.get(0)?,
-                kind: parse_kind(&kind).ok_or_else(|| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        1,
-                        rusqlite::types::Type::Text,
-                        "unknown step kind".into(),
-                    )
-                })?,
-                outcome: if outcome == "passed" { StepOutcome::Passed } else { StepOutcome::Failed },
-                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-                at: from_ms(r.get(4)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        load_steps(&*self.conn()?, case_id)
     }
 
     /// Records one step's outcome: the engine checks it is the expected step; the outcome is stored as
@@ -195,26 +189,7 @@ impl Store {
 
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        let existing: Vec<StepRecord> = {
-            let mut stmt = tx.prepare("SELECT step_index, kind, outcome FROM case_steps WHERE case_id = ?1")?;
-            let rows = stmt.query_map([case_id.to_string()], |r| {
-                let kind: String = r.get(1)?;
-                let outcome: String = r.get(2)?;
-                Ok((r.get::<_, u32>(0)?, kind, outcome))
-            })?;
-            rows.collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .filter_map(|(i, k, o)| {
-                    Some(StepRecord {
-                        index: i,
-                        kind: parse_kind(&k)?,
-                        outcome: if o == "passed" { StepOutcome::Passed } else { StepOutcome::Failed },
-                        detail: serde_json::Value::Null,
-                        at,
-                    })
-                })
-                .collect()
-        };
+        let existing = load_steps(&tx, case_id)?;
         flow::check_outcome(&flow.steps, &existing, index, kind).map_err(|e| StoreError::Conflict(e.to_string()))?;
         let status: String =
             tx.query_row("SELECT status FROM cases WHERE id = ?1", [case_id.to_string()], |r| r.get(0))?;
@@ -238,14 +213,7 @@ impl Store {
         let detail_text = record.detail.to_string();
         tx.execute(
             "INSERT INTO case_steps (case_id, step_index, kind, outcome, detail, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                case_id.to_string(),
-                index,
-                kind_str(kind),
-                if outcome == StepOutcome::Passed { "passed" } else { "failed" },
-                detail_text,
-                to_ms(at)
-            ],
+            params![case_id.to_string(), index, kind.as_str(), outcome.as_str(), detail_text, to_ms(at)],
         )?;
         let evidence = NewEvidence {
             kind: EvidenceKind::StepOutcome,
@@ -255,7 +223,7 @@ impl Store {
         };
         crate::cases::insert_evidence(&tx, case_id, at, std::slice::from_ref(&evidence))?;
         let audit_detail =
-            serde_json::json!({"step": index + 1, "kind": kind_str(kind), "outcome": outcome, "evidence": sha});
+            serde_json::json!({"step": index + 1, "kind": kind.as_str(), "outcome": outcome, "evidence": sha});
         audit::append(&tx, &case_id.to_string(), at, actor, "step_recorded", &audit_detail)?;
         tx.commit()?;
         Ok(record)

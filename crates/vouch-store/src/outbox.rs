@@ -106,6 +106,17 @@ fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     })
 }
 
+/// One delivery, or `NotFound`. Takes a connection so it also runs inside a transaction.
+fn delivery_by_id(conn: &rusqlite::Connection, delivery_id: i64) -> Result<Delivery> {
+    conn.query_row(
+        &format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1"),
+        [delivery_id],
+        delivery_from_row,
+    )
+    .optional()?
+    .ok_or(StoreError::NotFound)
+}
+
 pub(crate) fn enqueue(tx: &Transaction<'_>, case_id: CaseId, d: &NewDelivery, at: OffsetDateTime) -> Result<i64> {
     tx.execute(
         "INSERT INTO webhook_deliveries (case_id, client_id, url, body, status, attempts, max_attempts, next_attempt_at, created_at)
@@ -184,11 +195,7 @@ impl Store {
              WHERE id = ?6",
             params![attempt, new_status, to_ms(retry_at), result.error, delivered_at, delivery_id],
         )?;
-        let d = tx.query_row(
-            &format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1"),
-            [delivery_id],
-            delivery_from_row,
-        )?;
+        let d = delivery_by_id(&tx, delivery_id)?;
         tx.commit()?;
         Ok(d)
     }
@@ -210,22 +217,11 @@ impl Store {
                 Some(s) => StoreError::Conflict(format!("only a failed delivery can be retried; this one is {s}")),
             });
         }
-        Ok(conn.query_row(
-            &format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1"),
-            [delivery_id],
-            delivery_from_row,
-        )?)
+        delivery_by_id(&conn, delivery_id)
     }
 
     pub fn get_delivery(&self, delivery_id: i64) -> Result<Delivery> {
-        self.conn()?
-            .query_row(
-                &format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1"),
-                [delivery_id],
-                delivery_from_row,
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound)
+        delivery_by_id(&*self.conn()?, delivery_id)
     }
 
     /// The delivery log, newest first, optionally for one case.
