@@ -53,13 +53,6 @@ pub async fn create_identification(
         }
         check_len(&format!("reason_translations.{lang}"), Some(text), MAX_PURPOSE_LEN)?;
     }
-    // The case pins the default flow's current version, so later edits to the flow do not affect it.
-    let flow = state
-        .db(|s| match s.default_flow_id()? {
-            Some(id) => s.latest_flow(&id).map(|f| Some(vouch_core::flow::FlowRef { id: f.id, version: f.version })),
-            None => Ok(None),
-        })
-        .await?;
     let now = vouch_store::now();
     let ttl = time::Duration::try_from(state.config.case_ttl).unwrap_or(time::Duration::days(7));
     let case = Case {
@@ -74,12 +67,24 @@ pub async fn create_identification(
         created_at: now,
         updated_at: now,
         expires_at: now + ttl,
-        flow,
+        flow: None,
         decision: None,
     };
     let actor = format!("client:{}", client.id);
-    let stored = case.clone();
-    state.db(move |s| s.insert_case(&stored, &actor)).await?;
+    let case = state
+        .db(move |s| {
+            let mut case = case;
+            // The case pins the default flow's current version, so later edits to the flow do not affect it.
+            case.flow = match s.default_flow_id()? {
+                Some(id) => {
+                    s.latest_flow(&id).map(|f| Some(vouch_core::flow::FlowRef { id: f.id, version: f.version }))?
+                }
+                None => None,
+            };
+            s.insert_case(&case, &actor)?;
+            Ok(case)
+        })
+        .await?;
     tracing::info!(case_id = %case.id, client_id = %client.id, api, "case created");
     Ok(case)
 }

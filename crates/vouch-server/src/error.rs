@@ -69,6 +69,15 @@ impl ApiError {
     pub fn forbidden(message: impl Into<String>) -> ApiError {
         Self::new(Code::Forbidden, message)
     }
+    /// Gives a not-found error the caller's own wording (each vendor phrases it differently);
+    /// any other error passes through unchanged.
+    pub fn with_not_found(self, message: &str) -> ApiError {
+        if self.code == Code::NotFound {
+            ApiError::not_found(message)
+        } else {
+            self
+        }
+    }
     /// Logged in full, answered with a generic message so internals do not leak.
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %detail, "internal error");

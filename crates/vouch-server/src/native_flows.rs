@@ -10,9 +10,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::flow::{self, FlowVersion, Next, Step, StepKind, StepOutcome, StepRecord};
 use vouch_core::CaseId;
 
-use crate::error::{ApiError, Code, Failure, Native};
+use crate::error::{ApiError, Failure, Native};
 use crate::extract::{require_bearer, Authed, JsonBody};
-use crate::native::NativeError;
+use crate::native::{parse_case_id, NativeError, NO_SUCH_CASE};
 use crate::state::AppState;
 
 type NativeResult<T> = Result<T, Failure<Native>>;
@@ -62,11 +62,7 @@ async fn view(state: &AppState, flow: FlowVersion) -> Result<FlowView, ApiError>
 }
 
 fn flow_not_found(e: ApiError) -> ApiError {
-    if e.code == Code::NotFound {
-        ApiError::not_found("No flow has this id (or version)")
-    } else {
-        e
-    }
+    e.with_not_found("No flow has this id (or version)")
 }
 
 /// All flows, newest version of each.
@@ -169,13 +165,9 @@ async fn case_flow_view(state: &AppState, case_id: CaseId) -> Result<CaseFlow, A
             Ok((s.flow_version(&flow_ref.id, flow_ref.version)?, s.case_steps(case_id)?))
         })
         .await
-        .map_err(|e| if e.code == Code::NotFound { ApiError::not_found("No case has this id") } else { e })?;
+        .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     let next = flow::next_step(&flow.steps, &steps);
     Ok(CaseFlow { flow, steps, next })
-}
-
-fn parse_case(id: &str) -> Result<CaseId, ApiError> {
-    CaseId::parse(id).ok_or_else(|| ApiError::not_found("No case has this id"))
 }
 
 /// Where a case is in its flow: the pinned flow version, the recorded steps, and what comes next.
@@ -183,7 +175,7 @@ fn parse_case(id: &str) -> Result<CaseId, ApiError> {
     responses((status = 200, body = CaseFlow), (status = 404, body = NativeError), (status = 409, body = NativeError)))]
 async fn case_flow(State(state): State<AppState>, Path(id): Path<String>) -> NativeResult<Json<CaseFlow>> {
     crate::cases::expire_due(&state).await?;
-    Ok(Json(case_flow_view(&state, parse_case(&id)?).await?))
+    Ok(Json(case_flow_view(&state, parse_case_id(&id)?).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -210,7 +202,7 @@ async fn record_step(
     Path((id, index)): Path<(String, u32)>,
     JsonBody(body, ..): JsonBody<StepInput, Native>,
 ) -> NativeResult<Json<CaseFlow>> {
-    let case_id = parse_case(&id)?;
+    let case_id = parse_case_id(&id)?;
     crate::cases::expire_due(&state).await?;
     if body.detail.to_string().len() > 16 * 1024 {
         return Err(ApiError::invalid("detail must be at most 16 KiB of JSON").into());
@@ -219,6 +211,6 @@ async fn record_step(
     state
         .db(move |s| s.record_step(case_id, index, body.kind, body.outcome, body.detail, &actor))
         .await
-        .map_err(|e| if e.code == Code::NotFound { ApiError::not_found("No case has this id") } else { e })?;
+        .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     Ok(Json(case_flow_view(&state, case_id).await?))
 }

@@ -259,11 +259,13 @@ async fn create_request(
     Authed(client): Authed,
     JsonBody(body, ..): JsonBody<CreateIdentificationRequest, Eeid>,
 ) -> EeidResult<(StatusCode, Json<IdentificationRequest>)> {
+    // Every language given goes to the case service, which owns the rule on which ones are accepted.
     let translations = body.reason_translations.unwrap_or_default();
-    if let Some(lang) = translations.other.keys().next() {
-        return Err(ApiError::invalid(format!("reason_translations supports en, et and ru, not {lang:?}")).into());
-    }
-    let mut reason_translations = BTreeMap::new();
+    let mut reason_translations: BTreeMap<String, String> = translations
+        .other
+        .into_iter()
+        .map(|(lang, text)| (lang, text.as_str().map_or_else(|| text.to_string(), str::to_string)))
+        .collect();
     for (lang, text) in [("en", translations.en), ("et", translations.et), ("ru", translations.ru)] {
         if let Some(text) = text {
             reason_translations.insert(lang.to_string(), text);
@@ -289,10 +291,7 @@ async fn create_request(
 async fn own_case(state: &AppState, client_id: &str, id: &str, not_found: &'static str) -> Result<Case, ApiError> {
     let case_id = CaseId::parse(id).ok_or_else(|| ApiError::not_found(not_found))?;
     cases::expire_due(state).await?;
-    let case = state.db(move |s| s.get_case(case_id)).await.map_err(|e| match e.code {
-        crate::error::Code::NotFound => ApiError::not_found(not_found),
-        _ => e,
-    })?;
+    let case = state.db(move |s| s.get_case(case_id)).await.map_err(|e| e.with_not_found(not_found))?;
     if case.client_id != client_id || case.api != API {
         return Err(ApiError::not_found(not_found));
     }
@@ -342,7 +341,7 @@ async fn proof_of_identity(
             s.blobs().get(&proof.sha256)
         })
         .await
-        .map_err(|e| if e.code == crate::error::Code::NotFound { ApiError::not_found(NOT_FOUND) } else { e })?;
+        .map_err(|e| e.with_not_found(NOT_FOUND))?;
     let mut resp = pdf.into_response();
     let headers = resp.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
