@@ -67,6 +67,13 @@ where
     Ok(Stats { name, requests, wall, p50: percentile(&all, 0.5), p99: percentile(&all, 0.99) })
 }
 
+fn token_request(http: &reqwest::Client, base: &str, basic_auth: String) -> reqwest::RequestBuilder {
+    http.post(format!("{base}/oauth/token"))
+        .header("Authorization", basic_auth)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+}
+
 pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     anyhow::ensure!(requests > 0 && concurrency > 0, "--requests and --concurrency must be positive");
     let dir = tempfile::tempdir()?;
@@ -101,28 +108,11 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     let (h, b, auth) = (http.clone(), base.clone(), basic.clone());
     let token = measure("POST /oauth/token", token_requests, concurrency, move || {
         let (h, b, auth) = (h.clone(), b.clone(), auth.clone());
-        async move {
-            let resp = h
-                .post(format!("{b}/oauth/token"))
-                .header("Authorization", auth)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body("grant_type=client_credentials")
-                .send()
-                .await?;
-            ok(resp, 200)
-        }
+        async move { ok(token_request(&h, &b, auth).send().await?, 200) }
     })
     .await?;
 
-    let bearer: serde_json::Value = http
-        .post(format!("{base}/oauth/token"))
-        .header("Authorization", basic)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await?
-        .json()
-        .await?;
+    let bearer: serde_json::Value = token_request(&http, &base, basic).send().await?.json().await?;
     let bearer = format!("Bearer {}", bearer.get("access_token").and_then(|t| t.as_str()).context("no access_token")?);
     let (h, b) = (http.clone(), base.clone());
     let create = measure("POST /eeid/.../identification_requests", requests, concurrency, move || {

@@ -95,6 +95,21 @@ async fn admin_token(http: &reqwest::Client, base: &str, id: &str, secret: &str)
     resp.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
 }
 
+/// Creates an eeID identification request (with a query string, which must never reach the log) and returns its id.
+async fn create_request(http: &reqwest::Client, base: &str, token: &str, body: Value) -> String {
+    let created: Value = http
+        .post(format!("{base}/eeid/api/ident/v1/identification_requests?page=1"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_str().unwrap().to_string()
+}
+
 fn approval() -> Value {
     json!({"outcome": "approved", "reason": "ID card checked", "identity": {
         "sub": "EE30303039914", "given_name": "Juhan", "family_name": "Tamm", "authentication_type": "ID_CARD"}})
@@ -163,17 +178,13 @@ async fn a_pending_webhook_survives_sigkill_and_is_delivered_after_restart() {
     let mut server = serve(&data, &log, "info");
     let base = server.base.clone();
     let t = token(&http, &base, &cid, &csecret).await;
-    let created: Value = http
-        .post(format!("{base}/eeid/api/ident/v1/identification_requests"))
-        .bearer_auth(&t)
-        .json(&json!({"reference": "crash-test", "claims_required": [{"type": "sub", "value": "EE30303039914"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_string();
+    let id = create_request(
+        &http,
+        &base,
+        &t,
+        json!({"reference": "crash-test", "claims_required": [{"type": "sub", "value": "EE30303039914"}]}),
+    )
+    .await;
     let admin = admin_token(&http, &base, &aid, &asecret).await;
     let resp = http
         .post(format!("{base}/vouch/v1/cases/{id}/complete"))
@@ -224,17 +235,13 @@ async fn logs_never_contain_secrets_tokens_or_personal_data() {
     let base = server.base.clone();
     let http = reqwest::Client::new();
     let t = token(&http, &base, &cid, &csecret).await;
-    let created: Value = http
-        .post(format!("{base}/eeid/api/ident/v1/identification_requests?page=1"))
-        .bearer_auth(&t)
-        .json(&json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}, {"type": "name", "value": "Juhan Tamm"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap();
+    let id = create_request(
+        &http,
+        &base,
+        &t,
+        json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}, {"type": "name", "value": "Juhan Tamm"}]}),
+    )
+    .await;
     let admin = admin_token(&http, &base, &aid, &asecret).await;
     http.post(format!("{base}/vouch/v1/cases/{id}/complete"))
         .bearer_auth(&admin)

@@ -45,6 +45,11 @@ fn hmac_hex(secret: &str, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// The status of the test's only delivery, read from the database.
+fn delivery_status(kit: &Kit) -> String {
+    kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap()
+}
+
 async fn deliveries(kit: &Kit, admin: &str, case_id: &str) -> Value {
     kit.get(admin, &format!("/vouch/v1/webhooks/deliveries?case_id={case_id}")).await.json().await.unwrap()
 }
@@ -76,11 +81,7 @@ async fn completion_webhook_is_signed_retried_and_recorded_once() {
     assert_eq!(received.len(), 3, "no attempt after the success");
 
     // Exactly one success, after three attempts, in the delivery log.
-    let ok = eventually(Duration::from_secs(5), || {
-        kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap()
-            == "delivered"
-    })
-    .await;
+    let ok = eventually(Duration::from_secs(5), || delivery_status(&kit) == "delivered").await;
     assert!(ok);
     let log = deliveries(&kit, &admin, &id).await;
     assert_eq!(log.as_array().unwrap().len(), 1);
@@ -104,10 +105,7 @@ async fn a_failing_receiver_exhausts_retries_visibly_and_an_admin_can_retry() {
     let admin = kit.oauth_token(&kit.admin()).await;
     kit.complete(&admin, &id, &approval()).await;
 
-    let failed = eventually(Duration::from_secs(20), || {
-        kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap() == "failed"
-    })
-    .await;
+    let failed = eventually(Duration::from_secs(20), || delivery_status(&kit) == "failed").await;
     assert!(failed, "the delivery should fail after 1 + 3 attempts");
     assert_eq!(receiver.received.lock().unwrap().len(), 4);
     let log = deliveries(&kit, &admin, &id).await;
@@ -125,11 +123,7 @@ async fn a_failing_receiver_exhausts_retries_visibly_and_an_admin_can_retry() {
         .await
         .unwrap();
     assert_eq!(resp.status(), RStatus::OK);
-    let delivered = eventually(Duration::from_secs(20), || {
-        kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap()
-            == "delivered"
-    })
-    .await;
+    let delivered = eventually(Duration::from_secs(20), || delivery_status(&kit) == "delivered").await;
     assert!(delivered);
     assert_eq!(receiver.received.lock().unwrap().len(), 5);
     let resp = kit
