@@ -16,7 +16,8 @@ use crate::state::AppState;
 
 pub const MAX_REFERENCE_LEN: usize = 255;
 pub const MAX_PURPOSE_LEN: usize = 1000;
-pub const LANGUAGES: [&str; 3] = ["en", "et", "ru"];
+/// Languages eeID accepts for `reason_translations` (not the kiosk's own languages).
+pub const REASON_LANGUAGES: [&str; 3] = ["en", "et", "ru"];
 
 pub struct NewIdentification {
     pub reference: Option<String>,
@@ -48,7 +49,7 @@ pub async fn create_identification(
     check_len("reference", reference.as_deref(), MAX_REFERENCE_LEN)?;
     check_len("reason", input.reason.as_deref(), MAX_PURPOSE_LEN)?;
     for (lang, text) in &input.reason_translations {
-        if !LANGUAGES.contains(&lang.as_str()) {
+        if !REASON_LANGUAGES.contains(&lang.as_str()) {
             return Err(ApiError::invalid(format!("reason_translations supports en, et and ru, not {lang:?}")));
         }
         check_len(&format!("reason_translations.{lang}"), Some(text), MAX_PURPOSE_LEN)?;
