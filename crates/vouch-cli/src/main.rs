@@ -1,7 +1,6 @@
 //! `vouch`: run the server, manage API clients, verify the audit log, benchmark.
 
 mod bench;
-mod config;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,6 +37,9 @@ enum Command {
         /// Allow binding to a non-loopback address without TLS
         #[arg(long)]
         allow_non_loopback: bool,
+        /// The built kiosk UI to serve at /kiosk/ (default: ui/dist of this checkout)
+        #[arg(long, env = "VOUCH_UI_DIR")]
+        ui_dir: Option<std::path::PathBuf>,
     },
     /// Manage API clients
     Clients {
@@ -109,25 +111,26 @@ fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Store> {
 }
 
 fn validate_webhook_url(url: &str) -> anyhow::Result<()> {
-    let ok = (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() > "http://".len()
-        && !url.contains(char::is_whitespace);
-    anyhow::ensure!(ok, "--webhook-url must be an http:// or https:// URL");
-    Ok(())
+    vouch_store::clients::check_webhook_url(url)
+        .map_err(|_| anyhow::anyhow!("--webhook-url must be an http:// or https:// URL"))
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging();
-    let data_dir = config::data_dir(cli.data_dir)?;
+    let data_dir = vouch_server::config_file::data_dir(cli.data_dir)?;
     match cli.command {
-        Command::Serve { bind, public_url, allow_non_loopback } => {
-            let (file, path) = config::load_file(cli.config.as_deref(), &data_dir)?;
+        Command::Serve { bind, public_url, allow_non_loopback, ui_dir } => {
+            let (file, path) = vouch_server::config_file::load_file(cli.config.as_deref(), &data_dir)?;
             if let Some(path) = &path {
                 tracing::info!(path = %path.display(), "read configuration");
             }
-            let cfg = config::server_config(file, config::ServeOverrides { bind, public_url, allow_non_loopback });
+            let cfg = vouch_server::config_file::server_config(
+                file,
+                vouch_server::config_file::ServeOverrides { bind, public_url, allow_non_loopback, ui_dir },
+            );
+            let has_ui = cfg.ui_dir.is_some();
             let store = open_store(&data_dir)?;
             let first_run = store.list_clients()?.is_empty();
             let running = vouch_server::start(cfg, store).await?;
@@ -138,6 +141,11 @@ async fn main() -> anyhow::Result<()> {
                 data_dir.display()
             );
             println!("  API docs: {}/docs   OpenAPI: {}/openapi.json", running.public_url, running.public_url);
+            if has_ui {
+                println!("  Kiosk in a browser: {}/kiosk/", running.public_url);
+            } else {
+                println!("  The kiosk UI is not built (run `make ui`), so /kiosk/ only explains how to build it.");
+            }
             if first_run {
                 let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "vouch".into());
                 println!();

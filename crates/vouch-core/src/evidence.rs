@@ -69,6 +69,9 @@ pub struct Evidence {
     pub size: u64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Set once retention deleted the blob; the row and its hash stay for the audit trail.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub purged_at: Option<OffsetDateTime>,
 }
 
 /// The digest that a proof document quotes: SHA-256 over each evidence item's kind and hash, in order.

@@ -16,6 +16,10 @@ pub struct ServerConfig {
     /// How often open cases past their expiry are moved to `expired` in the background.
     pub expiry_sweep: Duration,
     pub webhooks: WebhookConfig,
+    /// The built kiosk UI (`ui/dist`, holding `kiosk/index.html`), served at `/kiosk/`. None: not served.
+    pub ui_dir: Option<std::path::PathBuf>,
+    /// How often the retention job looks for evidence past its retention period.
+    pub retention_sweep: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +46,8 @@ impl Default for ServerConfig {
             case_ttl: Duration::from_secs(7 * 24 * 3600),
             expiry_sweep: Duration::from_secs(60),
             webhooks: WebhookConfig::default(),
+            ui_dir: None,
+            retention_sweep: Duration::from_secs(6 * 3600),
         }
     }
 }

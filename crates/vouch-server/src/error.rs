@@ -26,6 +26,8 @@ pub enum Code {
     UnsupportedMediaType,
     MethodNotAllowed,
     NotImplemented,
+    /// Too many wrong PINs or case codes: wait, then try again.
+    TooManyAttempts,
     Internal,
 }
 
@@ -42,6 +44,7 @@ impl Code {
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            Code::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +107,11 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::not_found("Not found"),
             StoreError::Conflict(m) => ApiError::new(Code::Conflict, m),
+            StoreError::Invalid(m) => ApiError::invalid(m),
+            StoreError::Locked { retry_after_secs } => ApiError::new(
+                Code::TooManyAttempts,
+                format!("Too many wrong PINs. Try again in {} minute(s).", retry_after_secs.div_ceil(60)),
+            ),
             StoreError::Core(c) => c.into(),
             other => ApiError::internal(other),
         }
@@ -142,7 +150,9 @@ impl Dialect for Dis {
             Code::NotFound => "NOT_FOUND",
             Code::Conflict => "CONFLICT",
             Code::MethodNotAllowed => "INVALID_REQUEST_METHOD",
-            Code::Unauthorized | Code::Forbidden | Code::NotImplemented | Code::Internal => "UNEXPECTED_ERROR",
+            Code::Unauthorized | Code::Forbidden | Code::NotImplemented | Code::TooManyAttempts | Code::Internal => {
+                "UNEXPECTED_ERROR"
+            }
         };
         serde_json::json!({ "errorCode": code, "errorMessage": err.message })
     }

@@ -4,15 +4,19 @@
 pub mod adapters;
 pub mod cases;
 pub mod config;
+pub mod config_file;
 pub mod error;
 pub mod extract;
+pub mod kiosk;
 pub mod metrics;
 pub mod native;
 pub mod native_flows;
 pub mod oauth;
 pub mod pages;
 pub mod proof;
+pub mod retention;
 pub mod state;
+pub mod ui;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -69,6 +73,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(adapters::dis::routes())
         .merge(native::routes(state.clone()))
         .merge(native_flows::routes(state.clone()))
+        .merge(kiosk::routes())
         .merge(pages::routes())
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
@@ -79,6 +84,9 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .route("/verifik/{*rest}", any(adapters::not_built::verifik))
         .route("/danaconnect/{*rest}", any(adapters::not_built::danaconnect))
         .route("/masstack/{*rest}", any(adapters::not_built::masstack))
+        .route("/kiosk", axum::routing::get(ui::index))
+        .route("/kiosk/", axum::routing::get(ui::index))
+        .route("/kiosk/{*path}", axum::routing::get(ui::asset))
         .fallback(adapters::not_built::unknown)
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
@@ -90,6 +98,8 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 pub struct Running {
     pub addr: SocketAddr,
     pub public_url: String,
+    /// The same state the HTTP handlers use, for in-process callers (the kiosk app's IPC bridge).
+    pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -146,6 +156,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         metrics: Arc::default(),
         outbox_wake: Arc::new(Notify::new()),
         http,
+        kiosk: Arc::default(),
     };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
@@ -169,6 +180,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
             }
         })
     };
+    let retention = tokio::spawn(retention::run(state.clone()));
     tracing::info!(%addr, %public_url, "Vouch is serving");
-    Ok(Running { addr, public_url, shutdown: Some(tx), tasks: vec![server, dispatcher, sweeper] })
+    Ok(Running { addr, public_url, state, shutdown: Some(tx), tasks: vec![server, dispatcher, sweeper, retention] })
 }

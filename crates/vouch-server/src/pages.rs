@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Html;
+use axum::response::{Html, IntoResponse, Response};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::CaseId;
 
@@ -42,43 +42,29 @@ pub async fn docs() -> Html<&'static str> {
     Html(include_str!("../assets/docs.html"))
 }
 
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// Where an eeID `link` points. The self-service kiosk flow that will run here comes with the kiosk app;
-/// until then the page says so plainly, with the request's status, and answers 501.
+/// Where an eeID `link` points: the kiosk's self-service flow for that request. The page is the kiosk UI,
+/// which opens the case from the id in its address. An unknown id is 404.
 #[utoipa::path(get, path = "/kiosk/requests/{id}", tag = "Kiosk",
     params(("id" = String, Path)),
-    responses((status = 501, content_type = "text/html", description = "the kiosk flow is not built yet"),
-              (status = 404, content_type = "text/html")))]
-pub async fn kiosk_request(State(state): State<AppState>, Path(id): Path<String>) -> (StatusCode, Html<String>) {
-    let case = match CaseId::parse(&id) {
-        Some(case_id) => state.db(move |s| s.get_case(case_id)).await.ok(),
-        None => None,
+    responses((status = 200, content_type = "text/html", description = "the kiosk UI, opening this request"),
+              (status = 404, content_type = "text/html"),
+              (status = 503, content_type = "text/html", description = "the UI is not built")))]
+pub async fn kiosk_request(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let known = match CaseId::parse(&id) {
+        Some(case_id) => state.db(move |s| s.get_case(case_id)).await.is_ok(),
+        None => false,
     };
-    let (status, body) = match case {
-        None => (
-            StatusCode::NOT_FOUND,
-            "<h1>Unknown request</h1><p>This link does not belong to any identification request.</p>".to_string(),
-        ),
-        Some(case) => (
-            StatusCode::NOT_IMPLEMENTED,
-            format!(
-                "<h1>Identification request</h1><p>Status: <strong>{}</strong></p><p>{}</p>\
-                 <p>The self-service kiosk flow is not built yet in this Vouch version. A clerk can complete \
-                 this request from the admin API.</p>",
-                case.status,
-                escape_html(case.reason.as_deref().unwrap_or(""))
-            ),
-        ),
-    };
+    if known {
+        return crate::ui::index_response(&state);
+    }
     (
-        status,
-        Html(format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Vouch</title>\
-             <style>body{{font:18px/1.5 system-ui,sans-serif;max-width:640px;margin:64px auto;padding:0 24px}}</style>\
-             </head><body>{body}</body></html>"
-        )),
+        StatusCode::NOT_FOUND,
+        Html(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Vouch</title></head>\
+             <body style=\"font:18px/1.5 system-ui,sans-serif;max-width:640px;margin:64px auto;padding:0 24px\">\
+             <h1>Unknown request</h1><p>This link does not belong to any identification request. Check the link \
+             you were sent, or ask at the desk.</p></body></html>",
+        ),
     )
+        .into_response()
 }

@@ -17,6 +17,8 @@ pub struct AppState {
     /// Wakes the webhook dispatcher when a delivery is queued.
     pub outbox_wake: Arc<Notify>,
     pub http: reqwest::Client,
+    /// Staff sign-ins at the kiosk.
+    pub kiosk: Arc<crate::kiosk::KioskSessions>,
 }
 
 impl AppState {

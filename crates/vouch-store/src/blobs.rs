@@ -76,6 +76,16 @@ impl BlobStore {
         Ok(plain)
     }
 
+    /// Deletes a blob; deleting one that is already gone is not an error.
+    pub fn remove(&self, sha: &str) -> Result<()> {
+        let path = self.path_of(sha)?;
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError::io(&path, e)),
+        }
+    }
+
     pub fn raw_path(&self, sha: &str) -> Result<PathBuf> {
         self.path_of(sha)
     }

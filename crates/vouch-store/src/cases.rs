@@ -100,6 +100,7 @@ impl Store {
             "api": case.api, "client_id": case.client_id, "reference": case.reference,
             "claims": claim_types, "expires_at": to_ms(case.expires_at), "flow": case.flow,
         });
+        crate::case_codes::assign_code(&tx, case.id)?;
         audit::append(&tx, &case.id.to_string(), case.created_at, actor, "case_created", &detail)?;
         tx.commit()?;
         Ok(())
@@ -199,7 +200,7 @@ impl Store {
     pub fn case_evidence(&self, case_id: CaseId) -> Result<Vec<Evidence>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
-            "SELECT id, kind, sha256, media_type, size, created_at FROM evidence WHERE case_id = ?1 ORDER BY seq",
+            "SELECT id, kind, sha256, media_type, size, created_at, purged_at FROM evidence WHERE case_id = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([case_id.to_string()], |r| {
             let kind: String = r.get(1)?;
@@ -217,6 +218,7 @@ impl Store {
                 media_type: r.get(3)?,
                 size: r.get::<_, i64>(4)?.try_into().unwrap_or(0),
                 created_at: from_ms(r.get(5)?),
+                purged_at: r.get::<_, Option<i64>>(6)?.map(from_ms),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -259,6 +261,7 @@ pub(crate) fn insert_evidence(
             media_type: item.media_type.clone(),
             size: item.size,
             created_at: at,
+            purged_at: None,
         });
     }
     Ok(out)

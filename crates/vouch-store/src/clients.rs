@@ -54,12 +54,32 @@ fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
     })
 }
 
+/// Webhooks go to http(s) URLs only, of a sane length.
+pub fn check_webhook_url(url: &str) -> Result<()> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 2000
+        && url.len() > "http://".len()
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid("The webhook URL must be an http:// or https:// address".into()))
+    }
+}
+
 fn sealed_secret_aad(client_id: &str) -> Vec<u8> {
     format!("client-secret:{client_id}").into_bytes()
 }
 
 impl Store {
     pub fn create_client(&self, new: &NewClient, actor: &str) -> Result<CreatedClient> {
+        let name_ok = !new.name.trim().is_empty() && new.name.chars().count() <= 100;
+        if !name_ok || new.name.chars().any(char::is_control) {
+            return Err(StoreError::Invalid("A client's name is 1 to 100 characters".into()));
+        }
+        if let Some(url) = &new.webhook_url {
+            check_webhook_url(url)?;
+        }
         let id = format!("vouch-{}", uuid::Uuid::new_v4());
         let secret = random_token();
         let secret_hash = hash_secret(&secret)?;
@@ -144,6 +164,46 @@ impl Store {
             tx.commit()?;
         }
         self.get_client(id)
+    }
+
+    /// Sets or clears (None) where the client's completion webhooks go.
+    pub fn set_client_webhook(&self, id: &str, url: Option<&str>, actor: &str) -> Result<Client> {
+        if let Some(u) = url {
+            check_webhook_url(u)?;
+        }
+        {
+            let mut conn = self.conn()?;
+            let tx = conn.transaction()?;
+            if tx.execute("UPDATE clients SET webhook_url = ?1 WHERE id = ?2", params![url, id])? == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let detail = serde_json::json!({"client_id": id, "webhook_url": url});
+            audit::append(&tx, CLIENTS_CHAIN, now(), actor, "client_webhook_set", &detail)?;
+            tx.commit()?;
+        }
+        self.get_client(id)
+    }
+
+    /// Replaces a client's secret (which also signs its webhooks) and ends its tokens. Returns the new
+    /// secret: the only moment it exists in clear.
+    pub fn rotate_client_secret(&self, id: &str, actor: &str) -> Result<String> {
+        let secret = random_token();
+        let secret_hash = hash_secret(&secret)?;
+        let sealed = self.key().seal(secret.as_bytes(), &sealed_secret_aad(id))?;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE clients SET secret_hash = ?1, secret_sealed = ?2 WHERE id = ?3 AND revoked_at IS NULL",
+            params![secret_hash, sealed, id],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let tokens = tx.execute("DELETE FROM tokens WHERE client_id = ?1", [id])?;
+        let detail = serde_json::json!({"client_id": id, "tokens_deleted": tokens});
+        audit::append(&tx, CLIENTS_CHAIN, now(), actor, "client_secret_rotated", &detail)?;
+        tx.commit()?;
+        Ok(secret)
     }
 
     /// Checks a client id and secret. Every failure costs one argon2 verification, so that timing

@@ -14,6 +14,12 @@ pub enum StoreError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Input that breaks a rule the store enforces (a weak PIN, a duplicate clerk name).
+    #[error("{0}")]
+    Invalid(String),
+    /// Too many wrong PINs: try again after this many seconds.
+    #[error("locked for {retry_after_secs} s after too many wrong PINs")]
+    Locked { retry_after_secs: u64 },
     #[error(transparent)]
     Core(#[from] vouch_core::CoreError),
     #[error("insecure: {0}")]

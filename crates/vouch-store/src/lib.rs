@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod blobs;
+pub mod case_codes;
 pub mod cases;
 pub mod clients;
 pub mod credentials;
@@ -13,6 +14,9 @@ pub mod flows;
 pub mod keys;
 mod migrations;
 pub mod outbox;
+pub mod pins;
+pub mod retention;
+pub mod settings;
 mod time_ms;
 
 use std::fs;
@@ -64,7 +68,10 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(5))?;
         migrations::migrate(&mut conn)?;
         let blobs = BlobStore::open(data_dir.join("blobs"), key.clone())?;
-        Ok(Store { inner: Arc::new(Inner { conn: Mutex::new(conn), blobs, key, data_dir: data_dir.to_path_buf() }) })
+        let store =
+            Store { inner: Arc::new(Inner { conn: Mutex::new(conn), blobs, key, data_dir: data_dir.to_path_buf() }) };
+        store.fill_missing_case_codes()?;
+        Ok(store)
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -4,8 +4,11 @@ use crate::error::{Result, StoreError};
 
 /// Ordered migrations; the index + 1 is the schema version stored in `PRAGMA user_version`.
 /// Append only: a released migration is never edited.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_flows.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_flows.sql"),
+    include_str!("../migrations/0003_kiosk.sql"),
+];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64

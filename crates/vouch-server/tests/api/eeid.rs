@@ -41,10 +41,10 @@ async fn create_returns_the_spec_shape_with_a_kiosk_link_valid_7_days() {
     let expires = OffsetDateTime::parse(r["link_expires_at"].as_str().unwrap(), &Rfc3339).unwrap();
     assert_eq!(expires - created, time::Duration::days(7));
 
-    // The link opens a real page for this request.
+    // The link opens the kiosk for this request (here the UI is not built, so the page says how to build it).
     let page = kit.http.get(r["link"].as_str().unwrap()).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::NOT_IMPLEMENTED);
-    assert!(page.text().await.unwrap().contains("pending"));
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.text().await.unwrap().contains("make ui"));
 
     let got = kit.get(&token, &format!("{LIST}/{id}")).await;
     assert_eq!(got.status(), StatusCode::OK);

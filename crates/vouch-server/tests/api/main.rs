@@ -3,6 +3,7 @@
 
 mod eeid;
 mod flows;
+mod kiosk;
 mod kit;
 mod limits;
 mod oauth;

@@ -1,12 +1,13 @@
-//! Configuration: command-line flags, then environment variables, then `vouch.toml`, then defaults.
+//! Configuration for `vouch serve` and the kiosk app: command-line flags, then environment variables, then
+//! `vouch.toml`, then defaults.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::ServerConfig;
 use anyhow::Context;
 use serde::Deserialize;
-use vouch_server::ServerConfig;
 
 /// `vouch.toml`. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -17,6 +18,10 @@ pub struct FileConfig {
     pub allow_non_loopback: Option<bool>,
     pub body_limit_bytes: Option<usize>,
     pub case_ttl_secs: Option<u64>,
+    /// The built kiosk UI (`ui/dist`) that `vouch serve` serves at `/kiosk/`.
+    pub ui_dir: Option<PathBuf>,
+    /// The kiosk app: run against this Vouch server instead of the embedded one.
+    pub remote_url: Option<String>,
     #[serde(default)]
     pub webhooks: FileWebhooks,
 }
@@ -66,6 +71,14 @@ pub struct ServeOverrides {
     pub bind: Option<SocketAddr>,
     pub public_url: Option<String>,
     pub allow_non_loopback: bool,
+    pub ui_dir: Option<PathBuf>,
+}
+
+/// Where the built UI is when nobody said: `ui/dist` under the working directory, or under the checkout
+/// that holds this executable (`target/<profile>/vouch`).
+pub fn default_ui_dir() -> Option<PathBuf> {
+    let exe_checkout = std::env::current_exe().ok().and_then(|e| Some(e.parent()?.parent()?.parent()?.join("ui/dist")));
+    [Some(PathBuf::from("ui/dist")), exe_checkout].into_iter().flatten().find(|d| d.join("kiosk/index.html").is_file())
 }
 
 pub fn server_config(file: FileConfig, flags: ServeOverrides) -> ServerConfig {
@@ -75,6 +88,7 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> ServerConfig {
     }
     cfg.public_url = flags.public_url.or(file.public_url);
     cfg.allow_non_loopback = flags.allow_non_loopback || file.allow_non_loopback.unwrap_or(false);
+    cfg.ui_dir = flags.ui_dir.or(file.ui_dir).or_else(default_ui_dir);
     if let Some(limit) = file.body_limit_bytes {
         cfg.body_limit_bytes = limit;
     }

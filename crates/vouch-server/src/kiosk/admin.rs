@@ -1,0 +1,195 @@
+//! Admin settings at the terminal: API clients, webhooks, flows, devices, retention, clerks, PIN.
+//! Each call is one store operation that writes its own audit event.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use vouch_core::flow::{Step, StepKind};
+use vouch_core::Scope;
+use vouch_store::clients::NewClient;
+use vouch_store::settings::KioskSettings;
+
+use super::{parse_args, to_value, Caller};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub async fn call(state: &AppState, caller: &Caller, command: &str, args: Value) -> Result<Value, ApiError> {
+    let actor = caller.actor();
+    match command {
+        "clients_list" => to_value(state.db(|s| s.list_clients()).await?),
+        "client_create" => client_create(state, parse_args(args)?, actor).await,
+        "client_revoke" => {
+            let ClientArgs { client_id } = parse_args(args)?;
+            to_value(state.db(move |s| s.revoke_client(&client_id, &actor)).await?)
+        }
+        "client_set_webhook" => {
+            let WebhookArgs { client_id, url } = parse_args(args)?;
+            let url = url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
+            to_value(state.db(move |s| s.set_client_webhook(&client_id, url.as_deref(), &actor)).await?)
+        }
+        "client_rotate_secret" => {
+            let ClientArgs { client_id } = parse_args(args)?;
+            let secret = state.db(move |s| s.rotate_client_secret(&client_id, &actor)).await?;
+            Ok(json!({ "secret": secret }))
+        }
+        "deliveries" => {
+            let views = state
+                .db(|s| {
+                    s.list_deliveries(None, 100)?
+                        .into_iter()
+                        .map(|d| Ok(json!({ "attempts": s.delivery_attempts(d.id)?, "delivery": d })))
+                        .collect::<Result<Vec<_>, vouch_store::StoreError>>()
+                })
+                .await?;
+            to_value(views)
+        }
+        "delivery_retry" => {
+            let DeliveryArgs { delivery_id } = parse_args(args)?;
+            let attempts = state.config.webhooks.retries + 1;
+            let d = state.db(move |s| s.retry_delivery(delivery_id, attempts)).await?;
+            state.outbox_wake.notify_one();
+            to_value(d)
+        }
+        "flows_list" => flows_list(state).await,
+        "flow_save" => flow_save(state, parse_args(args)?, actor).await,
+        "flow_set_default" => {
+            let FlowIdArgs { flow_id } = parse_args(args)?;
+            state.db(move |s| s.set_default_flow(&flow_id, &actor)).await?;
+            flows_list(state).await
+        }
+        "devices" => devices().await,
+        "settings_get" => to_value(state.db(|s| s.kiosk_settings()).await?),
+        "settings_save" => {
+            let settings: KioskSettings = parse_args(args)?;
+            state.db(move |s| s.save_kiosk_settings(&settings, &actor)).await?;
+            to_value(state.db(|s| s.kiosk_settings()).await?)
+        }
+        "purge_now" => to_value(crate::retention::purge(state, &actor, true).await?),
+        "clerks_list" => to_value(state.db(|s| s.list_clerks()).await?),
+        "clerk_add" => {
+            let ClerkArgs { name, pin } = parse_args(args)?;
+            to_value(state.db(move |s| s.add_clerk(&name, &pin, &actor)).await?)
+        }
+        "clerk_remove" => {
+            let ClerkIdArgs { clerk_id } = parse_args(args)?;
+            state.db(move |s| s.remove_clerk(clerk_id, &actor)).await?;
+            to_value(state.db(|s| s.list_clerks()).await?)
+        }
+        "admin_pin_change" => {
+            let PinArgs { pin } = parse_args(args)?;
+            state.db(move |s| s.change_admin_pin(&pin, &actor)).await?;
+            Ok(json!({}))
+        }
+        "audit_verify" => to_value(state.db(|s| s.verify_audit(None)).await?),
+        other => Err(ApiError::not_found(format!("No kiosk command is called {other:?}"))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientArgs {
+    client_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookArgs {
+    client_id: String,
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliveryArgs {
+    delivery_id: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowIdArgs {
+    flow_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClerkArgs {
+    name: String,
+    pin: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClerkIdArgs {
+    clerk_id: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinArgs {
+    pin: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateClientArgs {
+    name: String,
+    #[serde(default)]
+    admin: bool,
+    webhook_url: Option<String>,
+    token_ttl_secs: Option<u32>,
+}
+
+async fn client_create(state: &AppState, args: CreateClientArgs, actor: String) -> Result<Value, ApiError> {
+    let new = NewClient {
+        name: args.name.trim().to_string(),
+        scope: if args.admin { Scope::Admin } else { Scope::Integrator },
+        token_ttl_secs: args.token_ttl_secs.filter(|t| *t > 0),
+        webhook_url: args.webhook_url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()),
+    };
+    let created = state.db(move |s| s.create_client(&new, &actor)).await?;
+    tracing::info!(client_id = %created.client.id, "API client created at the kiosk");
+    Ok(json!({ "client": created.client, "secret": created.secret }))
+}
+
+#[derive(Serialize)]
+struct StepKindInfo {
+    kind: &'static str,
+    /// Why the step cannot be added yet, if it cannot.
+    missing: Option<&'static str>,
+}
+
+async fn flows_list(state: &AppState) -> Result<Value, ApiError> {
+    let (flows, default) = state.db(|s| Ok((s.list_flows()?, s.default_flow_id()?))).await?;
+    let kinds: Vec<StepKindInfo> =
+        StepKind::ALL.iter().map(|k| StepKindInfo { kind: k.as_str(), missing: k.missing_capability() }).collect();
+    Ok(json!({ "flows": flows, "default": default, "step_kinds": kinds }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowSaveArgs {
+    flow_id: String,
+    name: String,
+    steps: Vec<Step>,
+    /// True to create; false to save the next version of an existing flow.
+    #[serde(default)]
+    create: bool,
+}
+
+async fn flow_save(state: &AppState, args: FlowSaveArgs, actor: String) -> Result<Value, ApiError> {
+    let saved =
+        state.db(move |s| s.save_flow(args.flow_id.trim(), args.name.trim(), &args.steps, &actor, args.create)).await?;
+    to_value(saved)
+}
+
+/// What this terminal has: cameras from V4L2 and card readers from pcscd, as found right now.
+async fn devices() -> Result<Value, ApiError> {
+    let (cameras, readers) =
+        tokio::task::spawn_blocking(|| (vouch_capture::list_cameras(), vouch_chip::list_readers()))
+            .await
+            .map_err(ApiError::internal)?;
+    let readers = match readers {
+        Ok(list) => json!({ "ok": true, "readers": list }),
+        Err(e) => json!({ "ok": false, "readers": [], "error": e.to_string() }),
+    };
+    Ok(json!({ "cameras": cameras, "card_readers": readers }))
+}

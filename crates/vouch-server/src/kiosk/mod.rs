@@ -1,0 +1,159 @@
+//! The kiosk bridge: every command the UI sends goes through [`call`]. Inside the Tauri app it arrives
+//! over IPC; in a browser it arrives as `POST /vouch/v1/kiosk/{command}`. One function serves both, so
+//! the same UI is tested in Chromium and in the real window.
+//!
+//! Commands need one of three levels: anyone at the terminal (the customer), a signed-in clerk (or the
+//! admin), or the admin. Staff sign in with a PIN and send the session token they get back.
+
+mod admin;
+mod customer;
+pub mod sessions;
+mod staff;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::error::{ApiError, Code, Failure, Native};
+use crate::extract::{bearer_token, JsonBody};
+use crate::native::NativeError;
+use crate::state::AppState;
+pub use sessions::{KioskSessions, Role, Session};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Anyone,
+    Clerk,
+    Admin,
+}
+
+/// Every command, with who may send it. The UI and the docs read this list; nothing else is callable.
+pub const COMMANDS: &[(&str, Access)] = &[
+    ("kiosk_status", Access::Anyone),
+    ("case_open", Access::Anyone),
+    ("step_submit", Access::Anyone),
+    ("admin_setup", Access::Anyone),
+    ("sign_in", Access::Anyone),
+    ("sign_out", Access::Anyone),
+    ("whoami", Access::Anyone),
+    ("queue", Access::Clerk),
+    ("case_detail", Access::Clerk),
+    ("case_decide", Access::Clerk),
+    ("clients_list", Access::Admin),
+    ("client_create", Access::Admin),
+    ("client_revoke", Access::Admin),
+    ("client_set_webhook", Access::Admin),
+    ("client_rotate_secret", Access::Admin),
+    ("deliveries", Access::Admin),
+    ("delivery_retry", Access::Admin),
+    ("flows_list", Access::Admin),
+    ("flow_save", Access::Admin),
+    ("flow_set_default", Access::Admin),
+    ("devices", Access::Admin),
+    ("settings_get", Access::Admin),
+    ("settings_save", Access::Admin),
+    ("purge_now", Access::Admin),
+    ("clerks_list", Access::Admin),
+    ("clerk_add", Access::Admin),
+    ("clerk_remove", Access::Admin),
+    ("admin_pin_change", Access::Admin),
+    ("audit_verify", Access::Admin),
+    ("exit_app", Access::Admin),
+];
+
+/// Who is calling: nobody in particular (the customer), or a signed-in clerk or admin.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub session: Option<Session>,
+    pub token: Option<String>,
+}
+
+impl Caller {
+    /// The audit log's name for whoever made the call.
+    pub fn actor(&self) -> String {
+        self.session.as_ref().map_or_else(|| "kiosk:customer".to_string(), |s| s.actor.clone())
+    }
+    pub fn role(&self) -> Option<Role> {
+        self.session.as_ref().map(|s| s.role)
+    }
+}
+
+/// Parses a command's arguments; a mismatch is a 422 that names the problem.
+pub(crate) fn parse_args<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
+    let args = if args.is_null() { Value::Object(Default::default()) } else { args };
+    serde_json::from_value(args).map_err(|e| ApiError::invalid(format!("invalid arguments: {e}")))
+}
+
+pub(crate) fn to_value<T: serde::Serialize>(v: T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(ApiError::internal)
+}
+
+fn authorize(state: &AppState, token: Option<&str>, access: Access) -> Result<Caller, ApiError> {
+    let session = token.and_then(|t| state.kiosk.touch(t));
+    let caller = Caller { session, token: token.map(str::to_owned) };
+    match (access, caller.role()) {
+        (Access::Anyone, _) | (Access::Clerk, Some(Role::Clerk | Role::Admin)) | (Access::Admin, Some(Role::Admin)) => {
+            Ok(caller)
+        }
+        (_, None) => Err(ApiError::new(
+            Code::Unauthorized,
+            "Sign in with your PIN first (or again: sessions end after 10 idle minutes)",
+        )),
+        (_, Some(_)) => Err(ApiError::forbidden("This needs the admin PIN")),
+    }
+}
+
+/// Runs one kiosk command. `token` is the session a PIN sign-in returned, if any.
+pub async fn call(state: &AppState, token: Option<&str>, command: &str, args: Value) -> Result<Value, ApiError> {
+    let access = COMMANDS
+        .iter()
+        .find(|(name, _)| *name == command)
+        .map(|(_, access)| *access)
+        .ok_or_else(|| ApiError::not_found(format!("No kiosk command is called {command:?}")))?;
+    let caller = authorize(state, token, access)?;
+    match command {
+        "kiosk_status" => customer::status(state, &caller).await,
+        "case_open" => customer::open(state, parse_args(args)?).await,
+        "step_submit" => customer::submit(state, &caller, parse_args(args)?).await,
+        "admin_setup" => staff::admin_setup(state, parse_args(args)?).await,
+        "sign_in" => staff::sign_in(state, parse_args(args)?).await,
+        "sign_out" => {
+            if let Some(t) = &caller.token {
+                state.kiosk.close(t);
+            }
+            Ok(Value::Object(Default::default()))
+        }
+        "whoami" => to_value(&caller.session),
+        "queue" => staff::queue(state, parse_args(args)?).await,
+        "case_detail" => staff::case_detail(state, parse_args(args)?).await,
+        "case_decide" => staff::decide(state, &caller, parse_args(args)?).await,
+        "exit_app" => Ok(serde_json::json!({"exit": true})),
+        other => admin::call(state, &caller, other, args).await,
+    }
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(kiosk_command))
+}
+
+/// The kiosk UI's bridge over HTTP (inside the Tauri app the same commands go over IPC). Arguments are
+/// a JSON object; staff commands need `Authorization: Bearer <session>` from `sign_in`. The commands and
+/// who may call them are listed in the README.
+#[utoipa::path(post, path = "/vouch/v1/kiosk/{command}", tag = "Kiosk",
+    params(("command" = String, Path, description = "e.g. kiosk_status, case_open, sign_in, queue, case_decide")),
+    request_body(content = Object, description = "the command's arguments"),
+    responses((status = 200, body = Object), (status = 401, body = NativeError), (status = 403, body = NativeError),
+              (status = 404, body = NativeError), (status = 409, body = NativeError), (status = 422, body = NativeError),
+              (status = 429, body = NativeError)))]
+async fn kiosk_command(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(command): Path<String>,
+    JsonBody(args, ..): JsonBody<Value, Native>,
+) -> Result<Json<Value>, Failure<Native>> {
+    let token = bearer_token(&headers).map(str::to_owned);
+    Ok(Json(call(&state, token.as_deref(), &command, args).await?))
+}

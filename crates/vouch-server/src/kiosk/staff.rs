@@ -1,0 +1,194 @@
+//! Staff commands: the first-run admin PIN, PIN sign-in, and the clerk's queue, case review and decision.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use vouch_core::{claims::parse_date, CaseId, CaseStatus, Outcome, VerifiedIdentity};
+use vouch_store::case_codes::{format_code, QueueFilter};
+use vouch_store::pins::PinHolder;
+
+use super::{to_value, Caller, Role};
+use crate::cases::DecisionInput;
+use crate::error::{ApiError, Code};
+use crate::native::{parse_case_id, NO_SUCH_CASE};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupArgs {
+    pub pin: String,
+}
+
+/// First run: sets the admin PIN and signs the admin in. Refused once a PIN exists.
+pub async fn admin_setup(state: &AppState, args: SetupArgs) -> Result<Value, ApiError> {
+    state.db(move |s| s.set_first_admin_pin(&args.pin, "kiosk:first-run")).await?;
+    tracing::info!("admin PIN set on first run");
+    let token = state.kiosk.open(Role::Admin, "Admin".into(), "admin:kiosk".into());
+    to_value(SignedIn { session: token, role: Role::Admin, name: "Admin".into() })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInArgs {
+    pub role: Role,
+    /// Which clerk (from `kiosk_status`); absent for the admin.
+    pub clerk_id: Option<i64>,
+    pub pin: String,
+}
+
+#[derive(Serialize)]
+struct SignedIn {
+    session: String,
+    role: Role,
+    name: String,
+}
+
+pub async fn sign_in(state: &AppState, args: SignInArgs) -> Result<Value, ApiError> {
+    if args.pin.len() > 64 {
+        return Err(ApiError::invalid("A PIN is at most 12 digits"));
+    }
+    let clerk_id = match args.role {
+        Role::Admin => None,
+        Role::Clerk => Some(args.clerk_id.ok_or_else(|| ApiError::invalid("Choose your name first"))?),
+    };
+    let holder = state.db(move |s| s.check_pin(clerk_id, &args.pin)).await?;
+    let (role, name, actor) = match holder {
+        Some(PinHolder::Admin) => (Role::Admin, "Admin".to_string(), "admin:kiosk".to_string()),
+        Some(PinHolder::Clerk { id, name }) => (Role::Clerk, name.clone(), format!("clerk:{id}:{name}")),
+        None => {
+            tracing::warn!(role = ?args.role, "wrong kiosk PIN");
+            return Err(ApiError::new(Code::Unauthorized, "That PIN is not right. Try again."));
+        }
+    };
+    tracing::info!(?role, "signed in at the kiosk");
+    let token = state.kiosk.open(role, name.clone(), actor);
+    to_value(SignedIn { session: token, role, name })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueArgs {
+    /// Statuses to show; empty or absent means open cases (pending, in progress).
+    #[serde(default)]
+    pub statuses: Vec<String>,
+    /// Part of a case code or of the integrator's reference.
+    pub search: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct QueueRow {
+    case_id: CaseId,
+    code: String,
+    status: CaseStatus,
+    api: String,
+    reference: Option<String>,
+    purpose: Option<String>,
+    steps_done: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: time::OffsetDateTime,
+}
+
+pub async fn queue(state: &AppState, args: QueueArgs) -> Result<Value, ApiError> {
+    let statuses = args
+        .statuses
+        .iter()
+        .map(|s| CaseStatus::parse(s).ok_or_else(|| ApiError::invalid(format!("{s:?} is not a case status"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::cases::expire_due(state).await?;
+    let filter = QueueFilter { statuses, search: args.search, limit: args.limit.unwrap_or(100) };
+    let items = state.db(move |s| s.case_queue(&filter)).await?;
+    let rows: Vec<QueueRow> = items
+        .into_iter()
+        .map(|i| QueueRow {
+            case_id: i.case.id,
+            code: format_code(&i.code),
+            status: i.case.status,
+            api: i.case.api,
+            reference: i.case.reference,
+            purpose: i.case.reason,
+            steps_done: i.steps_done,
+            created_at: i.case.created_at,
+            updated_at: i.case.updated_at,
+            expires_at: i.case.expires_at,
+        })
+        .collect();
+    to_value(rows)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseArgs {
+    pub case_id: String,
+}
+
+/// Everything a clerk reviews: the case with its claims, the flow position, evidence and audit trail.
+pub async fn case_detail(state: &AppState, args: CaseArgs) -> Result<Value, ApiError> {
+    let case_id = parse_case_id(&args.case_id)?;
+    let session = super::customer::case_session(state, case_id).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    let (case, evidence, audit) = state
+        .db(move |s| Ok((s.get_case(case_id)?, s.case_evidence(case_id)?, s.audit_events(&case_id.to_string())?)))
+        .await?;
+    Ok(serde_json::json!({ "session": session, "case": case, "evidence": evidence, "audit": audit }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityArgs {
+    pub sub: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Option<String>,
+    pub country: Option<String>,
+    /// What the clerk checked: PASSPORT, ID_CARD, RESIDENCE_PERMIT, ...
+    pub document_type: String,
+    pub document_expires: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecideArgs {
+    pub case_id: String,
+    pub outcome: Outcome,
+    /// Mandatory: why the clerk approves or rejects. Goes into the audit log.
+    pub reason: String,
+    /// The person as the clerk verified them; required to approve.
+    pub identity: Option<IdentityArgs>,
+}
+
+fn date(field: &str, value: Option<String>) -> Result<Option<time::Date>, ApiError> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .map(|v| parse_date(&v).ok_or_else(|| ApiError::invalid(format!("{field} must be a date like 1990-04-21"))))
+        .transpose()
+}
+
+fn blank_to_none(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The clerk's approve/reject: the same decision call as the admin API, recorded under the clerk's name.
+pub async fn decide(state: &AppState, caller: &Caller, args: DecideArgs) -> Result<Value, ApiError> {
+    let case_id = parse_case_id(&args.case_id)?;
+    let identity = match args.identity {
+        None => None,
+        Some(i) => Some(VerifiedIdentity {
+            sub: blank_to_none(i.sub),
+            given_name: i.given_name.trim().to_string(),
+            family_name: i.family_name.trim().to_string(),
+            date_of_birth: date("date_of_birth", i.date_of_birth)?,
+            country: blank_to_none(i.country).map(|c| c.to_uppercase()),
+            document_expires: date("document_expires", i.document_expires)?,
+            // eeID's method is the document looked at; the decision's actor records that a clerk did it.
+            authentication_type: i.document_type.trim().to_uppercase(),
+            acr: "substantial".into(),
+        }),
+    };
+    let input = DecisionInput { outcome: args.outcome, reason: args.reason, identity };
+    crate::cases::decide(state, case_id, input, caller.actor()).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    case_detail(state, CaseArgs { case_id: case_id.to_string() }).await
+}

@@ -1,0 +1,156 @@
+//! Case codes: eight characters a person types or scans at the kiosk to open their case, and the clerk's
+//! queue that lists cases by status.
+
+use rand::Rng;
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::Serialize;
+use vouch_core::{Case, CaseId, CaseStatus};
+
+use crate::error::{Result, StoreError};
+use crate::Store;
+
+/// No 0/O, 1/I/L: nothing a person can misread off a slip of paper.
+const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+pub const CODE_LEN: usize = 8;
+
+fn random_code() -> String {
+    let mut rng = rand::rngs::OsRng;
+    (0..CODE_LEN).map(|_| char::from(ALPHABET.get(rng.gen_range(0..ALPHABET.len())).copied().unwrap_or(b'A'))).collect()
+}
+
+/// `ABCD-EFGH` for people; stored without the dash.
+pub fn format_code(code: &str) -> String {
+    match (code.get(..4), code.get(4..)) {
+        (Some(a), Some(b)) if !b.is_empty() => format!("{a}-{b}"),
+        _ => code.to_string(),
+    }
+}
+
+/// Accepts what people type: any case, spaces or dashes. None if it cannot be a code.
+pub fn normalize_code(input: &str) -> Option<String> {
+    let code: String =
+        input.chars().filter(|c| !c.is_whitespace() && *c != '-').map(|c| c.to_ascii_uppercase()).collect();
+    (code.len() == CODE_LEN && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(code)
+}
+
+/// A fresh code that no case holds yet.
+pub(crate) fn assign_code(tx: &Transaction<'_>, case_id: CaseId) -> Result<String> {
+    loop {
+        let code = random_code();
+        let taken: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM cases WHERE code = ?1)", [&code], |r| r.get(0))?;
+        if !taken {
+            tx.execute("UPDATE cases SET code = ?1 WHERE id = ?2", params![code, case_id.to_string()])?;
+            return Ok(code);
+        }
+    }
+}
+
+/// One row of the clerk's queue.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueItem {
+    pub case: Case,
+    pub code: String,
+    pub steps_done: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// Empty means open cases (pending and in progress).
+    pub statuses: Vec<CaseStatus>,
+    /// Matches the code or the integrator's reference.
+    pub search: Option<String>,
+    pub limit: u32,
+}
+
+impl Store {
+    /// Gives every case created before codes existed a code. Runs at open; a no-op once done.
+    pub(crate) fn fill_missing_case_codes(&self) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let ids: Vec<String> = tx
+            .prepare("SELECT id FROM cases WHERE code IS NULL")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in ids {
+            if let Some(case_id) = CaseId::parse(&id) {
+                assign_code(&tx, case_id)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn case_code(&self, id: CaseId) -> Result<String> {
+        self.conn()?
+            .query_row("SELECT code FROM cases WHERE id = ?1", [id.to_string()], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The case a typed or scanned code opens.
+    pub fn case_by_code(&self, code: &str) -> Result<CaseId> {
+        let code = normalize_code(code).ok_or(StoreError::NotFound)?;
+        let id: Option<String> =
+            self.conn()?.query_row("SELECT id FROM cases WHERE code = ?1", [code], |r| r.get(0)).optional()?;
+        id.as_deref().and_then(CaseId::parse).ok_or(StoreError::NotFound)
+    }
+
+    /// Cases for the clerk's queue, oldest activity first so nobody waits longest.
+    pub fn case_queue(&self, filter: &QueueFilter) -> Result<Vec<QueueItem>> {
+        let statuses: Vec<&str> = if filter.statuses.is_empty() {
+            vec![CaseStatus::Pending.as_str(), CaseStatus::InProgress.as_str()]
+        } else {
+            filter.statuses.iter().map(|s| s.as_str()).collect()
+        };
+        let search = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let pattern = search.map(|s| {
+            let plain: String = s.chars().filter(|c| *c != '-').collect();
+            format!("%{}%", plain.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+        });
+        let ids: Vec<(String, String, u32)> = {
+            let conn = self.conn()?;
+            let placeholders = vec!["?"; statuses.len()].join(", ");
+            let sql = format!(
+                "SELECT c.id, c.code, (SELECT count(*) FROM case_steps s WHERE s.case_id = c.id)
+                 FROM cases c
+                 WHERE c.status IN ({placeholders})
+                   AND (?{p} IS NULL OR c.code LIKE ?{p} ESCAPE '\\' OR c.reference LIKE ?{p} ESCAPE '\\')
+                 ORDER BY c.updated_at ASC LIMIT ?{l}",
+                p = statuses.len() + 1,
+                l = statuses.len() + 2
+            );
+            let mut values: Vec<rusqlite::types::Value> = statuses.iter().map(|s| (*s).to_string().into()).collect();
+            values.push(pattern.map_or(rusqlite::types::Value::Null, Into::into));
+            values.push(i64::from(filter.limit.clamp(1, 500)).into());
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+                Ok((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default(), r.get(2)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, code, steps_done) in ids {
+            if let Some(case_id) = CaseId::parse(&id) {
+                out.push(QueueItem { case: self.get_case(case_id)?, code, steps_done });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_read_back_however_people_type_them() {
+        let code = random_code();
+        assert_eq!(code.len(), CODE_LEN);
+        let shown = format_code(&code);
+        assert_eq!(normalize_code(&shown).as_deref(), Some(code.as_str()));
+        assert_eq!(normalize_code(&format!(" {} ", shown.to_lowercase())).as_deref(), Some(code.as_str()));
+        assert_eq!(normalize_code("ABCD-EFG0"), None, "0 is not in the alphabet");
+        assert_eq!(normalize_code("ABC"), None);
+    }
+}
