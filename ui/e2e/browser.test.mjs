@@ -1,0 +1,200 @@
+// The browser build against a real `vouch serve`, in Debian's Chromium driven by playwright-core.
+// One story, in order: first-run PIN, API client, flow, clerk, an integrator's request, the customer
+// opening its link, the clerk approving with a reason, the webhook, and the idle timeout.
+
+import assert from 'node:assert/strict';
+import { after, afterEach, before, test } from 'node:test';
+import { join } from 'node:path';
+import { chromium, selectors } from 'playwright-core';
+import {
+  ADMIN_PIN, CLERK_PIN, CONTRAST_CHECK, OVERFLOW_CHECK, artifactDir, createRequest, eventually, startReceiver, startVouch,
+} from './harness.mjs';
+
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+const SIZES = [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }];
+
+let vouch, browser, page, receiver;
+const shots = artifactDir('browser');
+const state = {};
+
+async function shoot(name) {
+  // Every screen is checked at both sizes: nothing spills sideways and every text meets WCAG AA contrast.
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(50);
+    assert.equal(await page.evaluate(OVERFLOW_CHECK), false, `${name} overflows at ${size.width}x${size.height}`);
+    assert.deepEqual(await page.evaluate(CONTRAST_CHECK), [], `${name} has low-contrast text at ${size.width}`);
+    await page.screenshot({ path: join(shots, `${name}-${size.width}x${size.height}.png`) });
+  }
+  await page.setViewportSize(SIZES[0]);
+}
+
+before(async () => {
+  vouch = await startVouch();
+  receiver = await startReceiver(() => state.secret);
+  selectors.setTestIdAttribute('data-test');
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
+  page = await browser.newPage({ viewport: SIZES[0] });
+  page.setDefaultTimeout(15000);
+});
+
+// A failing step leaves a picture of the screen it failed on.
+afterEach(async (t) => {
+  if (t.passed === false || process.exitCode) {
+    await page?.screenshot({ path: join(shots, `failed-${t.name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
+  }
+});
+
+after(async () => {
+  await browser?.close();
+  vouch?.stop();
+  receiver?.close();
+});
+
+test('first run asks for the admin PIN and opens settings', async () => {
+  await page.goto(`${vouch.url}/kiosk/`);
+  await page.getByTestId('setup').waitFor();
+  await shoot('admin-first-run');
+  await page.getByTestId('setup-pin').fill('123456');
+  await page.getByTestId('setup-repeat').fill('123456');
+  await page.getByTestId('setup-save').click();
+  await assert.doesNotReject(page.getByTestId('error').filter({ hasText: /easy to guess/ }).waitFor());
+  await page.getByRole('button', { name: 'Clear' }).first().click();
+  for (const d of ADMIN_PIN) await page.locator('#setup-pin ~ .keys').getByRole('button', { name: d, exact: true }).click();
+  await page.getByTestId('setup-repeat').fill(ADMIN_PIN);
+  await page.getByTestId('setup-save').click();
+  await page.getByTestId('settings').waitFor();
+});
+
+test('an API client created in settings works from an integrator backend', async () => {
+  await page.getByTestId('client-name').fill('Bank backend');
+  await page.getByTestId('client-webhook').fill(receiver.url);
+  await page.getByTestId('client-create').click();
+  state.clientId = await page.getByTestId('client-id').textContent();
+  state.secret = await page.getByTestId('client-secret').textContent();
+  assert.match(state.clientId, /^vouch-/);
+  await shoot('admin-clients');
+  await page.getByRole('button', { name: 'Close' }).click();
+  assert.equal(await page.getByTestId('client-secret').count(), 0, 'the secret is shown once');
+  const auth = 'Basic ' + Buffer.from(`${state.clientId}:${state.secret}`).toString('base64');
+  const tok = await fetch(`${vouch.url}/eeid/api/auth/v1/token`, { method: 'POST', headers: { Authorization: auth } });
+  assert.equal(tok.status, 201);
+});
+
+test('an admin creates a flow, and a capture step that is not built is offered only as unavailable', async () => {
+  await page.getByTestId('tab-flows').click();
+  await page.getByTestId('flow-new').click();
+  await page.getByTestId('flow-id').fill('desk');
+  await page.getByTestId('flow-name').fill('Desk check');
+  await page.getByTestId('consent-en').fill('I agree that my identity is checked for this request.');
+  await page.getByTestId('consent-es').fill('Acepto que se compruebe mi identidad para esta solicitud.');
+  await page.getByTestId('consent-et').fill('Nõustun, et minu isikut selle taotluse jaoks kontrollitakse.');
+  assert.equal(await page.locator('[data-test=step-kind] option[value=selfie]').isDisabled(), true);
+  await page.getByTestId('step-kind').selectOption('clerk_review');
+  await page.getByTestId('step-add').click();
+  await shoot('admin-flow-editor');
+  await page.getByTestId('flow-save').click();
+  await page.locator('[data-test=flow-row][data-flow=desk]').waitFor();
+  await page.locator('[data-test=flow-row][data-flow=desk] [data-test=flow-default]').click();
+  await page.locator('[data-test=flow-row][data-flow=desk] .badge').waitFor();
+  await shoot('admin-flows');
+});
+
+test('the admin adds a clerk and sees the devices', async () => {
+  await page.getByTestId('tab-clerks').click();
+  await page.getByTestId('clerk-name').fill('Maria Tamm');
+  await page.getByTestId('clerk-pin').fill(CLERK_PIN);
+  await page.getByTestId('clerk-add').click();
+  await page.getByTestId('clerk-row').waitFor();
+  await page.getByTestId('tab-devices').click();
+  await page.getByTestId('devices').getByRole('heading', { name: 'Card readers' }).waitFor();
+  await shoot('admin-devices');
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('case-code').waitFor();
+});
+
+test('the customer opens the eeID link and walks the steps', async () => {
+  const { token, request } = await createRequest(vouch.url, state.clientId, state.secret, 'savings-1');
+  Object.assign(state, { token, request });
+  await page.goto(request.link);
+  await page.getByTestId('step-consent').waitFor();
+  assert.equal(await page.getByTestId('progress').textContent(), 'Step 1 of 3');
+  await shoot('customer-consent');
+  await page.getByTestId('consent-agree').click();
+  await page.getByTestId('step-clerk_review').waitFor();
+  await shoot('customer-go-to-desk');
+  await page.goto(`${vouch.url}/kiosk/`);
+  await page.getByTestId('lang-et').click();
+  assert.equal(await page.locator('h1').textContent(), 'Tuvastage oma isik');
+  await page.getByTestId('case-code').fill('ZZZZ-ZZZZ');
+  await page.getByTestId('start').click();
+  await page.getByTestId('error').filter({ hasText: 'Sellist koodi ei leitud' }).waitFor();
+  await shoot('customer-welcome-et');
+  await page.getByTestId('lang-en').click();
+});
+
+test('the clerk finds the case, runs the clerk step, and approves it with a reason', async () => {
+  await page.getByTestId('staff').click();
+  await page.getByTestId('clerk-Maria Tamm').click();
+  await page.getByTestId('staff-pin').fill('0000');
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('error').filter({ hasText: 'not right' }).waitFor();
+  await page.getByTestId('staff-pin').fill(CLERK_PIN);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('queue').waitFor();
+  const row = page.locator('[data-test=queue-row]').filter({ hasText: 'savings-1' });
+  await row.waitFor();
+  await shoot('clerk-queue');
+  await row.getByTestId('queue-open').click();
+  await page.getByTestId('case-review').waitFor();
+  await page.getByTestId('run-flow').click();
+  await page.getByTestId('step-clerk_review').getByRole('button', { name: 'Approve' }).click();
+  await page.getByTestId('result').waitFor();
+  await page.getByTestId('finish').click();
+  await page.getByTestId('case-review').waitFor();
+  await page.getByTestId('given-name').fill('Mari-Liis');
+  await page.getByTestId('family-name').fill('Männik');
+  await page.getByTestId('dob').fill('1903-03-03');
+  await page.getByTestId('country').fill('EE');
+  await page.getByTestId('approve').click();
+  await page.getByTestId('error').filter({ hasText: 'reason' }).waitFor();
+  await page.getByTestId('reason').fill('ID card checked at the desk; photo matches');
+  await shoot('clerk-review');
+  await page.getByTestId('approve').click();
+  await page.locator('[data-test=case-review][data-status=completed]').waitFor();
+  await page.getByTestId('decided').waitFor();
+});
+
+test('the integrator sees the request completed and receives its signed webhook', async () => {
+  const got = await fetch(`${vouch.url}/eeid/api/ident/v1/identification_requests/${state.request.id}`, {
+    headers: { Authorization: `Bearer ${state.token}` },
+  }).then((r) => r.json());
+  assert.equal(got.status, 'completed');
+  assert.equal(got.result.given_name, 'Mari-Liis');
+  assert.equal(got.result.authentication_type, 'ID_CARD');
+  const hook = await eventually(() => receiver.received.find((r) => r.body.identification_request_id === state.request.id), 20000, 'the webhook');
+  assert.equal(hook.signed, true, 'X-HMAC-Signature matches the client secret');
+  assert.equal(hook.body.reference, 'savings-1');
+});
+
+test('the idle timeout clears the screen', async () => {
+  await page.getByTestId('back-to-queue').click();
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('staff').click();
+  await page.getByTestId('role-admin').click();
+  await page.getByTestId('staff-pin').fill(ADMIN_PIN);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('tab-general').click();
+  await page.getByTestId('idle-secs').fill('15');
+  await page.getByTestId('settings-save').click();
+  await page.getByTestId('note').filter({ hasText: 'Saved.' }).waitFor();
+  await shoot('admin-general');
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('case-code').click();
+  await page.getByTestId('case-code').pressSequentially('ABCD');
+  await page.getByTestId('idle-warning').waitFor({ timeout: 30000 });
+  await shoot('customer-idle-warning');
+  await eventually(async () => (await page.getByTestId('case-code').inputValue()) === '', 30000, 'the screen to clear');
+  assert.equal(await page.getByTestId('idle-warning').count(), 0);
+});

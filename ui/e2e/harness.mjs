@@ -1,0 +1,121 @@
+// Shared by the browser and the Tauri end-to-end suites: a real `vouch serve` on 127.0.0.1:0 over a
+// fresh data directory, a webhook receiver that checks signatures, and small checks run in the page.
+
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const ADMIN_PIN = '482913';
+export const CLERK_PIN = '5830';
+
+export function artifactDir(suite) {
+  const dir = process.env.VOUCH_E2E_ARTIFACTS ?? join(ROOT, 'target/e2e-artifacts', suite);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Polls `check` until it returns a truthy value or `ms` pass; never asserts on how long it took. */
+export async function eventually(check, ms = 20000, what = 'condition') {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}: ${last}`);
+}
+
+/** Starts `vouch serve` and resolves once it prints its URL. */
+export async function startVouch(extraEnv = {}) {
+  const data = mkdtempSync(join(tmpdir(), 'vouch-e2e-'));
+  const bin = process.env.VOUCH_BIN ?? join(ROOT, 'target/debug/vouch');
+  const child = spawn(bin, ['--data-dir', data, 'serve', '--bind', '127.0.0.1:0', '--ui-dir', join(ROOT, 'ui/dist')], {
+    env: { ...process.env, VOUCH_LOG: 'warn', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stderr.on('data', (d) => (out += d));
+  const url = await new Promise((resolveUrl, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/serving on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) resolveUrl(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`vouch exited with ${code}: ${out}`)));
+  });
+  return { url, data, stop: () => child.kill('SIGTERM'), log: () => out };
+}
+
+/** A webhook receiver on 127.0.0.1:0 that records each body and whether its HMAC matched `secret()`. */
+export async function startReceiver(secret) {
+  const received = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const expected = createHmac('sha256', secret()).update(body).digest('hex');
+      received.push({ body: JSON.parse(body.toString()), signed: req.headers['x-hmac-signature'] === expected });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/eeid/webhooks/identification_requests`, received, close: () => server.close() };
+}
+
+/** What an integrator's backend does with curl: a token, then an identification request. */
+export async function createRequest(base, id, secret, reference) {
+  const auth = 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
+  const tok = await fetch(`${base}/eeid/api/auth/v1/token`, { method: 'POST', headers: { Authorization: auth } });
+  if (tok.status !== 201) throw new Error(`token: ${tok.status} ${await tok.text()}`);
+  const { access_token } = await tok.json();
+  const resp = await fetch(`${base}/eeid/api/ident/v1/identification_requests`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${access_token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      claims_required: [{ type: 'sub', value: 'EE30303039914' }],
+      reference,
+      reason: 'Opening a savings account',
+      reason_translations: { et: 'Hoiuse avamine' },
+    }),
+  });
+  if (resp.status !== 201) throw new Error(`create: ${resp.status} ${await resp.text()}`);
+  return { token: access_token, request: await resp.json() };
+}
+
+/**
+ * Run inside the page: every visible text against its effective background must reach WCAG AA
+ * (4.5:1, or 3:1 for large text). Returns the failures.
+ */
+export const CONTRAST_CHECK = `(() => {
+  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null; const p = m[1].split(',').map(Number); return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
+  const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const bgOf = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c && c.a > 0.5) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
+  const bad = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode; const el = node.parentElement;
+    if (!el || !node.textContent.trim()) continue;
+    const rect = el.getBoundingClientRect(); const cs = getComputedStyle(el);
+    if (rect.width === 0 || rect.height === 0 || cs.visibility === 'hidden' || el.closest('[disabled],.sr-only,option')) continue;
+    const fg = parse(cs.color); if (!fg) continue;
+    const l1 = lum(fg), l2 = lum(bgOf(el)); const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(cs.fontSize); const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) bad.push(node.textContent.trim().slice(0, 40) + ' ' + ratio.toFixed(2));
+  }
+  return bad;
+})()`;
+
+/** Run inside the page: whether anything spills past the viewport sideways. */
+export const OVERFLOW_CHECK = `document.documentElement.scrollWidth > window.innerWidth + 1`;

@@ -1,0 +1,160 @@
+// Flows: an ordered list of steps with their settings. Saving an existing flow saves its next version;
+// running cases keep the version they started with. Steps whose capture is not built yet are shown
+// disabled with the reason, and the server refuses them too.
+import { useState } from 'preact/hooks';
+import { call } from '../bridge';
+import { staffMessage } from '../errors';
+import { LANGS, t } from '../i18n';
+import type { Step } from '../types';
+import { useLoad } from './use-load';
+
+interface FlowVersion {
+  id: string;
+  version: number;
+  name: string;
+  steps: Step[];
+}
+interface FlowList {
+  flows: FlowVersion[];
+  default: string | null;
+  step_kinds: { kind: string; missing: string | null }[];
+}
+
+function newStep(kind: string): Step {
+  if (kind === 'consent') return { kind: 'consent', text: { en: '', es: '', et: '' } };
+  if (kind === 'liveness') return { kind: 'liveness', liveness_type: 'passive' };
+  if (kind === 'face_match') return { kind: 'face_match', threshold: 0.6 };
+  return { kind } as Step;
+}
+
+export function Flows() {
+  const { data, error, setError, reload } = useLoad<FlowList>('flows_list');
+  const [editing, setEditing] = useState<{ flow: FlowVersion; create: boolean } | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+
+  const makeDefault = async (id: string) => {
+    try {
+      await call('flow_set_default', { flow_id: id });
+      reload();
+    } catch (e) {
+      setError(staffMessage(e));
+    }
+  };
+
+  if (editing) {
+    return (
+      <FlowEditor
+        initial={editing.flow}
+        create={editing.create}
+        kinds={data?.step_kinds ?? []}
+        onDone={(saved) => {
+          setEditing(null);
+          if (saved) setNote(t('admin.flows.saved', { v: saved.version }));
+          reload();
+        }}
+      />
+    );
+  }
+  return (
+    <div data-test="flows">
+      <p class="error" role="alert">{error ?? ''}</p>
+      <p role="status">{note ?? ''}</p>
+      <button class="primary" data-test="flow-new"
+              onClick={() => setEditing({ create: true, flow: { id: '', version: 0, name: '', steps: [newStep('consent'), { kind: 'result' }] } })}>
+        {t('admin.flows.new')}
+      </button>
+      <ul class="flow-list">
+        {(data?.flows ?? []).map((f) => (
+          <li key={f.id} data-test="flow-row" data-flow={f.id}>
+            <div>
+              <strong>{f.name}</strong> <span class="mono small">{f.id}</span> · {t('admin.flows.version', { v: f.version })}
+              {data?.default === f.id && <span class="badge completed">{t('admin.flows.default')}</span>}
+              <div class="small">{f.steps.map((s) => s.kind).join(' → ')}</div>
+            </div>
+            <div class="row-actions">
+              <button class="secondary" onClick={() => setEditing({ flow: f, create: false })}>{t('admin.flows.edit')}</button>
+              {data?.default !== f.id && (
+                <button class="secondary" onClick={() => makeDefault(f.id)} data-test="flow-default">{t('admin.flows.makeDefault')}</button>
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function FlowEditor(props: { initial: FlowVersion; create: boolean; kinds: FlowList['step_kinds']; onDone: (saved: FlowVersion | null) => void }) {
+  const [id, setId] = useState(props.initial.id);
+  const [name, setName] = useState(props.initial.name);
+  const [steps, setSteps] = useState<Step[]>(props.initial.steps);
+  const [adding, setAdding] = useState('consent');
+  const [error, setError] = useState<string | null>(null);
+
+  const update = (i: number, s: Step) => setSteps(steps.map((x, j) => (j === i ? s : x)));
+  const remove = (i: number) => setSteps(steps.filter((_, j) => j !== i));
+  const up = (i: number) => {
+    if (i === 0) return;
+    const next = [...steps];
+    [next[i - 1], next[i]] = [next[i], next[i - 1]];
+    setSteps(next);
+  };
+  const add = () => {
+    const resultAt = steps.findIndex((s) => s.kind === 'result');
+    const at = resultAt === -1 ? steps.length : resultAt;
+    setSteps([...steps.slice(0, at), newStep(adding), ...steps.slice(at)]);
+  };
+  const save = async (e: Event) => {
+    e.preventDefault();
+    try {
+      props.onDone(await call<FlowVersion>('flow_save', { flow_id: id, name, steps, create: props.create }));
+    } catch (err) {
+      setError(staffMessage(err));
+    }
+  };
+
+  return (
+    <form class="flow-editor" onSubmit={save} data-test="flow-editor">
+      <label>{t('admin.flows.id')}<input value={id} disabled={!props.create} onInput={(e) => setId((e.target as HTMLInputElement).value)} required data-test="flow-id" /></label>
+      <label>{t('admin.flows.name')}<input value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} required data-test="flow-name" /></label>
+      <h2>{t('admin.flows.steps')}</h2>
+      <ol class="step-editor">
+        {steps.map((s, i) => (
+          <li key={i} data-test="flow-step" data-kind={s.kind}>
+            <div class="step-head">
+              <strong>{i + 1}. {s.kind}</strong>
+              <span class="row-actions">
+                <button type="button" class="secondary" onClick={() => up(i)} disabled={i === 0}>{t('admin.flows.up')}</button>
+                <button type="button" class="secondary" onClick={() => remove(i)}>{t('admin.flows.remove')}</button>
+              </span>
+            </div>
+            {s.kind === 'consent' &&
+              LANGS.map((l) => (
+                <label key={l}>{t('admin.flows.consentText', { lang: l })}
+                  <textarea rows={2} value={s.text[l] ?? ''} data-test={`consent-${l}`}
+                            onInput={(e) => update(i, { ...s, text: { ...s.text, [l]: (e.target as HTMLTextAreaElement).value } })} />
+                </label>
+              ))}
+          </li>
+        ))}
+      </ol>
+      <div class="inline-form">
+        <label>{t('admin.flows.addStep')}
+          <select value={adding} onChange={(e) => setAdding((e.target as HTMLSelectElement).value)} data-test="step-kind">
+            {props.kinds.filter((k) => k.kind !== 'result').map((k) => (
+              <option key={k.kind} value={k.kind} disabled={!!k.missing}>
+                {k.kind}{k.missing ? ` — ${t('admin.flows.notBuilt', { missing: k.missing })}` : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" class="secondary" onClick={add} data-test="step-add">{t('admin.flows.addStep')}</button>
+      </div>
+      <p class="error" role="alert" data-test="error">{error ?? ''}</p>
+      <div class="actions">
+        <button type="button" class="secondary" onClick={() => props.onDone(null)}>{t('common.cancel')}</button>
+        <button type="submit" class="primary" data-test="flow-save">{t('admin.flows.save')}</button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,120 @@
+import { useEffect, useState } from 'preact/hooks';
+import { call } from '../bridge';
+import { staffMessage } from '../errors';
+import { LANGS, t } from '../i18n';
+import type { KioskStatus, Lang } from '../types';
+import { useLoad } from './use-load';
+
+interface KioskSettings {
+  retention_days: number;
+  default_language: Lang;
+  idle_timeout_secs: number;
+}
+
+function useSettings(onChanged: () => void) {
+  const loaded = useLoad<KioskSettings>('settings_get');
+  const [draft, setDraft] = useState<KioskSettings | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  useEffect(() => setDraft(loaded.data), [loaded.data]);
+  const save = async () => {
+    try {
+      setDraft(await call<KioskSettings>('settings_save', draft as unknown as Record<string, unknown>));
+      setNote(t('admin.general.saved'));
+      loaded.setError(null);
+      onChanged();
+    } catch (e) {
+      setNote(null);
+      loaded.setError(staffMessage(e));
+    }
+  };
+  return { draft, setDraft, save, note, setNote, error: loaded.error, setError: loaded.setError };
+}
+
+export function Retention(props: { onChanged: () => void }) {
+  const s = useSettings(props.onChanged);
+  const purge = async () => {
+    try {
+      const r = await call<{ cases: number; evidence: number }>('purge_now');
+      s.setNote(t('admin.retention.purged', { cases: r.cases, evidence: r.evidence }));
+    } catch (e) {
+      s.setError(staffMessage(e));
+    }
+  };
+  if (!s.draft) return <p class="error" role="alert">{s.error ?? ''}</p>;
+  return (
+    <form class="settings-form" data-test="retention" onSubmit={(e) => { e.preventDefault(); s.save(); }}>
+      <p class="lead small">{t('admin.retention.lead')}</p>
+      <label>{t('admin.retention.days')}
+        <input type="number" min={1} max={3650} value={s.draft.retention_days} data-test="retention-days"
+               onInput={(e) => s.setDraft({ ...s.draft!, retention_days: Number((e.target as HTMLInputElement).value) })} />
+      </label>
+      <p class="error" role="alert">{s.error ?? ''}</p>
+      <p role="status" data-test="note">{s.note ?? ''}</p>
+      <div class="actions">
+        <button type="submit" class="primary">{t('admin.general.save')}</button>
+        <button type="button" class="danger" onClick={purge} data-test="purge">{t('admin.retention.purge')}</button>
+      </div>
+    </form>
+  );
+}
+
+export function General(props: { status: KioskStatus | null; onChanged: () => void; onExited: () => void }) {
+  const s = useSettings(props.onChanged);
+  const [pin, setPin] = useState('');
+  const [audit, setAudit] = useState<string | null>(null);
+  const changePin = async () => {
+    try {
+      await call('admin_pin_change', { pin });
+      setPin('');
+      s.setNote(t('admin.general.saved'));
+    } catch (e) {
+      s.setError(staffMessage(e));
+    }
+  };
+  const verify = async () => {
+    try {
+      const r = await call<{ chains: number; events: number; breaks: unknown[] }>('audit_verify');
+      setAudit(r.breaks.length === 0 ? t('admin.general.auditOk', { events: r.events, chains: r.chains }) : t('admin.general.auditBroken', { n: r.breaks.length }));
+    } catch (e) {
+      s.setError(staffMessage(e));
+    }
+  };
+  const exit = async () => {
+    try {
+      await call('exit_app');
+      props.onExited();
+    } catch (e) {
+      s.setError(staffMessage(e));
+    }
+  };
+  if (!s.draft) return <p class="error" role="alert">{s.error ?? ''}</p>;
+  return (
+    <div class="settings-form" data-test="general">
+      <form onSubmit={(e) => { e.preventDefault(); s.save(); }}>
+        <label>{t('admin.general.language')}
+          <select value={s.draft.default_language} data-test="default-language"
+                  onChange={(e) => s.setDraft({ ...s.draft!, default_language: (e.target as HTMLSelectElement).value as Lang })}>
+            {LANGS.map((l) => <option key={l} value={l}>{l}</option>)}
+          </select>
+        </label>
+        <label>{t('admin.general.idle')}
+          <input type="number" min={15} max={900} value={s.draft.idle_timeout_secs} data-test="idle-secs"
+                 onInput={(e) => s.setDraft({ ...s.draft!, idle_timeout_secs: Number((e.target as HTMLInputElement).value) })} />
+        </label>
+        <button type="submit" class="primary" data-test="settings-save">{t('admin.general.save')}</button>
+      </form>
+      <p class="error" role="alert">{s.error ?? ''}</p>
+      <p role="status" data-test="note">{s.note ?? ''}</p>
+      <form class="inline-form" onSubmit={(e) => { e.preventDefault(); changePin(); }}>
+        <label>{t('admin.general.newPin')}<input type="password" inputMode="numeric" value={pin} onInput={(e) => setPin((e.target as HTMLInputElement).value)} /></label>
+        <button type="submit" class="secondary">{t('admin.general.changePin')}</button>
+      </form>
+      <div class="actions">
+        <button class="secondary" onClick={verify} data-test="audit-verify">{t('admin.general.audit')}</button>
+        <button class="danger" onClick={exit} data-test="exit">{t('admin.general.exit')}</button>
+      </div>
+      <p role="status" data-test="audit-result">{audit ?? ''}</p>
+      {props.status && <p class="small">{t('admin.general.server', { server: props.status.server, version: props.status.version })}</p>}
+    </div>
+  );
+}

@@ -1,0 +1,158 @@
+// The kiosk's screens and who may see them. The customer needs no sign-in; clerk and admin screens
+// need a PIN session. Any screen left alone for the idle timeout returns to the welcome screen and
+// forgets everything that was on it.
+
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { call, setSession } from './bridge';
+import { lang, setLang } from './i18n';
+import { useSignal } from './signal';
+import type { CaseSession, KioskStatus, Signed } from './types';
+import { IdleGuard } from './idle';
+import { Welcome } from './customer/welcome';
+import { CaseRunner } from './customer/case-runner';
+import { Setup } from './staff/setup';
+import { StaffSignIn } from './staff/sign-in';
+import { Queue } from './staff/queue';
+import { CaseReview } from './staff/case-review';
+import { Settings } from './admin/settings';
+import { Exited } from './staff/exited';
+
+export type Screen =
+  | { name: 'loading' }
+  | { name: 'setup' }
+  | { name: 'welcome'; openCode?: string }
+  | { name: 'case'; session: CaseSession; assisted: boolean }
+  | { name: 'staff' }
+  | { name: 'queue' }
+  | { name: 'review'; caseId: string }
+  | { name: 'settings' }
+  | { name: 'exited' };
+
+/** The case id in an eeID link path (/kiosk/requests/{id}), if the page was opened through one. */
+function linkedCase(): string | undefined {
+  const m = location.pathname.match(/\/kiosk\/requests\/([0-9a-fA-F-]{36})\/?$/);
+  return m?.[1];
+}
+
+export function App() {
+  const [status, setStatus] = useState<KioskStatus | null>(null);
+  const [screen, setScreen] = useState<Screen>({ name: 'loading' });
+  const [staff, setStaff] = useState<Signed | null>(null);
+  // Bumped on every wipe so that every input on screen is rebuilt empty.
+  const [generation, setGeneration] = useState(0);
+  const current = useSignal(lang);
+
+  const loadStatus = useCallback(async () => {
+    const s = await call<KioskStatus>('kiosk_status');
+    setStatus(s);
+    return s;
+  }, []);
+
+  useEffect(() => {
+    loadStatus()
+      .then((s) => {
+        setLang(s.default_language);
+        if (s.first_run) setScreen({ name: 'setup' });
+        else setScreen({ name: 'welcome', openCode: linkedCase() });
+        document.body.dataset.ready = 'true';
+        // Lets the app shell measure cold start to an interactive screen.
+        window.dispatchEvent(new Event('vouch-ready'));
+      })
+      .catch(() => setScreen({ name: 'welcome' }));
+  }, [loadStatus]);
+
+  const signIn = (s: Signed) => {
+    setSession(s.session);
+    setStaff(s);
+    setScreen(s.role === 'admin' ? { name: 'settings' } : { name: 'queue' });
+  };
+
+  const wipe = useCallback(() => {
+    if (staff) call('sign_out').catch(() => undefined);
+    setSession(null);
+    setStaff(null);
+    setGeneration((g) => g + 1);
+    if (status) setLang(status.default_language);
+    loadStatus().catch(() => undefined);
+    setScreen({ name: 'welcome' });
+  }, [staff, status, loadStatus]);
+
+  const idleSecs = status?.idle_timeout_secs ?? 90;
+  const pristine = screen.name === 'welcome' && !screen.openCode;
+
+  let body;
+  switch (screen.name) {
+    case 'loading':
+      body = <main class="center" aria-busy="true" />;
+      break;
+    case 'setup':
+      body = <Setup onDone={(s) => loadStatus().then(() => signIn(s))} />;
+      break;
+    case 'welcome':
+      body = (
+        <Welcome
+          key={generation}
+          status={status}
+          openCode={screen.openCode}
+          onOpened={(session) => setScreen({ name: 'case', session, assisted: false })}
+          onStaff={() => setScreen({ name: 'staff' })}
+        />
+      );
+      break;
+    case 'case':
+      body = (
+        <CaseRunner
+          key={generation}
+          initial={screen.session}
+          assisted={screen.assisted}
+          staff={staff}
+          onFinish={() =>
+            screen.assisted ? setScreen({ name: 'review', caseId: screen.session.case_id }) : wipe()
+          }
+        />
+      );
+      break;
+    case 'staff':
+      body = <StaffSignIn status={status} onSignedIn={signIn} onCancel={wipe} />;
+      break;
+    case 'queue':
+      body = staff && (
+        <Queue staff={staff} onOpen={(caseId) => setScreen({ name: 'review', caseId })} onSignOut={wipe}
+               onSettings={staff.role === 'admin' ? () => setScreen({ name: 'settings' }) : undefined} />
+      );
+      break;
+    case 'review':
+      body = staff && (
+        <CaseReview
+          caseId={screen.caseId}
+          staff={staff}
+          onBack={() => setScreen({ name: 'queue' })}
+          onRun={(session) => setScreen({ name: 'case', session, assisted: true })}
+        />
+      );
+      break;
+    case 'settings':
+      body = staff && (
+        <Settings
+          status={status}
+          onQueue={() => setScreen({ name: 'queue' })}
+          onSignOut={wipe}
+          onExited={() => setScreen({ name: 'exited' })}
+          onSettingsChanged={() => loadStatus().catch(() => undefined)}
+        />
+      );
+      break;
+    case 'exited':
+      body = <Exited />;
+      break;
+  }
+
+  return (
+    <div class={`app lang-${current}`} data-screen={screen.name}>
+      {body}
+      {screen.name !== 'exited' && screen.name !== 'setup' && screen.name !== 'loading' && (
+        <IdleGuard seconds={idleSecs} armed={!pristine} onTimeout={wipe} resetKey={`${screen.name}-${generation}`} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,75 @@
+// The UI's one way to the backend: call(command, args). Inside the Tauri app it is IPC to the `call`
+// command; in a browser it is HTTP to /vouch/v1/kiosk/{command}. Both reach the same Rust function.
+
+import { invoke } from '@tauri-apps/api/core';
+
+/** The error codes the backend sends; screens match on these, never on message text. */
+export type ErrorCode =
+  | 'malformed_body'
+  | 'invalid_input'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'method_not_allowed'
+  | 'not_implemented'
+  | 'too_many_attempts'
+  | 'internal'
+  | 'unreachable';
+
+export class BridgeError extends Error {
+  constructor(
+    public code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const inTauri = typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+
+let session: string | null = null;
+
+/** Staff sign-in token; held in memory only, so a reload signs out. */
+export function setSession(token: string | null) {
+  session = token;
+}
+
+function asBridgeError(e: unknown): BridgeError {
+  if (e instanceof BridgeError) return e;
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    const o = e as { code: ErrorCode; message: string };
+    return new BridgeError(o.code, String(o.message));
+  }
+  return new BridgeError('unreachable', String(e));
+}
+
+export async function call<T = any>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  if (inTauri) {
+    try {
+      return await invoke<T>('call', { command, args, session });
+    } catch (e) {
+      throw asBridgeError(e);
+    }
+  }
+  let resp: Response;
+  try {
+    resp = await fetch(`/vouch/v1/kiosk/${command}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(session ? { Authorization: `Bearer ${session}` } : {}),
+      },
+      body: JSON.stringify(args),
+    });
+  } catch (e) {
+    throw new BridgeError('unreachable', String(e));
+  }
+  const body = await resp.json().catch(() => null);
+  if (!resp.ok) {
+    throw asBridgeError(body ?? { code: 'internal', message: `HTTP ${resp.status}` });
+  }
+  return body as T;
+}

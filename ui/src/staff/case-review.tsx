@@ -1,0 +1,168 @@
+// The clerk's view of one case: what was asked, what happened, and the decision with a mandatory reason.
+import { useEffect, useState } from 'preact/hooks';
+import { call } from '../bridge';
+import { staffMessage } from '../errors';
+import { t } from '../i18n';
+import type { CaseSession, Signed } from '../types';
+import { when } from './queue';
+
+interface Detail {
+  session: CaseSession;
+  case: {
+    id: string;
+    status: string;
+    reference: string | null;
+    api: string;
+    claims: { type: string; value: string | null }[];
+    decision: { outcome: string; actor: string; reason: string } | null;
+  };
+  evidence: { kind: string; sha256: string; size: number; created_at: string; purged_at: string | null }[];
+  audit: { seq: number; at: string; actor: string; action: string }[];
+}
+
+const DOC_TYPES = ['ID_CARD', 'PASSPORT', 'RESIDENCE_PERMIT', 'DRIVING_LICENCE'];
+
+export function CaseReview(props: { caseId: string; staff: Signed; onBack: () => void; onRun: (s: CaseSession) => void }) {
+  const [detail, setDetail] = useState<Detail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [form, setForm] = useState({ given_name: '', family_name: '', sub: '', date_of_birth: '', country: '', document_type: 'ID_CARD', document_expires: '', reason: '' });
+  const [busy, setBusy] = useState(false);
+
+  const load = async () => {
+    try {
+      const d = await call<Detail>('case_detail', { case_id: props.caseId });
+      setDetail(d);
+      const sub = d.case.claims.find((c) => c.type === 'sub')?.value;
+      if (sub) setForm((f) => ({ ...f, sub: f.sub || sub }));
+    } catch (e) {
+      setError(staffMessage(e));
+    }
+  };
+  useEffect(() => {
+    load();
+  }, [props.caseId]);
+
+  const set = (k: keyof typeof form) => (e: Event) => {
+    setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
+    setError(null);
+  };
+
+  const decide = async (outcome: 'approved' | 'rejected') => {
+    if (!form.reason.trim()) {
+      setError(t('clerk.reasonRequired'));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    const { reason, ...identity } = form;
+    try {
+      setDetail(
+        await call<Detail>('case_decide', {
+          case_id: props.caseId,
+          outcome,
+          reason,
+          identity: outcome === 'approved' ? identity : null,
+        }),
+      );
+    } catch (e) {
+      setError(staffMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!detail) {
+    return (
+      <main class="staff-screen">
+        <p class="error" role="alert">{error ?? t('common.loading')}</p>
+        <button class="secondary" onClick={props.onBack}>{t('clerk.backToQueue')}</button>
+      </main>
+    );
+  }
+  const s = detail.session;
+  const open = s.status === 'pending' || s.status === 'in_progress';
+  return (
+    <main class="staff-screen wide" data-test="case-review" data-status={s.status}>
+      <header class="staff-bar">
+        <h1>{t('clerk.case', { code: s.code })}</h1>
+        <div class="staff-who">
+          <span class={`badge ${s.status}`} data-test="case-status">{t(`status.${s.status}`)}</span>
+          <button class="secondary" onClick={props.onBack} data-test="back-to-queue">{t('clerk.backToQueue')}</button>
+        </div>
+      </header>
+      <div class="columns">
+        <section class="panel">
+          <dl class="facts">
+            <dt>{t('clerk.col.reference')}</dt><dd>{detail.case.reference ?? '—'}</dd>
+            <dt>{t('clerk.col.purpose')}</dt><dd>{s.purpose ?? '—'}</dd>
+            <dt>{t('clerk.requested')}</dt>
+            <dd>{detail.case.claims.map((c) => `${c.type}${c.value ? ` = ${c.value}` : ''}`).join(', ') || '—'}</dd>
+          </dl>
+          <h2>{t('clerk.stepsTitle')}</h2>
+          <ol class="steps">
+            {s.steps.map((step, i) => {
+              const rec = s.done.find((d) => d.index === i);
+              return (
+                <li key={i} class={rec ? rec.outcome : 'todo'}>
+                  <span>{step.kind}</span> <strong>{rec ? rec.outcome : '…'}</strong>
+                </li>
+              );
+            })}
+          </ol>
+          {open && s.next.state === 'step' && (
+            <button class="primary big" onClick={() => props.onRun(s)} data-test="run-flow">{t('clerk.run')}</button>
+          )}
+          <h2>{t('clerk.evidence')}</h2>
+          <ul class="evidence">
+            {detail.evidence.map((e) => (
+              <li key={e.sha256}>
+                {e.kind} · {e.size} B · {when(e.created_at)} {e.purged_at && <em>({t('clerk.purged')})</em>}
+              </li>
+            ))}
+          </ul>
+        </section>
+        <section class="panel">
+          <h2>{t('clerk.decideTitle')}</h2>
+          {detail.case.decision ? (
+            <p data-test="decided">
+              {t('clerk.decided', { status: t(`status.${s.status}`) })} — {detail.case.decision.reason} ({detail.case.decision.actor})
+            </p>
+          ) : open ? (
+            <form class="decide" onSubmit={(e) => e.preventDefault()}>
+              <fieldset>
+                <legend>{t('clerk.identity')}</legend>
+                <label>{t('clerk.givenName')}<input value={form.given_name} onInput={set('given_name')} data-test="given-name" /></label>
+                <label>{t('clerk.familyName')}<input value={form.family_name} onInput={set('family_name')} data-test="family-name" /></label>
+                <label>{t('clerk.sub')}<input value={form.sub} onInput={set('sub')} data-test="sub" /></label>
+                <label>{t('clerk.dob')}<input value={form.date_of_birth} onInput={set('date_of_birth')} placeholder="1990-04-21" data-test="dob" /></label>
+                <label>{t('clerk.country')}<input value={form.country} onInput={set('country')} maxLength={2} data-test="country" /></label>
+                <label>{t('clerk.docType')}
+                  <select value={form.document_type} onChange={set('document_type')} data-test="doc-type">
+                    {DOC_TYPES.map((d) => <option key={d} value={d}>{d}</option>)}
+                  </select>
+                </label>
+                <label>{t('clerk.docExpires')}<input value={form.document_expires} onInput={set('document_expires')} data-test="doc-expires" /></label>
+              </fieldset>
+              <label>{t('clerk.reason')}<textarea value={form.reason} onInput={set('reason')} rows={3} data-test="reason" /></label>
+              <p class="error" role="alert" data-test="error">{error ?? ''}</p>
+              <div class="actions">
+                <button type="button" class="danger big" disabled={busy} onClick={() => decide('rejected')} data-test="reject">{t('clerk.reject')}</button>
+                <button type="button" class="primary big" disabled={busy} onClick={() => decide('approved')} data-test="approve">{t('clerk.approve')}</button>
+              </div>
+            </form>
+          ) : (
+            <p>{t(`status.${s.status}`)}</p>
+          )}
+          <details>
+            <summary>{t('clerk.audit')}</summary>
+            <ol class="audit">
+              {detail.audit.map((a) => (
+                <li key={a.seq}>{when(a.at)} · {a.action} · {a.actor}</li>
+              ))}
+            </ol>
+          </details>
+        </section>
+      </div>
+    </main>
+  );
+}

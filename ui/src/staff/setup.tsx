@@ -1,0 +1,41 @@
+import { useState } from 'preact/hooks';
+import { call } from '../bridge';
+import { staffMessage } from '../errors';
+import { t } from '../i18n';
+import type { Signed } from '../types';
+import { PinPad } from './pinpad';
+
+/** First run: nothing works until the admin PIN is chosen. */
+export function Setup(props: { onDone: (s: Signed) => void }) {
+  const [pin, setPin] = useState('');
+  const [again, setAgain] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    if (pin !== again) {
+      setError(t('setup.mismatch'));
+      return;
+    }
+    try {
+      props.onDone(await call<Signed>('admin_setup', { pin }));
+    } catch (err) {
+      setError(staffMessage(err));
+    }
+  };
+  return (
+    <main class="staff-screen" data-test="setup">
+      <h1>{t('setup.title')}</h1>
+      <p class="lead">{t('setup.lead')}</p>
+      <form onSubmit={save} class="pin-form two">
+        <PinPad id="setup-pin" label={t('setup.pin')} value={pin} onChange={setPin} />
+        <PinPad id="setup-repeat" label={t('setup.repeat')} value={again} onChange={setAgain} />
+        <p class="error" role="alert" data-test="error">
+          {error ?? ''}
+        </p>
+        <button type="submit" class="primary big" data-test="setup-save">
+          {t('setup.save')}
+        </button>
+      </form>
+    </main>
+  );
+}
