@@ -1,4 +1,4 @@
-# Vouch. `make run` starts it; `make test` runs every test. Both install what is missing first.
+# Vouch. `make run` starts the kiosk; `make test` runs every test. Both install what is missing first.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -7,33 +7,60 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export ORT_DYLIB_PATH ?= $(CURDIR)/.deps/onnxruntime/libonnxruntime.so.1.31.1
 
 CARGO ?= cargo
+HAS_DISPLAY := $(or $(DISPLAY),$(WAYLAND_DISPLAY))
 
-.PHONY: help setup run test lint bench fmt clean
+.PHONY: help setup ui run serve test lint test-rust test-ui e2e bench fmt clean
 
 help:
-	@echo "make run    start Vouch (serves on 127.0.0.1:8270, data in \$$VOUCH_DATA_DIR or ~/.local/share/vouch)"
-	@echo "make test   lint and run every test"
-	@echo "make bench  measure throughput and latency on loopback (release build)"
-	@echo "make setup  install system packages and runtime libraries (idempotent)"
+	@echo "make run    build the UI and open the kiosk window (embedded server on 127.0.0.1:8270)"
+	@echo "make serve  the server alone, with the kiosk UI at http://127.0.0.1:8270/kiosk/"
+	@echo "make test   lint and run every test: Rust, UI, browser and kiosk-window end-to-end"
+	@echo "make bench  measure throughput, latency and the kiosk's cold start (release build)"
+	@echo "make setup  install system packages, runtime libraries and npm packages (idempotent)"
 
 setup:
 	@scripts/setup
 
-run: setup
+# The UI is built before any cargo step: the kiosk app embeds ui/dist when it compiles.
+ui: setup
+	cd ui && npm run build
+
+run: ui
+ifeq ($(HAS_DISPLAY),)
+	@echo "No display here (DISPLAY and WAYLAND_DISPLAY are unset), so the kiosk window cannot open."
+	@echo "Starting the same kiosk in server mode instead: open http://127.0.0.1:8270/kiosk/ in a browser."
+	$(CARGO) run -p vouch-cli -- serve
+else
+	$(CARGO) run -p vouch-kiosk
+endif
+
+serve: ui
 	$(CARGO) run -p vouch-cli -- serve
 
-lint: setup
+lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: lint
+test-rust: lint
 	$(CARGO) test --workspace
 
-bench: setup
+# Locale completeness, then the browser build against `vouch serve`, then the real kiosk window.
+test-ui: test-rust
+	$(CARGO) build -p vouch-cli -p vouch-kiosk
+	cd ui && npm test
+	cd ui && npm run e2e
+	cd ui && npm run e2e:tauri
+
+test: test-ui
+
+bench: ui
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- bench
+	$(CARGO) build --release -p vouch-kiosk
+	scripts/bench-kiosk target/release/vouch-kiosk
 
 fmt:
 	$(CARGO) fmt --all
 
 clean:
 	$(CARGO) clean
+	rm -rf ui/dist

@@ -3,7 +3,7 @@
 // forgets everything that was on it.
 
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { call, setSession } from './bridge';
+import { call, reportReady, setSession } from './bridge';
 import { lang, setLang } from './i18n';
 import { useSignal } from './signal';
 import type { CaseSession, KioskStatus, Signed } from './types';
@@ -55,8 +55,8 @@ export function App() {
         if (s.first_run) setScreen({ name: 'setup' });
         else setScreen({ name: 'welcome', openCode: linkedCase() });
         document.body.dataset.ready = 'true';
-        // Lets the app shell measure cold start to an interactive screen.
-        window.dispatchEvent(new Event('vouch-ready'));
+        // The app shell measures cold start to this moment.
+        reportReady();
       })
       .catch(() => setScreen({ name: 'welcome' }));
   }, [loadStatus]);

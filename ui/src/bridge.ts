@@ -73,3 +73,8 @@ export async function call<T = any>(command: string, args: Record<string, unknow
   }
   return body as T;
 }
+
+/** Tells the app shell the first screen is interactive (it measures cold start from this). */
+export function reportReady() {
+  if (inTauri) invoke('ui_ready').catch(() => undefined);
+}

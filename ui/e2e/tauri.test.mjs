@@ -1,0 +1,169 @@
+// The real `vouch-kiosk` window under Xvfb, driven by tauri-driver and WebKitWebDriver. The kiosk runs
+// its embedded server; the test talks to that server over HTTP as an integrator would.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ADMIN_PIN, CLERK_PIN, ROOT, artifactDir, createRequest, eventually, startReceiver } from './harness.mjs';
+import { WebDriver } from './webdriver.mjs';
+import { screenshotDisplay } from './xshot.mjs';
+
+const APP = process.env.VOUCH_KIOSK_BIN ?? join(ROOT, 'target/debug/vouch-kiosk');
+const TAURI_DRIVER = process.env.TAURI_DRIVER ?? join(process.env.HOME ?? '/root', '.cargo/bin/tauri-driver');
+const shots = artifactDir('tauri');
+const procs = [];
+let driver, base, receiver;
+const state = {};
+
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// Children die with the test run, even when it is interrupted.
+const killAll = () => procs.forEach((p) => p.exitCode === null && p.kill('SIGKILL'));
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
+function run(cmd, args, env) {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  child.log = () => out;
+  procs.push(child);
+  return child;
+}
+
+let display;
+async function shoot(name) {
+  screenshotDisplay(display, join(shots, `${name}.png`));
+}
+
+before(async () => {
+  assert.ok(existsSync(APP), `build the kiosk first: ${APP}`);
+  assert.ok(existsSync(TAURI_DRIVER), `install tauri-driver first: ${TAURI_DRIVER}`);
+  // The first display number nobody holds (an X server leaves /tmp/.X<n>-lock while it runs).
+  let n = 90;
+  while (existsSync(`/tmp/.X${n}-lock`)) n += 1;
+  display = `:${n}`;
+  run('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp']);
+  await eventually(() => existsSync(`/tmp/.X11-unix/X${n}`), 20000, 'Xvfb');
+  const port = await freePort();
+  const driverPort = await freePort();
+  const nativePort = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    DISPLAY: display,
+    VOUCH_DATA_DIR: mkdtempSync(join(tmpdir(), 'vouch-kiosk-e2e-')),
+    VOUCH_BIND: `127.0.0.1:${port}`,
+    VOUCH_LOG: 'warn',
+    WEBKIT_DISABLE_DMABUF_RENDERER: '1',
+  };
+  delete env.VOUCH_REMOTE_URL;
+  const td = run(TAURI_DRIVER, ['--port', String(driverPort), '--native-port', String(nativePort)], env);
+  await eventually(() => fetch(`http://127.0.0.1:${driverPort}/status`).then((r) => r.ok), 30000, `tauri-driver: ${td.log()}`);
+  try {
+    driver = await new WebDriver(`http://127.0.0.1:${driverPort}`).start({ 'tauri:options': { application: APP } });
+  } catch (e) {
+    throw new Error(`no kiosk window on ${display}: ${e.message}\n${td.log().slice(-3000)}`);
+  }
+  receiver = await startReceiver(() => state.secret);
+});
+
+after(async () => {
+  await driver?.quit();
+  receiver?.close();
+  for (const p of procs.reverse()) p.kill('SIGTERM');
+});
+
+test('the window opens full screen on the first-run PIN screen, and the embedded server answers', async () => {
+  await driver.waitFor('[data-test=setup]', 60000);
+  const size = await driver.exec('return [window.innerWidth, window.innerHeight]');
+  assert.deepEqual(size, [1280, 800], 'full screen on the 1280x800 display');
+  const health = await fetch(`${base}/healthz`).then((r) => r.text());
+  assert.equal(health, 'ok');
+  await shoot('admin-first-run');
+  await driver.type('[data-test=setup-pin]', ADMIN_PIN);
+  await driver.type('[data-test=setup-repeat]', ADMIN_PIN);
+  await driver.click('[data-test=setup-save]');
+  await driver.waitFor('[data-test=settings]');
+});
+
+test('an API client created in the window works over HTTP, and a clerk is added', async () => {
+  await driver.type('[data-test=client-name]', 'Branch backend');
+  await driver.type('[data-test=client-webhook]', receiver.url);
+  await driver.click('[data-test=client-create]');
+  state.clientId = await driver.text('[data-test=client-id]');
+  state.secret = await driver.text('[data-test=client-secret]');
+  await shoot('admin-clients');
+  await driver.click('[data-test=tab-clerks]');
+  await driver.type('[data-test=clerk-name]', 'Jaan Kask');
+  await driver.type('[data-test=clerk-pin]', CLERK_PIN);
+  await driver.click('[data-test=clerk-add]');
+  await driver.waitFor('[data-test=clerk-row]');
+  await driver.click('[data-test=sign-out]');
+  await driver.waitFor('[data-test=case-code]');
+  const { token, request } = await createRequest(base, state.clientId, state.secret, 'branch-9');
+  Object.assign(state, { token, request });
+});
+
+test('the customer scans the request link and gives consent', async () => {
+  await driver.type('[data-test=case-code]', state.request.link);
+  await shoot('customer-welcome');
+  await driver.click('[data-test=start]');
+  await driver.waitFor('[data-test=step-consent]');
+  await shoot('customer-consent');
+  await driver.click('[data-test=consent-agree]');
+  await driver.waitFor('[data-test=result][data-result=done]');
+  await shoot('customer-result');
+  await driver.click('[data-test=finish]');
+  await driver.waitFor('[data-test=case-code]');
+});
+
+test('the clerk approves with a reason: the request completes and its webhook is sent', async () => {
+  await driver.click('[data-test=staff]');
+  await driver.click('[data-test="clerk-Jaan Kask"]');
+  await driver.type('[data-test=staff-pin]', CLERK_PIN);
+  await driver.click('[data-test=sign-in]');
+  await driver.waitFor('[data-test=queue-row]');
+  await shoot('clerk-queue');
+  await driver.click('[data-test=queue-open]');
+  await driver.waitFor('[data-test=case-review]');
+  await driver.type('[data-test=given-name]', 'Jaan');
+  await driver.type('[data-test=family-name]', 'Tamm');
+  await driver.type('[data-test=reason]', 'Passport checked at the desk');
+  await driver.click('[data-test=approve]');
+  await driver.waitFor('[data-test=case-review][data-status=completed]');
+  await shoot('clerk-review');
+  const got = await fetch(`${base}/eeid/api/ident/v1/identification_requests/${state.request.id}`, {
+    headers: { Authorization: `Bearer ${state.token}` },
+  }).then((r) => r.json());
+  assert.equal(got.status, 'completed');
+  const hook = await eventually(() => receiver.received.find((r) => r.body.identification_request_id === state.request.id), 20000, 'the webhook');
+  assert.equal(hook.signed, true);
+});
+
+test('the admin PIN session ends kiosk mode and the app exits', async () => {
+  await driver.click('[data-test=back-to-queue]');
+  await driver.click('[data-test=sign-out]');
+  await driver.waitFor('[data-test=case-code]');
+  await driver.click('[data-test=staff]');
+  await driver.click('[data-test=role-admin]');
+  await driver.type('[data-test=staff-pin]', ADMIN_PIN);
+  await driver.click('[data-test=sign-in]');
+  await driver.click('[data-test=tab-general]');
+  await shoot('admin-general');
+  await driver.click('[data-test=exit]');
+  await eventually(async () => (await fetch(`${base}/healthz`).then(() => false).catch(() => true)), 20000, 'the app to exit');
+});
