@@ -28,7 +28,7 @@ ui: setup
 run: ui
 ifeq ($(HAS_DISPLAY),)
 	@echo "No display here (DISPLAY and WAYLAND_DISPLAY are unset), so the kiosk window cannot open."
-	@echo "Starting the same kiosk in server mode instead: open http://127.0.0.1:8270/kiosk/ in a browser."
+	@echo "Starting the same kiosk in server mode instead: open the "Kiosk in a browser" address printed below."
 	$(CARGO) run -p vouch-cli -- serve
 else
 	$(CARGO) run -p vouch-kiosk
