@@ -7,7 +7,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { join } from 'node:path';
 import { chromium, selectors } from 'playwright-core';
 import {
-  ADMIN_PIN, CLERK_PIN, CONTRAST_CHECK, OVERFLOW_CHECK, artifactDir, createRequest, eventually, startReceiver, startVouch,
+  ADMIN_PIN, CLERK_PIN, CONTRAST_CHECK, OVERFLOW_CHECK, artifactDir, createRequest, eventually, getRequest, webhookFor, startReceiver, startVouch,
 } from './harness.mjs';
 
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
@@ -167,13 +167,11 @@ test('the clerk finds the case, runs the clerk step, and approves it with a reas
 });
 
 test('the integrator sees the request completed and receives its signed webhook', async () => {
-  const got = await fetch(`${vouch.url}/eeid/api/ident/v1/identification_requests/${state.request.id}`, {
-    headers: { Authorization: `Bearer ${state.token}` },
-  }).then((r) => r.json());
+  const got = await getRequest(vouch.url, state.token, state.request.id);
   assert.equal(got.status, 'completed');
   assert.equal(got.result.given_name, 'Mari-Liis');
   assert.equal(got.result.authentication_type, 'ID_CARD');
-  const hook = await eventually(() => receiver.received.find((r) => r.body.identification_request_id === state.request.id), 20000, 'the webhook');
+  const hook = await webhookFor(receiver, state.request.id);
   assert.equal(hook.signed, true, 'X-HMAC-Signature matches the client secret');
   assert.equal(hook.body.reference, 'savings-1');
 });

@@ -94,6 +94,19 @@ export async function createRequest(base, id, secret, reference) {
   return { token: access_token, request: await resp.json() };
 }
 
+/** The request as the integrator reads it back. */
+export async function getRequest(base, token, id) {
+  const resp = await fetch(`${base}/eeid/api/ident/v1/identification_requests/${id}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  return resp.json();
+}
+
+/** Waits for the completion webhook of request `id` to reach the receiver. */
+export function webhookFor(receiver, id) {
+  return eventually(() => receiver.received.find((r) => r.body.identification_request_id === id), 20000, 'the webhook');
+}
+
 /**
  * Run inside the page: every visible text against its effective background must reach WCAG AA
  * (4.5:1, or 3:1 for large text). Returns the failures.

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ADMIN_PIN, CLERK_PIN, ROOT, artifactDir, createRequest, eventually, startReceiver } from './harness.mjs';
+import { ADMIN_PIN, CLERK_PIN, ROOT, artifactDir, createRequest, eventually, getRequest, startReceiver, webhookFor } from './harness.mjs';
 import { WebDriver } from './webdriver.mjs';
 import { screenshotDisplay } from './xshot.mjs';
 
@@ -146,11 +146,9 @@ test('the clerk approves with a reason: the request completes and its webhook is
   await driver.click('[data-test=approve]');
   await driver.waitFor('[data-test=case-review][data-status=completed]');
   await shoot('clerk-review');
-  const got = await fetch(`${base}/eeid/api/ident/v1/identification_requests/${state.request.id}`, {
-    headers: { Authorization: `Bearer ${state.token}` },
-  }).then((r) => r.json());
+  const got = await getRequest(base, state.token, state.request.id);
   assert.equal(got.status, 'completed');
-  const hook = await eventually(() => receiver.received.find((r) => r.body.identification_request_id === state.request.id), 20000, 'the webhook');
+  const hook = await webhookFor(receiver, state.request.id);
   assert.equal(hook.signed, true);
 });
 

@@ -100,7 +100,8 @@ pub struct CaseView {
     pub audit: Vec<AuditEvent>,
 }
 
-fn date(field: &str, value: Option<String>) -> Result<Option<time::Date>, ApiError> {
+/// An optional `YYYY-MM-DD` field of a decision's identity.
+pub(crate) fn date(field: &str, value: Option<String>) -> Result<Option<time::Date>, ApiError> {
     value
         .map(|v| {
             parse_date(&v).ok_or_else(|| ApiError::invalid(format!("{field} must be a date in YYYY-MM-DD format")))
@@ -195,15 +196,32 @@ async fn list_deliveries(
 ) -> NativeResult<Json<Vec<DeliveryView>>> {
     let case_id = q.case_id.as_deref().map(parse_case_id).transpose()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let views = state
+    Ok(Json(delivery_views(&state, case_id, limit).await?))
+}
+
+/// The delivery log, newest first, each delivery with its attempts (the admin API and admin settings).
+pub(crate) async fn delivery_views(
+    state: &AppState,
+    case_id: Option<CaseId>,
+    limit: u32,
+) -> Result<Vec<DeliveryView>, ApiError> {
+    state
         .db(move |s| {
             s.list_deliveries(case_id, limit)?
                 .into_iter()
                 .map(|d| Ok(DeliveryView { attempts: s.delivery_attempts(d.id)?, delivery: d }))
                 .collect::<Result<Vec<_>, vouch_store::StoreError>>()
         })
-        .await?;
-    Ok(Json(views))
+        .await
+}
+
+/// Queues a failed delivery for a fresh round of attempts and wakes the dispatcher.
+pub(crate) async fn retry(state: &AppState, id: i64) -> Result<DeliveryView, ApiError> {
+    let attempts = state.config.webhooks.retries + 1;
+    let delivery = state.db(move |s| s.retry_delivery(id, attempts)).await?;
+    state.outbox_wake.notify_one();
+    let attempts = state.db(move |s| s.delivery_attempts(id)).await?;
+    Ok(DeliveryView { delivery, attempts })
 }
 
 /// Queue a failed delivery again for a fresh round of attempts. Admin only.
@@ -213,11 +231,7 @@ async fn list_deliveries(
     responses((status = 200, body = DeliveryView), (status = 403, body = NativeError), (status = 404, body = NativeError),
               (status = 409, body = NativeError, description = "only failed deliveries can be retried")))]
 async fn retry_delivery(State(state): State<AppState>, Path(id): Path<i64>) -> NativeResult<Json<DeliveryView>> {
-    let attempts = state.config.webhooks.retries + 1;
-    let delivery = state.db(move |s| s.retry_delivery(id, attempts)).await?;
-    state.outbox_wake.notify_one();
-    let attempts = state.db(move |s| s.delivery_attempts(id)).await?;
-    Ok(Json(DeliveryView { delivery, attempts }))
+    Ok(Json(retry(&state, id).await?))
 }
 
 /// Recompute every audit hash chain and report any break. Admin only.

@@ -1,7 +1,7 @@
 //! Kiosk PINs: one admin PIN (in settings) and one PIN per clerk, all argon2id, with a lockout after
 //! repeated wrong PINs that survives a restart.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -53,9 +53,10 @@ fn lockout_secs(failures: i64) -> i64 {
     (FIRST_LOCKOUT_SECS << over).min(MAX_LOCKOUT_SECS)
 }
 
-fn check_not_locked(tx: &Transaction<'_>, subject: &str, at: OffsetDateTime) -> Result<()> {
-    let locked_until: Option<Option<i64>> =
-        tx.query_row("SELECT locked_until FROM pin_attempts WHERE subject = ?1", [subject], |r| r.get(0)).optional()?;
+fn check_not_locked(conn: &Connection, subject: &str, at: OffsetDateTime) -> Result<()> {
+    let locked_until: Option<Option<i64>> = conn
+        .query_row("SELECT locked_until FROM pin_attempts WHERE subject = ?1", [subject], |r| r.get(0))
+        .optional()?;
     if let Some(Some(until)) = locked_until {
         let left = until - to_ms(at);
         if left > 0 {
@@ -138,12 +139,7 @@ impl Store {
                     .optional()?,
             }
         };
-        {
-            let mut conn = self.conn()?;
-            let tx = conn.transaction()?;
-            check_not_locked(&tx, &subject, at)?;
-            tx.commit()?;
-        }
+        check_not_locked(&*self.conn()?, &subject, at)?;
         // argon2 runs without the connection lock held.
         let holder = match stored {
             Some((hash, holder)) => verify_secret(pin, &hash).then_some(holder),

@@ -31,23 +31,10 @@ pub async fn call(state: &AppState, caller: &Caller, command: &str, args: Value)
             let secret = state.db(move |s| s.rotate_client_secret(&client_id, &actor)).await?;
             Ok(json!({ "secret": secret }))
         }
-        "deliveries" => {
-            let views = state
-                .db(|s| {
-                    s.list_deliveries(None, 100)?
-                        .into_iter()
-                        .map(|d| Ok(json!({ "attempts": s.delivery_attempts(d.id)?, "delivery": d })))
-                        .collect::<Result<Vec<_>, vouch_store::StoreError>>()
-                })
-                .await?;
-            to_value(views)
-        }
+        "deliveries" => to_value(crate::native::delivery_views(state, None, 100).await?),
         "delivery_retry" => {
             let DeliveryArgs { delivery_id } = parse_args(args)?;
-            let attempts = state.config.webhooks.retries + 1;
-            let d = state.db(move |s| s.retry_delivery(delivery_id, attempts)).await?;
-            state.outbox_wake.notify_one();
-            to_value(d)
+            to_value(crate::native::retry(state, delivery_id).await?)
         }
         "flows_list" => flows_list(state).await,
         "flow_save" => flow_save(state, parse_args(args)?, actor).await,

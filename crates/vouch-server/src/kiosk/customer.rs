@@ -59,8 +59,8 @@ pub struct CaseSession {
     pub next: Next,
 }
 
+/// Callers run the expiry sweep first, so the status is current.
 pub(crate) async fn case_session(state: &AppState, case_id: CaseId) -> Result<CaseSession, ApiError> {
-    crate::cases::expire_due(state).await?;
     state
         .db(move |s| {
             let case = s.get_case(case_id)?;
@@ -108,6 +108,7 @@ pub async fn open(state: &AppState, args: OpenArgs) -> Result<Value, ApiError> {
     if state.kiosk.codes_paused() {
         return Err(ApiError::new(Code::TooManyAttempts, "Too many wrong codes. Wait a minute, then try again."));
     }
+    crate::cases::expire_due(state).await?;
     let input = args.code.clone();
     let found = match case_id_in(&input) {
         Some(id) => state.db(move |s| s.get_case(id).map(|_| id)).await,

@@ -2,14 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use vouch_core::{claims::parse_date, CaseId, CaseStatus, Outcome, VerifiedIdentity};
+use vouch_core::{CaseId, CaseStatus, Outcome, VerifiedIdentity};
 use vouch_store::case_codes::{format_code, QueueFilter};
 use vouch_store::pins::PinHolder;
 
 use super::{to_value, Caller, Role};
 use crate::cases::DecisionInput;
 use crate::error::{ApiError, Code};
-use crate::native::{parse_case_id, NO_SUCH_CASE};
+use crate::native::{date, parse_case_id, NO_SUCH_CASE};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -128,6 +128,7 @@ pub struct CaseArgs {
 /// Everything a clerk reviews: the case with its claims, the flow position, evidence and audit trail.
 pub async fn case_detail(state: &AppState, args: CaseArgs) -> Result<Value, ApiError> {
     let case_id = parse_case_id(&args.case_id)?;
+    crate::cases::expire_due(state).await?;
     let session = super::customer::case_session(state, case_id).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     let (case, evidence, audit) = state
         .db(move |s| Ok((s.get_case(case_id)?, s.case_evidence(case_id)?, s.audit_events(&case_id.to_string())?)))
@@ -159,14 +160,6 @@ pub struct DecideArgs {
     pub identity: Option<IdentityArgs>,
 }
 
-fn date(field: &str, value: Option<String>) -> Result<Option<time::Date>, ApiError> {
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .map(|v| parse_date(&v).ok_or_else(|| ApiError::invalid(format!("{field} must be a date like 1990-04-21"))))
-        .transpose()
-}
-
 fn blank_to_none(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -180,9 +173,9 @@ pub async fn decide(state: &AppState, caller: &Caller, args: DecideArgs) -> Resu
             sub: blank_to_none(i.sub),
             given_name: i.given_name.trim().to_string(),
             family_name: i.family_name.trim().to_string(),
-            date_of_birth: date("date_of_birth", i.date_of_birth)?,
+            date_of_birth: date("date_of_birth", blank_to_none(i.date_of_birth))?,
             country: blank_to_none(i.country).map(|c| c.to_uppercase()),
-            document_expires: date("document_expires", i.document_expires)?,
+            document_expires: date("document_expires", blank_to_none(i.document_expires))?,
             // eeID's method is the document looked at; the decision's actor records that a clerk did it.
             authentication_type: i.document_type.trim().to_uppercase(),
             acr: "substantial".into(),
