@@ -1,0 +1,280 @@
+//! The face engine: all face models loaded once, and the operations the API and the kiosk need.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use image::RgbImage;
+use serde::Serialize;
+
+use crate::attributes::{self, HeadPose};
+use crate::detect::{Detector, Face};
+use crate::embed::{align, Embedder};
+use crate::error::{Result, VisionError};
+use crate::geometry::Rect;
+use crate::liveness::PassiveLiveness;
+use crate::quality::{self, FaceQuality, ModelMeasures};
+use crate::registry::ModelRegistry;
+use crate::runtime::Model;
+use crate::template::FaceTemplate;
+use crate::track::FastDetector;
+
+pub const DETECTOR: &str = "face_detect_retinaface_mnet025.onnx";
+pub const FAST_DETECTOR: &str = "face_detect_ultraface320.onnx";
+pub const EMBEDDER: &str = "face_embed512.onnx";
+pub const LIVENESS: &str = "face_liveness.onnx";
+pub const LANDMARKS68: &str = "face_landmark68.onnx";
+pub const EYE: &str = "face_eye.onnx";
+pub const POSE: &str = "face_pose.onnx";
+pub const AGE: &str = "face_age.onnx";
+pub const GENDER: &str = "face_gender.onnx";
+pub const ALL_MODELS: [&str; 9] = [DETECTOR, FAST_DETECTOR, EMBEDDER, LIVENESS, LANDMARKS68, EYE, POSE, AGE, GENDER];
+
+/// Template format version reported to DIS clients (`FaceTemplateResponse.version`).
+pub const TEMPLATE_VERSION: &str = "vouch-1";
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub models_dir: PathBuf,
+    /// Intra-op threads per model. The kiosk's 2-core target runs best with 2.
+    pub threads: usize,
+}
+
+/// Something about the capture that lowers confidence in the result. Each result carries its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Warning {
+    MultipleFacesDetected,
+    FaceTooSmall,
+    FaceTooDark,
+    FaceTooBright,
+    FaceBlurred,
+    FaceNotFullyVisible,
+    HeadTurned,
+    EyesClosed,
+}
+
+/// The subject among several faces: of those at least half as tall as the tallest (background faces are
+/// common at a kiosk), the one nearest the image centre.
+pub fn subject_index(rects: &[Rect], width: u32, height: u32) -> Option<usize> {
+    let tallest = rects.iter().map(Rect::height).fold(0.0f32, f32::max);
+    let centre = (width as f32 / 2.0, height as f32 / 2.0);
+    rects
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.height() >= tallest * 0.5)
+        .min_by(|(_, a), (_, b)| {
+            let da = (a.center().x - centre.0).powi(2) + (a.center().y - centre.1).powi(2);
+            let db = (b.center().x - centre.0).powi(2) + (b.center().y - centre.1).powi(2);
+            da.total_cmp(&db)
+        })
+        .map(|(i, _)| i)
+}
+
+/// Detection result with the chosen face.
+#[derive(Debug, Clone, Serialize)]
+pub struct Detection {
+    pub faces: Vec<Face>,
+    pub subject: Option<Face>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The selfie pipeline's output.
+#[derive(Debug, Clone, Serialize)]
+pub struct SelfieAnalysis {
+    pub face: Face,
+    #[serde(skip)]
+    pub template: FaceTemplate,
+    /// Passive liveness probability (0..1).
+    pub liveness: f32,
+    pub brightness: f32,
+    pub sharpness: f32,
+    pub warnings: Vec<Warning>,
+    pub timings: StageTimings,
+}
+
+/// Milliseconds per stage of one selfie analysis.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct StageTimings {
+    pub detect_ms: f64,
+    pub align_ms: f64,
+    pub embed_ms: f64,
+    pub liveness_ms: f64,
+    pub quality_ms: f64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Aspects {
+    pub age: f32,
+    pub gender: f32,
+}
+
+pub struct FaceEngine {
+    detector: Detector,
+    fast: FastDetector,
+    embedder: Embedder,
+    liveness: PassiveLiveness,
+    landmarks68: Model,
+    eye: Model,
+    pose: Model,
+    age: Model,
+    gender: Model,
+}
+
+impl std::fmt::Debug for FaceEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FaceEngine")
+    }
+}
+
+impl FaceEngine {
+    /// Loads and checks every face model. Fails on the first missing or corrupt file, naming it.
+    pub fn load(config: &EngineConfig) -> Result<FaceEngine> {
+        let registry = ModelRegistry::open(&config.models_dir)?;
+        let threads = config.threads.max(1);
+        let load = |file: &'static str| -> Result<Model> { Model::load(file, &registry.verified_path(file)?, threads) };
+        let tag = registry
+            .sha256(EMBEDDER)
+            .and_then(|h| hex::decode(h.get(..16)?).ok())
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .ok_or_else(|| VisionError::ModelNotListed {
+                file: EMBEDDER.into(),
+                manifest: config.models_dir.join(crate::registry::MANIFEST),
+            })?;
+        let engine = FaceEngine {
+            detector: Detector::new(load(DETECTOR)?),
+            fast: FastDetector::new(load(FAST_DETECTOR)?),
+            embedder: Embedder::new(load(EMBEDDER)?, tag),
+            liveness: PassiveLiveness::new(load(LIVENESS)?),
+            landmarks68: load(LANDMARKS68)?,
+            eye: load(EYE)?,
+            pose: load(POSE)?,
+            age: load(AGE)?,
+            gender: load(GENDER)?,
+        };
+        tracing::info!(models = ALL_MODELS.len(), dir = %config.models_dir.display(), "face engine loaded");
+        Ok(engine)
+    }
+
+    pub fn template_tag(&self) -> [u8; 8] {
+        self.embedder.tag
+    }
+
+    pub fn fast_detector(&self) -> &FastDetector {
+        &self.fast
+    }
+
+    /// All faces, plus the subject (the most central face of good size) and the warnings that apply.
+    pub fn detect(&self, img: &RgbImage) -> Result<Detection> {
+        let faces = self.detector.detect(img)?;
+        let rects: Vec<Rect> = faces.iter().map(|f| f.rect).collect();
+        let subject = subject_index(&rects, img.width(), img.height()).and_then(|i| faces.get(i).copied());
+        let mut warnings = Vec::new();
+        if faces.len() > 1 {
+            warnings.push(Warning::MultipleFacesDetected);
+        }
+        if let Some(face) = &subject {
+            if face.eye_distance() < 30.0 {
+                warnings.push(Warning::FaceTooSmall);
+            }
+            if !face.rect.inside(img.width(), img.height()) {
+                warnings.push(Warning::FaceNotFullyVisible);
+            }
+        }
+        Ok(Detection { faces, subject, warnings })
+    }
+
+    pub fn template(&self, img: &RgbImage, face: &Face) -> Result<FaceTemplate> {
+        self.embedder.embed(&align(img, face)?)
+    }
+
+    pub fn passive_liveness(&self, img: &RgbImage, face: &Face) -> Result<f32> {
+        self.liveness.score(img, face)
+    }
+
+    pub fn liveness_model(&self) -> &PassiveLiveness {
+        &self.liveness
+    }
+
+    pub fn head_pose(&self, img: &RgbImage, face: &Face) -> Result<HeadPose> {
+        attributes::head_pose(&self.pose, img, face.rect)
+    }
+
+    /// 68 landmarks of the face (coarse).
+    pub fn landmarks68(&self, img: &RgbImage, face: &Face) -> Result<Vec<crate::geometry::Point>> {
+        attributes::landmarks68(&self.landmarks68, img, face.rect)
+    }
+
+    /// Open-eye probability of the subject's right and left eye.
+    pub fn eyes_open(&self, img: &RgbImage, points68: &[crate::geometry::Point]) -> Result<[f32; 2]> {
+        let [right, left] = attributes::eye_boxes(points68);
+        Ok([attributes::eye_open(&self.eye, img, right)?, attributes::eye_open(&self.eye, img, left)?])
+    }
+
+    pub fn quality(&self, img: &RgbImage, face: &Face) -> Result<FaceQuality> {
+        let points = self.landmarks68(img, face)?;
+        let measures = ModelMeasures {
+            pose: self.head_pose(img, face)?,
+            eyes_open: self.eyes_open(img, &points)?,
+            mouth_open_ratio: attributes::mouth_open_ratio(&points),
+        };
+        Ok(quality::assess(img, face, &measures))
+    }
+
+    pub fn aspects(&self, img: &RgbImage, face: &Face) -> Result<Aspects> {
+        Ok(Aspects {
+            age: attributes::age(&self.age, img, face.rect)?,
+            gender: attributes::gender(&self.gender, img, face.rect)?,
+        })
+    }
+
+    /// The selfie pipeline: detect, align, embed, passive liveness and the image checks behind the customer's
+    /// hints. `Ok(None)` when there is no face.
+    pub fn analyze_selfie(&self, img: &RgbImage) -> Result<Option<SelfieAnalysis>> {
+        let mut timings = StageTimings::default();
+        let t = Instant::now();
+        let detection = self.detect(img)?;
+        timings.detect_ms = ms(t);
+        let Some(face) = detection.subject else {
+            return Ok(None);
+        };
+        let t = Instant::now();
+        let aligned = align(img, &face)?;
+        timings.align_ms = ms(t);
+        let t = Instant::now();
+        let template = self.embedder.embed(&aligned)?;
+        timings.embed_ms = ms(t);
+        let t = Instant::now();
+        let liveness = self.liveness.score(img, &face)?;
+        timings.liveness_ms = ms(t);
+        let t = Instant::now();
+        let stats = quality::face_stats(img, face.rect);
+        timings.quality_ms = ms(t);
+        let mut warnings = detection.warnings;
+        if stats.mean < 60.0 {
+            warnings.push(Warning::FaceTooDark);
+        }
+        if stats.mean > 210.0 {
+            warnings.push(Warning::FaceTooBright);
+        }
+        let sharpness = 1.0 - (-stats.laplacian_variance / 150.0).exp();
+        if sharpness < 0.2 {
+            warnings.push(Warning::FaceBlurred);
+        }
+        if face.roll_deg().abs() > 20.0 {
+            warnings.push(Warning::HeadTurned);
+        }
+        Ok(Some(SelfieAnalysis {
+            face,
+            template,
+            liveness,
+            brightness: stats.mean / 255.0,
+            sharpness,
+            warnings,
+            timings,
+        }))
+    }
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}

@@ -1,0 +1,113 @@
+//! Decoding untrusted image bytes. The header is read first and the dimensions checked before any pixel buffer
+//! is allocated, so a 20000×20000 PNG of a few hundred bytes (a decode bomb) costs nothing.
+
+use std::io::Cursor;
+
+use image::{ImageFormat, ImageReader, RgbImage};
+
+use crate::error::{Result, VisionError};
+
+/// Size limits for images accepted from outside.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageLimits {
+    pub max_side: u32,
+    pub max_pixels: u64,
+    pub min_side: u32,
+}
+
+impl Default for ImageLimits {
+    /// 8192 a side and 40 megapixels: above any phone or webcam photo, below what would exhaust a kiosk's memory.
+    fn default() -> Self {
+        ImageLimits { max_side: 8192, max_pixels: 40_000_000, min_side: 32 }
+    }
+}
+
+/// The format and dimensions from the header alone.
+pub fn probe(bytes: &[u8], limits: ImageLimits) -> Result<(ImageFormat, u32, u32)> {
+    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| VisionError::ImageFormat)?;
+    let format = match reader.format() {
+        Some(f @ (ImageFormat::Png | ImageFormat::Jpeg)) => f,
+        _ => return Err(VisionError::ImageFormat),
+    };
+    let (width, height) = match header_dimensions(bytes, format) {
+        Some(dims) => dims,
+        None => reader.into_dimensions().map_err(|e| VisionError::ImageDecode(e.to_string()))?,
+    };
+    if width > limits.max_side || height > limits.max_side || u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(VisionError::ImageTooLarge {
+            width,
+            height,
+            max_side: limits.max_side,
+            max_pixels: limits.max_pixels,
+        });
+    }
+    if width < limits.min_side || height < limits.min_side {
+        return Err(VisionError::ImageTooSmall { width, height, min_side: limits.min_side });
+    }
+    Ok((format, width, height))
+}
+
+/// Decodes a PNG or JPEG to 8-bit RGB (alpha dropped, 16-bit reduced) within `limits`.
+pub fn decode(bytes: &[u8], limits: ImageLimits) -> Result<RgbImage> {
+    let (format, width, height) = probe(bytes, limits)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_image_width = Some(width);
+    decoder_limits.max_image_height = Some(height);
+    // RGBA16 is the widest decoded layout: 8 bytes a pixel.
+    decoder_limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (1 << 20));
+    reader.limits(decoder_limits);
+    let decoded = reader.decode().map_err(|e| VisionError::ImageDecode(e.to_string()))?;
+    Ok(decoded.into_rgb8())
+}
+
+/// Encodes RGB as PNG (lossless, for evidence and crops).
+pub fn encode_png(img: &RgbImage) -> Result<Vec<u8>> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png).map_err(|e| VisionError::ImageDecode(e.to_string()))?;
+    Ok(out.into_inner())
+}
+
+/// Encodes RGB as JPEG at `quality` (for previews and crops where size matters more than exactness).
+pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+    encoder.encode_image(img).map_err(|e| VisionError::ImageDecode(e.to_string()))?;
+    Ok(out)
+}
+
+/// Width and height straight from the PNG IHDR or the JPEG start-of-frame segment, without a decoder (which
+/// for PNG would go on to read further chunks first).
+fn header_dimensions(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
+    let be16 = |i: usize| -> Option<u32> { Some(u32::from(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]))) };
+    let be32 = |i: usize| -> Option<u32> {
+        Some(u32::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?, *bytes.get(i + 2)?, *bytes.get(i + 3)?]))
+    };
+    match format {
+        ImageFormat::Png => {
+            // Signature (8), length (4), "IHDR" (4), then width and height.
+            (bytes.get(12..16)? == b"IHDR").then_some(())?;
+            Some((be32(16)?, be32(20)?))
+        }
+        ImageFormat::Jpeg => {
+            let mut i = 2;
+            while i + 9 < bytes.len() {
+                if *bytes.get(i)? != 0xFF {
+                    return None;
+                }
+                let marker = *bytes.get(i + 1)?;
+                let is_sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+                if is_sof {
+                    return Some((be16(i + 7)?, be16(i + 5)?));
+                }
+                if marker == 0xFF {
+                    i += 1;
+                    continue;
+                }
+                i += 2 + be16(i + 2)? as usize;
+            }
+            None
+        }
+        _ => None,
+    }
+}
