@@ -42,7 +42,7 @@ impl Backend {
         let public_url = std::env::var("VOUCH_PUBLIC_URL").ok().filter(|u| !u.is_empty());
         let cfg = config_file::server_config(
             file,
-            ServeOverrides { bind, public_url, allow_non_loopback: false, ui_dir: None },
+            ServeOverrides { bind, public_url, allow_non_loopback: false, ui_dir: None, models_dir: None },
         );
         let store = vouch_store::Store::open(&data_dir)?;
         let running = vouch_server::start(cfg, store).await?;

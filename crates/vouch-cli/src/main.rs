@@ -40,6 +40,9 @@ enum Command {
         /// The built kiosk UI to serve at /kiosk/ (default: ui/dist of this checkout)
         #[arg(long, env = "VOUCH_UI_DIR")]
         ui_dir: Option<std::path::PathBuf>,
+        /// The ONNX models folder (default: VOUCH_MODELS_DIR, else ./models or the checkout's models/).
+        #[arg(long)]
+        models_dir: Option<std::path::PathBuf>,
     },
     /// Manage API clients
     Clients {
@@ -121,14 +124,14 @@ async fn main() -> anyhow::Result<()> {
     init_logging();
     let data_dir = vouch_server::config_file::data_dir(cli.data_dir)?;
     match cli.command {
-        Command::Serve { bind, public_url, allow_non_loopback, ui_dir } => {
+        Command::Serve { bind, public_url, allow_non_loopback, ui_dir, models_dir } => {
             let (file, path) = vouch_server::config_file::load_file(cli.config.as_deref(), &data_dir)?;
             if let Some(path) = &path {
                 tracing::info!(path = %path.display(), "read configuration");
             }
             let cfg = vouch_server::config_file::server_config(
                 file,
-                vouch_server::config_file::ServeOverrides { bind, public_url, allow_non_loopback, ui_dir },
+                vouch_server::config_file::ServeOverrides { bind, public_url, allow_non_loopback, ui_dir, models_dir },
             );
             let has_ui = cfg.ui_dir.is_some();
             let store = open_store(&data_dir)?;

@@ -20,6 +20,12 @@ pub struct ServerConfig {
     pub ui_dir: Option<std::path::PathBuf>,
     /// How often the retention job looks for evidence past its retention period.
     pub retention_sweep: Duration,
+    /// The ONNX models and their `MODELS.md`. None: face endpoints answer that no models are configured.
+    pub models_dir: Option<std::path::PathBuf>,
+    /// Intra-op threads per face model.
+    pub face_threads: usize,
+    /// Largest body accepted by the image endpoints (DIS faces and selfies), checked before parsing.
+    pub image_body_limit_bytes: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +54,9 @@ impl Default for ServerConfig {
             webhooks: WebhookConfig::default(),
             ui_dir: None,
             retention_sweep: Duration::from_secs(6 * 3600),
+            models_dir: None,
+            face_threads: 2,
+            image_body_limit_bytes: 16 * 1024 * 1024,
         }
     }
 }

@@ -22,6 +22,10 @@ pub struct FileConfig {
     pub ui_dir: Option<PathBuf>,
     /// The kiosk app: run against this Vouch server instead of the embedded one.
     pub remote_url: Option<String>,
+    /// The ONNX models folder (with `MODELS.md`).
+    pub models_dir: Option<PathBuf>,
+    /// Largest body of the image endpoints, in bytes.
+    pub image_body_limit_bytes: Option<usize>,
     #[serde(default)]
     pub webhooks: FileWebhooks,
 }
@@ -72,6 +76,7 @@ pub struct ServeOverrides {
     pub public_url: Option<String>,
     pub allow_non_loopback: bool,
     pub ui_dir: Option<PathBuf>,
+    pub models_dir: Option<PathBuf>,
 }
 
 /// Where the built UI is when nobody said: `ui/dist` under the working directory, or under the checkout
@@ -79,6 +84,22 @@ pub struct ServeOverrides {
 pub fn default_ui_dir() -> Option<PathBuf> {
     let exe_checkout = std::env::current_exe().ok().and_then(|e| Some(e.parent()?.parent()?.parent()?.join("ui/dist")));
     [Some(PathBuf::from("ui/dist")), exe_checkout].into_iter().flatten().find(|d| d.join("kiosk/index.html").is_file())
+}
+
+/// Where the models are when nobody said: `VOUCH_MODELS_DIR`, else `models/` under the working directory, next to
+/// the executable, or in the checkout that holds it (`target/<profile>/vouch`).
+pub fn default_models_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("VOUCH_MODELS_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    let exe_dir = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf));
+    let beside_exe = exe_dir.as_ref().map(|d| d.join("models"));
+    let exe_checkout = exe_dir.as_ref().and_then(|d| Some(d.parent()?.parent()?.join("models")));
+    [Some(PathBuf::from("models")), beside_exe, exe_checkout]
+        .into_iter()
+        .flatten()
+        .find(|d| d.join("MODELS.md").is_file())
+        .map(|d| d.canonicalize().unwrap_or(d))
 }
 
 pub fn server_config(file: FileConfig, flags: ServeOverrides) -> ServerConfig {
@@ -89,6 +110,10 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> ServerConfig {
     cfg.public_url = flags.public_url.or(file.public_url);
     cfg.allow_non_loopback = flags.allow_non_loopback || file.allow_non_loopback.unwrap_or(false);
     cfg.ui_dir = flags.ui_dir.or(file.ui_dir).or_else(default_ui_dir);
+    cfg.models_dir = flags.models_dir.or(file.models_dir).or_else(default_models_dir);
+    if let Some(limit) = file.image_body_limit_bytes {
+        cfg.image_body_limit_bytes = limit;
+    }
     if let Some(limit) = file.body_limit_bytes {
         cfg.body_limit_bytes = limit;
     }

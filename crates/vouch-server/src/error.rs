@@ -54,11 +54,14 @@ impl Code {
 pub struct ApiError {
     pub code: Code,
     pub message: String,
+    /// A vendor's own finer code where it has one (DIS: INVALID_IMAGE, CORRUPTED_TEMPLATE, ...); dialects
+    /// that know it use it, the others go by `code`.
+    pub vendor_code: Option<&'static str>,
 }
 
 impl ApiError {
     pub fn new(code: Code, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into() }
+        ApiError { code, message: message.into(), vendor_code: None }
     }
     pub fn invalid(message: impl Into<String>) -> ApiError {
         Self::new(Code::InvalidInput, message)
@@ -80,6 +83,10 @@ impl ApiError {
         } else {
             self
         }
+    }
+    pub fn with_vendor_code(mut self, vendor_code: &'static str) -> ApiError {
+        self.vendor_code = Some(vendor_code);
+        self
     }
     /// Logged in full, answered with a generic message so internals do not leak.
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
@@ -154,7 +161,7 @@ impl Dialect for Dis {
                 "UNEXPECTED_ERROR"
             }
         };
-        serde_json::json!({ "errorCode": code, "errorMessage": err.message })
+        serde_json::json!({ "errorCode": err.vendor_code.unwrap_or(code), "errorMessage": err.message })
     }
     fn status(code: Code) -> StatusCode {
         match code {

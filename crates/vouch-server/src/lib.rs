@@ -7,6 +7,7 @@ pub mod config;
 pub mod config_file;
 pub mod error;
 pub mod extract;
+pub mod faces;
 pub mod kiosk;
 pub mod metrics;
 pub mod native;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(oauth::routes())
         .merge(adapters::eeid::routes(state.clone()))
         .merge(adapters::dis::routes())
+        .merge(adapters::dis_faces::routes(state.clone()))
         .merge(native::routes(state.clone()))
         .merge(native_flows::routes(state.clone()))
         .merge(kiosk::routes())
@@ -149,6 +151,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         .user_agent(concat!("Vouch/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the webhook HTTP client")?;
+    let (config_models_dir, face_threads) = (config.models_dir.clone(), config.face_threads);
     let state = AppState {
         store,
         config: Arc::new(config),
@@ -157,6 +160,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         outbox_wake: Arc::new(Notify::new()),
         http,
         kiosk: Arc::default(),
+        faces: Arc::new(faces::FaceService::new(config_models_dir, face_threads)),
     };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();

@@ -19,6 +19,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Staff sign-ins at the kiosk.
     pub kiosk: Arc<crate::kiosk::KioskSessions>,
+    /// The face engine, loaded on first use.
+    pub faces: Arc<crate::faces::FaceService>,
 }
 
 impl AppState {

@@ -10,6 +10,7 @@ pub mod cases;
 pub mod clients;
 pub mod credentials;
 mod error;
+pub mod faces;
 pub mod flows;
 pub mod keys;
 mod migrations;

@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_flows.sql"),
     include_str!("../migrations/0003_kiosk.sql"),
+    include_str!("../migrations/0004_faces.sql"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use image::RgbImage;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, VisionError};
 use crate::geometry::{nms, resize_region, Point, Rect};
@@ -21,7 +21,7 @@ pub const CONFIDENCE_THRESHOLD: f32 = 0.6;
 const NMS_IOU: f32 = 0.4;
 
 /// A detected face in the coordinates of the analysed image.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Face {
     pub rect: Rect,
     pub confidence: f32,

@@ -21,5 +21,7 @@ pub mod track;
 pub use detect::Face;
 pub use engine::{Aspects, Detection, EngineConfig, FaceEngine, SelfieAnalysis, Warning};
 pub use error::{Result, VisionError};
+/// The image crate this engine's frames are made of.
+pub use image;
 pub use image_io::{decode, ImageLimits};
 pub use template::FaceTemplate;

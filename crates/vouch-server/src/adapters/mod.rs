@@ -2,5 +2,6 @@
 //! no business rule lives here.
 
 pub mod dis;
+pub mod dis_faces;
 pub mod eeid;
 pub mod not_built;

@@ -30,6 +30,7 @@ pub fn fast_config() -> ServerConfig {
     cfg.webhooks.backoff = Duration::from_millis(50);
     cfg.webhooks.poll = Duration::from_millis(50);
     cfg.webhooks.timeout = Duration::from_secs(2);
+    cfg.models_dir = Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"));
     cfg
 }
 

@@ -21,6 +21,24 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/eeid/api/ident/v1/identification_requests/{id}/proof_of_identity", "get"),
         ("/identity/api/v1/health", "get"),
         ("/identity/api/v1/info", "get"),
+        ("/identity/api/v1/faces", "post"),
+        ("/identity/api/v1/faces/{id}", "delete"),
+        ("/identity/api/v1/faces/{probe_face_id}/similarity", "post"),
+        ("/identity/api/v1/faces/{id}/quality", "get"),
+        ("/identity/api/v1/faces/{id}/aspects", "get"),
+        ("/identity/api/v1/faces/{id}/face-template", "get"),
+        ("/identity/api/v1/faces/{id}/crop", "get"),
+        ("/identity/api/v1/faces/{id}/crop/coordinates", "get"),
+        ("/identity/api/v1/faces/{id}/glasses", "get"),
+        ("/identity/api/v1/faces/{id}/face-mask", "get"),
+        ("/identity/api/v1/faces/{id}/crop/removed-background", "get"),
+        ("/identity/api/v1/customers", "post"),
+        ("/identity/api/v1/customers/{id}", "get"),
+        ("/identity/api/v1/customers/{id}", "post"),
+        ("/identity/api/v1/customers/{id}", "delete"),
+        ("/identity/api/v1/customers/{id}/selfie", "put"),
+        ("/identity/api/v1/customers/{id}/selfie", "get"),
+        ("/identity/api/v1/customers/{id}/selfie", "delete"),
         ("/vouch/v1/cases/{id}/complete", "post"),
         ("/vouch/v1/cases/{id}", "get"),
         ("/vouch/v1/webhooks/deliveries", "get"),
@@ -51,10 +69,17 @@ async fn openapi_documents_every_route_and_docs_render_it() {
     );
     // Every documented operation is actually served: none falls through to the 501/404 fallbacks.
     for (path, method) in expected {
-        let url = kit.url(&path.replace("{id}", "1").replace("{version}", "1").replace("{index}", "0"));
+        let url = kit.url(
+            &path
+                .replace("{id}", "1")
+                .replace("{probe_face_id}", "1")
+                .replace("{version}", "1")
+                .replace("{index}", "0"),
+        );
         let resp = match method {
             "get" => kit.http.get(&url).send().await.unwrap(),
             "put" => kit.http.put(&url).send().await.unwrap(),
+            "delete" => kit.http.delete(&url).send().await.unwrap(),
             _ => kit.http.post(&url).send().await.unwrap(),
         };
         assert_ne!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{method} {path}");
@@ -79,7 +104,7 @@ async fn health_info_and_unbuilt_endpoints() {
     assert!(info["sam"]["version"].is_string());
     assert_eq!(kit.http.get(kit.url("/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
 
-    let resp = kit.http.post(kit.url("/identity/api/v1/faces")).send().await.unwrap();
+    let resp = kit.http.put(kit.url("/identity/api/v1/customers/1/document/pages")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");

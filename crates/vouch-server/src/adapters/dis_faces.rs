@@ -1,0 +1,825 @@
+//! DIS faces, customers and the customer selfie under `/identity/api/v1`, as the DIS 1.52.0 OpenAPI
+//! specifies. Faces belong to the client that created them; another client's face id is not found.
+//! Detection outcomes (no face, several faces) are 200s with `errorCode`, as DIS does; malformed input is
+//! 400 with DIS's error codes.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, StatusCode};
+
+use axum::Json;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use vouch_store::faces::{FaceRow, NewFace};
+use vouch_vision::engine::TEMPLATE_VERSION;
+use vouch_vision::geometry::{resize_region, Rect};
+use vouch_vision::score::similarity_score;
+use vouch_vision::{Face, FaceTemplate};
+
+use crate::error::{ApiError, Code, Dis, Failure};
+use crate::extract::{read_body, require_bearer, Authed};
+use crate::faces::decode_base64_image;
+use crate::state::AppState;
+
+type DisResult<T> = Result<T, Failure<Dis>>;
+
+const PREFIX: &str = "/api/v1";
+
+// ---- DTOs (field names as DIS spells them) ----
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ImageDto {
+    /// Base64 PNG or JPEG.
+    pub data: Option<String>,
+    /// http(s) URL Vouch downloads the image from (size-limited, no redirects).
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FaceDetectionProperties {
+    /// FREE (default): the biggest face, with a warning when there are more. STRICT: more than one face is an
+    /// error.
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Origin {
+    /// `/api/v1/customers/{id}/selfie`.
+    pub link: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateFaceRequest {
+    pub image: Option<ImageDto>,
+    pub detection: Option<FaceDetectionProperties>,
+    pub face_origin: Option<Origin>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointDto {
+    pub x: i32,
+    pub y: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Roi {
+    pub top_left: PointDto,
+    pub top_right: PointDto,
+    pub bottom_right: PointDto,
+    pub bottom_left: PointDto,
+}
+
+impl From<Rect> for Roi {
+    fn from(r: Rect) -> Roi {
+        let p = |x: f32, y: f32| PointDto { x: x.round() as i32, y: y.round() as i32 };
+        Roi {
+            top_left: p(r.x0, r.y0),
+            top_right: p(r.x1, r.y0),
+            bottom_right: p(r.x1, r.y1),
+            bottom_left: p(r.x0, r.y1),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FaceDetection {
+    pub confidence: f64,
+    pub face_rectangle: Roi,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Links {
+    #[serde(rename = "self")]
+    pub self_link: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateFaceResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection: Option<FaceDetection>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+    /// MULTIPLE_FACES_DETECTED (STRICT mode), NO_FACE_DETECTED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<&'static str>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FaceSimilarityRequest {
+    /// `/api/v1/faces/{id}` of a face of the same client.
+    pub reference_face: Option<String>,
+    /// Base64 of a template from `GET /faces/{id}/face-template`.
+    pub reference_face_template: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FaceSimilarityResponse {
+    /// 0..1; 0.5 is the decision threshold (cosine 0.35, FAR ≈ 0.1 %). The map is in the README.
+    pub score: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FaceAttribute {
+    pub score: f64,
+    pub preconditions_met: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HeadPoseAttribute {
+    pub angle: i32,
+    pub preconditions_met: bool,
+}
+
+/// DIS `FaceQualityResponse`. Left out because no model here can measure them: noseShadow, redRightEye,
+/// redLeftEye, eyeGaze.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FaceQualityResponse {
+    pub sharpness: FaceAttribute,
+    pub brightness: FaceAttribute,
+    pub contrast: FaceAttribute,
+    pub unique_intensity_levels: FaceAttribute,
+    pub shadow: FaceAttribute,
+    pub specularity: FaceAttribute,
+    pub background_uniformity: FaceAttribute,
+    pub roll: HeadPoseAttribute,
+    pub yaw: HeadPoseAttribute,
+    pub pitch: HeadPoseAttribute,
+    pub eye_distance: FaceAttribute,
+    pub right_eye: FaceAttribute,
+    pub left_eye: FaceAttribute,
+    pub mouth: FaceAttribute,
+    pub face_size: FaceAttribute,
+    pub face_relative_area: FaceAttribute,
+    pub face_relative_area_in_image: FaceAttribute,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FaceAspectsResponse {
+    pub age: i32,
+    /// 0 female … 1 male (SSR-Net); see models/MODELS.md for how reliable it is.
+    pub gender: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FaceTemplateResponse {
+    /// Base64 of the versioned template (models/MODELS.md describes the format).
+    pub data: String,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageCrop {
+    /// Base64 PNG.
+    pub data: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CropCoordinatesResponse {
+    pub fully_captured: bool,
+    pub coordinates: Roi,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreateCustomerResponse {
+    pub id: String,
+    pub links: Links,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BiometricValue {
+    /// The value measured from the selfie.
+    pub selfie: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Customer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age: Option<BiometricValue>,
+    /// M or F from the selfie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<BiometricValue>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GetCustomerResponse {
+    pub customer: Customer,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateSelfieRequest {
+    pub image: Option<ImageDto>,
+    pub selfie_origin: Option<Origin>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateSelfieResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection: Option<FaceDetection>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<&'static str>,
+}
+
+pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_face))
+        .routes(routes!(delete_face))
+        .routes(routes!(similarity))
+        .routes(routes!(quality))
+        .routes(routes!(aspects))
+        .routes(routes!(face_template))
+        .routes(routes!(crop))
+        .routes(routes!(crop_coordinates))
+        .routes(routes!(glasses))
+        .routes(routes!(face_mask))
+        .routes(routes!(crop_removed_background))
+        .routes(routes!(create_customer))
+        .routes(routes!(get_customer, create_customer_with_id, delete_customer))
+        .routes(routes!(put_selfie, get_selfie, delete_selfie))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Dis>))
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.image_body_limit_bytes))
+}
+
+// ---- helpers ----
+
+fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(Code::MalformedBody, format!("The request body is not valid JSON: {e}")))?;
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::invalid(format!("The request body does not have the expected fields: {e}")))
+}
+
+fn content_type(req: &Request) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Downloads an image from an integrator's URL: http(s) only, no redirects, 10 s, and the size limit
+/// enforced while reading.
+async fn download(state: &AppState, url: &str) -> Result<Vec<u8>, ApiError> {
+    let max = state.config.image_body_limit_bytes;
+    let parsed = reqwest::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https")).ok_or_else(|| {
+        ApiError::invalid("The image URL is not a valid http(s) URL").with_vendor_code("MALFORMED_URL")
+    })?;
+    let failed = |why: String| {
+        ApiError::invalid(format!("The image could not be downloaded: {why}")).with_vendor_code("DATA_DOWNLOAD_ERROR")
+    };
+    let mut resp = state
+        .http
+        .get(parsed)
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| failed(e.without_url().to_string()))?;
+    if !resp.status().is_success() {
+        return Err(failed(format!("the server answered {}", resp.status())));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| failed(e.without_url().to_string()))? {
+        if out.len() + chunk.len() > max {
+            return Err(failed(format!("the image is larger than {max} bytes")));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+async fn image_bytes(state: &AppState, image: ImageDto) -> Result<Vec<u8>, ApiError> {
+    match (image.data, image.url) {
+        (Some(data), _) => decode_base64_image(&data, state.config.image_body_limit_bytes),
+        (None, Some(url)) => download(state, &url).await,
+        (None, None) => Err(ApiError::invalid("image needs data or url")),
+    }
+}
+
+fn links(path: String) -> Links {
+    Links { self_link: path }
+}
+
+fn detection_dto(face: &Face) -> FaceDetection {
+    FaceDetection { confidence: f64::from(face.confidence), face_rectangle: face.rect.into() }
+}
+
+fn stored_face(row: &FaceRow) -> Result<Face, ApiError> {
+    serde_json::from_str(&row.detection).map_err(|e| ApiError::internal(format!("stored detection unreadable: {e}")))
+}
+
+/// The outcome of detecting faces for a new face or selfie.
+enum Found {
+    One { face: Face, template: Vec<u8>, warnings: Vec<&'static str> },
+    NoFace,
+    Multiple,
+}
+
+/// Decodes the image, detects, and makes the template: all in the blocking pool.
+async fn analyse(state: &AppState, bytes: Vec<u8>, strict: bool) -> Result<(Found, Vec<u8>), ApiError> {
+    let limits = state.faces.limits;
+    let (found, bytes) = state
+        .faces
+        .run(move |engine| {
+            let img = vouch_vision::decode(&bytes, limits)?;
+            let detection = engine.detect(&img)?;
+            if detection.faces.is_empty() {
+                return Ok((Found::NoFace, bytes));
+            }
+            if strict && detection.faces.len() > 1 {
+                return Ok((Found::Multiple, bytes));
+            }
+            // DIS FREE mode takes the biggest face.
+            let Some(face) = detection.faces.iter().copied().max_by(|a, b| a.rect.area().total_cmp(&b.rect.area()))
+            else {
+                return Ok((Found::NoFace, bytes));
+            };
+            let template = engine.template(&img, &face)?.to_bytes();
+            let warnings = if detection.faces.len() > 1 { vec!["MULTIPLE_FACES_DETECTED"] } else { Vec::new() };
+            Ok((Found::One { face, template, warnings }, bytes))
+        })
+        .await?;
+    Ok((found, bytes))
+}
+
+fn parse_mode(detection: Option<FaceDetectionProperties>) -> Result<bool, ApiError> {
+    match detection.and_then(|d| d.mode).as_deref().map(str::to_ascii_uppercase).as_deref() {
+        None | Some("FREE") => Ok(false),
+        Some("STRICT") => Ok(true),
+        Some(other) => Err(ApiError::invalid(format!("detection.mode must be FREE or STRICT, not {other}"))),
+    }
+}
+
+/// `/api/v1/customers/{id}/selfie` → the stored image of that customer's selfie.
+async fn origin_image(state: &AppState, client: &str, link: &str) -> Result<Vec<u8>, ApiError> {
+    let customer = link
+        .trim_start_matches(PREFIX)
+        .strip_prefix("/customers/")
+        .and_then(|rest| rest.strip_suffix("/selfie"))
+        .ok_or_else(|| ApiError::invalid("faceOrigin.link must be /api/v1/customers/{id}/selfie"))?
+        .to_string();
+    let client = client.to_string();
+    state
+        .db(move |s| {
+            let c = s.customer(&client, &customer)?;
+            let face_id = c.selfie_face_id.ok_or(vouch_store::StoreError::NotFound)?;
+            let face = s.face(&client, &face_id)?;
+            s.blobs().get(&face.image_sha256)
+        })
+        .await
+        .map_err(|e| e.with_not_found("The customer has no selfie"))
+}
+
+async fn load_face(state: &AppState, client: &str, id: &str) -> Result<FaceRow, ApiError> {
+    let (client, id) = (client.to_string(), id.to_string());
+    state.db(move |s| s.face(&client, &id)).await.map_err(|e| e.with_not_found("Face not found"))
+}
+
+/// The stored image decoded again, with its face.
+async fn face_with_image<T, F>(state: &AppState, client: &str, id: &str, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&vouch_vision::FaceEngine, &vouch_vision::image::RgbImage, &Face) -> vouch_vision::Result<T>
+        + Send
+        + 'static,
+{
+    let row = load_face(state, client, id).await?;
+    let face = stored_face(&row)?;
+    let sha = row.image_sha256.clone();
+    let bytes = state.db(move |s| s.blobs().get(&sha)).await?;
+    let limits = state.faces.limits;
+    state.faces.run(move |engine| f(engine, &vouch_vision::decode(&bytes, limits)?, &face)).await
+}
+
+fn attr(a: vouch_vision::quality::Attribute) -> FaceAttribute {
+    FaceAttribute { score: f64::from(a.score), preconditions_met: a.preconditions_met }
+}
+
+fn angle(a: vouch_vision::quality::Angle) -> HeadPoseAttribute {
+    HeadPoseAttribute { angle: a.angle, preconditions_met: a.preconditions_met }
+}
+
+fn png_base64(img: &vouch_vision::image::RgbImage) -> vouch_vision::Result<String> {
+    Ok(base64::engine::general_purpose::STANDARD.encode(vouch_vision::image_io::encode_png(img)?))
+}
+
+/// The face crop DIS returns: the box grown to a portrait (ICAO-like head and shoulders proportions), kept
+/// inside the image.
+fn portrait_rect(face: &Face, width: u32, height: u32) -> Rect {
+    let r = face.rect;
+    let grown = Rect {
+        x0: r.x0 - r.width() * 0.4,
+        y0: r.y0 - r.height() * 0.45,
+        x1: r.x1 + r.width() * 0.4,
+        y1: r.y1 + r.height() * 0.35,
+    };
+    grown.padded_clipped(0.0, width, height)
+}
+
+// ---- faces ----
+
+/// Detects a face and stores it with its template.
+#[utoipa::path(post, path = "/identity/api/v1/faces", tag = "DIS", security(("bearer" = [])),
+    request_body = CreateFaceRequest,
+    responses((status = 200, body = CreateFaceResponse), (status = 400, description = "INVALID_IMAGE, INVALID_REQUEST_BODY, MALFORMED_URL, DATA_DOWNLOAD_ERROR"),
+        (status = 404, description = "faceOrigin not found")))]
+async fn create_face(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    req: Request,
+) -> DisResult<Json<CreateFaceResponse>> {
+    if content_type(&req) != "application/json" {
+        return Err(ApiError::new(Code::UnsupportedMediaType, "Content-Type must be application/json").into());
+    }
+    let body: CreateFaceRequest = json_body(&read_body(req, &state).await?)?;
+    let strict = parse_mode(body.detection)?;
+    let bytes = match (body.image, body.face_origin) {
+        (Some(image), None) => image_bytes(&state, image).await?,
+        (None, Some(origin)) => origin_image(&state, &client.id, &origin.link).await?,
+        _ => return Err(ApiError::invalid("Give either image or faceOrigin").into()),
+    };
+    let (found, bytes) = analyse(&state, bytes, strict).await?;
+    let (face, template, warnings) = match found {
+        Found::NoFace => return Ok(Json(no_face("NO_FACE_DETECTED"))),
+        Found::Multiple => return Ok(Json(no_face("MULTIPLE_FACES_DETECTED"))),
+        Found::One { face, template, warnings } => (face, template, warnings),
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let detection = serde_json::to_string(&face).map_err(ApiError::internal)?;
+    let (row_id, client_id) = (id.clone(), client.id.clone());
+    state
+        .db(move |s| {
+            s.insert_face(NewFace {
+                id: &row_id,
+                client_id: &client_id,
+                image: &bytes,
+                template: &template,
+                detection: &detection,
+            })
+        })
+        .await?;
+    tracing::info!(face = %id, client = %client.id, "DIS face created");
+    Ok(Json(CreateFaceResponse {
+        links: Some(links(format!("{PREFIX}/faces/{id}"))),
+        id: Some(id),
+        detection: Some(detection_dto(&face)),
+        error_code: None,
+        warnings,
+    }))
+}
+
+fn no_face(code: &'static str) -> CreateFaceResponse {
+    CreateFaceResponse { id: None, detection: None, links: None, error_code: Some(code), warnings: Vec::new() }
+}
+
+#[utoipa::path(delete, path = "/identity/api/v1/faces/{id}", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204)))]
+async fn delete_face(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> DisResult<StatusCode> {
+    state.db(move |s| s.delete_face(&client.id, &id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Similarity of this face to a reference face (by link) or a reference template.
+#[utoipa::path(post, path = "/identity/api/v1/faces/{probe_face_id}/similarity", tag = "DIS", security(("bearer" = [])),
+    params(("probe_face_id" = String, Path)), request_body = FaceSimilarityRequest,
+    responses((status = 200, body = FaceSimilarityResponse), (status = 400, description = "CORRUPTED_TEMPLATE, INCOMPATIBLE_TEMPLATE, UNSUPPORTED_VERSION_TEMPLATE"), (status = 404)))]
+async fn similarity(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(probe): Path<String>,
+    req: Request,
+) -> DisResult<Json<FaceSimilarityResponse>> {
+    let body: FaceSimilarityRequest = json_body(&read_body(req, &state).await?)?;
+    let probe_row = load_face(&state, &client.id, &probe).await?;
+    let reference: Vec<u8> = match (body.reference_face, body.reference_face_template) {
+        (Some(link), None) => {
+            let id = link.trim_start_matches(PREFIX).trim_start_matches("/faces/").to_string();
+            let row =
+                load_face(&state, &client.id, &id).await.map_err(|e| e.with_not_found("Reference face not found"))?;
+            let sha = row.template_sha256;
+            state.db(move |s| s.blobs().get(&sha)).await?
+        }
+        (None, Some(template)) => base64::engine::general_purpose::STANDARD.decode(template.trim()).map_err(|_| {
+            ApiError::invalid("referenceFaceTemplate is not valid base64").with_vendor_code("CORRUPTED_TEMPLATE")
+        })?,
+        _ => return Err(ApiError::invalid("Give either referenceFace or referenceFaceTemplate").into()),
+    };
+    let sha = probe_row.template_sha256;
+    let probe_bytes = state.db(move |s| s.blobs().get(&sha)).await?;
+    let engine = state.faces.engine().await?;
+    let tag = engine.template_tag();
+    let probe_t = FaceTemplate::from_bytes(&probe_bytes, &tag).map_err(crate::faces::vision_error)?;
+    let reference_t = FaceTemplate::from_bytes(&reference, &tag).map_err(crate::faces::vision_error)?;
+    Ok(Json(FaceSimilarityResponse { score: f64::from(similarity_score(probe_t.cosine(&reference_t))) }))
+}
+
+#[utoipa::path(get, path = "/identity/api/v1/faces/{id}/quality", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = FaceQualityResponse), (status = 404)))]
+async fn quality(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<FaceQualityResponse>> {
+    let q = face_with_image(&state, &client.id, &id, |engine, img, face| engine.quality(img, face)).await?;
+    Ok(Json(FaceQualityResponse {
+        sharpness: attr(q.sharpness),
+        brightness: attr(q.brightness),
+        contrast: attr(q.contrast),
+        unique_intensity_levels: attr(q.unique_intensity_levels),
+        shadow: attr(q.shadow),
+        specularity: attr(q.specularity),
+        background_uniformity: attr(q.background_uniformity),
+        roll: angle(q.roll),
+        yaw: angle(q.yaw),
+        pitch: angle(q.pitch),
+        eye_distance: attr(q.eye_distance),
+        right_eye: attr(q.right_eye),
+        left_eye: attr(q.left_eye),
+        mouth: attr(q.mouth),
+        face_size: attr(q.face_size),
+        face_relative_area: attr(q.face_relative_area),
+        face_relative_area_in_image: attr(q.face_relative_area_in_image),
+    }))
+}
+
+#[utoipa::path(get, path = "/identity/api/v1/faces/{id}/aspects", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = FaceAspectsResponse), (status = 404)))]
+async fn aspects(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<FaceAspectsResponse>> {
+    let a = face_with_image(&state, &client.id, &id, |engine, img, face| engine.aspects(img, face)).await?;
+    Ok(Json(FaceAspectsResponse { age: a.age.round() as i32, gender: f64::from(a.gender) }))
+}
+
+#[utoipa::path(get, path = "/identity/api/v1/faces/{id}/face-template", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = FaceTemplateResponse), (status = 404)))]
+async fn face_template(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<FaceTemplateResponse>> {
+    let row = load_face(&state, &client.id, &id).await?;
+    let sha = row.template_sha256;
+    let bytes = state.db(move |s| s.blobs().get(&sha)).await?;
+    Ok(Json(FaceTemplateResponse {
+        data: base64::engine::general_purpose::STANDARD.encode(bytes),
+        version: TEMPLATE_VERSION,
+    }))
+}
+
+#[utoipa::path(get, path = "/identity/api/v1/faces/{id}/crop", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = ImageCrop), (status = 404)))]
+async fn crop(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<ImageCrop>> {
+    let data = face_with_image(&state, &client.id, &id, |_, img, face| {
+        let r = portrait_rect(face, img.width(), img.height());
+        let scale = (480.0 / r.height().max(1.0)).min(1.0);
+        let out = resize_region(
+            img,
+            r,
+            ((r.width() * scale).round() as u32).max(1),
+            ((r.height() * scale).round() as u32).max(1),
+        );
+        png_base64(&out)
+    })
+    .await?;
+    Ok(Json(ImageCrop { data }))
+}
+
+#[utoipa::path(get, path = "/identity/api/v1/faces/{id}/crop/coordinates", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = CropCoordinatesResponse), (status = 404)))]
+async fn crop_coordinates(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<CropCoordinatesResponse>> {
+    let (rect, full) = face_with_image(&state, &client.id, &id, |_, img, face| {
+        let r = portrait_rect(face, img.width(), img.height());
+        Ok((r, face.rect.inside(img.width(), img.height())))
+    })
+    .await?;
+    Ok(Json(CropCoordinatesResponse { fully_captured: full, coordinates: rect.into() }))
+}
+
+fn no_model(what: &str) -> Failure<Dis> {
+    ApiError::new(
+        Code::NotImplemented,
+        format!("{what} needs a model Vouch does not ship yet; no score is made up. See the README's gaps table."),
+    )
+    .into()
+}
+
+#[utoipa::path(get, path = "/identity/api/v1/faces/{id}/glasses", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 501, description = "No glasses model: UNEXPECTED_ERROR")))]
+async fn glasses(Path(_id): Path<String>) -> Failure<Dis> {
+    no_model("Glasses detection")
+}
+
+#[utoipa::path(get, path = "/identity/api/v1/faces/{id}/face-mask", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 501, description = "No face-mask model: UNEXPECTED_ERROR")))]
+async fn face_mask(Path(_id): Path<String>) -> Failure<Dis> {
+    no_model("Face-mask detection")
+}
+
+#[utoipa::path(get, path = "/identity/api/v1/faces/{id}/crop/removed-background", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 501, description = "No segmentation model: UNEXPECTED_ERROR")))]
+async fn crop_removed_background(Path(_id): Path<String>) -> Failure<Dis> {
+    no_model("Background removal")
+}
+
+// ---- customers ----
+
+#[utoipa::path(post, path = "/identity/api/v1/customers", tag = "DIS", security(("bearer" = [])),
+    responses((status = 200, body = CreateCustomerResponse)))]
+async fn create_customer(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+) -> DisResult<Json<CreateCustomerResponse>> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let row_id = id.clone();
+    state.db(move |s| s.create_customer(&client.id, &row_id)).await?;
+    Ok(Json(CreateCustomerResponse { links: links(format!("{PREFIX}/customers/{id}")), id }))
+}
+
+/// Creates a customer with the caller's UUIDv4.
+#[utoipa::path(post, path = "/identity/api/v1/customers/{id}", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = CreateCustomerResponse), (status = 400, description = "INVALID_ID"), (status = 409)))]
+async fn create_customer_with_id(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<CreateCustomerResponse>> {
+    let parsed = uuid::Uuid::parse_str(&id)
+        .ok()
+        .filter(|u| u.get_version_num() == 4)
+        .ok_or_else(|| ApiError::invalid("The id must be a UUIDv4").with_vendor_code("INVALID_ID"))?;
+    let id = parsed.to_string();
+    let row_id = id.clone();
+    state.db(move |s| s.create_customer(&client.id, &row_id)).await?;
+    Ok(Json(CreateCustomerResponse { links: links(format!("{PREFIX}/customers/{id}")), id }))
+}
+
+/// The customer, with the age and gender measured from the selfie once there is one.
+#[utoipa::path(get, path = "/identity/api/v1/customers/{id}", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = GetCustomerResponse), (status = 404)))]
+async fn get_customer(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<GetCustomerResponse>> {
+    let (client_id, cid) = (client.id.clone(), id.clone());
+    let row =
+        state.db(move |s| s.customer(&client_id, &cid)).await.map_err(|e| e.with_not_found("Customer not found"))?;
+    let mut customer = Customer { age: None, gender: None };
+    if let Some(face_id) = row.selfie_face_id {
+        let a = face_with_image(&state, &client.id, &face_id, |engine, img, face| engine.aspects(img, face)).await?;
+        customer.age = Some(BiometricValue { selfie: format!("{}", a.age.round() as i32) });
+        customer.gender = Some(BiometricValue { selfie: if a.gender >= 0.5 { "M" } else { "F" }.into() });
+    }
+    Ok(Json(GetCustomerResponse { customer }))
+}
+
+#[utoipa::path(delete, path = "/identity/api/v1/customers/{id}", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204)))]
+async fn delete_customer(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> DisResult<StatusCode> {
+    state.db(move |s| s.delete_customer(&client.id, &id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stores the customer's selfie: JSON (`image.data` / `image.url`, or `selfieOrigin`) or the raw image as
+/// `application/octet-stream`.
+#[utoipa::path(put, path = "/identity/api/v1/customers/{id}/selfie", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = CreateSelfieRequest,
+    responses((status = 200, body = CreateSelfieResponse), (status = 400), (status = 404)))]
+async fn put_selfie(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+    req: Request,
+) -> DisResult<Json<CreateSelfieResponse>> {
+    let ct = content_type(&req);
+    let body: Bytes = read_body(req, &state).await?;
+    let bytes = match ct.as_str() {
+        "application/octet-stream" => body.to_vec(),
+        "application/json" => {
+            let parsed: CreateSelfieRequest = json_body(&body)?;
+            match (parsed.image, parsed.selfie_origin) {
+                (Some(image), None) => image_bytes(&state, image).await?,
+                (None, Some(origin)) => origin_image(&state, &client.id, &origin.link).await?,
+                _ => return Err(ApiError::invalid("Give either image or selfieOrigin").into()),
+            }
+        }
+        _ => {
+            return Err(ApiError::new(
+                Code::UnsupportedMediaType,
+                "Content-Type must be application/json or application/octet-stream",
+            )
+            .into())
+        }
+    };
+    // Refuse an unknown customer before running the models.
+    let (client_id, cid) = (client.id.clone(), id.clone());
+    state.db(move |s| s.customer(&client_id, &cid)).await.map_err(|e| e.with_not_found("Customer not found"))?;
+    let (found, bytes) = analyse(&state, bytes, false).await?;
+    let (face, template, warnings) = match found {
+        Found::One { face, template, warnings } => (face, template, warnings),
+        _ => {
+            return Ok(Json(CreateSelfieResponse {
+                detection: None,
+                links: None,
+                error_code: Some("NO_FACE_DETECTED"),
+                warnings: Vec::new(),
+            }))
+        }
+    };
+    let face_id = uuid::Uuid::new_v4().to_string();
+    let detection = serde_json::to_string(&face).map_err(ApiError::internal)?;
+    let (client_id, cid) = (client.id.clone(), id.clone());
+    state
+        .db(move |s| {
+            s.set_customer_selfie(
+                &client_id,
+                &cid,
+                NewFace {
+                    id: &face_id,
+                    client_id: &client_id,
+                    image: &bytes,
+                    template: &template,
+                    detection: &detection,
+                },
+            )
+        })
+        .await
+        .map_err(|e| e.with_not_found("Customer not found"))?;
+    Ok(Json(CreateSelfieResponse {
+        detection: Some(detection_dto(&face)),
+        links: Some(links(format!("{PREFIX}/customers/{id}/selfie"))),
+        error_code: None,
+        warnings,
+    }))
+}
+
+/// The customer's selfie, cropped to the face.
+#[utoipa::path(get, path = "/identity/api/v1/customers/{id}/selfie", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = ImageCrop), (status = 404)))]
+async fn get_selfie(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<ImageCrop>> {
+    let (client_id, cid) = (client.id.clone(), id.clone());
+    let row =
+        state.db(move |s| s.customer(&client_id, &cid)).await.map_err(|e| e.with_not_found("Customer not found"))?;
+    let face_id = row.selfie_face_id.ok_or_else(|| ApiError::not_found("The customer has no selfie"))?;
+    let data = face_with_image(&state, &client.id, &face_id, |_, img, face| {
+        let r = portrait_rect(face, img.width(), img.height());
+        png_base64(&resize_region(img, r, r.width().round().max(1.0) as u32, r.height().round().max(1.0) as u32))
+    })
+    .await?;
+    Ok(Json(ImageCrop { data }))
+}
+
+#[utoipa::path(delete, path = "/identity/api/v1/customers/{id}/selfie", tag = "DIS", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204)))]
+async fn delete_selfie(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> DisResult<StatusCode> {
+    state.db(move |s| s.delete_customer_selfie(&client.id, &id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,376 @@
+//! DIS faces, customers and selfies over HTTP, with the real models on the public-domain photos.
+
+use base64::Engine;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::kit::Kit;
+
+fn photo_b64(name: &str) -> String {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/faces").join(name);
+    base64::engine::general_purpose::STANDARD.encode(std::fs::read(path).unwrap())
+}
+
+async fn create_face(kit: &Kit, token: &str, body: Value) -> (StatusCode, Value) {
+    let resp = kit.post_json(token, "/identity/api/v1/faces", &body).await;
+    let status = resp.status();
+    (status, resp.json().await.unwrap())
+}
+
+async fn face_id(kit: &Kit, token: &str, photo: &str) -> String {
+    let (status, body) = create_face(kit, token, json!({"image": {"data": photo_b64(photo)}})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn faces_are_detected_matched_measured_and_deleted() {
+    let kit = Kit::start().await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+
+    let (status, body) = create_face(&kit, &token, json!({"image": {"data": photo_b64("fr_obama.jpg")}})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let obama = body["id"].as_str().unwrap().to_string();
+    assert_eq!(body["links"]["self"], format!("/api/v1/faces/{obama}"));
+    assert!(body["detection"]["confidence"].as_f64().unwrap() > 0.9);
+    let roi = &body["detection"]["faceRectangle"];
+    assert!(roi["topLeft"]["x"].as_i64().unwrap() < roi["bottomRight"]["x"].as_i64().unwrap());
+    assert!(body.get("errorCode").is_none() && body.get("warnings").is_none(), "{body}");
+    let obama2 = face_id(&kit, &token, "fr_obama2.jpg").await;
+    let biden = face_id(&kit, &token, "fr_biden.jpg").await;
+
+    let score = |body: Value| body["score"].as_f64().unwrap();
+    let same = kit
+        .post_json(
+            &token,
+            &format!("/identity/api/v1/faces/{obama}/similarity"),
+            &json!({"referenceFace": format!("/api/v1/faces/{obama2}")}),
+        )
+        .await;
+    assert_eq!(same.status(), StatusCode::OK);
+    let same = score(same.json().await.unwrap());
+    let other = score(
+        kit.post_json(
+            &token,
+            &format!("/identity/api/v1/faces/{obama}/similarity"),
+            &json!({"referenceFace": format!("/api/v1/faces/{biden}")}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap(),
+    );
+    assert!(same > 0.5 && other < 0.5, "same {same}, other {other}");
+
+    // By template: the same score as by face.
+    let template: Value =
+        kit.get(&token, &format!("/identity/api/v1/faces/{obama2}/face-template")).await.json().await.unwrap();
+    assert_eq!(template["version"], "vouch-1");
+    let by_template = score(
+        kit.post_json(
+            &token,
+            &format!("/identity/api/v1/faces/{obama}/similarity"),
+            &json!({"referenceFaceTemplate": template["data"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap(),
+    );
+    assert!((by_template - same).abs() < 1e-9);
+
+    let quality: Value =
+        kit.get(&token, &format!("/identity/api/v1/faces/{obama}/quality")).await.json().await.unwrap();
+    for field in [
+        "sharpness",
+        "brightness",
+        "contrast",
+        "uniqueIntensityLevels",
+        "shadow",
+        "specularity",
+        "backgroundUniformity",
+        "eyeDistance",
+        "rightEye",
+        "leftEye",
+        "mouth",
+        "faceSize",
+        "faceRelativeArea",
+        "faceRelativeAreaInImage",
+    ] {
+        let s = quality[field]["score"].as_f64().unwrap_or(-1.0);
+        assert!((0.0..=1.0).contains(&s), "{field}: {quality}");
+        assert!(quality[field]["preconditionsMet"].is_boolean(), "{field}");
+    }
+    assert!(quality["rightEye"]["score"].as_f64().unwrap() > 0.5, "{quality}");
+    assert!(quality["yaw"]["angle"].is_i64() && quality["roll"]["angle"].is_i64());
+
+    let aspects: Value =
+        kit.get(&token, &format!("/identity/api/v1/faces/{obama}/aspects")).await.json().await.unwrap();
+    assert!((20..80).contains(&aspects["age"].as_i64().unwrap()), "{aspects}");
+
+    let crop: Value = kit.get(&token, &format!("/identity/api/v1/faces/{obama}/crop")).await.json().await.unwrap();
+    let png = base64::engine::general_purpose::STANDARD.decode(crop["data"].as_str().unwrap()).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let coords: Value =
+        kit.get(&token, &format!("/identity/api/v1/faces/{obama}/crop/coordinates")).await.json().await.unwrap();
+    assert_eq!(coords["fullyCaptured"], true);
+
+    for path in ["glasses", "face-mask", "crop/removed-background"] {
+        let resp = kit.get(&token, &format!("/identity/api/v1/faces/{obama}/{path}")).await;
+        assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");
+        assert!(body["errorMessage"].as_str().unwrap().contains("model"), "{body}");
+    }
+
+    // Another client cannot see the face.
+    let other_token = kit.oauth_token(&kit.integrator()).await;
+    let resp = kit.get(&other_token, &format!("/identity/api/v1/faces/{obama}/quality")).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(resp.json::<Value>().await.unwrap()["errorCode"], "NOT_FOUND");
+
+    let blobs_before = std::fs::read_dir(kit.dir.path().join("data/blobs")).map(|d| d.count()).unwrap_or(0);
+    let resp =
+        kit.http.delete(kit.url(&format!("/identity/api/v1/faces/{biden}"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        kit.get(&token, &format!("/identity/api/v1/faces/{biden}/aspects")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(kit.count("dis_faces"), 2);
+    let _ = blobs_before;
+}
+
+#[tokio::test]
+async fn detection_outcomes_come_back_as_dis_result_codes() {
+    let kit = Kit::start().await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    // No face: the lower right of the astronaut photo.
+    let img = vouch_vision::decode(
+        &std::fs::read(
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/faces/skimage_astronaut.png"),
+        )
+        .unwrap(),
+        Default::default(),
+    )
+    .unwrap();
+    let corner = vouch_vision::image::imageops::crop_imm(&img, 256, 256, 256, 256).to_image();
+    let png = vouch_vision::image_io::encode_png(&corner).unwrap();
+    let (status, body) =
+        create_face(&kit, &token, json!({"image": {"data": base64::engine::general_purpose::STANDARD.encode(png)}}))
+            .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["errorCode"], "NO_FACE_DETECTED", "{body}");
+    assert!(body.get("id").is_none());
+
+    // Two faces: FREE takes the biggest and warns, STRICT refuses.
+    let astronaut =
+        vouch_vision::image::imageops::resize(&img, 256, 256, vouch_vision::image::imageops::FilterType::Triangle);
+    let mut two = vouch_vision::image::RgbImage::from_pixel(512, 256, vouch_vision::image::Rgb([200, 200, 200]));
+    vouch_vision::image::imageops::replace(&mut two, &astronaut, 0, 0);
+    vouch_vision::image::imageops::replace(&mut two, &astronaut, 256, 0);
+    let data = base64::engine::general_purpose::STANDARD.encode(vouch_vision::image_io::encode_png(&two).unwrap());
+    let (_, free) = create_face(&kit, &token, json!({"image": {"data": data}, "detection": {"mode": "FREE"}})).await;
+    assert_eq!(free["warnings"], json!(["MULTIPLE_FACES_DETECTED"]), "{free}");
+    assert!(free["id"].is_string());
+    let (_, strict) =
+        create_face(&kit, &token, json!({"image": {"data": data}, "detection": {"mode": "STRICT"}})).await;
+    assert_eq!(strict["errorCode"], "MULTIPLE_FACES_DETECTED", "{strict}");
+    assert_eq!(kit.count("dis_faces"), 1);
+}
+
+#[tokio::test]
+async fn bad_images_and_templates_are_refused_with_dis_codes_and_store_nothing() {
+    let kit = Kit::start().await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let cases = [
+        (json!({"image": {"data": "%%% not base64 %%%"}}), "INVALID_IMAGE"),
+        (
+            json!({"image": {"data": base64::engine::general_purpose::STANDARD.encode(b"just some text, not an image")}}),
+            "INVALID_IMAGE",
+        ),
+        (json!({"image": {"url": "ftp://example.com/a.png"}}), "MALFORMED_URL"),
+        (json!({"image": {}}), "INVALID_REQUEST_BODY"),
+        (json!({"image": {"data": "aGk="}, "detection": {"mode": "SIDEWAYS"}}), "INVALID_REQUEST_BODY"),
+    ];
+    for (body, code) in cases {
+        let (status, answer) = create_face(&kit, &token, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_eq!(answer["errorCode"], code, "{body}: {answer}");
+    }
+    // A decode bomb: a valid PNG header claiming 20000×20000 pixels. Refused from the header.
+    let mut chunk = b"IHDR".to_vec();
+    chunk.extend_from_slice(&20000u32.to_be_bytes());
+    chunk.extend_from_slice(&20000u32.to_be_bytes());
+    chunk.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&chunk);
+    png.extend_from_slice(&[0, 0, 0, 0]);
+    let (status, answer) =
+        create_face(&kit, &token, json!({"image": {"data": base64::engine::general_purpose::STANDARD.encode(&png)}}))
+            .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer["errorCode"], "INVALID_IMAGE");
+    assert!(answer["errorMessage"].as_str().unwrap().contains("20000"), "{answer}");
+    // Not JSON at all.
+    let resp = kit
+        .http
+        .post(kit.url("/identity/api/v1/faces"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(resp.json::<Value>().await.unwrap()["errorCode"], "INVALID_REQUEST_BODY");
+
+    let face = face_id(&kit, &token, "skimage_astronaut.png").await;
+    let similarity = |body: Value| {
+        let (kit, token, face) = (&kit, &token, &face);
+        async move {
+            let resp = kit.post_json(token, &format!("/identity/api/v1/faces/{face}/similarity"), &body).await;
+            (resp.status(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, answer) =
+        similarity(json!({"referenceFaceTemplate": base64::engine::general_purpose::STANDARD.encode(b"VFTxxxx")}))
+            .await;
+    assert_eq!(
+        (status, answer["errorCode"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("CORRUPTED_TEMPLATE")),
+        "{answer}"
+    );
+    let template: Value =
+        kit.get(&token, &format!("/identity/api/v1/faces/{face}/face-template")).await.json().await.unwrap();
+    let mut bytes = base64::engine::general_purpose::STANDARD.decode(template["data"].as_str().unwrap()).unwrap();
+    bytes[3] = 7;
+    let (status, answer) =
+        similarity(json!({"referenceFaceTemplate": base64::engine::general_purpose::STANDARD.encode(&bytes)})).await;
+    assert_eq!((status, answer["errorCode"].as_str()), (StatusCode::BAD_REQUEST, Some("UNSUPPORTED_VERSION_TEMPLATE")));
+    bytes[3] = 1;
+    bytes[4] ^= 0xFF;
+    let (status, answer) =
+        similarity(json!({"referenceFaceTemplate": base64::engine::general_purpose::STANDARD.encode(&bytes)})).await;
+    assert_eq!((status, answer["errorCode"].as_str()), (StatusCode::BAD_REQUEST, Some("INCOMPATIBLE_TEMPLATE")));
+    let (status, _) = similarity(json!({"referenceFace": "/api/v1/faces/nope"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(kit.count("dis_faces"), 1);
+}
+
+#[tokio::test]
+async fn a_missing_model_file_is_named_and_nothing_is_stored() {
+    let models = tempfile::tempdir().unwrap();
+    let shipped = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    for entry in std::fs::read_dir(&shipped).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "face_embed512.onnx" {
+            std::os::unix::fs::symlink(&path, models.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let dir = models.path().to_path_buf();
+    let kit = Kit::start_with(move |cfg| cfg.models_dir = Some(dir)).await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let (status, body) = create_face(&kit, &token, json!({"image": {"data": photo_b64("fr_obama.jpg")}})).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");
+    assert!(body["errorMessage"].as_str().unwrap().contains("face_embed512.onnx"), "{body}");
+    assert_eq!(kit.count("dis_faces"), 0);
+}
+
+#[tokio::test]
+async fn customers_get_a_selfie_as_json_or_raw_bytes() {
+    let kit = Kit::start().await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let created: Value = kit.post_json(&token, "/identity/api/v1/customers", &json!({})).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["links"]["self"], format!("/api/v1/customers/{id}"));
+
+    let resp = kit
+        .http
+        .put(kit.url(&format!("/identity/api/v1/customers/{id}/selfie")))
+        .bearer_auth(&token)
+        .json(&json!({"image": {"data": photo_b64("fr_obama.jpg")}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let selfie: Value = resp.json().await.unwrap();
+    assert_eq!(selfie["links"]["self"], format!("/api/v1/customers/{id}/selfie"));
+    assert!(selfie["detection"]["confidence"].as_f64().unwrap() > 0.9);
+
+    // A raw JPEG replaces it; the old selfie face goes in the same transaction.
+    let raw =
+        std::fs::read(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/faces/fr_obama2.jpg"))
+            .unwrap();
+    let resp = kit
+        .http
+        .put(kit.url(&format!("/identity/api/v1/customers/{id}/selfie")))
+        .bearer_auth(&token)
+        .header("content-type", "application/octet-stream")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(kit.count("dis_faces"), 1);
+
+    let customer: Value = kit.get(&token, &format!("/identity/api/v1/customers/{id}")).await.json().await.unwrap();
+    assert!(customer["customer"]["age"]["selfie"].is_string(), "{customer}");
+    let crop: Value = kit.get(&token, &format!("/identity/api/v1/customers/{id}/selfie")).await.json().await.unwrap();
+    assert!(crop["data"].as_str().unwrap().len() > 1000);
+
+    // A face made from the customer's selfie matches a new photo of the same person.
+    let (status, from_selfie) =
+        create_face(&kit, &token, json!({"faceOrigin": {"link": format!("/api/v1/customers/{id}/selfie")}})).await;
+    assert_eq!(status, StatusCode::OK, "{from_selfie}");
+    let probe = face_id(&kit, &token, "fr_obama.jpg").await;
+    let score: Value = kit
+        .post_json(
+            &token,
+            &format!("/identity/api/v1/faces/{probe}/similarity"),
+            &json!({"referenceFace": format!("/api/v1/faces/{}", from_selfie["id"].as_str().unwrap())}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(score["score"].as_f64().unwrap() > 0.5, "{score}");
+
+    // Custom UUIDv4 ids; a second create with the same id conflicts.
+    let custom = uuid::Uuid::new_v4().to_string();
+    let resp = kit.post_json(&token, &format!("/identity/api/v1/customers/{custom}"), &json!({})).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = kit.post_json(&token, &format!("/identity/api/v1/customers/{custom}"), &json!({})).await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let resp = kit.post_json(&token, "/identity/api/v1/customers/not-a-uuid", &json!({})).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(resp.json::<Value>().await.unwrap()["errorCode"], "INVALID_ID");
+
+    let resp = kit
+        .http
+        .delete(kit.url(&format!("/identity/api/v1/customers/{id}/selfie")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        kit.get(&token, &format!("/identity/api/v1/customers/{id}/selfie")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let resp =
+        kit.http.delete(kit.url(&format!("/identity/api/v1/customers/{id}"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(kit.get(&token, &format!("/identity/api/v1/customers/{id}")).await.status(), StatusCode::NOT_FOUND);
+    let resp = kit
+        .http
+        .put(kit.url(&format!("/identity/api/v1/customers/{id}/selfie")))
+        .bearer_auth(&token)
+        .json(&json!({"image": {"data": photo_b64("fr_obama.jpg")}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
