@@ -55,6 +55,8 @@ test: test-ui
 
 bench: ui
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- bench
+	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces bench
+	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces eval testdata/faces-eval
 	$(CARGO) build --release -p vouch-kiosk
 	scripts/bench-kiosk target/release/vouch-kiosk
 

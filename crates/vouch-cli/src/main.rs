@@ -1,6 +1,7 @@
 //! `vouch`: run the server, manage API clients, verify the audit log, benchmark.
 
 mod bench;
+mod faces;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,6 +27,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Face engine: speed and accuracy
+    Faces {
+        #[command(subcommand)]
+        command: FacesCommand,
+    },
     /// Serve the HTTP APIs (default 127.0.0.1:8270)
     Serve {
         /// Address to listen on
@@ -103,6 +109,37 @@ enum AuditCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum FacesCommand {
+    /// Per-stage latency (p50/p99) at 640×480 and 1280×720, preview tracking rate and memory
+    Bench {
+        /// Models folder (default: VOUCH_MODELS_DIR, ./models or the checkout's models/)
+        #[arg(long)]
+        models: Option<PathBuf>,
+        /// The photo the frames are made from
+        #[arg(long, default_value = "testdata/faces/fr_obama.jpg")]
+        photo: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        /// Intra-op threads per model
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// TAR at FAR 1%, 0.1%, 0.01% and EER over all pairs of a folder of identity sub-folders
+    Eval {
+        dir: PathBuf,
+        #[arg(long)]
+        models: Option<PathBuf>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+}
+
+fn models_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    flag.or_else(vouch_server::config_file::default_models_dir)
+        .context("no models folder: pass --models or set VOUCH_MODELS_DIR")
+}
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -122,6 +159,15 @@ fn validate_webhook_url(url: &str) -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging();
+    // The face commands need no data directory.
+    if let Command::Faces { command } = cli.command {
+        return match command {
+            FacesCommand::Bench { models, photo, runs, threads } => {
+                faces::bench(&models_dir(models)?, &photo, runs.max(1), threads)
+            }
+            FacesCommand::Eval { dir, models, threads } => faces::eval(&models_dir(models)?, &dir, threads),
+        };
+    }
     let data_dir = vouch_server::config_file::data_dir(cli.data_dir)?;
     match cli.command {
         Command::Serve { bind, public_url, allow_non_loopback, ui_dir, models_dir } => {
@@ -179,6 +225,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Bench { requests, concurrency } => bench::run(requests, concurrency).await?,
+        Command::Faces { .. } => anyhow::bail!("the faces commands run before the data directory is opened"),
     }
     Ok(())
 }

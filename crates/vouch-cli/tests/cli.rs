@@ -339,3 +339,33 @@ fn bad_client_arguments_are_refused() {
     let list = vouch(&data, &["clients", "list"]);
     assert!(String::from_utf8_lossy(&list.stdout).contains("no clients"));
 }
+
+#[test]
+fn faces_eval_reports_tar_and_eer_over_identity_folders() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(VOUCH)
+        .args(["faces", "eval"])
+        .arg(root.join("testdata/faces-eval"))
+        .arg("--models")
+        .arg(root.join("models"))
+        .env("VOUCH_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("3 identities, 5 faces (0 skipped), 3 genuine and 7 impostor pairs"), "{text}");
+    assert!(text.contains("TAR at FAR    0.1%: 100.00%"), "{text}");
+    assert!(text.contains("EER: 0.00%"), "{text}");
+    // A folder with a single identity has no impostor pairs: a clear error, not a made-up number.
+    let one = tempfile::tempdir().unwrap();
+    std::fs::create_dir(one.path().join("a")).unwrap();
+    let out = Command::new(VOUCH)
+        .args(["faces", "eval"])
+        .arg(one.path())
+        .arg("--models")
+        .arg(root.join("models"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("need at least two identities"));
+}

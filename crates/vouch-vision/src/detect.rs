@@ -50,6 +50,10 @@ pub struct Detector {
 }
 
 impl Detector {
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
     pub fn new(model: Model) -> Detector {
         Detector { model, priors: Mutex::new(HashMap::new()) }
     }

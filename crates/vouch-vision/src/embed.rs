@@ -30,6 +30,10 @@ pub struct Embedder {
 }
 
 impl Embedder {
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
     pub fn new(model: Model, tag: [u8; 8]) -> Embedder {
         Embedder { model, tag }
     }

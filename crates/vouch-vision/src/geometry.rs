@@ -125,9 +125,30 @@ pub fn resize_region(img: &RgbImage, src: Rect, out_w: u32, out_h: u32) -> RgbIm
     let factor = (src.width() / out_w.max(1) as f32).min(src.height() / out_h.max(1) as f32);
     if factor >= 2.0 {
         let k = factor.floor() as u32;
+        // Reduce only the region (plus a pixel of margin), not the whole photo.
+        let (iw, ih) = img.dimensions();
+        let x0 = (src.x0.floor().max(0.0) as u32).min(iw.saturating_sub(1));
+        let y0 = (src.y0.floor().max(0.0) as u32).min(ih.saturating_sub(1));
+        let x1 = (src.x1.ceil().max(0.0) as u32 + 1).min(iw);
+        let y1 = (src.y1.ceil().max(0.0) as u32 + 1).min(ih);
+        if (x0, y0, x1, y1) != (0, 0, iw, ih) && x1 > x0 && y1 > y0 {
+            let region = image::imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image();
+            let shifted =
+                Rect { x0: src.x0 - x0 as f32, y0: src.y0 - y0 as f32, x1: src.x1 - x0 as f32, y1: src.y1 - y0 as f32 };
+            return resize_region(&region, shifted, out_w, out_h);
+        }
         let reduced = box_reduce(img, k);
         let inv = 1.0 / k as f32;
         let scaled = Rect { x0: src.x0 * inv, y0: src.y0 * inv, x1: src.x1 * inv, y1: src.y1 * inv };
+        // A whole frame halved exactly (640×480 → 320×240 for the preview detector) needs no second pass.
+        let whole = scaled.x0 == 0.0 && scaled.y0 == 0.0;
+        if whole
+            && reduced.dimensions() == (out_w, out_h)
+            && scaled.width() as u32 == out_w
+            && scaled.height() as u32 == out_h
+        {
+            return reduced;
+        }
         return resize_bilinear(&reduced, scaled, out_w, out_h);
     }
     resize_bilinear(img, src, out_w, out_h)
@@ -148,32 +169,30 @@ fn resize_bilinear(img: &RgbImage, src: Rect, out_w: u32, out_h: u32) -> RgbImag
 
 /// Averages k×k blocks (integer downscale).
 pub fn box_reduce(img: &RgbImage, k: u32) -> RgbImage {
-    let k = k.max(1);
-    let (w, h) = img.dimensions();
+    let k = k.max(1) as usize;
+    let (w, h) = (img.width() as usize, img.height() as usize);
     let (ow, oh) = ((w / k).max(1), (h / k).max(1));
-    let mut out = RgbImage::new(ow, oh);
     let raw = img.as_raw();
-    let n = k * k;
+    let n = (k * k) as u32;
+    let mut out = Vec::with_capacity(ow * oh * 3);
+    let mut acc = vec![0u32; ow * 3];
     for oy in 0..oh {
-        for ox in 0..ow {
-            let mut acc = [0u32; 3];
-            for dy in 0..k {
-                let yy = (oy * k + dy).min(h - 1) as usize;
-                let row = yy * w as usize;
-                for dx in 0..k {
-                    let xx = (ox * k + dx).min(w - 1) as usize;
-                    let i = (row + xx) * 3;
-                    if let Some([r, g, b]) = raw.get(i..i + 3) {
-                        acc[0] += u32::from(*r);
-                        acc[1] += u32::from(*g);
-                        acc[2] += u32::from(*b);
+        acc.iter_mut().for_each(|a| *a = 0);
+        for dy in 0..k {
+            let y = (oy * k + dy).min(h.saturating_sub(1));
+            let Some(row) = raw.get(y * w * 3..(y + 1) * w * 3) else { continue };
+            // Each output pixel sums k consecutive input pixels of this row.
+            for (px, chunk) in row.chunks_exact(3 * k).take(ow).enumerate() {
+                for (i, v) in chunk.iter().enumerate() {
+                    if let Some(a) = acc.get_mut(px * 3 + i % 3) {
+                        *a += u32::from(*v);
                     }
                 }
             }
-            out.put_pixel(ox, oy, image::Rgb([(acc[0] / n) as u8, (acc[1] / n) as u8, (acc[2] / n) as u8]));
         }
+        out.extend(acc.iter().map(|a| (a / n) as u8));
     }
-    out
+    RgbImage::from_raw(ow as u32, oh as u32, out).unwrap_or_else(|| RgbImage::new(ow as u32, oh as u32))
 }
 
 #[inline]

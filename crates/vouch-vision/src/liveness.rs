@@ -21,6 +21,10 @@ pub struct PassiveLiveness {
 }
 
 impl PassiveLiveness {
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
     pub fn new(model: Model) -> PassiveLiveness {
         PassiveLiveness { model }
     }

@@ -66,12 +66,12 @@ impl std::fmt::Debug for Model {
 impl Model {
     /// Loads `path` with `threads` intra-op threads and spinning off: with several models run back to back on
     /// two cores, spinning threads starve the next model (measured: detect+align+embed 43 ms with, 22 without).
-    pub fn load(file: &'static str, path: &Path, threads: usize) -> Result<Model> {
+    pub fn load(file: &'static str, path: &Path, threads: usize, level: GraphOptimizationLevel) -> Result<Model> {
         let env = environment()?;
         let err = |e: ort::Error| VisionError::inference(file, e);
         let session = Session::builder(env)
             .map_err(err)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .with_optimization_level(level)
             .map_err(|e| VisionError::inference(file, e))?
             .with_intra_threads(threads)
             .map_err(|e| VisionError::inference(file, e))?
@@ -81,9 +81,19 @@ impl Model {
             .map_err(|e| VisionError::inference(file, e))?
             .with_inter_op_spinning(false)
             .map_err(|e| VisionError::inference(file, e))?
+            .with_log_level(ort::logging::LogLevel::Error)
+            .map_err(|e| VisionError::inference(file, e))?
             .commit_from_file(path)
             .map_err(err)?;
         Ok(Model { file, session: Mutex::new(session) })
+    }
+
+    /// Time of one bare `run` on a zero tensor: the inference floor the pipeline is compared against.
+    pub fn time_inference(&self, shape: [usize; 4]) -> Result<f64> {
+        let data = vec![0f32; shape.iter().product()];
+        let t = std::time::Instant::now();
+        self.run(shape, data)?;
+        Ok(t.elapsed().as_secs_f64() * 1000.0)
     }
 
     /// Runs the model on one float tensor named `input` and returns every output as (shape, values), in the
