@@ -1,5 +1,8 @@
-//! Camera sources. Capture itself comes with the face engine; this crate starts with discovery, so the
-//! admin's device page can say truthfully what the terminal has.
+//! Camera sources: discovery of the webcams the system exposes, the `Camera` trait, and the demo and test
+//! sources (file camera, synthetic pattern). The nokhwa webcam source is not built yet.
+
+pub mod camera;
+pub use camera::{Camera, CaptureError, FileCamera, Frame, SourceInfo, SourceKind, SyntheticCamera};
 
 use std::path::Path;
 
