@@ -21,7 +21,8 @@ impl From<vouch_server::error::ApiError> for BridgeError {
 }
 
 pub enum Backend {
-    Embedded { state: AppState, _running: Running },
+    // Boxed: the running server is large and held only to keep it alive.
+    Embedded { state: AppState, _running: Box<Running> },
     Remote { base: String, http: reqwest::Client },
 }
 
@@ -47,7 +48,7 @@ impl Backend {
         let store = vouch_store::Store::open(&data_dir)?;
         let running = vouch_server::start(cfg, store).await?;
         println!("Vouch kiosk: embedded server on {} (data: {})", running.public_url, data_dir.display());
-        Ok(Backend::Embedded { state: running.state.clone(), _running: running })
+        Ok(Backend::Embedded { state: running.state.clone(), _running: Box::new(running) })
     }
 
     pub fn describe(&self) -> String {
