@@ -9,16 +9,12 @@ use crate::geometry::{resize_region, Point, Rect};
 use crate::runtime::Model;
 use crate::tensor::{grey, imagenet, planar, softmax, ChannelOrder};
 
-fn first_output(model: &Model, outputs: Vec<(Vec<i64>, Vec<f32>)>) -> Result<Vec<f32>> {
-    outputs.into_iter().next().map(|(_, v)| v).ok_or(VisionError::inference(model.file, "no output"))
-}
-
 /// 68 points (iBUG order) from a 64×64 grey crop of the face box. Too coarse to align with (it cost 40 points
 /// of TAR when tried); good enough to find the eyes and the mouth.
 pub fn landmarks68(model: &Model, img: &RgbImage, face_box: Rect) -> Result<Vec<Point>> {
     let crop = face_box.grown_within(1.0, img.width(), img.height());
     let patch = resize_region(img, crop, 64, 64);
-    let values = first_output(model, model.run([1, 1, 64, 64], grey(&patch, |v| v / 256.0))?)?;
+    let values = model.run_first([1, 1, 64, 64], grey(&patch, |v| v / 256.0))?;
     if values.len() != 136 {
         return Err(VisionError::inference(model.file, "expected 136 values"));
     }
@@ -55,7 +51,7 @@ pub fn eye_open(model: &Model, img: &RgbImage, eye_box: Rect) -> Result<f32> {
         return Err(VisionError::inference(model.file, "eye outside the image"));
     }
     let patch = resize_region(img, clipped, 24, 24);
-    let logits = first_output(model, model.run([1, 1, 24, 24], grey(&patch, |v| v / 255.0))?)?;
+    let logits = model.run_first([1, 1, 24, 24], grey(&patch, |v| v / 255.0))?;
     softmax(&logits).get(1).copied().ok_or(VisionError::inference(model.file, "empty output"))
 }
 

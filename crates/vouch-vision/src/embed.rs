@@ -42,8 +42,7 @@ impl Embedder {
     /// RGB the upstream JavaScript feeds (TAR at FAR 0.1 % 99.3 % vs 98.2 % on 60 identities).
     pub fn embed(&self, aligned: &RgbImage) -> Result<FaceTemplate> {
         let data = planar(aligned, ChannelOrder::Bgr, |_, v| (v - 127.0) / 128.0);
-        let outputs = self.model.run([1, 3, ALIGNED_SIZE as usize, ALIGNED_SIZE as usize], data)?;
-        let (_, values) = outputs.into_iter().next().ok_or(VisionError::inference(self.model.file, "no output"))?;
+        let values = self.model.run_first([1, 3, ALIGNED_SIZE as usize, ALIGNED_SIZE as usize], data)?;
         if values.len() != 512 {
             return Err(VisionError::inference(self.model.file, format!("expected 512 values, got {}", values.len())));
         }

@@ -273,7 +273,7 @@ impl FaceEngine {
         if stats.mean > 210.0 {
             warnings.push(Warning::FaceTooBright);
         }
-        let sharpness = 1.0 - (-stats.laplacian_variance / 150.0).exp();
+        let sharpness = stats.sharpness();
         if sharpness < 0.2 {
             warnings.push(Warning::FaceBlurred);
         }

@@ -40,8 +40,7 @@ impl PassiveLiveness {
         let crop = face.rect.grown_within(crop_scale, img.width(), img.height());
         let patch = resize_region(img, crop, INPUT_SIZE, INPUT_SIZE);
         let data = planar(&patch, order, |_, v| v);
-        let outputs = self.model.run([1, 3, INPUT_SIZE as usize, INPUT_SIZE as usize], data)?;
-        let (_, logits) = outputs.into_iter().next().ok_or(VisionError::inference(self.model.file, "no output"))?;
+        let logits = self.model.run_first([1, 3, INPUT_SIZE as usize, INPUT_SIZE as usize], data)?;
         softmax(&logits).first().copied().ok_or(VisionError::inference(self.model.file, "empty output"))
     }
 }

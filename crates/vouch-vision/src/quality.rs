@@ -85,6 +85,13 @@ pub struct ImageStats {
     pub saturated_share: f32,
 }
 
+impl ImageStats {
+    /// `1 − e^(−v/150)` of the Laplacian's variance: near 1 for a sharp face, falling with blur.
+    pub fn sharpness(&self) -> f32 {
+        1.0 - (-self.laplacian_variance / 150.0).exp()
+    }
+}
+
 /// Luma statistics of the inner face (the box shrunk by 15 % each side), resampled to 128 px wide so the
 /// numbers do not depend on the photo's resolution.
 pub fn face_stats(img: &RgbImage, face_box: Rect) -> ImageStats {
@@ -177,7 +184,7 @@ pub fn assess(img: &RgbImage, face: &Face, measures: &ModelMeasures) -> FaceQual
     let background = background_std(img, face.rect);
     let angle = |v: f32, ok: bool| Angle { angle: v.round() as i32, preconditions_met: ok };
     FaceQuality {
-        sharpness: Attribute::new(1.0 - (-stats.laplacian_variance / 150.0).exp(), big_enough),
+        sharpness: Attribute::new(stats.sharpness(), big_enough),
         brightness: Attribute::new(stats.mean / 255.0, true),
         contrast: Attribute::new(stats.std / 64.0, true),
         unique_intensity_levels: Attribute::new(stats.unique_levels as f32 / 256.0, true),

@@ -96,6 +96,13 @@ impl Model {
         Ok(t.elapsed().as_secs_f64() * 1000.0)
     }
 
+    /// The first output's values, for the models with a single output.
+    pub fn run_first(&self, shape: [usize; 4], data: Vec<f32>) -> Result<Vec<f32>> {
+        let (_, values) =
+            self.run(shape, data)?.into_iter().next().ok_or(VisionError::inference(self.file, "no output"))?;
+        Ok(values)
+    }
+
     /// Runs the model on one float tensor named `input` and returns every output as (shape, values), in the
     /// model's output order.
     pub fn run(&self, shape: [usize; 4], data: Vec<f32>) -> Result<Vec<(Vec<i64>, Vec<f32>)>> {
