@@ -1,7 +1,7 @@
 //! DIS faces and customers. Blobs (image, template) are written before the row that names them; deleting a
 //! face removes its blobs only when nothing else still names the same content.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::error::{Result, StoreError};
 use crate::{now, to_ms, Store};
@@ -36,21 +36,30 @@ impl Store {
         Ok((self.blobs().put(face.image)?, self.blobs().put(face.template)?))
     }
 
+    /// Runs `write` in one transaction; after it commits, deletes the blobs it reports as no longer named.
+    fn write_then_remove_blobs<T>(
+        &self,
+        write: impl FnOnce(&Transaction<'_>) -> Result<(T, Vec<String>)>,
+    ) -> Result<T> {
+        let (value, orphans) = {
+            let mut conn = self.conn()?;
+            let tx = conn.transaction()?;
+            let result = write(&tx)?;
+            tx.commit()?;
+            result
+        };
+        for sha in &orphans {
+            if let Err(e) = self.blobs().remove(sha) {
+                tracing::warn!(error = %e, "could not delete a face blob; it stays encrypted on disk");
+            }
+        }
+        Ok(value)
+    }
+
     pub fn insert_face(&self, face: NewFace<'_>) -> Result<FaceRow> {
-        let (image_sha256, template_sha256) = self.put_face_blobs(&face)?;
+        let shas = self.put_face_blobs(&face)?;
         let conn = self.conn()?;
-        conn.execute(
-            "INSERT INTO dis_faces (id, client_id, image_sha256, template_sha256, detection, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![face.id, face.client_id, image_sha256, template_sha256, face.detection, to_ms(now())],
-        )?;
-        Ok(FaceRow {
-            id: face.id.into(),
-            client_id: face.client_id.into(),
-            image_sha256,
-            template_sha256,
-            detection: face.detection.into(),
-        })
+        insert_face_row(&conn, &face, &shas)
     }
 
     /// The face, if it exists and belongs to `client_id` (another client's face is not found).
@@ -76,23 +85,7 @@ impl Store {
 
     /// Deletes a face (a customer's selfie link to it is cleared in the same transaction). Idempotent.
     pub fn delete_face(&self, client_id: &str, id: &str) -> Result<()> {
-        let orphans = {
-            let mut conn = self.conn()?;
-            let tx = conn.transaction()?;
-            let orphans = delete_face_tx(&tx, client_id, id)?;
-            tx.commit()?;
-            orphans
-        };
-        self.remove_blobs(&orphans);
-        Ok(())
-    }
-
-    fn remove_blobs(&self, shas: &[String]) {
-        for sha in shas {
-            if let Err(e) = self.blobs().remove(sha) {
-                tracing::warn!(error = %e, "could not delete a face blob; it stays encrypted on disk");
-            }
-        }
+        self.write_then_remove_blobs(|tx| Ok(((), delete_face_tx(tx, client_id, id)?)))
     }
 
     pub fn create_customer(&self, client_id: &str, id: &str) -> Result<CustomerRow> {
@@ -109,13 +102,8 @@ impl Store {
 
     pub fn customer(&self, client_id: &str, id: &str) -> Result<CustomerRow> {
         let conn = self.conn()?;
-        conn.query_row(
-            "SELECT id, client_id, selfie_face_id FROM dis_customers WHERE id = ?1 AND client_id = ?2",
-            params![id, client_id],
-            |r| Ok(CustomerRow { id: r.get(0)?, client_id: r.get(1)?, selfie_face_id: r.get(2)? }),
-        )
-        .optional()?
-        .ok_or(StoreError::NotFound)
+        let selfie_face_id = selfie_of(&conn, client_id, id)?.ok_or(StoreError::NotFound)?;
+        Ok(CustomerRow { id: id.into(), client_id: client_id.into(), selfie_face_id })
     }
 
     /// Stores a new selfie face and points the customer at it, dropping the previous selfie, in one
@@ -123,89 +111,67 @@ impl Store {
     pub fn set_customer_selfie(&self, client_id: &str, customer_id: &str, face: NewFace<'_>) -> Result<FaceRow> {
         // Refuse an unknown customer before writing any blob.
         self.customer(client_id, customer_id)?;
-        let (image_sha256, template_sha256) = self.put_face_blobs(&face)?;
-        let orphans = {
-            let mut conn = self.conn()?;
-            let tx = conn.transaction()?;
-            let previous: Option<Option<String>> = tx
-                .query_row(
-                    "SELECT selfie_face_id FROM dis_customers WHERE id = ?1 AND client_id = ?2",
-                    params![customer_id, client_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(previous) = previous else {
-                return Err(StoreError::NotFound);
-            };
-            tx.execute(
-                "INSERT INTO dis_faces (id, client_id, image_sha256, template_sha256, detection, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![face.id, client_id, image_sha256, template_sha256, face.detection, to_ms(now())],
-            )?;
+        let shas = self.put_face_blobs(&face)?;
+        self.write_then_remove_blobs(|tx| {
+            let previous = selfie_of(tx, client_id, customer_id)?.ok_or(StoreError::NotFound)?;
+            let row = insert_face_row(tx, &face, &shas)?;
             tx.execute("UPDATE dis_customers SET selfie_face_id = ?1 WHERE id = ?2", params![face.id, customer_id])?;
             let orphans = match previous {
-                Some(old) => delete_face_tx(&tx, client_id, &old)?,
+                Some(old) => delete_face_tx(tx, client_id, &old)?,
                 None => Vec::new(),
             };
-            tx.commit()?;
-            orphans
-        };
-        self.remove_blobs(&orphans);
-        Ok(FaceRow {
-            id: face.id.into(),
-            client_id: client_id.into(),
-            image_sha256,
-            template_sha256,
-            detection: face.detection.into(),
+            Ok((row, orphans))
         })
     }
 
     /// Removes the customer's selfie (the face goes with it). Idempotent.
     pub fn delete_customer_selfie(&self, client_id: &str, customer_id: &str) -> Result<()> {
-        let orphans = {
-            let mut conn = self.conn()?;
-            let tx = conn.transaction()?;
-            let selfie: Option<Option<String>> = tx
-                .query_row(
-                    "SELECT selfie_face_id FROM dis_customers WHERE id = ?1 AND client_id = ?2",
-                    params![customer_id, client_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let orphans = match selfie.flatten() {
-                Some(face) => delete_face_tx(&tx, client_id, &face)?,
-                None => Vec::new(),
-            };
-            tx.commit()?;
-            orphans
-        };
-        self.remove_blobs(&orphans);
-        Ok(())
+        self.write_then_remove_blobs(|tx| match selfie_of(tx, client_id, customer_id)?.flatten() {
+            Some(face) => Ok(((), delete_face_tx(tx, client_id, &face)?)),
+            None => Ok(((), Vec::new())),
+        })
     }
 
     /// Deletes a customer and its selfie. Idempotent.
     pub fn delete_customer(&self, client_id: &str, id: &str) -> Result<()> {
-        let orphans = {
-            let mut conn = self.conn()?;
-            let tx = conn.transaction()?;
-            let selfie: Option<Option<String>> = tx
-                .query_row(
-                    "SELECT selfie_face_id FROM dis_customers WHERE id = ?1 AND client_id = ?2",
-                    params![id, client_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
+        self.write_then_remove_blobs(|tx| {
+            let selfie = selfie_of(tx, client_id, id)?.flatten();
             tx.execute("DELETE FROM dis_customers WHERE id = ?1 AND client_id = ?2", params![id, client_id])?;
-            let orphans = match selfie.flatten() {
-                Some(face) => delete_face_tx(&tx, client_id, &face)?,
+            let orphans = match selfie {
+                Some(face) => delete_face_tx(tx, client_id, &face)?,
                 None => Vec::new(),
             };
-            tx.commit()?;
-            orphans
-        };
-        self.remove_blobs(&orphans);
-        Ok(())
+            Ok(((), orphans))
+        })
     }
+}
+
+/// The customer's selfie face id: None when the customer does not exist (or is another client's),
+/// `Some(None)` when it has no selfie.
+fn selfie_of(conn: &Connection, client_id: &str, customer_id: &str) -> Result<Option<Option<String>>> {
+    Ok(conn
+        .query_row(
+            "SELECT selfie_face_id FROM dis_customers WHERE id = ?1 AND client_id = ?2",
+            params![customer_id, client_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn insert_face_row(conn: &Connection, face: &NewFace<'_>, shas: &(String, String)) -> Result<FaceRow> {
+    let (image_sha256, template_sha256) = shas.clone();
+    conn.execute(
+        "INSERT INTO dis_faces (id, client_id, image_sha256, template_sha256, detection, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![face.id, face.client_id, image_sha256, template_sha256, face.detection, to_ms(now())],
+    )?;
+    Ok(FaceRow {
+        id: face.id.into(),
+        client_id: face.client_id.into(),
+        image_sha256,
+        template_sha256,
+        detection: face.detection.into(),
+    })
 }
 
 /// Deletes the face row and returns the blobs no other row still names.
