@@ -12,7 +12,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use vouch_store::faces::{FaceRow, NewFace};
+use vouch_store::faces::{CustomerRow, FaceRow, NewFace};
 use vouch_vision::engine::TEMPLATE_VERSION;
 use vouch_vision::geometry::{resize_region, Rect};
 use vouch_vision::score::similarity_score;
@@ -391,6 +391,16 @@ async fn origin_image(state: &AppState, client: &str, link: &str) -> Result<Vec<
         .map_err(|e| e.with_not_found("The customer has no selfie"))
 }
 
+/// A face blob (image or template), decrypted.
+async fn blob(state: &AppState, sha: String) -> Result<Vec<u8>, ApiError> {
+    state.db(move |s| s.blobs().get(&sha)).await
+}
+
+async fn load_customer(state: &AppState, client: &str, id: &str) -> Result<CustomerRow, ApiError> {
+    let (client, id) = (client.to_string(), id.to_string());
+    state.db(move |s| s.customer(&client, &id)).await.map_err(|e| e.with_not_found("Customer not found"))
+}
+
 async fn load_face(state: &AppState, client: &str, id: &str) -> Result<FaceRow, ApiError> {
     let (client, id) = (client.to_string(), id.to_string());
     state.db(move |s| s.face(&client, &id)).await.map_err(|e| e.with_not_found("Face not found"))
@@ -406,8 +416,7 @@ where
 {
     let row = load_face(state, client, id).await?;
     let face = stored_face(&row)?;
-    let sha = row.image_sha256.clone();
-    let bytes = state.db(move |s| s.blobs().get(&sha)).await?;
+    let bytes = blob(state, row.image_sha256).await?;
     let limits = state.faces.limits;
     state.faces.run(move |engine| f(engine, &vouch_vision::decode(&bytes, limits)?, &face)).await
 }
@@ -435,6 +444,14 @@ fn portrait_rect(face: &Face, width: u32, height: u32) -> Rect {
         y1: r.y1 + r.height() * 0.35,
     };
     grown.padded_clipped(0.0, width, height)
+}
+
+/// The portrait crop as base64 PNG, scaled down to at most `max_height` pixels high.
+fn portrait_png(img: &vouch_vision::image::RgbImage, face: &Face, max_height: f32) -> vouch_vision::Result<String> {
+    let r = portrait_rect(face, img.width(), img.height());
+    let scale = (max_height / r.height().max(1.0)).min(1.0);
+    let (w, h) = (((r.width() * scale).round() as u32).max(1), ((r.height() * scale).round() as u32).max(1));
+    png_base64(&resize_region(img, r, w, h))
 }
 
 // ---- faces ----
@@ -521,16 +538,14 @@ async fn similarity(
             let id = link.trim_start_matches(PREFIX).trim_start_matches("/faces/").to_string();
             let row =
                 load_face(&state, &client.id, &id).await.map_err(|e| e.with_not_found("Reference face not found"))?;
-            let sha = row.template_sha256;
-            state.db(move |s| s.blobs().get(&sha)).await?
+            blob(&state, row.template_sha256).await?
         }
         (None, Some(template)) => base64::engine::general_purpose::STANDARD.decode(template.trim()).map_err(|_| {
             ApiError::invalid("referenceFaceTemplate is not valid base64").with_vendor_code("CORRUPTED_TEMPLATE")
         })?,
         _ => return Err(ApiError::invalid("Give either referenceFace or referenceFaceTemplate").into()),
     };
-    let sha = probe_row.template_sha256;
-    let probe_bytes = state.db(move |s| s.blobs().get(&sha)).await?;
+    let probe_bytes = blob(&state, probe_row.template_sha256).await?;
     let engine = state.faces.engine().await?;
     let tag = engine.template_tag();
     let probe_t = FaceTemplate::from_bytes(&probe_bytes, &tag).map_err(crate::faces::vision_error)?;
@@ -586,8 +601,7 @@ async fn face_template(
     Path(id): Path<String>,
 ) -> DisResult<Json<FaceTemplateResponse>> {
     let row = load_face(&state, &client.id, &id).await?;
-    let sha = row.template_sha256;
-    let bytes = state.db(move |s| s.blobs().get(&sha)).await?;
+    let bytes = blob(&state, row.template_sha256).await?;
     Ok(Json(FaceTemplateResponse {
         data: base64::engine::general_purpose::STANDARD.encode(bytes),
         version: TEMPLATE_VERSION,
@@ -601,18 +615,7 @@ async fn crop(
     Authed(client): Authed,
     Path(id): Path<String>,
 ) -> DisResult<Json<ImageCrop>> {
-    let data = face_with_image(&state, &client.id, &id, |_, img, face| {
-        let r = portrait_rect(face, img.width(), img.height());
-        let scale = (480.0 / r.height().max(1.0)).min(1.0);
-        let out = resize_region(
-            img,
-            r,
-            ((r.width() * scale).round() as u32).max(1),
-            ((r.height() * scale).round() as u32).max(1),
-        );
-        png_base64(&out)
-    })
-    .await?;
+    let data = face_with_image(&state, &client.id, &id, |_, img, face| portrait_png(img, face, 480.0)).await?;
     Ok(Json(ImageCrop { data }))
 }
 
@@ -659,16 +662,19 @@ async fn crop_removed_background(Path(_id): Path<String>) -> Failure<Dis> {
 
 // ---- customers ----
 
+async fn insert_customer(state: &AppState, client: String, id: String) -> DisResult<Json<CreateCustomerResponse>> {
+    let row_id = id.clone();
+    state.db(move |s| s.create_customer(&client, &row_id)).await?;
+    Ok(Json(CreateCustomerResponse { links: links(format!("{PREFIX}/customers/{id}")), id }))
+}
+
 #[utoipa::path(post, path = "/identity/api/v1/customers", tag = "DIS", security(("bearer" = [])),
     responses((status = 200, body = CreateCustomerResponse)))]
 async fn create_customer(
     State(state): State<AppState>,
     Authed(client): Authed,
 ) -> DisResult<Json<CreateCustomerResponse>> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let row_id = id.clone();
-    state.db(move |s| s.create_customer(&client.id, &row_id)).await?;
-    Ok(Json(CreateCustomerResponse { links: links(format!("{PREFIX}/customers/{id}")), id }))
+    insert_customer(&state, client.id, uuid::Uuid::new_v4().to_string()).await
 }
 
 /// Creates a customer with the caller's UUIDv4.
@@ -683,10 +689,7 @@ async fn create_customer_with_id(
         .ok()
         .filter(|u| u.get_version_num() == 4)
         .ok_or_else(|| ApiError::invalid("The id must be a UUIDv4").with_vendor_code("INVALID_ID"))?;
-    let id = parsed.to_string();
-    let row_id = id.clone();
-    state.db(move |s| s.create_customer(&client.id, &row_id)).await?;
-    Ok(Json(CreateCustomerResponse { links: links(format!("{PREFIX}/customers/{id}")), id }))
+    insert_customer(&state, client.id, parsed.to_string()).await
 }
 
 /// The customer, with the age and gender measured from the selfie once there is one.
@@ -697,9 +700,7 @@ async fn get_customer(
     Authed(client): Authed,
     Path(id): Path<String>,
 ) -> DisResult<Json<GetCustomerResponse>> {
-    let (client_id, cid) = (client.id.clone(), id.clone());
-    let row =
-        state.db(move |s| s.customer(&client_id, &cid)).await.map_err(|e| e.with_not_found("Customer not found"))?;
+    let row = load_customer(&state, &client.id, &id).await?;
     let mut customer = Customer { age: None, gender: None };
     if let Some(face_id) = row.selfie_face_id {
         let a = face_with_image(&state, &client.id, &face_id, |engine, img, face| engine.aspects(img, face)).await?;
@@ -752,8 +753,7 @@ async fn put_selfie(
         }
     };
     // Refuse an unknown customer before running the models.
-    let (client_id, cid) = (client.id.clone(), id.clone());
-    state.db(move |s| s.customer(&client_id, &cid)).await.map_err(|e| e.with_not_found("Customer not found"))?;
+    load_customer(&state, &client.id, &id).await?;
     let (found, bytes) = analyse(&state, bytes, false).await?;
     let (face, template, warnings) = match found {
         Found::One { face, template, warnings } => (face, template, warnings),
@@ -801,15 +801,11 @@ async fn get_selfie(
     Authed(client): Authed,
     Path(id): Path<String>,
 ) -> DisResult<Json<ImageCrop>> {
-    let (client_id, cid) = (client.id.clone(), id.clone());
-    let row =
-        state.db(move |s| s.customer(&client_id, &cid)).await.map_err(|e| e.with_not_found("Customer not found"))?;
+    let row = load_customer(&state, &client.id, &id).await?;
     let face_id = row.selfie_face_id.ok_or_else(|| ApiError::not_found("The customer has no selfie"))?;
-    let data = face_with_image(&state, &client.id, &face_id, |_, img, face| {
-        let r = portrait_rect(face, img.width(), img.height());
-        png_base64(&resize_region(img, r, r.width().round().max(1.0) as u32, r.height().round().max(1.0) as u32))
-    })
-    .await?;
+    // The selfie at full resolution: no height cap.
+    let data =
+        face_with_image(&state, &client.id, &face_id, |_, img, face| portrait_png(img, face, f32::INFINITY)).await?;
     Ok(Json(ImageCrop { data }))
 }
 
