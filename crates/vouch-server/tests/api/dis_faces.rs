@@ -279,6 +279,16 @@ async fn a_missing_model_file_is_named_and_nothing_is_stored() {
     assert_eq!(kit.count("dis_faces"), 0);
 }
 
+async fn put_selfie_json(kit: &Kit, token: &str, customer: &str, photo: &str) -> reqwest::Response {
+    kit.http
+        .put(kit.url(&format!("/identity/api/v1/customers/{customer}/selfie")))
+        .bearer_auth(token)
+        .json(&json!({"image": {"data": photo_b64(photo)}}))
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn customers_get_a_selfie_as_json_or_raw_bytes() {
     let kit = Kit::start().await;
@@ -287,14 +297,7 @@ async fn customers_get_a_selfie_as_json_or_raw_bytes() {
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(created["links"]["self"], format!("/api/v1/customers/{id}"));
 
-    let resp = kit
-        .http
-        .put(kit.url(&format!("/identity/api/v1/customers/{id}/selfie")))
-        .bearer_auth(&token)
-        .json(&json!({"image": {"data": photo_b64("fr_obama.jpg")}}))
-        .send()
-        .await
-        .unwrap();
+    let resp = put_selfie_json(&kit, &token, &id, "fr_obama.jpg").await;
     assert_eq!(resp.status(), StatusCode::OK);
     let selfie: Value = resp.json().await.unwrap();
     assert_eq!(selfie["links"]["self"], format!("/api/v1/customers/{id}/selfie"));
@@ -364,13 +367,6 @@ async fn customers_get_a_selfie_as_json_or_raw_bytes() {
         kit.http.delete(kit.url(&format!("/identity/api/v1/customers/{id}"))).bearer_auth(&token).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(kit.get(&token, &format!("/identity/api/v1/customers/{id}")).await.status(), StatusCode::NOT_FOUND);
-    let resp = kit
-        .http
-        .put(kit.url(&format!("/identity/api/v1/customers/{id}/selfie")))
-        .bearer_auth(&token)
-        .json(&json!({"image": {"data": photo_b64("fr_obama.jpg")}}))
-        .send()
-        .await
-        .unwrap();
+    let resp = put_selfie_json(&kit, &token, &id, "fr_obama.jpg").await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
