@@ -2,6 +2,7 @@
 //! calibrated similarity, passive liveness, quality, aspects and the preview tracker. Every model is checked
 //! against its sha256 in `models/MODELS.md` before it is loaded.
 
+pub mod active;
 pub mod attributes;
 pub mod detect;
 pub mod embed;

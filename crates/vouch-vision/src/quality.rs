@@ -118,15 +118,7 @@ pub fn face_stats(img: &RgbImage, face_box: Rect) -> ImageStats {
     let unique_levels = levels.iter().filter(|b| **b).count() as u32;
     let (wu, hu) = (w as usize, h as usize);
     let at = |x: usize, y: usize| lum.get(y * wu + x).copied().unwrap_or(0.0);
-    let mut lap = Vec::with_capacity(wu * hu);
-    for y in 1..hu.saturating_sub(1) {
-        for x in 1..wu.saturating_sub(1) {
-            lap.push(at(x - 1, y) + at(x + 1, y) + at(x, y - 1) + at(x, y + 1) - 4.0 * at(x, y));
-        }
-    }
-    let ln = lap.len().max(1) as f32;
-    let lmean = lap.iter().sum::<f32>() / ln;
-    let laplacian_variance = lap.iter().map(|v| (v - lmean).powi(2)).sum::<f32>() / ln;
+    let laplacian_variance = laplacian_variance(&lum, wu, hu);
     let half = wu / 2;
     let (mut left, mut right) = (0.0f32, 0.0f32);
     for y in 0..hu {
@@ -142,6 +134,20 @@ pub fn face_stats(img: &RgbImage, face_box: Rect) -> ImageStats {
     let left_right_diff = (left / per_half - right / per_half).abs();
     let saturated_share = lum.iter().filter(|v| **v >= 250.0).count() as f32 / n;
     ImageStats { laplacian_variance, mean, std, unique_levels, left_right_diff, saturated_share }
+}
+
+/// Variance of the 4-neighbour Laplacian of a `w`×`h` luma plane: high for fine detail, low for blur.
+pub fn laplacian_variance(lum: &[f32], w: usize, h: usize) -> f32 {
+    let at = |x: usize, y: usize| lum.get(y * w + x).copied().unwrap_or(0.0);
+    let mut lap = Vec::with_capacity(w * h);
+    for y in 1..h.saturating_sub(1) {
+        for x in 1..w.saturating_sub(1) {
+            lap.push(at(x - 1, y) + at(x + 1, y) + at(x, y - 1) + at(x, y + 1) - 4.0 * at(x, y));
+        }
+    }
+    let n = lap.len().max(1) as f32;
+    let mean = lap.iter().sum::<f32>() / n;
+    lap.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n
 }
 
 /// Standard deviation of luma in a band around the head (the box grown by 60 %, minus the box grown by 15 %),

@@ -327,3 +327,126 @@ fn a_missing_or_altered_model_is_named_in_the_error() {
     let err = FaceEngine::load(&EngineConfig { models_dir: dir.path().into(), threads: 1 }).unwrap_err();
     assert!(matches!(&err, VisionError::ModelCorrupt { file, .. } if file == "face_liveness.onnx"), "{err}");
 }
+
+// ---- liveness over several frames ----
+
+mod active {
+    use super::*;
+    use vouch_vision::active::{evaluate, Assertion, EvaluationError, FrameObservation, LivenessType};
+
+    fn observe(img: &RgbImage) -> FrameObservation {
+        engine().observe(img).unwrap()
+    }
+
+    fn mirrored(name: &str) -> RgbImage {
+        image::imageops::flip_horizontal(&photo(name))
+    }
+
+    /// obama2 has his head turned ~17° to his right; its mirror, the same to his left. fr_obama looks
+    /// straight with the head ~8° lower.
+    fn gaze_frames(corners: [Assertion; 4]) -> Vec<(Assertion, FrameObservation)> {
+        let (right, left) = (observe(&photo("fr_obama2.jpg")), observe(&mirrored("fr_obama2.jpg")));
+        let frames = [left.clone(), right.clone(), left, right];
+        corners.into_iter().zip(frames).collect()
+    }
+
+    #[test]
+    fn eye_gaze_passes_when_the_head_follows_the_corners_and_fails_otherwise() {
+        use Assertion::*;
+        let followed = evaluate(
+            LivenessType::EyeGazeLiveness,
+            &gaze_frames([EyeGazeTopLeft, EyeGazeTopRight, EyeGazeTopLeft, EyeGazeTopRight]),
+        );
+        assert!(followed.passed(), "{followed:?}");
+        let opposite = evaluate(
+            LivenessType::EyeGazeLiveness,
+            &gaze_frames([EyeGazeTopRight, EyeGazeTopLeft, EyeGazeTopRight, EyeGazeTopLeft]),
+        );
+        assert!(!opposite.passed() && opposite.error.is_none(), "{opposite:?}");
+
+        // A photo held still in front of the camera never moves.
+        let still = observe(&photo("fr_obama2.jpg"));
+        let frames: Vec<_> = [EyeGazeTopLeft, EyeGazeTopRight, EyeGazeBottomRight, EyeGazeBottomLeft]
+            .into_iter()
+            .map(|a| (a, still.clone()))
+            .collect();
+        let held = evaluate(LivenessType::EyeGazeLiveness, &frames);
+        assert!(held.score < 0.1, "{held:?}");
+
+        // Top right to bottom right: the head tilts down.
+        let down = [
+            (EyeGazeTopRight, observe(&photo("fr_obama2.jpg"))),
+            (EyeGazeBottomRight, observe(&photo("fr_obama.jpg"))),
+        ];
+        assert!(evaluate(LivenessType::EyeGazeLiveness, &down).passed());
+        let up = [(EyeGazeBottomRight, down[0].1.clone()), (EyeGazeTopRight, down[1].1.clone())];
+        assert!(!evaluate(LivenessType::EyeGazeLiveness, &up).passed());
+    }
+
+    #[test]
+    fn a_different_person_or_a_missing_face_invalidates_the_frames() {
+        use Assertion::*;
+        let mut frames = gaze_frames([EyeGazeTopLeft, EyeGazeTopRight, EyeGazeTopLeft, EyeGazeTopRight]);
+        frames[2].1 = observe(&photo("fr_biden.jpg"));
+        assert_eq!(evaluate(LivenessType::EyeGazeLiveness, &frames).error, Some(EvaluationError::InvalidData));
+        frames[2].1 = observe(&RgbImage::from_pixel(640, 480, Rgb([120, 120, 120])));
+        assert_eq!(evaluate(LivenessType::EyeGazeLiveness, &frames).error, Some(EvaluationError::InvalidData));
+        // No frames of the type asked for.
+        assert_eq!(evaluate(LivenessType::SmileLiveness, &frames).error, Some(EvaluationError::NotEnoughData));
+    }
+
+    #[test]
+    fn smile_needs_a_wider_mouth_than_the_neutral_frames() {
+        use Assertion::*;
+        // fr_obama smiles broadly; fr_obama2 (and its mirror) much less.
+        let (broad, slight, slight_m) =
+            (observe(&photo("fr_obama.jpg")), observe(&photo("fr_obama2.jpg")), observe(&mirrored("fr_obama2.jpg")));
+        let smiled = evaluate(
+            LivenessType::SmileLiveness,
+            &[(Neutral, slight.clone()), (Smile, broad.clone()), (Neutral, slight_m.clone())],
+        );
+        assert!(smiled.passed(), "{smiled:?}");
+        let reversed = evaluate(
+            LivenessType::SmileLiveness,
+            &[(Neutral, broad.clone()), (Smile, slight.clone()), (Neutral, broad)],
+        );
+        assert!(!reversed.passed(), "{reversed:?}");
+        let unchanged = evaluate(LivenessType::SmileLiveness, &[(Neutral, slight.clone()), (Smile, slight.clone())]);
+        assert!(!unchanged.passed(), "{unchanged:?}");
+        assert_eq!(
+            evaluate(LivenessType::SmileLiveness, &[(Smile, slight)]).error,
+            Some(EvaluationError::NotEnoughData)
+        );
+    }
+
+    /// A close-up: the frame is three eye-distances wide around the eyes.
+    fn close_up(img: &RgbImage) -> RgbImage {
+        let face = subject(img);
+        let d = face.eye_distance();
+        let c = face.landmarks[0].midpoint(face.landmarks[1]);
+        let rect = Rect { x0: c.x - 1.5 * d, x1: c.x + 1.5 * d, y0: c.y - 1.3 * d, y1: c.y + 2.0 * d };
+        vouch_vision::geometry::resize_region(img, rect, 600, 660)
+    }
+
+    #[test]
+    fn magnifeye_needs_a_sharp_close_up_of_open_eyes() {
+        let img = photo("fr_obama.jpg");
+        let near = close_up(&img);
+        let close = evaluate(LivenessType::MagnifeyeLiveness, &[(Assertion::Magnifeye, observe(&near))]);
+        assert!(close.passed(), "{close:?}");
+        let far = evaluate(LivenessType::MagnifeyeLiveness, &[(Assertion::Magnifeye, observe(&img))]);
+        assert!(!far.passed(), "{far:?}");
+        let blurred = image::imageops::blur(&near, 6.0);
+        let soft = evaluate(LivenessType::MagnifeyeLiveness, &[(Assertion::Magnifeye, observe(&blurred))]);
+        assert!(!soft.passed(), "{soft:?}");
+    }
+
+    #[test]
+    fn passive_type_passes_a_live_photo_and_fails_its_screen_recapture() {
+        let img = photo("skimage_astronaut.png");
+        let live = evaluate(LivenessType::PassiveLiveness, &[(Assertion::None, observe(&img))]);
+        assert!(live.passed(), "{live:?}");
+        let screen = evaluate(LivenessType::PassiveLiveness, &[(Assertion::None, observe(&recapture(&img)))]);
+        assert!(!screen.passed(), "{screen:?}");
+    }
+}
