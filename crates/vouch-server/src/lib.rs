@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod faces;
 pub mod kiosk;
+pub mod liveness_record;
 pub mod metrics;
 pub mod native;
 pub mod native_flows;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(adapters::eeid::routes(state.clone()))
         .merge(adapters::dis::routes())
         .merge(adapters::dis_faces::routes(state.clone()))
+        .merge(adapters::dis_liveness::routes(state.clone()))
         .merge(native::routes(state.clone()))
         .merge(native_flows::routes(state.clone()))
         .merge(kiosk::routes())

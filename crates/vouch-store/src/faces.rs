@@ -37,7 +37,7 @@ impl Store {
     }
 
     /// Runs `write` in one transaction; after it commits, deletes the blobs it reports as no longer named.
-    fn write_then_remove_blobs<T>(
+    pub(crate) fn write_then_remove_blobs<T>(
         &self,
         write: impl FnOnce(&Transaction<'_>) -> Result<(T, Vec<String>)>,
     ) -> Result<T> {
@@ -132,15 +132,15 @@ impl Store {
         })
     }
 
-    /// Deletes a customer and its selfie. Idempotent.
+    /// Deletes a customer, its selfie and its liveness frames. Idempotent.
     pub fn delete_customer(&self, client_id: &str, id: &str) -> Result<()> {
         self.write_then_remove_blobs(|tx| {
             let selfie = selfie_of(tx, client_id, id)?.flatten();
+            let mut orphans = crate::liveness::delete_liveness_tx(tx, client_id, id)?;
             tx.execute("DELETE FROM dis_customers WHERE id = ?1 AND client_id = ?2", params![id, client_id])?;
-            let orphans = match selfie {
-                Some(face) => delete_face_tx(tx, client_id, &face)?,
-                None => Vec::new(),
-            };
+            if let Some(face) = selfie {
+                orphans.extend(delete_face_tx(tx, client_id, &face)?);
+            }
             Ok(((), orphans))
         })
     }
@@ -190,15 +190,21 @@ fn delete_face_tx(tx: &Transaction<'_>, client_id: &str, id: &str) -> Result<Vec
     tx.execute("DELETE FROM dis_faces WHERE id = ?1", [id])?;
     let mut orphans = Vec::new();
     for sha in [image, template] {
-        let still_used: i64 = tx.query_row(
-            "SELECT (SELECT count(*) FROM dis_faces WHERE image_sha256 = ?1 OR template_sha256 = ?1)
-                  + (SELECT count(*) FROM evidence WHERE sha256 = ?1)",
-            [&sha],
-            |r| r.get(0),
-        )?;
-        if still_used == 0 && !orphans.contains(&sha) {
+        if !blob_still_named(tx, &sha)? && !orphans.contains(&sha) {
             orphans.push(sha);
         }
     }
     Ok(orphans)
+}
+
+/// Whether any row still names the blob (the same content can back several faces, frames or evidence).
+pub(crate) fn blob_still_named(conn: &Connection, sha: &str) -> Result<bool> {
+    let uses: i64 = conn.query_row(
+        "SELECT (SELECT count(*) FROM dis_faces WHERE image_sha256 = ?1 OR template_sha256 = ?1)
+              + (SELECT count(*) FROM dis_liveness_frames WHERE image_sha256 = ?1)
+              + (SELECT count(*) FROM evidence WHERE sha256 = ?1)",
+        [sha],
+        |r| r.get(0),
+    )?;
+    Ok(uses > 0)
 }

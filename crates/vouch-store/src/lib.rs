@@ -13,6 +13,7 @@ mod error;
 pub mod faces;
 pub mod flows;
 pub mod keys;
+pub mod liveness;
 mod migrations;
 pub mod outbox;
 pub mod pins;

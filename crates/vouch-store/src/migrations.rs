@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_flows.sql"),
     include_str!("../migrations/0003_kiosk.sql"),
     include_str!("../migrations/0004_faces.sql"),
+    include_str!("../migrations/0005_liveness.sql"),
 ];
 
 pub fn latest_version() -> i64 {

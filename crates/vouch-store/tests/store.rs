@@ -359,3 +359,56 @@ mod flows {
         assert!(store.verify_audit(None).unwrap().is_intact());
     }
 }
+
+#[test]
+fn liveness_frames_keep_their_order_and_go_with_the_customer() {
+    use vouch_store::liveness::{NewFrame, NewRecord, MAX_FRAMES};
+    let (_dir, store) = open();
+    let (client, _) = integrator(&store);
+    store.create_customer(&client, "cust-1").unwrap();
+    // No liveness yet: frames are refused, nothing is written.
+    let frame = |id: &'static str, assertion: &'static str, image: &'static [u8]| NewFrame {
+        id,
+        assertion,
+        image,
+        detection: None,
+        is_record_selfie: false,
+    };
+    assert!(matches!(
+        store.add_liveness_frames(&client, "cust-1", None, &[frame("f0", "NONE", b"img-0")]),
+        Err(StoreError::NotFound)
+    ));
+    store.create_liveness(&client, "cust-1").unwrap();
+    store.create_liveness(&client, "cust-1").unwrap();
+    store.add_liveness_frames(&client, "cust-1", None, &[frame("f1", "NONE", b"img-1")]).unwrap();
+    store.set_liveness_challenge(&client, "cust-1", r#"["TOP_LEFT","BOTTOM_RIGHT"]"#).unwrap();
+    store
+        .add_liveness_frames(
+            &client,
+            "cust-1",
+            Some(NewRecord { id: "r1", liveness_type: "EYE_GAZE_LIVENESS" }),
+            &[frame("f2", "EYE_GAZE_TOP_LEFT", b"img-2"), frame("f3", "EYE_GAZE_BOTTOM_RIGHT", b"img-3")],
+        )
+        .unwrap();
+    // The record consumed its challenge.
+    assert_eq!(store.liveness_challenge(&client, "cust-1").unwrap(), None);
+    let frames = store.liveness_frames(&client, "cust-1").unwrap();
+    let order: Vec<_> = frames.iter().map(|f| (f.id.as_str(), f.record_id.as_deref())).collect();
+    assert_eq!(order, [("f1", None), ("f2", Some("r1")), ("f3", Some("r1"))]);
+    // Another client sees nothing.
+    let (other, _) = integrator(&store);
+    assert!(matches!(store.liveness_frames(&other, "cust-1"), Err(StoreError::NotFound)));
+
+    // Too many frames at once: refused whole.
+    let many: Vec<NewFrame<'_>> = (0..MAX_FRAMES).map(|_| frame("x", "NONE", b"img-x")).collect();
+    assert!(matches!(store.add_liveness_frames(&client, "cust-1", None, &many), Err(StoreError::Invalid(_))));
+    assert_eq!(store.liveness_frames(&client, "cust-1").unwrap().len(), 3);
+
+    // Deleting the customer removes its frames and their blobs.
+    let shas: Vec<String> = frames.iter().map(|f| f.image_sha256.clone()).collect();
+    store.delete_customer(&client, "cust-1").unwrap();
+    for sha in shas {
+        assert!(store.blobs().get(&sha).is_err(), "blob {sha} outlived its frame");
+    }
+    assert!(matches!(store.liveness_frames(&client, "cust-1"), Err(StoreError::NotFound)));
+}

@@ -23,9 +23,9 @@ use crate::extract::{read_body, require_bearer, Authed};
 use crate::faces::decode_base64_image;
 use crate::state::AppState;
 
-type DisResult<T> = Result<T, Failure<Dis>>;
+pub(crate) type DisResult<T> = Result<T, Failure<Dis>>;
 
-const PREFIX: &str = "/api/v1";
+pub(crate) const PREFIX: &str = "/api/v1";
 
 // ---- DTOs (field names as DIS spells them) ----
 
@@ -262,14 +262,14 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
 
 // ---- helpers ----
 
-fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::new(Code::MalformedBody, format!("The request body is not valid JSON: {e}")))?;
     serde_json::from_value(value)
         .map_err(|e| ApiError::invalid(format!("The request body does not have the expected fields: {e}")))
 }
 
-fn content_type(req: &Request) -> String {
+pub(crate) fn content_type(req: &Request) -> String {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -309,7 +309,7 @@ async fn download(state: &AppState, url: &str) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
-async fn image_bytes(state: &AppState, image: ImageDto) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn image_bytes(state: &AppState, image: ImageDto) -> Result<Vec<u8>, ApiError> {
     match (image.data, image.url) {
         (Some(data), _) => decode_base64_image(&data, state.config.image_body_limit_bytes),
         (None, Some(url)) => download(state, &url).await,
@@ -317,15 +317,15 @@ async fn image_bytes(state: &AppState, image: ImageDto) -> Result<Vec<u8>, ApiEr
     }
 }
 
-fn links(path: String) -> Links {
+pub(crate) fn links(path: String) -> Links {
     Links { self_link: path }
 }
 
-fn detection_dto(face: &Face) -> FaceDetection {
+pub(crate) fn detection_dto(face: &Face) -> FaceDetection {
     FaceDetection { confidence: f64::from(face.confidence), face_rectangle: face.rect.into() }
 }
 
-fn stored_face(row: &FaceRow) -> Result<Face, ApiError> {
+pub(crate) fn stored_face(row: &FaceRow) -> Result<Face, ApiError> {
     serde_json::from_str(&row.detection).map_err(|e| ApiError::internal(format!("stored detection unreadable: {e}")))
 }
 
@@ -371,32 +371,49 @@ fn parse_mode(detection: Option<FaceDetectionProperties>) -> Result<bool, ApiErr
     }
 }
 
-/// `/api/v1/customers/{id}/selfie` → the stored image of that customer's selfie.
-async fn origin_image(state: &AppState, client: &str, link: &str) -> Result<Vec<u8>, ApiError> {
-    let customer = link
-        .trim_start_matches(PREFIX)
-        .strip_prefix("/customers/")
-        .and_then(|rest| rest.strip_suffix("/selfie"))
-        .ok_or_else(|| ApiError::invalid("faceOrigin.link must be /api/v1/customers/{id}/selfie"))?
-        .to_string();
+/// `/api/v1/customers/{id}/selfie`, or a liveness record's selfie
+/// (`/api/v1/customers/{id}/liveness/records/{recordId}/selfie`) → the stored image.
+pub(crate) async fn origin_image(state: &AppState, client: &str, link: &str) -> Result<Vec<u8>, ApiError> {
+    let bad = || {
+        ApiError::invalid(
+            "The origin link must be /api/v1/customers/{id}/selfie or /api/v1/customers/{id}/liveness/records/{recordId}/selfie",
+        )
+    };
+    let rest = link.trim_start_matches(PREFIX).strip_prefix("/customers/").ok_or_else(bad)?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    let (customer, record) = match parts.as_slice() {
+        [customer, "selfie"] => (customer.to_string(), None),
+        [customer, "liveness", "records", record, "selfie"] => (customer.to_string(), Some(record.to_string())),
+        _ => return Err(bad()),
+    };
     let client = client.to_string();
     state
-        .db(move |s| {
-            let c = s.customer(&client, &customer)?;
-            let face_id = c.selfie_face_id.ok_or(vouch_store::StoreError::NotFound)?;
-            let face = s.face(&client, &face_id)?;
-            s.blobs().get(&face.image_sha256)
+        .db(move |s| match record {
+            None => {
+                let c = s.customer(&client, &customer)?;
+                let face_id = c.selfie_face_id.ok_or(vouch_store::StoreError::NotFound)?;
+                let face = s.face(&client, &face_id)?;
+                s.blobs().get(&face.image_sha256)
+            }
+            Some(record) => {
+                let frame = s
+                    .liveness_frames(&client, &customer)?
+                    .into_iter()
+                    .find(|f| f.is_record_selfie && f.record_id.as_deref() == Some(record.as_str()))
+                    .ok_or(vouch_store::StoreError::NotFound)?;
+                s.blobs().get(&frame.image_sha256)
+            }
         })
         .await
-        .map_err(|e| e.with_not_found("The customer has no selfie"))
+        .map_err(|e| e.with_not_found("The origin selfie does not exist"))
 }
 
 /// A face blob (image or template), decrypted.
-async fn blob(state: &AppState, sha: String) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn blob(state: &AppState, sha: String) -> Result<Vec<u8>, ApiError> {
     state.db(move |s| s.blobs().get(&sha)).await
 }
 
-async fn load_customer(state: &AppState, client: &str, id: &str) -> Result<CustomerRow, ApiError> {
+pub(crate) async fn load_customer(state: &AppState, client: &str, id: &str) -> Result<CustomerRow, ApiError> {
     let (client, id) = (client.to_string(), id.to_string());
     state.db(move |s| s.customer(&client, &id)).await.map_err(|e| e.with_not_found("Customer not found"))
 }
@@ -429,13 +446,13 @@ fn angle(a: vouch_vision::quality::Angle) -> HeadPoseAttribute {
     HeadPoseAttribute { angle: a.angle, preconditions_met: a.preconditions_met }
 }
 
-fn png_base64(img: &vouch_vision::image::RgbImage) -> vouch_vision::Result<String> {
+pub(crate) fn png_base64(img: &vouch_vision::image::RgbImage) -> vouch_vision::Result<String> {
     Ok(base64::engine::general_purpose::STANDARD.encode(vouch_vision::image_io::encode_png(img)?))
 }
 
 /// The face crop DIS returns: the box grown to a portrait (ICAO-like head and shoulders proportions), kept
 /// inside the image.
-fn portrait_rect(face: &Face, width: u32, height: u32) -> Rect {
+pub(crate) fn portrait_rect(face: &Face, width: u32, height: u32) -> Rect {
     let r = face.rect;
     let grown = Rect {
         x0: r.x0 - r.width() * 0.4,
@@ -447,7 +464,11 @@ fn portrait_rect(face: &Face, width: u32, height: u32) -> Rect {
 }
 
 /// The portrait crop as base64 PNG, scaled down to at most `max_height` pixels high.
-fn portrait_png(img: &vouch_vision::image::RgbImage, face: &Face, max_height: f32) -> vouch_vision::Result<String> {
+pub(crate) fn portrait_png(
+    img: &vouch_vision::image::RgbImage,
+    face: &Face,
+    max_height: f32,
+) -> vouch_vision::Result<String> {
     let r = portrait_rect(face, img.width(), img.height());
     let scale = (max_height / r.height().max(1.0)).min(1.0);
     let (w, h) = (((r.width() * scale).round() as u32).max(1), ((r.height() * scale).round() as u32).max(1));

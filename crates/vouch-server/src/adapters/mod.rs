@@ -3,5 +3,6 @@
 
 pub mod dis;
 pub mod dis_faces;
+pub mod dis_liveness;
 pub mod eeid;
 pub mod not_built;

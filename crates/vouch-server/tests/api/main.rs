@@ -2,6 +2,7 @@
 //! vouch-server end to end: a real server on 127.0.0.1:0 over a real SQLite file, per test.
 
 mod dis_faces;
+mod dis_liveness;
 mod eeid;
 mod flows;
 mod kiosk;

@@ -39,6 +39,14 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/identity/api/v1/customers/{id}/selfie", "put"),
         ("/identity/api/v1/customers/{id}/selfie", "get"),
         ("/identity/api/v1/customers/{id}/selfie", "delete"),
+        ("/identity/api/v1/customers/{id}/liveness", "put"),
+        ("/identity/api/v1/customers/{id}/liveness", "delete"),
+        ("/identity/api/v1/customers/{id}/liveness/records/challenge", "put"),
+        ("/identity/api/v1/customers/{id}/liveness/selfies", "post"),
+        ("/identity/api/v1/customers/{id}/liveness/selfies/retrieve", "post"),
+        ("/identity/api/v1/customers/{id}/liveness/records", "post"),
+        ("/identity/api/v1/customers/{id}/liveness/records/{record_id}/selfie", "get"),
+        ("/identity/api/v1/customers/{id}/liveness/evaluation", "post"),
         ("/vouch/v1/cases/{id}/complete", "post"),
         ("/vouch/v1/cases/{id}", "get"),
         ("/vouch/v1/webhooks/deliveries", "get"),
@@ -73,6 +81,7 @@ async fn openapi_documents_every_route_and_docs_render_it() {
             &path
                 .replace("{id}", "1")
                 .replace("{probe_face_id}", "1")
+                .replace("{record_id}", "1")
                 .replace("{version}", "1")
                 .replace("{index}", "0"),
         );
