@@ -49,6 +49,9 @@ enum Command {
         /// The ONNX models folder (default: VOUCH_MODELS_DIR, else ./models or the checkout's models/).
         #[arg(long)]
         models_dir: Option<std::path::PathBuf>,
+        /// The kiosk camera: none, synthetic or demo:PATH (a folder of images or an MJPEG file; shown as DEMO)
+        #[arg(long, env = "VOUCH_CAMERA")]
+        camera: Option<String>,
     },
     /// Manage API clients
     Clients {
@@ -170,15 +173,22 @@ async fn main() -> anyhow::Result<()> {
     }
     let data_dir = vouch_server::config_file::data_dir(cli.data_dir)?;
     match cli.command {
-        Command::Serve { bind, public_url, allow_non_loopback, ui_dir, models_dir } => {
+        Command::Serve { bind, public_url, allow_non_loopback, ui_dir, models_dir, camera } => {
             let (file, path) = vouch_server::config_file::load_file(cli.config.as_deref(), &data_dir)?;
             if let Some(path) = &path {
                 tracing::info!(path = %path.display(), "read configuration");
             }
             let cfg = vouch_server::config_file::server_config(
                 file,
-                vouch_server::config_file::ServeOverrides { bind, public_url, allow_non_loopback, ui_dir, models_dir },
-            );
+                vouch_server::config_file::ServeOverrides {
+                    bind,
+                    public_url,
+                    allow_non_loopback,
+                    ui_dir,
+                    models_dir,
+                    camera,
+                },
+            )?;
             let has_ui = cfg.ui_dir.is_some();
             let store = open_store(&data_dir)?;
             let first_run = store.list_clients()?.is_empty();

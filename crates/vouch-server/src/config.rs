@@ -26,6 +26,8 @@ pub struct ServerConfig {
     pub face_threads: usize,
     /// Largest body accepted by the image endpoints (DIS faces and selfies), checked before parsing.
     pub image_body_limit_bytes: usize,
+    /// The kiosk camera. None by default: a demo source is only used when configured.
+    pub camera: crate::camera::CameraSource,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +59,7 @@ impl Default for ServerConfig {
             models_dir: None,
             face_threads: 2,
             image_body_limit_bytes: 16 * 1024 * 1024,
+            camera: crate::camera::CameraSource::None,
         }
     }
 }

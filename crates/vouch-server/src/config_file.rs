@@ -26,6 +26,8 @@ pub struct FileConfig {
     pub models_dir: Option<PathBuf>,
     /// Largest body of the image endpoints, in bytes.
     pub image_body_limit_bytes: Option<usize>,
+    /// The kiosk camera: `none`, `synthetic` or `demo:PATH` (labelled DEMO everywhere).
+    pub camera: Option<String>,
     #[serde(default)]
     pub webhooks: FileWebhooks,
 }
@@ -77,6 +79,8 @@ pub struct ServeOverrides {
     pub allow_non_loopback: bool,
     pub ui_dir: Option<PathBuf>,
     pub models_dir: Option<PathBuf>,
+    /// `none`, `synthetic` or `demo:PATH`.
+    pub camera: Option<String>,
 }
 
 /// Where the built UI is when nobody said: `ui/dist` under the working directory, or under the checkout
@@ -102,8 +106,11 @@ pub fn default_models_dir() -> Option<PathBuf> {
         .map(|d| d.canonicalize().unwrap_or(d))
 }
 
-pub fn server_config(file: FileConfig, flags: ServeOverrides) -> ServerConfig {
+pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<ServerConfig> {
     let mut cfg = ServerConfig::default();
+    if let Some(camera) = flags.camera.or(file.camera) {
+        cfg.camera = crate::camera::CameraSource::parse(&camera).map_err(anyhow::Error::msg)?;
+    }
     if let Some(bind) = flags.bind.or(file.bind) {
         cfg.bind = bind;
     }
@@ -130,5 +137,5 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> ServerConfig {
         cfg.webhooks.backoff = Duration::from_secs_f64(b);
         cfg.webhooks.poll = cfg.webhooks.poll.min(cfg.webhooks.backoff.max(Duration::from_millis(50)));
     }
-    cfg
+    Ok(cfg)
 }

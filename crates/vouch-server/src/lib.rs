@@ -2,6 +2,7 @@
 //! OpenAPI and docs, metrics, and the webhook dispatcher.
 
 pub mod adapters;
+pub mod camera;
 pub mod cases;
 pub mod config;
 pub mod config_file;
@@ -154,6 +155,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         .build()
         .context("building the webhook HTTP client")?;
     let (config_models_dir, face_threads) = (config.models_dir.clone(), config.face_threads);
+    let config_camera = config.camera.clone();
     let state = AppState {
         store,
         config: Arc::new(config),
@@ -163,6 +165,8 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         http,
         kiosk: Arc::default(),
         faces: Arc::new(faces::FaceService::new(config_models_dir, face_threads)),
+        camera: Arc::new(camera::CameraService::new(config_camera)),
+        captures: Arc::default(),
     };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();

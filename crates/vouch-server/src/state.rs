@@ -21,6 +21,10 @@ pub struct AppState {
     pub kiosk: Arc<crate::kiosk::KioskSessions>,
     /// The face engine, loaded on first use.
     pub faces: Arc<crate::faces::FaceService>,
+    /// The kiosk camera, started on first use.
+    pub camera: Arc<crate::camera::CameraService>,
+    /// Liveness checks under way at the kiosk.
+    pub captures: Arc<crate::kiosk::CaptureRuns>,
 }
 
 impl AppState {

@@ -52,6 +52,13 @@ fn load_steps(conn: &rusqlite::Connection, case_id: CaseId) -> Result<Vec<StepRe
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// One thing a step captured, stored as case evidence.
+pub struct Capture<'a> {
+    pub kind: vouch_core::EvidenceKind,
+    pub media_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
 impl Store {
     /// Saves a new version of a flow (version 1 if it is new), validated, with its audit event.
     /// `expect_new` refuses to overwrite an existing flow (create), otherwise it must exist (edit).
@@ -175,6 +182,22 @@ impl Store {
         detail: serde_json::Value,
         actor: &str,
     ) -> Result<StepRecord> {
+        self.record_step_with_captures(case_id, index, kind, outcome, detail, &[], actor)
+    }
+
+    /// Records a step with what it captured (selfie, liveness frames): the captures are written as encrypted
+    /// blobs first, then the step, its outcome evidence and one evidence row per capture in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_step_with_captures(
+        &self,
+        case_id: CaseId,
+        index: u32,
+        kind: StepKind,
+        outcome: StepOutcome,
+        detail: serde_json::Value,
+        captures: &[Capture<'_>],
+        actor: &str,
+    ) -> Result<StepRecord> {
         let case = self.get_case(case_id)?;
         let flow_ref = case.flow.clone().ok_or_else(|| StoreError::Conflict("this case has no flow".into()))?;
         if case.status.is_terminal() {
@@ -186,6 +209,15 @@ impl Store {
         let blob = serde_json::to_vec(&serde_json::json!({"case_id": case_id, "flow": flow_ref, "step": record}))
             .map_err(|e| StoreError::corrupt(e.to_string()))?;
         let sha = self.blobs().put(&blob)?;
+        let mut captured = Vec::with_capacity(captures.len());
+        for c in captures {
+            captured.push(NewEvidence {
+                kind: c.kind,
+                sha256: self.blobs().put(c.bytes)?,
+                media_type: c.media_type.into(),
+                size: c.bytes.len() as u64,
+            });
+        }
 
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
@@ -222,8 +254,10 @@ impl Store {
             size: blob.len() as u64,
         };
         crate::cases::insert_evidence(&tx, case_id, at, std::slice::from_ref(&evidence))?;
-        let audit_detail =
-            serde_json::json!({"step": index + 1, "kind": kind.as_str(), "outcome": outcome, "evidence": sha});
+        crate::cases::insert_evidence(&tx, case_id, at, &captured)?;
+        let capture_shas: Vec<&str> = captured.iter().map(|c| c.sha256.as_str()).collect();
+        let audit_detail = serde_json::json!({"step": index + 1, "kind": kind.as_str(), "outcome": outcome,
+            "evidence": sha, "captures": capture_shas});
         audit::append(&tx, &case_id.to_string(), at, actor, "step_recorded", &audit_detail)?;
         tx.commit()?;
         Ok(record)

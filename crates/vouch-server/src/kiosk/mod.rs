@@ -6,6 +6,7 @@
 //! admin), or the admin. Staff sign in with a PIN and send the session token they get back.
 
 mod admin;
+mod capture;
 mod customer;
 pub mod sessions;
 mod staff;
@@ -21,6 +22,7 @@ use crate::error::{ApiError, Code, Failure, Native};
 use crate::extract::{bearer_token, JsonBody};
 use crate::native::NativeError;
 use crate::state::AppState;
+pub use capture::CaptureRuns;
 pub use sessions::{KioskSessions, Role, Session};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,11 @@ pub const COMMANDS: &[(&str, Access)] = &[
     ("kiosk_status", Access::Anyone),
     ("case_open", Access::Anyone),
     ("step_submit", Access::Anyone),
+    ("camera_status", Access::Anyone),
+    ("camera_guide", Access::Anyone),
+    ("selfie_capture", Access::Anyone),
+    ("liveness_begin", Access::Anyone),
+    ("liveness_frame", Access::Anyone),
     ("admin_setup", Access::Anyone),
     ("sign_in", Access::Anyone),
     ("sign_out", Access::Anyone),
@@ -118,6 +125,11 @@ pub async fn call(state: &AppState, token: Option<&str>, command: &str, args: Va
         "kiosk_status" => customer::status(state, &caller).await,
         "case_open" => customer::open(state, parse_args(args)?).await,
         "step_submit" => customer::submit(state, &caller, parse_args(args)?).await,
+        "camera_status" => capture::camera_status(state).await,
+        "camera_guide" => capture::camera_guide(state).await,
+        "selfie_capture" => capture::selfie_capture(state, &caller, parse_args(args)?).await,
+        "liveness_begin" => capture::liveness_begin(state, parse_args(args)?).await,
+        "liveness_frame" => capture::liveness_frame(state, &caller, parse_args(args)?).await,
         "admin_setup" => staff::admin_setup(state, parse_args(args)?).await,
         "sign_in" => staff::sign_in(state, parse_args(args)?).await,
         "sign_out" => {
@@ -136,7 +148,53 @@ pub async fn call(state: &AppState, token: Option<&str>, command: &str, args: Va
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(kiosk_command))
+    OpenApiRouter::new().routes(routes!(kiosk_command)).routes(routes!(camera_preview))
+}
+
+#[derive(serde::Deserialize)]
+struct PreviewQuery {
+    t: String,
+}
+
+/// The kiosk camera's live preview as an MJPEG stream (`multipart/x-mixed-replace`), for an `<img>`. The
+/// token comes from the `camera_status` command, so only the kiosk UI can watch the camera.
+#[utoipa::path(get, path = "/vouch/v1/kiosk/camera/preview", tag = "Kiosk",
+    params(("t" = String, Query, description = "preview token from camera_status")),
+    responses((status = 200, content_type = "multipart/x-mixed-replace"), (status = 403, body = NativeError),
+              (status = 409, body = NativeError)))]
+async fn camera_preview(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<PreviewQuery>,
+) -> Result<axum::response::Response, Failure<Native>> {
+    use subtle::ConstantTimeEq;
+    if !bool::from(q.t.as_bytes().ct_eq(state.camera.preview_token.as_bytes())) {
+        return Err(ApiError::forbidden("The preview token is not valid; ask camera_status for the current one").into());
+    }
+    let rx = state
+        .camera
+        .subscribe()
+        .map_err(|e| ApiError::new(Code::Conflict, format!("The camera is not available: {e}")))?;
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        loop {
+            rx.changed().await.ok()?;
+            let shot = rx.borrow_and_update().clone();
+            if let Some(shot) = shot {
+                let mut part = Vec::with_capacity(shot.jpeg.len() + 100);
+                part.extend_from_slice(
+                    format!("--vouchframe\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n", shot.jpeg.len())
+                        .as_bytes(),
+                );
+                part.extend_from_slice(&shot.jpeg);
+                part.extend_from_slice(b"\r\n");
+                return Some((Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(part)), rx));
+            }
+        }
+    });
+    axum::response::Response::builder()
+        .header(axum::http::header::CONTENT_TYPE, "multipart/x-mixed-replace; boundary=vouchframe")
+        .header(axum::http::header::CACHE_CONTROL, "no-store")
+        .body(axum::body::Body::from_stream(stream))
+        .map_err(|e| ApiError::internal(e).into())
 }
 
 /// The kiosk UI's bridge over HTTP (inside the Tauri app the same commands go over IPC). Arguments are

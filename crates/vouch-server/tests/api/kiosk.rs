@@ -115,10 +115,18 @@ async fn a_customer_opens_the_eeid_link_walks_the_steps_and_a_clerk_approves_wit
     let by_code = kit.kiosk_ok(None, "case_open", json!({"code": code.to_lowercase().replace('-', " ")})).await;
     assert_eq!(by_code["case_id"], opened["case_id"]);
 
-    // A capture step is refused, not faked; the clerk-only step needs a clerk.
+    // A camera step cannot be claimed, an unbuilt one is refused; the clerk-only step needs a clerk.
     let case_id = opened["case_id"].as_str().unwrap();
     let (status, _) = kit
         .kiosk(None, "step_submit", json!({"case_id": case_id, "index": 0, "kind": "selfie", "outcome": "passed"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = kit
+        .kiosk(
+            None,
+            "step_submit",
+            json!({"case_id": case_id, "index": 0, "kind": "document_chip", "outcome": "passed"}),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
     let (status, _) = kit
@@ -229,12 +237,13 @@ async fn flows_saved_in_settings_refuse_unbuilt_steps_and_become_the_default() {
     let admin = kit.kiosk_admin().await;
     let listed = kit.kiosk_ok(Some(&admin), "flows_list", json!({})).await;
     let kinds = listed["step_kinds"].as_array().unwrap();
-    assert!(kinds.iter().any(|k| k["kind"] == "selfie" && k["missing"].is_string()));
+    assert!(kinds.iter().any(|k| k["kind"] == "document_chip" && k["missing"].is_string()));
+    assert!(kinds.iter().any(|k| k["kind"] == "selfie" && k["missing"].is_null()));
     let (status, body) = kit
         .kiosk(
             Some(&admin),
             "flow_save",
-            json!({"flow_id": "desk", "name": "Desk", "create": true, "steps": [{"kind": "selfie"}, {"kind": "result"}]}),
+            json!({"flow_id": "desk", "name": "Desk", "create": true, "steps": [{"kind": "document_chip"}, {"kind": "result"}]}),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

@@ -6,6 +6,7 @@ mod dis_liveness;
 mod eeid;
 mod flows;
 mod kiosk;
+mod kiosk_camera;
 mod kit;
 mod limits;
 mod oauth;

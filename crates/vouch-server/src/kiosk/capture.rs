@@ -1,0 +1,357 @@
+//! The camera steps at the kiosk: the live guide under the preview, the selfie, and the four liveness
+//! types. The server takes the frames from its own camera and decides the outcome; the UI only says when
+//! to look. A customer can never claim a camera step passed: `step_submit` refuses these kinds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use vouch_core::flow::{LivenessType as FlowLiveness, Next, Step, StepKind, StepOutcome};
+use vouch_core::{CaseId, EvidenceKind};
+use vouch_store::flows::Capture;
+use vouch_vision::active::{self, Assertion, Corner, LivenessType};
+use vouch_vision::quality::face_stats;
+use vouch_vision::Warning;
+
+use super::customer::case_session;
+use super::{to_value, Caller};
+use crate::camera::Shot;
+use crate::error::{ApiError, Code};
+use crate::state::AppState;
+
+/// Failed liveness attempts allowed before the step is recorded as failed (so a spoof cannot be tuned).
+pub const LIVENESS_ATTEMPTS: u32 = 3;
+/// Evidence frames are stored at this JPEG quality.
+const EVIDENCE_JPEG_QUALITY: u8 = 90;
+/// How long a capture waits for a usable frame before it gives the customer a hint instead.
+const CAPTURE_WINDOW: Duration = Duration::from_secs(3);
+/// An unfinished liveness run is forgotten after this.
+const RUN_TTL: Duration = Duration::from_secs(300);
+
+/// Liveness runs under way, per case and step.
+#[derive(Default)]
+pub struct CaptureRuns {
+    runs: Mutex<HashMap<(CaseId, u32), LivenessRun>>,
+}
+
+struct LivenessRun {
+    kind: LivenessType,
+    plan: Vec<Assertion>,
+    frames: Vec<(Assertion, Arc<Shot>)>,
+    failures: u32,
+    started: Instant,
+}
+
+#[derive(Serialize)]
+struct CameraStatusView {
+    #[serde(flatten)]
+    status: crate::camera::CameraStatus,
+    /// The MJPEG preview, relative to the server (`server` in kiosk_status).
+    preview_path: Option<String>,
+}
+
+pub async fn camera_status(state: &AppState) -> Result<Value, ApiError> {
+    let camera = state.camera.clone();
+    let status = tokio::task::spawn_blocking(move || camera.status()).await.map_err(ApiError::internal)?;
+    let preview_path =
+        status.available.then(|| format!("/vouch/v1/kiosk/camera/preview?t={}", state.camera.preview_token));
+    to_value(CameraStatusView { status, preview_path })
+}
+
+fn camera_error(e: String) -> ApiError {
+    ApiError::new(Code::Conflict, format!("The camera is not available: {e}"))
+}
+
+/// What the customer should change, as codes the UI translates and speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hint {
+    NoFace,
+    OnePerson,
+    MoveCloser,
+    MoveBack,
+    Center,
+    MoreLight,
+    LessLight,
+    HoldStill,
+}
+
+#[derive(Serialize)]
+struct Guide {
+    seq: u64,
+    demo: bool,
+    /// The face box as fractions of the frame (x0, y0, x1, y1).
+    face: Option<[f32; 4]>,
+    hints: Vec<Hint>,
+    ready: bool,
+}
+
+/// Hints from one preview frame: the fast detector (a few ms) and the face's brightness.
+fn guide_hints(engine: &vouch_vision::FaceEngine, shot: &Shot) -> vouch_vision::Result<(Option<[f32; 4]>, Vec<Hint>)> {
+    let img = shot.image.as_ref();
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let faces = engine.fast_detector().detect(img)?;
+    let Some((rect, _)) = faces.first().copied() else {
+        return Ok((None, vec![Hint::NoFace]));
+    };
+    let mut hints = Vec::new();
+    if faces.len() > 1 {
+        hints.push(Hint::OnePerson);
+    }
+    let height = rect.height() / h;
+    if height < 0.3 {
+        hints.push(Hint::MoveCloser);
+    } else if height > 0.8 {
+        hints.push(Hint::MoveBack);
+    }
+    let c = rect.center();
+    if (c.x / w - 0.5).abs() > 0.15 || (c.y / h - 0.5).abs() > 0.2 {
+        hints.push(Hint::Center);
+    }
+    let mean = face_stats(img, rect).mean;
+    if mean < 60.0 {
+        hints.push(Hint::MoreLight);
+    } else if mean > 210.0 {
+        hints.push(Hint::LessLight);
+    }
+    Ok((Some([rect.x0 / w, rect.y0 / h, rect.x1 / w, rect.y1 / h]), hints))
+}
+
+pub async fn camera_guide(state: &AppState) -> Result<Value, ApiError> {
+    let shot = state.camera.latest(Duration::from_secs(2)).await.map_err(camera_error)?;
+    let (seq, demo) = (shot.seq, shot.kind.is_demo());
+    let (face, hints) = state.faces.run(move |engine| guide_hints(engine, &shot)).await?;
+    to_value(Guide { seq, demo, face, ready: hints.is_empty(), hints })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepArgs {
+    pub case_id: String,
+    pub index: u32,
+}
+
+/// The case's current step, which must be `index` and of `kind`.
+async fn current_step(state: &AppState, args: &StepArgs, kind: StepKind) -> Result<(CaseId, Step), ApiError> {
+    let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found("No such case"))?;
+    crate::cases::expire_due(state).await?;
+    match case_session(state, case_id).await?.next {
+        Next::Step { index, step } if index == args.index && step.kind() == kind => Ok((case_id, step)),
+        _ => Err(ApiError::new(
+            Code::Conflict,
+            format!("Step {} is not the case's current {} step", args.index + 1, kind.as_str()),
+        )),
+    }
+}
+
+fn hint_for(w: Warning) -> Option<Hint> {
+    match w {
+        Warning::MultipleFacesDetected => Some(Hint::OnePerson),
+        Warning::FaceTooSmall => Some(Hint::MoveCloser),
+        Warning::FaceTooDark => Some(Hint::MoreLight),
+        Warning::FaceTooBright => Some(Hint::LessLight),
+        Warning::FaceBlurred => Some(Hint::HoldStill),
+        Warning::FaceNotFullyVisible | Warning::HeadTurned => Some(Hint::Center),
+        Warning::EyesClosed => None,
+    }
+}
+
+fn jpeg(shot: &Shot) -> Result<Vec<u8>, ApiError> {
+    vouch_vision::image_io::encode_jpeg(&shot.image, EVIDENCE_JPEG_QUALITY).map_err(ApiError::internal)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    state: &AppState,
+    caller: &Caller,
+    case_id: CaseId,
+    index: u32,
+    kind: StepKind,
+    outcome: StepOutcome,
+    detail: Value,
+    captures: Vec<(EvidenceKind, Vec<u8>)>,
+) -> Result<Value, ApiError> {
+    let actor = caller.actor();
+    state
+        .db(move |s| {
+            let list: Vec<Capture<'_>> =
+                captures.iter().map(|(k, bytes)| Capture { kind: *k, media_type: "image/jpeg", bytes }).collect();
+            s.record_step_with_captures(case_id, index, kind, outcome, detail, &list, &actor)
+        })
+        .await?;
+    tracing::info!(%case_id, step = index + 1, kind = kind.as_str(), outcome = outcome.as_str(), "camera step recorded");
+    to_value(json!({ "captured": true, "session": case_session(state, case_id).await? }))
+}
+
+/// Takes the selfie: the first frame within a few seconds where one face is well placed, lit and sharp.
+/// Without one it answers the hints and records nothing, so the customer can adjust and try again.
+pub async fn selfie_capture(state: &AppState, caller: &Caller, args: StepArgs) -> Result<Value, ApiError> {
+    let (case_id, _) = current_step(state, &args, StepKind::Selfie).await?;
+    let deadline = Instant::now() + CAPTURE_WINDOW;
+    let mut after = 0u64;
+    let mut last_hints = vec![Hint::NoFace];
+    while Instant::now() < deadline {
+        let shot = state.camera.next_after(after, Duration::from_secs(2)).await.map_err(camera_error)?;
+        after = shot.seq;
+        let frame = shot.clone();
+        let analysis = state.faces.run(move |engine| engine.analyze_selfie(&frame.image)).await?;
+        let Some(a) = analysis else {
+            last_hints = vec![Hint::NoFace];
+            continue;
+        };
+        let hints: Vec<Hint> = a.warnings.iter().filter_map(|w| hint_for(*w)).collect();
+        if !hints.is_empty() {
+            last_hints = hints;
+            continue;
+        }
+        let detail = json!({
+            "source": shot.kind,
+            "demo": shot.kind.is_demo(),
+            "face": a.face.rect,
+            "confidence": a.face.confidence,
+            "passive_liveness": a.liveness,
+            "brightness": a.brightness,
+            "sharpness": a.sharpness,
+        });
+        if shot.kind.is_demo() {
+            tracing::warn!(%case_id, "selfie taken from the DEMO camera");
+        }
+        let captures = vec![(EvidenceKind::Selfie, jpeg(&shot)?)];
+        return record(state, caller, case_id, args.index, StepKind::Selfie, StepOutcome::Passed, detail, captures)
+            .await;
+    }
+    to_value(json!({ "captured": false, "hints": last_hints }))
+}
+
+#[derive(Serialize)]
+struct Plan {
+    liveness_type: LivenessType,
+    /// What to show, in order; the UI prompts each and calls `liveness_frame` when the customer is there.
+    plan: Vec<Assertion>,
+    attempts_left: u32,
+}
+
+fn plan_for(kind: LivenessType) -> Vec<Assertion> {
+    match kind {
+        LivenessType::PassiveLiveness => vec![Assertion::None],
+        LivenessType::SmileLiveness => vec![Assertion::Neutral, Assertion::Smile, Assertion::Neutral],
+        LivenessType::MagnifeyeLiveness => vec![Assertion::None, Assertion::Magnifeye],
+        LivenessType::EyeGazeLiveness => {
+            let mut rng = rand::thread_rng();
+            let mut corners: Vec<Corner> = Vec::new();
+            while corners.len() < 4 {
+                let options: Vec<Corner> = Corner::ALL.into_iter().filter(|c| corners.last() != Some(c)).collect();
+                if let Some(c) = options.choose(&mut rng) {
+                    corners.push(*c);
+                }
+            }
+            corners.into_iter().map(Assertion::gaze).collect()
+        }
+    }
+}
+
+fn vision_type(t: FlowLiveness) -> LivenessType {
+    match t {
+        FlowLiveness::Passive => LivenessType::PassiveLiveness,
+        FlowLiveness::EyeGaze => LivenessType::EyeGazeLiveness,
+        FlowLiveness::Smile => LivenessType::SmileLiveness,
+        FlowLiveness::Magnifeye => LivenessType::MagnifeyeLiveness,
+    }
+}
+
+/// Starts (or restarts) the liveness step: the server draws the plan, so the customer cannot choose it.
+pub async fn liveness_begin(state: &AppState, args: StepArgs) -> Result<Value, ApiError> {
+    let (case_id, step) = current_step(state, &args, StepKind::Liveness).await?;
+    let Step::Liveness { liveness_type } = step else {
+        return Err(ApiError::internal("a liveness step without its type"));
+    };
+    let kind = vision_type(liveness_type);
+    let plan = plan_for(kind);
+    let mut runs = state.captures.runs.lock().map_err(|_| ApiError::internal("capture lock poisoned"))?;
+    runs.retain(|_, r| r.started.elapsed() < RUN_TTL);
+    let failures = runs.get(&(case_id, args.index)).map_or(0, |r| r.failures);
+    runs.insert(
+        (case_id, args.index),
+        LivenessRun { kind, plan: plan.clone(), frames: Vec::new(), failures, started: Instant::now() },
+    );
+    to_value(Plan { liveness_type: kind, plan, attempts_left: LIVENESS_ATTEMPTS - failures })
+}
+
+/// Takes the frame for the next item of the plan. After the last, evaluates: a pass is recorded; a fail is
+/// recorded once the attempts are used up, and otherwise answered so the customer can try again.
+pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -> Result<Value, ApiError> {
+    let (case_id, _) = current_step(state, &args, StepKind::Liveness).await?;
+    let shot = state.camera.latest(Duration::from_secs(2)).await.map_err(camera_error)?;
+    let key = (case_id, args.index);
+    let finished = {
+        let mut runs = state.captures.runs.lock().map_err(|_| ApiError::internal("capture lock poisoned"))?;
+        let run = runs.get_mut(&key).ok_or_else(|| ApiError::new(Code::Conflict, "Start the liveness check first"))?;
+        let Some(assertion) = run.plan.get(run.frames.len()).copied() else {
+            return Err(ApiError::new(Code::Conflict, "This liveness check already has all its frames"));
+        };
+        run.frames.push((assertion, shot));
+        if run.frames.len() < run.plan.len() {
+            return to_value(json!({ "done": false, "next": run.plan.get(run.frames.len()) }));
+        }
+        (run.kind, std::mem::take(&mut run.frames))
+    };
+    let (kind, frames) = finished;
+    let shots: Vec<(Assertion, Arc<Shot>)> = frames.clone();
+    let evaluation = state
+        .faces
+        .run(move |engine| {
+            let observed = shots
+                .iter()
+                .map(|(a, s)| Ok((*a, engine.observe(&s.image)?)))
+                .collect::<vouch_vision::Result<Vec<_>>>()?;
+            Ok(active::evaluate(kind, &observed))
+        })
+        .await?;
+    let demo = frames.iter().any(|(_, s)| s.kind.is_demo());
+    let passed = evaluation.passed();
+    let failures = {
+        let mut runs = state.captures.runs.lock().map_err(|_| ApiError::internal("capture lock poisoned"))?;
+        let run = runs.get_mut(&key);
+        match (passed, run) {
+            (false, Some(run)) => {
+                run.failures += 1;
+                run.failures
+            }
+            (_, run) => run.map_or(0, |r| r.failures),
+        }
+    };
+    tracing::info!(%case_id, kind = ?kind, score = evaluation.score, passed, demo, "kiosk liveness evaluated");
+    if !passed && failures < LIVENESS_ATTEMPTS {
+        return to_value(json!({
+            "done": true, "captured": false, "passed": false, "attempts_left": LIVENESS_ATTEMPTS - failures,
+        }));
+    }
+    if let Ok(mut runs) = state.captures.runs.lock() {
+        runs.remove(&key);
+    }
+    let detail = json!({
+        "liveness_type": kind,
+        "score": evaluation.score,
+        "challenge": evaluation.challenge,
+        "passive": evaluation.passive,
+        "error": evaluation.error,
+        "reason": evaluation.reason,
+        "assertions": frames.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(),
+        "attempts": failures + u32::from(passed),
+        "demo": demo,
+    });
+    let captures = frames
+        .iter()
+        .map(|(_, s)| Ok((EvidenceKind::LivenessFrames, jpeg(s)?)))
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let outcome = if passed { StepOutcome::Passed } else { StepOutcome::Failed };
+    let mut out = record(state, caller, case_id, args.index, StepKind::Liveness, outcome, detail, captures).await?;
+    if let Some(o) = out.as_object_mut() {
+        o.insert("done".into(), json!(true));
+        o.insert("passed".into(), json!(passed));
+    }
+    Ok(out)
+}
