@@ -7,7 +7,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { join } from 'node:path';
 import { chromium, selectors } from 'playwright-core';
 import {
-  ADMIN_PIN, CLERK_PIN, CONTRAST_CHECK, OVERFLOW_CHECK, artifactDir, createRequest, eventually, getRequest, webhookFor, startReceiver, startVouch,
+  ADMIN_PIN, CLERK_PIN, CONTRAST_CHECK, ROOT, OVERFLOW_CHECK, artifactDir, createRequest, eventually, getRequest, webhookFor, startReceiver, startVouch,
 } from './harness.mjs';
 
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
@@ -31,7 +31,7 @@ async function shoot(name) {
 }
 
 before(async () => {
-  vouch = await startVouch();
+  vouch = await startVouch({ VOUCH_CAMERA: `demo:${join(ROOT, 'assets/demo-camera')}` });
   receiver = await startReceiver(() => state.secret);
   selectors.setTestIdAttribute('data-test');
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
@@ -195,4 +195,52 @@ test('the idle timeout clears the screen', async () => {
   await shoot('customer-idle-warning');
   await eventually(async () => (await page.getByTestId('case-code').inputValue()) === '', 30000, 'the screen to clear');
   assert.equal(await page.getByTestId('idle-warning').count(), 0);
+});
+
+test('a customer takes a selfie and passes passive liveness from the labelled DEMO camera', async () => {
+  await page.getByTestId('staff').click();
+  await page.getByTestId('role-admin').click();
+  await page.getByTestId('staff-pin').fill(ADMIN_PIN);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('tab-general').click();
+  await page.getByTestId('idle-secs').fill('90');
+  await page.getByTestId('settings-save').click();
+  await page.getByTestId('note').filter({ hasText: 'Saved.' }).waitFor();
+  await page.getByTestId('tab-devices').click();
+  await page.getByTestId('camera-in-use').filter({ hasText: 'demo source' }).waitFor();
+  await page.getByTestId('tab-flows').click();
+  await page.getByTestId('flow-new').click();
+  await page.getByTestId('flow-id').fill('face');
+  await page.getByTestId('flow-name').fill('Face check');
+  await page.getByTestId('consent-en').fill('I agree that my face is photographed and checked for this request.');
+  await page.getByTestId('consent-es').fill('Acepto que se fotografíe y compruebe mi cara para esta solicitud.');
+  await page.getByTestId('consent-et').fill('Nõustun, et mu nägu pildistatakse ja kontrollitakse selle taotluse jaoks.');
+  for (const kind of ['selfie', 'liveness']) {
+    await page.getByTestId('step-kind').selectOption(kind);
+    await page.getByTestId('step-add').click();
+  }
+  await page.getByTestId('liveness-type').selectOption('passive');
+  await page.getByTestId('flow-save').click();
+  await page.locator('[data-test=flow-row][data-flow=face] [data-test=flow-default]').click();
+  await page.locator('[data-test=flow-row][data-flow=face] .badge').waitFor();
+  await page.getByTestId('sign-out').click();
+
+  const { token, request } = await createRequest(vouch.url, state.clientId, state.secret, 'face-1');
+  await page.goto(request.link);
+  await page.getByTestId('consent-agree').click();
+  await page.getByTestId('step-selfie').waitFor();
+  await page.getByTestId('demo-camera').waitFor();
+  // The preview is a live MJPEG stream: frames arrive and the image has the camera's size.
+  await eventually(() => page.getByTestId('preview').evaluate((img) => img.naturalWidth === 640), 15000, 'preview frames');
+  await page.getByTestId('hint').filter({ hasText: 'Hold still' }).waitFor();
+  await shoot('customer-selfie');
+  // Well placed for about a second, the photo takes itself.
+  await page.getByTestId('step-liveness').waitFor({ timeout: 20000 });
+  await page.getByTestId('liveness-start').click();
+  await page.getByTestId('liveness-prompt').filter({ hasText: 'Look straight at the camera' }).waitFor();
+  await shoot('customer-liveness');
+  await page.getByTestId('result').waitFor({ timeout: 30000 });
+  await shoot('customer-camera-done');
+  const got = await getRequest(vouch.url, token, request.id);
+  assert.equal(got.status, 'pending', 'the flow ran; the eeID request waits for the clerk to decide');
 });

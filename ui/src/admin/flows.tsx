@@ -135,6 +135,14 @@ function FlowEditor(props: { initial: FlowVersion; create: boolean; kinds: FlowL
                             onInput={(e) => update(i, { ...s, text: { ...s.text, [l]: (e.target as HTMLTextAreaElement).value } })} />
                 </label>
               ))}
+            {s.kind === 'liveness' && (
+              <label>{t('admin.flows.livenessType')}
+                <select value={s.liveness_type} data-test="liveness-type"
+                        onChange={(e) => update(i, { ...s, liveness_type: (e.target as HTMLSelectElement).value })}>
+                  {['passive', 'eye_gaze', 'smile', 'magnifeye'].map((v) => <option key={v} value={v}>{t(`admin.flows.liveness.${v}`)}</option>)}
+                </select>
+              </label>
+            )}
           </li>
         ))}
       </ol>

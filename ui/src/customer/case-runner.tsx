@@ -7,6 +7,7 @@ import { customerMessage } from '../errors';
 import { lang, pick, t } from '../i18n';
 import { useSignal } from '../signal';
 import type { CaseSession, Signed, Step } from '../types';
+import { LivenessStep, SelfieStep } from './camera-steps';
 
 export function CaseRunner(props: { initial: CaseSession; assisted: boolean; staff: Signed | null; onFinish: () => void }) {
   useSignal(lang);
@@ -58,6 +59,10 @@ export function CaseRunner(props: { initial: CaseSession; assisted: boolean; sta
       </p>
       {stepNow ? (
         <StepScreen
+          key={`${session.case_id}-${stepNow.index}`}
+          caseId={session.case_id}
+          index={stepNow.index}
+          onSession={setSession}
           step={stepNow.step}
           busy={busy}
           staff={props.assisted ? props.staff : null}
@@ -71,6 +76,9 @@ export function CaseRunner(props: { initial: CaseSession; assisted: boolean; sta
 }
 
 function StepScreen(props: {
+  caseId: string;
+  index: number;
+  onSession: (s: CaseSession) => void;
   step: Step;
   busy: boolean;
   staff: Signed | null;
@@ -80,6 +88,10 @@ function StepScreen(props: {
   switch (step.kind) {
     case 'consent':
       return <Consent text={pick(step.text)} busy={props.busy} onOutcome={props.onOutcome} />;
+    case 'selfie':
+      return <SelfieStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
+    case 'liveness':
+      return <LivenessStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'clerk_review':
       return props.staff ? (
         <section class="step" data-test="step-clerk_review">

@@ -1,0 +1,232 @@
+// The camera steps: a live preview with an oval guide and written and spoken hints, the selfie, and the
+// liveness checks. The kiosk's own camera takes the frames and the server decides; this screen only tells
+// the customer what to do and when.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { BridgeError, call, inTauri } from '../bridge';
+import { customerMessage } from '../errors';
+import { lang, t } from '../i18n';
+import { useSignal } from '../signal';
+import type { CaseSession } from '../types';
+
+interface CameraStatus {
+  available: boolean;
+  demo: boolean;
+  error?: string;
+  source?: { name: string; kind: string; width: number; height: number; fps: number };
+  preview_path: string | null;
+}
+
+interface Guide {
+  seq: number;
+  demo: boolean;
+  face: [number, number, number, number] | null;
+  hints: string[];
+  ready: boolean;
+}
+
+type Done = (session: CaseSession) => void;
+
+const SPEECH_LANG: Record<string, string> = { en: 'en-GB', es: 'es-ES', et: 'et-EE' };
+
+/** Speaks a hint aloud when it changes (not more than every few seconds), where the system has a voice. */
+function useSpoken(text: string | null) {
+  const last = useRef<{ text: string; at: number }>({ text: '', at: 0 });
+  useEffect(() => {
+    if (!text || typeof speechSynthesis === 'undefined') return;
+    const now = Date.now();
+    if (text === last.current.text && now - last.current.at < 6000) return;
+    if (now - last.current.at < 2500) return;
+    last.current = { text, at: now };
+    const u = new SpeechSynthesisUtterance(text);
+    u.lang = SPEECH_LANG[lang.get()] ?? 'en-GB';
+    speechSynthesis.cancel();
+    speechSynthesis.speak(u);
+  }, [text]);
+}
+
+/** The preview with its oval and hints; `guide` polls the server's view of the frame. */
+function CameraView(props: { overlay?: preact.ComponentChildren; onGuide?: (g: Guide) => void; spoken?: string | null }) {
+  useSignal(lang);
+  const [status, setStatus] = useState<CameraStatus | null>(null);
+  const [server, setServer] = useState('');
+  const [guide, setGuide] = useState<Guide | null>(null);
+  const onGuide = useRef(props.onGuide);
+  onGuide.current = props.onGuide;
+
+  useEffect(() => {
+    call<CameraStatus>('camera_status').then(setStatus, () => setStatus({ available: false, demo: false, preview_path: null }));
+    if (inTauri) call<{ server: string }>('kiosk_status').then((s) => setServer(s.server.startsWith('http') ? s.server : ''));
+  }, []);
+
+  useEffect(() => {
+    if (!status?.available) return;
+    let stopped = false;
+    const poll = async () => {
+      while (!stopped) {
+        try {
+          const g = await call<Guide>('camera_guide');
+          if (stopped) return;
+          setGuide(g);
+          onGuide.current?.(g);
+        } catch {
+          /* the next poll retries */
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    poll();
+    return () => {
+      stopped = true;
+    };
+  }, [status?.available]);
+
+  const hint = guide ? (guide.ready ? t('camera.hint.ready') : t(`camera.hint.${guide.hints[0]}`)) : null;
+  useSpoken(props.spoken ?? hint);
+
+  if (status && !status.available) {
+    return (
+      <div class="camera-missing" data-test="camera-missing" role="alert">
+        <p class="lead">{t('camera.missing')}</p>
+      </div>
+    );
+  }
+  return (
+    <div class="camera">
+      {status?.demo && (
+        <p class="demo-banner" data-test="demo-camera">
+          {t('camera.demo')}
+        </p>
+      )}
+      <div class="camera-frame">
+        {status?.preview_path && <img class="preview" data-test="preview" src={`${server}${status.preview_path}`} alt={t('camera.previewAlt')} />}
+        <div class="shade" aria-hidden="true" />
+        <div class={`oval ${guide?.ready ? 'ready' : ''}`} aria-hidden="true" />
+        {props.overlay}
+      </div>
+      <p class={`hint ${guide?.ready ? 'ok' : ''}`} data-test="hint" aria-live="polite">
+        {hint ?? t('common.loading')}
+      </p>
+    </div>
+  );
+}
+
+export function SelfieStep(props: { case_id: string; index: number; onDone: Done }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const readyRun = useRef(0);
+
+  const take = async () => {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await call<{ captured: boolean; hints?: string[]; session?: CaseSession }>('selfie_capture', {
+        case_id: props.case_id,
+        index: props.index,
+      });
+      if (r.captured && r.session) props.onDone(r.session);
+      else setError(t(`camera.hint.${r.hints?.[0] ?? 'no_face'}`));
+    } catch (e) {
+      setError(customerMessage(e));
+    } finally {
+      setBusy(false);
+      readyRun.current = 0;
+    }
+  };
+
+  // Takes the photo by itself once the face has been well placed for about a second.
+  const onGuide = (g: Guide) => {
+    readyRun.current = g.ready ? readyRun.current + 1 : 0;
+    if (readyRun.current >= 4 && !busy) take();
+  };
+
+  return (
+    <section class="step" data-test="step-selfie">
+      <h1>{t('selfie.title')}</h1>
+      <CameraView onGuide={onGuide} />
+      <p class="error" role="alert" data-test="selfie-error">
+        {error ?? ''}
+      </p>
+      <div class="actions">
+        <button class="primary big" disabled={busy} onClick={take} data-test="selfie-take">
+          {busy ? t('selfie.taking') : t('selfie.take')}
+        </button>
+      </div>
+    </section>
+  );
+}
+
+type Assertion = string;
+
+const CORNER_CLASS: Record<string, string> = {
+  EYE_GAZE_TOP_LEFT: 'top-left',
+  EYE_GAZE_TOP_RIGHT: 'top-right',
+  EYE_GAZE_BOTTOM_LEFT: 'bottom-left',
+  EYE_GAZE_BOTTOM_RIGHT: 'bottom-right',
+};
+
+function prompt(a: Assertion): string {
+  if (a in CORNER_CLASS) return t('liveness.prompt.gaze');
+  return t(`liveness.prompt.${a.toLowerCase()}`);
+}
+
+/** Seconds each prompt is shown before its frame is taken. */
+const HOLD_MS = 1800;
+
+export function LivenessStep(props: { case_id: string; index: number; onDone: Done }) {
+  useSignal(lang);
+  const [plan, setPlan] = useState<Assertion[] | null>(null);
+  const [at, setAt] = useState(0);
+  const [state, setState] = useState<'ready' | 'running' | 'retry' | 'checking'>('ready');
+  const [attemptsLeft, setAttemptsLeft] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const args = { case_id: props.case_id, index: props.index };
+
+  const run = async () => {
+    setError(null);
+    try {
+      const p = await call<{ plan: Assertion[]; attempts_left: number }>('liveness_begin', args);
+      setPlan(p.plan);
+      setAttemptsLeft(p.attempts_left);
+      setState('running');
+      for (let i = 0; i < p.plan.length; i++) {
+        setAt(i);
+        await new Promise((r) => setTimeout(r, HOLD_MS));
+        if (i === p.plan.length - 1) setState('checking');
+        const r = await call<{ done: boolean; captured?: boolean; attempts_left?: number; session?: CaseSession }>('liveness_frame', args);
+        if (!r.done) continue;
+        if (r.session) return props.onDone(r.session);
+        setAttemptsLeft(r.attempts_left ?? 0);
+        setState('retry');
+      }
+    } catch (e) {
+      setError(e instanceof BridgeError ? customerMessage(e) : String(e));
+      setState('retry');
+    }
+  };
+
+  const current = plan?.[at] ?? null;
+  const corner = current ? CORNER_CLASS[current] : undefined;
+  const spoken = state === 'running' && current ? prompt(current) : null;
+  return (
+    <section class="step" data-test="step-liveness">
+      <h1>{t('liveness.title')}</h1>
+      <CameraView spoken={spoken} overlay={corner && state === 'running' ? <span class={`gaze-target ${corner}`} data-test="gaze-target" /> : null} />
+      <p class="liveness-prompt" data-test="liveness-prompt" aria-live="assertive">
+        {state === 'running' && current ? prompt(current) : state === 'checking' ? t('liveness.checking') : ''}
+        {state === 'retry' ? t('liveness.retry', { n: attemptsLeft ?? 0 }) : ''}
+      </p>
+      <p class="error" role="alert">
+        {error ?? ''}
+      </p>
+      {(state === 'ready' || state === 'retry') && (
+        <div class="actions">
+          <button class="primary big" onClick={run} data-test="liveness-start">
+            {state === 'ready' ? t('liveness.start') : t('liveness.again')}
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
