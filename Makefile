@@ -25,6 +25,9 @@ setup:
 ui: setup
 	cd ui && npm run build
 
+# No webcam source is built yet: the kiosk plays the demo camera, labelled DEMO on screen. Set VOUCH_CAMERA to change.
+run serve: export VOUCH_CAMERA ?= demo:$(CURDIR)/assets/demo-camera
+
 run: ui
 ifeq ($(HAS_DISPLAY),)
 	@echo "No display here (DISPLAY and WAYLAND_DISPLAY are unset), so the kiosk window cannot open."
