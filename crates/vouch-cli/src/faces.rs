@@ -97,6 +97,15 @@ pub fn bench(models: &Path, photo: &Path, runs: usize, threads: usize) -> anyhow
         report("bare inference of its 3 models", floor);
         println!("  pipeline overhead over bare inference: {:+.0}%", (s50 / f50 - 1.0) * 100.0);
         report("full DIS quality (+pose, eyes)", full_quality);
+        // Liveness reads every frame once (detect, pose, 68 points, eyes, passive, template).
+        let mut observe = Vec::new();
+        let mut preview_jpeg = Vec::new();
+        for _ in 0..runs {
+            observe.push(time(|| Ok(engine.observe(&img)?))?.1);
+            preview_jpeg.push(time(|| Ok(vouch_vision::image_io::encode_jpeg(&img, 75)?))?.1);
+        }
+        report("liveness: observe one frame", observe);
+        report("preview JPEG encode (q75)", preview_jpeg);
     }
     // Preview: the fast detector and the tracker on a face moving across 640×480 frames.
     let small = imageops::resize(&photo, 240, 300, imageops::FilterType::Triangle);
