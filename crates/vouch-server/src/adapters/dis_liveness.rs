@@ -170,8 +170,8 @@ async fn delete_liveness(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Random corners with no corner twice in a row, so every step is a move.
-fn random_corners() -> Vec<Corner> {
+/// Random corners with no corner twice in a row, so every step is a move (DIS challenges and the kiosk).
+pub(crate) fn random_corners() -> Vec<Corner> {
     let mut rng = rand::thread_rng();
     let mut out: Vec<Corner> = Vec::with_capacity(CHALLENGE_CORNERS);
     while out.len() < CHALLENGE_CORNERS {

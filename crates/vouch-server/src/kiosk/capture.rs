@@ -6,13 +6,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use vouch_core::flow::{LivenessType as FlowLiveness, Next, Step, StepKind, StepOutcome};
 use vouch_core::{CaseId, EvidenceKind};
 use vouch_store::flows::Capture;
-use vouch_vision::active::{self, Assertion, Corner, LivenessType};
+use vouch_vision::active::{self, Assertion, LivenessType};
 use vouch_vision::quality::face_stats;
 use vouch_vision::Warning;
 
@@ -240,15 +239,7 @@ fn plan_for(kind: LivenessType) -> Vec<Assertion> {
         LivenessType::SmileLiveness => vec![Assertion::Neutral, Assertion::Smile, Assertion::Neutral],
         LivenessType::MagnifeyeLiveness => vec![Assertion::None, Assertion::Magnifeye],
         LivenessType::EyeGazeLiveness => {
-            let mut rng = rand::thread_rng();
-            let mut corners: Vec<Corner> = Vec::new();
-            while corners.len() < 4 {
-                let options: Vec<Corner> = Corner::ALL.into_iter().filter(|c| corners.last() != Some(c)).collect();
-                if let Some(c) = options.choose(&mut rng) {
-                    corners.push(*c);
-                }
-            }
-            corners.into_iter().map(Assertion::gaze).collect()
+            crate::adapters::dis_liveness::random_corners().into_iter().map(Assertion::gaze).collect()
         }
     }
 }
