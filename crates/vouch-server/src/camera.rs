@@ -139,23 +139,26 @@ impl CameraService {
 
     /// The newest frame, waiting up to `wait` for the first one after start.
     pub async fn latest(&self, wait: Duration) -> Result<Arc<Shot>, String> {
-        let mut rx = self.ensure_started()?;
-        let got = tokio::time::timeout(wait, rx.wait_for(Option::is_some)).await;
-        match got {
-            Ok(Ok(shot)) => shot.clone().ok_or_else(|| "no frame".to_string()),
-            Ok(Err(_)) => Err("the camera stopped".into()),
-            Err(_) => Err("the camera sent no frame in time".into()),
-        }
+        self.first_where(wait, |_| true, "the camera sent no frame in time").await
     }
 
     /// A frame newer than `after`, waiting up to `wait`.
     pub async fn next_after(&self, after: u64, wait: Duration) -> Result<Arc<Shot>, String> {
+        self.first_where(wait, |s| s.seq > after, "the camera sent no new frame in time").await
+    }
+
+    async fn first_where(
+        &self,
+        wait: Duration,
+        wanted: impl Fn(&Shot) -> bool,
+        too_late: &str,
+    ) -> Result<Arc<Shot>, String> {
         let mut rx = self.ensure_started()?;
-        let got = tokio::time::timeout(wait, rx.wait_for(|s| s.as_ref().is_some_and(|s| s.seq > after))).await;
+        let got = tokio::time::timeout(wait, rx.wait_for(|s| s.as_deref().is_some_and(&wanted))).await;
         match got {
             Ok(Ok(shot)) => shot.clone().ok_or_else(|| "no frame".to_string()),
             Ok(Err(_)) => Err("the camera stopped".into()),
-            Err(_) => Err("the camera sent no new frame in time".into()),
+            Err(_) => Err(too_late.into()),
         }
     }
 }

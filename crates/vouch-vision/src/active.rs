@@ -50,6 +50,18 @@ pub enum LivenessType {
     MagnifeyeLiveness,
 }
 
+impl LivenessType {
+    /// DIS's name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LivenessType::PassiveLiveness => "PASSIVE_LIVENESS",
+            LivenessType::EyeGazeLiveness => "EYE_GAZE_LIVENESS",
+            LivenessType::SmileLiveness => "SMILE_LIVENESS",
+            LivenessType::MagnifeyeLiveness => "MAGNIFEYE_LIVENESS",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Corner {
@@ -245,6 +257,25 @@ impl FaceEngine {
             template: Some(self.template(img, &face)?),
             eye_detail: eye_band_detail(img, &face),
         })
+    }
+}
+
+impl FaceEngine {
+    /// Observes the frames one at a time (each is dropped once read, so a long list never sits decoded in
+    /// memory) and evaluates `kind` over them.
+    pub fn evaluate_liveness<B: std::borrow::Borrow<RgbImage>>(
+        &self,
+        kind: LivenessType,
+        frames: impl IntoIterator<Item = Result<(Assertion, B)>>,
+    ) -> Result<Evaluation> {
+        let observed = frames
+            .into_iter()
+            .map(|frame| {
+                let (assertion, img) = frame?;
+                Ok((assertion, self.observe(img.borrow())?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(evaluate(kind, &observed))
     }
 }
 

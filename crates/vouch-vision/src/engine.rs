@@ -12,7 +12,7 @@ use crate::embed::{align, Embedder};
 use crate::error::{Result, VisionError};
 use crate::geometry::Rect;
 use crate::liveness::PassiveLiveness;
-use crate::quality::{self, FaceQuality, ModelMeasures};
+use crate::quality::{self, FaceQuality, ImageStats, ModelMeasures};
 use crate::registry::ModelRegistry;
 use crate::runtime::Model;
 use crate::template::FaceTemplate;
@@ -264,22 +264,9 @@ impl FaceEngine {
         let liveness = self.liveness.score(img, &face)?;
         timings.liveness_ms = ms(t);
         let t = Instant::now();
-        let stats = quality::face_stats(img, face.rect);
+        let (warnings, stats) = image_warnings(img, &face, detection.warnings);
         timings.quality_ms = ms(t);
-        let mut warnings = detection.warnings;
-        if stats.mean < 60.0 {
-            warnings.push(Warning::FaceTooDark);
-        }
-        if stats.mean > 210.0 {
-            warnings.push(Warning::FaceTooBright);
-        }
         let sharpness = stats.sharpness();
-        if sharpness < 0.2 {
-            warnings.push(Warning::FaceBlurred);
-        }
-        if face.roll_deg().abs() > 20.0 {
-            warnings.push(Warning::HeadTurned);
-        }
         Ok(Some(SelfieAnalysis {
             face,
             template,
@@ -290,6 +277,29 @@ impl FaceEngine {
             timings,
         }))
     }
+}
+
+/// Mean face luma below which a face is too dark, and above which too bright (0..255).
+pub const DARK_MEAN: f32 = 60.0;
+pub const BRIGHT_MEAN: f32 = 210.0;
+
+/// The detection's warnings plus the image checks behind the customer's hints (light, blur, roll), with the
+/// face statistics they were read from.
+pub fn image_warnings(img: &RgbImage, face: &Face, mut warnings: Vec<Warning>) -> (Vec<Warning>, ImageStats) {
+    let stats = quality::face_stats(img, face.rect);
+    if stats.mean < DARK_MEAN {
+        warnings.push(Warning::FaceTooDark);
+    }
+    if stats.mean > BRIGHT_MEAN {
+        warnings.push(Warning::FaceTooBright);
+    }
+    if stats.sharpness() < 0.2 {
+        warnings.push(Warning::FaceBlurred);
+    }
+    if face.roll_deg().abs() > 20.0 {
+        warnings.push(Warning::HeadTurned);
+    }
+    (warnings, stats)
 }
 
 fn ms(t: Instant) -> f64 {

@@ -309,11 +309,27 @@ async fn download(state: &AppState, url: &str) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
-pub(crate) async fn image_bytes(state: &AppState, image: ImageDto) -> Result<Vec<u8>, ApiError> {
+async fn image_bytes(state: &AppState, image: ImageDto) -> Result<Vec<u8>, ApiError> {
     match (image.data, image.url) {
         (Some(data), _) => decode_base64_image(&data, state.config.image_body_limit_bytes),
         (None, Some(url)) => download(state, &url).await,
         (None, None) => Err(ApiError::invalid("image needs data or url")),
+    }
+}
+
+/// The image bytes of a request that gives either `image` or an origin link (`faceOrigin`, `selfieOrigin`:
+/// named in the error).
+pub(crate) async fn image_or_origin(
+    state: &AppState,
+    client: &str,
+    image: Option<ImageDto>,
+    origin: Option<Origin>,
+    origin_field: &str,
+) -> Result<Vec<u8>, ApiError> {
+    match (image, origin) {
+        (Some(image), None) => image_bytes(state, image).await,
+        (None, Some(origin)) => origin_image(state, client, &origin.link).await,
+        _ => Err(ApiError::invalid(format!("Give either image or {origin_field}"))),
     }
 }
 
@@ -373,7 +389,7 @@ fn parse_mode(detection: Option<FaceDetectionProperties>) -> Result<bool, ApiErr
 
 /// `/api/v1/customers/{id}/selfie`, or a liveness record's selfie
 /// (`/api/v1/customers/{id}/liveness/records/{recordId}/selfie`) → the stored image.
-pub(crate) async fn origin_image(state: &AppState, client: &str, link: &str) -> Result<Vec<u8>, ApiError> {
+async fn origin_image(state: &AppState, client: &str, link: &str) -> Result<Vec<u8>, ApiError> {
     let bad = || {
         ApiError::invalid(
             "The origin link must be /api/v1/customers/{id}/selfie or /api/v1/customers/{id}/liveness/records/{recordId}/selfie",
@@ -492,11 +508,7 @@ async fn create_face(
     }
     let body: CreateFaceRequest = json_body(&read_body(req, &state).await?)?;
     let strict = parse_mode(body.detection)?;
-    let bytes = match (body.image, body.face_origin) {
-        (Some(image), None) => image_bytes(&state, image).await?,
-        (None, Some(origin)) => origin_image(&state, &client.id, &origin.link).await?,
-        _ => return Err(ApiError::invalid("Give either image or faceOrigin").into()),
-    };
+    let bytes = image_or_origin(&state, &client.id, body.image, body.face_origin, "faceOrigin").await?;
     let (found, bytes) = analyse(&state, bytes, strict).await?;
     let (face, template, warnings) = match found {
         Found::NoFace => return Ok(Json(no_face("NO_FACE_DETECTED"))),
@@ -759,11 +771,7 @@ async fn put_selfie(
         "application/octet-stream" => body.to_vec(),
         "application/json" => {
             let parsed: CreateSelfieRequest = json_body(&body)?;
-            match (parsed.image, parsed.selfie_origin) {
-                (Some(image), None) => image_bytes(&state, image).await?,
-                (None, Some(origin)) => origin_image(&state, &client.id, &origin.link).await?,
-                _ => return Err(ApiError::invalid("Give either image or selfieOrigin").into()),
-            }
+            image_or_origin(&state, &client.id, parsed.image, parsed.selfie_origin, "selfieOrigin").await?
         }
         _ => {
             return Err(ApiError::new(

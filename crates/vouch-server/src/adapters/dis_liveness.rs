@@ -12,12 +12,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_store::liveness::{FrameRow, NewFrame, NewRecord};
-use vouch_vision::active::{self, Assertion, Corner, EvaluationError, LivenessType};
+use vouch_vision::active::{Assertion, Corner, EvaluationError, LivenessType};
+use vouch_vision::engine::image_warnings;
 use vouch_vision::{Face, Warning};
 
 use super::dis_faces::{
-    blob, content_type, detection_dto, image_bytes, json_body, links, origin_image, portrait_png, DisResult,
-    FaceDetection, ImageCrop, ImageDto, Links, Origin, PREFIX,
+    blob, content_type, detection_dto, image_or_origin, json_body, links, portrait_png, DisResult, FaceDetection,
+    ImageCrop, ImageDto, Links, Origin, PREFIX,
 };
 use crate::error::{ApiError, Code};
 use crate::extract::{read_body, require_bearer, Authed};
@@ -201,24 +202,27 @@ async fn challenge(
     Ok(Json(LivenessChallengeResponse { details: ChallengeDetails { corners } }))
 }
 
-/// A frame's face: the subject, or None; with DIS's selfie warnings.
+/// A frame's face: the subject, or None; with DIS's selfie warnings. Detection and the image checks only:
+/// the template and passive liveness are computed when the liveness is evaluated.
 fn detect_frame(
     engine: &vouch_vision::FaceEngine,
     bytes: &[u8],
     limits: vouch_vision::ImageLimits,
 ) -> vouch_vision::Result<(Option<Face>, Vec<&'static str>)> {
     let img = vouch_vision::decode(bytes, limits)?;
-    let Some(analysis) = engine.analyze_selfie(&img)? else {
+    let detection = engine.detect(&img)?;
+    let Some(face) = detection.subject else {
         return Ok((None, Vec::new()));
     };
+    let (found, _) = image_warnings(&img, &face, detection.warnings);
     let mut warnings = Vec::new();
-    if analysis.warnings.contains(&Warning::MultipleFacesDetected) {
+    if found.contains(&Warning::MultipleFacesDetected) {
         warnings.push("MULTIPLE_FACES_DETECTED");
     }
-    if analysis.warnings.iter().any(|w| *w != Warning::MultipleFacesDetected) {
+    if found.iter().any(|w| *w != Warning::MultipleFacesDetected) {
         warnings.push("LOW_QUALITY");
     }
-    Ok((Some(analysis.face), warnings))
+    Ok((Some(face), warnings))
 }
 
 fn face_json(face: &Option<Face>) -> Result<Option<String>, ApiError> {
@@ -242,11 +246,7 @@ async fn create_selfie(
     let assertion = Assertion::parse(&body.assertion).filter(|a| *a != Assertion::Magnifeye).ok_or_else(|| {
         ApiError::invalid(format!("assertion {:?} is not a liveness selfie assertion", body.assertion))
     })?;
-    let bytes = match (body.image, body.selfie_origin) {
-        (Some(image), None) => image_bytes(&state, image).await?,
-        (None, Some(origin)) => origin_image(&state, &client.id, &origin.link).await?,
-        _ => return Err(ApiError::invalid("Give either image or selfieOrigin").into()),
-    };
+    let bytes = image_or_origin(&state, &client.id, body.image, body.selfie_origin, "selfieOrigin").await?;
     // An unknown customer or a missing liveness is refused before the models run.
     let (cid, client_id) = (id.clone(), client.id.clone());
     state.db(move |s| s.liveness_challenge(&client_id, &cid)).await.map_err(not_created)?;
@@ -385,9 +385,8 @@ async fn create_record(
                     is_record_selfie: i == selfie,
                 })
                 .collect();
-            let kind = serde_json::to_value(record.liveness_type).ok();
-            let kind = kind.as_ref().and_then(|v| v.as_str()).unwrap_or("UNKNOWN");
-            s.add_liveness_frames(&client.id, &cid, Some(NewRecord { id: &rid, liveness_type: kind }), &frames)
+            let record_row = NewRecord { id: &rid, liveness_type: record.liveness_type.as_str() };
+            s.add_liveness_frames(&client.id, &cid, Some(record_row), &frames)
         })
         .await
         .map_err(not_created)?;
@@ -451,11 +450,8 @@ async fn evaluate(
     let evaluation = state
         .faces
         .run(move |engine| {
-            let observed = frames
-                .iter()
-                .map(|(a, bytes)| Ok((*a, engine.observe(&vouch_vision::decode(bytes, limits)?)?)))
-                .collect::<vouch_vision::Result<Vec<_>>>()?;
-            Ok(active::evaluate(kind, &observed))
+            engine
+                .evaluate_liveness(kind, frames.iter().map(|(a, bytes)| Ok((*a, vouch_vision::decode(bytes, limits)?))))
         })
         .await?;
     tracing::info!(customer = %id, kind = ?kind, score = evaluation.score, reason = %evaluation.reason, "DIS liveness evaluated");

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use vouch_core::flow::{LivenessType as FlowLiveness, Next, Step, StepKind, StepOutcome};
 use vouch_core::{CaseId, EvidenceKind};
 use vouch_store::flows::Capture;
-use vouch_vision::active::{self, Assertion, LivenessType};
+use vouch_vision::active::{Assertion, LivenessType};
+use vouch_vision::engine::{BRIGHT_MEAN, DARK_MEAN};
 use vouch_vision::quality::face_stats;
 use vouch_vision::Warning;
 
@@ -31,9 +32,18 @@ const CAPTURE_WINDOW: Duration = Duration::from_secs(3);
 const RUN_TTL: Duration = Duration::from_secs(300);
 
 /// Liveness runs under way, per case and step.
+/// Runs by case and step index.
+type Runs = HashMap<(CaseId, u32), LivenessRun>;
+
 #[derive(Default)]
 pub struct CaptureRuns {
-    runs: Mutex<HashMap<(CaseId, u32), LivenessRun>>,
+    runs: Mutex<Runs>,
+}
+
+impl CaptureRuns {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Runs>, ApiError> {
+        self.runs.lock().map_err(|_| ApiError::internal("capture lock poisoned"))
+    }
 }
 
 struct LivenessRun {
@@ -60,7 +70,7 @@ pub async fn camera_status(state: &AppState) -> Result<Value, ApiError> {
     to_value(CameraStatusView { status, preview_path })
 }
 
-fn camera_error(e: String) -> ApiError {
+pub(super) fn camera_error(e: String) -> ApiError {
     ApiError::new(Code::Conflict, format!("The camera is not available: {e}"))
 }
 
@@ -111,9 +121,9 @@ fn guide_hints(engine: &vouch_vision::FaceEngine, shot: &Shot) -> vouch_vision::
         hints.push(Hint::Center);
     }
     let mean = face_stats(img, rect).mean;
-    if mean < 60.0 {
+    if mean < DARK_MEAN {
         hints.push(Hint::MoreLight);
-    } else if mean > 210.0 {
+    } else if mean > BRIGHT_MEAN {
         hints.push(Hint::LessLight);
     }
     Ok((Some([rect.x0 / w, rect.y0 / h, rect.x1 / w, rect.y1 / h]), hints))
@@ -261,7 +271,7 @@ pub async fn liveness_begin(state: &AppState, args: StepArgs) -> Result<Value, A
     };
     let kind = vision_type(liveness_type);
     let plan = plan_for(kind);
-    let mut runs = state.captures.runs.lock().map_err(|_| ApiError::internal("capture lock poisoned"))?;
+    let mut runs = state.captures.lock()?;
     runs.retain(|_, r| r.started.elapsed() < RUN_TTL);
     let failures = runs.get(&(case_id, args.index)).map_or(0, |r| r.failures);
     runs.insert(
@@ -277,8 +287,8 @@ pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -
     let (case_id, _) = current_step(state, &args, StepKind::Liveness).await?;
     let shot = state.camera.latest(Duration::from_secs(2)).await.map_err(camera_error)?;
     let key = (case_id, args.index);
-    let finished = {
-        let mut runs = state.captures.runs.lock().map_err(|_| ApiError::internal("capture lock poisoned"))?;
+    let (kind, frames) = {
+        let mut runs = state.captures.lock()?;
         let run = runs.get_mut(&key).ok_or_else(|| ApiError::new(Code::Conflict, "Start the liveness check first"))?;
         let Some(assertion) = run.plan.get(run.frames.len()).copied() else {
             return Err(ApiError::new(Code::Conflict, "This liveness check already has all its frames"));
@@ -289,39 +299,29 @@ pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -
         }
         (run.kind, std::mem::take(&mut run.frames))
     };
-    let (kind, frames) = finished;
     let shots: Vec<(Assertion, Arc<Shot>)> = frames.clone();
     let evaluation = state
         .faces
-        .run(move |engine| {
-            let observed = shots
-                .iter()
-                .map(|(a, s)| Ok((*a, engine.observe(&s.image)?)))
-                .collect::<vouch_vision::Result<Vec<_>>>()?;
-            Ok(active::evaluate(kind, &observed))
-        })
+        .run(move |engine| engine.evaluate_liveness(kind, shots.iter().map(|(a, s)| Ok((*a, s.image.as_ref())))))
         .await?;
     let demo = frames.iter().any(|(_, s)| s.kind.is_demo());
     let passed = evaluation.passed();
+    // Counts the failure; the run ends when it passed or its attempts are used up.
     let failures = {
-        let mut runs = state.captures.runs.lock().map_err(|_| ApiError::internal("capture lock poisoned"))?;
-        let run = runs.get_mut(&key);
-        match (passed, run) {
-            (false, Some(run)) => {
-                run.failures += 1;
-                run.failures
-            }
-            (_, run) => run.map_or(0, |r| r.failures),
+        let mut runs = state.captures.lock()?;
+        let failures = runs.get(&key).map_or(0, |r| r.failures) + u32::from(!passed);
+        if passed || failures >= LIVENESS_ATTEMPTS {
+            runs.remove(&key);
+        } else if let Some(run) = runs.get_mut(&key) {
+            run.failures = failures;
         }
+        failures
     };
     tracing::info!(%case_id, kind = ?kind, score = evaluation.score, passed, demo, "kiosk liveness evaluated");
     if !passed && failures < LIVENESS_ATTEMPTS {
         return to_value(json!({
             "done": true, "captured": false, "passed": false, "attempts_left": LIVENESS_ATTEMPTS - failures,
         }));
-    }
-    if let Ok(mut runs) = state.captures.runs.lock() {
-        runs.remove(&key);
     }
     let detail = json!({
         "liveness_type": kind,

@@ -170,10 +170,7 @@ async fn camera_preview(
     if !bool::from(q.t.as_bytes().ct_eq(state.camera.preview_token.as_bytes())) {
         return Err(ApiError::forbidden("The preview token is not valid; ask camera_status for the current one").into());
     }
-    let rx = state
-        .camera
-        .subscribe()
-        .map_err(|e| ApiError::new(Code::Conflict, format!("The camera is not available: {e}")))?;
+    let rx = state.camera.subscribe().map_err(capture::camera_error)?;
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         loop {
             rx.changed().await.ok()?;
