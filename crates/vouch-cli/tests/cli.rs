@@ -210,8 +210,12 @@ async fn a_pending_webhook_survives_sigkill_and_is_delivered_after_restart() {
     );
     assert!(hook.hits.load(Ordering::SeqCst) > hits_before_restart);
     let db = rusqlite::Connection::open(data.join("vouch.db")).unwrap();
-    let (status, attempts): (String, i64) =
-        db.query_row("SELECT status, attempts FROM webhook_deliveries", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let delivery = || -> (String, i64) {
+        db.query_row("SELECT status, attempts FROM webhook_deliveries", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+    };
+    // The receiver counts its success as it answers; the server records it a moment later.
+    wait_for(Duration::from_secs(10), || delivery().0 == "delivered").await;
+    let (status, attempts) = delivery();
     assert_eq!(status, "delivered");
     let successes: i64 =
         db.query_row("SELECT count(*) FROM webhook_attempts WHERE success = 1", [], |r| r.get(0)).unwrap();
