@@ -7,7 +7,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { join } from 'node:path';
 import { chromium, selectors } from 'playwright-core';
 import {
-  ADMIN_PIN, CLERK_PIN, CONTRAST_CHECK, ROOT, OVERFLOW_CHECK, artifactDir, createRequest, eventually, getRequest, webhookFor, startReceiver, startVouch,
+  ADMIN_PIN, CLERK_PIN, CONTRAST_CHECK, ROOT, OVERFLOW_CHECK, artifactDir, createRequest, eventually, getRequest, putReferencePhoto, webhookFor, startReceiver, startVouch,
 } from './harness.mjs';
 
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
@@ -197,7 +197,7 @@ test('the idle timeout clears the screen', async () => {
   assert.equal(await page.getByTestId('idle-warning').count(), 0);
 });
 
-test('a customer takes a selfie and passes passive liveness from the labelled DEMO camera', async () => {
+test('a customer takes a selfie, passes passive liveness and matches the photo on file, from the labelled DEMO camera', async () => {
   await page.getByTestId('staff').click();
   await page.getByTestId('role-admin').click();
   await page.getByTestId('staff-pin').fill(ADMIN_PIN);
@@ -208,6 +208,14 @@ test('a customer takes a selfie and passes passive liveness from the labelled DE
   await page.getByTestId('note').filter({ hasText: 'Saved.' }).waitFor();
   await page.getByTestId('tab-devices').click();
   await page.getByTestId('camera-in-use').filter({ hasText: 'demo source' }).waitFor();
+  // The admin can switch the camera off and back to the one configured at startup.
+  await page.getByTestId('camera-choice').selectOption('none');
+  await page.getByTestId('camera-use').click();
+  await page.getByTestId('camera-in-use').filter({ hasText: 'no camera is configured' }).waitFor();
+  await page.getByTestId('camera-choice').selectOption('');
+  await page.getByTestId('camera-use').click();
+  await page.getByTestId('camera-in-use').filter({ hasText: 'demo source' }).waitFor();
+  await shoot('admin-devices');
   await page.getByTestId('tab-flows').click();
   await page.getByTestId('flow-new').click();
   await page.getByTestId('flow-id').fill('face');
@@ -220,12 +228,17 @@ test('a customer takes a selfie and passes passive liveness from the labelled DE
     await page.getByTestId('step-add').click();
   }
   await page.getByTestId('liveness-type').selectOption('passive');
+  await page.getByTestId('step-kind').selectOption('face_match');
+  await page.getByTestId('step-add').click();
+  await page.getByTestId('match-threshold').fill('0.5');
   await page.getByTestId('flow-save').click();
   await page.locator('[data-test=flow-row][data-flow=face] [data-test=flow-default]').click();
   await page.locator('[data-test=flow-row][data-flow=face] .badge').waitFor();
   await page.getByTestId('sign-out').click();
 
   const { token, request } = await createRequest(vouch.url, state.clientId, state.secret, 'face-1');
+  // The bank has another photo of the same man on file (the demo camera plays fr_obama).
+  await putReferencePhoto(vouch.url, token, request.id, `${ROOT}/testdata/faces/fr_obama2.jpg`);
   await page.goto(request.link);
   await page.getByTestId('consent-agree').click();
   await page.getByTestId('step-selfie').waitFor();
@@ -243,4 +256,18 @@ test('a customer takes a selfie and passes passive liveness from the labelled DE
   await shoot('customer-camera-done');
   const got = await getRequest(vouch.url, token, request.id);
   assert.equal(got.status, 'pending', 'the flow ran; the eeID request waits for the clerk to decide');
+
+  // The clerk sees the selfie beside the photo on file, and the match score.
+  await page.goto(`${vouch.url}/kiosk/`);
+  await page.getByTestId('staff').click();
+  await page.getByTestId('clerk-Maria Tamm').click();
+  await page.getByTestId('staff-pin').fill(CLERK_PIN);
+  await page.getByTestId('sign-in').click();
+  const row = page.locator('[data-test=queue-row]').filter({ hasText: 'face-1' });
+  await row.getByTestId('queue-open').click();
+  await page.getByTestId('step-detail-face_match').filter({ hasText: 'score 0.' }).waitFor();
+  for (const kind of ['selfie', 'reference_photo']) {
+    await eventually(() => page.getByTestId(`photo-${kind}`).evaluate((img) => img.naturalWidth > 100), 15000, `the ${kind} shown`);
+  }
+  await shoot('clerk-face-match');
 });

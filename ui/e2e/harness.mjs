@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -92,6 +92,17 @@ export async function createRequest(base, id, secret, reference) {
   });
   if (resp.status !== 201) throw new Error(`create: ${resp.status} ${await resp.text()}`);
   return { token: access_token, request: await resp.json() };
+}
+
+/** Uploads the integrator's reference photo of the person, for a face_match step. */
+export async function putReferencePhoto(base, token, caseId, file) {
+  const resp = await fetch(`${base}/vouch/v1/cases/${caseId}/reference-photo`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'image/jpeg' },
+    body: readFileSync(file),
+  });
+  if (resp.status !== 200) throw new Error(`reference photo: ${resp.status} ${await resp.text()}`);
+  return resp.json();
 }
 
 /** The request as the integrator reads it back. */

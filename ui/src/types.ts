@@ -13,7 +13,7 @@ export interface KioskStatus {
 export type Step =
   | { kind: 'consent'; text: Record<string, string> }
   | { kind: 'liveness'; liveness_type: string }
-  | { kind: 'face_match'; threshold: number }
+  | { kind: 'face_match'; threshold: number; reference?: 'uploaded' | 'document' }
   | { kind: 'document_chip' | 'document_scan' | 'selfie' | 'signature' | 'clerk_review' | 'result' };
 
 export interface StepRecord {

@@ -16,6 +16,12 @@ pub enum CaptureError {
     Read { path: PathBuf, reason: String },
     #[error("the camera was disconnected")]
     Disconnected,
+    #[error("camera not found: {0}")]
+    NotFound(String),
+    #[error("cannot open {camera}: {reason}")]
+    Open { camera: String, reason: String },
+    #[error("bad frame from the camera: {0}")]
+    Frame(String),
 }
 
 /// Where frames come from. Anything but `Webcam` is a demo or test source and is labelled so in the UI and logs.

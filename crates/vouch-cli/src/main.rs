@@ -49,7 +49,8 @@ enum Command {
         /// The ONNX models folder (default: VOUCH_MODELS_DIR, else ./models or the checkout's models/).
         #[arg(long)]
         models_dir: Option<std::path::PathBuf>,
-        /// The kiosk camera: none, synthetic or demo:PATH (a folder of images or an MJPEG file; shown as DEMO)
+        /// The kiosk camera: none, webcam, webcam:NAME, webcam:/dev/videoN, synthetic or demo:PATH (a folder of
+        /// images or an MJPEG file; shown as DEMO). An admin's choice in settings overrides it.
         #[arg(long, env = "VOUCH_CAMERA")]
         camera: Option<String>,
     },

@@ -21,10 +21,12 @@ pub enum EvidenceKind {
     ProofOfIdentity,
     /// A flow step's recorded outcome (what was shown, what the person or clerk did).
     StepOutcome,
+    /// A photo of the person the integrator supplied, for a face_match step to compare with.
+    ReferencePhoto,
 }
 
 impl EvidenceKind {
-    pub const ALL: [EvidenceKind; 10] = [
+    pub const ALL: [EvidenceKind; 11] = [
         EvidenceKind::Selfie,
         EvidenceKind::LivenessFrames,
         EvidenceKind::DocumentPage,
@@ -35,6 +37,7 @@ impl EvidenceKind {
         EvidenceKind::Decision,
         EvidenceKind::ProofOfIdentity,
         EvidenceKind::StepOutcome,
+        EvidenceKind::ReferencePhoto,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl EvidenceKind {
             EvidenceKind::Decision => "decision",
             EvidenceKind::ProofOfIdentity => "proof_of_identity",
             EvidenceKind::StepOutcome => "step_outcome",
+            EvidenceKind::ReferencePhoto => "reference_photo",
         }
     }
 

@@ -40,15 +40,30 @@ pub enum Step {
     Liveness {
         liveness_type: LivenessType,
     },
-    /// Selfie against document portrait; passes at or above `threshold` (calibrated score, 0..1).
+    /// The face from the selfie or liveness step against a reference: a photo the integrator uploaded for the
+    /// case, or (once document reading is built) the document portrait. Passes at or above `threshold`, a
+    /// calibrated score in 0..1 (0.5 is the calibrated match threshold).
     FaceMatch {
         threshold: f64,
+        #[serde(default)]
+        reference: FaceReference,
     },
     Signature {},
     /// A clerk looks at the evidence so far and confirms before the flow goes on.
     ClerkReview {},
     /// The end: the person sees the outcome. Always last, exactly once.
     Result {},
+}
+
+/// What a face_match step compares the customer's face with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaceReference {
+    /// A photo uploaded for the case over `PUT /vouch/v1/cases/{id}/reference-photo`.
+    #[default]
+    Uploaded,
+    /// The portrait read from the document (chip or page) earlier in the flow.
+    Document,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -99,12 +114,14 @@ impl StepKind {
     /// `None` when the step can run in this build; otherwise the capability it is waiting for.
     pub fn missing_capability(self) -> Option<&'static str> {
         match self {
-            StepKind::Consent | StepKind::ClerkReview | StepKind::Result | StepKind::Selfie | StepKind::Liveness => {
-                None
-            }
+            StepKind::Consent
+            | StepKind::ClerkReview
+            | StepKind::Result
+            | StepKind::Selfie
+            | StepKind::Liveness
+            | StepKind::FaceMatch => None,
             StepKind::DocumentChip => Some("chip reading (ICAO 9303 over PC/SC)"),
             StepKind::DocumentScan => Some("document page capture and MRZ reading"),
-            StepKind::FaceMatch => Some("face matching"),
             StepKind::Signature => Some("signature capture"),
         }
     }
@@ -196,17 +213,18 @@ pub fn validate_steps(name: &str, steps: &[Step]) -> Result<(), CoreError> {
                     }
                 }
             }
-            Step::FaceMatch { threshold } => {
+            Step::FaceMatch { threshold, reference } => {
                 if !(threshold.is_finite() && *threshold > 0.0 && *threshold <= 1.0) {
                     return Err(invalid(format!("step {n} (face_match): the threshold must be in (0, 1]")));
                 }
                 let before = steps.get(..i).unwrap_or_default();
                 let has = |k: &[StepKind]| before.iter().any(|s| k.contains(&s.kind()));
-                if !has(&[StepKind::Selfie, StepKind::Liveness])
-                    || !has(&[StepKind::DocumentChip, StepKind::DocumentScan])
-                {
+                if !has(&[StepKind::Selfie, StepKind::Liveness]) {
+                    return Err(invalid(format!("step {n} (face_match) needs a selfie or liveness step before it")));
+                }
+                if *reference == FaceReference::Document && !has(&[StepKind::DocumentChip, StepKind::DocumentScan]) {
                     return Err(invalid(format!(
-                        "step {n} (face_match) needs a selfie or liveness step and a document step before it"
+                        "step {n} (face_match) against the document portrait needs a document step before it"
                     )));
                 }
             }
@@ -395,7 +413,7 @@ mod tests {
     fn steps_are_defined_as_tagged_data() {
         let json = serde_json::json!([{"kind": "consent", "text": {"en": "I agree"}}, {"kind": "face_match", "threshold": 0.8}, {"kind": "result"}]);
         let steps: Vec<Step> = serde_json::from_value(json).unwrap();
-        assert_eq!(steps[1], Step::FaceMatch { threshold: 0.8 });
+        assert_eq!(steps[1], Step::FaceMatch { threshold: 0.8, reference: FaceReference::Uploaded });
         let unknown = serde_json::json!([{"kind": "teleport"}]);
         assert!(serde_json::from_value::<Vec<Step>>(unknown).is_err());
     }

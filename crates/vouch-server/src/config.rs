@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub image_body_limit_bytes: usize,
     /// The kiosk camera. None by default: a demo source is only used when configured.
     pub camera: crate::camera::CameraSource,
+    /// The webcam mode for a webcam an admin picks in settings.
+    pub camera_mode: vouch_capture::ModeRequest,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +62,7 @@ impl Default for ServerConfig {
             face_threads: 2,
             image_body_limit_bytes: 16 * 1024 * 1024,
             camera: crate::camera::CameraSource::None,
+            camera_mode: vouch_capture::ModeRequest::default(),
         }
     }
 }

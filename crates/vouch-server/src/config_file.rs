@@ -26,8 +26,11 @@ pub struct FileConfig {
     pub models_dir: Option<PathBuf>,
     /// Largest body of the image endpoints, in bytes.
     pub image_body_limit_bytes: Option<usize>,
-    /// The kiosk camera: `none`, `synthetic` or `demo:PATH` (labelled DEMO everywhere).
+    /// The kiosk camera: `none`, `webcam`, `webcam:NAME`, `webcam:/dev/videoN`, `synthetic` or `demo:PATH`
+    /// (labelled DEMO everywhere). An admin's choice in settings overrides it.
     pub camera: Option<String>,
+    /// The webcam mode asked for, `WIDTHxHEIGHT@FPS` (default 640x480@30); the nearest offered mode is used.
+    pub camera_mode: Option<String>,
     #[serde(default)]
     pub webhooks: FileWebhooks,
 }
@@ -79,7 +82,7 @@ pub struct ServeOverrides {
     pub allow_non_loopback: bool,
     pub ui_dir: Option<PathBuf>,
     pub models_dir: Option<PathBuf>,
-    /// `none`, `synthetic` or `demo:PATH`.
+    /// `none`, `webcam[:NAME]`, `synthetic` or `demo:PATH`.
     pub camera: Option<String>,
 }
 
@@ -108,9 +111,14 @@ pub fn default_models_dir() -> Option<PathBuf> {
 
 pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<ServerConfig> {
     let mut cfg = ServerConfig::default();
+    let mode = match &file.camera_mode {
+        Some(m) => vouch_capture::ModeRequest::parse(m).map_err(anyhow::Error::msg)?,
+        None => vouch_capture::ModeRequest::default(),
+    };
     if let Some(camera) = flags.camera.or(file.camera) {
-        cfg.camera = crate::camera::CameraSource::parse(&camera).map_err(anyhow::Error::msg)?;
+        cfg.camera = crate::camera::CameraSource::parse(&camera, mode).map_err(anyhow::Error::msg)?;
     }
+    cfg.camera_mode = mode;
     if let Some(bind) = flags.bind.or(file.bind) {
         cfg.bind = bind;
     }

@@ -17,6 +17,7 @@ pub mod native_flows;
 pub mod oauth;
 pub mod pages;
 pub mod proof;
+pub mod reference_photo;
 pub mod retention;
 pub mod state;
 pub mod ui;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(adapters::dis_liveness::routes(state.clone()))
         .merge(native::routes(state.clone()))
         .merge(native_flows::routes(state.clone()))
+        .merge(reference_photo::routes(state.clone()))
         .merge(kiosk::routes())
         .merge(pages::routes())
         .split_for_parts();
@@ -155,7 +157,8 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         .build()
         .context("building the webhook HTTP client")?;
     let (config_models_dir, face_threads) = (config.models_dir.clone(), config.face_threads);
-    let config_camera = config.camera.clone();
+    let chosen_camera = store.kiosk_settings().context("reading kiosk settings")?.camera;
+    let config_camera = camera::effective_source(&config.camera, &chosen_camera, config.camera_mode);
     let state = AppState {
         store,
         config: Arc::new(config),

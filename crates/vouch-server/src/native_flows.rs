@@ -207,6 +207,16 @@ async fn record_step(
     if body.detail.to_string().len() > 16 * 1024 {
         return Err(ApiError::invalid("detail must be at most 16 KiB of JSON").into());
     }
+    if matches!(body.kind, StepKind::Selfie | StepKind::Liveness | StepKind::FaceMatch) {
+        return Err(ApiError::new(
+            crate::error::Code::Conflict,
+            format!(
+                "The {} step is decided by the kiosk from its own camera, not recorded over the API",
+                body.kind.as_str()
+            ),
+        )
+        .into());
+    }
     let actor = format!("admin:{}", client.id);
     state
         .db(move |s| s.record_step(case_id, index, body.kind, body.outcome, body.detail, &actor))

@@ -197,6 +197,67 @@ impl Store {
         Ok(rows)
     }
 
+    /// Attaches the integrator's reference photo to an open case: the blob first, then the evidence row and an
+    /// audit event in one transaction. A case has at most one, so a face_match that already ran cannot be
+    /// re-run against a different face.
+    pub fn add_reference_photo(
+        &self,
+        case_id: CaseId,
+        bytes: &[u8],
+        media_type: &str,
+        actor: &str,
+    ) -> Result<Evidence> {
+        let case = self.get_case(case_id)?;
+        if case.status.is_terminal() {
+            return Err(StoreError::Conflict(format!("the case is {} and takes no more evidence", case.status)));
+        }
+        let sha256 = self.blobs().put(bytes)?;
+        let item = NewEvidence {
+            kind: EvidenceKind::ReferencePhoto,
+            sha256,
+            media_type: media_type.into(),
+            size: bytes.len() as u64,
+        };
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let existing: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM evidence WHERE case_id = ?1 AND kind = ?2)",
+            params![case_id.to_string(), EvidenceKind::ReferencePhoto.as_str()],
+            |r| r.get(0),
+        )?;
+        if existing {
+            return Err(StoreError::Conflict("this case already has a reference photo".into()));
+        }
+        let at = crate::now();
+        let rows = insert_evidence(&tx, case_id, at, std::slice::from_ref(&item))?;
+        let detail = serde_json::json!({"sha256": item.sha256, "media_type": media_type, "size": item.size});
+        audit::append(&tx, &case_id.to_string(), at, actor, "reference_photo_added", &detail)?;
+        tx.commit()?;
+        rows.into_iter().next().ok_or_else(|| StoreError::corrupt("no evidence row was written"))
+    }
+
+    /// Records that someone looked at a piece of evidence (a clerk viewing the selfie, say).
+    pub fn audit_evidence_viewed(&self, case_id: CaseId, item: &Evidence, actor: &str) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let detail = serde_json::json!({"kind": item.kind.as_str(), "sha256": item.sha256});
+        audit::append(&tx, &case_id.to_string(), crate::now(), actor, "evidence_viewed", &detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The newest evidence of `kind` for a case, decrypted, or `None` (also when retention purged it).
+    pub fn latest_evidence_bytes(&self, case_id: CaseId, kind: EvidenceKind) -> Result<Option<(Evidence, Vec<u8>)>> {
+        let newest = self.case_evidence(case_id)?.into_iter().rev().find(|e| e.kind == kind && e.purged_at.is_none());
+        match newest {
+            Some(e) => {
+                let bytes = self.blobs().get(&e.sha256)?;
+                Ok(Some((e, bytes)))
+            }
+            None => Ok(None),
+        }
+    }
+
     pub fn case_evidence(&self, case_id: CaseId) -> Result<Vec<Evidence>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(

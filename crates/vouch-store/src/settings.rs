@@ -19,11 +19,20 @@ pub struct KioskSettings {
     pub default_language: String,
     /// Seconds without a touch before the customer screens return to the start and forget what was shown.
     pub idle_timeout_secs: u32,
+    /// The kiosk camera an admin chose: empty to use the one configured at startup (vouch.toml, `--camera`),
+    /// `none`, `webcam` for the first webcam, or `webcam:NAME`. Demo sources are startup-only, so a demo cannot
+    /// be switched on at a terminal by accident.
+    pub camera: String,
 }
 
 impl Default for KioskSettings {
     fn default() -> Self {
-        KioskSettings { retention_days: 90, default_language: "en".into(), idle_timeout_secs: 90 }
+        KioskSettings {
+            retention_days: 90,
+            default_language: "en".into(),
+            idle_timeout_secs: 90,
+            camera: String::new(),
+        }
     }
 }
 
@@ -40,6 +49,15 @@ impl KioskSettings {
         }
         if !(15..=900).contains(&self.idle_timeout_secs) {
             return Err(StoreError::Invalid("The idle timeout is 15 to 900 seconds".into()));
+        }
+        let camera = self.camera.as_str();
+        let webcam_name = camera.strip_prefix("webcam:").map(str::trim);
+        let camera_ok = matches!(camera, "" | "none" | "webcam")
+            || webcam_name.is_some_and(|n| !n.is_empty() && n.len() <= 200 && !n.chars().any(char::is_control));
+        if !camera_ok {
+            return Err(StoreError::Invalid(
+                "The camera is empty (as configured at startup), none, webcam or webcam:NAME".into(),
+            ));
         }
         Ok(())
     }

@@ -1,22 +1,73 @@
+import { useEffect, useState } from 'preact/hooks';
+import { call } from '../bridge';
+import { staffMessage } from '../errors';
 import { t } from '../i18n';
 import { useLoad } from './use-load';
 
 interface Devices {
   cameras: { device: string; name: string }[];
   card_readers: { ok: boolean; readers: { name: string; card_present: boolean }[]; error?: string };
+  /** The camera from vouch.toml or --camera, used when no camera is chosen here. */
+  startup_camera: string;
 }
 
 interface CameraInUse {
+  configured: string;
   available: boolean;
+  connected: boolean;
   demo: boolean;
   error?: string;
   source?: { name: string; kind: string; width: number; height: number; fps: number };
 }
 
+interface KioskSettings {
+  camera: string;
+  [key: string]: unknown;
+}
+
+/** The camera choices: the startup configuration, none, the first webcam, and each webcam found now (plus the
+ * chosen one while it is unplugged, so a replug needs no new choice). */
+function cameraOptions(devices: Devices | null, chosen: string): { value: string; label: string }[] {
+  const options = [
+    { value: '', label: t('admin.devices.asStartup', { source: devices?.startup_camera ?? '…' }) },
+    { value: 'none', label: t('admin.devices.noneChoice') },
+    { value: 'webcam', label: t('admin.devices.firstWebcam') },
+  ];
+  for (const c of devices?.cameras ?? []) options.push({ value: `webcam:${c.name}`, label: `${c.name} (${c.device})` });
+  if (chosen && !options.some((o) => o.value === chosen)) {
+    options.push({ value: chosen, label: t('admin.devices.notConnected', { name: chosen.replace(/^webcam:/, '') }) });
+  }
+  return options;
+}
+
 export function Devices() {
-  const { data, error, reload } = useLoad<Devices>('devices');
+  const { data, error, setError, reload } = useLoad<Devices>('devices');
   const camera = useLoad<CameraInUse>('camera_status');
+  const settings = useLoad<KioskSettings>('settings_get');
+  const [chosen, setChosen] = useState('');
+  const [note, setNote] = useState<string | null>(null);
+  useEffect(() => setChosen(settings.data?.camera ?? ''), [settings.data]);
   const src = camera.data?.source;
+
+  const applyCamera = async () => {
+    try {
+      const current = await call<KioskSettings>('settings_get');
+      await call('settings_save', { ...current, camera: chosen });
+      setNote(t('admin.general.saved'));
+      setError(null);
+      // The new source opens on first use; give it a moment before showing what it found.
+      setTimeout(camera.reload, 1500);
+      settings.reload();
+    } catch (e) {
+      setNote(null);
+      setError(staffMessage(e));
+    }
+  };
+  const rescan = () => {
+    reload();
+    camera.reload();
+  };
+
   return (
     <div data-test="devices">
       <p class="error" role="alert">{error ?? ''}</p>
@@ -26,11 +77,23 @@ export function Devices() {
           <>
             {src.name} — {src.width}×{src.height} @ {src.fps} fps
             {camera.data?.demo && <strong class="demo-tag"> ({t('admin.devices.demo')})</strong>}
+            {camera.data && !camera.data.connected && camera.data.error && (
+              <strong class="demo-tag" data-test="camera-disconnected"> — {t('admin.devices.disconnected')}: {camera.data.error}</strong>
+            )}
           </>
         ) : (
           <>{t('admin.devices.cameraOff')}{camera.data?.error ? `: ${camera.data.error}` : ''}</>
         )}
       </p>
+      <form class="inline-form" onSubmit={(e) => { e.preventDefault(); applyCamera(); }}>
+        <label>{t('admin.devices.choose')}
+          <select value={chosen} data-test="camera-choice" onChange={(e) => setChosen((e.target as HTMLSelectElement).value)}>
+            {cameraOptions(data, chosen).map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+          </select>
+        </label>
+        <button type="submit" class="primary" data-test="camera-use">{t('admin.devices.use')}</button>
+      </form>
+      <p role="status" data-test="note">{note ?? ''}</p>
       <h2>{t('admin.devices.cameras')}</h2>
       {data && data.cameras.length === 0 && <p data-test="no-camera">{t('admin.devices.noCamera')}</p>}
       <ul>{data?.cameras.map((c) => <li key={c.device}>{c.name} <span class="mono small">{c.device}</span></li>)}</ul>
@@ -42,7 +105,7 @@ export function Devices() {
           <li key={r.name}>{r.name} — {r.card_present ? t('admin.devices.card') : t('admin.devices.noCard')}</li>
         ))}
       </ul>
-      <button class="secondary" onClick={reload}>{t('admin.devices.rescan')}</button>
+      <button class="secondary" onClick={rescan}>{t('admin.devices.rescan')}</button>
     </div>
   );
 }

@@ -23,7 +23,7 @@ interface FlowList {
 function newStep(kind: string): Step {
   if (kind === 'consent') return { kind: 'consent', text: { en: '', es: '', et: '' } };
   if (kind === 'liveness') return { kind: 'liveness', liveness_type: 'passive' };
-  if (kind === 'face_match') return { kind: 'face_match', threshold: 0.6 };
+  if (kind === 'face_match') return { kind: 'face_match', threshold: 0.5, reference: 'uploaded' };
   return { kind } as Step;
 }
 
@@ -142,6 +142,21 @@ function FlowEditor(props: { initial: FlowVersion; create: boolean; kinds: FlowL
                   {['passive', 'eye_gaze', 'smile', 'magnifeye'].map((v) => <option key={v} value={v}>{t(`admin.flows.liveness.${v}`)}</option>)}
                 </select>
               </label>
+            )}
+            {s.kind === 'face_match' && (
+              <>
+                <label>{t('admin.flows.matchThreshold')}
+                  <input type="number" min={0.05} max={1} step={0.05} value={s.threshold} data-test="match-threshold"
+                         onInput={(e) => update(i, { ...s, threshold: Number((e.target as HTMLInputElement).value) })} />
+                </label>
+                <label>{t('admin.flows.matchReference')}
+                  <select value={s.reference ?? 'uploaded'} data-test="match-reference"
+                          onChange={(e) => update(i, { ...s, reference: (e.target as HTMLSelectElement).value as 'uploaded' | 'document' })}>
+                    <option value="uploaded">{t('admin.flows.reference.uploaded')}</option>
+                    <option value="document">{t('admin.flows.reference.document')}</option>
+                  </select>
+                </label>
+              </>
             )}
           </li>
         ))}

@@ -51,6 +51,10 @@ function CameraView(props: { overlay?: preact.ComponentChildren; onGuide?: (g: G
   const [status, setStatus] = useState<CameraStatus | null>(null);
   const [server, setServer] = useState('');
   const [guide, setGuide] = useState<Guide | null>(null);
+  // A webcam that stops answering (unplugged, taken by another program): say so, and reopen the preview
+  // stream once frames come back.
+  const [lost, setLost] = useState(false);
+  const [previewKey, setPreviewKey] = useState(0);
   const onGuide = useRef(props.onGuide);
   onGuide.current = props.onGuide;
 
@@ -67,10 +71,18 @@ function CameraView(props: { overlay?: preact.ComponentChildren; onGuide?: (g: G
         try {
           const g = await call<Guide>('camera_guide');
           if (stopped) return;
+          setLost((was) => {
+            if (was) setPreviewKey((k) => k + 1);
+            return false;
+          });
           setGuide(g);
           onGuide.current?.(g);
         } catch {
-          /* the next poll retries */
+          // The next poll retries; meanwhile the customer is told the camera is not answering.
+          if (!stopped) {
+            setLost(true);
+            setGuide(null);
+          }
         }
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -81,7 +93,13 @@ function CameraView(props: { overlay?: preact.ComponentChildren; onGuide?: (g: G
     };
   }, [status?.available]);
 
-  const hint = guide ? (guide.ready ? t('camera.hint.ready') : t(`camera.hint.${guide.hints[0]}`)) : null;
+  const hint = lost
+    ? t('camera.lost')
+    : guide
+      ? guide.ready
+        ? t('camera.hint.ready')
+        : t(`camera.hint.${guide.hints[0]}`)
+      : null;
   useSpoken(props.spoken ?? hint);
 
   if (status && !status.available) {
@@ -99,12 +117,15 @@ function CameraView(props: { overlay?: preact.ComponentChildren; onGuide?: (g: G
         </p>
       )}
       <div class="camera-frame">
-        {status?.preview_path && <img class="preview" data-test="preview" src={`${server}${status.preview_path}`} alt={t('camera.previewAlt')} />}
+        {status?.preview_path && (
+          <img key={previewKey} class="preview" data-test="preview" src={`${server}${status.preview_path}`} alt={t('camera.previewAlt')}
+               onError={() => setTimeout(() => setPreviewKey((k) => k + 1), 1000)} />
+        )}
         <div class="shade" aria-hidden="true" />
         <div class={`oval ${guide?.ready ? 'ready' : ''}`} aria-hidden="true" />
         {props.overlay}
       </div>
-      <p class={`hint ${guide?.ready ? 'ok' : ''}`} data-test="hint" aria-live="polite">
+      <p class={`hint ${guide?.ready && !lost ? 'ok' : ''} ${lost ? 'lost' : ''}`} data-test="hint" aria-live="polite">
         {hint ?? t('common.loading')}
       </p>
     </div>
@@ -226,6 +247,37 @@ export function LivenessStep(props: { case_id: string; index: number; onDone: Do
             {state === 'ready' ? t('liveness.start') : t('liveness.again')}
           </button>
         </div>
+      )}
+    </section>
+  );
+}
+
+/** Compares the face taken earlier with the photo on file. Nothing to do for the customer but wait; the
+ * result is decided by the kiosk and shown at the end like every other step. */
+export function FaceMatchStep(props: { case_id: string; index: number; onDone: Done }) {
+  const [error, setError] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    let cancelled = false;
+    setError(null);
+    call<{ captured: boolean; session: CaseSession }>('face_match_run', { case_id: props.case_id, index: props.index }).then(
+      (r) => !cancelled && props.onDone(r.session),
+      (e) => !cancelled && setError(customerMessage(e)),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [attempt]);
+  return (
+    <section class="step" data-test="step-face_match">
+      <h1>{t('faceMatch.title')}</h1>
+      {error ? (
+        <>
+          <p class="error" role="alert">{error}</p>
+          <button class="primary big" onClick={() => setAttempt((a) => a + 1)}>{t('common.retry')}</button>
+        </>
+      ) : (
+        <p class="lead" aria-live="polite">{t('faceMatch.working')}</p>
       )}
     </section>
   );

@@ -7,7 +7,7 @@ import { customerMessage } from '../errors';
 import { lang, pick, t } from '../i18n';
 import { useSignal } from '../signal';
 import type { CaseSession, Signed, Step } from '../types';
-import { LivenessStep, SelfieStep } from './camera-steps';
+import { FaceMatchStep, LivenessStep, SelfieStep } from './camera-steps';
 
 export function CaseRunner(props: { initial: CaseSession; assisted: boolean; staff: Signed | null; onFinish: () => void }) {
   useSignal(lang);
@@ -92,6 +92,8 @@ function StepScreen(props: {
       return <SelfieStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'liveness':
       return <LivenessStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
+    case 'face_match':
+      return <FaceMatchStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'clerk_review':
       return props.staff ? (
         <section class="step" data-test="step-clerk_review">

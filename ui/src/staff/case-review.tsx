@@ -6,6 +6,46 @@ import { t } from '../i18n';
 import type { CaseSession, Signed } from '../types';
 import { when } from './queue';
 
+type EvidenceItem = Detail['evidence'][number];
+
+/** The case's photos side by side (selfie and reference), so the clerk can compare them by eye. Each view is
+ * audited on the server. */
+function Photos(props: { caseId: string; evidence: EvidenceItem[] }) {
+  const shown = props.evidence.filter((e) => (e.kind === 'selfie' || e.kind === 'reference_photo') && !e.purged_at);
+  const [srcs, setSrcs] = useState<Record<string, string>>({});
+  useEffect(() => {
+    for (const e of shown) {
+      if (srcs[e.sha256]) continue;
+      call<{ src: string }>('evidence_image', { case_id: props.caseId, sha256: e.sha256 }).then(
+        (r) => setSrcs((m) => ({ ...m, [e.sha256]: r.src })),
+        () => {},
+      );
+    }
+  }, [shown.map((e) => e.sha256).join()]);
+  if (shown.length === 0) return null;
+  return (
+    <div class="photos" data-test="case-photos">
+      {shown.map((e) => (
+        <figure key={e.sha256}>
+          {srcs[e.sha256] ? <img src={srcs[e.sha256]} alt={t(`clerk.photo.${e.kind}`)} data-test={`photo-${e.kind}`} /> : <div class="photo-wait" />}
+          <figcaption>{t(`clerk.photo.${e.kind}`)}</figcaption>
+        </figure>
+      ))}
+    </div>
+  );
+}
+
+/** A step's score, when it has one (face match), for the list of steps. */
+function stepScore(detail: unknown): string {
+  const d = detail as { score?: number; threshold?: number; reason?: string } | null;
+  if (d && typeof d.score === 'number') {
+    const pass = typeof d.threshold === 'number' ? ` (${t('clerk.passAt', { threshold: d.threshold })})` : '';
+    return ` · ${t('clerk.score', { score: d.score.toFixed(2) })}${pass}`;
+  }
+  if (d && typeof d.reason === 'string') return ` · ${d.reason}`;
+  return '';
+}
+
 interface Detail {
   session: CaseSession;
   case: {
@@ -105,6 +145,7 @@ export function CaseReview(props: { caseId: string; staff: Signed; onBack: () =>
               return (
                 <li key={i} class={rec ? rec.outcome : 'todo'}>
                   <span>{step.kind}</span> <strong>{rec ? rec.outcome : '…'}</strong>
+                  {rec && <span class="small" data-test={`step-detail-${step.kind}`}>{stepScore(rec.detail)}</span>}
                 </li>
               );
             })}
@@ -112,6 +153,7 @@ export function CaseReview(props: { caseId: string; staff: Signed; onBack: () =>
           {open && s.next.state === 'step' && (
             <button class="primary big" onClick={() => props.onRun(s)} data-test="run-flow">{t('clerk.run')}</button>
           )}
+          <Photos caseId={props.caseId} evidence={detail.evidence} />
           <h2>{t('clerk.evidence')}</h2>
           <ul class="evidence">
             {detail.evidence.map((e) => (

@@ -43,12 +43,15 @@ pub async fn call(state: &AppState, caller: &Caller, command: &str, args: Value)
             state.db(move |s| s.set_default_flow(&flow_id, &actor)).await?;
             flows_list(state).await
         }
-        "devices" => devices().await,
+        "devices" => devices(state).await,
         "settings_get" => to_value(state.db(|s| s.kiosk_settings()).await?),
         "settings_save" => {
             let settings: KioskSettings = parse_args(args)?;
             state.db(move |s| s.save_kiosk_settings(&settings, &actor)).await?;
-            to_value(state.db(|s| s.kiosk_settings()).await?)
+            let saved = state.db(|s| s.kiosk_settings()).await?;
+            let source = crate::camera::effective_source(&state.config.camera, &saved.camera, state.config.camera_mode);
+            state.camera.switch(source);
+            to_value(saved)
         }
         "purge_now" => to_value(crate::retention::purge(state, &actor, true).await?),
         "clerks_list" => to_value(state.db(|s| s.list_clerks()).await?),
@@ -169,7 +172,7 @@ async fn flow_save(state: &AppState, args: FlowSaveArgs, actor: String) -> Resul
 }
 
 /// What this terminal has: cameras from V4L2 and card readers from pcscd, as found right now.
-async fn devices() -> Result<Value, ApiError> {
+async fn devices(state: &AppState) -> Result<Value, ApiError> {
     let (cameras, readers) =
         tokio::task::spawn_blocking(|| (vouch_capture::list_cameras(), vouch_chip::list_readers()))
             .await
@@ -178,5 +181,7 @@ async fn devices() -> Result<Value, ApiError> {
         Ok(list) => json!({ "ok": true, "readers": list }),
         Err(e) => json!({ "ok": false, "readers": [], "error": e.to_string() }),
     };
-    Ok(json!({ "cameras": cameras, "card_readers": readers }))
+    // What the kiosk falls back to when the admin has not chosen a camera.
+    let startup_camera = state.config.camera.describe();
+    Ok(json!({ "cameras": cameras, "card_readers": readers, "startup_camera": startup_camera }))
 }

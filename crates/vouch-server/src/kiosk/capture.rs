@@ -144,7 +144,11 @@ pub struct StepArgs {
 }
 
 /// The case's current step, which must be `index` and of `kind`.
-async fn current_step(state: &AppState, args: &StepArgs, kind: StepKind) -> Result<(CaseId, Step), ApiError> {
+pub(super) async fn current_step(
+    state: &AppState,
+    args: &StepArgs,
+    kind: StepKind,
+) -> Result<(CaseId, Step), ApiError> {
     let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found("No such case"))?;
     crate::cases::expire_due(state).await?;
     match case_session(state, case_id).await?.next {
@@ -173,7 +177,7 @@ fn jpeg(shot: &Shot) -> Result<Vec<u8>, ApiError> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn record(
+pub(super) async fn record(
     state: &AppState,
     caller: &Caller,
     case_id: CaseId,

@@ -8,6 +8,7 @@
 mod admin;
 mod capture;
 mod customer;
+mod face_match;
 pub mod sessions;
 mod staff;
 
@@ -42,12 +43,14 @@ pub const COMMANDS: &[(&str, Access)] = &[
     ("selfie_capture", Access::Anyone),
     ("liveness_begin", Access::Anyone),
     ("liveness_frame", Access::Anyone),
+    ("face_match_run", Access::Anyone),
     ("admin_setup", Access::Anyone),
     ("sign_in", Access::Anyone),
     ("sign_out", Access::Anyone),
     ("whoami", Access::Anyone),
     ("queue", Access::Clerk),
     ("case_detail", Access::Clerk),
+    ("evidence_image", Access::Clerk),
     ("case_decide", Access::Clerk),
     ("clients_list", Access::Admin),
     ("client_create", Access::Admin),
@@ -130,6 +133,7 @@ pub async fn call(state: &AppState, token: Option<&str>, command: &str, args: Va
         "selfie_capture" => capture::selfie_capture(state, &caller, parse_args(args)?).await,
         "liveness_begin" => capture::liveness_begin(state, parse_args(args)?).await,
         "liveness_frame" => capture::liveness_frame(state, &caller, parse_args(args)?).await,
+        "face_match_run" => face_match::face_match_run(state, &caller, parse_args(args)?).await,
         "admin_setup" => staff::admin_setup(state, parse_args(args)?).await,
         "sign_in" => staff::sign_in(state, parse_args(args)?).await,
         "sign_out" => {
@@ -141,6 +145,7 @@ pub async fn call(state: &AppState, token: Option<&str>, command: &str, args: Va
         "whoami" => to_value(&caller.session),
         "queue" => staff::queue(state, parse_args(args)?).await,
         "case_detail" => staff::case_detail(state, parse_args(args)?).await,
+        "evidence_image" => staff::evidence_image(state, &caller, parse_args(args)?).await,
         "case_decide" => staff::decide(state, &caller, parse_args(args)?).await,
         "exit_app" => Ok(serde_json::json!({"exit": true})),
         other => admin::call(state, &caller, other, args).await,

@@ -138,6 +138,40 @@ pub async fn case_detail(state: &AppState, args: CaseArgs) -> Result<Value, ApiE
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct EvidenceArgs {
+    pub case_id: String,
+    pub sha256: String,
+}
+
+/// Evidence kinds a clerk may look at on screen: the photos, so the selfie can be compared with the reference
+/// by eye. Each viewing is an audit event.
+const VIEWABLE: [vouch_core::EvidenceKind; 2] =
+    [vouch_core::EvidenceKind::Selfie, vouch_core::EvidenceKind::ReferencePhoto];
+
+/// One photo of a case, as a data URL for an `<img>`.
+pub async fn evidence_image(state: &AppState, caller: &super::Caller, args: EvidenceArgs) -> Result<Value, ApiError> {
+    let case_id = parse_case_id(&args.case_id)?;
+    let actor = caller.actor();
+    let (media_type, bytes) = state
+        .db(move |s| {
+            let item = s
+                .case_evidence(case_id)?
+                .into_iter()
+                .find(|e| e.sha256 == args.sha256 && VIEWABLE.contains(&e.kind) && e.purged_at.is_none())
+                .ok_or_else(|| vouch_store::StoreError::NotFound)?;
+            let bytes = s.blobs().get(&item.sha256)?;
+            s.audit_evidence_viewed(case_id, &item, &actor)?;
+            Ok((item.media_type, bytes))
+        })
+        .await
+        .map_err(|e| e.with_not_found("The case has no such photo (or it was purged)"))?;
+    use base64::Engine as _;
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    Ok(serde_json::json!({ "src": format!("data:{media_type};base64,{data}") }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IdentityArgs {
     pub sub: Option<String>,
     pub given_name: String,

@@ -11,6 +11,12 @@ use vouch_server::camera::CameraSource;
 use crate::kit::Kit;
 
 async fn kit_with_flow(steps: Value) -> (Kit, String) {
+    let (kit, case_id, _, _) = kit_with_flow_and_token(steps).await;
+    (kit, case_id)
+}
+
+/// The kit, the case, the integrator's bearer token for that case and an admin kiosk session.
+async fn kit_with_flow_and_token(steps: Value) -> (Kit, String, String, String) {
     let demo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo-camera");
     let kit = Kit::start_with(|c| c.camera = CameraSource::Demo(demo)).await;
     let admin = kit.kiosk_admin().await;
@@ -22,7 +28,7 @@ async fn kit_with_flow(steps: Value) -> (Kit, String) {
     let request = kit.create_ok(&token, None).await;
     let opened = kit.kiosk_ok(None, "case_open", json!({"code": request["link"]})).await;
     let case_id = opened["case_id"].as_str().unwrap().to_string();
-    (kit, case_id)
+    (kit, case_id, token, admin)
 }
 
 fn evidence_kinds(kit: &Kit) -> Vec<(String, String)> {
@@ -110,4 +116,145 @@ async fn a_photo_cannot_smile_so_smile_liveness_fails_after_its_attempts() {
     }
     // The failed attempt's frames are evidence too.
     assert_eq!(evidence_kinds(&kit).iter().filter(|(k, _)| k == "liveness_frames").count(), 3);
+}
+
+#[tokio::test]
+async fn an_admin_switches_the_camera_in_settings_and_a_missing_webcam_is_reported_not_faked() {
+    let demo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo-camera");
+    let kit = Kit::start_with(|c| c.camera = CameraSource::Demo(demo)).await;
+    let admin = kit.kiosk_admin().await;
+    let status = kit.kiosk_ok(None, "camera_status", json!({})).await;
+    assert!(status["configured"].as_str().unwrap().starts_with("demo:"), "{status}");
+    let devices = kit.kiosk_ok(Some(&admin), "devices", json!({})).await;
+    assert!(devices["startup_camera"].as_str().unwrap().starts_with("demo:"), "{devices}");
+
+    // A webcam that is not plugged in: the kiosk says so and keeps looking, it never falls back to the demo.
+    let mut settings = kit.kiosk_ok(Some(&admin), "settings_get", json!({})).await;
+    settings["camera"] = json!("webcam:Imaginary Cam 3000");
+    kit.kiosk_ok(Some(&admin), "settings_save", settings.clone()).await;
+    let mut status = kit.kiosk_ok(None, "camera_status", json!({})).await;
+    for _ in 0..50 {
+        if status["error"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        status = kit.kiosk_ok(None, "camera_status", json!({})).await;
+    }
+    assert_eq!(status["configured"], "webcam:Imaginary Cam 3000");
+    assert_eq!((status["connected"].as_bool(), status["demo"].as_bool()), (Some(false), Some(false)), "{status}");
+    assert!(status["error"].as_str().unwrap().contains("Imaginary Cam 3000"), "{status}");
+    let (code, body) = kit.kiosk(None, "camera_guide", json!({})).await;
+    assert_eq!(code, StatusCode::CONFLICT, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("not found"), "{body}");
+
+    // Demo sources cannot be chosen at the terminal, and nonsense is refused without changing anything.
+    for bad in ["demo:/etc", "synthetic", "webcam:", "usb"] {
+        let mut attempt = settings.clone();
+        attempt["camera"] = json!(bad);
+        let (code, _) = kit.kiosk(Some(&admin), "settings_save", attempt).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    assert_eq!(kit.kiosk_ok(Some(&admin), "settings_get", json!({})).await["camera"], "webcam:Imaginary Cam 3000");
+
+    // Back to the startup configuration: frames flow again.
+    settings["camera"] = json!("");
+    kit.kiosk_ok(Some(&admin), "settings_save", settings).await;
+    let guide = kit.kiosk_ok(None, "camera_guide", json!({})).await;
+    assert!(guide.get("hints").is_some(), "{guide}");
+    let status = kit.kiosk_ok(None, "camera_status", json!({})).await;
+    assert_eq!((status["connected"].as_bool(), status["demo"].as_bool()), (Some(true), Some(true)), "{status}");
+}
+
+async fn put_reference(kit: &Kit, token: &str, case_id: &str, photo: &str, content_type: &str) -> (StatusCode, Value) {
+    let bytes =
+        std::fs::read(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/faces").join(photo))
+            .unwrap_or_else(|_| photo.as_bytes().to_vec());
+    let resp = kit
+        .http
+        .put(kit.url(&format!("/vouch/v1/cases/{case_id}/reference-photo")))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn face_match_compares_the_selfie_with_the_uploaded_reference_photo() {
+    let steps = json!([{"kind": "selfie"}, {"kind": "face_match", "threshold": 0.5}, {"kind": "result"}]);
+
+    // The demo camera shows Obama; the integrator's photo on file is another picture of him.
+    let (kit, case_id, token, admin) = kit_with_flow_and_token(steps.clone()).await;
+    let (code, body) = put_reference(&kit, &token, &case_id, "fr_obama2.jpg", "image/jpeg").await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["sha256"].as_str().unwrap().len(), 64);
+    let (code, _) = put_reference(&kit, &token, &case_id, "fr_biden.jpg", "image/jpeg").await;
+    assert_eq!(code, StatusCode::CONFLICT, "one reference per case: a run match cannot be redone with another face");
+    let args = json!({"case_id": case_id, "index": 0});
+    let selfie = kit.kiosk_ok(None, "selfie_capture", args).await;
+    assert_eq!(selfie["captured"], true, "{selfie}");
+    // The customer cannot claim the match; the kiosk decides it.
+    let (code, _) = kit
+        .kiosk(None, "step_submit", json!({"case_id": case_id, "index": 1, "kind": "face_match", "outcome": "passed"}))
+        .await;
+    assert_eq!(code, StatusCode::CONFLICT);
+    let matched = kit.kiosk_ok(None, "face_match_run", json!({"case_id": case_id, "index": 1})).await;
+    let step = &matched["session"]["done"][1];
+    assert_eq!(step["outcome"], "passed", "{matched}");
+    let score = step["detail"]["score"].as_f64().unwrap();
+    assert!(score > 0.5, "{step}");
+    assert_eq!(matched["session"]["next"]["state"], "awaiting_decision");
+    let kinds = evidence_kinds(&kit);
+    assert!(kinds.contains(&("reference_photo".into(), "image/jpeg".into())), "{kinds:?}");
+
+    // The clerk sees both photos; each view is audited, and only photos can be viewed.
+    let detail = kit.kiosk_ok(Some(&admin), "case_detail", json!({"case_id": case_id})).await;
+    let sha_of = |kind: &str| {
+        detail["evidence"].as_array().unwrap().iter().find(|e| e["kind"] == kind).unwrap()["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for kind in ["selfie", "reference_photo"] {
+        let args = json!({"case_id": case_id, "sha256": sha_of(kind)});
+        let shown = kit.kiosk_ok(Some(&admin), "evidence_image", args.clone()).await;
+        assert!(shown["src"].as_str().unwrap().starts_with("data:image/jpeg;base64,/9j/"), "{kind}");
+        assert_eq!(kit.kiosk(None, "evidence_image", args).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let outcome = json!({"case_id": case_id, "sha256": sha_of("step_outcome")});
+    assert_eq!(kit.kiosk(Some(&admin), "evidence_image", outcome).await.0, StatusCode::NOT_FOUND);
+    let detail = kit.kiosk_ok(Some(&admin), "case_detail", json!({"case_id": case_id})).await;
+    let viewed = detail["audit"].as_array().unwrap().iter().filter(|a| a["action"] == "evidence_viewed").count();
+    assert_eq!(viewed, 2);
+
+    // Someone else's photo on file: the same selfie does not match.
+    let (kit, case_id, token, _) = kit_with_flow_and_token(steps.clone()).await;
+    assert_eq!(put_reference(&kit, &token, &case_id, "fr_biden.jpg", "image/jpeg").await.0, StatusCode::OK);
+    kit.kiosk_ok(None, "selfie_capture", json!({"case_id": case_id, "index": 0})).await;
+    let matched = kit.kiosk_ok(None, "face_match_run", json!({"case_id": case_id, "index": 1})).await;
+    let step = &matched["session"]["done"][1];
+    assert_eq!(step["outcome"], "failed", "{matched}");
+    assert!(step["detail"]["score"].as_f64().unwrap() < 0.5, "{step}");
+
+    // No photo on file when the customer gets there: failed, with the reason for the clerk.
+    let (kit, case_id, token, _) = kit_with_flow_and_token(steps).await;
+    let other_case = "0f0e0d0c-0b0a-4909-8807-060504030201";
+    assert_eq!(put_reference(&kit, &token, other_case, "fr_obama.jpg", "image/jpeg").await.0, StatusCode::NOT_FOUND);
+    for (photo, content_type, want) in [
+        ("not an image", "image/jpeg", StatusCode::UNPROCESSABLE_ENTITY),
+        ("fr_obama.jpg", "text/plain", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+    ] {
+        let (code, body) = put_reference(&kit, &token, &case_id, photo, content_type).await;
+        assert_eq!(code, want, "{photo}: {body}");
+    }
+    kit.kiosk_ok(None, "selfie_capture", json!({"case_id": case_id, "index": 0})).await;
+    let matched = kit.kiosk_ok(None, "face_match_run", json!({"case_id": case_id, "index": 1})).await;
+    let step = &matched["session"]["done"][1];
+    assert_eq!(
+        (step["outcome"].as_str(), step["detail"]["reason"].as_str()),
+        (Some("failed"), Some("no_reference_photo"))
+    );
 }

@@ -1,0 +1,89 @@
+//! The face_match step: the face the kiosk captured earlier in the case (the selfie, or the selfie of a
+//! liveness step) against the case's reference photo. Decided here from stored evidence; nothing the customer
+//! sends can change the result.
+
+use serde_json::{json, Value};
+use vouch_core::flow::{FaceReference, Step, StepKind, StepOutcome};
+use vouch_core::EvidenceKind;
+use vouch_vision::score::similarity_score;
+use vouch_vision::FaceEngine;
+
+use super::capture::{current_step, record, StepArgs};
+use super::Caller;
+use crate::error::{ApiError, Code};
+use crate::state::AppState;
+
+/// Why a comparison could not be made; recorded in the failed step so the clerk sees it.
+fn unmatched(reason: &str, message: &str) -> Value {
+    json!({ "reason": reason, "message": message })
+}
+
+/// The calibrated score between the subject faces of two photos, or the reason there is none.
+fn compare(
+    engine: &FaceEngine,
+    probe: &[u8],
+    reference: &[u8],
+    limits: vouch_vision::ImageLimits,
+) -> vouch_vision::Result<Result<(f32, f32), Value>> {
+    let probe = vouch_vision::image_io::decode(probe, limits)?;
+    let reference = vouch_vision::image_io::decode(reference, limits)?;
+    let Some(p) = engine.detect(&probe)?.subject else {
+        return Ok(Err(unmatched("no_face_in_selfie", "no face was found in the captured selfie")));
+    };
+    let Some(r) = engine.detect(&reference)?.subject else {
+        return Ok(Err(unmatched("no_face_in_reference", "no face was found in the reference photo")));
+    };
+    let cosine = engine.template(&probe, &p)?.cosine(&engine.template(&reference, &r)?);
+    Ok(Ok((cosine, similarity_score(cosine))))
+}
+
+pub async fn face_match_run(state: &AppState, caller: &Caller, args: StepArgs) -> Result<Value, ApiError> {
+    let (case_id, step) = current_step(state, &args, StepKind::FaceMatch).await?;
+    let Step::FaceMatch { threshold, reference } = step else {
+        return Err(ApiError::internal("the current step is not a face match"));
+    };
+    if reference == FaceReference::Document {
+        return Err(ApiError::new(
+            Code::NotImplemented,
+            "Matching against the document portrait needs document reading, which is not built yet",
+        ));
+    }
+    let (probe, photo) = state
+        .db(move |s| {
+            Ok((
+                s.latest_evidence_bytes(case_id, EvidenceKind::Selfie)?,
+                s.latest_evidence_bytes(case_id, EvidenceKind::ReferencePhoto)?,
+            ))
+        })
+        .await?;
+    let limits = state.faces.limits;
+    let (outcome, detail) = match (probe, photo) {
+        (None, _) => (StepOutcome::Failed, unmatched("no_selfie", "the case has no selfie to compare")),
+        (_, None) => (
+            StepOutcome::Failed,
+            unmatched(
+                "no_reference_photo",
+                "no reference photo was uploaded for this case before the customer got here",
+            ),
+        ),
+        (Some((probe_ev, probe)), Some((ref_ev, photo))) => {
+            let compared = state.faces.run(move |engine| compare(engine, &probe, &photo, limits)).await?;
+            match compared {
+                Ok((cosine, score)) => {
+                    let passed = f64::from(score) >= threshold;
+                    let detail = json!({
+                        "reference": "uploaded",
+                        "score": score,
+                        "cosine": cosine,
+                        "threshold": threshold,
+                        "selfie": probe_ev.sha256,
+                        "reference_photo": ref_ev.sha256,
+                    });
+                    (if passed { StepOutcome::Passed } else { StepOutcome::Failed }, detail)
+                }
+                Err(why) => (StepOutcome::Failed, why),
+            }
+        }
+    };
+    record(state, caller, case_id, args.index, StepKind::FaceMatch, outcome, detail, Vec::new()).await
+}
