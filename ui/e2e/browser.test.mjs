@@ -252,7 +252,8 @@ test('a customer takes a selfie, passes passive liveness and matches the photo o
   await page.getByTestId('liveness-start').click();
   await page.getByTestId('liveness-prompt').filter({ hasText: 'Look straight at the camera' }).waitFor();
   await shoot('customer-liveness');
-  await page.getByTestId('result').waitFor({ timeout: 30000 });
+  // Every step passed, the face match included (a failed one shows data-result=incomplete).
+  await page.locator('[data-test=result][data-result=done]').waitFor({ timeout: 30000 });
   await shoot('customer-camera-done');
   const got = await getRequest(vouch.url, token, request.id);
   assert.equal(got.status, 'pending', 'the flow ran; the eeID request waits for the clerk to decide');

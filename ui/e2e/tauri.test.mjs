@@ -8,7 +8,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ADMIN_PIN, CLERK_PIN, ROOT, artifactDir, createRequest, eventually, getRequest, startReceiver, webhookFor } from './harness.mjs';
+import {
+  ADMIN_PIN, CLERK_PIN, ROOT, artifactDir, createRequest, eventually, getRequest, putReferencePhoto, startReceiver, webhookFor,
+} from './harness.mjs';
 import { WebDriver } from './webdriver.mjs';
 import { screenshotDisplay } from './xshot.mjs';
 
@@ -69,6 +71,8 @@ before(async () => {
     VOUCH_BIND: `127.0.0.1:${port}`,
     VOUCH_LOG: 'warn',
     WEBKIT_DISABLE_DMABUF_RENDERER: '1',
+    // The labelled demo camera: public-domain frames of one face, played in a loop.
+    VOUCH_CAMERA: `demo:${join(ROOT, 'assets/demo-camera')}`,
   };
   delete env.VOUCH_REMOTE_URL;
   const td = run(TAURI_DRIVER, ['--port', String(driverPort), '--native-port', String(nativePort)], env);
@@ -152,10 +156,56 @@ test('the clerk approves with a reason: the request completes and its webhook is
   assert.equal(hook.signed, true);
 });
 
-test('the admin PIN session ends kiosk mode and the app exits', async () => {
+test('in the window, a customer takes a selfie, passes liveness and matches the photo on file from the DEMO camera', async () => {
   await driver.click('[data-test=back-to-queue]');
   await driver.click('[data-test=sign-out]');
   await driver.waitFor('[data-test=case-code]');
+  await driver.click('[data-test=staff]');
+  await driver.click('[data-test=role-admin]');
+  await driver.type('[data-test=staff-pin]', ADMIN_PIN);
+  await driver.click('[data-test=sign-in]');
+  await driver.click('[data-test=tab-flows]');
+  await driver.click('[data-test=flow-new]');
+  await driver.type('[data-test=flow-id]', 'face');
+  await driver.type('[data-test=flow-name]', 'Face check');
+  await driver.type('[data-test=consent-en]', 'I agree that my face is photographed and checked.');
+  for (const kind of ['selfie', 'liveness', 'face_match']) {
+    await driver.select('[data-test=step-kind]', kind);
+    await driver.click('[data-test=step-add]');
+  }
+  await driver.click('[data-test=flow-save]');
+  await shoot('admin-flow-saved');
+  const saveError = await driver.exec("return [...document.querySelectorAll('[role=alert]')].map((e) => e.textContent).join(' ')");
+  assert.equal(saveError.trim(), '', 'the flow saves');
+  await driver.click('[data-test=flow-row][data-flow=face] [data-test=flow-default]');
+  await driver.waitFor('[data-test=flow-row][data-flow=face] .badge');
+  await driver.click('[data-test=sign-out]');
+  await driver.waitFor('[data-test=case-code]');
+
+  const { token, request } = await createRequest(base, state.clientId, state.secret, 'face-window');
+  await putReferencePhoto(base, token, request.id, join(ROOT, 'testdata/faces/fr_obama2.jpg'));
+  await driver.type('[data-test=case-code]', request.link);
+  await driver.click('[data-test=start]');
+  await driver.click('[data-test=consent-agree]');
+  await driver.waitFor('[data-test=step-selfie]');
+  await driver.waitFor('[data-test=demo-camera]');
+  // The MJPEG preview plays in WebKitGTK from the embedded server.
+  await eventually(() => driver.exec("return document.querySelector('[data-test=preview]')?.naturalWidth === 640"), 20000, 'preview frames');
+  await shoot('customer-selfie');
+  await driver.waitFor('[data-test=step-liveness]', 30000);
+  await driver.click('[data-test=liveness-start]');
+  // Every step passed, the face match included (a failed one shows data-result=incomplete).
+  await driver.waitFor('[data-test=result][data-result=done]', 60000);
+  await shoot('customer-camera-done');
+  const flow = await fetch(`${base}/eeid/api/ident/v1/identification_requests/${request.id}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  }).then((r) => r.json());
+  assert.equal(flow.status, 'pending', 'the request waits for the clerk');
+  await driver.click('[data-test=finish]');
+  await driver.waitFor('[data-test=case-code]');
+});
+
+test('the admin PIN session ends kiosk mode and the app exits', async () => {
   await driver.click('[data-test=staff]');
   await driver.click('[data-test=role-admin]');
   await driver.type('[data-test=staff-pin]', ADMIN_PIN);

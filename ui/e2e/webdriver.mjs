@@ -74,6 +74,16 @@ export class WebDriver {
     return this.req('GET', this.s(`/element/${el}/text`));
   }
 
+  /** Picks an option of a <select> the way a user does, so the app's change handler runs. */
+  async select(css, value) {
+    await this.waitFor(css);
+    await this.exec(
+      `const el = document.querySelector(arguments[0]); el.value = arguments[1];
+       el.dispatchEvent(new Event('change', { bubbles: true }));`,
+      [css, value],
+    );
+  }
+
   async exec(script, args = []) {
     return this.req('POST', this.s('/execute/sync'), { script, args });
   }

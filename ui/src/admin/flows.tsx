@@ -107,7 +107,11 @@ function FlowEditor(props: { initial: FlowVersion; create: boolean; kinds: FlowL
   const save = async (e: Event) => {
     e.preventDefault();
     try {
-      props.onDone(await call<FlowVersion>('flow_save', { flow_id: id, name, steps, create: props.create }));
+      // Only English is required: a language left blank is left out, and the kiosk shows English for it.
+      const cleaned = steps.map((s) =>
+        s.kind === 'consent' ? { ...s, text: Object.fromEntries(Object.entries(s.text).filter(([, v]) => v.trim() !== '')) } : s,
+      );
+      props.onDone(await call<FlowVersion>('flow_save', { flow_id: id, name, steps: cleaned, create: props.create }));
     } catch (err) {
       setError(staffMessage(err));
     }
