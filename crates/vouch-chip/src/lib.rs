@@ -1,5 +1,13 @@
-//! Chip reading over PC/SC. The ICAO 9303 protocol comes with the chip-reading issue; this crate starts
-//! with reader discovery, so the admin's device page can say what pcscd sees.
+//! ICAO 9303 eMRTD reading over PC/SC. Built so far: reader discovery, the access key (MRZ check digits and
+//! the BAC key seed), BER-TLV, 3DES crypto, APDUs, secure messaging and BAC. PACE, reading and parsing the LDS,
+//! passive and active authentication and the card emulator come next.
+
+pub mod access_key;
+pub mod apdu;
+pub mod bac;
+pub mod des3;
+pub mod secure_messaging;
+pub mod tlv;
 
 use serde::Serialize;
 
