@@ -62,18 +62,24 @@ impl Command {
             out.extend_from_slice(&self.data);
         }
         if let Some(le) = self.le {
-            if extended {
-                // Le 65536 is written 0000; with no data the extended marker 00 comes first.
-                if self.data.is_empty() {
-                    out.push(0);
-                }
-                let le = if le >= 65536 { 0 } else { le };
-                out.extend_from_slice(&[(le >> 8) as u8, le as u8]);
-            } else {
-                out.push(if le >= 256 { 0 } else { le as u8 });
+            // With no data, the extended form's 00 marker comes before Le.
+            if extended && self.data.is_empty() {
+                out.push(0);
             }
+            out.extend(encode_le(le, extended));
         }
         out
+    }
+}
+
+/// Le as written in a command (and in secure messaging's DO97): one byte, 256 written 00, or two, 65536
+/// written 0000.
+pub fn encode_le(le: usize, extended: bool) -> Vec<u8> {
+    if extended {
+        let le = if le >= 65536 { 0 } else { le };
+        vec![(le >> 8) as u8, le as u8]
+    } else {
+        vec![if le >= 256 { 0 } else { le as u8 }]
     }
 }
 

@@ -4,7 +4,7 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::apdu::{Command, Response};
+use crate::apdu::{encode_le, Command, Response};
 use crate::des3::{self, CryptoError};
 use crate::tlv;
 
@@ -43,15 +43,6 @@ impl std::fmt::Debug for SecureMessaging {
     }
 }
 
-fn le_bytes(le: usize, extended: bool) -> Vec<u8> {
-    if extended {
-        let le = if le >= 65536 { 0 } else { le };
-        vec![(le >> 8) as u8, le as u8]
-    } else {
-        vec![if le >= 256 { 0 } else { le as u8 }]
-    }
-}
-
 impl SecureMessaging {
     pub fn new(ks_enc: [u8; 16], ks_mac: [u8; 16], ssc: [u8; 8]) -> SecureMessaging {
         SecureMessaging { ks_enc, ks_mac, ssc: u64::from_be_bytes(ssc) }
@@ -59,6 +50,21 @@ impl SecureMessaging {
 
     pub fn ssc(&self) -> [u8; 8] {
         self.ssc.to_be_bytes()
+    }
+
+    /// DO87: the padding-content indicator 01, then the padded data encrypted.
+    fn seal(&self, data: &[u8]) -> Result<Vec<u8>, SmError> {
+        let mut value = vec![0x01];
+        value.extend(des3::encrypt_cbc(&self.ks_enc, &des3::pad(data), [0; 8])?);
+        Ok(tlv::encode(0x87, &value))
+    }
+
+    /// The data inside a DO87 value.
+    fn open(&self, value: &[u8]) -> Result<Vec<u8>, SmError> {
+        match value {
+            [0x01, cipher @ ..] => Ok(des3::unpad(&des3::decrypt_cbc(&self.ks_enc, cipher, [0; 8])?)?.to_vec()),
+            _ => Err(SmError::Malformed("unknown padding indicator in 87".into())),
+        }
     }
 
     fn mac(&self, message: &[u8]) -> Result<[u8; 8], SmError> {
@@ -74,12 +80,10 @@ impl SecureMessaging {
         let header = [command.cla | 0x0C, command.ins, command.p1, command.p2];
         let mut body = Vec::new();
         if !command.data.is_empty() {
-            let mut value = vec![0x01];
-            value.extend(des3::encrypt_cbc(&self.ks_enc, &des3::pad(&command.data), [0; 8])?);
-            body.extend(tlv::encode(0x87, &value));
+            body.extend(self.seal(&command.data)?);
         }
         if let Some(le) = command.le {
-            body.extend(tlv::encode(0x97, &le_bytes(le, extended)));
+            body.extend(tlv::encode(0x97, &encode_le(le, extended)));
         }
         let mut m = des3::pad(&header);
         m.extend_from_slice(&body);
@@ -129,8 +133,7 @@ impl SecureMessaging {
             _ => return Err(SmError::Malformed("no status word (99)".into())),
         };
         let data = match do87 {
-            Some([0x01, cipher @ ..]) => des3::unpad(&des3::decrypt_cbc(&self.ks_enc, cipher, [0; 8])?)?.to_vec(),
-            Some(_) => return Err(SmError::Malformed("unknown padding indicator in 87".into())),
+            Some(value) => self.open(value)?,
             None => Vec::new(),
         };
         Ok(Response { data, sw })
@@ -140,13 +143,12 @@ impl SecureMessaging {
     pub fn unwrap_command(&mut self, raw: &Command) -> Result<Command, SmError> {
         self.ssc = self.ssc.wrapping_add(1);
         let mut m = des3::pad(&[raw.cla, raw.ins, raw.p1, raw.p2]);
-        let (mut data, mut le, mut cc) = (Vec::new(), None, None);
+        let (mut do87, mut le, mut cc) = (None, None, None);
         for item in tlv::parse_all(&raw.data)? {
             match item.tag {
                 0x87 => {
                     m.extend(tlv::encode(0x87, item.value));
-                    let cipher = item.value.get(1..).unwrap_or(&[]);
-                    data = des3::unpad(&des3::decrypt_cbc(&self.ks_enc, cipher, [0; 8])?)?.to_vec();
+                    do87 = Some(item.value);
                 }
                 0x97 => {
                     m.extend(tlv::encode(0x97, item.value));
@@ -169,6 +171,11 @@ impl SecureMessaging {
         if !cc.is_some_and(|cc| bool::from(expected.as_slice().ct_eq(cc))) {
             return Err(SmError::BadMac);
         }
+        // Decrypted only once the MAC says the data is the terminal's.
+        let data = match do87 {
+            Some(value) => self.open(value)?,
+            None => Vec::new(),
+        };
         Ok(Command { cla: raw.cla & !0x0C, ins: raw.ins, p1: raw.p1, p2: raw.p2, data, le })
     }
 
@@ -177,9 +184,7 @@ impl SecureMessaging {
         self.ssc = self.ssc.wrapping_add(1);
         let mut body = Vec::new();
         if !plain.data.is_empty() {
-            let mut value = vec![0x01];
-            value.extend(des3::encrypt_cbc(&self.ks_enc, &des3::pad(&plain.data), [0; 8])?);
-            body.extend(tlv::encode(0x87, &value));
+            body.extend(self.seal(&plain.data)?);
         }
         body.extend(tlv::encode(0x99, &plain.sw.to_be_bytes()));
         let cc = self.mac(&body)?;

@@ -273,10 +273,8 @@ fn capture_loop(
 ) {
     let set_health = |connected: bool, error: Option<String>, info: Option<SourceInfo>| {
         if let Ok(mut h) = health.lock() {
-            if h.connected != connected || h.error != error {
-                h.connected = connected;
-                h.error = error;
-            }
+            h.connected = connected;
+            h.error = error;
             if let Some(info) = info {
                 h.info = info;
             }

@@ -52,18 +52,8 @@ impl Customer<'_> {
     }
 
     async fn record(&self, bytes: Vec<u8>) -> (StatusCode, Value) {
-        let resp = self
-            .kit
-            .http
-            .post(self.kit.url(&format!("{}/liveness/records", self.base)))
-            .bearer_auth(&self.token)
-            .header("content-type", "application/octet-stream")
-            .body(bytes)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let path = format!("{}/liveness/records", self.base);
+        self.kit.send_bytes(reqwest::Method::POST, &self.token, &path, "application/octet-stream", bytes).await
     }
 
     async fn selfie(&self, name: &str, assertion: &str) -> Value {

@@ -169,17 +169,8 @@ async fn put_reference(kit: &Kit, token: &str, case_id: &str, photo: &str, conte
     let bytes =
         std::fs::read(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/faces").join(photo))
             .unwrap_or_else(|_| photo.as_bytes().to_vec());
-    let resp = kit
-        .http
-        .put(kit.url(&format!("/vouch/v1/cases/{case_id}/reference-photo")))
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    let path = format!("/vouch/v1/cases/{case_id}/reference-photo");
+    kit.send_bytes(reqwest::Method::PUT, token, &path, content_type, bytes).await
 }
 
 #[tokio::test]

@@ -124,6 +124,28 @@ impl Kit {
         self.http.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
     }
 
+    /// A raw body (an image, a record) with its content type; the status and the JSON answer (or null).
+    pub async fn send_bytes(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn create_request(&self, token: &str, body: Value) -> Response {
         self.post_json(token, "/eeid/api/ident/v1/identification_requests", &body).await
     }
