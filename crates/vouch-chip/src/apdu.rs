@@ -45,6 +45,44 @@ impl Command {
         self
     }
 
+    /// Reads a command as a card receives it (cases 1 to 4, short and extended).
+    pub fn parse(raw: &[u8]) -> Result<Command, TransportError> {
+        let malformed = || TransportError::Other("malformed command APDU".into());
+        let ([cla, ins, p1, p2], body) = raw.split_first_chunk::<4>().ok_or_else(malformed)?;
+        let mut cmd = Command::new(*cla, *ins, *p1, *p2);
+        let short_le = |b: u8| if b == 0 { 256 } else { usize::from(b) };
+        let long_le = |hi: u8, lo: u8| match usize::from(u16::from_be_bytes([hi, lo])) {
+            0 => 65536,
+            n => n,
+        };
+        match body {
+            [] => {}
+            [le] => cmd.le = Some(short_le(*le)),
+            [0, hi, lo] => cmd.le = Some(long_le(*hi, *lo)),
+            [0, hi, lo, rest @ ..] => {
+                let lc = usize::from(u16::from_be_bytes([*hi, *lo]));
+                let (data, le) = rest.split_at_checked(lc).ok_or_else(malformed)?;
+                cmd.data = data.to_vec();
+                match le {
+                    [] => {}
+                    [hi, lo] => cmd.le = Some(long_le(*hi, *lo)),
+                    _ => return Err(malformed()),
+                }
+            }
+            [lc, rest @ ..] => {
+                let lc = usize::from(*lc);
+                let (data, le) = rest.split_at_checked(lc).ok_or_else(malformed)?;
+                cmd.data = data.to_vec();
+                match le {
+                    [] => {}
+                    [le] => cmd.le = Some(short_le(*le)),
+                    _ => return Err(malformed()),
+                }
+            }
+        }
+        Ok(cmd)
+    }
+
     /// Needs the extended form: more than 255 data bytes or more than 256 expected.
     pub fn is_extended(&self) -> bool {
         self.data.len() > 255 || self.le.is_some_and(|le| le > 256)
@@ -150,6 +188,24 @@ mod tests {
         let enc = big.encode();
         assert_eq!(&enc[4..7], &[0, 0x01, 0x2C]);
         assert_eq!(&enc[enc.len() - 2..], &[0, 0]);
+    }
+
+    #[test]
+    fn commands_parse_back_in_every_case() {
+        for cmd in [
+            Command::new(0, 0xA4, 2, 0x0C),
+            Command::new(0, 0xA4, 2, 0x0C).with_data(vec![1, 0x1E]),
+            Command::new(0, 0xB0, 0, 0).with_le(256),
+            Command::new(0, 0xB0, 0, 0).with_le(0x1000),
+            Command::new(0, 0x86, 0, 0).with_data(vec![0x7C, 0]).with_le(256),
+            Command::new(0, 0x2A, 0, 0).with_data(vec![7; 300]).with_le(65536),
+            Command::new(0, 0x2A, 0, 0).with_data(vec![7; 300]),
+        ] {
+            assert_eq!(Command::parse(&cmd.encode()).unwrap(), cmd);
+        }
+        assert!(Command::parse(&[0, 0xA4, 2]).is_err());
+        assert!(Command::parse(&[0, 0xA4, 2, 0x0C, 5, 1]).is_err());
+        assert!(Command::parse(&[0, 0xA4, 2, 0x0C, 0, 0, 9, 1]).is_err());
     }
 
     /// A card that answers 6Cxx to a wrong Le, then splits its answer over 61xx.

@@ -6,7 +6,7 @@ use subtle::ConstantTimeEq;
 
 use crate::access_key::MrzKey;
 use crate::apdu::{self, CardChannel, Command, Response, TransportError};
-use crate::des3::{self, CryptoError, KDF_ENC, KDF_MAC};
+use crate::crypto::des3::{self, CryptoError, KDF_ENC, KDF_MAC};
 use crate::secure_messaging::SecureMessaging;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

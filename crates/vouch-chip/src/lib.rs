@@ -4,9 +4,12 @@
 
 pub mod access_key;
 pub mod apdu;
+pub mod asn1;
 pub mod bac;
-pub mod des3;
+pub mod crypto;
+pub mod pace;
 pub mod secure_messaging;
+pub mod security_infos;
 pub mod tlv;
 
 use serde::Serialize;

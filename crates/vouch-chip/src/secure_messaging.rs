@@ -1,11 +1,12 @@
-//! Secure messaging (ICAO 9303 part 11 §9.8) with 3DES session keys: every command after access control is
-//! encrypted and MACed under the send sequence counter, and every response's MAC is checked before its data is
+//! Secure messaging (ICAO 9303 part 11 §9.8) with 3DES or AES session keys: every command after access control
+//! is encrypted and MACed under the send sequence counter, and every response's MAC is checked before its data is
 //! believed. A MAC failure ends the session: the counter can no longer be trusted.
 
 use subtle::ConstantTimeEq;
 
 use crate::apdu::{encode_le, Command, Response};
-use crate::des3::{self, CryptoError};
+use crate::crypto::cipher::{CipherKind, Key};
+use crate::crypto::des3::{self, CryptoError};
 use crate::tlv;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,46 +32,87 @@ impl From<tlv::TlvError> for SmError {
 }
 
 pub struct SecureMessaging {
-    ks_enc: [u8; 16],
-    ks_mac: [u8; 16],
-    ssc: u64,
+    ks_enc: Key,
+    ks_mac: Key,
+    /// 64 bits are used with 3DES, 128 with AES.
+    ssc: u128,
 }
 
 /// Session keys never reach a log.
 impl std::fmt::Debug for SecureMessaging {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecureMessaging(3DES)")
+        write!(f, "SecureMessaging({:?})", self.ks_enc.kind)
     }
 }
 
 impl SecureMessaging {
+    /// BAC's 3DES session with its starting counter.
     pub fn new(ks_enc: [u8; 16], ks_mac: [u8; 16], ssc: [u8; 8]) -> SecureMessaging {
-        SecureMessaging { ks_enc, ks_mac, ssc: u64::from_be_bytes(ssc) }
+        SecureMessaging {
+            ks_enc: Key::des3(ks_enc),
+            ks_mac: Key::des3(ks_mac),
+            ssc: u128::from(u64::from_be_bytes(ssc)),
+        }
     }
 
-    pub fn ssc(&self) -> [u8; 8] {
-        self.ssc.to_be_bytes()
+    /// The session PACE and chip authentication start: keys KDF(K, 1) and KDF(K, 2) of the shared secret, and a
+    /// zero counter.
+    pub fn from_secret(kind: CipherKind, secret: &[u8]) -> SecureMessaging {
+        SecureMessaging {
+            ks_enc: Key::derive(kind, secret, crate::crypto::cipher::KDF_ENC),
+            ks_mac: Key::derive(kind, secret, crate::crypto::cipher::KDF_MAC),
+            ssc: 0,
+        }
+    }
+
+    pub fn cipher(&self) -> CipherKind {
+        self.ks_enc.kind
+    }
+
+    fn block(&self) -> usize {
+        self.ks_enc.kind.block()
+    }
+
+    /// The counter as the cipher's block.
+    pub fn ssc(&self) -> Vec<u8> {
+        let full = self.ssc.to_be_bytes();
+        full.iter().skip(16 - self.block()).copied().collect()
+    }
+
+    /// 3DES runs CBC from a zero IV; AES from E(KS_enc, SSC).
+    fn iv(&self) -> Result<Vec<u8>, SmError> {
+        Ok(match self.ks_enc.kind {
+            CipherKind::Des3 => vec![0; 8],
+            _ => self.ks_enc.encrypt_block(&self.ssc())?,
+        })
     }
 
     /// DO87: the padding-content indicator 01, then the padded data encrypted.
     fn seal(&self, data: &[u8]) -> Result<Vec<u8>, SmError> {
         let mut value = vec![0x01];
-        value.extend(des3::encrypt_cbc(&self.ks_enc, &des3::pad(data), [0; 8])?);
+        value.extend(self.ks_enc.encrypt_cbc(&des3::pad_to(data, self.block()), &self.iv()?)?);
         Ok(tlv::encode(0x87, &value))
     }
 
     /// The data inside a DO87 value.
     fn open(&self, value: &[u8]) -> Result<Vec<u8>, SmError> {
         match value {
-            [0x01, cipher @ ..] => Ok(des3::unpad(&des3::decrypt_cbc(&self.ks_enc, cipher, [0; 8])?)?.to_vec()),
+            [0x01, cipher @ ..] => {
+                let plain = self.ks_enc.decrypt_cbc(cipher, &self.iv()?)?;
+                Ok(des3::unpad_from(&plain, self.block())?.to_vec())
+            }
             _ => Err(SmError::Malformed("unknown padding indicator in 87".into())),
         }
     }
 
     fn mac(&self, message: &[u8]) -> Result<[u8; 8], SmError> {
-        let mut n = self.ssc.to_be_bytes().to_vec();
+        let mut n = self.ssc();
         n.extend_from_slice(message);
-        Ok(des3::retail_mac(&self.ks_mac, &des3::pad(&n))?)
+        Ok(self.ks_mac.mac(&des3::pad_to(&n, self.block()))?)
+    }
+
+    fn pad_header(&self, header: &[u8]) -> Vec<u8> {
+        des3::pad_to(header, self.block())
     }
 
     /// The protected form of `command`.
@@ -85,7 +127,7 @@ impl SecureMessaging {
         if let Some(le) = command.le {
             body.extend(tlv::encode(0x97, &encode_le(le, extended)));
         }
-        let mut m = des3::pad(&header);
+        let mut m = self.pad_header(&header);
         m.extend_from_slice(&body);
         let cc = self.mac(&m)?;
         body.extend(tlv::encode(0x8E, &cc));
@@ -142,7 +184,7 @@ impl SecureMessaging {
     /// The chip's side, for the emulator: reads a protected command (checking its MAC) into the plain one.
     pub fn unwrap_command(&mut self, raw: &Command) -> Result<Command, SmError> {
         self.ssc = self.ssc.wrapping_add(1);
-        let mut m = des3::pad(&[raw.cla, raw.ins, raw.p1, raw.p2]);
+        let mut m = self.pad_header(&[raw.cla, raw.ins, raw.p1, raw.p2]);
         let (mut do87, mut le, mut cc) = (None, None, None);
         for item in tlv::parse_all(&raw.data)? {
             match item.tag {

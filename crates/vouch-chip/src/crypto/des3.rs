@@ -78,19 +78,28 @@ pub fn decrypt_cbc(key: &[u8; 16], data: &[u8], iv: [u8; BLOCK]) -> Result<Vec<u
 
 /// ISO 9797-1 padding method 2: `80` then zeros to the block size (always at least one byte).
 pub fn pad(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + BLOCK);
+    pad_to(data, BLOCK)
+}
+
+/// Padding method 2 to any block size (AES secure messaging pads to 16).
+pub fn pad_to(data: &[u8], block: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + block);
     out.extend_from_slice(data);
     out.push(0x80);
-    while out.len() % BLOCK != 0 {
+    while !out.len().is_multiple_of(block) {
         out.push(0);
     }
     out
 }
 
 pub fn unpad(data: &[u8]) -> Result<&[u8], CryptoError> {
+    unpad_from(data, BLOCK)
+}
+
+pub fn unpad_from(data: &[u8], block: usize) -> Result<&[u8], CryptoError> {
     let end = data.iter().rposition(|b| *b != 0).ok_or(CryptoError::Padding)?;
     match data.get(end) {
-        Some(0x80) if data.len() - end <= BLOCK => Ok(data.get(..end).unwrap_or(&[])),
+        Some(0x80) if data.len() - end <= block => Ok(data.get(..end).unwrap_or(&[])),
         _ => Err(CryptoError::Padding),
     }
 }
