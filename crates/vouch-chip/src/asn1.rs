@@ -163,6 +163,11 @@ pub fn oid(dotted: &str) -> Vec<u8> {
     tlv::encode(OID, &oid_content(dotted))
 }
 
+/// An OID element from its DER content.
+pub fn tlv_oid(content: &[u8]) -> Vec<u8> {
+    tlv::encode(OID, content)
+}
+
 pub fn int(value: u64) -> Vec<u8> {
     int_bytes(&value.to_be_bytes())
 }

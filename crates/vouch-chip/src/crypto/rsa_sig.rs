@@ -169,7 +169,8 @@ pub fn sign_iso9796_2(key: &RsaPrivateKey, hash: HashAlgorithm, m2: &[u8]) -> Re
     use rand::RngCore;
     let k = key.size();
     let trailer: Vec<u8> = if hash == HashAlgorithm::Sha1 { vec![0xBC] } else { vec![hash.iso9796_id(), 0xCC] };
-    let m1_len = k.checked_sub(1 + hash.output_len() + trailer.len()).ok_or(RsaError::BadKey("modulus too small".into()))?;
+    let m1_len =
+        k.checked_sub(1 + hash.output_len() + trailer.len()).ok_or(RsaError::BadKey("modulus too small".into()))?;
     let mut m1 = vec![0u8; m1_len];
     rand::rngs::OsRng.fill_bytes(&mut m1);
     let mut m = m1.clone();

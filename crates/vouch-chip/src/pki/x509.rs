@@ -1,0 +1,358 @@
+//! X.509 certificates as eMRTD PKIs use them: CSCA and document-signer certificates, with RSA or EC keys (named
+//! curves or explicit domain parameters) and PKCS#1 v1.5, RSASSA-PSS or ECDSA signatures.
+
+use num_bigint_dig::BigUint;
+use rsa::RsaPublicKey;
+use sha1::{Digest, Sha1};
+
+use crate::asn1::{self, Asn1Error, Cursor};
+use crate::crypto::ec::{Curve, Point};
+use crate::crypto::hash::HashAlgorithm;
+use crate::crypto::rsa_sig;
+use crate::tlv::{self, Tlv};
+
+pub const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+pub const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
+pub const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const PRIME_FIELD: &str = "1.2.840.10045.1.1";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PkiError {
+    #[error(transparent)]
+    Asn1(#[from] Asn1Error),
+    #[error("unsupported algorithm {0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    BadKey(String),
+    #[error("the signature does not verify")]
+    BadSignature,
+}
+
+impl From<tlv::TlvError> for PkiError {
+    fn from(e: tlv::TlvError) -> PkiError {
+        PkiError::Asn1(Asn1Error::Tlv(e))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum PublicKey {
+    Rsa(RsaPublicKey),
+    Ec { curve: Box<Curve>, point: Point },
+}
+
+impl PublicKey {
+    pub fn describe(&self) -> String {
+        match self {
+            PublicKey::Rsa(k) => format!("RSA-{}", rsa::traits::PublicKeyParts::size(k) * 8),
+            PublicKey::Ec { curve, .. } => format!("EC {}", curve.params.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureAlgorithm {
+    RsaPkcs1(HashAlgorithm),
+    RsaPss {
+        hash: HashAlgorithm,
+        salt_len: usize,
+    },
+    Ecdsa(HashAlgorithm),
+    /// `rsaEncryption` named as a signature algorithm (CMS allows it): PKCS#1 v1.5 with the digest algorithm.
+    RsaWithDigest,
+}
+
+impl SignatureAlgorithm {
+    pub fn describe(&self, digest: HashAlgorithm) -> String {
+        match self {
+            SignatureAlgorithm::RsaPkcs1(h) => format!("RSA PKCS#1 v1.5 {h:?}"),
+            SignatureAlgorithm::RsaPss { hash, .. } => format!("RSASSA-PSS {hash:?}"),
+            SignatureAlgorithm::Ecdsa(h) => format!("ECDSA {h:?}"),
+            SignatureAlgorithm::RsaWithDigest => format!("RSA PKCS#1 v1.5 {digest:?}"),
+        }
+    }
+}
+
+/// An AlgorithmIdentifier naming a signature scheme.
+pub fn signature_algorithm(element: &Tlv<'_>) -> Result<SignatureAlgorithm, PkiError> {
+    let mut c = Cursor::of(element, asn1::SEQUENCE, "signature algorithm")?;
+    let oid = c.oid("signature algorithm OID")?;
+    use HashAlgorithm::*;
+    Ok(match oid.as_str() {
+        "1.2.840.10045.4.1" => SignatureAlgorithm::Ecdsa(Sha1),
+        "1.2.840.10045.4.3.1" => SignatureAlgorithm::Ecdsa(Sha224),
+        "1.2.840.10045.4.3.2" => SignatureAlgorithm::Ecdsa(Sha256),
+        "1.2.840.10045.4.3.3" => SignatureAlgorithm::Ecdsa(Sha384),
+        "1.2.840.10045.4.3.4" => SignatureAlgorithm::Ecdsa(Sha512),
+        "1.2.840.113549.1.1.5" => SignatureAlgorithm::RsaPkcs1(Sha1),
+        "1.2.840.113549.1.1.14" => SignatureAlgorithm::RsaPkcs1(Sha224),
+        "1.2.840.113549.1.1.11" => SignatureAlgorithm::RsaPkcs1(Sha256),
+        "1.2.840.113549.1.1.12" => SignatureAlgorithm::RsaPkcs1(Sha384),
+        "1.2.840.113549.1.1.13" => SignatureAlgorithm::RsaPkcs1(Sha512),
+        RSA_ENCRYPTION => SignatureAlgorithm::RsaWithDigest,
+        RSASSA_PSS => pss_params(&mut c)?,
+        other => return Err(PkiError::Unsupported(other.to_string())),
+    })
+}
+
+/// RSASSA-PSS-params (RFC 4055): hash, MGF1 with the same hash, salt length. Defaults are SHA-1 and 20.
+fn pss_params(c: &mut Cursor<'_>) -> Result<SignatureAlgorithm, PkiError> {
+    let mut hash = HashAlgorithm::Sha1;
+    let mut salt_len = 20usize;
+    if let Some(params) = c.optional(asn1::SEQUENCE) {
+        let mut p = Cursor::new(params.value)?;
+        if let Some(h) = p.optional(0xA0) {
+            let mut alg = Cursor::new(h.value)?;
+            let mut alg = Cursor::of(&alg.next(asn1::SEQUENCE, "PSS hash")?, asn1::SEQUENCE, "PSS hash")?;
+            let oid = alg.oid("PSS hash OID")?;
+            hash = HashAlgorithm::from_oid(&oid).ok_or(PkiError::Unsupported(oid))?;
+        }
+        if let Some(mgf) = p.optional(0xA1) {
+            let mut m = Cursor::new(mgf.value)?;
+            let mut m = Cursor::of(&m.next(asn1::SEQUENCE, "PSS MGF")?, asn1::SEQUENCE, "PSS MGF")?;
+            let _mgf1 = m.oid("MGF OID")?;
+            let mut inner = Cursor::of(&m.next(asn1::SEQUENCE, "MGF hash")?, asn1::SEQUENCE, "MGF hash")?;
+            let mgf_hash = inner.oid("MGF hash OID")?;
+            if HashAlgorithm::from_oid(&mgf_hash) != Some(hash) {
+                return Err(PkiError::Unsupported(format!(
+                    "PSS with MGF1 hash {mgf_hash} differing from the message hash"
+                )));
+            }
+        }
+        if let Some(salt) = p.optional(0xA2) {
+            let mut s = Cursor::new(salt.value)?;
+            salt_len = usize::try_from(asn1::uint(s.next(asn1::INTEGER, "PSS salt length")?.value)?)
+                .map_err(|_| Asn1Error::Malformed("PSS salt length"))?;
+        }
+    }
+    Ok(SignatureAlgorithm::RsaPss { hash, salt_len })
+}
+
+/// A SubjectPublicKeyInfo: RSA, or EC on a named or explicitly described ICAO curve.
+pub fn public_key(spki: &[u8]) -> Result<PublicKey, PkiError> {
+    let (outer, _) = tlv::expect(spki, asn1::SEQUENCE)?;
+    let mut c = Cursor::new(outer.value)?;
+    let mut alg = Cursor::of(&c.next(asn1::SEQUENCE, "key algorithm")?, asn1::SEQUENCE, "key algorithm")?;
+    let oid = alg.oid("key algorithm OID")?;
+    let bits = c.next(asn1::BIT_STRING, "public key")?;
+    let key = match bits.value {
+        [0, key @ ..] => key,
+        _ => return Err(Asn1Error::Malformed("public key bit string").into()),
+    };
+    match oid.as_str() {
+        RSA_ENCRYPTION => {
+            let (seq, _) = tlv::expect(key, asn1::SEQUENCE)?;
+            let mut k = Cursor::new(seq.value)?;
+            let n = k.next(asn1::INTEGER, "RSA modulus")?;
+            let e = k.next(asn1::INTEGER, "RSA exponent")?;
+            Ok(PublicKey::Rsa(
+                rsa_sig::public_key(asn1::unsigned_bytes(n.value), asn1::unsigned_bytes(e.value))
+                    .map_err(|e| PkiError::BadKey(e.to_string()))?,
+            ))
+        }
+        EC_PUBLIC_KEY => {
+            let params = alg.next_any("EC domain parameters")?;
+            let curve = ec_parameters(&params)?;
+            let point = curve.decode_point_any(key).map_err(|e| PkiError::BadKey(e.to_string()))?;
+            Ok(PublicKey::Ec { curve: Box::new(curve), point })
+        }
+        other => Err(PkiError::Unsupported(other.to_string())),
+    }
+}
+
+/// ECParameters: a named curve, or explicit parameters matched to the ICAO curve they spell out.
+pub fn ec_parameters(params: &Tlv<'_>) -> Result<Curve, PkiError> {
+    if params.tag == asn1::OID {
+        return Curve::by_oid(params.value)
+            .ok_or_else(|| PkiError::Unsupported(asn1::oid_to_string(params.value).unwrap_or_default()));
+    }
+    let mut c = Cursor::of(params, asn1::SEQUENCE, "explicit EC parameters")?;
+    let _version = c.next(asn1::INTEGER, "EC parameters version")?;
+    let mut field = Cursor::of(&c.next(asn1::SEQUENCE, "EC field")?, asn1::SEQUENCE, "EC field")?;
+    if field.oid("EC field type")? != PRIME_FIELD {
+        return Err(PkiError::Unsupported("characteristic-two curves".into()));
+    }
+    let p = BigUint::from_bytes_be(field.next(asn1::INTEGER, "EC prime")?.value);
+    let mut curve = Cursor::of(&c.next(asn1::SEQUENCE, "EC curve")?, asn1::SEQUENCE, "EC curve")?;
+    let a = BigUint::from_bytes_be(curve.next(asn1::OCTET_STRING, "EC a")?.value);
+    let b = BigUint::from_bytes_be(curve.next(asn1::OCTET_STRING, "EC b")?.value);
+    let base = c.next(asn1::OCTET_STRING, "EC base point")?;
+    let n = BigUint::from_bytes_be(c.next(asn1::INTEGER, "EC order")?.value);
+    Curve::from_explicit(&p, &a, &b, base.value, &n).map_err(|e| PkiError::Unsupported(e.to_string()))
+}
+
+/// Verifies `signature` over `message`. `digest` names the hash where the algorithm does not (rsaEncryption).
+pub fn verify(
+    key: &PublicKey,
+    algorithm: SignatureAlgorithm,
+    digest: HashAlgorithm,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), PkiError> {
+    match (key, algorithm) {
+        (PublicKey::Rsa(k), SignatureAlgorithm::RsaPkcs1(h)) => {
+            rsa_sig::verify_pkcs1v15(k, h, &h.digest(message), signature).map_err(|_| PkiError::BadSignature)
+        }
+        (PublicKey::Rsa(k), SignatureAlgorithm::RsaWithDigest) => {
+            rsa_sig::verify_pkcs1v15(k, digest, &digest.digest(message), signature).map_err(|_| PkiError::BadSignature)
+        }
+        (PublicKey::Rsa(k), SignatureAlgorithm::RsaPss { hash, salt_len }) => {
+            rsa_sig::verify_pss(k, hash, salt_len, &hash.digest(message), signature).map_err(|_| PkiError::BadSignature)
+        }
+        (PublicKey::Ec { curve, point }, SignatureAlgorithm::Ecdsa(h)) => {
+            let (seq, _) = tlv::expect(signature, asn1::SEQUENCE).map_err(|_| PkiError::BadSignature)?;
+            let mut c = Cursor::new(seq.value).map_err(|_| PkiError::BadSignature)?;
+            let r = BigUint::from_bytes_be(c.next(asn1::INTEGER, "r").map_err(|_| PkiError::BadSignature)?.value);
+            let s = BigUint::from_bytes_be(c.next(asn1::INTEGER, "s").map_err(|_| PkiError::BadSignature)?.value);
+            if curve.ecdsa_verify(point, &h.digest(message), &r, &s) {
+                Ok(())
+            } else {
+                Err(PkiError::BadSignature)
+            }
+        }
+        _ => Err(PkiError::Unsupported("a signature algorithm that does not match the key".into())),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    pub der: Vec<u8>,
+    pub tbs: Vec<u8>,
+    pub serial: Vec<u8>,
+    /// DER of the issuer and subject Names, compared byte for byte and, failing that, as normalised text.
+    pub issuer: Vec<u8>,
+    pub subject: Vec<u8>,
+    pub not_before: String,
+    pub not_after: String,
+    pub spki: Vec<u8>,
+    pub signature_algorithm: SignatureAlgorithm,
+    pub signature: Vec<u8>,
+    pub subject_key_id: Option<Vec<u8>>,
+    pub authority_key_id: Option<Vec<u8>>,
+}
+
+const SUBJECT_KEY_ID: &str = "2.5.29.14";
+const AUTHORITY_KEY_ID: &str = "2.5.29.35";
+
+impl Certificate {
+    pub fn parse(der: &[u8]) -> Result<Certificate, PkiError> {
+        let (outer, _) = tlv::expect(der, asn1::SEQUENCE)?;
+        let mut c = Cursor::new(outer.value)?;
+        let tbs = c.next(asn1::SEQUENCE, "tbsCertificate")?;
+        let signature_algorithm = signature_algorithm(&c.next(asn1::SEQUENCE, "signatureAlgorithm")?)?;
+        let signature = match c.next(asn1::BIT_STRING, "signature")?.value {
+            [0, sig @ ..] => sig.to_vec(),
+            _ => return Err(Asn1Error::Malformed("signature bit string").into()),
+        };
+        let mut t = Cursor::new(tbs.value)?;
+        let _version = t.optional(0xA0);
+        let serial = t.next(asn1::INTEGER, "serialNumber")?.value.to_vec();
+        let _inner_alg = t.next(asn1::SEQUENCE, "signature")?;
+        let issuer = asn1::reencode(&t.next(asn1::SEQUENCE, "issuer")?);
+        let mut validity = Cursor::of(&t.next(asn1::SEQUENCE, "validity")?, asn1::SEQUENCE, "validity")?;
+        let not_before = String::from_utf8_lossy(validity.next_any("notBefore")?.value).into_owned();
+        let not_after = String::from_utf8_lossy(validity.next_any("notAfter")?.value).into_owned();
+        let subject = asn1::reencode(&t.next(asn1::SEQUENCE, "subject")?);
+        let spki = asn1::reencode(&t.next(asn1::SEQUENCE, "subjectPublicKeyInfo")?);
+        let (mut subject_key_id, mut authority_key_id) = (None, None);
+        let _issuer_uid = t.optional(0x81);
+        let _subject_uid = t.optional(0x82);
+        if let Some(ext) = t.optional(0xA3) {
+            let mut wrapper = Cursor::new(ext.value)?;
+            let list = wrapper.next(asn1::SEQUENCE, "extensions")?;
+            for e in list.children()? {
+                let mut e = Cursor::of(&e, asn1::SEQUENCE, "extension")?;
+                let oid = e.oid("extension OID")?;
+                let _critical = e.optional(0x01);
+                let value = e.next(asn1::OCTET_STRING, "extension value")?.value;
+                if oid == SUBJECT_KEY_ID {
+                    subject_key_id = Some(tlv::expect(value, asn1::OCTET_STRING)?.0.value.to_vec());
+                } else if oid == AUTHORITY_KEY_ID {
+                    let (seq, _) = tlv::expect(value, asn1::SEQUENCE)?;
+                    authority_key_id = seq.children()?.into_iter().find(|t| t.tag == 0x80).map(|t| t.value.to_vec());
+                }
+            }
+        }
+        Ok(Certificate {
+            der: asn1::reencode(&outer),
+            tbs: asn1::reencode(&tbs),
+            serial,
+            issuer,
+            subject,
+            not_before,
+            not_after,
+            spki,
+            signature_algorithm,
+            signature,
+            subject_key_id,
+            authority_key_id,
+        })
+    }
+
+    pub fn public_key(&self) -> Result<PublicKey, PkiError> {
+        public_key(&self.spki)
+    }
+
+    /// Whether `issuer`'s key signed this certificate.
+    pub fn verify_signed_by(&self, issuer: &Certificate) -> Result<(), PkiError> {
+        let digest = match self.signature_algorithm {
+            SignatureAlgorithm::RsaPkcs1(h) | SignatureAlgorithm::Ecdsa(h) => h,
+            SignatureAlgorithm::RsaPss { hash, .. } => hash,
+            SignatureAlgorithm::RsaWithDigest => HashAlgorithm::Sha256,
+        };
+        verify(&issuer.public_key()?, self.signature_algorithm, digest, &self.tbs, &self.signature)
+    }
+
+    /// Whether `candidate` could be this certificate's issuer: its subject names our issuer and, where both
+    /// carry key identifiers, they agree.
+    pub fn names_issuer(&self, candidate: &Certificate) -> bool {
+        let names = self.issuer == candidate.subject
+            || name_text(&self.issuer).to_lowercase() == name_text(&candidate.subject).to_lowercase();
+        let keys = match (&self.authority_key_id, &candidate.subject_key_id) {
+            (Some(a), Some(s)) => a == s,
+            _ => true,
+        };
+        names && keys
+    }
+
+    pub fn subject_text(&self) -> String {
+        name_text(&self.subject)
+    }
+
+    pub fn issuer_text(&self) -> String {
+        name_text(&self.issuer)
+    }
+
+    /// SHA-1 of the certificate, its usual fingerprint in PKD listings.
+    pub fn fingerprint(&self) -> String {
+        hex_upper(&Sha1::digest(&self.der))
+    }
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// A Name as `C=UT, O=..., CN=...`, with inner spaces normalised.
+pub fn name_text(der: &[u8]) -> String {
+    let Ok((seq, _)) = tlv::expect(der, asn1::SEQUENCE) else { return String::new() };
+    let mut parts = Vec::new();
+    for rdn in seq.children().unwrap_or_default() {
+        for atv in rdn.children().unwrap_or_default() {
+            let Ok(mut c) = Cursor::of(&atv, asn1::SEQUENCE, "attribute") else { continue };
+            let (Ok(oid), Ok(value)) = (c.oid("attribute type"), c.next_any("attribute value")) else { continue };
+            let key = match oid.as_str() {
+                "2.5.4.6" => "C",
+                "2.5.4.10" => "O",
+                "2.5.4.11" => "OU",
+                "2.5.4.3" => "CN",
+                "2.5.4.5" => "SERIALNUMBER",
+                "2.5.4.7" => "L",
+                "2.5.4.8" => "ST",
+                _ => "",
+            };
+            let text = String::from_utf8_lossy(value.value).split_whitespace().collect::<Vec<_>>().join(" ");
+            parts.push(if key.is_empty() { format!("{oid}={text}") } else { format!("{key}={text}") });
+        }
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,242 @@
+//! Reading generated test passports: in-process against the emulated chip, and through the real pcscd with the
+//! vpcd virtual reader (the `through_pcscd` test starts pcscd itself and stops it).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod pcscd;
+
+use std::path::PathBuf;
+
+use vouch_chip::crypto::cipher::CipherKind;
+use vouch_chip::crypto::hash::HashAlgorithm;
+use vouch_chip::emulator::chip::{ChipOptions, EmulatedChip};
+use vouch_chip::emulator::passport::{AaSpec, KeySpec, PassportSpec, TestPassport};
+use vouch_chip::emulator::LocalCard;
+use vouch_chip::lds::{self, face};
+use vouch_chip::pace::Password;
+use vouch_chip::pki::passive_auth::{HashCheck, PaStatus};
+use vouch_chip::pki::trust::TrustStore;
+use vouch_chip::reader::{self, AuthStatus, ChipReading, LengthMode, ReadError, ReadRequest};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn spec() -> PassportSpec {
+    let portrait = std::fs::read(root().join("testdata/faces/fr_obama.jpg")).unwrap();
+    let size = face::jpeg_size(&portrait).unwrap();
+    PassportSpec::specimen(portrait, size)
+}
+
+pub fn trust_for(passport: &TestPassport) -> TrustStore {
+    let mut store = TrustStore::default();
+    store.add_file("csca.pem", passport.csca_pem().as_bytes());
+    store
+}
+
+pub fn mrz_password(passport: &TestPassport) -> Password {
+    Password::Mrz(lds::mrz::parse(&passport.mrz).unwrap().access_key().unwrap())
+}
+
+fn read_local(
+    passport: &TestPassport,
+    options: ChipOptions,
+    password: Password,
+    trust: &TrustStore,
+    bac_only: bool,
+) -> (Result<ChipReading, ReadError>, usize) {
+    let atr = EmulatedChip::new(passport.clone(), options.clone()).atr();
+    let mut card = LocalCard { chip: EmulatedChip::new(passport.clone(), options), apdus: 0 };
+    let request =
+        ReadRequest { password, trust, data_groups: None, active_auth: true, length: LengthMode::Auto, bac_only };
+    let result = reader::read_document(&mut card, &atr, &request, &mut |_| {});
+    (result, card.apdus)
+}
+
+#[test]
+fn pace_on_every_curve_and_cipher_reads_an_authentic_passport() {
+    let ciphers = [CipherKind::Des3, CipherKind::Aes128, CipherKind::Aes192, CipherKind::Aes256];
+    // brainpoolP256r1, brainpoolP384r1, NIST P-256, NIST P-384 (and brainpoolP512r1), each with a cipher.
+    for (curve, cipher) in [(13, ciphers[1]), (16, ciphers[3]), (12, ciphers[0]), (15, ciphers[2]), (17, ciphers[3])] {
+        let mut s = spec();
+        s.pace = vec![(curve, cipher)];
+        s.active_auth = AaSpec::None;
+        let passport = TestPassport::generate(&s).unwrap();
+        let trust = trust_for(&passport);
+        let (reading, _) = read_local(&passport, ChipOptions::default(), mrz_password(&passport), &trust, false);
+        let reading = reading.unwrap();
+        assert_eq!(reading.access_control.protocol, "PACE");
+        assert_eq!(reading.access_control.cipher, cipher);
+        let m = reading.mrz.as_ref().unwrap();
+        assert_eq!((m.primary_identifier.as_str(), m.document_number.as_str()), ("ERIKSSON", "L898902C3"));
+        assert!(m.checks.all_valid());
+        assert_eq!(reading.faces.len(), 1);
+        assert_eq!(reading.faces[0].format, face::ImageFormat::Jpeg);
+        assert_eq!(
+            reading.passive_authentication.status,
+            PaStatus::Authenticated,
+            "{:?}",
+            reading.passive_authentication.problems
+        );
+    }
+}
+
+#[test]
+fn the_can_opens_pace_and_bac_runs_when_pace_is_not_offered() {
+    let mut s = spec();
+    s.active_auth = AaSpec::None;
+    let passport = TestPassport::generate(&s).unwrap();
+    let trust = trust_for(&passport);
+    let (r, _) = read_local(&passport, ChipOptions::default(), Password::Can("123456".into()), &trust, false);
+    let r = r.unwrap();
+    assert_eq!((r.access_control.protocol, r.access_control.password), ("PACE", "CAN"));
+
+    s.pace = vec![];
+    let bac_only = TestPassport::generate(&s).unwrap();
+    let (r, _) = read_local(&bac_only, ChipOptions::default(), mrz_password(&bac_only), &trust_for(&bac_only), false);
+    let r = r.unwrap();
+    assert_eq!(r.access_control.protocol, "BAC");
+    assert_eq!(r.passive_authentication.status, PaStatus::Authenticated);
+}
+
+#[test]
+fn a_wrong_mrz_or_can_is_access_denied() {
+    let passport = TestPassport::generate(&spec()).unwrap();
+    let trust = trust_for(&passport);
+    let wrong = Password::Mrz(vouch_chip::access_key::MrzKey::new("L898902C3", "740812", "120416").unwrap());
+    let (r, _) = read_local(&passport, ChipOptions::default(), wrong.clone(), &trust, false);
+    assert!(matches!(r, Err(ReadError::AccessDenied(_))), "{r:?}");
+    let (r, _) = read_local(&passport, ChipOptions::default(), wrong, &trust, true);
+    assert!(matches!(r, Err(ReadError::AccessDenied(_))), "{r:?}");
+    let (r, _) = read_local(&passport, ChipOptions::default(), Password::Can("000000".into()), &trust, false);
+    assert!(matches!(r, Err(ReadError::AccessDenied(_))), "{r:?}");
+}
+
+#[test]
+fn passive_authentication_catches_tampering_a_forged_signature_and_an_unknown_csca() {
+    let mut s = spec();
+    s.active_auth = AaSpec::None;
+    let passport = TestPassport::generate(&s).unwrap();
+    let trust = trust_for(&passport);
+
+    // A changed portrait byte.
+    let mut tampered = passport.clone();
+    let dg2 = tampered.files.get_mut(&0x0102).unwrap();
+    let last = dg2.len() - 3;
+    dg2[last] ^= 0x01;
+    let (r, _) = read_local(&tampered, ChipOptions::default(), mrz_password(&passport), &trust, false);
+    let pa = r.unwrap().passive_authentication;
+    assert_eq!(pa.status, PaStatus::Denied);
+    assert!(pa.data_groups.iter().any(|d| d.dg == 2 && d.result == HashCheck::Mismatch));
+
+    // A flipped bit in the document signer's signature (the last bytes of EF.SOD).
+    let mut forged = passport.clone();
+    let sod = forged.files.get_mut(&lds::EF_SOD).unwrap();
+    let last = sod.len() - 2;
+    sod[last] ^= 0x01;
+    let (r, _) = read_local(&forged, ChipOptions::default(), mrz_password(&passport), &trust, false);
+    let pa = r.unwrap().passive_authentication;
+    assert_eq!(pa.status, PaStatus::Denied, "{:?}", pa.problems);
+    assert!(pa.problems[0].contains("signature"), "{:?}", pa.problems);
+
+    // A trust store holding some other CSCA.
+    let other = TestPassport::generate(&s).unwrap();
+    let (r, _) = read_local(&passport, ChipOptions::default(), mrz_password(&passport), &trust_for(&other), false);
+    let pa = r.unwrap().passive_authentication;
+    assert_eq!(pa.status, PaStatus::Denied);
+    assert!(pa.problems.iter().any(|p| p.contains("no CSCA")), "{:?}", pa.problems);
+
+    // No trust store at all.
+    let (r, _) = read_local(&passport, ChipOptions::default(), mrz_password(&passport), &TrustStore::default(), false);
+    assert_eq!(r.unwrap().passive_authentication.status, PaStatus::AuthorityCertificatesNotProvided);
+
+    // Garbage for a SOD.
+    let mut garbage = passport.clone();
+    garbage.files.insert(lds::EF_SOD, vec![0x77, 0x03, 0x30, 0x01, 0x00]);
+    let (r, _) = read_local(&garbage, ChipOptions::default(), mrz_password(&passport), &trust, false);
+    assert_eq!(r.unwrap().passive_authentication.status, PaStatus::InvalidSodFile);
+}
+
+#[test]
+fn rsa_pss_and_rsa_pkcs1_signers_and_every_sod_hash_verify() {
+    for (csca, ds, hash) in [
+        (KeySpec::Rsa(2048), KeySpec::RsaPss(2048), HashAlgorithm::Sha256),
+        (KeySpec::Ec(15), KeySpec::Rsa(2048), HashAlgorithm::Sha1),
+        (KeySpec::Ec(17), KeySpec::Ec(16), HashAlgorithm::Sha512),
+        (KeySpec::Ec(12), KeySpec::Ec(12), HashAlgorithm::Sha384),
+        (KeySpec::Ec(12), KeySpec::Ec(12), HashAlgorithm::Sha224),
+    ] {
+        let mut s = spec();
+        s.csca_key = csca;
+        s.ds_key = ds;
+        s.sod_hash = hash;
+        s.active_auth = AaSpec::None;
+        let passport = TestPassport::generate(&s).unwrap();
+        let (r, _) =
+            read_local(&passport, ChipOptions::default(), mrz_password(&passport), &trust_for(&passport), false);
+        let pa = r.unwrap().passive_authentication;
+        assert_eq!(pa.status, PaStatus::Authenticated, "{csca:?} {ds:?} {hash:?}: {:?}", pa.problems);
+    }
+}
+
+#[test]
+fn active_authentication_passes_with_rsa_and_ecdsa_and_fails_with_a_wrong_key() {
+    for aa in [AaSpec::Rsa(1024), AaSpec::Ec(12)] {
+        let mut s = spec();
+        s.active_auth = aa;
+        let passport = TestPassport::generate(&s).unwrap();
+        let trust = trust_for(&passport);
+        let (r, _) = read_local(&passport, ChipOptions::default(), mrz_password(&passport), &trust, false);
+        let r = r.unwrap();
+        assert_eq!(r.active_authentication.status, AuthStatus::Authenticated, "{aa:?}: {:?}", r.active_authentication);
+
+        // A cloned chip: the data (and DG15) copied, but not the private key.
+        let mut clone = passport.clone();
+        clone.aa_key = TestPassport::generate(&s).unwrap().aa_key;
+        let (r, _) = read_local(&clone, ChipOptions::default(), mrz_password(&passport), &trust, false);
+        let r = r.unwrap();
+        assert_eq!(r.active_authentication.status, AuthStatus::Failed, "{aa:?}");
+        assert_eq!(r.passive_authentication.status, PaStatus::Authenticated);
+    }
+}
+
+#[test]
+fn a_large_portrait_takes_few_apdus_with_extended_length_and_under_a_hundred_without() {
+    let mut s = spec();
+    s.active_auth = AaSpec::None;
+    // Pad the portrait to about 20 KB, as a real DG2 is.
+    s.portrait.resize(20_000, 0);
+    let passport = TestPassport::generate(&s).unwrap();
+    let trust = trust_for(&passport);
+    let only = |groups: Vec<u8>, options: ChipOptions| {
+        let atr = EmulatedChip::new(passport.clone(), options.clone()).atr();
+        let mut card = LocalCard { chip: EmulatedChip::new(passport.clone(), options), apdus: 0 };
+        let request = ReadRequest {
+            password: mrz_password(&passport),
+            trust: &trust,
+            data_groups: Some(groups),
+            active_auth: false,
+            length: LengthMode::Auto,
+            bac_only: false,
+        };
+        reader::read_document(&mut card, &atr, &request, &mut |_| {}).unwrap()
+    };
+    let apdus_for = |r: &ChipReading, names: &[&str]| -> usize {
+        r.stats.phases.iter().filter(|p| names.contains(&p.name.as_str())).map(|p| p.apdus).sum()
+    };
+    let extended = only(vec![1, 2], ChipOptions::default());
+    assert!(extended.stats.extended_length);
+    assert!(apdus_for(&extended, &["DG1", "DG2"]) <= 10, "{:?}", extended.stats.phases);
+    let short = only(vec![1, 2], ChipOptions { extended_length: false, ..ChipOptions::default() });
+    assert!(!short.stats.extended_length);
+    let n = apdus_for(&short, &["DG1", "DG2"]);
+    assert!(n <= 100 && n > 10, "{n}");
+    assert_eq!(short.raw.get(&0x0102), extended.raw.get(&0x0102));
+}
+
+#[test]
+fn through_pcscd() {
+    let Some(daemon) = pcscd::Pcscd::start() else {
+        panic!("pcscd with the vpcd driver is needed: apt-get install pcscd vsmartcard-vpcd (make test installs them)");
+    };
+    pcscd::scenarios(&daemon);
+}
