@@ -25,7 +25,7 @@ setup:
 ui: setup
 	cd ui && npm run build
 
-# No webcam source is built yet: the kiosk plays the demo camera, labelled DEMO on screen. Set VOUCH_CAMERA to change.
+# The kiosk plays the demo camera, labelled DEMO on screen, unless VOUCH_CAMERA says otherwise (webcam, webcam:NAME).
 run serve: export VOUCH_CAMERA ?= demo:$(CURDIR)/assets/demo-camera
 
 run: ui
@@ -58,6 +58,7 @@ test: test-ui
 
 bench: ui
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- bench
+	$(CARGO) run --release -p vouch-cli -- chip bench --runs 5
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces bench
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces eval testdata/faces-eval
 	$(CARGO) build --release -p vouch-kiosk

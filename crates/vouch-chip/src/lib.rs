@@ -13,6 +13,7 @@ pub mod bac;
 pub mod crypto;
 pub mod emulator;
 pub mod lds;
+pub mod offline;
 pub mod pace;
 pub mod pki;
 pub mod reader;

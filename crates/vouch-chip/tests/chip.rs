@@ -240,3 +240,28 @@ fn through_pcscd() {
     };
     pcscd::scenarios(&daemon);
 }
+
+#[test]
+fn a_dump_verifies_offline_and_a_tampered_file_is_caught() {
+    let mut s = spec();
+    s.active_auth = AaSpec::Ec(13);
+    let passport = TestPassport::generate(&s).unwrap();
+    let trust = trust_for(&passport);
+    let (r, _) = read_local(&passport, ChipOptions::default(), mrz_password(&passport), &trust, false);
+    let dir = tempfile::tempdir().unwrap();
+    vouch_chip::offline::write_dump(dir.path(), &r.unwrap().raw).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"not a chip file").unwrap();
+    let report = vouch_chip::offline::verify_folder(dir.path(), &trust).unwrap();
+    assert_eq!(report.passive_authentication.status, PaStatus::Authenticated);
+    assert!(report.files.iter().all(|f| f.parsed), "{:?}", report.files);
+    assert_eq!(report.ignored, vec!["notes.txt".to_string()]);
+    assert!(report.mrz.unwrap().checks.all_valid());
+
+    let dg11 = dir.path().join("DG11.bin");
+    let mut bytes = std::fs::read(&dg11).unwrap();
+    bytes.truncate(bytes.len() - 4);
+    std::fs::write(&dg11, bytes).unwrap();
+    let report = vouch_chip::offline::verify_folder(dir.path(), &trust).unwrap();
+    assert_eq!(report.passive_authentication.status, PaStatus::Denied);
+    assert!(report.files.iter().any(|f| f.file == "DG11" && !f.parsed));
+}

@@ -1,6 +1,7 @@
 //! `vouch`: run the server, manage API clients, verify the audit log, benchmark.
 
 mod bench;
+mod chip;
 mod faces;
 
 use std::net::SocketAddr;
@@ -27,6 +28,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Document chips: readers, read, offline verify, and the DEMO card emulator
+    Chip {
+        #[command(subcommand)]
+        command: chip::ChipCommand,
+    },
     /// Face engine: speed and accuracy
     Faces {
         #[command(subcommand)]
@@ -163,7 +169,10 @@ fn validate_webhook_url(url: &str) -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging();
-    // The face commands need no data directory.
+    // The chip and face commands need no data directory.
+    if let Command::Chip { command } = cli.command {
+        return tokio::task::spawn_blocking(move || chip::run(command)).await?;
+    }
     if let Command::Faces { command } = cli.command {
         return match command {
             FacesCommand::Bench { models, photo, runs, threads } => {
@@ -236,7 +245,9 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Bench { requests, concurrency } => bench::run(requests, concurrency).await?,
-        Command::Faces { .. } => anyhow::bail!("the faces commands run before the data directory is opened"),
+        Command::Faces { .. } | Command::Chip { .. } => {
+            anyhow::bail!("the chip and faces commands run before the data directory is opened")
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 
+use super::cms::SignedData;
 use super::sod::{self, Sod};
 use super::trust::TrustStore;
 use super::x509::Certificate;
@@ -122,47 +123,76 @@ pub fn verify_parsed(sod: &Sod, groups: &BTreeMap<u8, Vec<u8>>, trust: &TrustSto
         })
         .collect();
 
-    let mut report = PaReport {
-        status: PaStatus::Denied,
+    let signer = check_signer(&sod.signed, trust);
+    problems.splice(0..0, signer.problems);
+    let status = match signer.status {
+        PaStatus::Authenticated if !problems.is_empty() => PaStatus::Denied,
+        PaStatus::AuthorityCertificatesNotProvided if !problems.is_empty() => PaStatus::Denied,
+        other => other,
+    };
+    if status == PaStatus::AuthorityCertificatesNotProvided {
+        problems.push("no CSCA certificates are configured: the document signer cannot be anchored".into());
+    }
+    PaReport {
+        status,
         hash_algorithm: Some(sod.hash),
+        signature_algorithm: signer.signature_algorithm,
+        document_signer: signer.document_signer,
+        csca: signer.csca,
+        data_groups,
+        problems,
+    }
+}
+
+/// The signer of a CMS object (the SOD, EF.CardSecurity): its signature, and its certificate's chain to a CSCA.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerCheck {
+    pub status: PaStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_signer: Option<CertificateSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csca: Option<CertificateSummary>,
+    pub problems: Vec<String>,
+}
+
+pub fn check_signer(signed: &SignedData, trust: &TrustStore) -> SignerCheck {
+    let mut check = SignerCheck {
+        status: PaStatus::Denied,
         signature_algorithm: None,
         document_signer: None,
         csca: None,
-        data_groups,
         problems: Vec::new(),
     };
-    let Some(signer) = sod.signed.signers.first() else {
-        report.status = PaStatus::InvalidSodFile;
-        report.problems = vec!["EF.SOD has no signer".into()];
-        return report;
+    let Some(signer) = signed.signers.first() else {
+        check.status = PaStatus::InvalidSodFile;
+        check.problems.push("the signed object has no signer".into());
+        return check;
     };
-    report.signature_algorithm = Some(signer.signature_algorithm.describe(signer.digest));
-    let Some(ds) = sod.signed.signer_certificate(signer) else {
-        report.status = PaStatus::InvalidSodFile;
-        report.problems = vec!["EF.SOD does not carry the document signer's certificate".into()];
-        return report;
+    check.signature_algorithm = Some(signer.signature_algorithm.describe(signer.digest));
+    let Some(ds) = signed.signer_certificate(signer) else {
+        check.status = PaStatus::InvalidSodFile;
+        check.problems.push("the signed object does not carry its signer's certificate".into());
+        return check;
     };
-    report.document_signer = Some(CertificateSummary::of(ds));
-    if let Err(e) = sod.signed.verify_signer(signer, ds) {
-        problems.insert(0, format!("the document signer's signature over the SOD: {e}"));
+    check.document_signer = Some(CertificateSummary::of(ds));
+    if let Err(e) = signed.verify_signer(signer, ds) {
+        check.problems.push(format!("the document signer's signature: {e}"));
     }
     if trust.is_empty() {
-        report.status = if problems.is_empty() { PaStatus::AuthorityCertificatesNotProvided } else { PaStatus::Denied };
-        if report.status == PaStatus::AuthorityCertificatesNotProvided {
-            problems.push("no CSCA certificates are configured: the document signer cannot be anchored".into());
-        }
-        report.problems = problems;
-        return report;
+        check.status =
+            if check.problems.is_empty() { PaStatus::AuthorityCertificatesNotProvided } else { PaStatus::Denied };
+        return check;
     }
     let issuers: Vec<&Certificate> = trust.anchors.iter().filter(|csca| ds.names_issuer(csca)).collect();
     match issuers.iter().find(|csca| ds.verify_signed_by(csca).is_ok()) {
-        Some(csca) => report.csca = Some(CertificateSummary::of(csca)),
+        Some(csca) => check.csca = Some(CertificateSummary::of(csca)),
         None if issuers.is_empty() => {
-            problems.push(format!("no CSCA in the trust store issued the document signer ({})", ds.issuer_text()))
+            check.problems.push(format!("no CSCA in the trust store issued the document signer ({})", ds.issuer_text()))
         }
-        None => problems.push("the document signer's certificate signature does not verify with its CSCA".into()),
+        None => check.problems.push("the document signer's certificate signature does not verify with its CSCA".into()),
     }
-    report.status = if problems.is_empty() { PaStatus::Authenticated } else { PaStatus::Denied };
-    report.problems = problems;
-    report
+    check.status = if check.problems.is_empty() { PaStatus::Authenticated } else { PaStatus::Denied };
+    check
 }

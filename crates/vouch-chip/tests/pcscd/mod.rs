@@ -31,7 +31,9 @@ impl Pcscd {
         if let Some(reader) = virtual_reader() {
             return Some(Pcscd { child: None, reader });
         }
-        let child = Command::new("pcscd")
+        // Debian puts it in /usr/sbin, which a non-root PATH may lack.
+        let binary = if std::path::Path::new("/usr/sbin/pcscd").exists() { "/usr/sbin/pcscd" } else { "pcscd" };
+        let child = Command::new(binary)
             .args(["--foreground"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
