@@ -59,6 +59,8 @@ pub enum SignatureAlgorithm {
     Ecdsa(HashAlgorithm),
     /// `rsaEncryption` named as a signature algorithm (CMS allows it): PKCS#1 v1.5 with the digest algorithm.
     RsaWithDigest,
+    /// `id-ecPublicKey` named as a signature algorithm, as some states' SODs do: ECDSA with the digest algorithm.
+    EcdsaWithDigest,
 }
 
 impl SignatureAlgorithm {
@@ -68,6 +70,7 @@ impl SignatureAlgorithm {
             SignatureAlgorithm::RsaPss { hash, .. } => format!("RSASSA-PSS {hash:?}"),
             SignatureAlgorithm::Ecdsa(h) => format!("ECDSA {h:?}"),
             SignatureAlgorithm::RsaWithDigest => format!("RSA PKCS#1 v1.5 {digest:?}"),
+            SignatureAlgorithm::EcdsaWithDigest => format!("ECDSA {digest:?}"),
         }
     }
 }
@@ -89,6 +92,7 @@ pub fn signature_algorithm(element: &Tlv<'_>) -> Result<SignatureAlgorithm, PkiE
         "1.2.840.113549.1.1.12" => SignatureAlgorithm::RsaPkcs1(Sha384),
         "1.2.840.113549.1.1.13" => SignatureAlgorithm::RsaPkcs1(Sha512),
         RSA_ENCRYPTION => SignatureAlgorithm::RsaWithDigest,
+        EC_PUBLIC_KEY => SignatureAlgorithm::EcdsaWithDigest,
         RSASSA_PSS => pss_params(&mut c)?,
         other => return Err(PkiError::Unsupported(other.to_string())),
     })
@@ -198,7 +202,8 @@ pub fn verify(
         (PublicKey::Rsa(k), SignatureAlgorithm::RsaPss { hash, salt_len }) => {
             rsa_sig::verify_pss(k, hash, salt_len, &hash.digest(message), signature).map_err(|_| PkiError::BadSignature)
         }
-        (PublicKey::Ec { curve, point }, SignatureAlgorithm::Ecdsa(h)) => {
+        (PublicKey::Ec { curve, point }, SignatureAlgorithm::Ecdsa(_) | SignatureAlgorithm::EcdsaWithDigest) => {
+            let h = if let SignatureAlgorithm::Ecdsa(h) = algorithm { h } else { digest };
             let (seq, _) = tlv::expect(signature, asn1::SEQUENCE).map_err(|_| PkiError::BadSignature)?;
             let mut c = Cursor::new(seq.value).map_err(|_| PkiError::BadSignature)?;
             let r = BigUint::from_bytes_be(c.next(asn1::INTEGER, "r").map_err(|_| PkiError::BadSignature)?.value);
@@ -297,7 +302,7 @@ impl Certificate {
         let digest = match self.signature_algorithm {
             SignatureAlgorithm::RsaPkcs1(h) | SignatureAlgorithm::Ecdsa(h) => h,
             SignatureAlgorithm::RsaPss { hash, .. } => hash,
-            SignatureAlgorithm::RsaWithDigest => HashAlgorithm::Sha256,
+            SignatureAlgorithm::RsaWithDigest | SignatureAlgorithm::EcdsaWithDigest => HashAlgorithm::Sha256,
         };
         verify(&issuer.public_key()?, self.signature_algorithm, digest, &self.tbs, &self.signature)
     }
@@ -355,4 +360,28 @@ pub fn name_text(der: &[u8]) -> String {
         }
     }
     parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::emulator::passport::{KeySpec, PrivateKey};
+
+    /// Some SODs name `id-ecPublicKey` as the signature algorithm and leave the hash to the digest algorithm.
+    #[test]
+    fn ecdsa_named_by_its_key_algorithm_uses_the_digest_algorithm() {
+        let key = PrivateKey::generate(KeySpec::Ec(13)).unwrap();
+        let public = public_key(&key.spki(true).unwrap()).unwrap();
+        let sig = key.sign(HashAlgorithm::Sha384, b"signed attributes").unwrap();
+        let alg = asn1::seq(&[asn1::oid(EC_PUBLIC_KEY)]);
+        let (element, _) = tlv::parse_one(&alg).unwrap();
+        let algorithm = signature_algorithm(&element).unwrap();
+        assert_eq!(algorithm, SignatureAlgorithm::EcdsaWithDigest);
+        assert_eq!(verify(&public, algorithm, HashAlgorithm::Sha384, b"signed attributes", &sig), Ok(()));
+        assert_eq!(
+            verify(&public, algorithm, HashAlgorithm::Sha256, b"signed attributes", &sig),
+            Err(PkiError::BadSignature)
+        );
+    }
 }
