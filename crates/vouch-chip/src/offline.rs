@@ -161,13 +161,9 @@ pub fn verify_folder(dir: &Path, trust: &TrustStore) -> std::io::Result<OfflineR
 pub fn write_dump(dir: &Path, raw: &BTreeMap<u16, Vec<u8>>) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for (fid, bytes) in raw {
-        let name = match *fid {
-            lds::EF_COM => "COM".to_string(),
-            lds::EF_SOD => "SOD".to_string(),
-            lds::EF_CARD_ACCESS => "CardAccess".to_string(),
-            fid => lds::file_name(fid),
-        };
-        std::fs::write(dir.join(format!("{name}.bin")), bytes)?;
+        let name = lds::file_name(*fid);
+        let short = name.strip_prefix("EF.").unwrap_or(&name);
+        std::fs::write(dir.join(format!("{short}.bin")), bytes)?;
     }
     Ok(())
 }

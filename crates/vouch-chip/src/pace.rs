@@ -107,8 +107,11 @@ fn token(ks_mac: &Key, oid: &str, point: &[u8]) -> Result<[u8; 8], PaceError> {
 
 /// `7C { tag value }`, the dynamic authentication data of GENERAL AUTHENTICATE.
 fn dynamic_data(tag: u32, value: &[u8]) -> Vec<u8> {
-    tlv::encode(0x7C, &if value.is_empty() && tag == 0 { Vec::new() } else { tlv::encode(tag, value) })
+    tlv::encode(0x7C, &tlv::encode(tag, value))
 }
+
+/// The first GENERAL AUTHENTICATE asks for the nonce with empty dynamic authentication data.
+const EMPTY_DYNAMIC_DATA: [u8; 2] = [0x7C, 0x00];
 
 fn read_dynamic(data: &[u8], tag: u32) -> Result<Vec<u8>, PaceError> {
     let (outer, _) = tlv::expect(data, 0x7C).map_err(bad)?;
@@ -162,7 +165,7 @@ pub fn establish(
     }
 
     // Step 1: the nonce.
-    let r = apdu::send(channel, &general_authenticate(false, dynamic_data(0, &[])))?;
+    let r = apdu::send(channel, &general_authenticate(false, EMPTY_DYNAMIC_DATA.to_vec()))?;
     ensure_ok(&r)?;
     let z = read_dynamic(&r.data, 0x80)?;
     let k_pi = password.key(info.cipher);

@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use crate::apdu::{self, CardChannel, Command, Response, TransportError};
 use crate::bac::{self, BacError};
-use crate::crypto::hash::HashAlgorithm;
 use crate::crypto::rsa_sig;
 use crate::lds::{self, details, face, mrz};
 use crate::pace::{self, PaceError, Password};
@@ -19,6 +18,7 @@ use crate::pki::trust::TrustStore;
 use crate::pki::x509::{self, PublicKey};
 use crate::secure_messaging::{SecureMessaging, SmError};
 use crate::security_infos::{self, PaceInfo, SecurityInfos};
+use crate::tlv;
 use crate::transport::atr_announces_extended_length;
 
 /// A hostile chip cannot make us buffer more than this for one file (a real DG2 is 15 to 60 KB).
@@ -258,7 +258,7 @@ impl Session<'_, '_> {
                 let off = tlv::encode(0x54, &(offset as u32).to_be_bytes()[1..]);
                 let mut r = self.send(&Command::new(0x00, 0xB1, 0, 0).with_data(off).with_le(wanted))?;
                 if r.is_ok() {
-                    r.data = crate::tlv::expect(&r.data, 0x53).map(|(t, _)| t.value.to_vec()).unwrap_or_default();
+                    r.data = tlv::expect(&r.data, 0x53).map(|(t, _)| t.value.to_vec()).unwrap_or_default();
                 }
                 r
             };
@@ -272,7 +272,7 @@ impl Session<'_, '_> {
             }
             data.extend_from_slice(&r.data);
             if total.is_none() {
-                let (header, len) = crate::tlv::header(&data).map_err(|_| ReadError::BadFile(name.clone()))?;
+                let (header, len) = tlv::header(&data).map_err(|_| ReadError::BadFile(name.clone()))?;
                 let t = header
                     .checked_add(len)
                     .filter(|t| *t <= MAX_FILE)
@@ -288,8 +288,6 @@ impl Session<'_, '_> {
         }
     }
 }
-
-use crate::tlv;
 
 fn cipher_rank(info: &PaceInfo) -> u8 {
     match info.cipher {
@@ -567,7 +565,7 @@ fn active_authenticate(
             let ok = r.data.len() == 2 * curve.order_bytes()
                 && curve.ecdsa_verify(
                     &point,
-                    &hash_digest(hash, &challenge),
+                    &hash.digest(&challenge),
                     &num_bigint_dig::BigUint::from_bytes_be(rr),
                     &num_bigint_dig::BigUint::from_bytes_be(ss),
                 );
@@ -578,8 +576,4 @@ fn active_authenticate(
             }
         }
     })
-}
-
-fn hash_digest(hash: HashAlgorithm, data: &[u8]) -> Vec<u8> {
-    hash.digest(data)
 }

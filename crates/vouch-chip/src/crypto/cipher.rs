@@ -143,11 +143,17 @@ impl Key {
         self.bytes.as_slice().try_into().map_err(|_| CryptoError::Length)
     }
 
-    pub fn encrypt_cbc(&self, data: &[u8], iv: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    /// Whole blocks and an IV of one block, the block size of this family.
+    fn check_cbc(&self, data: &[u8], iv: &[u8]) -> Result<usize, CryptoError> {
         let block = self.kind.block();
         if !data.len().is_multiple_of(block) || iv.len() != block {
             return Err(CryptoError::Length);
         }
+        Ok(block)
+    }
+
+    pub fn encrypt_cbc(&self, data: &[u8], iv: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let block = self.check_cbc(data, iv)?;
         if self.kind == CipherKind::Des3 {
             let iv: [u8; 8] = iv.try_into().map_err(|_| CryptoError::Length)?;
             return des3::encrypt_cbc(&self.des_key()?, data, iv);
@@ -164,10 +170,7 @@ impl Key {
     }
 
     pub fn decrypt_cbc(&self, data: &[u8], iv: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let block = self.kind.block();
-        if !data.len().is_multiple_of(block) || iv.len() != block {
-            return Err(CryptoError::Length);
-        }
+        let block = self.check_cbc(data, iv)?;
         if self.kind == CipherKind::Des3 {
             let iv: [u8; 8] = iv.try_into().map_err(|_| CryptoError::Length)?;
             return des3::decrypt_cbc(&self.des_key()?, data, iv);

@@ -139,10 +139,12 @@ impl Curve {
         if x >= &self.p || y >= &self.p {
             return false;
         }
-        let lhs = self.mul_mod(y, y);
-        let rhs =
-            self.add_mod(&self.add_mod(&self.mul_mod(&self.mul_mod(x, x), x), &self.mul_mod(&self.a, x)), &self.b);
-        lhs == rhs
+        self.mul_mod(y, y) == self.curve_rhs(x)
+    }
+
+    /// x³ + ax + b.
+    fn curve_rhs(&self, x: &BigUint) -> BigUint {
+        self.add_mod(&self.add_mod(&self.mul_mod(&self.mul_mod(x, x), x), &self.mul_mod(&self.a, x)), &self.b)
     }
 
     /// `04 ‖ x ‖ y`, checked to lie on the curve.
@@ -168,10 +170,7 @@ impl Curve {
                 if x >= self.p {
                     return Err(EcError::NotOnCurve);
                 }
-                let rhs = self.add_mod(
-                    &self.add_mod(&self.mul_mod(&self.mul_mod(&x, &x), &x), &self.mul_mod(&self.a, &x)),
-                    &self.b,
-                );
+                let rhs = self.curve_rhs(&x);
                 // Every ICAO prime is 3 mod 4, so the square root is rhs^((p+1)/4).
                 let mut y = rhs.modpow(&((&self.p + 1u32) >> 2), &self.p);
                 if self.mul_mod(&y, &y) != rhs {

@@ -6,7 +6,6 @@ use rand::RngCore;
 use crate::access_key::MrzKey;
 use crate::apdu::{Command, Response, SW_OK};
 use crate::bac;
-use crate::crypto::ec::fixed_bytes;
 use crate::crypto::hash::HashAlgorithm;
 use crate::crypto::rsa_sig;
 use crate::lds;
@@ -29,9 +28,6 @@ impl Default for ChipOptions {
         ChipOptions { extended_length: true, max_extended_read: 0xFF00 }
     }
 }
-
-/// Plain bytes per short READ BINARY under secure messaging: the protected answer must fit 256 bytes.
-pub const SHORT_READ: usize = 223;
 
 const SW_WRONG_LENGTH: u16 = 0x6700;
 const SW_SECURITY: u16 = 0x6982;
@@ -167,7 +163,7 @@ impl EmulatedChip {
         if offset > bytes.len() {
             return sw(SW_WRONG_P1P2);
         }
-        let cap = if extended { self.options.max_extended_read } else { SHORT_READ };
+        let cap = if extended { self.options.max_extended_read } else { crate::reader::SHORT_BLOCK };
         let wanted = cmd.le.unwrap_or(256).min(cap);
         let chunk = bytes.get(offset..(offset + wanted).min(bytes.len())).unwrap_or(&[]).to_vec();
         let data = if cmd.ins == 0xB1 { tlv::encode(0x53, &chunk) } else { chunk };
@@ -265,10 +261,7 @@ impl EmulatedChip {
             Some(PrivateKey::Rsa { key, .. }) => rsa_sig::sign_iso9796_2(key, HashAlgorithm::Sha1, &cmd.data).ok(),
             Some(PrivateKey::Ec { curve, d }) => {
                 let (r, s) = curve.ecdsa_sign(d, &HashAlgorithm::Sha256.digest(&cmd.data));
-                let len = curve.order_bytes();
-                let mut out = fixed_bytes(&r, len);
-                out.extend(fixed_bytes(&s, len));
-                Some(out)
+                Some(curve.plain_signature(&r, &s))
             }
             None => return sw(SW_INS),
         };
