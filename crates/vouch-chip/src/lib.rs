@@ -7,11 +7,14 @@
 //! and no path from card bytes to a result panics.
 
 pub mod access_key;
+pub mod active_auth;
 pub mod apdu;
 pub mod asn1;
 pub mod bac;
+pub mod chip_data;
 pub mod crypto;
 pub mod emulator;
+pub mod files;
 pub mod lds;
 pub mod offline;
 pub mod pace;

@@ -2,11 +2,11 @@
 //! `SOD`, `DG1`..`DG16`, `CardAccess`, `CardSecurity`, with or without `.bin`). Every file is parsed, passive
 //! authentication runs over the data groups, and EF.CardSecurity's signature and chain are checked.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
+use crate::files::ChipFiles;
 use crate::lds::{self, details, face, mrz};
 use crate::pki::cms;
 use crate::pki::passive_auth::{self, PaReport, SignerCheck};
@@ -61,8 +61,7 @@ fn classify(name: &str) -> Option<(Option<u8>, &'static str)> {
 }
 
 pub fn verify_folder(dir: &Path, trust: &TrustStore) -> std::io::Result<OfflineReport> {
-    let mut groups: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
-    let mut named: BTreeMap<&'static str, Vec<u8>> = BTreeMap::new();
+    let mut chip = ChipFiles::default();
     let mut ignored = Vec::new();
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
@@ -71,29 +70,43 @@ pub fn verify_folder(dir: &Path, trust: &TrustStore) -> std::io::Result<OfflineR
         match classify(&name) {
             Some(_) if std::fs::metadata(&path)?.len() > MAX_FILE => ignored.push(format!("{name} (over 1 MB)")),
             Some((Some(n), _)) => {
-                groups.insert(n, std::fs::read(&path)?);
+                chip.groups.insert(n, std::fs::read(&path)?);
             }
             Some((None, kind)) => {
-                named.insert(kind, std::fs::read(&path)?);
+                let slot = match kind {
+                    "COM" => &mut chip.com,
+                    "SOD" => &mut chip.sod,
+                    "CardAccess" => &mut chip.card_access,
+                    _ => &mut chip.card_security,
+                };
+                *slot = Some(std::fs::read(&path)?);
             }
             None => ignored.push(name),
         }
     }
+    let mut report = verify_files(&chip, trust);
+    report.ignored = ignored;
+    Ok(report)
+}
 
+/// Parses every file and runs passive authentication over the data groups, and checks EF.CardSecurity's
+/// signature and chain when it is there.
+pub fn verify_files(chip: &ChipFiles, trust: &TrustStore) -> OfflineReport {
+    let groups = &chip.groups;
     let mut files = Vec::new();
     let mut check = |file: String, bytes: &[u8], result: Result<(), String>| {
         files.push(FileCheck { file, bytes: bytes.len(), parsed: result.is_ok(), problem: result.err() });
     };
-    if let Some(b) = named.get("COM") {
+    if let Some(b) = &chip.com {
         check("COM".into(), b, lds::parse_com(b).map(|_| ()).map_err(|e| e.to_string()));
     }
-    if let Some(b) = named.get("CardAccess") {
+    if let Some(b) = &chip.card_access {
         check("CardAccess".into(), b, security_infos::parse(b).map(|_| ()).map_err(|e| e.to_string()));
     }
     let mut mrz_fields = None;
     let mut faces = Vec::new();
     let mut infos = None;
-    for (n, b) in &groups {
+    for (n, b) in groups {
         let result = match n {
             1 => lds::parse_dg1(b).map(|m| mrz_fields = Some(m)),
             2 => face::parse_dg2(b).map(|f| faces = f),
@@ -115,13 +128,12 @@ pub fn verify_folder(dir: &Path, trust: &TrustStore) -> std::io::Result<OfflineR
         };
         check(format!("DG{n}"), b, result);
     }
-    let passive_authentication =
-        passive_auth::verify(named.get("SOD").map(Vec::as_slice).unwrap_or(&[]), &groups, trust);
-    if let Some(b) = named.get("SOD") {
+    let passive_authentication = passive_auth::verify(chip.sod.as_deref().unwrap_or(&[]), groups, trust);
+    if let Some(b) = &chip.sod {
         let sod = crate::pki::sod::parse(b).map(|_| ()).map_err(|e| e.to_string());
         check("SOD".into(), b, sod);
     }
-    let card_security = named.get("CardSecurity").map(|b| {
+    let card_security = chip.card_security.as_ref().map(|b| {
         let parsed = cms::parse(b).map_err(|e| e.to_string()).and_then(|signed| {
             if signed.content_type != SECURITY_OBJECT {
                 return Err("EF.CardSecurity's content is not a SecurityInfos security object".into());
@@ -146,24 +158,22 @@ pub fn verify_folder(dir: &Path, trust: &TrustStore) -> std::io::Result<OfflineR
             }
         }
     });
-    Ok(OfflineReport {
+    OfflineReport {
         files,
         mrz: mrz_fields,
         faces,
         security_infos: infos,
         passive_authentication,
         card_security,
-        ignored,
-    })
+        ignored: Vec::new(),
+    }
 }
 
-/// Writes a reading's raw files under their short names, the form `verify_folder` reads back.
-pub fn write_dump(dir: &Path, raw: &BTreeMap<u16, Vec<u8>>) -> std::io::Result<()> {
+/// Writes the files under their short names (`DG2.bin`, …), the form `verify_folder` reads back.
+pub fn write_dump(dir: &Path, chip: &ChipFiles) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    for (fid, bytes) in raw {
-        let name = lds::file_name(*fid);
-        let short = name.strip_prefix("EF.").unwrap_or(&name);
-        std::fs::write(dir.join(format!("{short}.bin")), bytes)?;
+    for (name, bytes) in chip.named() {
+        std::fs::write(dir.join(format!("{name}.bin")), bytes)?;
     }
     Ok(())
 }

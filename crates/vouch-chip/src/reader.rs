@@ -8,14 +8,15 @@ use std::time::Instant;
 use rand::RngCore;
 use serde::Serialize;
 
+use crate::active_auth;
 use crate::apdu::{self, CardChannel, Command, Response, TransportError};
 use crate::bac::{self, BacError};
-use crate::crypto::rsa_sig;
+use crate::chip_data::ChipData;
+use crate::files::ChipFiles;
 use crate::lds::{self, details, face, mrz};
 use crate::pace::{self, PaceError, Password};
 use crate::pki::passive_auth::{self, PaReport};
 use crate::pki::trust::TrustStore;
-use crate::pki::x509::{self, PublicKey};
 use crate::secure_messaging::{SecureMessaging, SmError};
 use crate::security_infos::{self, PaceInfo, SecurityInfos};
 use crate::tlv;
@@ -73,6 +74,9 @@ pub struct ReadRequest<'a> {
     pub length: LengthMode,
     /// Skip PACE even when offered (for tests of BAC on PACE chips).
     pub bac_only: bool,
+    /// The active authentication challenge, when a server issued one (DIS `PUT .../chip/challenge`); random
+    /// otherwise.
+    pub aa_challenge: Option<[u8; 8]>,
 }
 
 /// Bytes read so far of one file, for the UI's progress bar.
@@ -137,8 +141,15 @@ pub struct ChipCheck {
     pub problem: Option<String>,
 }
 
+/// One active authentication: what was asked and what the chip signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AaExchange {
+    pub challenge: [u8; 8],
+    pub signature: Vec<u8>,
+}
+
 impl ChipCheck {
-    fn status(status: AuthStatus, problem: Option<String>) -> ChipCheck {
+    pub fn status(status: AuthStatus, problem: Option<String>) -> ChipCheck {
         ChipCheck { status, algorithm: None, problem }
     }
 }
@@ -166,10 +177,28 @@ pub struct ChipReading {
     pub security_infos: Option<SecurityInfos>,
     pub passive_authentication: PaReport,
     pub active_authentication: ChipCheck,
+    /// The challenge and the chip's signature, so a server can check them again (the DIS chip data keeps them).
+    #[serde(skip)]
+    pub active_auth_exchange: Option<AaExchange>,
     pub chip_authentication: ChipCheck,
     /// Files that were read but could not be parsed.
     pub problems: Vec<String>,
     pub stats: ReadStats,
+}
+
+impl ChipReading {
+    pub fn chip_files(&self) -> ChipFiles {
+        ChipFiles::from_read(&self.raw)
+    }
+
+    /// The reading in the DIS chip data form, with the active authentication signature when there is one.
+    pub fn chip_data(&self) -> ChipData {
+        ChipData {
+            files: self.chip_files(),
+            aa_signature: self.active_auth_exchange.as_ref().map(|e| e.signature.clone()),
+            access_control: Some(self.access_control.protocol.to_string()),
+        }
+    }
 }
 
 /// Counts APDUs and bytes on the wire.
@@ -447,10 +476,10 @@ fn read_once(
         }
     });
 
-    let active_authentication = match (request.active_auth, groups.get(&15)) {
-        (false, _) => ChipCheck::status(AuthStatus::NotPerformed, None),
-        (true, None) => ChipCheck::status(AuthStatus::NotSupported, None),
-        (true, Some(dg15)) => active_authenticate(&mut session, dg15, dg14.as_ref())?,
+    let (active_authentication, active_auth_exchange) = match (request.active_auth, groups.get(&15)) {
+        (false, _) => (ChipCheck::status(AuthStatus::NotPerformed, None), None),
+        (true, None) => (ChipCheck::status(AuthStatus::NotSupported, None), None),
+        (true, Some(dg15)) => active_authenticate(&mut session, dg15, dg14.as_ref(), request.aa_challenge)?,
     };
     phases.end("active_authentication", session.ch);
 
@@ -516,64 +545,31 @@ fn read_once(
         security_infos: dg14,
         passive_authentication,
         active_authentication,
+        active_auth_exchange,
         chip_authentication,
         problems,
         stats,
     })
 }
 
-/// Active authentication: the chip signs our random challenge with the private key whose public half is in
-/// DG15, proving the chip is not a copy.
+/// Active authentication: the chip signs a challenge with the private key whose public half is in DG15,
+/// proving the chip is not a copy. The challenge is the caller's (a server that issued one checks it later) or
+/// random.
 fn active_authenticate(
     session: &mut Session<'_, '_>,
     dg15: &[u8],
     dg14: Option<&SecurityInfos>,
-) -> Result<ChipCheck, ReadError> {
-    let key = match lds::unwrap_der(dg15, 0x6F)
-        .map_err(|e| e.to_string())
-        .and_then(|spki| x509::public_key(spki).map_err(|e| e.to_string()))
-    {
-        Ok(k) => k,
-        Err(e) => return Ok(ChipCheck::status(AuthStatus::Failed, Some(format!("DG15: {e}")))),
-    };
-    let mut challenge = [0u8; 8];
-    rand::rngs::OsRng.fill_bytes(&mut challenge);
+    challenge: Option<[u8; 8]>,
+) -> Result<(ChipCheck, Option<AaExchange>), ReadError> {
+    let challenge = challenge.unwrap_or_else(|| {
+        let mut c = [0u8; 8];
+        rand::rngs::OsRng.fill_bytes(&mut c);
+        c
+    });
     let r = session.send(&Command::new(0x00, 0x88, 0x00, 0x00).with_data(challenge.to_vec()).with_le(256))?;
     if !r.is_ok() {
-        return Ok(ChipCheck::status(AuthStatus::Failed, Some(format!("the chip answered {:04X}", r.sw))));
+        return Ok((ChipCheck::status(AuthStatus::Failed, Some(format!("the chip answered {:04X}", r.sw))), None));
     }
-    Ok(match key {
-        PublicKey::Rsa(k) => match rsa_sig::verify_iso9796_2(&k, &r.data, &challenge) {
-            Ok(hash) => ChipCheck {
-                status: AuthStatus::Authenticated,
-                algorithm: Some(format!("RSA ISO/IEC 9796-2 {hash:?}")),
-                problem: None,
-            },
-            Err(e) => ChipCheck::status(AuthStatus::Failed, Some(e.to_string())),
-        },
-        PublicKey::Ec { curve, point } => {
-            let Some(hash) =
-                dg14.and_then(|i| i.active_auth_algorithm.as_deref()).and_then(security_infos::ecdsa_plain_hash)
-            else {
-                return Ok(ChipCheck::status(
-                    AuthStatus::Failed,
-                    Some("ECDSA active authentication needs its algorithm in DG14, and DG14 does not name one".into()),
-                ));
-            };
-            let half = r.data.len() / 2;
-            let (rr, ss) = r.data.split_at(half);
-            let ok = r.data.len() == 2 * curve.order_bytes()
-                && curve.ecdsa_verify(
-                    &point,
-                    &hash.digest(&challenge),
-                    &num_bigint_dig::BigUint::from_bytes_be(rr),
-                    &num_bigint_dig::BigUint::from_bytes_be(ss),
-                );
-            ChipCheck {
-                status: if ok { AuthStatus::Authenticated } else { AuthStatus::Failed },
-                algorithm: Some(format!("ECDSA {hash:?} on {}", curve.params.name)),
-                problem: (!ok).then(|| "the chip's signature does not verify with the DG15 key".to_string()),
-            }
-        }
-    })
+    let check = active_auth::verify(dg15, dg14, &challenge, &r.data);
+    Ok((check, Some(AaExchange { challenge, signature: r.data })))
 }

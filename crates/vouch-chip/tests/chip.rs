@@ -46,8 +46,15 @@ fn read_local(
 ) -> (Result<ChipReading, ReadError>, usize) {
     let atr = EmulatedChip::new(passport.clone(), options.clone()).atr();
     let mut card = LocalCard { chip: EmulatedChip::new(passport.clone(), options), apdus: 0 };
-    let request =
-        ReadRequest { password, trust, data_groups: None, active_auth: true, length: LengthMode::Auto, bac_only };
+    let request = ReadRequest {
+        password,
+        trust,
+        data_groups: None,
+        active_auth: true,
+        length: LengthMode::Auto,
+        bac_only,
+        aa_challenge: None,
+    };
     let result = reader::read_document(&mut card, &atr, &request, &mut |_| {});
     (result, card.apdus)
 }
@@ -217,6 +224,7 @@ fn a_large_portrait_takes_few_apdus_with_extended_length_and_under_a_hundred_wit
             active_auth: false,
             length: LengthMode::Auto,
             bac_only: false,
+            aa_challenge: None,
         };
         reader::read_document(&mut card, &atr, &request, &mut |_| {}).unwrap()
     };
@@ -249,7 +257,7 @@ fn a_dump_verifies_offline_and_a_tampered_file_is_caught() {
     let trust = trust_for(&passport);
     let (r, _) = read_local(&passport, ChipOptions::default(), mrz_password(&passport), &trust, false);
     let dir = tempfile::tempdir().unwrap();
-    vouch_chip::offline::write_dump(dir.path(), &r.unwrap().raw).unwrap();
+    vouch_chip::offline::write_dump(dir.path(), &r.unwrap().chip_files()).unwrap();
     std::fs::write(dir.path().join("notes.txt"), b"not a chip file").unwrap();
     let report = vouch_chip::offline::verify_folder(dir.path(), &trust).unwrap();
     assert_eq!(report.passive_authentication.status, PaStatus::Authenticated);
@@ -264,4 +272,42 @@ fn a_dump_verifies_offline_and_a_tampered_file_is_caught() {
     let report = vouch_chip::offline::verify_folder(dir.path(), &trust).unwrap();
     assert_eq!(report.passive_authentication.status, PaStatus::Denied);
     assert!(report.files.iter().any(|f| f.file == "DG11" && !f.parsed));
+}
+
+#[test]
+fn chip_data_carries_the_files_and_a_signature_over_the_issued_challenge() {
+    for aa in [AaSpec::Ec(13), AaSpec::Rsa(1024)] {
+        let mut s = spec();
+        s.active_auth = aa;
+        let passport = TestPassport::generate(&s).unwrap();
+        let trust = trust_for(&passport);
+        let issued = [7u8, 1, 2, 3, 4, 5, 6, 8];
+        let atr = EmulatedChip::new(passport.clone(), ChipOptions::default()).atr();
+        let mut card = LocalCard { chip: EmulatedChip::new(passport.clone(), ChipOptions::default()), apdus: 0 };
+        let request = ReadRequest {
+            password: mrz_password(&passport),
+            trust: &trust,
+            data_groups: None,
+            active_auth: true,
+            length: LengthMode::Auto,
+            bac_only: false,
+            aa_challenge: Some(issued),
+        };
+        let reading = reader::read_document(&mut card, &atr, &request, &mut |_| {}).unwrap();
+        assert_eq!(reading.active_auth_exchange.as_ref().unwrap().challenge, issued);
+
+        let uploaded = vouch_chip::chip_data::decode(&vouch_chip::chip_data::encode(&reading.chip_data())).unwrap();
+        assert_eq!(uploaded.files, reading.chip_files());
+        assert_eq!(uploaded.access_control.as_deref(), Some("PACE"));
+        let report = vouch_chip::offline::verify_files(&uploaded.files, &trust);
+        assert_eq!(report.passive_authentication.status, PaStatus::Authenticated);
+        let infos = report.security_infos.as_ref();
+        let dg15 = &uploaded.files.groups[&15];
+        let signature = uploaded.aa_signature.as_deref().unwrap();
+        let ok = vouch_chip::active_auth::verify(dg15, infos, &issued, signature);
+        assert_eq!(ok.status, AuthStatus::Authenticated, "{ok:?}");
+        // A signature over another challenge (a replayed upload) does not verify.
+        let replay = vouch_chip::active_auth::verify(dg15, infos, &[0u8; 8], signature);
+        assert_eq!(replay.status, AuthStatus::Failed);
+    }
 }

@@ -151,6 +151,7 @@ pub fn run(command: ChipCommand) -> anyhow::Result<()> {
                 active_auth: true,
                 length: if short { LengthMode::Short } else { LengthMode::Auto },
                 bac_only: bac,
+                aa_challenge: None,
             };
             let reading = reader::read_document(card.as_mut(), &atr, &request, &mut |p| {
                 eprint!("\r{:<8} {:>6} / {:<6} bytes", p.file, p.read, p.total);
@@ -162,7 +163,7 @@ pub fn run(command: ChipCommand) -> anyhow::Result<()> {
                 std::fs::write(path, &face.data)?;
             }
             if let Some(dir) = &dump {
-                vouch_chip::offline::write_dump(dir, &reading.raw)?;
+                vouch_chip::offline::write_dump(dir, &reading.chip_files())?;
             }
             let mut json = serde_json::to_value(&reading)?;
             if let Some(object) = json.as_object_mut() {
@@ -188,11 +189,7 @@ pub fn run(command: ChipCommand) -> anyhow::Result<()> {
                 std::fs::write(dir.join("csca.pem"), passport.csca_pem())?;
             }
             if let Some(dir) = &dump {
-                let mut raw = passport.files.clone();
-                if let Some(ca) = &passport.card_access {
-                    raw.insert(vouch_chip::lds::EF_CARD_ACCESS, ca.clone());
-                }
-                vouch_chip::offline::write_dump(dir, &raw)?;
+                vouch_chip::offline::write_dump(dir, &passport.chip_files())?;
             }
             tracing::warn!("DEMO: emulated TEST passport on vpcd port {port}; it is not a real document");
             eprintln!("DEMO emulated TEST passport on vpcd port {port} (Ctrl-C to stop)");
@@ -305,6 +302,7 @@ pub fn bench(runs: usize, through_pcscd: bool, port: u16) -> anyhow::Result<()> 
         active_auth: false,
         length: if extended { LengthMode::Auto } else { LengthMode::Short },
         bac_only: false,
+        aa_challenge: None,
     };
     let mut rows = bench_rows("in-process emulator", runs, |extended| {
         let options = ChipOptions { extended_length: extended, ..ChipOptions::default() };

@@ -318,6 +318,13 @@ pub struct TestPassport {
 }
 
 impl TestPassport {
+    /// The files a reader gets from this passport, EF.CardAccess included.
+    pub fn chip_files(&self) -> crate::files::ChipFiles {
+        let mut files = crate::files::ChipFiles::from_read(&self.files);
+        files.card_access = self.card_access.clone();
+        files
+    }
+
     pub fn generate(spec: &PassportSpec) -> Result<TestPassport, String> {
         let csca_key = PrivateKey::generate(spec.csca_key)?;
         let csca_spki = csca_key.spki(spec.explicit_curve)?;

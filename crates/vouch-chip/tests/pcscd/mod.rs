@@ -76,6 +76,7 @@ fn read(daemon: &Pcscd, passport: &TestPassport, password: Password, bac_only: b
         active_auth: true,
         length: LengthMode::Auto,
         bac_only,
+        aa_challenge: None,
     };
     reader::read_document(card.as_mut(), &atr, &request, &mut |_| {})
 }
