@@ -22,7 +22,7 @@ pub enum VisionError {
     ImageTooLarge { width: u32, height: u32, max_side: u32, max_pixels: u64 },
     #[error("the image is {width}×{height} pixels; at least {min_side} pixels a side are needed")]
     ImageTooSmall { width: u32, height: u32, min_side: u32 },
-    #[error("the data is not a PNG or JPEG image")]
+    #[error("the data is not a PNG, JPEG or JPEG 2000 image")]
     ImageFormat,
     #[error("the image cannot be decoded: {0}")]
     ImageDecode(String),

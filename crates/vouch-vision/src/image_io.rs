@@ -33,6 +33,11 @@ pub fn probe(bytes: &[u8], limits: ImageLimits) -> Result<(ImageFormat, u32, u32
         Some(dims) => dims,
         None => reader.into_dimensions().map_err(|e| VisionError::ImageDecode(e.to_string()))?,
     };
+    check_limits(width, height, limits)?;
+    Ok((format, width, height))
+}
+
+fn check_limits(width: u32, height: u32, limits: ImageLimits) -> Result<()> {
     if width > limits.max_side || height > limits.max_side || u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(VisionError::ImageTooLarge {
             width,
@@ -44,11 +49,19 @@ pub fn probe(bytes: &[u8], limits: ImageLimits) -> Result<(ImageFormat, u32, u32
     if width < limits.min_side || height < limits.min_side {
         return Err(VisionError::ImageTooSmall { width, height, min_side: limits.min_side });
     }
-    Ok((format, width, height))
+    Ok(())
 }
 
-/// Decodes a PNG or JPEG to 8-bit RGB (alpha dropped, 16-bit reduced) within `limits`.
+/// A JP2 file or a raw JPEG 2000 codestream, as passport chips store portraits.
+pub fn is_jpeg2000(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x00\x00\x00\x0CjP  ") || bytes.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
+}
+
+/// Decodes a PNG, JPEG or JPEG 2000 image to 8-bit RGB (alpha dropped, 16-bit reduced) within `limits`.
 pub fn decode(bytes: &[u8], limits: ImageLimits) -> Result<RgbImage> {
+    if is_jpeg2000(bytes) {
+        return decode_jpeg2000(bytes, limits);
+    }
     let (format, width, height) = probe(bytes, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut decoder_limits = image::Limits::default();
@@ -59,6 +72,41 @@ pub fn decode(bytes: &[u8], limits: ImageLimits) -> Result<RgbImage> {
     reader.limits(decoder_limits);
     let decoded = reader.decode().map_err(|e| VisionError::ImageDecode(e.to_string()))?;
     Ok(decoded.into_rgb8())
+}
+
+/// JPEG 2000 through a pure-Rust decoder. The header is parsed (and the size checked) before any tile is
+/// decoded; a decoder panic on a crafted codestream becomes an error, not a crash.
+fn decode_jpeg2000(bytes: &[u8], limits: ImageLimits) -> Result<RgbImage> {
+    use hayro_jpeg2000::{ColorSpace, DecodeSettings, DecoderContext, Image};
+    let failed = |e: &dyn std::fmt::Display| VisionError::ImageDecode(format!("JPEG 2000: {e}"));
+    let decoded = std::panic::catch_unwind(|| -> Result<RgbImage> {
+        let image = Image::new(bytes, &DecodeSettings::default()).map_err(|e| failed(&e))?;
+        let (width, height) = (image.width(), image.height());
+        check_limits(width, height, limits)?;
+        let colour = match image.color_space() {
+            ColorSpace::Gray => 1,
+            ColorSpace::RGB => 3,
+            ColorSpace::Icc { num_channels: n @ (1 | 3), .. } => usize::from(*n),
+            other => return Err(failed(&format!("the {other:?} colour space is not supported"))),
+        };
+        let channels = colour + usize::from(image.has_alpha());
+        let mut context = DecoderContext::default();
+        let samples = image.decode(&mut context).map_err(|e| failed(&e))?.data_u8();
+        let pixels = usize::try_from(u64::from(width) * u64::from(height)).map_err(|e| failed(&e))?;
+        if samples.len() != pixels * channels {
+            return Err(failed(&"the decoded size does not match the header"));
+        }
+        let mut rgb = Vec::with_capacity(pixels * 3);
+        for px in samples.chunks_exact(channels) {
+            match px {
+                [g] | [g, _] => rgb.extend_from_slice(&[*g, *g, *g]),
+                [r, g, b, ..] => rgb.extend_from_slice(&[*r, *g, *b]),
+                _ => return Err(failed(&"unexpected channel layout")),
+            }
+        }
+        RgbImage::from_raw(width, height, rgb).ok_or_else(|| failed(&"the decoded size does not match the header"))
+    });
+    decoded.unwrap_or_else(|_| Err(failed(&"the decoder gave up on a malformed codestream")))
 }
 
 /// Encodes RGB as PNG (lossless, for evidence and crops).

@@ -450,3 +450,38 @@ mod active {
         assert!(!screen.passed(), "{screen:?}");
     }
 }
+
+fn chip_portrait(name: &str) -> RgbImage {
+    let bytes = std::fs::read(root().join("testdata/chip").join(name)).unwrap();
+    decode(&bytes, ImageLimits::default()).unwrap()
+}
+
+#[test]
+fn jpeg2000_chip_portraits_decode_and_match_the_holder() {
+    let obama = template("fr_obama.jpg");
+    let biden = template("fr_biden.jpg");
+    for name in ["portrait.jp2", "portrait.j2k", "portrait-gray.jp2"] {
+        let img = chip_portrait(name);
+        assert_eq!((img.width(), img.height()), (300, 400), "{name}");
+        let t = engine().template(&img, &subject(&img)).unwrap();
+        let genuine = similarity_score(t.cosine(&obama));
+        assert!(genuine > MATCH_SCORE, "{name} vs obama scored {genuine}");
+        let impostor = similarity_score(t.cosine(&biden));
+        assert!(impostor < MATCH_SCORE, "{name} vs biden scored {impostor}");
+    }
+    // Limits are checked from the header, before decoding.
+    let bytes = std::fs::read(root().join("testdata/chip/portrait.jp2")).unwrap();
+    let tight = ImageLimits { max_side: 200, ..ImageLimits::default() };
+    assert!(matches!(decode(&bytes, tight), Err(VisionError::ImageTooLarge { width: 300, height: 400, .. })));
+    // A file cut inside its headers is an error; one cut inside the codestream decodes at lower quality, as
+    // JPEG 2000 is meant to; a garbled one is an error or a picture, never a crash.
+    for cut in [120, 20] {
+        assert!(decode(&bytes[..cut], ImageLimits::default()).is_err(), "cut at {cut}");
+    }
+    let _ = decode(&bytes[..bytes.len() / 2], ImageLimits::default());
+    let mut garbled = bytes.clone();
+    for b in garbled.iter_mut().skip(200).step_by(7) {
+        *b ^= 0x5A;
+    }
+    let _ = decode(&garbled, ImageLimits::default());
+}
