@@ -311,3 +311,13 @@ fn chip_data_carries_the_files_and_a_signature_over_the_issued_challenge() {
         assert_eq!(replay.status, AuthStatus::Failed);
     }
 }
+
+#[test]
+fn portrait_sizes_come_from_jpeg_jp2_and_codestream_headers() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/chip");
+    for name in ["portrait.jp2", "portrait.j2k", "portrait-gray.jp2"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        assert_eq!(face::image_size(&bytes), Some((300, 400)), "{name}");
+    }
+    assert_eq!(face::image_size(b"not an image"), None);
+}

@@ -80,7 +80,7 @@ pub enum ChipCommand {
         /// vpcd port
         #[arg(long, default_value_t = DEFAULT_PORT)]
         port: u16,
-        /// JPEG portrait for DG2 (default: the checkout's testdata/faces/fr_obama.jpg)
+        /// Portrait for DG2, JPEG or JPEG 2000 (default: the checkout's testdata/chip/portrait.jp2)
         #[arg(long)]
         portrait: Option<PathBuf>,
         /// Write the test CSCA (csca.pem) into this folder, for `vouch chip read --trust`
@@ -180,9 +180,9 @@ pub fn run(command: ChipCommand) -> anyhow::Result<()> {
         }
         ChipCommand::Emulate { port, portrait, trust_out, dump, short } => {
             let path = portrait
-                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/faces/fr_obama.jpg"));
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/chip/portrait.jp2"));
             let jpeg = std::fs::read(&path).with_context(|| format!("reading the portrait {}", path.display()))?;
-            let size = face::jpeg_size(&jpeg).context("the portrait is not a JPEG")?;
+            let size = face::image_size(&jpeg).context("the portrait is not a JPEG or JPEG 2000 image")?;
             let passport = TestPassport::generate(&PassportSpec::specimen(jpeg, size)).map_err(anyhow::Error::msg)?;
             if let Some(dir) = &trust_out {
                 std::fs::create_dir_all(dir)?;

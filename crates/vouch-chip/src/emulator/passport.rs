@@ -42,7 +42,7 @@ pub struct PassportSpec {
     pub nationality: String,
     pub sex: String,
     pub can: String,
-    /// JPEG bytes of the portrait.
+    /// The portrait: JPEG, JP2 or a raw JPEG 2000 codestream.
     pub portrait: Vec<u8>,
     pub portrait_size: (u16, u16),
     /// PACE offers (curve ID, cipher) in EF.CardAccess; empty leaves PACE out (BAC only).
@@ -355,7 +355,8 @@ impl TestPassport {
         let mut groups: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
         groups.insert(1, lds::encode_dg1(&mrz));
         let (w, h) = spec.portrait_size;
-        groups.insert(2, face::encode_dg2(&spec.portrait, face::ImageFormat::Jpeg, w, h));
+        let format = face::sniff(&spec.portrait).unwrap_or(face::ImageFormat::Jpeg);
+        groups.insert(2, face::encode_dg2(&spec.portrait, format, w, h));
         let full_name = format!("{}<<{}", spec.surname, spec.given_names.replace(' ', "<"));
         groups
             .insert(11, details::encode_dg11(&full_name, "ZE184226B", &format!("19{}", spec.date_of_birth), "ZENITH"));

@@ -61,6 +61,23 @@ pub fn jpeg_size(data: &[u8]) -> Option<(u16, u16)> {
     None
 }
 
+/// Width and height of a JPEG, a JP2 file (its `ihdr` box) or a raw codestream (its SIZ marker).
+pub fn image_size(data: &[u8]) -> Option<(u16, u16)> {
+    let be32 = |at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes([*data.get(at)?, *data.get(at + 1)?, *data.get(at + 2)?, *data.get(at + 3)?]))
+    };
+    let (w, h) = match sniff(data)? {
+        ImageFormat::Jpeg => return jpeg_size(data),
+        // SOC, SIZ marker, Lsiz, Rsiz, then Xsiz and Ysiz (no image offsets in chip portraits).
+        ImageFormat::J2kCodestream => (be32(8)?, be32(12)?),
+        ImageFormat::Jpeg2000 => {
+            let at = data.windows(4).take(512).position(|w| w == b"ihdr")? + 4;
+            (be32(at + 4)?, be32(at)?)
+        }
+    };
+    Some((u16::try_from(w).ok()?, u16::try_from(h).ok()?))
+}
+
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
