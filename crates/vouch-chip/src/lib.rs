@@ -15,6 +15,7 @@ pub mod chip_data;
 pub mod crypto;
 pub mod emulator;
 pub mod files;
+pub mod inspection;
 pub mod lds;
 pub mod offline;
 pub mod pace;

@@ -137,6 +137,7 @@ impl Store {
         self.write_then_remove_blobs(|tx| {
             let selfie = selfie_of(tx, client_id, id)?.flatten();
             let mut orphans = crate::liveness::delete_liveness_tx(tx, client_id, id)?;
+            orphans.extend(crate::documents::delete_document_tx(tx, client_id, id)?);
             tx.execute("DELETE FROM dis_customers WHERE id = ?1 AND client_id = ?2", params![id, client_id])?;
             if let Some(face) = selfie {
                 orphans.extend(delete_face_tx(tx, client_id, &face)?);
@@ -202,7 +203,8 @@ pub(crate) fn blob_still_named(conn: &Connection, sha: &str) -> Result<bool> {
     let uses: i64 = conn.query_row(
         "SELECT (SELECT count(*) FROM dis_faces WHERE image_sha256 = ?1 OR template_sha256 = ?1)
               + (SELECT count(*) FROM dis_liveness_frames WHERE image_sha256 = ?1)
-              + (SELECT count(*) FROM evidence WHERE sha256 = ?1)",
+              + (SELECT count(*) FROM evidence WHERE sha256 = ?1)
+              + (SELECT count(*) FROM dis_documents WHERE chip_data_sha256 = ?1)",
         [sha],
         |r| r.get(0),
     )?;

@@ -9,6 +9,7 @@ pub mod case_codes;
 pub mod cases;
 pub mod clients;
 pub mod credentials;
+pub mod documents;
 mod error;
 pub mod faces;
 pub mod flows;

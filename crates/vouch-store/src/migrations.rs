@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_kiosk.sql"),
     include_str!("../migrations/0004_faces.sql"),
     include_str!("../migrations/0005_liveness.sql"),
+    include_str!("../migrations/0006_documents.sql"),
 ];
 
 pub fn latest_version() -> i64 {

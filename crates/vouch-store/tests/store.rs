@@ -412,3 +412,26 @@ fn liveness_frames_keep_their_order_and_go_with_the_customer() {
     }
     assert!(matches!(store.liveness_frames(&client, "cust-1"), Err(StoreError::NotFound)));
 }
+
+#[test]
+fn chip_data_replaces_uses_the_challenge_and_goes_with_the_customer() {
+    let (_dir, store) = open();
+    let (client, _) = integrator(&store);
+    store.create_customer(&client, "cust").unwrap();
+    assert!(!store.has_document(&client, "cust").unwrap());
+    assert!(store.set_chip_challenge(&client, "nobody", &[1]).is_err(), "an unknown customer gets no document");
+    store.set_chip_challenge(&client, "cust", &[1, 2, 3]).unwrap();
+    assert_eq!(store.chip_challenge(&client, "cust").unwrap(), Some(vec![1, 2, 3]));
+    store.set_chip_data(&client, "cust", b"first", "{}").unwrap();
+    assert_eq!(store.chip_challenge(&client, "cust").unwrap(), None, "a challenge is used once");
+    store.set_chip_data(&client, "cust", b"second", "{\"a\":1}").unwrap();
+    let record = store.chip_record(&client, "cust").unwrap().unwrap();
+    assert_eq!((record.data.as_slice(), record.inspection.as_str()), (&b"second"[..], "{\"a\":1}"));
+    let first = vouch_store::blobs::sha256_hex(b"first");
+    assert!(store.blobs().get(&first).is_err(), "the replaced chip data is deleted");
+    let second = vouch_store::blobs::sha256_hex(b"second");
+    assert!(std::fs::read(store.blobs().raw_path(&second).unwrap()).unwrap().windows(6).all(|w| w != b"second"));
+    store.delete_customer(&client, "cust").unwrap();
+    assert!(store.blobs().get(&second).is_err(), "the chip data goes with the customer");
+    assert!(store.chip_record(&client, "cust").is_err());
+}

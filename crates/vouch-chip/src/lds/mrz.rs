@@ -262,3 +262,40 @@ mod tests {
         assert_eq!(text, "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO7408122F1204159ZE184226B<<<<<10");
     }
 }
+
+/// `YYMMDD` as `YYYY-MM-DD`. The MRZ has no century: a birth date is never in the future, and an expiry is
+/// taken within 50 years either side of `this_year`.
+pub fn iso_date(yymmdd: &str, birth: bool, this_year: i32) -> Option<String> {
+    if yymmdd.len() != 6 || !yymmdd.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let yy: i32 = yymmdd.get(0..2)?.parse().ok()?;
+    let (mm, dd) = (yymmdd.get(2..4)?, yymmdd.get(4..6)?);
+    if !(1..=12).contains(&mm.parse::<u8>().ok()?) || !(1..=31).contains(&dd.parse::<u8>().ok()?) {
+        return None;
+    }
+    let century = this_year - this_year.rem_euclid(100);
+    let mut year = century + yy;
+    if birth && year > this_year {
+        year -= 100;
+    } else if !birth && year < this_year - 50 {
+        year += 100;
+    }
+    Some(format!("{year:04}-{mm}-{dd}"))
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::iso_date;
+
+    #[test]
+    fn mrz_dates_get_their_century() {
+        assert_eq!(iso_date("740812", true, 2026).as_deref(), Some("1974-08-12"));
+        assert_eq!(iso_date("050101", true, 2026).as_deref(), Some("2005-01-01"));
+        assert_eq!(iso_date("270101", true, 2026).as_deref(), Some("1927-01-01"));
+        assert_eq!(iso_date("340415", false, 2026).as_deref(), Some("2034-04-15"));
+        assert_eq!(iso_date("120415", false, 2026).as_deref(), Some("2012-04-15"));
+        assert_eq!(iso_date("991301", false, 2026), None);
+        assert_eq!(iso_date("74<812", true, 2026), None);
+    }
+}
