@@ -4,7 +4,7 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::faces::blob_still_named;
 use crate::{now, to_ms, Store};
 
