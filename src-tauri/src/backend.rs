@@ -42,9 +42,18 @@ impl Backend {
         };
         let public_url = std::env::var("VOUCH_PUBLIC_URL").ok().filter(|u| !u.is_empty());
         let camera = std::env::var("VOUCH_CAMERA").ok().filter(|c| !c.is_empty());
+        let chip = std::env::var("VOUCH_CHIP").ok().filter(|c| !c.is_empty());
         let cfg = config_file::server_config(
             file,
-            ServeOverrides { bind, public_url, allow_non_loopback: false, ui_dir: None, models_dir: None, camera },
+            ServeOverrides {
+                bind,
+                public_url,
+                allow_non_loopback: false,
+                ui_dir: None,
+                models_dir: None,
+                camera,
+                chip,
+            },
         )?;
         let store = vouch_store::Store::open(&data_dir)?;
         let running = vouch_server::start(cfg, store).await?;

@@ -3,7 +3,7 @@
 //! challenge this side issued), and the access control the reader used. The DIS upload and the kiosk's own
 //! chip step both decide through [`inspect`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::chip_data::ChipData;
 use crate::offline::{self, OfflineReport};
@@ -11,7 +11,7 @@ use crate::pki::passive_auth::PaStatus;
 use crate::pki::trust::TrustStore;
 use crate::reader::AuthStatus;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DataAuthentication {
     Authenticated,
@@ -21,7 +21,7 @@ pub enum DataAuthentication {
     AuthorityCertificatesNotProvided,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ChipAuthentication {
     Authenticated,
@@ -32,14 +32,45 @@ pub enum ChipAuthentication {
     NotPerformed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ChipAuthenticationType {
     ActiveAuthentication,
 }
 
+impl DataAuthentication {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataAuthentication::Authenticated => "AUTHENTICATED",
+            DataAuthentication::Denied => "DENIED",
+            DataAuthentication::InvalidSodFile => "INVALID_SOD_FILE",
+            DataAuthentication::InvalidComFile => "INVALID_COM_FILE",
+            DataAuthentication::AuthorityCertificatesNotProvided => "AUTHORITY_CERTIFICATES_NOT_PROVIDED",
+        }
+    }
+}
+
+impl ChipAuthentication {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChipAuthentication::Authenticated => "AUTHENTICATED",
+            ChipAuthentication::Denied => "DENIED",
+            ChipAuthentication::NotSupported => "NOT_SUPPORTED",
+            ChipAuthentication::NotPerformed => "NOT_PERFORMED",
+        }
+    }
+}
+
+impl ChipAuthenticationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChipAuthenticationType::ActiveAuthentication => "ACTIVE_AUTHENTICATION",
+        }
+    }
+}
+
 /// Holds no personal data: it is stored next to the encrypted chip data and may be logged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inspection {
     pub data_authentication: DataAuthentication,
     pub chip_authentication: ChipAuthentication,

@@ -38,7 +38,53 @@ impl std::fmt::Debug for Password {
     }
 }
 
+/// Why typed access data cannot open a chip; the message is for the person typing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the MRZ cannot be read: {0}")]
+    Mrz(String),
+    #[error("the MRZ's check digits do not add up: retype it")]
+    MrzCheckDigits,
+    #[error(transparent)]
+    Key(#[from] crate::access_key::AccessKeyError),
+    #[error("give the full MRZ, or the document number with the dates of birth and expiry, or the CAN")]
+    Missing,
+}
+
+fn given(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
 impl Password {
+    /// The password from what a clerk or a scanner gives: the whole MRZ, the three key fields, or the CAN
+    /// (tried in that order).
+    pub fn from_parts(
+        mrz_text: Option<&str>,
+        document_number: Option<&str>,
+        date_of_birth: Option<&str>,
+        date_of_expiry: Option<&str>,
+        can: Option<&str>,
+    ) -> Result<Password, PasswordError> {
+        if let Some(text) = given(mrz_text) {
+            let parsed = crate::lds::mrz::parse(text).map_err(|e| PasswordError::Mrz(e.to_string()))?;
+            if !parsed.checks.all_valid() {
+                return Err(PasswordError::MrzCheckDigits);
+            }
+            return Ok(Password::Mrz(parsed.access_key()?));
+        }
+        if let (Some(doc), Some(dob), Some(exp)) = (given(document_number), given(date_of_birth), given(date_of_expiry))
+        {
+            return Ok(Password::Mrz(MrzKey::new(&doc.to_uppercase(), dob, exp)?));
+        }
+        if let Some(can) = given(can) {
+            if can.len() != 6 || !can.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(crate::access_key::AccessKeyError::Can.into());
+            }
+            return Ok(Password::Can(can.to_string()));
+        }
+        Err(PasswordError::Missing)
+    }
+
     /// The reference MSE:Set AT names: 1 for the MRZ, 2 for the CAN.
     pub fn reference(&self) -> u8 {
         match self {

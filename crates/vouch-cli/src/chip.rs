@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Subcommand;
-use vouch_chip::access_key::MrzKey;
 use vouch_chip::emulator::chip::{ChipOptions, EmulatedChip};
 use vouch_chip::emulator::passport::{PassportSpec, TestPassport};
 use vouch_chip::emulator::vpcd::{Emulator, DEFAULT_PORT};
@@ -109,23 +108,14 @@ fn password(
     exp: Option<String>,
     can: Option<String>,
 ) -> anyhow::Result<Password> {
-    if let Some(text) = mrz_text {
-        let parsed = mrz::parse(&text)?;
-        if !parsed.checks.all_valid() {
-            bail!("the MRZ's check digits do not add up: retype it");
-        }
-        return Ok(Password::Mrz(parsed.access_key()?));
-    }
-    if let (Some(doc), Some(dob), Some(exp)) = (doc, dob, exp) {
-        return Ok(Password::Mrz(MrzKey::new(&doc, &dob, &exp)?));
-    }
-    if let Some(can) = can {
-        if can.len() != 6 || !can.bytes().all(|b| b.is_ascii_digit()) {
-            bail!("the CAN is 6 digits");
-        }
-        return Ok(Password::Can(can));
-    }
-    bail!("give the access key: --mrz, or --doc with --dob and --exp, or --can")
+    Password::from_parts(mrz_text.as_deref(), doc.as_deref(), dob.as_deref(), exp.as_deref(), can.as_deref()).map_err(
+        |e| match e {
+            vouch_chip::pace::PasswordError::Missing => {
+                anyhow::anyhow!("give the access key: --mrz, or --doc with --dob and --exp, or --can")
+            }
+            other => other.into(),
+        },
+    )
 }
 
 pub fn run(command: ChipCommand) -> anyhow::Result<()> {

@@ -59,6 +59,10 @@ enum Command {
         /// images or an MJPEG file; shown as DEMO). An admin's choice in settings overrides it.
         #[arg(long, env = "VOUCH_CAMERA")]
         camera: Option<String>,
+        /// The kiosk's chip reader: pcsc (any reader; the default), pcsc:READER, none or demo (an emulated TEST
+        /// passport, shown as DEMO). Passive authentication trusts the CSCAs in csca_dir (or VOUCH_CSCA_DIR).
+        #[arg(long, env = "VOUCH_CHIP")]
+        chip: Option<String>,
     },
     /// Manage API clients
     Clients {
@@ -183,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let data_dir = vouch_server::config_file::data_dir(cli.data_dir)?;
     match cli.command {
-        Command::Serve { bind, public_url, allow_non_loopback, ui_dir, models_dir, camera } => {
+        Command::Serve { bind, public_url, allow_non_loopback, ui_dir, models_dir, camera, chip } => {
             let (file, path) = vouch_server::config_file::load_file(cli.config.as_deref(), &data_dir)?;
             if let Some(path) = &path {
                 tracing::info!(path = %path.display(), "read configuration");
@@ -197,6 +201,7 @@ async fn main() -> anyhow::Result<()> {
                     ui_dir,
                     models_dir,
                     camera,
+                    chip,
                 },
             )?;
             let has_ui = cfg.ui_dir.is_some();

@@ -119,8 +119,8 @@ impl StepKind {
             | StepKind::Result
             | StepKind::Selfie
             | StepKind::Liveness
-            | StepKind::FaceMatch => None,
-            StepKind::DocumentChip => Some("chip reading (ICAO 9303 over PC/SC)"),
+            | StepKind::FaceMatch
+            | StepKind::DocumentChip => None,
             StepKind::DocumentScan => Some("document page capture and MRZ reading"),
             StepKind::Signature => Some("signature capture"),
         }
@@ -365,12 +365,12 @@ mod tests {
 
     #[test]
     fn unbuilt_steps_are_refused_with_what_they_need() {
-        for step in [Step::DocumentChip {}, Step::DocumentScan {}, Step::Signature {}] {
+        for step in [Step::DocumentScan {}, Step::Signature {}] {
             let err = validate_steps("x", &[consent(), step, Step::Result {}]).unwrap_err();
             assert!(err.to_string().contains("cannot be added yet"), "{err}");
         }
-        // The camera steps are built.
-        for step in [Step::Selfie {}, Step::Liveness { liveness_type: LivenessType::Smile }] {
+        // The camera and chip steps are built.
+        for step in [Step::Selfie {}, Step::Liveness { liveness_type: LivenessType::Smile }, Step::DocumentChip {}] {
             assert_eq!(validate_steps("x", &[consent(), step, Step::Result {}]), Ok(()));
         }
     }

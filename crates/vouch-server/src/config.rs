@@ -30,6 +30,10 @@ pub struct ServerConfig {
     pub camera: crate::camera::CameraSource,
     /// The webcam mode for a webcam an admin picks in settings.
     pub camera_mode: vouch_capture::ModeRequest,
+    /// The kiosk's chip reader: PC/SC (any reader) by default.
+    pub chip: crate::chip::ChipSource,
+    /// CSCA certificates and ICAO master lists for passive authentication.
+    pub csca_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +67,8 @@ impl Default for ServerConfig {
             image_body_limit_bytes: 16 * 1024 * 1024,
             camera: crate::camera::CameraSource::None,
             camera_mode: vouch_capture::ModeRequest::default(),
+            chip: crate::chip::ChipSource::default(),
+            csca_dir: None,
         }
     }
 }

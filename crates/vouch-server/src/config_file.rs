@@ -31,6 +31,11 @@ pub struct FileConfig {
     pub camera: Option<String>,
     /// The webcam mode asked for, `WIDTHxHEIGHT@FPS` (default 640x480@30); the nearest offered mode is used.
     pub camera_mode: Option<String>,
+    /// The kiosk's chip reader: `pcsc` (any reader, the default), `pcsc:READER NAME`, `none` or `demo` (an
+    /// emulated TEST passport, labelled DEMO everywhere).
+    pub chip: Option<String>,
+    /// A folder of CSCA certificates (PEM or DER) and ICAO master lists; passive authentication anchors in it.
+    pub csca_dir: Option<PathBuf>,
     #[serde(default)]
     pub webhooks: FileWebhooks,
 }
@@ -84,6 +89,8 @@ pub struct ServeOverrides {
     pub models_dir: Option<PathBuf>,
     /// `none`, `webcam[:NAME]`, `synthetic` or `demo:PATH`.
     pub camera: Option<String>,
+    /// `pcsc`, `pcsc:READER`, `none` or `demo`.
+    pub chip: Option<String>,
 }
 
 /// Where the built UI is when nobody said: `ui/dist` under the working directory, or under the checkout
@@ -119,6 +126,10 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<
         cfg.camera = crate::camera::CameraSource::parse(&camera, mode).map_err(anyhow::Error::msg)?;
     }
     cfg.camera_mode = mode;
+    if let Some(chip) = flags.chip.or(file.chip) {
+        cfg.chip = crate::chip::ChipSource::parse(&chip).map_err(anyhow::Error::msg)?;
+    }
+    cfg.csca_dir = std::env::var_os("VOUCH_CSCA_DIR").filter(|d| !d.is_empty()).map(PathBuf::from).or(file.csca_dir);
     if let Some(bind) = flags.bind.or(file.bind) {
         cfg.bind = bind;
     }

@@ -4,6 +4,7 @@
 pub mod adapters;
 pub mod camera;
 pub mod cases;
+pub mod chip;
 pub mod config;
 pub mod config_file;
 pub mod error;
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(adapters::eeid::routes(state.clone()))
         .merge(adapters::dis::routes())
         .merge(adapters::dis_faces::routes(state.clone()))
+        .merge(adapters::dis_document::routes(state.clone()))
         .merge(adapters::dis_liveness::routes(state.clone()))
         .merge(native::routes(state.clone()))
         .merge(native_flows::routes(state.clone()))
@@ -159,6 +161,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     let (config_models_dir, face_threads) = (config.models_dir.clone(), config.face_threads);
     let chosen_camera = store.kiosk_settings().context("reading kiosk settings")?.camera;
     let config_camera = camera::effective_source(&config.camera, &chosen_camera, config.camera_mode);
+    let chip = chip::ChipService::new(config.chip.clone(), config.csca_dir.as_ref())?;
     let state = AppState {
         store,
         config: Arc::new(config),
@@ -170,6 +173,8 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         faces: Arc::new(faces::FaceService::new(config_models_dir, face_threads)),
         camera: Arc::new(camera::CameraService::new(config_camera)),
         captures: Arc::default(),
+        chip: Arc::new(chip),
+        chip_reads: Arc::default(),
     };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();

@@ -25,6 +25,10 @@ pub struct AppState {
     pub camera: Arc<crate::camera::CameraService>,
     /// Liveness checks under way at the kiosk.
     pub captures: Arc<crate::kiosk::CaptureRuns>,
+    /// The trust store and the kiosk's chip source.
+    pub chip: Arc<crate::chip::ChipService>,
+    /// Chip reads under way at the kiosk.
+    pub chip_reads: Arc<crate::kiosk::ChipReads>,
 }
 
 impl AppState {

@@ -206,13 +206,87 @@ pub struct BiometricValue {
     pub selfie: String,
 }
 
+/// A textual attribute by source; Vouch reads it from the chip (page OCR is not built).
 #[derive(Debug, Serialize, ToSchema)]
+pub struct MultiValueAttribute {
+    pub chip: String,
+}
+
+impl MultiValueAttribute {
+    fn of(value: Option<&str>) -> Option<MultiValueAttribute> {
+        value.map(str::trim).filter(|v| !v.is_empty()).map(|v| MultiValueAttribute { chip: v.to_string() })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerDocumentLinks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chip_portrait: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerDocument {
+    pub page_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_number: Option<MultiValueAttribute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_of_expiry: Option<MultiValueAttribute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_of_issue: Option<MultiValueAttribute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuing_authority: Option<MultiValueAttribute>,
+    pub links: CustomerDocumentLinks,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub age: Option<BiometricValue>,
     /// M or F from the selfie.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<BiometricValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_names: Option<MultiValueAttribute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub surname: Option<MultiValueAttribute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<MultiValueAttribute>,
+    /// YYYY-MM-DD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<MultiValueAttribute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personal_number: Option<MultiValueAttribute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<MultiValueAttribute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<CustomerDocument>,
+}
+
+impl Customer {
+    /// Adds what the customer's chip data says.
+    pub(crate) fn with_chip(mut self, h: &crate::chip::ChipHolder, has_portrait: bool, id: &str) -> Customer {
+        let full_name = h.full_name.clone().unwrap_or_else(|| format!("{} {}", h.given_names, h.surname));
+        self.given_names = MultiValueAttribute::of(Some(&h.given_names));
+        self.surname = MultiValueAttribute::of(Some(&h.surname));
+        self.full_name = MultiValueAttribute::of(Some(&full_name));
+        self.date_of_birth = MultiValueAttribute::of(h.date_of_birth.as_deref());
+        self.personal_number = MultiValueAttribute::of(h.personal_number.as_deref());
+        self.nationality = MultiValueAttribute::of(Some(&h.nationality));
+        self.document = Some(CustomerDocument {
+            page_types: Vec::new(),
+            document_number: MultiValueAttribute::of(Some(&h.document_number)),
+            date_of_expiry: MultiValueAttribute::of(h.date_of_expiry.as_deref()),
+            date_of_issue: MultiValueAttribute::of(h.date_of_issue.as_deref()),
+            issuing_authority: MultiValueAttribute::of(h.issuing_authority.as_deref()),
+            links: CustomerDocumentLinks {
+                chip_portrait: has_portrait.then(|| format!("{PREFIX}/customers/{id}/document/chip/portrait")),
+            },
+        });
+        self
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -734,11 +808,24 @@ async fn get_customer(
     Path(id): Path<String>,
 ) -> DisResult<Json<GetCustomerResponse>> {
     let row = load_customer(&state, &client.id, &id).await?;
-    let mut customer = Customer { age: None, gender: None };
+    let mut customer = Customer {
+        age: None,
+        gender: None,
+        given_names: None,
+        surname: None,
+        full_name: None,
+        date_of_birth: None,
+        personal_number: None,
+        nationality: None,
+        document: None,
+    };
     if let Some(face_id) = row.selfie_face_id {
         let a = face_with_image(&state, &client.id, &face_id, |engine, img, face| engine.aspects(img, face)).await?;
         customer.age = Some(BiometricValue { selfie: format!("{}", a.age.round() as i32) });
         customer.gender = Some(BiometricValue { selfie: if a.gender >= 0.5 { "M" } else { "F" }.into() });
+    }
+    if let Some((chip, _)) = super::dis_document::stored_chip(&state, &client.id, &id).await? {
+        customer = customer.with_chip(&chip.holder, chip.portrait().is_some(), &id);
     }
     Ok(Json(GetCustomerResponse { customer }))
 }

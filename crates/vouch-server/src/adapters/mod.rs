@@ -2,6 +2,7 @@
 //! no business rule lives here.
 
 pub mod dis;
+pub mod dis_document;
 pub mod dis_faces;
 pub mod dis_liveness;
 pub mod eeid;

@@ -187,16 +187,32 @@ pub(super) async fn record(
     detail: Value,
     captures: Vec<(EvidenceKind, Vec<u8>)>,
 ) -> Result<Value, ApiError> {
-    let actor = caller.actor();
+    let captures = captures.into_iter().map(|(k, bytes)| (k, "image/jpeg", bytes)).collect();
+    record_as(state, caller.actor(), case_id, index, kind, outcome, detail, captures).await?;
+    to_value(json!({ "captured": true, "session": case_session(state, case_id).await? }))
+}
+
+/// Records a step the server decided, with its evidence (kind, media type, bytes), in one transaction.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn record_as(
+    state: &AppState,
+    actor: String,
+    case_id: CaseId,
+    index: u32,
+    kind: StepKind,
+    outcome: StepOutcome,
+    detail: Value,
+    captures: Vec<(EvidenceKind, &'static str, Vec<u8>)>,
+) -> Result<(), ApiError> {
     state
         .db(move |s| {
             let list: Vec<Capture<'_>> =
-                captures.iter().map(|(k, bytes)| Capture { kind: *k, media_type: "image/jpeg", bytes }).collect();
+                captures.iter().map(|(k, media_type, bytes)| Capture { kind: *k, media_type, bytes }).collect();
             s.record_step_with_captures(case_id, index, kind, outcome, detail, &list, &actor)
         })
         .await?;
-    tracing::info!(%case_id, step = index + 1, kind = kind.as_str(), outcome = outcome.as_str(), "camera step recorded");
-    to_value(json!({ "captured": true, "session": case_session(state, case_id).await? }))
+    tracing::info!(%case_id, step = index + 1, kind = kind.as_str(), outcome = outcome.as_str(), "step recorded");
+    Ok(())
 }
 
 /// Takes the selfie: the first frame within a few seconds where one face is well placed, lit and sharp.

@@ -1,6 +1,6 @@
 //! The face_match step: the face the kiosk captured earlier in the case (the selfie, or the selfie of a
-//! liveness step) against the case's reference photo. Decided here from stored evidence; nothing the customer
-//! sends can change the result.
+//! liveness step) against the case's reference photo, or against the portrait in the chip the kiosk read.
+//! Decided here from stored evidence; nothing the customer sends can change the result.
 
 use serde_json::{json, Value};
 use vouch_core::flow::{FaceReference, Step, StepKind, StepOutcome};
@@ -10,7 +10,7 @@ use vouch_vision::FaceEngine;
 
 use super::capture::{current_step, record, StepArgs};
 use super::Caller;
-use crate::error::{ApiError, Code};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Why a comparison could not be made; recorded in the failed step so the clerk sees it.
@@ -42,28 +42,51 @@ pub async fn face_match_run(state: &AppState, caller: &Caller, args: StepArgs) -
     let Step::FaceMatch { threshold, reference } = step else {
         return Err(ApiError::internal("the current step is not a face match"));
     };
-    if reference == FaceReference::Document {
-        return Err(ApiError::new(
-            Code::NotImplemented,
-            "Matching against the document portrait needs document reading, which is not built yet",
-        ));
-    }
+    let reference_kind = match reference {
+        FaceReference::Document => EvidenceKind::ChipData,
+        _ => EvidenceKind::ReferencePhoto,
+    };
     let (probe, photo) = state
         .db(move |s| {
             Ok((
                 s.latest_evidence_bytes(case_id, EvidenceKind::Selfie)?,
-                s.latest_evidence_bytes(case_id, EvidenceKind::ReferencePhoto)?,
+                s.latest_evidence_bytes(case_id, reference_kind)?,
             ))
         })
         .await?;
+    // The chip data holds the portrait in DG2 (JPEG or JPEG 2000).
+    let photo = match (reference_kind, photo) {
+        (EvidenceKind::ChipData, Some((ev, bytes))) => match chip_portrait(&bytes) {
+            Some(portrait) => Some((ev, portrait)),
+            None => {
+                let detail = unmatched("no_chip_portrait", "the chip the kiosk read holds no readable portrait");
+                return record(
+                    state,
+                    caller,
+                    case_id,
+                    args.index,
+                    StepKind::FaceMatch,
+                    StepOutcome::Failed,
+                    detail,
+                    Vec::new(),
+                )
+                .await;
+            }
+        },
+        (_, other) => other,
+    };
+    let (reference_name, missing) = match reference_kind {
+        EvidenceKind::ChipData => ("document_chip", "no chip was read in this case before the customer got here"),
+        _ => ("uploaded", "no reference photo was uploaded for this case before the customer got here"),
+    };
     let limits = state.faces.limits;
     let (outcome, detail) = match (probe, photo) {
         (None, _) => (StepOutcome::Failed, unmatched("no_selfie", "the case has no selfie to compare")),
         (_, None) => (
             StepOutcome::Failed,
             unmatched(
-                "no_reference_photo",
-                "no reference photo was uploaded for this case before the customer got here",
+                if reference_kind == EvidenceKind::ChipData { "no_chip_read" } else { "no_reference_photo" },
+                missing,
             ),
         ),
         (Some((probe_ev, probe)), Some((ref_ev, photo))) => {
@@ -72,7 +95,7 @@ pub async fn face_match_run(state: &AppState, caller: &Caller, args: StepArgs) -
                 Ok((cosine, score)) => {
                     let passed = f64::from(score) >= threshold;
                     let detail = json!({
-                        "reference": "uploaded",
+                        "reference": reference_name,
                         "score": score,
                         "cosine": cosine,
                         "threshold": threshold,
@@ -86,4 +109,11 @@ pub async fn face_match_run(state: &AppState, caller: &Caller, args: StepArgs) -
         }
     };
     record(state, caller, case_id, args.index, StepKind::FaceMatch, outcome, detail, Vec::new()).await
+}
+
+/// The first portrait in chip data the kiosk stored.
+fn chip_portrait(chip_data: &[u8]) -> Option<Vec<u8>> {
+    let data = vouch_chip::chip_data::decode(chip_data).ok()?;
+    let dg2 = data.files.groups.get(&2)?;
+    vouch_chip::lds::face::parse_dg2(dg2).ok()?.into_iter().next().map(|f| f.data)
 }

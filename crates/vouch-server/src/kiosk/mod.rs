@@ -7,6 +7,7 @@
 
 mod admin;
 mod capture;
+mod chip;
 mod customer;
 mod face_match;
 pub mod sessions;
@@ -24,6 +25,7 @@ use crate::extract::{bearer_token, JsonBody};
 use crate::native::NativeError;
 use crate::state::AppState;
 pub use capture::CaptureRuns;
+pub use chip::{ChipReads, CHIP_DATA_MEDIA_TYPE};
 pub use sessions::{KioskSessions, Role, Session};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +46,10 @@ pub const COMMANDS: &[(&str, Access)] = &[
     ("liveness_begin", Access::Anyone),
     ("liveness_frame", Access::Anyone),
     ("face_match_run", Access::Anyone),
+    ("chip_status", Access::Anyone),
+    ("chip_read_begin", Access::Anyone),
+    ("chip_read_progress", Access::Anyone),
+    ("chip_read_cancel", Access::Anyone),
     ("admin_setup", Access::Anyone),
     ("sign_in", Access::Anyone),
     ("sign_out", Access::Anyone),
@@ -134,6 +140,10 @@ pub async fn call(state: &AppState, token: Option<&str>, command: &str, args: Va
         "liveness_begin" => capture::liveness_begin(state, parse_args(args)?).await,
         "liveness_frame" => capture::liveness_frame(state, &caller, parse_args(args)?).await,
         "face_match_run" => face_match::face_match_run(state, &caller, parse_args(args)?).await,
+        "chip_status" => chip::chip_status(state).await,
+        "chip_read_begin" => chip::chip_read_begin(state, &caller, parse_args(args)?).await,
+        "chip_read_progress" => chip::chip_read_progress(state, parse_args(args)?).await,
+        "chip_read_cancel" => chip::chip_read_cancel(state, parse_args(args)?).await,
         "admin_setup" => staff::admin_setup(state, parse_args(args)?).await,
         "sign_in" => staff::sign_in(state, parse_args(args)?).await,
         "sign_out" => {

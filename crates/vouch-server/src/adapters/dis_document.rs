@@ -1,0 +1,279 @@
+//! The DIS customer document, as far as its chip: the active authentication challenge, the chip data upload
+//! (the elementary files as one TLV stream, see `vouch_chip::chip_data`), the raw data and the chip portrait
+//! back, document inspection's chip part and expiry, and deleting the document. Page capture (`/pages`, the
+//! page portrait, VIZ inspection) is not built and answers 501.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::StatusCode;
+use axum::Json;
+use base64::Engine as _;
+use rand::RngCore;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use vouch_chip::chip_data::MAX_CHIP_DATA;
+use vouch_chip::inspection::Inspection;
+
+use super::dis_faces::{content_type, load_customer, png_base64, DisResult, ImageCrop, Links, PREFIX};
+use crate::chip::{decide, ChipDecision, ChipRejected};
+use crate::error::{ApiError, Code, Dis};
+use crate::extract::require_bearer;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreateDocumentChipResponse {
+    /// Base64 of 8 random bytes: the chip signs them with INTERNAL AUTHENTICATE; send the signature with the
+    /// chip data (tag `DF41`). Used once.
+    pub challenge: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateDocumentChipDataResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+    /// LDS_PARSE_ERROR: the upload is not chip data, or its DG1 cannot be parsed. Nothing was stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentChipInspection {
+    /// AUTHENTICATED, DENIED, INVALID_SOD_FILE, INVALID_COM_FILE or AUTHORITY_CERTIFICATES_NOT_PROVIDED.
+    pub data_authentication: String,
+    /// AUTHENTICATED, DENIED, NOT_SUPPORTED (no DG15) or NOT_PERFORMED (no signature over an issued challenge).
+    pub chip_authentication: String,
+    /// ACTIVE_AUTHENTICATION when the chip has an active authentication key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chip_authentication_type: Option<String>,
+    /// BAC or PACE, as the reading client declared it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_control_protocol_type: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MrzInspection {
+    pub valid: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentInspectResponse {
+    /// Whether the document expired before today; from the chip's DG1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired: Option<bool>,
+    /// The MRZ in the chip's DG1: format and every check digit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mrz_inspection: Option<MrzInspection>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chip_inspection: Option<DocumentChipInspection>,
+}
+
+pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(chip_challenge))
+        .routes(routes!(put_chip_data, get_chip_data))
+        .routes(routes!(chip_portrait))
+        .routes(routes!(inspect_document))
+        .routes(routes!(put_document, delete_document))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Dis>))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_CHIP_DATA))
+}
+
+fn to_dto(i: &Inspection) -> DocumentChipInspection {
+    DocumentChipInspection {
+        data_authentication: i.data_authentication.as_str().into(),
+        chip_authentication: i.chip_authentication.as_str().into(),
+        chip_authentication_type: i.chip_authentication_type.map(|t| t.as_str().into()),
+        access_control_protocol_type: i.access_control_protocol_type.clone(),
+    }
+}
+
+/// The customer's chip data decided again (cheap: parsing and a few signature checks) with the challenge
+/// as stored; `None` when none was uploaded.
+pub(crate) async fn stored_chip(
+    state: &AppState,
+    client: &str,
+    id: &str,
+) -> Result<Option<(ChipDecision, Inspection)>, ApiError> {
+    let (client, cid) = (client.to_string(), id.to_string());
+    let Some(record) =
+        state.db(move |s| s.chip_record(&client, &cid)).await.map_err(|e| e.with_not_found("Customer not found"))?
+    else {
+        return Ok(None);
+    };
+    let inspection: Inspection = serde_json::from_str(&record.inspection).map_err(ApiError::internal)?;
+    let trust = state.chip.trust.clone();
+    let decision = tokio::task::spawn_blocking(move || decide(&record.data, None, &trust))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::internal(format!("stored chip data no longer parses: {e}")))?;
+    Ok(Some((decision, inspection)))
+}
+
+/// Issues the active authentication challenge for the customer's next chip data.
+#[utoipa::path(put, path = "/identity/api/v1/customers/{id}/document/chip/challenge", tag = "DIS",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = CreateDocumentChipResponse), (status = 404)))]
+async fn chip_challenge(
+    State(state): State<AppState>,
+    crate::extract::Authed(client): crate::extract::Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<CreateDocumentChipResponse>> {
+    let mut challenge = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut challenge);
+    state
+        .db(move |s| s.set_chip_challenge(&client.id, &id, &challenge))
+        .await
+        .map_err(|e| e.with_not_found("Customer not found"))?;
+    Ok(Json(CreateDocumentChipResponse { challenge: base64::engine::general_purpose::STANDARD.encode(challenge) }))
+}
+
+/// Stores and checks the chip data: every elementary file as read from the chip, one after the other, plus
+/// optionally the active authentication signature (`DF41`) and the access control used (`DF42`, `BAC` or
+/// `PACE`). The README documents the format.
+#[utoipa::path(put, path = "/identity/api/v1/customers/{id}/document/chip/data", tag = "DIS",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = CreateDocumentChipDataResponse), (status = 400), (status = 404)))]
+async fn put_chip_data(
+    State(state): State<AppState>,
+    crate::extract::Authed(client): crate::extract::Authed,
+    Path(id): Path<String>,
+    req: Request,
+) -> DisResult<Json<CreateDocumentChipDataResponse>> {
+    if content_type(&req) != "application/octet-stream" {
+        return Err(ApiError::new(Code::UnsupportedMediaType, "Content-Type must be application/octet-stream").into());
+    }
+    let body = Bytes::from_request(req, &state).await.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(Code::PayloadTooLarge, format!("Chip data is at most {MAX_CHIP_DATA} bytes"))
+        } else {
+            ApiError::new(Code::MalformedBody, "The request body could not be read")
+        }
+    })?;
+    if body.is_empty() {
+        return Err(ApiError::new(Code::MalformedBody, "The chip data is empty").into());
+    }
+    load_customer(&state, &client.id, &id).await?;
+    let (cid, client_id) = (id.clone(), client.id.clone());
+    let challenge = state.db(move |s| s.chip_challenge(&client_id, &cid)).await?;
+    let trust = state.chip.trust.clone();
+    let data = body.to_vec();
+    let decided = tokio::task::spawn_blocking(move || decide(&data, challenge.as_deref(), &trust))
+        .await
+        .map_err(ApiError::internal)?;
+    let decision = match decided {
+        Ok(d) => d,
+        Err(e @ (ChipRejected::Format(_) | ChipRejected::Lds(_))) => {
+            tracing::info!(customer = %id, reason = %e, "chip data refused: LDS_PARSE_ERROR");
+            return Ok(Json(CreateDocumentChipDataResponse { links: None, error_code: Some("LDS_PARSE_ERROR") }));
+        }
+    };
+    let inspection = serde_json::to_string(&decision.inspection).map_err(ApiError::internal)?;
+    tracing::info!(
+        customer = %id,
+        data_authentication = ?decision.inspection.data_authentication,
+        chip_authentication = ?decision.inspection.chip_authentication,
+        "chip data stored"
+    );
+    let (cid, client_id) = (id.clone(), client.id.clone());
+    state
+        .db(move |s| s.set_chip_data(&client_id, &cid, &body, &inspection))
+        .await
+        .map_err(|e| e.with_not_found("Customer not found"))?;
+    Ok(Json(CreateDocumentChipDataResponse {
+        links: Some(Links { self_link: format!("{PREFIX}/customers/{id}/document/chip/data") }),
+        error_code: None,
+    }))
+}
+
+/// The chip data as uploaded, base64.
+#[utoipa::path(get, path = "/identity/api/v1/customers/{id}/document/chip/data", tag = "DIS",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ImageCrop), (status = 404)))]
+async fn get_chip_data(
+    State(state): State<AppState>,
+    crate::extract::Authed(client): crate::extract::Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<ImageCrop>> {
+    let record = state
+        .db(move |s| s.chip_record(&client.id, &id))
+        .await
+        .map_err(|e| e.with_not_found("Customer not found"))?
+        .ok_or_else(|| ApiError::not_found("The customer's document has no chip data"))?;
+    Ok(Json(ImageCrop { data: base64::engine::general_purpose::STANDARD.encode(record.data) }))
+}
+
+/// The portrait from the chip's DG2 (JPEG or JPEG 2000 on the chip), as a base64 PNG.
+#[utoipa::path(get, path = "/identity/api/v1/customers/{id}/document/chip/portrait", tag = "DIS",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ImageCrop), (status = 404)))]
+async fn chip_portrait(
+    State(state): State<AppState>,
+    crate::extract::Authed(client): crate::extract::Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<ImageCrop>> {
+    let (decision, _) = stored_chip(&state, &client.id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("The customer's document has no chip data"))?;
+    let portrait =
+        decision.portrait().ok_or_else(|| ApiError::not_found("The chip data has no portrait (no DG2)"))?.to_vec();
+    let limits = state.faces.limits;
+    let data = tokio::task::spawn_blocking(move || {
+        let img = vouch_vision::image_io::decode(&portrait, limits)?;
+        png_base64(&img)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::new(Code::NotFound, format!("The chip portrait cannot be decoded: {e}")))?;
+    Ok(Json(ImageCrop { data }))
+}
+
+/// Inspects the document: expiry and the MRZ from the chip, and the chip inspection (data authentication,
+/// chip authentication, access control). Page inspection (portrait, visual zone, tampering) needs page
+/// capture, which is not built: those parts are absent.
+#[utoipa::path(post, path = "/identity/api/v1/customers/{id}/document/inspect", tag = "DIS",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = DocumentInspectResponse), (status = 404)))]
+async fn inspect_document(
+    State(state): State<AppState>,
+    crate::extract::Authed(client): crate::extract::Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<DocumentInspectResponse>> {
+    let (decision, inspection) = stored_chip(&state, &client.id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("The customer has no document to inspect (upload chip data first)"))?;
+    Ok(Json(DocumentInspectResponse {
+        expired: decision.expired(),
+        mrz_inspection: Some(MrzInspection { valid: decision.holder.mrz_check_digits_valid }),
+        chip_inspection: Some(to_dto(&inspection)),
+    }))
+}
+
+/// Deletes the customer's document with its chip data.
+#[utoipa::path(delete, path = "/identity/api/v1/customers/{id}/document", tag = "DIS",
+    security(("bearer" = [])), params(("id" = String, Path)), responses((status = 204), (status = 404)))]
+async fn delete_document(
+    State(state): State<AppState>,
+    crate::extract::Authed(client): crate::extract::Authed,
+    Path(id): Path<String>,
+) -> DisResult<StatusCode> {
+    state.db(move |s| s.delete_document(&client.id, &id)).await.map_err(|e| e.with_not_found("Customer not found"))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Creating a document from page photos needs page capture, which is not built yet.
+#[utoipa::path(put, path = "/identity/api/v1/customers/{id}/document", tag = "DIS",
+    security(("bearer" = [])), params(("id" = String, Path)), responses((status = 501)))]
+async fn put_document(Path(_id): Path<String>) -> DisResult<StatusCode> {
+    Err(ApiError::new(
+        Code::NotImplemented,
+        "PUT /customers/{id}/document (document pages) is not built in Vouch yet; chip data can be uploaded \
+         directly with PUT .../document/chip/data. See the gaps table in the README",
+    )
+    .into())
+}
