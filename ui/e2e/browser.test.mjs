@@ -31,7 +31,7 @@ async function shoot(name) {
 }
 
 before(async () => {
-  vouch = await startVouch({ VOUCH_CAMERA: `demo:${join(ROOT, 'assets/demo-camera')}` });
+  vouch = await startVouch({ VOUCH_CAMERA: `demo:${join(ROOT, 'assets/demo-camera')}`, VOUCH_CHIP: 'demo' });
   receiver = await startReceiver(() => state.secret);
   selectors.setTestIdAttribute('data-test');
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
@@ -90,7 +90,8 @@ test('an admin creates a flow, and a capture step that is not built is offered o
   await page.getByTestId('consent-en').fill('I agree that my identity is checked for this request.');
   await page.getByTestId('consent-es').fill('Acepto que se compruebe mi identidad para esta solicitud.');
   await page.getByTestId('consent-et').fill('Nõustun, et minu isikut selle taotluse jaoks kontrollitakse.');
-  assert.equal(await page.locator('[data-test=step-kind] option[value=document_chip]').isDisabled(), true);
+  assert.equal(await page.locator('[data-test=step-kind] option[value=document_scan]').isDisabled(), true);
+  assert.equal(await page.locator('[data-test=step-kind] option[value=document_chip]').isDisabled(), false);
   await page.getByTestId('step-kind').selectOption('clerk_review');
   await page.getByTestId('step-add').click();
   await shoot('admin-flow-editor');
@@ -271,4 +272,74 @@ test('a customer takes a selfie, passes passive liveness and matches the photo o
     await eventually(() => page.getByTestId(`photo-${kind}`).evaluate((img) => img.naturalWidth > 100), 15000, `the ${kind} shown`);
   }
   await shoot('clerk-face-match');
+});
+
+test('a customer has the DEMO passport chip read, then matches its portrait with a selfie; the clerk sees the chip', async () => {
+  await page.goto(`${vouch.url}/kiosk/`);
+  await page.getByTestId('staff').click();
+  await page.getByTestId('role-admin').click();
+  await page.getByTestId('staff-pin').fill(ADMIN_PIN);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('tab-flows').click();
+  await page.getByTestId('flow-new').click();
+  await page.getByTestId('flow-id').fill('chip');
+  await page.getByTestId('flow-name').fill('Passport chip');
+  await page.getByTestId('consent-en').fill('I agree that my passport chip is read and my face is checked for this request.');
+  await page.getByTestId('consent-es').fill('Acepto que se lea el chip de mi pasaporte y se compruebe mi cara para esta solicitud.');
+  await page.getByTestId('consent-et').fill('Nõustun, et mu passi kiip loetakse ja nägu kontrollitakse selle taotluse jaoks.');
+  for (const kind of ['document_chip', 'selfie', 'face_match']) {
+    await page.getByTestId('step-kind').selectOption(kind);
+    await page.getByTestId('step-add').click();
+  }
+  await page.getByTestId('match-reference').selectOption('document');
+  await page.getByTestId('flow-save').click();
+  await page.locator('[data-test=flow-row][data-flow=chip] [data-test=flow-default]').click();
+  await page.locator('[data-test=flow-row][data-flow=chip] .badge').waitFor();
+  await page.getByTestId('sign-out').click();
+
+  const { token, request } = await createRequest(vouch.url, state.clientId, state.secret, 'chip-1');
+  await page.goto(request.link);
+  await page.getByTestId('consent-agree').click();
+  await page.getByTestId('step-document_chip').waitFor();
+  await page.getByTestId('demo-chip').waitFor();
+  await shoot('customer-chip-access');
+  // A wrong CAN: the chip refuses it, and the form comes back with the reason.
+  await page.getByTestId('chip-mode-can').click();
+  await page.getByTestId('chip-can').fill('000000');
+  await page.getByTestId('chip-start').click();
+  await page.getByTestId('chip-error').filter({ hasText: 'did not accept' }).waitFor();
+  // Bad input is refused before any reading starts, with the rule it breaks.
+  await page.getByTestId('chip-mode-mrz').click();
+  await page.getByTestId('chip-document_number').fill('L898902C3');
+  await page.getByTestId('chip-date_of_birth').fill('741312');
+  await page.getByTestId('chip-date_of_expiry').fill('340415');
+  await page.getByTestId('chip-start').click();
+  await page.getByTestId('chip-error').filter({ hasText: 'YYMMDD' }).waitFor();
+  // The DEMO passport's document number and dates open it, and the files come in one by one.
+  await page.getByTestId('chip-date_of_birth').fill('740812');
+  await page.getByTestId('chip-start').click();
+  await page.getByTestId('chip-read').waitFor();
+  await page.getByTestId('chip-files').filter({ hasText: 'Data page' }).waitFor();
+  await shoot('customer-chip-reading');
+  await page.getByTestId('step-selfie').waitFor({ timeout: 30000 });
+  // The selfie takes itself; the face match compares it with the chip's portrait.
+  await page.locator('[data-test=result][data-result=done]').waitFor({ timeout: 45000 });
+  const got = await getRequest(vouch.url, token, request.id);
+  assert.equal(got.status, 'pending');
+
+  await page.goto(`${vouch.url}/kiosk/`);
+  await page.getByTestId('staff').click();
+  await page.getByTestId('clerk-Maria Tamm').click();
+  await page.getByTestId('staff-pin').fill(CLERK_PIN);
+  await page.getByTestId('sign-in').click();
+  const row = page.locator('[data-test=queue-row]').filter({ hasText: 'chip-1' });
+  await row.getByTestId('queue-open').click();
+  const chip = page.getByTestId('step-detail-document_chip');
+  await chip.filter({ hasText: 'ANNA MARIA ERIKSSON' }).waitFor();
+  const text = await chip.textContent();
+  assert.match(text, /DEMO/);
+  assert.match(text, /data AUTHENTICATED, chip AUTHENTICATED, PACE/);
+  await page.getByTestId('step-detail-face_match').filter({ hasText: 'score 0.' }).waitFor();
+  await eventually(() => page.getByTestId('photo-chip_data').evaluate((img) => img.naturalWidth === 300), 15000, 'the chip portrait shown');
+  await shoot('clerk-chip');
 });

@@ -8,6 +8,7 @@ import { lang, pick, t } from '../i18n';
 import { useSignal } from '../signal';
 import type { CaseSession, Signed, Step } from '../types';
 import { FaceMatchStep, LivenessStep, SelfieStep } from './camera-steps';
+import { ChipStep } from './chip-step';
 
 export function CaseRunner(props: { initial: CaseSession; assisted: boolean; staff: Signed | null; onFinish: () => void }) {
   useSignal(lang);
@@ -92,6 +93,8 @@ function StepScreen(props: {
       return <SelfieStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'liveness':
       return <LivenessStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
+    case 'document_chip':
+      return <ChipStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'face_match':
       return <FaceMatchStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'clerk_review':

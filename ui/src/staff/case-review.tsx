@@ -11,7 +11,7 @@ type EvidenceItem = Detail['evidence'][number];
 /** The case's photos side by side (selfie and reference), so the clerk can compare them by eye. Each view is
  * audited on the server. */
 function Photos(props: { caseId: string; evidence: EvidenceItem[] }) {
-  const shown = props.evidence.filter((e) => (e.kind === 'selfie' || e.kind === 'reference_photo') && !e.purged_at);
+  const shown = props.evidence.filter((e) => ['selfie', 'reference_photo', 'chip_data'].includes(e.kind) && !e.purged_at);
   const [srcs, setSrcs] = useState<Record<string, string>>({});
   useEffect(() => {
     for (const e of shown) {
@@ -35,8 +35,22 @@ function Photos(props: { caseId: string; evidence: EvidenceItem[] }) {
   );
 }
 
-/** A step's score, when it has one (face match), for the list of steps. */
+interface ChipDetail {
+  holder?: { surname: string; given_names: string; document_number: string; date_of_expiry: string | null };
+  inspection?: { data_authentication: string; chip_authentication: string; access_control_protocol_type?: string };
+  failures?: string[];
+  demo?: boolean;
+}
+
+/** A step's score or result in one line, for the list of steps: the match score, or what the chip said. */
 function stepScore(detail: unknown): string {
+  const chip = detail as ChipDetail | null;
+  if (chip?.holder && chip.inspection) {
+    const h = chip.holder;
+    const i = chip.inspection;
+    const failures = chip.failures?.length ? ` · ${chip.failures.join(', ')}` : '';
+    return ` · ${chip.demo ? 'DEMO · ' : ''}${t('clerk.chip.holder', { name: `${h.given_names} ${h.surname}`, doc: h.document_number, exp: h.date_of_expiry ?? '—' })} · ${t('clerk.chip.auth', { data: i.data_authentication, chip: i.chip_authentication, access: i.access_control_protocol_type ?? '—' })}${failures}`;
+  }
   const d = detail as { score?: number; threshold?: number; reason?: string } | null;
   if (d && typeof d.score === 'number') {
     const pass = typeof d.threshold === 'number' ? ` (${t('clerk.passAt', { threshold: d.threshold })})` : '';

@@ -112,7 +112,7 @@ pub async fn face_match_run(state: &AppState, caller: &Caller, args: StepArgs) -
 }
 
 /// The first portrait in chip data the kiosk stored.
-fn chip_portrait(chip_data: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn chip_portrait(chip_data: &[u8]) -> Option<Vec<u8>> {
     let data = vouch_chip::chip_data::decode(chip_data).ok()?;
     let dg2 = data.files.groups.get(&2)?;
     vouch_chip::lds::face::parse_dg2(dg2).ok()?.into_iter().next().map(|f| f.data)

@@ -145,8 +145,8 @@ pub struct EvidenceArgs {
 
 /// Evidence kinds a clerk may look at on screen: the photos, so the selfie can be compared with the reference
 /// by eye. Each viewing is an audit event.
-const VIEWABLE: [vouch_core::EvidenceKind; 2] =
-    [vouch_core::EvidenceKind::Selfie, vouch_core::EvidenceKind::ReferencePhoto];
+const VIEWABLE: [vouch_core::EvidenceKind; 3] =
+    [vouch_core::EvidenceKind::Selfie, vouch_core::EvidenceKind::ReferencePhoto, vouch_core::EvidenceKind::ChipData];
 
 /// One photo of a case, as a data URL for an `<img>`.
 pub async fn evidence_image(state: &AppState, caller: &super::Caller, args: EvidenceArgs) -> Result<Value, ApiError> {
@@ -165,6 +165,21 @@ pub async fn evidence_image(state: &AppState, caller: &super::Caller, args: Evid
         })
         .await
         .map_err(|e| e.with_not_found("The case has no such photo (or it was purged)"))?;
+    // Chip data is shown as its portrait, re-encoded as JPEG: browsers do not show JPEG 2000.
+    let (media_type, bytes) = if media_type == super::CHIP_DATA_MEDIA_TYPE {
+        let limits = state.faces.limits;
+        let jpeg = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+            let portrait = super::face_match::chip_portrait(&bytes).ok_or("the chip data holds no portrait")?;
+            let img = vouch_vision::image_io::decode(&portrait, limits).map_err(|e| e.to_string())?;
+            vouch_vision::image_io::encode_jpeg(&img, 90).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::not_found(format!("The chip portrait cannot be shown: {e}")))?;
+        ("image/jpeg".to_string(), jpeg)
+    } else {
+        (media_type, bytes)
+    };
     use base64::Engine as _;
     let data = base64::engine::general_purpose::STANDARD.encode(bytes);
     Ok(serde_json::json!({ "src": format!("data:{media_type};base64,{data}") }))
