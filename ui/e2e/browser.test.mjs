@@ -340,6 +340,11 @@ test('a customer has the DEMO passport chip read, then matches its portrait with
   assert.match(text, /DEMO/);
   assert.match(text, /data AUTHENTICATED, chip AUTHENTICATED, PACE/);
   await page.getByTestId('step-detail-face_match').filter({ hasText: 'score 0.' }).waitFor();
+  // The decision form starts from what the chip states.
+  assert.equal(await page.getByTestId('given-name').inputValue(), 'ANNA MARIA');
+  assert.equal(await page.getByTestId('family-name').inputValue(), 'ERIKSSON');
+  assert.equal(await page.getByTestId('dob').inputValue(), '1974-08-12');
+  assert.equal(await page.getByTestId('doc-type').inputValue(), 'PASSPORT');
   await eventually(() => page.getByTestId('photo-chip_data').evaluate((img) => img.naturalWidth === 300), 15000, 'the chip portrait shown');
   await shoot('clerk-chip');
 });

@@ -88,6 +88,21 @@ export function CaseReview(props: { caseId: string; staff: Signed; onBack: () =>
       setDetail(d);
       const sub = d.case.claims.find((c) => c.type === 'sub')?.value;
       if (sub) setForm((f) => ({ ...f, sub: f.sub || sub }));
+      // A chip that passed states the holder with the issuer's signature: start from what it says.
+      const chip = d.session.done.find((r) => r.kind === 'document_chip' && r.outcome === 'passed')?.detail as
+        | (ChipDetail & { holder: { document_code: string; date_of_birth: string | null } })
+        | undefined;
+      if (chip?.holder) {
+        const h = chip.holder;
+        setForm((f) => ({
+          ...f,
+          given_name: f.given_name || h.given_names,
+          family_name: f.family_name || h.surname,
+          date_of_birth: f.date_of_birth || (h.date_of_birth ?? ''),
+          document_type: h.document_code.startsWith('P') ? 'PASSPORT' : f.document_type,
+          document_expires: f.document_expires || (h.date_of_expiry ?? ''),
+        }));
+      }
     } catch (e) {
       setError(staffMessage(e));
     }
