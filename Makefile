@@ -9,7 +9,7 @@ export ORT_DYLIB_PATH ?= $(CURDIR)/.deps/onnxruntime/libonnxruntime.so.1.31.1
 CARGO ?= cargo
 HAS_DISPLAY := $(or $(DISPLAY),$(WAYLAND_DISPLAY))
 
-.PHONY: help setup ui run serve test lint test-rust test-ui e2e bench fmt clean
+.PHONY: help setup ui run serve test lint test-rust test-ui test-fuzz e2e bench fmt clean
 
 help:
 	@echo "make run    build the UI and open the kiosk window (embedded server on 127.0.0.1:8270)"
@@ -54,7 +54,11 @@ test-ui: test-rust
 	cd ui && npm run e2e
 	cd ui && npm run e2e:tauri
 
-test: test-ui
+# A minute of fuzzing of the chip and chip-data parsers (scripts/fuzz; FUZZ_SECONDS per target).
+test-fuzz: test-rust
+	scripts/fuzz
+
+test: test-ui test-fuzz
 
 bench: ui
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- bench
