@@ -25,8 +25,10 @@ setup:
 ui: setup
 	cd ui && npm run build
 
-# The kiosk plays the demo camera, labelled DEMO on screen, unless VOUCH_CAMERA says otherwise (webcam, webcam:NAME).
+# The kiosk plays the demo camera and reads the demo passport chip, both labelled DEMO on screen, unless
+# VOUCH_CAMERA (webcam, webcam:NAME) and VOUCH_CHIP (pcsc, pcsc:READER) say otherwise.
 run serve: export VOUCH_CAMERA ?= demo:$(CURDIR)/assets/demo-camera
+run serve: export VOUCH_CHIP ?= demo
 
 run: ui
 ifeq ($(HAS_DISPLAY),)
