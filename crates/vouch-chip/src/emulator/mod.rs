@@ -3,6 +3,7 @@
 
 pub mod chip;
 pub mod passport;
+pub mod pcscd;
 pub mod vpcd;
 
 use crate::apdu::{CardChannel, TransportError};

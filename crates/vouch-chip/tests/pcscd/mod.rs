@@ -1,12 +1,12 @@
 //! The real pcscd with the vpcd virtual reader, and the scenarios run through it. pcscd is started here and
 //! stopped when the guard drops; a pcscd already running (a developer's) is used and left alone.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use vouch_chip::crypto::cipher::CipherKind;
 use vouch_chip::emulator::chip::{ChipOptions, EmulatedChip};
 use vouch_chip::emulator::passport::{AaSpec, TestPassport};
+pub use vouch_chip::emulator::pcscd::Pcscd;
 use vouch_chip::emulator::vpcd::{Emulator, DEFAULT_PORT};
 use vouch_chip::pace::Password;
 use vouch_chip::pki::passive_auth::PaStatus;
@@ -14,53 +14,6 @@ use vouch_chip::reader::{self, AuthStatus, ChipReading, LengthMode, ReadError, R
 use vouch_chip::transport::{CardTransport, Pcsc};
 
 use super::{mrz_password, spec, trust_for};
-
-pub struct Pcscd {
-    child: Option<Child>,
-    pub reader: String,
-}
-
-fn virtual_reader() -> Option<String> {
-    let readers = Pcsc::establish().ok()?.readers().ok()?;
-    // vpcd's first slot is the one listening on port 35963.
-    readers.into_iter().map(|r| r.name).find(|n| n.contains("Virtual PCD") && n.ends_with("00 00"))
-}
-
-impl Pcscd {
-    pub fn start() -> Option<Pcscd> {
-        if let Some(reader) = virtual_reader() {
-            return Some(Pcscd { child: None, reader });
-        }
-        // Debian puts it in /usr/sbin, which a non-root PATH may lack.
-        let binary = if std::path::Path::new("/usr/sbin/pcscd").exists() { "/usr/sbin/pcscd" } else { "pcscd" };
-        let child = Command::new(binary)
-            .args(["--foreground"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let mut guard = Pcscd { child: Some(child), reader: String::new() };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Some(reader) = virtual_reader() {
-                guard.reader = reader;
-                return Some(guard);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        None
-    }
-}
-
-impl Drop for Pcscd {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 fn read(daemon: &Pcscd, passport: &TestPassport, password: Password, bac_only: bool) -> Result<ChipReading, ReadError> {
     let transport = Pcsc::establish().unwrap();

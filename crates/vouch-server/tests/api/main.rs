@@ -8,6 +8,7 @@ mod eeid;
 mod flows;
 mod kiosk;
 mod kiosk_camera;
+mod kiosk_chip;
 mod kit;
 mod limits;
 mod oauth;
