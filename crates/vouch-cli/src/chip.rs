@@ -315,5 +315,59 @@ pub fn bench(runs: usize, through_pcscd: bool, port: u16) -> anyhow::Result<()> 
         drop(emulator);
     }
     println!("{}", serde_json::to_string_pretty(&rows)?);
+    println!("{}", serde_json::to_string_pretty(&checking_bench(runs.max(5))?)?);
     Ok(())
+}
+
+fn median_ms(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples.get(samples.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// What the server does with chip data once it has it: the DIS upload's decision (parse every file, passive
+/// authentication against a CSCA, active authentication against the challenge) and decoding the JPEG 2000
+/// portrait for face matching. Medians over `runs`.
+fn checking_bench(runs: usize) -> anyhow::Result<serde_json::Value> {
+    let portrait = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/chip/portrait.jp2"))?;
+    let size = face::image_size(&portrait).context("portrait size")?;
+    let passport =
+        TestPassport::generate(&PassportSpec::specimen(portrait.clone(), size)).map_err(anyhow::Error::msg)?;
+    let mut trust = TrustStore::default();
+    trust.add_file("csca.pem", passport.csca_pem().as_bytes());
+    let challenge = [3u8; 8];
+    let chip = EmulatedChip::new(passport.clone(), ChipOptions::default());
+    let atr = chip.atr();
+    let mut card = vouch_chip::emulator::LocalCard { chip, apdus: 0 };
+    let request = ReadRequest {
+        password: Password::Can(passport.can.clone()),
+        trust: &trust,
+        data_groups: None,
+        active_auth: true,
+        length: LengthMode::Auto,
+        bac_only: false,
+        aa_challenge: Some(challenge),
+    };
+    let data =
+        vouch_chip::chip_data::encode(&reader::read_document(&mut card, &atr, &request, &mut |_| {})?.chip_data());
+    let mut decide = Vec::new();
+    let mut jp2 = Vec::new();
+    for _ in 0..runs {
+        let started = std::time::Instant::now();
+        let decoded = vouch_chip::chip_data::decode(&data)?;
+        let (inspection, _) = vouch_chip::inspection::inspect(&decoded, Some(&challenge), &trust)?;
+        anyhow::ensure!(
+            inspection.data_authentication == vouch_chip::inspection::DataAuthentication::Authenticated,
+            "the benchmark passport did not authenticate"
+        );
+        decide.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = std::time::Instant::now();
+        vouch_vision::image_io::decode(&portrait, vouch_vision::ImageLimits::default())?;
+        jp2.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(serde_json::json!({
+        "runs": runs,
+        "chip_data_bytes": data.len(),
+        "decide_chip_data_ms_p50": (median_ms(decide) * 10.0).round() / 10.0,
+        "decode_jpeg2000_portrait_300x400_ms_p50": (median_ms(jp2) * 10.0).round() / 10.0,
+    }))
 }
