@@ -6,7 +6,7 @@ use vouch_chip::{chip_data, inspection, pki::trust::TrustStore};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(decoded) = chip_data::decode(data) {
-        let _ = inspection::inspect(&decoded, Some(&[1, 2, 3, 4, 5, 6, 7, 8]), &TrustStore::default());
+        let _ = inspection::inspect(&decoded, Some(&[1, 2, 3, 4, 5, 6, 7, 8]), &TrustStore::default(), None);
         let _ = chip_data::encode(&decoded);
     }
 });

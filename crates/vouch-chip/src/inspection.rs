@@ -1,15 +1,18 @@
 //! The verdict on one document's chip data, in the terms of DIS document inspection: data authentication
-//! (passive authentication, or a broken EF.COM), chip authentication (active authentication against a
-//! challenge this side issued), and the access control the reader used. The DIS upload and the kiosk's own
-//! chip step both decide through [`inspect`].
+//! (passive authentication, or a broken EF.COM), chip authentication, and the access control the reader used.
+//! The DIS upload and the kiosk's own chip step both decide through [`inspect`].
+//!
+//! Chip authentication is either active authentication, a signature over a challenge this side issued, which
+//! uploaded data can carry, or DG14 chip authentication, a key agreement only the device at the chip can run.
+//! The latter counts only when this side's own reader ran it (the kiosk); a client's word for it is never taken.
 
 use serde::{Deserialize, Serialize};
 
 use crate::chip_data::ChipData;
 use crate::offline::{self, OfflineReport};
-use crate::pki::passive_auth::PaStatus;
+use crate::pki::passive_auth::{HashCheck, PaStatus};
 use crate::pki::trust::TrustStore;
-use crate::reader::AuthStatus;
+use crate::reader::{AuthStatus, ChipCheck};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -36,6 +39,8 @@ pub enum ChipAuthentication {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ChipAuthenticationType {
     ActiveAuthentication,
+    /// The DG14 key agreement this side's own reader ran (chip authentication proper).
+    ChipAuthentication,
 }
 
 impl DataAuthentication {
@@ -65,6 +70,7 @@ impl ChipAuthenticationType {
     pub fn as_str(self) -> &'static str {
         match self {
             ChipAuthenticationType::ActiveAuthentication => "ACTIVE_AUTHENTICATION",
+            ChipAuthenticationType::ChipAuthentication => "CHIP_AUTHENTICATION",
         }
     }
 }
@@ -90,11 +96,13 @@ pub struct LdsParseError(pub String);
 
 /// Parses every file, runs passive authentication against `trust` and checks the active authentication
 /// signature against `challenge` (the one this side issued; without it a signature proves nothing, since it
-/// could be replayed from an earlier reading).
+/// could be replayed from an earlier reading). `witnessed` is the chip authentication this process's own reader
+/// ran on the chip, if any.
 pub fn inspect(
     data: &ChipData,
     challenge: Option<&[u8]>,
     trust: &TrustStore,
+    witnessed: Option<&ChipCheck>,
 ) -> Result<(Inspection, OfflineReport), LdsParseError> {
     let report = offline::verify_files(&data.files, trust);
     if report.mrz.is_none() {
@@ -146,6 +154,35 @@ pub fn inspect(
             };
             (status, Some(ChipAuthenticationType::ActiveAuthentication))
         }
+    };
+    let dg14_offers = report.security_infos.as_ref().is_some_and(|i| !i.chip_auth_keys.is_empty());
+    let dg14_matches_sod =
+        report.passive_authentication.data_groups.iter().any(|d| d.dg == 14 && d.result == HashCheck::Match);
+    let witnessed = witnessed.filter(|c| matches!(c.status, AuthStatus::Authenticated | AuthStatus::Failed));
+    let ca = Some(ChipAuthenticationType::ChipAuthentication);
+    let (chip_authentication, chip_authentication_type) = match witnessed {
+        Some(check) if check.status == AuthStatus::Failed => {
+            problems.push(format!("chip authentication: {}", check.problem.as_deref().unwrap_or("failed")));
+            (ChipAuthentication::Denied, ca)
+        }
+        // A failed active authentication outweighs a passed chip authentication: either is a copied chip.
+        Some(_) if chip_authentication == ChipAuthentication::Denied => (chip_authentication, chip_authentication_type),
+        Some(_) if !dg14_matches_sod => {
+            problems.push(
+                "chip authentication proved the chip holds the key in DG14, but DG14 does not match EF.SOD".into(),
+            );
+            (ChipAuthentication::Denied, ca)
+        }
+        Some(_) => (ChipAuthentication::Authenticated, ca),
+        None if dg14_offers && chip_authentication == ChipAuthentication::NotSupported => {
+            problems.push(
+                "DG14 offers chip authentication, which only the device at the chip can run, and this chip data \
+                 carries no active authentication signature"
+                    .into(),
+            );
+            (ChipAuthentication::NotPerformed, ca)
+        }
+        None => (chip_authentication, chip_authentication_type),
     };
     let inspection = Inspection {
         data_authentication,

@@ -11,6 +11,7 @@ pub mod active_auth;
 pub mod apdu;
 pub mod asn1;
 pub mod bac;
+pub mod chip_auth;
 pub mod chip_data;
 pub mod crypto;
 pub mod emulator;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::active_auth;
 use crate::apdu::{self, CardChannel, Command, Response, TransportError};
 use crate::bac::{self, BacError};
+use crate::chip_auth::{self, CaError};
 use crate::chip_data::ChipData;
 use crate::files::ChipFiles;
 use crate::lds::{self, details, face, mrz};
@@ -45,6 +46,10 @@ pub enum ReadError {
     BadFile(String),
     #[error("card communication failed: {0}")]
     Transport(String),
+    /// The chip could not go on under the keys its DG14 key implies. `read_document` reads it again without
+    /// chip authentication and reports this as the failure; callers see it only from `read_once`.
+    #[error("chip authentication failed: {0}")]
+    ChipAuthentication(String),
 }
 
 impl From<TransportError> for ReadError {
@@ -71,6 +76,8 @@ pub struct ReadRequest<'a> {
     /// Data groups to read (those EF.COM lists); `None` reads the default set.
     pub data_groups: Option<Vec<u8>>,
     pub active_auth: bool,
+    /// Run chip authentication when DG14 offers it.
+    pub chip_auth: bool,
     pub length: LengthMode,
     /// Skip PACE even when offered (for tests of BAC on PACE chips).
     pub bac_only: bool,
@@ -258,6 +265,18 @@ impl Session<'_, '_> {
         }
     }
 
+    fn read_group(
+        &mut self,
+        n: u8,
+        block: usize,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Option<Vec<u8>>, ReadError> {
+        match lds::data_group(n) {
+            Some(dg) => self.read_file(dg.fid, block, progress),
+            None => Ok(None),
+        }
+    }
+
     /// Reads a whole elementary file in blocks of up to `block` bytes; `None` when the chip has no such file.
     fn read_file(
         &mut self,
@@ -328,21 +347,56 @@ fn cipher_rank(info: &PaceInfo) -> u8 {
 }
 
 /// Reads the document. With `LengthMode::Auto`, a chip or reader that fails on extended length is read again
-/// in short mode from the start (a failed protected command ends the session, so there is no resuming).
+/// in short mode from the start (a failed protected command ends the session, so there is no resuming). A chip
+/// that fails chip authentication is read again without it, so that the data can still be inspected, and the
+/// reading says chip authentication FAILED.
 pub fn read_document(
     channel: &mut dyn CardChannel,
     atr: &[u8],
     request: &ReadRequest<'_>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ChipReading, ReadError> {
-    let extended = request.length == LengthMode::Auto && atr_announces_extended_length(atr);
-    match read_once(channel, extended, request, progress) {
-        Err(ReadError::Status { sw: 0x6700, .. } | ReadError::SecureMessaging(SmError::Unprotected(0x6700)))
-            if extended =>
-        {
-            read_once(channel, false, request, progress)
+    let mut extended = request.length == LengthMode::Auto && atr_announces_extended_length(atr);
+    let mut ca_failure: Option<String> = None;
+    // At most one fall back to short length and one to reading without chip authentication.
+    for _ in 0..3 {
+        match read_once(channel, extended, request, ca_failure.as_deref(), progress) {
+            Err(ReadError::Status { sw: 0x6700, .. } | ReadError::SecureMessaging(SmError::Unprotected(0x6700)))
+                if extended =>
+            {
+                extended = false
+            }
+            Err(ReadError::ChipAuthentication(why)) if ca_failure.is_none() => ca_failure = Some(why),
+            other => return other,
         }
-        other => other,
+    }
+    Err(ReadError::Transport("the read failed three times over".into()))
+}
+
+/// Chip authentication after access control: the ephemeral key goes to the chip under the current session, the
+/// session restarts under the agreed keys, and a SELECT under them proves the chip holds DG14's private key.
+fn chip_authenticate(session: &mut Session<'_, '_>, plan: &chip_auth::Plan) -> Result<ChipCheck, ReadError> {
+    let failed = |why: String| ReadError::ChipAuthentication(why);
+    let ephemeral = chip_auth::ephemeral(&plan.key).map_err(|e| failed(e.to_string()))?;
+    for command in chip_auth::commands(plan, &ephemeral) {
+        let r = session.send(&command)?;
+        if !r.is_ok() {
+            let what = if command.ins == 0x22 { "MSE:Set" } else { "GENERAL AUTHENTICATE" };
+            return Err(failed(format!("the chip refused {what} ({:04X})", r.sw)));
+        }
+    }
+    session.sm = Some(chip_auth::session(plan, &ephemeral).map_err(|e| failed(e.to_string()))?);
+    let proof = Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(lds::EF_COM.to_be_bytes().to_vec());
+    match session.send(&proof) {
+        Ok(r) if r.is_ok() => {
+            Ok(ChipCheck { status: AuthStatus::Authenticated, algorithm: Some(plan.describe()), problem: None })
+        }
+        Ok(r) => Err(failed(format!("the chip answered {:04X} under the new keys", r.sw))),
+        Err(ReadError::SecureMessaging(_)) => Err(failed(
+            "the chip cannot answer under the keys its DG14 key gives: it does not hold that key (a copied chip?)"
+                .into(),
+        )),
+        Err(e) => Err(e),
     }
 }
 
@@ -350,6 +404,7 @@ fn read_once(
     channel: &mut dyn CardChannel,
     extended: bool,
     request: &ReadRequest<'_>,
+    ca_failure: Option<&str>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ChipReading, ReadError> {
     let started = Instant::now();
@@ -451,20 +506,19 @@ fn read_once(
     let sod = session.read_file(lds::EF_SOD, block, progress)?;
     phases.end("EF.SOD", session.ch);
     let wanted = request.data_groups.clone().unwrap_or_else(|| DEFAULT_GROUPS.to_vec());
+    let mut order: Vec<u8> = wanted
+        .into_iter()
+        .filter(|n| com.as_ref().is_none_or(|c| c.data_groups.contains(n)) && lds::data_group(*n).is_some())
+        .collect();
+    // DG14 first: chip authentication needs its key, and the rest is then read under the stronger keys.
+    order.sort_by_key(|n| *n != 14);
     let mut groups: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
-    for n in wanted {
-        if com.as_ref().is_some_and(|c| !c.data_groups.contains(&n)) {
-            continue;
+    let mut rest = order.into_iter().peekable();
+    if rest.next_if_eq(&14).is_some() {
+        if let Some(bytes) = session.read_group(14, block, progress)? {
+            groups.insert(14, bytes);
         }
-        let Some(dg) = lds::data_group(n) else { continue };
-        if let Some(bytes) = session.read_file(dg.fid, block, progress)? {
-            groups.insert(n, bytes.clone());
-            raw.insert(dg.fid, bytes);
-        }
-        phases.end(&format!("DG{n}"), session.ch);
-    }
-    if let Some(s) = &sod {
-        raw.insert(lds::EF_SOD, s.clone());
+        phases.end("DG14", session.ch);
     }
 
     let mut problems = Vec::new();
@@ -475,6 +529,35 @@ fn read_once(
             None
         }
     });
+    let chip_authentication = match (ca_failure, request.chip_auth, dg14.as_ref().and_then(chip_auth::plan)) {
+        (Some(why), _, _) => ChipCheck::status(AuthStatus::Failed, Some(why.to_string())),
+        (None, _, None) => ChipCheck::status(AuthStatus::NotSupported, None),
+        (None, false, Some(_)) => ChipCheck::status(AuthStatus::NotPerformed, None),
+        (None, true, Some(Err(e @ CaError::Unsupported(_)))) => {
+            ChipCheck::status(AuthStatus::NotSupported, Some(e.to_string()))
+        }
+        (None, true, Some(Err(e))) => ChipCheck::status(AuthStatus::Failed, Some(e.to_string())),
+        (None, true, Some(Ok(plan))) => {
+            let check = chip_authenticate(&mut session, &plan)?;
+            phases.end("chip_authentication", session.ch);
+            check
+        }
+    };
+
+    for n in rest {
+        if let Some(bytes) = session.read_group(n, block, progress)? {
+            groups.insert(n, bytes);
+        }
+        phases.end(&format!("DG{n}"), session.ch);
+    }
+    for (n, bytes) in &groups {
+        if let Some(dg) = lds::data_group(*n) {
+            raw.insert(dg.fid, bytes.clone());
+        }
+    }
+    if let Some(s) = &sod {
+        raw.insert(lds::EF_SOD, s.clone());
+    }
 
     let (active_authentication, active_auth_exchange) = match (request.active_auth, groups.get(&15)) {
         (false, _) => (ChipCheck::status(AuthStatus::NotPerformed, None), None),
@@ -513,14 +596,6 @@ fn read_once(
         .get(&7)
         .and_then(|b| details::parse_dg7(b).map_err(|e| problems.push(format!("DG7: {e}"))).ok())
         .unwrap_or_default();
-    let chip_authentication = if dg14.as_ref().is_some_and(|i| !i.chip_auth.is_empty()) {
-        ChipCheck::status(
-            AuthStatus::NotSupported,
-            Some("chip authentication is offered in DG14 but not built yet".into()),
-        )
-    } else {
-        ChipCheck::status(AuthStatus::NotSupported, None)
-    };
 
     let ch = &*session.ch;
     let stats = ReadStats {

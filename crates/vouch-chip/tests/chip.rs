@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use vouch_chip::crypto::cipher::CipherKind;
 use vouch_chip::crypto::hash::HashAlgorithm;
 use vouch_chip::emulator::chip::{ChipOptions, EmulatedChip};
-use vouch_chip::emulator::passport::{AaSpec, KeySpec, PassportSpec, TestPassport};
+use vouch_chip::emulator::passport::{AaSpec, CaSpec, KeySpec, PassportSpec, TestPassport};
 use vouch_chip::emulator::LocalCard;
 use vouch_chip::lds::{self, face};
 use vouch_chip::pace::Password;
@@ -51,6 +51,7 @@ fn read_local(
         trust,
         data_groups: None,
         active_auth: true,
+        chip_auth: true,
         length: LengthMode::Auto,
         bac_only,
         aa_challenge: None,
@@ -207,6 +208,111 @@ fn active_authentication_passes_with_rsa_and_ecdsa_and_fails_with_a_wrong_key() 
 }
 
 #[test]
+fn chip_authentication_on_ecdh_and_dh_with_3des_and_aes_and_a_copied_chip_fails_it() {
+    // (PACE offers, chip authentication domain parameters and cipher): 3DES through MSE:Set KAT, AES through
+    // MSE:Set AT and GENERAL AUTHENTICATE; DH on RFC 5114 groups 0 and 1; BAC before chip authentication too.
+    for (pace, id, cipher) in [
+        (vec![(12, CipherKind::Aes128)], 13, CipherKind::Aes128),
+        (vec![(13, CipherKind::Des3)], 12, CipherKind::Des3),
+        (vec![], 0, CipherKind::Des3),
+        (vec![(15, CipherKind::Aes192)], 1, CipherKind::Aes256),
+        (vec![(16, CipherKind::Aes256)], 15, CipherKind::Aes192),
+    ] {
+        let mut s = spec();
+        s.pace = pace;
+        s.active_auth = AaSpec::None;
+        s.chip_auth = CaSpec::Key { parameter_id: id, cipher };
+        let passport = TestPassport::generate(&s).unwrap();
+        let trust = trust_for(&passport);
+        let (r, _) = read_local(&passport, ChipOptions::default(), mrz_password(&passport), &trust, false);
+        let r = r.unwrap();
+        let ca = &r.chip_authentication;
+        assert_eq!(ca.status, AuthStatus::Authenticated, "{id} {cipher:?}: {ca:?}");
+        assert!(ca.algorithm.as_deref().unwrap().ends_with(cipher.name()), "{ca:?}");
+        // Everything after DG14 came under the new keys and still verifies.
+        assert_eq!(r.passive_authentication.status, PaStatus::Authenticated, "{:?}", r.passive_authentication);
+        assert!(r.faces.len() == 1 && r.mrz.is_some());
+        let names: Vec<&str> = r.stats.phases.iter().map(|p| p.name.as_str()).collect();
+        let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
+        assert!(at("DG14") < at("chip_authentication") && at("chip_authentication") < at("DG1"), "{names:?}");
+
+        // A copied chip: every file the same, the private key not.
+        let mut copy = passport.clone();
+        copy.ca_key = TestPassport::generate(&s).unwrap().ca_key;
+        let (r, _) = read_local(&copy, ChipOptions::default(), mrz_password(&passport), &trust, false);
+        let r = r.unwrap();
+        assert_eq!(r.chip_authentication.status, AuthStatus::Failed, "{id} {cipher:?}");
+        assert!(r.chip_authentication.problem.as_deref().unwrap().contains("does not hold that key"));
+        // It was read again without chip authentication, so the data is there to inspect, and verifies.
+        assert_eq!(r.passive_authentication.status, PaStatus::Authenticated);
+        assert!(r.mrz.is_some() && r.faces.len() == 1);
+    }
+}
+
+#[test]
+fn the_inspection_takes_chip_authentication_only_from_this_sides_reader() {
+    use vouch_chip::inspection::{inspect, ChipAuthentication, ChipAuthenticationType};
+    let mut s = spec();
+    s.active_auth = AaSpec::None;
+    let passport = TestPassport::generate(&s).unwrap();
+    let trust = trust_for(&passport);
+    let (r, _) = read_local(&passport, ChipOptions::default(), mrz_password(&passport), &trust, false);
+    let r = r.unwrap();
+    let data = r.chip_data();
+    let ca = Some(ChipAuthenticationType::ChipAuthentication);
+
+    let (own, _) = inspect(&data, None, &trust, Some(&r.chip_authentication)).unwrap();
+    assert_eq!((own.chip_authentication, own.chip_authentication_type), (ChipAuthentication::Authenticated, ca));
+
+    // Uploaded data cannot carry chip authentication: it was not performed, as far as this side can tell.
+    let (uploaded, _) = inspect(&data, None, &trust, None).unwrap();
+    assert_eq!(
+        (uploaded.chip_authentication, uploaded.chip_authentication_type),
+        (ChipAuthentication::NotPerformed, ca)
+    );
+
+    let failed = vouch_chip::reader::ChipCheck::status(AuthStatus::Failed, Some("copied".into()));
+    let (copy, _) = inspect(&data, None, &trust, Some(&failed)).unwrap();
+    assert_eq!(copy.chip_authentication, ChipAuthentication::Denied);
+    assert!(copy.problems.iter().any(|p| p.contains("copied")), "{:?}", copy.problems);
+
+    // A DG14 swapped for one naming the attacker's key passes the key agreement but not EF.SOD.
+    let mut swapped = data.clone();
+    let other = TestPassport::generate(&s).unwrap();
+    swapped.files.groups.insert(14, other.data_group(14).unwrap().clone());
+    let (forged, _) = inspect(&swapped, None, &trust, Some(&r.chip_authentication)).unwrap();
+    assert_eq!(forged.chip_authentication, ChipAuthentication::Denied);
+    assert!(forged.problems.iter().any(|p| p.contains("DG14 does not match")), "{:?}", forged.problems);
+}
+
+#[test]
+fn chip_authentication_not_offered_or_not_asked_for_says_so() {
+    let mut s = spec();
+    s.chip_auth = CaSpec::None;
+    let passport = TestPassport::generate(&s).unwrap();
+    let (r, _) = read_local(&passport, ChipOptions::default(), mrz_password(&passport), &trust_for(&passport), false);
+    assert_eq!(r.unwrap().chip_authentication.status, AuthStatus::NotSupported);
+
+    let passport = TestPassport::generate(&spec()).unwrap();
+    let trust = trust_for(&passport);
+    let atr = EmulatedChip::new(passport.clone(), ChipOptions::default()).atr();
+    let mut card = LocalCard { chip: EmulatedChip::new(passport.clone(), ChipOptions::default()), apdus: 0 };
+    let request = ReadRequest {
+        password: mrz_password(&passport),
+        trust: &trust,
+        data_groups: None,
+        active_auth: false,
+        chip_auth: false,
+        length: LengthMode::Auto,
+        bac_only: false,
+        aa_challenge: None,
+    };
+    let r = reader::read_document(&mut card, &atr, &request, &mut |_| {}).unwrap();
+    assert_eq!(r.chip_authentication.status, AuthStatus::NotPerformed);
+    assert!(!r.stats.phases.iter().any(|p| p.name == "chip_authentication"));
+}
+
+#[test]
 fn a_large_portrait_takes_few_apdus_with_extended_length_and_under_a_hundred_without() {
     let mut s = spec();
     s.active_auth = AaSpec::None;
@@ -222,6 +328,7 @@ fn a_large_portrait_takes_few_apdus_with_extended_length_and_under_a_hundred_wit
             trust: &trust,
             data_groups: Some(groups),
             active_auth: false,
+            chip_auth: true,
             length: LengthMode::Auto,
             bac_only: false,
             aa_challenge: None,
@@ -289,6 +396,7 @@ fn chip_data_carries_the_files_and_a_signature_over_the_issued_challenge() {
             trust: &trust,
             data_groups: None,
             active_auth: true,
+            chip_auth: true,
             length: LengthMode::Auto,
             bac_only: false,
             aa_challenge: Some(issued),

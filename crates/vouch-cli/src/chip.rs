@@ -139,6 +139,7 @@ pub fn run(command: ChipCommand) -> anyhow::Result<()> {
                 trust: &trust,
                 data_groups: None,
                 active_auth: true,
+                chip_auth: true,
                 length: if short { LengthMode::Short } else { LengthMode::Auto },
                 bac_only: bac,
                 aa_challenge: None,
@@ -290,6 +291,7 @@ pub fn bench(runs: usize, through_pcscd: bool, port: u16) -> anyhow::Result<()> 
         trust: &trust,
         data_groups: Some(vec![1, 2]),
         active_auth: false,
+        chip_auth: true,
         length: if extended { LengthMode::Auto } else { LengthMode::Short },
         bac_only: false,
         aa_challenge: None,
@@ -316,7 +318,61 @@ pub fn bench(runs: usize, through_pcscd: bool, port: u16) -> anyhow::Result<()> 
     }
     println!("{}", serde_json::to_string_pretty(&rows)?);
     println!("{}", serde_json::to_string_pretty(&checking_bench(runs.max(5))?)?);
+    println!("{}", serde_json::to_string_pretty(&chip_auth_bench(runs.max(5))?)?);
     Ok(())
+}
+
+/// Chip authentication alone, in-process (both sides' key agreement runs here): ECDH and DH keys with the
+/// ciphers real passports use. Medians over `runs` of the phase after DG14.
+fn chip_auth_bench(runs: usize) -> anyhow::Result<serde_json::Value> {
+    use vouch_chip::crypto::cipher::CipherKind;
+    use vouch_chip::emulator::passport::CaSpec;
+    let portrait = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/chip/portrait.jp2"))?;
+    let size = face::image_size(&portrait).context("portrait size")?;
+    let mut rows = Vec::new();
+    for (name, parameter_id, cipher) in [
+        ("ECDH brainpoolP256r1, AES-128", 13, CipherKind::Aes128),
+        ("ECDH NIST P-256, 3DES", 12, CipherKind::Des3),
+        ("ECDH brainpoolP384r1, AES-256", 16, CipherKind::Aes256),
+        ("DH 1024-bit (RFC 5114), 3DES", 0, CipherKind::Des3),
+        ("DH 2048-bit (RFC 5114), AES-128", 1, CipherKind::Aes128),
+    ] {
+        let mut spec = PassportSpec::specimen(portrait.clone(), size);
+        spec.chip_auth = CaSpec::Key { parameter_id, cipher };
+        let passport = TestPassport::generate(&spec).map_err(anyhow::Error::msg)?;
+        let trust = TrustStore::default();
+        let request = ReadRequest {
+            password: Password::Can(passport.can.clone()),
+            trust: &trust,
+            data_groups: Some(vec![14]),
+            active_auth: false,
+            chip_auth: true,
+            length: LengthMode::Auto,
+            bac_only: false,
+            aa_challenge: None,
+        };
+        let mut samples = Vec::new();
+        let mut apdus = 0;
+        for _ in 0..runs {
+            let chip = EmulatedChip::new(passport.clone(), ChipOptions::default());
+            let atr = chip.atr();
+            let mut card = vouch_chip::emulator::LocalCard { chip, apdus: 0 };
+            let reading = reader::read_document(&mut card, &atr, &request, &mut |_| {})?;
+            if reading.chip_authentication.status != vouch_chip::reader::AuthStatus::Authenticated {
+                bail!("{name}: chip authentication did not pass: {:?}", reading.chip_authentication);
+            }
+            let phase = reading.stats.phases.iter().find(|p| p.name == "chip_authentication");
+            let phase = phase.context("no chip authentication phase")?;
+            samples.push(phase.ms);
+            apdus = phase.apdus;
+        }
+        rows.push(serde_json::json!({
+            "chip_authentication": name,
+            "apdus": apdus,
+            "ms_p50": (median_ms(samples) * 10.0).round() / 10.0,
+        }));
+    }
+    Ok(serde_json::json!({ "runs": runs, "chip_authentication_in_process": rows }))
 }
 
 fn median_ms(mut samples: Vec<f64>) -> f64 {
@@ -343,6 +399,7 @@ fn checking_bench(runs: usize) -> anyhow::Result<serde_json::Value> {
         trust: &trust,
         data_groups: None,
         active_auth: true,
+        chip_auth: true,
         length: LengthMode::Auto,
         bac_only: false,
         aa_challenge: Some(challenge),
@@ -354,7 +411,7 @@ fn checking_bench(runs: usize) -> anyhow::Result<serde_json::Value> {
     for _ in 0..runs {
         let started = std::time::Instant::now();
         let decoded = vouch_chip::chip_data::decode(&data)?;
-        let (inspection, _) = vouch_chip::inspection::inspect(&decoded, Some(&challenge), &trust)?;
+        let (inspection, _) = vouch_chip::inspection::inspect(&decoded, Some(&challenge), &trust, None)?;
         anyhow::ensure!(
             inspection.data_authentication == vouch_chip::inspection::DataAuthentication::Authenticated,
             "the benchmark passport did not authenticate"

@@ -12,6 +12,7 @@ use vouch_chip::inspection::{self, Inspection, LdsParseError};
 use vouch_chip::lds::{face, mrz};
 use vouch_chip::offline::OfflineReport;
 use vouch_chip::pki::trust::TrustStore;
+use vouch_chip::reader::ChipCheck;
 
 /// Where the kiosk's chip reading comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,11 +187,17 @@ fn holder(report: &OfflineReport, data: &ChipData) -> Option<ChipHolder> {
     })
 }
 
-/// Parses and checks chip data: its files, passive authentication against `trust`, and the active
-/// authentication signature against the challenge this side issued.
-pub fn decide(bytes: &[u8], challenge: Option<&[u8]>, trust: &TrustStore) -> Result<ChipDecision, ChipRejected> {
+/// Parses and checks chip data: its files, passive authentication against `trust`, the active
+/// authentication signature against the challenge this side issued, and the chip authentication this side's
+/// own reader ran (`witnessed`; never a client's claim).
+pub fn decide(
+    bytes: &[u8],
+    challenge: Option<&[u8]>,
+    trust: &TrustStore,
+    witnessed: Option<&ChipCheck>,
+) -> Result<ChipDecision, ChipRejected> {
     let data = chip_data::decode(bytes)?;
-    let (inspection, report) = inspection::inspect(&data, challenge, trust)?;
+    let (inspection, report) = inspection::inspect(&data, challenge, trust, witnessed)?;
     let holder = holder(&report, &data).ok_or_else(|| LdsParseError("DG1 (the MRZ) cannot be parsed".into()))?;
     Ok(ChipDecision { data, inspection, report, holder })
 }

@@ -29,6 +29,15 @@ pub const KDF_MAC: u32 = 2;
 pub const KDF_PI: u32 = 3;
 
 impl CipherKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CipherKind::Des3 => "3DES",
+            CipherKind::Aes128 => "AES-128",
+            CipherKind::Aes192 => "AES-192",
+            CipherKind::Aes256 => "AES-256",
+        }
+    }
+
     pub fn key_len(self) -> usize {
         match self {
             CipherKind::Des3 | CipherKind::Aes128 => 16,

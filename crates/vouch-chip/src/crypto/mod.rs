@@ -4,6 +4,7 @@
 pub mod cipher;
 pub mod curves;
 pub mod des3;
+pub mod dh;
 pub mod ec;
 pub mod hash;
 pub mod rsa_sig;

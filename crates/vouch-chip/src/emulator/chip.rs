@@ -6,6 +6,7 @@ use rand::RngCore;
 use crate::access_key::MrzKey;
 use crate::apdu::{Command, Response, SW_OK};
 use crate::bac;
+use crate::crypto::cipher::CipherKind;
 use crate::crypto::hash::HashAlgorithm;
 use crate::crypto::rsa_sig;
 use crate::lds;
@@ -45,6 +46,10 @@ pub struct EmulatedChip {
     challenge: Option<[u8; 8]>,
     pace: Option<ChipPace>,
     sm: Option<SecureMessaging>,
+    /// Chip authentication chosen by MSE:Set AT, waiting for the terminal's key in GENERAL AUTHENTICATE.
+    ca_pending: bool,
+    /// The session chip authentication agreed: it takes over once the current command's answer is sent.
+    next_sm: Option<SecureMessaging>,
 }
 
 fn sw(sw: u16) -> Response {
@@ -54,7 +59,17 @@ fn sw(sw: u16) -> Response {
 impl EmulatedChip {
     pub fn new(passport: TestPassport, options: ChipOptions) -> EmulatedChip {
         let mrz_key = crate::lds::mrz::parse(&passport.mrz).ok().and_then(|m| m.access_key().ok());
-        EmulatedChip { passport, options, mrz_key, current: None, challenge: None, pace: None, sm: None }
+        EmulatedChip {
+            passport,
+            options,
+            mrz_key,
+            current: None,
+            challenge: None,
+            pace: None,
+            sm: None,
+            ca_pending: false,
+            next_sm: None,
+        }
     }
 
     pub fn passport(&self) -> &TestPassport {
@@ -76,6 +91,8 @@ impl EmulatedChip {
         self.challenge = None;
         self.pace = None;
         self.sm = None;
+        self.ca_pending = false;
+        self.next_sm = None;
     }
 
     pub fn process(&mut self, raw: &[u8]) -> Vec<u8> {
@@ -92,7 +109,7 @@ impl EmulatedChip {
             };
             let answer = self.protected(&plain, cmd.is_extended());
             let wrapped = sm.wrap_response(&answer);
-            self.sm = Some(sm);
+            self.sm = Some(self.next_sm.take().unwrap_or(sm));
             return match wrapped {
                 Ok(r) => r.encode(),
                 Err(_) => sw(SW_SM_BROKEN).encode(),
@@ -242,12 +259,57 @@ impl EmulatedChip {
             0xA4 => self.select(cmd, true),
             0xB0 | 0xB1 => self.read(cmd, extended, true),
             0x88 => self.internal_authenticate(cmd),
+            0x22 if cmd.p1 == 0x41 && cmd.p2 == 0xA6 => self.chip_auth_kat(cmd),
+            0x22 if cmd.p1 == 0x41 && cmd.p2 == 0xA4 => self.chip_auth_at(cmd),
+            0x86 if self.ca_pending => self.chip_auth_general_authenticate(cmd),
             0x84 => {
                 let mut rnd = vec![0u8; cmd.le.unwrap_or(8).min(32)];
                 rand::rngs::OsRng.fill_bytes(&mut rnd);
                 Response { data: rnd, sw: SW_OK }
             }
             _ => sw(SW_INS),
+        }
+    }
+
+    /// Chip authentication with 3DES: MSE:Set KAT carries the terminal's ephemeral key in tag 91.
+    fn chip_auth_kat(&mut self, cmd: &Command) -> Response {
+        let Some((key, CipherKind::Des3)) = &self.passport.ca_key else { return sw(SW_WRONG_DATA) };
+        let Ok(Some(public)) = tlv::find(&cmd.data, 0x91) else { return sw(SW_WRONG_DATA) };
+        match key.session(CipherKind::Des3, public.value) {
+            Some(next) => {
+                self.next_sm = Some(next);
+                sw(SW_OK)
+            }
+            None => sw(SW_WRONG_DATA),
+        }
+    }
+
+    /// Chip authentication with AES, first half: MSE:Set AT names the protocol.
+    fn chip_auth_at(&mut self, cmd: &Command) -> Response {
+        let Some((key, cipher)) = &self.passport.ca_key else { return sw(SW_WRONG_DATA) };
+        let Ok(Some(oid)) = tlv::find(&cmd.data, 0x80) else { return sw(SW_WRONG_DATA) };
+        let ours = crate::security_infos::ca_oid(key.agreement(), *cipher);
+        if crate::asn1::oid_to_string(oid.value).ok().as_deref() != Some(ours.as_str()) {
+            return sw(SW_WRONG_DATA);
+        }
+        self.ca_pending = true;
+        sw(SW_OK)
+    }
+
+    /// Chip authentication with AES, second half: the ephemeral key in `7C { 80 }`; the answer is empty.
+    fn chip_auth_general_authenticate(&mut self, cmd: &Command) -> Response {
+        self.ca_pending = false;
+        let Some((key, cipher)) = &self.passport.ca_key else { return sw(SW_WRONG_DATA) };
+        let public = tlv::find(&cmd.data, 0x7C)
+            .ok()
+            .flatten()
+            .and_then(|outer| tlv::find(outer.value, 0x80).ok().flatten().map(|t| t.value.to_vec()));
+        match public.and_then(|p| key.session(*cipher, &p)) {
+            Some(next) => {
+                self.next_sm = Some(next);
+                Response { data: vec![0x7C, 0x00], sw: SW_OK }
+            }
+            None => sw(SW_WRONG_DATA),
         }
     }
 

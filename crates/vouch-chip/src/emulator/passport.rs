@@ -9,6 +9,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 
 use crate::asn1;
+use crate::chip_auth::ChipPrivateKey;
 use crate::crypto::cipher::CipherKind;
 use crate::crypto::ec::Curve;
 use crate::crypto::hash::HashAlgorithm;
@@ -32,6 +33,14 @@ pub enum AaSpec {
     Ec(u32),
 }
 
+/// Chip authentication in DG14: a static key on BSI TR-03110 domain parameters (0 to 2 DH, 8 to 18 EC) and
+/// the cipher its ChipAuthenticationInfo names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaSpec {
+    None,
+    Key { parameter_id: u32, cipher: CipherKind },
+}
+
 #[derive(Debug, Clone)]
 pub struct PassportSpec {
     pub document_number: String,
@@ -49,6 +58,7 @@ pub struct PassportSpec {
     pub pace: Vec<(u32, CipherKind)>,
     pub bac: bool,
     pub active_auth: AaSpec,
+    pub chip_auth: CaSpec,
     pub csca_key: KeySpec,
     /// Write the CSCA's curve as explicit domain parameters, as several states do.
     pub explicit_curve: bool,
@@ -58,7 +68,7 @@ pub struct PassportSpec {
 
 impl PassportSpec {
     /// The ICAO specimen holder with a given portrait: PACE on P-256/AES-128 and brainpoolP256r1/3DES,
-    /// BAC, RSA active authentication, a brainpool CSCA with explicit parameters and a P-256 document signer.
+    /// BAC, RSA active authentication, chip authentication on brainpoolP256r1/AES-128, a brainpool CSCA with explicit parameters and a P-256 document signer.
     pub fn specimen(portrait: Vec<u8>, portrait_size: (u16, u16)) -> PassportSpec {
         PassportSpec {
             document_number: "L898902C3".into(),
@@ -74,6 +84,7 @@ impl PassportSpec {
             pace: vec![(12, CipherKind::Aes128), (13, CipherKind::Des3)],
             bac: true,
             active_auth: AaSpec::Rsa(1024),
+            chip_auth: CaSpec::Key { parameter_id: 13, cipher: CipherKind::Aes128 },
             csca_key: KeySpec::Ec(13),
             explicit_curve: true,
             ds_key: KeySpec::Ec(12),
@@ -313,6 +324,9 @@ pub struct TestPassport {
     pub files: BTreeMap<u16, Vec<u8>>,
     pub card_access: Option<Vec<u8>>,
     pub aa_key: Option<PrivateKey>,
+    /// The chip authentication key and cipher. Replacing the key after generation makes a copied chip: the
+    /// data still verifies, but the chip cannot answer under the keys DG14 implies.
+    pub ca_key: Option<(ChipPrivateKey, CipherKind)>,
     pub csca_der: Vec<u8>,
     pub ds_der: Vec<u8>,
 }
@@ -352,6 +366,11 @@ impl TestPassport {
             AaSpec::Ec(id) => Some(PrivateKey::generate(KeySpec::Ec(id))?),
         };
 
+        let ca_key = match spec.chip_auth {
+            CaSpec::None => None,
+            CaSpec::Key { parameter_id, cipher } => Some((ChipPrivateKey::generate(parameter_id)?, cipher)),
+        };
+
         let mut groups: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
         groups.insert(1, lds::encode_dg1(&mrz));
         let (w, h) = spec.portrait_size;
@@ -368,6 +387,19 @@ impl TestPassport {
                 asn1::int(1),
                 asn1::oid(&format!("{}.3", security_infos::ECDSA_PLAIN)),
             ]));
+        }
+        if let Some((key, cipher)) = &ca_key {
+            let ec_parameters = match key {
+                ChipPrivateKey::Ec { curve, .. } if spec.explicit_curve => explicit_parameters(curve)?,
+                ChipPrivateKey::Ec { curve, .. } => asn1::tlv_oid(curve.params.oid),
+                ChipPrivateKey::Dh { .. } => Vec::new(),
+            };
+            let pk_oid = match key.agreement() {
+                Agreement::Ecdh => security_infos::ID_PK_ECDH,
+                Agreement::Dh => security_infos::ID_PK_DH,
+            };
+            dg14_infos.push(asn1::seq(&[asn1::oid(&security_infos::ca_oid(key.agreement(), *cipher)), asn1::int(1)]));
+            dg14_infos.push(asn1::seq(&[asn1::oid(pk_oid), key.spki(ec_parameters)?]));
         }
         if !dg14_infos.is_empty() {
             groups.insert(14, crate::tlv::encode(0x6E, &asn1::set(&dg14_infos)));
@@ -396,6 +428,7 @@ impl TestPassport {
             files,
             card_access,
             aa_key,
+            ca_key,
             csca_der,
             ds_der,
         })

@@ -27,6 +27,7 @@ fn read(daemon: &Pcscd, passport: &TestPassport, password: Password, bac_only: b
         trust: &trust,
         data_groups: None,
         active_auth: true,
+        chip_auth: true,
         length: LengthMode::Auto,
         bac_only,
         aa_challenge: None,

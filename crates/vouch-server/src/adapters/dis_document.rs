@@ -107,7 +107,7 @@ pub(crate) async fn stored_chip(
     };
     let inspection: Inspection = serde_json::from_str(&record.inspection).map_err(ApiError::internal)?;
     let trust = state.chip.trust.clone();
-    let decision = tokio::task::spawn_blocking(move || decide(&record.data, None, &trust))
+    let decision = tokio::task::spawn_blocking(move || decide(&record.data, None, &trust, None))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::internal(format!("stored chip data no longer parses: {e}")))?;
@@ -163,7 +163,7 @@ async fn put_chip_data(
     let challenge = state.db(move |s| s.chip_challenge(&client_id, &cid)).await?;
     let trust = state.chip.trust.clone();
     let data = body.to_vec();
-    let decided = tokio::task::spawn_blocking(move || decide(&data, challenge.as_deref(), &trust))
+    let decided = tokio::task::spawn_blocking(move || decide(&data, challenge.as_deref(), &trust, None))
         .await
         .map_err(ApiError::internal)?;
     let decision = match decided {

@@ -260,6 +260,7 @@ pub async fn chip_read_begin(state: &AppState, caller: &Caller, args: BeginArgs)
                     trust: &trust,
                     data_groups: None,
                     active_auth: true,
+                    chip_auth: true,
                     length: LengthMode::Auto,
                     bac_only: false,
                     aa_challenge: Some(challenge),
@@ -444,8 +445,8 @@ async fn finish(
     let (reading, reader) = read;
     let bytes = chip_data::encode(&reading.chip_data());
     let decision = {
-        let (bytes, trust) = (bytes.clone(), trust.clone());
-        tokio::task::spawn_blocking(move || decide(&bytes, Some(&challenge), &trust))
+        let (bytes, trust, witnessed) = (bytes.clone(), trust.clone(), reading.chip_authentication.clone());
+        tokio::task::spawn_blocking(move || decide(&bytes, Some(&challenge), &trust, Some(&witnessed)))
             .await
             .map_err(ApiError::internal)?
     };

@@ -37,6 +37,7 @@ fn read(passport: &TestPassport, challenge: Option<[u8; 8]>) -> Vec<u8> {
         trust: &trust,
         data_groups: None,
         active_auth: true,
+        chip_auth: true,
         length: LengthMode::Auto,
         bac_only: false,
         aa_challenge: challenge,

@@ -108,6 +108,8 @@ async fn the_demo_chip_is_read_decided_and_kept_and_bad_access_data_is_refused()
     assert_eq!(detail["demo"], true);
     assert_eq!(detail["inspection"]["data_authentication"], "AUTHENTICATED", "{detail}");
     assert_eq!(detail["inspection"]["chip_authentication"], "AUTHENTICATED", "{detail}");
+    // The kiosk's own reader ran chip authentication (DG14), so that is what the verdict rests on.
+    assert_eq!(detail["inspection"]["chip_authentication_type"], "CHIP_AUTHENTICATION", "{detail}");
     assert_eq!(detail["holder"]["surname"], "ERIKSSON");
     assert_eq!(detail["access_control"]["protocol"], "PACE");
     assert_eq!(chip_evidence(&kit), vec![vouch_server::kiosk::CHIP_DATA_MEDIA_TYPE.to_string()]);
