@@ -15,7 +15,9 @@ use crate::asn1::{self, Cursor};
 use crate::crypto::cipher::CipherKind;
 use crate::crypto::dh::DhGroup;
 use crate::crypto::ec::{Curve, Point};
+use crate::pace::CamEvidence;
 use crate::pki::x509::{self, PublicKey};
+use crate::reader::{AuthStatus, ChipCheck};
 use crate::secure_messaging::SecureMessaging;
 use crate::security_infos::{self, Agreement, SecurityInfos};
 use crate::tlv;
@@ -204,6 +206,34 @@ pub fn session(plan: &Plan, ephemeral: &Ephemeral) -> Result<SecureMessaging, Ca
         ChipKey::Dh { group, y } => group.shared_secret(&ephemeral.private, y),
     };
     Ok(SecureMessaging::from_secret(plan.cipher, &secret))
+}
+
+/// PACE-CAM's proof checked against the chip authentication key in DG14: PK_Map,IC = CA_IC · PK_IC on the PACE
+/// curve. Only a chip holding SK_IC could have sent a CA_IC that makes this hold for its fresh mapping key.
+pub fn verify_cam(evidence: &CamEvidence, dg14: Option<&SecurityInfos>) -> ChipCheck {
+    let curve = &evidence.curve;
+    let algorithm = Some(format!("PACE-CAM ECDH {}", curve.params.name));
+    let failed =
+        |why: &str| ChipCheck { status: AuthStatus::Failed, algorithm: algorithm.clone(), problem: Some(why.into()) };
+    let Some(infos) = dg14 else {
+        return failed("PACE-CAM needs the chip's key from DG14, and DG14 could not be read");
+    };
+    let same_curve = |c: &Curve| c.p == curve.p && c.a == curve.a && c.b == curve.b && c.n == curve.n && c.g == curve.g;
+    let key = infos.chip_auth_keys.iter().find_map(|k| match ChipKey::from_spki(&k.spki) {
+        Ok(ChipKey::Ec { curve: c, point }) if same_curve(&c) => Some(point),
+        _ => None,
+    });
+    let Some(pk_ic) = key else {
+        return failed("DG14 holds no chip authentication key on the PACE curve");
+    };
+    let Ok(mapping_key) = curve.decode_point(&evidence.chip_mapping_key) else {
+        return failed("the chip's mapping key is not on the curve");
+    };
+    if curve.mul(&evidence.ca_data, &pk_ic) == mapping_key && mapping_key != Point::Infinity {
+        ChipCheck { status: AuthStatus::Authenticated, algorithm, problem: None }
+    } else {
+        failed("the chip's PACE-CAM proof does not match its DG14 key: it does not hold that key (a copied chip?)")
+    }
 }
 
 /// The chip's static private key, for the emulator.

@@ -1,5 +1,6 @@
 //! PACE (ICAO 9303 part 11 §4.4, BSI TR-03110): password-authenticated key agreement from the MRZ or the CAN.
-//! Built: ECDH with Generic Mapping on every standardised curve, with 3DES and AES-128/192/256 secure messaging.
+//! Built: ECDH with Generic Mapping on every standardised curve, with 3DES and AES-128/192/256 secure messaging,
+//! and Chip Authentication Mapping (PACE-CAM, §4.4.3.5), where the chip also proves it holds its DG14 key.
 //! The chip's side is here too, for the emulator.
 //!
 //! Steps: MSE:Set AT selects the protocol and password; the chip sends a nonce encrypted under K_π; both sides map
@@ -128,7 +129,8 @@ fn bad(what: impl std::fmt::Display) -> PaceError {
 
 /// The curve of a PACEInfo, if this reader can run it.
 pub fn curve_of(info: &PaceInfo) -> Result<Curve, PaceError> {
-    if info.agreement != Agreement::Ecdh || info.mapping != Mapping::Generic {
+    let cam_with_aes = info.mapping == Mapping::ChipAuthentication && info.cipher != CipherKind::Des3;
+    if info.agreement != Agreement::Ecdh || !(info.mapping == Mapping::Generic || cam_with_aes) {
         return Err(PaceError::Unsupported(format!("{:?} {:?}", info.agreement, info.mapping)));
     }
     let id = info.parameter_id.ok_or_else(|| PaceError::Unsupported("proprietary domain parameters".into()))?;
@@ -184,10 +186,27 @@ fn general_authenticate(last: bool, data: Vec<u8>) -> Command {
 }
 
 /// What establishing PACE used.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PaceOutcome {
     pub curve: &'static str,
     pub sent_parameter_id: bool,
+    /// With Chip Authentication Mapping: what the chip sent to prove it holds its static key, checked once DG14
+    /// (or EF.CardSecurity) gives that key.
+    pub cam: Option<CamEvidence>,
+}
+
+/// PACE-CAM's proof: the chip's mapping key PK_Map,IC and CA_IC = SK_IC⁻¹ · SK_Map,IC mod n, so that
+/// PK_Map,IC = CA_IC · PK_IC. Neither reveals SK_IC.
+#[derive(Debug, Clone)]
+pub struct CamEvidence {
+    pub curve: Curve,
+    pub chip_mapping_key: Vec<u8>,
+    pub ca_data: num_bigint_dig::BigUint,
+}
+
+/// IV = E(KS_Enc, -1): the encryption of the all-ones block (ICAO 9303 part 11 §4.4.3.5).
+fn cam_iv(ks_enc: &Key) -> Result<Vec<u8>, PaceError> {
+    ks_enc.encrypt_block(&vec![0xFF; ks_enc.kind.block()]).map_err(bad)
 }
 
 /// Runs PACE as the terminal. `offered` is the number of PACEInfos on the card: with more than one, the
@@ -258,7 +277,20 @@ pub fn establish(
     if !bool::from(expected.as_slice().ct_eq(&theirs)) {
         return Err(PaceError::BadToken);
     }
-    Ok((sm, PaceOutcome { curve: curve.params.name, sent_parameter_id: with_id }))
+    let cam = if info.mapping == Mapping::ChipAuthentication {
+        let encrypted = read_dynamic(&r.data, 0x8A)?;
+        let ks_enc = Key::derive(info.cipher, &secret, crate::crypto::cipher::KDF_ENC);
+        let padded = ks_enc.decrypt_cbc(&encrypted, &cam_iv(&ks_enc)?).map_err(bad)?;
+        let plain = des3::unpad_from(&padded, info.cipher.block()).map_err(bad)?;
+        Some(CamEvidence {
+            curve: curve.clone(),
+            chip_mapping_key: chip_map,
+            ca_data: num_bigint_dig::BigUint::from_bytes_be(plain),
+        })
+    } else {
+        None
+    };
+    Ok((sm, PaceOutcome { curve: curve.params.name, sent_parameter_id: with_id, cam }))
 }
 
 fn ensure_ok(r: &Response) -> Result<(), PaceError> {
@@ -275,14 +307,16 @@ pub struct ChipPace {
     info: PaceInfo,
     curve: Curve,
     k_pi: Key,
+    /// The static chip authentication key, for Chip Authentication Mapping.
+    chip_key: Option<num_bigint_dig::BigUint>,
     state: ChipState,
 }
 
 enum ChipState {
     Start,
     NonceSent { s: num_bigint_dig::BigUint },
-    Mapped { curve: Box<Curve> },
-    Agreed { secret: Vec<u8>, chip_pk: Vec<u8>, terminal_pk: Vec<u8> },
+    Mapped { curve: Box<Curve>, sk_map: num_bigint_dig::BigUint },
+    Agreed { secret: Vec<u8>, chip_pk: Vec<u8>, terminal_pk: Vec<u8>, sk_map: num_bigint_dig::BigUint },
     Failed,
 }
 
@@ -295,7 +329,23 @@ impl ChipPace {
     pub fn new(info: PaceInfo, password: &Password) -> Result<ChipPace, PaceError> {
         let curve = curve_of(&info)?;
         let k_pi = password.key(info.cipher);
-        Ok(ChipPace { info, curve, k_pi, state: ChipState::Start })
+        Ok(ChipPace { info, curve, k_pi, chip_key: None, state: ChipState::Start })
+    }
+
+    /// The chip's static chip authentication key on the PACE curve, which Chip Authentication Mapping needs.
+    pub fn with_chip_key(mut self, d: num_bigint_dig::BigUint) -> ChipPace {
+        self.chip_key = Some(d);
+        self
+    }
+
+    /// A_IC: CA_IC = SK_IC⁻¹ · SK_Map,IC mod n at the length of n, padded and encrypted under KS_Enc.
+    fn encrypted_chip_authentication_data(&self, secret: &[u8], sk_map: &num_bigint_dig::BigUint) -> Option<Vec<u8>> {
+        let d = self.chip_key.as_ref()?;
+        let n = &self.curve.n;
+        let ca = (d.modpow(&(n - 2u32), n) * sk_map) % n;
+        let ks_enc = Key::derive(self.info.cipher, secret, crate::crypto::cipher::KDF_ENC);
+        let padded = des3::pad_to(&crate::crypto::ec::fixed_bytes(&ca, self.curve.order_bytes()), ks_enc.kind.block());
+        ks_enc.encrypt_cbc(&padded, &cam_iv(&ks_enc).ok()?).ok()
     }
 
     fn sw(sw: u16) -> Response {
@@ -332,19 +382,19 @@ impl ChipPace {
                     self.curve.encode_point(&self.curve.mul(&sk_map, &self.curve.g)).map_err(|_| SW_CONDITIONS)?;
                 let h = self.curve.mul(&sk_map, &terminal_map);
                 let g = self.curve.add(&self.curve.mul(&s, &self.curve.g), &h);
-                self.state = ChipState::Mapped { curve: Box::new(Curve { g, ..self.curve.clone() }) };
+                self.state = ChipState::Mapped { curve: Box::new(Curve { g, ..self.curve.clone() }), sk_map };
                 Ok((ok(0x82, &pk_map), None))
             }
-            ChipState::Mapped { curve } => {
+            ChipState::Mapped { curve, sk_map } => {
                 let terminal_pk = read(0x83)?;
                 let point = curve.decode_point(&terminal_pk).map_err(|_| SW_WRONG_DATA)?;
                 let sk = curve.random_scalar();
                 let chip_pk = curve.encode_point(&curve.mul(&sk, &curve.g)).map_err(|_| SW_CONDITIONS)?;
                 let secret = curve.shared_secret(&sk, &point).map_err(|_| SW_WRONG_DATA)?;
-                self.state = ChipState::Agreed { secret, chip_pk: chip_pk.clone(), terminal_pk };
+                self.state = ChipState::Agreed { secret, chip_pk: chip_pk.clone(), terminal_pk, sk_map };
                 Ok((ok(0x84, &chip_pk), None))
             }
-            ChipState::Agreed { secret, chip_pk, terminal_pk } => {
+            ChipState::Agreed { secret, chip_pk, terminal_pk, sk_map } => {
                 let ks_mac = Key::derive(self.info.cipher, &secret, crate::crypto::cipher::KDF_MAC);
                 let expected = token(&ks_mac, &self.info.oid, &chip_pk).map_err(|_| SW_CONDITIONS)?;
                 let theirs = read(0x85)?;
@@ -353,7 +403,13 @@ impl ChipPace {
                     return Err(SW_DENIED);
                 }
                 let ours = token(&ks_mac, &self.info.oid, &terminal_pk).map_err(|_| SW_CONDITIONS)?;
-                Ok((ok(0x86, &ours), Some(SecureMessaging::from_secret(self.info.cipher, &secret))))
+                let mut data = tlv::encode(0x86, &ours);
+                if self.info.mapping == Mapping::ChipAuthentication {
+                    let a_ic = self.encrypted_chip_authentication_data(&secret, &sk_map).ok_or(SW_CONDITIONS)?;
+                    data.extend(tlv::encode(0x8A, &a_ic));
+                }
+                let answer = Response { data: tlv::encode(0x7C, &data), sw: apdu::SW_OK };
+                Ok((answer, Some(SecureMessaging::from_secret(self.info.cipher, &secret))))
             }
             ChipState::Failed => Err(SW_CONDITIONS),
         }

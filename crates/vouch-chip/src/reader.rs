@@ -19,7 +19,7 @@ use crate::pace::{self, PaceError, Password};
 use crate::pki::passive_auth::{self, PaReport};
 use crate::pki::trust::TrustStore;
 use crate::secure_messaging::{SecureMessaging, SmError};
-use crate::security_infos::{self, PaceInfo, SecurityInfos};
+use crate::security_infos::{self, Mapping, PaceInfo, SecurityInfos};
 use crate::tlv;
 use crate::transport::atr_announces_extended_length;
 
@@ -420,16 +420,20 @@ fn read_once(
     };
     let infos = card_access.as_deref().and_then(|b| security_infos::parse(b).ok()).unwrap_or_default();
     let mut candidates: Vec<&PaceInfo> = infos.pace.iter().filter(|i| pace::curve_of(i).is_ok()).collect();
-    candidates.sort_by_key(|i| std::cmp::Reverse(cipher_rank(i)));
+    // The strongest cipher first; at the same cipher, Chip Authentication Mapping, which proves the chip genuine
+    // within PACE itself.
+    candidates.sort_by_key(|i| std::cmp::Reverse((cipher_rank(i), i.mapping == Mapping::ChipAuthentication)));
     let password_kind = if matches!(request.password, Password::Can(_)) { "CAN" } else { "MRZ" };
 
     let mut pace_fallback = None;
+    let mut cam_evidence = None;
     let mut established: Option<(SecureMessaging, AccessControl)> = None;
     if !request.bac_only {
         if let Some(info) = candidates.first() {
             match pace::establish(&mut ch, info, &request.password, infos.pace.len()) {
                 Ok((sm, outcome)) => {
                     let cipher = sm.cipher();
+                    cam_evidence = outcome.cam;
                     established = Some((
                         sm,
                         AccessControl {
@@ -529,15 +533,18 @@ fn read_once(
             None
         }
     });
-    let chip_authentication = match (ca_failure, request.chip_auth, dg14.as_ref().and_then(chip_auth::plan)) {
-        (Some(why), _, _) => ChipCheck::status(AuthStatus::Failed, Some(why.to_string())),
-        (None, _, None) => ChipCheck::status(AuthStatus::NotSupported, None),
-        (None, false, Some(_)) => ChipCheck::status(AuthStatus::NotPerformed, None),
-        (None, true, Some(Err(e @ CaError::Unsupported(_)))) => {
+    let plan = dg14.as_ref().and_then(chip_auth::plan);
+    let chip_authentication = match (ca_failure, &cam_evidence, request.chip_auth, plan) {
+        (Some(why), ..) => ChipCheck::status(AuthStatus::Failed, Some(why.to_string())),
+        // PACE-CAM already had the chip prove its key; DG14 only supplies the key to check the proof against.
+        (None, Some(evidence), ..) => chip_auth::verify_cam(evidence, dg14.as_ref()),
+        (None, None, _, None) => ChipCheck::status(AuthStatus::NotSupported, None),
+        (None, None, false, Some(_)) => ChipCheck::status(AuthStatus::NotPerformed, None),
+        (None, None, true, Some(Err(e @ CaError::Unsupported(_)))) => {
             ChipCheck::status(AuthStatus::NotSupported, Some(e.to_string()))
         }
-        (None, true, Some(Err(e))) => ChipCheck::status(AuthStatus::Failed, Some(e.to_string())),
-        (None, true, Some(Ok(plan))) => {
+        (None, None, true, Some(Err(e))) => ChipCheck::status(AuthStatus::Failed, Some(e.to_string())),
+        (None, None, true, Some(Ok(plan))) => {
             let check = chip_authenticate(&mut session, &plan)?;
             phases.end("chip_authentication", session.ch);
             check

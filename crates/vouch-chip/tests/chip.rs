@@ -250,6 +250,39 @@ fn chip_authentication_on_ecdh_and_dh_with_3des_and_aes_and_a_copied_chip_fails_
 }
 
 #[test]
+fn pace_with_chip_authentication_mapping_proves_the_chip_without_another_exchange() {
+    for (curve, cipher) in [(13, CipherKind::Aes128), (12, CipherKind::Aes256), (16, CipherKind::Aes192)] {
+        let mut s = spec();
+        s.pace = vec![(curve, cipher)];
+        s.pace_cam = vec![(curve, cipher)];
+        s.chip_auth = CaSpec::Key { parameter_id: curve, cipher: CipherKind::Aes128 };
+        s.active_auth = AaSpec::None;
+        let passport = TestPassport::generate(&s).unwrap();
+        let trust = trust_for(&passport);
+        let (r, _) = read_local(&passport, ChipOptions::default(), Password::Can("123456".into()), &trust, false);
+        let r = r.unwrap();
+        let pace = r.access_control.pace.as_ref().unwrap();
+        assert_eq!(pace.mapping, vouch_chip::security_infos::Mapping::ChipAuthentication, "CAM is preferred");
+        let ca = &r.chip_authentication;
+        assert_eq!(ca.status, AuthStatus::Authenticated, "{curve}: {ca:?}");
+        assert!(ca.algorithm.as_deref().unwrap().starts_with("PACE-CAM"), "{ca:?}");
+        assert!(!r.stats.phases.iter().any(|p| p.name == "chip_authentication"), "no separate exchange");
+        assert_eq!(r.passive_authentication.status, PaStatus::Authenticated);
+
+        let mut copy = passport.clone();
+        copy.ca_key = TestPassport::generate(&s).unwrap().ca_key;
+        let (r, _) = read_local(&copy, ChipOptions::default(), Password::Can("123456".into()), &trust, false);
+        let r = r.unwrap();
+        assert_eq!(r.chip_authentication.status, AuthStatus::Failed, "{curve}");
+        assert!(r.chip_authentication.problem.as_deref().unwrap().contains("does not hold that key"));
+    }
+    // A chip authentication key on another curve cannot back PACE-CAM.
+    let mut s = spec();
+    s.pace_cam = vec![(12, CipherKind::Aes128)];
+    assert!(TestPassport::generate(&s).is_err());
+}
+
+#[test]
 fn the_inspection_takes_chip_authentication_only_from_this_sides_reader() {
     use vouch_chip::inspection::{inspect, ChipAuthentication, ChipAuthenticationType};
     let mut s = spec();

@@ -6,6 +6,7 @@ use rand::RngCore;
 use crate::access_key::MrzKey;
 use crate::apdu::{Command, Response, SW_OK};
 use crate::bac;
+use crate::chip_auth::ChipPrivateKey;
 use crate::crypto::cipher::CipherKind;
 use crate::crypto::hash::HashAlgorithm;
 use crate::crypto::rsa_sig;
@@ -245,6 +246,10 @@ impl EmulatedChip {
         match (info, password) {
             (Some(info), Some(password)) => match ChipPace::new(info, &password) {
                 Ok(pace) => {
+                    let pace = match &self.passport.ca_key {
+                        Some((ChipPrivateKey::Ec { d, .. }, _)) => pace.with_chip_key(d.clone()),
+                        _ => pace,
+                    };
                     self.pace = Some(pace);
                     sw(SW_OK)
                 }

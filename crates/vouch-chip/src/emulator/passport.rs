@@ -56,6 +56,9 @@ pub struct PassportSpec {
     pub portrait_size: (u16, u16),
     /// PACE offers (curve ID, cipher) in EF.CardAccess; empty leaves PACE out (BAC only).
     pub pace: Vec<(u32, CipherKind)>,
+    /// PACE with Chip Authentication Mapping offers (curve ID, AES cipher); the chip authentication key must be
+    /// on the same curve.
+    pub pace_cam: Vec<(u32, CipherKind)>,
     pub bac: bool,
     pub active_auth: AaSpec,
     pub chip_auth: CaSpec,
@@ -82,6 +85,7 @@ impl PassportSpec {
             portrait,
             portrait_size,
             pace: vec![(12, CipherKind::Aes128), (13, CipherKind::Des3)],
+            pace_cam: Vec::new(),
             bac: true,
             active_auth: AaSpec::Rsa(1024),
             chip_auth: CaSpec::Key { parameter_id: 13, cipher: CipherKind::Aes128 },
@@ -348,18 +352,23 @@ impl TestPassport {
         let ds_der = certificate(2, "CSCA UTOPIA TEST", &csca_spki, &csca_key, "DS UTOPIA TEST", &ds_spki, false)?;
 
         let mrz = spec.mrz();
-        let pace: Vec<PaceInfo> = spec
-            .pace
-            .iter()
-            .map(|(id, cipher)| PaceInfo {
-                oid: security_infos::pace_oid(Agreement::Ecdh, Mapping::Generic, *cipher),
+        let offer = |mapping: Mapping| {
+            move |(id, cipher): &(u32, CipherKind)| PaceInfo {
+                oid: security_infos::pace_oid(Agreement::Ecdh, mapping, *cipher),
                 agreement: Agreement::Ecdh,
-                mapping: Mapping::Generic,
+                mapping,
                 cipher: *cipher,
                 version: 2,
                 parameter_id: Some(u64::from(*id)),
-            })
-            .collect();
+            }
+        };
+        let mut pace: Vec<PaceInfo> = spec.pace.iter().map(offer(Mapping::Generic)).collect();
+        pace.extend(spec.pace_cam.iter().map(offer(Mapping::ChipAuthentication)));
+        if let Some((id, _)) = spec.pace_cam.first() {
+            if !matches!(spec.chip_auth, CaSpec::Key { parameter_id, .. } if parameter_id == *id) {
+                return Err("PACE-CAM needs a chip authentication key on the PACE curve".into());
+            }
+        }
         let aa_key = match spec.active_auth {
             AaSpec::None => None,
             AaSpec::Rsa(bits) => Some(PrivateKey::generate(KeySpec::Rsa(bits))?),

@@ -55,6 +55,7 @@ pub fn scenarios(daemon: &Pcscd) {
     assert_eq!(r.access_control.protocol, "PACE");
     assert_eq!(r.passive_authentication.status, PaStatus::Authenticated, "{:?}", r.passive_authentication.problems);
     assert_eq!(r.active_authentication.status, AuthStatus::Authenticated);
+    assert_eq!(r.chip_authentication.status, AuthStatus::Authenticated, "{:?}", r.chip_authentication);
     assert_eq!(r.mrz.as_ref().unwrap().document_number, "L898902C3");
     assert_eq!(r.faces.len(), 1);
     let dg_apdus: usize = r.stats.phases.iter().filter(|p| p.name == "DG1" || p.name == "DG2").map(|p| p.apdus).sum();
@@ -63,10 +64,11 @@ pub fn scenarios(daemon: &Pcscd) {
         r.stats.apdus, r.stats.extended_length, dg_apdus
     );
 
-    // BAC on the same chip.
+    // BAC on the same chip, with chip authentication after it.
     let r = read(daemon, &passport, mrz_password(&passport), true).unwrap();
     assert_eq!(r.access_control.protocol, "BAC");
     assert_eq!(r.passive_authentication.status, PaStatus::Authenticated);
+    assert_eq!(r.chip_authentication.status, AuthStatus::Authenticated);
 
     // Wrong MRZ and wrong CAN.
     let wrong = Password::Mrz(vouch_chip::access_key::MrzKey::new("L898902C3", "740812", "340416").unwrap());
@@ -96,12 +98,16 @@ pub fn scenarios(daemon: &Pcscd) {
     let r = read(daemon, &passport, mrz_password(&passport), false).unwrap();
     assert_eq!(r.passive_authentication.status, PaStatus::Denied);
 
-    // A cloned chip fails active authentication.
+    // A cloned chip fails active and chip authentication, and its data is still read.
     let mut clone = passport.clone();
-    clone.aa_key = TestPassport::generate(&s).unwrap().aa_key;
+    let other = TestPassport::generate(&s).unwrap();
+    clone.aa_key = other.aa_key;
+    clone.ca_key = other.ca_key;
     swap(daemon, &emulator, &clone, ChipOptions::default());
     let r = read(daemon, &passport, mrz_password(&passport), false).unwrap();
     assert_eq!(r.active_authentication.status, AuthStatus::Failed);
+    assert_eq!(r.chip_authentication.status, AuthStatus::Failed);
+    assert_eq!(r.passive_authentication.status, PaStatus::Authenticated);
 
     // Every PACE curve and cipher through the reader.
     for (curve, cipher) in
