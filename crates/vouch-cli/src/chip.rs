@@ -91,6 +91,9 @@ pub enum ChipCommand {
         /// Announce short APDUs only
         #[arg(long)]
         short: bool,
+        /// Also offer PACE with Chip Authentication Mapping (brainpoolP256r1, AES-128)
+        #[arg(long)]
+        pace_cam: bool,
     },
 }
 
@@ -169,12 +172,17 @@ pub fn run(command: ChipCommand) -> anyhow::Result<()> {
             let report = vouch_chip::offline::verify_folder(&dir, &trust)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
-        ChipCommand::Emulate { port, portrait, trust_out, dump, short } => {
+        ChipCommand::Emulate { port, portrait, trust_out, dump, short, pace_cam } => {
             let path = portrait
                 .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/chip/portrait.jp2"));
             let jpeg = std::fs::read(&path).with_context(|| format!("reading the portrait {}", path.display()))?;
             let size = face::image_size(&jpeg).context("the portrait is not a JPEG or JPEG 2000 image")?;
-            let passport = TestPassport::generate(&PassportSpec::specimen(jpeg, size)).map_err(anyhow::Error::msg)?;
+            let mut spec = PassportSpec::specimen(jpeg, size);
+            if pace_cam {
+                // The specimen's chip authentication key is on brainpoolP256r1, as CAM requires.
+                spec.pace_cam = vec![(13, vouch_chip::crypto::cipher::CipherKind::Aes128)];
+            }
+            let passport = TestPassport::generate(&spec).map_err(anyhow::Error::msg)?;
             if let Some(dir) = &trust_out {
                 std::fs::create_dir_all(dir)?;
                 std::fs::write(dir.join("csca.pem"), passport.csca_pem())?;
