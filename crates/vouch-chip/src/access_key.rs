@@ -13,22 +13,7 @@ pub enum AccessKeyError {
     Can,
 }
 
-/// The ICAO 9303 part 3 check digit: weights 7, 3, 1 over digit values, letters A=10..Z=35 and `<` = 0.
-/// `None` when a character is outside that alphabet.
-pub fn check_digit(field: &str) -> Option<u8> {
-    const WEIGHTS: [u32; 3] = [7, 3, 1];
-    let mut sum = 0u32;
-    for (i, c) in field.chars().enumerate() {
-        let value = match c {
-            '0'..='9' => c as u32 - '0' as u32,
-            'A'..='Z' => c as u32 - 'A' as u32 + 10,
-            '<' => 0,
-            _ => return None,
-        };
-        sum += value * WEIGHTS.get(i % 3).copied().unwrap_or(1);
-    }
-    Some((sum % 10) as u8)
-}
+pub use vouch_core::mrz::check_digit;
 
 /// The MRZ part of the access key, as printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -53,6 +38,11 @@ fn is_yymmdd(s: &str) -> bool {
 }
 
 impl MrzKey {
+    /// The key a parsed MRZ gives.
+    pub fn from_mrz(mrz: &crate::lds::mrz::Mrz) -> Result<MrzKey, AccessKeyError> {
+        MrzKey::new(&mrz.document_number, &mrz.date_of_birth, &mrz.date_of_expiry)
+    }
+
     /// Document numbers shorter than 9 characters are padded with `<`, as the MRZ prints them.
     pub fn new(document_number: &str, date_of_birth: &str, date_of_expiry: &str) -> Result<MrzKey, AccessKeyError> {
         let number = document_number.trim().to_ascii_uppercase();

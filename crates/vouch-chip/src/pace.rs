@@ -71,7 +71,7 @@ impl Password {
             if !parsed.checks.all_valid() {
                 return Err(PasswordError::MrzCheckDigits);
             }
-            return Ok(Password::Mrz(parsed.access_key()?));
+            return Ok(Password::Mrz(MrzKey::from_mrz(&parsed)?));
         }
         if let (Some(doc), Some(dob), Some(exp)) = (given(document_number), given(date_of_birth), given(date_of_expiry))
         {

@@ -6,6 +6,7 @@ mod pcscd;
 
 use std::path::PathBuf;
 
+use vouch_chip::access_key::MrzKey;
 use vouch_chip::crypto::cipher::CipherKind;
 use vouch_chip::crypto::hash::HashAlgorithm;
 use vouch_chip::emulator::chip::{ChipOptions, EmulatedChip};
@@ -34,7 +35,7 @@ pub fn trust_for(passport: &TestPassport) -> TrustStore {
 }
 
 pub fn mrz_password(passport: &TestPassport) -> Password {
-    Password::Mrz(lds::mrz::parse(&passport.mrz).unwrap().access_key().unwrap())
+    Password::Mrz(MrzKey::from_mrz(&lds::mrz::parse(&passport.mrz).unwrap()).unwrap())
 }
 
 fn read_local(

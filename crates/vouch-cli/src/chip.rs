@@ -293,7 +293,7 @@ pub fn bench(runs: usize, through_pcscd: bool, port: u16) -> anyhow::Result<()> 
     let passport = TestPassport::generate(&spec).map_err(anyhow::Error::msg)?;
     let mut trust = TrustStore::default();
     trust.add_file("csca.pem", passport.csca_pem().as_bytes());
-    let password = Password::Mrz(mrz::parse(&passport.mrz)?.access_key()?);
+    let password = Password::Mrz(vouch_chip::access_key::MrzKey::from_mrz(&mrz::parse(&passport.mrz)?)?);
     let request = |extended: bool| ReadRequest {
         password: password.clone(),
         trust: &trust,

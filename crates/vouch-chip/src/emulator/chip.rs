@@ -59,7 +59,7 @@ fn sw(sw: u16) -> Response {
 
 impl EmulatedChip {
     pub fn new(passport: TestPassport, options: ChipOptions) -> EmulatedChip {
-        let mrz_key = crate::lds::mrz::parse(&passport.mrz).ok().and_then(|m| m.access_key().ok());
+        let mrz_key = crate::lds::mrz::parse(&passport.mrz).ok().and_then(|m| MrzKey::from_mrz(&m).ok());
         EmulatedChip {
             passport,
             options,
