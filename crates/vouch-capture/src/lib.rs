@@ -5,6 +5,7 @@ pub mod camera;
 pub mod mode;
 pub mod pixels;
 pub mod reconnect;
+pub mod synthetic_document;
 #[cfg(target_os = "linux")]
 pub mod webcam;
 

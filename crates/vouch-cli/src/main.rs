@@ -2,6 +2,7 @@
 
 mod bench;
 mod chip;
+mod doc;
 mod faces;
 
 use std::net::SocketAddr;
@@ -32,6 +33,14 @@ enum Command {
     Chip {
         #[command(subcommand)]
         command: chip::ChipCommand,
+    },
+    /// Identity-document pages: synthetic SPECIMEN frames for tests and DEMO
+    Doc {
+        /// Models folder, for the OCR-B font (default: VOUCH_MODELS_DIR, ./models or the checkout's models/)
+        #[arg(long, global = true)]
+        models: Option<PathBuf>,
+        #[command(subcommand)]
+        command: doc::DocCommand,
     },
     /// Face engine: speed and accuracy
     Faces {
@@ -177,6 +186,9 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Chip { command } = cli.command {
         return tokio::task::spawn_blocking(move || chip::run(command)).await?;
     }
+    if let Command::Doc { command, models } = cli.command {
+        return tokio::task::spawn_blocking(move || doc::run(command, models)).await?;
+    }
     if let Command::Faces { command } = cli.command {
         return match command {
             FacesCommand::Bench { models, photo, runs, threads } => {
@@ -250,8 +262,8 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Bench { requests, concurrency } => bench::run(requests, concurrency).await?,
-        Command::Faces { .. } | Command::Chip { .. } => {
-            anyhow::bail!("the chip and faces commands run before the data directory is opened")
+        Command::Faces { .. } | Command::Chip { .. } | Command::Doc { .. } => {
+            anyhow::bail!("the chip, doc and faces commands run before the data directory is opened")
         }
     }
     Ok(())

@@ -1,0 +1,124 @@
+//! `vouch doc`: identity-document pages. `synth` draws SPECIMEN pages in camera scenes with their ground
+//! truth, for tests, for the recogniser's held-out checks and as a DEMO file-camera source.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Subcommand;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use vouch_capture::synthetic_document::{self, DocumentKind, Font, SceneOptions};
+
+#[derive(Subcommand)]
+pub enum DocCommand {
+    /// Draw synthetic SPECIMEN document frames (JPEG) and a labels.json with each frame's MRZ and corners
+    Synth {
+        /// Output folder (created)
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 20)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// passport, id-front, id-back, or mixed
+        #[arg(long, default_value = "mixed")]
+        kind: String,
+        /// clean (square, sharp, even light) or varied (what a kiosk camera meets)
+        #[arg(long, default_value = "varied")]
+        conditions: String,
+        /// Folder of face photos for the portraits (default: the checkout's testdata/faces)
+        #[arg(long)]
+        faces: Option<PathBuf>,
+        /// The OCR-B font (default: the models folder's OCRB.otf)
+        #[arg(long)]
+        font: Option<PathBuf>,
+        #[arg(long, default_value_t = 1280)]
+        width: u32,
+        #[arg(long, default_value_t = 720)]
+        height: u32,
+    },
+}
+
+#[derive(Serialize)]
+struct Label {
+    file: String,
+    kind: DocumentKind,
+    mrz: Option<String>,
+    corners: Vec<[f32; 2]>,
+    mrz_corners: Vec<[f32; 2]>,
+    portrait: Option<String>,
+    options: SceneOptions,
+}
+
+pub fn run(command: DocCommand, models: Option<PathBuf>) -> anyhow::Result<()> {
+    match command {
+        DocCommand::Synth { out, count, seed, kind, conditions, faces, font, width, height } => {
+            let font_path = match font {
+                Some(path) => path,
+                None => crate::models_dir(models)?.join("OCRB.otf"),
+            };
+            let font = Font::from_bytes(
+                std::fs::read(&font_path).with_context(|| format!("reading {}", font_path.display()))?,
+            )?;
+            let faces = faces.unwrap_or_else(|| PathBuf::from("testdata/faces"));
+            let portraits = load_portraits(&faces)?;
+            let kinds: Vec<DocumentKind> = match kind.as_str() {
+                "mixed" => vec![DocumentKind::PassportDataPage, DocumentKind::IdCardFront, DocumentKind::IdCardBack],
+                other => vec![DocumentKind::parse(other)
+                    .with_context(|| format!("--kind must be passport, id-front, id-back or mixed, not {other}"))?],
+            };
+            let varied = match conditions.as_str() {
+                "varied" => true,
+                "clean" => false,
+                other => anyhow::bail!("--conditions must be clean or varied, not {other}"),
+            };
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut labels = Vec::with_capacity(count);
+            for i in 0..count {
+                let kind = kinds.get(i % kinds.len()).copied().unwrap_or(DocumentKind::PassportDataPage);
+                let mut options = if varied { SceneOptions::varied(&mut rng) } else { SceneOptions::default() };
+                options.width = width;
+                options.height = height;
+                let portrait =
+                    if portraits.is_empty() { None } else { portraits.get(rng.gen_range(0..portraits.len())) };
+                let shot =
+                    synthetic_document::render(&font, kind, portrait.map(|(_, image)| image), &options, &mut rng)?;
+                let file = format!("frame-{i:04}.jpg");
+                std::fs::write(out.join(&file), synthetic_document::encode_jpeg(&shot.image, 92)?)?;
+                labels.push(Label {
+                    file,
+                    kind,
+                    mrz: shot.mrz,
+                    corners: shot.corners,
+                    mrz_corners: shot.mrz_corners,
+                    portrait: portrait.map(|(name, _)| name.clone()),
+                    options,
+                });
+            }
+            std::fs::write(out.join("labels.json"), serde_json::to_vec_pretty(&labels)?)?;
+            println!("{count} SPECIMEN frames and labels.json written to {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+fn load_portraits(dir: &Path) -> anyhow::Result<Vec<(String, image::RgbImage)>> {
+    let mut portraits = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("no face photos in {}: portraits are grey silhouettes", dir.display());
+        return Ok(portraits);
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let is_image = matches!(path.extension().and_then(|e| e.to_str()), Some("jpg" | "jpeg" | "png"));
+        if is_image {
+            let image = image::open(&path).with_context(|| format!("reading {}", path.display()))?.to_rgb8();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            portraits.push((name, image));
+        }
+    }
+    Ok(portraits)
+}
