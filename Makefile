@@ -9,7 +9,7 @@ export ORT_DYLIB_PATH ?= $(CURDIR)/.deps/onnxruntime/libonnxruntime.so.1.31.1
 CARGO ?= cargo
 HAS_DISPLAY := $(or $(DISPLAY),$(WAYLAND_DISPLAY))
 
-.PHONY: help setup ui run serve test lint test-rust test-ui test-fuzz e2e bench fmt clean
+.PHONY: help setup ui run serve test lint test-rust test-ui test-fuzz e2e bench fmt clean mrz-model
 
 help:
 	@echo "make run    build the UI and open the kiosk window (embedded server on 127.0.0.1:8270)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test   lint and run every test: Rust, UI, browser and kiosk-window end-to-end"
 	@echo "make bench  measure throughput, latency and the kiosk's cold start (release build)"
 	@echo "make setup  install system packages, runtime libraries and npm packages (idempotent)"
+	@echo "make mrz-model  retrain the MRZ recogniser (models/mrz_ocr.onnx; ~40 min on 2 cores, CPU only)"
 
 setup:
 	@scripts/setup
@@ -72,6 +73,16 @@ bench: ui
 
 fmt:
 	$(CARGO) fmt --all
+
+# The committed model is what tests use; retraining is never part of `make test`. After retraining, put the
+# new sha256 in models/MODELS.md and the held-out numbers from models/train/mrz_ocr_report.json in the README.
+TRAIN_VENV := .deps/train-venv
+mrz-model:
+	test -x $(TRAIN_VENV)/bin/python || python3 -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install -q -r models/train/requirements.txt
+	$(TRAIN_VENV)/bin/python models/train/train_mrz.py --font models/OCRB.otf --out models/mrz_ocr.onnx \
+		--report models/train/mrz_ocr_report.json
+	sha256sum models/mrz_ocr.onnx
 
 clean:
 	$(CARGO) clean

@@ -1,6 +1,7 @@
 //! Vouch's local face engine on ONNX Runtime: detection with landmarks, alignment, 512-d templates and their
 //! calibrated similarity, passive liveness, quality, aspects and the preview tracker. Every model is checked
-//! against its sha256 in `models/MODELS.md` before it is loaded.
+//! against its sha256 in `models/MODELS.md` before it is loaded. The [`mrz`] module reads a document page's
+//! machine-readable zone with Vouch's own OCR-B recogniser.
 
 pub mod active;
 pub mod attributes;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod geometry;
 pub mod image_io;
 pub mod liveness;
+pub mod mrz;
 pub mod quality;
 pub mod registry;
 pub mod runtime;

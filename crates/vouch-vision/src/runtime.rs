@@ -109,7 +109,9 @@ impl Model {
         let file = self.file;
         let tensor = ort::value::Tensor::from_array((shape, data)).map_err(|e| VisionError::inference(file, e))?;
         let mut session = self.session.lock().map_err(|_| VisionError::inference(file, "session lock poisoned"))?;
-        let outputs = session.run(ort::inputs!["input" => tensor]).map_err(|e| VisionError::inference(file, e))?;
+        // Each model names its one input; Vouch's own say what they take (`cells`), the imported ones `input`.
+        let name = session.inputs().first().map(|i| i.name().to_string()).unwrap_or_else(|| "input".into());
+        let outputs = session.run(ort::inputs![name => tensor]).map_err(|e| VisionError::inference(file, e))?;
         let mut result = Vec::with_capacity(outputs.len());
         for (_, value) in outputs.iter() {
             let (shape, values) = value.try_extract_tensor::<f32>().map_err(|e| VisionError::inference(file, e))?;

@@ -163,6 +163,8 @@ pub struct Page {
     pub mrz: Option<String>,
     /// The MRZ's bounding box on the page in pixels: x, y, width, height.
     pub mrz_box: Option<[f32; 4]>,
+    /// Each MRZ line on the page in pixels: the first cell's left edge, the caps' centre line, the pitch.
+    pub mrz_lines: Vec<[f32; 3]>,
 }
 
 fn mm(v: f32) -> f32 {
@@ -255,6 +257,7 @@ pub fn draw(font: &Font, kind: DocumentKind, holder: &Holder, portrait: Option<&
     ];
     let mrz = holder.mrz(kind);
     let mut mrz_box = None;
+    let mut mrz_lines = Vec::new();
     match kind {
         DocumentKind::PassportDataPage => {
             paste_portrait(&mut image, portrait, mm(6.0), mm(12.0), mm(32.0), mm(42.0));
@@ -286,8 +289,9 @@ pub fn draw(font: &Font, kind: DocumentKind, holder: &Holder, portrait: Option<&
         for (i, line) in text.lines().enumerate() {
             let baseline = bottom - (count - 1.0 - i as f32) * pitch_line;
             font.draw(&mut image, line, mm(left), mm(baseline), mm(MRZ_CAP_MM), Some(mm(MRZ_PITCH_MM)), ink);
+            mrz_lines.push([mm(left), mm(baseline - MRZ_CAP_MM / 2.0), mm(MRZ_PITCH_MM)]);
         }
         mrz_box = Some([mm(left), mm(top), mm(width), mm(bottom - top)]);
     }
-    Page { kind, image, mrz, mrz_box }
+    Page { kind, image, mrz, mrz_box, mrz_lines }
 }

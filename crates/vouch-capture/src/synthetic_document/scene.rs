@@ -91,6 +91,8 @@ pub struct Synthetic {
     pub mrz_corners: Vec<[f32; 2]>,
     /// The drawn page before placement, upright, at 8 px/mm.
     pub page: RgbImage,
+    /// Each MRZ line on the upright page (`page`'s pixels): first cell's left edge, caps' centre line, pitch.
+    pub mrz_lines: Vec<[f32; 3]>,
 }
 
 /// Draws a page for a random holder and photographs it as `options` say.
@@ -128,7 +130,7 @@ pub fn render(
     }
     light(&mut frame, options, rng);
     if options.blur_sigma > 0.05 {
-        frame = image::imageops::blur(&frame, options.blur_sigma);
+        frame = image::imageops::fast_blur(&frame, options.blur_sigma);
     }
     if options.noise > 0.0 {
         noise(&mut frame, options.noise, rng);
@@ -136,7 +138,16 @@ pub fn render(
     if let Some(quality) = options.jpeg_quality {
         frame = jpeg_round_trip(&frame, quality)?;
     }
-    Ok(Synthetic { image: frame, kind, holder, mrz: page.mrz, corners, mrz_corners, page: page.image })
+    Ok(Synthetic {
+        image: frame,
+        kind,
+        holder,
+        mrz: page.mrz,
+        corners,
+        mrz_corners,
+        page: page.image,
+        mrz_lines: page.mrz_lines,
+    })
 }
 
 /// The page's corners: centred with some slack, rotated, each corner nudged for perspective.

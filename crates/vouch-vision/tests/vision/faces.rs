@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 //! The face engine on the real models and real public-domain photos (testdata/faces/README.md).
 
 use std::path::{Path, PathBuf};
