@@ -86,6 +86,24 @@ pub struct ReadRequest<'a> {
     pub aa_challenge: Option<[u8; 8]>,
 }
 
+impl<'a> ReadRequest<'a> {
+    /// A full reading with every check the chip allows: the default data groups, active and chip
+    /// authentication, the length the ATR offers, PACE where offered and a random AA challenge. Callers
+    /// spell out only what they change.
+    pub fn new(password: Password, trust: &'a TrustStore) -> ReadRequest<'a> {
+        ReadRequest {
+            password,
+            trust,
+            data_groups: None,
+            active_auth: true,
+            chip_auth: true,
+            length: LengthMode::Auto,
+            bac_only: false,
+            aa_challenge: None,
+        }
+    }
+}
+
 /// Bytes read so far of one file, for the UI's progress bar.
 #[derive(Debug, Clone, Serialize)]
 pub struct Progress {

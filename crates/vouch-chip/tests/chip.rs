@@ -16,7 +16,7 @@ use vouch_chip::lds::{self, face};
 use vouch_chip::pace::Password;
 use vouch_chip::pki::passive_auth::{HashCheck, PaStatus};
 use vouch_chip::pki::trust::TrustStore;
-use vouch_chip::reader::{self, AuthStatus, ChipReading, LengthMode, ReadError, ReadRequest};
+use vouch_chip::reader::{self, AuthStatus, ChipReading, ReadError, ReadRequest};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -47,16 +47,7 @@ fn read_local(
 ) -> (Result<ChipReading, ReadError>, usize) {
     let atr = EmulatedChip::new(passport.clone(), options.clone()).atr();
     let mut card = LocalCard { chip: EmulatedChip::new(passport.clone(), options), apdus: 0 };
-    let request = ReadRequest {
-        password,
-        trust,
-        data_groups: None,
-        active_auth: true,
-        chip_auth: true,
-        length: LengthMode::Auto,
-        bac_only,
-        aa_challenge: None,
-    };
+    let request = ReadRequest { bac_only, ..ReadRequest::new(password, trust) };
     let result = reader::read_document(&mut card, &atr, &request, &mut |_| {});
     (result, card.apdus)
 }
@@ -331,16 +322,8 @@ fn chip_authentication_not_offered_or_not_asked_for_says_so() {
     let trust = trust_for(&passport);
     let atr = EmulatedChip::new(passport.clone(), ChipOptions::default()).atr();
     let mut card = LocalCard { chip: EmulatedChip::new(passport.clone(), ChipOptions::default()), apdus: 0 };
-    let request = ReadRequest {
-        password: mrz_password(&passport),
-        trust: &trust,
-        data_groups: None,
-        active_auth: false,
-        chip_auth: false,
-        length: LengthMode::Auto,
-        bac_only: false,
-        aa_challenge: None,
-    };
+    let request =
+        ReadRequest { active_auth: false, chip_auth: false, ..ReadRequest::new(mrz_password(&passport), &trust) };
     let r = reader::read_document(&mut card, &atr, &request, &mut |_| {}).unwrap();
     assert_eq!(r.chip_authentication.status, AuthStatus::NotPerformed);
     assert!(!r.stats.phases.iter().any(|p| p.name == "chip_authentication"));
@@ -358,14 +341,9 @@ fn a_large_portrait_takes_few_apdus_with_extended_length_and_under_a_hundred_wit
         let atr = EmulatedChip::new(passport.clone(), options.clone()).atr();
         let mut card = LocalCard { chip: EmulatedChip::new(passport.clone(), options), apdus: 0 };
         let request = ReadRequest {
-            password: mrz_password(&passport),
-            trust: &trust,
             data_groups: Some(groups),
             active_auth: false,
-            chip_auth: true,
-            length: LengthMode::Auto,
-            bac_only: false,
-            aa_challenge: None,
+            ..ReadRequest::new(mrz_password(&passport), &trust)
         };
         reader::read_document(&mut card, &atr, &request, &mut |_| {}).unwrap()
     };
@@ -425,16 +403,7 @@ fn chip_data_carries_the_files_and_a_signature_over_the_issued_challenge() {
         let issued = [7u8, 1, 2, 3, 4, 5, 6, 8];
         let atr = EmulatedChip::new(passport.clone(), ChipOptions::default()).atr();
         let mut card = LocalCard { chip: EmulatedChip::new(passport.clone(), ChipOptions::default()), apdus: 0 };
-        let request = ReadRequest {
-            password: mrz_password(&passport),
-            trust: &trust,
-            data_groups: None,
-            active_auth: true,
-            chip_auth: true,
-            length: LengthMode::Auto,
-            bac_only: false,
-            aa_challenge: Some(issued),
-        };
+        let request = ReadRequest { aa_challenge: Some(issued), ..ReadRequest::new(mrz_password(&passport), &trust) };
         let reading = reader::read_document(&mut card, &atr, &request, &mut |_| {}).unwrap();
         assert_eq!(reading.active_auth_exchange.as_ref().unwrap().challenge, issued);
 

@@ -138,14 +138,9 @@ pub fn run(command: ChipCommand) -> anyhow::Result<()> {
             let mut card = transport.connect(&reader_name)?;
             let atr = card.atr().to_vec();
             let request = ReadRequest {
-                password,
-                trust: &trust,
-                data_groups: None,
-                active_auth: true,
-                chip_auth: true,
                 length: if short { LengthMode::Short } else { LengthMode::Auto },
                 bac_only: bac,
-                aa_challenge: None,
+                ..ReadRequest::new(password, &trust)
             };
             let reading = reader::read_document(card.as_mut(), &atr, &request, &mut |p| {
                 eprint!("\r{:<8} {:>6} / {:<6} bytes", p.file, p.read, p.total);
@@ -295,14 +290,10 @@ pub fn bench(runs: usize, through_pcscd: bool, port: u16) -> anyhow::Result<()> 
     trust.add_file("csca.pem", passport.csca_pem().as_bytes());
     let password = Password::Mrz(vouch_chip::access_key::MrzKey::from_mrz(&mrz::parse(&passport.mrz)?)?);
     let request = |extended: bool| ReadRequest {
-        password: password.clone(),
-        trust: &trust,
         data_groups: Some(vec![1, 2]),
         active_auth: false,
-        chip_auth: true,
         length: if extended { LengthMode::Auto } else { LengthMode::Short },
-        bac_only: false,
-        aa_challenge: None,
+        ..ReadRequest::new(password.clone(), &trust)
     };
     let mut rows = bench_rows("in-process emulator", runs, |extended| {
         let options = ChipOptions { extended_length: extended, ..ChipOptions::default() };
@@ -350,14 +341,9 @@ fn chip_auth_bench(runs: usize) -> anyhow::Result<serde_json::Value> {
         let passport = TestPassport::generate(&spec).map_err(anyhow::Error::msg)?;
         let trust = TrustStore::default();
         let request = ReadRequest {
-            password: Password::Can(passport.can.clone()),
-            trust: &trust,
             data_groups: Some(vec![14]),
             active_auth: false,
-            chip_auth: true,
-            length: LengthMode::Auto,
-            bac_only: false,
-            aa_challenge: None,
+            ..ReadRequest::new(Password::Can(passport.can.clone()), &trust)
         };
         let mut samples = Vec::new();
         let mut apdus = 0;
@@ -402,16 +388,8 @@ fn checking_bench(runs: usize) -> anyhow::Result<serde_json::Value> {
     let chip = EmulatedChip::new(passport.clone(), ChipOptions::default());
     let atr = chip.atr();
     let mut card = vouch_chip::emulator::LocalCard { chip, apdus: 0 };
-    let request = ReadRequest {
-        password: Password::Can(passport.can.clone()),
-        trust: &trust,
-        data_groups: None,
-        active_auth: true,
-        chip_auth: true,
-        length: LengthMode::Auto,
-        bac_only: false,
-        aa_challenge: Some(challenge),
-    };
+    let request =
+        ReadRequest { aa_challenge: Some(challenge), ..ReadRequest::new(Password::Can(passport.can.clone()), &trust) };
     let data =
         vouch_chip::chip_data::encode(&reader::read_document(&mut card, &atr, &request, &mut |_| {})?.chip_data());
     let mut decide = Vec::new();

@@ -464,6 +464,20 @@ pub fn parse_corrected(text: &str) -> Result<(Mrz, Vec<Correction>), MrzError> {
     }
 }
 
+/// `s` with spaces as fillers, cut or filled with `<` to `n` characters: an MRZ field as printed.
+fn filled(s: &str, n: usize) -> String {
+    let mut out: String = s.replace(' ', "<").chars().take(n).collect();
+    while out.len() < n {
+        out.push('<');
+    }
+    out
+}
+
+/// The check digit of `field` as the character printed after it (`0` for a field outside the alphabet).
+fn check_char(field: &str) -> String {
+    check_digit(field).map(|d| d.to_string()).unwrap_or_else(|| "0".into())
+}
+
 /// A TD3 MRZ from its fields, for test passports and synthetic pages.
 #[allow(clippy::too_many_arguments)]
 pub fn td3(
@@ -478,14 +492,7 @@ pub fn td3(
     date_of_expiry: &str,
     personal_number: &str,
 ) -> String {
-    let fill = |s: &str, n: usize| {
-        let mut out: String = s.replace(' ', "<").chars().take(n).collect();
-        while out.len() < n {
-            out.push('<');
-        }
-        out
-    };
-    let digit = |s: &str| check_digit(s).map(|d| d.to_string()).unwrap_or_else(|| "0".into());
+    let (fill, digit) = (filled, check_char);
     let l1 = fill(&format!("{}{}{}<<{}", fill(document_code, 2), fill(issuing_state, 3), surname, given_names), 44);
     let number = fill(document_number, 9);
     let personal = fill(personal_number, 14);
@@ -517,14 +524,7 @@ pub fn td1(
     sex: &str,
     date_of_expiry: &str,
 ) -> String {
-    let fill = |s: &str, n: usize| {
-        let mut out: String = s.replace(' ', "<").chars().take(n).collect();
-        while out.len() < n {
-            out.push('<');
-        }
-        out
-    };
-    let digit = |s: &str| check_digit(s).map(|d| d.to_string()).unwrap_or_else(|| "0".into());
+    let (fill, digit) = (filled, check_char);
     let number = fill(document_number, 9);
     let l1 = format!("{}{}{number}{}{}", fill(document_code, 2), fill(issuing_state, 3), digit(&number), fill("", 15));
     let mut l2 = format!(

@@ -10,7 +10,7 @@ pub use vouch_chip::emulator::pcscd::Pcscd;
 use vouch_chip::emulator::vpcd::{Emulator, DEFAULT_PORT};
 use vouch_chip::pace::Password;
 use vouch_chip::pki::passive_auth::PaStatus;
-use vouch_chip::reader::{self, AuthStatus, ChipReading, LengthMode, ReadError, ReadRequest};
+use vouch_chip::reader::{self, AuthStatus, ChipReading, ReadError, ReadRequest};
 use vouch_chip::transport::{CardTransport, Pcsc};
 
 use super::{mrz_password, spec, trust_for};
@@ -22,16 +22,7 @@ fn read(daemon: &Pcscd, passport: &TestPassport, password: Password, bac_only: b
     let mut card = transport.connect(&daemon.reader).unwrap();
     let atr = card.atr().to_vec();
     let trust = trust_for(passport);
-    let request = ReadRequest {
-        password,
-        trust: &trust,
-        data_groups: None,
-        active_auth: true,
-        chip_auth: true,
-        length: LengthMode::Auto,
-        bac_only,
-        aa_challenge: None,
-    };
+    let request = ReadRequest { bac_only, ..ReadRequest::new(password, &trust) };
     reader::read_document(card.as_mut(), &atr, &request, &mut |_| {})
 }
 

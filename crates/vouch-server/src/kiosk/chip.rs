@@ -18,7 +18,7 @@ use vouch_chip::emulator::LocalCard;
 use vouch_chip::inspection::{ChipAuthentication, DataAuthentication};
 use vouch_chip::pace::Password;
 use vouch_chip::pki::trust::TrustStore;
-use vouch_chip::reader::{self, ChipReading, LengthMode, Progress, ReadError, ReadRequest};
+use vouch_chip::reader::{self, ChipReading, Progress, ReadError, ReadRequest};
 use vouch_chip::transport::{CardTransport, Pcsc};
 use vouch_chip::ReaderError;
 use vouch_core::flow::StepKind;
@@ -255,16 +255,7 @@ pub async fn chip_read_begin(state: &AppState, caller: &Caller, args: BeginArgs)
         let reading = {
             let (run, trust) = (run.clone(), trust.clone());
             tokio::task::spawn_blocking(move || {
-                let request = ReadRequest {
-                    password,
-                    trust: &trust,
-                    data_groups: None,
-                    active_auth: true,
-                    chip_auth: true,
-                    length: LengthMode::Auto,
-                    bac_only: false,
-                    aa_challenge: Some(challenge),
-                };
+                let request = ReadRequest { aa_challenge: Some(challenge), ..ReadRequest::new(password, &trust) };
                 match &demo {
                     Some(d) => read_demo(&run, &d.passport, &request),
                     None => match &source {

@@ -12,7 +12,7 @@ use vouch_chip::emulator::LocalCard;
 use vouch_chip::lds::face;
 use vouch_chip::pace::Password;
 use vouch_chip::pki::trust::TrustStore;
-use vouch_chip::reader::{self, LengthMode, ReadRequest};
+use vouch_chip::reader::{self, ReadRequest};
 
 use crate::kit::Kit;
 
@@ -32,16 +32,8 @@ fn read(passport: &TestPassport, challenge: Option<[u8; 8]>) -> Vec<u8> {
     let atr = chip.atr();
     let mut card = LocalCard { chip, apdus: 0 };
     let trust = TrustStore::default();
-    let request = ReadRequest {
-        password: Password::Can(passport.can.clone()),
-        trust: &trust,
-        data_groups: None,
-        active_auth: true,
-        chip_auth: true,
-        length: LengthMode::Auto,
-        bac_only: false,
-        aa_challenge: challenge,
-    };
+    let request =
+        ReadRequest { aa_challenge: challenge, ..ReadRequest::new(Password::Can(passport.can.clone()), &trust) };
     let reading = reader::read_document(&mut card, &atr, &request, &mut |_| {}).unwrap();
     chip_data::encode(&reading.chip_data())
 }
