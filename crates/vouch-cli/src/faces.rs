@@ -30,7 +30,7 @@ fn frame(photo: &RgbImage, width: u32, height: u32) -> RgbImage {
     out
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -38,7 +38,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted.get(idx).copied().unwrap_or(f64::NAN)
 }
 
-fn report(label: &str, mut samples: Vec<f64>) {
+pub(crate) fn report(label: &str, mut samples: Vec<f64>) {
     samples.sort_by(f64::total_cmp);
     println!("  {label:<28} p50 {:>7.2} ms   p99 {:>7.2} ms", percentile(&samples, 0.5), percentile(&samples, 0.99));
 }

@@ -3,6 +3,7 @@
 mod bench;
 mod chip;
 mod doc;
+mod doc_bench;
 mod faces;
 
 use std::net::SocketAddr;

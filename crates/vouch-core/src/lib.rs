@@ -10,6 +10,7 @@ pub mod client;
 pub mod error;
 pub mod evidence;
 pub mod flow;
+pub mod homography;
 pub mod mrz;
 
 pub use case::{Case, CaseId, CaseStatus, Decision, Outcome, VerifiedIdentity};

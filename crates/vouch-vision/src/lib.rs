@@ -6,6 +6,7 @@
 pub mod active;
 pub mod attributes;
 pub mod detect;
+pub mod document;
 pub mod embed;
 pub mod engine;
 pub mod error;

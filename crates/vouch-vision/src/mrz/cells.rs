@@ -29,6 +29,11 @@ impl GreyFrame {
         GreyFrame { width: image.width() as usize, height: image.height() as usize, data }
     }
 
+    /// Grey levels 0..1, row-major; a short `data` reads as white beyond its end.
+    pub fn from_luma(width: usize, height: usize, data: Vec<f32>) -> GreyFrame {
+        GreyFrame { width, height, data }
+    }
+
     pub fn width(&self) -> usize {
         self.width
     }
@@ -37,7 +42,11 @@ impl GreyFrame {
         self.height
     }
 
-    fn at(&self, x: usize, y: usize) -> f32 {
+    /// The grey level of pixel (`x`, `y`); white outside the frame.
+    pub fn pixel(&self, x: usize, y: usize) -> f32 {
+        if x >= self.width {
+            return 1.0;
+        }
         self.data.get(y * self.width + x).copied().unwrap_or(1.0)
     }
 
@@ -51,8 +60,8 @@ impl GreyFrame {
         let (x0, y0) = (x.floor() as usize, y.floor() as usize);
         let (x1, y1) = ((x0 + 1).min(self.width - 1), (y0 + 1).min(self.height - 1));
         let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-        let top = self.at(x0, y0) + (self.at(x1, y0) - self.at(x0, y0)) * fx;
-        let bottom = self.at(x0, y1) + (self.at(x1, y1) - self.at(x0, y1)) * fx;
+        let top = self.pixel(x0, y0) + (self.pixel(x1, y0) - self.pixel(x0, y0)) * fx;
+        let bottom = self.pixel(x0, y1) + (self.pixel(x1, y1) - self.pixel(x0, y1)) * fx;
         top + (bottom - top) * fy
     }
 }

@@ -2,5 +2,6 @@
 //! vouch-vision on real models: faces on the public-domain photos (testdata/faces/README.md), the MRZ
 //! recogniser on synthetic SPECIMEN pages it never trained on. One test binary for the crate.
 
+mod document;
 mod faces;
 mod mrz;
