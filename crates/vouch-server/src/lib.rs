@@ -7,6 +7,7 @@ pub mod cases;
 pub mod chip;
 pub mod config;
 pub mod config_file;
+pub mod document_reader;
 pub mod error;
 pub mod extract;
 pub mod faces;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(adapters::dis::routes())
         .merge(adapters::dis_faces::routes(state.clone()))
         .merge(adapters::dis_document::routes(state.clone()))
+        .merge(adapters::dis_pages::routes(state.clone()))
         .merge(adapters::dis_liveness::routes(state.clone()))
         .merge(native::routes(state.clone()))
         .merge(native_flows::routes(state.clone()))
@@ -170,7 +172,8 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         outbox_wake: Arc::new(Notify::new()),
         http,
         kiosk: Arc::default(),
-        faces: Arc::new(faces::FaceService::new(config_models_dir, face_threads)),
+        faces: Arc::new(faces::FaceService::new(config_models_dir.clone(), face_threads)),
+        documents: Arc::new(document_reader::DocumentService::new(config_models_dir, face_threads)),
         camera: Arc::new(camera::CameraService::new(config_camera)),
         captures: Arc::default(),
         chip: Arc::new(chip),

@@ -21,6 +21,8 @@ pub struct AppState {
     pub kiosk: Arc<crate::kiosk::KioskSessions>,
     /// The face engine, loaded on first use.
     pub faces: Arc<crate::faces::FaceService>,
+    /// The page reader, loaded on first use.
+    pub documents: Arc<crate::document_reader::DocumentService>,
     /// The kiosk camera, started on first use.
     pub camera: Arc<crate::camera::CameraService>,
     /// Liveness checks under way at the kiosk.

@@ -1,6 +1,6 @@
-//! A DIS customer's document: for now its chip data and the inspection of it, and the active
-//! authentication challenge issued for the next upload. The chip data blob is written before the row that
-//! names it; replacing or deleting it removes the old blob once nothing names it.
+//! A DIS customer's document: the request that created it, its photographed pages, its chip data and the
+//! inspection of it, and the active authentication challenge issued for the next upload. Blobs are written
+//! before the rows that name them; replacing or deleting a row removes its old blobs once nothing names them.
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -16,7 +16,133 @@ pub struct ChipRecord {
     pub inspection: String,
 }
 
+/// A photographed page to store: the flattened page, its portrait crop and the reading (JSON), each an
+/// encrypted blob, and what classifies it.
+pub struct NewPage<'a> {
+    pub page_type: &'a str,
+    pub document_type: &'a str,
+    pub mrz_format: Option<&'a str>,
+    pub image: &'a [u8],
+    pub portrait: Option<&'a [u8]>,
+    pub reading: &'a [u8],
+}
+
+/// A stored page, blobs named by sha256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRow {
+    pub page_type: String,
+    pub document_type: String,
+    pub mrz_format: Option<String>,
+    pub image_sha256: String,
+    pub portrait_sha256: Option<String>,
+    pub reading_sha256: String,
+}
+
 impl Store {
+    /// Creates the customer's document from PUT /document (its advice and sources as JSON), replacing any
+    /// earlier one with its pages and chip data: in one transaction.
+    pub fn create_document(&self, client_id: &str, customer_id: &str, request: &str) -> Result<()> {
+        self.customer(client_id, customer_id)?;
+        self.write_then_remove_blobs(|tx| {
+            let orphans = delete_document_tx(tx, client_id, customer_id)?;
+            let at = to_ms(now());
+            tx.execute(
+                "INSERT INTO dis_documents (customer_id, client_id, document_request, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![customer_id, client_id, request, at],
+            )?;
+            Ok(((), orphans))
+        })
+    }
+
+    /// PUT /document's request as stored, `None` when the customer has no document created that way.
+    pub fn document_request(&self, client_id: &str, customer_id: &str) -> Result<Option<String>> {
+        self.customer(client_id, customer_id)?;
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT document_request FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
+                params![customer_id, client_id],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Stores a page, replacing the customer's earlier page of the same type, in one transaction. The
+    /// document must exist.
+    pub fn put_page(&self, client_id: &str, customer_id: &str, page: NewPage<'_>) -> Result<()> {
+        self.customer(client_id, customer_id)?;
+        let image = self.blobs().put(page.image)?;
+        let portrait = page.portrait.map(|p| self.blobs().put(p)).transpose()?;
+        let reading = self.blobs().put(page.reading)?;
+        self.write_then_remove_blobs(|tx| {
+            let exists = tx
+                .query_row(
+                    "SELECT 1 FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
+                    params![customer_id, client_id],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            if exists.is_none() {
+                return Err(crate::StoreError::NotFound);
+            }
+            let previous = page_blobs(tx, customer_id, Some(page.page_type))?;
+            tx.execute(
+                "DELETE FROM dis_document_pages WHERE customer_id = ?1 AND page_type = ?2",
+                params![customer_id, page.page_type],
+            )?;
+            tx.execute(
+                "INSERT INTO dis_document_pages (customer_id, page_type, document_type, mrz_format, image_sha256,
+                     portrait_sha256, reading_sha256, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    customer_id,
+                    page.page_type,
+                    page.document_type,
+                    page.mrz_format,
+                    image,
+                    portrait,
+                    reading,
+                    to_ms(now())
+                ],
+            )?;
+            tx.execute(
+                "UPDATE dis_documents SET updated_at = ?2 WHERE customer_id = ?1",
+                params![customer_id, to_ms(now())],
+            )?;
+            let mut orphans = Vec::new();
+            for sha in previous {
+                if !blob_still_named(tx, &sha)? {
+                    orphans.push(sha);
+                }
+            }
+            Ok(((), orphans))
+        })
+    }
+
+    /// The customer's pages, oldest first; an unknown customer is not found.
+    pub fn pages(&self, client_id: &str, customer_id: &str) -> Result<Vec<PageRow>> {
+        self.customer(client_id, customer_id)?;
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT p.page_type, p.document_type, p.mrz_format, p.image_sha256, p.portrait_sha256, p.reading_sha256
+             FROM dis_document_pages p JOIN dis_documents d ON d.customer_id = p.customer_id
+             WHERE p.customer_id = ?1 AND d.client_id = ?2 ORDER BY p.created_at, p.page_type",
+        )?;
+        let rows = stmt.query_map(params![customer_id, client_id], |r| {
+            Ok(PageRow {
+                page_type: r.get(0)?,
+                document_type: r.get(1)?,
+                mrz_format: r.get(2)?,
+                image_sha256: r.get(3)?,
+                portrait_sha256: r.get(4)?,
+                reading_sha256: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Issues an active authentication challenge for the customer's next chip data, creating the document.
     pub fn set_chip_challenge(&self, client_id: &str, customer_id: &str, challenge: &[u8]) -> Result<()> {
         self.customer(client_id, customer_id)?;
@@ -116,8 +242,41 @@ impl Store {
     }
 }
 
-/// Deletes the document row and returns the blobs no other row still names.
+/// The blobs of the customer's pages (of one type, or all).
+fn page_blobs(tx: &Transaction<'_>, customer_id: &str, page_type: Option<&str>) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare(
+        "SELECT image_sha256, portrait_sha256, reading_sha256 FROM dis_document_pages
+         WHERE customer_id = ?1 AND (?2 IS NULL OR page_type = ?2)",
+    )?;
+    let rows = stmt
+        .query_map(params![customer_id, page_type], |r| Ok([r.get::<_, Option<String>>(0)?, r.get(1)?, r.get(2)?]))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.extend(row?.into_iter().flatten());
+    }
+    Ok(out)
+}
+
+/// Deletes the document row and its pages and returns the blobs no other row still names.
 pub(crate) fn delete_document_tx(tx: &Transaction<'_>, client_id: &str, customer_id: &str) -> Result<Vec<String>> {
+    let owned = tx
+        .query_row(
+            "SELECT 1 FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
+            params![customer_id, client_id],
+            |_| Ok(()),
+        )
+        .optional()?;
+    if owned.is_none() {
+        return Ok(Vec::new());
+    }
+    let pages = page_blobs(tx, customer_id, None)?;
+    tx.execute("DELETE FROM dis_document_pages WHERE customer_id = ?1", [customer_id])?;
+    let mut orphans = Vec::new();
+    for sha in pages {
+        if !orphans.contains(&sha) && !blob_still_named(tx, &sha)? {
+            orphans.push(sha);
+        }
+    }
     let sha: Option<Option<String>> = tx
         .query_row(
             "SELECT chip_data_sha256 FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
@@ -125,12 +284,12 @@ pub(crate) fn delete_document_tx(tx: &Transaction<'_>, client_id: &str, customer
             |r| r.get(0),
         )
         .optional()?;
-    let Some(sha) = sha else {
-        return Ok(Vec::new());
-    };
+    let sha = sha.flatten();
     tx.execute("DELETE FROM dis_documents WHERE customer_id = ?1", [customer_id])?;
-    match sha {
-        Some(sha) if !blob_still_named(tx, &sha)? => Ok(vec![sha]),
-        _ => Ok(Vec::new()),
+    if let Some(sha) = sha {
+        if !blob_still_named(tx, &sha)? {
+            orphans.push(sha);
+        }
     }
+    Ok(orphans)
 }

@@ -204,7 +204,9 @@ pub(crate) fn blob_still_named(conn: &Connection, sha: &str) -> Result<bool> {
         "SELECT (SELECT count(*) FROM dis_faces WHERE image_sha256 = ?1 OR template_sha256 = ?1)
               + (SELECT count(*) FROM dis_liveness_frames WHERE image_sha256 = ?1)
               + (SELECT count(*) FROM evidence WHERE sha256 = ?1)
-              + (SELECT count(*) FROM dis_documents WHERE chip_data_sha256 = ?1)",
+              + (SELECT count(*) FROM dis_documents WHERE chip_data_sha256 = ?1)
+              + (SELECT count(*) FROM dis_document_pages
+                 WHERE image_sha256 = ?1 OR portrait_sha256 = ?1 OR reading_sha256 = ?1)",
         [sha],
         |r| r.get(0),
     )?;

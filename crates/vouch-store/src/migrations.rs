@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_faces.sql"),
     include_str!("../migrations/0005_liveness.sql"),
     include_str!("../migrations/0006_documents.sql"),
+    include_str!("../migrations/0007_document_pages.sql"),
 ];
 
 pub fn latest_version() -> i64 {

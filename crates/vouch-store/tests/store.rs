@@ -435,3 +435,44 @@ fn chip_data_replaces_uses_the_challenge_and_goes_with_the_customer() {
     assert!(store.blobs().get(&second).is_err(), "the chip data goes with the customer");
     assert!(store.chip_record(&client, "cust").is_err());
 }
+
+#[test]
+fn pages_need_a_document_replace_by_type_and_go_with_the_document() {
+    use vouch_store::documents::NewPage;
+    let (_dir, store) = open();
+    let (client, _) = integrator(&store);
+    store.create_customer(&client, "cust").unwrap();
+    let page = |page_type: &'static str, image: &'static [u8]| NewPage {
+        page_type,
+        document_type: "passport",
+        mrz_format: Some("TD3"),
+        image,
+        portrait: Some(b"portrait"),
+        reading: b"{\"mrz\":\"P<UTO\"}",
+    };
+    assert!(matches!(store.put_page(&client, "cust", page("front", b"a")), Err(StoreError::NotFound)));
+    store.create_document(&client, "cust", "{\"sources\":[\"MRZ\"]}").unwrap();
+    assert_eq!(store.document_request(&client, "cust").unwrap().as_deref(), Some("{\"sources\":[\"MRZ\"]}"));
+    store.put_page(&client, "cust", page("front", b"first front")).unwrap();
+    store.put_page(&client, "cust", page("front", b"second front")).unwrap();
+    store.put_page(&client, "cust", page("back", b"back")).unwrap();
+    let pages = store.pages(&client, "cust").unwrap();
+    assert_eq!(pages.iter().map(|p| p.page_type.as_str()).collect::<Vec<_>>(), ["front", "back"]);
+    assert!(store.blobs().get(&vouch_store::blobs::sha256_hex(b"first front")).is_err(), "the replaced page is gone");
+    assert_eq!(store.blobs().get(&pages[0].image_sha256).unwrap(), b"second front");
+    // The reading holds the MRZ: encrypted at rest like every blob.
+    let raw = std::fs::read(store.blobs().raw_path(&pages[0].reading_sha256).unwrap()).unwrap();
+    assert!(raw.windows(5).all(|w| w != b"P<UTO"));
+    // Another client sees nothing.
+    let (other, _) = integrator(&store);
+    assert!(store.pages(&other, "cust").is_err());
+    // A new document starts without pages; deleting it removes every blob.
+    store.create_document(&client, "cust", "{}").unwrap();
+    assert!(store.pages(&client, "cust").unwrap().is_empty());
+    assert!(store.blobs().get(&pages[1].image_sha256).is_err());
+    store.put_page(&client, "cust", page("front", b"third")).unwrap();
+    let sha = store.pages(&client, "cust").unwrap()[0].image_sha256.clone();
+    store.delete_document(&client, "cust").unwrap();
+    assert!(store.blobs().get(&sha).is_err());
+    assert!(store.pages(&client, "cust").unwrap().is_empty());
+}

@@ -1,7 +1,6 @@
-//! The DIS customer document, as far as its chip: the active authentication challenge, the chip data upload
-//! (the elementary files as one TLV stream, see `vouch_chip::chip_data`), the raw data and the chip portrait
-//! back, document inspection's chip part and expiry, and deleting the document. Page capture (`/pages`, the
-//! page portrait, VIZ inspection) is not built and answers 501.
+//! The DIS customer document's chip: the active authentication challenge, the chip data upload (the
+//! elementary files as one TLV stream, see `vouch_chip::chip_data`), the raw data and the chip portrait back,
+//! document inspection (chip and MRZ), and deleting the document. Pages are `dis_pages`.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
@@ -62,10 +61,10 @@ pub struct MrzInspection {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentInspectResponse {
-    /// Whether the document expired before today; from the chip's DG1.
+    /// Whether the document expired before today; from the chip's DG1, else the page MRZ.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expired: Option<bool>,
-    /// The MRZ in the chip's DG1: format and every check digit.
+    /// The page MRZ's check digits and composite (the chip's DG1 where no page was read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mrz_inspection: Option<MrzInspection>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,7 +77,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(put_chip_data, get_chip_data))
         .routes(routes!(chip_portrait))
         .routes(routes!(inspect_document))
-        .routes(routes!(put_document, delete_document))
+        .routes(routes!(delete_document))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Dis>))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_CHIP_DATA))
 }
@@ -233,9 +232,9 @@ async fn chip_portrait(
     Ok(Json(ImageCrop { data }))
 }
 
-/// Inspects the document: expiry and the MRZ from the chip, and the chip inspection (data authentication,
-/// chip authentication, access control). Page inspection (portrait, visual zone, tampering) needs page
-/// capture, which is not built: those parts are absent.
+/// Inspects the document: expiry and MRZ validity from the page MRZ (where a page was read) or else the chip's
+/// DG1, and the chip inspection (data authentication, chip authentication, access control). Visual-zone
+/// consistency and page tampering are not checked (no VIZ OCR, no tampering model): those parts are absent.
 #[utoipa::path(post, path = "/identity/api/v1/customers/{id}/document/inspect", tag = "DIS",
     security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = DocumentInspectResponse), (status = 404)))]
@@ -244,13 +243,24 @@ async fn inspect_document(
     crate::extract::Authed(client): crate::extract::Authed,
     Path(id): Path<String>,
 ) -> DisResult<Json<DocumentInspectResponse>> {
-    let (decision, inspection) = stored_chip(&state, &client.id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("The customer has no document to inspect (upload chip data first)"))?;
+    let chip = stored_chip(&state, &client.id, &id).await?;
+    let pages = super::dis_pages::stored_readings(&state, &client.id, &id).await?;
+    let page_mrz = pages.iter().find_map(|(_, reading)| reading.mrz.clone());
+    if chip.is_none() && pages.is_empty() {
+        return Err(
+            ApiError::not_found("The customer has no document to inspect (upload a page or chip data first)").into()
+        );
+    }
+    let page_valid = page_mrz.as_deref().map(|m| vouch_core::mrz::parse(m).is_ok_and(|p| p.checks.all_valid()));
+    let chip_valid = chip.as_ref().map(|(d, _)| d.holder.mrz_check_digits_valid);
+    let expired = chip
+        .as_ref()
+        .and_then(|(d, _)| d.expired())
+        .or_else(|| page_mrz.as_deref().and_then(super::dis_pages::mrz_expired));
     Ok(Json(DocumentInspectResponse {
-        expired: decision.expired(),
-        mrz_inspection: Some(MrzInspection { valid: decision.holder.mrz_check_digits_valid }),
-        chip_inspection: Some(to_dto(&inspection)),
+        expired,
+        mrz_inspection: page_valid.or(chip_valid).map(|valid| MrzInspection { valid }),
+        chip_inspection: chip.as_ref().map(|(_, inspection)| to_dto(inspection)),
     }))
 }
 
@@ -264,16 +274,4 @@ async fn delete_document(
 ) -> DisResult<StatusCode> {
     state.db(move |s| s.delete_document(&client.id, &id)).await.map_err(|e| e.with_not_found("Customer not found"))?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Creating a document from page photos needs page capture, which is not built yet.
-#[utoipa::path(put, path = "/identity/api/v1/customers/{id}/document", tag = "DIS",
-    security(("bearer" = [])), params(("id" = String, Path)), responses((status = 501)))]
-async fn put_document(Path(_id): Path<String>) -> DisResult<StatusCode> {
-    Err(ApiError::new(
-        Code::NotImplemented,
-        "PUT /customers/{id}/document (document pages) is not built in Vouch yet; chip data can be uploaded \
-         directly with PUT .../document/chip/data. See the gaps table in the README",
-    )
-    .into())
 }

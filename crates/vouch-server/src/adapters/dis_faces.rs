@@ -383,7 +383,7 @@ async fn download(state: &AppState, url: &str) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
-async fn image_bytes(state: &AppState, image: ImageDto) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn image_bytes(state: &AppState, image: ImageDto) -> Result<Vec<u8>, ApiError> {
     match (image.data, image.url) {
         (Some(data), _) => decode_base64_image(&data, state.config.image_body_limit_bytes),
         (None, Some(url)) => download(state, &url).await,

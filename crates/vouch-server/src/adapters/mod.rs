@@ -5,5 +5,6 @@ pub mod dis;
 pub mod dis_document;
 pub mod dis_faces;
 pub mod dis_liveness;
+pub mod dis_pages;
 pub mod eeid;
 pub mod not_built;

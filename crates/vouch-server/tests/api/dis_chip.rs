@@ -220,7 +220,7 @@ async fn garbage_tampering_and_missing_trust_get_their_own_answers() {
     let (status, _) = inspect(&kit, &other, &id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // Document pages are not built: an explicit 501.
+    // Creating the document anew starts it empty: the chip data goes.
     let (status, body) = kit
         .send_bytes(
             Method::PUT,
@@ -230,5 +230,7 @@ async fn garbage_tampering_and_missing_trust_get_their_own_answers() {
             b"{}".to_vec(),
         )
         .await;
-    assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp = kit.get(&token, &format!("/identity/api/v1/customers/{id}/document/chip/data")).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }

@@ -4,6 +4,7 @@
 mod dis_chip;
 mod dis_faces;
 mod dis_liveness;
+mod dis_pages;
 mod eeid;
 mod flows;
 mod kiosk;

@@ -46,6 +46,14 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/identity/api/v1/customers/{id}/document/chip/data", "get"),
         ("/identity/api/v1/customers/{id}/document/chip/portrait", "get"),
         ("/identity/api/v1/customers/{id}/document/inspect", "post"),
+        ("/identity/api/v1/customers/{id}/document/pages", "put"),
+        ("/identity/api/v1/customers/{id}/document/pages/{page-type}", "get"),
+        ("/identity/api/v1/customers/{id}/document/pages/{page-type}/quality", "get"),
+        ("/identity/api/v1/customers/{id}/document/portrait", "get"),
+        ("/identity/api/v1/customers/{id}/document/ghost-portrait", "get"),
+        ("/identity/api/v1/customers/{id}/document/signature", "get"),
+        ("/identity/api/v1/customers/{id}/document/fingerprint", "get"),
+        ("/identity/api/v1/metadata", "get"),
         ("/identity/api/v1/customers/{id}/liveness", "put"),
         ("/identity/api/v1/customers/{id}/liveness", "delete"),
         ("/identity/api/v1/customers/{id}/liveness/records/challenge", "put"),
@@ -92,7 +100,8 @@ async fn openapi_documents_every_route_and_docs_render_it() {
                 .replace("{probe_face_id}", "1")
                 .replace("{record_id}", "1")
                 .replace("{version}", "1")
-                .replace("{index}", "0"),
+                .replace("{index}", "0")
+                .replace("{page-type}", "front"),
         );
         let resp = match method {
             "get" => kit.http.get(&url).send().await.unwrap(),
@@ -122,7 +131,7 @@ async fn health_info_and_unbuilt_endpoints() {
     assert!(info["sam"]["version"].is_string());
     assert_eq!(kit.http.get(kit.url("/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
 
-    let resp = kit.http.put(kit.url("/identity/api/v1/customers/1/document/pages")).send().await.unwrap();
+    let resp = kit.http.post(kit.url("/identity/api/v1/sessions")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");

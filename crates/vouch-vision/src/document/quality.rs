@@ -79,14 +79,53 @@ fn brightness(page: &RgbImage) -> f32 {
     page.pixels().map(|p| luma(p.0)).sum::<f32>() / n
 }
 
-/// The share of the page burnt to white well above its paper: a reflection, not the paper itself.
+/// The share of the page burnt to white by a reflection. A glint is a bump: brighter than the page all round
+/// it. The bright side of uneven light is brighter than one side only, and an overexposed page is white
+/// everywhere (brightness reports that). So per 16-pixel block (its 80th-percentile luma), a block is a
+/// hotspot when it stands clearly above the blocks six blocks away in most directions, and the hotspot share
+/// is the saturated pixels in such blocks.
 fn hotspot_share(page: &RgbImage) -> f32 {
-    let mut levels: Vec<f32> = page.pixels().step_by(7).map(|p| luma(p.0)).collect();
-    levels.sort_by(f32::total_cmp);
-    let paper = levels.get(levels.len() * 6 / 10).copied().unwrap_or(1.0);
-    // On an overexposed page the paper itself is at white and nothing stands above it: brightness reports that.
+    const BLOCK: u32 = 16;
+    const RING: i64 = 6;
+    let (bw, bh) = (page.width().div_ceil(BLOCK), page.height().div_ceil(BLOCK));
+    let mut levels = vec![0f32; (bw * bh) as usize];
+    for by in 0..bh {
+        for bx in 0..bw {
+            let mut values: Vec<f32> = (by * BLOCK..((by + 1) * BLOCK).min(page.height()))
+                .flat_map(|y| (bx * BLOCK..((bx + 1) * BLOCK).min(page.width())).map(move |x| (x, y)))
+                .map(|(x, y)| luma(page.get_pixel(x, y).0))
+                .collect();
+            values.sort_by(f32::total_cmp);
+            if let Some(cell) = levels.get_mut((by * bw + bx) as usize) {
+                *cell = values.get(values.len() * 8 / 10).copied().unwrap_or(1.0);
+            }
+        }
+    }
+    let (bw, bh) = (i64::from(bw), i64::from(bh));
+    let level = |x: i64, y: i64| {
+        if x < 0 || y < 0 || x >= bw || y >= bh {
+            return None;
+        }
+        levels.get((y * bw + x) as usize).copied()
+    };
+    let directions = [(1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)];
+    let hot: Vec<bool> = (0..bh)
+        .flat_map(|y| (0..bw).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let Some(here) = level(x, y).filter(|l| *l >= 0.95) else { return false };
+            let ring: Vec<f32> = directions.iter().filter_map(|(dx, dy)| level(x + dx * RING, y + dy * RING)).collect();
+            let below = ring.iter().filter(|l| **l < here - 0.05).count();
+            ring.len() >= 4 && below * 4 >= ring.len() * 3
+        })
+        .collect();
     let n = (page.width() * page.height()).max(1) as f32;
-    page.pixels().filter(|p| p.0.iter().all(|&c| c >= 250) && luma(p.0) > paper + 0.03).count() as f32 / n
+    page.enumerate_pixels()
+        .filter(|(x, y, p)| {
+            let block = i64::from(y / BLOCK) * bw + i64::from(x / BLOCK);
+            p.0.iter().all(|&c| c >= 250) && hot.get(block as usize).copied().unwrap_or(false)
+        })
+        .count() as f32
+        / n
 }
 
 fn inside(quad: &PageQuad, x: f32, y: f32) -> bool {
