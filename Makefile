@@ -67,6 +67,7 @@ bench: ui
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- bench
 	$(CARGO) run --release -p vouch-cli -- chip bench --runs 5
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces bench
+	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- doc bench
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces eval testdata/faces-eval
 	$(CARGO) build --release -p vouch-kiosk
 	scripts/bench-kiosk target/release/vouch-kiosk
