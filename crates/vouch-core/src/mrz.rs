@@ -478,32 +478,37 @@ fn check_char(field: &str) -> String {
     check_digit(field).map(|d| d.to_string()).unwrap_or_else(|| "0".into())
 }
 
-/// A TD3 MRZ from its fields, for test passports and synthetic pages.
-#[allow(clippy::too_many_arguments)]
-pub fn td3(
-    document_code: &str,
-    issuing_state: &str,
-    surname: &str,
-    given_names: &str,
-    document_number: &str,
-    nationality: &str,
-    date_of_birth: &str,
-    sex: &str,
-    date_of_expiry: &str,
-    personal_number: &str,
-) -> String {
+/// The fields a TD1 or TD3 MRZ prints, as the document holds them: dates `YYMMDD`, names with spaces or `<`.
+#[derive(Debug, Clone, Copy)]
+pub struct MrzFields<'a> {
+    pub document_code: &'a str,
+    pub issuing_state: &'a str,
+    pub surname: &'a str,
+    pub given_names: &'a str,
+    pub document_number: &'a str,
+    pub nationality: &'a str,
+    pub date_of_birth: &'a str,
+    pub sex: &'a str,
+    pub date_of_expiry: &'a str,
+}
+
+/// A TD3 MRZ (2 lines of 44) from its fields, for test passports and synthetic pages.
+pub fn td3(f: &MrzFields<'_>, personal_number: &str) -> String {
     let (fill, digit) = (filled, check_char);
-    let l1 = fill(&format!("{}{}{}<<{}", fill(document_code, 2), fill(issuing_state, 3), surname, given_names), 44);
-    let number = fill(document_number, 9);
+    let l1 =
+        fill(&format!("{}{}{}<<{}", fill(f.document_code, 2), fill(f.issuing_state, 3), f.surname, f.given_names), 44);
+    let number = fill(f.document_number, 9);
     let personal = fill(personal_number, 14);
     let personal_digit = if personal_number.is_empty() { "<".to_string() } else { digit(&personal) };
     let mut l2 = format!(
-        "{number}{}{}{date_of_birth}{}{}{date_of_expiry}{}{personal}{personal_digit}",
+        "{number}{}{}{}{}{}{}{}{personal}{personal_digit}",
         digit(&number),
-        fill(nationality, 3),
-        digit(date_of_birth),
-        fill(sex, 1),
-        digit(date_of_expiry),
+        fill(f.nationality, 3),
+        f.date_of_birth,
+        digit(f.date_of_birth),
+        fill(f.sex, 1),
+        f.date_of_expiry,
+        digit(f.date_of_expiry),
     );
     let part = |from: usize, to: usize| l2.get(from..to).unwrap_or("").to_string();
     let composite = format!("{}{}{}", part(0, 10), part(13, 20), part(21, 43));
@@ -512,33 +517,25 @@ pub fn td3(
 }
 
 /// A TD1 MRZ (3 lines of 30) from its fields, for synthetic identity cards.
-#[allow(clippy::too_many_arguments)]
-pub fn td1(
-    document_code: &str,
-    issuing_state: &str,
-    surname: &str,
-    given_names: &str,
-    document_number: &str,
-    nationality: &str,
-    date_of_birth: &str,
-    sex: &str,
-    date_of_expiry: &str,
-) -> String {
+pub fn td1(f: &MrzFields<'_>) -> String {
     let (fill, digit) = (filled, check_char);
-    let number = fill(document_number, 9);
-    let l1 = format!("{}{}{number}{}{}", fill(document_code, 2), fill(issuing_state, 3), digit(&number), fill("", 15));
+    let number = fill(f.document_number, 9);
+    let l1 =
+        format!("{}{}{number}{}{}", fill(f.document_code, 2), fill(f.issuing_state, 3), digit(&number), fill("", 15));
     let mut l2 = format!(
-        "{date_of_birth}{}{}{date_of_expiry}{}{}{}",
-        digit(date_of_birth),
-        fill(sex, 1),
-        digit(date_of_expiry),
-        fill(nationality, 3),
+        "{}{}{}{}{}{}{}",
+        f.date_of_birth,
+        digit(f.date_of_birth),
+        fill(f.sex, 1),
+        f.date_of_expiry,
+        digit(f.date_of_expiry),
+        fill(f.nationality, 3),
         fill("", 11)
     );
     let part = |s: &str, from: usize, to: usize| s.get(from..to).unwrap_or("").to_string();
     let composite = format!("{}{}{}{}", part(&l1, 5, 30), part(&l2, 0, 7), part(&l2, 8, 15), part(&l2, 18, 29));
     l2.push_str(&digit(&composite));
-    let l3 = fill(&format!("{surname}<<{given_names}"), 30);
+    let l3 = fill(&format!("{}<<{}", f.surname, f.given_names), 30);
     format!("{l1}{l2}{l3}")
 }
 
@@ -567,6 +564,21 @@ pub fn iso_date(yymmdd: &str, birth: bool, this_year: i32) -> Option<String> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    /// ICAO 9303's specimen holder (Anna Maria Eriksson of Utopia) with the given code and number.
+    fn specimen(document_code: &'static str, document_number: &'static str) -> MrzFields<'static> {
+        MrzFields {
+            document_code,
+            issuing_state: "UTO",
+            surname: "ERIKSSON",
+            given_names: "ANNA MARIA",
+            document_number,
+            nationality: "UTO",
+            date_of_birth: "740812",
+            sex: "F",
+            date_of_expiry: "120415",
+        }
+    }
 
     const TD3: &str = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO7408122F1204159ZE184226B<<<<<10";
     const TD1: &str = "I<UTOD231458907<<<<<<<<<<<<<<<7408122F1204159UTO<<<<<<<<<<<6ERIKSSON<<ANNA<MARIA<<<<<<<<<<";
@@ -635,15 +647,11 @@ mod tests {
         let m = parse(TD1).unwrap();
         assert_eq!((m.primary_identifier.as_str(), m.secondary_identifier.as_str()), ("ERIKSSON", "ANNA MARIA"));
         let long = td3(
-            "P",
-            "UTO",
-            "VANDERSTEEN<MARIANNEVANDEWEG",
-            "ANNA<MARIA<ELISABETH",
-            "L898902C3",
-            "UTO",
-            "740812",
-            "F",
-            "120415",
+            &MrzFields {
+                surname: "VANDERSTEEN<MARIANNEVANDEWEG",
+                given_names: "ANNA<MARIA<ELISABETH",
+                ..specimen("P", "L898902C3")
+            },
             "",
         );
         let m = parse(&long).unwrap();
@@ -654,7 +662,7 @@ mod tests {
         // An empty personal number has `<` for its check digit.
         assert_eq!(&long[86..87], "<");
         // A name only, with no secondary identifier.
-        let single = td3("P", "UTO", "ERIKSSON", "", "L898902C3", "UTO", "740812", "F", "120415", "");
+        let single = td3(&MrzFields { given_names: "", ..specimen("P", "L898902C3") }, "");
         let m = parse(&single).unwrap();
         assert_eq!((m.primary_identifier.as_str(), m.secondary_identifier.as_str()), ("ERIKSSON", ""));
     }
@@ -689,7 +697,7 @@ mod tests {
 
     #[test]
     fn the_td1_generator_writes_what_the_parser_reads() {
-        let text = td1("I", "UTO", "ERIKSSON", "ANNA MARIA", "D23145890", "UTO", "740812", "F", "120415");
+        let text = td1(&specimen("I", "D23145890"));
         assert_eq!(text, TD1);
         let m = parse(&text).unwrap();
         assert!(m.checks.all_valid(), "{:?}", m.checks);
@@ -698,7 +706,7 @@ mod tests {
 
     #[test]
     fn the_generator_writes_what_the_parser_reads() {
-        let text = td3("P", "UTO", "ERIKSSON", "ANNA MARIA", "L898902C3", "UTO", "740812", "F", "120415", "ZE184226B");
+        let text = td3(&specimen("P", "L898902C3"), "ZE184226B");
         assert_eq!(text, TD3);
     }
 

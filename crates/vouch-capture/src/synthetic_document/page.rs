@@ -115,36 +115,22 @@ impl Holder {
 
     /// The MRZ this holder's document prints, lines joined with `\n`; `None` on a card front.
     pub fn mrz(&self, kind: DocumentKind) -> Option<String> {
-        let (given, surname) = (self.given_names.replace('<', " "), self.surname.clone());
+        let given = self.given_names.replace('<', " ");
+        let fields = vouch_core::mrz::MrzFields {
+            document_code: "P",
+            issuing_state: &self.nationality,
+            surname: &self.surname,
+            given_names: &given,
+            document_number: &self.document_number,
+            nationality: &self.nationality,
+            date_of_birth: &self.date_of_birth,
+            sex: &self.sex,
+            date_of_expiry: &self.date_of_expiry,
+        };
         match kind {
-            DocumentKind::PassportDataPage => {
-                let text = vouch_core::mrz::td3(
-                    "P",
-                    &self.nationality,
-                    &surname,
-                    &given,
-                    &self.document_number,
-                    &self.nationality,
-                    &self.date_of_birth,
-                    &self.sex,
-                    &self.date_of_expiry,
-                    "",
-                );
-                Some(lines(&text, 44))
-            }
+            DocumentKind::PassportDataPage => Some(lines(&vouch_core::mrz::td3(&fields, ""), 44)),
             DocumentKind::IdCardBack => {
-                let text = vouch_core::mrz::td1(
-                    "ID",
-                    &self.nationality,
-                    &surname,
-                    &given,
-                    &self.document_number,
-                    &self.nationality,
-                    &self.date_of_birth,
-                    &self.sex,
-                    &self.date_of_expiry,
-                );
-                Some(lines(&text, 30))
+                Some(lines(&vouch_core::mrz::td1(&vouch_core::mrz::MrzFields { document_code: "ID", ..fields }), 30))
             }
             DocumentKind::IdCardFront => None,
         }

@@ -97,18 +97,18 @@ impl PassportSpec {
     }
 
     pub fn mrz(&self) -> String {
-        mrz::td3(
-            "P",
-            &self.nationality,
-            &self.surname,
-            &self.given_names,
-            &self.document_number,
-            &self.nationality,
-            &self.date_of_birth,
-            &self.sex,
-            &self.date_of_expiry,
-            "ZE184226B",
-        )
+        let fields = mrz::MrzFields {
+            document_code: "P",
+            issuing_state: &self.nationality,
+            surname: &self.surname,
+            given_names: &self.given_names,
+            document_number: &self.document_number,
+            nationality: &self.nationality,
+            date_of_birth: &self.date_of_birth,
+            sex: &self.sex,
+            date_of_expiry: &self.date_of_expiry,
+        };
+        mrz::td3(&fields, "ZE184226B")
     }
 }
 
