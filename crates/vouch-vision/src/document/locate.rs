@@ -35,15 +35,19 @@ pub struct PageQuad {
 }
 
 impl PageQuad {
-    /// Mean long side over mean short side: the page's apparent aspect.
-    pub fn aspect(&self) -> f32 {
+    /// The mean of the two long sides and of the two short sides, in frame pixels.
+    pub fn side_lengths(&self) -> (f32, f32) {
         let side = |i: usize| {
             let a = self.corners.get(i).copied().unwrap_or_default();
             let b = self.corners.get((i + 1) % 4).copied().unwrap_or_default();
             (a[0] - b[0]).hypot(a[1] - b[1])
         };
-        let long = (side(0) + side(2)) / 2.0;
-        let short = (side(1) + side(3)) / 2.0;
+        ((side(0) + side(2)) / 2.0, (side(1) + side(3)) / 2.0)
+    }
+
+    /// Mean long side over mean short side: the page's apparent aspect.
+    pub fn aspect(&self) -> f32 {
+        let (long, short) = self.side_lengths();
         if short > 0.0 {
             long / short
         } else {
@@ -452,9 +456,10 @@ fn refine_side(frame: &RgbImage, a: [f32; 2], b: [f32; 2], reach: f32) -> Option
             })
             .sum::<f32>()
     };
-    let channel = (0..3).max_by(|&p, &q| contrast(p).abs().total_cmp(&contrast(q).abs()))?;
+    let contrasts = [contrast(0), contrast(1), contrast(2)];
+    let (channel, difference) = contrasts.into_iter().enumerate().max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))?;
     // Only steps the way the page differs from its background count: a background stripe's far edge does not.
-    let polarity = contrast(channel).signum();
+    let polarity = difference.signum();
     let samples = 48;
     let step = 0.5f32;
     let half = (reach / step).ceil() as i32;

@@ -201,7 +201,8 @@ impl DocumentReader {
 
         let t = Instant::now();
         let guess = PageFormat::from_aspect(located.aspect());
-        let found = Self::find_mrz(&GreyFrame::from_rgb(frame), &located, guess);
+        let grey = GreyFrame::from_rgb(frame);
+        let found = Self::find_mrz(&grey, &located, guess);
         times.mrz_locate = ms(t);
 
         let (mut quad, mut format, mut turned, mut orientation, mut reading) = (located, guess, false, None, None);
@@ -259,7 +260,7 @@ impl DocumentReader {
             _ => PageSide::Front,
         };
         let t = Instant::now();
-        let quality = quality::assess(frame, &quad, format, &overview);
+        let quality = quality::assess(&grey, &quad, format, &overview);
         times.quality = ms(t);
         Ok(Some(PageReading { quad, format, orientation, turned, mrz: reading, side, quality, times }))
     }

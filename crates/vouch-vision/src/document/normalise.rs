@@ -204,9 +204,6 @@ impl<'a> Sampler<'a> {
 /// normalised size. Below about 4 the MRZ is not legible.
 pub fn frame_px_per_mm(quad: &PageQuad, format: PageFormat) -> f32 {
     let (w_mm, h_mm) = format.size_mm();
-    let c = quad.corners;
-    let len = |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
-    let long = (len(c[0], c[1]) + len(c[2], c[3])) / 2.0;
-    let short = (len(c[1], c[2]) + len(c[3], c[0])) / 2.0;
+    let (long, short) = quad.side_lengths();
     ((long / w_mm) + (short / h_mm)) / 2.0
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::locate::PageQuad;
 use super::normalise::{frame_px_per_mm, PageFormat};
+use crate::mrz::{luma, GreyFrame};
 
 /// Mean page luma below this is too dark to read reliably; above it, washed out. A well-exposed page with its
 /// portrait and print averages about 0.8; the paper burns to white from about 0.9.
@@ -66,11 +67,6 @@ pub struct PageQuality {
     pub hotspots: Detail,
     /// The frame's resolution on the page.
     pub px_per_mm: f32,
-}
-
-fn luma(p: [u8; 3]) -> f32 {
-    let [r, g, b] = p.map(f32::from);
-    (0.299 * r + 0.587 * g + 0.114 * b) / 255.0
 }
 
 /// Mean luma of the page.
@@ -140,7 +136,8 @@ fn inside(quad: &PageQuad, x: f32, y: f32) -> bool {
 /// Crété-Roffet's no-reference blur (2007): how much of the image's pixel-to-pixel variation survives a
 /// 9-tap box blur. A sharp page loses most of it (blur near 0.3), a defocused one little (near 0.7 and up).
 /// Returned as sharpness, 1 − blur, over the frame inside the page shrunk by a tenth.
-pub fn sharpness(frame: &RgbImage, quad: &PageQuad) -> f32 {
+pub fn sharpness(frame: &GreyFrame, quad: &PageQuad) -> f32 {
+    let (fw, fh) = (frame.width() as u32, frame.height() as u32);
     let cx = quad.corners.iter().map(|c| c[0]).sum::<f32>() / 4.0;
     let cy = quad.corners.iter().map(|c| c[1]).sum::<f32>() / 4.0;
     let shrunk = PageQuad {
@@ -148,16 +145,14 @@ pub fn sharpness(frame: &RgbImage, quad: &PageQuad) -> f32 {
         confidence: quad.confidence,
     };
     let x0 = shrunk.corners.iter().map(|c| c[0]).fold(f32::MAX, f32::min).max(0.0) as u32;
-    let x1 = (shrunk.corners.iter().map(|c| c[0]).fold(f32::MIN, f32::max).max(0.0) as u32).min(frame.width());
+    let x1 = (shrunk.corners.iter().map(|c| c[0]).fold(f32::MIN, f32::max).max(0.0) as u32).min(fw);
     let y0 = shrunk.corners.iter().map(|c| c[1]).fold(f32::MAX, f32::min).max(0.0) as u32;
-    let y1 = (shrunk.corners.iter().map(|c| c[1]).fold(f32::MIN, f32::max).max(0.0) as u32).min(frame.height());
+    let y1 = (shrunk.corners.iter().map(|c| c[1]).fold(f32::MIN, f32::max).max(0.0) as u32).min(fh);
     if x1 < x0 + 16 || y1 < y0 + 16 {
         return 0.0;
     }
     let (w, h) = ((x1 - x0) as usize, (y1 - y0) as usize);
-    let grey: Vec<f32> =
-        (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).map(|(x, y)| luma(frame.get_pixel(x, y).0)).collect();
-    let at = |x: usize, y: usize| grey.get(y * w + x).copied().unwrap_or(0.0);
+    let at = |x: usize, y: usize| frame.pixel(x0 as usize + x, y0 as usize + y);
     let inside_at = |x: usize, y: usize| inside(&shrunk, (x0 as usize + x) as f32, (y0 as usize + y) as f32);
     // Every third row (for the horizontal measure) and column (vertical): the statistic is a mean over
     // hundreds of thousands of pixel pairs, and a third of them estimate it as well at a third of the cost.
@@ -194,7 +189,8 @@ pub fn sharpness(frame: &RgbImage, quad: &PageQuad) -> f32 {
 }
 
 /// The quality of a page located at `quad` in `frame` and normalised to `page`.
-pub fn assess(frame: &RgbImage, quad: &PageQuad, format: PageFormat, page: &RgbImage) -> PageQuality {
+/// `frame` is the whole frame in grey (the page reader has it already for the MRZ band).
+pub fn assess(frame: &GreyFrame, quad: &PageQuad, format: PageFormat, page: &RgbImage) -> PageQuality {
     let mut issues = Vec::new();
     let mut warnings = Vec::new();
 
@@ -251,7 +247,7 @@ pub fn assess(frame: &RgbImage, quad: &PageQuad, format: PageFormat, page: &RgbI
         issues.push(QualityIssue::DocumentSmall);
     }
     let (fw, fh) = (frame.width() as f32, frame.height() as f32);
-    if quad.out_of_image(frame.width(), frame.height()) {
+    if quad.out_of_image(frame.width() as u32, frame.height() as u32) {
         issues.push(QualityIssue::DocumentOutOfImage);
     } else {
         let margin = BORDER_MARGIN * fw.min(fh);

@@ -17,15 +17,15 @@ pub struct GreyFrame {
     data: Vec<f32>,
 }
 
+/// A pixel's grey level 0..1: ITU-R BT.601 luma, the one grey every part of the page reader uses.
+pub fn luma(rgb: [u8; 3]) -> f32 {
+    let [r, g, b] = rgb.map(f32::from);
+    (0.299 * r + 0.587 * g + 0.114 * b) / 255.0
+}
+
 impl GreyFrame {
     pub fn from_rgb(image: &RgbImage) -> GreyFrame {
-        let data = image
-            .pixels()
-            .map(|p| {
-                let [r, g, b] = p.0.map(f32::from);
-                (0.299 * r + 0.587 * g + 0.114 * b) / 255.0
-            })
-            .collect();
+        let data = image.pixels().map(|p| luma(p.0)).collect();
         GreyFrame { width: image.width() as usize, height: image.height() as usize, data }
     }
 

@@ -5,5 +5,5 @@
 pub mod cells;
 pub mod recognise;
 
-pub use cells::{GreyFrame, LineGeometry};
+pub use cells::{luma, GreyFrame, LineGeometry};
 pub use recognise::{CharReading, LineReading, MrzRecogniser, CLASSES, MODEL_FILE};
