@@ -1,5 +1,5 @@
-//! The face engine as the server uses it: loaded on first use (a server that never sees a face never pays
-//! for the models), run off the async workers, its errors mapped to API errors in one place.
+//! The face engine as the server uses it (a `ModelSlot`: loaded on first use, run off the async workers), and
+//! the mapping of vision errors to API errors.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,41 +8,26 @@ use base64::Engine as _;
 use vouch_vision::{EngineConfig, FaceEngine, ImageLimits, VisionError};
 
 use crate::error::{ApiError, Code};
+use crate::model_slot::ModelSlot;
 
 pub struct FaceService {
-    config: Option<EngineConfig>,
-    engine: tokio::sync::Mutex<Option<Arc<FaceEngine>>>,
+    models: ModelSlot<FaceEngine>,
     pub limits: ImageLimits,
 }
 
 impl FaceService {
     pub fn new(models_dir: Option<PathBuf>, threads: usize) -> FaceService {
         FaceService {
-            config: models_dir.map(|models_dir| EngineConfig { models_dir, threads }),
-            engine: tokio::sync::Mutex::new(None),
+            models: ModelSlot::new("face engine", models_dir, threads, |dir, threads| {
+                FaceEngine::load(&EngineConfig { models_dir: dir.to_path_buf(), threads })
+            }),
             limits: ImageLimits::default(),
         }
     }
 
     /// The loaded engine. A failed load is not cached: once the admin restores the file, the next call works.
     pub async fn engine(&self) -> Result<Arc<FaceEngine>, ApiError> {
-        let mut slot = self.engine.lock().await;
-        if let Some(engine) = slot.as_ref() {
-            return Ok(engine.clone());
-        }
-        let Some(config) = self.config.clone() else {
-            return Err(model_error("no models folder is configured (set VOUCH_MODELS_DIR or models_dir)"));
-        };
-        let loaded = tokio::task::spawn_blocking(move || FaceEngine::load(&config))
-            .await
-            .map_err(|e| ApiError::internal(format!("face engine load task failed: {e}")))?
-            .map_err(|e| {
-                tracing::error!(error = %e, "face engine could not load");
-                model_error(&e.to_string())
-            })?;
-        let engine = Arc::new(loaded);
-        *slot = Some(engine.clone());
-        Ok(engine)
+        self.models.get().await
     }
 
     /// Runs `f` on the engine in the blocking pool.
@@ -51,11 +36,7 @@ impl FaceService {
         T: Send + 'static,
         F: FnOnce(&FaceEngine) -> Result<T, VisionError> + Send + 'static,
     {
-        let engine = self.engine().await?;
-        tokio::task::spawn_blocking(move || f(&engine))
-            .await
-            .map_err(|e| ApiError::internal(format!("face task failed: {e}")))?
-            .map_err(vision_error)
+        self.models.run(f).await
     }
 }
 

@@ -14,6 +14,7 @@ pub mod faces;
 pub mod kiosk;
 pub mod liveness_record;
 pub mod metrics;
+pub mod model_slot;
 pub mod native;
 pub mod native_flows;
 pub mod oauth;
@@ -173,7 +174,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         http,
         kiosk: Arc::default(),
         faces: Arc::new(faces::FaceService::new(config_models_dir.clone(), face_threads)),
-        documents: Arc::new(document_reader::DocumentService::new(config_models_dir, face_threads)),
+        documents: Arc::new(document_reader::service(config_models_dir, face_threads)),
         camera: Arc::new(camera::CameraService::new(config_camera)),
         captures: Arc::default(),
         chip: Arc::new(chip),
