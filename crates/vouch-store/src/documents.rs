@@ -121,14 +121,15 @@ impl Store {
         })
     }
 
-    /// The customer's pages, oldest first; an unknown customer is not found.
+    /// The customer's pages in the order they were put (rowid: two puts can share a millisecond); an unknown
+    /// customer is not found.
     pub fn pages(&self, client_id: &str, customer_id: &str) -> Result<Vec<PageRow>> {
         self.customer(client_id, customer_id)?;
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
             "SELECT p.page_type, p.document_type, p.mrz_format, p.image_sha256, p.portrait_sha256, p.reading_sha256
              FROM dis_document_pages p JOIN dis_documents d ON d.customer_id = p.customer_id
-             WHERE p.customer_id = ?1 AND d.client_id = ?2 ORDER BY p.created_at, p.page_type",
+             WHERE p.customer_id = ?1 AND d.client_id = ?2 ORDER BY p.rowid",
         )?;
         let rows = stmt.query_map(params![customer_id, client_id], |r| {
             Ok(PageRow {
