@@ -41,6 +41,33 @@ pub enum DocCommand {
         #[arg(long, default_value_t = 720)]
         height: u32,
     },
+    /// A DEMO clip (MJPEG) of a document shown to the camera: empty desk, arriving, glare, held still. The
+    /// file camera plays it for the kiosk's document_scan step (VOUCH_DOCUMENT_CAMERA=demo:FILE)
+    Clip {
+        /// Output file (.mjpeg)
+        #[arg(long)]
+        out: PathBuf,
+        /// demo: the DEMO chip passport's holder (ERIKSSON, L898902C3), so the scanned MRZ opens the demo chip;
+        /// random: an invented holder drawn from --seed
+        #[arg(long, default_value = "demo")]
+        holder: String,
+        /// passport or id-back
+        #[arg(long, default_value = "passport")]
+        kind: String,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// The portrait printed on the page (default: the checkout's testdata/faces/fr_obama2.jpg, the face in
+        /// the demo chip)
+        #[arg(long)]
+        portrait: Option<PathBuf>,
+        /// The OCR-B font (default: the models folder's OCRB.otf)
+        #[arg(long)]
+        font: Option<PathBuf>,
+        #[arg(long, default_value_t = 1280)]
+        width: u32,
+        #[arg(long, default_value_t = 720)]
+        height: u32,
+    },
     /// Read one frame or page photo: where the page is, which way up, its MRZ and its quality
     Read {
         image: PathBuf,
@@ -77,6 +104,40 @@ pub fn run(command: DocCommand, models: Option<PathBuf>) -> anyhow::Result<()> {
             let dir = crate::models_dir(models)?;
             let font = font.unwrap_or_else(|| dir.join("OCRB.otf"));
             crate::doc_bench::bench(&dir, &font, count, threads)
+        }
+        DocCommand::Clip { out, holder, kind, seed, portrait, font, width, height } => {
+            let font_path = match font {
+                Some(path) => path,
+                None => crate::models_dir(models)?.join("OCRB.otf"),
+            };
+            let font = Font::from_bytes(
+                std::fs::read(&font_path).with_context(|| format!("reading {}", font_path.display()))?,
+            )?;
+            let kind = match kind.as_str() {
+                "passport" => DocumentKind::PassportDataPage,
+                "id-back" => DocumentKind::IdCardBack,
+                other => anyhow::bail!("--kind must be passport or id-back (a page with an MRZ), not {other}"),
+            };
+            let holder = match holder.as_str() {
+                "demo" => demo_holder(),
+                "random" => synthetic_document::Holder::random(&mut StdRng::seed_from_u64(seed)),
+                other => anyhow::bail!("--holder must be demo or random, not {other}"),
+            };
+            let portrait_path = portrait.unwrap_or_else(|| PathBuf::from("testdata/faces/fr_obama2.jpg"));
+            let portrait = image::open(&portrait_path)
+                .with_context(|| format!("reading the portrait {}", portrait_path.display()))?
+                .to_rgb8();
+            let frames = synthetic_document::clip(&font, kind, &holder, Some(&portrait), (width, height), seed)?;
+            let mut mjpeg = Vec::new();
+            for frame in &frames {
+                mjpeg.extend_from_slice(&synthetic_document::encode_jpeg(&frame.shot.image, 88)?);
+            }
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+            std::fs::write(&out, mjpeg).with_context(|| format!("writing {}", out.display()))?;
+            println!("{} SPECIMEN frames written to {} (DEMO: not a real document)", frames.len(), out.display());
+            Ok(())
         }
         DocCommand::Synth { out, count, seed, kind, conditions, faces, font, width, height } => {
             let font_path = match font {
@@ -126,6 +187,20 @@ pub fn run(command: DocCommand, models: Option<PathBuf>) -> anyhow::Result<()> {
             println!("{count} SPECIMEN frames and labels.json written to {}", out.display());
             Ok(())
         }
+    }
+}
+
+/// The holder of the DEMO chip passport (`vouch_chip`'s specimen), so a scan of the clip's page opens that chip.
+fn demo_holder() -> synthetic_document::Holder {
+    let spec = vouch_chip::emulator::passport::PassportSpec::specimen(Vec::new(), (0, 0));
+    synthetic_document::Holder {
+        surname: spec.surname.replace(' ', "<"),
+        given_names: spec.given_names.replace(' ', "<"),
+        document_number: spec.document_number,
+        nationality: spec.nationality,
+        date_of_birth: spec.date_of_birth,
+        sex: spec.sex,
+        date_of_expiry: spec.date_of_expiry,
     }
 }
 

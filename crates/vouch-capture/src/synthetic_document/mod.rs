@@ -4,13 +4,15 @@
 //! noise, uneven light, glare and JPEG loss. Every page says SPECIMEN: nothing drawn here passes for a document.
 //! The same seed draws the same page, so a test's input is reproducible.
 
+mod clip;
 mod page;
 mod scene;
 mod text;
 mod warp;
 
+pub use clip::{clip, ClipFrame, ClipPhase};
 pub use page::{DocumentKind, Holder, Page};
-pub use scene::{encode_jpeg, render, SceneOptions, Synthetic};
+pub use scene::{encode_jpeg, render, render_for, SceneOptions, Synthetic};
 pub use text::Font;
 pub use warp::Homography;
 
@@ -53,6 +55,28 @@ mod tests {
             }
         }
         sum / f64::from(grey.width() * grey.height())
+    }
+
+    #[test]
+    fn a_clip_shows_the_same_page_empty_then_arriving_then_held_still() {
+        let holder = Holder::random(&mut StdRng::seed_from_u64(3));
+        let frames = clip(&font(), DocumentKind::PassportDataPage, &holder, None, (320, 180), 5).unwrap();
+        assert_eq!(frames.len(), clip::PHASES.iter().map(|(_, n)| n).sum::<usize>());
+        let of = |phase| frames.iter().filter(move |f| f.phase == phase);
+        assert!(of(ClipPhase::Empty).all(|f| f.shot.corners.is_empty()));
+        let mrz = holder.mrz(DocumentKind::PassportDataPage);
+        assert!(of(ClipPhase::Steady).all(|f| f.shot.mrz == mrz), "one holder's page throughout");
+        // Held still: the corners move by a fraction of a pixel's worth of tremor, not across the frame.
+        let steady: Vec<&Vec<[f32; 2]>> = of(ClipPhase::Steady).map(|f| &f.shot.corners).collect();
+        for pair in steady.windows(2) {
+            for (a, b) in pair[0].iter().zip(pair[1].iter()) {
+                assert!((a[0] - b[0]).hypot(a[1] - b[1]) < 2.0, "{a:?} -> {b:?}");
+            }
+        }
+        // Arriving: the page turns into place, so its corners travel.
+        let arriving: Vec<&Vec<[f32; 2]>> = of(ClipPhase::Arriving).map(|f| &f.shot.corners).collect();
+        let (first, last) = (arriving[0], arriving[arriving.len() - 1]);
+        assert!(first.iter().zip(last.iter()).any(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]) > 10.0));
     }
 
     #[test]

@@ -104,7 +104,31 @@ pub fn render(
     rng: &mut impl Rng,
 ) -> Result<Synthetic, SynthError> {
     let holder = Holder::random(rng);
+    render_for(font, kind, holder, portrait, options, rng)
+}
+
+/// Draws `holder`'s page and photographs it as `options` say.
+pub fn render_for(
+    font: &Font,
+    kind: DocumentKind,
+    holder: Holder,
+    portrait: Option<&RgbImage>,
+    options: &SceneOptions,
+    rng: &mut impl Rng,
+) -> Result<Synthetic, SynthError> {
     let page = page::draw(font, kind, &holder, portrait, rng);
+    photograph(&page, holder, options, rng)
+}
+
+/// Photographs a drawn page as `options` say. The same rng state gives the same backdrop and placement, so a
+/// clip varies only what its options vary.
+pub fn photograph(
+    page: &page::Page,
+    holder: Holder,
+    options: &SceneOptions,
+    rng: &mut impl Rng,
+) -> Result<Synthetic, SynthError> {
+    let kind = page.kind;
     let mut frame = backdrop(options.width, options.height, rng);
     let (mut corners, mut mrz_corners) = (Vec::new(), Vec::new());
     if options.with_document {
@@ -142,11 +166,11 @@ pub fn render(
         image: frame,
         kind,
         holder,
-        mrz: page.mrz,
+        mrz: page.mrz.clone(),
         corners,
         mrz_corners,
-        page: page.image,
-        mrz_lines: page.mrz_lines,
+        page: page.image.clone(),
+        mrz_lines: page.mrz_lines.clone(),
     })
 }
 
