@@ -26,12 +26,19 @@ setup:
 ui: setup
 	cd ui && npm run build
 
-# The kiosk plays the demo camera and reads the demo passport chip, both labelled DEMO on screen, unless
-# VOUCH_CAMERA (webcam, webcam:NAME) and VOUCH_CHIP (pcsc, pcsc:READER) say otherwise.
+# The kiosk plays the demo camera, shows the DEMO passport's page to a demo document camera and reads the demo
+# passport chip, all labelled DEMO on screen, unless VOUCH_CAMERA (webcam, webcam:NAME), VOUCH_DOCUMENT_CAMERA
+# (the same forms; empty: the kiosk camera reads documents too) and VOUCH_CHIP (pcsc, pcsc:READER) say otherwise.
+DEMO_DOCUMENT := .deps/demo-document.mjpeg
 run serve: export VOUCH_CAMERA ?= demo:$(CURDIR)/assets/demo-camera
+run serve: export VOUCH_DOCUMENT_CAMERA ?= demo:$(CURDIR)/$(DEMO_DOCUMENT)
 run serve: export VOUCH_CHIP ?= demo
 
-run: ui
+# A synthetic SPECIMEN clip of the demo passport's data page (not committed: `vouch doc clip` draws it).
+$(DEMO_DOCUMENT):
+	$(CARGO) run -q -p vouch-cli -- doc clip --out $@
+
+run: ui $(DEMO_DOCUMENT)
 ifeq ($(HAS_DISPLAY),)
 	@echo "No display here (DISPLAY and WAYLAND_DISPLAY are unset), so the kiosk window cannot open."
 	@echo "Starting the same kiosk in server mode instead: open the "Kiosk in a browser" address printed below."
@@ -40,7 +47,7 @@ else
 	$(CARGO) run -p vouch-kiosk
 endif
 
-serve: ui
+serve: ui $(DEMO_DOCUMENT)
 	$(CARGO) run -p vouch-cli -- serve
 
 lint: ui

@@ -42,6 +42,7 @@ impl Backend {
         };
         let public_url = std::env::var("VOUCH_PUBLIC_URL").ok().filter(|u| !u.is_empty());
         let camera = std::env::var("VOUCH_CAMERA").ok().filter(|c| !c.is_empty());
+        let document_camera = std::env::var("VOUCH_DOCUMENT_CAMERA").ok().filter(|c| !c.is_empty());
         let chip = std::env::var("VOUCH_CHIP").ok().filter(|c| !c.is_empty());
         let cfg = config_file::server_config(
             file,
@@ -52,6 +53,7 @@ impl Backend {
                 ui_dir: None,
                 models_dir: None,
                 camera,
+                document_camera,
                 chip,
             },
         )?;

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, selectors } from 'playwright-core';
 import {
@@ -31,7 +32,15 @@ async function shoot(name) {
 }
 
 before(async () => {
-  vouch = await startVouch({ VOUCH_CAMERA: `demo:${join(ROOT, 'assets/demo-camera')}`, VOUCH_CHIP: 'demo' });
+  // The document camera plays a synthetic SPECIMEN clip of the DEMO passport's page: an empty desk, the page
+  // arriving, glare, then held still.
+  const clip = join(shots, 'document-clip.mjpeg');
+  execFileSync(process.env.VOUCH_BIN ?? join(ROOT, 'target/debug/vouch'), ['doc', 'clip', '--out', clip], { cwd: ROOT, stdio: 'inherit' });
+  vouch = await startVouch({
+    VOUCH_CAMERA: `demo:${join(ROOT, 'assets/demo-camera')}`,
+    VOUCH_DOCUMENT_CAMERA: `demo:${clip}`,
+    VOUCH_CHIP: 'demo',
+  });
   receiver = await startReceiver(() => state.secret);
   selectors.setTestIdAttribute('data-test');
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
@@ -90,8 +99,9 @@ test('an admin creates a flow, and a capture step that is not built is offered o
   await page.getByTestId('consent-en').fill('I agree that my identity is checked for this request.');
   await page.getByTestId('consent-es').fill('Acepto que se compruebe mi identidad para esta solicitud.');
   await page.getByTestId('consent-et').fill('Nõustun, et minu isikut selle taotluse jaoks kontrollitakse.');
-  assert.equal(await page.locator('[data-test=step-kind] option[value=document_scan]').isDisabled(), true);
+  assert.equal(await page.locator('[data-test=step-kind] option[value=signature]').isDisabled(), true);
   assert.equal(await page.locator('[data-test=step-kind] option[value=document_chip]').isDisabled(), false);
+  assert.equal(await page.locator('[data-test=step-kind] option[value=document_scan]').isDisabled(), false);
   await page.getByTestId('step-kind').selectOption('clerk_review');
   await page.getByTestId('step-add').click();
   await shoot('admin-flow-editor');
@@ -347,4 +357,58 @@ test('a customer has the DEMO passport chip read, then matches its portrait with
   assert.equal(await page.getByTestId('doc-type').inputValue(), 'PASSPORT');
   await eventually(() => page.getByTestId('photo-chip_data').evaluate((img) => img.naturalWidth === 300), 15000, 'the chip portrait shown');
   await shoot('clerk-chip');
+});
+
+test('a customer shows the DEMO passport page to the document camera; its MRZ opens the chip untyped; the clerk sees the page', async () => {
+  await page.goto(`${vouch.url}/kiosk/`);
+  await page.getByTestId('staff').click();
+  await page.getByTestId('role-admin').click();
+  await page.getByTestId('staff-pin').fill(ADMIN_PIN);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('tab-flows').click();
+  await page.getByTestId('flow-new').click();
+  await page.getByTestId('flow-id').fill('scan');
+  await page.getByTestId('flow-name').fill('Passport page and chip');
+  await page.getByTestId('consent-en').fill('I agree that my passport is photographed and its chip read for this request.');
+  await page.getByTestId('consent-es').fill('Acepto que se fotografíe mi pasaporte y se lea su chip para esta solicitud.');
+  await page.getByTestId('consent-et').fill('Nõustun, et mu passi pildistatakse ja selle kiip loetakse selle taotluse jaoks.');
+  for (const kind of ['document_scan', 'document_chip']) {
+    await page.getByTestId('step-kind').selectOption(kind);
+    await page.getByTestId('step-add').click();
+  }
+  await page.getByTestId('flow-save').click();
+  await page.locator('[data-test=flow-row][data-flow=scan] [data-test=flow-default]').click();
+  await page.locator('[data-test=flow-row][data-flow=scan] .badge').waitFor();
+  await page.getByTestId('sign-out').click();
+
+  const { token, request } = await createRequest(vouch.url, state.clientId, state.secret, 'scan-1');
+  await page.goto(request.link);
+  await page.getByTestId('consent-agree').click();
+  await page.getByTestId('step-document_scan').waitFor();
+  await page.getByTestId('demo-camera').waitFor();
+  // The document camera's own stream, at its own size.
+  await eventually(() => page.getByTestId('preview').evaluate((img) => img.naturalWidth === 1280), 15000, 'document preview frames');
+  // The page is outlined where the kiosk sees it (the hints per frame are checked in the API tests: the clip
+  // may be anywhere in its loop when the step starts).
+  await page.getByTestId('page-outline').waitFor({ timeout: 20000 });
+  await shoot('customer-document-scan');
+  // Held still, three agreeing reads capture the page; the chip step starts reading without a form.
+  await page.getByTestId('chip-read').waitFor({ timeout: 30000 });
+  assert.equal(await page.getByTestId('chip-start').count(), 0, 'nothing to type');
+  await page.locator('[data-test=result][data-result=done]').waitFor({ timeout: 45000 });
+  const got = await getRequest(vouch.url, token, request.id);
+  assert.equal(got.status, 'pending');
+
+  await page.goto(`${vouch.url}/kiosk/`);
+  await page.getByTestId('staff').click();
+  await page.getByTestId('clerk-Maria Tamm').click();
+  await page.getByTestId('staff-pin').fill(CLERK_PIN);
+  await page.getByTestId('sign-in').click();
+  const row = page.locator('[data-test=queue-row]').filter({ hasText: 'scan-1' });
+  await row.getByTestId('queue-open').click();
+  await page.getByTestId('step-detail-document_scan').filter({ hasText: 'ERIKSSON' }).waitFor();
+  assert.match(await page.getByTestId('step-detail-document_scan').textContent(), /DEMO/);
+  await eventually(() => page.getByTestId('photo-document_page').evaluate((img) => img.naturalWidth === 1000), 15000, 'the scanned page shown');
+  assert.equal(await page.getByTestId('family-name').inputValue(), 'ERIKSSON');
+  await shoot('clerk-document-scan');
 });

@@ -19,7 +19,7 @@ for (const lang of ['es', 'et']) {
 }
 
 test('every key the screens use exists in English', () => {
-  const src = ['app.tsx', 'idle.tsx', 'errors.ts', 'customer/welcome.tsx', 'customer/case-runner.tsx', 'customer/camera-steps.tsx', 'customer/chip-step.tsx', 'staff/setup.tsx',
+  const src = ['app.tsx', 'idle.tsx', 'errors.ts', 'customer/welcome.tsx', 'customer/case-runner.tsx', 'customer/camera-steps.tsx', 'customer/chip-step.tsx', 'customer/document-step.tsx', 'staff/setup.tsx',
     'staff/sign-in.tsx', 'staff/queue.tsx', 'staff/case-review.tsx', 'staff/pinpad.tsx', 'staff/exited.tsx', 'staff/staff-bar.tsx',
     'admin/settings.tsx', 'admin/clients.tsx', 'admin/flows.tsx', 'admin/clerks.tsx', 'admin/devices.tsx', 'admin/general.tsx']
     .map((f) => readFileSync(new URL(`../src/${f}`, import.meta.url), 'utf8')).join('\n');

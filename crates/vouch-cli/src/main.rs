@@ -69,6 +69,10 @@ enum Command {
         /// images or an MJPEG file; shown as DEMO). An admin's choice in settings overrides it.
         #[arg(long, env = "VOUCH_CAMERA")]
         camera: Option<String>,
+        /// A separate camera for documents (the document_scan step), in the same forms as --camera; without it
+        /// the kiosk camera reads documents too
+        #[arg(long, env = "VOUCH_DOCUMENT_CAMERA")]
+        document_camera: Option<String>,
         /// The kiosk's chip reader: pcsc (any reader; the default), pcsc:READER, none or demo (an emulated TEST
         /// passport, shown as DEMO). Passive authentication trusts the CSCAs in csca_dir (or VOUCH_CSCA_DIR).
         #[arg(long, env = "VOUCH_CHIP")]
@@ -200,7 +204,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let data_dir = vouch_server::config_file::data_dir(cli.data_dir)?;
     match cli.command {
-        Command::Serve { bind, public_url, allow_non_loopback, ui_dir, models_dir, camera, chip } => {
+        Command::Serve { bind, public_url, allow_non_loopback, ui_dir, models_dir, camera, document_camera, chip } => {
             let (file, path) = vouch_server::config_file::load_file(cli.config.as_deref(), &data_dir)?;
             if let Some(path) = &path {
                 tracing::info!(path = %path.display(), "read configuration");
@@ -214,6 +218,7 @@ async fn main() -> anyhow::Result<()> {
                     ui_dir,
                     models_dir,
                     camera,
+                    document_camera,
                     chip,
                 },
             )?;

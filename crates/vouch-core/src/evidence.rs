@@ -23,10 +23,13 @@ pub enum EvidenceKind {
     StepOutcome,
     /// A photo of the person the integrator supplied, for a face_match step to compare with.
     ReferencePhoto,
+    /// What a document_scan step read off the page (or a clerk typed): the MRZ or the CAN, which later opens the
+    /// chip. Personal data, encrypted like every blob; never in a step's detail or a log.
+    DocumentReading,
 }
 
 impl EvidenceKind {
-    pub const ALL: [EvidenceKind; 11] = [
+    pub const ALL: [EvidenceKind; 12] = [
         EvidenceKind::Selfie,
         EvidenceKind::LivenessFrames,
         EvidenceKind::DocumentPage,
@@ -38,6 +41,7 @@ impl EvidenceKind {
         EvidenceKind::ProofOfIdentity,
         EvidenceKind::StepOutcome,
         EvidenceKind::ReferencePhoto,
+        EvidenceKind::DocumentReading,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +57,7 @@ impl EvidenceKind {
             EvidenceKind::ProofOfIdentity => "proof_of_identity",
             EvidenceKind::StepOutcome => "step_outcome",
             EvidenceKind::ReferencePhoto => "reference_photo",
+            EvidenceKind::DocumentReading => "document_reading",
         }
     }
 

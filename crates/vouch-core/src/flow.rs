@@ -62,7 +62,8 @@ pub enum FaceReference {
     /// A photo uploaded for the case over `PUT /vouch/v1/cases/{id}/reference-photo`.
     #[default]
     Uploaded,
-    /// The portrait read from the document (chip or page) earlier in the flow.
+    /// The portrait read from the document earlier in the flow: the chip's when a chip was read, else the one
+    /// printed on the scanned page.
     Document,
 }
 
@@ -120,8 +121,8 @@ impl StepKind {
             | StepKind::Selfie
             | StepKind::Liveness
             | StepKind::FaceMatch
-            | StepKind::DocumentChip => None,
-            StepKind::DocumentScan => Some("document page capture and MRZ reading"),
+            | StepKind::DocumentChip
+            | StepKind::DocumentScan => None,
             StepKind::Signature => Some("signature capture"),
         }
     }
@@ -365,12 +366,15 @@ mod tests {
 
     #[test]
     fn unbuilt_steps_are_refused_with_what_they_need() {
-        for step in [Step::DocumentScan {}, Step::Signature {}] {
-            let err = validate_steps("x", &[consent(), step, Step::Result {}]).unwrap_err();
-            assert!(err.to_string().contains("cannot be added yet"), "{err}");
-        }
+        let err = validate_steps("x", &[consent(), Step::Signature {}, Step::Result {}]).unwrap_err();
+        assert!(err.to_string().contains("cannot be added yet"), "{err}");
         // The camera and chip steps are built.
-        for step in [Step::Selfie {}, Step::Liveness { liveness_type: LivenessType::Smile }, Step::DocumentChip {}] {
+        for step in [
+            Step::Selfie {},
+            Step::Liveness { liveness_type: LivenessType::Smile },
+            Step::DocumentChip {},
+            Step::DocumentScan {},
+        ] {
             assert_eq!(validate_steps("x", &[consent(), step, Step::Result {}]), Ok(()));
         }
     }

@@ -74,6 +74,16 @@ impl MrzChecks {
     }
 }
 
+/// The kind of document a document code names, as DIS words it: passport, visa, identity-card or unknown.
+pub fn document_kind(document_code: &str) -> &'static str {
+    match document_code.chars().next() {
+        Some('P') => "passport",
+        Some('V') => "visa",
+        Some('I' | 'A' | 'C') => "identity-card",
+        _ => "unknown",
+    }
+}
+
 /// MRZ fields are personal data: `Debug` prints the format and checks only.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mrz {

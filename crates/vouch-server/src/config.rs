@@ -28,6 +28,9 @@ pub struct ServerConfig {
     pub image_body_limit_bytes: usize,
     /// The kiosk camera. None by default: a demo source is only used when configured.
     pub camera: crate::camera::CameraSource,
+    /// The camera that looks at documents (a document camera over the tray), when it is not the kiosk camera.
+    /// None: the document_scan step uses the kiosk camera.
+    pub document_camera: Option<crate::camera::CameraSource>,
     /// The webcam mode for a webcam an admin picks in settings.
     pub camera_mode: vouch_capture::ModeRequest,
     /// The kiosk's chip reader: PC/SC (any reader) by default.
@@ -66,6 +69,7 @@ impl Default for ServerConfig {
             face_threads: 2,
             image_body_limit_bytes: 16 * 1024 * 1024,
             camera: crate::camera::CameraSource::None,
+            document_camera: None,
             camera_mode: vouch_capture::ModeRequest::default(),
             chip: crate::chip::ChipSource::default(),
             csca_dir: None,

@@ -29,6 +29,9 @@ pub struct FileConfig {
     /// The kiosk camera: `none`, `webcam`, `webcam:NAME`, `webcam:/dev/videoN`, `synthetic` or `demo:PATH`
     /// (labelled DEMO everywhere). An admin's choice in settings overrides it.
     pub camera: Option<String>,
+    /// A separate camera for documents (the document_scan step), in the same forms as `camera`; without it the
+    /// kiosk camera reads documents too.
+    pub document_camera: Option<String>,
     /// The webcam mode asked for, `WIDTHxHEIGHT@FPS` (default 640x480@30); the nearest offered mode is used.
     pub camera_mode: Option<String>,
     /// The kiosk's chip reader: `pcsc` (any reader, the default), `pcsc:READER NAME`, `none` or `demo` (an
@@ -89,6 +92,8 @@ pub struct ServeOverrides {
     pub models_dir: Option<PathBuf>,
     /// `none`, `webcam[:NAME]`, `synthetic` or `demo:PATH`.
     pub camera: Option<String>,
+    /// A separate document camera, in the same forms as `camera`.
+    pub document_camera: Option<String>,
     /// `pcsc`, `pcsc:READER`, `none` or `demo`.
     pub chip: Option<String>,
 }
@@ -124,6 +129,9 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<
     };
     if let Some(camera) = flags.camera.or(file.camera) {
         cfg.camera = crate::camera::CameraSource::parse(&camera, mode).map_err(anyhow::Error::msg)?;
+    }
+    if let Some(camera) = flags.document_camera.or(file.document_camera) {
+        cfg.document_camera = Some(crate::camera::CameraSource::parse(&camera, mode).map_err(anyhow::Error::msg)?);
     }
     cfg.camera_mode = mode;
     if let Some(chip) = flags.chip.or(file.chip) {

@@ -164,6 +164,11 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     let (config_models_dir, face_threads) = (config.models_dir.clone(), config.face_threads);
     let chosen_camera = store.kiosk_settings().context("reading kiosk settings")?.camera;
     let config_camera = camera::effective_source(&config.camera, &chosen_camera, config.camera_mode);
+    let camera = Arc::new(camera::CameraService::new(config_camera));
+    let document_camera = match &config.document_camera {
+        Some(source) => Arc::new(camera::CameraService::new(source.clone())),
+        None => camera.clone(),
+    };
     let chip = chip::ChipService::new(config.chip.clone(), config.csca_dir.as_ref())?;
     let state = AppState {
         store,
@@ -175,7 +180,9 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         kiosk: Arc::default(),
         faces: Arc::new(faces::FaceService::new(config_models_dir.clone(), face_threads)),
         documents: Arc::new(document_reader::service(config_models_dir, face_threads)),
-        camera: Arc::new(camera::CameraService::new(config_camera)),
+        camera,
+        document_camera,
+        scans: Arc::default(),
         captures: Arc::default(),
         chip: Arc::new(chip),
         chip_reads: Arc::default(),

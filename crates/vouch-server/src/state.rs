@@ -25,6 +25,11 @@ pub struct AppState {
     pub documents: Arc<crate::document_reader::DocumentService>,
     /// The kiosk camera, started on first use.
     pub camera: Arc<crate::camera::CameraService>,
+    /// The camera the document_scan step reads pages from: the kiosk camera itself unless a document camera is
+    /// configured.
+    pub document_camera: Arc<crate::camera::CameraService>,
+    /// Document scans under way at the kiosk.
+    pub scans: Arc<crate::kiosk::ScanRuns>,
     /// Liveness checks under way at the kiosk.
     pub captures: Arc<crate::kiosk::CaptureRuns>,
     /// The trust store and the kiosk's chip source.

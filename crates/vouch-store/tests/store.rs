@@ -313,7 +313,7 @@ mod flows {
         assert_eq!(store.latest_flow("kyc").unwrap().name, "KYC v2");
         assert!(matches!(store.save_flow("kyc", "x", &[Step::Result {}], "a", true), Err(StoreError::Conflict(_))));
         assert!(matches!(store.save_flow("new", "x", &[Step::Result {}], "a", false), Err(StoreError::NotFound)));
-        let err = store.save_flow("scan", "x", &[Step::DocumentScan {}, Step::Result {}], "a", true).unwrap_err();
+        let err = store.save_flow("sign", "x", &[Step::Signature {}, Step::Result {}], "a", true).unwrap_err();
         assert!(err.to_string().contains("cannot be added yet"), "{err}");
         assert_eq!(store.list_flows().unwrap().len(), 1);
     }

@@ -30,7 +30,7 @@ type Done = (session: CaseSession) => void;
 const SPEECH_LANG: Record<string, string> = { en: 'en-GB', es: 'es-ES', et: 'et-EE' };
 
 /** Speaks a hint aloud when it changes (not more than every few seconds), where the system has a voice. */
-function useSpoken(text: string | null) {
+export function useSpoken(text: string | null) {
   const last = useRef<{ text: string; at: number }>({ text: '', at: 0 });
   useEffect(() => {
     if (!text || typeof speechSynthesis === 'undefined') return;
@@ -45,8 +45,14 @@ function useSpoken(text: string | null) {
   }, [text]);
 }
 
-/** The preview with its oval and hints; `guide` polls the server's view of the frame. */
-function CameraView(props: { overlay?: preact.ComponentChildren; onGuide?: (g: Guide) => void; spoken?: string | null }) {
+/** The preview with its oval and hints; `guide` polls the server's view of the frame. With `document`, it shows
+ * the document camera unmirrored and without the oval, and the caller polls and gives the hint. */
+export function CameraView(props: {
+  overlay?: preact.ComponentChildren;
+  onGuide?: (g: Guide) => void;
+  spoken?: string | null;
+  document?: { hint: string | null; ready: boolean; lost: boolean };
+}) {
   useSignal(lang);
   const [status, setStatus] = useState<CameraStatus | null>(null);
   const [server, setServer] = useState('');
@@ -59,12 +65,14 @@ function CameraView(props: { overlay?: preact.ComponentChildren; onGuide?: (g: G
   onGuide.current = props.onGuide;
 
   useEffect(() => {
-    call<CameraStatus>('camera_status').then(setStatus, () => setStatus({ available: false, demo: false, preview_path: null }));
+    call<CameraStatus>('camera_status', props.document ? { document: true } : {}).then(setStatus, () =>
+      setStatus({ available: false, demo: false, preview_path: null }),
+    );
     if (inTauri) call<{ server: string }>('kiosk_status').then((s) => setServer(s.server.startsWith('http') ? s.server : ''));
   }, []);
 
   useEffect(() => {
-    if (!status?.available) return;
+    if (!status?.available || props.document) return;
     let stopped = false;
     const poll = async () => {
       while (!stopped) {
@@ -93,8 +101,17 @@ function CameraView(props: { overlay?: preact.ComponentChildren; onGuide?: (g: G
     };
   }, [status?.available]);
 
+  const doc = props.document;
+  useEffect(() => {
+    // The document step polls; when frames come back after a loss, the preview stream is reopened.
+    if (doc && !doc.lost && lost) setPreviewKey((k) => k + 1);
+    if (doc) setLost(doc.lost);
+  }, [doc?.lost]);
+  const ready = doc ? doc.ready : !!guide?.ready;
   const hint = lost
     ? t('camera.lost')
+    : doc
+      ? doc.hint
     : guide
       ? guide.ready
         ? t('camera.hint.ready')
@@ -116,16 +133,19 @@ function CameraView(props: { overlay?: preact.ComponentChildren; onGuide?: (g: G
           {t('camera.demo')}
         </p>
       )}
-      <div class="camera-frame">
+      <div
+        class={`camera-frame ${doc ? 'document' : ''}`}
+        style={doc && status?.source ? { aspectRatio: `${status.source.width} / ${status.source.height}` } : undefined}
+      >
         {status?.preview_path && (
           <img key={previewKey} class="preview" data-test="preview" src={`${server}${status.preview_path}`} alt={t('camera.previewAlt')}
                onError={() => setTimeout(() => setPreviewKey((k) => k + 1), 1000)} />
         )}
-        <div class="shade" aria-hidden="true" />
-        <div class={`oval ${guide?.ready ? 'ready' : ''}`} aria-hidden="true" />
+        {!doc && <div class="shade" aria-hidden="true" />}
+        {!doc && <div class={`oval ${ready ? 'ready' : ''}`} aria-hidden="true" />}
         {props.overlay}
       </div>
-      <p class={`hint ${guide?.ready && !lost ? 'ok' : ''} ${lost ? 'lost' : ''}`} data-test="hint" aria-live="polite">
+      <p class={`hint ${ready && !lost ? 'ok' : ''} ${lost ? 'lost' : ''}`} data-test="hint" aria-live="polite">
         {hint ?? t('common.loading')}
       </p>
     </div>

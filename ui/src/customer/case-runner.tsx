@@ -9,6 +9,7 @@ import { useSignal } from '../signal';
 import type { CaseSession, Signed, Step } from '../types';
 import { FaceMatchStep, LivenessStep, SelfieStep } from './camera-steps';
 import { ChipStep } from './chip-step';
+import { DocumentScanStep } from './document-step';
 
 export function CaseRunner(props: { initial: CaseSession; assisted: boolean; staff: Signed | null; onFinish: () => void }) {
   useSignal(lang);
@@ -65,6 +66,7 @@ export function CaseRunner(props: { initial: CaseSession; assisted: boolean; sta
           index={stepNow.index}
           onSession={setSession}
           step={stepNow.step}
+          scanned={session.done.some((d) => d.kind === 'document_scan' && d.outcome === 'passed')}
           busy={busy}
           staff={props.assisted ? props.staff : null}
           onOutcome={(outcome, detail) => submit(stepNow.step, stepNow.index, outcome, detail)}
@@ -81,6 +83,8 @@ function StepScreen(props: {
   index: number;
   onSession: (s: CaseSession) => void;
   step: Step;
+  /** A document_scan step passed earlier: its MRZ (or CAN) opens the chip without typing. */
+  scanned: boolean;
   busy: boolean;
   staff: Signed | null;
   onOutcome: (o: 'passed' | 'failed', detail: Record<string, unknown>) => void;
@@ -94,7 +98,9 @@ function StepScreen(props: {
     case 'liveness':
       return <LivenessStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'document_chip':
-      return <ChipStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
+      return <ChipStep case_id={props.caseId} index={props.index} scanned={props.scanned} onDone={props.onSession} />;
+    case 'document_scan':
+      return <DocumentScanStep case_id={props.caseId} index={props.index} staff={props.staff} onDone={props.onSession} />;
     case 'face_match':
       return <FaceMatchStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'clerk_review':

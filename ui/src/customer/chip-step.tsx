@@ -1,5 +1,5 @@
-// The document_chip step: the access data (the MRZ fields or the CAN, typed by the clerk until document
-// scanning exists), then "place your passport on the reader" with progress per file. The kiosk reads the
+// The document_chip step: the access data (the MRZ the document_scan step read, or the MRZ fields or the CAN
+// typed by the clerk), then "place your passport on the reader" with progress per file. The kiosk reads the
 // chip and decides; this screen only shows what happens and starts again when the passport is lifted too soon.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -43,7 +43,7 @@ function fileLabel(file: string): string {
   return known[file] ? t(known[file]) : file;
 }
 
-export function ChipStep(props: { case_id: string; index: number; onDone: (s: CaseSession) => void }) {
+export function ChipStep(props: { case_id: string; index: number; scanned?: boolean; onDone: (s: CaseSession) => void }) {
   useSignal(lang);
   const [status, setStatus] = useState<ChipStatus | null>(null);
   const [access, setAccess] = useState<Access>({ mode: 'mrz', document_number: '', date_of_birth: '', date_of_expiry: '' });
@@ -54,6 +54,8 @@ export function ChipStep(props: { case_id: string; index: number; onDone: (s: Ca
 
   useEffect(() => {
     call<ChipStatus>('chip_status').then(setStatus, (e) => setError(customerMessage(e)));
+    // The page was scanned earlier in the case: its MRZ opens the chip, nothing to type.
+    if (props.scanned) begin(true);
     return () => {
       stopped.current = true;
       call('chip_read_cancel', { case_id: props.case_id, index: props.index }).catch(() => {});
@@ -87,10 +89,11 @@ export function ChipStep(props: { case_id: string; index: number; onDone: (s: Ca
     }
   };
 
-  const begin = async () => {
+  const begin = async (fromScan = false) => {
     setError(null);
-    const args =
-      access.mode === 'can'
+    const args = fromScan
+      ? {}
+      : access.mode === 'can'
         ? { can: access.can }
         : { document_number: access.document_number, date_of_birth: access.date_of_birth, date_of_expiry: access.date_of_expiry };
     try {
@@ -116,7 +119,7 @@ export function ChipStep(props: { case_id: string; index: number; onDone: (s: Ca
       {reading && view ? (
         <ReadProgress view={view} />
       ) : (
-        <AccessForm access={access} setAccess={setAccess} demo={status?.demo_passport} onStart={begin} />
+        <AccessForm access={access} setAccess={setAccess} demo={status?.demo_passport} onStart={() => begin()} />
       )}
       <p class="error" role="alert" data-test="chip-error">
         {error ?? ''}

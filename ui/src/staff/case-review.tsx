@@ -11,7 +11,7 @@ type EvidenceItem = Detail['evidence'][number];
 /** The case's photos side by side (selfie and reference), so the clerk can compare them by eye. Each view is
  * audited on the server. */
 function Photos(props: { caseId: string; evidence: EvidenceItem[] }) {
-  const shown = props.evidence.filter((e) => ['selfie', 'reference_photo', 'chip_data'].includes(e.kind) && !e.purged_at);
+  const shown = props.evidence.filter((e) => ['selfie', 'reference_photo', 'chip_data', 'document_page'].includes(e.kind) && !e.purged_at);
   const [srcs, setSrcs] = useState<Record<string, string>>({});
   useEffect(() => {
     for (const e of shown) {
@@ -42,8 +42,26 @@ interface ChipDetail {
   demo?: boolean;
 }
 
-/** A step's score or result in one line, for the list of steps: the match score, or what the chip said. */
+interface ScanDetail {
+  method?: 'camera' | 'manual';
+  holder?: { surname: string; given_names: string; document_number: string; date_of_expiry: string | null } | null;
+  entered_by?: string;
+  typed?: string;
+  failures?: string[];
+  demo?: boolean;
+}
+
+/** A step's score or result in one line, for the list of steps: the match score, what the chip said, or what
+ * the page scan read (or the clerk typed). */
 function stepScore(detail: unknown): string {
+  const scan = detail as ScanDetail | null;
+  if (scan?.method === 'camera' || scan?.method === 'manual') {
+    const h = scan.holder;
+    const who = h ? t('clerk.scan.holder', { name: `${h.given_names} ${h.surname}`, doc: h.document_number, exp: h.date_of_expiry ?? '—' }) : scan.typed ?? '';
+    const typed = scan.method === 'manual' ? ` · ${t('clerk.scan.typed', { who: scan.entered_by ?? '—' })}` : '';
+    const failures = scan.failures?.length ? ` · ${scan.failures.join(', ')}` : '';
+    return ` · ${scan.demo ? 'DEMO · ' : ''}${who}${typed}${failures}`;
+  }
   const chip = detail as ChipDetail | null;
   if (chip?.holder && chip.inspection) {
     const h = chip.holder;
@@ -88,8 +106,10 @@ export function CaseReview(props: { caseId: string; staff: Signed; onBack: () =>
       setDetail(d);
       const sub = d.case.claims.find((c) => c.type === 'sub')?.value;
       if (sub) setForm((f) => ({ ...f, sub: f.sub || sub }));
-      // A chip that passed states the holder with the issuer's signature: start from what it says.
-      const chip = d.session.done.find((r) => r.kind === 'document_chip' && r.outcome === 'passed')?.detail as
+      // A chip that passed states the holder with the issuer's signature: start from what it says; without one,
+      // from the MRZ the page scan read (printed, not signed: the clerk compares it with the document).
+      const passed = (kind: string) => d.session.done.find((r) => r.kind === kind && r.outcome === 'passed')?.detail;
+      const chip = (passed('document_chip') ?? passed('document_scan')) as
         | (ChipDetail & { holder: { document_code: string; date_of_birth: string | null } })
         | undefined;
       if (chip?.holder) {

@@ -226,13 +226,7 @@ fn detection_dto(page: &PageReading, width: u32, height: u32) -> DocumentDetecti
 
 fn document_type(page: &PageReading) -> Option<DocumentType> {
     let read = page.mrz.as_ref()?;
-    let code = read.mrz.document_code.chars().next().unwrap_or('<');
-    let kind = match code {
-        'P' => "passport",
-        'V' => "visa",
-        'I' | 'A' | 'C' => "identity-card",
-        _ => "unknown",
-    };
+    let kind = mrz::document_kind(&read.mrz.document_code);
     let format = serde_json::to_value(read.mrz.format).ok().and_then(|v| v.as_str().map(String::from));
     Some(DocumentType {
         country: Some(read.mrz.issuing_state.replace('<', "").to_ascii_lowercase()).filter(|c| !c.is_empty()),
@@ -647,7 +641,11 @@ async fn metadata() -> Json<DocumentMetadataResponse> {
 
 /// The expiry a page MRZ gives: whether the document had expired before today.
 pub(crate) fn mrz_expired(text: &str) -> Option<bool> {
-    let parsed = mrz::parse(text).ok()?;
+    mrz_expired_parsed(&mrz::parse(text).ok()?)
+}
+
+/// Whether the MRZ's expiry date has passed; `None` when the date cannot be read.
+pub(crate) fn mrz_expired_parsed(parsed: &mrz::Mrz) -> Option<bool> {
     let today = time::OffsetDateTime::now_utc().date();
     let iso = mrz::iso_date(&parsed.date_of_expiry, false, today.year())?;
     let format = time::macros::format_description!("[year]-[month]-[day]");

@@ -62,11 +62,19 @@ struct CameraStatusView {
     preview_path: Option<String>,
 }
 
-pub async fn camera_status(state: &AppState) -> Result<Value, ApiError> {
-    let camera = state.camera.clone();
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CameraStatusArgs {
+    /// The camera that reads documents (the kiosk camera unless a document camera is configured).
+    #[serde(default)]
+    pub document: bool,
+}
+
+pub async fn camera_status(state: &AppState, args: CameraStatusArgs) -> Result<Value, ApiError> {
+    let camera = if args.document { state.document_camera.clone() } else { state.camera.clone() };
+    let token = camera.preview_token.clone();
     let status = tokio::task::spawn_blocking(move || camera.status()).await.map_err(ApiError::internal)?;
-    let preview_path =
-        status.available.then(|| format!("/vouch/v1/kiosk/camera/preview?t={}", state.camera.preview_token));
+    let preview_path = status.available.then(|| format!("/vouch/v1/kiosk/camera/preview?t={token}"));
     to_value(CameraStatusView { status, preview_path })
 }
 

@@ -215,13 +215,24 @@ pub struct BeginArgs {
 pub async fn chip_read_begin(state: &AppState, caller: &Caller, args: BeginArgs) -> Result<Value, ApiError> {
     let step_args = StepArgs { case_id: args.case_id.clone(), index: args.index };
     let (case_id, _) = current_step(state, &step_args, StepKind::DocumentChip).await?;
-    let password = Password::from_parts(
-        args.mrz.as_deref(),
-        args.document_number.as_deref(),
-        args.date_of_birth.as_deref(),
-        args.date_of_expiry.as_deref(),
-        args.can.as_deref(),
-    )
+    let typed = [&args.mrz, &args.document_number, &args.date_of_birth, &args.date_of_expiry, &args.can]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
+    // Nothing typed: the MRZ (or CAN) the case's document_scan step read opens the chip.
+    let password = if typed {
+        Password::from_parts(
+            args.mrz.as_deref(),
+            args.document_number.as_deref(),
+            args.date_of_birth.as_deref(),
+            args.date_of_expiry.as_deref(),
+            args.can.as_deref(),
+        )
+    } else {
+        super::document_scan::scanned_access(state, case_id)
+            .await?
+            .ok_or_else(super::document_scan::no_access_data)?
+            .password()
+    }
     .map_err(|e| ApiError::invalid(e.to_string()))?;
     let source = state.chip.source.clone();
     let (trust, demo) = match &source {

@@ -143,7 +143,10 @@ pub async fn submit(state: &AppState, caller: &Caller, args: SubmitArgs) -> Resu
     if args.kind == StepKind::ClerkReview && !matches!(caller.role(), Some(Role::Clerk | Role::Admin)) {
         return Err(ApiError::forbidden("A clerk confirms this step: please ask at the desk"));
     }
-    if matches!(args.kind, StepKind::Selfie | StepKind::Liveness | StepKind::FaceMatch | StepKind::DocumentChip) {
+    if matches!(
+        args.kind,
+        StepKind::Selfie | StepKind::Liveness | StepKind::FaceMatch | StepKind::DocumentChip | StepKind::DocumentScan
+    ) {
         return Err(ApiError::new(
             Code::Conflict,
             format!("The {} step is decided by the kiosk's camera or chip reader, not submitted", args.kind.as_str()),

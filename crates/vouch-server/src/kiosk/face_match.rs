@@ -42,16 +42,24 @@ pub async fn face_match_run(state: &AppState, caller: &Caller, args: StepArgs) -
     let Step::FaceMatch { threshold, reference } = step else {
         return Err(ApiError::internal("the current step is not a face match"));
     };
-    let reference_kind = match reference {
-        FaceReference::Document => EvidenceKind::ChipData,
-        _ => EvidenceKind::ReferencePhoto,
-    };
-    let (probe, photo) = state
+    // The document's portrait: the chip's (signed by the issuer) when the case read one, else the printed one
+    // on the scanned page.
+    let (probe, reference_kind, photo) = state
         .db(move |s| {
-            Ok((
-                s.latest_evidence_bytes(case_id, EvidenceKind::Selfie)?,
-                s.latest_evidence_bytes(case_id, reference_kind)?,
-            ))
+            let probe = s.latest_evidence_bytes(case_id, EvidenceKind::Selfie)?;
+            let (kind, photo) = match reference {
+                FaceReference::Document => match s.latest_evidence_bytes(case_id, EvidenceKind::ChipData)? {
+                    Some(chip) => (EvidenceKind::ChipData, Some(chip)),
+                    None => {
+                        let page = s.latest_evidence_bytes(case_id, EvidenceKind::DocumentPage)?;
+                        (if page.is_some() { EvidenceKind::DocumentPage } else { EvidenceKind::ChipData }, page)
+                    }
+                },
+                FaceReference::Uploaded => {
+                    (EvidenceKind::ReferencePhoto, s.latest_evidence_bytes(case_id, EvidenceKind::ReferencePhoto)?)
+                }
+            };
+            Ok((probe, kind, photo))
         })
         .await?;
     // The chip data holds the portrait in DG2 (JPEG or JPEG 2000).
@@ -76,7 +84,10 @@ pub async fn face_match_run(state: &AppState, caller: &Caller, args: StepArgs) -
         (_, other) => other,
     };
     let (reference_name, missing) = match reference_kind {
-        EvidenceKind::ChipData => ("document_chip", "no chip was read in this case before the customer got here"),
+        EvidenceKind::ChipData => {
+            ("document_chip", "neither a chip nor a document page was read in this case before the customer got here")
+        }
+        EvidenceKind::DocumentPage => ("document_page", ""),
         _ => ("uploaded", "no reference photo was uploaded for this case before the customer got here"),
     };
     let limits = state.faces.limits;
@@ -85,7 +96,7 @@ pub async fn face_match_run(state: &AppState, caller: &Caller, args: StepArgs) -
         (_, None) => (
             StepOutcome::Failed,
             unmatched(
-                if reference_kind == EvidenceKind::ChipData { "no_chip_read" } else { "no_reference_photo" },
+                if reference_kind == EvidenceKind::ChipData { "no_document_read" } else { "no_reference_photo" },
                 missing,
             ),
         ),

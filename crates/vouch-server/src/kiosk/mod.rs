@@ -9,6 +9,7 @@ mod admin;
 mod capture;
 mod chip;
 mod customer;
+mod document_scan;
 mod face_match;
 pub mod sessions;
 mod staff;
@@ -26,6 +27,7 @@ use crate::native::NativeError;
 use crate::state::AppState;
 pub use capture::CaptureRuns;
 pub use chip::{ChipReads, CHIP_DATA_MEDIA_TYPE};
+pub use document_scan::{ScanRuns, AGREEING_READS};
 pub use sessions::{KioskSessions, Role, Session};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,8 @@ pub const COMMANDS: &[(&str, Access)] = &[
     ("liveness_begin", Access::Anyone),
     ("liveness_frame", Access::Anyone),
     ("face_match_run", Access::Anyone),
+    ("document_scan_frame", Access::Anyone),
+    ("document_scan_manual", Access::Clerk),
     ("chip_status", Access::Anyone),
     ("chip_read_begin", Access::Anyone),
     ("chip_read_progress", Access::Anyone),
@@ -134,12 +138,14 @@ pub async fn call(state: &AppState, token: Option<&str>, command: &str, args: Va
         "kiosk_status" => customer::status(state, &caller).await,
         "case_open" => customer::open(state, parse_args(args)?).await,
         "step_submit" => customer::submit(state, &caller, parse_args(args)?).await,
-        "camera_status" => capture::camera_status(state).await,
+        "camera_status" => capture::camera_status(state, parse_args(args)?).await,
         "camera_guide" => capture::camera_guide(state).await,
         "selfie_capture" => capture::selfie_capture(state, &caller, parse_args(args)?).await,
         "liveness_begin" => capture::liveness_begin(state, parse_args(args)?).await,
         "liveness_frame" => capture::liveness_frame(state, &caller, parse_args(args)?).await,
         "face_match_run" => face_match::face_match_run(state, &caller, parse_args(args)?).await,
+        "document_scan_frame" => document_scan::document_scan_frame(state, &caller, parse_args(args)?).await,
+        "document_scan_manual" => document_scan::document_scan_manual(state, &caller, parse_args(args)?).await,
         "chip_status" => chip::chip_status(state).await,
         "chip_read_begin" => chip::chip_read_begin(state, &caller, parse_args(args)?).await,
         "chip_read_progress" => chip::chip_read_progress(state, parse_args(args)?).await,
@@ -182,10 +188,12 @@ async fn camera_preview(
     axum::extract::Query(q): axum::extract::Query<PreviewQuery>,
 ) -> Result<axum::response::Response, Failure<Native>> {
     use subtle::ConstantTimeEq;
-    if !bool::from(q.t.as_bytes().ct_eq(state.camera.preview_token.as_bytes())) {
-        return Err(ApiError::forbidden("The preview token is not valid; ask camera_status for the current one").into());
-    }
-    let rx = state.camera.subscribe().map_err(capture::camera_error)?;
+    // Each camera has its own token; the token says which camera to watch.
+    let camera = [&state.camera, &state.document_camera]
+        .into_iter()
+        .find(|c| bool::from(q.t.as_bytes().ct_eq(c.preview_token.as_bytes())))
+        .ok_or_else(|| ApiError::forbidden("The preview token is not valid; ask camera_status for the current one"))?;
+    let rx = camera.subscribe().map_err(capture::camera_error)?;
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         loop {
             rx.changed().await.ok()?;

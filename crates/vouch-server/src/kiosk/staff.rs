@@ -143,10 +143,14 @@ pub struct EvidenceArgs {
     pub sha256: String,
 }
 
-/// Evidence kinds a clerk may look at on screen: the photos, so the selfie can be compared with the reference
-/// by eye. Each viewing is an audit event.
-const VIEWABLE: [vouch_core::EvidenceKind; 3] =
-    [vouch_core::EvidenceKind::Selfie, vouch_core::EvidenceKind::ReferencePhoto, vouch_core::EvidenceKind::ChipData];
+/// Evidence kinds a clerk may look at on screen: the photos and the scanned page, so the selfie can be compared
+/// with the document by eye. Each viewing is an audit event.
+const VIEWABLE: [vouch_core::EvidenceKind; 4] = [
+    vouch_core::EvidenceKind::Selfie,
+    vouch_core::EvidenceKind::ReferencePhoto,
+    vouch_core::EvidenceKind::ChipData,
+    vouch_core::EvidenceKind::DocumentPage,
+];
 
 /// One photo of a case, as a data URL for an `<img>`.
 pub async fn evidence_image(state: &AppState, caller: &super::Caller, args: EvidenceArgs) -> Result<Value, ApiError> {

@@ -35,12 +35,12 @@ async fn flows_are_validated_and_unbuilt_steps_are_refused() {
         .post_json(
             &admin,
             "/vouch/v1/flows",
-            &json!({"id": "kyc", "name": "KYC", "steps": [{"kind": "document_scan"}, {"kind": "result"}]}),
+            &json!({"id": "kyc", "name": "KYC", "steps": [{"kind": "signature"}, {"kind": "result"}]}),
         )
         .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let msg = refused.json::<Value>().await.unwrap()["message"].as_str().unwrap().to_string();
-    assert!(msg.contains("document_scan") && msg.contains("cannot be added yet"), "{msg}");
+    assert!(msg.contains("signature") && msg.contains("cannot be added yet"), "{msg}");
     for (body, why) in [
         (json!({"id": "x", "name": "X", "steps": [{"kind": "consent", "text": {"en": "ok"}}]}), "no result step"),
         (json!({"id": "Bad Id", "name": "X", "steps": [{"kind": "result"}]}), "id"),

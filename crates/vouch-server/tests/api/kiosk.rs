@@ -136,6 +136,10 @@ async fn a_customer_opens_the_eeid_link_walks_the_steps_and_a_clerk_approves_wit
             json!({"case_id": case_id, "index": 0, "kind": "document_scan", "outcome": "passed"}),
         )
         .await;
+    assert_eq!(status, StatusCode::CONFLICT, "the camera decides that step, not the customer");
+    let (status, _) = kit
+        .kiosk(None, "step_submit", json!({"case_id": case_id, "index": 0, "kind": "signature", "outcome": "passed"}))
+        .await;
     assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
     let (status, _) = kit
         .kiosk(
@@ -245,14 +249,15 @@ async fn flows_saved_in_settings_refuse_unbuilt_steps_and_become_the_default() {
     let admin = kit.kiosk_admin().await;
     let listed = kit.kiosk_ok(Some(&admin), "flows_list", json!({})).await;
     let kinds = listed["step_kinds"].as_array().unwrap();
-    assert!(kinds.iter().any(|k| k["kind"] == "document_scan" && k["missing"].is_string()));
+    assert!(kinds.iter().any(|k| k["kind"] == "signature" && k["missing"].is_string()));
+    assert!(kinds.iter().any(|k| k["kind"] == "document_scan" && k["missing"].is_null()));
     assert!(kinds.iter().any(|k| k["kind"] == "document_chip" && k["missing"].is_null()));
     assert!(kinds.iter().any(|k| k["kind"] == "selfie" && k["missing"].is_null()));
     let (status, body) = kit
         .kiosk(
             Some(&admin),
             "flow_save",
-            json!({"flow_id": "desk", "name": "Desk", "create": true, "steps": [{"kind": "document_scan"}, {"kind": "result"}]}),
+            json!({"flow_id": "desk", "name": "Desk", "create": true, "steps": [{"kind": "signature"}, {"kind": "result"}]}),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

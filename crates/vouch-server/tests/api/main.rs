@@ -10,6 +10,7 @@ mod flows;
 mod kiosk;
 mod kiosk_camera;
 mod kiosk_chip;
+mod kiosk_document;
 mod kit;
 mod limits;
 mod oauth;

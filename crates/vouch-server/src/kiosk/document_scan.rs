@@ -1,0 +1,427 @@
+//! The document_scan step at the kiosk: "show your passport photo page to the camera". The UI polls
+//! `document_scan_frame`; each poll reads the newest frame of the document camera (the kiosk camera unless one
+//! is configured), answers the page outline and what to change, and captures by itself once the page is fine
+//! and the same valid MRZ has been read on `AGREEING_READS` frames in a row. What was read opens the chip in a
+//! later document_chip step. A clerk can type the MRZ or the CAN instead (`document_scan_manual`), which the
+//! step records as typed, not scanned.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use vouch_core::flow::{StepKind, StepOutcome};
+use vouch_core::mrz::{self, Mrz};
+use vouch_core::{CaseId, EvidenceKind};
+use vouch_vision::document::{PageQuality, PageReading, PageSide, QualityIssue};
+
+use super::capture::{camera_error, current_step, record_as, StepArgs};
+use super::{to_value, Caller};
+use crate::camera::Shot;
+use crate::error::{ApiError, Code};
+use crate::state::AppState;
+
+/// Consecutive frames that must read the same valid MRZ on a fine page before the step captures: one read can
+/// be a lucky guess of the corrector, three in a row are the page.
+pub const AGREEING_READS: u32 = 3;
+/// A page whose corners moved more than this share of the frame's diagonal since the last frame is moving.
+const MOVED: f32 = 0.02;
+/// The flattened page is kept as evidence at this JPEG quality: the MRZ and the portrait stay legible.
+const PAGE_JPEG_QUALITY: u8 = 92;
+/// An abandoned scan is forgotten after this.
+const RUN_TTL: Duration = Duration::from_secs(300);
+pub const DOCUMENT_READING_MEDIA_TYPE: &str = "application/vnd.vouch.document-reading+json";
+
+/// Scans by case and step index.
+type Runs = HashMap<(CaseId, u32), ScanRun>;
+
+#[derive(Default)]
+pub struct ScanRuns {
+    runs: Mutex<Runs>,
+}
+
+impl ScanRuns {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Runs>, ApiError> {
+        self.runs.lock().map_err(|_| ApiError::internal("scan lock poisoned"))
+    }
+}
+
+#[derive(Default)]
+struct ScanRun {
+    last_seq: u64,
+    last_corners: Option<[[f32; 2]; 4]>,
+    /// The MRZ read on the last frames, and on how many in a row.
+    mrz: Option<String>,
+    agreeing: u32,
+    touched: Option<Instant>,
+}
+
+/// What the customer should change, as codes the UI translates and speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanHint {
+    ShowDocument,
+    /// The page in view has no MRZ (an ID card's front): show the other side.
+    TurnOver,
+    HoldStill,
+    TiltForGlare,
+    MoreLight,
+    LessLight,
+    MoveCloser,
+    FitInFrame,
+    /// A page with an MRZ that does not read yet: keep it there.
+    Reading,
+}
+
+fn quality_hint(issue: QualityIssue) -> ScanHint {
+    match issue {
+        QualityIssue::BrightnessLow => ScanHint::MoreLight,
+        QualityIssue::BrightnessHigh => ScanHint::LessLight,
+        QualityIssue::HotspotsScoreHigh => ScanHint::TiltForGlare,
+        QualityIssue::SharpnessLow => ScanHint::HoldStill,
+        QualityIssue::DocumentSmall => ScanHint::MoveCloser,
+        QualityIssue::DocumentOutOfImage => ScanHint::FitInFrame,
+    }
+}
+
+#[derive(Serialize)]
+struct ScanView {
+    seq: u64,
+    demo: bool,
+    /// The page's corners as fractions of the frame (x, y), clockwise; none when no page is in view.
+    outline: Option<[[f32; 2]; 4]>,
+    hints: Vec<ScanHint>,
+    /// Frames in a row that read the same valid MRZ, of `needed`.
+    agreeing: u32,
+    needed: u32,
+    captured: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<super::customer::CaseSession>,
+}
+
+/// What one frame says: the hints, and the valid MRZ when the page is fit to capture.
+fn judge(page: Option<&PageReading>, moved: bool) -> (Vec<ScanHint>, Option<String>) {
+    let Some(page) = page else {
+        return (vec![ScanHint::ShowDocument], None);
+    };
+    let mut hints: Vec<ScanHint> = page.quality.issues.iter().map(|i| quality_hint(*i)).collect();
+    if moved && !hints.contains(&ScanHint::HoldStill) {
+        hints.push(ScanHint::HoldStill);
+    }
+    let valid = page.mrz.as_ref().filter(|m| m.valid()).map(|m| m.text());
+    if valid.is_none() && hints.is_empty() {
+        hints.push(if page.side == PageSide::Front && page.mrz.is_none() {
+            ScanHint::TurnOver
+        } else {
+            ScanHint::Reading
+        });
+    }
+    let fit = hints.is_empty() && page.quality.fine;
+    (hints, valid.filter(|_| fit))
+}
+
+fn fractions(page: &PageReading, width: u32, height: u32) -> [[f32; 2]; 4] {
+    let (w, h) = (width.max(1) as f32, height.max(1) as f32);
+    page.quad.corners.map(|[x, y]| [x / w, y / h])
+}
+
+fn moved(before: Option<[[f32; 2]; 4]>, now: Option<[[f32; 2]; 4]>, aspect: f32) -> bool {
+    match (before, now) {
+        (Some(a), Some(b)) => {
+            // Fractions of width and height; the diagonal in units of the frame's width.
+            let diagonal = (1.0 + 1.0 / (aspect * aspect)).sqrt();
+            a.iter().zip(b.iter()).any(|(p, q)| ((p[0] - q[0]).hypot((p[1] - q[1]) / aspect)) > MOVED * diagonal)
+        }
+        _ => false,
+    }
+}
+
+/// Reads the document camera's next frame for the case's current document_scan step; captures and records the
+/// step once the same valid MRZ has been read on enough fine frames in a row.
+pub async fn document_scan_frame(state: &AppState, caller: &Caller, args: StepArgs) -> Result<Value, ApiError> {
+    let (case_id, _) = current_step(state, &args, StepKind::DocumentScan).await?;
+    let key = (case_id, args.index);
+    let after = {
+        let mut runs = state.scans.lock()?;
+        runs.retain(|_, r| r.touched.is_some_and(|t| t.elapsed() < RUN_TTL));
+        runs.get(&key).map_or(0, |r| r.last_seq)
+    };
+    let shot = state.document_camera.next_after(after, Duration::from_secs(2)).await.map_err(camera_error)?;
+    let frame = shot.clone();
+    let page = state.documents.run(move |reader| reader.read(&frame.image)).await?;
+    let (width, height) = shot.image.dimensions();
+    let outline = page.as_ref().map(|p| fractions(p, width, height));
+    let (agreeing, hints) = {
+        let mut runs = state.scans.lock()?;
+        let run = runs.entry(key).or_default();
+        let aspect = width.max(1) as f32 / height.max(1) as f32;
+        let (hints, valid) = judge(page.as_ref(), moved(run.last_corners, outline, aspect));
+        run.agreeing = match (&valid, &run.mrz) {
+            (Some(now), Some(before)) if now == before => run.agreeing + 1,
+            (Some(_), _) => 1,
+            (None, _) => 0,
+        };
+        run.mrz = valid;
+        run.last_seq = shot.seq;
+        run.last_corners = outline;
+        run.touched = Some(Instant::now());
+        (run.agreeing, hints)
+    };
+    let mut view = ScanView {
+        seq: shot.seq,
+        demo: shot.kind.is_demo(),
+        outline,
+        hints,
+        agreeing,
+        needed: AGREEING_READS,
+        captured: false,
+        outcome: None,
+        session: None,
+    };
+    if let (true, Some(page)) = (agreeing >= AGREEING_READS, page) {
+        let outcome = capture(state, caller, case_id, args.index, &shot, page).await?;
+        state.scans.lock()?.remove(&key);
+        view.captured = true;
+        view.outcome = Some(outcome.as_str());
+        view.session = Some(super::customer::case_session(state, case_id).await?);
+    }
+    to_value(view)
+}
+
+/// The holder as the MRZ states it, for the clerk's review. Personal data: in the case, never in a log.
+fn holder(m: &Mrz) -> Value {
+    let year = time::OffsetDateTime::now_utc().year();
+    json!({
+        "document_code": m.document_code.replace('<', ""),
+        "issuing_state": m.issuing_state.replace('<', ""),
+        "document_number": m.document_number.replace('<', ""),
+        "surname": m.primary_identifier,
+        "given_names": m.secondary_identifier,
+        "nationality": m.nationality.replace('<', ""),
+        "sex": m.sex.replace('<', "X"),
+        "date_of_birth": mrz::iso_date(&m.date_of_birth, true, year),
+        "date_of_expiry": mrz::iso_date(&m.date_of_expiry, false, year),
+    })
+}
+
+/// What the scan read, or the clerk typed, kept (encrypted) for the chip step; the same fields it takes.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct DocumentAccess {
+    pub source: String,
+    pub mrz: Option<String>,
+    pub document_number: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub date_of_expiry: Option<String>,
+    pub can: Option<String>,
+}
+
+impl DocumentAccess {
+    pub fn password(&self) -> Result<vouch_chip::pace::Password, vouch_chip::pace::PasswordError> {
+        vouch_chip::pace::Password::from_parts(
+            self.mrz.as_deref(),
+            self.document_number.as_deref(),
+            self.date_of_birth.as_deref(),
+            self.date_of_expiry.as_deref(),
+            self.can.as_deref(),
+        )
+    }
+}
+
+/// The step's outcome from the MRZ: failed for an expired document, as the chip step decides.
+fn decide(m: &Mrz) -> (StepOutcome, Vec<&'static str>, Option<bool>) {
+    let expired = crate::adapters::dis_pages::mrz_expired_parsed(m);
+    let mut failures = Vec::new();
+    if !m.checks.all_valid() {
+        failures.push("mrz_check_digits");
+    }
+    if expired == Some(true) {
+        failures.push("document_expired");
+    }
+    let outcome = if failures.is_empty() { StepOutcome::Passed } else { StepOutcome::Failed };
+    (outcome, failures, expired)
+}
+
+async fn capture(
+    state: &AppState,
+    caller: &Caller,
+    case_id: CaseId,
+    index: u32,
+    shot: &Arc<Shot>,
+    page: PageReading,
+) -> Result<StepOutcome, ApiError> {
+    let mrz = page.mrz.as_ref().ok_or_else(|| ApiError::internal("a capture without an MRZ"))?;
+    let text = mrz.text();
+    let parsed = mrz::parse(&text).map_err(ApiError::internal)?;
+    let (outcome, failures, expired) = decide(&parsed);
+    let frame = shot.clone();
+    let flat = {
+        let page = page.clone();
+        tokio::task::spawn_blocking(move || {
+            let flat = page.flatten(&frame.image).ok_or("the page could not be flattened")?;
+            vouch_vision::image_io::encode_jpeg(&flat, PAGE_JPEG_QUALITY).map_err(|e| e.to_string().into())
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e: Box<dyn std::error::Error + Send + Sync>| ApiError::internal(e.to_string()))?
+    };
+    let demo = shot.kind.is_demo();
+    let detail = json!({
+        "method": "camera",
+        "demo": demo,
+        "source": shot.kind,
+        "document_type": mrz::document_kind(&parsed.document_code),
+        "mrz_format": parsed.format,
+        "side": page.side,
+        "turned": page.turned,
+        "holder": holder(&parsed),
+        "expired": expired,
+        "agreeing_reads": AGREEING_READS,
+        "corrections": mrz.corrections.len(),
+        "min_confidence": mrz.min_confidence,
+        "quality": quality_detail(&page.quality),
+        "failures": failures,
+    });
+    let access = DocumentAccess { source: "camera".into(), mrz: Some(text), ..DocumentAccess::default() };
+    let access = serde_json::to_vec(&access).map_err(ApiError::internal)?;
+    if demo {
+        tracing::warn!(%case_id, "document page scanned from the DEMO camera (a SPECIMEN page, not a document)");
+    }
+    record_as(
+        state,
+        caller.actor(),
+        case_id,
+        index,
+        StepKind::DocumentScan,
+        outcome,
+        detail,
+        vec![
+            (EvidenceKind::DocumentPage, "image/jpeg", flat),
+            (EvidenceKind::DocumentReading, DOCUMENT_READING_MEDIA_TYPE, access),
+        ],
+    )
+    .await?;
+    Ok(outcome)
+}
+
+fn quality_detail(q: &PageQuality) -> Value {
+    json!({
+        "fine": q.fine,
+        "issues": q.issues,
+        "warnings": q.warnings,
+        "brightness": q.brightness.score,
+        "sharpness": q.sharpness.score,
+        "hotspots": q.hotspots.score,
+        "px_per_mm": q.px_per_mm,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualArgs {
+    pub case_id: String,
+    pub index: u32,
+    /// The whole MRZ, lines separated by new lines.
+    pub mrz: Option<String>,
+    pub document_number: Option<String>,
+    /// YYMMDD.
+    pub date_of_birth: Option<String>,
+    /// YYMMDD.
+    pub date_of_expiry: Option<String>,
+    /// The 6-digit card access number.
+    pub can: Option<String>,
+}
+
+/// The clerk's fallback when the page will not scan (a worn MRZ, no camera): the MRZ, its three key fields or
+/// the CAN, typed. Checked as the chip will check it, recorded as typed and by whom.
+pub async fn document_scan_manual(state: &AppState, caller: &Caller, args: ManualArgs) -> Result<Value, ApiError> {
+    let step_args = StepArgs { case_id: args.case_id.clone(), index: args.index };
+    let (case_id, _) = current_step(state, &step_args, StepKind::DocumentScan).await?;
+    let clean = |s: Option<String>| s.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty());
+    let access = DocumentAccess {
+        source: "manual".into(),
+        mrz: clean(args.mrz).map(|m| m.lines().map(|l| l.trim().replace(' ', "")).collect::<Vec<_>>().join("\n")),
+        document_number: clean(args.document_number),
+        date_of_birth: clean(args.date_of_birth),
+        date_of_expiry: clean(args.date_of_expiry),
+        can: clean(args.can),
+    };
+    access.password().map_err(|e| ApiError::invalid(e.to_string()))?;
+    let typed = if access.mrz.is_some() {
+        "mrz"
+    } else if access.can.is_some() {
+        "can"
+    } else {
+        "mrz_fields"
+    };
+    let parsed = access.mrz.as_deref().map(mrz::parse).transpose().map_err(|e| ApiError::invalid(e.to_string()))?;
+    let (outcome, failures, expired, holder) = match &parsed {
+        Some(m) => {
+            let (outcome, failures, expired) = decide(m);
+            (outcome, failures, expired, Some(holder(m)))
+        }
+        None => (StepOutcome::Passed, Vec::new(), None, None),
+    };
+    let detail = json!({
+        "method": "manual",
+        "entered_by": caller.actor(),
+        "typed": typed,
+        "document_type": parsed.as_ref().map(|m| mrz::document_kind(&m.document_code)),
+        "holder": holder,
+        "expired": expired,
+        "failures": failures,
+    });
+    tracing::info!(%case_id, typed, "document access data typed by staff");
+    let access = serde_json::to_vec(&access).map_err(ApiError::internal)?;
+    record_as(
+        state,
+        caller.actor(),
+        case_id,
+        args.index,
+        StepKind::DocumentScan,
+        outcome,
+        detail,
+        vec![(EvidenceKind::DocumentReading, DOCUMENT_READING_MEDIA_TYPE, access)],
+    )
+    .await?;
+    state.scans.lock()?.remove(&(case_id, args.index));
+    to_value(json!({
+        "captured": true,
+        "outcome": outcome.as_str(),
+        "session": super::customer::case_session(state, case_id).await?,
+    }))
+}
+
+/// The access data the case's document scan left for the chip, if any.
+pub async fn scanned_access(state: &AppState, case_id: CaseId) -> Result<Option<DocumentAccess>, ApiError> {
+    let latest = state.db(move |s| s.latest_evidence_bytes(case_id, EvidenceKind::DocumentReading)).await?;
+    match latest {
+        Some((_, bytes)) => Ok(Some(serde_json::from_slice(&bytes).map_err(ApiError::internal)?)),
+        None => Ok(None),
+    }
+}
+
+/// Why a chip read cannot start: neither typed nor scanned access data.
+pub fn no_access_data() -> ApiError {
+    ApiError::new(
+        Code::InvalidInput,
+        "Type the document number with the dates of birth and expiry, or the CAN: no page was scanned in this case",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_still_page_has_not_moved_and_a_shifted_one_has() {
+        let a = [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]];
+        let nudged = a.map(|[x, y]| [x + 0.005, y]);
+        let shifted = a.map(|[x, y]| [x + 0.05, y]);
+        assert!(!moved(Some(a), Some(nudged), 16.0 / 9.0));
+        assert!(moved(Some(a), Some(shifted), 16.0 / 9.0));
+        assert!(!moved(None, Some(a), 16.0 / 9.0));
+    }
+}
