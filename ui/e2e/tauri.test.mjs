@@ -2,7 +2,7 @@
 // its embedded server; the test talks to that server over HTTP as an integrator would.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,6 +60,8 @@ before(async () => {
   display = `:${n}`;
   run('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp']);
   await eventually(() => existsSync(`/tmp/.X11-unix/X${n}`), 20000, 'Xvfb');
+  const clip = join(shots, 'document-clip.mjpeg');
+  execFileSync(process.env.VOUCH_BIN ?? join(ROOT, 'target/debug/vouch'), ['doc', 'clip', '--out', clip], { cwd: ROOT, stdio: 'inherit' });
   const port = await freePort();
   const driverPort = await freePort();
   const nativePort = await freePort();
@@ -73,6 +75,8 @@ before(async () => {
     WEBKIT_DISABLE_DMABUF_RENDERER: '1',
     // The labelled demo camera: public-domain frames of one face, played in a loop.
     VOUCH_CAMERA: `demo:${join(ROOT, 'assets/demo-camera')}`,
+    // The demo document camera: a synthetic SPECIMEN clip of the DEMO passport's page.
+    VOUCH_DOCUMENT_CAMERA: `demo:${clip}`,
   };
   delete env.VOUCH_REMOTE_URL;
   const td = run(TAURI_DRIVER, ['--port', String(driverPort), '--native-port', String(nativePort)], env);
@@ -201,6 +205,41 @@ test('in the window, a customer takes a selfie, passes liveness and matches the 
     headers: { Authorization: `Bearer ${token}` },
   }).then((r) => r.json());
   assert.equal(flow.status, 'pending', 'the request waits for the clerk');
+  await driver.click('[data-test=finish]');
+  await driver.waitFor('[data-test=case-code]');
+});
+
+test('in the window, a customer shows the DEMO passport page to the document camera and it is captured by itself', async () => {
+  await driver.click('[data-test=staff]');
+  await driver.click('[data-test=role-admin]');
+  await driver.type('[data-test=staff-pin]', ADMIN_PIN);
+  await driver.click('[data-test=sign-in]');
+  await driver.click('[data-test=tab-flows]');
+  await driver.click('[data-test=flow-new]');
+  await driver.type('[data-test=flow-id]', 'scan');
+  await driver.type('[data-test=flow-name]', 'Passport page');
+  await driver.type('[data-test=consent-en]', 'I agree that my passport page is photographed.');
+  await driver.select('[data-test=step-kind]', 'document_scan');
+  await driver.click('[data-test=step-add]');
+  await driver.click('[data-test=flow-save]');
+  await driver.click('[data-test=flow-row][data-flow=scan] [data-test=flow-default]');
+  await driver.waitFor('[data-test=flow-row][data-flow=scan] .badge');
+  await driver.click('[data-test=sign-out]');
+  await driver.waitFor('[data-test=case-code]');
+
+  const { token, request } = await createRequest(base, state.clientId, state.secret, 'scan-window');
+  await driver.type('[data-test=case-code]', request.link);
+  await driver.click('[data-test=start]');
+  await driver.click('[data-test=consent-agree]');
+  await driver.waitFor('[data-test=step-document_scan]');
+  await driver.waitFor('[data-test=demo-camera]');
+  // The document camera's own stream plays in WebKitGTK, and the page is outlined on it.
+  await eventually(() => driver.exec("return document.querySelector('[data-test=preview]')?.naturalWidth === 1280"), 20000, 'document preview frames');
+  await driver.waitFor('[data-test=page-outline]', 20000);
+  await shoot('customer-document-scan');
+  await driver.waitFor('[data-test=result][data-result=done]', 60000);
+  const got = await getRequest(base, token, request.id);
+  assert.equal(got.status, 'pending', 'the request waits for the clerk');
   await driver.click('[data-test=finish]');
   await driver.waitFor('[data-test=case-code]');
 });

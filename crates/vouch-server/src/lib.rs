@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(adapters::dis_faces::routes(state.clone()))
         .merge(adapters::dis_document::routes(state.clone()))
         .merge(adapters::dis_pages::routes(state.clone()))
+        .merge(adapters::dis_inspect::routes(state.clone()))
         .merge(adapters::dis_liveness::routes(state.clone()))
         .merge(native::routes(state.clone()))
         .merge(native_flows::routes(state.clone()))

@@ -58,6 +58,34 @@ pub struct MrzInspection {
     pub valid: bool,
 }
 
+/// What Vouch checks of a page's appearance: only whether it lost its colour (a greyscale copy or scan).
+/// Screenshots, text manipulation and print copies need a tampering model Vouch does not have: absent.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageTamperingInspection {
+    pub color_profile_change_detected: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoreDisclose {
+    pub score: f32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageTamperingInspectionDisclose {
+    /// 1 for a page as colourful as a printed document, towards 0 as its colour is lost.
+    pub color_profile_change_detected: ScoreDisclose,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentInspectDiscloseResponse {
+    /// By page type.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub page_tampering: std::collections::BTreeMap<String, PageTamperingInspectionDisclose>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentInspectResponse {
@@ -69,6 +97,9 @@ pub struct DocumentInspectResponse {
     pub mrz_inspection: Option<MrzInspection>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chip_inspection: Option<DocumentChipInspection>,
+    /// By page type, for the pages photographed.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub page_tampering: std::collections::BTreeMap<String, PageTamperingInspection>,
 }
 
 pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
@@ -77,6 +108,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(put_chip_data, get_chip_data))
         .routes(routes!(chip_portrait))
         .routes(routes!(inspect_document))
+        .routes(routes!(disclose_document_inspection))
         .routes(routes!(delete_document))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Dis>))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_CHIP_DATA))
@@ -232,9 +264,30 @@ async fn chip_portrait(
     Ok(Json(ImageCrop { data }))
 }
 
+/// Each photographed page's colour-profile score (`colour::colour_profile_score` of the flattened page).
+async fn page_colour_scores(state: &AppState, client: &str, id: &str) -> Result<Vec<(String, f32)>, ApiError> {
+    let (client_id, cid) = (client.to_string(), id.to_string());
+    let pages = state.db(move |s| s.pages(&client_id, &cid)).await?;
+    let mut scores = Vec::with_capacity(pages.len());
+    for page in pages {
+        let png = super::dis_faces::blob(state, page.image_sha256).await?;
+        let limits = state.faces.limits;
+        let score = tokio::task::spawn_blocking(move || {
+            vouch_vision::decode(&png, limits).map(|img| vouch_vision::document::colour::colour_profile_score(&img))
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+        scores.push((page.page_type, score));
+    }
+    Ok(scores)
+}
+
 /// Inspects the document: expiry and MRZ validity from the page MRZ (where a page was read) or else the chip's
-/// DG1, and the chip inspection (data authentication, chip authentication, access control). Visual-zone
-/// consistency and page tampering are not checked (no VIZ OCR, no tampering model): those parts are absent.
+/// DG1, the chip inspection (data authentication, chip authentication, access control), and per page whether
+/// it lost its colour (`pageTampering.colorProfileChangeDetected`: a greyscale copy or scan). Visual-zone
+/// consistency, the portrait's age and gender, screenshots, text manipulation and print copies are not checked
+/// (no VIZ OCR, a weak age and gender model, no tampering model): those parts are absent.
 #[utoipa::path(post, path = "/identity/api/v1/customers/{id}/document/inspect", tag = "DIS",
     security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = DocumentInspectResponse), (status = 404)))]
@@ -257,11 +310,50 @@ async fn inspect_document(
         .as_ref()
         .and_then(|(d, _)| d.expired())
         .or_else(|| page_mrz.as_deref().and_then(super::dis_pages::mrz_expired));
+    let page_tampering = page_colour_scores(&state, &client.id, &id)
+        .await?
+        .into_iter()
+        .map(|(page, score)| {
+            let changed = score < vouch_vision::document::colour::COLOUR_PROFILE_CHANGED_BELOW;
+            (page, PageTamperingInspection { color_profile_change_detected: changed })
+        })
+        .collect();
     Ok(Json(DocumentInspectResponse {
         expired,
         mrz_inspection: page_valid.or(chip_valid).map(|valid| MrzInspection { valid }),
         chip_inspection: chip.as_ref().map(|(_, inspection)| to_dto(inspection)),
+        page_tampering,
     }))
+}
+
+/// The scores behind the document inspection's page-tampering verdicts.
+#[utoipa::path(post, path = "/identity/api/v1/customers/{id}/document/inspect/disclose", tag = "DIS",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = DocumentInspectDiscloseResponse), (status = 404)))]
+async fn disclose_document_inspection(
+    State(state): State<AppState>,
+    crate::extract::Authed(client): crate::extract::Authed,
+    Path(id): Path<String>,
+) -> DisResult<Json<DocumentInspectDiscloseResponse>> {
+    let (client_id, cid) = (client.id.clone(), id.clone());
+    let has_document = state
+        .db(move |s| s.document_request(&client_id, &cid))
+        .await
+        .map_err(|e| e.with_not_found("Customer not found"))?;
+    let chip = stored_chip(&state, &client.id, &id).await?;
+    let scores = page_colour_scores(&state, &client.id, &id).await?;
+    if has_document.is_none() && chip.is_none() && scores.is_empty() {
+        return Err(
+            ApiError::not_found("The customer has no document to inspect (upload a page or chip data first)").into()
+        );
+    }
+    let page_tampering = scores
+        .into_iter()
+        .map(|(page, score)| {
+            (page, PageTamperingInspectionDisclose { color_profile_change_detected: ScoreDisclose { score } })
+        })
+        .collect();
+    Ok(Json(DocumentInspectDiscloseResponse { page_tampering }))
 }
 
 /// Deletes the customer's document with its chip data.

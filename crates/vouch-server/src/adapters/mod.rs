@@ -4,6 +4,7 @@
 pub mod dis;
 pub mod dis_document;
 pub mod dis_faces;
+pub mod dis_inspect;
 pub mod dis_liveness;
 pub mod dis_pages;
 pub mod eeid;

@@ -158,3 +158,69 @@ async fn pages_are_read_stored_returned_inspected_and_deleted() {
         meta["documents"].as_array().unwrap().iter().map(|d| d["documentType"]["type"].as_str().unwrap()).collect();
     assert!(types.contains(&"passport") && types.contains(&"identity-card"), "{meta}");
 }
+
+#[tokio::test]
+async fn the_customer_inspection_matches_the_selfie_with_the_page_portrait_and_a_grey_copy_is_flagged() {
+    let kit = Kit::start().await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let id = customer(&kit, &token).await;
+    let inspect = format!("/identity/api/v1/customers/{id}/inspect");
+    let doc_inspect = format!("/identity/api/v1/customers/{id}/document/inspect");
+
+    // Nothing to compare yet: no selfie inspection, only the link to the document's.
+    let body: Value = kit.post_json(&token, &inspect, &json!({})).await.json().await.unwrap();
+    assert!(body.get("selfieInspection").is_none(), "{body}");
+    assert_eq!(body["links"]["documentInspection"], format!("/api/v1/customers/{id}/document/inspect"));
+
+    // The page prints fr_obama; the selfie is fr_obama2, the same man.
+    let base = format!("/identity/api/v1/customers/{id}/document");
+    put_json(&kit, &token, &base, &json!({"sources": ["MRZ", "DOCUMENT_PORTRAIT"]})).await;
+    let (_, jpeg) = frame(DocumentKind::PassportDataPage, 0x7e57_0001, true);
+    let (status, body) =
+        kit.send_bytes(Method::PUT, &token, &format!("{base}/pages"), "application/octet-stream", jpeg).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let selfie = std::fs::read(root().join("testdata/faces/fr_obama2.jpg")).unwrap();
+    let (status, body) = put_json(
+        &kit,
+        &token,
+        &format!("/identity/api/v1/customers/{id}/selfie"),
+        &json!({"image": {"data": B64.encode(&selfie)}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body: Value = kit.post_json(&token, &inspect, &json!({})).await.json().await.unwrap();
+    assert_eq!(body["selfieInspection"]["similarityWith"]["documentPortrait"], true, "{body}");
+    assert!(body["selfieInspection"]["similarityWith"].get("chipPortrait").is_none(), "no chip: {body}");
+    let disclosed: Value =
+        kit.post_json(&token, &format!("{inspect}/disclose"), &json!({})).await.json().await.unwrap();
+    let score = disclosed["selfieInspection"]["similarityWith"]["documentPortrait"]["score"].as_f64().unwrap();
+    assert!(score >= 0.5, "{disclosed}");
+
+    // Another person's selfie does not match the page.
+    let other = std::fs::read(root().join("testdata/faces/fr_biden.jpg")).unwrap();
+    put_json(
+        &kit,
+        &token,
+        &format!("/identity/api/v1/customers/{id}/selfie"),
+        &json!({"image": {"data": B64.encode(&other)}}),
+    )
+    .await;
+    let body: Value = kit.post_json(&token, &inspect, &json!({})).await.json().await.unwrap();
+    assert_eq!(body["selfieInspection"]["similarityWith"]["documentPortrait"], false, "{body}");
+
+    // The colour page is not flagged; the same page photocopied in grey is.
+    let body: Value = kit.post_json(&token, &doc_inspect, &json!({})).await.json().await.unwrap();
+    assert_eq!(body["pageTampering"]["front"]["colorProfileChangeDetected"], false, "{body}");
+    let (shot, _) = frame(DocumentKind::PassportDataPage, 0x7e57_0001, true);
+    let grey = image::DynamicImage::ImageLuma8(image::imageops::grayscale(&shot.image)).to_rgb8();
+    let grey = synthetic_document::encode_jpeg(&grey, 92).unwrap();
+    let (status, body) =
+        kit.send_bytes(Method::PUT, &token, &format!("{base}/pages"), "application/octet-stream", grey).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body: Value = kit.post_json(&token, &doc_inspect, &json!({})).await.json().await.unwrap();
+    assert_eq!(body["pageTampering"]["front"]["colorProfileChangeDetected"], true, "{body}");
+    let disclosed: Value =
+        kit.post_json(&token, &format!("{doc_inspect}/disclose"), &json!({})).await.json().await.unwrap();
+    let score = disclosed["pageTampering"]["front"]["colorProfileChangeDetected"]["score"].as_f64().unwrap();
+    assert!(score < 0.3, "{disclosed}");
+}

@@ -32,8 +32,9 @@ fn demo_holder() -> Holder {
     }
 }
 
-/// The clip as an MJPEG file, as `vouch doc clip` writes it; the phases in frame order.
-fn write_clip(dir: &Path) -> (PathBuf, Vec<ClipPhase>) {
+/// The clip as an MJPEG file, as `vouch doc clip` writes it, with the frames of the phases `keep` keeps; the
+/// phases in frame order.
+fn write_clip(dir: &Path, keep: impl Fn(ClipPhase) -> bool) -> (PathBuf, Vec<ClipPhase>) {
     let font = Font::from_bytes(std::fs::read(root().join("models/OCRB.otf")).unwrap()).unwrap();
     let portrait = vouch_vision::image::open(root().join("testdata/faces/fr_obama2.jpg")).unwrap().to_rgb8();
     let frames = synthetic_document::clip(
@@ -45,6 +46,7 @@ fn write_clip(dir: &Path) -> (PathBuf, Vec<ClipPhase>) {
         7,
     )
     .unwrap();
+    let frames: Vec<_> = frames.into_iter().filter(|f| keep(f.phase)).collect();
     let mut mjpeg = Vec::new();
     for f in &frames {
         mjpeg.extend_from_slice(&synthetic_document::encode_jpeg(&f.shot.image, 88).unwrap());
@@ -52,6 +54,25 @@ fn write_clip(dir: &Path) -> (PathBuf, Vec<ClipPhase>) {
     let path = dir.join("page.mjpeg");
     std::fs::write(&path, mjpeg).unwrap();
     (path, frames.iter().map(|f| f.phase).collect())
+}
+
+fn hints(v: &Value) -> Vec<String> {
+    v["hints"].as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()).collect()
+}
+
+/// Each frame is judged for what it shows: the empty desk asks for the document, the glare for a tilt, the
+/// moving page for stillness; a read counts only on a fine, still page.
+fn assert_hints_fit(phase: ClipPhase, v: &Value) {
+    match phase {
+        ClipPhase::Empty => {
+            assert_eq!(hints(v), ["show_document"], "{v}");
+            assert!(v["outline"].is_null(), "{v}");
+        }
+        ClipPhase::Glare => assert!(hints(v).contains(&"tilt_for_glare".to_string()), "{v}"),
+        ClipPhase::Arriving => assert!(!hints(v).is_empty(), "{v}"),
+        ClipPhase::Steady => {}
+    }
+    assert_eq!(v["agreeing"] == 0, !hints(v).is_empty(), "{v}");
 }
 
 /// A case on a flow of `steps`, and the admin's kiosk session (the admin PIN can be set once per kit).
@@ -106,7 +127,7 @@ async fn chip_done(kit: &Kit, case_id: &str, index: u32) -> Value {
 #[tokio::test]
 async fn a_shown_page_is_guided_captured_on_agreeing_reads_and_its_mrz_opens_the_chip_and_its_portrait_matches() {
     let dir = tempfile::tempdir().unwrap();
-    let (clip, phases) = write_clip(dir.path());
+    let (clip, phases) = write_clip(dir.path(), |_| true);
     assert_eq!(phases.first(), Some(&ClipPhase::Empty));
     let faces = root().join("assets/demo-camera");
     let kit = Kit::start_with(|c| {
@@ -128,8 +149,6 @@ async fn a_shown_page_is_guided_captured_on_agreeing_reads_and_its_mrz_opens_the
     assert_eq!(document["source"]["width"], 1280);
     assert_eq!(face["source"]["width"], 640);
     assert_ne!(document["preview_path"], face["preview_path"]);
-    // The clip started playing with that call (frame 0 now); frame seq n shows phases[n % len].
-    let started = Instant::now();
     let preview = kit.http.get(kit.url(document["preview_path"].as_str().unwrap())).send().await.unwrap();
     assert_eq!(preview.status(), StatusCode::OK);
     drop(preview);
@@ -147,32 +166,11 @@ async fn a_shown_page_is_guided_captured_on_agreeing_reads_and_its_mrz_opens_the
         kit.kiosk(None, "document_scan_manual", json!({"case_id": case_id, "index": 0, "can": "123456"})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    // Start scanning as the clip starts over, so the scan sees the empty desk, the page arriving and the glare
-    // before the page is held still.
-    let period = Duration::from_millis(phases.len() as u64 * 1000 / 15);
-    let into = Duration::from_nanos((started.elapsed().as_nanos() % period.as_nanos()) as u64);
-    tokio::time::sleep(period - into + Duration::from_millis(30)).await;
     let views = scan_until_captured(&kit, &case_id, 0).await;
     let phase = |v: &Value| phases[(v["seq"].as_u64().unwrap() % phases.len() as u64) as usize];
-    let hints = |v: &Value| -> Vec<String> {
-        v["hints"].as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()).collect()
-    };
-    // Each frame is judged for what it shows: the empty desk asks for the document, the glare for a tilt, the
-    // moving page for stillness; only a still page is captured.
     for v in &views {
-        match phase(v) {
-            ClipPhase::Empty => {
-                assert_eq!(hints(v), ["show_document"], "{v}");
-                assert!(v["outline"].is_null(), "{v}");
-            }
-            ClipPhase::Glare => assert!(hints(v).contains(&"tilt_for_glare".to_string()), "{v}"),
-            ClipPhase::Arriving => assert!(!hints(v).is_empty(), "{v}"),
-            ClipPhase::Steady => {}
-        }
-        assert_eq!(v["agreeing"] == 0, !hints(v).is_empty(), "a read counts only on a fine, still page: {v}");
+        assert_hints_fit(phase(v), v);
     }
-    let seen: Vec<ClipPhase> = views.iter().map(phase).collect();
-    assert!(seen.contains(&ClipPhase::Empty) && seen.contains(&ClipPhase::Glare), "{seen:?}");
     let last = views.last().unwrap();
     assert_eq!(phase(last), ClipPhase::Steady);
     assert_eq!((last["agreeing"].as_u64(), last["needed"].as_u64()), (Some(3), Some(3)), "{last}");
@@ -225,9 +223,29 @@ async fn a_shown_page_is_guided_captured_on_agreeing_reads_and_its_mrz_opens_the
 }
 
 #[tokio::test]
+async fn every_phase_of_a_page_that_never_settles_gets_its_hint_and_nothing_is_captured() {
+    // The clip without its held-still frames: the scan must keep asking, never capture.
+    let dir = tempfile::tempdir().unwrap();
+    let (clip, phases) = write_clip(dir.path(), |p| p != ClipPhase::Steady);
+    let kit = Kit::start_with(|c| c.document_camera = Some(CameraSource::Demo(clip))).await;
+    let (case_id, _) = case_with(&kit, json!([{"kind": "document_scan"}, {"kind": "result"}])).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < 3 {
+        assert!(Instant::now() < deadline, "phases seen: {seen:?}");
+        let v = kit.kiosk_ok(None, "document_scan_frame", json!({"case_id": case_id, "index": 0})).await;
+        let phase = phases[(v["seq"].as_u64().unwrap() % phases.len() as u64) as usize];
+        assert_hints_fit(phase, &v);
+        assert_eq!(v["captured"], false, "{v}");
+        seen.insert(format!("{phase:?}"));
+    }
+    assert!(evidence(&kit).is_empty());
+}
+
+#[tokio::test]
 async fn without_a_chip_the_face_match_uses_the_portrait_printed_on_the_scanned_page() {
     let dir = tempfile::tempdir().unwrap();
-    let (clip, _) = write_clip(dir.path());
+    let (clip, _) = write_clip(dir.path(), |_| true);
     let faces = root().join("assets/demo-camera");
     let kit = Kit::start_with(|c| {
         c.camera = CameraSource::Demo(faces);

@@ -3,6 +3,7 @@
 //! ([`mrz_zone`]), read them with Vouch's recogniser and check them with `vouch_core::mrz`, and judge the
 //! capture ([`quality`]). Every stage is timed, for the benchmark and the kiosk's logs.
 
+pub mod colour;
 pub mod locate;
 pub mod mrz_zone;
 pub mod normalise;

@@ -153,3 +153,24 @@ fn id_card_fronts_are_turned_upright_by_the_orientation_model() {
         assert_eq!(page.format, vouch_vision::document::PageFormat::Id1);
     }
 }
+
+#[test]
+fn a_printed_page_is_colourful_and_its_greyscale_copy_is_not() {
+    use vouch_vision::document::colour::{colour_profile_score, colourfulness, COLOUR_PROFILE_CHANGED_BELOW};
+    let font = font();
+    let mut rng = StdRng::seed_from_u64(77);
+    let (mut lowest, mut highest) = (f32::MAX, 0.0f32);
+    for kind in [DocumentKind::PassportDataPage, DocumentKind::IdCardFront, DocumentKind::IdCardBack] {
+        for _ in 0..3 {
+            let page =
+                synthetic_document::render(&font, kind, None, &SceneOptions::varied(&mut rng), &mut rng).unwrap().page;
+            let grey = vouch_vision::image::DynamicImage::ImageLuma8(vouch_vision::image::imageops::grayscale(&page))
+                .to_rgb8();
+            lowest = lowest.min(colourfulness(&page));
+            highest = highest.max(colourfulness(&page));
+            assert!(colour_profile_score(&page) >= COLOUR_PROFILE_CHANGED_BELOW, "{kind:?}: {}", colourfulness(&page));
+            assert!(colour_profile_score(&grey) < COLOUR_PROFILE_CHANGED_BELOW, "{kind:?} in grey");
+        }
+    }
+    eprintln!("colourfulness of the colour pages: {lowest:.1} to {highest:.1}");
+}
