@@ -106,13 +106,7 @@ pub fn run(command: DocCommand, models: Option<PathBuf>) -> anyhow::Result<()> {
             crate::doc_bench::bench(&dir, &font, count, threads)
         }
         DocCommand::Clip { out, holder, kind, seed, portrait, font, width, height } => {
-            let font_path = match font {
-                Some(path) => path,
-                None => crate::models_dir(models)?.join("OCRB.otf"),
-            };
-            let font = Font::from_bytes(
-                std::fs::read(&font_path).with_context(|| format!("reading {}", font_path.display()))?,
-            )?;
+            let font = load_font(font, models)?;
             let kind = match kind.as_str() {
                 "passport" => DocumentKind::PassportDataPage,
                 "id-back" => DocumentKind::IdCardBack,
@@ -140,13 +134,7 @@ pub fn run(command: DocCommand, models: Option<PathBuf>) -> anyhow::Result<()> {
             Ok(())
         }
         DocCommand::Synth { out, count, seed, kind, conditions, faces, font, width, height } => {
-            let font_path = match font {
-                Some(path) => path,
-                None => crate::models_dir(models)?.join("OCRB.otf"),
-            };
-            let font = Font::from_bytes(
-                std::fs::read(&font_path).with_context(|| format!("reading {}", font_path.display()))?,
-            )?;
+            let font = load_font(font, models)?;
             let faces = faces.unwrap_or_else(|| PathBuf::from("testdata/faces"));
             let portraits = load_portraits(&faces)?;
             let kinds: Vec<DocumentKind> = match kind.as_str() {
@@ -188,6 +176,15 @@ pub fn run(command: DocCommand, models: Option<PathBuf>) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The OCR-B font: the one given, or the models folder's.
+fn load_font(font: Option<PathBuf>, models: Option<PathBuf>) -> anyhow::Result<Font> {
+    let path = match font {
+        Some(path) => path,
+        None => crate::models_dir(models)?.join("OCRB.otf"),
+    };
+    Ok(Font::from_bytes(std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?)?)
 }
 
 /// The holder of the DEMO chip passport (`vouch_chip`'s specimen), so a scan of the clip's page opens that chip.

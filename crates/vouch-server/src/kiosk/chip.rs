@@ -194,9 +194,11 @@ pub async fn chip_status(state: &AppState) -> Result<Value, ApiError> {
     to_value(status)
 }
 
+/// A step and the access data a clerk types for the chip: the whole MRZ, its three key fields, or the CAN.
+/// `chip_read_begin` and `document_scan_manual` both take it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BeginArgs {
+pub struct AccessArgs {
     pub case_id: String,
     pub index: u32,
     /// The whole MRZ, as scanned or typed.
@@ -212,7 +214,7 @@ pub struct BeginArgs {
 
 /// Starts reading the chip for the case's current document_chip step. The access data never leaves this
 /// call: it is not stored, logged or returned.
-pub async fn chip_read_begin(state: &AppState, caller: &Caller, args: BeginArgs) -> Result<Value, ApiError> {
+pub async fn chip_read_begin(state: &AppState, caller: &Caller, args: AccessArgs) -> Result<Value, ApiError> {
     let step_args = StepArgs { case_id: args.case_id.clone(), index: args.index };
     let (case_id, _) = current_step(state, &step_args, StepKind::DocumentChip).await?;
     let typed = [&args.mrz, &args.document_number, &args.date_of_birth, &args.date_of_expiry, &args.can]

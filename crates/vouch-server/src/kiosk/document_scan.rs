@@ -17,6 +17,7 @@ use vouch_core::{CaseId, EvidenceKind};
 use vouch_vision::document::{PageQuality, PageReading, PageSide, QualityIssue};
 
 use super::capture::{camera_error, current_step, record_as, StepArgs};
+use super::chip::AccessArgs;
 use super::{to_value, Caller};
 use crate::camera::Shot;
 use crate::error::{ApiError, Code};
@@ -254,8 +255,9 @@ async fn capture(
 ) -> Result<StepOutcome, ApiError> {
     let mrz = page.mrz.as_ref().ok_or_else(|| ApiError::internal("a capture without an MRZ"))?;
     let text = mrz.text();
-    let parsed = mrz::parse(&text).map_err(ApiError::internal)?;
-    let (outcome, failures, expired) = decide(&parsed);
+    // The reader already parsed the corrected MRZ.
+    let parsed = &mrz.mrz;
+    let (outcome, failures, expired) = decide(parsed);
     let frame = shot.clone();
     let flat = {
         let page = page.clone();
@@ -276,7 +278,7 @@ async fn capture(
         "mrz_format": parsed.format,
         "side": page.side,
         "turned": page.turned,
-        "holder": holder(&parsed),
+        "holder": holder(parsed),
         "expired": expired,
         "agreeing_reads": AGREEING_READS,
         "corrections": mrz.corrections.len(),
@@ -318,25 +320,9 @@ fn quality_detail(q: &PageQuality) -> Value {
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ManualArgs {
-    pub case_id: String,
-    pub index: u32,
-    /// The whole MRZ, lines separated by new lines.
-    pub mrz: Option<String>,
-    pub document_number: Option<String>,
-    /// YYMMDD.
-    pub date_of_birth: Option<String>,
-    /// YYMMDD.
-    pub date_of_expiry: Option<String>,
-    /// The 6-digit card access number.
-    pub can: Option<String>,
-}
-
 /// The clerk's fallback when the page will not scan (a worn MRZ, no camera): the MRZ, its three key fields or
 /// the CAN, typed. Checked as the chip will check it, recorded as typed and by whom.
-pub async fn document_scan_manual(state: &AppState, caller: &Caller, args: ManualArgs) -> Result<Value, ApiError> {
+pub async fn document_scan_manual(state: &AppState, caller: &Caller, args: AccessArgs) -> Result<Value, ApiError> {
     let step_args = StepArgs { case_id: args.case_id.clone(), index: args.index };
     let (case_id, _) = current_step(state, &step_args, StepKind::DocumentScan).await?;
     let clean = |s: Option<String>| s.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty());
