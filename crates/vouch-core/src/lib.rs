@@ -11,6 +11,7 @@ pub mod error;
 pub mod evidence;
 pub mod flow;
 pub mod homography;
+pub mod image_header;
 pub mod mrz;
 
 pub use case::{Case, CaseId, CaseStatus, Decision, Outcome, VerifiedIdentity};

@@ -2,6 +2,7 @@
 //! is allocated, so a 20000×20000 PNG of a few hundred bytes (a decode bomb) costs nothing.
 
 use std::io::Cursor;
+use vouch_core::image_header::{self, HeaderFormat};
 
 use image::{ImageFormat, ImageReader, RgbImage};
 
@@ -29,7 +30,11 @@ pub fn probe(bytes: &[u8], limits: ImageLimits) -> Result<(ImageFormat, u32, u32
         Some(f @ (ImageFormat::Png | ImageFormat::Jpeg)) => f,
         _ => return Err(VisionError::ImageFormat),
     };
-    let (width, height) = match header_dimensions(bytes, format) {
+    let header_format = match format {
+        ImageFormat::Png => HeaderFormat::Png,
+        _ => HeaderFormat::Jpeg,
+    };
+    let (width, height) = match image_header::dimensions(bytes, header_format) {
         Some(dims) => dims,
         None => reader.into_dimensions().map_err(|e| VisionError::ImageDecode(e.to_string()))?,
     };
@@ -122,40 +127,4 @@ pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>> {
     let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
     encoder.encode_image(img).map_err(|e| VisionError::ImageDecode(e.to_string()))?;
     Ok(out)
-}
-
-/// Width and height straight from the PNG IHDR or the JPEG start-of-frame segment, without a decoder (which
-/// for PNG would go on to read further chunks first).
-fn header_dimensions(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
-    let be16 = |i: usize| -> Option<u32> { Some(u32::from(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]))) };
-    let be32 = |i: usize| -> Option<u32> {
-        Some(u32::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?, *bytes.get(i + 2)?, *bytes.get(i + 3)?]))
-    };
-    match format {
-        ImageFormat::Png => {
-            // Signature (8), length (4), "IHDR" (4), then width and height.
-            (bytes.get(12..16)? == b"IHDR").then_some(())?;
-            Some((be32(16)?, be32(20)?))
-        }
-        ImageFormat::Jpeg => {
-            let mut i = 2;
-            while i + 9 < bytes.len() {
-                if *bytes.get(i)? != 0xFF {
-                    return None;
-                }
-                let marker = *bytes.get(i + 1)?;
-                let is_sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
-                if is_sof {
-                    return Some((be16(i + 7)?, be16(i + 5)?));
-                }
-                if marker == 0xFF {
-                    i += 1;
-                    continue;
-                }
-                i += 2 + be16(i + 2)? as usize;
-            }
-            None
-        }
-        _ => None,
-    }
 }
