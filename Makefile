@@ -75,6 +75,7 @@ bench: ui
 	$(CARGO) run --release -p vouch-cli -- chip bench --runs 5
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces bench
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- doc bench
+	$(CARGO) run --release -p vouch-cli -- signature bench
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces eval testdata/faces-eval
 	$(CARGO) build --release -p vouch-kiosk
 	scripts/bench-kiosk target/release/vouch-kiosk

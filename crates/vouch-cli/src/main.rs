@@ -5,6 +5,7 @@ mod chip;
 mod doc;
 mod doc_bench;
 mod faces;
+mod signature;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +43,11 @@ enum Command {
         models: Option<PathBuf>,
         #[command(subcommand)]
         command: doc::DocCommand,
+    },
+    /// Handwritten signatures: sign a PDF (DEMO signature), open an escrowed envelope, benchmark
+    Signature {
+        #[command(subcommand)]
+        command: signature::SignatureCommand,
     },
     /// Face engine: speed and accuracy
     Faces {
@@ -194,6 +200,9 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Doc { command, models } = cli.command {
         return tokio::task::spawn_blocking(move || doc::run(command, models)).await?;
     }
+    if let Command::Signature { command } = cli.command {
+        return tokio::task::spawn_blocking(move || signature::run(command)).await?;
+    }
     if let Command::Faces { command } = cli.command {
         return match command {
             FacesCommand::Bench { models, photo, runs, threads } => {
@@ -268,8 +277,8 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Bench { requests, concurrency } => bench::run(requests, concurrency).await?,
-        Command::Faces { .. } | Command::Chip { .. } | Command::Doc { .. } => {
-            anyhow::bail!("the chip, doc and faces commands run before the data directory is opened")
+        Command::Faces { .. } | Command::Chip { .. } | Command::Doc { .. } | Command::Signature { .. } => {
+            anyhow::bail!("the chip, doc, faces and signature commands run before the data directory is opened")
         }
     }
     Ok(())

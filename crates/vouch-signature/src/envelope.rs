@@ -148,6 +148,20 @@ pub fn open(der: &[u8], escrow_key: &RsaPrivateKey) -> Result<BiometricPayload, 
     serde_json::from_slice(&plaintext).map_err(|e| envelope_error(format!("payload: {e}")))
 }
 
+/// `open` with the escrow key as PKCS#8 PEM; the envelope as DER or as the base64 `biometric_data` text.
+pub fn open_with_pem(envelope: &[u8], key_pem: &str) -> Result<BiometricPayload, SignatureError> {
+    use rsa::pkcs8::DecodePrivateKey;
+    let key =
+        RsaPrivateKey::from_pkcs8_pem(key_pem).map_err(|_| envelope_error("the escrow key is not a PKCS#8 RSA key"))?;
+    let der = if envelope.first() == Some(&0x30) {
+        envelope.to_vec()
+    } else {
+        let text: Vec<u8> = envelope.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+        base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| envelope_error("neither DER nor base64"))?
+    };
+    open(&der, &key)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]

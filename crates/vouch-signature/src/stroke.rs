@@ -187,43 +187,40 @@ impl Drawn {
     }
 }
 
+/// A synthetic signature (three looping strokes, about 2 s at 250 Hz) with varying pressure and tilt for a pen: for
+/// tests, benchmarks and the CLI's demo signing. Never a person's signature.
+pub fn synthetic(pointer: PointerKind) -> Drawn {
+    let mut samples = Vec::new();
+    let mut t = 0.0;
+    for stroke in 0..3 {
+        let x0 = 60.0 + 180.0 * f64::from(stroke);
+        for i in 0..90 {
+            let a = f64::from(i) / 90.0 * std::f64::consts::TAU * 1.5;
+            let pen = pointer == PointerKind::Pen;
+            samples.push(PenSample {
+                x: x0 + 60.0 * f64::from(i) / 90.0 + 30.0 * a.cos(),
+                y: 120.0 + 40.0 * a.sin() + 10.0 * f64::from(stroke),
+                t,
+                pressure: if pointer == PointerKind::Mouse { 0.5 } else { 0.3 + 0.5 * (a / 2.0).sin().abs() },
+                down: true,
+                tilt_x: pen.then_some(20.0 + 5.0 * a.sin()),
+                tilt_y: pen.then_some(-10.0),
+            });
+            t += 4.0;
+        }
+        samples.push(PenSample { x: x0 + 90.0, y: 100.0, t, pressure: 0.0, down: false, tilt_x: None, tilt_y: None });
+        t += 120.0;
+    }
+    Drawn { pad: Pad { width: 700.0, height: 260.0, px_per_mm: 3.78, pointer }, samples }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
-    /// A cursive-looking test signature: two loops and a flourish, drawn with a pen whose pressure and tilt vary.
     pub fn sample_signature(pointer: PointerKind) -> Drawn {
-        let mut samples = Vec::new();
-        let mut t = 0.0;
-        for stroke in 0..3 {
-            let x0 = 60.0 + 180.0 * f64::from(stroke);
-            for i in 0..90 {
-                let a = f64::from(i) / 90.0 * std::f64::consts::TAU * 1.5;
-                let pen = pointer == PointerKind::Pen;
-                samples.push(PenSample {
-                    x: x0 + 60.0 * f64::from(i) / 90.0 + 30.0 * a.cos(),
-                    y: 120.0 + 40.0 * a.sin() + 10.0 * f64::from(stroke),
-                    t,
-                    pressure: if pointer == PointerKind::Mouse { 0.5 } else { 0.3 + 0.5 * (a / 2.0).sin().abs() },
-                    down: true,
-                    tilt_x: pen.then_some(20.0 + 5.0 * a.sin()),
-                    tilt_y: pen.then_some(-10.0),
-                });
-                t += 4.0;
-            }
-            samples.push(PenSample {
-                x: x0 + 90.0,
-                y: 100.0,
-                t,
-                pressure: 0.0,
-                down: false,
-                tilt_x: None,
-                tilt_y: None,
-            });
-            t += 120.0;
-        }
-        Drawn { pad: Pad { width: 700.0, height: 260.0, px_per_mm: 3.78, pointer }, samples }
+        synthetic(pointer)
     }
 
     #[test]

@@ -208,7 +208,7 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
     let block_w = BLOCK_MAX_WIDTH.min(mb[2] - mb[0] - 2.0 * MARGIN).max(120.0);
     let (x0, y0) = (mb[2] - MARGIN - block_w, mb[1] + MARGIN);
     let rect = [x0, y0, x0 + block_w, y0 + BLOCK_HEIGHT];
-    let text_h = 34.0;
+    let text_h = 40.0;
     let (area_w, area_h) = (block_w - 12.0, BLOCK_HEIGHT - text_h - 8.0);
     let scale = (area_w / f64::from(iw)).min(area_h / f64::from(ih));
     let (dw, dh) = (f64::from(iw) * scale, f64::from(ih) * scale);
