@@ -199,6 +199,18 @@ mod tests {
         assert!(open(b"nonsense", &key).is_err());
     }
 
+    #[test]
+    fn the_escrow_holder_opens_biometric_data_as_base64_or_der_with_a_pem_key() {
+        let escrow = crate::pki::tests::identity();
+        let (key_pem, _) = escrow.to_pem().unwrap();
+        let b64 = seal_base64(&payload(), escrow.certificate()).unwrap();
+        assert_eq!(open_with_pem(b64.as_bytes(), &key_pem).unwrap(), payload());
+        let der = base64::engine::general_purpose::STANDARD.decode(&b64).unwrap();
+        assert_eq!(open_with_pem(&der, &key_pem).unwrap(), payload());
+        assert!(open_with_pem(b"%%%", &key_pem).unwrap_err().to_string().contains("base64"));
+        assert!(open_with_pem(&der, "not a key").unwrap_err().to_string().contains("PKCS#8"));
+    }
+
     fn escrow_private_key() -> RsaPrivateKey {
         use rsa::pkcs8::DecodePrivateKey;
         let (pem, _) = crate::pki::tests::identity().to_pem().unwrap();
