@@ -13,6 +13,7 @@ pub mod flow;
 pub mod homography;
 pub mod image_header;
 pub mod mrz;
+pub mod nif;
 
 pub use case::{Case, CaseId, CaseStatus, Decision, Outcome, VerifiedIdentity};
 pub use claims::{Claim, ClaimType};
