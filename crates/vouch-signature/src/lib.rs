@@ -41,3 +41,9 @@ pub enum SignatureError {
     #[error("{0}")]
     Pdf(#[from] pdf::PdfError),
 }
+
+/// `t` in UTC as the 14 digits `YYYYMMDDHHMMSS` that PDF dates and ASN.1 times are built from.
+pub(crate) fn utc_digits(t: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year][month][day][hour][minute][second]");
+    t.to_offset(time::UtcOffset::UTC).format(format).unwrap_or_default()
+}

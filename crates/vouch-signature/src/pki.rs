@@ -58,30 +58,12 @@ fn name(common_name: &str, organisation: &str) -> Vec<u8> {
 }
 
 fn time_der(t: OffsetDateTime) -> Vec<u8> {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    // RFC 5280: UTCTime through 2049, GeneralizedTime after.
-    if t.year() < 2050 {
-        let s = format!(
-            "{:02}{:02}{:02}{:02}{:02}{:02}Z",
-            t.year() % 100,
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        );
-        tlv::encode(0x17, s.as_bytes())
+    let digits = crate::utc_digits(t);
+    // RFC 5280: UTCTime (two-digit year) through 2049, GeneralizedTime after.
+    if t.to_offset(time::UtcOffset::UTC).year() < 2050 {
+        tlv::encode(0x17, format!("{}Z", digits.get(2..).unwrap_or_default()).as_bytes())
     } else {
-        let s = format!(
-            "{:04}{:02}{:02}{:02}{:02}{:02}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        );
-        tlv::encode(0x18, s.as_bytes())
+        tlv::encode(0x18, format!("{digits}Z").as_bytes())
     }
 }
 

@@ -87,16 +87,7 @@ fn deflate(data: &[u8]) -> Result<Vec<u8>, PdfError> {
 }
 
 fn pdf_date(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "D:{:04}{:02}{:02}{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    format!("D:{}Z", crate::utc_digits(t))
 }
 
 fn number(o: &Object) -> Option<f64> {
@@ -218,13 +209,9 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
     let lines = [
         format!("Signed by: {}", opts.signer_name),
         format!(
-            "On: {:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-            when.year(),
-            u8::from(when.month()),
-            when.day(),
-            when.hour(),
-            when.minute(),
-            when.second()
+            "On: {} UTC",
+            when.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
+                .unwrap_or_default()
         ),
         format!("Case: {}", opts.case_id),
         if identity.is_self_signed() {
