@@ -99,7 +99,7 @@ test('an admin creates a flow, and a capture step that is not built is offered o
   await page.getByTestId('consent-en').fill('I agree that my identity is checked for this request.');
   await page.getByTestId('consent-es').fill('Acepto que se compruebe mi identidad para esta solicitud.');
   await page.getByTestId('consent-et').fill('Nõustun, et minu isikut selle taotluse jaoks kontrollitakse.');
-  assert.equal(await page.locator('[data-test=step-kind] option[value=signature]').isDisabled(), true);
+  assert.equal(await page.locator('[data-test=step-kind] option[value=signature]').isDisabled(), false);
   assert.equal(await page.locator('[data-test=step-kind] option[value=document_chip]').isDisabled(), false);
   assert.equal(await page.locator('[data-test=step-kind] option[value=document_scan]').isDisabled(), false);
   await page.getByTestId('step-kind').selectOption('clerk_review');

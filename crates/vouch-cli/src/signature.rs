@@ -7,11 +7,9 @@ use std::time::Instant;
 use anyhow::Context;
 use base64::Engine;
 use clap::Subcommand;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use vouch_signature::envelope::{self, BiometricPayload, SignedDocument};
-use vouch_signature::pdf::{self, SignOptions};
-use vouch_signature::{iso19794_7, render, stroke, PointerKind, SigningIdentity};
+use vouch_signature::envelope::{self, BiometricPayload};
+use vouch_signature::{ceremony, iso19794_7, render, stroke, PointerKind, SigningIdentity};
 
 use crate::faces::percentile;
 
@@ -98,36 +96,21 @@ fn sign_one(
     identity: &SigningIdentity,
     escrow: &vouch_chip::pki::x509::Certificate,
 ) -> anyhow::Result<Vec<u8>> {
-    pdf::check(original)?;
     let drawn = stroke::synthetic(PointerKind::Pen);
-    drawn.check()?;
-    let iso = iso19794_7::from_drawn(&drawn)?.encode()?;
-    let png = render::png(&drawn)?;
-    let now = OffsetDateTime::now_utc();
-    let payload = BiometricPayload {
-        format: envelope::FORMAT.into(),
-        iso19794_7: base64::engine::general_purpose::STANDARD.encode(&iso),
-        documents: vec![SignedDocument { name: name.into(), sha256: hex_sha256(original) }],
-        captured_at: now.format(&time::format_description::well_known::Rfc3339)?,
-        pad: drawn.pad,
-        case_id: None,
-    };
-    let sealed = envelope::seal(&payload, escrow)?;
-    let options = SignOptions {
-        signature_image: &png,
-        signer_name: signer,
-        signed_at: now,
-        case_id: "DEMO",
-        reason: "DEMO: synthetic handwritten signature (vouch signature sign-pdf)",
-        location: None,
-        field_name: &format!("Vouch signature {}", now.unix_timestamp_nanos()),
-        attachment: Some(("biometric-signature.p7m", &sealed)),
-    };
-    Ok(pdf::sign(original, &options, identity)?)
-}
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    let signed = ceremony::sign_documents(
+        &[ceremony::Document { name, pdf: original }],
+        &ceremony::Handwriting::Drawn(&drawn),
+        &ceremony::Signer {
+            name: signer,
+            case_id: "DEMO",
+            reason: "DEMO: synthetic handwritten signature (vouch signature sign-pdf)",
+            location: None,
+        },
+        identity,
+        escrow,
+        OffsetDateTime::now_utc(),
+    )?;
+    signed.documents.into_iter().next().context("nothing was signed")
 }
 
 /// A text contract padded to about `megabytes` with an incompressible embedded image, as scanned annexes make

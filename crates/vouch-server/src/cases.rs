@@ -135,6 +135,12 @@ fn decide_blocking(
         identity: input.identity,
     };
     case.decide(decision.clone())?;
+    // A signing case completes only with its documents signed: the evidence package is built from them.
+    if decision.outcome == Outcome::Approved && store.signer(case.id)?.is_some_and(|s| s.signed_at.is_none()) {
+        return Err(vouch_store::StoreError::Conflict(
+            "the signer has not signed the documents yet; a signing case is approved after its signature step".into(),
+        ));
+    }
 
     let record = serde_json::to_vec(&serde_json::json!({
         "case_id": case.id, "outcome": decision.outcome, "actor": decision.actor, "reason": decision.reason,
@@ -182,6 +188,7 @@ fn decide_blocking(
 fn completion_webhook(case: &Case) -> Option<Vec<u8>> {
     match case.api.as_str() {
         crate::adapters::eeid::API => Some(crate::adapters::eeid::completion_webhook_body(case)),
+        crate::adapters::danaconnect::API => Some(crate::adapters::danaconnect::completion_webhook_body(case)),
         _ => None,
     }
 }

@@ -26,6 +26,8 @@ pub struct ServerConfig {
     pub face_threads: usize,
     /// Largest body accepted by the image endpoints (DIS faces and selfies), checked before parsing.
     pub image_body_limit_bytes: usize,
+    /// Largest body of the calls that upload documents to sign (DANAconnect circuits, MasStack sign processes).
+    pub document_body_limit_bytes: usize,
     /// The kiosk camera. None by default: a demo source is only used when configured.
     pub camera: crate::camera::CameraSource,
     /// The camera that looks at documents (a document camera over the tray), when it is not the kiosk camera.
@@ -37,6 +39,19 @@ pub struct ServerConfig {
     pub chip: crate::chip::ChipSource,
     /// CSCA certificates and ICAO master lists for passive authentication.
     pub csca_dir: Option<std::path::PathBuf>,
+    pub signing: SigningConfig,
+}
+
+/// The kiosk's signing key and the escrow certificate for handwritten-signature pen data. Without them, Vouch
+/// generates both on first use in `<data dir>/signing/` and labels the signing certificate self-signed.
+#[derive(Debug, Clone, Default)]
+pub struct SigningConfig {
+    /// PKCS#12 holding the key and certificate that seal signed PDFs and evidence manifests.
+    pub pkcs12: Option<std::path::PathBuf>,
+    /// Its password (`VOUCH_SIGNING_PASSWORD`).
+    pub pkcs12_password: Option<String>,
+    /// The escrow holder's certificate (PEM or DER) that pen data is encrypted to.
+    pub escrow_certificate: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,11 +83,14 @@ impl Default for ServerConfig {
             models_dir: None,
             face_threads: 2,
             image_body_limit_bytes: 16 * 1024 * 1024,
+            // 40 MB of documents, base64, with room for the JSON around them.
+            document_body_limit_bytes: 56 * 1024 * 1024,
             camera: crate::camera::CameraSource::None,
             document_camera: None,
             camera_mode: vouch_capture::ModeRequest::default(),
             chip: crate::chip::ChipSource::default(),
             csca_dir: None,
+            signing: SigningConfig::default(),
         }
     }
 }

@@ -41,6 +41,16 @@ pub struct FileConfig {
     pub csca_dir: Option<PathBuf>,
     #[serde(default)]
     pub webhooks: FileWebhooks,
+    #[serde(default)]
+    pub signing: FileSigning,
+}
+
+/// `[signing]`: the PKCS#12 password comes from `VOUCH_SIGNING_PASSWORD`, never from the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSigning {
+    pub pkcs12: Option<PathBuf>,
+    pub escrow_certificate: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -138,6 +148,11 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<
         cfg.chip = crate::chip::ChipSource::parse(&chip).map_err(anyhow::Error::msg)?;
     }
     cfg.csca_dir = std::env::var_os("VOUCH_CSCA_DIR").filter(|d| !d.is_empty()).map(PathBuf::from).or(file.csca_dir);
+    cfg.signing = crate::config::SigningConfig {
+        pkcs12: file.signing.pkcs12,
+        pkcs12_password: std::env::var("VOUCH_SIGNING_PASSWORD").ok(),
+        escrow_certificate: file.signing.escrow_certificate,
+    };
     if let Some(bind) = flags.bind.or(file.bind) {
         cfg.bind = bind;
     }

@@ -179,6 +179,55 @@ impl Dialect for Native {
     }
 }
 
+/// DANAconnect: `{"code": Code, "message": "..."}` like Vouch's own, but invalid input is 400 as the vendor answers.
+pub struct Danaconnect;
+impl Dialect for Danaconnect {
+    fn body(err: &ApiError) -> serde_json::Value {
+        Native::body(err)
+    }
+    fn status(code: Code) -> StatusCode {
+        match code {
+            Code::InvalidInput => StatusCode::BAD_REQUEST,
+            other => other.status(),
+        }
+    }
+}
+
+/// MasStack: `{"errors": [{"code": "MDOC_00x", "title": "INVALID_INPUT", "ref": "<uuid>", "details": "..."}]}`.
+/// The public spec shows the shape and the titles, not the numbers: the MDOC numbers are Vouch's (README).
+/// `ref` is logged with the error, so a support call can find it.
+pub struct MasStack;
+impl MasStack {
+    pub fn code_and_title(code: Code) -> (&'static str, &'static str) {
+        match code {
+            Code::MalformedBody | Code::InvalidInput | Code::UnsupportedMediaType => ("MDOC_001", "INVALID_INPUT"),
+            Code::Unauthorized => ("MDOC_002", "UNAUTHORIZED"),
+            Code::Forbidden => ("MDOC_003", "FORBIDDEN"),
+            Code::NotFound => ("MDOC_004", "RESOURCE_NOT_FOUND"),
+            Code::Conflict => ("MDOC_005", "CONFLICT"),
+            Code::PayloadTooLarge => ("MDOC_006", "PAYLOAD_TOO_LARGE"),
+            Code::MethodNotAllowed => ("MDOC_007", "METHOD_NOT_ALLOWED"),
+            Code::TooManyAttempts => ("MDOC_008", "TOO_MANY_REQUESTS"),
+            Code::NotImplemented => ("MDOC_501", "NOT_IMPLEMENTED"),
+            Code::Internal => ("MDOC_500", "INTERNAL_ERROR"),
+        }
+    }
+}
+impl Dialect for MasStack {
+    fn body(err: &ApiError) -> serde_json::Value {
+        let (code, title) = MasStack::code_and_title(err.code);
+        let reference = uuid::Uuid::new_v4().to_string();
+        tracing::info!(code, title, %reference, "MasStack error answered");
+        serde_json::json!({"errors": [{"code": code, "title": title, "ref": reference, "details": err.message}]})
+    }
+    fn status(code: Code) -> StatusCode {
+        match code {
+            Code::InvalidInput => StatusCode::BAD_REQUEST,
+            other => other.status(),
+        }
+    }
+}
+
 /// RFC 6749 §5.2 token errors, used by `/oauth/token` and `/danaconnect/oauth2/token`.
 pub struct OAuth;
 impl Dialect for OAuth {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod config_file;
 pub mod document_reader;
 pub mod error;
+pub mod evidence_package;
 pub mod extract;
 pub mod faces;
 pub mod kiosk;
@@ -22,6 +23,8 @@ pub mod pages;
 pub mod proof;
 pub mod reference_photo;
 pub mod retention;
+pub mod sign_case;
+pub mod signing;
 pub mod state;
 pub mod ui;
 pub mod webhooks;
@@ -53,6 +56,7 @@ point an integration's base URL at http://HOST:PORT/<prefix>.",
         (name = "eeID", description = "eeID identification requests (prefix /eeid)"),
         (name = "DIS", description = "Innovatrics Digital Identity Service 1.52.0 (prefix /identity)"),
         (name = "DANAconnect", description = "DANAconnect biometric circuits (prefix /danaconnect)"),
+        (name = "MasStack", description = "MasStack Documents API v1, biometric and simple signatures (prefix /masstack)"),
         (name = "OAuth2", description = "RFC 6749 client-credentials tokens"),
         (name = "Vouch", description = "Vouch's own API (prefix /vouch/v1)"),
         (name = "Operations", description = "Probes, metrics and this documentation"),
@@ -77,6 +81,8 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let (api_router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(oauth::routes())
         .merge(adapters::eeid::routes(state.clone()))
+        .merge(adapters::danaconnect::routes(state.clone()))
+        .merge(adapters::masstack::routes(state.clone()))
         .merge(adapters::dis::routes())
         .merge(adapters::dis_faces::routes(state.clone()))
         .merge(adapters::dis_document::routes(state.clone()))
@@ -163,6 +169,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         .build()
         .context("building the webhook HTTP client")?;
     let (config_models_dir, face_threads) = (config.models_dir.clone(), config.face_threads);
+    let (signing_config, data_dir) = (config.signing.clone(), store.data_dir().to_path_buf());
     let chosen_camera = store.kiosk_settings().context("reading kiosk settings")?.camera;
     let config_camera = camera::effective_source(&config.camera, &chosen_camera, config.camera_mode);
     let camera = Arc::new(camera::CameraService::new(config_camera));
@@ -187,6 +194,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         captures: Arc::default(),
         chip: Arc::new(chip),
         chip_reads: Arc::default(),
+        signing: Arc::new(signing::SigningService::new(signing_config, &data_dir)),
     };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();

@@ -36,6 +36,8 @@ pub struct AppState {
     pub chip: Arc<crate::chip::ChipService>,
     /// Chip reads under way at the kiosk.
     pub chip_reads: Arc<crate::kiosk::ChipReads>,
+    /// The signing key and escrow certificate, loaded or generated on first use.
+    pub signing: Arc<crate::signing::SigningService>,
 }
 
 impl AppState {

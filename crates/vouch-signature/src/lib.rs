@@ -2,6 +2,7 @@
 //! escrowed `biometric_data` that binds the pen data to the signed documents, and PDFs stamped and signed
 //! (PAdES B-B) by incremental update.
 
+pub mod ceremony;
 pub mod envelope;
 pub mod iso19794_7;
 pub mod pdf;

@@ -93,7 +93,43 @@ impl VerifyReport {
     }
 }
 
+/// An event exactly as chained: the stored detail text and both hashes (hex), so that anyone holding an export
+/// can recompute the chain with the formula above.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainedEvent {
+    pub chain: String,
+    pub seq: i64,
+    /// Unix milliseconds, as hashed.
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
 impl Store {
+    /// One chain with its hashes, for evidence exports.
+    pub fn audit_chain(&self, chain: &str) -> Result<Vec<ChainedEvent>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT chain, seq, at, actor, action, detail, prev_hash, hash FROM audit_events WHERE chain = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([chain], |r| {
+            Ok(ChainedEvent {
+                chain: r.get(0)?,
+                seq: r.get(1)?,
+                at_ms: r.get(2)?,
+                actor: r.get(3)?,
+                action: r.get(4)?,
+                detail: r.get(5)?,
+                prev_hash: hex::encode(r.get::<_, Vec<u8>>(6)?),
+                hash: hex::encode(r.get::<_, Vec<u8>>(7)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn audit_events(&self, chain: &str) -> Result<Vec<AuditEvent>> {
         let conn = self.conn()?;
         let mut stmt = conn

@@ -70,38 +70,7 @@ impl Store {
     pub fn insert_case(&self, case: &Case, actor: &str) -> Result<()> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        let inserted = tx.execute(
-            &format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13)"),
-            params![
-                case.id.to_string(),
-                case.client_id,
-                case.api,
-                case.reference,
-                case.status.as_str(),
-                to_json(&case.claims)?,
-                case.reason,
-                to_json(&case.reason_translations)?,
-                to_ms(case.created_at),
-                to_ms(case.updated_at),
-                to_ms(case.expires_at),
-                case.flow.as_ref().map(|f| f.id.clone()),
-                case.flow.as_ref().map(|f| f.version),
-            ],
-        );
-        if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted {
-            if e.code == rusqlite::ErrorCode::ConstraintViolation {
-                return Err(StoreError::Conflict("a case with this reference already exists".into()));
-            }
-        }
-        inserted?;
-        // Claim types only: the values are personal data and the audit log outlives retention.
-        let claim_types: Vec<&str> = case.claims.iter().map(|c| c.claim_type.as_str()).collect();
-        let detail = serde_json::json!({
-            "api": case.api, "client_id": case.client_id, "reference": case.reference,
-            "claims": claim_types, "expires_at": to_ms(case.expires_at), "flow": case.flow,
-        });
-        crate::case_codes::assign_code(&tx, case.id)?;
-        audit::append(&tx, &case.id.to_string(), case.created_at, actor, "case_created", &detail)?;
+        insert_case_in(&tx, case, actor)?;
         tx.commit()?;
         Ok(())
     }
@@ -326,4 +295,43 @@ pub(crate) fn insert_evidence(
         });
     }
     Ok(out)
+}
+
+/// Inserts a case, its code and its `case_created` audit event inside the caller's transaction.
+pub(crate) fn insert_case_in(tx: &Transaction<'_>, case: &Case, actor: &str) -> Result<()> {
+    let inserted = tx.execute(
+        &format!(
+            "INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13)"
+        ),
+        params![
+            case.id.to_string(),
+            case.client_id,
+            case.api,
+            case.reference,
+            case.status.as_str(),
+            to_json(&case.claims)?,
+            case.reason,
+            to_json(&case.reason_translations)?,
+            to_ms(case.created_at),
+            to_ms(case.updated_at),
+            to_ms(case.expires_at),
+            case.flow.as_ref().map(|f| f.id.clone()),
+            case.flow.as_ref().map(|f| f.version),
+        ],
+    );
+    if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted {
+        if e.code == rusqlite::ErrorCode::ConstraintViolation {
+            return Err(StoreError::Conflict("a case with this reference already exists".into()));
+        }
+    }
+    inserted?;
+    // Claim types only: the values are personal data and the audit log outlives retention.
+    let claim_types: Vec<&str> = case.claims.iter().map(|c| c.claim_type.as_str()).collect();
+    let detail = serde_json::json!({
+        "api": case.api, "client_id": case.client_id, "reference": case.reference,
+        "claims": claim_types, "expires_at": to_ms(case.expires_at), "flow": case.flow,
+    });
+    crate::case_codes::assign_code(tx, case.id)?;
+    audit::append(tx, &case.id.to_string(), case.created_at, actor, "case_created", &detail)?;
+    Ok(())
 }

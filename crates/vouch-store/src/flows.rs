@@ -198,6 +198,23 @@ impl Store {
         captures: &[Capture<'_>],
         actor: &str,
     ) -> Result<StepRecord> {
+        self.record_step_with(case_id, index, kind, outcome, detail, captures, actor, |_, _| Ok(()))
+    }
+
+    /// As [`Store::record_step_with_captures`], with more writes (`within`, given the transaction and the step's
+    /// time) that commit or roll back with the step.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record_step_with(
+        &self,
+        case_id: CaseId,
+        index: u32,
+        kind: StepKind,
+        outcome: StepOutcome,
+        detail: serde_json::Value,
+        captures: &[Capture<'_>],
+        actor: &str,
+        within: impl FnOnce(&rusqlite::Transaction<'_>, time::OffsetDateTime) -> Result<()>,
+    ) -> Result<StepRecord> {
         let case = self.get_case(case_id)?;
         let flow_ref = case.flow.clone().ok_or_else(|| StoreError::Conflict("this case has no flow".into()))?;
         if case.status.is_terminal() {
@@ -259,6 +276,7 @@ impl Store {
         let audit_detail = serde_json::json!({"step": index + 1, "kind": kind.as_str(), "outcome": outcome,
             "evidence": sha, "captures": capture_shas});
         audit::append(&tx, &case_id.to_string(), at, actor, "step_recorded", &audit_detail)?;
+        within(&tx, at)?;
         tx.commit()?;
         Ok(record)
     }

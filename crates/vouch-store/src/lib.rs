@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod pins;
 pub mod retention;
 pub mod settings;
+pub mod signing;
 mod time_ms;
 
 use std::fs;

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_liveness.sql"),
     include_str!("../migrations/0006_documents.sql"),
     include_str!("../migrations/0007_document_pages.sql"),
+    include_str!("../migrations/0008_signing.sql"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -1,6 +1,7 @@
 //! Vendor-compatible APIs. Each adapter translates its vendor's DTOs into case operations and back;
 //! no business rule lives here.
 
+pub mod danaconnect;
 pub mod dis;
 pub mod dis_document;
 pub mod dis_faces;
@@ -8,4 +9,5 @@ pub mod dis_inspect;
 pub mod dis_liveness;
 pub mod dis_pages;
 pub mod eeid;
+pub mod masstack;
 pub mod not_built;

@@ -53,6 +53,7 @@ pub async fn call(state: &AppState, caller: &Caller, command: &str, args: Value)
             state.camera.switch(source);
             to_value(saved)
         }
+        "signing_keys" => to_value(state.signing.keys().await?.summary()),
         "purge_now" => to_value(crate::retention::purge(state, &actor, true).await?),
         "clerks_list" => to_value(state.db(|s| s.list_clerks()).await?),
         "clerk_add" => {

@@ -145,11 +145,19 @@ pub async fn submit(state: &AppState, caller: &Caller, args: SubmitArgs) -> Resu
     }
     if matches!(
         args.kind,
-        StepKind::Selfie | StepKind::Liveness | StepKind::FaceMatch | StepKind::DocumentChip | StepKind::DocumentScan
+        StepKind::Selfie
+            | StepKind::Liveness
+            | StepKind::FaceMatch
+            | StepKind::DocumentChip
+            | StepKind::DocumentScan
+            | StepKind::Signature
     ) {
         return Err(ApiError::new(
             Code::Conflict,
-            format!("The {} step is decided by the kiosk's camera or chip reader, not submitted", args.kind.as_str()),
+            format!(
+                "The {} step is decided by the kiosk's camera, chip reader or signature pad, not submitted",
+                args.kind.as_str()
+            ),
         ));
     }
     if let Some(missing) = args.kind.missing_capability() {

@@ -12,6 +12,7 @@ mod customer;
 mod document_scan;
 mod face_match;
 pub mod sessions;
+mod signature;
 mod staff;
 
 use axum::extract::{Path, State};
@@ -50,6 +51,9 @@ pub const COMMANDS: &[(&str, Access)] = &[
     ("face_match_run", Access::Anyone),
     ("document_scan_frame", Access::Anyone),
     ("document_scan_manual", Access::Clerk),
+    ("signature_documents", Access::Anyone),
+    ("signature_document", Access::Anyone),
+    ("signature_submit", Access::Anyone),
     ("chip_status", Access::Anyone),
     ("chip_read_begin", Access::Anyone),
     ("chip_read_progress", Access::Anyone),
@@ -75,6 +79,7 @@ pub const COMMANDS: &[(&str, Access)] = &[
     ("devices", Access::Admin),
     ("settings_get", Access::Admin),
     ("settings_save", Access::Admin),
+    ("signing_keys", Access::Admin),
     ("purge_now", Access::Admin),
     ("clerks_list", Access::Admin),
     ("clerk_add", Access::Admin),
@@ -146,6 +151,9 @@ pub async fn call(state: &AppState, token: Option<&str>, command: &str, args: Va
         "face_match_run" => face_match::face_match_run(state, &caller, parse_args(args)?).await,
         "document_scan_frame" => document_scan::document_scan_frame(state, &caller, parse_args(args)?).await,
         "document_scan_manual" => document_scan::document_scan_manual(state, &caller, parse_args(args)?).await,
+        "signature_documents" => signature::signature_documents(state, parse_args(args)?).await,
+        "signature_document" => signature::signature_document(state, &caller, parse_args(args)?).await,
+        "signature_submit" => signature::signature_submit(state, &caller, parse_args(args)?).await,
         "chip_status" => chip::chip_status(state).await,
         "chip_read_begin" => chip::chip_read_begin(state, &caller, parse_args(args)?).await,
         "chip_read_progress" => chip::chip_read_progress(state, parse_args(args)?).await,

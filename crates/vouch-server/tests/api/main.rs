@@ -14,5 +14,6 @@ mod kiosk_document;
 mod kit;
 mod limits;
 mod oauth;
+mod signing;
 mod surface;
 mod webhooks;

@@ -65,6 +65,17 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/identity/api/v1/customers/{id}/liveness/records", "post"),
         ("/identity/api/v1/customers/{id}/liveness/records/{record_id}/selfie", "get"),
         ("/identity/api/v1/customers/{id}/liveness/evaluation", "post"),
+        ("/danaconnect/api/biometric/start_circuit/{channel}", "post"),
+        ("/danaconnect/api/biometric/circuits/{circuitId}", "get"),
+        ("/danaconnect/api/biometric/circuits/{circuitId}/evidence", "get"),
+        ("/masstack/v1/orgs/{org_id}/sign_process", "post"),
+        ("/masstack/v1/orgs/{org_id}/sign_process/{process_id}", "get"),
+        ("/masstack/v1/orgs/{org_id}/biometric_signs/{sign_id}", "get"),
+        ("/masstack/v1/orgs/{org_id}/biometric_signs/{sign_id}/preview", "post"),
+        ("/masstack/v1/orgs/{org_id}/biometric_signs/{sign_id}/sign", "post"),
+        ("/masstack/v1/orgs/{org_id}/simple_signs/{sign_id}", "get"),
+        ("/masstack/v1/orgs/{org_id}/simple_signs/{sign_id}/preview", "post"),
+        ("/masstack/v1/orgs/{org_id}/simple_signs/{sign_id}/sign", "post"),
         ("/vouch/v1/cases/{id}/complete", "post"),
         ("/vouch/v1/cases/{id}", "get"),
         ("/vouch/v1/webhooks/deliveries", "get"),
@@ -104,7 +115,12 @@ async fn openapi_documents_every_route_and_docs_render_it() {
                 .replace("{record_id}", "1")
                 .replace("{version}", "1")
                 .replace("{index}", "0")
-                .replace("{page-type}", "front"),
+                .replace("{page-type}", "front")
+                .replace("{channel}", "x")
+                .replace("{circuitId}", "1")
+                .replace("{org_id}", "1")
+                .replace("{sign_id}", "1")
+                .replace("{process_id}", "1"),
         );
         let resp = match method {
             "get" => kit.http.get(&url).send().await.unwrap(),
@@ -139,9 +155,7 @@ async fn health_info_and_unbuilt_endpoints() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");
     assert!(body["errorMessage"].as_str().unwrap().contains("not built"));
-    for path in
-        ["/verifik/v2/projects", "/danaconnect/api/biometric/start_circuit/x", "/masstack/v1/orgs/1/biometric_signs/2"]
-    {
+    for path in ["/verifik/v2/projects", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"] {
         let resp = kit.http.get(kit.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");
     }

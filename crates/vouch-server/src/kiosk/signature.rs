@@ -1,0 +1,102 @@
+//! The signature step: the customer reads each document, agrees, and signs on the pad. The server checks the
+//! drawing, signs every document (stamp, escrowed pen data, PAdES) and records the step; a refused drawing
+//! records nothing, so the customer can sign again.
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use vouch_core::flow::StepKind;
+use vouch_signature::{Drawn, Pad, PenSample};
+
+use super::capture::{current_step, StepArgs};
+use super::customer::case_session;
+use super::{to_value, Caller};
+use crate::error::{ApiError, Code};
+use crate::sign_case;
+use crate::state::AppState;
+
+#[derive(Serialize)]
+struct DocumentEntry {
+    position: u32,
+    name: String,
+    size: u64,
+    pages: usize,
+}
+
+/// The documents the current signature step signs (names, sizes, page counts); no personal data.
+pub async fn signature_documents(state: &AppState, args: StepArgs) -> Result<Value, ApiError> {
+    let (case_id, _) = current_step(state, &args, StepKind::Signature).await?;
+    let (signer, process) = sign_case::signer_and_process(state, case_id)
+        .await
+        .map_err(|e| e.with_not_found("This case has no documents to sign"))?;
+    let mut documents = Vec::with_capacity(process.documents.len());
+    for d in &process.documents {
+        let bytes = sign_case::current_bytes(state, d).await?;
+        let pages = tokio::task::spawn_blocking(move || vouch_signature::pdf::check(&bytes).map(|i| i.pages))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        documents.push(DocumentEntry { position: d.position, name: d.name.clone(), size: d.size, pages });
+    }
+    to_value(json!({ "documents": documents, "method": signer.method, "signed": signer.signed_at.is_some() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentArgs {
+    pub case_id: String,
+    pub index: u32,
+    pub position: u32,
+}
+
+/// One document to read, as base64 PDF (the UI renders it with pdf.js). Each viewing is audited.
+pub async fn signature_document(state: &AppState, caller: &Caller, args: DocumentArgs) -> Result<Value, ApiError> {
+    let step = StepArgs { case_id: args.case_id, index: args.index };
+    let (case_id, _) = current_step(state, &step, StepKind::Signature).await?;
+    let (_, process) = sign_case::signer_and_process(state, case_id).await?;
+    let doc = process
+        .documents
+        .iter()
+        .find(|d| d.position == args.position)
+        .ok_or_else(|| ApiError::not_found("This case has no such document"))?;
+    let bytes = sign_case::current_bytes(state, doc).await?;
+    let actor = caller.actor();
+    let detail = json!({"document": args.position + 1, "sha256": doc.current_sha256});
+    state.db(move |s| s.mark_previewed(case_id, &actor, &detail)).await?;
+    to_value(json!({
+        "position": doc.position,
+        "name": doc.name,
+        "pdf": base64::engine::general_purpose::STANDARD.encode(bytes),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitArgs {
+    pub case_id: String,
+    pub index: u32,
+    pub pad: Pad,
+    pub samples: Vec<PenSample>,
+    /// The customer ticked "I have read the documents and sign them"; without it nothing is signed.
+    pub agreed: bool,
+}
+
+/// Signs every document with the drawing and records the step. A refused drawing is 422 with the reason.
+pub async fn signature_submit(state: &AppState, caller: &Caller, args: SubmitArgs) -> Result<Value, ApiError> {
+    if !args.agreed {
+        return Err(ApiError::invalid("Please confirm that you have read the documents before signing"));
+    }
+    let step = StepArgs { case_id: args.case_id, index: args.index };
+    let (case_id, _) = current_step(state, &step, StepKind::Signature).await?;
+    let (signer, _) = sign_case::signer_and_process(state, case_id)
+        .await
+        .map_err(|e| e.with_not_found("This case has no documents to sign"))?;
+    if signer.signed_at.is_some() {
+        return Err(ApiError::new(Code::Conflict, "The documents of this case are already signed"));
+    }
+    let drawn = Drawn { pad: args.pad, samples: args.samples };
+    let outcome = sign_case::sign_at_kiosk(state, case_id, step.index, drawn, caller.actor()).await?;
+    tracing::info!(%case_id, step = step.index + 1, documents = outcome.documents, pointer = outcome.pointer,
+        "documents signed at the kiosk");
+    to_value(json!({ "signed": outcome, "session": case_session(state, case_id).await? }))
+}

@@ -1,0 +1,157 @@
+//! The kiosk's signing keys: the identity that seals signed PDFs and evidence manifests, and the escrow certificate
+//! pen data is encrypted to. Configured in `[signing]`; otherwise generated on first use into `<data dir>/signing/`
+//! (0600), with the signing certificate labelled self-signed and the escrow key kept beside it, which an admin
+//! replaces with the escrow holder's certificate in production.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::OnceCell;
+use vouch_chip::pki::x509::Certificate;
+use vouch_signature::pki::{pem, pem_decode};
+use vouch_signature::SigningIdentity;
+
+use crate::config::SigningConfig;
+use crate::error::ApiError;
+
+pub const KEY_FILE: &str = "kiosk-key.pem";
+pub const CERT_FILE: &str = "kiosk-certificate.pem";
+pub const ESCROW_KEY_FILE: &str = "escrow-key.pem";
+pub const ESCROW_CERT_FILE: &str = "escrow-certificate.pem";
+
+pub struct SigningKeys {
+    pub identity: SigningIdentity,
+    pub escrow: Certificate,
+    /// Where the escrow certificate came from: a configured file, or generated here (its key on this kiosk).
+    pub escrow_source: String,
+    pub identity_source: String,
+}
+
+/// What the admin settings show about the keys.
+#[derive(Debug, Serialize)]
+pub struct SigningSummary {
+    pub subject: String,
+    pub self_signed: bool,
+    pub fingerprint_sha256: String,
+    pub not_after: String,
+    pub source: String,
+    pub escrow_subject: String,
+    pub escrow_source: String,
+}
+
+impl SigningKeys {
+    pub fn summary(&self) -> SigningSummary {
+        SigningSummary {
+            subject: self.identity.subject(),
+            self_signed: self.identity.is_self_signed(),
+            fingerprint_sha256: self.identity.fingerprint(),
+            not_after: self.identity.not_after().to_string(),
+            source: self.identity_source.clone(),
+            escrow_subject: self.escrow.subject_text(),
+            escrow_source: self.escrow_source.clone(),
+        }
+    }
+}
+
+pub struct SigningService {
+    config: SigningConfig,
+    dir: PathBuf,
+    keys: OnceCell<Arc<SigningKeys>>,
+}
+
+impl SigningService {
+    pub fn new(config: SigningConfig, data_dir: &Path) -> SigningService {
+        SigningService { config, dir: data_dir.join("signing"), keys: OnceCell::new() }
+    }
+
+    /// The keys, loaded (or generated) on first use: starting a server never waits for RSA key generation.
+    pub async fn keys(&self) -> Result<Arc<SigningKeys>, ApiError> {
+        self.keys
+            .get_or_try_init(|| async {
+                let (config, dir) = (self.config.clone(), self.dir.clone());
+                let keys = tokio::task::spawn_blocking(move || load(&config, &dir))
+                    .await
+                    .map_err(|e| ApiError::internal(format!("signing keys task failed: {e}")))??;
+                tracing::info!(subject = %keys.identity.subject(), self_signed = keys.identity.is_self_signed(),
+                    escrow = %keys.escrow_source, "signing keys ready");
+                Ok::<_, ApiError>(Arc::new(keys))
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// A misconfigured or unreadable key is the operator's to fix: the detail goes to the log, not to integrators.
+fn unavailable(detail: String) -> ApiError {
+    tracing::error!(%detail, "signing keys unavailable");
+    ApiError::new(crate::error::Code::Internal, "The kiosk's signing keys are not available (see the server log)")
+}
+
+fn load(config: &SigningConfig, dir: &Path) -> Result<SigningKeys, ApiError> {
+    let (identity, identity_source) = match &config.pkcs12 {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| unavailable(format!("the signing PKCS#12 {} cannot be read: {e}", path.display())))?;
+            let password = config.pkcs12_password.as_deref().unwrap_or("");
+            let identity = SigningIdentity::from_pkcs12(&bytes, password)
+                .map_err(|e| unavailable(format!("the signing PKCS#12 {}: {e}", path.display())))?;
+            (identity, format!("configured PKCS#12 {}", path.display()))
+        }
+        None => (local_identity(dir, KEY_FILE, CERT_FILE, "Vouch kiosk")?, format!("generated in {}", dir.display())),
+    };
+    let (escrow, escrow_source) = match &config.escrow_certificate {
+        Some(path) => {
+            let text = std::fs::read(path)
+                .map_err(|e| unavailable(format!("the escrow certificate {} cannot be read: {e}", path.display())))?;
+            let der = pem_decode(&String::from_utf8_lossy(&text), "CERTIFICATE").unwrap_or(text);
+            let cert = Certificate::parse(&der)
+                .map_err(|e| unavailable(format!("the escrow certificate {}: {e}", path.display())))?;
+            (cert, format!("configured certificate {}", path.display()))
+        }
+        None => {
+            let escrow = local_identity(dir, ESCROW_KEY_FILE, ESCROW_CERT_FILE, "Vouch local escrow")?;
+            (
+                escrow.certificate().clone(),
+                format!(
+                    "generated on this kiosk, key in {} (configure the escrow holder's certificate)",
+                    dir.display()
+                ),
+            )
+        }
+    };
+    Ok(SigningKeys { identity, escrow, escrow_source, identity_source })
+}
+
+/// Loads a PEM key and certificate pair from `dir`, generating and writing both (0600) the first time.
+fn local_identity(dir: &Path, key_file: &str, cert_file: &str, label: &str) -> Result<SigningIdentity, ApiError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let (key_path, cert_path) = (dir.join(key_file), dir.join(cert_file));
+    if key_path.is_file() && cert_path.is_file() {
+        let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| unavailable(format!("{}: {e}", p.display())));
+        return SigningIdentity::from_pem(&read(&key_path)?, &read(&cert_path)?)
+            .map_err(|e| unavailable(format!("{}: {e}", key_path.display())));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| unavailable(format!("{}: {e}", dir.display())))?;
+    let identity = SigningIdentity::generate_self_signed(label, vouch_store::now())
+        .map_err(|e| unavailable(format!("generating the {label} key: {e}")))?;
+    let (key_pem, cert_pem) = identity.to_pem().map_err(|e| unavailable(e.to_string()))?;
+    for (path, text) in [(&key_path, key_pem), (&cert_path, cert_pem)] {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
+        f.write_all(text.as_bytes()).map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
+    }
+    tracing::warn!(label, dir = %dir.display(), "generated a self-signed key pair; configure [signing] for production");
+    Ok(identity)
+}
+
+/// The kiosk certificate as PEM, for evidence packages.
+pub fn certificate_pem(identity: &SigningIdentity) -> String {
+    pem("CERTIFICATE", identity.certificate_der())
+}

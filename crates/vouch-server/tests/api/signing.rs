@@ -1,0 +1,462 @@
+//! Signing end to end over HTTP: DANAconnect circuits (start, the kiosk's signature step, the admin's completion,
+//! the evidence ZIP with its signed manifest) and MasStack sign processes (headers, limits, error format).
+
+use std::io::Read;
+
+use base64::Engine;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use vouch_core::Scope;
+use vouch_signature::{stroke, PointerKind};
+
+use crate::kit::{approval, eventually, Kit};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// A one-page PDF saying `text`.
+fn pdf(text: &str) -> Vec<u8> {
+    use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str};
+    let mut pdf = Pdf::new();
+    let (catalog, tree, page_id, contents, font) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5));
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree).kids([page_id]).count(1);
+    pdf.page(page_id)
+        .media_box(Rect::new(0.0, 0.0, 595.0, 842.0))
+        .parent(tree)
+        .contents(contents)
+        .resources()
+        .fonts()
+        .pair(Name(b"F1"), font);
+    pdf.type1_font(font).base_font(Name(b"Helvetica"));
+    let mut c = Content::new();
+    c.begin_text();
+    c.set_font(Name(b"F1"), 14.0);
+    c.next_line(72.0, 760.0);
+    c.show(Str(text.as_bytes()));
+    c.end_text();
+    pdf.stream(contents, &c.finish());
+    pdf.finish()
+}
+
+fn doc(name: &str, bytes: &[u8]) -> Value {
+    json!({"name": name, "size": bytes.len(), "content": B64.encode(bytes)})
+}
+
+fn signer() -> Value {
+    json!({"name": "María García López", "email": "maria@example.com", "nif": "12345678Z"})
+}
+
+/// A flow `contract` (consent, signature, result) saved through the kiosk's admin settings.
+async fn signing_flow(kit: &Kit, admin_session: &str) {
+    let steps = json!([{"kind": "consent", "text": {"en": "I have read the contract."}}, {"kind": "signature"}, {"kind": "result"}]);
+    kit.kiosk_ok(
+        Some(admin_session),
+        "flow_save",
+        json!({"flow_id": "contract", "name": "Contract", "create": true, "steps": steps}),
+    )
+    .await;
+}
+
+fn drawn() -> Value {
+    serde_json::to_value(stroke::synthetic(PointerKind::Pen)).unwrap()
+}
+
+async fn start(kit: &Kit, token: &str, body: &Value) -> (StatusCode, Value) {
+    let resp = kit.post_json(token, "/danaconnect/api/biometric/start_circuit/contract", body).await;
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// Runs the circuit's kiosk flow: open by link, consent, read, sign.
+async fn sign_at_kiosk(kit: &Kit, link: &str) -> String {
+    let session = kit.kiosk_ok(None, "case_open", json!({"code": link})).await;
+    let case_id = session["case_id"].as_str().unwrap().to_string();
+    kit.kiosk_ok(None, "step_submit", json!({"case_id": case_id, "index": 0, "kind": "consent", "outcome": "passed"}))
+        .await;
+    let listed = kit.kiosk_ok(None, "signature_documents", json!({"case_id": case_id, "index": 1})).await;
+    assert_eq!(listed["documents"].as_array().unwrap().len(), 2, "{listed}");
+    assert_eq!(listed["documents"][0]["pages"], 1);
+    let shown = kit.kiosk_ok(None, "signature_document", json!({"case_id": case_id, "index": 1, "position": 0})).await;
+    assert!(B64.decode(shown["pdf"].as_str().unwrap()).unwrap().starts_with(b"%PDF-"));
+
+    let mut short = drawn();
+    short["samples"] = json!(short["samples"].as_array().unwrap()[..5]);
+    let args = |d: Value, agreed: bool| json!({"case_id": case_id, "index": 1, "pad": d["pad"], "samples": d["samples"], "agreed": agreed});
+    let (status, body) = kit.kiosk(None, "signature_submit", args(short, true)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("too short"), "{body}");
+    let (status, _) = kit.kiosk(None, "signature_submit", args(drawn(), false)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no signature without agreeing");
+    let signed = kit.kiosk_ok(None, "signature_submit", args(drawn(), true)).await;
+    assert_eq!(signed["signed"]["documents"], 2);
+    assert_eq!(signed["session"]["next"]["state"], "awaiting_decision");
+    let (status, _) = kit.kiosk(None, "signature_submit", args(drawn(), true)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "signed once");
+    case_id
+}
+
+fn zip_files(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let name = f.enclosed_name().expect("every name stays inside the folder").to_string_lossy().to_string();
+        assert_eq!(name, f.name(), "names are plain relative paths");
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        out.insert(name, data);
+    }
+    out
+}
+
+/// `openssl cms -verify` of the detached manifest signature against the packaged kiosk certificate.
+fn openssl_verifies(dir: &std::path::Path, manifest: &[u8], signature: &[u8], cert: &[u8]) -> bool {
+    std::fs::write(dir.join("manifest.json"), manifest).unwrap();
+    std::fs::write(dir.join("manifest.json.p7s"), signature).unwrap();
+    std::fs::write(dir.join("kiosk.pem"), cert).unwrap();
+    std::process::Command::new("openssl")
+        .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any"])
+        .arg("-in")
+        .arg(dir.join("manifest.json.p7s"))
+        .arg("-content")
+        .arg(dir.join("manifest.json"))
+        .arg("-CAfile")
+        .arg(dir.join("kiosk.pem"))
+        .args(["-out", "/dev/null"])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+fn audit_chain_holds(events: &[Value]) -> bool {
+    let mut prev = vec![0u8; 32];
+    for e in events {
+        let mut h = Sha256::new();
+        h.update(&prev);
+        let fields: [Vec<u8>; 6] = [
+            e["chain"].as_str().unwrap().as_bytes().to_vec(),
+            e["seq"].as_i64().unwrap().to_be_bytes().to_vec(),
+            e["at_ms"].as_i64().unwrap().to_be_bytes().to_vec(),
+            e["actor"].as_str().unwrap().as_bytes().to_vec(),
+            e["action"].as_str().unwrap().as_bytes().to_vec(),
+            e["detail"].as_str().unwrap().as_bytes().to_vec(),
+        ];
+        for f in fields {
+            h.update((f.len() as u64).to_be_bytes());
+            h.update(&f);
+        }
+        let hash = h.finalize().to_vec();
+        if hex::encode(&prev) != e["prev_hash"].as_str().unwrap() || hex::encode(&hash) != e["hash"].as_str().unwrap() {
+            return false;
+        }
+        prev = hash;
+    }
+    !events.is_empty()
+}
+
+#[tokio::test]
+async fn a_circuit_is_signed_at_the_kiosk_completed_and_its_evidence_zip_checks_out() {
+    let kit = Kit::start().await;
+    let admin_session = kit.kiosk_admin().await;
+    signing_flow(&kit, &admin_session).await;
+    let creds = kit.client(Scope::Integrator, Some("http://127.0.0.1:9/hook"), None);
+    let form = "grant_type=client_credentials";
+    let token: Value =
+        kit.oauth("/danaconnect/oauth2/token", Some(&Kit::basic(&creds)), form).await.json().await.unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let (contract, annex) = (pdf("Loan contract"), pdf("Annex I: repayment schedule"));
+    let body = json!({"id": "loan-77", "signer": signer(), "docs": [doc("Contrato préstamo.pdf", &contract), doc("../../annex.pdf", &annex)]});
+    let (status, started) = start(&kit, &token, &body).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let circuit = started["circuitId"].as_str().unwrap().to_string();
+    let link = started["link"].as_str().unwrap().to_string();
+    assert!(link.ends_with(&format!("/kiosk/requests/{circuit}")), "{link}");
+
+    let status_of = |v: Value| v["status"].as_str().unwrap().to_string();
+    let path = format!("/danaconnect/api/biometric/circuits/{circuit}");
+    assert_eq!(status_of(kit.get(&token, &path).await.json().await.unwrap()), "pending");
+    let evidence = format!("{path}/evidence");
+    assert_eq!(kit.get(&token, &evidence).await.status(), StatusCode::NOT_FOUND, "not completed yet");
+
+    // The admin cannot complete a circuit nobody signed.
+    let admin = kit.oauth_token(&kit.admin()).await;
+    assert_eq!(kit.complete(&admin, &circuit, &approval()).await.status(), StatusCode::CONFLICT);
+
+    let case_id = sign_at_kiosk(&kit, &link).await;
+    assert_eq!(case_id, circuit);
+    let state: Value = kit.get(&token, &path).await.json().await.unwrap();
+    assert_eq!(state["status"], "in_progress");
+    assert!(state["signedAt"].is_string() && state["documents"][1]["signed"] == true, "{state}");
+    assert_eq!(kit.complete(&admin, &circuit, &approval()).await.status(), StatusCode::OK);
+    assert_eq!(status_of(kit.get(&token, &path).await.json().await.unwrap()), "completed");
+
+    // The completion webhook is queued (signed by the outbox like every webhook).
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || kit.count("webhook_deliveries") == 1).await,
+        "one completion webhook"
+    );
+    let hook: Vec<u8> = kit.db().query_row("SELECT body FROM webhook_deliveries", [], |r| r.get(0)).unwrap();
+    let hook: Value = serde_json::from_slice(&hook).unwrap();
+    assert_eq!(
+        (hook["event"].as_str(), hook["circuitId"].as_str(), hook["id"].as_str()),
+        (Some("circuit.completed"), Some(circuit.as_str()), Some("loan-77"))
+    );
+
+    let resp = kit.get(&token, &evidence).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/zip");
+    let files = zip_files(&resp.bytes().await.unwrap());
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    for expected in [
+        "documents/01-Contrato_pr_stamo.pdf",
+        "documents/02-annex.pdf",
+        "signature/signature-data-1.iso19794-7",
+        "signature/signature-data-2.p7m",
+        "signature/signature-image-1.png",
+        "audit.json",
+        "manifest.json",
+        "manifest.json.p7s",
+        "kiosk-certificate.pem",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    // Every file but the manifest and its signature is listed with its hash and size.
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    let listed = manifest["files"].as_array().unwrap();
+    assert_eq!(listed.len(), files.len() - 2);
+    for entry in listed {
+        let data = &files[entry["name"].as_str().unwrap()];
+        assert_eq!(entry["sha256"].as_str().unwrap(), hex::encode(Sha256::digest(data)), "{entry}");
+        assert_eq!(entry["size"].as_u64().unwrap(), data.len() as u64);
+    }
+    // The signed PDFs are incremental updates of the uploaded ones.
+    assert!(files["documents/01-Contrato_pr_stamo.pdf"].starts_with(&contract));
+    assert!(files["documents/02-annex.pdf"].starts_with(&annex));
+    let iso = vouch_signature::iso19794_7::SignRecord::decode(&files["signature/signature-data-1.iso19794-7"]).unwrap();
+    assert!(iso.points.len() > 12);
+    // The trail recomputes from its own hashes.
+    let audit: Value = serde_json::from_slice(&files["audit.json"]).unwrap();
+    let events = audit["events"].as_array().unwrap();
+    assert!(audit_chain_holds(events));
+    let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for a in [
+        "case_created",
+        "signing_requested",
+        "documents_previewed",
+        "step_recorded",
+        "documents_signed",
+        "case_decided",
+    ] {
+        assert!(actions.contains(&a), "{a} not in {actions:?}");
+    }
+    // The manifest's signature checks with openssl, and fails for an edited manifest.
+    let dir = tempfile::tempdir().unwrap();
+    let (sig, cert) = (&files["manifest.json.p7s"], &files["kiosk-certificate.pem"]);
+    assert!(openssl_verifies(dir.path(), &files["manifest.json"], sig, cert));
+    let mut edited = files["manifest.json"].clone();
+    let at = edited.iter().position(|b| *b == b'1').unwrap();
+    edited[at] = b'2';
+    assert!(!openssl_verifies(dir.path(), &edited, sig, cert));
+
+    // 404 for what does not exist or is not the caller's.
+    let other = kit.oauth_token(&kit.integrator()).await;
+    assert_eq!(kit.get(&other, &evidence).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(kit.get(&other, &path).await.status(), StatusCode::NOT_FOUND);
+    let unknown = format!("/danaconnect/api/biometric/circuits/{}/evidence", uuid::Uuid::new_v4());
+    let resp = kit.get(&token, &unknown).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(resp.json::<Value>().await.unwrap()["code"], "not_found");
+    assert_eq!(
+        kit.get(&token, "/danaconnect/api/biometric/circuits/nope/evidence").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn start_circuit_refuses_bad_input_with_400_and_stores_nothing() {
+    let kit = Kit::start().await;
+    let admin_session = kit.kiosk_admin().await;
+    signing_flow(&kit, &admin_session).await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let good = pdf("Contract");
+    let base = json!({"id": "c-1", "signer": signer(), "docs": [doc("contract.pdf", &good)]});
+    let with = |pointer: &str, value: Value| {
+        let mut b = base.clone();
+        *b.pointer_mut(pointer).unwrap() = value;
+        b
+    };
+    let mut no_nif = base.clone();
+    no_nif["signer"].as_object_mut().unwrap().remove("nif");
+    let encrypted =
+        b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R /Encrypt 2 0 R >>\n%%EOF\n";
+    for (body, expect) in [
+        (with("/signer/nif", json!("12345678A")), "check letter"),
+        (with("/signer/nif", json!("1234")), "NIF"),
+        (no_nif, "nif"),
+        (with("/signer/email", json!("not-an-address")), "e-mail"),
+        (with("/signer/name", json!("  ")), "signer.name"),
+        (with("/docs/0/size", json!(good.len() + 1)), "decodes to"),
+        (with("/docs/0", doc("x.pdf", b"GIF89a not a pdf")), "docs[0]"),
+        (with("/docs/0", doc("x.pdf", encrypted)), "docs[0]"),
+        (with("/docs/0/content", json!("%%%")), "base64"),
+        (with("/docs", json!([])), "1 to 10"),
+    ] {
+        let (status, answer) = start(&kit, &token, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{expect}: {answer}");
+        assert_eq!(answer["code"], "invalid_input");
+        assert!(answer["message"].as_str().unwrap().contains(expect), "{expect}: {answer}");
+    }
+    let resp = kit.post_json(&token, "/danaconnect/api/biometric/start_circuit/no-such-flow", &base).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = kit.post_json(&token, "/danaconnect/api/biometric/start_circuit/demo", &base).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "the demo flow has no signature step");
+    assert!(resp.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("no signature step"));
+    assert_eq!(kit.count("cases"), 0);
+    assert_eq!(kit.count("sign_documents"), 0);
+
+    assert_eq!(start(&kit, &token, &base).await.0, StatusCode::OK);
+    assert_eq!(start(&kit, &token, &base).await.0, StatusCode::CONFLICT, "the id was used");
+    assert_eq!(kit.count("cases"), 1);
+    let resp =
+        kit.http.post(kit.url("/danaconnect/api/biometric/start_circuit/contract")).json(&base).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+const ORG: &str = "3f6c2a1e-org";
+
+fn device(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    req.header("x-installation_id", "tablet-7")
+        .header("x-fingerprint", "fp-91ab")
+        .header("x-location", "40.4168,-3.7038")
+}
+
+#[tokio::test]
+async fn masstack_signs_biometric_and_simple_with_headers_limits_and_its_error_format() {
+    let kit = Kit::start().await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let contract = pdf("Service agreement");
+    let base = format!("/masstack/v1/orgs/{ORG}");
+    let body = json!({
+        "signers": [{"name": "Ana Ruiz", "email": "ana@example.com"}, {"name": "Luis Gil", "type": "simple"}],
+        "documents": [{"name": "agreement.pdf", "content": B64.encode(&contract)}]
+    });
+    let resp = kit.post_json(&token, &format!("{base}/sign_process"), &body).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let created: Value = resp.json().await.unwrap();
+    let (bio, simple) =
+        (created["signs"][0]["sign_id"].as_str().unwrap(), created["signs"][1]["sign_id"].as_str().unwrap());
+    assert!(created["signs"][0]["link"].is_null(), "the default flow has no signature step: API signing only");
+    let sign_url = |kind: &str, id: &str, tail: &str| kit.url(&format!("{base}/{kind}/{id}{tail}"));
+
+    // Signer calls without the device headers: 400 in MasStack's format.
+    let resp = kit.http.get(sign_url("biometric_signs", bio, "")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(err["errors"][0]["code"], "MDOC_001");
+    assert_eq!(err["errors"][0]["title"], "INVALID_INPUT");
+    assert!(err["errors"][0]["details"].as_str().unwrap().contains("x-installation_id"));
+    assert!(err["errors"][0]["ref"].is_string());
+    let resp = kit
+        .http
+        .post(sign_url("biometric_signs", bio, "/preview"))
+        .bearer_auth(&token)
+        .header("x-installation_id", "tablet-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "x-fingerprint is required too");
+    let resp = kit
+        .http
+        .post(sign_url("biometric_signs", bio, "/preview"))
+        .bearer_auth(&token)
+        .header("x-installation_id", "tablet-7")
+        .header("x-fingerprint", "fp-91ab")
+        .header("x-location", "999,1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "x-location must be lat,long");
+
+    let got: Value = device(kit.http.get(sign_url("biometric_signs", bio, "")).bearer_auth(&token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["status"], "pending");
+    assert_eq!(B64.decode(got["documents"][0]["content"].as_str().unwrap()).unwrap(), contract);
+    let resp =
+        device(kit.http.post(sign_url("biometric_signs", bio, "/preview")).bearer_auth(&token)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+
+    let png = vouch_signature::render::png(&stroke::synthetic(PointerKind::Pen)).unwrap();
+    let sign = |biometric_data: String, image: String| {
+        device(kit.http.post(sign_url("biometric_signs", bio, "/sign")).bearer_auth(&token))
+            .json(&json!({"biometric_data": biometric_data, "signature_image": image}))
+            .send()
+    };
+    let resp = sign("x".repeat(300 * 1024 + 1), B64.encode(&png)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.json::<Value>().await.unwrap()["errors"][0]["details"].as_str().unwrap().contains("biometric_data"));
+    let resp = sign("pen-data".into(), "A".repeat(500 * 1024 + 4)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.json::<Value>().await.unwrap()["errors"][0]["details"].as_str().unwrap().contains("signature_image"));
+    let resp = sign("pen-data".into(), B64.encode(b"not an image")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = sign("vendor-sdk-pen-data-v3".into(), B64.encode(&png)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = sign("vendor-sdk-pen-data-v3".into(), B64.encode(&png)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT, "signed once");
+    assert_eq!(resp.json::<Value>().await.unwrap()["errors"][0]["title"], "CONFLICT");
+
+    // A biometric sign is not reachable as a simple one, nor from another organisation.
+    let resp = device(kit.http.get(sign_url("simple_signs", bio, "")).bearer_auth(&token)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(resp.json::<Value>().await.unwrap()["errors"][0]["title"], "RESOURCE_NOT_FOUND");
+    let other_org = kit.url(&format!("/masstack/v1/orgs/other/biometric_signs/{bio}"));
+    assert_eq!(
+        device(kit.http.get(other_org).bearer_auth(&token)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let resp =
+        device(kit.http.post(sign_url("simple_signs", simple, "/sign")).bearer_auth(&token)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let got: Value = device(kit.http.get(sign_url("simple_signs", simple, "")).bearer_auth(&token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["status"], "signed");
+
+    // The document now carries both signatures, the second an incremental update of the first.
+    let process: Value = kit
+        .get(&token, &format!("{base}/sign_process/{}", created["id"].as_str().unwrap()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let signed = B64.decode(process["documents"][0]["content"].as_str().unwrap()).unwrap();
+    assert!(signed.starts_with(&contract));
+    assert_eq!(signed.windows(10).filter(|w| w == b"/ByteRange").count(), 2);
+    // The device headers are in the sign's audit trail.
+    let details: Vec<String> = kit
+        .db()
+        .prepare("SELECT detail FROM audit_events WHERE chain = ?1")
+        .unwrap()
+        .query_map([bio], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        details.iter().filter(|d| d.contains("tablet-7") && d.contains("fp-91ab") && d.contains("40.4168")).count()
+            >= 2,
+        "{details:?}"
+    );
+    assert!(!details.iter().any(|d| d.contains("vendor-sdk-pen-data")), "pen data stays out of the audit log");
+}

@@ -1,0 +1,365 @@
+//! Sign processes (DANAconnect circuits, MasStack sign processes): their documents, their signers (one case each)
+//! and the signing itself. Document files are encrypted blobs, written before the rows that name them.
+
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+use serde::Serialize;
+use time::OffsetDateTime;
+use vouch_core::flow::{StepKind, StepOutcome, StepRecord};
+use vouch_core::{Case, CaseId};
+
+use crate::audit;
+use crate::cases::NewEvidence;
+use crate::error::{Result, StoreError};
+use crate::flows::Capture;
+use crate::{from_ms, sha256_hex, to_ms, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignMethod {
+    /// A handwritten signature with its pen data.
+    Biometric,
+    /// A click to sign, without biometrics.
+    Simple,
+}
+
+impl SignMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignMethod::Biometric => "biometric",
+            SignMethod::Simple => "simple",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignDocument {
+    pub position: u32,
+    pub name: String,
+    pub original_sha256: String,
+    pub size: u64,
+    /// The newest version: the original until someone signs, then the last signed file.
+    pub current_sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signer {
+    pub case_id: CaseId,
+    pub process_id: String,
+    pub position: u32,
+    pub name: String,
+    pub email: Option<String>,
+    pub nif: Option<String>,
+    pub method: SignMethod,
+    pub previewed_at: Option<OffsetDateTime>,
+    pub signed_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignProcess {
+    pub id: String,
+    pub client_id: String,
+    pub api: String,
+    pub org_id: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub documents: Vec<SignDocument>,
+    pub signers: Vec<Signer>,
+}
+
+/// Who asks for a process: its id, the client, the API, and MasStack's organisation.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSignProcess<'a> {
+    pub id: &'a str,
+    pub client_id: &'a str,
+    pub api: &'a str,
+    pub org_id: Option<&'a str>,
+}
+
+/// A signer to create, with the case that carries them.
+pub struct NewSigner {
+    pub case: Case,
+    pub name: String,
+    pub email: Option<String>,
+    pub nif: Option<String>,
+    pub method: SignMethod,
+}
+
+/// A document's next version, made by signing the version whose hash is `previous_sha256`.
+pub struct SignedVersion<'a> {
+    pub position: u32,
+    pub previous_sha256: String,
+    pub bytes: &'a [u8],
+}
+
+const SIGNER_COLUMNS: &str = "case_id, process_id, position, name, email, nif, method, previewed_at, signed_at";
+
+fn signer_from_row(r: &Row<'_>) -> rusqlite::Result<Signer> {
+    let case_id: String = r.get(0)?;
+    let method: String = r.get(6)?;
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.to_string().into())
+    };
+    Ok(Signer {
+        case_id: CaseId::parse(&case_id).ok_or_else(|| bad(0, "bad case id"))?,
+        process_id: r.get(1)?,
+        position: r.get(2)?,
+        name: r.get(3)?,
+        email: r.get(4)?,
+        nif: r.get(5)?,
+        method: match method.as_str() {
+            "biometric" => SignMethod::Biometric,
+            "simple" => SignMethod::Simple,
+            _ => return Err(bad(6, "unknown sign method")),
+        },
+        previewed_at: r.get::<_, Option<i64>>(7)?.map(from_ms),
+        signed_at: r.get::<_, Option<i64>>(8)?.map(from_ms),
+    })
+}
+
+impl Store {
+    /// Creates a process: the document blobs first, then in one transaction the process, its documents, every
+    /// signer's case (with its code and audit event) and the signers.
+    pub fn create_sign_process(
+        &self,
+        process: &NewSignProcess<'_>,
+        documents: &[(String, &[u8])],
+        signers: &[NewSigner],
+        actor: &str,
+    ) -> Result<SignProcess> {
+        let NewSignProcess { id: process_id, client_id, api, org_id } = *process;
+        let mut stored = Vec::with_capacity(documents.len());
+        for (position, (name, bytes)) in documents.iter().enumerate() {
+            let sha = self.blobs().put(bytes)?;
+            stored.push(SignDocument {
+                position: u32::try_from(position).unwrap_or(u32::MAX),
+                name: name.clone(),
+                original_sha256: sha.clone(),
+                size: bytes.len() as u64,
+                current_sha256: sha,
+            });
+        }
+        let now = crate::now();
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO sign_processes (id, client_id, api, org_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![process_id, client_id, api, org_id, to_ms(now)],
+        )?;
+        for d in &stored {
+            tx.execute(
+                "INSERT INTO sign_documents (process_id, position, name, original_sha256, size, current_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    process_id,
+                    d.position,
+                    d.name,
+                    d.original_sha256,
+                    i64::try_from(d.size).unwrap_or(i64::MAX),
+                    d.current_sha256
+                ],
+            )?;
+        }
+        let mut created = Vec::with_capacity(signers.len());
+        for (position, s) in signers.iter().enumerate() {
+            crate::cases::insert_case_in(&tx, &s.case, actor)?;
+            let position = u32::try_from(position).unwrap_or(u32::MAX);
+            tx.execute(
+                &format!("INSERT INTO signers ({SIGNER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL)"),
+                params![s.case.id.to_string(), process_id, position, s.name, s.email, s.nif, s.method.as_str()],
+            )?;
+            // Names of documents and hashes only: who signs is personal data and the audit log outlives retention.
+            let detail = serde_json::json!({
+                "process": process_id, "signer": position + 1, "method": s.method.as_str(),
+                "documents": stored.iter().map(|d| serde_json::json!({"name": d.name, "sha256": d.original_sha256})).collect::<Vec<_>>(),
+            });
+            audit::append(&tx, &s.case.id.to_string(), now, actor, "signing_requested", &detail)?;
+            created.push(Signer {
+                case_id: s.case.id,
+                process_id: process_id.to_string(),
+                position,
+                name: s.name.clone(),
+                email: s.email.clone(),
+                nif: s.nif.clone(),
+                method: s.method,
+                previewed_at: None,
+                signed_at: None,
+            });
+        }
+        tx.commit()?;
+        Ok(SignProcess {
+            id: process_id.to_string(),
+            client_id: client_id.to_string(),
+            api: api.to_string(),
+            org_id: org_id.map(str::to_string),
+            created_at: now,
+            documents: stored,
+            signers: created,
+        })
+    }
+
+    pub fn sign_process(&self, process_id: &str) -> Result<SignProcess> {
+        let conn = self.conn()?;
+        let (client_id, api, org_id, created_at): (String, String, Option<String>, i64) = conn
+            .query_row(
+                "SELECT client_id, api, org_id, created_at FROM sign_processes WHERE id = ?1",
+                [process_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        let documents = conn
+            .prepare(
+                "SELECT position, name, original_sha256, size, current_sha256 FROM sign_documents
+                 WHERE process_id = ?1 ORDER BY position",
+            )?
+            .query_map([process_id], |r| {
+                Ok(SignDocument {
+                    position: r.get(0)?,
+                    name: r.get(1)?,
+                    original_sha256: r.get(2)?,
+                    size: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
+                    current_sha256: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let signers = conn
+            .prepare(&format!("SELECT {SIGNER_COLUMNS} FROM signers WHERE process_id = ?1 ORDER BY position"))?
+            .query_map([process_id], signer_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(SignProcess {
+            id: process_id.to_string(),
+            client_id,
+            api,
+            org_id,
+            created_at: from_ms(created_at),
+            documents,
+            signers,
+        })
+    }
+
+    /// The signer a case carries, if the case asks for a signature.
+    pub fn signer(&self, case_id: CaseId) -> Result<Option<Signer>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                &format!("SELECT {SIGNER_COLUMNS} FROM signers WHERE case_id = ?1"),
+                [case_id.to_string()],
+                signer_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Records that the signer was shown the documents. The first time is kept; every viewing is audited.
+    pub fn mark_previewed(&self, case_id: CaseId, actor: &str, detail: &serde_json::Value) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let now = crate::now();
+        let n = tx.execute(
+            "UPDATE signers SET previewed_at = coalesce(previewed_at, ?1) WHERE case_id = ?2",
+            params![to_ms(now), case_id.to_string()],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit::append(&tx, &case_id.to_string(), now, actor, "documents_previewed", detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The kiosk's signature step: the step, its captures (pen data, picture, signed PDFs) and the new document
+    /// versions, in one transaction.
+    pub fn record_signature_step(
+        &self,
+        case_id: CaseId,
+        index: u32,
+        detail: serde_json::Value,
+        captures: &[Capture<'_>],
+        versions: &[SignedVersion<'_>],
+        actor: &str,
+    ) -> Result<StepRecord> {
+        self.record_step_with(
+            case_id,
+            index,
+            StepKind::Signature,
+            StepOutcome::Passed,
+            detail,
+            captures,
+            actor,
+            |tx, at| apply_signing(tx, case_id, versions, at, actor),
+        )
+    }
+
+    /// A signature made outside the kiosk flow (MasStack's sign call from the integrator's signer app): the
+    /// captures and new versions with their audit event, in one transaction. `audit_detail` says where it came from.
+    pub fn record_signature(
+        &self,
+        case_id: CaseId,
+        captures: &[Capture<'_>],
+        versions: &[SignedVersion<'_>],
+        actor: &str,
+        audit_detail: &serde_json::Value,
+    ) -> Result<()> {
+        let mut evidence = Vec::with_capacity(captures.len());
+        for c in captures {
+            evidence.push(NewEvidence {
+                kind: c.kind,
+                sha256: self.blobs().put(c.bytes)?,
+                media_type: c.media_type.into(),
+                size: c.bytes.len() as u64,
+            });
+        }
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let status: String = tx
+            .query_row("SELECT status FROM cases WHERE id = ?1", [case_id.to_string()], |r| r.get(0))
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        if vouch_core::CaseStatus::parse(&status).is_none_or(|s| s.is_terminal()) {
+            return Err(StoreError::Conflict(format!("the case is {status} and takes no signature")));
+        }
+        let at = crate::now();
+        crate::cases::insert_evidence(&tx, case_id, at, &evidence)?;
+        audit::append(&tx, &case_id.to_string(), at, actor, "signature_received", audit_detail)?;
+        apply_signing(&tx, case_id, versions, at, actor)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Moves each document to its signed version, unless another signer got there first, and marks the signer signed.
+fn apply_signing(
+    tx: &Transaction<'_>,
+    case_id: CaseId,
+    versions: &[SignedVersion<'_>],
+    at: OffsetDateTime,
+    actor: &str,
+) -> Result<()> {
+    let process_id: String = tx
+        .query_row("SELECT process_id FROM signers WHERE case_id = ?1", [case_id.to_string()], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::Conflict("this case has nothing to sign".into()))?;
+    let signed = tx.execute(
+        "UPDATE signers SET signed_at = ?1 WHERE case_id = ?2 AND signed_at IS NULL",
+        params![to_ms(at), case_id.to_string()],
+    )?;
+    if signed == 0 {
+        return Err(StoreError::Conflict("the documents are already signed".into()));
+    }
+    let mut hashes = Vec::with_capacity(versions.len());
+    for v in versions {
+        let sha = sha256_hex(v.bytes);
+        let moved = tx.execute(
+            "UPDATE sign_documents SET current_sha256 = ?1
+             WHERE process_id = ?2 AND position = ?3 AND current_sha256 = ?4",
+            params![sha, process_id, v.position, v.previous_sha256],
+        )?;
+        if moved == 0 {
+            return Err(StoreError::Conflict(
+                "another signer signed these documents at the same moment; sign again".into(),
+            ));
+        }
+        hashes.push(serde_json::json!({"document": v.position + 1, "signed_sha256": sha}));
+    }
+    let detail = serde_json::json!({"process": process_id, "documents": hashes});
+    audit::append(tx, &case_id.to_string(), at, actor, "documents_signed", &detail)?;
+    Ok(())
+}
