@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, selectors } from 'playwright-core';
 import {
-  ADMIN_PIN, CLERK_PIN, CONTRAST_CHECK, ROOT, OVERFLOW_CHECK, artifactDir, createRequest, eventually, getRequest, putReferencePhoto, webhookFor, startReceiver, startVouch,
+  ADMIN_PIN, CLERK_PIN, CONTRAST_CHECK, ROOT, OVERFLOW_CHECK, SIGNING_STEPS, artifactDir, contractPdf, createRequest, eventually, getRequest, kioskAdmin, putReferencePhoto, startCircuit, webhookFor, startReceiver, startVouch,
 } from './harness.mjs';
 
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
@@ -411,4 +411,84 @@ test('a customer shows the DEMO passport page to the document camera; its MRZ op
   await eventually(() => page.getByTestId('photo-document_page').evaluate((img) => img.naturalWidth === 1000), 15000, 'the scanned page shown');
   assert.equal(await page.getByTestId('family-name').inputValue(), 'ERIKSSON');
   await shoot('clerk-document-scan');
+});
+
+/** Draws with the mouse: each stroke a list of [x, y] fractions of the pad, moved through in small steps. */
+async function draw(strokes) {
+  await page.getByTestId('signature-pad').scrollIntoViewIfNeeded();
+  const box = await page.getByTestId('signature-pad').boundingBox();
+  for (const stroke of strokes) {
+    const [first, ...rest] = stroke.map(([fx, fy]) => [box.x + fx * box.width, box.y + fy * box.height]);
+    await page.mouse.move(first[0], first[1]);
+    await page.mouse.down();
+    for (const [x, y] of rest) await page.mouse.move(x, y, { steps: 8 });
+    await page.mouse.up();
+  }
+}
+
+test('a DANAconnect signer reads the contract rendered by pdf.js, agrees, signs with the pointer, and the evidence ZIP follows approval', async () => {
+  const admin = await kioskAdmin(vouch.url, ADMIN_PIN);
+  await admin('flow_save', { flow_id: 'contract', name: 'Contract signing', create: true, steps: SIGNING_STEPS });
+  const pdf = contractPdf('DEMO loan contract: 10,000 EUR over 36 months');
+  const { token, circuit } = await startCircuit(vouch.url, state.clientId, state.secret, 'contract', 'loan-e2e-1', pdf);
+  await page.goto(circuit.link);
+  await page.getByTestId('consent-agree').click();
+  await page.getByTestId('step-signature').waitFor();
+  // pdf.js drew the page: the canvas holds dark text pixels.
+  await page.locator('[data-test=document-page][data-rendered="1"]').waitFor();
+  const ink = await page.getByTestId('document-page').evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height / 4).data;
+    let dark = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 100 && d[i + 3] > 200) dark++;
+    return dark;
+  });
+  assert.ok(ink > 200, `the contract's first line is rendered (${ink} dark pixels)`);
+  assert.equal(await page.getByTestId('page-label').textContent(), 'Page 1 of 1');
+  assert.equal(await page.getByTestId('sign-submit').isDisabled(), true, 'nothing drawn, nothing agreed');
+
+  // A scribble is refused with the reason; the pad keeps working.
+  await draw([[[0.1, 0.5], [0.13, 0.52]]]);
+  await page.getByTestId('sign-agree').check();
+  await page.getByTestId('sign-submit').click();
+  await page.getByTestId('sign-error').filter({ hasText: 'too short' }).waitFor();
+  await page.getByTestId('pad-clear').click();
+  assert.equal(await page.getByTestId('sign-submit').isDisabled(), true, 'cleared');
+  await draw([
+    [[0.08, 0.7], [0.12, 0.25], [0.18, 0.7], [0.24, 0.3], [0.3, 0.72]],
+    [[0.36, 0.5], [0.5, 0.35], [0.62, 0.68], [0.75, 0.3], [0.9, 0.55]],
+  ]);
+  // Undo takes the last stroke away, redo brings it back.
+  await page.getByTestId('pad-undo').click();
+  await page.getByTestId('pad-redo').click();
+  await shoot('customer-signature');
+  await page.getByTestId('sign-submit').click();
+  await page.getByTestId('step-signature-done').waitFor({ timeout: 30000 });
+  await shoot('customer-signed');
+  await page.getByTestId('sign-continue').click();
+  await page.locator('[data-test=result]').waitFor();
+
+  const circuitPath = `${vouch.url}/danaconnect/api/biometric/circuits/${circuit.circuitId}`;
+  const auth = { Authorization: `Bearer ${token}` };
+  assert.equal((await fetch(`${circuitPath}/evidence`, { headers: auth })).status, 404, 'not completed yet');
+  const created = await admin('client_create', { name: 'e2e admin', admin: true });
+  const adminAuth = 'Basic ' + Buffer.from(`${created.client.id}:${created.secret}`).toString('base64');
+  const adminTok = await (await fetch(`${vouch.url}/oauth/token`, {
+    method: 'POST', headers: { Authorization: adminAuth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials',
+  })).json();
+  const done = await fetch(`${vouch.url}/vouch/v1/cases/${circuit.circuitId}/complete`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${adminTok.access_token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ outcome: 'approved', reason: 'Signed at the branch kiosk', identity: { given_name: 'DEMO', family_name: 'Signer', authentication_type: 'CLERK_REVIEW', acr: 'low' } }),
+  });
+  assert.equal(done.status, 200, await done.text());
+  const status = await (await fetch(circuitPath, { headers: auth })).json();
+  assert.equal(status.status, 'completed');
+  assert.equal(status.documents[0].signed, true);
+  const zip = await fetch(`${circuitPath}/evidence`, { headers: auth });
+  assert.equal(zip.status, 200);
+  assert.equal(zip.headers.get('content-type'), 'application/zip');
+  const bytes = Buffer.from(await zip.arrayBuffer());
+  for (const name of ['documents/01-contract.pdf', 'signature/signature-image-1.png', 'manifest.json.p7s']) {
+    assert.ok(bytes.includes(Buffer.from(name)), `${name} in the ZIP`);
+  }
 });

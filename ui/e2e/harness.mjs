@@ -143,3 +143,72 @@ export const CONTRAST_CHECK = `(() => {
 
 /** Run inside the page: whether anything spills past the viewport sideways. */
 export const OVERFLOW_CHECK = `document.documentElement.scrollWidth > window.innerWidth + 1`;
+
+/** A one-page PDF that says `text` (Helvetica), with a correct cross-reference table. */
+export function contractPdf(text) {
+  const stream = `BT /F1 18 Tf 72 760 Td (${text}) Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.7\n';
+  const offsets = [];
+  objects.forEach((body, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+/** Starts a DANAconnect circuit on `channel` for a DEMO signer; returns the token and `{circuitId, link}`. */
+export async function startCircuit(base, id, secret, channel, reference, pdf) {
+  const auth = 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
+  const tok = await fetch(`${base}/danaconnect/oauth2/token`, {
+    method: 'POST',
+    headers: { Authorization: auth, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  if (tok.status !== 200) throw new Error(`token: ${tok.status} ${await tok.text()}`);
+  const { access_token } = await tok.json();
+  const resp = await fetch(`${base}/danaconnect/api/biometric/start_circuit/${channel}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${access_token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      id: reference,
+      signer: { name: 'DEMO Signer', email: 'demo.signer@example.com', nif: '12345678Z' },
+      docs: [{ name: 'contract.pdf', size: pdf.length, content: pdf.toString('base64') }],
+    }),
+  });
+  if (resp.status !== 200) throw new Error(`start_circuit: ${resp.status} ${await resp.text()}`);
+  return { token: access_token, circuit: await resp.json() };
+}
+
+/** Runs kiosk commands over HTTP as the admin (signed in with the PIN). */
+export async function kioskAdmin(base, pin) {
+  const send = async (command, args, session) => {
+    const resp = await fetch(`${base}/vouch/v1/kiosk/${command}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(session ? { Authorization: `Bearer ${session}` } : {}) },
+      body: JSON.stringify(args),
+    });
+    const body = await resp.json();
+    if (resp.status !== 200) throw new Error(`${command}: ${resp.status} ${JSON.stringify(body)}`);
+    return body;
+  };
+  const { session } = await send('sign_in', { role: 'admin', pin });
+  return (command, args = {}) => send(command, args, session);
+}
+
+/** The flow a signing circuit runs: consent, signature, result. */
+export const SIGNING_STEPS = [
+  { kind: 'consent', text: { en: 'I agree to sign the contract at this kiosk.', es: 'Acepto firmar el contrato en este quiosco.', et: 'Nõustun lepingu selles kioskis allkirjastama.' } },
+  { kind: 'signature' },
+  { kind: 'result' },
+];

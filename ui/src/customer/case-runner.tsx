@@ -10,6 +10,7 @@ import type { CaseSession, Signed, Step } from '../types';
 import { FaceMatchStep, LivenessStep, SelfieStep } from './camera-steps';
 import { ChipStep } from './chip-step';
 import { DocumentScanStep } from './document-step';
+import { SignatureStep } from './signature-step';
 
 export function CaseRunner(props: { initial: CaseSession; assisted: boolean; staff: Signed | null; onFinish: () => void }) {
   useSignal(lang);
@@ -101,6 +102,8 @@ function StepScreen(props: {
       return <ChipStep case_id={props.caseId} index={props.index} scanned={props.scanned} onDone={props.onSession} />;
     case 'document_scan':
       return <DocumentScanStep case_id={props.caseId} index={props.index} staff={props.staff} onDone={props.onSession} />;
+    case 'signature':
+      return <SignatureStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'face_match':
       return <FaceMatchStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'clerk_review':
