@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  ADMIN_PIN, CLERK_PIN, ROOT, artifactDir, createRequest, eventually, getRequest, putReferencePhoto, startReceiver, webhookFor,
+  ADMIN_PIN, CLERK_PIN, ROOT, SIGNING_STEPS, artifactDir, contractPdf, createRequest, eventually, getRequest, kioskAdmin, putReferencePhoto, startCircuit, startReceiver, webhookFor,
 } from './harness.mjs';
 import { WebDriver } from './webdriver.mjs';
 import { screenshotDisplay } from './xshot.mjs';
@@ -240,6 +240,44 @@ test('in the window, a customer shows the DEMO passport page to the document cam
   await driver.waitFor('[data-test=result][data-result=done]', 60000);
   const got = await getRequest(base, token, request.id);
   assert.equal(got.status, 'pending', 'the request waits for the clerk');
+  await driver.click('[data-test=finish]');
+  await driver.waitFor('[data-test=case-code]');
+});
+
+test('in the window, a DANAconnect signer reads the contract and signs it with WebDriver pointer actions', async (t) => {
+  const admin = await kioskAdmin(base, ADMIN_PIN);
+  await admin('flow_save', { flow_id: 'contract', name: 'Contract signing', create: true, steps: SIGNING_STEPS });
+  const pdf = contractPdf('DEMO loan contract signed in the kiosk window');
+  const { token, circuit } = await startCircuit(base, state.clientId, state.secret, 'contract', 'loan-window-1', pdf);
+  await driver.type('[data-test=case-code]', circuit.link);
+  await driver.click('[data-test=start]');
+  await driver.click('[data-test=consent-agree]');
+  await driver.waitFor('[data-test=document-page][data-rendered="1"]', 60000);
+  await driver.click('[data-test=sign-agree]');
+  // A pen's strokes: the pad records pressure and tilt where WebKit passes them on.
+  const stroke = (dx) => [[-300 + dx, 40], [-270 + dx, -50], [-240 + dx, 40], [-210 + dx, -45], [-180 + dx, 45]];
+  const strokes = [stroke(0), stroke(180), [[100, 0], [200, -40], [300, 30]]];
+  const inked = () => driver.exec("return !document.querySelector('[data-test=pad-undo]').disabled");
+  let pointerType = 'pen';
+  await driver.draw('[data-test=signature-pad]', strokes, { pointerType }).catch(() => {});
+  if (!(await inked())) {
+    // WebKitWebDriver without pen input: the same strokes as a mouse.
+    pointerType = 'mouse';
+    await driver.draw('[data-test=signature-pad]', strokes, { pointerType });
+  }
+  assert.ok(await inked(), 'the pad took the strokes');
+  t.diagnostic(`drawn with WebDriver ${pointerType} actions`);
+  await shoot('customer-signature');
+  await driver.click('[data-test=sign-submit]');
+  await driver.waitFor('[data-test=step-signature-done]', 60000);
+  await shoot('customer-signed');
+  await driver.click('[data-test=sign-continue]');
+  await driver.waitFor('[data-test=result][data-result=done]');
+  const status = await (await fetch(`${base}/danaconnect/api/biometric/circuits/${circuit.circuitId}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  })).json();
+  assert.ok(status.signedAt, `signed (${pointerType} actions): ${JSON.stringify(status)}`);
+  assert.equal(status.documents[0].signed, true);
   await driver.click('[data-test=finish]');
   await driver.waitFor('[data-test=case-code]');
 });

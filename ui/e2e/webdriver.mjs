@@ -84,6 +84,36 @@ export class WebDriver {
     );
   }
 
+  /**
+   * Draws strokes on an element with W3C pointer actions, as a person with a pen (or mouse) would: each stroke a
+   * list of [x, y] offsets in CSS pixels from the element's centre, moved through in `steps` pointer moves.
+   */
+  async draw(css, strokes, { pointerType = 'pen', steps = 6 } = {}) {
+    const el = await this.waitFor(css);
+    await this.exec('document.querySelector(arguments[0]).scrollIntoView({ block: "center" })', [css]);
+    const origin = { 'element-6066-11e4-a52e-4f735466cecf': el };
+    const actions = [];
+    for (const stroke of strokes) {
+      const [[x0, y0], ...rest] = stroke;
+      actions.push({ type: 'pointerMove', duration: 0, origin, x: Math.round(x0), y: Math.round(y0) });
+      actions.push({ type: 'pointerDown', button: 0, pressure: 0.6 });
+      let [px, py] = [x0, y0];
+      for (const [x, y] of rest) {
+        for (let i = 1; i <= steps; i++) {
+          const nx = px + ((x - px) * i) / steps;
+          const ny = py + ((y - py) * i) / steps;
+          actions.push({ type: 'pointerMove', duration: 16, origin, x: Math.round(nx), y: Math.round(ny), pressure: 0.4 + 0.4 * (i / steps) });
+        }
+        [px, py] = [x, y];
+      }
+      actions.push({ type: 'pointerUp', button: 0 });
+    }
+    await this.req('POST', this.s('/actions'), {
+      actions: [{ type: 'pointer', id: `${pointerType}-1`, parameters: { pointerType }, actions }],
+    });
+    await this.req('DELETE', this.s('/actions')).catch(() => {});
+  }
+
   async exec(script, args = []) {
     return this.req('POST', this.s('/execute/sync'), { script, args });
   }
