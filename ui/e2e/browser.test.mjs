@@ -214,6 +214,8 @@ test('a customer takes a selfie, passes passive liveness and matches the photo o
   await page.getByTestId('staff-pin').fill(ADMIN_PIN);
   await page.getByTestId('sign-in').click();
   await page.getByTestId('tab-general').click();
+  // The signing certificate generated on first use is shown, labelled self-signed.
+  await page.getByTestId('signing-subject').filter({ hasText: 'Vouch kiosk (self-signed)' }).waitFor();
   await page.getByTestId('idle-secs').fill('90');
   await page.getByTestId('settings-save').click();
   await page.getByTestId('note').filter({ hasText: 'Saved.' }).waitFor();

@@ -114,7 +114,45 @@ export function General(props: { status: KioskStatus | null; onChanged: () => vo
         <button class="danger" onClick={exit} data-test="exit">{t('admin.general.exit')}</button>
       </div>
       <p role="status" data-test="audit-result">{audit ?? ''}</p>
+      <SigningKeys />
       {props.status && <p class="small">{t('admin.general.server', { server: props.status.server, version: props.status.version })}</p>}
     </div>
+  );
+}
+
+interface SigningSummary {
+  subject: string;
+  self_signed: boolean;
+  fingerprint_sha256: string;
+  not_after: string;
+  source: string;
+  escrow_subject: string;
+  escrow_source: string;
+}
+
+/** The certificate that seals signed PDFs and evidence, and where pen data is escrowed; set in vouch.toml [signing]. */
+function SigningKeys() {
+  const keys = useLoad<SigningSummary>('signing_keys');
+  return (
+    <section class="signing-keys" data-test="signing-keys">
+      <h3>{t('admin.general.signingTitle')}</h3>
+      {keys.error && <p class="error">{keys.error}</p>}
+      {keys.data && (
+        <dl>
+          <dt>{t('admin.general.signingSubject')}</dt>
+          <dd data-test="signing-subject">
+            {keys.data.subject}
+            {keys.data.self_signed && <strong> {t('admin.general.selfSigned')}</strong>}
+          </dd>
+          <dt>{t('admin.general.signingFingerprint')}</dt>
+          <dd class="small mono">{keys.data.fingerprint_sha256}</dd>
+          <dt>{t('admin.general.signingSource')}</dt>
+          <dd class="small">{keys.data.source}</dd>
+          <dt>{t('admin.general.escrow')}</dt>
+          <dd class="small">{keys.data.escrow_subject}: {keys.data.escrow_source}</dd>
+        </dl>
+      )}
+      <p class="small">{t('admin.general.signingHow')}</p>
+    </section>
   );
 }
