@@ -139,3 +139,76 @@ fn blank_png() -> Result<Vec<u8>, SignatureError> {
         .map_err(|e| SignatureError::Render(e.to_string()))?;
     Ok(out.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::pdf::tests::contract;
+    use crate::pki::tests::identity;
+    use crate::stroke::tests::sample_signature;
+    use crate::PointerKind;
+
+    fn signer() -> Signer<'static> {
+        Signer { name: "Ana Ruiz", case_id: "case-1", reason: "test", location: None }
+    }
+
+    #[test]
+    fn a_drawn_signature_signs_every_document_and_binds_each_hash() {
+        let id = identity();
+        let (a, b) = (contract(1), contract(2));
+        let drawn = sample_signature(PointerKind::Pen);
+        let docs = [Document { name: "a.pdf", pdf: &a }, Document { name: "b.pdf", pdf: &b }];
+        let signed = sign_documents(
+            &docs,
+            &Handwriting::Drawn(&drawn),
+            &signer(),
+            id,
+            id.certificate(),
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+        assert_eq!(signed.documents.len(), 2);
+        assert!(signed.documents[0].starts_with(&a) && signed.documents[1].starts_with(&b));
+        assert_eq!(signed.biometric_file_name, Some(ENVELOPE_FILE_NAME));
+        let (key_pem, _) = id.to_pem().unwrap();
+        let payload = envelope::open_with_pem(&signed.biometric_data, &key_pem).unwrap();
+        let hashes: Vec<&str> = payload.documents.iter().map(|d| d.sha256.as_str()).collect();
+        assert_eq!(hashes, [sha256_hex(&a), sha256_hex(&b)]);
+        assert_eq!(payload.case_id.as_deref(), Some("case-1"));
+        assert!(iso19794_7::SignRecord::decode(signed.iso19794_7.as_deref().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn supplied_and_simple_signatures_and_their_limits() {
+        let id = identity();
+        let pdf = contract(1);
+        let docs = [Document { name: "a.pdf", pdf: &pdf }];
+        let png = render::png(&sample_signature(PointerKind::Mouse)).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let sign = |h: &Handwriting<'_>| sign_documents(&docs, h, &signer(), id, id.certificate(), now);
+        let supplied = sign(&Handwriting::Supplied { biometric_data: b"sdk-pen-data", signature_image: &png }).unwrap();
+        assert_eq!(supplied.biometric_data, b"sdk-pen-data");
+        assert_eq!(supplied.biometric_file_name, Some(SUPPLIED_FILE_NAME));
+        assert!(supplied.iso19794_7.is_none());
+        // A JPEG picture is stamped too.
+        let mut jpeg = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(60, 20, image::Rgb([20, 30, 60])))
+            .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+            .unwrap();
+        assert!(sign(&Handwriting::Supplied { biometric_data: b"x", signature_image: jpeg.get_ref() }).is_ok());
+        let simple = sign(&Handwriting::Simple).unwrap();
+        assert!(simple.biometric_data.is_empty() && simple.biometric_file_name.is_none());
+        assert!(simple.documents[0].starts_with(&pdf));
+
+        let big = vec![b'x'; crate::MAX_BIOMETRIC_DATA_BYTES + 1];
+        let err = sign(&Handwriting::Supplied { biometric_data: &big, signature_image: &png }).unwrap_err();
+        assert!(matches!(err, SignatureError::TooLarge(_)), "{err}");
+        let big_image = vec![0u8; crate::MAX_SIGNATURE_IMAGE_BYTES + 1];
+        let err = sign(&Handwriting::Supplied { biometric_data: b"x", signature_image: &big_image }).unwrap_err();
+        assert!(matches!(err, SignatureError::TooLarge(_)), "{err}");
+        assert!(sign_documents(&[], &Handwriting::Simple, &signer(), id, id.certificate(), now).is_err());
+        let not_pdf = [Document { name: "x.pdf", pdf: b"GIF89a" }];
+        assert!(sign_documents(&not_pdf, &Handwriting::Simple, &signer(), id, id.certificate(), now).is_err());
+    }
+}
