@@ -216,6 +216,15 @@ test('a customer takes a selfie, passes passive liveness and matches the photo o
   await page.getByTestId('tab-general').click();
   // The signing certificate generated on first use is shown, labelled self-signed.
   await page.getByTestId('signing-subject').filter({ hasText: 'Vouch kiosk (self-signed)' }).waitFor();
+  // The admin replaces it with the branch's PKCS#12 (made here by openssl).
+  const certs = artifactDir('browser-certs');
+  const [key, cert, p12] = ['kiosk.key', 'kiosk.pem', 'kiosk.p12'].map((f) => join(certs, f));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=Branch 12 Signing', '-days', '30'], { stdio: 'ignore' });
+  execFileSync('openssl', ['pkcs12', '-export', '-inkey', key, '-in', cert, '-out', p12, '-passout', 'pass:branch-secret'], { stdio: 'ignore' });
+  await page.getByTestId('signing-pkcs12').setInputFiles(p12);
+  await page.getByTestId('signing-password').fill('branch-secret');
+  await page.getByTestId('signing-save').click();
+  await page.getByTestId('signing-subject').filter({ hasText: 'Branch 12 Signing' }).waitFor();
   await page.getByTestId('idle-secs').fill('90');
   await page.getByTestId('settings-save').click();
   await page.getByTestId('note').filter({ hasText: 'Saved.' }).waitFor();

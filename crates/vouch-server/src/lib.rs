@@ -169,7 +169,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         .build()
         .context("building the webhook HTTP client")?;
     let (config_models_dir, face_threads) = (config.models_dir.clone(), config.face_threads);
-    let (signing_config, data_dir) = (config.signing.clone(), store.data_dir().to_path_buf());
+    let (signing_config, signing_store) = (config.signing.clone(), store.clone());
     let chosen_camera = store.kiosk_settings().context("reading kiosk settings")?.camera;
     let config_camera = camera::effective_source(&config.camera, &chosen_camera, config.camera_mode);
     let camera = Arc::new(camera::CameraService::new(config_camera));
@@ -194,7 +194,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         captures: Arc::default(),
         chip: Arc::new(chip),
         chip_reads: Arc::default(),
-        signing: Arc::new(signing::SigningService::new(signing_config, &data_dir)),
+        signing: Arc::new(signing::SigningService::new(signing_config, signing_store)),
     };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();

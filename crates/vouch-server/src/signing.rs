@@ -1,13 +1,14 @@
 //! The kiosk's signing keys: the identity that seals signed PDFs and evidence manifests, and the escrow certificate
-//! pen data is encrypted to. Configured in `[signing]`; otherwise generated on first use into `<data dir>/signing/`
-//! (0600), with the signing certificate labelled self-signed and the escrow key kept beside it, which an admin
-//! replaces with the escrow holder's certificate in production.
+//! pen data is encrypted to. Each comes from, in order: `[signing]` in `vouch.toml` (the operator's), the admin's
+//! choice in settings (a PKCS#12 and its password sealed under the data key; an escrow certificate), or generation
+//! on first use into `<data dir>/signing/` (0600), the signing certificate labelled self-signed and the escrow key
+//! kept beside it until an admin sets the escrow holder's certificate.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
-use tokio::sync::OnceCell;
+use tokio::sync::RwLock;
 use vouch_chip::pki::x509::Certificate;
 use vouch_signature::pki::{pem, pem_decode};
 use vouch_signature::SigningIdentity;
@@ -56,29 +57,89 @@ impl SigningKeys {
 
 pub struct SigningService {
     config: SigningConfig,
+    store: vouch_store::Store,
     dir: PathBuf,
-    keys: OnceCell<Arc<SigningKeys>>,
+    keys: RwLock<Option<Arc<SigningKeys>>>,
+}
+
+/// What an admin sets in settings: a PKCS#12 with its password, an escrow certificate, or both.
+pub struct AdminKeys {
+    pub pkcs12: Option<(Vec<u8>, String)>,
+    pub escrow_pem: Option<String>,
 }
 
 impl SigningService {
-    pub fn new(config: SigningConfig, data_dir: &Path) -> SigningService {
-        SigningService { config, dir: data_dir.join("signing"), keys: OnceCell::new() }
+    pub fn new(config: SigningConfig, store: vouch_store::Store) -> SigningService {
+        let dir = store.data_dir().join("signing");
+        SigningService { config, store, dir, keys: RwLock::new(None) }
     }
 
     /// The keys, loaded (or generated) on first use: starting a server never waits for RSA key generation.
     pub async fn keys(&self) -> Result<Arc<SigningKeys>, ApiError> {
-        self.keys
-            .get_or_try_init(|| async {
-                let (config, dir) = (self.config.clone(), self.dir.clone());
-                let keys = tokio::task::spawn_blocking(move || load(&config, &dir))
-                    .await
-                    .map_err(|e| ApiError::internal(format!("signing keys task failed: {e}")))??;
-                tracing::info!(subject = %keys.identity.subject(), self_signed = keys.identity.is_self_signed(),
-                    escrow = %keys.escrow_source, "signing keys ready");
-                Ok::<_, ApiError>(Arc::new(keys))
-            })
-            .await
-            .cloned()
+        if let Some(k) = self.keys.read().await.as_ref() {
+            return Ok(k.clone());
+        }
+        let mut slot = self.keys.write().await;
+        if let Some(k) = slot.as_ref() {
+            return Ok(k.clone());
+        }
+        let (config, dir, store) = (self.config.clone(), self.dir.clone(), self.store.clone());
+        let keys = Arc::new(
+            tokio::task::spawn_blocking(move || load(&config, &store, &dir))
+                .await
+                .map_err(|e| ApiError::internal(format!("signing keys task failed: {e}")))??,
+        );
+        tracing::info!(subject = %keys.identity.subject(), self_signed = keys.identity.is_self_signed(),
+            escrow = %keys.escrow_source, "signing keys ready");
+        *slot = Some(keys.clone());
+        Ok(keys)
+    }
+
+    /// The admin's choice in settings: checked (the PKCS#12 opens with its password and holds an RSA key; the
+    /// certificate parses), kept in the store, and used from the next signature on. What `vouch.toml` sets wins.
+    pub async fn install(&self, admin: AdminKeys, actor: &str) -> Result<Arc<SigningKeys>, ApiError> {
+        if admin.pkcs12.is_some() && self.config.pkcs12.is_some() {
+            return Err(ApiError::new(
+                crate::error::Code::Conflict,
+                "The signing certificate is set in vouch.toml ([signing] pkcs12); change it there",
+            ));
+        }
+        if admin.escrow_pem.is_some() && self.config.escrow_certificate.is_some() {
+            return Err(ApiError::new(
+                crate::error::Code::Conflict,
+                "The escrow certificate is set in vouch.toml ([signing] escrow_certificate); change it there",
+            ));
+        }
+        let mut slot = self.keys.write().await;
+        let store = self.store.clone();
+        let actor = actor.to_string();
+        tokio::task::spawn_blocking(move || {
+            if let Some((bytes, password)) = &admin.pkcs12 {
+                let id = SigningIdentity::from_pkcs12(bytes, password).map_err(|e| ApiError::invalid(e.to_string()))?;
+                let what = serde_json::json!({"subject": id.subject(), "fingerprint_sha256": id.fingerprint(),
+                    "self_signed": id.is_self_signed()});
+                store.save_signing_pkcs12(bytes, password, &what, &actor)?;
+            }
+            if let Some(pem_text) = &admin.escrow_pem {
+                let der = pem_decode(pem_text, "CERTIFICATE").map_err(|e| ApiError::invalid(e.to_string()))?;
+                let cert = Certificate::parse(&der)
+                    .map_err(|e| ApiError::invalid(format!("the escrow certificate does not parse: {e}")))?;
+                vouch_signature::pki::rsa_public_key(&cert)
+                    .map_err(|_| ApiError::invalid("the escrow certificate must hold an RSA key"))?;
+                store.save_signing_escrow(
+                    &pem("CERTIFICATE", &der),
+                    &serde_json::json!({"subject": cert.subject_text()}),
+                    &actor,
+                )?;
+            }
+            Ok::<_, ApiError>(())
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("signing keys task failed: {e}")))??;
+        // Reloaded on next use, from what was just stored.
+        *slot = None;
+        drop(slot);
+        self.keys().await
     }
 }
 
@@ -88,7 +149,7 @@ fn unavailable(detail: String) -> ApiError {
     ApiError::new(crate::error::Code::Internal, "The kiosk's signing keys are not available (see the server log)")
 }
 
-fn load(config: &SigningConfig, dir: &Path) -> Result<SigningKeys, ApiError> {
+fn load(config: &SigningConfig, store: &vouch_store::Store, dir: &Path) -> Result<SigningKeys, ApiError> {
     let (identity, identity_source) = match &config.pkcs12 {
         Some(path) => {
             let bytes = std::fs::read(path)
@@ -98,7 +159,16 @@ fn load(config: &SigningConfig, dir: &Path) -> Result<SigningKeys, ApiError> {
                 .map_err(|e| unavailable(format!("the signing PKCS#12 {}: {e}", path.display())))?;
             (identity, format!("configured PKCS#12 {}", path.display()))
         }
-        None => (local_identity(dir, KEY_FILE, CERT_FILE, "Vouch kiosk")?, format!("generated in {}", dir.display())),
+        None => match store.signing_pkcs12()? {
+            Some(p12) => {
+                let identity = SigningIdentity::from_pkcs12(&p12.pkcs12, &p12.password)
+                    .map_err(|e| unavailable(format!("the PKCS#12 chosen in settings: {e}")))?;
+                (identity, "PKCS#12 chosen in settings".to_string())
+            }
+            None => {
+                (local_identity(dir, KEY_FILE, CERT_FILE, "Vouch kiosk")?, format!("generated in {}", dir.display()))
+            }
+        },
     };
     let (escrow, escrow_source) = match &config.escrow_certificate {
         Some(path) => {
@@ -108,6 +178,12 @@ fn load(config: &SigningConfig, dir: &Path) -> Result<SigningKeys, ApiError> {
             let cert = Certificate::parse(&der)
                 .map_err(|e| unavailable(format!("the escrow certificate {}: {e}", path.display())))?;
             (cert, format!("configured certificate {}", path.display()))
+        }
+        None if store.signing_escrow()?.is_some() => {
+            let text = store.signing_escrow()?.unwrap_or_default();
+            let der = pem_decode(&text, "CERTIFICATE").map_err(|e| unavailable(e.to_string()))?;
+            let cert = Certificate::parse(&der).map_err(|e| unavailable(format!("the escrow certificate: {e}")))?;
+            (cert, "certificate chosen in settings".to_string())
         }
         None => {
             let escrow = local_identity(dir, ESCROW_KEY_FILE, ESCROW_CERT_FILE, "Vouch local escrow")?;

@@ -89,3 +89,68 @@ impl Store {
         Ok(())
     }
 }
+
+const SIGNING_PKCS12_KEY: &str = "signing_pkcs12";
+const SIGNING_ESCROW_KEY: &str = "signing_escrow_certificate";
+const SIGNING_AAD: &[u8] = b"vouch signing pkcs12";
+
+/// The signing PKCS#12 an admin chose in settings, with its password.
+pub struct StoredPkcs12 {
+    pub pkcs12: Vec<u8>,
+    pub password: String,
+}
+
+impl Store {
+    /// Keeps the admin's signing PKCS#12 and its password sealed under the data key (never in clear on disk),
+    /// with an audit event naming the certificate (`what`: its subject and fingerprint, never the password).
+    pub fn save_signing_pkcs12(
+        &self,
+        pkcs12: &[u8],
+        password: &str,
+        what: &serde_json::Value,
+        actor: &str,
+    ) -> Result<()> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let inner = serde_json::json!({"pkcs12": b64.encode(pkcs12), "password": password}).to_string();
+        let sealed = b64.encode(self.key().seal(inner.as_bytes(), SIGNING_AAD)?);
+        self.put_setting(SIGNING_PKCS12_KEY, &sealed, "signing_certificate_set", what, actor)
+    }
+
+    pub fn signing_pkcs12(&self) -> Result<Option<StoredPkcs12>> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let Some(sealed) = self.get_setting(SIGNING_PKCS12_KEY)? else { return Ok(None) };
+        let bytes = b64.decode(sealed).map_err(|e| StoreError::corrupt(format!("signing pkcs12: {e}")))?;
+        let inner: serde_json::Value = serde_json::from_slice(&self.key().open(&bytes, SIGNING_AAD)?)
+            .map_err(|e| StoreError::corrupt(format!("signing pkcs12: {e}")))?;
+        let field = |k: &str| inner.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+        let pkcs12 = b64.decode(field("pkcs12")).map_err(|e| StoreError::corrupt(format!("signing pkcs12: {e}")))?;
+        Ok(Some(StoredPkcs12 { pkcs12, password: field("password") }))
+    }
+
+    /// The escrow holder's certificate (PEM) an admin chose in settings; public, so kept as it is.
+    pub fn save_signing_escrow(&self, pem: &str, what: &serde_json::Value, actor: &str) -> Result<()> {
+        self.put_setting(SIGNING_ESCROW_KEY, pem, "escrow_certificate_set", what, actor)
+    }
+
+    pub fn signing_escrow(&self) -> Result<Option<String>> {
+        self.get_setting(SIGNING_ESCROW_KEY)
+    }
+
+    fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn()?.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    fn put_setting(&self, key: &str, value: &str, action: &str, what: &serde_json::Value, actor: &str) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        audit::append(&tx, SETTINGS_CHAIN, now(), actor, action, what)?;
+        tx.commit()?;
+        Ok(())
+    }
+}

@@ -130,13 +130,44 @@ interface SigningSummary {
   escrow_source: string;
 }
 
-/** The certificate that seals signed PDFs and evidence, and where pen data is escrowed; set in vouch.toml [signing]. */
+/** A chosen file as base64 (PKCS#12) or text (PEM). */
+function readFile(file: File, as: 'base64' | 'text'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onerror = () => reject(reader.error);
+    reader.onload = () => {
+      const result = String(reader.result ?? '');
+      resolve(as === 'base64' ? result.slice(result.indexOf(',') + 1) : result);
+    };
+    if (as === 'base64') reader.readAsDataURL(file);
+    else reader.readAsText(file);
+  });
+}
+
+/** The certificate that seals signed PDFs and evidence, and where pen data is escrowed; the admin can replace both. */
 function SigningKeys() {
   const keys = useLoad<SigningSummary>('signing_keys');
+  const [p12, setP12] = useState<File | null>(null);
+  const [password, setPassword] = useState('');
+  const [escrow, setEscrow] = useState<File | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const save = async () => {
+    try {
+      const args: Record<string, unknown> = {};
+      if (p12) Object.assign(args, { pkcs12: await readFile(p12, 'base64'), password });
+      if (escrow) args.escrow_certificate = await readFile(escrow, 'text');
+      await call<SigningSummary>('signing_keys_set', args);
+      setPassword('');
+      setNote(t('admin.general.saved'));
+      await keys.reload();
+    } catch (e) {
+      setNote(null);
+      keys.setError(staffMessage(e));
+    }
+  };
   return (
     <section class="signing-keys" data-test="signing-keys">
       <h3>{t('admin.general.signingTitle')}</h3>
-      {keys.error && <p class="error">{keys.error}</p>}
       {keys.data && (
         <dl>
           <dt>{t('admin.general.signingSubject')}</dt>
@@ -149,9 +180,23 @@ function SigningKeys() {
           <dt>{t('admin.general.signingSource')}</dt>
           <dd class="small">{keys.data.source}</dd>
           <dt>{t('admin.general.escrow')}</dt>
-          <dd class="small">{keys.data.escrow_subject}: {keys.data.escrow_source}</dd>
+          <dd class="small" data-test="escrow-subject">{keys.data.escrow_subject}: {keys.data.escrow_source}</dd>
         </dl>
       )}
+      <form class="inline-form" onSubmit={(e) => { e.preventDefault(); save(); }}>
+        <label>{t('admin.general.pkcs12')}
+          <input type="file" accept=".p12,.pfx,application/x-pkcs12" data-test="signing-pkcs12" onChange={(e) => setP12((e.target as HTMLInputElement).files?.[0] ?? null)} />
+        </label>
+        <label>{t('admin.general.pkcs12Password')}
+          <input type="password" value={password} data-test="signing-password" onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>{t('admin.general.escrowFile')}
+          <input type="file" accept=".pem,.crt,.cer" data-test="signing-escrow" onChange={(e) => setEscrow((e.target as HTMLInputElement).files?.[0] ?? null)} />
+        </label>
+        <button type="submit" class="secondary" disabled={!p12 && !escrow} data-test="signing-save">{t('admin.general.signingUse')}</button>
+      </form>
+      <p class="error" role="alert">{keys.error ?? ''}</p>
+      <p role="status">{note ?? ''}</p>
       <p class="small">{t('admin.general.signingHow')}</p>
     </section>
   );

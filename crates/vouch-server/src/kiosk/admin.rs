@@ -54,6 +54,7 @@ pub async fn call(state: &AppState, caller: &Caller, command: &str, args: Value)
             to_value(saved)
         }
         "signing_keys" => to_value(state.signing.keys().await?.summary()),
+        "signing_keys_set" => signing_keys_set(state, parse_args(args)?, &actor).await,
         "purge_now" => to_value(crate::retention::purge(state, &actor, true).await?),
         "clerks_list" => to_value(state.db(|s| s.list_clerks()).await?),
         "clerk_add" => {
@@ -185,4 +186,43 @@ async fn devices(state: &AppState) -> Result<Value, ApiError> {
     // What the kiosk falls back to when the admin has not chosen a camera.
     let startup_camera = state.config.camera.describe();
     Ok(json!({ "cameras": cameras, "card_readers": readers, "startup_camera": startup_camera }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SigningKeysArgs {
+    /// The PKCS#12 file, base64.
+    pkcs12: Option<String>,
+    #[serde(default)]
+    password: String,
+    /// The escrow holder's certificate, PEM.
+    escrow_certificate: Option<String>,
+}
+
+const MAX_PKCS12_BYTES: usize = 64 * 1024;
+const MAX_CERTIFICATE_PEM_BYTES: usize = 16 * 1024;
+
+async fn signing_keys_set(state: &AppState, args: SigningKeysArgs, actor: &str) -> Result<Value, ApiError> {
+    use base64::Engine;
+    if args.pkcs12.is_none() && args.escrow_certificate.is_none() {
+        return Err(ApiError::invalid("Choose a PKCS#12 file, an escrow certificate, or both"));
+    }
+    let pkcs12 = match args.pkcs12 {
+        Some(b64) if b64.len() > MAX_PKCS12_BYTES * 4 / 3 + 4 => {
+            return Err(ApiError::invalid("The PKCS#12 file is larger than 64 KB"))
+        }
+        Some(b64) => Some((
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|_| ApiError::invalid("The PKCS#12 file did not arrive intact (not base64)"))?,
+            args.password,
+        )),
+        None => None,
+    };
+    if args.escrow_certificate.as_ref().is_some_and(|p| p.len() > MAX_CERTIFICATE_PEM_BYTES) {
+        return Err(ApiError::invalid("The escrow certificate is larger than 16 KB"));
+    }
+    let keys =
+        state.signing.install(crate::signing::AdminKeys { pkcs12, escrow_pem: args.escrow_certificate }, actor).await?;
+    to_value(keys.summary())
 }

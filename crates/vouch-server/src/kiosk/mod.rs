@@ -80,6 +80,7 @@ pub const COMMANDS: &[(&str, Access)] = &[
     ("settings_get", Access::Admin),
     ("settings_save", Access::Admin),
     ("signing_keys", Access::Admin),
+    ("signing_keys_set", Access::Admin),
     ("purge_now", Access::Admin),
     ("clerks_list", Access::Admin),
     ("clerk_add", Access::Admin),

@@ -460,3 +460,94 @@ async fn masstack_signs_biometric_and_simple_with_headers_limits_and_its_error_f
     );
     assert!(!details.iter().any(|d| d.contains("vendor-sdk-pen-data")), "pen data stays out of the audit log");
 }
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn an_admin_sets_the_signing_pkcs12_and_the_escrow_certificate_in_settings() {
+    let kit = Kit::start().await;
+    let admin_session = kit.kiosk_admin().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, cn) in [("kiosk", "/CN=Branch 12 Signing"), ("escrow", "/CN=Escrow Holder")] {
+        let (key, cert) = (format!("{name}.key"), format!("{name}.pem"));
+        openssl(
+            dir.path(),
+            &[
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &cert, "-subj", cn, "-days",
+                "30",
+            ],
+        );
+    }
+    openssl(
+        dir.path(),
+        &[
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "kiosk.key",
+            "-in",
+            "kiosk.pem",
+            "-out",
+            "kiosk.p12",
+            "-passout",
+            "pass:branch-secret",
+        ],
+    );
+    let p12 = B64.encode(std::fs::read(dir.path().join("kiosk.p12")).unwrap());
+    let escrow_pem = std::fs::read_to_string(dir.path().join("escrow.pem")).unwrap();
+
+    let generated = kit.kiosk_ok(Some(&admin_session), "signing_keys", json!({})).await;
+    assert_eq!(generated["self_signed"], true);
+    assert!(generated["subject"].as_str().unwrap().contains("Vouch kiosk (self-signed)"), "{generated}");
+    let (status, body) =
+        kit.kiosk(Some(&admin_session), "signing_keys_set", json!({"pkcs12": p12, "password": "wrong"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("password"), "{body}");
+    let (status, _) = kit.kiosk(None, "signing_keys_set", json!({"pkcs12": p12, "password": "branch-secret"})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "admin only");
+    let set = kit
+        .kiosk_ok(
+            Some(&admin_session),
+            "signing_keys_set",
+            json!({"pkcs12": p12, "password": "branch-secret", "escrow_certificate": escrow_pem}),
+        )
+        .await;
+    assert!(set["subject"].as_str().unwrap().contains("Branch 12 Signing"), "{set}");
+    assert_eq!(set["source"], "PKCS#12 chosen in settings");
+    assert!(set["escrow_subject"].as_str().unwrap().contains("Escrow Holder"), "{set}");
+    let audit: String = kit
+        .db()
+        .query_row("SELECT group_concat(detail) FROM audit_events WHERE chain = 'settings'", [], |r| r.get(0))
+        .unwrap();
+    assert!(audit.contains("Branch 12 Signing") && !audit.contains("branch-secret"), "no password in the audit log");
+    let stored: String =
+        kit.db().query_row("SELECT value FROM settings WHERE key = 'signing_pkcs12'", [], |r| r.get(0)).unwrap();
+    assert!(!stored.contains("branch-secret") && !stored.contains(&p12[..40]), "sealed, not in clear");
+
+    // A circuit signed now is sealed by the chosen certificate, and its pen data opens with the escrow key only.
+    signing_flow(&kit, &admin_session).await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let (contract, annex) = (pdf("Contract"), pdf("Annex"));
+    let body = json!({"id": "p12-1", "signer": signer(), "docs": [doc("c.pdf", &contract), doc("a.pdf", &annex)]});
+    let (status, started) = start(&kit, &token, &body).await;
+    assert_eq!(status, StatusCode::OK);
+    sign_at_kiosk(&kit, started["link"].as_str().unwrap()).await;
+    let circuit = started["circuitId"].as_str().unwrap();
+    let admin = kit.oauth_token(&kit.admin()).await;
+    assert_eq!(kit.complete(&admin, circuit, &approval()).await.status(), StatusCode::OK);
+    let zip = kit.get(&token, &format!("/danaconnect/api/biometric/circuits/{circuit}/evidence")).await;
+    let files = zip_files(&zip.bytes().await.unwrap());
+    let cert = String::from_utf8(files["kiosk-certificate.pem"].clone()).unwrap();
+    let ours = std::fs::read_to_string(dir.path().join("kiosk.pem")).unwrap();
+    let body_of = |pem: &str| pem.lines().filter(|l| !l.starts_with("-----")).collect::<String>();
+    assert_eq!(body_of(&cert), body_of(&ours));
+    let escrow_key = std::fs::read_to_string(dir.path().join("escrow.key")).unwrap();
+    let payload =
+        vouch_signature::envelope::open_with_pem(&files["signature/signature-data-2.p7m"], &escrow_key).unwrap();
+    assert_eq!(payload.documents.len(), 2);
+    let kiosk_key = std::fs::read_to_string(dir.path().join("kiosk.key")).unwrap();
+    assert!(vouch_signature::envelope::open_with_pem(&files["signature/signature-data-2.p7m"], &kiosk_key).is_err());
+}
