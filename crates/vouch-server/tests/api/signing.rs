@@ -551,3 +551,66 @@ async fn an_admin_sets_the_signing_pkcs12_and_the_escrow_certificate_in_settings
     let kiosk_key = std::fs::read_to_string(dir.path().join("kiosk.key")).unwrap();
     assert!(vouch_signature::envelope::open_with_pem(&files["signature/signature-data-2.p7m"], &kiosk_key).is_err());
 }
+
+#[tokio::test]
+async fn evidence_holds_the_cases_captures_and_a_masstack_link_opens_the_same_kiosk_signature_step() {
+    let demo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo-camera");
+    let kit = Kit::start_with(|c| c.camera = vouch_server::camera::CameraSource::Demo(demo)).await;
+    let admin_session = kit.kiosk_admin().await;
+    let steps = json!([{"kind": "selfie"}, {"kind": "signature"}, {"kind": "result"}]);
+    kit.kiosk_ok(
+        Some(&admin_session),
+        "flow_save",
+        json!({"flow_id": "kyc-sign", "name": "KYC and sign", "create": true, "steps": steps}),
+    )
+    .await;
+    kit.kiosk_ok(Some(&admin_session), "flow_set_default", json!({"flow_id": "kyc-sign"})).await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let contract = pdf("Account contract");
+    let args = |case_id: &str| json!({"case_id": case_id, "index": 1, "pad": drawn()["pad"], "samples": drawn()["samples"], "agreed": true});
+
+    // A DANAconnect circuit with a selfie before the signature.
+    let body = json!({"id": "kyc-1", "signer": signer(), "docs": [doc("contract.pdf", &contract)]});
+    let resp = kit.post_json(&token, "/danaconnect/api/biometric/start_circuit/kyc-sign", &body).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let started: Value = resp.json().await.unwrap();
+    let circuit = started["circuitId"].as_str().unwrap().to_string();
+    kit.kiosk_ok(None, "case_open", json!({"code": started["link"]})).await;
+    let taken = kit.kiosk_ok(None, "selfie_capture", json!({"case_id": circuit, "index": 0})).await;
+    assert_eq!(taken["captured"], true, "{taken}");
+    kit.kiosk_ok(None, "signature_submit", args(&circuit)).await;
+    let admin = kit.oauth_token(&kit.admin()).await;
+    assert_eq!(kit.complete(&admin, &circuit, &approval()).await.status(), StatusCode::OK);
+    let zip = kit.get(&token, &format!("/danaconnect/api/biometric/circuits/{circuit}/evidence")).await;
+    let files = zip_files(&zip.bytes().await.unwrap());
+    let selfie = &files["captures/selfie/selfie-1.jpg"];
+    assert!(selfie.starts_with(&[0xFF, 0xD8]), "a JPEG");
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    let listed =
+        manifest["files"].as_array().unwrap().iter().find(|f| f["name"] == "captures/selfie/selfie-1.jpg").unwrap();
+    assert_eq!(listed["sha256"].as_str().unwrap(), hex::encode(Sha256::digest(selfie)));
+    assert!(files.keys().any(|k| k.starts_with("steps/step-outcome-")), "{:?}", files.keys());
+
+    // A MasStack sign on the default flow gets a link; the kiosk runs its selfie and signature steps.
+    let body = json!({"signers": [{"name": "Ana Ruiz"}], "documents": [{"name": "contract.pdf", "content": B64.encode(&contract)}]});
+    let created: Value =
+        kit.post_json(&token, &format!("/masstack/v1/orgs/{ORG}/sign_process"), &body).await.json().await.unwrap();
+    let link = created["signs"][0]["link"].as_str().expect("a link to the kiosk").to_string();
+    let sign_id = created["signs"][0]["sign_id"].as_str().unwrap().to_string();
+    let opened = kit.kiosk_ok(None, "case_open", json!({"code": link})).await;
+    assert_eq!(opened["case_id"], sign_id.as_str());
+    kit.kiosk_ok(None, "selfie_capture", json!({"case_id": sign_id, "index": 0})).await;
+    kit.kiosk_ok(None, "signature_submit", args(&sign_id)).await;
+    let got: Value = device(
+        kit.http.get(kit.url(&format!("/masstack/v1/orgs/{ORG}/biometric_signs/{sign_id}"))).bearer_auth(&token),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(got["status"], "signed");
+    let signed = B64.decode(got["documents"][0]["content"].as_str().unwrap()).unwrap();
+    assert!(signed.starts_with(&contract) && signed.len() > contract.len());
+}
