@@ -83,7 +83,9 @@ impl Store {
         // After the commit: a crash here leaves encrypted files nobody points to, never a row pointing nowhere.
         for sha in shas {
             let still_used: bool = self.conn()?.query_row(
-                "SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?1 AND purged_at IS NULL)",
+                // A signed PDF is also a sign process's current version, which other signers still sign on.
+                "SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?1 AND purged_at IS NULL)
+                     OR EXISTS (SELECT 1 FROM sign_documents WHERE current_sha256 = ?1 OR original_sha256 = ?1)",
                 [&sha],
                 |r| r.get(0),
             )?;

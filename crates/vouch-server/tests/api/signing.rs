@@ -272,6 +272,25 @@ async fn a_circuit_is_signed_at_the_kiosk_completed_and_its_evidence_zip_checks_
         kit.get(&token, "/danaconnect/api/biometric/circuits/nope/evidence").await.status(),
         StatusCode::NOT_FOUND
     );
+    // Retention purges the captures of the closed circuit; the package then says so and still holds the PDFs.
+    let settings = json!({"retention_days": 30, "default_language": "en", "idle_timeout_secs": 60});
+    kit.kiosk_ok(Some(&admin_session), "settings_save", settings).await;
+    let forty_days_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(40)).unix_timestamp() * 1000;
+    kit.db()
+        .execute("UPDATE cases SET updated_at = ?1 WHERE id = ?2", rusqlite::params![forty_days_ago, circuit])
+        .unwrap();
+    let purged = kit.kiosk_ok(Some(&admin_session), "purge_now", json!({})).await;
+    assert_eq!(purged["cases"], 1, "{purged}");
+    let resp = kit.get(&token, &evidence).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let after = zip_files(&resp.bytes().await.unwrap());
+    assert!(after["documents/01-Contrato_pr_stamo.pdf"].starts_with(&contract), "the signed PDF outlives the purge");
+    assert!(!after.contains_key("signature/signature-image-1.png"));
+    let manifest: Value = serde_json::from_slice(&after["manifest.json"]).unwrap();
+    assert!(
+        manifest["purged"].as_array().unwrap().iter().any(|p| p == "signature/signature-image-1.png"),
+        "{manifest}"
+    );
 }
 
 #[tokio::test]
