@@ -304,7 +304,7 @@ mod flows {
     }
 
     #[test]
-    fn versions_are_immutable_and_unbuilt_steps_refused() {
+    fn versions_are_immutable_and_invalid_flows_refused() {
         let (_dir, store) = open();
         let v1 = store.save_flow("kyc", "KYC", &steps_with_review(), "admin:a", true).unwrap();
         let v2 = store.save_flow("kyc", "KYC v2", &[Step::Result {}], "admin:a", false).unwrap();
@@ -313,9 +313,10 @@ mod flows {
         assert_eq!(store.latest_flow("kyc").unwrap().name, "KYC v2");
         assert!(matches!(store.save_flow("kyc", "x", &[Step::Result {}], "a", true), Err(StoreError::Conflict(_))));
         assert!(matches!(store.save_flow("new", "x", &[Step::Result {}], "a", false), Err(StoreError::NotFound)));
-        let err = store.save_flow("sign", "x", &[Step::Signature {}, Step::Result {}], "a", true).unwrap_err();
-        assert!(err.to_string().contains("cannot be added yet"), "{err}");
+        let err = store.save_flow("sign", "x", &[Step::Result {}, Step::Signature {}], "a", true).unwrap_err();
+        assert!(err.to_string().contains("result step must be the last"), "{err}");
         assert_eq!(store.list_flows().unwrap().len(), 1);
+        store.save_flow("sign", "x", &[Step::Signature {}, Step::Result {}], "a", true).unwrap();
     }
 
     #[test]

@@ -115,7 +115,7 @@ async fn a_customer_opens_the_eeid_link_walks_the_steps_and_a_clerk_approves_wit
     let by_code = kit.kiosk_ok(None, "case_open", json!({"code": code.to_lowercase().replace('-', " ")})).await;
     assert_eq!(by_code["case_id"], opened["case_id"]);
 
-    // A camera step cannot be claimed, an unbuilt one is refused; the clerk-only step needs a clerk.
+    // A camera, chip or pad step cannot be claimed; the clerk-only step needs a clerk.
     let case_id = opened["case_id"].as_str().unwrap();
     let (status, _) = kit
         .kiosk(None, "step_submit", json!({"case_id": case_id, "index": 0, "kind": "selfie", "outcome": "passed"}))
