@@ -38,6 +38,48 @@ fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiErro
     }
 }
 
+/// A required one-line text field: trimmed, 1 to `max` characters, no control characters.
+pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ApiError::invalid(format!("{field} is required")));
+    }
+    if v.chars().count() > max {
+        return Err(ApiError::invalid(format!("{field} must not be longer than {max} characters")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(ApiError::invalid(format!("{field} must not contain control characters")));
+    }
+    Ok(v.to_string())
+}
+
+/// A new pending case of `api` for a signer, pinned to `flow`, open for the configured case lifetime.
+pub fn signing_case(
+    state: &AppState,
+    client_id: &str,
+    api: &str,
+    reference: Option<String>,
+    flow: Option<vouch_core::flow::FlowRef>,
+) -> Case {
+    let now = vouch_store::now();
+    let ttl = time::Duration::try_from(state.config.case_ttl).unwrap_or(time::Duration::days(7));
+    Case {
+        id: CaseId::new(),
+        client_id: client_id.to_string(),
+        api: api.to_string(),
+        reference,
+        status: CaseStatus::Pending,
+        claims: vec![],
+        reason: None,
+        reason_translations: BTreeMap::new(),
+        created_at: now,
+        updated_at: now,
+        expires_at: now + ttl,
+        flow,
+        decision: None,
+    }
+}
+
 pub async fn create_identification(
     state: &AppState,
     client: &Client,

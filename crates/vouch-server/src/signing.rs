@@ -170,8 +170,9 @@ fn load(config: &SigningConfig, store: &vouch_store::Store, dir: &Path) -> Resul
             }
         },
     };
-    let (escrow, escrow_source) = match &config.escrow_certificate {
-        Some(path) => {
+    let chosen_escrow = if config.escrow_certificate.is_none() { store.signing_escrow()? } else { None };
+    let (escrow, escrow_source) = match (&config.escrow_certificate, chosen_escrow) {
+        (Some(path), _) => {
             let text = std::fs::read(path)
                 .map_err(|e| unavailable(format!("the escrow certificate {} cannot be read: {e}", path.display())))?;
             let der = pem_decode(&String::from_utf8_lossy(&text), "CERTIFICATE").unwrap_or(text);
@@ -179,13 +180,12 @@ fn load(config: &SigningConfig, store: &vouch_store::Store, dir: &Path) -> Resul
                 .map_err(|e| unavailable(format!("the escrow certificate {}: {e}", path.display())))?;
             (cert, format!("configured certificate {}", path.display()))
         }
-        None if store.signing_escrow()?.is_some() => {
-            let text = store.signing_escrow()?.unwrap_or_default();
+        (None, Some(text)) => {
             let der = pem_decode(&text, "CERTIFICATE").map_err(|e| unavailable(e.to_string()))?;
             let cert = Certificate::parse(&der).map_err(|e| unavailable(format!("the escrow certificate: {e}")))?;
             (cert, "certificate chosen in settings".to_string())
         }
-        None => {
+        (None, None) => {
             let escrow = local_identity(dir, ESCROW_KEY_FILE, ESCROW_CERT_FILE, "Vouch local escrow")?;
             (
                 escrow.certificate().clone(),

@@ -201,6 +201,21 @@ impl Store {
         self.record_step_with(case_id, index, kind, outcome, detail, captures, actor, |_, _| Ok(()))
     }
 
+    /// Writes each capture as an encrypted blob (before any row names it) and returns its evidence row to insert.
+    pub(crate) fn put_captures(&self, captures: &[Capture<'_>]) -> Result<Vec<NewEvidence>> {
+        captures
+            .iter()
+            .map(|c| {
+                Ok(NewEvidence {
+                    kind: c.kind,
+                    sha256: self.blobs().put(c.bytes)?,
+                    media_type: c.media_type.into(),
+                    size: c.bytes.len() as u64,
+                })
+            })
+            .collect()
+    }
+
     /// As [`Store::record_step_with_captures`], with more writes (`within`, given the transaction and the step's
     /// time) that commit or roll back with the step.
     #[allow(clippy::too_many_arguments)]
@@ -226,15 +241,7 @@ impl Store {
         let blob = serde_json::to_vec(&serde_json::json!({"case_id": case_id, "flow": flow_ref, "step": record}))
             .map_err(|e| StoreError::corrupt(e.to_string()))?;
         let sha = self.blobs().put(&blob)?;
-        let mut captured = Vec::with_capacity(captures.len());
-        for c in captures {
-            captured.push(NewEvidence {
-                kind: c.kind,
-                sha256: self.blobs().put(c.bytes)?,
-                media_type: c.media_type.into(),
-                size: c.bytes.len() as u64,
-            });
-        }
+        let captured = self.put_captures(captures)?;
 
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;

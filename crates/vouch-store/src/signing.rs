@@ -8,7 +8,6 @@ use vouch_core::flow::{StepKind, StepOutcome, StepRecord};
 use vouch_core::{Case, CaseId};
 
 use crate::audit;
-use crate::cases::NewEvidence;
 use crate::error::{Result, StoreError};
 use crate::flows::Capture;
 use crate::{from_ms, sha256_hex, to_ms, Store};
@@ -298,15 +297,7 @@ impl Store {
         actor: &str,
         audit_detail: &serde_json::Value,
     ) -> Result<()> {
-        let mut evidence = Vec::with_capacity(captures.len());
-        for c in captures {
-            evidence.push(NewEvidence {
-                kind: c.kind,
-                sha256: self.blobs().put(c.bytes)?,
-                media_type: c.media_type.into(),
-                size: c.bytes.len() as u64,
-            });
-        }
+        let evidence = self.put_captures(captures)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let status: String = tx

@@ -221,7 +221,10 @@ function SignaturePad(props: { onChange: (strokes: Sample[][], pointer: PointerK
   const onUp = (e: PointerEvent) => {
     if (!strokes.current.length) return;
     const stroke = strokes.current[strokes.current.length - 1];
-    if (stroke?.length) stroke.push({ ...sample(e, false), t: Math.max(sample(e, false).t, stroke[stroke.length - 1].t) });
+    if (stroke?.length) {
+      const lift = sample(e, false);
+      stroke.push({ ...lift, t: Math.max(lift.t, stroke[stroke.length - 1].t) });
+    }
     changed();
   };
 

@@ -2,22 +2,19 @@
 //! Vouch's, listed in the README. A circuit is a case (its id is the `circuitId`) running the flow named by the
 //! `channel`, with one signer and the documents to sign. Errors are `{code, message}`, invalid input 400.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::flow::{FlowRef, StepKind};
 use vouch_core::{Case, CaseId, CaseStatus};
 use vouch_store::signing::{NewSignProcess, NewSigner, SignMethod, SignProcess};
 
+use crate::adapters::rfc3339;
 use crate::error::{ApiError, Code, Danaconnect, Failure};
 use crate::extract::{require_bearer, Authed, JsonBody};
 use crate::native::NativeError;
@@ -104,10 +101,6 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(state.config.document_body_limit_bytes))
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
-
 /// DANAconnect's five states; a cancelled case reads as failed.
 pub fn circuit_status_name(status: CaseStatus) -> &'static str {
     match status {
@@ -119,22 +112,8 @@ pub fn circuit_status_name(status: CaseStatus) -> &'static str {
     }
 }
 
-fn check_text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(ApiError::invalid(format!("{field} is required")));
-    }
-    if v.chars().count() > max {
-        return Err(ApiError::invalid(format!("{field} must not be longer than {max} characters")));
-    }
-    if v.chars().any(char::is_control) {
-        return Err(ApiError::invalid(format!("{field} must not contain control characters")));
-    }
-    Ok(v.to_string())
-}
-
 fn check_email(email: &str) -> Result<String, ApiError> {
-    let e = check_text("signer.email", email, 254)?;
+    let e = crate::cases::required_text("signer.email", email, 254)?;
     let ok = e.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
     }) && !e.contains(char::is_whitespace);
@@ -160,7 +139,7 @@ fn decode_documents(docs: &[CircuitDocument]) -> Result<Vec<(String, Vec<u8>)>, 
     let mut out = Vec::with_capacity(docs.len());
     for (i, d) in docs.iter().enumerate() {
         let field = format!("docs[{i}]");
-        let name = check_text(&format!("{field}.name"), &d.name, MAX_DOCUMENT_NAME_CHARS)?;
+        let name = crate::cases::required_text(&format!("{field}.name"), &d.name, MAX_DOCUMENT_NAME_CHARS)?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(d.content.trim())
             .map_err(|_| ApiError::invalid(format!("{field}.content is not base64")))?;
@@ -193,8 +172,8 @@ async fn start_circuit(
     Path(channel): Path<String>,
     JsonBody(body, ..): JsonBody<StartCircuitRequest, Danaconnect>,
 ) -> DanaResult<Json<StartCircuitResponse>> {
-    let reference = check_text("id", &body.id, crate::cases::MAX_REFERENCE_LEN)?;
-    let name = check_text("signer.name", &body.signer.name, MAX_NAME_CHARS)?;
+    let reference = crate::cases::required_text("id", &body.id, crate::cases::MAX_REFERENCE_LEN)?;
+    let name = crate::cases::required_text("signer.name", &body.signer.name, MAX_NAME_CHARS)?;
     let email = check_email(&body.signer.email)?;
     let nif = vouch_core::nif::validate(&body.signer.nif)
         .map_err(|e| ApiError::invalid(format!("signer.nif {:?}: {e}", body.signer.nif.trim())))?;
@@ -214,23 +193,8 @@ async fn start_circuit(
         ))
         .into());
     }
-    let now = vouch_store::now();
-    let ttl = time::Duration::try_from(state.config.case_ttl).unwrap_or(time::Duration::days(7));
-    let case = Case {
-        id: CaseId::new(),
-        client_id: client.id.clone(),
-        api: API.to_string(),
-        reference: Some(reference),
-        status: CaseStatus::Pending,
-        claims: vec![],
-        reason: None,
-        reason_translations: BTreeMap::new(),
-        created_at: now,
-        updated_at: now,
-        expires_at: now + ttl,
-        flow: Some(FlowRef { id: flow.id.clone(), version: flow.version }),
-        decision: None,
-    };
+    let flow_ref = FlowRef { id: flow.id.clone(), version: flow.version };
+    let case = crate::cases::signing_case(&state, &client.id, API, Some(reference), Some(flow_ref));
     let case_id = case.id;
     let signer = NewSigner { case, name, email: Some(email), nif: Some(nif), method: SignMethod::Biometric };
     let actor = format!("client:{}", client.id);

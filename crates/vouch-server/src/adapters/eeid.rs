@@ -11,12 +11,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::{Case, CaseId, CaseStatus, EvidenceKind, Outcome};
 
+use crate::adapters::rfc3339;
 use crate::cases::{self, NewIdentification};
 use crate::error::{ApiError, Eeid, Failure};
 use crate::extract::{require_bearer, Authed, JsonBody};
@@ -110,10 +109,6 @@ pub struct IdentificationRequestList {
     pub page_size: u64,
     pub total: u64,
     pub items: Vec<IdentificationRequest>,
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
 }
 
 pub fn eeid_status(status: CaseStatus) -> &'static str {
@@ -358,7 +353,7 @@ mod tests {
 
     #[test]
     fn webhook_body_has_no_whitespace_and_keeps_values() {
-        let now = OffsetDateTime::UNIX_EPOCH;
+        let now = time::OffsetDateTime::UNIX_EPOCH;
         let case = Case {
             id: CaseId::new(),
             client_id: "vouch-1".into(),

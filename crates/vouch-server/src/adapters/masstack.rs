@@ -4,15 +4,11 @@
 //! `x-installation_id` and `x-fingerprint` (and may carry `x-location`), which are recorded in the case's audit
 //! trail. Errors are `{"errors": [{code, title, ref, details}]}`.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::flow::{FlowRef, StepKind};
@@ -20,6 +16,8 @@ use vouch_core::{Case, CaseId, CaseStatus};
 use vouch_signature::{MAX_BIOMETRIC_DATA_BYTES, MAX_SIGNATURE_IMAGE_BYTES};
 use vouch_store::signing::{NewSignProcess, NewSigner, SignMethod, SignProcess, Signer};
 
+use crate::adapters::rfc3339;
+use crate::cases::required_text;
 use crate::error::{ApiError, Code, Failure, MasStack};
 use crate::extract::{require_bearer, Authed, JsonBody};
 use crate::sign_case::{self, Supplied};
@@ -158,18 +156,6 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(state.config.document_body_limit_bytes))
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
-
-fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(ApiError::invalid(format!("{field} must be 1 to {max} characters without control characters")));
-    }
-    Ok(v.to_string())
-}
-
 /// The signer app's headers: `x-installation_id` and `x-fingerprint` required, `x-location` ("lat,long") optional.
 #[derive(Debug, Serialize)]
 pub struct SignerDevice {
@@ -184,7 +170,7 @@ fn signer_device(headers: &HeaderMap) -> Result<SignerDevice, ApiError> {
             None => Ok(None),
             Some(v) => {
                 let s = v.to_str().map_err(|_| ApiError::invalid(format!("the {name} header must be ASCII text")))?;
-                text(&format!("the {name} header"), s, MAX_HEADER_CHARS).map(Some)
+                required_text(&format!("the {name} header"), s, MAX_HEADER_CHARS).map(Some)
             }
         }
     };
@@ -237,7 +223,7 @@ fn decode_documents(docs: &[DocumentInput]) -> Result<Vec<(String, Vec<u8>)>, Ap
     let mut total = 0usize;
     let mut out = Vec::with_capacity(docs.len());
     for (i, d) in docs.iter().enumerate() {
-        let name = text(&format!("documents[{i}].name"), &d.name, 255)?;
+        let name = required_text(&format!("documents[{i}].name"), &d.name, 255)?;
         // Base64 is 4/3 of the bytes: refuse by the text's length before decoding anything too large.
         total = total.saturating_add(d.content.len() / 4 * 3);
         if total > MAX_TOTAL_DOCUMENT_BYTES {
@@ -265,38 +251,25 @@ async fn create_sign_process(
     Path(org_id): Path<String>,
     JsonBody(body, ..): JsonBody<SignProcessRequest, MasStack>,
 ) -> MasResult<(StatusCode, Json<SignProcessResponse>)> {
-    let org_id = text("org_id", &org_id, 100)?;
+    let org_id = required_text("org_id", &org_id, 100)?;
     if body.signers.is_empty() || body.signers.len() > MAX_SIGNERS {
         return Err(ApiError::invalid(format!("signers must hold 1 to {MAX_SIGNERS} signers")).into());
     }
     let mut signers = Vec::with_capacity(body.signers.len());
     let flow = signing_flow(&state, body.flow).await?;
-    let now = vouch_store::now();
-    let ttl = time::Duration::try_from(state.config.case_ttl).unwrap_or(time::Duration::days(7));
     for (i, s) in body.signers.iter().enumerate() {
-        let name = text(&format!("signers[{i}].name"), &s.name, 200)?;
-        let email = s.email.as_deref().map(|e| text(&format!("signers[{i}].email"), e, 254)).transpose()?;
-        let number =
-            s.document_number.as_deref().map(|n| text(&format!("signers[{i}].document_number"), n, 40)).transpose()?;
+        let name = required_text(&format!("signers[{i}].name"), &s.name, 200)?;
+        let email = s.email.as_deref().map(|e| required_text(&format!("signers[{i}].email"), e, 254)).transpose()?;
+        let number = s
+            .document_number
+            .as_deref()
+            .map(|n| required_text(&format!("signers[{i}].document_number"), n, 40))
+            .transpose()?;
         let method = match s.sign_type.unwrap_or(SignType::Biometric) {
             SignType::Biometric => SignMethod::Biometric,
             SignType::Simple => SignMethod::Simple,
         };
-        let case = Case {
-            id: CaseId::new(),
-            client_id: client.id.clone(),
-            api: API.to_string(),
-            reference: None,
-            status: CaseStatus::Pending,
-            claims: vec![],
-            reason: None,
-            reason_translations: BTreeMap::new(),
-            created_at: now,
-            updated_at: now,
-            expires_at: now + ttl,
-            flow: flow.clone(),
-            decision: None,
-        };
+        let case = crate::cases::signing_case(&state, &client.id, API, None, flow.clone());
         signers.push(NewSigner { case, name, email, nif: number, method });
     }
     let documents = tokio::task::spawn_blocking(move || decode_documents(&body.documents))
@@ -375,14 +348,8 @@ fn sign_status(case: &Case, signer: &Signer) -> &'static str {
     }
 }
 
-async fn sign_view(
-    state: &AppState,
-    client_id: &str,
-    org_id: &str,
-    sign_id: &str,
-    method: SignMethod,
-) -> Result<GetSignResponse, ApiError> {
-    let (case, signer, process) = own_sign(state, client_id, org_id, sign_id, method).await?;
+/// Each document's current version (with every signature so far), as the signer app shows it.
+async fn document_views(state: &AppState, process: &SignProcess) -> Result<Vec<SignDocumentView>, ApiError> {
     let mut documents = Vec::with_capacity(process.documents.len());
     for d in &process.documents {
         let bytes = sign_case::current_bytes(state, d).await?;
@@ -394,6 +361,18 @@ async fn sign_view(
             content: base64::engine::general_purpose::STANDARD.encode(bytes),
         });
     }
+    Ok(documents)
+}
+
+async fn sign_view(
+    state: &AppState,
+    client_id: &str,
+    org_id: &str,
+    sign_id: &str,
+    method: SignMethod,
+) -> Result<GetSignResponse, ApiError> {
+    let (case, signer, process) = own_sign(state, client_id, org_id, sign_id, method).await?;
+    let documents = document_views(state, &process).await?;
     Ok(GetSignResponse {
         id: case.id.to_string(),
         sign_process_id: process.id.clone(),
@@ -592,17 +571,7 @@ async fn get_sign_process(
     if process.client_id != client.id || process.api != API || process.org_id.as_deref() != Some(org_id.as_str()) {
         return Err(ApiError::not_found(NOT_FOUND).into());
     }
-    let mut documents = Vec::with_capacity(process.documents.len());
-    for d in &process.documents {
-        let bytes = sign_case::current_bytes(&state, d).await?;
-        documents.push(SignDocumentView {
-            id: d.position + 1,
-            name: d.name.clone(),
-            size: bytes.len() as u64,
-            sha256: d.current_sha256.clone(),
-            content: base64::engine::general_purpose::STANDARD.encode(bytes),
-        });
-    }
+    let documents = document_views(&state, &process).await?;
     let mut signs = Vec::with_capacity(process.signers.len());
     for s in &process.signers {
         let case_id = s.case_id;

@@ -11,3 +11,8 @@ pub mod dis_pages;
 pub mod eeid;
 pub mod masstack;
 pub mod not_built;
+
+/// A time as the vendors' JSON carries it: RFC 3339 in UTC.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
