@@ -228,8 +228,15 @@ test('a customer takes a selfie, passes passive liveness and matches the photo o
   await page.getByTestId('idle-secs').fill('90');
   await page.getByTestId('settings-save').click();
   await page.getByTestId('note').filter({ hasText: 'Saved.' }).waitFor();
+  // On a busy kiosk the saved settings can arrive after the camera status. Until they do, the choice is not offered,
+  // so a late answer can never overwrite what the admin picked (that race made this step flaky once).
+  let releaseSettings;
+  const settingsHeld = new Promise((resolve) => { releaseSettings = resolve; });
+  await page.route('**/vouch/v1/kiosk/settings_get', async (route) => { await settingsHeld; await route.continue(); }, { times: 1 });
   await page.getByTestId('tab-devices').click();
   await page.getByTestId('camera-in-use').filter({ hasText: 'demo source' }).waitFor();
+  assert.equal(await page.getByTestId('camera-choice').isDisabled(), true, 'no camera choice before the saved settings');
+  releaseSettings();
   // The admin can switch the camera off and back to the one configured at startup.
   await page.getByTestId('camera-choice').selectOption('none');
   await page.getByTestId('camera-use').click();

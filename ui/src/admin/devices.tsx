@@ -45,17 +45,23 @@ export function Devices() {
   const camera = useLoad<CameraInUse>('camera_status');
   const settings = useLoad<KioskSettings>('settings_get');
   const [chosen, setChosen] = useState('');
+  // A choice the admin has made but not applied yet: settings arriving late must not overwrite it.
+  const [pending, setPending] = useState(false);
   const [note, setNote] = useState<string | null>(null);
-  useEffect(() => setChosen(settings.data?.camera ?? ''), [settings.data]);
+  useEffect(() => {
+    if (!pending) setChosen(settings.data?.camera ?? '');
+  }, [settings.data]);
   const src = camera.data?.source;
 
   const applyCamera = async () => {
     try {
       const current = await call<KioskSettings>('settings_get');
       await call('settings_save', { ...current, camera: chosen });
+      setPending(false);
       setNote(t('admin.general.saved'));
       setError(null);
-      // The new source opens on first use; give it a moment before showing what it found.
+      // The switch is immediate; a webcam may need a moment more before it reports its first frame.
+      camera.reload();
       setTimeout(camera.reload, 1500);
       settings.reload();
     } catch (e) {
@@ -87,11 +93,19 @@ export function Devices() {
       </p>
       <form class="inline-form" onSubmit={(e) => { e.preventDefault(); applyCamera(); }}>
         <label>{t('admin.devices.choose')}
-          <select value={chosen} data-test="camera-choice" onChange={(e) => setChosen((e.target as HTMLSelectElement).value)}>
+          <select
+            value={chosen}
+            data-test="camera-choice"
+            disabled={!settings.data}
+            onChange={(e) => {
+              setPending(true);
+              setChosen((e.target as HTMLSelectElement).value);
+            }}
+          >
             {cameraOptions(data, chosen).map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
           </select>
         </label>
-        <button type="submit" class="primary" data-test="camera-use">{t('admin.devices.use')}</button>
+        <button type="submit" class="primary" data-test="camera-use" disabled={!settings.data}>{t('admin.devices.use')}</button>
       </form>
       <p role="status" data-test="note">{note ?? ''}</p>
       <h2>{t('admin.devices.cameras')}</h2>

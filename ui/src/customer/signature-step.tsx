@@ -4,7 +4,7 @@
 // drawing is explained and the pad stays, so the customer signs again.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import workerUrl from 'pdfjs-dist/legacy/build/pdf.worker.min.mjs?url';
 import { BridgeError, call } from '../bridge';
 import { customerMessage } from '../errors';
@@ -12,7 +12,12 @@ import { lang, t } from '../i18n';
 import { useSignal } from '../signal';
 import type { CaseSession } from '../types';
 
-pdfjs.GlobalWorkerOptions.workerSrc = workerUrl;
+/** pdf.js (about 400 KB) is fetched when a document is first shown, not with the welcome screen. */
+async function loadPdfjs() {
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  pdfjs.GlobalWorkerOptions.workerSrc = workerUrl;
+  return pdfjs;
+}
 
 interface DocumentEntry {
   position: number;
@@ -57,7 +62,7 @@ function base64ToBytes(b64: string): Uint8Array {
 function DocumentViewer(props: { caseId: string; index: number; doc: DocumentEntry }) {
   useSignal(lang);
   const canvas = useRef<HTMLCanvasElement>(null);
-  const [pdf, setPdf] = useState<pdfjs.PDFDocumentProxy | null>(null);
+  const [pdf, setPdf] = useState<PDFDocumentProxy | null>(null);
   const [page, setPage] = useState(1);
   const [error, setError] = useState<string | null>(null);
 
@@ -66,7 +71,7 @@ function DocumentViewer(props: { caseId: string; index: number; doc: DocumentEnt
     setPdf(null);
     setPage(1);
     call<{ pdf: string }>('signature_document', { case_id: props.caseId, index: props.index, position: props.doc.position })
-      .then((r) => pdfjs.getDocument({ data: base64ToBytes(r.pdf), isEvalSupported: false }).promise)
+      .then(async (r) => (await loadPdfjs()).getDocument({ data: base64ToBytes(r.pdf), isEvalSupported: false }).promise)
       .then((p) => !cancelled && setPdf(p), (e) => !cancelled && setError(customerMessage(e)));
     return () => {
       cancelled = true;
