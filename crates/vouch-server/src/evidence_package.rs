@@ -125,12 +125,15 @@ impl Writer {
 /// Builds the package. Blocking (store reads, hashing, RSA): run it on a blocking thread.
 pub fn build(store: &Store, keys: &SigningKeys, case: &Case, process: &SignProcess) -> Result<Vec<u8>, ApiError> {
     let mut w = Writer { zip: zip::ZipWriter::new(std::io::Cursor::new(Vec::new())), entries: Vec::new() };
-    for d in &process.documents {
-        let bytes = store.blobs().get(&d.current_sha256)?;
-        let name = format!("documents/{:02}-{}", d.position + 1, safe_file_name(&d.name, "pdf"));
-        w.add(&name, "application/pdf", &bytes)?;
-    }
     let mut purged = Vec::new();
+    for d in &process.documents {
+        let name = format!("documents/{:02}-{}", d.position + 1, safe_file_name(&d.name, "pdf"));
+        if d.purged_at.is_some() {
+            purged.push(name);
+            continue;
+        }
+        w.add(&name, "application/pdf", &store.blobs().get(&d.current_sha256)?)?;
+    }
     let mut counters = std::collections::BTreeMap::<String, u32>::new();
     for e in store.case_evidence(case.id)? {
         let Some(folder) = folder_for(e.kind) else { continue };

@@ -1,5 +1,6 @@
-//! The retention job: evidence of closed cases older than the admin's retention period is purged,
-//! on a timer and on demand from admin settings. The store records each purge in the audit log.
+//! The retention job: what the kiosk holds about a person past the admin's retention period is purged (closed
+//! cases' evidence and signer details, their sign processes' documents, old DIS customers and faces; see
+//! `vouch_store::retention`), on a timer and on demand from admin settings. The store audits each purge.
 
 use vouch_store::retention::PurgeReport;
 
@@ -16,7 +17,16 @@ pub async fn purge(state: &AppState, actor: &str, on_demand: bool) -> Result<Pur
             s.purge_evidence(cutoff, days, &actor, on_demand)
         })
         .await?;
-    tracing::info!(cases = report.cases, evidence = report.evidence, blobs = report.blobs_deleted, "retention purge");
+    tracing::info!(
+        cases = report.cases,
+        evidence = report.evidence,
+        signers = report.signers,
+        sign_documents = report.sign_documents,
+        dis_customers = report.dis_customers,
+        dis_faces = report.dis_faces,
+        blobs = report.blobs_deleted,
+        "retention purge"
+    );
     Ok(report)
 }
 

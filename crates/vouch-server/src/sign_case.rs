@@ -31,8 +31,20 @@ pub async fn signer_and_process(state: &AppState, case_id: CaseId) -> Result<(Si
 
 /// A document's current version (with every signature so far).
 pub async fn current_bytes(state: &AppState, doc: &SignDocument) -> Result<Vec<u8>, ApiError> {
-    let sha = doc.current_sha256.clone();
-    state.db(move |s| s.blobs().get(&sha)).await
+    let (doc, store) = (doc.clone(), state.store.clone());
+    tokio::task::spawn_blocking(move || current_bytes_in(&store, &doc)).await.map_err(ApiError::internal)?
+}
+
+/// The same, on a blocking thread. A document deleted by retention is not found, with the reason.
+pub fn current_bytes_in(store: &Store, doc: &SignDocument) -> Result<Vec<u8>, ApiError> {
+    if let Some(at) = doc.purged_at {
+        return Err(ApiError::not_found(format!(
+            "The document {:?} was deleted by the kiosk's retention policy on {}",
+            doc.name,
+            crate::adapters::rfc3339(at)
+        )));
+    }
+    Ok(store.blobs().get(&doc.current_sha256)?)
 }
 
 /// Maps what vouch-signature refuses to what the caller sees: the person's or integrator's mistakes are 422 with
@@ -79,7 +91,7 @@ fn prepare(
     let process = store.sign_process(&signer.process_id)?;
     let mut files = Vec::with_capacity(process.documents.len());
     for d in &process.documents {
-        files.push((d, store.blobs().get(&d.current_sha256)?));
+        files.push((d, current_bytes_in(store, d)?));
     }
     let documents: Vec<Document<'_>> = files.iter().map(|(d, b)| Document { name: &d.name, pdf: b }).collect();
     let case = case_id.to_string();

@@ -4,8 +4,8 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use crate::blob_refs::blob_still_named;
 use crate::error::Result;
-use crate::faces::blob_still_named;
 use crate::{now, to_ms, Store};
 
 /// The stored chip data of a customer's document.

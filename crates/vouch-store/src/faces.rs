@@ -3,6 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+use crate::blob_refs::blob_still_named;
 use crate::error::{Result, StoreError};
 use crate::{now, to_ms, Store};
 
@@ -134,17 +135,20 @@ impl Store {
 
     /// Deletes a customer, its selfie and its liveness frames. Idempotent.
     pub fn delete_customer(&self, client_id: &str, id: &str) -> Result<()> {
-        self.write_then_remove_blobs(|tx| {
-            let selfie = selfie_of(tx, client_id, id)?.flatten();
-            let mut orphans = crate::liveness::delete_liveness_tx(tx, client_id, id)?;
-            orphans.extend(crate::documents::delete_document_tx(tx, client_id, id)?);
-            tx.execute("DELETE FROM dis_customers WHERE id = ?1 AND client_id = ?2", params![id, client_id])?;
-            if let Some(face) = selfie {
-                orphans.extend(delete_face_tx(tx, client_id, &face)?);
-            }
-            Ok(((), orphans))
-        })
+        self.write_then_remove_blobs(|tx| Ok(((), delete_customer_tx(tx, client_id, id)?)))
     }
+}
+
+/// Deletes the customer with its liveness, document and selfie, and returns the blobs no other row still names.
+pub(crate) fn delete_customer_tx(tx: &Transaction<'_>, client_id: &str, id: &str) -> Result<Vec<String>> {
+    let selfie = selfie_of(tx, client_id, id)?.flatten();
+    let mut orphans = crate::liveness::delete_liveness_tx(tx, client_id, id)?;
+    orphans.extend(crate::documents::delete_document_tx(tx, client_id, id)?);
+    tx.execute("DELETE FROM dis_customers WHERE id = ?1 AND client_id = ?2", params![id, client_id])?;
+    if let Some(face) = selfie {
+        orphans.extend(delete_face_tx(tx, client_id, &face)?);
+    }
+    Ok(orphans)
 }
 
 /// The customer's selfie face id: None when the customer does not exist (or is another client's),
@@ -176,7 +180,7 @@ fn insert_face_row(conn: &Connection, face: &NewFace<'_>, shas: &(String, String
 }
 
 /// Deletes the face row and returns the blobs no other row still names.
-fn delete_face_tx(tx: &Transaction<'_>, client_id: &str, id: &str) -> Result<Vec<String>> {
+pub(crate) fn delete_face_tx(tx: &Transaction<'_>, client_id: &str, id: &str) -> Result<Vec<String>> {
     let shas: Option<(String, String)> = tx
         .query_row(
             "SELECT image_sha256, template_sha256 FROM dis_faces WHERE id = ?1 AND client_id = ?2",
@@ -196,19 +200,4 @@ fn delete_face_tx(tx: &Transaction<'_>, client_id: &str, id: &str) -> Result<Vec
         }
     }
     Ok(orphans)
-}
-
-/// Whether any row still names the blob (the same content can back several faces, frames or evidence).
-pub(crate) fn blob_still_named(conn: &Connection, sha: &str) -> Result<bool> {
-    let uses: i64 = conn.query_row(
-        "SELECT (SELECT count(*) FROM dis_faces WHERE image_sha256 = ?1 OR template_sha256 = ?1)
-              + (SELECT count(*) FROM dis_liveness_frames WHERE image_sha256 = ?1)
-              + (SELECT count(*) FROM evidence WHERE sha256 = ?1)
-              + (SELECT count(*) FROM dis_documents WHERE chip_data_sha256 = ?1)
-              + (SELECT count(*) FROM dis_document_pages
-                 WHERE image_sha256 = ?1 OR portrait_sha256 = ?1 OR reading_sha256 = ?1)",
-        [sha],
-        |r| r.get(0),
-    )?;
-    Ok(uses > 0)
 }

@@ -4,6 +4,7 @@
 //! before the rows that point to them, so a crash never leaves a case half-written.
 
 pub mod audit;
+mod blob_refs;
 pub mod blobs;
 pub mod case_codes;
 pub mod cases;

@@ -4,8 +4,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+use crate::blob_refs::blob_still_named;
 use crate::error::{Result, StoreError};
-use crate::faces::blob_still_named;
 use crate::{now, to_ms, Store};
 
 /// The most frames one customer's liveness keeps; more is a client bug or an attack on the disk.

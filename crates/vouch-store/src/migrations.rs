@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_documents.sql"),
     include_str!("../migrations/0007_document_pages.sql"),
     include_str!("../migrations/0008_signing.sql"),
+    include_str!("../migrations/0009_retention.sql"),
 ];
 
 pub fn latest_version() -> i64 {

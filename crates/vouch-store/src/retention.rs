@@ -1,70 +1,70 @@
-//! Retention: evidence of closed cases older than the retention period is deleted. The evidence rows
-//! stay, marked purged, because their hashes are cited by audit events and proof manifests; the
-//! encrypted blobs are removed. Each case gets an `evidence_purged` event and the run gets one on the
-//! settings chain, all in one transaction, before any file is deleted.
+//! Retention: what a kiosk holds about a person goes once the admin's retention period has passed.
+//!
+//! - A case closed before the cutoff loses its evidence blobs and the personal data in its rows: the claim values
+//!   (their types stay), the decision's verified identity, each step's `holder` (the name, birth date and document
+//!   number read from a chip or an MRZ), and its signer's name, e-mail and NIF. The evidence rows stay, marked
+//!   purged, because their hashes are cited by audit events and proof manifests; outcomes, scores and reasons stay.
+//! - A sign process loses its documents (as uploaded and as signed) once every signer's case is purged: until then
+//!   another signer may still be signing that very file.
+//! - DIS customers and faces created before the cutoff are deleted with everything under them, as if the integrator
+//!   had called DELETE: DIS has no "closed", so their age is what counts.
+//!
+//! Each case gets an `evidence_purged` event and the run one `retention_purge` event on the settings chain, all in
+//! one transaction, before any file is deleted.
 
-use rusqlite::params;
+use rusqlite::{params, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::audit;
+use crate::blob_refs::blob_still_named;
 use crate::error::Result;
 use crate::flows::SETTINGS_CHAIN;
 use crate::{now, to_ms, Store};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PurgeReport {
+    /// Closed cases purged in this run.
     pub cases: u64,
+    /// Their evidence items.
     pub evidence: u64,
+    /// Signers whose name, e-mail and NIF were erased.
+    pub signers: u64,
+    /// Sign processes whose documents were deleted, and how many documents.
+    pub sign_processes: u64,
+    pub sign_documents: u64,
+    /// DIS customers and stand-alone DIS faces deleted.
+    pub dis_customers: u64,
+    pub dis_faces: u64,
+    /// Encrypted files removed from disk.
     pub blobs_deleted: u64,
 }
 
+impl PurgeReport {
+    fn is_empty(&self) -> bool {
+        self.cases == 0 && self.sign_processes == 0 && self.dis_customers == 0 && self.dis_faces == 0
+    }
+}
+
 impl Store {
-    /// Purges evidence of cases closed (completed, failed, expired, cancelled) before `closed_before`.
-    /// A run that finds nothing is audited only when `audit_empty_run` (an admin asked for it), so the
-    /// timer does not fill the settings chain with empty runs.
+    /// Purges what is older than `cutoff` (see the module). A run that finds nothing is audited only when
+    /// `audit_empty_run` (an admin asked for it), so the timer does not fill the settings chain with empty runs.
     pub fn purge_evidence(
         &self,
-        closed_before: OffsetDateTime,
+        cutoff: OffsetDateTime,
         retention_days: u32,
         actor: &str,
         audit_empty_run: bool,
     ) -> Result<PurgeReport> {
         let at = now();
         let mut report = PurgeReport::default();
-        let shas: Vec<String> = {
+        let candidates: Vec<String> = {
             let mut conn = self.conn()?;
             let tx = conn.transaction()?;
-            let due: Vec<(String, i64)> = tx
-                .prepare(
-                    "SELECT c.id, count(e.id) FROM cases c JOIN evidence e ON e.case_id = c.id
-                     WHERE c.status IN ('completed', 'failed', 'expired', 'cancelled')
-                       AND c.updated_at < ?1 AND e.purged_at IS NULL
-                     GROUP BY c.id",
-                )?
-                .query_map([to_ms(closed_before)], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            let mut shas = Vec::new();
-            for (case_id, count) in &due {
-                let mut stmt = tx.prepare("SELECT sha256 FROM evidence WHERE case_id = ?1 AND purged_at IS NULL")?;
-                let case_shas: Vec<String> = stmt.query_map([case_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
-                shas.extend(case_shas);
-                tx.execute(
-                    "UPDATE evidence SET purged_at = ?1 WHERE case_id = ?2 AND purged_at IS NULL",
-                    params![to_ms(at), case_id],
-                )?;
-                audit::append(
-                    &tx,
-                    case_id,
-                    at,
-                    actor,
-                    "evidence_purged",
-                    &serde_json::json!({"evidence": count, "retention_days": retention_days}),
-                )?;
-                report.cases += 1;
-                report.evidence += u64::try_from(*count).unwrap_or(0);
-            }
-            if report.cases > 0 || audit_empty_run {
+            let mut shas = purge_cases(&tx, cutoff, at, retention_days, actor, &mut report)?;
+            shas.extend(purge_sign_documents(&tx, cutoff, at, &mut report)?);
+            shas.extend(purge_dis(&tx, cutoff, &mut report)?);
+            if !report.is_empty() || audit_empty_run {
                 audit::append(
                     &tx,
                     SETTINGS_CHAIN,
@@ -72,8 +72,10 @@ impl Store {
                     actor,
                     "retention_purge",
                     &serde_json::json!({
-                        "retention_days": retention_days, "closed_before": to_ms(closed_before),
-                        "cases": report.cases, "evidence": report.evidence,
+                        "retention_days": retention_days, "closed_before": to_ms(cutoff),
+                        "cases": report.cases, "evidence": report.evidence, "signers": report.signers,
+                        "sign_processes": report.sign_processes, "sign_documents": report.sign_documents,
+                        "dis_customers": report.dis_customers, "dis_faces": report.dis_faces,
                     }),
                 )?;
             }
@@ -81,19 +83,140 @@ impl Store {
             shas
         };
         // After the commit: a crash here leaves encrypted files nobody points to, never a row pointing nowhere.
-        for sha in shas {
-            let still_used: bool = self.conn()?.query_row(
-                // A signed PDF is also a sign process's current version, which other signers still sign on.
-                "SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?1 AND purged_at IS NULL)
-                     OR EXISTS (SELECT 1 FROM sign_documents WHERE current_sha256 = ?1 OR original_sha256 = ?1)",
-                [&sha],
-                |r| r.get(0),
-            )?;
-            if !still_used {
+        let mut seen = std::collections::HashSet::new();
+        for sha in candidates {
+            if seen.insert(sha.clone()) && !blob_still_named(&*self.conn()?, &sha)? {
                 self.blobs().remove(&sha)?;
                 report.blobs_deleted += 1;
             }
         }
         Ok(report)
     }
+}
+
+/// Closed cases past the cutoff: evidence marked purged, signer details erased. Returns the evidence blobs.
+fn purge_cases(
+    tx: &Transaction<'_>,
+    cutoff: OffsetDateTime,
+    at: OffsetDateTime,
+    retention_days: u32,
+    actor: &str,
+    report: &mut PurgeReport,
+) -> Result<Vec<String>> {
+    let due: Vec<String> = tx
+        .prepare(
+            "SELECT id FROM cases
+             WHERE status IN ('completed', 'failed', 'expired', 'cancelled') AND updated_at < ?1 AND purged_at IS NULL",
+        )?
+        .query_map([to_ms(cutoff)], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut shas = Vec::new();
+    for case_id in &due {
+        let case_shas: Vec<String> = tx
+            .prepare("SELECT sha256 FROM evidence WHERE case_id = ?1 AND purged_at IS NULL")?
+            .query_map([case_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        tx.execute(
+            "UPDATE evidence SET purged_at = ?1 WHERE case_id = ?2 AND purged_at IS NULL",
+            params![to_ms(at), case_id],
+        )?;
+        erase_personal_data(tx, case_id)?;
+        let signer =
+            tx.execute("UPDATE signers SET name = '', email = NULL, nif = NULL WHERE case_id = ?1", [case_id])?;
+        tx.execute("UPDATE cases SET purged_at = ?1 WHERE id = ?2", params![to_ms(at), case_id])?;
+        let detail = serde_json::json!({
+            "evidence": case_shas.len(),
+            "retention_days": retention_days,
+            "personal_data": if signer > 0 { "erased, with the signer's name, e-mail and NIF" } else { "erased" },
+        });
+        audit::append(tx, case_id, at, actor, "evidence_purged", &detail)?;
+        report.cases += 1;
+        report.evidence += case_shas.len() as u64;
+        report.signers += signer as u64;
+        shas.extend(case_shas);
+    }
+    Ok(shas)
+}
+
+/// Where step details keep what was read about the person (by the chip, the MRZ scan and typed access data).
+const PERSONAL_STEP_FIELD: &str = "$.holder";
+
+/// Blanks the case row's claim values and drops the decision's identity and the steps' holder data.
+fn erase_personal_data(tx: &Transaction<'_>, case_id: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE cases SET
+            claims = (SELECT json_group_array(json_set(c.value, '$.value', '')) FROM json_each(cases.claims) c),
+            decision = CASE WHEN decision IS NULL THEN NULL ELSE json_set(decision, '$.identity', json('null')) END
+         WHERE id = ?1",
+        [case_id],
+    )?;
+    tx.execute(
+        "UPDATE case_steps SET detail = json_remove(detail, ?1) WHERE case_id = ?2 AND json_type(detail, ?1) IS NOT NULL",
+        params![PERSONAL_STEP_FIELD, case_id],
+    )?;
+    Ok(())
+}
+
+/// Sign processes all of whose signers' cases are purged (and that are past the cutoff themselves): their documents
+/// are marked purged. Returns the document blobs.
+fn purge_sign_documents(
+    tx: &Transaction<'_>,
+    cutoff: OffsetDateTime,
+    at: OffsetDateTime,
+    report: &mut PurgeReport,
+) -> Result<Vec<String>> {
+    let due: Vec<String> = tx
+        .prepare(
+            "SELECT p.id FROM sign_processes p
+             WHERE p.created_at < ?1
+               AND EXISTS (SELECT 1 FROM sign_documents d WHERE d.process_id = p.id AND d.purged_at IS NULL)
+               AND NOT EXISTS (SELECT 1 FROM signers s JOIN cases c ON c.id = s.case_id
+                               WHERE s.process_id = p.id AND c.purged_at IS NULL)",
+        )?
+        .query_map([to_ms(cutoff)], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut shas = Vec::new();
+    for process_id in &due {
+        let files: Vec<(String, String)> = tx
+            .prepare("SELECT original_sha256, current_sha256 FROM sign_documents WHERE process_id = ?1 AND purged_at IS NULL")?
+            .query_map([process_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        tx.execute(
+            "UPDATE sign_documents SET purged_at = ?1 WHERE process_id = ?2 AND purged_at IS NULL",
+            params![to_ms(at), process_id],
+        )?;
+        report.sign_processes += 1;
+        report.sign_documents += files.len() as u64;
+        for (original, current) in files {
+            shas.push(original);
+            shas.push(current);
+        }
+    }
+    Ok(shas)
+}
+
+/// DIS customers and stand-alone faces created before the cutoff, deleted as DELETE would. Returns their blobs.
+fn purge_dis(tx: &Transaction<'_>, cutoff: OffsetDateTime, report: &mut PurgeReport) -> Result<Vec<String>> {
+    let customers: Vec<(String, String)> = tx
+        .prepare("SELECT client_id, id FROM dis_customers WHERE created_at < ?1")?
+        .query_map([to_ms(cutoff)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut shas = Vec::new();
+    for (client_id, id) in &customers {
+        shas.extend(crate::faces::delete_customer_tx(tx, client_id, id)?);
+        report.dis_customers += 1;
+    }
+    // A newer customer's selfie is kept with its customer, however old the face.
+    let faces: Vec<(String, String)> = tx
+        .prepare(
+            "SELECT client_id, id FROM dis_faces WHERE created_at < ?1
+               AND id NOT IN (SELECT selfie_face_id FROM dis_customers WHERE selfie_face_id IS NOT NULL)",
+        )?
+        .query_map([to_ms(cutoff)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (client_id, id) in &faces {
+        shas.extend(crate::faces::delete_face_tx(tx, client_id, id)?);
+        report.dis_faces += 1;
+    }
+    Ok(shas)
 }

@@ -38,6 +38,8 @@ pub struct SignDocument {
     pub size: u64,
     /// The newest version: the original until someone signs, then the last signed file.
     pub current_sha256: String,
+    /// When retention deleted the files (every signer's case had been purged); the row and hashes stay.
+    pub purged_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -134,6 +136,7 @@ impl Store {
                 original_sha256: sha.clone(),
                 size: bytes.len() as u64,
                 current_sha256: sha,
+                purged_at: None,
             });
         }
         let now = crate::now();
@@ -207,7 +210,7 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let documents = conn
             .prepare(
-                "SELECT position, name, original_sha256, size, current_sha256 FROM sign_documents
+                "SELECT position, name, original_sha256, size, current_sha256, purged_at FROM sign_documents
                  WHERE process_id = ?1 ORDER BY position",
             )?
             .query_map([process_id], |r| {
@@ -217,6 +220,7 @@ impl Store {
                     original_sha256: r.get(2)?,
                     size: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
                     current_sha256: r.get(4)?,
+                    purged_at: r.get::<_, Option<i64>>(5)?.map(from_ms),
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -477,3 +477,85 @@ fn pages_need_a_document_replace_by_type_and_go_with_the_document() {
     assert!(store.blobs().get(&sha).is_err());
     assert!(store.pages(&client, "cust").unwrap().is_empty());
 }
+
+#[test]
+fn retention_erases_signers_then_their_documents_and_old_dis_data_keeping_shared_blobs() {
+    use vouch_store::faces::NewFace;
+    use vouch_store::signing::{NewSignProcess, NewSigner, SignMethod};
+    let (dir, store) = open();
+    let (client, _) = integrator(&store);
+    let db = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
+    let days_ago = |d: i64| vouch_store::to_ms(now() - time::Duration::days(d));
+    let cutoff = now() - time::Duration::days(30);
+    let signer = |case: &Case, name: &str| NewSigner {
+        case: case.clone(),
+        name: name.into(),
+        email: Some(format!("{name}@example.com")),
+        nif: Some("12345678Z".into()),
+        method: SignMethod::Biometric,
+    };
+    let (first, second) = (new_case(&client, Some("s1")), new_case(&client, Some("s2")));
+    let process = NewSignProcess { id: "proc-1", client_id: &client, api: "masstack", org_id: Some("org") };
+    let pdf: &[u8] = b"%PDF-1.7 contract";
+    store
+        .create_sign_process(
+            &process,
+            &[("contract.pdf".into(), pdf)],
+            &[signer(&first, "ana"), signer(&second, "luis")],
+            "test",
+        )
+        .unwrap();
+    let pdf_sha = vouch_store::blobs::sha256_hex(pdf);
+    // DIS: an old customer with a selfie, a new one, an old stand-alone face whose image is the same bytes as the
+    // contract (content addressing shares the file), and a new stand-alone face.
+    for (customer, face) in [("old-cust", "old-selfie"), ("new-cust", "new-selfie")] {
+        store.create_customer(&client, customer).unwrap();
+        let nf = NewFace { id: face, client_id: &client, image: face.as_bytes(), template: b"t1", detection: "{}" };
+        store.set_customer_selfie(&client, customer, nf).unwrap();
+    }
+    for (face, image) in [("old-face", pdf), ("new-face", &b"fresh"[..])] {
+        store.insert_face(NewFace { id: face, client_id: &client, image, template: b"t2", detection: "{}" }).unwrap();
+    }
+    db.execute("UPDATE dis_customers SET created_at = ?1 WHERE id = 'old-cust'", [days_ago(40)]).unwrap();
+    db.execute("UPDATE dis_faces SET created_at = ?1 WHERE id IN ('old-selfie', 'old-face')", [days_ago(40)]).unwrap();
+    db.execute("UPDATE sign_processes SET created_at = ?1", [days_ago(50)]).unwrap();
+    // The first signer's case closed 40 days ago; the second signer is still signing.
+    db.execute("UPDATE cases SET status = 'completed', updated_at = ?1 WHERE reference = 's1'", [days_ago(40)])
+        .unwrap();
+
+    let report = store.purge_evidence(cutoff, 30, "test", false).unwrap();
+    assert_eq!((report.cases, report.signers, report.sign_processes), (1, 1, 0), "{report:?}");
+    assert_eq!((report.dis_customers, report.dis_faces), (1, 1), "{report:?}");
+    let ana = store.signer(first.id).unwrap().unwrap();
+    assert_eq!((ana.name.as_str(), ana.email, ana.nif), ("", None, None), "the purged signer's details are erased");
+    assert_eq!(store.signer(second.id).unwrap().unwrap().name, "luis", "an open case keeps its signer");
+    assert_eq!(store.blobs().get(&pdf_sha).unwrap(), pdf, "the contract stays while a signer is still signing");
+    assert!(store.sign_process("proc-1").unwrap().documents[0].purged_at.is_none());
+    assert!(store.customer(&client, "old-cust").is_err() && store.face(&client, "old-face").is_err());
+    assert!(store.face(&client, "old-selfie").is_err(), "the old customer's selfie went with it");
+    assert!(store.blobs().get(&vouch_store::blobs::sha256_hex(b"old-selfie")).is_err());
+    assert!(store.customer(&client, "new-cust").is_ok() && store.face(&client, "new-face").is_ok());
+    assert!(store.face(&client, "new-selfie").is_ok());
+
+    // Once the last signer's case is closed and old, the process's documents go too.
+    db.execute("UPDATE cases SET status = 'cancelled', updated_at = ?1 WHERE reference = 's2'", [days_ago(35)])
+        .unwrap();
+    let report = store.purge_evidence(cutoff, 30, "test", false).unwrap();
+    assert_eq!((report.cases, report.signers, report.sign_processes, report.sign_documents), (1, 1, 1, 1));
+    assert!(store.blobs().get(&pdf_sha).is_err(), "the contract is deleted");
+    let purged = store.sign_process("proc-1").unwrap();
+    assert!(purged.documents[0].purged_at.is_some());
+    assert_eq!(purged.documents[0].original_sha256, pdf_sha, "the row and its hash stay for the audit trail");
+    let audit = store.audit_events(&first.id.to_string()).unwrap();
+    assert_eq!(audit.last().unwrap().action, "evidence_purged");
+    assert!(audit.last().unwrap().detail["personal_data"].as_str().unwrap().contains("NIF"));
+    let runs: Vec<_> =
+        store.audit_events("settings").unwrap().into_iter().filter(|e| e.action == "retention_purge").collect();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1].detail["sign_documents"], 1);
+
+    // Nothing is left to purge, and a timer run that finds nothing is not audited.
+    assert_eq!(store.purge_evidence(cutoff, 30, "test", false).unwrap(), Default::default());
+    assert_eq!(store.audit_events("settings").unwrap().iter().filter(|e| e.action == "retention_purge").count(), 2);
+    assert!(store.verify_audit(None).unwrap().is_intact());
+}

@@ -11,6 +11,16 @@ interface KioskSettings {
   idle_timeout_secs: number;
 }
 
+/** What one retention run deleted (vouch_store::retention::PurgeReport). */
+interface PurgeReport {
+  cases: number;
+  evidence: number;
+  signers: number;
+  sign_documents: number;
+  dis_customers: number;
+  dis_faces: number;
+}
+
 function useSettings(onChanged: () => void) {
   const loaded = useLoad<KioskSettings>('settings_get');
   const [draft, setDraft] = useState<KioskSettings | null>(null);
@@ -34,8 +44,14 @@ export function Retention(props: { onChanged: () => void }) {
   const s = useSettings(props.onChanged);
   const purge = async () => {
     try {
-      const r = await call<{ cases: number; evidence: number }>('purge_now');
-      s.setNote(t('admin.retention.purged', { cases: r.cases, evidence: r.evidence }));
+      const r = await call<PurgeReport>('purge_now');
+      s.setNote(t('admin.retention.purged', {
+        cases: r.cases,
+        evidence: r.evidence,
+        documents: r.sign_documents,
+        customers: r.dis_customers,
+        faces: r.dis_faces,
+      }));
     } catch (e) {
       s.setError(staffMessage(e));
     }

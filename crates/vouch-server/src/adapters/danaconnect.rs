@@ -73,6 +73,9 @@ pub struct CircuitDocumentStatus {
     pub size: u64,
     pub sha256: String,
     pub signed: bool,
+    /// When the kiosk's retention policy deleted the file (the evidence package then lists it as purged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purged_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -273,6 +276,7 @@ async fn circuit_status(
                 size: d.size,
                 sha256: d.original_sha256.clone(),
                 signed: d.current_sha256 != d.original_sha256,
+                purged_at: d.purged_at.map(rfc3339),
             })
             .collect(),
     }))

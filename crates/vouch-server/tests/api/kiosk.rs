@@ -10,7 +10,7 @@ use vouch_core::Scope;
 use crate::kit::{eventually, Kit};
 use crate::webhooks::start_receiver;
 
-const ADMIN_PIN: &str = "482913";
+pub const ADMIN_PIN: &str = "482913";
 
 impl Kit {
     pub async fn kiosk(&self, session: Option<&str>, command: &str, args: Value) -> (StatusCode, Value) {

@@ -113,6 +113,42 @@ async fn the_demo_chip_is_read_decided_and_kept_and_bad_access_data_is_refused()
     assert_eq!(detail["holder"]["surname"], "ERIKSSON");
     assert_eq!(detail["access_control"]["protocol"], "PACE");
     assert_eq!(chip_evidence(&kit), vec![vouch_server::kiosk::CHIP_DATA_MEDIA_TYPE.to_string()]);
+
+    // Approved, then past retention: the personal data leaves the case's rows, not only its evidence files.
+    let admin = kit.kiosk_ok(None, "sign_in", json!({"role": "admin", "pin": crate::kiosk::ADMIN_PIN})).await;
+    let admin = admin["session"].as_str().unwrap();
+    let identity = json!({"sub": "EE30303039914", "given_name": "ANNA MARIA", "family_name": "ERIKSSON",
+                          "date_of_birth": "1974-08-12", "country": "ee", "document_type": "passport"});
+    let decision = json!({"case_id": case_id, "outcome": "approved", "reason": "chip read", "identity": identity});
+    kit.kiosk_ok(Some(admin), "case_decide", decision).await;
+    let personal = ["ERIKSSON", "L898902C3", "740812", "1974-08-12", "EE30303039914"];
+    let case_rows = |kit: &Kit| -> String {
+        kit.db()
+            .query_row(
+                "SELECT c.claims || coalesce(c.decision, '') || (SELECT group_concat(detail) FROM case_steps
+                 WHERE case_id = c.id) FROM cases c WHERE c.id = ?1",
+                [&case_id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let before = case_rows(&kit);
+    assert!(personal.iter().filter(|p| before.contains(*p)).count() >= 3, "the rows held personal data: {before}");
+    let forty_days_ago = vouch_store::to_ms(vouch_store::now()) - 40 * 24 * 3600 * 1000;
+    kit.db()
+        .execute("UPDATE cases SET updated_at = ?1 WHERE id = ?2", rusqlite::params![forty_days_ago, case_id])
+        .unwrap();
+    let settings = json!({"retention_days": 30, "default_language": "en", "idle_timeout_secs": 60});
+    kit.kiosk_ok(Some(admin), "settings_save", settings).await;
+    let purged = kit.kiosk_ok(Some(admin), "purge_now", json!({})).await;
+    assert_eq!(purged["cases"], 1, "{purged}");
+    let after = case_rows(&kit);
+    for p in personal {
+        assert!(!after.contains(p), "{p} outlived the purge: {after}");
+    }
+    let review = kit.kiosk_ok(Some(admin), "case_detail", json!({"case_id": case_id})).await;
+    assert_eq!(review["case"]["status"], "completed", "outcomes stay: {review}");
+    assert_eq!(review["case"]["claims"][0]["type"], "sub", "claim types stay: {review}");
 }
 
 #[tokio::test]

@@ -272,25 +272,36 @@ async fn a_circuit_is_signed_at_the_kiosk_completed_and_its_evidence_zip_checks_
         kit.get(&token, "/danaconnect/api/biometric/circuits/nope/evidence").await.status(),
         StatusCode::NOT_FOUND
     );
-    // Retention purges the captures of the closed circuit; the package then says so and still holds the PDFs.
+    // Retention purges the closed circuit: its captures, its signer's details and (its only signer being done) the
+    // signed PDFs. The package then lists what was purged and still proves the rest.
     let settings = json!({"retention_days": 30, "default_language": "en", "idle_timeout_secs": 60});
     kit.kiosk_ok(Some(&admin_session), "settings_save", settings).await;
     let forty_days_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(40)).unix_timestamp() * 1000;
     kit.db()
         .execute("UPDATE cases SET updated_at = ?1 WHERE id = ?2", rusqlite::params![forty_days_ago, circuit])
         .unwrap();
+    kit.db().execute("UPDATE sign_processes SET created_at = ?1", [forty_days_ago]).unwrap();
     let purged = kit.kiosk_ok(Some(&admin_session), "purge_now", json!({})).await;
-    assert_eq!(purged["cases"], 1, "{purged}");
+    assert_eq!((purged["cases"].as_u64(), purged["signers"].as_u64()), (Some(1), Some(1)), "{purged}");
+    assert_eq!(purged["sign_documents"], 2, "{purged}");
     let resp = kit.get(&token, &evidence).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let after = zip_files(&resp.bytes().await.unwrap());
-    assert!(after["documents/01-Contrato_pr_stamo.pdf"].starts_with(&contract), "the signed PDF outlives the purge");
+    assert!(!after.keys().any(|k| k.starts_with("documents/")), "the signed PDFs are purged");
     assert!(!after.contains_key("signature/signature-image-1.png"));
     let manifest: Value = serde_json::from_slice(&after["manifest.json"]).unwrap();
-    assert!(
-        manifest["purged"].as_array().unwrap().iter().any(|p| p == "signature/signature-image-1.png"),
-        "{manifest}"
-    );
+    for name in ["signature/signature-image-1.png", "documents/01-Contrato_pr_stamo.pdf"] {
+        assert!(manifest["purged"].as_array().unwrap().iter().any(|p| p == name), "{name} in {manifest}");
+    }
+    let purged_pdfs =
+        manifest["purged"].as_array().unwrap().iter().filter(|p| p.as_str().unwrap().starts_with("documents/"));
+    assert_eq!(purged_pdfs.count(), 2, "{manifest}");
+    assert!(after.contains_key("audit.json"), "the audit trail outlives the purge");
+    let status: Value = kit.get(&token, &path).await.json().await.unwrap();
+    assert!(status["documents"][0]["purgedAt"].is_string(), "{status}");
+    let signer_name: String =
+        kit.db().query_row("SELECT name FROM signers WHERE case_id = ?1", [&circuit], |r| r.get(0)).unwrap();
+    assert_eq!(signer_name, "", "the signer's name is erased");
 }
 
 #[tokio::test]
@@ -478,6 +489,21 @@ async fn masstack_signs_biometric_and_simple_with_headers_limits_and_its_error_f
         "{details:?}"
     );
     assert!(!details.iter().any(|d| d.contains("vendor-sdk-pen-data")), "pen data stays out of the audit log");
+
+    // Past retention, with both signers' cases closed, the agreement is deleted: the sign says so in MasStack's
+    // format instead of failing inside.
+    let admin = kit.kiosk_admin().await;
+    let settings = json!({"retention_days": 30, "default_language": "en", "idle_timeout_secs": 60});
+    kit.kiosk_ok(Some(&admin), "settings_save", settings).await;
+    let forty_days_ago = vouch_store::to_ms(vouch_store::now()) - 40 * 24 * 3600 * 1000;
+    kit.db().execute("UPDATE cases SET status = 'completed', updated_at = ?1", [forty_days_ago]).unwrap();
+    kit.db().execute("UPDATE sign_processes SET created_at = ?1", [forty_days_ago]).unwrap();
+    let purged = kit.kiosk_ok(Some(&admin), "purge_now", json!({})).await;
+    assert_eq!((purged["signers"].as_u64(), purged["sign_documents"].as_u64()), (Some(2), Some(1)), "{purged}");
+    let resp = device(kit.http.get(sign_url("biometric_signs", bio, "")).bearer_auth(&token)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let err: Value = resp.json().await.unwrap();
+    assert!(err["errors"][0]["details"].as_str().unwrap().contains("retention"), "{err}");
 }
 
 fn openssl(dir: &std::path::Path, args: &[&str]) {
