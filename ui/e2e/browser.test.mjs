@@ -121,6 +121,11 @@ test('the admin adds a clerk and sees the devices', async () => {
   await page.getByTestId('tab-devices').click();
   await page.getByTestId('devices').getByRole('heading', { name: 'Card readers' }).waitFor();
   await shoot('admin-devices');
+  // Nothing is old enough yet: the purge says what it deleted, which is nothing.
+  await page.getByTestId('tab-retention').click();
+  await page.getByTestId('purge').click();
+  await page.getByTestId('note').filter({ hasText: 'Purged 0 case(s) (0 evidence item(s)), 0 signed document(s), 0 DIS customer(s) and 0 DIS face(s).' }).waitFor();
+  await shoot('admin-retention');
   await page.getByTestId('sign-out').click();
   await page.getByTestId('case-code').waitFor();
 });
@@ -228,8 +233,8 @@ test('a customer takes a selfie, passes passive liveness and matches the photo o
   await page.getByTestId('idle-secs').fill('90');
   await page.getByTestId('settings-save').click();
   await page.getByTestId('note').filter({ hasText: 'Saved.' }).waitFor();
-  // On a busy kiosk the saved settings can arrive after the camera status. Until they do, the choice is not offered,
-  // so a late answer can never overwrite what the admin picked (that race made this step flaky once).
+  // On a busy kiosk the saved settings can arrive after the camera status. Until they do, the choice is not offered;
+  // the admin's pick made as they arrive must stick (it did not: that race made this step flaky).
   let releaseSettings;
   const settingsHeld = new Promise((resolve) => { releaseSettings = resolve; });
   await page.route('**/vouch/v1/kiosk/settings_get', async (route) => { await settingsHeld; await route.continue(); }, { times: 1 });

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { call } from '../bridge';
 import { staffMessage } from '../errors';
 import { t } from '../i18n';
@@ -44,20 +44,17 @@ export function Devices() {
   const { data, error, setError, reload } = useLoad<Devices>('devices');
   const camera = useLoad<CameraInUse>('camera_status');
   const settings = useLoad<KioskSettings>('settings_get');
-  const [chosen, setChosen] = useState('');
-  // A choice the admin has made but not applied yet: settings arriving late must not overwrite it.
-  const [pending, setPending] = useState(false);
+  // The admin's last pick, else the saved choice. Derived rather than copied from settings in an effect: an effect
+  // runs after the paint that enables the select, so a late answer could overwrite a pick made in that gap.
+  const [picked, setPicked] = useState<string | null>(null);
+  const chosen = picked ?? settings.data?.camera ?? '';
   const [note, setNote] = useState<string | null>(null);
-  useEffect(() => {
-    if (!pending) setChosen(settings.data?.camera ?? '');
-  }, [settings.data]);
   const src = camera.data?.source;
 
   const applyCamera = async () => {
     try {
       const current = await call<KioskSettings>('settings_get');
       await call('settings_save', { ...current, camera: chosen });
-      setPending(false);
       setNote(t('admin.general.saved'));
       setError(null);
       // The switch is immediate; a webcam may need a moment more before it reports its first frame.
@@ -97,10 +94,7 @@ export function Devices() {
             value={chosen}
             data-test="camera-choice"
             disabled={!settings.data}
-            onChange={(e) => {
-              setPending(true);
-              setChosen((e.target as HTMLSelectElement).value);
-            }}
+            onChange={(e) => setPicked((e.target as HTMLSelectElement).value)}
           >
             {cameraOptions(data, chosen).map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
           </select>
