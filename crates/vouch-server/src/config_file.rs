@@ -26,6 +26,8 @@ pub struct FileConfig {
     pub models_dir: Option<PathBuf>,
     /// Largest body of the image endpoints, in bytes.
     pub image_body_limit_bytes: Option<usize>,
+    /// Largest body of the signing endpoints (DANAconnect, MasStack: base64 PDFs), in bytes.
+    pub document_body_limit_bytes: Option<usize>,
     /// The kiosk camera: `none`, `webcam`, `webcam:NAME`, `webcam:/dev/videoN`, `synthetic` or `demo:PATH`
     /// (labelled DEMO everywhere). An admin's choice in settings overrides it.
     pub camera: Option<String>,
@@ -162,6 +164,9 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<
     cfg.models_dir = flags.models_dir.or(file.models_dir).or_else(default_models_dir);
     if let Some(limit) = file.image_body_limit_bytes {
         cfg.image_body_limit_bytes = limit;
+    }
+    if let Some(limit) = file.document_body_limit_bytes {
+        cfg.document_body_limit_bytes = limit;
     }
     if let Some(limit) = file.body_limit_bytes {
         cfg.body_limit_bytes = limit;

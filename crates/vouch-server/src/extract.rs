@@ -17,13 +17,30 @@ use crate::state::AppState;
 /// then parses JSON: syntax errors are 400 `MalformedBody`, wrong shapes are `InvalidInput`.
 pub struct JsonBody<T, D>(pub T, pub PhantomData<D>);
 
+/// The body limit of the routes a request reached: axum's rejection does not say which limit was exceeded.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+/// A body limit for a group of routes (images, documents), recorded so that a 413 names it rather than the global
+/// one.
+pub fn body_limit(
+    limit: usize,
+) -> tower::ServiceBuilder<
+    tower::layer::util::Stack<
+        axum::Extension<BodyLimit>,
+        tower::layer::util::Stack<axum::extract::DefaultBodyLimit, tower::layer::util::Identity>,
+    >,
+> {
+    tower::ServiceBuilder::new()
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(axum::Extension(BodyLimit(limit)))
+}
+
 pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    let limit = req.extensions().get::<BodyLimit>().map_or(state.config.body_limit_bytes, |l| l.0);
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                Code::PayloadTooLarge,
-                format!("The request body is larger than the limit of {} bytes", state.config.body_limit_bytes),
-            )
+            ApiError::new(Code::PayloadTooLarge, format!("The request body is larger than the limit of {limit} bytes"))
         } else {
             ApiError::new(Code::MalformedBody, "The request body could not be read")
         }

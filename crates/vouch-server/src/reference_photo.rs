@@ -2,7 +2,6 @@
 //! customer's face with (until document reading supplies the portrait). One per case; it is stored as
 //! encrypted evidence like every capture.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::Json;
@@ -22,7 +21,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(put_reference_photo))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Native>))
-        .layer(axum::extract::DefaultBodyLimit::max(state.config.image_body_limit_bytes))
+        .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -54,8 +53,10 @@ async fn put_reference_photo(
     Authed(client): Authed,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> NativeResult<Json<ReferencePhotoView>> {
+    // Read through read_body, not the Bytes extractor, so an oversized photo gets Vouch's JSON error naming the limit.
+    let body = crate::extract::read_body(request, &state).await?;
     let case_id = parse_case_id(&id)?;
     let case = state.db(move |s| s.get_case(case_id)).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     // Another client's case is reported as missing, so case ids cannot be probed.

@@ -101,7 +101,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(circuit_status))
         .routes(routes!(circuit_evidence))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Danaconnect>))
-        .layer(axum::extract::DefaultBodyLimit::max(state.config.document_body_limit_bytes))
+        .layer(crate::extract::body_limit(state.config.document_body_limit_bytes))
 }
 
 /// DANAconnect's five states; a cancelled case reads as failed.

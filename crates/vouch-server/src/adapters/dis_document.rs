@@ -111,7 +111,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(disclose_document_inspection))
         .routes(routes!(delete_document))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Dis>))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_CHIP_DATA))
+        .layer(crate::extract::body_limit(MAX_CHIP_DATA))
 }
 
 fn to_dto(i: &Inspection) -> DocumentChipInspection {

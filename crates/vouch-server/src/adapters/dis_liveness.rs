@@ -131,7 +131,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(record_selfie))
         .routes(routes!(evaluate))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<crate::error::Dis>))
-        .layer(axum::extract::DefaultBodyLimit::max(state.config.image_body_limit_bytes))
+        .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
 }
 
 fn liveness_link(customer: &str) -> String {

@@ -181,7 +181,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(get_fingerprint))
         .routes(routes!(metadata))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Dis>))
-        .layer(axum::extract::DefaultBodyLimit::max(state.config.image_body_limit_bytes))
+        .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
 }
 
 fn detail(d: vouch_vision::document::quality::Detail) -> QualityCheckDetail {

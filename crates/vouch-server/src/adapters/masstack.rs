@@ -153,7 +153,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(preview_simple_sign))
         .routes(routes!(sign_simple))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<MasStack>))
-        .layer(axum::extract::DefaultBodyLimit::max(state.config.document_body_limit_bytes))
+        .layer(crate::extract::body_limit(state.config.document_body_limit_bytes))
 }
 
 /// The signer app's headers: `x-installation_id` and `x-fingerprint` required, `x-location` ("lat,long") optional.
