@@ -6,17 +6,23 @@ use serde_json::Value;
 use vouch_server::config_file::{self, ServeOverrides};
 use vouch_server::{AppState, Running};
 
-/// The error the UI receives: the same `{code, message}` the HTTP bridge sends.
+/// The error the UI receives: the same `{code, message, reason?}` the HTTP bridge sends.
 #[derive(Debug, Serialize)]
 pub struct BridgeError {
     pub code: String,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl From<vouch_server::error::ApiError> for BridgeError {
     fn from(e: vouch_server::error::ApiError) -> Self {
         let code = serde_json::to_value(e.code).ok().and_then(|v| v.as_str().map(str::to_owned));
-        BridgeError { code: code.unwrap_or_else(|| "internal".into()), message: e.message }
+        BridgeError {
+            code: code.unwrap_or_else(|| "internal".into()),
+            message: e.message,
+            reason: e.vendor_code.map(str::to_owned),
+        }
     }
 }
 
@@ -78,8 +84,11 @@ impl Backend {
                 if let Some(s) = session {
                     req = req.bearer_auth(s);
                 }
-                let unreachable =
-                    |e: reqwest::Error| BridgeError { code: "unreachable".into(), message: e.to_string() };
+                let unreachable = |e: reqwest::Error| BridgeError {
+                    code: "unreachable".into(),
+                    message: e.to_string(),
+                    reason: None,
+                };
                 let resp = req.send().await.map_err(unreachable)?;
                 let ok = resp.status().is_success();
                 let body: Value = resp.json().await.map_err(unreachable)?;
@@ -93,6 +102,7 @@ impl Backend {
                             .and_then(Value::as_str)
                             .unwrap_or("The Vouch server refused the request")
                             .to_string(),
+                        reason: body.get("reason").and_then(Value::as_str).map(str::to_owned),
                     })
                 }
             }

@@ -23,6 +23,8 @@ export class BridgeError extends Error {
   constructor(
     public code: ErrorCode,
     message: string,
+    /** A finer machine reason where the server gives one (signature_empty, NO_FACE_DETECTED, ...). */
+    public reason?: string,
   ) {
     super(message);
   }
@@ -40,8 +42,8 @@ export function setSession(token: string | null) {
 function asBridgeError(e: unknown): BridgeError {
   if (e instanceof BridgeError) return e;
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
-    const o = e as { code: ErrorCode; message: string };
-    return new BridgeError(o.code, String(o.message));
+    const o = e as { code: ErrorCode; message: string; reason?: string };
+    return new BridgeError(o.code, String(o.message), o.reason);
   }
   return new BridgeError('unreachable', String(e));
 }

@@ -54,8 +54,8 @@ impl Code {
 pub struct ApiError {
     pub code: Code,
     pub message: String,
-    /// A vendor's own finer code where it has one (DIS: INVALID_IMAGE, CORRUPTED_TEMPLATE, ...); dialects
-    /// that know it use it, the others go by `code`.
+    /// A finer code where there is one (DIS: INVALID_IMAGE, CORRUPTED_TEMPLATE, ...; the kiosk: signature_empty,
+    /// ...): DIS answers it as its errorCode, Vouch's own format as `reason`, the others go by `code`.
     pub vendor_code: Option<&'static str>,
 }
 
@@ -175,7 +175,11 @@ impl Dialect for Dis {
 pub struct Native;
 impl Dialect for Native {
     fn body(err: &ApiError) -> serde_json::Value {
-        serde_json::json!({ "code": err.code, "message": err.message })
+        match err.vendor_code {
+            // The finer reason, for programs (the kiosk UI translates by it): NO_FACE_DETECTED, signature_empty, ...
+            Some(reason) => serde_json::json!({ "code": err.code, "message": err.message, "reason": reason }),
+            None => serde_json::json!({ "code": err.code, "message": err.message }),
+        }
     }
 }
 

@@ -50,12 +50,18 @@ pub fn current_bytes_in(store: &Store, doc: &SignDocument) -> Result<Vec<u8>, Ap
 /// Maps what vouch-signature refuses to what the caller sees: the person's or integrator's mistakes are 422 with
 /// the reason; anything else is ours.
 pub fn signature_error(e: SignatureError) -> ApiError {
+    // The kiosk translates these three for the customer by their reason, never by the English message.
+    let reason = match e {
+        SignatureError::Empty => Some("signature_empty"),
+        SignatureError::TooShort => Some("signature_too_short"),
+        SignatureError::TooLong => Some("signature_too_long"),
+        _ => None,
+    };
+    if let Some(reason) = reason {
+        return ApiError::invalid(e.to_string()).with_vendor_code(reason);
+    }
     match e {
-        SignatureError::Empty
-        | SignatureError::TooShort
-        | SignatureError::TooLong
-        | SignatureError::Invalid(_)
-        | SignatureError::MalformedIso(_) => ApiError::invalid(e.to_string()),
+        SignatureError::Invalid(_) | SignatureError::MalformedIso(_) => ApiError::invalid(e.to_string()),
         SignatureError::TooLarge(m) => ApiError::new(Code::PayloadTooLarge, m),
         SignatureError::Pdf(p) => ApiError::invalid(p.to_string()),
         other => ApiError::internal(other),

@@ -41,13 +41,19 @@ type PointerKind = 'pen' | 'touch' | 'mouse';
 /** CSS pixels per millimetre at the nominal 96 dpi; the kiosk's screen is calibrated to it. */
 const PX_PER_MM = 96 / 25.4;
 
-/** Why a drawing was refused, in the customer's language (the server names the rule; see vouch-signature). */
+/** Why a drawing was refused, in the customer's language, by the server's machine reason (see vouch-signature). */
 function refusal(e: unknown): string {
   if (e instanceof BridgeError && e.code === 'invalid_input') {
-    if (e.message.includes('nothing was drawn')) return t('sign.empty');
-    if (e.message.includes('too short')) return t('sign.tooShort');
-    if (e.message.includes('longer than a minute')) return t('sign.tooLong');
-    return t('sign.refused');
+    switch (e.reason) {
+      case 'signature_empty':
+        return t('sign.empty');
+      case 'signature_too_short':
+        return t('sign.tooShort');
+      case 'signature_too_long':
+        return t('sign.tooLong');
+      default:
+        return t('sign.refused');
+    }
   }
   return customerMessage(e);
 }

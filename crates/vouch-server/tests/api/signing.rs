@@ -86,6 +86,15 @@ async fn sign_at_kiosk(kit: &Kit, link: &str) -> String {
     let (status, body) = kit.kiosk(None, "signature_submit", args(short, true)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["message"].as_str().unwrap().contains("too short"), "{body}");
+    assert_eq!(body["reason"], "signature_too_short", "the kiosk translates by this, not by the English: {body}");
+    let mut empty = drawn();
+    empty["samples"] = json!([]);
+    let (status, body) = kit.kiosk(None, "signature_submit", args(empty, true)).await;
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("signature_empty")),
+        "{body}"
+    );
     let (status, _) = kit.kiosk(None, "signature_submit", args(drawn(), false)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no signature without agreeing");
     let signed = kit.kiosk_ok(None, "signature_submit", args(drawn(), true)).await;
