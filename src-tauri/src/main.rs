@@ -61,7 +61,7 @@ fn ui_ready(app: tauri::AppHandle, started: tauri::State<'_, Started>) {
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(vouch_server::config::DEFAULT_LOG_FILTER));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 

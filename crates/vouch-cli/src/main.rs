@@ -176,7 +176,7 @@ fn models_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(vouch_server::config::DEFAULT_LOG_FILTER));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 

@@ -113,3 +113,7 @@ impl WebhookConfig {
         self.backoff.saturating_mul(factor).min(Duration::from_secs(3600))
     }
 }
+
+/// The log filter when `VOUCH_LOG` is unset. ONNX Runtime logs every arena reservation at INFO (hundreds of lines per
+/// model load); its warnings still show.
+pub const DEFAULT_LOG_FILTER: &str = "info,ort=warn";
