@@ -1,5 +1,5 @@
 //! The page reader as the server uses it: a `ModelSlot`, loaded on first use and run off the async workers,
-//! its errors mapped as the face engine's are (the same image and model errors).
+//! its errors mapped as the face engine's are (the same image and model errors), under its own name.
 
 use std::path::PathBuf;
 

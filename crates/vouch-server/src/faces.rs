@@ -40,12 +40,15 @@ impl FaceService {
     }
 }
 
-/// A broken installation is the operator's to fix, so the message names the file (it holds no secret).
-fn model_error(message: &str) -> ApiError {
-    ApiError::new(Code::Internal, format!("The face engine is not available: {message}"))
+/// Maps the face engine's errors to API errors (see [`vision_error_in`]).
+pub fn vision_error(e: VisionError) -> ApiError {
+    vision_error_in("face engine", e)
 }
 
-pub fn vision_error(e: VisionError) -> ApiError {
+/// Maps an error of a set of models (`what`: "face engine", "page reader") to an API error: the caller's image or
+/// template is 422 with DIS's finer code; anything else is the installation's, which the operator must fix, so its
+/// message names the model and the file (it holds no secret).
+pub fn vision_error_in(what: &str, e: VisionError) -> ApiError {
     let code = match &e {
         VisionError::ImageTooLarge { .. }
         | VisionError::ImageTooSmall { .. }
@@ -55,8 +58,8 @@ pub fn vision_error(e: VisionError) -> ApiError {
         VisionError::TemplateIncompatible { .. } => "INCOMPATIBLE_TEMPLATE",
         VisionError::TemplateVersion(_) => "UNSUPPORTED_VERSION_TEMPLATE",
         _ => {
-            tracing::error!(error = %e, "face engine failed");
-            return model_error(&e.to_string());
+            tracing::error!(error = %e, "{what} failed");
+            return ApiError::new(Code::Internal, format!("The {what} is not available: {e}"));
         }
     };
     ApiError::invalid(e.to_string()).with_vendor_code(code)

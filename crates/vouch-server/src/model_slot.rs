@@ -8,7 +8,7 @@ use std::sync::Arc;
 use vouch_vision::VisionError;
 
 use crate::error::{ApiError, Code};
-use crate::faces::vision_error;
+use crate::faces::vision_error_in;
 
 /// How a set of models is loaded from the models folder with a number of intra-op threads.
 pub type Loader<T> = fn(&Path, usize) -> Result<T, VisionError>;
@@ -60,7 +60,7 @@ impl<T: Send + Sync + 'static> ModelSlot<T> {
         tokio::task::spawn_blocking(move || f(&loaded))
             .await
             .map_err(|e| ApiError::internal(format!("{what} task failed: {e}")))?
-            .map_err(vision_error)
+            .map_err(|e| vision_error_in(what, e))
     }
 
     /// A broken installation is the operator's to fix, so the message names the file (it holds no secret).
