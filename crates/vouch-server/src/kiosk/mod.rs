@@ -203,20 +203,28 @@ async fn camera_preview(
         .find(|c| bool::from(q.t.as_bytes().ct_eq(c.preview_token.as_bytes())))
         .ok_or_else(|| ApiError::forbidden("The preview token is not valid; ask camera_status for the current one"))?;
     let rx = camera.subscribe().map_err(capture::camera_error)?;
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+    // 85 % of the frame interval, so that frame timing jitter does not drop a 30 fps source to every third frame.
+    let min_gap = std::time::Duration::from_secs(1) * 85 / 100 / crate::camera::PREVIEW_MAX_FPS;
+    let stream = futures_util::stream::unfold((rx, None), move |(mut rx, last_sent)| async move {
         loop {
             rx.changed().await.ok()?;
             let shot = rx.borrow_and_update().clone();
-            if let Some(shot) = shot {
-                let mut part = Vec::with_capacity(shot.jpeg.len() + 100);
-                part.extend_from_slice(
-                    format!("--vouchframe\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n", shot.jpeg.len())
-                        .as_bytes(),
-                );
-                part.extend_from_slice(&shot.jpeg);
-                part.extend_from_slice(b"\r\n");
-                return Some((Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(part)), rx));
+            let Some(shot) = shot else { continue };
+            // Frames arriving faster than the cap are skipped before they cost an encoding.
+            if last_sent.is_some_and(|t: std::time::Instant| t.elapsed() < min_gap) {
+                continue;
             }
+            // Timed from the frame's arrival, not the end of its encoding, so the encoding does not eat the interval.
+            let taken = std::time::Instant::now();
+            let Ok(Some(jpeg)) = tokio::task::spawn_blocking(move || shot.preview_jpeg()).await else { continue };
+            let mut part = Vec::with_capacity(jpeg.len() + 100);
+            part.extend_from_slice(
+                format!("--vouchframe\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n", jpeg.len())
+                    .as_bytes(),
+            );
+            part.extend_from_slice(&jpeg);
+            part.extend_from_slice(b"\r\n");
+            return Some((Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(part)), (rx, Some(taken))));
         }
     });
     axum::response::Response::builder()
