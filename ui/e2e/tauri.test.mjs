@@ -254,6 +254,11 @@ test('in the window, a DANAconnect signer reads the contract and signs it with W
   await driver.click('[data-test=consent-agree]');
   await driver.waitFor('[data-test=document-page][data-rendered="1"]', 60000);
   await driver.click('[data-test=sign-agree]');
+  // A scribble is refused, and the window says why: the reason travels as a code through the IPC bridge.
+  await driver.draw('[data-test=signature-pad]', [[[-20, 0], [-5, 8]]], { pointerType: 'mouse' });
+  await driver.click('[data-test=sign-submit]');
+  await eventually(async () => (await driver.text('[data-test=sign-error]')).includes('too short'), 20000, 'the refusal');
+  await driver.click('[data-test=pad-clear]');
   // A pen's strokes: the pad records pressure and tilt where WebKit passes them on.
   const stroke = (dx) => [[-300 + dx, 40], [-270 + dx, -50], [-240 + dx, 40], [-210 + dx, -45], [-180 + dx, 45]];
   const strokes = [stroke(0), stroke(180), [[100, 0], [200, -40], [300, 30]]];
