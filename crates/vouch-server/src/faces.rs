@@ -7,7 +7,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use vouch_vision::{EngineConfig, FaceEngine, ImageLimits, VisionError};
 
-use crate::error::{ApiError, Code};
+use crate::error::ApiError;
 use crate::model_slot::ModelSlot;
 
 pub struct FaceService {
@@ -46,8 +46,7 @@ pub fn vision_error(e: VisionError) -> ApiError {
 }
 
 /// Maps an error of a set of models (`what`: "face engine", "page reader") to an API error: the caller's image or
-/// template is 422 with DIS's finer code; anything else is the installation's, which the operator must fix, so its
-/// message names the model and the file (it holds no secret).
+/// template is 422 with DIS's finer code; anything else is the installation's (see `models_unavailable`).
 pub fn vision_error_in(what: &str, e: VisionError) -> ApiError {
     let code = match &e {
         VisionError::ImageTooLarge { .. }
@@ -59,7 +58,7 @@ pub fn vision_error_in(what: &str, e: VisionError) -> ApiError {
         VisionError::TemplateVersion(_) => "UNSUPPORTED_VERSION_TEMPLATE",
         _ => {
             tracing::error!(error = %e, "{what} failed");
-            return ApiError::new(Code::Internal, format!("The {what} is not available: {e}"));
+            return crate::model_slot::models_unavailable(what, &e.to_string());
         }
     };
     ApiError::invalid(e.to_string()).with_vendor_code(code)

@@ -63,8 +63,13 @@ impl<T: Send + Sync + 'static> ModelSlot<T> {
             .map_err(|e| vision_error_in(what, e))
     }
 
-    /// A broken installation is the operator's to fix, so the message names the file (it holds no secret).
     fn unavailable(&self, message: &str) -> ApiError {
-        ApiError::new(Code::Internal, format!("The {} is not available: {message}", self.what))
+        models_unavailable(self.what, message)
     }
+}
+
+/// A broken installation is the operator's to fix, so the message names the models and the file (it holds no
+/// secret).
+pub fn models_unavailable(what: &str, message: &str) -> ApiError {
+    ApiError::new(Code::Internal, format!("The {what} is not available: {message}"))
 }

@@ -31,8 +31,8 @@ pub async fn signer_and_process(state: &AppState, case_id: CaseId) -> Result<(Si
 
 /// A document's current version (with every signature so far).
 pub async fn current_bytes(state: &AppState, doc: &SignDocument) -> Result<Vec<u8>, ApiError> {
-    let (doc, store) = (doc.clone(), state.store.clone());
-    tokio::task::spawn_blocking(move || current_bytes_in(&store, &doc)).await.map_err(ApiError::internal)?
+    let doc = doc.clone();
+    state.db(move |s| Ok(current_bytes_in(s, &doc))).await?
 }
 
 /// The same, on a blocking thread. A document deleted by retention is not found, with the reason.
@@ -50,17 +50,11 @@ pub fn current_bytes_in(store: &Store, doc: &SignDocument) -> Result<Vec<u8>, Ap
 /// Maps what vouch-signature refuses to what the caller sees: the person's or integrator's mistakes are 422 with
 /// the reason; anything else is ours.
 pub fn signature_error(e: SignatureError) -> ApiError {
-    // The kiosk translates these three for the customer by their reason, never by the English message.
-    let reason = match e {
-        SignatureError::Empty => Some("signature_empty"),
-        SignatureError::TooShort => Some("signature_too_short"),
-        SignatureError::TooLong => Some("signature_too_long"),
-        _ => None,
-    };
-    if let Some(reason) = reason {
-        return ApiError::invalid(e.to_string()).with_vendor_code(reason);
-    }
+    // The kiosk translates the first three for the customer by their reason, never by the English message.
     match e {
+        SignatureError::Empty => ApiError::invalid(e.to_string()).with_vendor_code("signature_empty"),
+        SignatureError::TooShort => ApiError::invalid(e.to_string()).with_vendor_code("signature_too_short"),
+        SignatureError::TooLong => ApiError::invalid(e.to_string()).with_vendor_code("signature_too_long"),
         SignatureError::Invalid(_) | SignatureError::MalformedIso(_) => ApiError::invalid(e.to_string()),
         SignatureError::TooLarge(m) => ApiError::new(Code::PayloadTooLarge, m),
         SignatureError::Pdf(p) => ApiError::invalid(p.to_string()),

@@ -83,9 +83,10 @@ impl Store {
             shas
         };
         // After the commit: a crash here leaves encrypted files nobody points to, never a row pointing nowhere.
+        let conn = self.conn()?;
         let mut seen = std::collections::HashSet::new();
         for sha in candidates {
-            if seen.insert(sha.clone()) && !blob_still_named(&*self.conn()?, &sha)? {
+            if seen.insert(sha.clone()) && !blob_still_named(&conn, &sha)? {
                 self.blobs().remove(&sha)?;
                 report.blobs_deleted += 1;
             }

@@ -60,7 +60,6 @@ export function Devices() {
       // The switch is immediate; a webcam may need a moment more before it reports its first frame.
       camera.reload();
       setTimeout(camera.reload, 1500);
-      settings.reload();
     } catch (e) {
       setNote(null);
       setError(staffMessage(e));
