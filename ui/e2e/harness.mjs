@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const ADMIN_PIN = '482913';
-export const CLERK_PIN = '5830';
+export const CLERK_PIN = '583016';
 
 export function artifactDir(suite) {
   const dir = process.env.VOUCH_E2E_ARTIFACTS ?? join(ROOT, 'target/e2e-artifacts', suite);

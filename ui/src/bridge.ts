@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'not_implemented'
   | 'too_many_attempts'
+  | 'busy'
   | 'internal'
   | 'unreachable';
 

@@ -89,6 +89,11 @@ enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
+    /// Kiosk PIN recovery, for a person with access to the data directory
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Audit log tools
     Audit {
         #[command(subcommand)]
@@ -131,6 +136,14 @@ enum ClientsCommand {
     },
     /// Revoke a client; its tokens stop working at once
     Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Set a new admin PIN (read from standard input) and end the admin's lockout
+    ResetPin,
+    /// End every PIN lockout (admin and clerks) and the global wrong-PIN budget
+    Unlock,
 }
 
 #[derive(Subcommand)]
@@ -264,6 +277,10 @@ async fn main() -> anyhow::Result<()> {
             let store = open_store(&data_dir)?;
             clients(&store, command)?;
         }
+        Command::Admin { command } => {
+            let store = open_store(&data_dir)?;
+            admin(&store, command)?;
+        }
         Command::Audit { command: AuditCommand::Verify { chain } } => {
             let store = open_store(&data_dir)?;
             let report = store.verify_audit(chain.as_deref())?;
@@ -284,8 +301,35 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+fn cli_actor() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+}
+
+fn admin(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::ResetPin => {
+            use std::io::IsTerminal;
+            if std::io::stdin().is_terminal() {
+                eprint!("New admin PIN (6 to 12 digits, shown as you type): ");
+            }
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("reading the new PIN from standard input")?;
+            store.reset_admin_pin(line.trim(), &cli_actor()).map_err(|e| match e {
+                vouch_store::StoreError::Invalid(why) => anyhow::anyhow!("{why}"),
+                other => other.into(),
+            })?;
+            println!("admin PIN reset; the admin's lockout is over");
+        }
+        AdminCommand::Unlock => {
+            let cleared = store.unlock_pins(&cli_actor())?;
+            println!("PIN lockouts ended ({cleared} counting or locked)");
+        }
+    }
+    Ok(())
+}
+
 fn clients(store: &Store, command: ClientsCommand) -> anyhow::Result<()> {
-    let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+    let actor = cli_actor();
     match command {
         ClientsCommand::Add { name, token_ttl, webhook_url, scope, json } => {
             let scope = Scope::parse(&scope).context("--scope must be integrator or admin")?;

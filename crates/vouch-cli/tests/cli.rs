@@ -373,3 +373,51 @@ fn faces_eval_reports_tar_and_eer_over_identity_folders() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("need at least two identities"));
 }
+
+fn vouch_with_stdin(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(VOUCH)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("VOUCH_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn an_operator_resets_the_admin_pin_and_ends_lockouts_from_the_data_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    {
+        let store = vouch_store::Store::open(&data).unwrap();
+        store.set_first_admin_pin("482913", "test").unwrap();
+        for _ in 0..5 {
+            assert_eq!(store.check_pin(None, "739105").unwrap(), None);
+        }
+        assert!(matches!(store.check_pin(None, "482913"), Err(vouch_store::StoreError::Locked { .. })));
+    }
+    let weak = vouch_with_stdin(&data, &["admin", "reset-pin"], "123456\n");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("too easy"), "{}", String::from_utf8_lossy(&weak.stderr));
+    let reset = vouch_with_stdin(&data, &["admin", "reset-pin"], "610274\n");
+    assert!(reset.status.success(), "{}", String::from_utf8_lossy(&reset.stderr));
+    let store = vouch_store::Store::open(&data).unwrap();
+    assert_eq!(store.check_pin(None, "610274").unwrap(), Some(vouch_store::pins::PinHolder::Admin));
+    store.add_clerk("Maria", "583016", "test").unwrap();
+    let clerk = store.list_clerks().unwrap()[0].id;
+    for _ in 0..5 {
+        assert_eq!(store.check_pin(Some(clerk), "739105").unwrap(), None);
+    }
+    drop(store);
+    let unlock = vouch(&data, &["admin", "unlock"]);
+    assert!(unlock.status.success(), "{}", String::from_utf8_lossy(&unlock.stderr));
+    let store = vouch_store::Store::open(&data).unwrap();
+    assert!(store.check_pin(Some(clerk), "583016").unwrap().is_some());
+    assert!(store.verify_audit(None).unwrap().is_intact());
+}

@@ -40,6 +40,9 @@ pub struct ServerConfig {
     /// CSCA certificates and ICAO master lists for passive authentication.
     pub csca_dir: Option<std::path::PathBuf>,
     pub signing: SigningConfig,
+    /// More `Host` names the server answers to (`host` or `host:port`), e.g. a reverse proxy's. The bound
+    /// address, `localhost` on loopback and the public URL's host are always allowed.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// The kiosk's signing key and the escrow certificate for handwritten-signature pen data. Without them, Vouch
@@ -91,6 +94,7 @@ impl Default for ServerConfig {
             chip: crate::chip::ChipSource::default(),
             csca_dir: None,
             signing: SigningConfig::default(),
+            allowed_hosts: Vec::new(),
         }
     }
 }

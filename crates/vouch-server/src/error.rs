@@ -28,6 +28,8 @@ pub enum Code {
     NotImplemented,
     /// Too many wrong PINs or case codes: wait, then try again.
     TooManyAttempts,
+    /// The server is at its limit for this kind of work: try again after `Retry-After`.
+    Busy,
     Internal,
 }
 
@@ -45,6 +47,7 @@ impl Code {
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::NotImplemented => StatusCode::NOT_IMPLEMENTED,
             Code::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Code::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -127,6 +130,9 @@ impl From<StoreError> for ApiError {
 
 /// A vendor's error body format.
 pub trait Dialect: Send + Sync + 'static {
+    /// The API this dialect speaks for: a bearer token issued by one vendor's token endpoint is accepted
+    /// only by that vendor's routes and by Vouch's own (see `Store::client_for_token`).
+    const API: &'static str;
     fn body(err: &ApiError) -> serde_json::Value;
     /// Some vendors use other statuses for some codes.
     fn status(code: Code) -> StatusCode {
@@ -141,6 +147,7 @@ pub trait Dialect: Send + Sync + 'static {
 /// eeID: `{"error": "..."}`. Malformed JSON is 400, rule violations 422 (as the spec's create call).
 pub struct Eeid;
 impl Dialect for Eeid {
+    const API: &'static str = "eeid";
     fn body(err: &ApiError) -> serde_json::Value {
         serde_json::json!({ "error": err.message })
     }
@@ -149,6 +156,7 @@ impl Dialect for Eeid {
 /// Innovatrics DIS: `{"errorCode": ENUM, "errorMessage": "..."}`; it has no 422, bad input is 400.
 pub struct Dis;
 impl Dialect for Dis {
+    const API: &'static str = "dis";
     fn body(err: &ApiError) -> serde_json::Value {
         let code = match err.code {
             Code::MalformedBody | Code::InvalidInput | Code::UnsupportedMediaType | Code::PayloadTooLarge => {
@@ -157,9 +165,12 @@ impl Dialect for Dis {
             Code::NotFound => "NOT_FOUND",
             Code::Conflict => "CONFLICT",
             Code::MethodNotAllowed => "INVALID_REQUEST_METHOD",
-            Code::Unauthorized | Code::Forbidden | Code::NotImplemented | Code::TooManyAttempts | Code::Internal => {
-                "UNEXPECTED_ERROR"
-            }
+            Code::Unauthorized
+            | Code::Forbidden
+            | Code::NotImplemented
+            | Code::TooManyAttempts
+            | Code::Busy
+            | Code::Internal => "UNEXPECTED_ERROR",
         };
         serde_json::json!({ "errorCode": err.vendor_code.unwrap_or(code), "errorMessage": err.message })
     }
@@ -174,6 +185,7 @@ impl Dialect for Dis {
 /// Vouch's own API: `{"code": Code, "message": "..."}`; the UI matches on `code`.
 pub struct Native;
 impl Dialect for Native {
+    const API: &'static str = "vouch";
     fn body(err: &ApiError) -> serde_json::Value {
         match err.vendor_code {
             // The finer reason, for programs (the kiosk UI translates by it): NO_FACE_DETECTED, signature_empty, ...
@@ -186,6 +198,7 @@ impl Dialect for Native {
 /// DANAconnect: `{"code": Code, "message": "..."}` like Vouch's own, but invalid input is 400 as the vendor answers.
 pub struct Danaconnect;
 impl Dialect for Danaconnect {
+    const API: &'static str = "danaconnect";
     fn body(err: &ApiError) -> serde_json::Value {
         Native::body(err)
     }
@@ -213,11 +226,13 @@ impl MasStack {
             Code::MethodNotAllowed => ("MDOC_007", "METHOD_NOT_ALLOWED"),
             Code::TooManyAttempts => ("MDOC_008", "TOO_MANY_REQUESTS"),
             Code::NotImplemented => ("MDOC_501", "NOT_IMPLEMENTED"),
+            Code::Busy => ("MDOC_503", "SERVICE_UNAVAILABLE"),
             Code::Internal => ("MDOC_500", "INTERNAL_ERROR"),
         }
     }
 }
 impl Dialect for MasStack {
+    const API: &'static str = "masstack";
     fn body(err: &ApiError) -> serde_json::Value {
         let (code, title) = MasStack::code_and_title(err.code);
         let reference = uuid::Uuid::new_v4().to_string();
@@ -235,6 +250,7 @@ impl Dialect for MasStack {
 /// RFC 6749 §5.2 token errors, used by `/oauth/token` and `/danaconnect/oauth2/token`.
 pub struct OAuth;
 impl Dialect for OAuth {
+    const API: &'static str = "oauth";
     fn body(err: &ApiError) -> serde_json::Value {
         let code = match err.code {
             Code::Unauthorized => "invalid_client",
@@ -276,5 +292,11 @@ pub fn render<D: Dialect>(err: &ApiError) -> Response {
     if err.code == Code::Unauthorized {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(D::challenge()));
     }
+    if err.code == Code::Busy {
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(BUSY_RETRY_AFTER_SECS));
+    }
     resp
 }
+
+/// How long a caller turned away as busy is asked to wait.
+pub const BUSY_RETRY_AFTER_SECS: &str = "1";

@@ -101,7 +101,8 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' ')).then_some(token)
 }
 
-/// Middleware for every protected route: a valid, unexpired token of an active client, or 401 in `D`'s format.
+/// Middleware for every protected route: a valid, unexpired token of an active client, issued for this
+/// API (or for any), or 401 in `D`'s format.
 pub async fn require_bearer<D: Dialect>(
     axum::extract::State(state): axum::extract::State<AppState>,
     mut req: Request,
@@ -110,7 +111,7 @@ pub async fn require_bearer<D: Dialect>(
     let Some(token) = bearer_token(req.headers()).map(str::to_owned) else {
         return render::<D>(&ApiError::unauthorized());
     };
-    match state.db(move |s| s.client_for_token(&token)).await {
+    match state.db(move |s| s.client_for_token(&token, D::API)).await {
         Ok(Some(client)) => {
             req.extensions_mut().insert(Authed(client));
             next.run(req).await

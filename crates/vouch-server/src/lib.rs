@@ -12,6 +12,7 @@ pub mod error;
 pub mod evidence_package;
 pub mod extract;
 pub mod faces;
+pub mod guard;
 pub mod kiosk;
 pub mod liveness_record;
 pub mod metrics;
@@ -107,6 +108,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .route("/kiosk/", axum::routing::get(ui::index))
         .route("/kiosk/{*path}", axum::routing::get(ui::asset))
         .fallback(adapters::not_built::unknown)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check_host_and_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .with_state(state);
@@ -178,6 +180,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         None => camera.clone(),
     };
     let chip = chip::ChipService::new(config.chip.clone(), config.csca_dir.as_ref())?;
+    let hosts = Arc::new(guard::AllowedHosts::new(addr, &public_url, &config.allowed_hosts));
     let state = AppState {
         store,
         config: Arc::new(config),
@@ -195,6 +198,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         chip: Arc::new(chip),
         chip_reads: Arc::default(),
         signing: Arc::new(signing::SigningService::new(signing_config, signing_store)),
+        hosts,
     };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();

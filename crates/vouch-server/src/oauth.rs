@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::Client;
 
-use crate::error::{ApiError, Code, Eeid, Failure, OAuth};
+use crate::error::{ApiError, Code, Dialect, Eeid, Failure, OAuth};
 use crate::extract::read_body;
 use crate::state::AppState;
 
@@ -84,10 +84,16 @@ async fn authenticate(state: &AppState, creds: Credentials) -> Result<Client, Ap
     })
 }
 
-async fn issue(state: &AppState, client: &Client, default_ttl: u32) -> Result<TokenResponse, ApiError> {
+/// `audience`: the vendor API whose token endpoint this is; None (the generic `/oauth/token`) for any.
+async fn issue(
+    state: &AppState,
+    client: &Client,
+    default_ttl: u32,
+    audience: Option<&'static str>,
+) -> Result<TokenResponse, ApiError> {
     let ttl = client.token_ttl_secs.unwrap_or(default_ttl);
     let client_id = client.id.clone();
-    let issued = state.db(move |s| s.issue_token(&client_id, ttl)).await?;
+    let issued = state.db(move |s| s.issue_token(&client_id, ttl, audience)).await?;
     tracing::info!(client_id = %client.id, ttl, "issued an access token");
     Ok(TokenResponse { access_token: issued.token, token_type: "Bearer", expires_in: issued.ttl_secs })
 }
@@ -100,7 +106,12 @@ fn no_store(mut resp: Response) -> Response {
 }
 
 /// The RFC 6749 client-credentials grant, shared by `/oauth/token` and DANAconnect.
-async fn client_credentials_grant(state: AppState, req: Request, default_ttl: u32) -> Response {
+async fn client_credentials_grant(
+    state: AppState,
+    req: Request,
+    default_ttl: u32,
+    audience: Option<&'static str>,
+) -> Response {
     let result: Result<TokenResponse, Failure<OAuth>> = async {
         let basic = basic_credentials(req.headers())?;
         let is_form = req
@@ -154,7 +165,7 @@ async fn client_credentials_grant(state: AppState, req: Request, default_ttl: u3
             _ => return Err(ApiError::new(Code::Unauthorized, "Client authentication is missing").into()),
         };
         let client = authenticate(&state, creds).await?;
-        Ok(issue(&state, &client, default_ttl).await?)
+        Ok(issue(&state, &client, default_ttl, audience).await?)
     }
     .await;
     no_store(match result {
@@ -172,7 +183,7 @@ async fn client_credentials_grant(state: AppState, req: Request, default_ttl: u3
         (status = 401, body = OAuthError, description = "invalid_client"),
     ))]
 async fn oauth_token(State(state): State<AppState>, req: Request) -> Response {
-    client_credentials_grant(state, req, OAUTH_DEFAULT_TTL).await
+    client_credentials_grant(state, req, OAUTH_DEFAULT_TTL, None).await
 }
 
 /// DANAconnect OAuth2 token: the same grant, default lifetime 1799 s.
@@ -184,7 +195,7 @@ async fn oauth_token(State(state): State<AppState>, req: Request) -> Response {
         (status = 401, body = OAuthError),
     ))]
 async fn danaconnect_token(State(state): State<AppState>, req: Request) -> Response {
-    client_credentials_grant(state, req, DANACONNECT_DEFAULT_TTL).await
+    client_credentials_grant(state, req, DANACONNECT_DEFAULT_TTL, Some(crate::error::Danaconnect::API)).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -210,7 +221,7 @@ async fn eeid_token(State(state): State<AppState>, headers: HeaderMap) -> Respon
         Err(e) if e.code == Code::Unauthorized => return no_store(invalid()),
         Err(e) => return no_store(Failure::<Eeid>::from(e).into_response()),
     };
-    no_store(match issue(&state, &client, EEID_DEFAULT_TTL).await {
+    no_store(match issue(&state, &client, EEID_DEFAULT_TTL, Some(Eeid::API)).await {
         Ok(token) => (StatusCode::CREATED, Json(token)).into_response(),
         Err(e) => Failure::<Eeid>::from(e).into_response(),
     })

@@ -1,5 +1,10 @@
 //! Delivers queued webhooks from the outbox: signed, timed out, retried with backoff, every attempt logged.
 //! The queue lives in the database, so deliveries pending when the process dies go out after restart.
+//!
+//! Every delivery carries the Standard Webhooks headers (`webhook-id`, `webhook-timestamp`,
+//! `webhook-signature`), signed with the client's webhook secret (`whsec_...`), which is separate from its
+//! OAuth secret and rotates on its own. eeID deliveries also carry `X-HMAC-Signature`, HMAC-SHA256 of the
+//! body under the client secret, exactly as eeID receivers verify it.
 
 use std::time::{Duration, Instant};
 
@@ -11,6 +16,33 @@ use vouch_store::outbox::{AttemptResult, Delivery};
 use crate::state::AppState;
 
 pub const SIGNATURE_HEADER: &str = "X-HMAC-Signature";
+
+/// The Standard Webhooks signature: `v1,` and base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` under the
+/// secret's bytes (the base64 after `whsec_`). None for a secret that is not of that form.
+pub fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD.decode(secret.strip_prefix("whsec_")?).ok()?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    Some(format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())))
+}
+
+/// What one delivery is signed with.
+struct SigningKeys {
+    /// The client secret, for eeID's `X-HMAC-Signature`; None for other APIs.
+    eeid_secret: Option<Vec<u8>>,
+    webhook_secret: String,
+}
+
+fn signing_keys(s: &vouch_store::Store, delivery: &Delivery) -> vouch_store::Result<SigningKeys> {
+    let eeid_secret = if s.delivery_api(delivery.id)? == crate::adapters::eeid::API {
+        Some(s.client_signing_secret(&delivery.client_id)?)
+    } else {
+        None
+    };
+    Ok(SigningKeys { eeid_secret, webhook_secret: s.client_webhook_secret(&delivery.client_id)? })
+}
 /// How many deliveries go out at once; a slow receiver then cannot hold up the rest.
 const CONCURRENCY: u32 = 8;
 
@@ -61,24 +93,31 @@ pub async fn run_dispatcher(state: AppState) {
 }
 
 async fn attempt(state: AppState, delivery: Delivery) {
-    let client_id = delivery.client_id.clone();
-    let secret = state.db(move |s| s.client_signing_secret(&client_id)).await;
+    let for_keys = delivery.clone();
+    let keys = state.db(move |s| signing_keys(s, &for_keys)).await;
     let started = Instant::now();
     let at = vouch_store::now();
-    let (http_status, error) = match secret {
+    // The same id on every attempt, so a receiver can drop a repeat it already handled.
+    let message_id = format!("msg_{}_{}", delivery.case_id, delivery.id);
+    let timestamp = at.unix_timestamp();
+    let (http_status, error) = match keys {
         Err(e) => (None, Some(format!("cannot sign: {}", e.message))),
-        Ok(secret) => {
-            let signature = sign(&secret, &delivery.body);
-            let sent = state
+        Ok(keys) => {
+            let mut request = state
                 .http
                 .post(&delivery.url)
                 .timeout(state.config.webhooks.timeout)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header(SIGNATURE_HEADER, signature)
-                .header("X-Vouch-Delivery", delivery.id.to_string())
-                .body(delivery.body.clone())
-                .send()
-                .await;
+                .header("webhook-id", &message_id)
+                .header("webhook-timestamp", timestamp.to_string())
+                .header("X-Vouch-Delivery", delivery.id.to_string());
+            if let Some(signature) = standard_signature(&keys.webhook_secret, &message_id, timestamp, &delivery.body) {
+                request = request.header("webhook-signature", signature);
+            }
+            if let Some(secret) = &keys.eeid_secret {
+                request = request.header(SIGNATURE_HEADER, sign(secret, &delivery.body));
+            }
+            let sent = request.body(delivery.body.clone()).send().await;
             match sent {
                 Ok(resp) => {
                     let code = resp.status().as_u16();

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use vouch_core::{Client, Scope};
 
 use crate::audit::{self, CLIENTS_CHAIN};
-use crate::credentials::{burn_verification, hash_secret, random_token, token_hash, verify_secret};
+use crate::credentials::{random_token, secret_mac, token_hash, verify_secret_mac, SECRET_MAC_LABEL};
 use crate::error::{Result, StoreError};
 use crate::{from_ms, now, to_ms, Store};
 
@@ -71,6 +71,19 @@ fn sealed_secret_aad(client_id: &str) -> Vec<u8> {
     format!("client-secret:{client_id}").into_bytes()
 }
 
+fn webhook_secret_aad(client_id: &str) -> Vec<u8> {
+    format!("webhook-secret:{client_id}").into_bytes()
+}
+
+/// A Standard Webhooks secret: `whsec_` and 32 random bytes in base64.
+fn new_webhook_secret() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
 impl Store {
     pub fn create_client(&self, new: &NewClient, actor: &str) -> Result<CreatedClient> {
         let name_ok = !new.name.trim().is_empty() && new.name.chars().count() <= 100;
@@ -82,7 +95,7 @@ impl Store {
         }
         let id = format!("vouch-{}", uuid::Uuid::new_v4());
         let secret = random_token();
-        let secret_hash = hash_secret(&secret)?;
+        let secret_hash = secret_mac(&self.secret_mac_key()?, &secret)?;
         let sealed = self.key().seal(secret.as_bytes(), &sealed_secret_aad(&id))?;
         let created_at = now();
         let mut conn = self.conn()?;
@@ -153,13 +166,19 @@ impl Store {
                 });
             }
             let tokens = tx.execute("DELETE FROM tokens WHERE client_id = ?1", [id])?;
+            // A revoked client gets nothing more: its queued webhooks stop with the reason.
+            let webhooks = tx.execute(
+                "UPDATE webhook_deliveries SET status = 'failed', last_error = 'the client was revoked'
+                 WHERE client_id = ?1 AND status = 'pending'",
+                [id],
+            )?;
             audit::append(
                 &tx,
                 CLIENTS_CHAIN,
                 at,
                 actor,
                 "client_revoked",
-                &serde_json::json!({"client_id": id, "tokens_deleted": tokens}),
+                &serde_json::json!({"client_id": id, "tokens_deleted": tokens, "webhooks_stopped": webhooks}),
             )?;
             tx.commit()?;
         }
@@ -188,7 +207,7 @@ impl Store {
     /// secret: the only moment it exists in clear.
     pub fn rotate_client_secret(&self, id: &str, actor: &str) -> Result<String> {
         let secret = random_token();
-        let secret_hash = hash_secret(&secret)?;
+        let secret_hash = secret_mac(&self.secret_mac_key()?, &secret)?;
         let sealed = self.key().seal(secret.as_bytes(), &sealed_secret_aad(id))?;
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
@@ -206,8 +225,12 @@ impl Store {
         Ok(secret)
     }
 
-    /// Checks a client id and secret. Every failure costs one argon2 verification, so that timing
-    /// does not tell an unknown client from a wrong secret.
+    fn secret_mac_key(&self) -> Result<[u8; 32]> {
+        self.key().subkey(SECRET_MAC_LABEL)
+    }
+
+    /// Checks a client id and secret: one HMAC-SHA256 and a constant-time comparison. An unknown client
+    /// costs the same MAC, so timing does not tell it from a wrong secret.
     pub fn authenticate_client(&self, id: &str, secret: &str) -> Result<Result<Client, AuthFailure>> {
         let row: Option<(Client, String)> = self
             .conn()?
@@ -215,16 +238,85 @@ impl Store {
                 Ok((client_from_row(r)?, r.get(7)?))
             })
             .optional()?;
-        let Some((client, phc)) = row else {
-            burn_verification(secret);
+        let key = self.secret_mac_key()?;
+        let Some((client, stored)) = row else {
+            let _ = verify_secret_mac(&key, secret, &secret_mac(&key, "")?);
             return Ok(Err(AuthFailure::UnknownClient));
         };
-        let secret_ok = verify_secret(secret, &phc);
+        let secret_ok = verify_secret_mac(&key, secret, &stored);
         Ok(match (secret_ok, client.is_active()) {
             (false, _) => Err(AuthFailure::WrongSecret),
             (true, false) => Err(AuthFailure::Revoked),
             (true, true) => Ok(client),
         })
+    }
+
+    /// Clients created before secrets were MACs (argon2id hashes): their sealed secret gives the MAC, so
+    /// each is rewritten once, at open, and every client authenticates the same way. Returns how many.
+    pub(crate) fn upgrade_secret_hashes(&self) -> Result<usize> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let legacy: Vec<(String, Vec<u8>)> = {
+            let mut stmt =
+                tx.prepare("SELECT id, secret_sealed FROM clients WHERE secret_hash NOT LIKE 'hmac-sha256$%'")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let key = self.secret_mac_key()?;
+        for (id, sealed) in &legacy {
+            let secret = self.key().open(sealed, &sealed_secret_aad(id))?;
+            let secret =
+                String::from_utf8(secret).map_err(|_| StoreError::Crypto("a sealed secret is not text".into()))?;
+            tx.execute("UPDATE clients SET secret_hash = ?1 WHERE id = ?2", params![secret_mac(&key, &secret)?, id])?;
+        }
+        tx.commit()?;
+        Ok(legacy.len())
+    }
+
+    /// The client's Standard Webhooks secret (`whsec_...`), made and sealed on first use.
+    pub fn client_webhook_secret(&self, id: &str) -> Result<String> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let sealed: Option<Option<Vec<u8>>> =
+            tx.query_row("SELECT webhook_secret_sealed FROM clients WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        let secret = match sealed.ok_or(StoreError::NotFound)? {
+            Some(sealed) => String::from_utf8(self.key().open(&sealed, &webhook_secret_aad(id))?)
+                .map_err(|_| StoreError::Crypto("a sealed webhook secret is not text".into()))?,
+            None => {
+                let secret = new_webhook_secret();
+                let sealed = self.key().seal(secret.as_bytes(), &webhook_secret_aad(id))?;
+                tx.execute("UPDATE clients SET webhook_secret_sealed = ?1 WHERE id = ?2", params![sealed, id])?;
+                secret
+            }
+        };
+        tx.commit()?;
+        Ok(secret)
+    }
+
+    /// Replaces the client's webhook secret (its OAuth secret and tokens stay). Returns the new one: the
+    /// only moment it is shown.
+    pub fn rotate_webhook_secret(&self, id: &str, actor: &str) -> Result<String> {
+        let secret = new_webhook_secret();
+        let sealed = self.key().seal(secret.as_bytes(), &webhook_secret_aad(id))?;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE clients SET webhook_secret_sealed = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+            params![sealed, id],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit::append(
+            &tx,
+            CLIENTS_CHAIN,
+            now(),
+            actor,
+            "client_webhook_secret_rotated",
+            &serde_json::json!({"client_id": id}),
+        )?;
+        tx.commit()?;
+        Ok(secret)
     }
 
     /// The client's secret in clear, for signing its webhooks.
@@ -237,7 +329,8 @@ impl Store {
         self.key().open(&sealed, &sealed_secret_aad(id))
     }
 
-    pub fn issue_token(&self, client_id: &str, ttl_secs: u32) -> Result<IssuedToken> {
+    /// `audience`: the API the token is for (`eeid`, `danaconnect`), or None for any.
+    pub fn issue_token(&self, client_id: &str, ttl_secs: u32, audience: Option<&str>) -> Result<IssuedToken> {
         let token = random_token();
         let issued = now();
         let expires_at = issued + time::Duration::seconds(i64::from(ttl_secs));
@@ -246,15 +339,17 @@ impl Store {
         // Expired tokens are useless; dropping the client's old ones here keeps the table small.
         tx.execute("DELETE FROM tokens WHERE client_id = ?1 AND expires_at <= ?2", params![client_id, to_ms(issued)])?;
         tx.execute(
-            "INSERT INTO tokens (token_hash, client_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![token_hash(&token), client_id, to_ms(issued), to_ms(expires_at)],
+            "INSERT INTO tokens (token_hash, client_id, issued_at, expires_at, audience) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_hash(&token), client_id, to_ms(issued), to_ms(expires_at), audience],
         )?;
         tx.commit()?;
         Ok(IssuedToken { token, expires_at, ttl_secs })
     }
 
-    /// The active client a bearer token belongs to, or `None` for an unknown, expired or revoked one.
-    pub fn client_for_token(&self, token: &str) -> Result<Option<Client>> {
+    /// The active client a bearer token belongs to, or `None` for an unknown, expired or revoked one, or
+    /// one issued for another vendor's API. `api` is where it is used; Vouch's own API (`vouch`) takes
+    /// every vendor's tokens, since its routes (reference photos, flows) extend each vendor's.
+    pub fn client_for_token(&self, token: &str, api: &str) -> Result<Option<Client>> {
         let at = to_ms(now());
         let columns = CLIENT_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
         Ok(self
@@ -262,9 +357,10 @@ impl Store {
             .query_row(
                 &format!(
                     "SELECT {columns} FROM tokens t JOIN clients c ON c.id = t.client_id
-                     WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND c.revoked_at IS NULL"
+                     WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND c.revoked_at IS NULL
+                       AND (t.audience IS NULL OR t.audience = ?3 OR ?3 = 'vouch')"
                 ),
-                params![token_hash(token), at],
+                params![token_hash(token), at, api],
                 client_from_row,
             )
             .optional()?)

@@ -1,8 +1,11 @@
-//! Client secrets and bearer tokens.
+//! PINs, client secrets and bearer tokens.
 //!
-//! Secrets are 256-bit random strings, stored as argon2id hashes and verified in constant time by
-//! `argon2`'s own comparison. Bearer tokens are 256-bit random and stored as SHA-256: they have full
-//! entropy, so a fast hash is enough, and the lookup is by hash so timing reveals nothing about a token.
+//! PINs are short and guessable, so they are argon2id hashes. Client secrets are 256-bit random values
+//! that Vouch generates: nothing can be guessed, so they are stored as a keyed SHA-256 (HMAC under a
+//! subkey of the data key) and compared in constant time. That keeps the unauthenticated token endpoint
+//! from being a CPU amplifier, and a stolen database alone does not let anyone test candidate secrets.
+//! Bearer tokens are 256-bit random and stored as SHA-256: the lookup is by hash, so timing reveals
+//! nothing about a token.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -22,6 +25,35 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// How a client secret's MAC is stored: `hmac-sha256$<hex>`.
+pub const SECRET_MAC_PREFIX: &str = "hmac-sha256$";
+/// The data-key subkey label for client-secret MACs.
+pub const SECRET_MAC_LABEL: &str = "vouch client-secret mac v1";
+
+fn secret_hmac(key: &[u8; 32], secret: &str) -> Result<hmac::Hmac<Sha256>> {
+    use hmac::Mac;
+    let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(key)
+        .map_err(|_| StoreError::Crypto("the secret MAC key is unusable".into()))?;
+    mac.update(secret.as_bytes());
+    Ok(mac)
+}
+
+/// The stored form of a client secret.
+pub fn secret_mac(key: &[u8; 32], secret: &str) -> Result<String> {
+    use hmac::Mac;
+    Ok(format!("{SECRET_MAC_PREFIX}{}", hex::encode(secret_hmac(key, secret)?.finalize().into_bytes())))
+}
+
+/// Constant time in the secret and the stored MAC. A stored value of another form never matches.
+pub fn verify_secret_mac(key: &[u8; 32], secret: &str, stored: &str) -> bool {
+    use hmac::Mac;
+    let Some(expected) = stored.strip_prefix(SECRET_MAC_PREFIX).and_then(|h| hex::decode(h).ok()) else {
+        return false;
+    };
+    secret_hmac(key, secret).is_ok_and(|mac| mac.verify_slice(&expected).is_ok())
+}
+
+/// argon2id, for PINs.
 pub fn hash_secret(secret: &str) -> Result<String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
@@ -47,6 +79,7 @@ pub fn burn_verification(secret: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -59,6 +92,19 @@ mod tests {
         assert!(!verify_secret("wrong", &phc));
         assert!(!verify_secret(&secret, "not a hash"));
         Ok(())
+    }
+
+    #[test]
+    fn secret_macs_verify_only_with_the_right_value_and_key() {
+        let (key, other) = ([7u8; 32], [8u8; 32]);
+        let secret = random_token();
+        let stored = secret_mac(&key, &secret).unwrap();
+        assert!(stored.starts_with(SECRET_MAC_PREFIX) && stored.len() == SECRET_MAC_PREFIX.len() + 64);
+        assert!(verify_secret_mac(&key, &secret, &stored));
+        assert!(!verify_secret_mac(&other, &secret, &stored), "the MAC is keyed");
+        assert!(!verify_secret_mac(&key, "wrong", &stored));
+        assert!(!verify_secret_mac(&key, &secret, "$argon2id$v=19$..."));
+        assert!(!verify_secret_mac(&key, &secret, "hmac-sha256$zz"));
     }
 
     #[test]

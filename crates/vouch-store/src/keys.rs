@@ -1,5 +1,6 @@
 //! The data key: 32 random bytes in `<data dir>/data.key`, mode 0600, created on first run.
-//! It encrypts evidence blobs and sealed client secrets with AES-256-GCM.
+//! It encrypts evidence blobs and sealed client secrets with AES-256-GCM, and keys (through subkeys derived
+//! by label) the client-secret MACs and the audit chain.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -18,6 +19,7 @@ const NONCE_LEN: usize = 12;
 #[derive(Clone)]
 pub struct DataKey {
     cipher: Aes256Gcm,
+    raw: std::sync::Arc<[u8; 32]>,
 }
 
 impl std::fmt::Debug for DataKey {
@@ -61,9 +63,21 @@ impl DataKey {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<DataKey> {
-        let cipher = Aes256Gcm::new_from_slice(bytes)
+        let raw: [u8; 32] = bytes
+            .try_into()
             .map_err(|_| StoreError::Crypto(format!("the data key must be 32 bytes, found {}", bytes.len())))?;
-        Ok(DataKey { cipher })
+        let cipher =
+            Aes256Gcm::new_from_slice(&raw).map_err(|_| StoreError::Crypto("the data key is unusable".into()))?;
+        Ok(DataKey { cipher, raw: std::sync::Arc::new(raw) })
+    }
+
+    /// A key for one purpose, HMAC-SHA256(data key, label): a MAC key never doubles as the encryption key.
+    pub fn subkey(&self, label: &str) -> Result<[u8; 32]> {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.raw[..])
+            .map_err(|_| StoreError::Crypto("the data key is unusable as a MAC key".into()))?;
+        mac.update(label.as_bytes());
+        Ok(mac.finalize().into_bytes().into())
     }
 
     /// `nonce || ciphertext+tag`. `aad` binds the ciphertext to what it is (a blob name, a client id).

@@ -76,6 +76,10 @@ impl Store {
         let store =
             Store { inner: Arc::new(Inner { conn: Mutex::new(conn), blobs, key, data_dir: data_dir.to_path_buf() }) };
         store.fill_missing_case_codes()?;
+        let upgraded = store.upgrade_secret_hashes()?;
+        if upgraded > 0 {
+            tracing::info!(clients = upgraded, "client secrets now stored as keyed SHA-256");
+        }
         Ok(store)
     }
 

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_document_pages.sql"),
     include_str!("../migrations/0008_signing.sql"),
     include_str!("../migrations/0009_retention.sql"),
+    include_str!("../migrations/0010_hardening.sql"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -132,7 +132,9 @@ impl Store {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
-             WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
+             WHERE status = 'pending' AND next_attempt_at <= ?1
+               AND client_id IN (SELECT id FROM clients WHERE revoked_at IS NULL)
+             ORDER BY next_attempt_at, id LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![to_ms(now), limit], delivery_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -205,10 +207,19 @@ impl Store {
         let conn = self.conn()?;
         let changed = conn.execute(
             "UPDATE webhook_deliveries SET status = 'pending', max_attempts = attempts + ?1, next_attempt_at = ?2
-             WHERE id = ?3 AND status = 'failed'",
+             WHERE id = ?3 AND status = 'failed' AND client_id IN (SELECT id FROM clients WHERE revoked_at IS NULL)",
             params![rounds_attempts, to_ms(crate::now()), delivery_id],
         )?;
         if changed == 0 {
+            let revoked: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM webhook_deliveries d JOIN clients c ON c.id = d.client_id
+                 WHERE d.id = ?1 AND c.revoked_at IS NOT NULL)",
+                [delivery_id],
+                |r| r.get(0),
+            )?;
+            if revoked {
+                return Err(StoreError::Conflict("the client of this delivery is revoked".into()));
+            }
             let status: Option<String> = conn
                 .query_row("SELECT status FROM webhook_deliveries WHERE id = ?1", [delivery_id], |r| r.get(0))
                 .optional()?;
@@ -218,6 +229,18 @@ impl Store {
             });
         }
         delivery_by_id(&conn, delivery_id)
+    }
+
+    /// The API whose case a delivery announces (`eeid`, `danaconnect`, ...): it decides the signature headers.
+    pub fn delivery_api(&self, delivery_id: i64) -> Result<String> {
+        self.conn()?
+            .query_row(
+                "SELECT c.api FROM webhook_deliveries d JOIN cases c ON c.id = d.case_id WHERE d.id = ?1",
+                [delivery_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)
     }
 
     pub fn get_delivery(&self, delivery_id: i64) -> Result<Delivery> {

@@ -15,6 +15,14 @@ const ADMIN_PIN_KEY: &str = "admin_pin";
 const ADMIN_SUBJECT: &str = "admin";
 /// Wrong PINs in a row before a lockout.
 pub const MAX_FAILURES: i64 = 5;
+/// Wrong PINs over every subject together per window before all PIN sign-ins wait for the window's end.
+pub const GLOBAL_FAILURES_PER_WINDOW: i64 = 30;
+const GLOBAL_WINDOW_SECS: i64 = 15 * 60;
+/// A day after a subject's last wrong PIN its count starts again: lockouts grow, then decay.
+const FAILURE_DECAY_SECS: i64 = 24 * 3600;
+/// Admin and clerk PINs alike: 6 digits at least (a 4-digit PIN is 10,000 guesses).
+pub const ADMIN_PIN_DIGITS: usize = 6;
+pub const CLERK_PIN_DIGITS: usize = 6;
 const FIRST_LOCKOUT_SECS: i64 = 60;
 const MAX_LOCKOUT_SECS: i64 = 3600;
 
@@ -53,36 +61,71 @@ fn lockout_secs(failures: i64) -> i64 {
     (FIRST_LOCKOUT_SECS << over).min(MAX_LOCKOUT_SECS)
 }
 
-fn check_not_locked(conn: &Connection, subject: &str, at: OffsetDateTime) -> Result<()> {
-    let locked_until: Option<Option<i64>> = conn
-        .query_row("SELECT locked_until FROM pin_attempts WHERE subject = ?1", [subject], |r| r.get(0))
-        .optional()?;
-    if let Some(Some(until)) = locked_until {
-        let left = until - to_ms(at);
-        if left > 0 {
-            return Err(StoreError::Locked { retry_after_secs: u64::try_from(left / 1000 + 1).unwrap_or(1) });
-        }
-    }
-    Ok(())
+fn secs_until(until_ms: i64, at: OffsetDateTime) -> Option<u64> {
+    let left = until_ms - to_ms(at);
+    (left > 0).then(|| u64::try_from(left / 1000 + 1).unwrap_or(1))
 }
 
-fn record_result(tx: &Transaction<'_>, subject: &str, ok: bool, at: OffsetDateTime) -> Result<Option<i64>> {
-    if ok {
-        tx.execute("DELETE FROM pin_attempts WHERE subject = ?1", [subject])?;
-        return Ok(None);
+/// What a reservation changed, so that a right PIN can give it back.
+struct Reservation {
+    subject: String,
+    /// The reservation itself locked the subject: if the PIN is wrong, that lock is audited.
+    locks: Option<i64>,
+}
+
+/// Counts an attempt as a failure before the PIN is checked, in one write transaction: a subject that is
+/// locked, or a spent global budget, refuses the attempt without checking anything. Parallel attempts
+/// see each other's reservations, so at most [`MAX_FAILURES`] are ever evaluated in a row.
+fn reserve_attempt(conn: &mut Connection, subject: &str, at: OffsetDateTime) -> Result<Reservation> {
+    let now_ms = to_ms(at);
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let row: Option<(i64, Option<i64>, Option<i64>)> = tx
+        .query_row(
+            "SELECT failures, locked_until, last_failure_at FROM pin_attempts WHERE subject = ?1",
+            [subject],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let (mut failures, locked_until, last_failure) = row.unwrap_or((0, None, None));
+    if let Some(retry_after_secs) = locked_until.and_then(|u| secs_until(u, at)) {
+        return Err(StoreError::Locked { retry_after_secs });
     }
-    let failures: i64 = tx
-        .query_row("SELECT failures FROM pin_attempts WHERE subject = ?1", [subject], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0)
-        + 1;
-    let locked_until = (failures >= MAX_FAILURES).then(|| to_ms(at) + lockout_secs(failures) * 1000);
+    if last_failure.is_some_and(|t| now_ms - t >= FAILURE_DECAY_SECS * 1000) {
+        failures = 0;
+    }
+    let budget: Option<(i64, i64)> = tx
+        .query_row("SELECT window_start, used FROM pin_budget WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (window_start, used) = match budget {
+        Some((start, used)) if now_ms - start < GLOBAL_WINDOW_SECS * 1000 => (start, used),
+        _ => (now_ms, 0),
+    };
+    if used >= GLOBAL_FAILURES_PER_WINDOW {
+        let retry_after_secs = secs_until(window_start + GLOBAL_WINDOW_SECS * 1000, at).unwrap_or(1);
+        return Err(StoreError::Locked { retry_after_secs });
+    }
+    failures += 1;
+    let locks = (failures >= MAX_FAILURES).then(|| now_ms + lockout_secs(failures) * 1000);
     tx.execute(
-        "INSERT INTO pin_attempts (subject, failures, locked_until) VALUES (?1, ?2, ?3)
-         ON CONFLICT(subject) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
-        params![subject, failures, locked_until],
+        "INSERT INTO pin_attempts (subject, failures, locked_until, last_failure_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(subject) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
+             last_failure_at = excluded.last_failure_at",
+        params![subject, failures, locks, now_ms],
     )?;
-    Ok(locked_until)
+    tx.execute(
+        "INSERT INTO pin_budget (id, window_start, used) VALUES (1, ?1, ?2)
+         ON CONFLICT(id) DO UPDATE SET window_start = excluded.window_start, used = excluded.used",
+        params![window_start, used + 1],
+    )?;
+    tx.commit()?;
+    Ok(Reservation { subject: subject.to_string(), locks })
+}
+
+/// A right PIN: the subject's count starts again and its reservation goes back to the global budget.
+fn refund(tx: &Transaction<'_>, reservation: &Reservation) -> Result<()> {
+    tx.execute("DELETE FROM pin_attempts WHERE subject = ?1", [&reservation.subject])?;
+    tx.execute("UPDATE pin_budget SET used = max(used - 1, 0) WHERE id = 1", [])?;
+    Ok(())
 }
 
 impl Store {
@@ -94,7 +137,7 @@ impl Store {
 
     /// First run only: sets the admin PIN if none is set yet (a second caller gets a conflict).
     pub fn set_first_admin_pin(&self, pin: &str, actor: &str) -> Result<()> {
-        check_pin_strength(pin, 6)?;
+        check_pin_strength(pin, ADMIN_PIN_DIGITS)?;
         let hash = hash_secret(pin)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
@@ -110,7 +153,7 @@ impl Store {
 
     /// Replaces the admin PIN; the caller has already proven the current one by signing in.
     pub fn change_admin_pin(&self, new_pin: &str, actor: &str) -> Result<()> {
-        check_pin_strength(new_pin, 6)?;
+        check_pin_strength(new_pin, ADMIN_PIN_DIGITS)?;
         let hash = hash_secret(new_pin)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
@@ -120,14 +163,16 @@ impl Store {
         Ok(())
     }
 
-    /// Checks a PIN for the admin (`clerk_id` None) or a clerk. Wrong PINs count towards a lockout; while
-    /// locked, no PIN is even checked. Returns who signed in, or `Ok(None)` for a wrong PIN.
+    /// Checks a PIN for the admin (`clerk_id` None) or a clerk. The attempt is counted before the PIN is
+    /// checked (see [`reserve_attempt`]); while locked, no PIN is even checked. Returns who signed in, or
+    /// `Ok(None)` for a wrong PIN.
     pub fn check_pin(&self, clerk_id: Option<i64>, pin: &str) -> Result<Option<PinHolder>> {
         let at = now();
         let subject = clerk_id.map_or_else(|| ADMIN_SUBJECT.to_string(), |id| format!("clerk:{id}"));
-        let stored: Option<(String, PinHolder)> = {
-            let conn = self.conn()?;
-            match clerk_id {
+        let (stored, reservation) = {
+            let mut conn = self.conn()?;
+            let reservation = reserve_attempt(&mut conn, &subject, at)?;
+            let stored: Option<(String, PinHolder)> = match clerk_id {
                 None => conn
                     .query_row("SELECT value FROM settings WHERE key = ?1", [ADMIN_PIN_KEY], |r| r.get(0))
                     .optional()?
@@ -137,9 +182,9 @@ impl Store {
                         Ok((r.get(0)?, PinHolder::Clerk { id, name: r.get(1)? }))
                     })
                     .optional()?,
-            }
+            };
+            (stored, reservation)
         };
-        check_not_locked(&*self.conn()?, &subject, at)?;
         // argon2 runs without the connection lock held.
         let holder = match stored {
             Some((hash, holder)) => verify_secret(pin, &hash).then_some(holder),
@@ -150,19 +195,49 @@ impl Store {
         };
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        let locked = record_result(&tx, &subject, holder.is_some(), at)?;
-        if let Some(until) = locked {
-            audit::append(
+        match (&holder, reservation.locks) {
+            (Some(_), _) => refund(&tx, &reservation)?,
+            (None, Some(until)) => audit::append(
                 &tx,
                 SETTINGS_CHAIN,
                 at,
                 "kiosk",
                 "pin_locked",
                 &serde_json::json!({"subject": subject, "until": to_ms(from_ms(until))}),
-            )?;
+            )?,
+            (None, None) => {}
         }
         tx.commit()?;
         Ok(holder)
+    }
+
+    /// For a person with access to the data directory (`vouch admin unlock`): ends every PIN lockout and
+    /// empties the global budget. Returns how many subjects were locked or counting.
+    pub fn unlock_pins(&self, actor: &str) -> Result<usize> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let cleared = tx.execute("DELETE FROM pin_attempts", [])?;
+        tx.execute("DELETE FROM pin_budget", [])?;
+        audit::append(&tx, SETTINGS_CHAIN, now(), actor, "pins_unlocked", &serde_json::json!({"subjects": cleared}))?;
+        tx.commit()?;
+        Ok(cleared)
+    }
+
+    /// For a person with access to the data directory (`vouch admin reset-pin`): sets the admin PIN whether
+    /// or not one is set, and ends the admin's lockout.
+    pub fn reset_admin_pin(&self, new_pin: &str, actor: &str) -> Result<()> {
+        check_pin_strength(new_pin, ADMIN_PIN_DIGITS)?;
+        let hash = hash_secret(new_pin)?;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![ADMIN_PIN_KEY, hash],
+        )?;
+        tx.execute("DELETE FROM pin_attempts WHERE subject = ?1", [ADMIN_SUBJECT])?;
+        audit::append(&tx, SETTINGS_CHAIN, now(), actor, "admin_pin_reset", &serde_json::json!({}))?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn list_clerks(&self) -> Result<Vec<Clerk>> {
@@ -178,7 +253,7 @@ impl Store {
         if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
             return Err(StoreError::Invalid("A clerk's name is 1 to 60 characters".into()));
         }
-        check_pin_strength(pin, 4)?;
+        check_pin_strength(pin, CLERK_PIN_DIGITS)?;
         let hash = hash_secret(pin)?;
         let at = now();
         let mut conn = self.conn()?;

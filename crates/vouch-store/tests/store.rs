@@ -102,12 +102,12 @@ fn client_secrets_authenticate_and_revocation_kills_tokens() {
     assert_eq!(store.authenticate_client(&id, "nope").unwrap().unwrap_err(), AuthFailure::WrongSecret);
     assert_eq!(store.authenticate_client("ghost", &secret).unwrap().unwrap_err(), AuthFailure::UnknownClient);
 
-    let token = store.issue_token(&id, 60).unwrap();
-    assert_eq!(store.client_for_token(&token.token).unwrap().map(|c| c.id), Some(id.clone()));
-    assert!(store.client_for_token("not-a-token").unwrap().is_none());
+    let token = store.issue_token(&id, 60, None).unwrap();
+    assert_eq!(store.client_for_token(&token.token, "eeid").unwrap().map(|c| c.id), Some(id.clone()));
+    assert!(store.client_for_token("not-a-token", "eeid").unwrap().is_none());
 
     store.revoke_client(&id, "test").unwrap();
-    assert!(store.client_for_token(&token.token).unwrap().is_none());
+    assert!(store.client_for_token(&token.token, "eeid").unwrap().is_none());
     assert_eq!(store.authenticate_client(&id, &secret).unwrap().unwrap_err(), AuthFailure::Revoked);
     assert!(matches!(store.revoke_client(&id, "test"), Err(StoreError::Conflict(_))));
 
@@ -124,10 +124,10 @@ fn client_secrets_authenticate_and_revocation_kills_tokens() {
 fn expired_tokens_do_not_resolve() {
     let (dir, store) = open();
     let (id, _) = integrator(&store);
-    let token = store.issue_token(&id, 60).unwrap();
+    let token = store.issue_token(&id, 60, None).unwrap();
     let conn = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
     conn.execute("UPDATE tokens SET expires_at = expires_at - 61000", []).unwrap();
-    assert!(store.client_for_token(&token.token).unwrap().is_none());
+    assert!(store.client_for_token(&token.token, "eeid").unwrap().is_none());
 }
 
 #[test]
@@ -558,4 +558,112 @@ fn retention_erases_signers_then_their_documents_and_old_dis_data_keeping_shared
     assert_eq!(store.purge_evidence(cutoff, 30, "test", false).unwrap(), Default::default());
     assert_eq!(store.audit_events("settings").unwrap().iter().filter(|e| e.action == "retention_purge").count(), 2);
     assert!(store.verify_audit(None).unwrap().is_intact());
+}
+
+const ADMIN_PIN: &str = "482913";
+
+/// 20 wrong PINs at once: each attempt is counted before it is checked, so only the first MAX_FAILURES
+/// are evaluated and the rest are refused as locked without an argon2 verification.
+#[test]
+fn parallel_wrong_pins_cannot_outrun_the_lockout() {
+    let (_dir, store) = open();
+    store.set_first_admin_pin(ADMIN_PIN, "test").unwrap();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(20));
+    let results: Vec<_> = (0..20)
+        .map(|i| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.check_pin(None, &format!("90{i:04}"))
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    let evaluated = results.iter().filter(|r| matches!(r, Ok(None))).count();
+    let locked = results.iter().filter(|r| matches!(r, Err(StoreError::Locked { .. }))).count();
+    assert_eq!(evaluated + locked, 20, "{results:?}");
+    assert!(evaluated <= vouch_store::pins::MAX_FAILURES as usize, "{evaluated} wrong PINs were evaluated");
+    assert!(matches!(store.check_pin(None, ADMIN_PIN), Err(StoreError::Locked { .. })), "the right PIN waits too");
+    // Someone with the data directory lifts it.
+    store.unlock_pins("cli:test").unwrap();
+    assert_eq!(store.check_pin(None, ADMIN_PIN).unwrap(), Some(vouch_store::pins::PinHolder::Admin));
+}
+
+#[test]
+fn a_right_pin_gives_its_reservation_back_and_wrong_pins_decay_after_a_day() {
+    let (dir, store) = open();
+    store.set_first_admin_pin(ADMIN_PIN, "test").unwrap();
+    for _ in 0..4 {
+        assert_eq!(store.check_pin(None, "739105").unwrap(), None);
+    }
+    // A right PIN clears the count: four more wrong ones do not lock.
+    assert!(store.check_pin(None, ADMIN_PIN).unwrap().is_some());
+    for _ in 0..4 {
+        assert_eq!(store.check_pin(None, "739105").unwrap(), None);
+    }
+    // A day later the four failures are forgotten: four more still do not lock.
+    let db = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
+    db.execute("UPDATE pin_attempts SET last_failure_at = last_failure_at - 86400001", []).unwrap();
+    for _ in 0..4 {
+        assert_eq!(store.check_pin(None, "739105").unwrap(), None);
+    }
+    assert!(matches!(store.check_pin(None, "739105"), Ok(None)), "the fifth in a row is still checked");
+    assert!(matches!(store.check_pin(None, ADMIN_PIN), Err(StoreError::Locked { .. })));
+}
+
+/// Guessing spread over many clerk ids runs into one budget for every subject.
+#[test]
+fn wrong_pins_over_many_subjects_share_one_budget() {
+    let (_dir, store) = open();
+    store.set_first_admin_pin(ADMIN_PIN, "test").unwrap();
+    let budget = vouch_store::pins::GLOBAL_FAILURES_PER_WINDOW;
+    for id in 0..budget {
+        assert_eq!(store.check_pin(Some(1000 + id), "739105").unwrap(), None, "attempt {id}");
+    }
+    match store.check_pin(None, ADMIN_PIN) {
+        Err(StoreError::Locked { retry_after_secs }) => assert!(retry_after_secs > 0 && retry_after_secs <= 15 * 60),
+        other => panic!("expected the global budget to be spent: {other:?}"),
+    }
+}
+
+#[test]
+fn clerk_pins_have_six_digits_and_the_admin_pin_can_be_reset_offline() {
+    let (_dir, store) = open();
+    assert!(matches!(store.add_clerk("Maria", "5830", "test"), Err(StoreError::Invalid(_))));
+    store.add_clerk("Maria", "583016", "test").unwrap();
+    store.reset_admin_pin("610274", "cli:test").unwrap();
+    assert_eq!(store.check_pin(None, "610274").unwrap(), Some(vouch_store::pins::PinHolder::Admin));
+    assert!(matches!(store.reset_admin_pin("123456", "cli:test"), Err(StoreError::Invalid(_))));
+}
+
+/// Clients made when secrets were argon2id hashes keep working: at open, each is rewritten as a keyed
+/// SHA-256 from its sealed secret.
+#[test]
+fn argon2_client_secrets_are_upgraded_to_keyed_macs_at_open() {
+    let (dir, store) = open();
+    let (id, secret) = integrator(&store);
+    let db = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
+    let legacy = vouch_store::credentials::hash_secret(&secret).unwrap();
+    db.execute("UPDATE clients SET secret_hash = ?1 WHERE id = ?2", [&legacy, &id]).unwrap();
+    drop(store);
+    let store = Store::open(&dir.path().join("data")).unwrap();
+    let stored: String = db.query_row("SELECT secret_hash FROM clients WHERE id = ?1", [&id], |r| r.get(0)).unwrap();
+    assert!(stored.starts_with("hmac-sha256$"), "{stored}");
+    assert!(store.authenticate_client(&id, &secret).unwrap().is_ok());
+    assert_eq!(store.authenticate_client(&id, "wrong").unwrap().unwrap_err(), AuthFailure::WrongSecret);
+}
+
+#[test]
+fn a_vendor_token_works_only_at_its_vendor_and_at_vouchs_own_api() {
+    let (_dir, store) = open();
+    let (id, _) = integrator(&store);
+    let eeid = store.issue_token(&id, 60, Some("eeid")).unwrap().token;
+    assert!(store.client_for_token(&eeid, "eeid").unwrap().is_some());
+    assert!(store.client_for_token(&eeid, "vouch").unwrap().is_some());
+    assert!(store.client_for_token(&eeid, "dis").unwrap().is_none());
+    assert!(store.client_for_token(&eeid, "danaconnect").unwrap().is_none());
+    let any = store.issue_token(&id, 60, None).unwrap().token;
+    assert!(store.client_for_token(&any, "dis").unwrap().is_some());
 }

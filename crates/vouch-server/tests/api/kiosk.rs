@@ -63,8 +63,9 @@ async fn customers_reach_no_staff_command_and_clerks_no_admin_command() {
     let (status, _) = kit.kiosk(Some("forged-session"), "clients_list", json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let clerk = kit.kiosk_ok(Some(&admin), "clerk_add", json!({"name": "Maria Tamm", "pin": "5830"})).await;
-    let signed = kit.kiosk_ok(None, "sign_in", json!({"role": "clerk", "clerk_id": clerk["id"], "pin": "5830"})).await;
+    let clerk = kit.kiosk_ok(Some(&admin), "clerk_add", json!({"name": "Maria Tamm", "pin": "583016"})).await;
+    let signed =
+        kit.kiosk_ok(None, "sign_in", json!({"role": "clerk", "clerk_id": clerk["id"], "pin": "583016"})).await;
     let clerk_session = signed["session"].as_str().unwrap();
     kit.kiosk_ok(Some(clerk_session), "queue", json!({})).await;
     for command in ["clients_list", "client_create", "settings_save", "purge_now", "exit_app"] {
@@ -162,9 +163,9 @@ async fn a_customer_opens_the_eeid_link_walks_the_steps_and_a_clerk_approves_wit
 
     // The clerk finds it in the queue by code, and must give a reason.
     let admin = kit.kiosk_admin().await;
-    let clerk = kit.kiosk_ok(Some(&admin), "clerk_add", json!({"name": "Maria Tamm", "pin": "5830"})).await;
+    let clerk = kit.kiosk_ok(Some(&admin), "clerk_add", json!({"name": "Maria Tamm", "pin": "583016"})).await;
     let clerk_session = kit
-        .kiosk_ok(None, "sign_in", json!({"role": "clerk", "clerk_id": clerk["id"], "pin": "5830"}))
+        .kiosk_ok(None, "sign_in", json!({"role": "clerk", "clerk_id": clerk["id"], "pin": "583016"}))
         .await["session"]
         .as_str()
         .unwrap()

@@ -153,3 +153,85 @@ async fn no_webhook_without_a_url_or_for_a_rejection() {
     assert_eq!(kit.count("webhook_deliveries"), 0);
     assert!(receiver.received.lock().unwrap().is_empty());
 }
+
+/// Standard Webhooks: `webhook-signature` is `v1,` base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` under
+/// the bytes of the client's `whsec_` secret, which is not its OAuth secret.
+fn standard_signature_ok(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key = b64.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+    let id = headers["webhook-id"].to_str().unwrap();
+    let ts = headers["webhook-timestamp"].to_str().unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{ts}.").as_bytes());
+    mac.update(body);
+    let expected = format!("v1,{}", b64.encode(mac.finalize().into_bytes()));
+    headers["webhook-signature"].to_str().unwrap().split(' ').any(|s| s == expected)
+}
+
+#[tokio::test]
+async fn webhooks_carry_standard_webhooks_headers_under_a_separate_rotatable_secret() {
+    let kit = Kit::start().await;
+    let (receiver, url) = start_receiver(&[500, 200, 200]).await;
+    let c = kit.client(Scope::Integrator, Some(&url), None);
+    let token = kit.eeid_token(&c).await;
+    let admin = kit.oauth_token(&kit.admin()).await;
+    let first = kit.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
+    kit.complete(&admin, &first, &approval()).await;
+    assert!(eventually(Duration::from_secs(20), || receiver.received.lock().unwrap().len() >= 2).await);
+    let secret = kit.store.client_webhook_secret(&c.id).unwrap();
+    assert!(secret.starts_with("whsec_") && secret != c.secret);
+    let received = receiver.received.lock().unwrap().clone();
+    for (headers, body) in &received {
+        assert!(standard_signature_ok(&secret, headers, body), "{headers:?}");
+        assert!(!standard_signature_ok(&format!("whsec_{}", "A".repeat(44)), headers, body));
+        // eeID's own signature is still there, unchanged.
+        assert_eq!(headers["x-hmac-signature"].to_str().unwrap(), hmac_hex(&c.secret, body));
+    }
+    let ids: Vec<_> = received.iter().map(|(h, _)| h["webhook-id"].clone()).collect();
+    assert_eq!(ids[0], ids[1], "a retry keeps its message id, so receivers can drop repeats");
+
+    // Rotation: the next webhook verifies with the new secret only; the OAuth secret still works.
+    let rotated = kit.store.rotate_webhook_secret(&c.id, "test").unwrap();
+    assert_ne!(rotated, secret);
+    let second = kit.create_ok(&kit.eeid_token(&c).await, None).await["id"].as_str().unwrap().to_string();
+    kit.complete(&admin, &second, &approval()).await;
+    assert!(eventually(Duration::from_secs(20), || receiver.received.lock().unwrap().len() >= 3).await);
+    let (headers, body) = receiver.received.lock().unwrap()[2].clone();
+    assert!(standard_signature_ok(&rotated, &headers, &body));
+    assert!(!standard_signature_ok(&secret, &headers, &body));
+}
+
+#[tokio::test]
+async fn revoking_a_client_stops_its_pending_webhooks() {
+    let mut cfg_backoff = None;
+    let kit = Kit::start_with(|cfg| {
+        // Slow retries, so the revocation lands while the delivery is still pending.
+        cfg.webhooks.backoff = Duration::from_secs(2);
+        cfg_backoff = Some(cfg.webhooks.backoff);
+    })
+    .await;
+    let (receiver, url) = start_receiver(&[500, 500, 500, 500]).await;
+    let c = kit.client(Scope::Integrator, Some(&url), None);
+    let token = kit.eeid_token(&c).await;
+    let admin = kit.oauth_token(&kit.admin()).await;
+    let id = kit.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
+    kit.complete(&admin, &id, &approval()).await;
+    assert!(eventually(Duration::from_secs(20), || receiver.received.lock().unwrap().len() == 1).await);
+    kit.store.revoke_client(&c.id, "test").unwrap();
+    let last_error: Option<String> =
+        kit.db().query_row("SELECT last_error FROM webhook_deliveries", [], |r| r.get(0)).unwrap();
+    assert_eq!(delivery_status(&kit), "failed");
+    assert_eq!(last_error.as_deref(), Some("the client was revoked"));
+    tokio::time::sleep(cfg_backoff.unwrap() * 2).await;
+    assert_eq!(receiver.received.lock().unwrap().len(), 1, "nothing more is sent for a revoked client");
+    let delivery_id: i64 = kit.db().query_row("SELECT id FROM webhook_deliveries", [], |r| r.get(0)).unwrap();
+    let resp = kit
+        .http
+        .post(kit.url(&format!("/vouch/v1/webhooks/deliveries/{delivery_id}/retry")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), RStatus::CONFLICT, "an admin cannot resend to a revoked client");
+}

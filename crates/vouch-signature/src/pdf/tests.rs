@@ -57,9 +57,9 @@ pub fn verify_embedded(signed: &[u8]) -> [usize; 4] {
     assert_eq!(range[0], 0);
     assert_eq!(range[2] + range[3], signed.len(), "the range runs to the end of the file");
     let contents = &signed[range[1] + 1..range[2] - 1];
-    let hex_text = std::str::from_utf8(contents).unwrap().trim_end_matches('0');
-    let hex_text = if hex_text.len() % 2 == 1 { format!("{hex_text}0") } else { hex_text.to_string() };
-    let cms = hex::decode(hex_text).unwrap();
+    // The placeholder is zero-padded; the DER length says where the CMS ends (trimming zeros would also eat
+    // a signature that happens to end in a zero nibble, one run in sixteen).
+    let cms = hex::decode(std::str::from_utf8(contents).unwrap()).unwrap();
     let (cms_tlv, _) = tlv::expect(&cms, asn1::SEQUENCE).unwrap();
     let mut covered = signed[..range[1]].to_vec();
     covered.extend_from_slice(&signed[range[2]..]);
