@@ -7,6 +7,7 @@ mod dis_liveness;
 mod dis_pages;
 mod eeid;
 mod flows;
+mod front_door;
 mod kiosk;
 mod kiosk_camera;
 mod kiosk_chip;
