@@ -28,8 +28,34 @@ impl From<vouch_server::error::ApiError> for BridgeError {
 
 pub enum Backend {
     // Boxed: the running server is large and held only to keep it alive.
-    Embedded { state: AppState, _running: Box<Running> },
-    Remote { base: String, http: reqwest::Client },
+    Embedded {
+        state: AppState,
+        _running: Box<Running>,
+    },
+    /// `pairing_code` is exchanged for the remote server's bridge cookie on the first call, and again
+    /// whenever the server says the pairing has lapsed.
+    Remote {
+        base: String,
+        http: reqwest::Client,
+        pairing_code: Option<String>,
+        cookie: tokio::sync::Mutex<Option<String>>,
+    },
+}
+
+fn unreachable(e: reqwest::Error) -> BridgeError {
+    BridgeError { code: "unreachable".into(), message: e.to_string(), reason: None }
+}
+
+fn refused(body: &Value) -> BridgeError {
+    BridgeError {
+        code: body.get("code").and_then(Value::as_str).unwrap_or("internal").to_string(),
+        message: body
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("The Vouch server refused the request")
+            .to_string(),
+        reason: body.get("reason").and_then(Value::as_str).map(str::to_owned),
+    }
 }
 
 impl Backend {
@@ -40,7 +66,19 @@ impl Backend {
         let remote = std::env::var("VOUCH_REMOTE_URL").ok().filter(|u| !u.is_empty()).or(file.remote_url.clone());
         if let Some(base) = remote {
             let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?;
-            return Ok(Backend::Remote { base: base.trim_end_matches('/').to_string(), http });
+            let pairing_code =
+                std::env::var("VOUCH_PAIRING_CODE").ok().filter(|c| !c.is_empty()).or(file.pairing_code.clone());
+            if pairing_code.is_none() {
+                tracing::warn!(
+                    "remote mode without a pairing code: set VOUCH_PAIRING_CODE to the code the server printed"
+                );
+            }
+            return Ok(Backend::Remote {
+                base: base.trim_end_matches('/').to_string(),
+                http,
+                pairing_code,
+                cookie: tokio::sync::Mutex::default(),
+            });
         }
         let bind = match std::env::var("VOUCH_BIND") {
             Ok(b) if !b.is_empty() => Some(b.parse()?),
@@ -78,34 +116,68 @@ impl Backend {
 
     pub async fn call(&self, command: &str, args: Value, session: Option<&str>) -> Result<Value, BridgeError> {
         match self {
-            Backend::Embedded { state, .. } => Ok(vouch_server::kiosk::call(state, session, command, args).await?),
-            Backend::Remote { base, http } => {
-                let mut req = http.post(format!("{base}/vouch/v1/kiosk/{command}")).json(&args);
-                if let Some(s) = session {
-                    req = req.bearer_auth(s);
-                }
-                let unreachable = |e: reqwest::Error| BridgeError {
-                    code: "unreachable".into(),
-                    message: e.to_string(),
-                    reason: None,
-                };
-                let resp = req.send().await.map_err(unreachable)?;
-                let ok = resp.status().is_success();
-                let body: Value = resp.json().await.map_err(unreachable)?;
-                if ok {
-                    Ok(body)
-                } else {
-                    Err(BridgeError {
-                        code: body.get("code").and_then(Value::as_str).unwrap_or("internal").to_string(),
-                        message: body
-                            .get("message")
-                            .and_then(Value::as_str)
-                            .unwrap_or("The Vouch server refused the request")
-                            .to_string(),
-                        reason: body.get("reason").and_then(Value::as_str).map(str::to_owned),
-                    })
-                }
+            Backend::Embedded { state, .. } => {
+                Ok(vouch_server::kiosk::call(state, vouch_server::kiosk::Transport::Ipc, session, command, args)
+                    .await?)
             }
+            Backend::Remote { .. } => match self.remote_call(command, &args, session).await {
+                Err(e) if e.reason.as_deref() == Some("bridge_unpaired") => {
+                    self.pair().await?;
+                    self.remote_call(command, &args, session).await
+                }
+                other => other,
+            },
+        }
+    }
+
+    /// Exchanges the configured pairing code for the remote server's bridge cookie.
+    async fn pair(&self) -> Result<(), BridgeError> {
+        let Backend::Remote { base, http, pairing_code, cookie } = self else { return Ok(()) };
+        let Some(code) = pairing_code else {
+            return Err(BridgeError {
+                code: "unauthorized".into(),
+                message: "Set VOUCH_PAIRING_CODE to the pairing code the Vouch server printed".into(),
+                reason: Some("bridge_unpaired".into()),
+            });
+        };
+        let resp = http
+            .post(format!("{base}/vouch/v1/kiosk/pair"))
+            .json(&serde_json::json!({"code": code}))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if !resp.status().is_success() {
+            return Err(refused(&resp.json().await.unwrap_or(Value::Null)));
+        }
+        let set = resp
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        *cookie.lock().await = set;
+        Ok(())
+    }
+
+    async fn remote_call(&self, command: &str, args: &Value, session: Option<&str>) -> Result<Value, BridgeError> {
+        let Backend::Remote { base, http, cookie, .. } = self else { return Err(refused(&Value::Null)) };
+        if cookie.lock().await.is_none() {
+            self.pair().await?;
+        }
+        let mut req = http.post(format!("{base}/vouch/v1/kiosk/{command}")).json(args);
+        if let Some(c) = cookie.lock().await.clone() {
+            req = req.header(reqwest::header::COOKIE, c);
+        }
+        if let Some(s) = session {
+            req = req.bearer_auth(s);
+        }
+        let resp = req.send().await.map_err(unreachable)?;
+        let ok = resp.status().is_success();
+        let body: Value = resp.json().await.map_err(unreachable)?;
+        if ok {
+            Ok(body)
+        } else {
+            Err(refused(&body))
         }
     }
 }

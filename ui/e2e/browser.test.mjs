@@ -61,10 +61,23 @@ after(async () => {
   receiver?.close();
 });
 
-test('first run asks for the admin PIN and opens settings', async () => {
+test('a browser pairs with the printed code, then first run asks for the setup code and the admin PIN', async () => {
   await page.goto(`${vouch.url}/kiosk/`);
+  await page.getByTestId('pair').waitFor();
+  await shoot('pair');
+  await page.getByTestId('pair-code').fill('AAAAA-AAAAA');
+  await page.getByTestId('pair-submit').click();
+  await page.getByTestId('error').filter({ hasText: /not right/ }).waitFor();
+  await page.getByTestId('pair-code').fill(vouch.pairingCode);
+  await page.getByTestId('pair-submit').click();
   await page.getByTestId('setup').waitFor();
   await shoot('admin-first-run');
+  // Without the setup code the PIN is refused, so whoever reaches the page first cannot choose it.
+  await page.getByTestId('setup-pin').fill(ADMIN_PIN);
+  await page.getByTestId('setup-repeat').fill(ADMIN_PIN);
+  await page.getByTestId('setup-save').click();
+  await page.getByTestId('error').filter({ hasText: /setup code/ }).waitFor();
+  await page.getByTestId('setup-code').fill(vouch.setupCode);
   await page.getByTestId('setup-pin').fill('123456');
   await page.getByTestId('setup-repeat').fill('123456');
   await page.getByTestId('setup-save').click();
@@ -450,7 +463,7 @@ async function draw(strokes) {
 }
 
 test('a DANAconnect signer reads the contract rendered by pdf.js, agrees, signs with the pointer, and the evidence ZIP follows approval', async () => {
-  const admin = await kioskAdmin(vouch.url, ADMIN_PIN);
+  const admin = await kioskAdmin(vouch.url, ADMIN_PIN, vouch.pairingCode);
   await admin('flow_save', { flow_id: 'contract', name: 'Contract signing', create: true, steps: SIGNING_STEPS });
   const pdf = contractPdf('DEMO loan contract: 10,000 EUR over 36 months');
   const { token, circuit } = await startCircuit(vouch.url, state.clientId, state.secret, 'contract', 'loan-e2e-1', pdf);

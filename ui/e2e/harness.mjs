@@ -53,7 +53,16 @@ export async function startVouch(extraEnv = {}) {
     });
     child.on('exit', (code) => reject(new Error(`vouch exited with ${code}: ${out}`)));
   });
-  return { url, data, stop: () => child.kill('SIGTERM'), log: () => out };
+  // The codes `vouch serve` prints on its console, also kept (0600) in the data directory.
+  const pairingCode = readFileSync(join(data, 'bridge-pairing-code'), 'utf8').trim();
+  const setupCode = readFileSync(join(data, 'setup-code'), 'utf8').trim();
+  await eventually(() => out.includes(pairingCode) && out.includes(setupCode), 10000, `the codes on the console: ${out}`);
+  return { url, data, pairingCode, setupCode, stop: () => child.kill('SIGTERM'), log: () => out };
+}
+
+/** The pairing code of the kiosk whose data directory is `data`. */
+export function pairingCodeIn(data) {
+  return readFileSync(join(data, 'bridge-pairing-code'), 'utf8').trim();
 }
 
 /** A webhook receiver on 127.0.0.1:0 that records each body and whether its HMAC matched `secret()`. */
@@ -190,12 +199,23 @@ export async function startCircuit(base, id, secret, channel, reference, pdf) {
   return { token: access_token, circuit: await resp.json() };
 }
 
-/** Runs kiosk commands over HTTP as the admin (signed in with the PIN). */
-export async function kioskAdmin(base, pin) {
+/** Runs kiosk commands over HTTP as the admin (signed in with the PIN), on a bridge paired with `pairingCode`. */
+export async function kioskAdmin(base, pin, pairingCode) {
+  const paired = await fetch(`${base}/vouch/v1/kiosk/pair`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code: pairingCode }),
+  });
+  if (paired.status !== 200) throw new Error(`pair: ${paired.status} ${await paired.text()}`);
+  const cookie = paired.headers.get('set-cookie').split(';')[0];
   const send = async (command, args, session) => {
     const resp = await fetch(`${base}/vouch/v1/kiosk/${command}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...(session ? { Authorization: `Bearer ${session}` } : {}) },
+      headers: {
+        'Content-Type': 'application/json',
+        Cookie: cookie,
+        ...(session ? { Authorization: `Bearer ${session}` } : {}),
+      },
       body: JSON.stringify(args),
     });
     const body = await resp.json();

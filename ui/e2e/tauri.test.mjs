@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  ADMIN_PIN, CLERK_PIN, ROOT, SIGNING_STEPS, artifactDir, contractPdf, createRequest, eventually, getRequest, kioskAdmin, putReferencePhoto, startCircuit, startReceiver, webhookFor,
+  ADMIN_PIN, CLERK_PIN, ROOT, SIGNING_STEPS, artifactDir, pairingCodeIn, contractPdf, createRequest, eventually, getRequest, kioskAdmin, putReferencePhoto, startCircuit, startReceiver, webhookFor,
 } from './harness.mjs';
 import { WebDriver } from './webdriver.mjs';
 import { screenshotDisplay } from './xshot.mjs';
@@ -18,7 +18,7 @@ const APP = process.env.VOUCH_KIOSK_BIN ?? join(ROOT, 'target/debug/vouch-kiosk'
 const TAURI_DRIVER = process.env.TAURI_DRIVER ?? join(process.env.HOME ?? '/root', '.cargo/bin/tauri-driver');
 const shots = artifactDir('tauri');
 const procs = [];
-let driver, base, receiver;
+let driver, base, receiver, dataDir;
 const state = {};
 
 function freePort() {
@@ -66,10 +66,11 @@ before(async () => {
   const driverPort = await freePort();
   const nativePort = await freePort();
   base = `http://127.0.0.1:${port}`;
+  dataDir = mkdtempSync(join(tmpdir(), 'vouch-kiosk-e2e-'));
   const env = {
     ...process.env,
     DISPLAY: display,
-    VOUCH_DATA_DIR: mkdtempSync(join(tmpdir(), 'vouch-kiosk-e2e-')),
+    VOUCH_DATA_DIR: dataDir,
     VOUCH_BIND: `127.0.0.1:${port}`,
     VOUCH_LOG: 'warn',
     WEBKIT_DISABLE_DMABUF_RENDERER: '1',
@@ -245,7 +246,7 @@ test('in the window, a customer shows the DEMO passport page to the document cam
 });
 
 test('in the window, a DANAconnect signer reads the contract and signs it with WebDriver pointer actions', async (t) => {
-  const admin = await kioskAdmin(base, ADMIN_PIN);
+  const admin = await kioskAdmin(base, ADMIN_PIN, pairingCodeIn(dataDir));
   await admin('flow_save', { flow_id: 'contract', name: 'Contract signing', create: true, steps: SIGNING_STEPS });
   const pdf = contractPdf('DEMO loan contract signed in the kiosk window');
   const { token, circuit } = await startCircuit(base, state.clientId, state.secret, 'contract', 'loan-window-1', pdf);

@@ -3,7 +3,7 @@
 // forgets everything that was on it.
 
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { call, reportReady, setSession } from './bridge';
+import { BridgeError, call, reportReady, setSession, UNPAIRED_EVENT } from './bridge';
 import { lang, setLang } from './i18n';
 import { useSignal } from './signal';
 import type { CaseSession, KioskStatus, Signed } from './types';
@@ -11,6 +11,7 @@ import { IdleGuard } from './idle';
 import { Welcome } from './customer/welcome';
 import { CaseRunner } from './customer/case-runner';
 import { Setup } from './staff/setup';
+import { Pair } from './staff/pair';
 import { StaffSignIn } from './staff/sign-in';
 import { Queue } from './staff/queue';
 import { CaseReview } from './staff/case-review';
@@ -19,6 +20,7 @@ import { Exited } from './staff/exited';
 
 export type Screen =
   | { name: 'loading' }
+  | { name: 'pair' }
   | { name: 'setup' }
   | { name: 'welcome'; openCode?: string }
   | { name: 'case'; session: CaseSession; assisted: boolean }
@@ -48,7 +50,7 @@ export function App() {
     return s;
   }, []);
 
-  useEffect(() => {
+  const start = useCallback(() => {
     loadStatus()
       .then((s) => {
         setLang(s.default_language);
@@ -58,8 +60,26 @@ export function App() {
         // The app shell measures cold start to this moment.
         reportReady();
       })
-      .catch(() => setScreen({ name: 'welcome' }));
+      .catch((e) => {
+        if (e instanceof BridgeError && e.reason === 'bridge_unpaired') {
+          setScreen({ name: 'pair' });
+          document.body.dataset.ready = 'true';
+        } else setScreen({ name: 'welcome' });
+      });
   }, [loadStatus]);
+
+  useEffect(start, [start]);
+
+  // A browser whose pairing the server no longer knows goes back to the pairing screen, signed out.
+  useEffect(() => {
+    const unpaired = () => {
+      setSession(null);
+      setStaff(null);
+      setScreen({ name: 'pair' });
+    };
+    window.addEventListener(UNPAIRED_EVENT, unpaired);
+    return () => window.removeEventListener(UNPAIRED_EVENT, unpaired);
+  }, []);
 
   const signIn = (s: Signed) => {
     setSession(s.session);
@@ -85,8 +105,16 @@ export function App() {
     case 'loading':
       body = <main class="center" aria-busy="true" />;
       break;
+    case 'pair':
+      body = <Pair onPaired={start} />;
+      break;
     case 'setup':
-      body = <Setup onDone={(s) => loadStatus().then(() => signIn(s))} />;
+      body = (
+        <Setup
+          setupCodeRequired={status?.setup_code_required ?? false}
+          onDone={(s) => loadStatus().then(() => signIn(s))}
+        />
+      );
       break;
     case 'welcome':
       body = (
@@ -150,7 +178,7 @@ export function App() {
   return (
     <div class={`app lang-${current}`} data-screen={screen.name}>
       {body}
-      {screen.name !== 'exited' && screen.name !== 'setup' && screen.name !== 'loading' && (
+      {screen.name !== 'exited' && screen.name !== 'setup' && screen.name !== 'loading' && screen.name !== 'pair' && (
         <IdleGuard seconds={idleSecs} armed={!pristine} onTimeout={wipe} resetKey={`${screen.name}-${generation}`} />
       )}
     </div>

@@ -72,9 +72,33 @@ export async function call<T = any>(command: string, args: Record<string, unknow
   }
   const body = await resp.json().catch(() => null);
   if (!resp.ok) {
-    throw asBridgeError(body ?? { code: 'internal', message: `HTTP ${resp.status}` });
+    const err = asBridgeError(body ?? { code: 'internal', message: `HTTP ${resp.status}` });
+    // The server forgot this screen (it restarted, or the pairing lapsed): the app asks for the code again.
+    if (err.reason === 'bridge_unpaired') window.dispatchEvent(new Event(UNPAIRED_EVENT));
+    throw err;
   }
   return body as T;
+}
+
+/** Fired when the HTTP bridge says this browser is not paired. */
+export const UNPAIRED_EVENT = 'vouch-unpaired';
+
+/** Pairs this browser with the kiosk bridge: the server answers with an HttpOnly session cookie. */
+export async function pair(code: string): Promise<void> {
+  let resp: Response;
+  try {
+    resp = await fetch('/vouch/v1/kiosk/pair', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+  } catch (e) {
+    throw new BridgeError('unreachable', String(e));
+  }
+  if (!resp.ok) {
+    const body = await resp.json().catch(() => null);
+    throw asBridgeError(body ?? { code: 'internal', message: `HTTP ${resp.status}` });
+  }
 }
 
 /** Tells the app shell the first screen is interactive (it measures cold start from this). */

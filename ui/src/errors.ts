@@ -23,6 +23,8 @@ export function customerMessage(e: unknown): string {
 /** Staff see the server's own explanation, which names the field or rule at fault. */
 export function staffMessage(e: unknown): string {
   if (e instanceof BridgeError) {
+    if (e.reason === 'bridge_pairing_code_wrong') return t('pair.wrong');
+    if (e.reason === 'setup_code_wrong') return t('setup.codeWrong');
     if (e.code === 'unreachable') return t('error.unreachable');
     if (e.code === 'too_many_attempts' || e.code === 'invalid_input' || e.code === 'conflict' || e.code === 'forbidden' || e.code === 'not_found' || e.code === 'unauthorized' || e.code === 'not_implemented')
       return e.message;

@@ -2,6 +2,8 @@ export type Lang = 'en' | 'es' | 'et';
 
 export interface KioskStatus {
   first_run: boolean;
+  /** First run over HTTP: the setup code printed by `vouch serve` is asked with the PIN. */
+  setup_code_required: boolean;
   languages: Lang[];
   default_language: Lang;
   idle_timeout_secs: number;

@@ -255,6 +255,16 @@ async fn main() -> anyhow::Result<()> {
                 data_dir.display()
             );
             println!("  API docs: {}/docs   OpenAPI: {}/openapi.json", running.public_url, running.public_url);
+            println!(
+                "  Kiosk bridge pairing code: {}   (a browser enters it once; also in {})",
+                running.state.bridge.pairing_code(),
+                running.state.bridge.pairing_code_file().display()
+            );
+            if let Some(code) = running.state.bridge.setup_code() {
+                println!(
+                    "  First-run setup code: {code}   (asked with the admin PIN over HTTP; not needed in the app)"
+                );
+            }
             if has_ui {
                 println!("  Kiosk in a browser: {}/kiosk/", running.public_url);
             } else {

@@ -146,18 +146,11 @@ pub struct CameraStatus {
 pub struct CameraService {
     source: Mutex<CameraSource>,
     running: Mutex<Option<Running>>,
-    /// Required by the preview stream, which lives outside the command bridge (an `<img>` cannot send a
-    /// bearer token). Random per process, handed out by `camera_status`.
-    pub preview_token: String,
 }
 
 impl CameraService {
     pub fn new(source: CameraSource) -> CameraService {
-        CameraService {
-            source: Mutex::new(source),
-            running: Mutex::new(None),
-            preview_token: uuid::Uuid::new_v4().simple().to_string(),
-        }
+        CameraService { source: Mutex::new(source), running: Mutex::new(None) }
     }
 
     pub fn source(&self) -> CameraSource {

@@ -22,6 +22,8 @@ pub struct FileConfig {
     pub ui_dir: Option<PathBuf>,
     /// The kiosk app: run against this Vouch server instead of the embedded one.
     pub remote_url: Option<String>,
+    /// The kiosk app against a remote server: the pairing code that server printed (or `VOUCH_PAIRING_CODE`).
+    pub pairing_code: Option<String>,
     /// The ONNX models folder (with `MODELS.md`).
     pub models_dir: Option<PathBuf>,
     /// Largest body of the image endpoints, in bytes.

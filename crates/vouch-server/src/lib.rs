@@ -181,6 +181,10 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     };
     let chip = chip::ChipService::new(config.chip.clone(), config.csca_dir.as_ref())?;
     let hosts = Arc::new(guard::AllowedHosts::new(addr, &public_url, &config.allowed_hosts));
+    let needs_setup = !store.admin_pin_is_set().context("reading whether the admin PIN is set")?;
+    let bridge = Arc::new(
+        kiosk::bridge::Bridge::start(store.data_dir(), needs_setup).context("writing the kiosk bridge's codes")?,
+    );
     let state = AppState {
         store,
         config: Arc::new(config),
@@ -199,6 +203,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         chip_reads: Arc::default(),
         signing: Arc::new(signing::SigningService::new(signing_config, signing_store)),
         hosts,
+        bridge,
     };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
@@ -224,5 +229,16 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     };
     let retention = tokio::spawn(retention::run(state.clone()));
     tracing::info!(%addr, %public_url, "Vouch is serving");
+    tracing::info!(
+        file = %state.bridge.pairing_code_file().display(),
+        "a browser pairs with the kiosk bridge using the code printed on the console (also in this file)"
+    );
+    if needs_setup {
+        tracing::info!(
+            "first run: setting the admin PIN over HTTP needs the setup code printed on the console (also in {}/{})",
+            state.store.data_dir().display(),
+            kiosk::bridge::SETUP_CODE_FILE
+        );
+    }
     Ok(Running { addr, public_url, state, shutdown: Some(tx), tasks: vec![server, dispatcher, sweeper, retention] })
 }

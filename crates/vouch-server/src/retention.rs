@@ -30,10 +30,17 @@ pub async fn purge(state: &AppState, actor: &str, on_demand: bool) -> Result<Pur
     Ok(report)
 }
 
+/// Blobs nothing names are deleted once they are this old (a row naming a younger one may not have
+/// committed yet).
+pub const ORPHAN_BLOB_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 pub async fn run(state: AppState) {
     loop {
         if let Err(e) = purge(&state, "system:retention", false).await {
             tracing::error!(error = %e.message, "retention purge failed");
+        }
+        if let Err(e) = state.db(|s| s.sweep_orphan_blobs(ORPHAN_BLOB_AGE)).await {
+            tracing::error!(error = %e.message, "orphan blob sweep failed");
         }
         tokio::time::sleep(state.config.retention_sweep).await;
     }

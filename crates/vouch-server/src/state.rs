@@ -38,6 +38,8 @@ pub struct AppState {
     pub chip_reads: Arc<crate::kiosk::ChipReads>,
     /// The signing key and escrow certificate, loaded or generated on first use.
     pub signing: Arc<crate::signing::SigningService>,
+    /// Pairing, setup and preview codes of the kiosk bridge over HTTP.
+    pub bridge: Arc<crate::kiosk::bridge::Bridge>,
     /// The `Host` and `Origin` values this server answers to.
     pub hosts: Arc<crate::guard::AllowedHosts>,
 }

@@ -1,8 +1,11 @@
 //! Content-addressed, encrypted blob files: `<data dir>/blobs/ab/abcdef…` named by the plaintext's SHA-256.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -11,10 +14,27 @@ use crate::keys::DataKey;
 
 const MAGIC: &[u8; 4] = b"VBL1";
 
+/// A blob stored (or found already there) this recently may be about to be named by a row that has not
+/// committed yet: deleting it now would leave that row pointing nowhere, so deletions skip it.
+pub const FRESH_BLOB_GRACE: Duration = Duration::from_secs(15 * 60);
+
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     dir: PathBuf,
     key: DataKey,
+    /// Blobs handed out by `put` in this process and when, for the grace period.
+    fresh: Arc<Mutex<HashMap<String, Instant>>>,
+    /// [`FRESH_BLOB_GRACE`] unless set otherwise (tests that purge what they just stored set zero).
+    grace_ms: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// What [`BlobStore::scan`] finds: blobs with their last write time, and temporary files.
+pub(crate) type BlobScan = (Vec<(String, SystemTime)>, Vec<PathBuf>);
+
+/// Makes a rename or a new file in `dir` durable: on Linux the directory entry is only on disk once the
+/// directory itself is synced.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -24,7 +44,31 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl BlobStore {
     pub fn open(dir: PathBuf, key: DataKey) -> Result<BlobStore> {
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
-        Ok(BlobStore { dir, key })
+        let grace_ms = u64::try_from(FRESH_BLOB_GRACE.as_millis()).unwrap_or(u64::MAX);
+        Ok(BlobStore { dir, key, fresh: Arc::default(), grace_ms: Arc::new(grace_ms.into()) })
+    }
+
+    /// How long a blob just stored is kept from deletion.
+    pub fn set_fresh_grace(&self, grace: Duration) {
+        let ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
+        self.grace_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn grace(&self) -> Duration {
+        Duration::from_millis(self.grace_ms.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn mark_fresh(&self, sha: &str) {
+        if let Ok(mut fresh) = self.fresh.lock() {
+            let grace = self.grace();
+            fresh.retain(|_, at| at.elapsed() < grace);
+            fresh.insert(sha.to_string(), Instant::now());
+        }
+    }
+
+    fn is_fresh(&self, sha: &str) -> bool {
+        let grace = self.grace();
+        self.fresh.lock().is_ok_and(|fresh| fresh.get(sha).is_some_and(|at| at.elapsed() < grace))
     }
 
     fn path_of(&self, sha: &str) -> Result<PathBuf> {
@@ -33,17 +77,25 @@ impl BlobStore {
         Ok(self.dir.join(prefix).join(sha))
     }
 
-    /// Stores `bytes` and returns their SHA-256. Written to a temporary file, synced and renamed, so a
-    /// crash never leaves a half-written blob under its final name. Storing the same bytes twice is a no-op.
+    /// Stores `bytes` and returns their SHA-256. Written to a temporary file, synced, renamed, and the
+    /// directory synced, so a crash or power cut never leaves a half-written blob under its final name and a
+    /// row committed after this call never names a blob that is not on disk. Storing the same bytes twice
+    /// writes once; either way the blob is kept from deletion for the grace period ([`FRESH_BLOB_GRACE`]).
     pub fn put(&self, bytes: &[u8]) -> Result<String> {
         let sha = sha256_hex(bytes);
         let path = self.path_of(&sha)?;
+        self.mark_fresh(&sha);
         if path.exists() {
+            // The orphan sweep goes by age too: a blob named again is young again.
+            let _ = fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(SystemTime::now()));
             return Ok(sha);
         }
         let sealed = self.key.seal(bytes, sha.as_bytes())?;
         let parent = path.parent().unwrap_or(&self.dir);
-        fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+        if !parent.exists() {
+            fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+            sync_dir(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
+        }
         let tmp = parent.join(format!(".{sha}.{}.tmp", uuid::Uuid::new_v4().simple()));
         let write = |p: &Path| -> std::io::Result<()> {
             let mut f = fs::File::create(p)?;
@@ -51,7 +103,7 @@ impl BlobStore {
             f.write_all(&sealed)?;
             f.sync_all()
         };
-        if let Err(e) = write(&tmp).and_then(|()| fs::rename(&tmp, &path)) {
+        if let Err(e) = write(&tmp).and_then(|()| fs::rename(&tmp, &path)).and_then(|()| sync_dir(parent)) {
             let _ = fs::remove_file(&tmp);
             return Err(StoreError::io(&path, e));
         }
@@ -76,14 +128,36 @@ impl BlobStore {
         Ok(plain)
     }
 
-    /// Deletes a blob; deleting one that is already gone is not an error.
-    pub fn remove(&self, sha: &str) -> Result<()> {
+    /// Deletes a blob that no row names; deleting one that is already gone is not an error. A blob `put`
+    /// within the grace period is kept (false): a row about to name it may not have committed yet.
+    pub fn remove(&self, sha: &str) -> Result<bool> {
         let path = self.path_of(sha)?;
+        if self.is_fresh(sha) {
+            return Ok(false);
+        }
         match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
             Err(e) => Err(StoreError::io(&path, e)),
         }
+    }
+
+    /// Every blob on disk with its last write time, and the temporary files a crash left behind.
+    pub(crate) fn scan(&self) -> Result<BlobScan> {
+        let (mut blobs, mut temporary) = (Vec::new(), Vec::new());
+        let top = fs::read_dir(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
+        for sub in top.flatten().filter(|e| e.path().is_dir()) {
+            for entry in fs::read_dir(sub.path()).map_err(|e| StoreError::io(&sub.path(), e))?.flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                if name.starts_with('.') && name.ends_with(".tmp") {
+                    temporary.push(entry.path());
+                } else if self.path_of(&name).is_ok_and(|p| p == entry.path()) {
+                    let modified = entry.metadata().and_then(|m| m.modified()).unwrap_or_else(|_| SystemTime::now());
+                    blobs.push((name, modified));
+                }
+            }
+        }
+        Ok((blobs, temporary))
     }
 
     pub fn raw_path(&self, sha: &str) -> Result<PathBuf> {

@@ -86,8 +86,7 @@ impl Store {
         let conn = self.conn()?;
         let mut seen = std::collections::HashSet::new();
         for sha in candidates {
-            if seen.insert(sha.clone()) && !blob_still_named(&conn, &sha)? {
-                self.blobs().remove(&sha)?;
+            if seen.insert(sha.clone()) && !blob_still_named(&conn, &sha)? && self.blobs().remove(&sha)? {
                 report.blobs_deleted += 1;
             }
         }

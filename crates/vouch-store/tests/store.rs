@@ -13,9 +13,12 @@ use vouch_store::clients::{AuthFailure, NewClient};
 use vouch_store::outbox::{AttemptResult, DeliveryStatus, NewDelivery};
 use vouch_store::{now, Store, StoreError, DB_FILE};
 
+/// Tests purge what they stored a moment ago, so the grace that keeps a just-stored blob is off here
+/// (`a_blob_being_named_is_not_deleted_under_it` checks it).
 fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("data")).unwrap();
+    store.blobs().set_fresh_grace(std::time::Duration::ZERO);
     (dir, store)
 }
 
@@ -666,4 +669,42 @@ fn a_vendor_token_works_only_at_its_vendor_and_at_vouchs_own_api() {
     assert!(store.client_for_token(&eeid, "danaconnect").unwrap().is_none());
     let any = store.issue_token(&id, 60, None).unwrap().token;
     assert!(store.client_for_token(&any, "dis").unwrap().is_some());
+}
+
+/// The dedup/delete race: bytes stored again for a new row, while retention finds the old copy unnamed, must
+/// not be deleted before the new row commits.
+#[test]
+fn a_blob_being_named_is_not_deleted_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("data")).unwrap();
+    let sha = store.blobs().put(b"a selfie that a new row is about to name").unwrap();
+    // Nothing names it yet (the row has not committed): a deletion now is refused.
+    assert!(!store.blobs().remove(&sha).unwrap());
+    assert_eq!(store.sweep_orphan_blobs(std::time::Duration::ZERO).unwrap(), 0);
+    assert!(store.blobs().get(&sha).is_ok());
+    // Past the grace it goes.
+    store.blobs().set_fresh_grace(std::time::Duration::ZERO);
+    assert_eq!(store.sweep_orphan_blobs(std::time::Duration::ZERO).unwrap(), 1);
+    assert!(matches!(store.blobs().get(&sha), Err(StoreError::NotFound)));
+}
+
+#[test]
+fn temporary_blob_files_left_by_a_crash_are_removed_at_open_and_old_orphans_swept() {
+    let (dir, store) = open();
+    let orphan = store.blobs().put(b"orphan").unwrap();
+    let (client, _) = integrator(&store);
+    let case = new_case(&client, None);
+    store.insert_case(&case, "test").unwrap();
+    let named = store.add_reference_photo(case.id, b"named photo", "image/jpeg", "test").unwrap().sha256;
+    let tmp = store.blobs().raw_path(&named).unwrap().parent().unwrap().join(format!(".{named}.dead.tmp"));
+    std::fs::write(&tmp, b"half").unwrap();
+    drop(store);
+    let store = Store::open(&dir.path().join("data")).unwrap();
+    assert!(!tmp.exists(), "the crash's temporary file is gone");
+    store.blobs().set_fresh_grace(std::time::Duration::ZERO);
+    // Young orphans stay; old ones go; named blobs always stay.
+    assert_eq!(store.sweep_orphan_blobs(std::time::Duration::from_secs(3600)).unwrap(), 0);
+    assert_eq!(store.sweep_orphan_blobs(std::time::Duration::ZERO).unwrap(), 1);
+    assert!(matches!(store.blobs().get(&orphan), Err(StoreError::NotFound)));
+    assert!(store.blobs().get(&named).is_ok());
 }

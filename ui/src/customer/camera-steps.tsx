@@ -65,11 +65,15 @@ export function CameraView(props: {
   onGuide.current = props.onGuide;
 
   useEffect(() => {
+    if (inTauri) call<{ server: string }>('kiosk_status').then((s) => setServer(s.server.startsWith('http') ? s.server : ''));
+  }, []);
+
+  // Preview tokens open a stream for a minute only: a reconnecting preview asks for a fresh one.
+  useEffect(() => {
     call<CameraStatus>('camera_status', props.document ? { document: true } : {}).then(setStatus, () =>
       setStatus({ available: false, demo: false, preview_path: null }),
     );
-    if (inTauri) call<{ server: string }>('kiosk_status').then((s) => setServer(s.server.startsWith('http') ? s.server : ''));
-  }, []);
+  }, [previewKey]);
 
   useEffect(() => {
     if (!status?.available || props.document) return;

@@ -6,7 +6,8 @@ import type { Signed } from '../types';
 import { PinPad } from './pinpad';
 
 /** First run: nothing works until the admin PIN is chosen. */
-export function Setup(props: { onDone: (s: Signed) => void }) {
+export function Setup(props: { onDone: (s: Signed) => void; setupCodeRequired: boolean }) {
+  const [code, setCode] = useState('');
   const [pin, setPin] = useState('');
   const [again, setAgain] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -17,7 +18,7 @@ export function Setup(props: { onDone: (s: Signed) => void }) {
       return;
     }
     try {
-      props.onDone(await call<Signed>('admin_setup', { pin }));
+      props.onDone(await call<Signed>('admin_setup', props.setupCodeRequired ? { pin, setup_code: code } : { pin }));
     } catch (err) {
       setError(staffMessage(err));
     }
@@ -27,6 +28,20 @@ export function Setup(props: { onDone: (s: Signed) => void }) {
       <h1>{t('setup.title')}</h1>
       <p class="lead">{t('setup.lead')}</p>
       <form onSubmit={save} class="pin-form two">
+        {props.setupCodeRequired && (
+          <div class="setup-code">
+            <label for="setup-code">{t('setup.code')}</label>
+            <input
+              id="setup-code"
+              data-test="setup-code"
+              autocomplete="off"
+              spellcheck={false}
+              maxLength={32}
+              value={code}
+              onInput={(e) => setCode((e.target as HTMLInputElement).value)}
+            />
+          </div>
+        )}
         <PinPad id="setup-pin" label={t('setup.pin')} value={pin} onChange={setPin} />
         <PinPad id="setup-repeat" label={t('setup.repeat')} value={again} onChange={setAgain} />
         <p class="error" role="alert" data-test="error">

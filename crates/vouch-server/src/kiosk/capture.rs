@@ -71,8 +71,13 @@ pub struct CameraStatusArgs {
 }
 
 pub async fn camera_status(state: &AppState, args: CameraStatusArgs) -> Result<Value, ApiError> {
-    let camera = if args.document { state.document_camera.clone() } else { state.camera.clone() };
-    let token = camera.preview_token.clone();
+    let (camera, which) = if args.document {
+        (state.document_camera.clone(), super::bridge::PreviewCamera::Document)
+    } else {
+        (state.camera.clone(), super::bridge::PreviewCamera::Kiosk)
+    };
+    // A new token on every call: it opens a stream for a minute, and a reconnecting preview asks again.
+    let token = state.bridge.issue_preview_token(which);
     let status = tokio::task::spawn_blocking(move || camera.status()).await.map_err(ApiError::internal)?;
     let preview_path = status.available.then(|| format!("/vouch/v1/kiosk/camera/preview?t={token}"));
     to_value(CameraStatusView { status, preview_path })

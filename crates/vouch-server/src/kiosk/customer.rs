@@ -16,6 +16,8 @@ use crate::state::AppState;
 struct Status {
     /// No admin PIN yet: the kiosk asks for one before anything else.
     first_run: bool,
+    /// First run over HTTP: the setup screen also asks for the setup code `vouch serve` printed.
+    setup_code_required: bool,
     languages: &'static [&'static str],
     default_language: String,
     idle_timeout_secs: u32,
@@ -31,11 +33,12 @@ struct ClerkName {
     name: String,
 }
 
-pub async fn status(state: &AppState, _caller: &Caller) -> Result<Value, ApiError> {
+pub async fn status(state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
     let (first_run, settings, clerks) =
         state.db(|s| Ok((!s.admin_pin_is_set()?, s.kiosk_settings()?, s.list_clerks()?))).await?;
     to_value(Status {
         first_run,
+        setup_code_required: first_run && caller.transport == super::Transport::Http,
         languages: &flow::LANGUAGES,
         default_language: settings.default_language,
         idle_timeout_secs: settings.idle_timeout_secs,

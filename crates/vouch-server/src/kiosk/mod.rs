@@ -6,6 +6,7 @@
 //! admin), or the admin. Staff sign in with a PIN and send the session token they get back.
 
 mod admin;
+pub mod bridge;
 mod capture;
 mod chip;
 mod customer;
@@ -90,11 +91,19 @@ pub const COMMANDS: &[(&str, Access)] = &[
     ("exit_app", Access::Admin),
 ];
 
+/// How a command reached the kiosk: Tauri IPC from the app's own window, or HTTP from a paired browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Ipc,
+    Http,
+}
+
 /// Who is calling: nobody in particular (the customer), or a signed-in clerk or admin.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub session: Option<Session>,
     pub token: Option<String>,
+    pub transport: Transport,
 }
 
 impl Caller {
@@ -117,9 +126,9 @@ pub(crate) fn to_value<T: serde::Serialize>(v: T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(ApiError::internal)
 }
 
-fn authorize(state: &AppState, token: Option<&str>, access: Access) -> Result<Caller, ApiError> {
+fn authorize(state: &AppState, transport: Transport, token: Option<&str>, access: Access) -> Result<Caller, ApiError> {
     let session = token.and_then(|t| state.kiosk.touch(t));
-    let caller = Caller { session, token: token.map(str::to_owned) };
+    let caller = Caller { session, token: token.map(str::to_owned), transport };
     match (access, caller.role()) {
         (Access::Anyone, _) | (Access::Clerk, Some(Role::Clerk | Role::Admin)) | (Access::Admin, Some(Role::Admin)) => {
             Ok(caller)
@@ -132,14 +141,21 @@ fn authorize(state: &AppState, token: Option<&str>, access: Access) -> Result<Ca
     }
 }
 
-/// Runs one kiosk command. `token` is the session a PIN sign-in returned, if any.
-pub async fn call(state: &AppState, token: Option<&str>, command: &str, args: Value) -> Result<Value, ApiError> {
+/// Runs one kiosk command. `token` is the session a PIN sign-in returned, if any. Over HTTP the caller has
+/// already shown a paired bridge session ([`kiosk_command`]).
+pub async fn call(
+    state: &AppState,
+    transport: Transport,
+    token: Option<&str>,
+    command: &str,
+    args: Value,
+) -> Result<Value, ApiError> {
     let access = COMMANDS
         .iter()
         .find(|(name, _)| *name == command)
         .map(|(_, access)| *access)
         .ok_or_else(|| ApiError::not_found(format!("No kiosk command is called {command:?}")))?;
-    let caller = authorize(state, token, access)?;
+    let caller = authorize(state, transport, token, access)?;
     match command {
         "kiosk_status" => customer::status(state, &caller).await,
         "case_open" => customer::open(state, parse_args(args)?).await,
@@ -159,7 +175,7 @@ pub async fn call(state: &AppState, token: Option<&str>, command: &str, args: Va
         "chip_read_begin" => chip::chip_read_begin(state, &caller, parse_args(args)?).await,
         "chip_read_progress" => chip::chip_read_progress(state, parse_args(args)?).await,
         "chip_read_cancel" => chip::chip_read_cancel(state, parse_args(args)?).await,
-        "admin_setup" => staff::admin_setup(state, parse_args(args)?).await,
+        "admin_setup" => staff::admin_setup(state, &caller, parse_args(args)?).await,
         "sign_in" => staff::sign_in(state, parse_args(args)?).await,
         "sign_out" => {
             if let Some(t) = &caller.token {
@@ -178,7 +194,46 @@ pub async fn call(state: &AppState, token: Option<&str>, command: &str, args: Va
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(kiosk_command)).routes(routes!(camera_preview))
+    OpenApiRouter::new().routes(routes!(kiosk_pair)).routes(routes!(kiosk_command)).routes(routes!(camera_preview))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PairArgs {
+    /// The pairing code `vouch serve` printed on its console (also in `<data dir>/bridge-pairing-code`).
+    pub code: String,
+}
+
+/// Pairs a browser with the kiosk bridge: the right code sets the bridge session cookie (`HttpOnly`,
+/// `SameSite=Strict`) that every `/vouch/v1/kiosk/{command}` call needs. Ten wrong codes replace the code.
+#[utoipa::path(post, path = "/vouch/v1/kiosk/pair", tag = "Kiosk", request_body = PairArgs,
+    responses((status = 200, body = Object), (status = 401, body = NativeError), (status = 422, body = NativeError)))]
+async fn kiosk_pair(
+    State(state): State<AppState>,
+    JsonBody(args, ..): JsonBody<PairArgs, Native>,
+) -> Result<axum::response::Response, Failure<Native>> {
+    use axum::response::IntoResponse;
+    if args.code.len() > 64 {
+        return Err(ApiError::invalid("A pairing code is 10 letters and digits").into());
+    }
+    let Some(token) = state.bridge.pair(&args.code) else {
+        tracing::warn!("a wrong kiosk bridge pairing code");
+        return Err(ApiError::new(Code::Unauthorized, "That pairing code is not right")
+            .with_vendor_code("bridge_pairing_code_wrong")
+            .into());
+    };
+    tracing::info!("a browser paired with the kiosk bridge");
+    let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={token}; Path=/vouch/v1/kiosk; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        bridge::BRIDGE_COOKIE,
+        bridge::BRIDGE_IDLE.as_secs()
+    );
+    let mut resp = Json(serde_json::json!({"paired": true})).into_response();
+    let value = axum::http::HeaderValue::from_str(&cookie).map_err(ApiError::internal)?;
+    resp.headers_mut().insert(axum::http::header::SET_COOKIE, value);
+    resp.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok(resp)
 }
 
 #[derive(serde::Deserialize)]
@@ -196,12 +251,16 @@ async fn camera_preview(
     State(state): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<PreviewQuery>,
 ) -> Result<axum::response::Response, Failure<Native>> {
-    use subtle::ConstantTimeEq;
-    // Each camera has its own token; the token says which camera to watch.
-    let camera = [&state.camera, &state.document_camera]
-        .into_iter()
-        .find(|c| bool::from(q.t.as_bytes().ct_eq(c.preview_token.as_bytes())))
-        .ok_or_else(|| ApiError::forbidden("The preview token is not valid; ask camera_status for the current one"))?;
+    // The token says which camera to watch; it is looked up by hash, so timing says nothing about it.
+    let camera = match state.bridge.preview_camera(&q.t) {
+        Some(bridge::PreviewCamera::Kiosk) => &state.camera,
+        Some(bridge::PreviewCamera::Document) => &state.document_camera,
+        None => {
+            return Err(
+                ApiError::forbidden("The preview token is not valid or has expired; ask camera_status again").into()
+            )
+        }
+    };
     let rx = camera.subscribe().map_err(capture::camera_error)?;
     // 85 % of the frame interval, so that frame timing jitter does not drop a 30 fps source to every third frame.
     let min_gap = std::time::Duration::from_secs(1) * 85 / 100 / crate::camera::PREVIEW_MAX_FPS;
@@ -234,9 +293,9 @@ async fn camera_preview(
         .map_err(|e| ApiError::internal(e).into())
 }
 
-/// The kiosk UI's bridge over HTTP (inside the Tauri app the same commands go over IPC). Arguments are
-/// a JSON object; staff commands need `Authorization: Bearer <session>` from `sign_in`. The commands and
-/// who may call them are listed in the README.
+/// The kiosk UI's bridge over HTTP (inside the Tauri app the same commands go over IPC). Every call needs
+/// the bridge session cookie from `/vouch/v1/kiosk/pair`. Arguments are a JSON object; staff commands need
+/// `Authorization: Bearer <session>` from `sign_in`. The commands and who may call them are in the README.
 #[utoipa::path(post, path = "/vouch/v1/kiosk/{command}", tag = "Kiosk",
     params(("command" = String, Path, description = "e.g. kiosk_status, case_open, sign_in, queue, case_decide")),
     request_body(content = Object, description = "the command's arguments"),
@@ -249,6 +308,14 @@ async fn kiosk_command(
     Path(command): Path<String>,
     JsonBody(args, ..): JsonBody<Value, Native>,
 ) -> Result<Json<Value>, Failure<Native>> {
+    if !bridge::cookie_token(&headers).is_some_and(|t| state.bridge.is_paired(&t)) {
+        return Err(ApiError::new(
+            Code::Unauthorized,
+            "Pair this screen with the kiosk first: enter the pairing code that vouch serve printed on its console",
+        )
+        .with_vendor_code("bridge_unpaired")
+        .into());
+    }
     let token = bearer_token(&headers).map(str::to_owned);
-    Ok(Json(call(&state, token.as_deref(), &command, args).await?))
+    Ok(Json(call(&state, Transport::Http, token.as_deref(), &command, args).await?))
 }

@@ -16,11 +16,24 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct SetupArgs {
     pub pin: String,
+    /// Over HTTP: the one-time setup code `vouch serve` printed on its console. Not needed over IPC.
+    pub setup_code: Option<String>,
 }
 
-/// First run: sets the admin PIN and signs the admin in. Refused once a PIN exists.
-pub async fn admin_setup(state: &AppState, args: SetupArgs) -> Result<Value, ApiError> {
+/// First run: sets the admin PIN and signs the admin in. Refused once a PIN exists, and over HTTP without
+/// the setup code, so that whoever reaches the bridge first does not choose the admin PIN.
+pub async fn admin_setup(state: &AppState, caller: &Caller, args: SetupArgs) -> Result<Value, ApiError> {
+    if caller.transport == super::Transport::Http && !state.bridge.setup_code_ok(args.setup_code.as_deref()) {
+        let already = state.db(|s| s.admin_pin_is_set()).await?;
+        if already {
+            return Err(ApiError::new(Code::Conflict, "The admin PIN is already set"));
+        }
+        tracing::warn!("first-run setup over HTTP without the right setup code");
+        return Err(ApiError::forbidden("Enter the setup code that vouch serve printed on its console")
+            .with_vendor_code("setup_code_wrong"));
+    }
     state.db(move |s| s.set_first_admin_pin(&args.pin, "kiosk:first-run")).await?;
+    state.bridge.setup_done();
     tracing::info!("admin PIN set on first run");
     let token = state.kiosk.open(Role::Admin, "Admin".into(), "admin:kiosk".into());
     to_value(SignedIn { session: token, role: Role::Admin, name: "Admin".into() })

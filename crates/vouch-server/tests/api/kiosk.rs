@@ -14,7 +14,11 @@ pub const ADMIN_PIN: &str = "482913";
 
 impl Kit {
     pub async fn kiosk(&self, session: Option<&str>, command: &str, args: Value) -> (StatusCode, Value) {
-        let mut req = self.http.post(self.url(&format!("/vouch/v1/kiosk/{command}"))).json(&args);
+        let mut req = self
+            .http
+            .post(self.url(&format!("/vouch/v1/kiosk/{command}")))
+            .header("Cookie", &self.bridge_cookie)
+            .json(&args);
         if let Some(s) = session {
             req = req.bearer_auth(s);
         }
@@ -31,16 +35,82 @@ impl Kit {
 
     /// First run: sets the admin PIN and returns the admin session.
     pub async fn kiosk_admin(&self) -> String {
-        let body = self.kiosk_ok(None, "admin_setup", json!({"pin": ADMIN_PIN})).await;
+        let setup_code = self.running.state.bridge.setup_code();
+        let body = self.kiosk_ok(None, "admin_setup", json!({"pin": ADMIN_PIN, "setup_code": setup_code})).await;
         body["session"].as_str().unwrap().to_string()
     }
+}
+
+/// The HTTP bridge answers only a paired screen; pairing needs the code printed on the console.
+#[tokio::test]
+async fn the_http_bridge_answers_only_a_paired_screen() {
+    let kit = Kit::start().await;
+    let unpaired = kit.http.post(kit.url("/vouch/v1/kiosk/kiosk_status")).json(&json!({})).send().await.unwrap();
+    assert_eq!(unpaired.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(unpaired.json::<Value>().await.unwrap()["reason"], "bridge_unpaired");
+    for cookie in ["vouch_bridge=forged", "other=1", ""] {
+        let resp = kit
+            .http
+            .post(kit.url("/vouch/v1/kiosk/camera_status"))
+            .header("Cookie", cookie)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{cookie}");
+    }
+    let wrong = kit.http.post(kit.url("/vouch/v1/kiosk/pair")).json(&json!({"code": "AAAAA-AAAAA"})).send().await;
+    let wrong = wrong.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    // The right code, typed loosely, pairs; the cookie is HttpOnly and SameSite=Strict.
+    let code = kit.running.state.bridge.pairing_code().to_lowercase().replace('-', " ");
+    let ok = kit.http.post(kit.url("/vouch/v1/kiosk/pair")).json(&json!({"code": code})).send().await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let set_cookie = ok.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap();
+    let resp = kit
+        .http
+        .post(kit.url("/vouch/v1/kiosk/kiosk_status"))
+        .header("Cookie", cookie)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // The code is in the data directory for its owner only, never in an answer.
+    let file = kit.dir.path().join("data").join("bridge-pairing-code");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+/// Whoever reaches the bridge first must not choose the admin PIN: over HTTP, first-run setup needs the
+/// one-time setup code too.
+#[tokio::test]
+async fn first_run_over_http_needs_the_setup_code() {
+    let kit = Kit::start().await;
+    let status = kit.kiosk_ok(None, "kiosk_status", json!({})).await;
+    assert_eq!(status["setup_code_required"], true);
+    for code in [json!(null), json!("AAAAA-AAAAA")] {
+        let (status, body) = kit.kiosk(None, "admin_setup", json!({"pin": "482913", "setup_code": code})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["reason"], "setup_code_wrong");
+    }
+    assert!(!kit.store.admin_pin_is_set().unwrap());
+    let setup_file = kit.dir.path().join("data").join("setup-code");
+    assert!(setup_file.exists());
+    kit.kiosk_admin().await;
+    assert!(!setup_file.exists(), "the setup code is spent");
+    assert_eq!(kit.kiosk_ok(None, "kiosk_status", json!({})).await["setup_code_required"], false);
 }
 
 #[tokio::test]
 async fn first_run_sets_the_admin_pin_once_and_refuses_weak_ones() {
     let kit = Kit::start().await;
     assert_eq!(kit.kiosk_ok(None, "kiosk_status", json!({})).await["first_run"], true);
-    let (status, body) = kit.kiosk(None, "admin_setup", json!({"pin": "123456"})).await;
+    let setup_code = kit.running.state.bridge.setup_code();
+    let (status, body) = kit.kiosk(None, "admin_setup", json!({"pin": "123456", "setup_code": setup_code})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["code"], "invalid_input");
     let admin = kit.kiosk_admin().await;

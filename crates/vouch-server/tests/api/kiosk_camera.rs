@@ -51,6 +51,9 @@ async fn selfie_and_passive_liveness_are_taken_from_the_demo_camera_and_kept_as_
     let preview = status["preview_path"].as_str().unwrap();
     let denied = kit.http.get(kit.url("/vouch/v1/kiosk/camera/preview?t=guess")).send().await.unwrap();
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    // Each camera_status hands out a new token; the document camera's token does not name this camera.
+    let again = kit.kiosk_ok(None, "camera_status", json!({})).await;
+    assert_ne!(again["preview_path"], status["preview_path"], "preview tokens are rotated");
     let mut stream = kit.http.get(kit.url(preview)).send().await.unwrap();
     assert_eq!(stream.status(), StatusCode::OK);
     assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("multipart/x-mixed-replace"));

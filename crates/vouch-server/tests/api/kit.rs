@@ -16,8 +16,10 @@ pub struct Kit {
     pub store: Store,
     pub base: String,
     pub http: reqwest::Client,
+    /// `vouch_bridge=...`: the kiosk bridge session this kit paired with the printed pairing code.
+    pub bridge_cookie: String,
     /// Held so the server lives as long as the test.
-    _running: Running,
+    pub running: Running,
 }
 
 pub struct Creds {
@@ -42,11 +44,23 @@ impl Kit {
     pub async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> Kit {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("data")).unwrap();
+        // Tests purge what they stored a moment ago (the store's own tests check the grace).
+        store.blobs().set_fresh_grace(Duration::ZERO);
         let mut cfg = fast_config();
         tweak(&mut cfg);
         let running = vouch_server::start(cfg, store.clone()).await.unwrap();
         let base = running.public_url.clone();
-        Kit { dir, store, base, http: reqwest::Client::new(), _running: running }
+        let http = reqwest::Client::new();
+        let paired = http
+            .post(format!("{base}/vouch/v1/kiosk/pair"))
+            .json(&json!({"code": running.state.bridge.pairing_code()}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(paired.status(), StatusCode::OK);
+        let set_cookie = paired.headers()["set-cookie"].to_str().unwrap().to_string();
+        let bridge_cookie = set_cookie.split(';').next().unwrap().to_string();
+        Kit { dir, store, base, http, bridge_cookie, running }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -90,6 +90,7 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/vouch/v1/cases/{id}/flow", "get"),
         ("/vouch/v1/cases/{id}/steps/{index}", "post"),
         ("/vouch/v1/cases/{id}/reference-photo", "put"),
+        ("/vouch/v1/kiosk/pair", "post"),
         ("/vouch/v1/kiosk/{command}", "post"),
         ("/vouch/v1/kiosk/camera/preview", "get"),
         ("/kiosk/requests/{id}", "get"),
