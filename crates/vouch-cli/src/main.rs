@@ -278,10 +278,15 @@ async fn main() -> anyhow::Result<()> {
                 println!("and an admin client (for completing cases) with");
                 println!("  {exe} --data-dir {} clients add --name desk --scope admin", data_dir.display());
             }
+            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            let mut running = running;
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
+                _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: finishing the requests and webhooks under way"),
+                _ = terminate.recv() => tracing::info!("SIGTERM: finishing the requests and webhooks under way"),
                 _ = running.wait() => {}
             }
+            running.shutdown().await;
+            tracing::info!("stopped");
         }
         Command::Clients { command } => {
             let store = open_store(&data_dir)?;

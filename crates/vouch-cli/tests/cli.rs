@@ -421,3 +421,34 @@ fn an_operator_resets_the_admin_pin_and_ends_lockouts_from_the_data_directory() 
     assert!(store.check_pin(Some(clerk), "583016").unwrap().is_some());
     assert!(store.verify_audit(None).unwrap().is_intact());
 }
+
+/// SIGTERM: the request under way is answered before the process exits, and the exit is clean.
+#[tokio::test]
+async fn sigterm_lets_the_request_under_way_finish() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    let log = tmp.path().join("log");
+    let mut server = serve(&data, &log, "info");
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let body = "grant_type=client_credentials&client_id=nobody&client_secret=wrong";
+    let head = format!(
+        "POST /oauth/token HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stream.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "the request under way was answered: {answer:?}");
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "a clean exit after SIGTERM: {status:?}");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("SIGTERM"), "{logged}");
+}

@@ -43,6 +43,20 @@ pub struct ServerConfig {
     /// More `Host` names the server answers to (`host` or `host:port`), e.g. a reverse proxy's. The bound
     /// address, `localhost` on loopback and the public URL's host are always allowed.
     pub allowed_hosts: Vec<String>,
+    /// A request's headers must arrive within this long (slow-loris clients are cut off).
+    pub header_read_timeout: Duration,
+    /// Open connections at once.
+    pub max_connections: usize,
+    /// Every request is answered within this long, or 503.
+    pub request_timeout: Duration,
+    /// On SIGTERM, requests and webhook attempts in flight get this long to finish.
+    pub drain: Duration,
+    /// Places for image requests (decoding, face models) at once.
+    pub image_concurrency: usize,
+    /// Places for requests that take documents to sign at once.
+    pub document_concurrency: usize,
+    /// Places for the kiosk's heavy commands (capture, inference, signing, PIN checks) at once.
+    pub kiosk_concurrency: usize,
 }
 
 /// The kiosk's signing key and the escrow certificate for handwritten-signature pen data. Without them, Vouch
@@ -95,6 +109,14 @@ impl Default for ServerConfig {
             csca_dir: None,
             signing: SigningConfig::default(),
             allowed_hosts: Vec::new(),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            request_timeout: Duration::from_secs(120),
+            drain: Duration::from_secs(10),
+            // Two cores: a few at once keeps the CPU busy without letting a burst take every worker.
+            image_concurrency: 4,
+            document_concurrency: 2,
+            kiosk_concurrency: 4,
         }
     }
 }

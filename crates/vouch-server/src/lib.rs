@@ -15,6 +15,7 @@ pub mod faces;
 pub mod guard;
 pub mod kiosk;
 pub mod liveness_record;
+pub mod load;
 pub mod metrics;
 pub mod model_slot;
 pub mod native;
@@ -24,6 +25,7 @@ pub mod pages;
 pub mod proof;
 pub mod reference_photo;
 pub mod retention;
+pub mod serve;
 pub mod sign_case;
 pub mod signing;
 pub mod state;
@@ -108,6 +110,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .route("/kiosk/", axum::routing::get(ui::index))
         .route("/kiosk/{*path}", axum::routing::get(ui::asset))
         .fallback(adapters::not_built::unknown)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), load::time_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check_host_and_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
@@ -122,25 +125,46 @@ pub struct Running {
     /// The same state the HTTP handlers use, for in-process callers (the kiosk app's IPC bridge).
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Tells the webhook dispatcher to finish the attempts under way and stop.
+    dispatcher_stop: tokio::sync::watch::Sender<bool>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    dispatcher: Option<tokio::task::JoinHandle<()>>,
+    /// The expiry and retention sweeps: cut off at shutdown (each run is one transaction).
+    sweeps: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Waits for a task that stops by itself, up to `limit`; then cuts it off.
+async fn join_within(task: Option<tokio::task::JoinHandle<()>>, limit: std::time::Duration) {
+    let Some(task) = task else { return };
+    let abort = task.abort_handle();
+    if tokio::time::timeout(limit, task).await.is_err() {
+        abort.abort();
+    }
 }
 
 impl Running {
-    /// Stops accepting connections, finishes in-flight requests, and stops background tasks.
+    /// Stops accepting connections and lets requests in flight finish (up to the drain time), lets the
+    /// webhook attempts under way finish and record their result, then stops the background tasks.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        for task in self.tasks.drain(..) {
+        let _ = self.dispatcher_stop.send(true);
+        let limit = self.state.config.drain + std::time::Duration::from_secs(1);
+        join_within(self.server.take(), limit).await;
+        join_within(self.dispatcher.take(), limit).await;
+        for task in self.sweeps.drain(..) {
             task.abort();
             let _ = task.await;
         }
     }
 
     /// Waits until the server stops (it stops on its own only if the listener fails).
-    pub async fn wait(mut self) {
-        if let Some(first) = self.tasks.first_mut() {
-            let _ = first.await;
+    pub async fn wait(&mut self) {
+        // Awaited in place, so that a caller who stops waiting (a signal) still holds it for `shutdown`.
+        if let Some(server) = self.server.as_mut() {
+            let _ = server.await;
+            self.server = None;
         }
     }
 }
@@ -181,6 +205,11 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     };
     let chip = chip::ChipService::new(config.chip.clone(), config.csca_dir.as_ref())?;
     let hosts = Arc::new(guard::AllowedHosts::new(addr, &public_url, &config.allowed_hosts));
+    let work = Arc::new(load::WorkLimits::new(
+        config.image_concurrency,
+        config.document_concurrency,
+        config.kiosk_concurrency,
+    ));
     let needs_setup = !store.admin_pin_is_set().context("reading whether the admin PIN is set")?;
     let bridge = Arc::new(
         kiosk::bridge::Bridge::start(store.data_dir(), needs_setup).context("writing the kiosk bridge's codes")?,
@@ -204,18 +233,18 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         signing: Arc::new(signing::SigningService::new(signing_config, signing_store)),
         hosts,
         bridge,
+        work,
     };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async {
-            let _ = rx.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "HTTP server stopped");
-        }
-    });
-    let dispatcher = tokio::spawn(webhooks::run_dispatcher(state.clone()));
+    let limits = serve::ConnectionLimits {
+        header_read_timeout: state.config.header_read_timeout,
+        max_connections: state.config.max_connections,
+        drain: state.config.drain,
+    };
+    let server = tokio::spawn(serve::run(listener, router, limits, rx));
+    let (dispatcher_stop, stop_rx) = tokio::sync::watch::channel(false);
+    let dispatcher = tokio::spawn(webhooks::run_dispatcher(state.clone(), stop_rx));
     let sweeper = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -240,5 +269,14 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
             kiosk::bridge::SETUP_CODE_FILE
         );
     }
-    Ok(Running { addr, public_url, state, shutdown: Some(tx), tasks: vec![server, dispatcher, sweeper, retention] })
+    Ok(Running {
+        addr,
+        public_url,
+        state,
+        shutdown: Some(tx),
+        dispatcher_stop,
+        server: Some(server),
+        dispatcher: Some(dispatcher),
+        sweeps: vec![sweeper, retention],
+    })
 }

@@ -20,6 +20,7 @@ type NativeResult<T> = Result<T, Failure<Native>>;
 pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(put_reference_photo))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Native>))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
 }

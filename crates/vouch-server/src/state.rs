@@ -40,6 +40,8 @@ pub struct AppState {
     pub signing: Arc<crate::signing::SigningService>,
     /// Pairing, setup and preview codes of the kiosk bridge over HTTP.
     pub bridge: Arc<crate::kiosk::bridge::Bridge>,
+    /// Places for heavy work, per kind.
+    pub work: Arc<crate::load::WorkLimits>,
     /// The `Host` and `Origin` values this server answers to.
     pub hosts: Arc<crate::guard::AllowedHosts>,
 }

@@ -58,9 +58,15 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
     }
 }
 
-/// Runs until the process ends, sleeping until the next delivery is due or a new one is queued.
-pub async fn run_dispatcher(state: AppState) {
+/// Runs until `stop` turns true, sleeping until the next delivery is due or a new one is queued. Attempts
+/// under way when it is told to stop finish and are recorded first, so none is sent without its result
+/// being kept.
+pub async fn run_dispatcher(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
+        if *stop.borrow() {
+            tracing::info!("webhook dispatcher stopped");
+            return;
+        }
         let due = state.db(|s| s.due_deliveries(vouch_store::now(), CONCURRENCY)).await;
         let batch = match due {
             Ok(batch) => batch,
@@ -88,6 +94,7 @@ pub async fn run_dispatcher(state: AppState) {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = state.outbox_wake.notified() => {}
+            _ = stop.changed() => {}
         }
     }
 }

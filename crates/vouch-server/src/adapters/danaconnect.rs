@@ -100,6 +100,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(start_circuit))
         .routes(routes!(circuit_status))
         .routes(routes!(circuit_evidence))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_documents))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Danaconnect>))
         .layer(crate::extract::body_limit(state.config.document_body_limit_bytes))
 }

@@ -330,6 +330,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(create_customer))
         .routes(routes!(get_customer, create_customer_with_id, delete_customer))
         .routes(routes!(put_selfie, get_selfie, delete_selfie))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Dis>))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
 }

@@ -130,6 +130,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(create_record))
         .routes(routes!(record_selfie))
         .routes(routes!(evaluate))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<crate::error::Dis>))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
 }

@@ -180,6 +180,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(get_signature))
         .routes(routes!(get_fingerprint))
         .routes(routes!(metadata))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Dis>))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
 }

@@ -152,6 +152,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(get_simple_sign))
         .routes(routes!(preview_simple_sign))
         .routes(routes!(sign_simple))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_documents))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<MasStack>))
         .layer(crate::extract::body_limit(state.config.document_body_limit_bytes))
 }

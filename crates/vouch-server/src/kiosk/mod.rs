@@ -156,6 +156,10 @@ pub async fn call(
         .map(|(_, access)| *access)
         .ok_or_else(|| ApiError::not_found(format!("No kiosk command is called {command:?}")))?;
     let caller = authorize(state, transport, token, access)?;
+    let _place = match crate::load::is_heavy_kiosk_command(command) {
+        true => Some(crate::load::place(&state.work.kiosk, "kiosk").await?),
+        false => None,
+    };
     match command {
         "kiosk_status" => customer::status(state, &caller).await,
         "case_open" => customer::open(state, parse_args(args)?).await,

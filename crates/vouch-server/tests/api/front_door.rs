@@ -114,3 +114,69 @@ async fn metrics_do_not_grow_with_invented_methods() {
     assert!(metrics.contains("method=\"OTHER\""));
     assert!(metrics.len() < 64 * 1024, "{} bytes of metrics", metrics.len());
 }
+
+/// 64 clients that never finish their headers are cut off after the header timeout, and serve nobody's
+/// place meanwhile: normal requests still work.
+#[tokio::test]
+async fn half_sent_requests_are_dropped_after_the_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let kit = Kit::start_with(|cfg| cfg.header_read_timeout = std::time::Duration::from_secs(1)).await;
+    let addr = kit.base.trim_start_matches("http://").to_string();
+    let mut slow = Vec::new();
+    for _ in 0..64 {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: ").await.unwrap();
+        slow.push(stream);
+    }
+    for _ in 0..5 {
+        let resp = kit.http.get(kit.url("/healthz")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "a normal request is served while 64 trickle");
+    }
+    for mut stream in slow {
+        let mut buf = [0u8; 256];
+        // The server closes it (after a 408 or without a word); a generous bound, not a timing assertion.
+        let read = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        assert!(read.is_ok(), "a half-sent request was still held open");
+    }
+}
+
+/// Heavy image requests beyond their places get 503 with Retry-After in DIS's format; light requests are
+/// still served.
+#[tokio::test]
+async fn saturated_image_routes_answer_503_while_light_routes_still_work() {
+    use tokio::io::AsyncWriteExt;
+    let kit = Kit::start_with(|cfg| cfg.image_concurrency = 1).await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let addr = kit.base.trim_start_matches("http://").to_string();
+    // One image request holds the only place: its body arrives slowly.
+    let mut holder = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /identity/api/v1/faces HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{\"image\":{{\"data\":\""
+    );
+    holder.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let busy = kit
+        .http
+        .post(kit.url("/identity/api/v1/faces"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"image": {"data": "AAAA"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(busy.headers()["retry-after"], "1");
+    assert!(busy.json::<Value>().await.unwrap()["errorCode"].is_string(), "in DIS's format");
+    let light = kit.http.get(kit.url("/healthz")).send().await.unwrap();
+    assert_eq!(light.status(), StatusCode::OK);
+    let token_again = kit.oauth_token(&kit.integrator()).await;
+    assert!(!token_again.is_empty(), "tokens are light work and still issued");
+    drop(holder);
+}
