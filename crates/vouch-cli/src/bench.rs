@@ -83,7 +83,8 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         "bench",
     )?;
     let models_dir = vouch_server::config_file::default_models_dir();
-    let cfg = ServerConfig { bind: ([127, 0, 0, 1], 0).into(), models_dir: models_dir.clone(), ..ServerConfig::default() };
+    let cfg =
+        ServerConfig { bind: ([127, 0, 0, 1], 0).into(), models_dir: models_dir.clone(), ..ServerConfig::default() };
     let image_places = cfg.image_concurrency;
     let running = vouch_server::start(cfg, store).await?;
     let base = Arc::<str>::from(running.public_url.clone());
@@ -130,7 +131,9 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     })
     .await?;
     let saturation = match models_dir {
-        Some(_) => Some(saturation(&http, &base, &bearer_for(&http, &base, &client).await?, requests, image_places).await?),
+        Some(_) => {
+            Some(saturation(&http, &base, &bearer_for(&http, &base, &client).await?, requests, image_places).await?)
+        }
         None => None,
     };
     running.shutdown().await;

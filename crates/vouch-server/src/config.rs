@@ -57,6 +57,8 @@ pub struct ServerConfig {
     pub document_concurrency: usize,
     /// Places for the kiosk's heavy commands (capture, inference, signing, PIN checks) at once.
     pub kiosk_concurrency: usize,
+    /// DIS `image.url` fetching: off unless enabled, then https to allowlisted public hosts only.
+    pub image_url: crate::image_fetch::ImageUrlConfig,
 }
 
 /// The kiosk's signing key and the escrow certificate for handwritten-signature pen data. Without them, Vouch
@@ -117,6 +119,7 @@ impl Default for ServerConfig {
             image_concurrency: 4,
             document_concurrency: 2,
             kiosk_concurrency: 4,
+            image_url: crate::image_fetch::ImageUrlConfig::default(),
         }
     }
 }

@@ -47,6 +47,22 @@ pub struct FileConfig {
     pub webhooks: FileWebhooks,
     #[serde(default)]
     pub signing: FileSigning,
+    #[serde(default)]
+    pub image_url: FileImageUrl,
+    /// More `Host` names the server answers to (a reverse proxy's), besides its address and public URL.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+}
+
+/// `[image_url]`: DIS `image.url` fetching. Off by default; when on, only https to these hosts, and only
+/// when they resolve to public addresses.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileImageUrl {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `[signing]`: the PKCS#12 password comes from `VOUCH_SIGNING_PASSWORD`, never from the file.
@@ -152,6 +168,11 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<
         cfg.chip = crate::chip::ChipSource::parse(&chip).map_err(anyhow::Error::msg)?;
     }
     cfg.csca_dir = std::env::var_os("VOUCH_CSCA_DIR").filter(|d| !d.is_empty()).map(PathBuf::from).or(file.csca_dir);
+    cfg.image_url = crate::image_fetch::ImageUrlConfig {
+        enabled: file.image_url.enabled,
+        allowed_hosts: file.image_url.allowed_hosts,
+    };
+    cfg.allowed_hosts = file.allowed_hosts;
     cfg.signing = crate::config::SigningConfig {
         pkcs12: file.signing.pkcs12,
         pkcs12_password: std::env::var("VOUCH_SIGNING_PASSWORD").ok(),

@@ -13,6 +13,7 @@ pub mod evidence_package;
 pub mod extract;
 pub mod faces;
 pub mod guard;
+pub mod image_fetch;
 pub mod kiosk;
 pub mod liveness_record;
 pub mod load;

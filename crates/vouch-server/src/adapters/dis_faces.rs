@@ -354,34 +354,9 @@ pub(crate) fn content_type(req: &Request) -> String {
         .to_ascii_lowercase()
 }
 
-/// Downloads an image from an integrator's URL: http(s) only, no redirects, 10 s, and the size limit
-/// enforced while reading.
+/// Downloads an image from an integrator's URL: off by default; see [`crate::image_fetch`].
 async fn download(state: &AppState, url: &str) -> Result<Vec<u8>, ApiError> {
-    let max = state.config.image_body_limit_bytes;
-    let parsed = reqwest::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https")).ok_or_else(|| {
-        ApiError::invalid("The image URL is not a valid http(s) URL").with_vendor_code("MALFORMED_URL")
-    })?;
-    let failed = |why: String| {
-        ApiError::invalid(format!("The image could not be downloaded: {why}")).with_vendor_code("DATA_DOWNLOAD_ERROR")
-    };
-    let mut resp = state
-        .http
-        .get(parsed)
-        .timeout(std::time::Duration::from_secs(10))
-        .send()
-        .await
-        .map_err(|e| failed(e.without_url().to_string()))?;
-    if !resp.status().is_success() {
-        return Err(failed(format!("the server answered {}", resp.status())));
-    }
-    let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| failed(e.without_url().to_string()))? {
-        if out.len() + chunk.len() > max {
-            return Err(failed(format!("the image is larger than {max} bytes")));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
+    crate::image_fetch::fetch(state, url, state.config.image_body_limit_bytes).await
 }
 
 pub(crate) async fn image_bytes(state: &AppState, image: ImageDto) -> Result<Vec<u8>, ApiError> {

@@ -370,3 +370,45 @@ async fn customers_get_a_selfie_as_json_or_raw_bytes() {
     let resp = put_selfie_json(&kit, &token, &id, "fr_obama.jpg").await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
+
+/// SSRF: `image.url` is off by default; turned on, it still never reaches loopback, private, link-local or
+/// metadata addresses, by IP or by a name that resolves to one, nor plain http.
+#[tokio::test]
+async fn image_urls_never_reach_internal_addresses() {
+    // A server on loopback that would answer with an image if anything reached it.
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().fallback(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { "internal secret" }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let off = Kit::start().await;
+    let token = off.oauth_token(&off.integrator()).await;
+    let (status, answer) =
+        create_face(&off, &token, json!({"image": {"url": format!("https://localhost:{port}/a.png")}})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(answer["errorMessage"].as_str().unwrap().contains("off"), "{answer}");
+
+    let hosts = ["127.0.0.1", "10.0.0.1", "169.254.169.254", "localhost", "[::1]"];
+    let on = Kit::start_with(|cfg| {
+        cfg.image_url.enabled = true;
+        cfg.image_url.allowed_hosts = hosts.iter().map(|h| h.trim_matches(['[', ']']).to_string()).collect();
+    })
+    .await;
+    let token = on.oauth_token(&on.integrator()).await;
+    for host in hosts {
+        for scheme in ["https", "http"] {
+            let url = format!("{scheme}://{host}:{port}/a.png");
+            let (status, answer) = create_face(&on, &token, json!({"image": {"url": url}})).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {answer}");
+            assert_eq!(answer["errorCode"], "DATA_DOWNLOAD_ERROR", "{url}: {answer}");
+            assert!(!answer.to_string().contains("internal secret"));
+        }
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing internal was reached");
+    assert_eq!(on.count("dis_faces"), 0);
+}
