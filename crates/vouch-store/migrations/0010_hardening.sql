@@ -18,3 +18,9 @@ ALTER TABLE tokens ADD COLUMN audience TEXT;
 -- Standard Webhooks signing secret, separate from the OAuth secret and rotatable on its own; sealed under
 -- the data key like the client secret. Made on first use.
 ALTER TABLE clients ADD COLUMN webhook_secret_sealed BLOB;
+
+-- Bearer tokens are signed (HMAC under a data-key subkey) instead of stored: issuing one writes nothing.
+-- A token names its client's generation; rotating the secret moves it on, which ends every older token, and
+-- revoking the client ends them too. The tokens table is no longer written.
+ALTER TABLE clients ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0;
+DELETE FROM tokens;

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use vouch_core::{Client, Scope};
 
 use crate::audit::{self, CLIENTS_CHAIN};
-use crate::credentials::{random_token, secret_mac, token_hash, verify_secret_mac, SECRET_MAC_LABEL};
+use crate::credentials::{random_token, secret_mac, verify_secret_mac, SECRET_MAC_LABEL};
 use crate::error::{Result, StoreError};
 use crate::{from_ms, now, to_ms, Store};
 
@@ -165,7 +165,7 @@ impl Store {
                     StoreError::NotFound
                 });
             }
-            let tokens = tx.execute("DELETE FROM tokens WHERE client_id = ?1", [id])?;
+            // Its tokens name a revoked client from now on, so they stop working at once.
             // A revoked client gets nothing more: its queued webhooks stop with the reason.
             let webhooks = tx.execute(
                 "UPDATE webhook_deliveries SET status = 'failed', last_error = 'the client was revoked'
@@ -178,7 +178,7 @@ impl Store {
                 at,
                 actor,
                 "client_revoked",
-                &serde_json::json!({"client_id": id, "tokens_deleted": tokens, "webhooks_stopped": webhooks}),
+                &serde_json::json!({"client_id": id, "tokens_ended": true, "webhooks_stopped": webhooks}),
             )?;
             tx.commit()?;
         }
@@ -211,15 +211,16 @@ impl Store {
         let sealed = self.key().seal(secret.as_bytes(), &sealed_secret_aad(id))?;
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
+        // A new generation ends every token signed for the old one.
         let changed = tx.execute(
-            "UPDATE clients SET secret_hash = ?1, secret_sealed = ?2 WHERE id = ?3 AND revoked_at IS NULL",
+            "UPDATE clients SET secret_hash = ?1, secret_sealed = ?2, token_generation = token_generation + 1
+             WHERE id = ?3 AND revoked_at IS NULL",
             params![secret_hash, sealed, id],
         )?;
         if changed == 0 {
             return Err(StoreError::NotFound);
         }
-        let tokens = tx.execute("DELETE FROM tokens WHERE client_id = ?1", [id])?;
-        let detail = serde_json::json!({"client_id": id, "tokens_deleted": tokens});
+        let detail = serde_json::json!({"client_id": id, "tokens_ended": true});
         audit::append(&tx, CLIENTS_CHAIN, now(), actor, "client_secret_rotated", &detail)?;
         tx.commit()?;
         Ok(secret)
@@ -329,38 +330,45 @@ impl Store {
         self.key().open(&sealed, &sealed_secret_aad(id))
     }
 
-    /// `audience`: the API the token is for (`eeid`, `danaconnect`), or None for any.
+    /// `audience`: the API the token is for (`eeid`, `danaconnect`), or None for any. The token is signed,
+    /// not stored (see [`crate::tokens`]): issuing one reads the client's generation and writes nothing.
     pub fn issue_token(&self, client_id: &str, ttl_secs: u32, audience: Option<&str>) -> Result<IssuedToken> {
-        let token = random_token();
-        let issued = now();
-        let expires_at = issued + time::Duration::seconds(i64::from(ttl_secs));
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        // Expired tokens are useless; dropping the client's old ones here keeps the table small.
-        tx.execute("DELETE FROM tokens WHERE client_id = ?1 AND expires_at <= ?2", params![client_id, to_ms(issued)])?;
-        tx.execute(
-            "INSERT INTO tokens (token_hash, client_id, issued_at, expires_at, audience) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![token_hash(&token), client_id, to_ms(issued), to_ms(expires_at), audience],
-        )?;
-        tx.commit()?;
+        let generation: i64 = self
+            .conn()?
+            .query_row("SELECT token_generation FROM clients WHERE id = ?1 AND revoked_at IS NULL", [client_id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        let expires_at = now() + time::Duration::seconds(i64::from(ttl_secs));
+        let claims = crate::tokens::Claims {
+            client_id: client_id.to_string(),
+            expires_ms: to_ms(expires_at),
+            audience: audience.map(str::to_owned),
+            generation,
+        };
+        let token = crate::tokens::sign(&self.key().subkey(crate::tokens::TOKEN_MAC_LABEL)?, &claims)?;
         Ok(IssuedToken { token, expires_at, ttl_secs })
     }
 
-    /// The active client a bearer token belongs to, or `None` for an unknown, expired or revoked one, or
-    /// one issued for another vendor's API. `api` is where it is used; Vouch's own API (`vouch`) takes
-    /// every vendor's tokens, since its routes (reference photos, flows) extend each vendor's.
+    /// The active client a bearer token belongs to, or `None` for a forged, expired or revoked one, one from
+    /// before the client's secret was rotated, or one issued for another vendor's API. `api` is where it is
+    /// used; Vouch's own API (`vouch`) takes every vendor's tokens, since its routes (reference photos, flows)
+    /// extend each vendor's.
     pub fn client_for_token(&self, token: &str, api: &str) -> Result<Option<Client>> {
-        let at = to_ms(now());
-        let columns = CLIENT_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+        let key = self.key().subkey(crate::tokens::TOKEN_MAC_LABEL)?;
+        let Some(claims) = crate::tokens::verify(&key, token) else { return Ok(None) };
+        let audience_ok = claims.audience.as_deref().is_none_or(|a| a == api) || api == "vouch";
+        if claims.expires_ms <= to_ms(now()) || !audience_ok {
+            return Ok(None);
+        }
         Ok(self
             .conn()?
             .query_row(
                 &format!(
-                    "SELECT {columns} FROM tokens t JOIN clients c ON c.id = t.client_id
-                     WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND c.revoked_at IS NULL
-                       AND (t.audience IS NULL OR t.audience = ?3 OR ?3 = 'vouch')"
+                    "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1 AND revoked_at IS NULL AND token_generation = ?2"
                 ),
-                params![token_hash(token), at, api],
+                params![claims.client_id, claims.generation],
                 client_from_row,
             )
             .optional()?)

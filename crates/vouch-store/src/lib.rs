@@ -23,6 +23,7 @@ pub mod retention;
 pub mod settings;
 pub mod signing;
 mod time_ms;
+pub mod tokens;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -127,10 +127,15 @@ fn client_secrets_authenticate_and_revocation_kills_tokens() {
 fn expired_tokens_do_not_resolve() {
     let (dir, store) = open();
     let (id, _) = integrator(&store);
-    let token = store.issue_token(&id, 60, None).unwrap();
-    let conn = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
-    conn.execute("UPDATE tokens SET expires_at = expires_at - 61000", []).unwrap();
+    let _ = &dir;
+    let token = store.issue_token(&id, 0, None).unwrap();
     assert!(store.client_for_token(&token.token, "eeid").unwrap().is_none());
+    // Rotating the secret ends tokens that have not expired.
+    let live = store.issue_token(&id, 60, None).unwrap();
+    assert!(store.client_for_token(&live.token, "eeid").unwrap().is_some());
+    store.rotate_client_secret(&id, "test").unwrap();
+    assert!(store.client_for_token(&live.token, "eeid").unwrap().is_none());
+    assert!(store.client_for_token(&store.issue_token(&id, 60, None).unwrap().token, "eeid").unwrap().is_some());
 }
 
 #[test]

@@ -59,10 +59,11 @@ async fn wrong_secret_unknown_and_revoked_clients_are_invalid_client() {
 #[tokio::test]
 async fn expired_tokens_are_refused() {
     let kit = Kit::start().await;
-    let c = kit.integrator();
+    let c = kit.client(vouch_core::Scope::Integrator, None, Some(1));
     let token = kit.oauth_token(&c).await;
     assert_eq!(kit.get(&token, "/eeid/api/ident/v1/identification_requests").await.status(), StatusCode::OK);
-    kit.db().execute("UPDATE tokens SET expires_at = 0", []).unwrap();
+    // The token lives one second (the client's lifetime); nothing stored can be edited to end it sooner.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let resp = kit.get(&token, "/eeid/api/ident/v1/identification_requests").await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(resp.json::<Value>().await.unwrap()["error"], "Unauthorized");
