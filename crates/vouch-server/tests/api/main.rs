@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! vouch-server end to end: a real server on 127.0.0.1:0 over a real SQLite file, per test.
 
+mod authorization;
 mod dis_chip;
 mod dis_faces;
 mod dis_liveness;
