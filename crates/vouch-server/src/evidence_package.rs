@@ -44,6 +44,17 @@ pub struct Manifest {
     pub files: Vec<ManifestEntry>,
     /// Captures that retention already deleted: named here so their absence is explained, not hidden.
     pub purged: Vec<String>,
+    /// The case's audit chain head when the package was built, signed with the rest of the manifest: a later
+    /// rewrite of the kiosk's database no longer matches it.
+    pub audit_checkpoint: AuditCheckpoint,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuditCheckpoint {
+    pub chain: String,
+    pub seq: i64,
+    /// Hex of the newest event's keyed hash.
+    pub hash: String,
 }
 
 /// A file name safe inside a ZIP: the last path component only, ASCII letters, digits, `.`, `-`, `_`; no leading
@@ -148,11 +159,19 @@ pub fn build(store: &Store, keys: &SigningKeys, case: &Case, process: &SignProce
         let bytes = store.blobs().get(&e.sha256)?;
         w.add(&name, &e.media_type, &bytes)?;
     }
+    let events = store.audit_chain(&case.id.to_string())?;
+    let audit_checkpoint = AuditCheckpoint {
+        chain: case.id.to_string(),
+        seq: events.last().map_or(0, |e| e.seq),
+        hash: events.last().map(|e| e.hash.clone()).unwrap_or_default(),
+    };
     let audit = serde_json::json!({
         "chain": case.id.to_string(),
-        "hash": "sha256(prev_hash || for each of chain, seq (i64 BE), at_ms (i64 BE), actor, action, detail: \
-                 its length as u64 BE, then its bytes); the first prev_hash is 32 zero bytes",
-        "events": store.audit_chain(&case.id.to_string())?,
+        "hash": "HMAC-SHA256 under the kiosk's audit key of (prev_hash || for each of chain, seq (i64 BE), \
+                 at_ms (i64 BE), actor, action, detail: its length as u64 BE, then its bytes); the first prev_hash \
+                 is 32 zero bytes. Each event names the previous one's hash; the newest is the signed manifest's \
+                 audit_checkpoint",
+        "events": events,
     });
     w.add("audit.json", "application/json", &serde_json::to_vec_pretty(&audit).map_err(ApiError::internal)?)?;
     let cert_pem = certificate_pem(&keys.identity);
@@ -168,6 +187,7 @@ pub fn build(store: &Store, keys: &SigningKeys, case: &Case, process: &SignProce
         kiosk_certificate_sha256: keys.identity.fingerprint(),
         files: std::mem::take(&mut w.entries),
         purged,
+        audit_checkpoint,
     };
     let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(ApiError::internal)?;
     let digest: [u8; 32] = Sha256::digest(&manifest_bytes).into();

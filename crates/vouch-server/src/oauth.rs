@@ -9,7 +9,6 @@ use base64::Engine;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use vouch_core::Client;
 
 use crate::error::{ApiError, Code, Dialect, Eeid, Failure, OAuth};
 use crate::extract::read_body;
@@ -74,28 +73,37 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<Credentials>, ApiErro
     Ok(Some(Credentials { id, secret }))
 }
 
-/// Verifies the credentials (argon2 on a blocking thread). Every failure looks the same from outside.
-async fn authenticate(state: &AppState, creds: Credentials) -> Result<Client, ApiError> {
-    let client_id = creds.id.clone();
-    let outcome = state.db(move |s| s.authenticate_client(&creds.id, &creds.secret)).await?;
-    outcome.map_err(|why| {
-        tracing::info!(client_id = %client_id, reason = ?why, "client authentication failed");
-        ApiError::new(Code::Unauthorized, "Client authentication failed")
-    })
-}
-
-/// `audience`: the vendor API whose token endpoint this is; None (the generic `/oauth/token`) for any.
-async fn issue(
+/// Checks the credentials and signs a token, in one trip to a blocking thread (a keyed SHA-256 and two
+/// reads; nothing is written). Every authentication failure looks the same from outside. `audience`: the
+/// vendor API whose token endpoint this is; None (the generic `/oauth/token`) for any.
+async fn authenticate_and_issue(
     state: &AppState,
-    client: &Client,
+    creds: Credentials,
     default_ttl: u32,
     audience: Option<&'static str>,
 ) -> Result<TokenResponse, ApiError> {
-    let ttl = client.token_ttl_secs.unwrap_or(default_ttl);
-    let client_id = client.id.clone();
-    let issued = state.db(move |s| s.issue_token(&client_id, ttl, audience)).await?;
-    tracing::info!(client_id = %client.id, ttl, "issued an access token");
-    Ok(TokenResponse { access_token: issued.token, token_type: "Bearer", expires_in: issued.ttl_secs })
+    let client_id = creds.id.clone();
+    let outcome = state
+        .db(move |s| {
+            Ok(match s.authenticate_client(&creds.id, &creds.secret)? {
+                Ok(client) => {
+                    let ttl = client.token_ttl_secs.unwrap_or(default_ttl);
+                    Ok(s.issue_token(&client.id, ttl, audience)?)
+                }
+                Err(why) => Err(why),
+            })
+        })
+        .await?;
+    match outcome {
+        Ok(issued) => {
+            tracing::info!(client_id = %client_id, ttl = issued.ttl_secs, "issued an access token");
+            Ok(TokenResponse { access_token: issued.token, token_type: "Bearer", expires_in: issued.ttl_secs })
+        }
+        Err(why) => {
+            tracing::info!(client_id = %client_id, reason = ?why, "client authentication failed");
+            Err(ApiError::new(Code::Unauthorized, "Client authentication failed"))
+        }
+    }
 }
 
 fn no_store(mut resp: Response) -> Response {
@@ -164,8 +172,7 @@ async fn client_credentials_grant(
             }
             _ => return Err(ApiError::new(Code::Unauthorized, "Client authentication is missing").into()),
         };
-        let client = authenticate(&state, creds).await?;
-        Ok(issue(&state, &client, default_ttl, audience).await?)
+        Ok(authenticate_and_issue(&state, creds, default_ttl, audience).await?)
     }
     .await;
     no_store(match result {
@@ -216,13 +223,9 @@ async fn eeid_token(State(state): State<AppState>, headers: HeaderMap) -> Respon
         Ok(Some(creds)) => creds,
         _ => return no_store(invalid()),
     };
-    let client = match authenticate(&state, creds).await {
-        Ok(client) => client,
-        Err(e) if e.code == Code::Unauthorized => return no_store(invalid()),
-        Err(e) => return no_store(Failure::<Eeid>::from(e).into_response()),
-    };
-    no_store(match issue(&state, &client, EEID_DEFAULT_TTL, Some(Eeid::API)).await {
+    no_store(match authenticate_and_issue(&state, creds, EEID_DEFAULT_TTL, Some(Eeid::API)).await {
         Ok(token) => (StatusCode::CREATED, Json(token)).into_response(),
+        Err(e) if e.code == Code::Unauthorized => invalid(),
         Err(e) => Failure::<Eeid>::from(e).into_response(),
     })
 }

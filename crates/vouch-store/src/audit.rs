@@ -1,8 +1,14 @@
-//! The audit log: one hash chain per subject (a case id, or `clients`).
+//! The audit log: one keyed hash chain per subject (a case id, `clients`, `settings`).
 //!
-//! `hash = SHA-256(prev_hash || len-prefixed(chain, seq, at, actor, action, detail))`, with
-//! `prev_hash` of the first event all zeros. `audit_heads` keeps each chain's newest hash, so
-//! editing, reordering or deleting any event (the newest included) is detected by [`verify`].
+//! `hash = HMAC-SHA256(audit key, prev_hash || len-prefixed(chain, seq, at, actor, action, detail))`, with
+//! `prev_hash` of the first event all zeros and the audit key a subkey of the data key. `audit_heads` keeps
+//! each chain's newest hash, so editing, reordering or deleting any event (the newest included) is detected
+//! by [`Store::verify_audit`]; and because the hash is keyed, someone who rewrites `vouch.db` without the
+//! data key cannot recompute a chain that verifies. Evidence packages carry the chain head in their signed
+//! manifest, so a copy handed out earlier also shows a later rewrite.
+//!
+//! Chains written before the key (plain SHA-256) are re-keyed once at open, each only if it verifies as it
+//! was; a chain that was already broken stays as it was and keeps failing verification.
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
@@ -25,9 +31,30 @@ pub struct AuditEvent {
     pub detail: serde_json::Value,
 }
 
-fn event_hash(prev: &[u8], chain: &str, seq: i64, at_ms: i64, actor: &str, action: &str, detail: &str) -> Vec<u8> {
-    let mut h = Sha256::new();
-    h.update(prev);
+pub const AUDIT_KEY_LABEL: &str = "vouch audit-chain v1";
+/// Set in `settings` once the chains are keyed.
+const KEYED_MARK: &str = "audit_chain_keyed";
+
+/// How an event's hash is made: keyed (every chain since the key), or plain SHA-256 (before it).
+#[derive(Clone, Copy)]
+pub(crate) enum ChainMac<'a> {
+    Keyed(&'a [u8; 32]),
+    Legacy,
+}
+
+/// Feeds `prev_hash` and the length-prefixed fields to `update`.
+#[allow(clippy::too_many_arguments)]
+fn chain_input(
+    mut update: impl FnMut(&[u8]),
+    prev: &[u8],
+    chain: &str,
+    seq: i64,
+    at_ms: i64,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) {
+    update(prev);
     for field in [
         chain.as_bytes(),
         &seq.to_be_bytes(),
@@ -36,10 +63,133 @@ fn event_hash(prev: &[u8], chain: &str, seq: i64, at_ms: i64, actor: &str, actio
         action.as_bytes(),
         detail.as_bytes(),
     ] {
-        h.update((field.len() as u64).to_be_bytes());
-        h.update(field);
+        update(&(field.len() as u64).to_be_bytes());
+        update(field);
     }
-    h.finalize().to_vec()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event_hash(
+    mac: ChainMac<'_>,
+    prev: &[u8],
+    chain: &str,
+    seq: i64,
+    at_ms: i64,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) -> Vec<u8> {
+    match mac {
+        ChainMac::Legacy => {
+            let mut h = Sha256::new();
+            chain_input(|b| h.update(b), prev, chain, seq, at_ms, actor, action, detail);
+            h.finalize().to_vec()
+        }
+        ChainMac::Keyed(key) => {
+            use hmac::Mac;
+            match <hmac::Hmac<Sha256> as Mac>::new_from_slice(key) {
+                Ok(mut h) => {
+                    chain_input(|b| h.update(b), prev, chain, seq, at_ms, actor, action, detail);
+                    h.finalize().into_bytes().to_vec()
+                }
+                // HMAC takes any key length; an empty hash never verifies, so this cannot pass silently.
+                Err(_) => Vec::new(),
+            }
+        }
+    }
+}
+
+/// The audit key of this connection: set by `Store::open` in a TEMP table (memory only, never in the file),
+/// so that every `append` inside any transaction finds it.
+fn connection_key(conn: &rusqlite::Connection) -> Result<[u8; 32]> {
+    let key: Vec<u8> = conn.query_row("SELECT k FROM temp.audit_key", [], |r| r.get(0))?;
+    key.try_into().map_err(|_| crate::error::StoreError::Crypto("the audit key is not 32 bytes".into()))
+}
+
+/// Puts the audit key where `append` finds it (see [`connection_key`]).
+pub(crate) fn install_key(conn: &rusqlite::Connection, key: &[u8; 32]) -> Result<()> {
+    conn.execute_batch(
+        "PRAGMA temp_store = MEMORY;
+         CREATE TEMP TABLE IF NOT EXISTS audit_key (k BLOB NOT NULL);
+         DELETE FROM temp.audit_key;",
+    )?;
+    conn.execute("INSERT INTO temp.audit_key (k) VALUES (?1)", [key.as_slice()])?;
+    Ok(())
+}
+
+type StoredEvent = (i64, i64, String, String, String, Vec<u8>, Vec<u8>);
+
+fn chain_rows(conn: &rusqlite::Connection, chain: &str) -> Result<Vec<StoredEvent>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, action, detail, prev_hash, hash FROM audit_events WHERE chain = ?1 ORDER BY seq",
+    )?;
+    let rows =
+        stmt.query_map([chain], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// The first break in a chain's events, checked with `mac`; and the newest hash.
+fn first_break(mac: ChainMac<'_>, chain: &str, rows: &[StoredEvent]) -> (Option<(i64, String)>, Vec<u8>, i64) {
+    let mut expected_prev = vec![0u8; 32];
+    let mut expected_seq = 1i64;
+    for (seq, at, actor, action, detail, prev, hash) in rows {
+        if *seq != expected_seq {
+            return (
+                Some((*seq, format!("expected event {expected_seq}, found {seq}: an event is missing"))),
+                expected_prev,
+                expected_seq,
+            );
+        } else if *prev != expected_prev {
+            return (Some((*seq, "prev_hash does not match the previous event".into())), expected_prev, expected_seq);
+        } else if event_hash(mac, prev, chain, *seq, *at, actor, action, detail) != *hash {
+            return (
+                Some((*seq, "the event's content does not match its hash: it was altered".into())),
+                expected_prev,
+                expected_seq,
+            );
+        }
+        expected_prev = hash.clone();
+        expected_seq = seq + 1;
+    }
+    (None, expected_prev, expected_seq)
+}
+
+/// Once per store: every chain that verifies as plain SHA-256 is rewritten keyed, in one transaction.
+/// Returns how many chains were re-keyed and how many were left as they were because they did not verify.
+pub(crate) fn rekey_legacy_chains(conn: &mut rusqlite::Connection, key: &[u8; 32]) -> Result<(usize, usize)> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let done: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM settings WHERE key = ?1)", [KEYED_MARK], |r| r.get(0))?;
+    if done {
+        return Ok((0, 0));
+    }
+    let chains: Vec<String> = tx
+        .prepare("SELECT DISTINCT chain FROM audit_events ORDER BY 1")?
+        .query_map([], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    let (mut rekeyed, mut left) = (0, 0);
+    for chain in chains {
+        let rows = chain_rows(&tx, &chain)?;
+        if first_break(ChainMac::Legacy, &chain, &rows).0.is_some() {
+            tracing::error!(chain = %chain, "an audit chain did not verify before it was keyed; it is left as it was");
+            left += 1;
+            continue;
+        }
+        let mut prev = vec![0u8; 32];
+        for (seq, at, actor, action, detail, _, _) in &rows {
+            let hash = event_hash(ChainMac::Keyed(key), &prev, &chain, *seq, *at, actor, action, detail);
+            tx.execute(
+                "UPDATE audit_events SET prev_hash = ?1, hash = ?2 WHERE chain = ?3 AND seq = ?4",
+                params![prev, hash, chain, seq],
+            )?;
+            prev = hash;
+        }
+        tx.execute("UPDATE audit_heads SET hash = ?1 WHERE chain = ?2", params![prev, chain])?;
+        rekeyed += 1;
+    }
+    tx.execute("INSERT INTO settings (key, value) VALUES (?1, '1')", [KEYED_MARK])?;
+    tx.commit()?;
+    Ok((rekeyed, left))
 }
 
 /// Appends an event inside the caller's transaction, so it commits or rolls back with the change it records.
@@ -58,7 +208,8 @@ pub(crate) fn append(
     let seq = prev_seq + 1;
     let at_ms = to_ms(at);
     let detail = detail.to_string();
-    let hash = event_hash(&prev_hash, chain, seq, at_ms, actor, action, &detail);
+    let key = connection_key(tx)?;
+    let hash = event_hash(ChainMac::Keyed(&key), &prev_hash, chain, seq, at_ms, actor, action, &detail);
     tx.execute(
         "INSERT INTO audit_events (chain, seq, at, actor, action, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -159,40 +310,11 @@ impl Store {
             chains.retain(|c| c == only);
         }
         let mut report = VerifyReport { chains: chains.len(), events: 0, breaks: Vec::new() };
-        let mut events = conn.prepare(
-            "SELECT seq, at, actor, action, detail, prev_hash, hash FROM audit_events WHERE chain = ?1 ORDER BY seq",
-        )?;
+        let key = connection_key(&conn)?;
         for chain in chains {
-            let mut expected_prev = vec![0u8; 32];
-            let mut expected_seq = 1i64;
-            let mut broken: Option<(i64, String)> = None;
-            let rows = events.query_map([&chain], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Vec<u8>>(5)?,
-                    r.get::<_, Vec<u8>>(6)?,
-                ))
-            })?;
-            for row in rows {
-                let (seq, at, actor, action, detail, prev, hash) = row?;
-                report.events += 1;
-                if broken.is_some() {
-                    continue;
-                }
-                if seq != expected_seq {
-                    broken = Some((seq, format!("expected event {expected_seq}, found {seq}: an event is missing")));
-                } else if prev != expected_prev {
-                    broken = Some((seq, "prev_hash does not match the previous event".into()));
-                } else if event_hash(&prev, &chain, seq, at, &actor, &action, &detail) != hash {
-                    broken = Some((seq, "the event's content does not match its hash: it was altered".into()));
-                }
-                expected_prev = hash;
-                expected_seq = seq + 1;
-            }
+            let rows = chain_rows(&conn, &chain)?;
+            report.events += rows.len();
+            let (mut broken, newest, next_seq) = first_break(ChainMac::Keyed(&key), &chain, &rows);
             if broken.is_none() {
                 let head: Option<(i64, Vec<u8>)> = conn
                     .query_row("SELECT seq, hash FROM audit_heads WHERE chain = ?1", [&chain], |r| {
@@ -200,12 +322,12 @@ impl Store {
                     })
                     .optional()?;
                 match head {
-                    Some((seq, hash)) if seq == expected_seq - 1 && hash == expected_prev => {}
+                    Some((seq, hash)) if seq == next_seq - 1 && hash == newest => {}
                     Some((seq, _)) => {
                         broken =
                             Some((seq, "the chain head does not match its newest event: events were removed".into()))
                     }
-                    None => broken = Some((expected_seq - 1, "the chain has no recorded head".into())),
+                    None => broken = Some((next_seq - 1, "the chain has no recorded head".into())),
                 }
             }
             if let Some((seq, problem)) = broken {

@@ -75,6 +75,12 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(Duration::from_secs(5))?;
         migrations::migrate(&mut conn)?;
+        let audit_key = key.subkey(audit::AUDIT_KEY_LABEL)?;
+        audit::install_key(&conn, &audit_key)?;
+        let (rekeyed, left) = audit::rekey_legacy_chains(&mut conn, &audit_key)?;
+        if rekeyed + left > 0 {
+            tracing::info!(rekeyed, left_broken = left, "audit chains are now keyed");
+        }
         let blobs = BlobStore::open(data_dir.join("blobs"), key.clone())?;
         let (_, temporary) = blobs.scan()?;
         for tmp in &temporary {

@@ -713,3 +713,107 @@ fn temporary_blob_files_left_by_a_crash_are_removed_at_open_and_old_orphans_swep
     assert!(matches!(store.blobs().get(&orphan), Err(StoreError::NotFound)));
     assert!(store.blobs().get(&named).is_ok());
 }
+
+/// Someone who rewrites vouch.db without the data key edits an event and recomputes the chain as plain
+/// SHA-256 (the formula the log used to have): the keyed verification still finds it.
+#[test]
+fn a_rewritten_audit_chain_without_the_key_is_detected() {
+    use sha2::{Digest, Sha256};
+    let (dir, store) = open();
+    let (id, _) = integrator(&store);
+    store.revoke_client(&id, "test").unwrap();
+    assert!(store.verify_audit(None).unwrap().is_intact());
+    let db = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
+    let rows: Vec<(i64, i64, String, String, String)> = db
+        .prepare("SELECT seq, at, actor, action, detail FROM audit_events WHERE chain = 'clients' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut prev = vec![0u8; 32];
+    for (seq, at, actor, action, detail) in rows {
+        let detail = detail.replace("integrator", "admin");
+        let mut h = Sha256::new();
+        h.update(&prev);
+        for f in [
+            b"clients".to_vec(),
+            seq.to_be_bytes().to_vec(),
+            at.to_be_bytes().to_vec(),
+            actor.into_bytes(),
+            action.into_bytes(),
+            detail.clone().into_bytes(),
+        ] {
+            h.update((f.len() as u64).to_be_bytes());
+            h.update(&f);
+        }
+        let hash = h.finalize().to_vec();
+        db.execute(
+            "UPDATE audit_events SET detail = ?1, prev_hash = ?2, hash = ?3 WHERE chain = 'clients' AND seq = ?4",
+            rusqlite::params![detail, prev, hash, seq],
+        )
+        .unwrap();
+        db.execute("UPDATE audit_heads SET hash = ?1, seq = ?2 WHERE chain = 'clients'", rusqlite::params![hash, seq])
+            .unwrap();
+        prev = hash;
+    }
+    let report = store.verify_audit(Some("clients")).unwrap();
+    assert!(!report.is_intact(), "a chain recomputed without the key must not verify");
+    // Reopening does not launder it: the chains were keyed once, and a broken chain is never re-keyed.
+    drop(store);
+    let store = Store::open(&dir.path().join("data")).unwrap();
+    assert!(!store.verify_audit(Some("clients")).unwrap().is_intact());
+}
+
+/// A store whose chains predate the key: at open each intact chain is re-keyed and verifies; one that was
+/// already broken is left as it was and still fails.
+#[test]
+fn legacy_chains_are_rekeyed_once_only_when_intact() {
+    let (dir, store) = open();
+    let (id, _) = integrator(&store);
+    store.revoke_client(&id, "test").unwrap();
+    store.set_first_admin_pin("482913", "test").unwrap();
+    drop(store);
+    // Turn the store back into one from before the key: plain SHA-256 hashes and no mark.
+    let db = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
+    for chain in ["clients", "settings"] {
+        let rows: Vec<(i64, i64, String, String, String)> = db
+            .prepare("SELECT seq, at, actor, action, detail FROM audit_events WHERE chain = ?1 ORDER BY seq")
+            .unwrap()
+            .query_map([chain], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut prev = vec![0u8; 32];
+        for (seq, at, actor, action, detail) in rows {
+            use sha2::{Digest, Sha256};
+            let mut h = Sha256::new();
+            h.update(&prev);
+            for f in [
+                chain.as_bytes().to_vec(),
+                seq.to_be_bytes().to_vec(),
+                at.to_be_bytes().to_vec(),
+                actor.into_bytes(),
+                action.into_bytes(),
+                detail.into_bytes(),
+            ] {
+                h.update((f.len() as u64).to_be_bytes());
+                h.update(&f);
+            }
+            let hash = h.finalize().to_vec();
+            db.execute(
+                "UPDATE audit_events SET prev_hash = ?1, hash = ?2 WHERE chain = ?3 AND seq = ?4",
+                rusqlite::params![prev, hash, chain, seq],
+            )
+            .unwrap();
+            db.execute("UPDATE audit_heads SET hash = ?1 WHERE chain = ?2", rusqlite::params![hash, chain]).unwrap();
+            prev = hash;
+        }
+    }
+    // The settings chain was tampered with before the upgrade.
+    db.execute("UPDATE audit_events SET actor = 'someone else' WHERE chain = 'settings' AND seq = 1", []).unwrap();
+    db.execute("DELETE FROM settings WHERE key = 'audit_chain_keyed'", []).unwrap();
+    let store = Store::open(&dir.path().join("data")).unwrap();
+    assert!(store.verify_audit(Some("clients")).unwrap().is_intact(), "an intact legacy chain is re-keyed");
+    assert!(!store.verify_audit(Some("settings")).unwrap().is_intact(), "a broken one stays broken");
+}
