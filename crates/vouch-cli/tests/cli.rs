@@ -452,3 +452,75 @@ async fn sigterm_lets_the_request_under_way_finish() {
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("SIGTERM"), "{logged}");
 }
+
+/// Power-cut stand-in: writers create identification requests and attach reference photos (a blob and a
+/// row each) while the server is killed with SIGKILL at a random moment, 20 times. Every write the server
+/// acknowledged is there afterwards, its blob reads back, and the audit log verifies.
+#[tokio::test]
+async fn acknowledged_writes_survive_sigkill_at_random_moments() {
+    use rand::Rng;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    let log = tmp.path().join("server.log");
+    let (cid, csecret) = add_client(&data, &[]);
+    let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/demo-camera/frame-000.jpg")).unwrap();
+    let http = reqwest::Client::new();
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    for round in 0..20 {
+        let mut server = serve(&data, &log, "warn");
+        let base = server.base.clone();
+        let t = token(&http, &base, &cid, &csecret).await;
+        let mut writers = Vec::new();
+        for w in 0..3 {
+            let (http, base, t, photo, acknowledged) =
+                (http.clone(), base.clone(), t.clone(), photo.clone(), acknowledged.clone());
+            writers.push(tokio::spawn(async move {
+                for n in 0.. {
+                    let body = json!({"reference": format!("r{round}-w{w}-{n}"), "claims_required": [{"type": "sub", "value": "EE30303039914"}]});
+                    let Ok(resp) = http
+                        .post(format!("{base}/eeid/api/ident/v1/identification_requests"))
+                        .bearer_auth(&t)
+                        .json(&body)
+                        .send()
+                        .await
+                    else {
+                        return;
+                    };
+                    let Ok(created) = resp.json::<Value>().await else { return };
+                    let Some(id) = created["id"].as_str().map(str::to_owned) else { return };
+                    let Ok(resp) = http
+                        .put(format!("{base}/vouch/v1/cases/{id}/reference-photo"))
+                        .bearer_auth(&t)
+                        .header("Content-Type", "image/jpeg")
+                        .body(photo.clone())
+                        .send()
+                        .await
+                    else {
+                        return;
+                    };
+                    let Ok(ack) = resp.json::<Value>().await else { return };
+                    if let Some(sha) = ack["sha256"].as_str() {
+                        acknowledged.lock().unwrap().push((id, sha.to_string()));
+                    }
+                }
+            }));
+        }
+        let pause = rand::thread_rng().gen_range(100..600);
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        for w in writers {
+            let _ = w.await;
+        }
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 20, "only {} writes were acknowledged", acknowledged.len());
+    let store = vouch_store::Store::open(&data).unwrap();
+    for (id, sha) in &acknowledged {
+        let case = store.get_case(vouch_core::CaseId::parse(id).unwrap()).unwrap();
+        assert_eq!(case.id.to_string(), *id);
+        assert_eq!(vouch_store::sha256_hex(&store.blobs().get(sha).unwrap()), *sha, "the blob of {id} reads back");
+    }
+    let report = store.verify_audit(None).unwrap();
+    assert!(report.is_intact(), "{:?}", report.breaks);
+}
