@@ -134,8 +134,15 @@ enum ClientsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Revoke a client; its tokens stop working at once
+    /// Revoke a client; its tokens stop working at once and its queued webhooks are not sent
     Revoke { id: String },
+    /// Print the client's webhook signing secret (Standard Webhooks `whsec_...`, separate from its OAuth
+    /// secret), or replace it with --rotate
+    WebhookSecret {
+        id: String,
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -388,6 +395,18 @@ fn clients(store: &Store, command: ClientsCommand) -> anyhow::Result<()> {
                 other => other.into(),
             })?;
             println!("revoked {} ({}); its tokens no longer work", client.id, client.name);
+        }
+        ClientsCommand::WebhookSecret { id, rotate } => {
+            let not_found = |e: vouch_store::StoreError| match e {
+                vouch_store::StoreError::NotFound => anyhow::anyhow!("no active client has id {id}"),
+                other => other.into(),
+            };
+            let secret = if rotate {
+                store.rotate_webhook_secret(&id, &actor).map_err(not_found)?
+            } else {
+                store.client_webhook_secret(&id).map_err(not_found)?
+            };
+            println!("{secret}");
         }
     }
     Ok(())

@@ -524,3 +524,20 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
     let report = store.verify_audit(None).unwrap();
     assert!(report.is_intact(), "{:?}", report.breaks);
 }
+
+#[test]
+fn an_operator_reads_and_rotates_a_clients_webhook_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    let (id, secret) = add_client(&data, &[]);
+    let shown = vouch(&data, &["clients", "webhook-secret", &id]);
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    let first = String::from_utf8_lossy(&shown.stdout).trim().to_string();
+    assert!(first.starts_with("whsec_") && first != secret);
+    let again = vouch(&data, &["clients", "webhook-secret", &id]);
+    assert_eq!(String::from_utf8_lossy(&again.stdout).trim(), first, "the same secret until rotated");
+    let rotated = vouch(&data, &["clients", "webhook-secret", &id, "--rotate"]);
+    let second = String::from_utf8_lossy(&rotated.stdout).trim().to_string();
+    assert!(second.starts_with("whsec_") && second != first);
+    assert!(!vouch(&data, &["clients", "webhook-secret", "nobody"]).status.success());
+}

@@ -2,6 +2,7 @@
 //! vouch-server end to end: a real server on 127.0.0.1:0 over a real SQLite file, per test.
 
 mod authorization;
+mod bad_input;
 mod dis_chip;
 mod dis_faces;
 mod dis_liveness;
