@@ -52,6 +52,20 @@ pub struct FileConfig {
     /// More `Host` names the server answers to (a reverse proxy's), besides its address and public URL.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    #[serde(default)]
+    pub limits: FileLimits,
+}
+
+/// `[limits]`: the front door's bounds (docs/security.md#the-front-door). Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    pub header_read_timeout_secs: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub request_timeout_secs: Option<u64>,
+    pub image_concurrency: Option<usize>,
+    pub document_concurrency: Option<usize>,
+    pub kiosk_concurrency: Option<usize>,
 }
 
 /// `[image_url]`: DIS `image.url` fetching. Off by default; when on, only https to these hosts, and only
@@ -114,6 +128,7 @@ pub fn load_file(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<(Fi
     Ok((cfg, Some(path)))
 }
 
+#[derive(Default)]
 pub struct ServeOverrides {
     pub bind: Option<SocketAddr>,
     pub public_url: Option<String>,
@@ -173,6 +188,27 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<
         allowed_hosts: file.image_url.allowed_hosts,
     };
     cfg.allowed_hosts = file.allowed_hosts;
+    let limits = &file.limits;
+    let positive = |name: &str, v: u64| -> anyhow::Result<u64> {
+        anyhow::ensure!(v > 0, "[limits] {name} must be at least 1");
+        Ok(v)
+    };
+    if let Some(s) = limits.header_read_timeout_secs {
+        cfg.header_read_timeout = Duration::from_secs(positive("header_read_timeout_secs", s)?);
+    }
+    if let Some(s) = limits.request_timeout_secs {
+        cfg.request_timeout = Duration::from_secs(positive("request_timeout_secs", s)?);
+    }
+    for (name, value, slot) in [
+        ("max_connections", limits.max_connections, &mut cfg.max_connections),
+        ("image_concurrency", limits.image_concurrency, &mut cfg.image_concurrency),
+        ("document_concurrency", limits.document_concurrency, &mut cfg.document_concurrency),
+        ("kiosk_concurrency", limits.kiosk_concurrency, &mut cfg.kiosk_concurrency),
+    ] {
+        if let Some(v) = value {
+            *slot = usize::try_from(positive(name, v as u64)?)?;
+        }
+    }
     cfg.signing = crate::config::SigningConfig {
         pkcs12: file.signing.pkcs12,
         pkcs12_password: std::env::var("VOUCH_SIGNING_PASSWORD").ok(),
@@ -208,4 +244,30 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<
         cfg.webhooks.poll = cfg.webhooks.poll.min(cfg.webhooks.backoff.max(Duration::from_millis(50)));
     }
     Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(text: &str) -> anyhow::Result<ServerConfig> {
+        server_config(toml::from_str(text)?, ServeOverrides::default())
+    }
+
+    #[test]
+    fn the_front_door_limits_and_image_url_rules_come_from_the_file() {
+        let cfg = from(
+            "allowed_hosts = [\"kiosk.example\"]\n[limits]\nheader_read_timeout_secs = 5\nimage_concurrency = 8\n\
+             [image_url]\nenabled = true\nallowed_hosts = [\"images.example\"]\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(cfg.image_concurrency, 8);
+        assert_eq!(cfg.max_connections, ServerConfig::default().max_connections);
+        assert!(cfg.image_url.enabled);
+        assert_eq!(cfg.allowed_hosts, ["kiosk.example"]);
+        assert!(from("[limits]\nmax_connections = 0\n").is_err(), "a limit of zero would serve nobody");
+        assert!(from("[limits]\nunknown = 1\n").is_err());
+        assert!(!from("").unwrap().image_url.enabled, "image URLs are off by default");
+    }
 }

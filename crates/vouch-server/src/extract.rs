@@ -58,9 +58,19 @@ fn is_json(parts_ct: Option<&header::HeaderValue>) -> bool {
         .unwrap_or(false)
 }
 
+/// Bodies larger than this are parsed on a blocking thread (an image or a PDF in base64 is megabytes of JSON).
+const PARSE_INLINE_MAX: usize = 256 * 1024;
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(Code::MalformedBody, format!("The request body is not valid JSON: {e}")))?;
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::invalid(format!("The request body does not have the expected fields: {e}")))
+}
+
 impl<T, D> FromRequest<AppState> for JsonBody<T, D>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + Send + 'static,
     D: Dialect,
 {
     type Rejection = Failure<D>;
@@ -70,10 +80,11 @@ where
             return Err(ApiError::new(Code::UnsupportedMediaType, "Content-Type must be application/json").into());
         }
         let bytes = read_body(req, state).await?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::new(Code::MalformedBody, format!("The request body is not valid JSON: {e}")))?;
-        let parsed = serde_json::from_value(value)
-            .map_err(|e| ApiError::invalid(format!("The request body does not have the expected fields: {e}")))?;
+        let parsed = if bytes.len() <= PARSE_INLINE_MAX {
+            parse_json(&bytes)?
+        } else {
+            tokio::task::spawn_blocking(move || parse_json(&bytes)).await.map_err(ApiError::internal)??
+        };
         Ok(JsonBody(parsed, PhantomData))
     }
 }

@@ -300,27 +300,36 @@ impl Store {
     }
 
     /// Recomputes every chain (or one) from its first event and compares it with the stored hashes and head.
+    /// The store lock is taken per chain, to read it, and not held while hashing, so a long verification does
+    /// not stall the kiosk.
     pub fn verify_audit(&self, only_chain: Option<&str>) -> Result<VerifyReport> {
-        let conn = self.conn()?;
-        let mut chains: Vec<String> = conn
-            .prepare("SELECT chain FROM audit_heads UNION SELECT DISTINCT chain FROM audit_events ORDER BY 1")?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let (mut chains, key): (Vec<String>, [u8; 32]) = {
+            let conn = self.conn()?;
+            let chains = conn
+                .prepare("SELECT chain FROM audit_heads UNION SELECT DISTINCT chain FROM audit_events ORDER BY 1")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            (chains, connection_key(&conn)?)
+        };
         if let Some(only) = only_chain {
             chains.retain(|c| c == only);
         }
         let mut report = VerifyReport { chains: chains.len(), events: 0, breaks: Vec::new() };
-        let key = connection_key(&conn)?;
         for chain in chains {
-            let rows = chain_rows(&conn, &chain)?;
-            report.events += rows.len();
-            let (mut broken, newest, next_seq) = first_break(ChainMac::Keyed(&key), &chain, &rows);
-            if broken.is_none() {
+            // The chain and its head are read together, so an event appended meanwhile cannot split them.
+            let (rows, head) = {
+                let conn = self.conn()?;
+                let rows = chain_rows(&conn, &chain)?;
                 let head: Option<(i64, Vec<u8>)> = conn
                     .query_row("SELECT seq, hash FROM audit_heads WHERE chain = ?1", [&chain], |r| {
                         Ok((r.get(0)?, r.get(1)?))
                     })
                     .optional()?;
+                (rows, head)
+            };
+            report.events += rows.len();
+            let (mut broken, newest, next_seq) = first_break(ChainMac::Keyed(&key), &chain, &rows);
+            if broken.is_none() {
                 match head {
                     Some((seq, hash)) if seq == next_seq - 1 && hash == newest => {}
                     Some((seq, _)) => {

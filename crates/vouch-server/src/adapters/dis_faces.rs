@@ -361,7 +361,11 @@ async fn download(state: &AppState, url: &str) -> Result<Vec<u8>, ApiError> {
 
 pub(crate) async fn image_bytes(state: &AppState, image: ImageDto) -> Result<Vec<u8>, ApiError> {
     match (image.data, image.url) {
-        (Some(data), _) => decode_base64_image(&data, state.config.image_body_limit_bytes),
+        (Some(data), _) => {
+            // Up to 16 MiB of base64: decoded on a blocking thread, not on an async worker.
+            let limit = state.config.image_body_limit_bytes;
+            tokio::task::spawn_blocking(move || decode_base64_image(&data, limit)).await.map_err(ApiError::internal)?
+        }
         (None, Some(url)) => download(state, &url).await,
         (None, None) => Err(ApiError::invalid("image needs data or url")),
     }
