@@ -68,23 +68,6 @@ pub async fn limit_documents(State(state): State<AppState>, req: Request, next: 
     limited(&state.work.documents, "document", req, next).await
 }
 
-/// Kiosk commands that decode frames, run models, sign PDFs or check a PIN with argon2.
-pub fn is_heavy_kiosk_command(command: &str) -> bool {
-    matches!(
-        command,
-        "selfie_capture"
-            | "liveness_frame"
-            | "face_match_run"
-            | "document_scan_frame"
-            | "document_scan_manual"
-            | "signature_submit"
-            | "sign_in"
-            | "admin_setup"
-            | "admin_pin_change"
-            | "clerk_add"
-    )
-}
-
 /// Every request: an answer within the configured time, or 503 in the path's error format. Streams (the
 /// camera preview) count until their headers are sent, not while they play.
 pub async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {

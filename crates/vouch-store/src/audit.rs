@@ -87,7 +87,7 @@ fn event_hash(
         }
         ChainMac::Keyed(key) => {
             use hmac::Mac;
-            match <hmac::Hmac<Sha256> as Mac>::new_from_slice(key) {
+            match crate::credentials::keyed_mac(key, &[]) {
                 Ok(mut h) => {
                     chain_input(|b| h.update(b), prev, chain, seq, at_ms, actor, action, detail);
                     h.finalize().into_bytes().to_vec()

@@ -28,9 +28,6 @@ pub struct BlobStore {
     grace_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
-/// What [`BlobStore::scan`] finds: blobs with their last write time, and temporary files.
-pub(crate) type BlobScan = (Vec<(String, SystemTime)>, Vec<PathBuf>);
-
 /// Makes a rename or a new file in `dir` durable: on Linux the directory entry is only on disk once the
 /// directory itself is synced.
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
@@ -142,22 +139,39 @@ impl BlobStore {
         }
     }
 
-    /// Every blob on disk with its last write time, and the temporary files a crash left behind.
-    pub(crate) fn scan(&self) -> Result<BlobScan> {
-        let (mut blobs, mut temporary) = (Vec::new(), Vec::new());
+    /// Every file in the blob folders, by name and path (a directory listing; nothing is read or stat'ed).
+    fn files(&self) -> Result<Vec<(String, PathBuf)>> {
+        let mut files = Vec::new();
         let top = fs::read_dir(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
         for sub in top.flatten().filter(|e| e.path().is_dir()) {
             for entry in fs::read_dir(sub.path()).map_err(|e| StoreError::io(&sub.path(), e))?.flatten() {
-                let name = entry.file_name().to_string_lossy().to_string();
-                if name.starts_with('.') && name.ends_with(".tmp") {
-                    temporary.push(entry.path());
-                } else if self.path_of(&name).is_ok_and(|p| p == entry.path()) {
-                    let modified = entry.metadata().and_then(|m| m.modified()).unwrap_or_else(|_| SystemTime::now());
-                    blobs.push((name, modified));
-                }
+                files.push((entry.file_name().to_string_lossy().to_string(), entry.path()));
             }
         }
-        Ok((blobs, temporary))
+        Ok(files)
+    }
+
+    /// The temporary files a crash left behind: written, never renamed, so nothing names them.
+    pub(crate) fn temporary_files(&self) -> Result<Vec<PathBuf>> {
+        Ok(self
+            .files()?
+            .into_iter()
+            .filter(|(name, _)| name.starts_with('.') && name.ends_with(".tmp"))
+            .map(|(_, p)| p)
+            .collect())
+    }
+
+    /// Every blob on disk with its last write time (for the orphan sweep).
+    pub(crate) fn blobs_with_age(&self) -> Result<Vec<(String, SystemTime)>> {
+        Ok(self
+            .files()?
+            .into_iter()
+            .filter(|(name, path)| self.path_of(name).is_ok_and(|p| p == *path))
+            .map(|(name, path)| {
+                let modified = fs::metadata(&path).and_then(|m| m.modified()).unwrap_or_else(|_| SystemTime::now());
+                (name, modified)
+            })
+            .collect())
     }
 
     pub fn raw_path(&self, sha: &str) -> Result<PathBuf> {

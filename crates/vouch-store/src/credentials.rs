@@ -30,12 +30,18 @@ pub const SECRET_MAC_PREFIX: &str = "hmac-sha256$";
 /// The data-key subkey label for client-secret MACs.
 pub const SECRET_MAC_LABEL: &str = "vouch client-secret mac v1";
 
-fn secret_hmac(key: &[u8; 32], secret: &str) -> Result<hmac::Hmac<Sha256>> {
+/// HMAC-SHA256 under `key`, fed `message`: the one constructor of the store's keyed hashes (secret MACs,
+/// tokens, subkeys, the audit chain). Finish with `finalize` or, to compare, `verify_slice` (constant time).
+pub(crate) fn keyed_mac(key: &[u8], message: &[u8]) -> Result<hmac::Hmac<Sha256>> {
     use hmac::Mac;
     let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(key)
-        .map_err(|_| StoreError::Crypto("the secret MAC key is unusable".into()))?;
-    mac.update(secret.as_bytes());
+        .map_err(|_| StoreError::Crypto("a MAC key is unusable".into()))?;
+    mac.update(message);
     Ok(mac)
+}
+
+fn secret_hmac(key: &[u8; 32], secret: &str) -> Result<hmac::Hmac<Sha256>> {
+    keyed_mac(key, secret.as_bytes())
 }
 
 /// The stored form of a client secret.

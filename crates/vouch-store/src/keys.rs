@@ -74,10 +74,7 @@ impl DataKey {
     /// A key for one purpose, HMAC-SHA256(data key, label): a MAC key never doubles as the encryption key.
     pub fn subkey(&self, label: &str) -> Result<[u8; 32]> {
         use hmac::Mac;
-        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.raw[..])
-            .map_err(|_| StoreError::Crypto("the data key is unusable as a MAC key".into()))?;
-        mac.update(label.as_bytes());
-        Ok(mac.finalize().into_bytes().into())
+        Ok(crate::credentials::keyed_mac(&self.raw[..], label.as_bytes())?.finalize().into_bytes().into())
     }
 
     /// `nonce || ciphertext+tag`. `aad` binds the ciphertext to what it is (a blob name, a client id).

@@ -82,7 +82,7 @@ impl Store {
             tracing::info!(rekeyed, left_broken = left, "audit chains are now keyed");
         }
         let blobs = BlobStore::open(data_dir.join("blobs"), key.clone())?;
-        let (_, temporary) = blobs.scan()?;
+        let temporary = blobs.temporary_files()?;
         for tmp in &temporary {
             // A blob being written when the process died: never renamed, so nothing names it.
             let _ = fs::remove_file(tmp);
@@ -124,7 +124,7 @@ impl Store {
     /// step refused after its capture was stored, a crash between a blob and its row). Young blobs stay:
     /// their row may be about to commit. Returns how many were deleted.
     pub fn sweep_orphan_blobs(&self, older_than: Duration) -> Result<usize> {
-        let (blobs, _) = self.blobs().scan()?;
+        let blobs = self.blobs().blobs_with_age()?;
         let cutoff = std::time::SystemTime::now().checked_sub(older_than).unwrap_or(std::time::UNIX_EPOCH);
         let mut deleted = 0;
         for (sha, _) in blobs.into_iter().filter(|(_, modified)| *modified < cutoff) {

@@ -8,9 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::Mac;
 use rand::RngCore;
-use sha2::Sha256;
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 
 pub const TOKEN_MAC_LABEL: &str = "vouch bearer-token mac v1";
 const PREFIX: &str = "vt1.";
@@ -25,12 +24,7 @@ pub struct Claims {
     pub generation: i64,
 }
 
-fn mac(key: &[u8; 32], payload: &[u8]) -> Result<hmac::Hmac<Sha256>> {
-    let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(key)
-        .map_err(|_| StoreError::Crypto("the token MAC key is unusable".into()))?;
-    mac.update(payload);
-    Ok(mac)
-}
+use crate::credentials::keyed_mac as mac;
 
 pub fn sign(key: &[u8; 32], claims: &Claims) -> Result<String> {
     let mut nonce = [0u8; 32];

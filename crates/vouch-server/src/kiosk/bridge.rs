@@ -7,15 +7,15 @@
 //! hands the code out. First-run setup over HTTP also needs a one-time setup code, printed and kept the same
 //! way until the admin PIN is set. Camera preview tokens are issued per `camera_status` call and expire.
 
-use std::collections::HashMap;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::Rng;
 use subtle::ConstantTimeEq;
-use vouch_store::credentials::{random_token, token_hash};
+
+use super::sessions::ExpiringTokens;
 
 pub const PAIRING_CODE_FILE: &str = "bridge-pairing-code";
 pub const SETUP_CODE_FILE: &str = "setup-code";
@@ -41,8 +41,8 @@ pub struct Bridge {
     pairing_code: Mutex<String>,
     wrong_codes: Mutex<u32>,
     setup_code: Mutex<Option<String>>,
-    sessions: Mutex<HashMap<Vec<u8>, Instant>>,
-    previews: Mutex<HashMap<Vec<u8>, (PreviewCamera, Instant)>>,
+    sessions: ExpiringTokens<()>,
+    previews: ExpiringTokens<PreviewCamera>,
 }
 
 /// `XXXXX-XXXXX`: 10 symbols of 31, about 50 bits, typed by a person from the console.
@@ -81,8 +81,8 @@ impl Bridge {
             pairing_code: Mutex::new(new_code()),
             wrong_codes: Mutex::new(0),
             setup_code: Mutex::new(needs_setup.then(new_code)),
-            sessions: Mutex::default(),
-            previews: Mutex::default(),
+            sessions: ExpiringTokens::idle(BRIDGE_IDLE),
+            previews: ExpiringTokens::fixed(PREVIEW_TOKEN_TTL),
         };
         write_private(&bridge.data_dir.join(PAIRING_CODE_FILE), &bridge.pairing_code())?;
         let setup_path = bridge.data_dir.join(SETUP_CODE_FILE);
@@ -112,12 +112,7 @@ impl Bridge {
     pub fn pair(&self, code: &str) -> Option<String> {
         let expected = self.pairing_code();
         if !expected.is_empty() && codes_match(code, &expected) {
-            let token = random_token();
-            if let Ok(mut sessions) = self.sessions.lock() {
-                sessions.retain(|_, seen| seen.elapsed() < BRIDGE_IDLE);
-                sessions.insert(token_hash(&token), Instant::now());
-            }
-            return Some(token);
+            return Some(self.sessions.issue(()));
         }
         let Ok(mut wrong) = self.wrong_codes.lock() else { return None };
         *wrong += 1;
@@ -138,19 +133,7 @@ impl Bridge {
 
     /// Whether a bridge session token is live; marks it used.
     pub fn is_paired(&self, token: &str) -> bool {
-        let Ok(mut sessions) = self.sessions.lock() else { return false };
-        let key = token_hash(token);
-        match sessions.get_mut(&key) {
-            Some(seen) if seen.elapsed() < BRIDGE_IDLE => {
-                *seen = Instant::now();
-                true
-            }
-            Some(_) => {
-                sessions.remove(&key);
-                false
-            }
-            None => false,
-        }
+        self.sessions.get(token).is_some()
     }
 
     /// Checks the first-run setup code (over HTTP only).
@@ -171,17 +154,11 @@ impl Bridge {
 
     /// A fresh preview token for one camera, valid for [`PREVIEW_TOKEN_TTL`] to open a stream.
     pub fn issue_preview_token(&self, camera: PreviewCamera) -> String {
-        let token = random_token();
-        if let Ok(mut previews) = self.previews.lock() {
-            previews.retain(|_, (_, issued)| issued.elapsed() < PREVIEW_TOKEN_TTL);
-            previews.insert(token_hash(&token), (camera, Instant::now()));
-        }
-        token
+        self.previews.issue(camera)
     }
 
     pub fn preview_camera(&self, token: &str) -> Option<PreviewCamera> {
-        let previews = self.previews.lock().ok()?;
-        previews.get(&token_hash(token)).filter(|(_, issued)| issued.elapsed() < PREVIEW_TOKEN_TTL).map(|(c, _)| *c)
+        self.previews.get(token)
     }
 }
 

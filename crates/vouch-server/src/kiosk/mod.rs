@@ -39,56 +39,65 @@ pub enum Access {
     Admin,
 }
 
-/// Every command, with who may send it. The UI and the docs read this list; nothing else is callable.
-pub const COMMANDS: &[(&str, Access)] = &[
-    ("kiosk_status", Access::Anyone),
-    ("case_open", Access::Anyone),
-    ("step_submit", Access::Anyone),
-    ("camera_status", Access::Anyone),
-    ("camera_guide", Access::Anyone),
-    ("selfie_capture", Access::Anyone),
-    ("liveness_begin", Access::Anyone),
-    ("liveness_frame", Access::Anyone),
-    ("face_match_run", Access::Anyone),
-    ("document_scan_frame", Access::Anyone),
-    ("document_scan_manual", Access::Clerk),
-    ("signature_documents", Access::Anyone),
-    ("signature_document", Access::Anyone),
-    ("signature_submit", Access::Anyone),
-    ("chip_status", Access::Anyone),
-    ("chip_read_begin", Access::Anyone),
-    ("chip_read_progress", Access::Anyone),
-    ("chip_read_cancel", Access::Anyone),
-    ("admin_setup", Access::Anyone),
-    ("sign_in", Access::Anyone),
-    ("sign_out", Access::Anyone),
-    ("whoami", Access::Anyone),
-    ("queue", Access::Clerk),
-    ("case_detail", Access::Clerk),
-    ("evidence_image", Access::Clerk),
-    ("case_decide", Access::Clerk),
-    ("clients_list", Access::Admin),
-    ("client_create", Access::Admin),
-    ("client_revoke", Access::Admin),
-    ("client_set_webhook", Access::Admin),
-    ("client_rotate_secret", Access::Admin),
-    ("deliveries", Access::Admin),
-    ("delivery_retry", Access::Admin),
-    ("flows_list", Access::Admin),
-    ("flow_save", Access::Admin),
-    ("flow_set_default", Access::Admin),
-    ("devices", Access::Admin),
-    ("settings_get", Access::Admin),
-    ("settings_save", Access::Admin),
-    ("signing_keys", Access::Admin),
-    ("signing_keys_set", Access::Admin),
-    ("purge_now", Access::Admin),
-    ("clerks_list", Access::Admin),
-    ("clerk_add", Access::Admin),
-    ("clerk_remove", Access::Admin),
-    ("admin_pin_change", Access::Admin),
-    ("audit_verify", Access::Admin),
-    ("exit_app", Access::Admin),
+/// Whether a command decodes frames, runs models, signs PDFs or checks a PIN with argon2: heavy commands
+/// take a place in the kiosk's work group (`crate::load`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Load {
+    Light,
+    Heavy,
+}
+
+/// Every command, with who may send it and how heavy it is. The UI and the docs read this list; nothing else
+/// is callable.
+pub const COMMANDS: &[(&str, Access, Load)] = &[
+    ("kiosk_status", Access::Anyone, Load::Light),
+    ("case_open", Access::Anyone, Load::Light),
+    ("step_submit", Access::Anyone, Load::Light),
+    ("camera_status", Access::Anyone, Load::Light),
+    ("camera_guide", Access::Anyone, Load::Light),
+    ("selfie_capture", Access::Anyone, Load::Heavy),
+    ("liveness_begin", Access::Anyone, Load::Light),
+    ("liveness_frame", Access::Anyone, Load::Heavy),
+    ("face_match_run", Access::Anyone, Load::Heavy),
+    ("document_scan_frame", Access::Anyone, Load::Heavy),
+    ("document_scan_manual", Access::Clerk, Load::Heavy),
+    ("signature_documents", Access::Anyone, Load::Light),
+    ("signature_document", Access::Anyone, Load::Light),
+    ("signature_submit", Access::Anyone, Load::Heavy),
+    ("chip_status", Access::Anyone, Load::Light),
+    ("chip_read_begin", Access::Anyone, Load::Light),
+    ("chip_read_progress", Access::Anyone, Load::Light),
+    ("chip_read_cancel", Access::Anyone, Load::Light),
+    ("admin_setup", Access::Anyone, Load::Heavy),
+    ("sign_in", Access::Anyone, Load::Heavy),
+    ("sign_out", Access::Anyone, Load::Light),
+    ("whoami", Access::Anyone, Load::Light),
+    ("queue", Access::Clerk, Load::Light),
+    ("case_detail", Access::Clerk, Load::Light),
+    ("evidence_image", Access::Clerk, Load::Light),
+    ("case_decide", Access::Clerk, Load::Light),
+    ("clients_list", Access::Admin, Load::Light),
+    ("client_create", Access::Admin, Load::Light),
+    ("client_revoke", Access::Admin, Load::Light),
+    ("client_set_webhook", Access::Admin, Load::Light),
+    ("client_rotate_secret", Access::Admin, Load::Light),
+    ("deliveries", Access::Admin, Load::Light),
+    ("delivery_retry", Access::Admin, Load::Light),
+    ("flows_list", Access::Admin, Load::Light),
+    ("flow_save", Access::Admin, Load::Light),
+    ("flow_set_default", Access::Admin, Load::Light),
+    ("devices", Access::Admin, Load::Light),
+    ("settings_get", Access::Admin, Load::Light),
+    ("settings_save", Access::Admin, Load::Light),
+    ("signing_keys", Access::Admin, Load::Light),
+    ("signing_keys_set", Access::Admin, Load::Light),
+    ("purge_now", Access::Admin, Load::Light),
+    ("clerks_list", Access::Admin, Load::Light),
+    ("clerk_add", Access::Admin, Load::Heavy),
+    ("clerk_remove", Access::Admin, Load::Light),
+    ("admin_pin_change", Access::Admin, Load::Heavy),
+    ("audit_verify", Access::Admin, Load::Light),
+    ("exit_app", Access::Admin, Load::Light),
 ];
 
 /// How a command reached the kiosk: Tauri IPC from the app's own window, or HTTP from a paired browser.
@@ -150,15 +159,15 @@ pub async fn call(
     command: &str,
     args: Value,
 ) -> Result<Value, ApiError> {
-    let access = COMMANDS
+    let (access, load) = COMMANDS
         .iter()
-        .find(|(name, _)| *name == command)
-        .map(|(_, access)| *access)
+        .find(|(name, ..)| *name == command)
+        .map(|(_, access, load)| (*access, *load))
         .ok_or_else(|| ApiError::not_found(format!("No kiosk command is called {command:?}")))?;
     let caller = authorize(state, transport, token, access)?;
-    let _place = match crate::load::is_heavy_kiosk_command(command) {
-        true => Some(crate::load::place(&state.work.kiosk, "kiosk").await?),
-        false => None,
+    let _place = match load {
+        Load::Heavy => Some(crate::load::place(&state.work.kiosk, "kiosk").await?),
+        Load::Light => None,
     };
     match command {
         "kiosk_status" => customer::status(state, &caller).await,

@@ -28,37 +28,45 @@ pub struct Session {
     /// How the audit log names this person, e.g. `clerk:3:Maria Tamm` or `admin:kiosk`.
     #[serde(skip)]
     pub actor: String,
-    #[serde(skip)]
-    last_seen: Instant,
 }
 
-#[derive(Default)]
-pub struct KioskSessions {
-    sessions: Mutex<HashMap<Vec<u8>, Session>>,
-    code_failures: Mutex<VecDeque<Instant>>,
+/// Random 256-bit tokens, kept in memory by their SHA-256 only, each with a value and a lifetime. `Idle`:
+/// every use starts the lifetime again (sign-ins, paired screens); `Fixed`: it runs from issue (preview tokens).
+pub struct ExpiringTokens<V> {
+    tokens: Mutex<HashMap<Vec<u8>, (V, Instant)>>,
+    lifetime: Duration,
+    renew_on_use: bool,
 }
 
-impl KioskSessions {
-    pub fn open(&self, role: Role, name: String, actor: String) -> String {
+impl<V: Clone> ExpiringTokens<V> {
+    pub fn idle(lifetime: Duration) -> Self {
+        ExpiringTokens { tokens: Mutex::default(), lifetime, renew_on_use: true }
+    }
+
+    pub fn fixed(lifetime: Duration) -> Self {
+        ExpiringTokens { tokens: Mutex::default(), lifetime, renew_on_use: false }
+    }
+
+    /// A new token for `value`; expired ones are dropped on the way.
+    pub fn issue(&self, value: V) -> String {
         let token = vouch_store::credentials::random_token();
-        if let Ok(mut map) = self.sessions.lock() {
-            map.retain(|_, s| s.last_seen.elapsed() < STAFF_IDLE);
-            map.insert(
-                vouch_store::credentials::token_hash(&token),
-                Session { role, name, actor, last_seen: Instant::now() },
-            );
+        if let Ok(mut map) = self.tokens.lock() {
+            map.retain(|_, (_, at)| at.elapsed() < self.lifetime);
+            map.insert(vouch_store::credentials::token_hash(&token), (value, Instant::now()));
         }
         token
     }
 
-    /// The live session for a token, and marks it as used now.
-    pub fn touch(&self, token: &str) -> Option<Session> {
-        let mut map = self.sessions.lock().ok()?;
+    /// The live value of a token (renewing an idle one), or None for an unknown or expired token.
+    pub fn get(&self, token: &str) -> Option<V> {
+        let mut map = self.tokens.lock().ok()?;
         let key = vouch_store::credentials::token_hash(token);
         match map.get_mut(&key) {
-            Some(s) if s.last_seen.elapsed() < STAFF_IDLE => {
-                s.last_seen = Instant::now();
-                Some(s.clone())
+            Some((value, at)) if at.elapsed() < self.lifetime => {
+                if self.renew_on_use {
+                    *at = Instant::now();
+                }
+                Some(value.clone())
             }
             Some(_) => {
                 map.remove(&key);
@@ -68,10 +76,36 @@ impl KioskSessions {
         }
     }
 
-    pub fn close(&self, token: &str) {
-        if let Ok(mut map) = self.sessions.lock() {
+    pub fn remove(&self, token: &str) {
+        if let Ok(mut map) = self.tokens.lock() {
             map.remove(&vouch_store::credentials::token_hash(token));
         }
+    }
+}
+
+pub struct KioskSessions {
+    sessions: ExpiringTokens<Session>,
+    code_failures: Mutex<VecDeque<Instant>>,
+}
+
+impl Default for KioskSessions {
+    fn default() -> Self {
+        KioskSessions { sessions: ExpiringTokens::idle(STAFF_IDLE), code_failures: Mutex::default() }
+    }
+}
+
+impl KioskSessions {
+    pub fn open(&self, role: Role, name: String, actor: String) -> String {
+        self.sessions.issue(Session { role, name, actor })
+    }
+
+    /// The live session for a token, and marks it as used now.
+    pub fn touch(&self, token: &str) -> Option<Session> {
+        self.sessions.get(token)
+    }
+
+    pub fn close(&self, token: &str) {
+        self.sessions.remove(token);
     }
 
     /// Whether case-code lookups are paused after too many wrong codes in the last minute.
