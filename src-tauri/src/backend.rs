@@ -65,7 +65,18 @@ impl Backend {
         let (file, _) = config_file::load_file(explicit.as_deref(), &data_dir)?;
         let remote = std::env::var("VOUCH_REMOTE_URL").ok().filter(|u| !u.is_empty()).or(file.remote_url.clone());
         if let Some(base) = remote {
-            let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?;
+            let fingerprint = std::env::var("VOUCH_REMOTE_FINGERPRINT")
+                .ok()
+                .filter(|f| !f.is_empty())
+                .or(file.remote_fingerprint.clone());
+            let insecure = std::env::var("VOUCH_INSECURE_NO_TLS").is_ok_and(|v| v == "1" || v == "true")
+                || file.insecure_no_tls.unwrap_or(false);
+            let http = vouch_server::tls::remote_client(
+                &base,
+                fingerprint.as_deref(),
+                insecure,
+                std::time::Duration::from_secs(30),
+            )?;
             let pairing_code =
                 std::env::var("VOUCH_PAIRING_CODE").ok().filter(|c| !c.is_empty()).or(file.pairing_code.clone());
             if pairing_code.is_none() {
@@ -93,17 +104,20 @@ impl Backend {
             ServeOverrides {
                 bind,
                 public_url,
-                allow_non_loopback: false,
                 ui_dir: None,
                 models_dir: None,
                 camera,
                 document_camera,
                 chip,
+                ..ServeOverrides::default()
             },
         )?;
         let store = vouch_store::Store::open(&data_dir)?;
         let running = vouch_server::start(cfg, store).await?;
         println!("Vouch kiosk: embedded server on {} (data: {})", running.public_url, data_dir.display());
+        if let Some(fingerprint) = running.tls_fingerprint {
+            println!("  TLS certificate SHA-256 fingerprint: {fingerprint}");
+        }
         Ok(Backend::Embedded { state: running.state.clone(), _running: Box::new(running) })
     }
 

@@ -59,12 +59,23 @@ enum Command {
         /// Address to listen on
         #[arg(long, env = "VOUCH_BIND")]
         bind: Option<SocketAddr>,
-        /// Base URL used in links handed to integrators (default http://<bind>)
+        /// Base URL used in links handed to integrators (default http://<bind>, or https://<bind> with TLS)
         #[arg(long, env = "VOUCH_PUBLIC_URL")]
         public_url: Option<String>,
-        /// Allow binding to a non-loopback address without TLS
+        /// https on loopback too (off loopback it is always on), with a generated self-signed certificate
+        /// unless --tls-cert and --tls-key are given
         #[arg(long)]
-        allow_non_loopback: bool,
+        tls: bool,
+        /// A PEM certificate chain to serve https with (leaf first); needs --tls-key
+        #[arg(long, env = "VOUCH_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert
+        #[arg(long, env = "VOUCH_TLS_KEY")]
+        tls_key: Option<PathBuf>,
+        /// Serve plain HTTP off loopback. Anyone on the network can then read and change faces, documents, PINs
+        /// and tokens; warned about at every start
+        #[arg(long)]
+        insecure_no_tls: bool,
         /// The built kiosk UI to serve at /kiosk/ (default: ui/dist of this checkout)
         #[arg(long, env = "VOUCH_UI_DIR")]
         ui_dir: Option<std::path::PathBuf>,
@@ -233,7 +244,19 @@ async fn main() -> anyhow::Result<()> {
     }
     let data_dir = vouch_server::config_file::data_dir(cli.data_dir)?;
     match cli.command {
-        Command::Serve { bind, public_url, allow_non_loopback, ui_dir, models_dir, camera, document_camera, chip } => {
+        Command::Serve {
+            bind,
+            public_url,
+            tls,
+            tls_cert,
+            tls_key,
+            insecure_no_tls,
+            ui_dir,
+            models_dir,
+            camera,
+            document_camera,
+            chip,
+        } => {
             let (file, path) = vouch_server::config_file::load_file(cli.config.as_deref(), &data_dir)?;
             if let Some(path) = &path {
                 tracing::info!(path = %path.display(), "read configuration");
@@ -243,7 +266,10 @@ async fn main() -> anyhow::Result<()> {
                 vouch_server::config_file::ServeOverrides {
                     bind,
                     public_url,
-                    allow_non_loopback,
+                    tls,
+                    tls_cert,
+                    tls_key,
+                    insecure_no_tls,
                     ui_dir,
                     models_dir,
                     camera,
@@ -262,6 +288,18 @@ async fn main() -> anyhow::Result<()> {
                 data_dir.display()
             );
             println!("  API docs: {}/docs   OpenAPI: {}/openapi.json", running.public_url, running.public_url);
+            if let Some(fingerprint) = running.tls_fingerprint {
+                let what = if running.tls_self_signed { "self-signed TLS certificate" } else { "TLS certificate" };
+                println!("  {what}, SHA-256 fingerprint:");
+                println!("    {fingerprint}");
+                if running.tls_self_signed {
+                    println!(
+                        "    Confirm it in the browser's certificate dialog, and give it to remote kiosks as VOUCH_REMOTE_FINGERPRINT."
+                    );
+                }
+            } else if !running.addr.ip().is_loopback() {
+                println!("  WARNING: plain HTTP off loopback (--insecure-no-tls): anyone on the network can read and change the traffic.");
+            }
             println!(
                 "  Kiosk bridge pairing code: {}   (a browser enters it once; also in {})",
                 running.state.bridge.pairing_code(),

@@ -7,8 +7,10 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// Base URL that links handed to integrators start with (eeID `link`). Defaults to `http://<bind>`.
     pub public_url: Option<String>,
-    /// Binding anywhere but loopback exposes biometric data to the network without TLS; it must be asked for.
-    pub allow_non_loopback: bool,
+    /// Where the TLS certificate comes from; by default https off loopback and plain HTTP on it.
+    pub tls: crate::tls::TlsSetting,
+    /// Plain HTTP off loopback (`--insecure-no-tls`): warned about at every start.
+    pub insecure_no_tls: bool,
     /// Largest request body accepted, checked before anything is parsed.
     pub body_limit_bytes: usize,
     /// How long an identification request stays open (eeID: 7 days).
@@ -92,7 +94,8 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
             public_url: None,
-            allow_non_loopback: false,
+            tls: crate::tls::TlsSetting::Auto,
+            insecure_no_tls: false,
             body_limit_bytes: 1024 * 1024,
             case_ttl: Duration::from_secs(7 * 24 * 3600),
             expiry_sweep: Duration::from_secs(60),

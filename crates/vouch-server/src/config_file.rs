@@ -15,7 +15,13 @@ use serde::Deserialize;
 pub struct FileConfig {
     pub bind: Option<SocketAddr>,
     pub public_url: Option<String>,
+    /// Replaced by TLS off loopback; kept only to explain that when an old file still says it.
     pub allow_non_loopback: Option<bool>,
+    /// Plain HTTP off loopback (or, in the kiosk app, to a remote server): warned about at every start.
+    pub insecure_no_tls: Option<bool>,
+    /// The kiosk app against a remote server with a self-signed certificate: its SHA-256 fingerprint, as
+    /// `vouch serve` printed it (or `VOUCH_REMOTE_FINGERPRINT`).
+    pub remote_fingerprint: Option<String>,
     pub body_limit_bytes: Option<usize>,
     pub case_ttl_secs: Option<u64>,
     /// The built kiosk UI (`ui/dist`) that `vouch serve` serves at `/kiosk/`.
@@ -54,6 +60,21 @@ pub struct FileConfig {
     pub allowed_hosts: Vec<String>,
     #[serde(default)]
     pub limits: FileLimits,
+    #[serde(default)]
+    pub tls: FileTls,
+}
+
+/// `[tls]`: https on any address. Without it, Vouch serves https off loopback with a generated certificate.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileTls {
+    /// https on loopback too (with the generated certificate unless `cert` and `key` are given).
+    #[serde(default)]
+    pub enabled: bool,
+    /// A PEM certificate chain, leaf first.
+    pub cert: Option<PathBuf>,
+    /// Its PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<PathBuf>,
 }
 
 /// `[limits]`: the front door's bounds (docs/security.md#the-front-door). Every key is optional.
@@ -132,7 +153,11 @@ pub fn load_file(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<(Fi
 pub struct ServeOverrides {
     pub bind: Option<SocketAddr>,
     pub public_url: Option<String>,
-    pub allow_non_loopback: bool,
+    /// `--tls`: https on loopback too.
+    pub tls: bool,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub insecure_no_tls: bool,
     pub ui_dir: Option<PathBuf>,
     pub models_dir: Option<PathBuf>,
     /// `none`, `webcam[:NAME]`, `synthetic` or `demo:PATH`.
@@ -218,7 +243,20 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<
         cfg.bind = bind;
     }
     cfg.public_url = flags.public_url.or(file.public_url);
-    cfg.allow_non_loopback = flags.allow_non_loopback || file.allow_non_loopback.unwrap_or(false);
+    anyhow::ensure!(
+        file.allow_non_loopback.is_none(),
+        "allow_non_loopback is gone: off loopback Vouch serves https with a generated certificate (or [tls] cert \
+         and key); to serve plain HTTP there anyway, say insecure_no_tls = true"
+    );
+    cfg.tls = match (flags.tls_cert.or(file.tls.cert), flags.tls_key.or(file.tls.key)) {
+        (Some(cert), Some(key)) => crate::tls::TlsSetting::Files { cert, key },
+        (None, None) if flags.tls || file.tls.enabled => crate::tls::TlsSetting::SelfSigned,
+        (None, None) => crate::tls::TlsSetting::Auto,
+        _ => anyhow::bail!(
+            "a TLS certificate needs both its cert and its key ([tls] cert and key, or --tls-cert and --tls-key)"
+        ),
+    };
+    cfg.insecure_no_tls = flags.insecure_no_tls || file.insecure_no_tls.unwrap_or(false);
     cfg.ui_dir = flags.ui_dir.or(file.ui_dir).or_else(default_ui_dir);
     cfg.models_dir = flags.models_dir.or(file.models_dir).or_else(default_models_dir);
     if let Some(limit) = file.image_body_limit_bytes {
@@ -269,5 +307,18 @@ mod tests {
         assert!(from("[limits]\nmax_connections = 0\n").is_err(), "a limit of zero would serve nobody");
         assert!(from("[limits]\nunknown = 1\n").is_err());
         assert!(!from("").unwrap().image_url.enabled, "image URLs are off by default");
+    }
+
+    #[test]
+    fn tls_comes_from_the_file_and_the_old_plain_http_switch_explains_itself() {
+        use crate::tls::TlsSetting;
+        assert_eq!(from("").unwrap().tls, TlsSetting::Auto);
+        assert_eq!(from("[tls]\nenabled = true\n").unwrap().tls, TlsSetting::SelfSigned);
+        let files = from("[tls]\ncert = \"/etc/vouch/cert.pem\"\nkey = \"/etc/vouch/key.pem\"\n").unwrap();
+        assert!(matches!(files.tls, TlsSetting::Files { .. }));
+        assert!(from("[tls]\ncert = \"/etc/vouch/cert.pem\"\n").is_err(), "a certificate without its key");
+        assert!(from("insecure_no_tls = true\n").unwrap().insecure_no_tls);
+        let old = from("allow_non_loopback = true\n").unwrap_err().to_string();
+        assert!(old.contains("insecure_no_tls"), "{old}");
     }
 }

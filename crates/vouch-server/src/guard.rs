@@ -32,7 +32,8 @@ impl AllowedHosts {
         let mut hosts = BTreeSet::new();
         let port = addr.port();
         hosts.insert(addr.to_string().to_ascii_lowercase());
-        if addr.ip().is_loopback() {
+        // A server on every address (`0.0.0.0`) is on loopback too.
+        if addr.ip().is_loopback() || addr.ip().is_unspecified() {
             for name in ["localhost", "127.0.0.1", "[::1]"] {
                 hosts.insert(format!("{name}:{port}"));
             }

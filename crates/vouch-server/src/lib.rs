@@ -30,6 +30,7 @@ pub mod serve;
 pub mod sign_case;
 pub mod signing;
 pub mod state;
+pub mod tls;
 pub mod ui;
 pub mod webhooks;
 
@@ -125,6 +126,10 @@ pub struct Running {
     pub public_url: String,
     /// The same state the HTTP handlers use, for in-process callers (the kiosk app's IPC bridge).
     pub state: AppState,
+    /// The SHA-256 fingerprint of the certificate served, when serving https: the admin confirms it.
+    pub tls_fingerprint: Option<tls::Fingerprint>,
+    /// Whether that certificate is the one Vouch generated.
+    pub tls_self_signed: bool,
     shutdown: Option<oneshot::Sender<()>>,
     /// Tells the webhook dispatcher to finish the attempts under way and stop.
     dispatcher_stop: tokio::sync::watch::Sender<bool>,
@@ -170,26 +175,47 @@ impl Running {
     }
 }
 
-fn is_loopback(addr: &SocketAddr) -> bool {
-    addr.ip().is_loopback()
+/// `https://ADDR` or `http://ADDR`; an unspecified bind (`0.0.0.0`) is named by this machine's host name, which
+/// the generated certificate covers.
+fn default_public_url(addr: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    if addr.ip().is_unspecified() {
+        if let Some(host) = std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_string()) {
+            if !host.is_empty() {
+                return format!("{scheme}://{host}:{}", addr.port());
+            }
+        }
+    }
+    format!("{scheme}://{addr}")
 }
 
 /// Binds, then serves the API and runs the webhook dispatcher and the expiry sweep in the background.
 pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running> {
-    if !is_loopback(&config.bind) && !config.allow_non_loopback {
-        anyhow::bail!(
-            "refusing to bind {}: Vouch serves biometric data over plain HTTP and binds to loopback only. \
-             TLS is not built yet; pass --allow-non-loopback (or allow_non_loopback = true) to bind anyway",
-            config.bind
+    let decision = tls::decide(config.bind, &config.tls, config.insecure_no_tls)?;
+    if decision == tls::Decision::PlainInsecure {
+        tracing::warn!(
+            bind = %config.bind,
+            "INSECURE: serving plain HTTP off loopback (--insecure-no-tls): faces, documents, PINs and tokens \
+             cross the network readable and changeable by anyone on it"
         );
     }
+    let names = tls::certificate_names(config.bind, config.public_url.as_deref(), &config.allowed_hosts);
+    let server_tls = tls::server_tls(&decision, store.data_dir(), &names)?;
     // First run: one demo flow, so a fresh kiosk can run a case end to end.
     store.ensure_demo_flow().context("creating the demo flow")?;
     let listener =
         tokio::net::TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
     let addr = listener.local_addr()?;
-    let public_url =
-        config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string();
+    let public_url = config.public_url.clone().unwrap_or_else(|| default_public_url(addr, server_tls.is_some()));
+    let public_url = public_url.trim_end_matches('/').to_string();
+    if let Some(tls) = &server_tls {
+        tracing::info!(
+            fingerprint = %tls.fingerprint,
+            self_signed = tls.self_signed,
+            cert = %tls.cert_path.display(),
+            "serving https"
+        );
+    }
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("Vouch/", env!("CARGO_PKG_VERSION")))
@@ -243,7 +269,10 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         max_connections: state.config.max_connections,
         drain: state.config.drain,
     };
-    let server = tokio::spawn(serve::run(listener, router, limits, rx));
+    let tls_fingerprint = server_tls.as_ref().map(|t| t.fingerprint);
+    let tls_self_signed = server_tls.as_ref().is_some_and(|t| t.self_signed);
+    let acceptor = server_tls.map(|t| t.acceptor);
+    let server = tokio::spawn(serve::run(listener, acceptor, router, limits, rx));
     let (dispatcher_stop, stop_rx) = tokio::sync::watch::channel(false);
     let dispatcher = tokio::spawn(webhooks::run_dispatcher(state.clone(), stop_rx));
     let sweeper = {
@@ -274,6 +303,8 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         addr,
         public_url,
         state,
+        tls_fingerprint,
+        tls_self_signed,
         shutdown: Some(tx),
         dispatcher_stop,
         server: Some(server),

@@ -1,16 +1,18 @@
-//! The accept loop: HTTP/1.1 with a header-read timeout (a client that trickles its headers is cut off, so
-//! half-sent requests cannot hold the server), a cap on open connections, and a graceful stop that lets
-//! requests in flight finish.
+//! The accept loop: HTTP/1.1, over TLS when configured, with a header-read timeout (a client that trickles its
+//! headers, or its TLS handshake, is cut off, so half-sent requests cannot hold the server), a cap on open
+//! connections, and a graceful stop that lets requests in flight finish.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Semaphore};
+use tokio_rustls::TlsAcceptor;
 
 /// Connection limits, from [`crate::ServerConfig`].
 #[derive(Debug, Clone, Copy)]
@@ -23,8 +25,14 @@ pub struct ConnectionLimits {
     pub drain: Duration,
 }
 
-/// Serves `router` on `listener` until `stop` fires, then drains.
-pub async fn run(listener: TcpListener, router: Router, limits: ConnectionLimits, stop: oneshot::Receiver<()>) {
+/// Serves `router` on `listener` (https when `tls` is given) until `stop` fires, then drains.
+pub async fn run(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    limits: ConnectionLimits,
+    stop: oneshot::Receiver<()>,
+) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut stop = std::pin::pin!(stop);
@@ -49,20 +57,41 @@ pub async fn run(listener: TcpListener, router: Router, limits: ConnectionLimits
             _ = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
-        let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).keep_alive(true);
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let (router, watcher, tls) = (router.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            match tls {
+                None => serve_connection(stream, router, limits, watcher).await,
+                Some(acceptor) => {
+                    // The handshake counts against the header timeout: a client that stalls in it is dropped.
+                    match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(stream, router, limits, watcher).await,
+                        Ok(Err(e)) => tracing::debug!(error = %e, "a TLS handshake failed"),
+                        Err(_) => tracing::debug!("a TLS handshake did not finish within the header timeout"),
+                    }
+                }
             }
             drop(permit);
         });
     }
     drop(listener);
+    drain(graceful, limits.drain).await;
+}
+
+async fn serve_connection<S>(stream: S, router: Router, limits: ConnectionLimits, watcher: Watcher)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = TowerToHyperService::new(router);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).keep_alive(true);
+    if let Err(e) = watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+async fn drain(graceful: GracefulShutdown, limit: Duration) {
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("every request in flight finished"),
-        () = tokio::time::sleep(limits.drain) => tracing::warn!("stopped with requests still in flight after the drain time"),
+        () = tokio::time::sleep(limit) => tracing::warn!("stopped with requests still in flight after the drain time"),
     }
 }

@@ -50,7 +50,10 @@ impl Kit {
         tweak(&mut cfg);
         let running = vouch_server::start(cfg, store.clone()).await.unwrap();
         let base = running.public_url.clone();
-        let http = reqwest::Client::new();
+        // Over https the kit trusts exactly the certificate the server serves, as a kiosk in remote mode does.
+        let fingerprint = running.tls_fingerprint.map(|f| f.to_string());
+        let http =
+            vouch_server::tls::remote_client(&base, fingerprint.as_deref(), false, Duration::from_secs(60)).unwrap();
         let paired = http
             .post(format!("{base}/vouch/v1/kiosk/pair"))
             .json(&json!({"code": running.state.bridge.pairing_code()}))

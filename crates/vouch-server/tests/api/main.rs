@@ -19,4 +19,5 @@ mod limits;
 mod oauth;
 mod signing;
 mod surface;
+mod tls;
 mod webhooks;
