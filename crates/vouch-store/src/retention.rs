@@ -9,8 +9,10 @@
 //! - DIS customers and faces created before the cutoff are deleted with everything under them, as if the integrator
 //!   had called DELETE: DIS has no "closed", so their age is what counts.
 //!
-//! Each case gets an `evidence_purged` event and the run one `retention_purge` event on the settings chain, all in
-//! one transaction, before any file is deleted.
+//! The run goes in batches of [`PURGE_BATCH`] items, one transaction each, so the kiosk and the APIs are served
+//! between batches however much is due. Each case gets its `evidence_purged` event in its batch's transaction,
+//! before any of its files is deleted; the run ends with one `retention_purge` event on the settings chain. A run
+//! cut off between batches leaves whole batches done, and the next run carries on.
 
 use rusqlite::{params, Transaction};
 use serde::Serialize;
@@ -58,39 +60,70 @@ impl Store {
     ) -> Result<PurgeReport> {
         let at = now();
         let mut report = PurgeReport::default();
-        let candidates: Vec<String> = {
-            let mut conn = self.conn()?;
-            let tx = conn.transaction()?;
-            let mut shas = purge_cases(&tx, cutoff, at, retention_days, actor, &mut report)?;
-            shas.extend(purge_sign_documents(&tx, cutoff, at, &mut report)?);
-            shas.extend(purge_dis(&tx, cutoff, &mut report)?);
-            if !report.is_empty() || audit_empty_run {
-                audit::append(
-                    &tx,
-                    SETTINGS_CHAIN,
-                    at,
-                    actor,
-                    "retention_purge",
-                    &serde_json::json!({
-                        "retention_days": retention_days, "closed_before": to_ms(cutoff),
-                        "cases": report.cases, "evidence": report.evidence, "signers": report.signers,
-                        "sign_processes": report.sign_processes, "sign_documents": report.sign_documents,
-                        "dis_customers": report.dis_customers, "dis_faces": report.dis_faces,
-                    }),
-                )?;
-            }
-            tx.commit()?;
-            shas
-        };
-        // After the commit: a crash here leaves encrypted files nobody points to, never a row pointing nowhere.
-        let conn = self.conn()?;
-        let mut seen = std::collections::HashSet::new();
-        for sha in candidates {
-            if seen.insert(sha.clone()) && !blob_still_named(&conn, &sha)? && self.blobs().remove(&sha)? {
-                report.blobs_deleted += 1;
+        loop {
+            let before = report.clone();
+            // The connection (the store's lock) is held for one batch only.
+            let candidates: Vec<String> = {
+                let mut conn = self.conn()?;
+                let tx = conn.transaction()?;
+                let mut shas = purge_cases(&tx, cutoff, at, retention_days, actor, &mut report)?;
+                shas.extend(purge_sign_documents(&tx, cutoff, at, &mut report)?);
+                shas.extend(purge_dis(&tx, cutoff, &mut report)?);
+                tx.commit()?;
+                shas
+            };
+            // After the commit: a crash here leaves encrypted files nobody points to, never a row pointing nowhere.
+            report.blobs_deleted += self.remove_unnamed_blobs(candidates)?;
+            if !report.found_more_than(&before, PURGE_BATCH) {
+                break;
             }
         }
+        if !report.is_empty() || audit_empty_run {
+            let mut conn = self.conn()?;
+            let tx = conn.transaction()?;
+            audit::append(
+                &tx,
+                SETTINGS_CHAIN,
+                at,
+                actor,
+                "retention_purge",
+                &serde_json::json!({
+                    "retention_days": retention_days, "closed_before": to_ms(cutoff),
+                    "cases": report.cases, "evidence": report.evidence, "signers": report.signers,
+                    "sign_processes": report.sign_processes, "sign_documents": report.sign_documents,
+                    "dis_customers": report.dis_customers, "dis_faces": report.dis_faces,
+                }),
+            )?;
+            tx.commit()?;
+        }
         Ok(report)
+    }
+
+    /// Deletes the files among `candidates` that no row names any more; returns how many.
+    fn remove_unnamed_blobs(&self, candidates: Vec<String>) -> Result<u64> {
+        let conn = self.conn()?;
+        let mut seen = std::collections::HashSet::new();
+        let mut deleted = 0;
+        for sha in candidates {
+            if seen.insert(sha.clone()) && !blob_still_named(&conn, &sha)? && self.blobs().remove(&sha)? {
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+}
+
+/// Items of each kind (cases, sign processes, DIS customers, DIS faces) purged per transaction.
+pub const PURGE_BATCH: u64 = 50;
+
+impl PurgeReport {
+    /// Whether the batch that took the report from `before` to `self` was full for some kind: then more may
+    /// be due.
+    fn found_more_than(&self, before: &PurgeReport, batch: u64) -> bool {
+        self.cases.saturating_sub(before.cases) >= batch
+            || self.sign_processes.saturating_sub(before.sign_processes) >= batch
+            || self.dis_customers.saturating_sub(before.dis_customers) >= batch
+            || self.dis_faces.saturating_sub(before.dis_faces) >= batch
     }
 }
 
@@ -106,9 +139,10 @@ fn purge_cases(
     let due: Vec<String> = tx
         .prepare(
             "SELECT id FROM cases
-             WHERE status IN ('completed', 'failed', 'expired', 'cancelled') AND updated_at < ?1 AND purged_at IS NULL",
+             WHERE status IN ('completed', 'failed', 'expired', 'cancelled') AND updated_at < ?1 AND purged_at IS NULL
+             LIMIT ?2",
         )?
-        .query_map([to_ms(cutoff)], |r| r.get(0))?
+        .query_map(params![to_ms(cutoff), PURGE_BATCH], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut shas = Vec::new();
     for case_id in &due {
@@ -171,9 +205,10 @@ fn purge_sign_documents(
              WHERE p.created_at < ?1
                AND EXISTS (SELECT 1 FROM sign_documents d WHERE d.process_id = p.id AND d.purged_at IS NULL)
                AND NOT EXISTS (SELECT 1 FROM signers s JOIN cases c ON c.id = s.case_id
-                               WHERE s.process_id = p.id AND c.purged_at IS NULL)",
+                               WHERE s.process_id = p.id AND c.purged_at IS NULL)
+             LIMIT ?2",
         )?
-        .query_map([to_ms(cutoff)], |r| r.get(0))?
+        .query_map(params![to_ms(cutoff), PURGE_BATCH], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut shas = Vec::new();
     for process_id in &due {
@@ -198,8 +233,8 @@ fn purge_sign_documents(
 /// DIS customers and stand-alone faces created before the cutoff, deleted as DELETE would. Returns their blobs.
 fn purge_dis(tx: &Transaction<'_>, cutoff: OffsetDateTime, report: &mut PurgeReport) -> Result<Vec<String>> {
     let customers: Vec<(String, String)> = tx
-        .prepare("SELECT client_id, id FROM dis_customers WHERE created_at < ?1")?
-        .query_map([to_ms(cutoff)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .prepare("SELECT client_id, id FROM dis_customers WHERE created_at < ?1 LIMIT ?2")?
+        .query_map(params![to_ms(cutoff), PURGE_BATCH], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let mut shas = Vec::new();
     for (client_id, id) in &customers {
@@ -210,9 +245,10 @@ fn purge_dis(tx: &Transaction<'_>, cutoff: OffsetDateTime, report: &mut PurgeRep
     let faces: Vec<(String, String)> = tx
         .prepare(
             "SELECT client_id, id FROM dis_faces WHERE created_at < ?1
-               AND id NOT IN (SELECT selfie_face_id FROM dis_customers WHERE selfie_face_id IS NOT NULL)",
+               AND id NOT IN (SELECT selfie_face_id FROM dis_customers WHERE selfie_face_id IS NOT NULL)
+             LIMIT ?2",
         )?
-        .query_map([to_ms(cutoff)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![to_ms(cutoff), PURGE_BATCH], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     for (client_id, id) in &faces {
         shas.extend(crate::faces::delete_face_tx(tx, client_id, id)?);

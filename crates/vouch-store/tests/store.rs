@@ -568,6 +568,35 @@ fn retention_erases_signers_then_their_documents_and_old_dis_data_keeping_shared
     assert!(store.verify_audit(None).unwrap().is_intact());
 }
 
+/// More cases than one batch: every one is purged, in batches whose transactions leave the store to other callers
+/// in between, and the run is audited once.
+#[test]
+fn retention_purges_in_batches_until_nothing_is_due() {
+    let (dir, store) = open();
+    let (client, _) = integrator(&store);
+    let db = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
+    let due = 2 * vouch_store::retention::PURGE_BATCH + 7;
+    for i in 0..due {
+        store.insert_case(&new_case(&client, Some(&format!("r{i}"))), "client").unwrap();
+    }
+    let kept = new_case(&client, Some("open"));
+    store.insert_case(&kept, "client").unwrap();
+    let long_ago = vouch_store::to_ms(now() - time::Duration::days(40));
+    db.execute("UPDATE cases SET status = 'completed', updated_at = ?1 WHERE reference LIKE 'r%'", [long_ago]).unwrap();
+    let report = store.purge_evidence(now() - time::Duration::days(30), 30, "test", false).unwrap();
+    assert_eq!(report.cases, due, "{report:?}");
+    let left: i64 = db
+        .query_row("SELECT count(*) FROM cases WHERE reference LIKE 'r%' AND purged_at IS NULL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
+    let open_purged: Option<i64> =
+        db.query_row("SELECT purged_at FROM cases WHERE reference = 'open'", [], |r| r.get(0)).unwrap();
+    assert!(open_purged.is_none(), "an open case is not touched");
+    let runs = store.audit_events("settings").unwrap().into_iter().filter(|e| e.action == "retention_purge").count();
+    assert_eq!(runs, 1, "one run, one run event, however many batches");
+    assert!(store.verify_audit(None).unwrap().is_intact());
+}
+
 const ADMIN_PIN: &str = "482913";
 
 /// 20 wrong PINs at once: each attempt is counted before it is checked, so only the first MAX_FAILURES
