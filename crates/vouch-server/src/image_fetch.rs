@@ -18,6 +18,19 @@ pub struct ImageUrlConfig {
     pub allowed_hosts: Vec<String>,
 }
 
+/// Which resolved addresses a fetch may connect to, and which extra certificate it trusts. The server uses
+/// [`Reach::public`]; tests stand a loopback address in for "public" to drive real redirects.
+struct Reach {
+    allowed: Box<dyn Fn(SocketAddr) -> bool + Send + Sync>,
+    extra_root: Option<reqwest::Certificate>,
+}
+
+impl Reach {
+    fn public() -> Reach {
+        Reach { allowed: Box::new(|a: SocketAddr| is_public(a.ip())), extra_root: None }
+    }
+}
+
 const MAX_REDIRECTS: usize = 3;
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -66,7 +79,11 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 /// The checked target of one hop: its host, and the public addresses it resolved to.
-async fn check_target(config: &ImageUrlConfig, url: &reqwest::Url) -> Result<(String, Vec<SocketAddr>), ApiError> {
+async fn check_target(
+    config: &ImageUrlConfig,
+    reach: &Reach,
+    url: &reqwest::Url,
+) -> Result<(String, Vec<SocketAddr>), ApiError> {
     if url.scheme() != "https" {
         return Err(refused("only https:// URLs are fetched"));
     }
@@ -86,7 +103,7 @@ async fn check_target(config: &ImageUrlConfig, url: &reqwest::Url) -> Result<(St
     if addrs.is_empty() {
         return Err(failed("its host name does not resolve"));
     }
-    if addrs.iter().any(|a| !is_public(a.ip())) {
+    if addrs.iter().any(|a| !(reach.allowed)(*a)) {
         return Err(refused("it resolves to a loopback, private, link-local or otherwise non-public address"));
     }
     Ok((host_bare, addrs))
@@ -94,7 +111,10 @@ async fn check_target(config: &ImageUrlConfig, url: &reqwest::Url) -> Result<(St
 
 /// Fetches the image at `url` under the rules above, at most `max` bytes.
 pub async fn fetch(state: &AppState, url: &str, max: usize) -> Result<Vec<u8>, ApiError> {
-    let config = &state.config.image_url;
+    fetch_within(&state.config.image_url, &Reach::public(), url, max).await
+}
+
+async fn fetch_within(config: &ImageUrlConfig, reach: &Reach, url: &str, max: usize) -> Result<Vec<u8>, ApiError> {
     let mut url =
         reqwest::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https")).ok_or_else(|| {
             ApiError::invalid("The image URL is not a valid http(s) URL").with_vendor_code("MALFORMED_URL")
@@ -105,14 +125,16 @@ pub async fn fetch(state: &AppState, url: &str, max: usize) -> Result<Vec<u8>, A
         ));
     }
     for _ in 0..=MAX_REDIRECTS {
-        let (host, addrs) = check_target(config, &url).await?;
-        let client = reqwest::Client::builder()
+        let (host, addrs) = check_target(config, reach, &url).await?;
+        let mut client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .resolve_to_addrs(&host, &addrs)
             .timeout(FETCH_TIMEOUT)
-            .user_agent(concat!("Vouch/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(ApiError::internal)?;
+            .user_agent(concat!("Vouch/", env!("CARGO_PKG_VERSION")));
+        if let Some(root) = &reach.extra_root {
+            client = client.add_root_certificate(root.clone());
+        }
+        let client = client.build().map_err(ApiError::internal)?;
         let mut resp = client.get(url.clone()).send().await.map_err(|e| failed(e.without_url().to_string()))?;
         if resp.status().is_redirection() {
             let location = resp
@@ -179,7 +201,67 @@ mod tests {
             ["https://127.0.0.1/a.png", "https://localhost/a.png", "http://localhost/a.png", "https://example.com/"]
         {
             let url = reqwest::Url::parse(url).unwrap();
-            assert!(check_target(&config, &url).await.is_err(), "{url}");
+            assert!(check_target(&config, &Reach::public(), &url).await.is_err(), "{url}");
         }
+    }
+
+    /// An https server on loopback that answers every request with `response`, counting requests.
+    async fn https_server(
+        cert: &rcgen::CertifiedKey<rcgen::KeyPair>,
+        response: String,
+    ) -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+        let config =
+            rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(vec![CertificateDer::from(cert.cert.der().to_vec())], key)
+                .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let Ok(mut tls) = acceptor.accept(tcp).await else { continue };
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut head = [0u8; 4096];
+                let _ = tls.read(&mut head).await;
+                let _ = tls.write_all(response.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            }
+        });
+        (addr, hits)
+    }
+
+    /// A real redirect from an allowed address to a loopback one is refused before anything is sent there;
+    /// the same harness fetches an image when the redirect stays on the allowed address.
+    #[tokio::test]
+    async fn a_real_redirect_to_loopback_is_refused() {
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+        let image = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nPNG!";
+        let (inner, inner_hits) = https_server(&cert, image.into()).await;
+        let redirect_to = |target: SocketAddr| {
+            format!("HTTP/1.1 302 Found\r\nLocation: https://{target}/x.png\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        };
+        let (outer, _) = https_server(&cert, redirect_to(inner)).await;
+        let config = ImageUrlConfig { enabled: true, allowed_hosts: vec!["127.0.0.1".into()] };
+        let root = reqwest::Certificate::from_der(cert.cert.der()).unwrap();
+        // Only the outer server stands in for a public address; the inner one is loopback, as it really is.
+        let only_outer = Reach { allowed: Box::new(move |a| a == outer), extra_root: Some(root.clone()) };
+        let err = fetch_within(&config, &only_outer, &format!("https://{outer}/a.png"), 1024).await.unwrap_err();
+        assert!(err.message.contains("non-public"), "{}", err.message);
+        assert!(!err.message.contains("127.0.0.1"), "the error does not echo where it was sent: {}", err.message);
+        assert_eq!(inner_hits.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing reached the loopback server");
+
+        // Control: with both addresses allowed, the same redirect is followed and the image arrives.
+        let both = Reach { allowed: Box::new(move |a| a == outer || a == inner), extra_root: Some(root) };
+        let bytes = fetch_within(&config, &both, &format!("https://{outer}/a.png"), 1024).await.unwrap();
+        assert_eq!(bytes, b"PNG!");
+        assert_eq!(inner_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }
