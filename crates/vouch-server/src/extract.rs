@@ -61,7 +61,7 @@ fn is_json(parts_ct: Option<&header::HeaderValue>) -> bool {
 /// Bodies larger than this are parsed on a blocking thread (an image or a PDF in base64 is megabytes of JSON).
 const PARSE_INLINE_MAX: usize = 256 * 1024;
 
-fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::new(Code::MalformedBody, format!("The request body is not valid JSON: {e}")))?;
     serde_json::from_value(value)

@@ -338,10 +338,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
 // ---- helpers ----
 
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::new(Code::MalformedBody, format!("The request body is not valid JSON: {e}")))?;
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::invalid(format!("The request body does not have the expected fields: {e}")))
+    crate::extract::parse_json(bytes)
 }
 
 pub(crate) fn content_type(req: &Request) -> String {

@@ -3,6 +3,7 @@
 
 pub mod danaconnect;
 pub mod dis;
+pub mod dis_bodies;
 pub mod dis_document;
 pub mod dis_faces;
 pub mod dis_inspect;
