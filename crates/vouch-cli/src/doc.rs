@@ -74,10 +74,15 @@ pub enum DocCommand {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
-    /// Per-stage latency and accuracy of the page reader on held-out synthetic 1280×720 frames
+    /// Per-stage latency and accuracy of the page reader on held-out synthetic 1280×720 frames, then on real
+    /// document images with their expected MRZs
     Bench {
         #[arg(long, default_value_t = 120)]
         count: usize,
+        /// A folder of real document images with an expected_mrz.csv (default: ../shared/testdata/documents_dev
+        /// when present)
+        #[arg(long)]
+        real: Option<PathBuf>,
         #[arg(long, default_value_t = 2)]
         threads: usize,
         /// The OCR-B font (default: the models folder's OCRB.otf)
@@ -100,10 +105,13 @@ struct Label {
 pub fn run(command: DocCommand, models: Option<PathBuf>) -> anyhow::Result<()> {
     match command {
         DocCommand::Read { image, threads } => read(&crate::models_dir(models)?, &image, threads),
-        DocCommand::Bench { count, threads, font } => {
+        DocCommand::Bench { count, threads, font, real } => {
             let dir = crate::models_dir(models)?;
             let font = font.unwrap_or_else(|| dir.join("OCRB.otf"));
-            crate::doc_bench::bench(&dir, &font, count, threads)
+            let real = real.or_else(|| {
+                Some(PathBuf::from("../shared/testdata/documents_dev")).filter(|d| d.join("expected_mrz.csv").is_file())
+            });
+            crate::doc_bench::bench(&dir, &font, count, threads, real.as_deref())
         }
         DocCommand::Clip { out, holder, kind, seed, portrait, font, width, height } => {
             let font = load_font(font, models)?;
@@ -206,7 +214,7 @@ fn read(models: &Path, path: &Path, threads: usize) -> anyhow::Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let frame = vouch_vision::decode(&bytes, ImageLimits::default())?;
     let Some(page) = reader.read(&frame)? else {
-        println!("{}", serde_json::json!({ "errorCode": "NO_CARD_CORNERS_DETECTED" }));
+        println!("{}", serde_json::json!({ "errorCode": "NO_CARD_CORNERS_DETECTED", "mrz": null }));
         return Ok(());
     };
     let mrz = page.mrz.as_ref().map(|m| {
@@ -214,13 +222,14 @@ fn read(models: &Path, path: &Path, threads: usize) -> anyhow::Result<()> {
             "text": m.text(),
             "valid": m.valid(),
             "checks": m.mrz.checks,
-            "corrections": m.corrections.len(),
+            "corrections": m.corrections,
             "minConfidence": m.min_confidence,
         })
     });
     let report = serde_json::json!({
         "corners": page.quad.corners,
         "confidence": page.quad.confidence,
+        "pageFound": page.page_found,
         "format": page.format,
         "turned": page.turned,
         "side": page.side,

@@ -46,7 +46,7 @@ fn frames(font: &Font, portraits: &[RgbImage], count: usize) -> anyhow::Result<V
     Ok(out)
 }
 
-pub fn bench(models: &Path, font: &Path, count: usize, threads: usize) -> anyhow::Result<()> {
+pub fn bench(models: &Path, font: &Path, count: usize, threads: usize, real_dir: Option<&Path>) -> anyhow::Result<()> {
     let font = Font::from_bytes(std::fs::read(font).with_context(|| format!("reading {}", font.display()))?)?;
     let portraits: Vec<RgbImage> =
         crate::doc::load_portraits(Path::new("testdata/faces"))?.into_iter().map(|(_, image)| image).collect();
@@ -145,5 +145,82 @@ pub fn bench(models: &Path, font: &Path, count: usize, threads: usize) -> anyhow
         floor.push(reader.recogniser().model().time_inference([88, 1, 32, 24])?);
     }
     report("recogniser, 88 cells (bare)", floor);
+    real(&reader, real_dir)
+}
+
+/// The real images of `dir` (`expected_mrz.csv` beside them, as in `shared/testdata/documents_dev`): how many
+/// MRZs read exactly, how many characters, whether the images without one read as none, and the time per
+/// image at its own size.
+fn real(reader: &DocumentReader, dir: Option<&Path>) -> anyhow::Result<()> {
+    let Some(dir) = dir else { return Ok(()) };
+    let csv = std::fs::read_to_string(dir.join("expected_mrz.csv"))
+        .with_context(|| format!("reading {}/expected_mrz.csv", dir.display()))?;
+    let (mut exact, mut with_mrz, mut none_right, mut without, mut chars_right, mut chars) = (0, 0, 0, 0, 0, 0);
+    let mut times = Vec::new();
+    let mut misses = Vec::new();
+    let mut largest = (0u32, 0u32);
+    for line in csv.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let fields = csv_fields(line);
+        let (Some(path), Some(kind), Some(want)) = (fields.first(), fields.get(1), fields.get(2)) else { continue };
+        let want = want.replace('|', "\n");
+        let has_none = kind.eq_ignore_ascii_case("none");
+        if want.is_empty() && !has_none {
+            continue;
+        }
+        let bytes = std::fs::read(dir.join(path)).with_context(|| format!("reading {path}"))?;
+        let frame = vouch_vision::decode(&bytes, vouch_vision::ImageLimits::default())?;
+        largest = largest.max(frame.dimensions());
+        let t = std::time::Instant::now();
+        let read = reader.read(&frame)?.and_then(|p| p.mrz);
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if has_none {
+            without += 1;
+            none_right += usize::from(read.is_none());
+            continue;
+        }
+        with_mrz += 1;
+        let got = read.as_ref().map(|m| m.text()).unwrap_or_default();
+        let (want_chars, got_chars): (Vec<char>, Vec<char>) =
+            (want.chars().filter(|c| *c != '\n').collect(), got.chars().filter(|c| *c != '\n').collect());
+        chars += want_chars.len();
+        if want_chars.len() == got_chars.len() {
+            chars_right += want_chars.iter().zip(&got_chars).filter(|(a, b)| a == b).count();
+        }
+        if read.is_some_and(|m| m.valid()) && got == want {
+            exact += 1;
+        } else {
+            misses.push(path.clone());
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "real images ({}, {} images, each at its own size, up to {}×{}):",
+        dir.display(),
+        times.len(),
+        largest.0,
+        largest.1
+    );
+    println!(
+        "  MRZ read exactly             {exact}/{with_mrz}; characters {chars_right}/{chars} ({:.2} %){}",
+        100.0 * chars_right as f64 / chars.max(1) as f64,
+        if misses.is_empty() { String::new() } else { format!("; missed: {}", misses.join(", ")) }
+    );
+    println!("  without an MRZ, read as none {none_right}/{without}");
+    report("whole read", times);
     Ok(())
+}
+
+/// One CSV line's fields; a quoted field may hold commas.
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let (mut field, mut quoted) = (String::new(), false);
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
 }

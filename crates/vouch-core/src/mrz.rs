@@ -1,7 +1,9 @@
-//! The machine-readable zone (ICAO 9303 parts 3 to 7): TD1 (3×30), TD2 (2×36) and TD3 (2×44) documents and the
-//! MRV-A (2×44) and MRV-B (2×36) visas, split into typed fields with every check digit and the composite verified
-//! and the names split at the filler. [`parse_corrected`] also repairs the confusions OCR makes (O/0, I/1, B/8,
-//! S/5, Z/2, G/6, D/0, K/<), by position, and keeps a repair only when the check digits then hold.
+//! The machine-readable zone (ICAO 9303 parts 3 to 7): TD1 (3×30), TD2 (2×36) and TD3 (2×44) documents, the
+//! MRV-A (2×44) and MRV-B (2×36) visas, and the French national identity card (2×36, its own layout), split into
+//! typed fields with every check digit and the composite verified and the names split at the filler.
+//! [`parse_corrected`] also repairs the confusions OCR makes (O/0, I/1, B/8, S/5, Z/2, G/6, D/0, K/<): by each
+//! field's alphabet always (a letters-only field cannot hold a digit), and where a field may hold either, only
+//! when the check digits then hold.
 //!
 //! One parser serves the chip's DG1, the page's OCR and the clerk's typing.
 
@@ -19,13 +21,17 @@ pub enum MrzFormat {
     MrvA,
     #[serde(rename = "MRV-B")]
     MrvB,
+    /// The French national identity card of 1988 to 2021 (2×36, `IDFRA`): surname on the first line; the
+    /// document number, given names, birth date and sex on the second; no expiry date.
+    #[serde(rename = "FRA-ID")]
+    FrenchId,
 }
 
 impl MrzFormat {
     fn shape(self) -> (usize, usize) {
         match self {
             MrzFormat::Td1 => (3, 30),
-            MrzFormat::Td2 | MrzFormat::MrvB => (2, 36),
+            MrzFormat::Td2 | MrzFormat::MrvB | MrzFormat::FrenchId => (2, 36),
             MrzFormat::Td3 | MrzFormat::MrvA => (2, 44),
         }
     }
@@ -145,10 +151,13 @@ struct Layout {
     lines: Vec<Vec<char>>,
 }
 
-fn detect(len: usize, first: Option<char>) -> Result<MrzFormat, MrzError> {
-    let visa = first == Some('V');
-    Ok(match len {
+fn detect(chars: &[char]) -> Result<MrzFormat, MrzError> {
+    let visa = chars.first() == Some(&'V');
+    // As OCR may read it: `1DFRA`, `IDFR4`.
+    let french = chars.len() == 72 && chars.iter().take(5).map(|c| as_letter(*c).unwrap_or(*c)).eq("IDFRA".chars());
+    Ok(match chars.len() {
         90 => MrzFormat::Td1,
+        72 if french => MrzFormat::FrenchId,
         72 if visa => MrzFormat::MrvB,
         72 => MrzFormat::Td2,
         88 if visa => MrzFormat::MrvA,
@@ -163,7 +172,7 @@ impl Layout {
         if !s.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '<') {
             return Err(MrzError::Alphabet);
         }
-        let format = detect(s.len(), s.first().copied())?;
+        let format = detect(&s)?;
         let (_, width) = format.shape();
         Ok(Layout { format, lines: s.chunks(width).map(<[char]>::to_vec).collect() })
     }
@@ -189,6 +198,18 @@ impl Layout {
                 6 | 14 | 29 => Check,
                 7 => Sex,
                 15..=17 => Alpha,
+                _ => Any,
+            },
+            (MrzFormat::FrenchId, 0) => match column {
+                0..=29 => Alpha,
+                _ => Any,
+            },
+            (MrzFormat::FrenchId, _) => match column {
+                0..=11 => Any,
+                12 | 33 | 35 => Check,
+                13..=26 => Alpha,
+                27..=32 => Digit,
+                34 => Sex,
                 _ => Any,
             },
             (_, 0) | (MrzFormat::Td1, _) => Alpha,
@@ -227,6 +248,13 @@ impl Layout {
                 c(vec![(1, 8, 14)], (1, 14)),
                 None,
                 c(vec![(0, 5, 30), (1, 0, 7), (1, 8, 15), (1, 18, 29)], (1, 29)),
+            ],
+            MrzFormat::FrenchId => [
+                c(vec![(1, 0, 12)], (1, 12)),
+                c(vec![(1, 27, 33)], (1, 33)),
+                None,
+                None,
+                c(vec![(0, 0, 36), (1, 0, 35)], (1, 35)),
             ],
             format => [
                 c(vec![(1, 0, 9)], (1, 9)),
@@ -279,6 +307,26 @@ impl Layout {
                 names_truncated: self.at(2, 29) != '<',
                 optional_data: clean(&optional),
                 optional_data_2: clean(&self.text(1, 18, 29)),
+                checks,
+            };
+        }
+        if self.format == MrzFormat::FrenchId {
+            let given: Vec<String> = self.text(1, 13, 27).split("<<").map(clean).filter(|n| !n.is_empty()).collect();
+            return Mrz {
+                format: self.format,
+                document_code: clean(&self.text(0, 0, 2)),
+                issuing_state: clean(&self.text(0, 2, 5)),
+                document_number: clean(&self.text(1, 0, 12)),
+                // The card is issued to French nationals only.
+                nationality: clean(&self.text(0, 2, 5)),
+                date_of_birth: self.text(1, 27, 33),
+                sex: clean(&self.text(1, 34, 35)),
+                date_of_expiry: String::new(),
+                primary_identifier: clean(&self.text(0, 5, 30)),
+                secondary_identifier: given.join(" "),
+                names_truncated: self.at(1, 26) != '<',
+                optional_data: clean(&self.text(0, 30, 36)),
+                optional_data_2: String::new(),
                 checks,
             };
         }
@@ -382,16 +430,14 @@ fn other_reading(c: char) -> Option<char> {
 const MAX_PAIR_CANDIDATES: usize = 24;
 
 /// Parses an MRZ as OCR read it. First every position whose kind is certain (dates and check digits are
-/// digits; codes, nationality and names are letters) gets the character it must have been. Then, if a check
-/// still fails, one or two ambiguous characters in the fields it covers are read the other way. A repair is
-/// kept only when all check digits then hold and no other repair of the same size would do; otherwise the MRZ
-/// comes back as read, with its failing checks, and no corrections.
+/// digits; codes, nationality and names are letters) gets the character it must have been, whatever the check
+/// digits say (no check digit covers the issuing state or the names). Then, if a check still fails, one or two
+/// ambiguous characters in the fields it covers are read the other way. That repair is kept only when all
+/// check digits then hold and no other repair of the same size would do; otherwise the MRZ comes back with
+/// the certain repairs only, and its failing checks. Every repair is listed in the corrections.
 pub fn parse_corrected(text: &str) -> Result<(Mrz, Vec<Correction>), MrzError> {
     let upper: String = text.chars().map(|c| c.to_ascii_uppercase()).collect();
     let read = Layout::new(&upper)?;
-    if read.verdicts().iter().all(|ok| *ok) {
-        return Ok((read.mrz(), Vec::new()));
-    }
     let mut fixed = Layout { format: read.format, lines: read.lines.clone() };
     let mut corrections = Vec::new();
     for line in 0..fixed.lines.len() {
@@ -470,7 +516,7 @@ pub fn parse_corrected(text: &str) -> Result<(Mrz, Vec<Correction>), MrzError> {
             }
             Ok((fixed.mrz(), corrections))
         }
-        None => Ok((read.mrz(), Vec::new())),
+        None => Ok((fixed.mrz(), corrections)),
     }
 }
 
@@ -703,6 +749,45 @@ mod tests {
         // Lower case and line breaks from OCR are fine; other characters are not.
         assert!(parse_corrected(&TD3.to_lowercase()).unwrap().0.checks.all_valid());
         assert_eq!(parse_corrected(&TD3.replace('<', "«")).unwrap_err(), MrzError::Alphabet);
+    }
+
+    /// No check digit covers the issuing state or the names, so their alphabet alone repairs them, even when
+    /// every check holds, and a repair that leaves a check failing is still reported.
+    #[test]
+    fn letters_only_fields_are_repaired_even_when_every_check_holds() {
+        let (m, corrections) = parse_corrected(&TD3.replace("P<UTOERIKSSON", "P<UT0ERIKSS0N")).unwrap();
+        assert_eq!((m.issuing_state.as_str(), m.primary_identifier.as_str()), ("UTO", "ERIKSSON"));
+        assert!(m.checks.all_valid());
+        assert_eq!(
+            corrections,
+            vec![
+                Correction { line: 0, column: 4, read: '0', corrected: 'O' },
+                Correction { line: 0, column: 11, read: '0', corrected: 'O' },
+            ]
+        );
+        let (m, corrections) =
+            parse_corrected(&TD3.replace("UTOERIKSSON", "UT0ERIKSSON").replace("7408122F", "7408132F")).unwrap();
+        assert_eq!(m.issuing_state, "UTO");
+        assert!(!m.checks.date_of_birth, "the wrong date still fails its check");
+        assert_eq!(corrections.len(), 1);
+    }
+
+    /// The French identity card's own 2×36 layout (the specimen's MRZ).
+    #[test]
+    fn the_french_identity_card() {
+        let text = "IDFRABERTHIER<<<<<<<<<<<<<<<<<<<<<<<9409923102854CORINNE<<<<<<<6512068F4";
+        let m = parse(text).unwrap();
+        assert_eq!(m.format, MrzFormat::FrenchId);
+        assert!(m.checks.all_valid(), "{:?}", m.checks);
+        assert_eq!((m.document_code.as_str(), m.issuing_state.as_str()), ("ID", "FRA"));
+        assert_eq!(m.document_number, "940992310285");
+        assert_eq!((m.primary_identifier.as_str(), m.secondary_identifier.as_str()), ("BERTHIER", "CORINNE"));
+        assert_eq!((m.date_of_birth.as_str(), m.sex.as_str(), m.date_of_expiry.as_str()), ("651206", "F", ""));
+        let (fixed, corrections) =
+            parse_corrected(&text.replacen("IDFRA", "1DFRA", 1).replace("6512068", "65I2068")).unwrap();
+        assert_eq!(fixed, m);
+        assert_eq!(corrections.len(), 2);
+        assert!(!parse(&text.replace("6512068", "6512078")).unwrap().checks.composite);
     }
 
     #[test]

@@ -75,7 +75,14 @@ pub fn decode(bytes: &[u8], limits: ImageLimits) -> Result<RgbImage> {
     // RGBA16 is the widest decoded layout: 8 bytes a pixel.
     decoder_limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (1 << 20));
     reader.limits(decoder_limits);
-    let decoded = reader.decode().map_err(|e| VisionError::ImageDecode(e.to_string()))?;
+    let mut decoder = reader.into_decoder().map_err(|e| VisionError::ImageDecode(e.to_string()))?;
+    // A phone stores a photo as its sensor saw it and says in EXIF how to turn it: apply that, as a viewer does,
+    // so a document or a face is upright (or only a quarter turn off) whatever the phone's grip.
+    let orientation =
+        image::ImageDecoder::orientation(&mut decoder).unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut decoded =
+        image::DynamicImage::from_decoder(decoder).map_err(|e| VisionError::ImageDecode(e.to_string()))?;
+    decoded.apply_orientation(orientation);
     Ok(decoded.into_rgb8())
 }
 
@@ -127,4 +134,43 @@ pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>> {
     let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
     encoder.encode_image(img).map_err(|e| VisionError::ImageDecode(e.to_string()))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JPEG with an EXIF APP1 segment whose only tag is the orientation.
+    fn jpeg_with_orientation(img: &RgbImage, orientation: u8) -> Vec<u8> {
+        let jpeg = encode_jpeg(img, 95).unwrap();
+        let mut tiff = b"II\x2a\x00\x08\x00\x00\x00\x01\x00".to_vec();
+        tiff.extend_from_slice(&[0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, orientation, 0, 0, 0, 0, 0, 0, 0]);
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&tiff);
+        let len = (app1.len() + 2) as u16;
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xff, 0xe1]);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&app1);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    /// A phone's portrait photo stored sideways with orientation 6 comes out upright, as a viewer shows it:
+    /// the stored left edge is the top.
+    #[test]
+    fn the_exif_orientation_is_applied() {
+        let img = RgbImage::from_fn(64, 40, |x, _| if x < 32 { image::Rgb([0, 0, 0]) } else { image::Rgb([255; 3]) });
+        let upright = decode(&jpeg_with_orientation(&img, 6), ImageLimits::default()).unwrap();
+        assert_eq!(upright.dimensions(), (40, 64));
+        assert!(upright.get_pixel(20, 8).0[0] < 60, "the dark left half is on top");
+        assert!(upright.get_pixel(20, 56).0[0] > 200);
+        let as_stored = decode(&jpeg_with_orientation(&img, 1), ImageLimits::default()).unwrap();
+        assert_eq!(as_stored.dimensions(), (64, 40));
+        for orientation in 2..=8 {
+            let turned = decode(&jpeg_with_orientation(&img, orientation), ImageLimits::default()).unwrap();
+            let expect = if orientation >= 5 { (40, 64) } else { (64, 40) };
+            assert_eq!(turned.dimensions(), expect, "orientation {orientation}");
+        }
+    }
 }

@@ -56,6 +56,31 @@ pub struct DocumentChipInspection {
 #[serde(rename_all = "camelCase")]
 pub struct MrzInspection {
     pub valid: bool,
+    /// Vouch's addition, where both a page MRZ and chip data exist: the page's MRZ fields that differ from the
+    /// chip's (`documentNumber`, `surname`, `givenNames`, `dateOfBirth`, `dateOfExpiry`, `nationality`, `sex`);
+    /// empty when they agree. The chip's values are the ones the customer shows first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inconsistent_with_chip: Option<Vec<&'static str>>,
+}
+
+/// The fields where the page's MRZ and the chip disagree.
+fn page_against_chip(page: &vouch_core::mrz::Mrz, chip: &crate::chip::ChipHolder) -> Vec<&'static str> {
+    let year = time::OffsetDateTime::now_utc().year();
+    let iso = |d: &str, birth| vouch_core::mrz::iso_date(d, birth, year);
+    let pairs: [(&'static str, Option<String>, Option<String>); 7] = [
+        ("documentNumber", Some(page.document_number.clone()), Some(chip.document_number.clone())),
+        ("surname", Some(page.primary_identifier.clone()), Some(chip.surname.clone())),
+        ("givenNames", Some(page.secondary_identifier.clone()), Some(chip.given_names.clone())),
+        ("dateOfBirth", iso(&page.date_of_birth, true), chip.date_of_birth.clone()),
+        ("dateOfExpiry", iso(&page.date_of_expiry, false), chip.date_of_expiry.clone()),
+        ("nationality", Some(page.nationality.clone()), Some(chip.nationality.clone())),
+        ("sex", Some(page.sex.clone()), Some(chip.sex.clone())),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, a, b)| a.as_deref().map(str::trim) != b.as_deref().map(str::trim))
+        .map(|(f, ..)| f)
+        .collect()
 }
 
 /// What Vouch checks of a page's appearance: only whether it lost its colour (a greyscale copy or scan).
@@ -299,6 +324,11 @@ async fn inspect_document(
     let chip = stored_chip(&state, &client.id, &id).await?;
     let pages = super::dis_pages::stored_readings(&state, &client.id, &id).await?;
     let page_mrz = pages.iter().find_map(|(_, reading)| reading.mrz.clone());
+    let page_parsed = super::dis_pages::page_mrz(&pages);
+    let inconsistent_with_chip = match (&page_parsed, &chip) {
+        (Some(page), Some((decision, _))) => Some(page_against_chip(page, &decision.holder)),
+        _ => None,
+    };
     if chip.is_none() && pages.is_empty() {
         return Err(
             ApiError::not_found("The customer has no document to inspect (upload a page or chip data first)").into()
@@ -320,7 +350,7 @@ async fn inspect_document(
         .collect();
     Ok(Json(DocumentInspectResponse {
         expired,
-        mrz_inspection: page_valid.or(chip_valid).map(|valid| MrzInspection { valid }),
+        mrz_inspection: page_valid.or(chip_valid).map(|valid| MrzInspection { valid, inconsistent_with_chip }),
         chip_inspection: chip.as_ref().map(|(_, inspection)| to_dto(inspection)),
         page_tampering,
     }))

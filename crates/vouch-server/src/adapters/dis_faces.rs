@@ -209,12 +209,36 @@ pub struct BiometricValue {
 /// A textual attribute by source; Vouch reads it from the chip (page OCR is not built).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MultiValueAttribute {
-    pub chip: String,
+    /// As the MRZ of a photographed page states it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mrz: Option<String>,
+    /// As the chip states it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chip: Option<String>,
+}
+
+fn non_empty(value: Option<&str>) -> Option<String> {
+    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
 impl MultiValueAttribute {
     fn of(value: Option<&str>) -> Option<MultiValueAttribute> {
-        value.map(str::trim).filter(|v| !v.is_empty()).map(|v| MultiValueAttribute { chip: v.to_string() })
+        non_empty(value).map(|v| MultiValueAttribute { mrz: None, chip: Some(v) })
+    }
+
+    fn from_mrz(value: Option<&str>) -> Option<MultiValueAttribute> {
+        non_empty(value).map(|v| MultiValueAttribute { mrz: Some(v), chip: None })
+    }
+
+    /// `self`'s MRZ value with the chip's beside it.
+    fn with_chip(attribute: Option<MultiValueAttribute>, chip: Option<&str>) -> Option<MultiValueAttribute> {
+        match (attribute, non_empty(chip)) {
+            (Some(mut a), chip) => {
+                a.chip = chip;
+                (a.mrz.is_some() || a.chip.is_some()).then_some(a)
+            }
+            (None, chip) => chip.map(|c| MultiValueAttribute { mrz: None, chip: Some(c) }),
+        }
     }
 }
 
@@ -266,19 +290,50 @@ pub struct Customer {
 }
 
 impl Customer {
-    /// Adds what the customer's chip data says.
+    /// Adds what the MRZ of the customer's photographed page says (`page_types`: the pages read).
+    pub(crate) fn with_mrz(mut self, m: &vouch_core::mrz::Mrz, page_types: Vec<String>) -> Customer {
+        let year = time::OffsetDateTime::now_utc().year();
+        let full_name = format!("{} {}", m.secondary_identifier, m.primary_identifier);
+        let personal = (m.format == vouch_core::mrz::MrzFormat::Td3).then_some(m.optional_data.as_str());
+        self.given_names = MultiValueAttribute::from_mrz(Some(&m.secondary_identifier));
+        self.surname = MultiValueAttribute::from_mrz(Some(&m.primary_identifier));
+        self.full_name = MultiValueAttribute::from_mrz(Some(&full_name));
+        self.date_of_birth =
+            MultiValueAttribute::from_mrz(vouch_core::mrz::iso_date(&m.date_of_birth, true, year).as_deref());
+        self.personal_number = MultiValueAttribute::from_mrz(personal);
+        self.nationality = MultiValueAttribute::from_mrz(Some(&m.nationality));
+        self.document = Some(CustomerDocument {
+            page_types,
+            document_number: MultiValueAttribute::from_mrz(Some(&m.document_number)),
+            date_of_expiry: MultiValueAttribute::from_mrz(
+                vouch_core::mrz::iso_date(&m.date_of_expiry, false, year).as_deref(),
+            ),
+            date_of_issue: None,
+            issuing_authority: None,
+            links: CustomerDocumentLinks { chip_portrait: None },
+        });
+        self
+    }
+
+    /// Adds what the customer's chip data says, beside what a page's MRZ said.
     pub(crate) fn with_chip(mut self, h: &crate::chip::ChipHolder, has_portrait: bool, id: &str) -> Customer {
         let full_name = h.full_name.clone().unwrap_or_else(|| format!("{} {}", h.given_names, h.surname));
-        self.given_names = MultiValueAttribute::of(Some(&h.given_names));
-        self.surname = MultiValueAttribute::of(Some(&h.surname));
-        self.full_name = MultiValueAttribute::of(Some(&full_name));
-        self.date_of_birth = MultiValueAttribute::of(h.date_of_birth.as_deref());
-        self.personal_number = MultiValueAttribute::of(h.personal_number.as_deref());
-        self.nationality = MultiValueAttribute::of(Some(&h.nationality));
+        let merge = MultiValueAttribute::with_chip;
+        self.given_names = merge(self.given_names, Some(&h.given_names));
+        self.surname = merge(self.surname, Some(&h.surname));
+        self.full_name = merge(self.full_name, Some(&full_name));
+        self.date_of_birth = merge(self.date_of_birth, h.date_of_birth.as_deref());
+        self.personal_number = merge(self.personal_number, h.personal_number.as_deref());
+        self.nationality = merge(self.nationality, Some(&h.nationality));
+        let page = self.document.take();
+        let (page_types, number, expiry) = match page {
+            Some(d) => (d.page_types, d.document_number, d.date_of_expiry),
+            None => (Vec::new(), None, None),
+        };
         self.document = Some(CustomerDocument {
-            page_types: Vec::new(),
-            document_number: MultiValueAttribute::of(Some(&h.document_number)),
-            date_of_expiry: MultiValueAttribute::of(h.date_of_expiry.as_deref()),
+            page_types,
+            document_number: merge(number, Some(&h.document_number)),
+            date_of_expiry: merge(expiry, h.date_of_expiry.as_deref()),
             date_of_issue: MultiValueAttribute::of(h.date_of_issue.as_deref()),
             issuing_authority: MultiValueAttribute::of(h.issuing_authority.as_deref()),
             links: CustomerDocumentLinks {
@@ -800,6 +855,10 @@ async fn get_customer(
         let a = face_with_image(&state, &client.id, &face_id, |engine, img, face| engine.aspects(img, face)).await?;
         customer.age = Some(BiometricValue { selfie: format!("{}", a.age.round() as i32) });
         customer.gender = Some(BiometricValue { selfie: if a.gender >= 0.5 { "M" } else { "F" }.into() });
+    }
+    let pages = super::dis_pages::stored_readings(&state, &client.id, &id).await?;
+    if let Some(mrz) = super::dis_pages::page_mrz(&pages) {
+        customer = customer.with_mrz(&mrz, pages.iter().map(|(page, _)| page.clone()).collect());
     }
     if let Some((chip, _)) = super::dis_document::stored_chip(&state, &client.id, &id).await? {
         customer = customer.with_chip(&chip.holder, chip.portrait().is_some(), &id);

@@ -460,6 +460,14 @@ async fn page_row(state: &AppState, client: &str, id: &str, page_type: &str) -> 
         .ok_or_else(|| ApiError::not_found(format!("The customer's document has no {page_type} page")))
 }
 
+/// The MRZ of the customer's pages, parsed: the first that passes every check, else the first read.
+pub(crate) fn page_mrz(pages: &[(String, StoredReading)]) -> Option<vouch_core::mrz::Mrz> {
+    let parsed: Vec<vouch_core::mrz::Mrz> =
+        pages.iter().filter_map(|(_, r)| r.mrz.as_deref()).filter_map(|m| mrz::parse(m).ok()).collect();
+    let valid = parsed.iter().position(|m| m.checks.all_valid()).unwrap_or(0);
+    parsed.into_iter().nth(valid)
+}
+
 /// The stored readings of the customer's pages (for inspection and the customer view).
 pub(crate) async fn stored_readings(
     state: &AppState,

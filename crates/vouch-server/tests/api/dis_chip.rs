@@ -234,3 +234,36 @@ async fn garbage_tampering_and_missing_trust_get_their_own_answers() {
     let resp = kit.get(&token, &format!("/identity/api/v1/customers/{id}/document/chip/data")).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
+
+/// A photographed page of another passport beside the chip: the customer shows both sources, the chip's
+/// first, and the inspection names where the page's MRZ and the chip disagree.
+#[tokio::test]
+async fn a_page_and_a_chip_that_disagree_are_both_shown_and_the_mismatch_is_named() {
+    use vouch_capture::synthetic_document::DocumentKind;
+    let passport = passport();
+    let kit = kit_trusting(&passport).await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let id = customer(&kit, &token).await;
+    let document = format!("/identity/api/v1/customers/{id}/document");
+    let resp =
+        kit.send_bytes(Method::PUT, &token, &document, "application/json", br#"{"sources":["MRZ"]}"#.to_vec()).await;
+    assert_eq!(resp.0, StatusCode::OK);
+    let (_, page) = crate::dis_pages::frame(DocumentKind::PassportDataPage, 0x7e57_00c1, true);
+    let (status, body) =
+        kit.send_bytes(Method::PUT, &token, &format!("{document}/pages"), "application/octet-stream", page).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let issued = challenge(&kit, &token, &id).await;
+    let (status, body) = upload(&kit, &token, &id, read(&passport, Some(issued))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let customer = kit.get(&token, &format!("/identity/api/v1/customers/{id}")).await.json::<Value>().await.unwrap();
+    let c = &customer["customer"];
+    assert_eq!(c["surname"]["chip"], "ERIKSSON");
+    assert!(c["surname"]["mrz"].is_string() && c["surname"]["mrz"] != "ERIKSSON", "{c}");
+    assert_eq!(c["document"]["documentNumber"]["chip"], "L898902C3");
+    assert_eq!(c["document"]["pageTypes"], json!(["front"]));
+    let (_, body) = inspect(&kit, &token, &id).await;
+    let differ = body["mrzInspection"]["inconsistentWithChip"].as_array().unwrap();
+    assert!(differ.contains(&json!("documentNumber")) && differ.contains(&json!("surname")), "{body}");
+    assert_eq!(body["chipInspection"]["dataAuthentication"], "AUTHENTICATED", "the chip's verdict stands");
+}

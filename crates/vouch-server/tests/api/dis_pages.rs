@@ -19,7 +19,7 @@ fn root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn frame(kind: DocumentKind, seed: u64, with_document: bool) -> (Synthetic, Vec<u8>) {
+pub(crate) fn frame(kind: DocumentKind, seed: u64, with_document: bool) -> (Synthetic, Vec<u8>) {
     let font = Font::from_bytes(std::fs::read(root().join("models/OCRB.otf")).unwrap()).unwrap();
     let face = image::open(root().join("testdata/faces/fr_obama.jpg")).unwrap().to_rgb8();
     let mut rng = StdRng::seed_from_u64(seed);
@@ -106,6 +106,21 @@ async fn pages_are_read_stored_returned_inspected_and_deleted() {
     assert_eq!(inspect["mrzInspection"]["valid"], true, "{inspect}");
     assert!(inspect["expired"].is_boolean(), "{inspect}");
     assert!(inspect.get("chipInspection").is_none());
+    assert!(inspect["mrzInspection"].get("inconsistentWithChip").is_none(), "no chip to compare with");
+
+    // The customer is filled from the page's MRZ, as DIS does.
+    let want = vouch_core::mrz::parse(passport.mrz.as_deref().unwrap()).unwrap();
+    let c: Value = kit.get(&token, &format!("/identity/api/v1/customers/{id}")).await.json().await.unwrap();
+    let c = &c["customer"];
+    assert_eq!(c["surname"]["mrz"], want.primary_identifier.as_str(), "{c}");
+    assert_eq!(c["givenNames"]["mrz"], want.secondary_identifier.as_str());
+    assert_eq!(c["nationality"]["mrz"], want.nationality.as_str());
+    assert_eq!(c["document"]["documentNumber"]["mrz"], want.document_number.as_str());
+    let year = time::OffsetDateTime::now_utc().year();
+    let birth = vouch_core::mrz::iso_date(&want.date_of_birth, true, year).unwrap();
+    assert_eq!(c["dateOfBirth"]["mrz"], birth.as_str());
+    assert_eq!(c["document"]["pageTypes"], json!(["front"]));
+    assert!(c["surname"].get("chip").is_none(), "no chip was read: {c}");
 
     // An ID card back (TD1) does not belong to a passport.
     let (_, back) = frame(DocumentKind::IdCardBack, 0x7e57_0002, true);

@@ -19,16 +19,64 @@ pub struct MrzZone {
     pub length: usize,
 }
 
-/// Ink per pixel: darker than four fifths of the mean around it over a 61-pixel box (7.5 mm, so a line of
-/// dense print and the paper around it both count), whatever the exposure.
-struct InkMap {
-    width: usize,
-    height: usize,
+/// Ink per pixel: darker than four fifths of the mean around it over a box (on a page at 8 px/mm, 61 pixels:
+/// 7.5 mm, so a line of dense print and the paper around it both count), whatever the exposure.
+pub(crate) struct InkMap {
+    pub(crate) width: usize,
+    pub(crate) height: usize,
     ink: Vec<bool>,
 }
 
 impl InkMap {
     fn of(page: &GreyFrame) -> InkMap {
+        let mut ink = Self::with_radius(page, 30);
+        // At 8 px/mm a character is 18 px high and 20 apart: a longer straight run of ink is a ruled line or a
+        // card's edge, and would join the lines or move their ends.
+        ink.drop_runs(48, 40);
+        ink
+    }
+
+    /// Clears horizontal runs of ink longer than `across` and vertical runs longer than `down`.
+    pub(crate) fn drop_runs(&mut self, across: usize, down: usize) {
+        let (w, h) = (self.width, self.height);
+        let mut clear = vec![false; w * h];
+        for y in 0..h {
+            let mut x = 0;
+            while x < w {
+                let start = x;
+                while x < w && self.at(x, y) {
+                    x += 1;
+                }
+                if x - start > across {
+                    clear.iter_mut().skip(y * w + start).take(x - start).for_each(|c| *c = true);
+                }
+                x += 1;
+            }
+        }
+        for x in 0..w {
+            let mut y = 0;
+            while y < h {
+                let start = y;
+                while y < h && self.at(x, y) {
+                    y += 1;
+                }
+                if y - start > down {
+                    for yy in start..y {
+                        if let Some(c) = clear.get_mut(yy * w + x) {
+                            *c = true;
+                        }
+                    }
+                }
+                y += 1;
+            }
+        }
+        for (cell, gone) in self.ink.iter_mut().zip(clear) {
+            *cell &= !gone;
+        }
+    }
+
+    /// Ink against the mean of the `(2r+1)²` box around each pixel.
+    pub(crate) fn with_radius(page: &GreyFrame, r: usize) -> InkMap {
         let (w, h) = (page.width(), page.height());
         let rows = h;
         // Integral image of the region for box means.
@@ -47,7 +95,6 @@ impl InkMap {
             let at = |x: usize, y: usize| integral.get(y * (w + 1) + x).copied().unwrap_or(0.0);
             at(x1, y1) - at(x0, y1) - at(x1, y0) + at(x0, y0)
         };
-        let r = 30usize;
         let mut ink = vec![false; w * rows];
         for y in 0..rows {
             let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(rows));
@@ -63,7 +110,7 @@ impl InkMap {
         InkMap { width: w, height: h, ink }
     }
 
-    fn at(&self, x: usize, y: usize) -> bool {
+    pub(crate) fn at(&self, x: usize, y: usize) -> bool {
         x < self.width && self.ink.get(y * self.width + x).copied().unwrap_or(false)
     }
 }
@@ -166,7 +213,7 @@ fn centre_line(ink: &InkMap, band: &Band) -> Option<(f32, f32)> {
 
 /// The pitch and first-cell edge that put the comb's teeth (cell edges) in the gaps and its spaces (cell
 /// centres) on ink, searched around the estimate from the ink's span.
-fn comb(profile: &[f32], first: f32, last: f32, length: usize) -> (f32, f32, f32) {
+fn comb(profile: &[f32], first: f32, last: f32, length: usize, pitch_hint: Option<f32>) -> (f32, f32, f32) {
     // `profile[i]` is column i's centre, i + 0.5 in edge coordinates.
     let at = |x: f32| {
         let x = x - 0.5;
@@ -186,22 +233,31 @@ fn comb(profile: &[f32], first: f32, last: f32, length: usize) -> (f32, f32, f32
         }
         score
     };
-    // Coarse to fine: pitch within ±4 % in 0.4 % steps and phase within ±0.3 pitch, then around the best.
-    let mut best = (f32::MIN, pitch0, origin0);
-    for (pitch_step, pitch_steps, origin_step, origin_steps) in [(0.004, 10, 0.05, 6), (0.0005, 8, 0.01, 5)] {
-        let (centre_pitch, centre_origin) = (best.1, best.2);
-        for pi in -pitch_steps..=pitch_steps {
-            let pitch = centre_pitch * (1.0 + pi as f32 * pitch_step);
-            for oi in -origin_steps..=origin_steps {
-                let origin = centre_origin + oi as f32 * origin_step * pitch0;
-                let s = score(pitch, origin);
-                if s > best.0 {
-                    best = (s, pitch, origin);
+    // Coarse to fine: pitch within ±4 % in 0.4 % steps and phase within ±0.3 pitch, then around the best;
+    // from the ink's span, or from the caller's estimate (the span is short when a line's last fillers are
+    // too faint to count as ink).
+    let mut winner = (f32::MIN, pitch0, origin0);
+    for start_pitch in [pitch_hint.unwrap_or(pitch0)] {
+        let start_origin = first - (1.0 - GLYPH_SHARE) / 2.0 * start_pitch;
+        let mut best = (f32::MIN, start_pitch, start_origin);
+        for (pitch_step, pitch_steps, origin_step, origin_steps) in [(0.004, 10, 0.05, 6), (0.0005, 8, 0.01, 5)] {
+            let (centre_pitch, centre_origin) = (best.1, best.2);
+            for pi in -pitch_steps..=pitch_steps {
+                let pitch = centre_pitch * (1.0 + pi as f32 * pitch_step);
+                for oi in -origin_steps..=origin_steps {
+                    let origin = centre_origin + oi as f32 * origin_step * start_pitch;
+                    let s = score(pitch, origin);
+                    if s > best.0 {
+                        best = (s, pitch, origin);
+                    }
                 }
             }
         }
+        if best.0 > winner.0 {
+            winner = best;
+        }
     }
-    (best.0 / n, best.1, best.2)
+    (winner.0 / n, winner.1, winner.2)
 }
 
 /// Ink per column along the line's centre, within half a cap height of it.
@@ -217,8 +273,14 @@ fn column_profile(ink: &InkMap, a: f32, b: f32, half_height: f32) -> Vec<f32> {
 }
 
 /// The MRZ on a normalised, upright page or on a band cut from its bottom: the bottom-most lines of text that
-/// span most of its width.
+/// span most of its width, with the line length (30, 36 or 44) whose character comb fits best.
 pub fn locate_mrz(page: &GreyFrame) -> Option<MrzZone> {
+    locate_mrz_as(page, None, None)
+}
+
+/// As [`locate_mrz`], with the characters a line holds given (`Some(36)`) rather than chosen by the comb, and
+/// the pitch searched around `pitch_hint` (page pixels) rather than around what the ink's span implies.
+pub fn locate_mrz_as(page: &GreyFrame, length: Option<usize>, pitch_hint: Option<f32>) -> Option<MrzZone> {
     let ink = InkMap::of(page);
     let found = bands(&ink);
     // Lines of an MRZ start within a character of each other and sit 4 to 8 mm apart (more than a line of
@@ -235,15 +297,24 @@ pub fn locate_mrz(page: &GreyFrame) -> Option<MrzZone> {
     };
     let lines: Vec<Band> = found.into_iter().skip(count - take).collect();
     let half_height = lines.iter().map(|b| (b.bottom - b.top) as f32).sum::<f32>() / (2.0 * take as f32) + 2.0;
-    let lengths: &[usize] = if take == 3 { &[30] } else { &[44, 36] };
+    let lengths: Vec<usize> = match (take, length) {
+        (3, _) => vec![30],
+        (_, Some(n)) if n != 30 => vec![n],
+        _ => vec![44, 36],
+    };
+    // Every line of an MRZ holds as many characters at one pitch from one left margin, but a line's last
+    // fillers can be too faint to count as ink: each line's span is the longest line's.
+    // Likewise they start together: print or a pattern just left of one line is not part of it.
+    let left = lines.iter().map(|b| b.left).max().unwrap_or(0);
+    let span = lines.iter().map(|b| b.right.saturating_sub(left)).max().unwrap_or(0);
     let mut best: Option<(f32, MrzZone)> = None;
-    for &length in lengths {
+    for &length in &lengths {
         let mut geometry = Vec::with_capacity(take);
         let mut total = 0.0;
         for band in &lines {
             let (a, b) = centre_line(&ink, band)?;
             let profile = column_profile(&ink, a, b, half_height);
-            let (score, pitch, origin) = comb(&profile, band.left as f32, band.right as f32 + 1.0, length);
+            let (score, pitch, origin) = comb(&profile, left as f32, (left + span) as f32 + 1.0, length, pitch_hint);
             total += score;
             geometry.push(LineGeometry { origin: [origin, a + b * origin], advance: [pitch, pitch * b] });
         }

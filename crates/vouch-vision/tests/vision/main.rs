@@ -5,3 +5,4 @@
 mod document;
 mod faces;
 mod mrz;
+mod real_documents;
