@@ -42,10 +42,15 @@ impl Drop for Server {
 
 /// Starts `vouch serve` on a free port, logging to `log` at `level`, and waits for its address line.
 fn serve(data: &Path, log: &Path, level: &str) -> Server {
+    serve_with(data, log, level, &["--bind", "127.0.0.1:0"])
+}
+
+fn serve_with(data: &Path, log: &Path, level: &str, args: &[&str]) -> Server {
     let mut child = Command::new(VOUCH)
         .arg("--data-dir")
         .arg(data)
-        .args(["serve", "--bind", "127.0.0.1:0"])
+        .arg("serve")
+        .args(args)
         .env("VOUCH_LOG", level)
         .stdout(Stdio::piped())
         .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap())
@@ -313,18 +318,53 @@ fn audit_verify_passes_then_detects_a_tampered_row() {
     assert!(String::from_utf8_lossy(&bad.stdout).contains("BROKEN chain clients at event 1"));
 }
 
-#[test]
-fn refuses_a_non_loopback_bind_unless_asked() {
+/// Off loopback the server speaks https only, with a certificate whose fingerprint it prints; a client holding
+/// that fingerprint gets through (traffic to it stays on 127.0.0.1).
+#[tokio::test]
+async fn a_non_loopback_bind_serves_https_with_a_printed_fingerprint() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(VOUCH)
-        .arg("--data-dir")
-        .arg(data_dir(&tmp))
-        .args(["serve", "--bind", "0.0.0.0:0"])
-        .env("VOUCH_LOG", "warn")
-        .output()
-        .unwrap();
+    let (data, log) = (data_dir(&tmp), tmp.path().join("serve.log"));
+    let server = serve_with(&data, &log, "info", &["--bind", "0.0.0.0:0"]);
+    assert!(server.base.starts_with("https://"), "{}", server.base);
+    let at = server.first_lines.iter().position(|l| l.contains("SHA-256 fingerprint")).expect("a fingerprint line");
+    let fingerprint = server.first_lines[at + 1].trim().to_string();
+    let port = server.base.rsplit(':').next().unwrap().trim_end_matches('/').to_string();
+    let local = format!("https://127.0.0.1:{port}");
+    let pinned = vouch_server::tls::remote_client(&local, Some(&fingerprint), false, Duration::from_secs(10)).unwrap();
+    let resp = pinned.get(format!("{local}/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let plain = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/healthz")).send().await;
+    assert!(plain.is_err() || plain.unwrap().status() != StatusCode::OK, "no plain HTTP beside https");
+    drop(server);
+
+    // The same certificate at the next start: a confirmed fingerprint stays valid.
+    let again = serve_with(&data, &log, "info", &["--bind", "0.0.0.0:0"]);
+    assert!(again.first_lines.iter().any(|l| l.trim() == fingerprint), "{:?}", again.first_lines);
+}
+
+/// Plain HTTP off loopback only when asked, with a warning at every start; contradictory or outdated switches
+/// stop the start with a reason.
+#[test]
+fn plain_http_off_loopback_is_asked_for_and_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, log) = (data_dir(&tmp), tmp.path().join("serve.log"));
+    let server = serve_with(&data, &log, "info", &["--bind", "0.0.0.0:0", "--insecure-no-tls"]);
+    assert!(server.base.starts_with("http://"), "{}", server.base);
+    assert!(
+        server.first_lines.iter().any(|l| l.contains("WARNING: plain HTTP off loopback")),
+        "{:?}",
+        server.first_lines
+    );
+    drop(server);
+    assert!(std::fs::read_to_string(&log).unwrap().contains("INSECURE"), "the log says so too");
+
+    let out = vouch(&data, &["serve", "--tls", "--insecure-no-tls"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to bind"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("contradicts"));
+    std::fs::write(data.join("vouch.toml"), "allow_non_loopback = true\n").unwrap();
+    let out = vouch(&data, &["serve"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("insecure_no_tls = true"));
 }
 
 #[test]

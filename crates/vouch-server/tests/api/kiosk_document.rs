@@ -320,3 +320,48 @@ async fn case_with_default(kit: &Kit) -> String {
     let opened = kit.kiosk_ok(None, "case_open", json!({"code": request["link"]})).await;
     opened["case_id"].as_str().unwrap().to_string()
 }
+
+/// A page under an overhead camera held so close that its edges are out of view: no corners to find, and the
+/// MRZ alone is read, captured and recorded as a passed scan.
+#[tokio::test]
+async fn a_page_whose_edges_are_out_of_view_is_read_from_its_mrz() {
+    use vouch_vision::image::imageops;
+    let dir = tempfile::tempdir().unwrap();
+    let font = Font::from_bytes(std::fs::read(root().join("models/OCRB.otf")).unwrap()).unwrap();
+    let portrait = vouch_vision::image::open(root().join("testdata/faces/fr_obama2.jpg")).unwrap().to_rgb8();
+    let frames = synthetic_document::clip(
+        &font,
+        DocumentKind::PassportDataPage,
+        &demo_holder(),
+        Some(&portrait),
+        (1280, 720),
+        7,
+    )
+    .unwrap();
+    let mut mjpeg = Vec::new();
+    for f in frames.iter().filter(|f| f.phase == ClipPhase::Steady) {
+        // A 16:9 window a little wider than the MRZ, around it: the page's sides and top are outside.
+        let xs = f.shot.mrz_corners.iter().map(|p| p[0]);
+        let ys = f.shot.mrz_corners.iter().map(|p| p[1]);
+        let (x0, x1) = (xs.clone().fold(f32::MAX, f32::min), xs.fold(0.0, f32::max));
+        let (y0, y1) = (ys.clone().fold(f32::MAX, f32::min), ys.fold(0.0, f32::max));
+        let width = (x1 - x0) * 1.04;
+        let height = width * 9.0 / 16.0;
+        let left = ((x0 + x1) / 2.0 - width / 2.0).max(0.0);
+        let top = (y1 + (y1 - y0) * 0.4 - height).max(0.0);
+        let crop = imageops::crop_imm(&f.shot.image, left as u32, top as u32, width as u32, height as u32).to_image();
+        let frame = imageops::resize(&crop, 1280, 720, imageops::FilterType::Triangle);
+        mjpeg.extend_from_slice(&synthetic_document::encode_jpeg(&frame, 90).unwrap());
+    }
+    assert!(!mjpeg.is_empty());
+    let clip = dir.path().join("close.mjpeg");
+    std::fs::write(&clip, mjpeg).unwrap();
+    let kit = Kit::start_with(|c| c.document_camera = Some(CameraSource::Demo(clip))).await;
+    let (case_id, _) = case_with(&kit, json!([{"kind": "document_scan"}, {"kind": "result"}])).await;
+    let views = scan_until_captured(&kit, &case_id, 0).await;
+    let last = views.last().unwrap();
+    assert_eq!(last["outcome"], "passed", "{last}");
+    let detail = &last["session"]["done"][0]["detail"];
+    assert_eq!(detail["holder"]["document_number"], "L898902C3", "{detail}");
+    assert_eq!(detail["mrz_format"], "TD3");
+}
