@@ -281,8 +281,13 @@ impl DocumentReader {
                 continue;
             }
             let Some(reading) = self.read_zone(&band, &zone)? else { continue };
+            // The longest length comes first, so a reading whose every check holds cannot be bettered.
+            let done = reading.valid();
             if best.as_ref().is_none_or(|b| better(&reading, Some(&b.reading))) {
                 best = Some(LooseMrz { reading, quad: *quad, band_size: size, zone });
+            }
+            if done {
+                break;
             }
         }
         Ok(best)
