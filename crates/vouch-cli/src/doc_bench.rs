@@ -153,20 +153,14 @@ pub fn bench(models: &Path, font: &Path, count: usize, threads: usize, real_dir:
 /// image at its own size.
 fn real(reader: &DocumentReader, dir: Option<&Path>) -> anyhow::Result<()> {
     let Some(dir) = dir else { return Ok(()) };
-    let csv = std::fs::read_to_string(dir.join("expected_mrz.csv"))
+    let rows = vouch_vision::document::expected::load(dir)
         .with_context(|| format!("reading {}/expected_mrz.csv", dir.display()))?;
     let (mut exact, mut with_mrz, mut none_right, mut without, mut chars_right, mut chars) = (0, 0, 0, 0, 0, 0);
     let mut times = Vec::new();
     let mut misses = Vec::new();
     let mut largest = (0u32, 0u32);
-    for line in csv.lines().skip(1).filter(|l| !l.trim().is_empty()) {
-        let fields = csv_fields(line);
-        let (Some(path), Some(kind), Some(want)) = (fields.first(), fields.get(1), fields.get(2)) else { continue };
-        let want = want.replace('|', "\n");
-        let has_none = kind.eq_ignore_ascii_case("none");
-        if want.is_empty() && !has_none {
-            continue;
-        }
+    for row in rows.iter().filter(|r| !r.unknown()) {
+        let (path, want, has_none) = (&row.path, &row.mrz, row.none);
         let bytes = std::fs::read(dir.join(path)).with_context(|| format!("reading {path}"))?;
         let frame = vouch_vision::decode(&bytes, vouch_vision::ImageLimits::default())?;
         largest = largest.max(frame.dimensions());
@@ -186,7 +180,7 @@ fn real(reader: &DocumentReader, dir: Option<&Path>) -> anyhow::Result<()> {
         if want_chars.len() == got_chars.len() {
             chars_right += want_chars.iter().zip(&got_chars).filter(|(a, b)| a == b).count();
         }
-        if read.is_some_and(|m| m.valid()) && got == want {
+        if read.is_some_and(|m| m.valid()) && got == *want {
             exact += 1;
         } else {
             misses.push(path.clone());
@@ -208,19 +202,4 @@ fn real(reader: &DocumentReader, dir: Option<&Path>) -> anyhow::Result<()> {
     println!("  without an MRZ, read as none {none_right}/{without}");
     report("whole read", times);
     Ok(())
-}
-
-/// One CSV line's fields; a quoted field may hold commas.
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let (mut field, mut quoted) = (String::new(), false);
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields.push(std::mem::take(&mut field)),
-            c => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
 }

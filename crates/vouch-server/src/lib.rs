@@ -179,12 +179,8 @@ impl Running {
 /// the generated certificate covers.
 fn default_public_url(addr: SocketAddr, tls: bool) -> String {
     let scheme = if tls { "https" } else { "http" };
-    if addr.ip().is_unspecified() {
-        if let Some(host) = std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_string()) {
-            if !host.is_empty() {
-                return format!("{scheme}://{host}:{}", addr.port());
-            }
-        }
+    if let Some(host) = tls::host_name().filter(|_| addr.ip().is_unspecified()) {
+        return format!("{scheme}://{host}:{}", addr.port());
     }
     format!("{scheme}://{addr}")
 }

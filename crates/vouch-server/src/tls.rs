@@ -155,6 +155,12 @@ pub fn server_tls(decision: &Decision, data_dir: &Path, names: &[String]) -> any
     }))
 }
 
+/// This machine's host name, as the kernel has it.
+pub fn host_name() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    Some(name.trim().to_string()).filter(|n| !n.is_empty())
+}
+
 /// The names a generated certificate covers: loopback, this machine's host name, the bound address, and the
 /// hosts of the public URL and `allowed_hosts`.
 pub fn certificate_names(bind: SocketAddr, public_url: Option<&str>, allowed_hosts: &[String]) -> Vec<String> {
@@ -162,9 +168,7 @@ pub fn certificate_names(bind: SocketAddr, public_url: Option<&str>, allowed_hos
     if !bind.ip().is_unspecified() {
         names.push(bind.ip().to_string());
     }
-    if let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
-        names.push(host.trim().to_string());
-    }
+    names.extend(host_name());
     let authority_host = |authority: &str| -> String {
         let authority = authority.split('/').next().unwrap_or_default();
         match authority.strip_prefix('[') {

@@ -32,21 +32,18 @@ fn demo_holder() -> Holder {
     }
 }
 
+/// The DEMO holder's passport shown to the document camera, as `vouch doc clip` draws it.
+fn clip_frames() -> Vec<synthetic_document::ClipFrame> {
+    let font = Font::from_bytes(std::fs::read(root().join("models/OCRB.otf")).unwrap()).unwrap();
+    let portrait = vouch_vision::image::open(root().join("testdata/faces/fr_obama2.jpg")).unwrap().to_rgb8();
+    synthetic_document::clip(&font, DocumentKind::PassportDataPage, &demo_holder(), Some(&portrait), (1280, 720), 7)
+        .unwrap()
+}
+
 /// The clip as an MJPEG file, as `vouch doc clip` writes it, with the frames of the phases `keep` keeps; the
 /// phases in frame order.
 fn write_clip(dir: &Path, keep: impl Fn(ClipPhase) -> bool) -> (PathBuf, Vec<ClipPhase>) {
-    let font = Font::from_bytes(std::fs::read(root().join("models/OCRB.otf")).unwrap()).unwrap();
-    let portrait = vouch_vision::image::open(root().join("testdata/faces/fr_obama2.jpg")).unwrap().to_rgb8();
-    let frames = synthetic_document::clip(
-        &font,
-        DocumentKind::PassportDataPage,
-        &demo_holder(),
-        Some(&portrait),
-        (1280, 720),
-        7,
-    )
-    .unwrap();
-    let frames: Vec<_> = frames.into_iter().filter(|f| keep(f.phase)).collect();
+    let frames: Vec<_> = clip_frames().into_iter().filter(|f| keep(f.phase)).collect();
     let mut mjpeg = Vec::new();
     for f in &frames {
         mjpeg.extend_from_slice(&synthetic_document::encode_jpeg(&f.shot.image, 88).unwrap());
@@ -327,19 +324,8 @@ async fn case_with_default(kit: &Kit) -> String {
 async fn a_page_whose_edges_are_out_of_view_is_read_from_its_mrz() {
     use vouch_vision::image::imageops;
     let dir = tempfile::tempdir().unwrap();
-    let font = Font::from_bytes(std::fs::read(root().join("models/OCRB.otf")).unwrap()).unwrap();
-    let portrait = vouch_vision::image::open(root().join("testdata/faces/fr_obama2.jpg")).unwrap().to_rgb8();
-    let frames = synthetic_document::clip(
-        &font,
-        DocumentKind::PassportDataPage,
-        &demo_holder(),
-        Some(&portrait),
-        (1280, 720),
-        7,
-    )
-    .unwrap();
     let mut mjpeg = Vec::new();
-    for f in frames.iter().filter(|f| f.phase == ClipPhase::Steady) {
+    for f in clip_frames().iter().filter(|f| f.phase == ClipPhase::Steady) {
         // A 16:9 window a little wider than the MRZ, around it: the page's sides and top are outside.
         let xs = f.shot.mrz_corners.iter().map(|p| p[0]);
         let ys = f.shot.mrz_corners.iter().map(|p| p[1]);

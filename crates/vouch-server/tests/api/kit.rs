@@ -206,3 +206,18 @@ pub async fn eventually<F: FnMut() -> bool>(limit: Duration, mut check: F) -> bo
     }
     check()
 }
+
+/// Whether the server closes `stream` (reading what it sends until then) within `limit`.
+pub async fn closed_within(mut stream: tokio::net::TcpStream, limit: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 256];
+    tokio::time::timeout(limit, async {
+        while let Ok(n) = stream.read(&mut buf).await {
+            if n == 0 {
+                return;
+            }
+        }
+    })
+    .await
+    .is_ok()
+}

@@ -6,6 +6,7 @@
 //! page is placed from it. Every stage is timed, for the benchmark and the kiosk's logs.
 
 pub mod colour;
+pub mod expected;
 pub mod locate;
 pub mod mrz_find;
 pub mod mrz_zone;
