@@ -45,3 +45,24 @@ fn every_real_mrz_reads_exactly_and_pages_without_one_read_as_none() {
     assert_eq!((exact, none_right), (with_mrz, without), "{failures:#?}");
     assert_eq!((with_mrz, without), (19, 2));
 }
+
+/// The Austrian card back in documents_dev is a misprinted specimen: its second line lacks the expiry date's
+/// check digit, so everything after the expiry date sits one place early and three checks fail. The reader
+/// must say so (an MRZ, read as printed, those checks failing), not that there is no MRZ.
+#[test]
+fn a_misprinted_mrz_reads_as_printed_with_its_failing_checks_named() {
+    let models = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let reader = DocumentReader::load(&ModelRegistry::open(&models).unwrap(), 2).unwrap();
+    let bytes = std::fs::read(dataset().join("imagejs_mrz_detection/id_fail.png")).unwrap();
+    let frame = vouch_vision::decode(&bytes, Default::default()).unwrap();
+    let page = reader.read(&frame).unwrap().expect("the card back is read");
+    let mrz = page.mrz.expect("its MRZ is found");
+    assert_eq!(
+        mrz.text(),
+        "IDAUT000009993<<<<<<<<<<<<<<<<\n7109094F111231AUT<<<<<<<<<<<<0\nMUSTERFRAU<<ISOLDE<<<<<<<<<<<<"
+    );
+    assert!(!mrz.valid());
+    let c = &mrz.mrz.checks;
+    assert_eq!((c.document_number, c.date_of_birth, c.date_of_expiry, c.composite), (false, true, false, false));
+    assert_eq!((mrz.mrz.issuing_state.as_str(), mrz.mrz.primary_identifier.as_str()), ("AUT", "MUSTERFRAU"));
+}

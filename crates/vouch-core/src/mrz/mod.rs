@@ -7,6 +7,8 @@
 //!
 //! One parser serves the chip's DG1, the page's OCR and the clerk's typing.
 
+pub mod states;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
