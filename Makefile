@@ -51,6 +51,7 @@ serve: ui $(DEMO_DOCUMENT)
 	$(CARGO) run -p vouch-cli -- serve
 
 lint: ui
+	scripts/check-doc-links
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
@@ -84,7 +85,7 @@ fmt:
 	$(CARGO) fmt --all
 
 # The committed model is what tests use; retraining is never part of `make test`. After retraining, put the
-# new sha256 in models/MODELS.md and the held-out numbers from models/train/mrz_ocr_report.json in the README.
+# new sha256 in models/MODELS.md and the held-out numbers from models/train/mrz_ocr_report.json in docs/documents.md.
 TRAIN_VENV := .deps/train-venv
 mrz-model:
 	test -x $(TRAIN_VENV)/bin/python || python3 -m venv $(TRAIN_VENV)

@@ -211,7 +211,7 @@ impl Dialect for Danaconnect {
 }
 
 /// MasStack: `{"errors": [{"code": "MDOC_00x", "title": "INVALID_INPUT", "ref": "<uuid>", "details": "..."}]}`.
-/// The public spec shows the shape and the titles, not the numbers: the MDOC numbers are Vouch's (README).
+/// The public spec shows the shape and the titles, not the numbers: the MDOC numbers are Vouch's (docs/signatures.md).
 /// `ref` is logged with the error, so a support call can find it.
 pub struct MasStack;
 impl MasStack {

@@ -1,5 +1,5 @@
 //! Face quality in the shape of DIS's `FaceQuality`. Every score is a measurement scaled to 0..1 (what each
-//! one means is in the field docs and the README); `preconditions_met` says whether the measurement can be
+//! one means is in the field docs and docs/apis.md); `preconditions_met` says whether the measurement can be
 //! trusted for this face (for instance, eye state needs a face turned less than 30°).
 //!
 //! Not computed, because no model here can measure them honestly: nose shadow, red eye, eye gaze.

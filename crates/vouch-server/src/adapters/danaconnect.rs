@@ -1,5 +1,5 @@
 //! DANAconnect biometric circuits under `/danaconnect`. The vendor's exact paths are not public; these are
-//! Vouch's, listed in the README. A circuit is a case (its id is the `circuitId`) running the flow named by the
+//! Vouch's, listed in docs/signatures.md. A circuit is a case (its id is the `circuitId`) running the flow named by the
 //! `channel`, with one signer and the documents to sign. Errors are `{code, message}`, invalid input 400.
 
 use axum::extract::{Path, State};

@@ -190,7 +190,7 @@ async fn chip_challenge(
 
 /// Stores and checks the chip data: every elementary file as read from the chip, one after the other, plus
 /// optionally the active authentication signature (`DF41`) and the access control used (`DF42`, `BAC` or
-/// `PACE`). The README documents the format.
+/// `PACE`). docs/apis.md documents the format.
 #[utoipa::path(put, path = "/identity/api/v1/customers/{id}/document/chip/data", tag = "DIS",
     security(("bearer" = [])), params(("id" = String, Path)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),

@@ -125,7 +125,7 @@ pub struct FaceSimilarityRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FaceSimilarityResponse {
-    /// 0..1; 0.5 is the decision threshold (cosine 0.35, FAR ≈ 0.1 %). The map is in the README.
+    /// 0..1; 0.5 is the decision threshold (cosine 0.35, FAR ≈ 0.1 %). The map is in docs/apis.md.
     pub score: f64,
 }
 

@@ -2,7 +2,7 @@
 //! person on the document? The selfie's face against the portrait printed on the photographed page, the portrait
 //! in the chip, and each liveness selfie, with the calibrated score and its match point
 //! (`vouch_vision::score::MATCH_SCORE`). Age and gender consistency are left out: the shipped age and gender model
-//! is too weak to judge them (README, Aspects), and video injection is not detected.
+//! is too weak to judge them (docs/apis.md, Aspects), and video injection is not detected.
 
 use axum::extract::{Path, State};
 use axum::Json;

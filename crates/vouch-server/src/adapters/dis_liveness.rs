@@ -113,7 +113,7 @@ pub struct CreateLivenessRecordResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EvaluateLivenessResponse {
-    /// 0..1; 0.5 is the threshold for every type (see the README).
+    /// 0..1; 0.5 is the threshold for every type (see docs/apis.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     /// NOT_ENOUGH_DATA or INVALID_DATA.
@@ -314,7 +314,7 @@ fn invalid_record(why: &str) -> Json<CreateLivenessRecordResponse> {
     Json(CreateLivenessRecordResponse { selfie: None, links: None, error_code: Some("INVALID_DATA") })
 }
 
-/// Adds a Vouch liveness record (`application/octet-stream`; the format is in the README). An eye-gaze record
+/// Adds a Vouch liveness record (`application/octet-stream`; the format is in docs/apis.md). An eye-gaze record
 /// must follow the corners of the last challenge, which it then uses up.
 #[utoipa::path(post, path = "/identity/api/v1/customers/{id}/liveness/records", tag = "DIS", security(("bearer" = [])),
     params(("id" = String, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream"),

@@ -33,7 +33,7 @@ const SOURCES: [(&str, Option<&str>); 5] = [
 #[derive(Debug, Deserialize, Serialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateDocumentRequest {
-    /// Classification advice; recorded with the document (see the README for what is enforced).
+    /// Classification advice; recorded with the document (see docs/apis.md for what is enforced).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub advice: Option<serde_json::Value>,

@@ -1,5 +1,5 @@
 //! MasStack Documents API v1 (biometric and simple signatures) under `/masstack/v1/orgs/{org_id}`. Only part of the
-//! vendor's spec is public; the paths it does not show are Vouch's and listed in the README. A sign process holds
+//! vendor's spec is public; the paths it does not show are Vouch's and listed in docs/signatures.md. A sign process holds
 //! the documents; each signer is a case whose id is the `sign_id`. Signer-side calls must carry
 //! `x-installation_id` and `x-fingerprint` (and may carry `x-location`), which are recorded in the case's audit
 //! trail. Errors are `{"errors": [{code, title, ref, details}]}`.

@@ -308,7 +308,7 @@ async fn camera_preview(
 
 /// The kiosk UI's bridge over HTTP (inside the Tauri app the same commands go over IPC). Every call needs
 /// the bridge session cookie from `/vouch/v1/kiosk/pair`. Arguments are a JSON object; staff commands need
-/// `Authorization: Bearer <session>` from `sign_in`. The commands and who may call them are in the README.
+/// `Authorization: Bearer <session>` from `sign_in`. The commands and who may call them are in docs/kiosk.md.
 #[utoipa::path(post, path = "/vouch/v1/kiosk/{command}", tag = "Kiosk",
     params(("command" = String, Path, description = "e.g. kiosk_status, case_open, sign_in, queue, case_decide")),
     request_body(content = Object, description = "the command's arguments"),
