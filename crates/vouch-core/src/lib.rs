@@ -14,6 +14,7 @@ pub mod homography;
 pub mod image_header;
 pub mod mrz;
 pub mod nif;
+pub mod step_rules;
 
 pub use case::{Case, CaseId, CaseStatus, Decision, Outcome, VerifiedIdentity};
 pub use claims::{Claim, ClaimType};

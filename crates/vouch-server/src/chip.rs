@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 use vouch_chip::chip_data::{self, ChipData, ChipDataError};
 use vouch_chip::emulator::passport::{PassportSpec, TestPassport};
-use vouch_chip::inspection::{self, Inspection, LdsParseError};
+use vouch_chip::inspection::{self, ChipAuthentication, DataAuthentication, Inspection, LdsParseError};
 use vouch_chip::lds::{face, mrz};
 use vouch_chip::offline::OfflineReport;
 use vouch_chip::pki::trust::TrustStore;
@@ -205,10 +205,18 @@ pub fn decide(
 impl ChipDecision {
     /// Whether the document expired before today (UTC), when the chip gives an expiry date.
     pub fn expired(&self) -> Option<bool> {
-        let expiry = self.holder.date_of_expiry.as_deref()?;
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        let date = time::Date::parse(expiry, &format).ok()?;
-        Some(date < time::OffsetDateTime::now_utc().date())
+        vouch_core::step_rules::iso_expired(self.holder.date_of_expiry.as_deref()?, crate::today())
+    }
+
+    /// The kiosk chip step's verdict on this read ([`vouch_core::step_rules::chip`]).
+    pub fn verdict(&self) -> vouch_core::step_rules::Verdict {
+        let facts = vouch_core::step_rules::ChipFacts {
+            data_authenticated: self.inspection.data_authentication == DataAuthentication::Authenticated,
+            chip_authentication_denied: self.inspection.chip_authentication == ChipAuthentication::Denied,
+            date_of_expiry: self.holder.date_of_expiry.as_deref(),
+            mrz_check_digits_valid: self.holder.mrz_check_digits_valid,
+        };
+        vouch_core::step_rules::chip(facts, crate::today())
     }
 
     /// The first portrait in DG2, as the chip stores it (JPEG or JPEG 2000).

@@ -175,6 +175,11 @@ impl Running {
     }
 }
 
+/// Today's date (UTC): the "today" every step rule in `vouch_core::step_rules` is given.
+pub(crate) fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
 /// `https://ADDR` or `http://ADDR`; an unspecified bind (`0.0.0.0`) is named by this machine's host name, which
 /// the generated certificate covers.
 fn default_public_url(addr: SocketAddr, tls: bool) -> String {

@@ -650,14 +650,5 @@ async fn metadata() -> Json<DocumentMetadataResponse> {
 
 /// The expiry a page MRZ gives: whether the document had expired before today.
 pub(crate) fn mrz_expired(text: &str) -> Option<bool> {
-    mrz_expired_parsed(&mrz::parse(text).ok()?)
-}
-
-/// Whether the MRZ's expiry date has passed; `None` when the date cannot be read.
-pub(crate) fn mrz_expired_parsed(parsed: &mrz::Mrz) -> Option<bool> {
-    let today = time::OffsetDateTime::now_utc().date();
-    let iso = mrz::iso_date(&parsed.date_of_expiry, false, today.year())?;
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(&iso, &format).ok()?;
-    Some(date < today)
+    vouch_core::step_rules::mrz_expired(&mrz::parse(text).ok()?, crate::today())
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use vouch_core::flow::{LivenessType as FlowLiveness, Next, Step, StepKind, StepOutcome};
+use vouch_core::step_rules::{self, LivenessAttempt};
 use vouch_core::{CaseId, EvidenceKind};
 use vouch_store::flows::Capture;
 use vouch_vision::active::{Assertion, LivenessType};
@@ -340,22 +341,31 @@ pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -
     let demo = frames.iter().any(|(_, s)| s.kind.is_demo());
     let passed = evaluation.passed();
     // Counts the failure; the run ends when it passed or its attempts are used up.
-    let failures = {
+    let attempt = {
         let mut runs = state.captures.lock()?;
-        let failures = runs.get(&key).map_or(0, |r| r.failures) + u32::from(!passed);
-        if passed || failures >= LIVENESS_ATTEMPTS {
-            runs.remove(&key);
-        } else if let Some(run) = runs.get_mut(&key) {
-            run.failures = failures;
+        let failed_before = runs.get(&key).map_or(0, |r| r.failures);
+        let attempt = step_rules::liveness_attempt(passed, failed_before, LIVENESS_ATTEMPTS);
+        match attempt {
+            LivenessAttempt::Record { .. } => {
+                runs.remove(&key);
+            }
+            LivenessAttempt::Retry { .. } => {
+                if let Some(run) = runs.get_mut(&key) {
+                    run.failures = failed_before + 1;
+                }
+            }
         }
-        failures
+        attempt
     };
     tracing::info!(%case_id, kind = ?kind, score = evaluation.score, passed, demo, "kiosk liveness evaluated");
-    if !passed && failures < LIVENESS_ATTEMPTS {
-        return to_value(json!({
-            "done": true, "captured": false, "passed": false, "attempts_left": LIVENESS_ATTEMPTS - failures,
-        }));
-    }
+    let (outcome, attempts) = match attempt {
+        LivenessAttempt::Retry { attempts_left } => {
+            return to_value(json!({
+                "done": true, "captured": false, "passed": false, "attempts_left": attempts_left,
+            }));
+        }
+        LivenessAttempt::Record { outcome, attempts } => (outcome, attempts),
+    };
     let detail = json!({
         "liveness_type": kind,
         "score": evaluation.score,
@@ -364,14 +374,13 @@ pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -
         "error": evaluation.error,
         "reason": evaluation.reason,
         "assertions": frames.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(),
-        "attempts": failures + u32::from(passed),
+        "attempts": attempts,
         "demo": demo,
     });
     let captures = frames
         .iter()
         .map(|(_, s)| Ok((EvidenceKind::LivenessFrames, jpeg(s)?)))
         .collect::<Result<Vec<_>, ApiError>>()?;
-    let outcome = if passed { StepOutcome::Passed } else { StepOutcome::Failed };
     let mut out = record(state, caller, case_id, args.index, StepKind::Liveness, outcome, detail, captures).await?;
     if let Some(o) = out.as_object_mut() {
         o.insert("done".into(), json!(true));

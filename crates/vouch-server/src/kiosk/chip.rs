@@ -15,7 +15,6 @@ use vouch_chip::apdu::{CardChannel, TransportError};
 use vouch_chip::chip_data;
 use vouch_chip::emulator::chip::{ChipOptions, EmulatedChip};
 use vouch_chip::emulator::LocalCard;
-use vouch_chip::inspection::{ChipAuthentication, DataAuthentication};
 use vouch_chip::pace::Password;
 use vouch_chip::pki::trust::TrustStore;
 use vouch_chip::reader::{self, ChipReading, Progress, ReadError, ReadRequest};
@@ -460,31 +459,15 @@ async fn finish(
             json!({ "demo": view.demo, "reader": reader, "failures": ["lds_parse_error"], "message": e.to_string() }),
         ),
         Ok(d) => {
-            let mut failures = Vec::new();
-            if d.inspection.data_authentication != DataAuthentication::Authenticated {
-                failures.push("data_not_authenticated");
-            }
-            if d.inspection.chip_authentication == ChipAuthentication::Denied {
-                failures.push("chip_authentication_failed");
-            }
-            if d.expired() == Some(true) {
-                failures.push("document_expired");
-            }
-            if !d.holder.mrz_check_digits_valid {
-                failures.push("mrz_check_digits");
-            }
-            let outcome = if failures.is_empty() {
-                vouch_core::flow::StepOutcome::Passed
-            } else {
-                vouch_core::flow::StepOutcome::Failed
-            };
+            let verdict = d.verdict();
+            let (outcome, failures) = (verdict.outcome, verdict.failure_codes());
             let detail = json!({
                 "demo": view.demo,
                 "reader": reader,
                 "access_control": reading.access_control,
                 "inspection": d.inspection,
                 "holder": d.holder,
-                "expired": d.expired(),
+                "expired": verdict.expired,
                 "portrait": d.portrait().is_some(),
                 "files": reading.files,
                 "read": {

@@ -231,18 +231,11 @@ impl DocumentAccess {
     }
 }
 
-/// The step's outcome from the MRZ: failed for an expired document, as the chip step decides.
+/// The step's outcome from the MRZ ([`vouch_core::step_rules::document_page`]).
 fn decide(m: &Mrz) -> (StepOutcome, Vec<&'static str>, Option<bool>) {
-    let expired = crate::adapters::dis_pages::mrz_expired_parsed(m);
-    let mut failures = Vec::new();
-    if !m.checks.all_valid() {
-        failures.push("mrz_check_digits");
-    }
-    if expired == Some(true) {
-        failures.push("document_expired");
-    }
-    let outcome = if failures.is_empty() { StepOutcome::Passed } else { StepOutcome::Failed };
-    (outcome, failures, expired)
+    let verdict = vouch_core::step_rules::document_page(m, crate::today());
+    let failures = verdict.failure_codes();
+    (verdict.outcome, failures, verdict.expired)
 }
 
 async fn capture(

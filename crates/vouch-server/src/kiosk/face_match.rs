@@ -104,7 +104,7 @@ pub async fn face_match_run(state: &AppState, caller: &Caller, args: StepArgs) -
             let compared = state.faces.run(move |engine| compare(engine, &probe, &photo, limits)).await?;
             match compared {
                 Ok((cosine, score)) => {
-                    let passed = f64::from(score) >= threshold;
+                    let outcome = vouch_core::step_rules::face_match(score, threshold);
                     let detail = json!({
                         "reference": reference_name,
                         "score": score,
@@ -113,7 +113,7 @@ pub async fn face_match_run(state: &AppState, caller: &Caller, args: StepArgs) -
                         "selfie": probe_ev.sha256,
                         "reference_photo": ref_ev.sha256,
                     });
-                    (if passed { StepOutcome::Passed } else { StepOutcome::Failed }, detail)
+                    (outcome, detail)
                 }
                 Err(why) => (StepOutcome::Failed, why),
             }
