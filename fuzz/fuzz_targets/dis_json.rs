@@ -2,7 +2,7 @@
 //! assertions, page advice). The first byte picks the body.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use vouch_server::adapters::dis_bodies::{read, DisBody};
+use vouch_server::adapters::dis::bodies::{read, DisBody};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, body)) = data.split_first() else { return };

@@ -62,6 +62,9 @@ impl LivenessType {
     }
 }
 
+/// Corners in an eye-gaze challenge: enough moves on both axes to be hard to fake by chance.
+pub const GAZE_CHALLENGE_CORNERS: usize = 4;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Corner {
@@ -73,6 +76,21 @@ pub enum Corner {
 
 impl Corner {
     pub const ALL: [Corner; 4] = [Corner::TopLeft, Corner::TopRight, Corner::BottomLeft, Corner::BottomRight];
+
+    /// An eye-gaze challenge: [`GAZE_CHALLENGE_CORNERS`] random corners, none twice in a row, so every step
+    /// is a move (DIS's challenges and the kiosk's alike).
+    pub fn random_challenge() -> Vec<Corner> {
+        use rand::seq::SliceRandom;
+        let mut rng = rand::thread_rng();
+        let mut out: Vec<Corner> = Vec::with_capacity(GAZE_CHALLENGE_CORNERS);
+        while out.len() < GAZE_CHALLENGE_CORNERS {
+            let options: Vec<Corner> = Corner::ALL.into_iter().filter(|c| out.last() != Some(c)).collect();
+            if let Some(c) = options.choose(&mut rng) {
+                out.push(*c);
+            }
+        }
+        out
+    }
 
     /// (+1 right, −1 left) and (+1 top, −1 bottom), as the customer sees the screen.
     fn signs(self) -> (f32, f32) {

@@ -119,10 +119,6 @@ pub fn eeid_status(status: CaseStatus) -> &'static str {
     }
 }
 
-pub fn kiosk_link(public_url: &str, id: CaseId) -> String {
-    format!("{public_url}/kiosk/requests/{id}")
-}
-
 fn to_dto(case: &Case, public_url: &str) -> IdentificationRequest {
     let approved =
         case.decision.as_ref().filter(|d| d.outcome == Outcome::Approved && case.status == CaseStatus::Completed);
@@ -145,7 +141,7 @@ fn to_dto(case: &Case, public_url: &str) -> IdentificationRequest {
     let tr = |lang: &str| case.reason_translations.get(lang).cloned();
     IdentificationRequest {
         id: case.id.to_string(),
-        link: kiosk_link(public_url, case.id),
+        link: crate::kiosk::link(public_url, case.id),
         link_expires_at: rfc3339(case.expires_at),
         claims_required: case
             .claims

@@ -3,12 +3,6 @@
 
 pub mod danaconnect;
 pub mod dis;
-pub mod dis_bodies;
-pub mod dis_document;
-pub mod dis_faces;
-pub mod dis_inspect;
-pub mod dis_liveness;
-pub mod dis_pages;
 pub mod eeid;
 pub mod masstack;
 pub mod not_built;

@@ -12,7 +12,7 @@ use vouch_core::flow::{LivenessType as FlowLiveness, Next, Step, StepKind, StepO
 use vouch_core::step_rules::{self, LivenessAttempt};
 use vouch_core::{CaseId, EvidenceKind};
 use vouch_store::flows::Capture;
-use vouch_vision::active::{Assertion, LivenessType};
+use vouch_vision::active::{Assertion, Corner, LivenessType};
 use vouch_vision::engine::{BRIGHT_MEAN, DARK_MEAN};
 use vouch_vision::quality::face_stats;
 use vouch_vision::Warning;
@@ -282,9 +282,7 @@ fn plan_for(kind: LivenessType) -> Vec<Assertion> {
         LivenessType::PassiveLiveness => vec![Assertion::None],
         LivenessType::SmileLiveness => vec![Assertion::Neutral, Assertion::Smile, Assertion::Neutral],
         LivenessType::MagnifeyeLiveness => vec![Assertion::None, Assertion::Magnifeye],
-        LivenessType::EyeGazeLiveness => {
-            crate::adapters::dis_liveness::random_corners().into_iter().map(Assertion::gaze).collect()
-        }
+        LivenessType::EyeGazeLiveness => Corner::random_challenge().into_iter().map(Assertion::gaze).collect(),
     }
 }
 

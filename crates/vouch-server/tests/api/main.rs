@@ -15,6 +15,7 @@ mod kiosk_camera;
 mod kiosk_chip;
 mod kiosk_document;
 mod kit;
+mod layers;
 mod limits;
 mod oauth;
 mod signing;

@@ -7,7 +7,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::Json;
 use base64::Engine as _;
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -16,7 +15,7 @@ use vouch_vision::active::{Assertion, Corner, EvaluationError, LivenessType};
 use vouch_vision::engine::image_warnings;
 use vouch_vision::{Face, Warning};
 
-use super::dis_faces::{
+use super::faces::{
     blob, content_type, detection_dto, image_or_origin, json_body, links, portrait_png, DisResult, FaceDetection,
     ImageCrop, ImageDto, Links, Origin, PREFIX,
 };
@@ -24,9 +23,6 @@ use crate::error::{ApiError, Code};
 use crate::extract::{read_body, require_bearer, Authed};
 use crate::liveness_record;
 use crate::state::AppState;
-
-/// Corners in an eye-gaze challenge: enough moves on both axes to be hard to fake by chance.
-const CHALLENGE_CORNERS: usize = 4;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreateCustomerLivenessResponse {
@@ -172,19 +168,6 @@ async fn delete_liveness(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Random corners with no corner twice in a row, so every step is a move (DIS challenges and the kiosk).
-pub(crate) fn random_corners() -> Vec<Corner> {
-    let mut rng = rand::thread_rng();
-    let mut out: Vec<Corner> = Vec::with_capacity(CHALLENGE_CORNERS);
-    while out.len() < CHALLENGE_CORNERS {
-        let options: Vec<Corner> = Corner::ALL.into_iter().filter(|c| out.last() != Some(c)).collect();
-        if let Some(c) = options.choose(&mut rng) {
-            out.push(*c);
-        }
-    }
-    out
-}
-
 /// Issues the challenge the next record must follow: random corners for eye-gaze; the other types need none
 /// and get empty details.
 #[utoipa::path(put, path = "/identity/api/v1/customers/{id}/liveness/records/challenge", tag = "DIS",
@@ -197,7 +180,8 @@ async fn challenge(
     req: Request,
 ) -> DisResult<Json<LivenessChallengeResponse>> {
     let body: LivenessTypeRequest = json_body(&read_body(req, &state).await?)?;
-    let corners = if body.liveness_type == LivenessType::EyeGazeLiveness { random_corners() } else { Vec::new() };
+    let corners =
+        if body.liveness_type == LivenessType::EyeGazeLiveness { Corner::random_challenge() } else { Vec::new() };
     let json = serde_json::to_string(&corners).map_err(ApiError::internal)?;
     state.db(move |s| s.set_liveness_challenge(&client.id, &id, &json)).await.map_err(not_created)?;
     Ok(Json(LivenessChallengeResponse { details: ChallengeDetails { corners } }))

@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_vision::score::{similarity_score, MATCH_SCORE};
 use vouch_vision::{FaceEngine, ImageLimits};
 
-use super::dis_faces::{blob, load_customer, DisResult, PREFIX};
+use super::faces::{blob, load_customer, DisResult, PREFIX};
 use crate::error::{ApiError, Dis};
 use crate::extract::{require_bearer, Authed};
 use crate::state::AppState;
@@ -119,7 +119,7 @@ async fn photos(state: &AppState, client: &str, id: &str) -> Result<Photos, ApiE
         Some(sha) => Some(blob(state, sha).await?),
         None => None,
     };
-    let chip_portrait = super::dis_document::stored_chip(state, client, id)
+    let chip_portrait = super::document::stored_chip(state, client, id)
         .await?
         .and_then(|(decision, _)| decision.portrait().map(<[u8]>::to_vec));
     let (c, cid) = (client.to_string(), id.to_string());

@@ -856,11 +856,11 @@ async fn get_customer(
         customer.age = Some(BiometricValue { selfie: format!("{}", a.age.round() as i32) });
         customer.gender = Some(BiometricValue { selfie: if a.gender >= 0.5 { "M" } else { "F" }.into() });
     }
-    let pages = super::dis_pages::stored_readings(&state, &client.id, &id).await?;
-    if let Some(mrz) = super::dis_pages::page_mrz(&pages) {
+    let pages = super::pages::stored_readings(&state, &client.id, &id).await?;
+    if let Some(mrz) = super::pages::page_mrz(&pages) {
         customer = customer.with_mrz(&mrz, pages.iter().map(|(page, _)| page.clone()).collect());
     }
-    if let Some((chip, _)) = super::dis_document::stored_chip(&state, &client.id, &id).await? {
+    if let Some((chip, _)) = super::document::stored_chip(&state, &client.id, &id).await? {
         customer = customer.with_chip(&chip.holder, chip.portrait().is_some(), &id);
     }
     Ok(Json(GetCustomerResponse { customer }))

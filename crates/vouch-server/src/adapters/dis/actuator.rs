@@ -1,5 +1,4 @@
-//! Innovatrics DIS 1.52.0 under `/identity`: so far the two unauthenticated actuator endpoints.
-//! The rest of DIS answers 501 (see `not_built`) until the face, document and chip issues land.
+//! DIS's two unauthenticated actuator endpoints: health and info.
 
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,6 +1,6 @@
 //! The DIS customer document's chip: the active authentication challenge, the chip data upload (the
 //! elementary files as one TLV stream, see `vouch_chip::chip_data`), the raw data and the chip portrait back,
-//! document inspection (chip and MRZ), and deleting the document. Pages are `dis_pages`.
+//! document inspection (chip and MRZ), and deleting the document. Pages are [`super::pages`].
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
@@ -14,7 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_chip::chip_data::MAX_CHIP_DATA;
 use vouch_chip::inspection::Inspection;
 
-use super::dis_faces::{content_type, load_customer, png_base64, DisResult, ImageCrop, Links, PREFIX};
+use super::faces::{content_type, load_customer, png_base64, DisResult, ImageCrop, Links, PREFIX};
 use crate::chip::{decide, ChipDecision, ChipRejected};
 use crate::error::{ApiError, Code, Dis};
 use crate::extract::require_bearer;
@@ -295,7 +295,7 @@ async fn page_colour_scores(state: &AppState, client: &str, id: &str) -> Result<
     let pages = state.db(move |s| s.pages(&client_id, &cid)).await?;
     let mut scores = Vec::with_capacity(pages.len());
     for page in pages {
-        let png = super::dis_faces::blob(state, page.image_sha256).await?;
+        let png = super::faces::blob(state, page.image_sha256).await?;
         let limits = state.faces.limits;
         let score = tokio::task::spawn_blocking(move || {
             vouch_vision::decode(&png, limits).map(|img| vouch_vision::document::colour::colour_profile_score(&img))
@@ -322,9 +322,9 @@ async fn inspect_document(
     Path(id): Path<String>,
 ) -> DisResult<Json<DocumentInspectResponse>> {
     let chip = stored_chip(&state, &client.id, &id).await?;
-    let pages = super::dis_pages::stored_readings(&state, &client.id, &id).await?;
+    let pages = super::pages::stored_readings(&state, &client.id, &id).await?;
     let page_mrz = pages.iter().find_map(|(_, reading)| reading.mrz.clone());
-    let page_parsed = super::dis_pages::page_mrz(&pages);
+    let page_parsed = super::pages::page_mrz(&pages);
     let inconsistent_with_chip = match (&page_parsed, &chip) {
         (Some(page), Some((decision, _))) => Some(page_against_chip(page, &decision.holder)),
         _ => None,
@@ -339,7 +339,7 @@ async fn inspect_document(
     let expired = chip
         .as_ref()
         .and_then(|(d, _)| d.expired())
-        .or_else(|| page_mrz.as_deref().and_then(super::dis_pages::mrz_expired));
+        .or_else(|| page_mrz.as_deref().and_then(super::pages::mrz_expired));
     let page_tampering = page_colour_scores(&state, &client.id, &id)
         .await?
         .into_iter()

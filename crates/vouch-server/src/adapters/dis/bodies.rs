@@ -5,9 +5,9 @@
 use base64::Engine as _;
 use vouch_vision::active::Assertion;
 
-use super::dis_faces::{json_body, CreateFaceRequest, CreateSelfieRequest, FaceSimilarityRequest, ImageDto};
-use super::dis_liveness::{CreateLivenessSelfieRequest, LivenessTypeRequest};
-use super::dis_pages::{CreateDocumentPageRequest, CreateDocumentRequest};
+use super::faces::{json_body, CreateFaceRequest, CreateSelfieRequest, FaceSimilarityRequest, ImageDto};
+use super::liveness::{CreateLivenessSelfieRequest, LivenessTypeRequest};
+use super::pages::{CreateDocumentPageRequest, CreateDocumentRequest};
 use crate::error::ApiError;
 
 /// The JSON bodies DIS routes take.

@@ -16,7 +16,7 @@ use vouch_store::documents::{NewPage, PageRow};
 use vouch_vision::document::{PageQuality, PageReading};
 use vouch_vision::image::{imageops, RgbImage};
 
-use super::dis_faces::{blob, content_type, json_body, portrait_rect, DisResult, ImageCrop, ImageDto, Links, PREFIX};
+use super::faces::{blob, content_type, json_body, portrait_rect, DisResult, ImageCrop, ImageDto, Links, PREFIX};
 use crate::error::{ApiError, Code, Dis};
 use crate::extract::{read_body, require_bearer, Authed};
 use crate::state::AppState;
@@ -306,7 +306,7 @@ async fn put_page(
             let parsed: CreateDocumentPageRequest = json_body(&body)?;
             let image = parsed.image.ok_or_else(|| ApiError::invalid("image is required"))?;
             let advised = parsed.advice.and_then(|a| a.classification).map(|c| c.page_types);
-            (super::dis_faces::image_bytes(&state, image).await?, advised)
+            (super::faces::image_bytes(&state, image).await?, advised)
         }
         _ => {
             return Err(ApiError::new(
