@@ -161,12 +161,33 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
         .map_err(|_| PdfError::Broken("the trailer names no catalog".into()))?;
     let mut catalog = doc.get_dictionary(root_id).map_err(|_| PdfError::Broken("no catalog".into()))?.clone();
     let page_id = *doc.get_pages().values().next_back().ok_or(PdfError::NoPages)?;
-    let mut page = doc.get_dictionary(page_id).map_err(|_| PdfError::Broken("a page is missing".into()))?.clone();
     let declared_size = doc.trailer.get(b"Size").ok().and_then(number).unwrap_or(0.0) as u32;
     let mut up = Update { next_id: declared_size.max(doc.max_id + 1), objects: Vec::new() };
 
-    // The picture and the block.
-    let (iw, ih, rgb, alpha) = image_planes(opts.signature_image)?;
+    let (image_id, image_size) = put_signature_image(&mut up, opts.signature_image)?;
+    let font_id = put_font(&mut up);
+    let block = Block::at_foot_of(media_box(&doc, page_id));
+    let ap_id = put_appearance(&mut up, &block, opts, identity, (image_id, image_size), font_id)?;
+    let filespec =
+        opts.attachment.map(|(file_name, bytes)| (put_attachment(&mut up, file_name, bytes, opts), file_name));
+    let placeholder = put_signature_placeholder(&mut up, opts, identity);
+    let widget_id = put_widget(&mut up, opts, placeholder.id, &block, page_id, ap_id);
+    add_to_page(&doc, page_id, &mut up, widget_id)?;
+    let mut catalog_changed = add_to_form(&doc, &mut catalog, &mut up, widget_id)?;
+    if let Some((fs_id, file_name)) = filespec {
+        attach(&doc, &mut catalog, &mut up, fs_id, file_name);
+        catalog_changed = true;
+    }
+    if catalog_changed {
+        up.put(root_id, &Object::Dictionary(catalog));
+    }
+    let (out, at) = write_update(original, &doc, up, root_id, (prev_xref, classic_xref), &placeholder)?;
+    seal(out, at, placeholder.capacity, identity)
+}
+
+/// The signature's picture as an RGB image with its alpha as a soft mask; returns the image's id and size.
+fn put_signature_image(up: &mut Update, picture: &[u8]) -> Result<(ObjectId, (u32, u32)), PdfError> {
+    let (iw, ih, rgb, alpha) = image_planes(picture)?;
     let smask_id = up.alloc();
     let mut smask = Dictionary::new();
     for (k, v) in [("Type", name("XObject")), ("Subtype", name("Image")), ("ColorSpace", name("DeviceGray"))] {
@@ -182,7 +203,11 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
     image.set("ColorSpace", name("DeviceRGB"));
     image.set("SMask", Object::Reference(smask_id));
     up.put_stream(image_id, image, &deflate(&rgb)?);
+    Ok((image_id, (iw, ih)))
+}
 
+/// Helvetica in WinAnsi, which every reader has.
+fn put_font(up: &mut Update) -> ObjectId {
     let font_id = up.alloc();
     let mut font = Dictionary::new();
     for (k, v) in [
@@ -194,19 +219,27 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
         font.set(k, v);
     }
     up.put(font_id, &Object::Dictionary(font));
+    font_id
+}
 
-    let mb = media_box(&doc, page_id);
-    let block_w = BLOCK_MAX_WIDTH.min(mb[2] - mb[0] - 2.0 * MARGIN).max(120.0);
-    let (x0, y0) = (mb[2] - MARGIN - block_w, mb[1] + MARGIN);
-    let rect = [x0, y0, x0 + block_w, y0 + BLOCK_HEIGHT];
-    let text_h = 40.0;
-    let (area_w, area_h) = (block_w - 12.0, BLOCK_HEIGHT - text_h - 8.0);
-    let scale = (area_w / f64::from(iw)).min(area_h / f64::from(ih));
-    let (dw, dh) = (f64::from(iw) * scale, f64::from(ih) * scale);
-    let (dx, dy) = (6.0 + (area_w - dw) / 2.0, text_h + 2.0 + (area_h - dh) / 2.0);
+/// Where the visible block goes: the bottom-right of the page, inside its margin.
+struct Block {
+    width: f64,
+    rect: [f64; 4],
+}
+
+impl Block {
+    fn at_foot_of(mb: [f64; 4]) -> Block {
+        let width = BLOCK_MAX_WIDTH.min(mb[2] - mb[0] - 2.0 * MARGIN).max(120.0);
+        let (x0, y0) = (mb[2] - MARGIN - width, mb[1] + MARGIN);
+        Block { width, rect: [x0, y0, x0 + width, y0 + BLOCK_HEIGHT] }
+    }
+}
+
+/// The block's text: who, when, which case, sealed by whom.
+fn block_lines(opts: &SignOptions<'_>, identity: &SigningIdentity) -> [String; 4] {
     let when = opts.signed_at.to_offset(time::UtcOffset::UTC);
-    let max_chars = (block_w / 3.6) as usize;
-    let lines = [
+    [
         format!("Signed by: {}", opts.signer_name),
         format!(
             "On: {} UTC",
@@ -219,7 +252,25 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
         } else {
             format!("Sealed by {}", identity.subject())
         },
-    ];
+    ]
+}
+
+/// The block's appearance stream: a frame, the picture scaled into the space above a rule, the text below it.
+fn put_appearance(
+    up: &mut Update,
+    block: &Block,
+    opts: &SignOptions<'_>,
+    identity: &SigningIdentity,
+    (image_id, (iw, ih)): (ObjectId, (u32, u32)),
+    font_id: ObjectId,
+) -> Result<ObjectId, PdfError> {
+    let block_w = block.width;
+    let text_h = 40.0;
+    let (area_w, area_h) = (block_w - 12.0, BLOCK_HEIGHT - text_h - 8.0);
+    let scale = (area_w / f64::from(iw)).min(area_h / f64::from(ih));
+    let (dw, dh) = (f64::from(iw) * scale, f64::from(ih) * scale);
+    let (dx, dy) = (6.0 + (area_w - dw) / 2.0, text_h + 2.0 + (area_h - dh) / 2.0);
+    let max_chars = (block_w / 3.6) as usize;
     let mut content = Vec::new();
     let r = write::real;
     content.extend_from_slice(
@@ -239,7 +290,7 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
         )
         .as_bytes(),
     );
-    for line in &lines {
+    for line in &block_lines(opts, identity) {
         let mut s = Vec::new();
         write::literal(&win_ansi(&fit_line(line, max_chars)), &mut s);
         content.extend_from_slice(&s);
@@ -264,58 +315,84 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
     ap.set("Resources", Object::Dictionary(resources));
     ap.set("Filter", name("FlateDecode"));
     up.put_stream(ap_id, ap, &deflate(&content)?);
+    Ok(ap_id)
+}
 
-    // The attachment.
-    let mut filespec_id = None;
-    if let Some((file_name, bytes)) = opts.attachment {
-        let ef_id = up.alloc();
-        let mut ef = Dictionary::new();
-        ef.set("Type", name("EmbeddedFile"));
-        ef.set("Subtype", name("application/pkcs7-mime"));
-        let mut params = Dictionary::new();
-        params.set("Size", Object::Integer(bytes.len() as i64));
-        params.set("ModDate", Object::String(pdf_date(opts.signed_at).into_bytes(), StringFormat::Literal));
-        ef.set("Params", Object::Dictionary(params));
-        up.put_stream(ef_id, ef, bytes);
-        let fs_id = up.alloc();
-        let mut fs = Dictionary::new();
-        fs.set("Type", name("Filespec"));
-        fs.set("F", text_string(file_name));
-        fs.set("UF", text_string(file_name));
-        fs.set("Desc", text_string("Handwritten signature pen data (ISO/IEC 19794-7), encrypted to the escrow key"));
-        fs.set("AFRelationship", name("Supplement"));
-        let mut efd = Dictionary::new();
-        efd.set("F", Object::Reference(ef_id));
-        fs.set("EF", Object::Dictionary(efd));
-        up.put(fs_id, &Object::Dictionary(fs));
-        filespec_id = Some((fs_id, file_name));
-    }
+/// The escrowed pen data as an embedded file and its file specification; returns the specification's id.
+fn put_attachment(up: &mut Update, file_name: &str, bytes: &[u8], opts: &SignOptions<'_>) -> ObjectId {
+    let ef_id = up.alloc();
+    let mut ef = Dictionary::new();
+    ef.set("Type", name("EmbeddedFile"));
+    ef.set("Subtype", name("application/pkcs7-mime"));
+    let mut params = Dictionary::new();
+    params.set("Size", Object::Integer(bytes.len() as i64));
+    params.set("ModDate", Object::String(pdf_date(opts.signed_at).into_bytes(), StringFormat::Literal));
+    ef.set("Params", Object::Dictionary(params));
+    up.put_stream(ef_id, ef, bytes);
+    let fs_id = up.alloc();
+    let mut fs = Dictionary::new();
+    fs.set("Type", name("Filespec"));
+    fs.set("F", text_string(file_name));
+    fs.set("UF", text_string(file_name));
+    fs.set("Desc", text_string("Handwritten signature pen data (ISO/IEC 19794-7), encrypted to the escrow key"));
+    fs.set("AFRelationship", name("Supplement"));
+    let mut efd = Dictionary::new();
+    efd.set("F", Object::Reference(ef_id));
+    fs.set("EF", Object::Dictionary(efd));
+    up.put(fs_id, &Object::Dictionary(fs));
+    fs_id
+}
 
-    // The signature value, with placeholders patched once the file's length is known.
-    let sig_id = up.alloc();
-    let cert_bytes = identity.certificate_der().len() * 2;
-    let capacity = CMS_RESERVE + cert_bytes;
-    let mut sig_body = Vec::new();
-    sig_body.extend_from_slice(b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ");
-    write::literal(pdf_date(opts.signed_at).as_bytes(), &mut sig_body);
-    sig_body.extend_from_slice(b" /Name ");
-    write::object(&text_string(opts.signer_name), &mut sig_body);
-    sig_body.extend_from_slice(b" /Reason ");
-    write::object(&text_string(opts.reason), &mut sig_body);
+/// The signature dictionary, with placeholders for `/ByteRange` and `/Contents` that [`seal`] fills once the
+/// file's length is known.
+struct SignaturePlaceholder {
+    id: ObjectId,
+    /// Offsets of the two placeholders inside the object's body.
+    byte_range_at: usize,
+    contents_at: usize,
+    /// Bytes reserved for the CMS signature.
+    capacity: usize,
+}
+
+fn put_signature_placeholder(
+    up: &mut Update,
+    opts: &SignOptions<'_>,
+    identity: &SigningIdentity,
+) -> SignaturePlaceholder {
+    let id = up.alloc();
+    let capacity = CMS_RESERVE + identity.certificate_der().len() * 2;
+    let mut body = Vec::new();
+    body.extend_from_slice(b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ");
+    write::literal(pdf_date(opts.signed_at).as_bytes(), &mut body);
+    body.extend_from_slice(b" /Name ");
+    write::object(&text_string(opts.signer_name), &mut body);
+    body.extend_from_slice(b" /Reason ");
+    write::object(&text_string(opts.reason), &mut body);
     if let Some(location) = opts.location {
-        sig_body.extend_from_slice(b" /Location ");
-        write::object(&text_string(location), &mut sig_body);
+        body.extend_from_slice(b" /Location ");
+        write::object(&text_string(location), &mut body);
     }
-    sig_body.extend_from_slice(b" /ByteRange ");
-    let byte_range_at = sig_body.len();
-    sig_body.extend_from_slice(format!("[0 {0:10} {0:10} {0:10}]", "").as_bytes());
-    sig_body.extend_from_slice(b" /Contents ");
-    let contents_at = sig_body.len();
-    sig_body.push(b'<');
-    sig_body.extend(std::iter::repeat_n(b'0', capacity * 2));
-    sig_body.extend_from_slice(b"> >>");
-    up.objects.push((sig_id, sig_body));
+    body.extend_from_slice(b" /ByteRange ");
+    let byte_range_at = body.len();
+    body.extend_from_slice(format!("[0 {0:10} {0:10} {0:10}]", "").as_bytes());
+    body.extend_from_slice(b" /Contents ");
+    let contents_at = body.len();
+    body.push(b'<');
+    body.extend(std::iter::repeat_n(b'0', capacity * 2));
+    body.extend_from_slice(b"> >>");
+    up.objects.push((id, body));
+    SignaturePlaceholder { id, byte_range_at, contents_at, capacity }
+}
 
+/// The signature field's widget: locked, printed, showing the block.
+fn put_widget(
+    up: &mut Update,
+    opts: &SignOptions<'_>,
+    sig_id: ObjectId,
+    block: &Block,
+    page_id: ObjectId,
+    ap_id: ObjectId,
+) -> ObjectId {
     let widget_id = up.alloc();
     let mut widget = Dictionary::new();
     widget.set("Type", name("Annot"));
@@ -323,7 +400,7 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
     widget.set("FT", name("Sig"));
     widget.set("T", text_string(opts.field_name));
     widget.set("V", Object::Reference(sig_id));
-    widget.set("Rect", Object::Array(rect.iter().map(|v| Object::Real(*v as f32)).collect()));
+    widget.set("Rect", Object::Array(block.rect.iter().map(|v| Object::Real(*v as f32)).collect()));
     widget.set("P", Object::Reference(page_id));
     // Print | Locked.
     widget.set("F", Object::Integer(132));
@@ -331,8 +408,12 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
     apd.set("N", Object::Reference(ap_id));
     widget.set("AP", Object::Dictionary(apd));
     up.put(widget_id, &Object::Dictionary(widget));
+    widget_id
+}
 
-    // The page's annotations.
+/// The widget in the page's annotations, wherever the page keeps them.
+fn add_to_page(doc: &Document, page_id: ObjectId, up: &mut Update, widget_id: ObjectId) -> Result<(), PdfError> {
+    let mut page = doc.get_dictionary(page_id).map_err(|_| PdfError::Broken("a page is missing".into()))?.clone();
     match page.get(b"Annots").ok().cloned() {
         Some(Object::Reference(annots_id)) => {
             let mut annots = doc
@@ -346,17 +427,25 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
         Some(Object::Array(mut annots)) => {
             annots.push(Object::Reference(widget_id));
             page.set("Annots", Object::Array(annots));
-            up.put(page_id, &Object::Dictionary(page.clone()));
+            up.put(page_id, &Object::Dictionary(page));
         }
         Some(_) => return Err(unsupported("the page's annotation list is not an array")),
         None => {
             page.set("Annots", Object::Array(vec![Object::Reference(widget_id)]));
-            up.put(page_id, &Object::Dictionary(page.clone()));
+            up.put(page_id, &Object::Dictionary(page));
         }
     }
+    Ok(())
+}
 
-    // The form's field list.
-    let mut catalog_changed = false;
+/// The widget in the interactive form's fields, the form made if there is none; returns whether the catalog
+/// itself changed.
+fn add_to_form(
+    doc: &Document,
+    catalog: &mut Dictionary,
+    up: &mut Update,
+    widget_id: ObjectId,
+) -> Result<bool, PdfError> {
     let add_field = |form: &mut Dictionary, up: &mut Update| -> Result<(), PdfError> {
         match form.get(b"Fields").ok().cloned() {
             Some(Object::Reference(fields_id)) => {
@@ -384,66 +473,62 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
                 .get_dictionary(form_id)
                 .map_err(|_| unsupported("the interactive form is not a dictionary"))?
                 .clone();
-            add_field(&mut form, &mut up)?;
+            add_field(&mut form, up)?;
             up.put(form_id, &Object::Dictionary(form));
+            Ok(false)
         }
         Some(Object::Dictionary(mut form)) => {
-            add_field(&mut form, &mut up)?;
+            add_field(&mut form, up)?;
             catalog.set("AcroForm", Object::Dictionary(form));
-            catalog_changed = true;
+            Ok(true)
         }
         _ => {
             let form_id = up.alloc();
             let mut form = Dictionary::new();
-            add_field(&mut form, &mut up)?;
+            add_field(&mut form, up)?;
             up.put(form_id, &Object::Dictionary(form));
             catalog.set("AcroForm", Object::Reference(form_id));
-            catalog_changed = true;
+            Ok(true)
         }
     }
+}
 
-    if let Some((fs_id, file_name)) = filespec_id {
-        attach(&doc, &mut catalog, &mut up, fs_id, file_name);
-        catalog_changed = true;
-    }
-    if catalog_changed {
-        up.put(root_id, &Object::Dictionary(catalog));
-    }
+/// Where the placeholders landed in the written file.
+struct PlaceholderOffsets {
+    byte_range: usize,
+    contents: usize,
+}
 
-    // Write the update.
+/// The original, then the updated objects, then a cross-reference section in the original's style (a table
+/// after a table, a stream after a stream) and its trailer.
+fn write_update(
+    original: &[u8],
+    doc: &Document,
+    mut up: Update,
+    root_id: ObjectId,
+    (prev_xref, classic_xref): (usize, bool),
+    placeholder: &SignaturePlaceholder,
+) -> Result<(Vec<u8>, PlaceholderOffsets), PdfError> {
     let mut out = original.to_vec();
     if !out.ends_with(b"\n") && !out.ends_with(b"\r") {
         out.push(b'\n');
     }
     let mut offsets: Vec<(ObjectId, usize)> = Vec::new();
-    let (mut byte_range_pos, mut contents_pos) = (0, 0);
+    let mut at = PlaceholderOffsets { byte_range: 0, contents: 0 };
     for (id, body) in &up.objects {
         offsets.push((*id, out.len()));
         let header = format!("{} {} obj\n", id.0, id.1);
         out.extend_from_slice(header.as_bytes());
-        if *id == sig_id {
-            byte_range_pos = out.len() + byte_range_at;
-            contents_pos = out.len() + contents_at;
+        if *id == placeholder.id {
+            at = PlaceholderOffsets {
+                byte_range: out.len() + placeholder.byte_range_at,
+                contents: out.len() + placeholder.contents_at,
+            };
         }
         out.extend_from_slice(body);
         out.extend_from_slice(b"\nendobj\n");
     }
-    let mut trailer = Dictionary::new();
-    trailer.set("Root", Object::Reference(root_id));
-    if let Ok(info) = doc.trailer.get(b"Info") {
-        trailer.set("Info", info.clone());
-    }
-    trailer.set("Prev", Object::Integer(prev_xref as i64));
-    let mut new_id = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut new_id);
-    let first_id = doc
-        .trailer
-        .get(b"ID")
-        .ok()
-        .and_then(|o| o.as_array().ok())
-        .and_then(|a| a.first().cloned())
-        .unwrap_or_else(|| Object::String(new_id.to_vec(), StringFormat::Hexadecimal));
-    trailer.set("ID", Object::Array(vec![first_id, Object::String(new_id.to_vec(), StringFormat::Hexadecimal)]));
+    let mut trailer = update_trailer(doc, root_id, prev_xref);
     let xref_at;
     if classic_xref {
         trailer.set("Size", Object::Integer(i64::from(up.next_id)));
@@ -487,12 +572,41 @@ pub fn sign(original: &[u8], opts: &SignOptions<'_>, identity: &SigningIdentity)
         out.extend_from_slice(b"\nendstream\nendobj\n");
     }
     out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
+    Ok((out, at))
+}
 
-    // Patch the byte range, hash everything but /Contents, sign, and fill /Contents.
-    let gap_start = contents_pos;
-    let gap_end = contents_pos + 2 + capacity * 2;
+/// The update's trailer: the catalog, the original's /Info, /Prev, and a new second /ID.
+fn update_trailer(doc: &Document, root_id: ObjectId, prev_xref: usize) -> Dictionary {
+    let mut trailer = Dictionary::new();
+    trailer.set("Root", Object::Reference(root_id));
+    if let Ok(info) = doc.trailer.get(b"Info") {
+        trailer.set("Info", info.clone());
+    }
+    trailer.set("Prev", Object::Integer(prev_xref as i64));
+    let mut new_id = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut new_id);
+    let first_id = doc
+        .trailer
+        .get(b"ID")
+        .ok()
+        .and_then(|o| o.as_array().ok())
+        .and_then(|a| a.first().cloned())
+        .unwrap_or_else(|| Object::String(new_id.to_vec(), StringFormat::Hexadecimal));
+    trailer.set("ID", Object::Array(vec![first_id, Object::String(new_id.to_vec(), StringFormat::Hexadecimal)]));
+    trailer
+}
+
+/// Patches the byte range, hashes everything but /Contents, signs the hash and fills /Contents.
+fn seal(
+    mut out: Vec<u8>,
+    at: PlaceholderOffsets,
+    capacity: usize,
+    identity: &SigningIdentity,
+) -> Result<Vec<u8>, PdfError> {
+    let gap_start = at.contents;
+    let gap_end = at.contents + 2 + capacity * 2;
     let range = format!("[0 {gap_start:<10} {gap_end:<10} {:<10}]", out.len() - gap_end);
-    out.get_mut(byte_range_pos..byte_range_pos + range.len())
+    out.get_mut(at.byte_range..at.byte_range + range.len())
         .ok_or_else(|| err("byte range placeholder"))?
         .copy_from_slice(range.as_bytes());
     let mut hasher = Sha256::new();
