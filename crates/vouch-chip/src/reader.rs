@@ -437,81 +437,7 @@ fn read_once(
         plain.read_file(lds::EF_CARD_ACCESS, SHORT_BLOCK.min(256), &mut ignore).unwrap_or(None)
     };
     let infos = card_access.as_deref().and_then(|b| security_infos::parse(b).ok()).unwrap_or_default();
-    let mut candidates: Vec<&PaceInfo> = infos.pace.iter().filter(|i| pace::curve_of(i).is_ok()).collect();
-    // The strongest cipher first; at the same cipher, Chip Authentication Mapping, which proves the chip genuine
-    // within PACE itself.
-    candidates.sort_by_key(|i| std::cmp::Reverse((cipher_rank(i), i.mapping == Mapping::ChipAuthentication)));
-    let password_kind = if matches!(request.password, Password::Can(_)) { "CAN" } else { "MRZ" };
-
-    let mut pace_fallback = None;
-    let mut cam_evidence = None;
-    let mut established: Option<(SecureMessaging, AccessControl)> = None;
-    if !request.bac_only {
-        if let Some(info) = candidates.first() {
-            match pace::establish(&mut ch, info, &request.password, infos.pace.len()) {
-                Ok((sm, outcome)) => {
-                    let cipher = sm.cipher();
-                    cam_evidence = outcome.cam;
-                    established = Some((
-                        sm,
-                        AccessControl {
-                            protocol: "PACE",
-                            password: password_kind,
-                            pace: Some((*info).clone()),
-                            curve: Some(outcome.curve),
-                            cipher,
-                            pace_fallback: None,
-                        },
-                    ));
-                }
-                Err(PaceError::AccessDenied) => {
-                    return Err(ReadError::AccessDenied("the chip refused the password (PACE)".into()))
-                }
-                Err(PaceError::Transport(e)) => return Err(e.into()),
-                Err(e) => pace_fallback = Some(e.to_string()),
-            }
-        } else if !infos.pace.is_empty() {
-            pace_fallback = Some("no offered PACE protocol is supported".into());
-        }
-    }
-    let (sm, access_control) = match established {
-        Some((sm, ac)) => {
-            let mut s = Session { ch: &mut ch, sm: Some(sm) };
-            let r = s.send(&Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(lds::LDS1_AID.to_vec()))?;
-            if !r.is_ok() {
-                return Err(ReadError::Status { what: "SELECT eMRTD application".into(), sw: r.sw });
-            }
-            (s.sm.take(), ac)
-        }
-        None => {
-            let Password::Mrz(key) = &request.password else {
-                return Err(ReadError::AccessDenied(
-                    "the CAN only works with PACE, and this chip offers no PACE this reader supports".into(),
-                ));
-            };
-            let r = apdu::send(&mut ch, &Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(lds::LDS1_AID.to_vec()))?;
-            if !r.is_ok() {
-                return Err(ReadError::Status { what: "SELECT eMRTD application".into(), sw: r.sw });
-            }
-            let sm = match bac::establish(&mut ch, key, &mut rand::rngs::OsRng) {
-                Ok(sm) => sm,
-                Err(BacError::AccessDenied) => {
-                    return Err(ReadError::AccessDenied("the chip refused the MRZ key (BAC)".into()))
-                }
-                Err(BacError::Transport(e)) => return Err(e.into()),
-                Err(e) => return Err(ReadError::AccessDenied(e.to_string())),
-            };
-            let ac = AccessControl {
-                protocol: "BAC",
-                password: "MRZ",
-                pace: None,
-                curve: None,
-                cipher: crate::crypto::cipher::CipherKind::Des3,
-                pace_fallback,
-            };
-            (Some(sm), ac)
-        }
-    };
+    let Access { sm, control: access_control, cam_evidence } = establish_access(&mut ch, &infos, request)?;
     phases.end("access_control", &ch);
 
     let mut session = Session { ch: &mut ch, sm };
@@ -551,23 +477,8 @@ fn read_once(
             None
         }
     });
-    let plan = dg14.as_ref().and_then(chip_auth::plan);
-    let chip_authentication = match (ca_failure, &cam_evidence, request.chip_auth, plan) {
-        (Some(why), ..) => ChipCheck::status(AuthStatus::Failed, Some(why.to_string())),
-        // PACE-CAM already had the chip prove its key; DG14 only supplies the key to check the proof against.
-        (None, Some(evidence), ..) => chip_auth::verify_cam(evidence, dg14.as_ref()),
-        (None, None, _, None) => ChipCheck::status(AuthStatus::NotSupported, None),
-        (None, None, false, Some(_)) => ChipCheck::status(AuthStatus::NotPerformed, None),
-        (None, None, true, Some(Err(e @ CaError::Unsupported(_)))) => {
-            ChipCheck::status(AuthStatus::NotSupported, Some(e.to_string()))
-        }
-        (None, None, true, Some(Err(e))) => ChipCheck::status(AuthStatus::Failed, Some(e.to_string())),
-        (None, None, true, Some(Ok(plan))) => {
-            let check = chip_authenticate(&mut session, &plan)?;
-            phases.end("chip_authentication", session.ch);
-            check
-        }
-    };
+    let chip_authentication =
+        check_chip(&mut session, &mut phases, ca_failure, cam_evidence.as_ref(), request.chip_auth, dg14.as_ref())?;
 
     for n in rest {
         if let Some(bytes) = session.read_group(n, block, progress)? {
@@ -597,30 +508,8 @@ fn read_once(
     };
     phases.end("passive_authentication", session.ch);
 
-    let mrz = match groups.get(&1).map(|b| lds::parse_dg1(b)) {
-        Some(Ok(m)) => Some(m),
-        Some(Err(e)) => {
-            problems.push(format!("DG1: {e}"));
-            None
-        }
-        None => None,
-    };
-    let faces = match groups.get(&2).map(|b| face::parse_dg2(b)) {
-        Some(Ok(f)) => f,
-        Some(Err(e)) => {
-            problems.push(format!("DG2: {e}"));
-            Vec::new()
-        }
-        None => Vec::new(),
-    };
-    let personal_details =
-        groups.get(&11).and_then(|b| details::parse_dg11(b).map_err(|e| problems.push(format!("DG11: {e}"))).ok());
-    let document_details =
-        groups.get(&12).and_then(|b| details::parse_dg12(b).map_err(|e| problems.push(format!("DG12: {e}"))).ok());
-    let signature_images = groups
-        .get(&7)
-        .and_then(|b| details::parse_dg7(b).map_err(|e| problems.push(format!("DG7: {e}"))).ok())
-        .unwrap_or_default();
+    let Parsed { mrz, faces, personal_details, document_details, signature_images } =
+        parse_groups(&groups, &mut problems);
 
     let ch = &*session.ch;
     let stats = ReadStats {
@@ -650,6 +539,150 @@ fn read_once(
         problems,
         stats,
     })
+}
+
+/// Access control as established: the secure messaging keys, how they were agreed, and PACE-CAM's proof.
+struct Access {
+    sm: Option<SecureMessaging>,
+    control: AccessControl,
+    cam_evidence: Option<pace::CamEvidence>,
+}
+
+/// PACE with the strongest offered protocol this reader supports (at the same cipher, Chip Authentication
+/// Mapping, which proves the chip genuine within PACE itself), else BAC with the MRZ key; then the eMRTD
+/// application selected. A password the chip refuses ends the read; a PACE that fails otherwise falls back to
+/// BAC, and the reason is kept.
+fn establish_access(
+    ch: &mut Counting<'_>,
+    infos: &SecurityInfos,
+    request: &ReadRequest<'_>,
+) -> Result<Access, ReadError> {
+    let mut candidates: Vec<&PaceInfo> = infos.pace.iter().filter(|i| pace::curve_of(i).is_ok()).collect();
+    candidates.sort_by_key(|i| std::cmp::Reverse((cipher_rank(i), i.mapping == Mapping::ChipAuthentication)));
+    let password_kind = if matches!(request.password, Password::Can(_)) { "CAN" } else { "MRZ" };
+    let select = || Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(lds::LDS1_AID.to_vec());
+    let mut pace_fallback = None;
+    if !request.bac_only {
+        if let Some(info) = candidates.first() {
+            match pace::establish(ch, info, &request.password, infos.pace.len()) {
+                Ok((sm, outcome)) => {
+                    let control = AccessControl {
+                        protocol: "PACE",
+                        password: password_kind,
+                        pace: Some((*info).clone()),
+                        curve: Some(outcome.curve),
+                        cipher: sm.cipher(),
+                        pace_fallback: None,
+                    };
+                    let mut session = Session { ch, sm: Some(sm) };
+                    let r = session.send(&select())?;
+                    if !r.is_ok() {
+                        return Err(ReadError::Status { what: "SELECT eMRTD application".into(), sw: r.sw });
+                    }
+                    return Ok(Access { sm: session.sm.take(), control, cam_evidence: outcome.cam });
+                }
+                Err(PaceError::AccessDenied) => {
+                    return Err(ReadError::AccessDenied("the chip refused the password (PACE)".into()))
+                }
+                Err(PaceError::Transport(e)) => return Err(e.into()),
+                Err(e) => pace_fallback = Some(e.to_string()),
+            }
+        } else if !infos.pace.is_empty() {
+            pace_fallback = Some("no offered PACE protocol is supported".into());
+        }
+    }
+    let Password::Mrz(key) = &request.password else {
+        return Err(ReadError::AccessDenied(
+            "the CAN only works with PACE, and this chip offers no PACE this reader supports".into(),
+        ));
+    };
+    let r = apdu::send(ch, &select())?;
+    if !r.is_ok() {
+        return Err(ReadError::Status { what: "SELECT eMRTD application".into(), sw: r.sw });
+    }
+    let sm = match bac::establish(ch, key, &mut rand::rngs::OsRng) {
+        Ok(sm) => sm,
+        Err(BacError::AccessDenied) => {
+            return Err(ReadError::AccessDenied("the chip refused the MRZ key (BAC)".into()))
+        }
+        Err(BacError::Transport(e)) => return Err(e.into()),
+        Err(e) => return Err(ReadError::AccessDenied(e.to_string())),
+    };
+    let control = AccessControl {
+        protocol: "BAC",
+        password: "MRZ",
+        pace: None,
+        curve: None,
+        cipher: crate::crypto::cipher::CipherKind::Des3,
+        pace_fallback,
+    };
+    Ok(Access { sm: Some(sm), control, cam_evidence: None })
+}
+
+/// Chip authentication: failed where an earlier attempt on this card failed (`ca_failure`), checked against
+/// PACE-CAM's proof where PACE gave one, else run with DG14's key when asked for and offered.
+fn check_chip(
+    session: &mut Session<'_, '_>,
+    phases: &mut Phases,
+    ca_failure: Option<&str>,
+    cam_evidence: Option<&pace::CamEvidence>,
+    asked: bool,
+    dg14: Option<&SecurityInfos>,
+) -> Result<ChipCheck, ReadError> {
+    let plan = dg14.and_then(chip_auth::plan);
+    Ok(match (ca_failure, cam_evidence, asked, plan) {
+        (Some(why), ..) => ChipCheck::status(AuthStatus::Failed, Some(why.to_string())),
+        // PACE-CAM already had the chip prove its key; DG14 only supplies the key to check the proof against.
+        (None, Some(evidence), ..) => chip_auth::verify_cam(evidence, dg14),
+        (None, None, _, None) => ChipCheck::status(AuthStatus::NotSupported, None),
+        (None, None, false, Some(_)) => ChipCheck::status(AuthStatus::NotPerformed, None),
+        (None, None, true, Some(Err(e @ CaError::Unsupported(_)))) => {
+            ChipCheck::status(AuthStatus::NotSupported, Some(e.to_string()))
+        }
+        (None, None, true, Some(Err(e))) => ChipCheck::status(AuthStatus::Failed, Some(e.to_string())),
+        (None, None, true, Some(Ok(plan))) => {
+            let check = chip_authenticate(session, &plan)?;
+            phases.end("chip_authentication", session.ch);
+            check
+        }
+    })
+}
+
+/// What the data groups say, each one that does not parse named in `problems`.
+struct Parsed {
+    mrz: Option<mrz::Mrz>,
+    faces: Vec<face::FaceImage>,
+    personal_details: Option<details::PersonalDetails>,
+    document_details: Option<details::DocumentDetails>,
+    signature_images: Vec<Vec<u8>>,
+}
+
+fn parse_groups(groups: &BTreeMap<u8, Vec<u8>>, problems: &mut Vec<String>) -> Parsed {
+    let mrz = match groups.get(&1).map(|b| lds::parse_dg1(b)) {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            problems.push(format!("DG1: {e}"));
+            None
+        }
+        None => None,
+    };
+    let faces = match groups.get(&2).map(|b| face::parse_dg2(b)) {
+        Some(Ok(f)) => f,
+        Some(Err(e)) => {
+            problems.push(format!("DG2: {e}"));
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    let personal_details =
+        groups.get(&11).and_then(|b| details::parse_dg11(b).map_err(|e| problems.push(format!("DG11: {e}"))).ok());
+    let document_details =
+        groups.get(&12).and_then(|b| details::parse_dg12(b).map_err(|e| problems.push(format!("DG12: {e}"))).ok());
+    let signature_images = groups
+        .get(&7)
+        .and_then(|b| details::parse_dg7(b).map_err(|e| problems.push(format!("DG7: {e}"))).ok())
+        .unwrap_or_default();
+    Parsed { mrz, faces, personal_details, document_details, signature_images }
 }
 
 /// Active authentication: the chip signs a challenge with the private key whose public half is in DG15,
