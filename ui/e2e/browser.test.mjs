@@ -19,6 +19,37 @@ let vouch, browser, page, receiver;
 const shots = artifactDir('browser');
 const state = {};
 
+/** Signs a staff member in from the start screen: the admin, or the clerk of that name. */
+async function signInAs(role, { name = 'Maria Tamm', pin } = {}) {
+  await page.getByTestId('staff').click();
+  await page.getByTestId(role === 'admin' ? 'role-admin' : `clerk-${name}`).click();
+  await page.getByTestId('staff-pin').fill(pin ?? (role === 'admin' ? ADMIN_PIN : CLERK_PIN));
+  await page.getByTestId('sign-in').click();
+}
+
+/**
+ * Builds a flow in the admin's flow editor, saves it and makes it the default. Each step is a kind, or
+ * `[kind, configure]` where `configure` sets the step's options once it is added.
+ */
+async function saveFlow({ id, name, consent, steps }) {
+  await page.getByTestId('tab-flows').click();
+  await page.getByTestId('flow-new').click();
+  await page.getByTestId('flow-id').fill(id);
+  await page.getByTestId('flow-name').fill(name);
+  for (const [lang, text] of Object.entries(consent)) {
+    await page.getByTestId(`consent-${lang}`).fill(text);
+  }
+  for (const step of steps) {
+    const [kind, configure] = Array.isArray(step) ? step : [step];
+    await page.getByTestId('step-kind').selectOption(kind);
+    await page.getByTestId('step-add').click();
+    if (configure) await configure();
+  }
+  await page.getByTestId('flow-save').click();
+  await page.locator(`[data-test=flow-row][data-flow=${id}] [data-test=flow-default]`).click();
+  await page.locator(`[data-test=flow-row][data-flow=${id}] .badge`).waitFor();
+}
+
 async function shoot(name) {
   // Every screen is checked at both sizes: nothing spills sideways and every text meets WCAG AA contrast.
   for (const size of SIZES) {
@@ -208,10 +239,7 @@ test('the integrator sees the request completed and receives its signed webhook'
 test('the idle timeout clears the screen', async () => {
   await page.getByTestId('back-to-queue').click();
   await page.getByTestId('sign-out').click();
-  await page.getByTestId('staff').click();
-  await page.getByTestId('role-admin').click();
-  await page.getByTestId('staff-pin').fill(ADMIN_PIN);
-  await page.getByTestId('sign-in').click();
+  await signInAs('admin');
   await page.getByTestId('tab-general').click();
   await page.getByTestId('idle-secs').fill('15');
   await page.getByTestId('settings-save').click();
@@ -227,10 +255,7 @@ test('the idle timeout clears the screen', async () => {
 });
 
 test('a customer takes a selfie, passes passive liveness and matches the photo on file, from the labelled DEMO camera', async () => {
-  await page.getByTestId('staff').click();
-  await page.getByTestId('role-admin').click();
-  await page.getByTestId('staff-pin').fill(ADMIN_PIN);
-  await page.getByTestId('sign-in').click();
+  await signInAs('admin');
   await page.getByTestId('tab-general').click();
   // The signing certificate generated on first use is shown, labelled self-signed.
   await page.getByTestId('signing-subject').filter({ hasText: 'Vouch kiosk (self-signed)' }).waitFor();
@@ -263,24 +288,20 @@ test('a customer takes a selfie, passes passive liveness and matches the photo o
   await page.getByTestId('camera-use').click();
   await page.getByTestId('camera-in-use').filter({ hasText: 'demo source' }).waitFor();
   await shoot('admin-devices');
-  await page.getByTestId('tab-flows').click();
-  await page.getByTestId('flow-new').click();
-  await page.getByTestId('flow-id').fill('face');
-  await page.getByTestId('flow-name').fill('Face check');
-  await page.getByTestId('consent-en').fill('I agree that my face is photographed and checked for this request.');
-  await page.getByTestId('consent-es').fill('Acepto que se fotografíe y compruebe mi cara para esta solicitud.');
-  await page.getByTestId('consent-et').fill('Nõustun, et mu nägu pildistatakse ja kontrollitakse selle taotluse jaoks.');
-  for (const kind of ['selfie', 'liveness']) {
-    await page.getByTestId('step-kind').selectOption(kind);
-    await page.getByTestId('step-add').click();
-  }
-  await page.getByTestId('liveness-type').selectOption('passive');
-  await page.getByTestId('step-kind').selectOption('face_match');
-  await page.getByTestId('step-add').click();
-  await page.getByTestId('match-threshold').fill('0.5');
-  await page.getByTestId('flow-save').click();
-  await page.locator('[data-test=flow-row][data-flow=face] [data-test=flow-default]').click();
-  await page.locator('[data-test=flow-row][data-flow=face] .badge').waitFor();
+  await saveFlow({
+    id: 'face',
+    name: 'Face check',
+    consent: {
+      en: 'I agree that my face is photographed and checked for this request.',
+      es: 'Acepto que se fotografíe y compruebe mi cara para esta solicitud.',
+      et: 'Nõustun, et mu nägu pildistatakse ja kontrollitakse selle taotluse jaoks.',
+    },
+    steps: [
+      'selfie',
+      ['liveness', () => page.getByTestId('liveness-type').selectOption('passive')],
+      ['face_match', () => page.getByTestId('match-threshold').fill('0.5')],
+    ],
+  });
   await page.getByTestId('sign-out').click();
 
   const { token, request } = await createRequest(vouch.url, state.clientId, state.secret, 'face-1');
@@ -307,10 +328,7 @@ test('a customer takes a selfie, passes passive liveness and matches the photo o
 
   // The clerk sees the selfie beside the photo on file, and the match score.
   await page.goto(`${vouch.url}/kiosk/`);
-  await page.getByTestId('staff').click();
-  await page.getByTestId('clerk-Maria Tamm').click();
-  await page.getByTestId('staff-pin').fill(CLERK_PIN);
-  await page.getByTestId('sign-in').click();
+  await signInAs('clerk');
   const row = page.locator('[data-test=queue-row]').filter({ hasText: 'face-1' });
   await row.getByTestId('queue-open').click();
   await page.getByTestId('step-detail-face_match').filter({ hasText: 'score 0.' }).waitFor();
@@ -322,25 +340,17 @@ test('a customer takes a selfie, passes passive liveness and matches the photo o
 
 test('a customer has the DEMO passport chip read, then matches its portrait with a selfie; the clerk sees the chip', async () => {
   await page.goto(`${vouch.url}/kiosk/`);
-  await page.getByTestId('staff').click();
-  await page.getByTestId('role-admin').click();
-  await page.getByTestId('staff-pin').fill(ADMIN_PIN);
-  await page.getByTestId('sign-in').click();
-  await page.getByTestId('tab-flows').click();
-  await page.getByTestId('flow-new').click();
-  await page.getByTestId('flow-id').fill('chip');
-  await page.getByTestId('flow-name').fill('Passport chip');
-  await page.getByTestId('consent-en').fill('I agree that my passport chip is read and my face is checked for this request.');
-  await page.getByTestId('consent-es').fill('Acepto que se lea el chip de mi pasaporte y se compruebe mi cara para esta solicitud.');
-  await page.getByTestId('consent-et').fill('Nõustun, et mu passi kiip loetakse ja nägu kontrollitakse selle taotluse jaoks.');
-  for (const kind of ['document_chip', 'selfie', 'face_match']) {
-    await page.getByTestId('step-kind').selectOption(kind);
-    await page.getByTestId('step-add').click();
-  }
-  await page.getByTestId('match-reference').selectOption('document');
-  await page.getByTestId('flow-save').click();
-  await page.locator('[data-test=flow-row][data-flow=chip] [data-test=flow-default]').click();
-  await page.locator('[data-test=flow-row][data-flow=chip] .badge').waitFor();
+  await signInAs('admin');
+  await saveFlow({
+    id: 'chip',
+    name: 'Passport chip',
+    consent: {
+      en: 'I agree that my passport chip is read and my face is checked for this request.',
+      es: 'Acepto que se lea el chip de mi pasaporte y se compruebe mi cara para esta solicitud.',
+      et: 'Nõustun, et mu passi kiip loetakse ja nägu kontrollitakse selle taotluse jaoks.',
+    },
+    steps: ['document_chip', 'selfie', ['face_match', () => page.getByTestId('match-reference').selectOption('document')]],
+  });
   await page.getByTestId('sign-out').click();
 
   const { token, request } = await createRequest(vouch.url, state.clientId, state.secret, 'chip-1');
@@ -374,10 +384,7 @@ test('a customer has the DEMO passport chip read, then matches its portrait with
   assert.equal(got.status, 'pending');
 
   await page.goto(`${vouch.url}/kiosk/`);
-  await page.getByTestId('staff').click();
-  await page.getByTestId('clerk-Maria Tamm').click();
-  await page.getByTestId('staff-pin').fill(CLERK_PIN);
-  await page.getByTestId('sign-in').click();
+  await signInAs('clerk');
   const row = page.locator('[data-test=queue-row]').filter({ hasText: 'chip-1' });
   await row.getByTestId('queue-open').click();
   const chip = page.getByTestId('step-detail-document_chip');
@@ -397,24 +404,17 @@ test('a customer has the DEMO passport chip read, then matches its portrait with
 
 test('a customer shows the DEMO passport page to the document camera; its MRZ opens the chip untyped; the clerk sees the page', async () => {
   await page.goto(`${vouch.url}/kiosk/`);
-  await page.getByTestId('staff').click();
-  await page.getByTestId('role-admin').click();
-  await page.getByTestId('staff-pin').fill(ADMIN_PIN);
-  await page.getByTestId('sign-in').click();
-  await page.getByTestId('tab-flows').click();
-  await page.getByTestId('flow-new').click();
-  await page.getByTestId('flow-id').fill('scan');
-  await page.getByTestId('flow-name').fill('Passport page and chip');
-  await page.getByTestId('consent-en').fill('I agree that my passport is photographed and its chip read for this request.');
-  await page.getByTestId('consent-es').fill('Acepto que se fotografíe mi pasaporte y se lea su chip para esta solicitud.');
-  await page.getByTestId('consent-et').fill('Nõustun, et mu passi pildistatakse ja selle kiip loetakse selle taotluse jaoks.');
-  for (const kind of ['document_scan', 'document_chip']) {
-    await page.getByTestId('step-kind').selectOption(kind);
-    await page.getByTestId('step-add').click();
-  }
-  await page.getByTestId('flow-save').click();
-  await page.locator('[data-test=flow-row][data-flow=scan] [data-test=flow-default]').click();
-  await page.locator('[data-test=flow-row][data-flow=scan] .badge').waitFor();
+  await signInAs('admin');
+  await saveFlow({
+    id: 'scan',
+    name: 'Passport page and chip',
+    consent: {
+      en: 'I agree that my passport is photographed and its chip read for this request.',
+      es: 'Acepto que se fotografíe mi pasaporte y se lea su chip para esta solicitud.',
+      et: 'Nõustun, et mu passi pildistatakse ja selle kiip loetakse selle taotluse jaoks.',
+    },
+    steps: ['document_scan', 'document_chip'],
+  });
   await page.getByTestId('sign-out').click();
 
   const { token, request } = await createRequest(vouch.url, state.clientId, state.secret, 'scan-1');
@@ -436,10 +436,7 @@ test('a customer shows the DEMO passport page to the document camera; its MRZ op
   assert.equal(got.status, 'pending');
 
   await page.goto(`${vouch.url}/kiosk/`);
-  await page.getByTestId('staff').click();
-  await page.getByTestId('clerk-Maria Tamm').click();
-  await page.getByTestId('staff-pin').fill(CLERK_PIN);
-  await page.getByTestId('sign-in').click();
+  await signInAs('clerk');
   const row = page.locator('[data-test=queue-row]').filter({ hasText: 'scan-1' });
   await row.getByTestId('queue-open').click();
   await page.getByTestId('step-detail-document_scan').filter({ hasText: 'ERIKSSON' }).waitFor();

@@ -21,6 +21,36 @@ const procs = [];
 let driver, base, receiver, dataDir;
 const state = {};
 
+/** Signs a staff member in from the window's start screen: the admin, or the clerk of that name. */
+async function signInAs(role, { name = 'Jaan Kask', pin } = {}) {
+  await driver.click('[data-test=staff]');
+  await driver.click(role === 'admin' ? '[data-test=role-admin]' : `[data-test="clerk-${name}"]`);
+  await driver.type('[data-test=staff-pin]', pin ?? (role === 'admin' ? ADMIN_PIN : CLERK_PIN));
+  await driver.click('[data-test=sign-in]');
+}
+
+/**
+ * Builds a flow in the window's flow editor (English consent only) and saves it, checking that no error is
+ * shown, then makes it the default.
+ */
+async function saveFlow({ id, name, consent, steps, shot }) {
+  await driver.click('[data-test=tab-flows]');
+  await driver.click('[data-test=flow-new]');
+  await driver.type('[data-test=flow-id]', id);
+  await driver.type('[data-test=flow-name]', name);
+  await driver.type('[data-test=consent-en]', consent);
+  for (const kind of steps) {
+    await driver.select('[data-test=step-kind]', kind);
+    await driver.click('[data-test=step-add]');
+  }
+  await driver.click('[data-test=flow-save]');
+  if (shot) await shoot(shot);
+  const saveError = await driver.exec("return [...document.querySelectorAll('[role=alert]')].map((e) => e.textContent).join(' ')");
+  assert.equal(saveError.trim(), '', 'the flow saves');
+  await driver.click(`[data-test=flow-row][data-flow=${id}] [data-test=flow-default]`);
+  await driver.waitFor(`[data-test=flow-row][data-flow=${id}] .badge`);
+}
+
 function freePort() {
   return new Promise((resolve) => {
     const srv = createServer();
@@ -141,10 +171,7 @@ test('the customer scans the request link and gives consent', async () => {
 });
 
 test('the clerk approves with a reason: the request completes and its webhook is sent', async () => {
-  await driver.click('[data-test=staff]');
-  await driver.click('[data-test="clerk-Jaan Kask"]');
-  await driver.type('[data-test=staff-pin]', CLERK_PIN);
-  await driver.click('[data-test=sign-in]');
+  await signInAs('clerk');
   await driver.waitFor('[data-test=queue-row]');
   await shoot('clerk-queue');
   await driver.click('[data-test=queue-open]');
@@ -165,25 +192,14 @@ test('in the window, a customer takes a selfie, passes liveness and matches the 
   await driver.click('[data-test=back-to-queue]');
   await driver.click('[data-test=sign-out]');
   await driver.waitFor('[data-test=case-code]');
-  await driver.click('[data-test=staff]');
-  await driver.click('[data-test=role-admin]');
-  await driver.type('[data-test=staff-pin]', ADMIN_PIN);
-  await driver.click('[data-test=sign-in]');
-  await driver.click('[data-test=tab-flows]');
-  await driver.click('[data-test=flow-new]');
-  await driver.type('[data-test=flow-id]', 'face');
-  await driver.type('[data-test=flow-name]', 'Face check');
-  await driver.type('[data-test=consent-en]', 'I agree that my face is photographed and checked.');
-  for (const kind of ['selfie', 'liveness', 'face_match']) {
-    await driver.select('[data-test=step-kind]', kind);
-    await driver.click('[data-test=step-add]');
-  }
-  await driver.click('[data-test=flow-save]');
-  await shoot('admin-flow-saved');
-  const saveError = await driver.exec("return [...document.querySelectorAll('[role=alert]')].map((e) => e.textContent).join(' ')");
-  assert.equal(saveError.trim(), '', 'the flow saves');
-  await driver.click('[data-test=flow-row][data-flow=face] [data-test=flow-default]');
-  await driver.waitFor('[data-test=flow-row][data-flow=face] .badge');
+  await signInAs('admin');
+  await saveFlow({
+    id: 'face',
+    name: 'Face check',
+    consent: 'I agree that my face is photographed and checked.',
+    steps: ['selfie', 'liveness', 'face_match'],
+    shot: 'admin-flow-saved',
+  });
   await driver.click('[data-test=sign-out]');
   await driver.waitFor('[data-test=case-code]');
 
@@ -211,20 +227,13 @@ test('in the window, a customer takes a selfie, passes liveness and matches the 
 });
 
 test('in the window, a customer shows the DEMO passport page to the document camera and it is captured by itself', async () => {
-  await driver.click('[data-test=staff]');
-  await driver.click('[data-test=role-admin]');
-  await driver.type('[data-test=staff-pin]', ADMIN_PIN);
-  await driver.click('[data-test=sign-in]');
-  await driver.click('[data-test=tab-flows]');
-  await driver.click('[data-test=flow-new]');
-  await driver.type('[data-test=flow-id]', 'scan');
-  await driver.type('[data-test=flow-name]', 'Passport page');
-  await driver.type('[data-test=consent-en]', 'I agree that my passport page is photographed.');
-  await driver.select('[data-test=step-kind]', 'document_scan');
-  await driver.click('[data-test=step-add]');
-  await driver.click('[data-test=flow-save]');
-  await driver.click('[data-test=flow-row][data-flow=scan] [data-test=flow-default]');
-  await driver.waitFor('[data-test=flow-row][data-flow=scan] .badge');
+  await signInAs('admin');
+  await saveFlow({
+    id: 'scan',
+    name: 'Passport page',
+    consent: 'I agree that my passport page is photographed.',
+    steps: ['document_scan'],
+  });
   await driver.click('[data-test=sign-out]');
   await driver.waitFor('[data-test=case-code]');
 
@@ -289,10 +298,7 @@ test('in the window, a DANAconnect signer reads the contract and signs it with W
 });
 
 test('the admin PIN session ends kiosk mode and the app exits', async () => {
-  await driver.click('[data-test=staff]');
-  await driver.click('[data-test=role-admin]');
-  await driver.type('[data-test=staff-pin]', ADMIN_PIN);
-  await driver.click('[data-test=sign-in]');
+  await signInAs('admin');
   await driver.click('[data-test=tab-general]');
   await shoot('admin-general');
   await driver.click('[data-test=exit]');
