@@ -4,7 +4,6 @@
 
 mod pcscd;
 
-use std::path::PathBuf;
 
 use vouch_chip::access_key::MrzKey;
 use vouch_chip::crypto::cipher::CipherKind;
@@ -18,12 +17,8 @@ use vouch_chip::pki::passive_auth::{HashCheck, PaStatus};
 use vouch_chip::pki::trust::TrustStore;
 use vouch_chip::reader::{self, AuthStatus, ChipReading, ReadError, ReadRequest};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 pub fn spec() -> PassportSpec {
-    let portrait = std::fs::read(root().join("testdata/faces/fr_obama.jpg")).unwrap();
+    let portrait = std::fs::read(vouch_testkit::repo_root().join("testdata/faces/fr_obama.jpg")).unwrap();
     let size = face::jpeg_size(&portrait).unwrap();
     PassportSpec::specimen(portrait, size)
 }
@@ -425,7 +420,7 @@ fn chip_data_carries_the_files_and_a_signature_over_the_issued_challenge() {
 
 #[test]
 fn portrait_sizes_come_from_jpeg_jp2_and_codestream_headers() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/chip");
+    let dir = vouch_testkit::repo_path("testdata/chip");
     for name in ["portrait.jp2", "portrait.j2k", "portrait-gray.jp2"] {
         let bytes = std::fs::read(dir.join(name)).unwrap();
         assert_eq!(face::image_size(&bytes), Some((300, 400)), "{name}");

@@ -386,7 +386,7 @@ fn bad_client_arguments_are_refused() {
 
 #[test]
 fn faces_eval_reports_tar_and_eer_over_identity_folders() {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = vouch_testkit::repo_root();
     let out = Command::new(VOUCH)
         .args(["faces", "eval"])
         .arg(root.join("testdata/faces-eval"))
@@ -503,7 +503,7 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
     let data = data_dir(&tmp);
     let log = tmp.path().join("server.log");
     let (cid, csecret) = add_client(&data, &[]);
-    let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/demo-camera/frame-000.jpg")).unwrap();
+    let photo = vouch_testkit::read(&vouch_testkit::repo_path("assets/demo-camera/frame-000.jpg"));
     let http = reqwest::Client::new();
     let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
     for round in 0..20 {

@@ -14,7 +14,7 @@ fn corpus() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     bomb.extend_from_slice(&30000u32.to_be_bytes());
     bomb.extend_from_slice(&30000u32.to_be_bytes());
     bomb.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    let truncated_jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/demo-camera/frame-000.jpg"))
+    let truncated_jpeg = std::fs::read(vouch_testkit::repo_path("assets/demo-camera/frame-000.jpg"))
         .unwrap()
         .into_iter()
         .take(700)

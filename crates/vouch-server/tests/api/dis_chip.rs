@@ -19,9 +19,7 @@ use crate::kit::Kit;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 fn passport() -> TestPassport {
-    let portrait =
-        std::fs::read(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/chip/portrait.jp2"))
-            .unwrap();
+    let portrait = std::fs::read(vouch_testkit::repo_path("testdata/chip/portrait.jp2")).unwrap();
     let size = face::image_size(&portrait).unwrap();
     TestPassport::generate(&PassportSpec::specimen(portrait, size)).unwrap()
 }
@@ -36,12 +34,6 @@ fn read(passport: &TestPassport, challenge: Option<[u8; 8]>) -> Vec<u8> {
         ReadRequest { aa_challenge: challenge, ..ReadRequest::new(Password::Can(passport.can.clone()), &trust) };
     let reading = reader::read_document(&mut card, &atr, &request, &mut |_| {}).unwrap();
     chip_data::encode(&reading.chip_data())
-}
-
-async fn customer(kit: &Kit, token: &str) -> String {
-    let resp = kit.post_json(token, "/identity/api/v1/customers", &json!({})).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
 }
 
 async fn challenge(kit: &Kit, token: &str, id: &str) -> [u8; 8] {
@@ -90,7 +82,7 @@ async fn chip_data_with_an_issued_challenge_is_authenticated_and_served_back() {
     let passport = passport();
     let kit = kit_trusting(&passport).await;
     let token = kit.oauth_token(&kit.integrator()).await;
-    let id = customer(&kit, &token).await;
+    let id = kit.dis_customer(&token).await;
 
     let issued = challenge(&kit, &token, &id).await;
     let data = read(&passport, Some(issued));
@@ -165,7 +157,7 @@ async fn garbage_tampering_and_missing_trust_get_their_own_answers() {
     let passport = passport();
     let kit = Kit::start().await; // no CSCA configured
     let token = kit.oauth_token(&kit.integrator()).await;
-    let id = customer(&kit, &token).await;
+    let id = kit.dis_customer(&token).await;
 
     let good = read(&passport, None);
     let (status, body) = upload(&kit, &token, &id, good.clone()).await;
@@ -243,7 +235,7 @@ async fn a_page_and_a_chip_that_disagree_are_both_shown_and_the_mismatch_is_name
     let passport = passport();
     let kit = kit_trusting(&passport).await;
     let token = kit.oauth_token(&kit.integrator()).await;
-    let id = customer(&kit, &token).await;
+    let id = kit.dis_customer(&token).await;
     let document = format!("/identity/api/v1/customers/{id}/document");
     let resp =
         kit.send_bytes(Method::PUT, &token, &document, "application/json", br#"{"sources":["MRZ"]}"#.to_vec()).await;

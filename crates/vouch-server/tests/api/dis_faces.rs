@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::kit::Kit;
 
 fn photo_b64(name: &str) -> String {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/faces").join(name);
+    let path = vouch_testkit::repo_path("testdata/faces").join(name);
     base64::engine::general_purpose::STANDARD.encode(std::fs::read(path).unwrap())
 }
 
@@ -147,10 +147,7 @@ async fn detection_outcomes_come_back_as_dis_result_codes() {
     let token = kit.oauth_token(&kit.integrator()).await;
     // No face: the lower right of the astronaut photo.
     let img = vouch_vision::decode(
-        &std::fs::read(
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/faces/skimage_astronaut.png"),
-        )
-        .unwrap(),
+        &std::fs::read(vouch_testkit::repo_path("testdata/faces/skimage_astronaut.png")).unwrap(),
         Default::default(),
     )
     .unwrap();
@@ -262,7 +259,7 @@ async fn bad_images_and_templates_are_refused_with_dis_codes_and_store_nothing()
 #[tokio::test]
 async fn a_missing_model_file_is_named_and_nothing_is_stored() {
     let models = tempfile::tempdir().unwrap();
-    let shipped = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let shipped = vouch_testkit::models_dir();
     for entry in std::fs::read_dir(&shipped).unwrap() {
         let path = entry.unwrap().path();
         if path.file_name().unwrap() != "face_embed512.onnx" {
@@ -304,9 +301,7 @@ async fn customers_get_a_selfie_as_json_or_raw_bytes() {
     assert!(selfie["detection"]["confidence"].as_f64().unwrap() > 0.9);
 
     // A raw JPEG replaces it; the old selfie face goes in the same transaction.
-    let raw =
-        std::fs::read(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/faces/fr_obama2.jpg"))
-            .unwrap();
+    let raw = std::fs::read(vouch_testkit::repo_path("testdata/faces/fr_obama2.jpg")).unwrap();
     let resp = kit
         .http
         .put(kit.url(&format!("/identity/api/v1/customers/{id}/selfie")))

@@ -9,7 +9,7 @@ use vouch_vision::active::{Assertion, LivenessType};
 use crate::kit::Kit;
 
 fn photo(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/faces").join(name)).unwrap()
+    std::fs::read(vouch_testkit::repo_path("testdata/faces").join(name)).unwrap()
 }
 
 fn b64(bytes: &[u8]) -> String {

@@ -15,13 +15,9 @@ use crate::kit::Kit;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-fn root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 pub(crate) fn frame(kind: DocumentKind, seed: u64, with_document: bool) -> (Synthetic, Vec<u8>) {
-    let font = Font::from_bytes(std::fs::read(root().join("models/OCRB.otf")).unwrap()).unwrap();
-    let face = image::open(root().join("testdata/faces/fr_obama.jpg")).unwrap().to_rgb8();
+    let font = Font::from_bytes(std::fs::read(vouch_testkit::repo_root().join("models/OCRB.otf")).unwrap()).unwrap();
+    let face = image::open(vouch_testkit::repo_root().join("testdata/faces/fr_obama.jpg")).unwrap().to_rgb8();
     let mut rng = StdRng::seed_from_u64(seed);
     let options = SceneOptions { with_document, ..SceneOptions::varied(&mut rng) };
     let shot = synthetic_document::render(&font, kind, Some(&face), &options, &mut rng).unwrap();
@@ -29,20 +25,11 @@ pub(crate) fn frame(kind: DocumentKind, seed: u64, with_document: bool) -> (Synt
     (shot, jpeg)
 }
 
-async fn customer(kit: &Kit, token: &str) -> String {
-    let resp = kit.post_json(token, "/identity/api/v1/customers", &json!({})).await;
-    resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
-}
-
-async fn put_json(kit: &Kit, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
-    kit.send_bytes(Method::PUT, token, path, "application/json", serde_json::to_vec(body).unwrap()).await
-}
-
 #[tokio::test]
 async fn pages_are_read_stored_returned_inspected_and_deleted() {
     let kit = Kit::start().await;
     let token = kit.oauth_token(&kit.integrator()).await;
-    let id = customer(&kit, &token).await;
+    let id = kit.dis_customer(&token).await;
     let base = format!("/identity/api/v1/customers/{id}/document");
     let (passport, jpeg) = frame(DocumentKind::PassportDataPage, 0x7e57_0001, true);
 
@@ -51,17 +38,19 @@ async fn pages_are_read_stored_returned_inspected_and_deleted() {
         kit.send_bytes(Method::PUT, &token, &format!("{base}/pages"), "application/octet-stream", jpeg.clone()).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 
-    let (status, body) = put_json(&kit, &token, &base, &json!({"sources": ["MRZ", "DOCUMENT_PORTRAIT", "VIZ"]})).await;
+    let (status, body) =
+        kit.send_json(Method::PUT, &token, &base, &json!({"sources": ["MRZ", "DOCUMENT_PORTRAIT", "VIZ"]})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["links"]["self"], format!("/api/v1/customers/{id}/document"));
     assert_eq!(body["unsupportedSources"][0]["source"], "VIZ", "{body}");
-    let (status, body) = put_json(&kit, &token, &base, &json!({"sources": ["SMELL"]})).await;
+    let (status, body) = kit.send_json(Method::PUT, &token, &base, &json!({"sources": ["SMELL"]})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    put_json(&kit, &token, &base, &json!({"sources": ["MRZ"]})).await;
+    kit.send_json(Method::PUT, &token, &base, &json!({"sources": ["MRZ"]})).await;
 
     // A passport page as JSON base64.
-    let (status, body) =
-        put_json(&kit, &token, &format!("{base}/pages"), &json!({"image": {"data": B64.encode(&jpeg)}})).await;
+    let (status, body) = kit
+        .send_json(Method::PUT, &token, &format!("{base}/pages"), &json!({"image": {"data": B64.encode(&jpeg)}}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.get("errorCode").is_none(), "{body}");
     assert_eq!(body["pageType"], "front");
@@ -131,7 +120,7 @@ async fn pages_are_read_stored_returned_inspected_and_deleted() {
     assert_eq!(kit.get(&token, &format!("{base}/pages/back")).await.status(), StatusCode::NOT_FOUND);
 
     // A new document: the ID card back alone is stored, with the missing front said.
-    put_json(&kit, &token, &base, &json!({})).await;
+    kit.send_json(Method::PUT, &token, &base, &json!({})).await;
     assert_eq!(kit.get(&token, &format!("{base}/pages/front")).await.status(), StatusCode::NOT_FOUND);
     let (status, body) =
         kit.send_bytes(Method::PUT, &token, &format!("{base}/pages"), "application/octet-stream", back).await;
@@ -178,7 +167,7 @@ async fn pages_are_read_stored_returned_inspected_and_deleted() {
 async fn the_customer_inspection_matches_the_selfie_with_the_page_portrait_and_a_grey_copy_is_flagged() {
     let kit = Kit::start().await;
     let token = kit.oauth_token(&kit.integrator()).await;
-    let id = customer(&kit, &token).await;
+    let id = kit.dis_customer(&token).await;
     let inspect = format!("/identity/api/v1/customers/{id}/inspect");
     let doc_inspect = format!("/identity/api/v1/customers/{id}/document/inspect");
 
@@ -189,19 +178,20 @@ async fn the_customer_inspection_matches_the_selfie_with_the_page_portrait_and_a
 
     // The page prints fr_obama; the selfie is fr_obama2, the same man.
     let base = format!("/identity/api/v1/customers/{id}/document");
-    put_json(&kit, &token, &base, &json!({"sources": ["MRZ", "DOCUMENT_PORTRAIT"]})).await;
+    kit.send_json(Method::PUT, &token, &base, &json!({"sources": ["MRZ", "DOCUMENT_PORTRAIT"]})).await;
     let (_, jpeg) = frame(DocumentKind::PassportDataPage, 0x7e57_0001, true);
     let (status, body) =
         kit.send_bytes(Method::PUT, &token, &format!("{base}/pages"), "application/octet-stream", jpeg).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let selfie = std::fs::read(root().join("testdata/faces/fr_obama2.jpg")).unwrap();
-    let (status, body) = put_json(
-        &kit,
-        &token,
-        &format!("/identity/api/v1/customers/{id}/selfie"),
-        &json!({"image": {"data": B64.encode(&selfie)}}),
-    )
-    .await;
+    let selfie = vouch_testkit::fixture("faces/fr_obama2.jpg");
+    let (status, body) = kit
+        .send_json(
+            Method::PUT,
+            &token,
+            &format!("/identity/api/v1/customers/{id}/selfie"),
+            &json!({"image": {"data": B64.encode(&selfie)}}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let body: Value = kit.post_json(&token, &inspect, &json!({})).await.json().await.unwrap();
     assert_eq!(body["selfieInspection"]["similarityWith"]["documentPortrait"], true, "{body}");
@@ -212,9 +202,9 @@ async fn the_customer_inspection_matches_the_selfie_with_the_page_portrait_and_a
     assert!(score >= 0.5, "{disclosed}");
 
     // Another person's selfie does not match the page.
-    let other = std::fs::read(root().join("testdata/faces/fr_biden.jpg")).unwrap();
-    put_json(
-        &kit,
+    let other = vouch_testkit::fixture("faces/fr_biden.jpg");
+    kit.send_json(
+        Method::PUT,
         &token,
         &format!("/identity/api/v1/customers/{id}/selfie"),
         &json!({"image": {"data": B64.encode(&other)}}),

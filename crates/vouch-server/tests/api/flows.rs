@@ -5,10 +5,6 @@ use serde_json::{json, Value};
 
 use crate::kit::{approval, Kit};
 
-async fn put_json(kit: &Kit, token: &str, path: &str, body: &Value) -> reqwest::Response {
-    kit.http.put(kit.url(path)).bearer_auth(token).json(body).send().await.unwrap()
-}
-
 #[tokio::test]
 async fn a_fresh_install_has_the_demo_flow_as_default() {
     let kit = Kit::start().await;
@@ -67,12 +63,12 @@ async fn editing_saves_a_new_version_and_running_cases_keep_theirs() {
 
     let edit = json!({"name": "Demo with review", "steps": [
         {"kind": "consent", "text": {"en": "I agree."}}, {"kind": "clerk_review"}, {"kind": "result"}]});
-    let resp = put_json(&kit, &admin, "/vouch/v1/flows/demo", &edit).await;
+    let resp = kit.put_json(&admin, "/vouch/v1/flows/demo", &edit).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.json::<Value>().await.unwrap()["version"], 2);
     let v1: Value = kit.get(&admin, "/vouch/v1/flows/demo/versions/1").await.json().await.unwrap();
     assert_eq!(v1["steps"].as_array().unwrap().len(), 2, "version 1 is unchanged");
-    assert_eq!(put_json(&kit, &admin, "/vouch/v1/flows/nope", &edit).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(kit.put_json(&admin, "/vouch/v1/flows/nope", &edit).await.status(), StatusCode::NOT_FOUND);
 
     let after = kit.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
     let old: Value = kit.get(&admin, &format!("/vouch/v1/cases/{before}/flow")).await.json().await.unwrap();

@@ -17,7 +17,7 @@ async fn kit_with_flow(steps: Value) -> (Kit, String) {
 
 /// The kit, the case, the integrator's bearer token for that case and an admin kiosk session.
 async fn kit_with_flow_and_token(steps: Value) -> (Kit, String, String, String) {
-    let demo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo-camera");
+    let demo = vouch_testkit::repo_path("assets/demo-camera");
     let kit = Kit::start_with(|c| c.camera = CameraSource::Demo(demo)).await;
     let admin = kit.kiosk_admin().await;
     kit.kiosk_ok(Some(&admin), "flow_save", json!({"flow_id": "face", "name": "Face", "create": true, "steps": steps}))
@@ -123,7 +123,7 @@ async fn a_photo_cannot_smile_so_smile_liveness_fails_after_its_attempts() {
 
 #[tokio::test]
 async fn an_admin_switches_the_camera_in_settings_and_a_missing_webcam_is_reported_not_faked() {
-    let demo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo-camera");
+    let demo = vouch_testkit::repo_path("assets/demo-camera");
     let kit = Kit::start_with(|c| c.camera = CameraSource::Demo(demo)).await;
     let admin = kit.kiosk_admin().await;
     let status = kit.kiosk_ok(None, "camera_status", json!({})).await;
@@ -169,9 +169,8 @@ async fn an_admin_switches_the_camera_in_settings_and_a_missing_webcam_is_report
 }
 
 async fn put_reference(kit: &Kit, token: &str, case_id: &str, photo: &str, content_type: &str) -> (StatusCode, Value) {
-    let bytes =
-        std::fs::read(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/faces").join(photo))
-            .unwrap_or_else(|_| photo.as_bytes().to_vec());
+    let bytes = std::fs::read(vouch_testkit::repo_path("testdata/faces").join(photo))
+        .unwrap_or_else(|_| photo.as_bytes().to_vec());
     let path = format!("/vouch/v1/cases/{case_id}/reference-photo");
     kit.send_bytes(reqwest::Method::PUT, token, &path, content_type, bytes).await
 }

@@ -15,10 +15,6 @@ use vouch_server::chip::ChipSource;
 
 use crate::kit::Kit;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// The DEMO chip passport's holder, so the scanned MRZ opens that chip.
 fn demo_holder() -> Holder {
     Holder {
@@ -34,8 +30,9 @@ fn demo_holder() -> Holder {
 
 /// The DEMO holder's passport shown to the document camera, as `vouch doc clip` draws it.
 fn clip_frames() -> Vec<synthetic_document::ClipFrame> {
-    let font = Font::from_bytes(std::fs::read(root().join("models/OCRB.otf")).unwrap()).unwrap();
-    let portrait = vouch_vision::image::open(root().join("testdata/faces/fr_obama2.jpg")).unwrap().to_rgb8();
+    let font = Font::from_bytes(std::fs::read(vouch_testkit::repo_root().join("models/OCRB.otf")).unwrap()).unwrap();
+    let portrait =
+        vouch_vision::image::open(vouch_testkit::repo_root().join("testdata/faces/fr_obama2.jpg")).unwrap().to_rgb8();
     synthetic_document::clip(&font, DocumentKind::PassportDataPage, &demo_holder(), Some(&portrait), (1280, 720), 7)
         .unwrap()
 }
@@ -126,7 +123,7 @@ async fn a_shown_page_is_guided_captured_on_agreeing_reads_and_its_mrz_opens_the
     let dir = tempfile::tempdir().unwrap();
     let (clip, phases) = write_clip(dir.path(), |_| true);
     assert_eq!(phases.first(), Some(&ClipPhase::Empty));
-    let faces = root().join("assets/demo-camera");
+    let faces = vouch_testkit::repo_root().join("assets/demo-camera");
     let kit = Kit::start_with(|c| {
         c.camera = CameraSource::Demo(faces);
         c.document_camera = Some(CameraSource::Demo(clip));
@@ -243,7 +240,7 @@ async fn every_phase_of_a_page_that_never_settles_gets_its_hint_and_nothing_is_c
 async fn without_a_chip_the_face_match_uses_the_portrait_printed_on_the_scanned_page() {
     let dir = tempfile::tempdir().unwrap();
     let (clip, _) = write_clip(dir.path(), |_| true);
-    let faces = root().join("assets/demo-camera");
+    let faces = vouch_testkit::repo_root().join("assets/demo-camera");
     let kit = Kit::start_with(|c| {
         c.camera = CameraSource::Demo(faces);
         c.document_camera = Some(CameraSource::Demo(clip));

@@ -32,7 +32,7 @@ pub fn fast_config() -> ServerConfig {
     cfg.webhooks.backoff = Duration::from_millis(50);
     cfg.webhooks.poll = Duration::from_millis(50);
     cfg.webhooks.timeout = Duration::from_secs(2);
-    cfg.models_dir = Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"));
+    cfg.models_dir = Some(vouch_testkit::models_dir());
     cfg
 }
 
@@ -139,6 +139,28 @@ impl Kit {
 
     pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> Response {
         self.http.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+    }
+
+    pub async fn put_json(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.http.put(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+    }
+
+    /// A JSON body by `method`; the status and the JSON answer (or null).
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        self.send_bytes(method, token, path, "application/json", serde_json::to_vec(body).unwrap()).await
+    }
+
+    /// A new DIS customer's id.
+    pub async fn dis_customer(&self, token: &str) -> String {
+        let resp = self.post_json(token, "/identity/api/v1/customers", &serde_json::json!({})).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
     }
 
     /// A raw body (an image, a record) with its content type; the status and the JSON answer (or null).

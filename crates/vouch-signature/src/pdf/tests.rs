@@ -178,14 +178,9 @@ fn a_bad_signature_image_is_refused_before_decoding() {
     assert!(e.to_string().contains("image"), "{e}");
 }
 
-/// The repository's root (where `.deps/` and `scripts/` are).
-fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
-}
-
 /// Runs pyHanko (installed by scripts/setup into .deps/pyhanko) on `pdf` trusting `cert_pem`.
 pub fn pyhanko(pdf: &[u8], cert_pem: &str) -> serde_json::Value {
-    let root = repo_root();
+    let root = vouch_testkit::repo_root();
     let python = root.join(".deps/pyhanko/bin/python");
     assert!(python.exists(), "pyHanko is not installed: run scripts/setup (make test does)");
     let dir = tempfile::tempdir().unwrap();

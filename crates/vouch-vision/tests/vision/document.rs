@@ -2,8 +2,6 @@
 //! upright, finding and reading the MRZ, and judging the capture. Fixed seeds, held out from the recogniser's
 //! training (which used Pillow-drawn snippets, never whole frames).
 
-use std::path::PathBuf;
-
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use vouch_capture::synthetic_document::{self, DocumentKind, Font, SceneOptions, Synthetic};
@@ -11,22 +9,18 @@ use vouch_vision::document::{DocumentReader, PageReading};
 use vouch_vision::image::RgbImage;
 use vouch_vision::registry::ModelRegistry;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn reader() -> DocumentReader {
-    DocumentReader::load(&ModelRegistry::open(&root().join("models")).unwrap(), 2).unwrap()
+    DocumentReader::load(&ModelRegistry::open(&vouch_testkit::repo_root().join("models")).unwrap(), 2).unwrap()
 }
 
 fn font() -> Font {
-    Font::from_bytes(std::fs::read(root().join("models/OCRB.otf")).unwrap()).unwrap()
+    Font::from_bytes(std::fs::read(vouch_testkit::repo_root().join("models/OCRB.otf")).unwrap()).unwrap()
 }
 
 fn portraits() -> Vec<RgbImage> {
     ["fr_obama.jpg", "fr_biden.jpg", "skimage_astronaut.png"]
         .iter()
-        .map(|name| std::fs::read(root().join("testdata/faces").join(name)).unwrap())
+        .map(|name| std::fs::read(vouch_testkit::repo_root().join("testdata/faces").join(name)).unwrap())
         .map(|bytes| vouch_vision::image::load_from_memory(&bytes).unwrap().to_rgb8())
         .collect()
 }

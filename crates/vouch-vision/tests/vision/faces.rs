@@ -1,6 +1,6 @@
 //! The face engine on the real models and real public-domain photos (testdata/faces/README.md).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use image::{Rgb, RgbImage};
@@ -12,19 +12,16 @@ use vouch_vision::tensor::ChannelOrder;
 use vouch_vision::track::Tracker;
 use vouch_vision::{decode, EngineConfig, Face, FaceEngine, FaceTemplate, ImageLimits, VisionError};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn engine() -> &'static FaceEngine {
     static ENGINE: OnceLock<FaceEngine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        FaceEngine::load(&EngineConfig { models_dir: root().join("models"), threads: 2 }).expect("models load")
+        FaceEngine::load(&EngineConfig { models_dir: vouch_testkit::repo_root().join("models"), threads: 2 })
+            .expect("models load")
     })
 }
 
 fn photo(name: &str) -> RgbImage {
-    let bytes = std::fs::read(root().join("testdata/faces").join(name)).unwrap();
+    let bytes = std::fs::read(vouch_testkit::repo_root().join("testdata/faces").join(name)).unwrap();
     decode(&bytes, ImageLimits::default()).unwrap()
 }
 
@@ -291,12 +288,12 @@ fn images_are_checked_before_they_are_decoded() {
     assert!(matches!(decode(&bomb, ImageLimits::default()), Err(VisionError::ImageTooLarge { width: 20000, .. })));
     assert!(matches!(decode(b"not an image at all", ImageLimits::default()), Err(VisionError::ImageFormat)));
     assert!(matches!(decode(&png_header(8, 8), ImageLimits::default()), Err(VisionError::ImageTooSmall { .. })));
-    let truncated = &std::fs::read(root().join("testdata/faces/fr_obama.jpg")).unwrap()[..2000];
+    let truncated = &std::fs::read(vouch_testkit::repo_root().join("testdata/faces/fr_obama.jpg")).unwrap()[..2000];
     assert!(decode(truncated, ImageLimits::default()).is_err());
 }
 
 fn copy_models(to: &Path, skip: &str, corrupt: &str) {
-    for entry in std::fs::read_dir(root().join("models")).unwrap() {
+    for entry in std::fs::read_dir(vouch_testkit::repo_root().join("models")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         if name == skip {
@@ -451,7 +448,7 @@ mod active {
 }
 
 fn chip_portrait(name: &str) -> RgbImage {
-    let bytes = std::fs::read(root().join("testdata/chip").join(name)).unwrap();
+    let bytes = std::fs::read(vouch_testkit::repo_root().join("testdata/chip").join(name)).unwrap();
     decode(&bytes, ImageLimits::default()).unwrap()
 }
 
@@ -469,7 +466,7 @@ fn jpeg2000_chip_portraits_decode_and_match_the_holder() {
         assert!(impostor < MATCH_SCORE, "{name} vs biden scored {impostor}");
     }
     // Limits are checked from the header, before decoding.
-    let bytes = std::fs::read(root().join("testdata/chip/portrait.jp2")).unwrap();
+    let bytes = std::fs::read(vouch_testkit::repo_root().join("testdata/chip/portrait.jp2")).unwrap();
     let tight = ImageLimits { max_side: 200, ..ImageLimits::default() };
     assert!(matches!(decode(&bytes, tight), Err(VisionError::ImageTooLarge { width: 300, height: 400, .. })));
     // A file cut inside its headers is an error; one cut inside the codestream decodes at lower quality, as

@@ -3,8 +3,6 @@
 //! with its true corners, so this measures the recogniser alone; finding the page and the lines is tested
 //! with the page pipeline.
 
-use std::path::PathBuf;
-
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use vouch_capture::synthetic_document::{self, DocumentKind, Font, Homography, SceneOptions, Synthetic};
@@ -12,12 +10,8 @@ use vouch_vision::image::{Rgb, RgbImage};
 use vouch_vision::mrz::{GreyFrame, LineGeometry, MrzRecogniser};
 use vouch_vision::registry::ModelRegistry;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn recogniser() -> MrzRecogniser {
-    MrzRecogniser::load(&ModelRegistry::open(&root().join("models")).unwrap(), 2).unwrap()
+    MrzRecogniser::load(&ModelRegistry::open(&vouch_testkit::repo_root().join("models")).unwrap(), 2).unwrap()
 }
 
 /// The frame seen through the page's true corners, back at the page's own 8 px/mm.
@@ -45,7 +39,7 @@ fn rectified(shot: &Synthetic) -> RgbImage {
 
 #[test]
 fn the_recogniser_reads_held_out_pages_at_the_accuracy_the_issue_asks() {
-    let font = Font::from_bytes(std::fs::read(root().join("models/OCRB.otf")).unwrap()).unwrap();
+    let font = Font::from_bytes(std::fs::read(vouch_testkit::repo_root().join("models/OCRB.otf")).unwrap()).unwrap();
     let recogniser = recogniser();
     let (mut chars, mut chars_right, mut lines, mut lines_right) = (0usize, 0usize, 0usize, 0usize);
     let mut misreads = Vec::new();

@@ -9,12 +9,12 @@ use vouch_vision::document::DocumentReader;
 use vouch_vision::registry::ModelRegistry;
 
 fn dataset() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/documents_dev")
+    vouch_testkit::shared_testdata("documents_dev")
 }
 
 #[test]
 fn every_real_mrz_reads_exactly_and_pages_without_one_read_as_none() {
-    let models = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let models = vouch_testkit::models_dir();
     let reader = DocumentReader::load(&ModelRegistry::open(&models).unwrap(), 2).unwrap();
     let rows = vouch_vision::document::expected::load(&dataset()).unwrap();
     assert!(rows.len() >= 22, "documents_dev has 22 images: {} rows", rows.len());
@@ -51,7 +51,7 @@ fn every_real_mrz_reads_exactly_and_pages_without_one_read_as_none() {
 /// must say so (an MRZ, read as printed, those checks failing), not that there is no MRZ.
 #[test]
 fn a_misprinted_mrz_reads_as_printed_with_its_failing_checks_named() {
-    let models = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let models = vouch_testkit::models_dir();
     let reader = DocumentReader::load(&ModelRegistry::open(&models).unwrap(), 2).unwrap();
     let bytes = std::fs::read(dataset().join("imagejs_mrz_detection/id_fail.png")).unwrap();
     let frame = vouch_vision::decode(&bytes, Default::default()).unwrap();
