@@ -4,7 +4,6 @@
 
 mod pcscd;
 
-
 use vouch_chip::access_key::MrzKey;
 use vouch_chip::crypto::cipher::CipherKind;
 use vouch_chip::crypto::hash::HashAlgorithm;

@@ -4,7 +4,7 @@
 pub mod adapters;
 pub mod camera;
 pub mod cases;
-pub mod chip;
+pub use vouch_app::chip;
 pub mod config;
 pub mod config_file;
 pub mod document_reader;
@@ -15,7 +15,7 @@ pub mod faces;
 pub mod guard;
 pub mod image_fetch;
 pub mod kiosk;
-pub mod liveness_record;
+pub use vouch_app::liveness_record;
 pub mod load;
 pub mod metrics;
 pub mod model_slot;
@@ -23,7 +23,7 @@ pub mod native;
 pub mod native_flows;
 pub mod oauth;
 pub mod pages;
-pub mod proof;
+pub use vouch_app::proof;
 pub mod reference_photo;
 pub mod retention;
 pub mod serve;
@@ -168,11 +168,6 @@ impl Running {
             self.server = None;
         }
     }
-}
-
-/// Today's date (UTC): the "today" every step rule in `vouch_core::step_rules` is given.
-pub(crate) fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
 }
 
 /// `https://ADDR` or `http://ADDR`; an unspecified bind (`0.0.0.0`) is named by this machine's host name, which

@@ -233,7 +233,7 @@ impl DocumentAccess {
 
 /// The step's outcome from the MRZ ([`vouch_core::step_rules::document_page`]).
 fn decide(m: &Mrz) -> (StepOutcome, Vec<&'static str>, Option<bool>) {
-    let verdict = vouch_core::step_rules::document_page(m, crate::today());
+    let verdict = vouch_core::step_rules::document_page(m, vouch_app::today());
     let failures = verdict.failure_codes();
     (verdict.outcome, failures, verdict.expired)
 }

@@ -650,5 +650,5 @@ async fn metadata() -> Json<DocumentMetadataResponse> {
 
 /// The expiry a page MRZ gives: whether the document had expired before today.
 pub(crate) fn mrz_expired(text: &str) -> Option<bool> {
-    vouch_core::step_rules::mrz_expired(&mrz::parse(text).ok()?, crate::today())
+    vouch_core::step_rules::mrz_expired(&mrz::parse(text).ok()?, vouch_app::today())
 }

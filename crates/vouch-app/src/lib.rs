@@ -1,0 +1,17 @@
+//! Vouch's use cases, with no HTTP: what the kiosk, the vendor adapters and the CLI do, callable from each of
+//! them. It depends on the engines (core, store, vision, chip) and on none of axum, tower, hyper, utoipa or a
+//! vendor's DTOs; `vouch-server` maps what it returns into each vendor's dialect.
+//!
+//! Here so far: the chip's decision ([`chip`]), the proof-of-identity PDF and its evidence manifest
+//! ([`proof`]), and Vouch's liveness record ([`liveness_record`]). The rest of the application services still
+//! live in `vouch-server` (cases, webhooks, retention, evidence packages, signing); moving them is issue 23's
+//! remaining work.
+
+pub mod chip;
+pub mod liveness_record;
+pub mod proof;
+
+/// Today's date (UTC): the "today" every step rule in `vouch_core::step_rules` is given.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
