@@ -15,3 +15,8 @@ pub mod proof;
 pub fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }
+
+/// A time as the vendors' JSON and Vouch's own records carry it: RFC 3339 in UTC.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

@@ -153,7 +153,8 @@ pub async fn decide(state: &AppState, case_id: CaseId, input: DecisionInput, act
     expire_due(state).await?;
     let issuer = format!("Vouch {} at {}", env!("CARGO_PKG_VERSION"), state.public_url);
     let retries = state.config.webhooks.retries;
-    let case = state.db(move |s| decide_blocking(s, case_id, input, actor, &issuer, retries)).await?;
+    let webhooks = state.completion_webhooks.clone();
+    let case = state.db(move |s| decide_blocking(s, case_id, input, actor, &issuer, (retries, &webhooks))).await?;
     state.outbox_wake.notify_one();
     tracing::info!(case_id = %case.id, status = %case.status, "case decided");
     Ok(case)
@@ -165,7 +166,7 @@ fn decide_blocking(
     input: DecisionInput,
     actor: String,
     issuer: &str,
-    retries: u32,
+    (retries, webhooks): (u32, &CompletionWebhooks),
 ) -> Result<Case, vouch_store::StoreError> {
     let mut case = store.get_case(case_id)?;
     let previous = case.status;
@@ -218,7 +219,7 @@ fn decide_blocking(
             size: pdf.len() as u64,
         });
         let client = store.get_client(&case.client_id)?;
-        if let (Some(url), Some(body)) = (client.webhook_url, completion_webhook(&case)) {
+        if let (Some(url), Some(body)) = (client.webhook_url, webhooks.body(&case)) {
             delivery = Some(NewDelivery { client_id: client.id, url, body, max_attempts: retries + 1 });
         }
     }
@@ -226,11 +227,21 @@ fn decide_blocking(
     Ok(case)
 }
 
-/// The webhook body each API sends when one of its cases completes, if it sends one.
-fn completion_webhook(case: &Case) -> Option<Vec<u8>> {
-    match case.api.as_str() {
-        crate::adapters::eeid::API => Some(crate::adapters::eeid::completion_webhook_body(case)),
-        crate::adapters::danaconnect::API => Some(crate::adapters::danaconnect::completion_webhook_body(case)),
-        _ => None,
+/// How an API words the webhook its client is sent when one of its cases completes.
+pub type CompletionWebhook = fn(&Case) -> Vec<u8>;
+
+/// The completion webhooks by API name. The adapters that send one name theirs where the server is put
+/// together (`adapters::completion_webhooks`), so deciding a case never names an adapter.
+#[derive(Clone, Default)]
+pub struct CompletionWebhooks(std::sync::Arc<BTreeMap<&'static str, CompletionWebhook>>);
+
+impl CompletionWebhooks {
+    pub fn new(by_api: impl IntoIterator<Item = (&'static str, CompletionWebhook)>) -> CompletionWebhooks {
+        CompletionWebhooks(std::sync::Arc::new(by_api.into_iter().collect()))
+    }
+
+    /// The body `case`'s API sends when it completes, if that API sends one.
+    fn body(&self, case: &Case) -> Option<Vec<u8>> {
+        self.0.get(case.api.as_str()).map(|build| build(case))
     }
 }

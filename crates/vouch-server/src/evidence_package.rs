@@ -182,7 +182,7 @@ pub fn build(store: &Store, keys: &SigningKeys, case: &Case, process: &SignProce
         case_id: case.id.to_string(),
         reference: case.reference.clone(),
         status: case.status.as_str().to_string(),
-        created_at: crate::adapters::rfc3339(vouch_store::now()),
+        created_at: vouch_app::rfc3339(vouch_store::now()),
         signed_by: keys.identity.subject(),
         kiosk_certificate_sha256: keys.identity.fingerprint(),
         files: std::mem::take(&mut w.entries),

@@ -252,6 +252,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         hosts,
         bridge,
         work,
+        completion_webhooks: adapters::completion_webhooks(),
     };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();

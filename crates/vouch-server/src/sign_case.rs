@@ -41,7 +41,7 @@ pub fn current_bytes_in(store: &Store, doc: &SignDocument) -> Result<Vec<u8>, Ap
         return Err(ApiError::not_found(format!(
             "The document {:?} was deleted by the kiosk's retention policy on {}",
             doc.name,
-            crate::adapters::rfc3339(at)
+            vouch_app::rfc3339(at)
         )));
     }
     Ok(store.blobs().get(&doc.current_sha256)?)

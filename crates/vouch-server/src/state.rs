@@ -44,6 +44,8 @@ pub struct AppState {
     pub work: Arc<crate::load::WorkLimits>,
     /// The `Host` and `Origin` values this server answers to.
     pub hosts: Arc<crate::guard::AllowedHosts>,
+    /// The webhook each API sends when one of its cases completes.
+    pub completion_webhooks: crate::cases::CompletionWebhooks,
 }
 
 impl AppState {

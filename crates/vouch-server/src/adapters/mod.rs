@@ -7,7 +7,13 @@ pub mod eeid;
 pub mod masstack;
 pub mod not_built;
 
-/// A time as the vendors' JSON carries it: RFC 3339 in UTC.
-pub fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+pub use vouch_app::rfc3339;
+
+/// The webhook each API sends its client when one of its cases completes: eeID's and DANAconnect's (MasStack
+/// and DIS send none).
+pub fn completion_webhooks() -> crate::cases::CompletionWebhooks {
+    crate::cases::CompletionWebhooks::new([
+        (eeid::API, eeid::completion_webhook_body as crate::cases::CompletionWebhook),
+        (danaconnect::API, danaconnect::completion_webhook_body),
+    ])
 }
