@@ -227,11 +227,19 @@ fn decide_blocking(
     Ok(case)
 }
 
-/// How an API words the webhook its client is sent when one of its cases completes.
-pub type CompletionWebhook = fn(&Case) -> Vec<u8>;
+/// The webhook an API sends its client when one of its cases completes.
+#[derive(Clone, Copy)]
+pub struct CompletionWebhook {
+    /// The body, in the API's words.
+    pub body: fn(&Case) -> Vec<u8>,
+    /// Whether the API also signs it with the client's own secret (eeID's `X-HMAC-Signature`), beside the
+    /// standard `webhook-signature` every delivery carries.
+    pub signed_with_client_secret: bool,
+}
 
 /// The completion webhooks by API name. The adapters that send one name theirs where the server is put
-/// together (`adapters::completion_webhooks`), so deciding a case never names an adapter.
+/// together (`adapters::completion_webhooks`), so neither deciding a case nor delivering its webhook names an
+/// adapter.
 #[derive(Clone, Default)]
 pub struct CompletionWebhooks(std::sync::Arc<BTreeMap<&'static str, CompletionWebhook>>);
 
@@ -242,6 +250,11 @@ impl CompletionWebhooks {
 
     /// The body `case`'s API sends when it completes, if that API sends one.
     fn body(&self, case: &Case) -> Option<Vec<u8>> {
-        self.0.get(case.api.as_str()).map(|build| build(case))
+        self.0.get(case.api.as_str()).map(|webhook| (webhook.body)(case))
+    }
+
+    /// Whether `api`'s deliveries are also signed with the client's own secret.
+    pub fn signed_with_client_secret(&self, api: &str) -> bool {
+        self.0.get(api).is_some_and(|webhook| webhook.signed_with_client_secret)
     }
 }

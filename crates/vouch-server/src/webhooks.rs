@@ -30,18 +30,22 @@ pub fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -
 
 /// What one delivery is signed with.
 struct SigningKeys {
-    /// The client secret, for eeID's `X-HMAC-Signature`; None for other APIs.
-    eeid_secret: Option<Vec<u8>>,
+    /// The client secret, for an API that signs with it (eeID's `X-HMAC-Signature`); None for the others.
+    client_secret: Option<Vec<u8>>,
     webhook_secret: String,
 }
 
-fn signing_keys(s: &vouch_store::Store, delivery: &Delivery) -> vouch_store::Result<SigningKeys> {
-    let eeid_secret = if s.delivery_api(delivery.id)? == crate::adapters::eeid::API {
+fn signing_keys(
+    s: &vouch_store::Store,
+    delivery: &Delivery,
+    webhooks: &crate::cases::CompletionWebhooks,
+) -> vouch_store::Result<SigningKeys> {
+    let client_secret = if webhooks.signed_with_client_secret(&s.delivery_api(delivery.id)?) {
         Some(s.client_signing_secret(&delivery.client_id)?)
     } else {
         None
     };
-    Ok(SigningKeys { eeid_secret, webhook_secret: s.client_webhook_secret(&delivery.client_id)? })
+    Ok(SigningKeys { client_secret, webhook_secret: s.client_webhook_secret(&delivery.client_id)? })
 }
 /// How many deliveries go out at once; a slow receiver then cannot hold up the rest.
 const CONCURRENCY: u32 = 8;
@@ -101,7 +105,8 @@ pub async fn run_dispatcher(state: AppState, mut stop: tokio::sync::watch::Recei
 
 async fn attempt(state: AppState, delivery: Delivery) {
     let for_keys = delivery.clone();
-    let keys = state.db(move |s| signing_keys(s, &for_keys)).await;
+    let webhooks = state.completion_webhooks.clone();
+    let keys = state.db(move |s| signing_keys(s, &for_keys, &webhooks)).await;
     let started = Instant::now();
     let at = vouch_store::now();
     // The same id on every attempt, so a receiver can drop a repeat it already handled.
@@ -121,7 +126,7 @@ async fn attempt(state: AppState, delivery: Delivery) {
             if let Some(signature) = standard_signature(&keys.webhook_secret, &message_id, timestamp, &delivery.body) {
                 request = request.header("webhook-signature", signature);
             }
-            if let Some(secret) = &keys.eeid_secret {
+            if let Some(secret) = &keys.client_secret {
                 request = request.header(SIGNATURE_HEADER, sign(secret, &delivery.body));
             }
             let sent = request.body(delivery.body.clone()).send().await;

@@ -9,11 +9,15 @@ pub mod not_built;
 
 pub use vouch_app::rfc3339;
 
-/// The webhook each API sends its client when one of its cases completes: eeID's and DANAconnect's (MasStack
-/// and DIS send none).
+/// The webhook each API sends its client when one of its cases completes: eeID's (also signed with the
+/// client's secret, as eeID does) and DANAconnect's; MasStack and DIS send none.
 pub fn completion_webhooks() -> crate::cases::CompletionWebhooks {
+    use crate::cases::CompletionWebhook;
     crate::cases::CompletionWebhooks::new([
-        (eeid::API, eeid::completion_webhook_body as crate::cases::CompletionWebhook),
-        (danaconnect::API, danaconnect::completion_webhook_body),
+        (eeid::API, CompletionWebhook { body: eeid::completion_webhook_body, signed_with_client_secret: true }),
+        (
+            danaconnect::API,
+            CompletionWebhook { body: danaconnect::completion_webhook_body, signed_with_client_secret: false },
+        ),
     ])
 }
