@@ -3,13 +3,20 @@
 //! vendor's DTOs; `vouch-server` maps what it returns into each vendor's dialect.
 //!
 //! Here so far: the chip's decision ([`chip`]), the proof-of-identity PDF and its evidence manifest
-//! ([`proof`]), and Vouch's liveness record ([`liveness_record`]). The rest of the application services still
-//! live in `vouch-server` (cases, webhooks, retention, evidence packages, signing); moving them is issue 23's
-//! remaining work.
+//! ([`proof`]), Vouch's liveness record ([`liveness_record`]), the face engine and the page reader as services
+//! loaded on first use ([`faces`], [`document_reader`], [`model_slot`]), and the one error they return
+//! ([`AppError`]). The rest of the application services still live in `vouch-server` (cases, webhooks,
+//! retention, evidence packages, signing); moving them is issue 23's remaining work.
 
 pub mod chip;
+pub mod document_reader;
+pub mod error;
+pub mod faces;
 pub mod liveness_record;
+pub mod model_slot;
 pub mod proof;
+
+pub use error::{AppCode, AppError};
 
 /// Today's date (UTC): the "today" every step rule in `vouch_core::step_rules` is given.
 pub fn today() -> time::Date {

@@ -98,6 +98,23 @@ impl ApiError {
     }
 }
 
+/// The application's errors in Vouch's generic codes; the vendors' finer codes (DIS's) ride along as the vendor
+/// code each dialect may show.
+impl From<vouch_app::AppError> for ApiError {
+    fn from(e: vouch_app::AppError) -> Self {
+        use vouch_app::AppCode;
+        let invalid = |vendor_code| ApiError::invalid(e.message.clone()).with_vendor_code(vendor_code);
+        match e.code {
+            AppCode::InvalidImage => invalid("INVALID_IMAGE"),
+            AppCode::CorruptedTemplate => invalid("CORRUPTED_TEMPLATE"),
+            AppCode::IncompatibleTemplate => invalid("INCOMPATIBLE_TEMPLATE"),
+            AppCode::UnsupportedTemplateVersion => invalid("UNSUPPORTED_VERSION_TEMPLATE"),
+            AppCode::ModelsUnavailable => ApiError::new(Code::Internal, e.message),
+            AppCode::Internal => ApiError::new(Code::Internal, "An error occurred"),
+        }
+    }
+}
+
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {

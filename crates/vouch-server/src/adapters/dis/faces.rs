@@ -557,7 +557,7 @@ where
     let face = stored_face(&row)?;
     let bytes = blob(state, row.image_sha256).await?;
     let limits = state.faces.limits;
-    state.faces.run(move |engine| f(engine, &vouch_vision::decode(&bytes, limits)?, &face)).await
+    Ok(state.faces.run(move |engine| f(engine, &vouch_vision::decode(&bytes, limits)?, &face)).await?)
 }
 
 fn attr(a: vouch_vision::quality::Attribute) -> FaceAttribute {

@@ -167,6 +167,7 @@ async fn scores(state: &AppState, photos: Photos) -> Result<Option<Scores>, ApiE
             Ok(Some(Scores { document_portrait, chip_portrait, liveness_selfies: lowest }))
         })
         .await
+        .map_err(ApiError::from)
 }
 
 fn links(id: &str) -> CustomerInspectionLinks {

@@ -1,14 +1,13 @@
 //! A set of models loaded on first use (a server that never sees a face or a page never pays for them), run
-//! off the async workers, with their errors mapped to API errors in one place. The face engine and the page
-//! reader are each one of these.
+//! off the async workers, with their errors mapped to application errors ([`AppError::vision`]). The face
+//! engine and the page reader are each one of these.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use vouch_vision::VisionError;
 
-use crate::error::{ApiError, Code};
-use crate::faces::vision_error_in;
+use crate::error::AppError;
 
 /// How a set of models is loaded from the models folder with a number of intra-op threads.
 pub type Loader<T> = fn(&Path, usize) -> Result<T, VisionError>;
@@ -28,7 +27,7 @@ impl<T: Send + Sync + 'static> ModelSlot<T> {
     }
 
     /// The loaded models. A failed load is not cached: once the admin restores the file, the next call works.
-    pub async fn get(&self) -> Result<Arc<T>, ApiError> {
+    pub async fn get(&self) -> Result<Arc<T>, AppError> {
         let mut slot = self.loaded.lock().await;
         if let Some(loaded) = slot.as_ref() {
             return Ok(loaded.clone());
@@ -39,7 +38,7 @@ impl<T: Send + Sync + 'static> ModelSlot<T> {
         let (load, threads, what) = (self.load, self.threads, self.what);
         let loaded = tokio::task::spawn_blocking(move || load(&dir, threads))
             .await
-            .map_err(|e| ApiError::internal(format!("{what} load task failed: {e}")))?
+            .map_err(|e| AppError::task(what, e))?
             .map_err(|e| {
                 tracing::error!(error = %e, "{what} could not load");
                 self.unavailable(&e.to_string())
@@ -50,7 +49,7 @@ impl<T: Send + Sync + 'static> ModelSlot<T> {
     }
 
     /// Runs `f` on the models in the blocking pool.
-    pub async fn run<R, F>(&self, f: F) -> Result<R, ApiError>
+    pub async fn run<R, F>(&self, f: F) -> Result<R, AppError>
     where
         R: Send + 'static,
         F: FnOnce(&T) -> Result<R, VisionError> + Send + 'static,
@@ -59,17 +58,11 @@ impl<T: Send + Sync + 'static> ModelSlot<T> {
         let what = self.what;
         tokio::task::spawn_blocking(move || f(&loaded))
             .await
-            .map_err(|e| ApiError::internal(format!("{what} task failed: {e}")))?
-            .map_err(|e| vision_error_in(what, e))
+            .map_err(|e| AppError::task(what, e))?
+            .map_err(|e| AppError::vision(what, e))
     }
 
-    fn unavailable(&self, message: &str) -> ApiError {
-        models_unavailable(self.what, message)
+    fn unavailable(&self, message: &str) -> AppError {
+        AppError::models_unavailable(self.what, message)
     }
-}
-
-/// A broken installation is the operator's to fix, so the message names the models and the file (it holds no
-/// secret).
-pub fn models_unavailable(what: &str, message: &str) -> ApiError {
-    ApiError::new(Code::Internal, format!("The {what} is not available: {message}"))
 }
