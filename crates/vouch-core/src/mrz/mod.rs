@@ -597,17 +597,28 @@ pub fn td1(f: &MrzFields<'_>) -> String {
     format!("{l1}{l2}{l3}")
 }
 
+/// Whether `yymmdd` is a date as an MRZ prints one: six digits, a month 01–12 and a day 01–31; with
+/// `unknown_parts`, also ICAO's `<<` for a month or a day nobody knows.
+pub fn is_date(yymmdd: &str, unknown_parts: bool) -> bool {
+    let part = |s: Option<&str>, max: u8| match s {
+        Some("<<") => unknown_parts,
+        Some(s) => s.bytes().all(|b| b.is_ascii_digit()) && s.parse::<u8>().is_ok_and(|v| (1..=max).contains(&v)),
+        None => false,
+    };
+    yymmdd.len() == 6
+        && yymmdd.get(0..2).is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit()))
+        && part(yymmdd.get(2..4), 12)
+        && part(yymmdd.get(4..6), 31)
+}
+
 /// `YYMMDD` as `YYYY-MM-DD`. The MRZ has no century: a birth date is never in the future, and an expiry is
 /// taken within 50 years either side of `this_year`.
 pub fn iso_date(yymmdd: &str, birth: bool, this_year: i32) -> Option<String> {
-    if yymmdd.len() != 6 || !yymmdd.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_date(yymmdd, false) {
         return None;
     }
     let yy: i32 = yymmdd.get(0..2)?.parse().ok()?;
     let (mm, dd) = (yymmdd.get(2..4)?, yymmdd.get(4..6)?);
-    if !(1..=12).contains(&mm.parse::<u8>().ok()?) || !(1..=31).contains(&dd.parse::<u8>().ok()?) {
-        return None;
-    }
     let century = this_year - this_year.rem_euclid(100);
     let mut year = century + yy;
     if birth && year > this_year {
@@ -622,6 +633,15 @@ pub fn iso_date(yymmdd: &str, birth: bool, this_year: i32) -> Option<String> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    #[test]
+    fn an_mrz_date_and_its_unknown_parts() {
+        assert!(is_date("740812", false));
+        assert!(!is_date("741312", false) && !is_date("740800", false) && !is_date("74081", false));
+        assert!(!is_date("74<<12", false));
+        assert!(is_date("74<<<<", true) && is_date("7408<<", true));
+        assert!(!is_date("<<0812", true) && !is_date("7413<<", true));
+    }
 
     /// ICAO 9303's specimen holder (Anna Maria Eriksson of Utopia) with the given code and number.
     fn specimen(document_code: &'static str, document_number: &'static str) -> MrzFields<'static> {

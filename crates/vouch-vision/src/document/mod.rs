@@ -598,17 +598,9 @@ fn code_ok(mrz: &Mrz) -> bool {
 /// thousand times. The nationality is not asked for: a field missing before it (as on a misprinted specimen)
 /// shifts it.
 fn structured(mrz: &Mrz) -> bool {
-    let date = |d: &str| {
-        let part = |s: &str, max: u32| s == "<<" || s.parse::<u32>().is_ok_and(|v| (1..=max).contains(&v));
-        d.len() == 6 && d.is_char_boundary(2) && d.is_char_boundary(4) && {
-            let (year, rest) = d.split_at(2);
-            let (month, day) = rest.split_at(2);
-            year.chars().all(|c| c.is_ascii_digit()) && part(month, 12) && part(day, 31)
-        }
-    };
     code_ok(mrz)
         && mrz::states::is_known(&mrz.issuing_state)
-        && date(&mrz.date_of_birth)
+        && mrz::is_date(&mrz.date_of_birth, true)
         && matches!(mrz.sex.as_str(), "M" | "F" | "X" | "" | "<")
 }
 
