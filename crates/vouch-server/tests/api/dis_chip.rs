@@ -19,7 +19,7 @@ use crate::kit::Kit;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 fn passport() -> TestPassport {
-    let portrait = std::fs::read(vouch_testkit::repo_path("testdata/chip/portrait.jp2")).unwrap();
+    let portrait = vouch_testkit::fixture("chip/portrait.jp2");
     let size = face::image_size(&portrait).unwrap();
     TestPassport::generate(&PassportSpec::specimen(portrait, size)).unwrap()
 }

@@ -7,8 +7,7 @@ use serde_json::{json, Value};
 use crate::kit::Kit;
 
 fn photo_b64(name: &str) -> String {
-    let path = vouch_testkit::repo_path("testdata/faces").join(name);
-    base64::engine::general_purpose::STANDARD.encode(std::fs::read(path).unwrap())
+    base64::engine::general_purpose::STANDARD.encode(vouch_testkit::fixture(&format!("faces/{name}")))
 }
 
 async fn create_face(kit: &Kit, token: &str, body: Value) -> (StatusCode, Value) {
@@ -146,11 +145,7 @@ async fn detection_outcomes_come_back_as_dis_result_codes() {
     let kit = Kit::start().await;
     let token = kit.oauth_token(&kit.integrator()).await;
     // No face: the lower right of the astronaut photo.
-    let img = vouch_vision::decode(
-        &std::fs::read(vouch_testkit::repo_path("testdata/faces/skimage_astronaut.png")).unwrap(),
-        Default::default(),
-    )
-    .unwrap();
+    let img = vouch_vision::decode(&vouch_testkit::fixture("faces/skimage_astronaut.png"), Default::default()).unwrap();
     let corner = vouch_vision::image::imageops::crop_imm(&img, 256, 256, 256, 256).to_image();
     let png = vouch_vision::image_io::encode_png(&corner).unwrap();
     let (status, body) =
@@ -301,7 +296,7 @@ async fn customers_get_a_selfie_as_json_or_raw_bytes() {
     assert!(selfie["detection"]["confidence"].as_f64().unwrap() > 0.9);
 
     // A raw JPEG replaces it; the old selfie face goes in the same transaction.
-    let raw = std::fs::read(vouch_testkit::repo_path("testdata/faces/fr_obama2.jpg")).unwrap();
+    let raw = vouch_testkit::fixture("faces/fr_obama2.jpg");
     let resp = kit
         .http
         .put(kit.url(&format!("/identity/api/v1/customers/{id}/selfie")))

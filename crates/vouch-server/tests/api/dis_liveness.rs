@@ -9,7 +9,7 @@ use vouch_vision::active::{Assertion, LivenessType};
 use crate::kit::Kit;
 
 fn photo(name: &str) -> Vec<u8> {
-    std::fs::read(vouch_testkit::repo_path("testdata/faces").join(name)).unwrap()
+    vouch_testkit::fixture(&format!("faces/{name}"))
 }
 
 fn b64(bytes: &[u8]) -> String {

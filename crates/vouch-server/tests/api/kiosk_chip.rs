@@ -156,7 +156,7 @@ async fn a_passport_on_a_real_reader_is_read_again_after_it_is_lifted_too_soon()
     let Some(daemon) = Pcscd::start() else {
         panic!("pcscd with the vpcd driver is needed: apt-get install pcscd vsmartcard-vpcd (make test installs them)");
     };
-    let portrait = std::fs::read(vouch_testkit::repo_path("testdata/chip/portrait.jp2")).unwrap();
+    let portrait = vouch_testkit::fixture("chip/portrait.jp2");
     let size = face::image_size(&portrait).unwrap();
     let passport = TestPassport::generate(&PassportSpec::specimen(portrait, size)).unwrap();
     let csca = tempfile::tempdir().unwrap();
