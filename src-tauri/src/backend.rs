@@ -123,7 +123,7 @@ impl Backend {
 
     pub fn describe(&self) -> String {
         match self {
-            Backend::Embedded { state, .. } => format!("embedded at {}", state.public_url),
+            Backend::Embedded { state, .. } => format!("embedded at {}", state.app.public_url),
             Backend::Remote { base, .. } => format!("remote at {base}"),
         }
     }

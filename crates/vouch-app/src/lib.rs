@@ -2,20 +2,29 @@
 //! them. It depends on the engines (core, store, vision, chip) and on none of axum, tower, hyper, utoipa or a
 //! vendor's DTOs; `vouch-server` maps what it returns into each vendor's dialect.
 //!
-//! Here so far: the chip's decision ([`chip`]), the proof-of-identity PDF and its evidence manifest
-//! ([`proof`]), Vouch's liveness record ([`liveness_record`]), the face engine and the page reader as services
-//! loaded on first use ([`faces`], [`document_reader`], [`model_slot`]), and the one error they return
-//! ([`AppError`]). The rest of the application services still live in `vouch-server` (cases, webhooks,
-//! retention, evidence packages, signing); moving them is issue 23's remaining work.
+//! Here: the context every use case runs in ([`App`]); opening, deciding and expiring cases ([`cases`]); the
+//! retention purge ([`retention`]); the signing keys ([`signing`]) and signing a case's documents
+//! ([`sign_case`]); the evidence package ([`evidence_package`]); the chip's decision ([`chip`]); the
+//! proof-of-identity PDF and its evidence manifest ([`proof`]); Vouch's liveness record ([`liveness_record`]);
+//! the face engine and the page reader as services loaded on first use ([`faces`], [`document_reader`],
+//! [`model_slot`]); and the one error they return ([`AppError`]). Still in `vouch-server`: the kiosk's command
+//! handlers and the webhook dispatcher (it sends over HTTP).
 
+pub mod app;
+pub mod cases;
 pub mod chip;
 pub mod document_reader;
 pub mod error;
+pub mod evidence_package;
 pub mod faces;
 pub mod liveness_record;
 pub mod model_slot;
 pub mod proof;
+pub mod retention;
+pub mod sign_case;
+pub mod signing;
 
+pub use app::App;
 pub use error::{AppCode, AppError};
 
 /// Today's date (UTC): the "today" every step rule in `vouch_core::step_rules` is given.

@@ -63,17 +63,7 @@ pub struct ServerConfig {
     pub image_url: crate::image_fetch::ImageUrlConfig,
 }
 
-/// The kiosk's signing key and the escrow certificate for handwritten-signature pen data. Without them, Vouch
-/// generates both on first use in `<data dir>/signing/` and labels the signing certificate self-signed.
-#[derive(Debug, Clone, Default)]
-pub struct SigningConfig {
-    /// PKCS#12 holding the key and certificate that seal signed PDFs and evidence manifests.
-    pub pkcs12: Option<std::path::PathBuf>,
-    /// Its password (`VOUCH_SIGNING_PASSWORD`).
-    pub pkcs12_password: Option<String>,
-    /// The escrow holder's certificate (PEM or DER) that pen data is encrypted to.
-    pub escrow_certificate: Option<std::path::PathBuf>,
-}
+pub use vouch_app::signing::SigningConfig;
 
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {

@@ -105,11 +105,20 @@ impl From<vouch_app::AppError> for ApiError {
         use vouch_app::AppCode;
         let invalid = |vendor_code| ApiError::invalid(e.message.clone()).with_vendor_code(vendor_code);
         match e.code {
+            AppCode::InvalidInput => ApiError::invalid(e.message),
+            AppCode::NotFound => ApiError::not_found(e.message),
+            AppCode::Conflict => ApiError::new(Code::Conflict, e.message),
+            AppCode::TooManyAttempts => ApiError::new(Code::TooManyAttempts, e.message),
+            AppCode::PayloadTooLarge => ApiError::new(Code::PayloadTooLarge, e.message),
+            // The kiosk translates these for the customer by their reason, never by the English message.
+            AppCode::SignatureEmpty => invalid("signature_empty"),
+            AppCode::SignatureTooShort => invalid("signature_too_short"),
+            AppCode::SignatureTooLong => invalid("signature_too_long"),
             AppCode::InvalidImage => invalid("INVALID_IMAGE"),
             AppCode::CorruptedTemplate => invalid("CORRUPTED_TEMPLATE"),
             AppCode::IncompatibleTemplate => invalid("INCOMPATIBLE_TEMPLATE"),
             AppCode::UnsupportedTemplateVersion => invalid("UNSUPPORTED_VERSION_TEMPLATE"),
-            AppCode::ModelsUnavailable => ApiError::new(Code::Internal, e.message),
+            AppCode::ModelsUnavailable | AppCode::SigningKeysUnavailable => ApiError::new(Code::Internal, e.message),
             AppCode::Internal => ApiError::new(Code::Internal, "An error occurred"),
         }
     }

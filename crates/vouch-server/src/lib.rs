@@ -3,13 +3,11 @@
 
 pub mod adapters;
 pub mod camera;
-pub mod cases;
 pub use vouch_app::chip;
 pub mod config;
 pub mod config_file;
 pub use vouch_app::document_reader;
 pub mod error;
-pub mod evidence_package;
 pub mod extract;
 pub mod faces;
 pub mod guard;
@@ -25,10 +23,7 @@ pub mod oauth;
 pub mod pages;
 pub use vouch_app::proof;
 pub mod reference_photo;
-pub mod retention;
 pub mod serve;
-pub mod sign_case;
-pub mod signing;
 pub mod state;
 pub mod tls;
 pub mod ui;
@@ -232,12 +227,19 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     let bridge = Arc::new(
         kiosk::bridge::Bridge::start(store.data_dir(), needs_setup).context("writing the kiosk bridge's codes")?,
     );
-    let state = AppState {
+    let app = vouch_app::App {
         store,
-        config: Arc::new(config),
         public_url: public_url.clone().into(),
-        metrics: Arc::default(),
+        case_ttl: config.case_ttl,
+        webhook_retries: config.webhooks.retries,
         outbox_wake: Arc::new(Notify::new()),
+        completion_webhooks: adapters::completion_webhooks(),
+        signing: Arc::new(vouch_app::signing::SigningService::new(signing_config, signing_store)),
+    };
+    let state = AppState {
+        app,
+        config: Arc::new(config),
+        metrics: Arc::default(),
         http,
         kiosk: Arc::default(),
         faces: Arc::new(faces::FaceService::new(config_models_dir.clone(), face_threads)),
@@ -248,11 +250,9 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         captures: Arc::default(),
         chip: Arc::new(chip),
         chip_reads: Arc::default(),
-        signing: Arc::new(signing::SigningService::new(signing_config, signing_store)),
         hosts,
         bridge,
         work,
-        completion_webhooks: adapters::completion_webhooks(),
     };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
@@ -271,14 +271,14 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         let state = state.clone();
         tokio::spawn(async move {
             loop {
-                if let Err(e) = cases::expire_due(&state).await {
+                if let Err(e) = vouch_app::cases::expire_due(&state.app).await {
                     tracing::error!(error = %e.message, "expiry sweep failed");
                 }
                 tokio::time::sleep(state.config.expiry_sweep).await;
             }
         })
     };
-    let retention = tokio::spawn(retention::run(state.clone()));
+    let retention = tokio::spawn(vouch_app::retention::run(state.app.clone(), state.config.retention_sweep));
     tracing::info!(%addr, %public_url, "Vouch is serving");
     tracing::info!(
         file = %state.bridge.pairing_code_file().display(),
@@ -287,7 +287,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     if needs_setup {
         tracing::info!(
             "first run: setting the admin PIN over HTTP needs the setup code printed on the console (also in {}/{})",
-            state.store.data_dir().display(),
+            state.app.store.data_dir().display(),
             kiosk::bridge::SETUP_CODE_FILE
         );
     }

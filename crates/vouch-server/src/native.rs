@@ -11,10 +11,10 @@ use vouch_core::{claims::parse_date, CaseId, Outcome, VerifiedIdentity};
 use vouch_store::audit::{AuditEvent, VerifyReport};
 use vouch_store::outbox::{Attempt, Delivery};
 
-use crate::cases::{self, DecisionInput};
 use crate::error::{ApiError, Failure, Native};
 use crate::extract::{require_bearer, Authed, JsonBody};
 use crate::state::AppState;
+use vouch_app::cases::{self, DecisionInput};
 
 type NativeResult<T> = Result<T, Failure<Native>>;
 
@@ -152,7 +152,7 @@ async fn complete_case(
         }),
     };
     let input = DecisionInput { outcome: body.outcome, reason: body.reason, identity };
-    cases::decide(&state, case_id, input, format!("admin:{}", client.id))
+    cases::decide(&state.app, case_id, input, format!("admin:{}", client.id))
         .await
         .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     Ok(Json(case_view(&state, case_id).await?))
@@ -165,7 +165,7 @@ async fn complete_case(
     responses((status = 200, body = CaseView), (status = 403, body = NativeError), (status = 404, body = NativeError)))]
 async fn get_case(State(state): State<AppState>, Path(id): Path<String>) -> NativeResult<Json<CaseView>> {
     let case_id = parse_case_id(&id)?;
-    cases::expire_due(&state).await?;
+    cases::expire_due(&state.app).await?;
     Ok(Json(case_view(&state, case_id).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?))
 }
 
@@ -219,7 +219,7 @@ pub(crate) async fn delivery_views(
 pub(crate) async fn retry(state: &AppState, id: i64) -> Result<DeliveryView, ApiError> {
     let attempts = state.config.webhooks.retries + 1;
     let delivery = state.db(move |s| s.retry_delivery(id, attempts)).await?;
-    state.outbox_wake.notify_one();
+    state.app.outbox_wake.notify_one();
     let attempts = state.db(move |s| s.delivery_attempts(id)).await?;
     Ok(DeliveryView { delivery, attempts })
 }

@@ -174,7 +174,7 @@ async fn case_flow_view(state: &AppState, case_id: CaseId) -> Result<CaseFlow, A
 #[utoipa::path(get, path = "/vouch/v1/cases/{id}/flow", tag = "Vouch", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = CaseFlow), (status = 404, body = NativeError), (status = 409, body = NativeError)))]
 async fn case_flow(State(state): State<AppState>, Path(id): Path<String>) -> NativeResult<Json<CaseFlow>> {
-    crate::cases::expire_due(&state).await?;
+    vouch_app::cases::expire_due(&state.app).await?;
     Ok(Json(case_flow_view(&state, parse_case_id(&id)?).await?))
 }
 
@@ -203,7 +203,7 @@ async fn record_step(
     JsonBody(body, ..): JsonBody<StepInput, Native>,
 ) -> NativeResult<Json<CaseFlow>> {
     let case_id = parse_case_id(&id)?;
-    crate::cases::expire_due(&state).await?;
+    vouch_app::cases::expire_due(&state.app).await?;
     if body.detail.to_string().len() > 16 * 1024 {
         return Err(ApiError::invalid("detail must be at most 16 KiB of JSON").into());
     }

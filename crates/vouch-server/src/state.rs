@@ -1,6 +1,5 @@
 use std::sync::Arc;
 
-use tokio::sync::Notify;
 use vouch_store::{Store, StoreError};
 
 use crate::config::ServerConfig;
@@ -9,13 +8,10 @@ use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    /// The use cases' context: the store, the signing keys, the completion webhooks, ...
+    pub app: vouch_app::App,
     pub config: Arc<ServerConfig>,
-    /// Base of links handed out, without a trailing slash.
-    pub public_url: Arc<str>,
     pub metrics: Arc<Metrics>,
-    /// Wakes the webhook dispatcher when a delivery is queued.
-    pub outbox_wake: Arc<Notify>,
     pub http: reqwest::Client,
     /// Staff sign-ins at the kiosk.
     pub kiosk: Arc<crate::kiosk::KioskSessions>,
@@ -36,16 +32,12 @@ pub struct AppState {
     pub chip: Arc<crate::chip::ChipService>,
     /// Chip reads under way at the kiosk.
     pub chip_reads: Arc<crate::kiosk::ChipReads>,
-    /// The signing key and escrow certificate, loaded or generated on first use.
-    pub signing: Arc<crate::signing::SigningService>,
     /// Pairing, setup and preview codes of the kiosk bridge over HTTP.
     pub bridge: Arc<crate::kiosk::bridge::Bridge>,
     /// Places for heavy work, per kind.
     pub work: Arc<crate::load::WorkLimits>,
     /// The `Host` and `Origin` values this server answers to.
     pub hosts: Arc<crate::guard::AllowedHosts>,
-    /// The webhook each API sends when one of its cases completes.
-    pub completion_webhooks: crate::cases::CompletionWebhooks,
 }
 
 impl AppState {
@@ -55,7 +47,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = self.store.clone();
+        let store = self.app.store.clone();
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?

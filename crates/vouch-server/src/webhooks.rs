@@ -38,7 +38,7 @@ struct SigningKeys {
 fn signing_keys(
     s: &vouch_store::Store,
     delivery: &Delivery,
-    webhooks: &crate::cases::CompletionWebhooks,
+    webhooks: &vouch_app::cases::CompletionWebhooks,
 ) -> vouch_store::Result<SigningKeys> {
     let client_secret = if webhooks.signed_with_client_secret(&s.delivery_api(delivery.id)?) {
         Some(s.client_signing_secret(&delivery.client_id)?)
@@ -97,7 +97,7 @@ pub async fn run_dispatcher(state: AppState, mut stop: tokio::sync::watch::Recei
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = state.outbox_wake.notified() => {}
+            _ = state.app.outbox_wake.notified() => {}
             _ = stop.changed() => {}
         }
     }
@@ -105,7 +105,7 @@ pub async fn run_dispatcher(state: AppState, mut stop: tokio::sync::watch::Recei
 
 async fn attempt(state: AppState, delivery: Delivery) {
     let for_keys = delivery.clone();
-    let webhooks = state.completion_webhooks.clone();
+    let webhooks = state.app.completion_webhooks.clone();
     let keys = state.db(move |s| signing_keys(s, &for_keys, &webhooks)).await;
     let started = Instant::now();
     let at = vouch_store::now();

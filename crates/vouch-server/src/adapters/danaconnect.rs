@@ -117,7 +117,7 @@ pub fn circuit_status_name(status: CaseStatus) -> &'static str {
 }
 
 fn check_email(email: &str) -> Result<String, ApiError> {
-    let e = crate::cases::required_text("signer.email", email, 254)?;
+    let e = vouch_app::cases::required_text("signer.email", email, 254)?;
     let ok = e.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
     }) && !e.contains(char::is_whitespace);
@@ -143,7 +143,7 @@ fn decode_documents(docs: &[CircuitDocument]) -> Result<Vec<(String, Vec<u8>)>, 
     let mut out = Vec::with_capacity(docs.len());
     for (i, d) in docs.iter().enumerate() {
         let field = format!("docs[{i}]");
-        let name = crate::cases::required_text(&format!("{field}.name"), &d.name, MAX_DOCUMENT_NAME_CHARS)?;
+        let name = vouch_app::cases::required_text(&format!("{field}.name"), &d.name, MAX_DOCUMENT_NAME_CHARS)?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(d.content.trim())
             .map_err(|_| ApiError::invalid(format!("{field}.content is not base64")))?;
@@ -176,8 +176,8 @@ async fn start_circuit(
     Path(channel): Path<String>,
     JsonBody(body, ..): JsonBody<StartCircuitRequest, Danaconnect>,
 ) -> DanaResult<Json<StartCircuitResponse>> {
-    let reference = crate::cases::required_text("id", &body.id, crate::cases::MAX_REFERENCE_LEN)?;
-    let name = crate::cases::required_text("signer.name", &body.signer.name, MAX_NAME_CHARS)?;
+    let reference = vouch_app::cases::required_text("id", &body.id, vouch_app::cases::MAX_REFERENCE_LEN)?;
+    let name = vouch_app::cases::required_text("signer.name", &body.signer.name, MAX_NAME_CHARS)?;
     let email = check_email(&body.signer.email)?;
     let nif = vouch_core::nif::validate(&body.signer.nif)
         .map_err(|e| ApiError::invalid(format!("signer.nif {:?}: {e}", body.signer.nif.trim())))?;
@@ -198,7 +198,7 @@ async fn start_circuit(
         .into());
     }
     let flow_ref = FlowRef { id: flow.id.clone(), version: flow.version };
-    let case = crate::cases::signing_case(&state, &client.id, API, Some(reference), Some(flow_ref));
+    let case = vouch_app::cases::signing_case(&state.app, &client.id, API, Some(reference), Some(flow_ref));
     let case_id = case.id;
     let signer = NewSigner { case, name, email: Some(email), nif: Some(nif), method: SignMethod::Biometric };
     let actor = format!("client:{}", client.id);
@@ -221,7 +221,7 @@ async fn start_circuit(
     tracing::info!(%case_id, client_id = %client.id, channel = %flow.id, "circuit started");
     Ok(Json(StartCircuitResponse {
         circuit_id: case_id.to_string(),
-        link: crate::kiosk::link(&state.public_url, case_id),
+        link: crate::kiosk::link(&state.app.public_url, case_id),
     }))
 }
 
@@ -230,7 +230,7 @@ const NO_SUCH_CIRCUIT: &str = "Circuit not found";
 /// The circuit if it exists and belongs to the caller; 404 otherwise, so other clients' ids reveal nothing.
 async fn own_circuit(state: &AppState, client_id: &str, id: &str) -> Result<(Case, SignProcess), ApiError> {
     let case_id = CaseId::parse(id).ok_or_else(|| ApiError::not_found(NO_SUCH_CIRCUIT))?;
-    crate::cases::expire_due(state).await?;
+    vouch_app::cases::expire_due(&state.app).await?;
     let (case, process) = state
         .db(move |s| {
             let case = s.get_case(case_id)?;
@@ -263,7 +263,7 @@ async fn circuit_status(
         id: case.reference.clone(),
         channel: case.flow.as_ref().map(|f| f.id.clone()),
         status: circuit_status_name(case.status).to_string(),
-        link: crate::kiosk::link(&state.public_url, case.id),
+        link: crate::kiosk::link(&state.app.public_url, case.id),
         created_at: rfc3339(case.created_at),
         updated_at: rfc3339(case.updated_at),
         expires_at: rfc3339(case.expires_at),
@@ -304,9 +304,9 @@ async fn circuit_evidence(
         ))
         .into());
     }
-    let keys = state.signing.keys().await?;
+    let keys = state.app.signing.keys().await?;
     let case_id = case.id;
-    let zip = state.db(move |s| Ok(crate::evidence_package::build(s, &keys, &case, &process))).await??;
+    let zip = state.db(move |s| Ok(vouch_app::evidence_package::build(s, &keys, &case, &process))).await??;
     tracing::info!(%case_id, bytes = zip.len(), "evidence package served");
     let mut resp = zip.into_response();
     let headers = resp.headers_mut();

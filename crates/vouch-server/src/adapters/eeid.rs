@@ -16,11 +16,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::{Case, CaseId, CaseStatus, EvidenceKind, Outcome};
 
 use crate::adapters::rfc3339;
-use crate::cases::{self, NewIdentification};
 use crate::error::{ApiError, Eeid, Failure};
 use crate::extract::{require_bearer, Authed, JsonBody};
 use crate::oauth::EeidError;
 use crate::state::AppState;
+use vouch_app::cases::{self, NewIdentification};
 
 pub const API: &str = "eeid";
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -231,11 +231,11 @@ async fn list_requests(
     RawQuery(query): RawQuery,
 ) -> EeidResult<Json<IdentificationRequestList>> {
     let (page, page_size) = parse_paging(query.as_deref())?;
-    cases::expire_due(&state).await?;
+    cases::expire_due(&state.app).await?;
     let offset = (page - 1).saturating_mul(page_size);
     let client_id = client.id.clone();
     let (items, total) = state.db(move |s| s.list_cases(&client_id, API, offset, page_size)).await?;
-    let items = items.iter().map(|c| to_dto(c, &state.public_url)).collect();
+    let items = items.iter().map(|c| to_dto(c, &state.app.public_url)).collect();
     Ok(Json(IdentificationRequestList { page, page_size, total, items }))
 }
 
@@ -268,20 +268,20 @@ async fn create_request(
         reason: body.reason,
         reason_translations,
     };
-    let case = cases::create_identification(&state, &client, API, input).await.map_err(|e| {
-        if e.code == crate::error::Code::Conflict {
+    let case = cases::create_identification(&state.app, &client, API, input).await.map_err(|e| {
+        if e.code == vouch_app::AppCode::Conflict {
             ApiError::invalid("Reference has already been used for another identification request")
         } else {
-            e
+            e.into()
         }
     })?;
-    Ok((StatusCode::CREATED, Json(to_dto(&case, &state.public_url))))
+    Ok((StatusCode::CREATED, Json(to_dto(&case, &state.app.public_url))))
 }
 
 /// The request if it exists and belongs to the caller; 404 otherwise, so other clients' ids reveal nothing.
 async fn own_case(state: &AppState, client_id: &str, id: &str, not_found: &'static str) -> Result<Case, ApiError> {
     let case_id = CaseId::parse(id).ok_or_else(|| ApiError::not_found(not_found))?;
-    cases::expire_due(state).await?;
+    cases::expire_due(&state.app).await?;
     let case = state.db(move |s| s.get_case(case_id)).await.map_err(|e| e.with_not_found(not_found))?;
     if case.client_id != client_id || case.api != API {
         return Err(ApiError::not_found(not_found));
@@ -301,7 +301,7 @@ async fn get_request(
     Path(id): Path<String>,
 ) -> EeidResult<Json<IdentificationRequest>> {
     let case = own_case(&state, &client.id, &id, "Request not found").await?;
-    Ok(Json(to_dto(&case, &state.public_url)))
+    Ok(Json(to_dto(&case, &state.app.public_url)))
 }
 
 /// The proof-of-identity PDF of a completed request; 404 until the request is completed.

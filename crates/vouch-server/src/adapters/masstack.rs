@@ -17,11 +17,11 @@ use vouch_signature::{MAX_BIOMETRIC_DATA_BYTES, MAX_SIGNATURE_IMAGE_BYTES};
 use vouch_store::signing::{NewSignProcess, NewSigner, SignMethod, SignProcess, Signer};
 
 use crate::adapters::rfc3339;
-use crate::cases::required_text;
 use crate::error::{ApiError, Code, Failure, MasStack};
 use crate::extract::{require_bearer, Authed, JsonBody};
-use crate::sign_case::{self, Supplied};
 use crate::state::AppState;
+use vouch_app::cases::required_text;
+use vouch_app::sign_case::{self, Supplied};
 
 pub const API: &str = "masstack";
 pub const MAX_SIGNERS: usize = 10;
@@ -171,7 +171,7 @@ fn signer_device(headers: &HeaderMap) -> Result<SignerDevice, ApiError> {
             None => Ok(None),
             Some(v) => {
                 let s = v.to_str().map_err(|_| ApiError::invalid(format!("the {name} header must be ASCII text")))?;
-                required_text(&format!("the {name} header"), s, MAX_HEADER_CHARS).map(Some)
+                Ok(Some(required_text(&format!("the {name} header"), s, MAX_HEADER_CHARS)?))
             }
         }
     };
@@ -270,7 +270,7 @@ async fn create_sign_process(
             SignType::Biometric => SignMethod::Biometric,
             SignType::Simple => SignMethod::Simple,
         };
-        let case = crate::cases::signing_case(&state, &client.id, API, None, flow.clone());
+        let case = vouch_app::cases::signing_case(&state.app, &client.id, API, None, flow.clone());
         signers.push(NewSigner { case, name, email, nif: number, method });
     }
     let documents = tokio::task::spawn_blocking(move || decode_documents(&body.documents))
@@ -295,7 +295,7 @@ async fn create_sign_process(
             sign_id: s.case_id.to_string(),
             sign_type: sign_type(s),
             signer_name: s.name.clone(),
-            link: has_flow.then(|| crate::kiosk::link(&state.public_url, s.case_id)),
+            link: has_flow.then(|| crate::kiosk::link(&state.app.public_url, s.case_id)),
         })
         .collect();
     Ok((StatusCode::CREATED, Json(SignProcessResponse { id: process.id, signs })))
@@ -319,7 +319,7 @@ async fn own_sign(
     method: SignMethod,
 ) -> Result<(Case, Signer, SignProcess), ApiError> {
     let case_id = CaseId::parse(sign_id).ok_or_else(|| ApiError::not_found(NO_SUCH_SIGN))?;
-    crate::cases::expire_due(state).await?;
+    vouch_app::cases::expire_due(&state.app).await?;
     let (case, signer, process) = state
         .db(move |s| {
             let case = s.get_case(case_id)?;
@@ -353,7 +353,7 @@ fn sign_status(case: &Case, signer: &Signer) -> &'static str {
 async fn document_views(state: &AppState, process: &SignProcess) -> Result<Vec<SignDocumentView>, ApiError> {
     let mut documents = Vec::with_capacity(process.documents.len());
     for d in &process.documents {
-        let bytes = sign_case::current_bytes(state, d).await?;
+        let bytes = sign_case::current_bytes(&state.app, d).await?;
         documents.push(SignDocumentView {
             id: d.position + 1,
             name: d.name.clone(),
@@ -488,7 +488,7 @@ async fn sign_biometric(
     let location = device.location.clone();
     let detail = serde_json::json!({"via": "masstack", "method": "biometric", "device": device});
     let supplied = Supplied::Biometric { biometric_data: body.biometric_data.into_bytes(), signature_image: image };
-    sign_case::sign_supplied(&state, case.id, supplied, format!("client:{}", client.id), detail, location).await?;
+    sign_case::sign_supplied(&state.app, case.id, supplied, format!("client:{}", client.id), detail, location).await?;
     tracing::info!(sign_id = %case.id, "MasStack biometric sign recorded");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -542,7 +542,7 @@ async fn sign_simple(
     let (case, _, _) = own_sign(&state, &client.id, &org_id, &sign_id, SignMethod::Simple).await?;
     let location = device.location.clone();
     let detail = serde_json::json!({"via": "masstack", "method": "simple", "device": device});
-    sign_case::sign_supplied(&state, case.id, Supplied::Simple, format!("client:{}", client.id), detail, location)
+    sign_case::sign_supplied(&state.app, case.id, Supplied::Simple, format!("client:{}", client.id), detail, location)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -581,7 +581,7 @@ async fn get_sign_process(
             sign_id: s.case_id.to_string(),
             sign_type: sign_type(s),
             signer_name: s.name.clone(),
-            link: case.flow.is_some().then(|| crate::kiosk::link(&state.public_url, s.case_id)),
+            link: case.flow.is_some().then(|| crate::kiosk::link(&state.app.public_url, s.case_id)),
         });
     }
     Ok(Json(SignProcessView { id: process.id, created_at: rfc3339(process.created_at), signs, documents }))

@@ -11,9 +11,9 @@ pub use vouch_app::rfc3339;
 
 /// The webhook each API sends its client when one of its cases completes: eeID's (also signed with the
 /// client's secret, as eeID does) and DANAconnect's; MasStack and DIS send none.
-pub fn completion_webhooks() -> crate::cases::CompletionWebhooks {
-    use crate::cases::CompletionWebhook;
-    crate::cases::CompletionWebhooks::new([
+pub fn completion_webhooks() -> vouch_app::cases::CompletionWebhooks {
+    use vouch_app::cases::CompletionWebhook;
+    vouch_app::cases::CompletionWebhooks::new([
         (eeid::API, CompletionWebhook { body: eeid::completion_webhook_body, signed_with_client_secret: true }),
         (
             danaconnect::API,

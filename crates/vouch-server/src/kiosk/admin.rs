@@ -53,9 +53,9 @@ pub async fn call(state: &AppState, caller: &Caller, command: &str, args: Value)
             state.camera.switch(source);
             to_value(saved)
         }
-        "signing_keys" => to_value(state.signing.keys().await?.summary()),
+        "signing_keys" => to_value(state.app.signing.keys().await?.summary()),
         "signing_keys_set" => signing_keys_set(state, parse_args(args)?, &actor).await,
-        "purge_now" => to_value(crate::retention::purge(state, &actor, true).await?),
+        "purge_now" => to_value(vouch_app::retention::purge(&state.app, &actor, true).await?),
         "clerks_list" => to_value(state.db(|s| s.list_clerks()).await?),
         "clerk_add" => {
             let ClerkArgs { name, pin } = parse_args(args)?;
@@ -222,7 +222,10 @@ async fn signing_keys_set(state: &AppState, args: SigningKeysArgs, actor: &str) 
     if args.escrow_certificate.as_ref().is_some_and(|p| p.len() > MAX_CERTIFICATE_PEM_BYTES) {
         return Err(ApiError::invalid("The escrow certificate is larger than 16 KB"));
     }
-    let keys =
-        state.signing.install(crate::signing::AdminKeys { pkcs12, escrow_pem: args.escrow_certificate }, actor).await?;
+    let keys = state
+        .app
+        .signing
+        .install(vouch_app::signing::AdminKeys { pkcs12, escrow_pem: args.escrow_certificate }, actor)
+        .await?;
     to_value(keys.summary())
 }

@@ -164,7 +164,7 @@ pub(super) async fn current_step(
     kind: StepKind,
 ) -> Result<(CaseId, Step), ApiError> {
     let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found("No such case"))?;
-    crate::cases::expire_due(state).await?;
+    vouch_app::cases::expire_due(&state.app).await?;
     match case_session(state, case_id).await?.next {
         Next::Step { index, step } if index == args.index && step.kind() == kind => Ok((case_id, step)),
         _ => Err(ApiError::new(

@@ -44,7 +44,7 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<Value, ApiError
         idle_timeout_secs: settings.idle_timeout_secs,
         version: env!("CARGO_PKG_VERSION"),
         clerks: clerks.into_iter().map(|c| ClerkName { id: c.id, name: c.name }).collect(),
-        server: state.public_url.to_string(),
+        server: state.app.public_url.to_string(),
     })
 }
 
@@ -111,7 +111,7 @@ pub async fn open(state: &AppState, args: OpenArgs) -> Result<Value, ApiError> {
     if state.kiosk.codes_paused() {
         return Err(ApiError::new(Code::TooManyAttempts, "Too many wrong codes. Wait a minute, then try again."));
     }
-    crate::cases::expire_due(state).await?;
+    vouch_app::cases::expire_due(&state.app).await?;
     let input = args.code.clone();
     let found = match case_id_in(&input) {
         Some(id) => state.db(move |s| s.get_case(id).map(|_| id)).await,
@@ -169,7 +169,7 @@ pub async fn submit(state: &AppState, caller: &Caller, args: SubmitArgs) -> Resu
     if args.detail.to_string().len() > 16 * 1024 {
         return Err(ApiError::invalid("detail must be at most 16 KiB of JSON"));
     }
-    crate::cases::expire_due(state).await?;
+    vouch_app::cases::expire_due(&state.app).await?;
     let actor = caller.actor();
     let (kind, outcome, detail) = (args.kind, args.outcome, args.detail);
     state.db(move |s| s.record_step(case_id, args.index, kind, outcome, detail, &actor)).await?;

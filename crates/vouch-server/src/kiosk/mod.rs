@@ -242,7 +242,7 @@ async fn kiosk_pair(
             .into());
     };
     tracing::info!("a browser paired with the kiosk bridge");
-    let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let secure = if state.app.public_url.starts_with("https://") { "; Secure" } else { "" };
     let cookie = format!(
         "{}={token}; Path=/vouch/v1/kiosk; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         bridge::BRIDGE_COOKIE,

@@ -12,8 +12,8 @@ use super::capture::{current_step, StepArgs};
 use super::customer::case_session;
 use super::{to_value, Caller};
 use crate::error::{ApiError, Code};
-use crate::sign_case;
 use crate::state::AppState;
+use vouch_app::sign_case;
 
 #[derive(Serialize)]
 struct DocumentEntry {
@@ -26,12 +26,12 @@ struct DocumentEntry {
 /// The documents the current signature step signs (names, sizes, page counts); no personal data.
 pub async fn signature_documents(state: &AppState, args: StepArgs) -> Result<Value, ApiError> {
     let (case_id, _) = current_step(state, &args, StepKind::Signature).await?;
-    let (signer, process) = sign_case::signer_and_process(state, case_id)
+    let (signer, process) = sign_case::signer_and_process(&state.app, case_id)
         .await
         .map_err(|e| e.with_not_found("This case has no documents to sign"))?;
     let mut documents = Vec::with_capacity(process.documents.len());
     for d in &process.documents {
-        let bytes = sign_case::current_bytes(state, d).await?;
+        let bytes = sign_case::current_bytes(&state.app, d).await?;
         let pages = tokio::task::spawn_blocking(move || vouch_signature::pdf::check(&bytes).map(|i| i.pages))
             .await
             .map_err(ApiError::internal)?
@@ -53,13 +53,13 @@ pub struct DocumentArgs {
 pub async fn signature_document(state: &AppState, caller: &Caller, args: DocumentArgs) -> Result<Value, ApiError> {
     let step = StepArgs { case_id: args.case_id, index: args.index };
     let (case_id, _) = current_step(state, &step, StepKind::Signature).await?;
-    let (_, process) = sign_case::signer_and_process(state, case_id).await?;
+    let (_, process) = sign_case::signer_and_process(&state.app, case_id).await?;
     let doc = process
         .documents
         .iter()
         .find(|d| d.position == args.position)
         .ok_or_else(|| ApiError::not_found("This case has no such document"))?;
-    let bytes = sign_case::current_bytes(state, doc).await?;
+    let bytes = sign_case::current_bytes(&state.app, doc).await?;
     let actor = caller.actor();
     let detail = json!({"document": args.position + 1, "sha256": doc.current_sha256});
     state.db(move |s| s.mark_previewed(case_id, &actor, &detail)).await?;
@@ -88,14 +88,14 @@ pub async fn signature_submit(state: &AppState, caller: &Caller, args: SubmitArg
     }
     let step = StepArgs { case_id: args.case_id, index: args.index };
     let (case_id, _) = current_step(state, &step, StepKind::Signature).await?;
-    let (signer, _) = sign_case::signer_and_process(state, case_id)
+    let (signer, _) = sign_case::signer_and_process(&state.app, case_id)
         .await
         .map_err(|e| e.with_not_found("This case has no documents to sign"))?;
     if signer.signed_at.is_some() {
         return Err(ApiError::new(Code::Conflict, "The documents of this case are already signed"));
     }
     let drawn = Drawn { pad: args.pad, samples: args.samples };
-    let outcome = sign_case::sign_at_kiosk(state, case_id, step.index, drawn, caller.actor()).await?;
+    let outcome = sign_case::sign_at_kiosk(&state.app, case_id, step.index, drawn, caller.actor()).await?;
     tracing::info!(%case_id, step = step.index + 1, documents = outcome.documents, pointer = outcome.pointer,
         "documents signed at the kiosk");
     to_value(json!({ "signed": outcome, "session": case_session(state, case_id).await? }))

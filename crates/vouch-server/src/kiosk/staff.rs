@@ -7,10 +7,10 @@ use vouch_store::case_codes::{format_code, QueueFilter};
 use vouch_store::pins::PinHolder;
 
 use super::{to_value, Caller, Role};
-use crate::cases::DecisionInput;
 use crate::error::{ApiError, Code};
 use crate::native::{date, parse_case_id, NO_SUCH_CASE};
 use crate::state::AppState;
+use vouch_app::cases::DecisionInput;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,7 +111,7 @@ pub async fn queue(state: &AppState, args: QueueArgs) -> Result<Value, ApiError>
         .iter()
         .map(|s| CaseStatus::parse(s).ok_or_else(|| ApiError::invalid(format!("{s:?} is not a case status"))))
         .collect::<Result<Vec<_>, _>>()?;
-    crate::cases::expire_due(state).await?;
+    vouch_app::cases::expire_due(&state.app).await?;
     let filter = QueueFilter { statuses, search: args.search, limit: args.limit.unwrap_or(100) };
     let items = state.db(move |s| s.case_queue(&filter)).await?;
     let rows: Vec<QueueRow> = items
@@ -141,7 +141,7 @@ pub struct CaseArgs {
 /// Everything a clerk reviews: the case with its claims, the flow position, evidence and audit trail.
 pub async fn case_detail(state: &AppState, args: CaseArgs) -> Result<Value, ApiError> {
     let case_id = parse_case_id(&args.case_id)?;
-    crate::cases::expire_due(state).await?;
+    vouch_app::cases::expire_due(&state.app).await?;
     let session = super::customer::case_session(state, case_id).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     let (case, evidence, audit) = state
         .db(move |s| Ok((s.get_case(case_id)?, s.case_evidence(case_id)?, s.audit_events(&case_id.to_string())?)))
@@ -248,6 +248,8 @@ pub async fn decide(state: &AppState, caller: &Caller, args: DecideArgs) -> Resu
         }),
     };
     let input = DecisionInput { outcome: args.outcome, reason: args.reason, identity };
-    crate::cases::decide(state, case_id, input, caller.actor()).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    vouch_app::cases::decide(&state.app, case_id, input, caller.actor())
+        .await
+        .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     case_detail(state, CaseArgs { case_id: case_id.to_string() }).await
 }

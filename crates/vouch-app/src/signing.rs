@@ -13,13 +13,24 @@ use vouch_chip::pki::x509::Certificate;
 use vouch_signature::pki::{pem, pem_decode};
 use vouch_signature::SigningIdentity;
 
-use crate::config::SigningConfig;
-use crate::error::ApiError;
+use crate::AppError;
 
 pub const KEY_FILE: &str = "kiosk-key.pem";
 pub const CERT_FILE: &str = "kiosk-certificate.pem";
 pub const ESCROW_KEY_FILE: &str = "escrow-key.pem";
 pub const ESCROW_CERT_FILE: &str = "escrow-certificate.pem";
+
+/// Where the operator's signing keys are (`[signing]` in `vouch.toml`); empty means the admin's choice in
+/// settings, or keys generated on first use.
+#[derive(Debug, Clone, Default)]
+pub struct SigningConfig {
+    /// PKCS#12 holding the key and certificate that seal signed PDFs and evidence manifests.
+    pub pkcs12: Option<std::path::PathBuf>,
+    /// Its password (`VOUCH_SIGNING_PASSWORD`).
+    pub pkcs12_password: Option<String>,
+    /// The escrow holder's certificate (PEM or DER) that pen data is encrypted to.
+    pub escrow_certificate: Option<std::path::PathBuf>,
+}
 
 pub struct SigningKeys {
     pub identity: SigningIdentity,
@@ -75,7 +86,7 @@ impl SigningService {
     }
 
     /// The keys, loaded (or generated) on first use: starting a server never waits for RSA key generation.
-    pub async fn keys(&self) -> Result<Arc<SigningKeys>, ApiError> {
+    pub async fn keys(&self) -> Result<Arc<SigningKeys>, AppError> {
         if let Some(k) = self.keys.read().await.as_ref() {
             return Ok(k.clone());
         }
@@ -87,7 +98,7 @@ impl SigningService {
         let keys = Arc::new(
             tokio::task::spawn_blocking(move || load(&config, &store, &dir))
                 .await
-                .map_err(|e| ApiError::internal(format!("signing keys task failed: {e}")))??,
+                .map_err(|e| AppError::task("signing keys", e))??,
         );
         tracing::info!(subject = %keys.identity.subject(), self_signed = keys.identity.is_self_signed(),
             escrow = %keys.escrow_source, "signing keys ready");
@@ -97,16 +108,14 @@ impl SigningService {
 
     /// The admin's choice in settings: checked (the PKCS#12 opens with its password and holds an RSA key; the
     /// certificate parses), kept in the store, and used from the next signature on. What `vouch.toml` sets wins.
-    pub async fn install(&self, admin: AdminKeys, actor: &str) -> Result<Arc<SigningKeys>, ApiError> {
+    pub async fn install(&self, admin: AdminKeys, actor: &str) -> Result<Arc<SigningKeys>, AppError> {
         if admin.pkcs12.is_some() && self.config.pkcs12.is_some() {
-            return Err(ApiError::new(
-                crate::error::Code::Conflict,
+            return Err(AppError::conflict(
                 "The signing certificate is set in vouch.toml ([signing] pkcs12); change it there",
             ));
         }
         if admin.escrow_pem.is_some() && self.config.escrow_certificate.is_some() {
-            return Err(ApiError::new(
-                crate::error::Code::Conflict,
+            return Err(AppError::conflict(
                 "The escrow certificate is set in vouch.toml ([signing] escrow_certificate); change it there",
             ));
         }
@@ -115,27 +124,27 @@ impl SigningService {
         let actor = actor.to_string();
         tokio::task::spawn_blocking(move || {
             if let Some((bytes, password)) = &admin.pkcs12 {
-                let id = SigningIdentity::from_pkcs12(bytes, password).map_err(|e| ApiError::invalid(e.to_string()))?;
+                let id = SigningIdentity::from_pkcs12(bytes, password).map_err(|e| AppError::invalid(e.to_string()))?;
                 let what = serde_json::json!({"subject": id.subject(), "fingerprint_sha256": id.fingerprint(),
                     "self_signed": id.is_self_signed()});
                 store.save_signing_pkcs12(bytes, password, &what, &actor)?;
             }
             if let Some(pem_text) = &admin.escrow_pem {
-                let der = pem_decode(pem_text, "CERTIFICATE").map_err(|e| ApiError::invalid(e.to_string()))?;
+                let der = pem_decode(pem_text, "CERTIFICATE").map_err(|e| AppError::invalid(e.to_string()))?;
                 let cert = Certificate::parse(&der)
-                    .map_err(|e| ApiError::invalid(format!("the escrow certificate does not parse: {e}")))?;
+                    .map_err(|e| AppError::invalid(format!("the escrow certificate does not parse: {e}")))?;
                 vouch_signature::pki::rsa_public_key(&cert)
-                    .map_err(|_| ApiError::invalid("the escrow certificate must hold an RSA key"))?;
+                    .map_err(|_| AppError::invalid("the escrow certificate must hold an RSA key"))?;
                 store.save_signing_escrow(
                     &pem("CERTIFICATE", &der),
                     &serde_json::json!({"subject": cert.subject_text()}),
                     &actor,
                 )?;
             }
-            Ok::<_, ApiError>(())
+            Ok::<_, AppError>(())
         })
         .await
-        .map_err(|e| ApiError::internal(format!("signing keys task failed: {e}")))??;
+        .map_err(|e| AppError::task("signing keys", e))??;
         // Reloaded on next use, from what was just stored.
         *slot = None;
         drop(slot);
@@ -144,12 +153,15 @@ impl SigningService {
 }
 
 /// A misconfigured or unreadable key is the operator's to fix: the detail goes to the log, not to integrators.
-fn unavailable(detail: String) -> ApiError {
+fn unavailable(detail: String) -> AppError {
     tracing::error!(%detail, "signing keys unavailable");
-    ApiError::new(crate::error::Code::Internal, "The kiosk's signing keys are not available (see the server log)")
+    AppError::new(
+        crate::AppCode::SigningKeysUnavailable,
+        "The kiosk's signing keys are not available (see the server log)",
+    )
 }
 
-fn load(config: &SigningConfig, store: &vouch_store::Store, dir: &Path) -> Result<SigningKeys, ApiError> {
+fn load(config: &SigningConfig, store: &vouch_store::Store, dir: &Path) -> Result<SigningKeys, AppError> {
     let (identity, identity_source) = match &config.pkcs12 {
         Some(path) => {
             let bytes = std::fs::read(path)
@@ -200,7 +212,7 @@ fn load(config: &SigningConfig, store: &vouch_store::Store, dir: &Path) -> Resul
 }
 
 /// Loads a PEM key and certificate pair from `dir`, generating and writing both (0600) the first time.
-fn local_identity(dir: &Path, key_file: &str, cert_file: &str, label: &str) -> Result<SigningIdentity, ApiError> {
+fn local_identity(dir: &Path, key_file: &str, cert_file: &str, label: &str) -> Result<SigningIdentity, AppError> {
     use std::os::unix::fs::OpenOptionsExt;
     let (key_path, cert_path) = (dir.join(key_file), dir.join(cert_file));
     if key_path.is_file() && cert_path.is_file() {

@@ -1,4 +1,4 @@
-//! Case operations shared by every adapter. Rules come from vouch-core; this module sequences them
+//! Case operations shared by every protocol. Rules come from vouch-core; this module sequences them
 //! with the store: blobs first, then one transaction for the rows that point to them.
 
 use std::collections::BTreeMap;
@@ -10,9 +10,7 @@ use vouch_store::cases::NewEvidence;
 use vouch_store::outbox::NewDelivery;
 use vouch_store::Store;
 
-use crate::error::ApiError;
-use crate::proof;
-use crate::state::AppState;
+use crate::{proof, App, AppError};
 
 pub const MAX_REFERENCE_LEN: usize = 255;
 pub const MAX_PURPOSE_LEN: usize = 1000;
@@ -26,43 +24,43 @@ pub struct NewIdentification {
     pub reason_translations: BTreeMap<String, String>,
 }
 
-fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), AppError> {
     match value {
         Some(v) if v.chars().count() > max => {
-            Err(ApiError::invalid(format!("{field} must not be longer than {max} characters")))
+            Err(AppError::invalid(format!("{field} must not be longer than {max} characters")))
         }
         Some(v) if v.chars().any(|c| c.is_control() && c != '\n') => {
-            Err(ApiError::invalid(format!("{field} must not contain control characters")))
+            Err(AppError::invalid(format!("{field} must not contain control characters")))
         }
         _ => Ok(()),
     }
 }
 
 /// A required one-line text field: trimmed, 1 to `max` characters, no control characters.
-pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(ApiError::invalid(format!("{field} is required")));
+        return Err(AppError::invalid(format!("{field} is required")));
     }
     if v.chars().count() > max {
-        return Err(ApiError::invalid(format!("{field} must not be longer than {max} characters")));
+        return Err(AppError::invalid(format!("{field} must not be longer than {max} characters")));
     }
     if v.chars().any(char::is_control) {
-        return Err(ApiError::invalid(format!("{field} must not contain control characters")));
+        return Err(AppError::invalid(format!("{field} must not contain control characters")));
     }
     Ok(v.to_string())
 }
 
 /// A new pending case of `api` for a signer, pinned to `flow`, open for the configured case lifetime.
 pub fn signing_case(
-    state: &AppState,
+    app: &App,
     client_id: &str,
     api: &str,
     reference: Option<String>,
     flow: Option<vouch_core::flow::FlowRef>,
 ) -> Case {
     let now = vouch_store::now();
-    let ttl = time::Duration::try_from(state.config.case_ttl).unwrap_or(time::Duration::days(7));
+    let ttl = time::Duration::try_from(app.case_ttl).unwrap_or(time::Duration::days(7));
     Case {
         id: CaseId::new(),
         client_id: client_id.to_string(),
@@ -81,23 +79,23 @@ pub fn signing_case(
 }
 
 pub async fn create_identification(
-    state: &AppState,
+    app: &App,
     client: &Client,
     api: &str,
     input: NewIdentification,
-) -> Result<Case, ApiError> {
+) -> Result<Case, AppError> {
     let claims = validate_claims(&input.claims)?;
     let reference = input.reference.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
     check_len("reference", reference.as_deref(), MAX_REFERENCE_LEN)?;
     check_len("reason", input.reason.as_deref(), MAX_PURPOSE_LEN)?;
     for (lang, text) in &input.reason_translations {
         if !REASON_LANGUAGES.contains(&lang.as_str()) {
-            return Err(ApiError::invalid(format!("reason_translations supports en, et and ru, not {lang:?}")));
+            return Err(AppError::invalid(format!("reason_translations supports en, et and ru, not {lang:?}")));
         }
         check_len(&format!("reason_translations.{lang}"), Some(text), MAX_PURPOSE_LEN)?;
     }
     let now = vouch_store::now();
-    let ttl = time::Duration::try_from(state.config.case_ttl).unwrap_or(time::Duration::days(7));
+    let ttl = time::Duration::try_from(app.case_ttl).unwrap_or(time::Duration::days(7));
     let case = Case {
         id: CaseId::new(),
         client_id: client.id.clone(),
@@ -114,7 +112,7 @@ pub async fn create_identification(
         decision: None,
     };
     let actor = format!("client:{}", client.id);
-    let case = state
+    let case = app
         .db(move |s| {
             let mut case = case;
             // The case pins the default flow's current version, so later edits to the flow do not affect it.
@@ -133,8 +131,8 @@ pub async fn create_identification(
 }
 
 /// Moves overdue open cases to `expired`. Called before reads, and by a background sweep.
-pub async fn expire_due(state: &AppState) -> Result<(), ApiError> {
-    let n = state.db(|s| s.expire_due_cases(vouch_store::now())).await?;
+pub async fn expire_due(app: &App) -> Result<(), AppError> {
+    let n = app.db(|s| s.expire_due_cases(vouch_store::now())).await?;
     if n > 0 {
         tracing::info!(count = n, "cases expired");
     }
@@ -149,13 +147,13 @@ pub struct DecisionInput {
 
 /// Decides a case (approve = completed, reject = failed) on behalf of `actor`. An approval stores the
 /// decision record and the proof-of-identity PDF as evidence, and queues the client's webhook.
-pub async fn decide(state: &AppState, case_id: CaseId, input: DecisionInput, actor: String) -> Result<Case, ApiError> {
-    expire_due(state).await?;
-    let issuer = format!("Vouch {} at {}", env!("CARGO_PKG_VERSION"), state.public_url);
-    let retries = state.config.webhooks.retries;
-    let webhooks = state.completion_webhooks.clone();
-    let case = state.db(move |s| decide_blocking(s, case_id, input, actor, &issuer, (retries, &webhooks))).await?;
-    state.outbox_wake.notify_one();
+pub async fn decide(app: &App, case_id: CaseId, input: DecisionInput, actor: String) -> Result<Case, AppError> {
+    expire_due(app).await?;
+    let issuer = app.issuer();
+    let retries = app.webhook_retries;
+    let webhooks = app.completion_webhooks.clone();
+    let case = app.db(move |s| decide_blocking(s, case_id, input, actor, &issuer, (retries, &webhooks))).await?;
+    app.outbox_wake.notify_one();
     tracing::info!(case_id = %case.id, status = %case.status, "case decided");
     Ok(case)
 }

@@ -10,38 +10,36 @@ use vouch_store::flows::Capture;
 use vouch_store::signing::{SignDocument, SignMethod, SignProcess, SignedVersion, Signer};
 use vouch_store::Store;
 
-use crate::error::{ApiError, Code};
 use crate::signing::SigningKeys;
-use crate::state::AppState;
+use crate::{App, AppCode, AppError};
 
 pub const ISO_MEDIA_TYPE: &str = "application/vnd.iso.19794-7";
 pub const ENVELOPE_MEDIA_TYPE: &str = "application/pkcs7-mime";
 pub const SUPPLIED_MEDIA_TYPE: &str = "text/plain";
 
 /// A case's signer and the process (documents, other signers) they belong to.
-pub async fn signer_and_process(state: &AppState, case_id: CaseId) -> Result<(Signer, SignProcess), ApiError> {
-    state
-        .db(move |s| {
-            let signer = s.signer(case_id)?.ok_or(vouch_store::StoreError::NotFound)?;
-            let process = s.sign_process(&signer.process_id)?;
-            Ok((signer, process))
-        })
-        .await
+pub async fn signer_and_process(app: &App, case_id: CaseId) -> Result<(Signer, SignProcess), AppError> {
+    app.db(move |s| {
+        let signer = s.signer(case_id)?.ok_or(vouch_store::StoreError::NotFound)?;
+        let process = s.sign_process(&signer.process_id)?;
+        Ok((signer, process))
+    })
+    .await
 }
 
 /// A document's current version (with every signature so far).
-pub async fn current_bytes(state: &AppState, doc: &SignDocument) -> Result<Vec<u8>, ApiError> {
+pub async fn current_bytes(app: &App, doc: &SignDocument) -> Result<Vec<u8>, AppError> {
     let doc = doc.clone();
-    state.db(move |s| Ok(current_bytes_in(s, &doc))).await?
+    app.db(move |s| Ok(current_bytes_in(s, &doc))).await?
 }
 
 /// The same, on a blocking thread. A document deleted by retention is not found, with the reason.
-pub fn current_bytes_in(store: &Store, doc: &SignDocument) -> Result<Vec<u8>, ApiError> {
+pub fn current_bytes_in(store: &Store, doc: &SignDocument) -> Result<Vec<u8>, AppError> {
     if let Some(at) = doc.purged_at {
-        return Err(ApiError::not_found(format!(
+        return Err(AppError::not_found(format!(
             "The document {:?} was deleted by the kiosk's retention policy on {}",
             doc.name,
-            vouch_app::rfc3339(at)
+            crate::rfc3339(at)
         )));
     }
     Ok(store.blobs().get(&doc.current_sha256)?)
@@ -49,16 +47,15 @@ pub fn current_bytes_in(store: &Store, doc: &SignDocument) -> Result<Vec<u8>, Ap
 
 /// Maps what vouch-signature refuses to what the caller sees: the person's or integrator's mistakes are 422 with
 /// the reason; anything else is ours.
-pub fn signature_error(e: SignatureError) -> ApiError {
-    // The kiosk translates the first three for the customer by their reason, never by the English message.
+pub fn signature_error(e: SignatureError) -> AppError {
     match e {
-        SignatureError::Empty => ApiError::invalid(e.to_string()).with_vendor_code("signature_empty"),
-        SignatureError::TooShort => ApiError::invalid(e.to_string()).with_vendor_code("signature_too_short"),
-        SignatureError::TooLong => ApiError::invalid(e.to_string()).with_vendor_code("signature_too_long"),
-        SignatureError::Invalid(_) | SignatureError::MalformedIso(_) => ApiError::invalid(e.to_string()),
-        SignatureError::TooLarge(m) => ApiError::new(Code::PayloadTooLarge, m),
-        SignatureError::Pdf(p) => ApiError::invalid(p.to_string()),
-        other => ApiError::internal(other),
+        SignatureError::Empty => AppError::new(AppCode::SignatureEmpty, e.to_string()),
+        SignatureError::TooShort => AppError::new(AppCode::SignatureTooShort, e.to_string()),
+        SignatureError::TooLong => AppError::new(AppCode::SignatureTooLong, e.to_string()),
+        SignatureError::Invalid(_) | SignatureError::MalformedIso(_) => AppError::invalid(e.to_string()),
+        SignatureError::TooLarge(m) => AppError::new(AppCode::PayloadTooLarge, m),
+        SignatureError::Pdf(p) => AppError::invalid(p.to_string()),
+        other => AppError::internal(other),
     }
 }
 
@@ -82,11 +79,10 @@ fn prepare(
     handwriting: &Handwriting<'_>,
     reason: &str,
     location: Option<&str>,
-) -> Result<(Signer, Prepared), ApiError> {
-    let signer =
-        store.signer(case_id)?.ok_or_else(|| ApiError::new(Code::Conflict, "This case has nothing to sign"))?;
+) -> Result<(Signer, Prepared), AppError> {
+    let signer = store.signer(case_id)?.ok_or_else(|| AppError::conflict("This case has nothing to sign"))?;
     if signer.signed_at.is_some() {
-        return Err(ApiError::new(Code::Conflict, "The documents of this case are already signed"));
+        return Err(AppError::conflict("The documents of this case are already signed"));
     }
     let process = store.sign_process(&signer.process_id)?;
     let mut files = Vec::with_capacity(process.documents.len());
@@ -147,47 +143,39 @@ fn versions<'a>(prepared: &'a Prepared) -> Vec<SignedVersion<'a>> {
 
 /// The kiosk's signature step: check the drawing, sign every document, record the step with its captures.
 pub async fn sign_at_kiosk(
-    state: &AppState,
+    app: &App,
     case_id: CaseId,
     index: u32,
     drawn: Drawn,
     actor: String,
-) -> Result<SigningOutcome, ApiError> {
+) -> Result<SigningOutcome, AppError> {
     let ink = drawn.check().map_err(signature_error)?;
-    let keys = state.signing.keys().await?;
-    state
-        .db(move |s| {
-            let result = (|| {
-                let (signer, prepared) = prepare(
-                    s,
-                    &keys,
-                    case_id,
-                    &Handwriting::Drawn(&drawn),
-                    "Handwritten signature at the Vouch kiosk",
-                    None,
-                )?;
-                if signer.method != SignMethod::Biometric {
-                    return Err(ApiError::new(Code::Conflict, "This signer signs without a handwritten signature"));
-                }
-                let outcome = SigningOutcome {
-                    documents: prepared.signed.documents.len(),
-                    pointer: drawn.pad.pointer.as_str(),
-                    ink: serde_json::to_value(ink).unwrap_or_default(),
-                };
-                let detail = serde_json::to_value(&outcome).unwrap_or_default();
-                s.record_signature_step(
-                    case_id,
-                    index,
-                    detail,
-                    &captures(&prepared.signed),
-                    &versions(&prepared),
-                    &actor,
-                )?;
-                Ok(outcome)
-            })();
-            Ok(result)
-        })
-        .await?
+    let keys = app.signing.keys().await?;
+    app.db(move |s| {
+        let result = (|| {
+            let (signer, prepared) = prepare(
+                s,
+                &keys,
+                case_id,
+                &Handwriting::Drawn(&drawn),
+                "Handwritten signature at the Vouch kiosk",
+                None,
+            )?;
+            if signer.method != SignMethod::Biometric {
+                return Err(AppError::conflict("This signer signs without a handwritten signature"));
+            }
+            let outcome = SigningOutcome {
+                documents: prepared.signed.documents.len(),
+                pointer: drawn.pad.pointer.as_str(),
+                ink: serde_json::to_value(ink).unwrap_or_default(),
+            };
+            let detail = serde_json::to_value(&outcome).unwrap_or_default();
+            s.record_signature_step(case_id, index, detail, &captures(&prepared.signed), &versions(&prepared), &actor)?;
+            Ok(outcome)
+        })();
+        Ok(result)
+    })
+    .await?
 }
 
 /// What the integrator's signer app sent (MasStack's sign calls).
@@ -200,44 +188,43 @@ pub enum Supplied {
 
 /// A signature from the integrator's signer app (MasStack's sign calls), recorded outside the kiosk flow.
 pub async fn sign_supplied(
-    state: &AppState,
+    app: &App,
     case_id: CaseId,
     supplied: Supplied,
     actor: String,
     audit_detail: serde_json::Value,
     location: Option<String>,
-) -> Result<(), ApiError> {
-    let keys = state.signing.keys().await?;
-    state
-        .db(move |s| {
-            let result = (|| {
-                let (handwriting, method) = match &supplied {
-                    Supplied::Biometric { biometric_data, signature_image } => {
-                        (Handwriting::Supplied { biometric_data, signature_image }, SignMethod::Biometric)
-                    }
-                    Supplied::Simple => (Handwriting::Simple, SignMethod::Simple),
-                };
-                let expected = s.signer(case_id)?.map(|signer| signer.method);
-                if expected.is_some_and(|m| m != method) {
-                    return Err(ApiError::new(
-                        Code::Conflict,
-                        format!("This sign is a {} signature; use its own endpoint", method_other(method)),
-                    ));
+) -> Result<(), AppError> {
+    let keys = app.signing.keys().await?;
+    app.db(move |s| {
+        let result = (|| {
+            let (handwriting, method) = match &supplied {
+                Supplied::Biometric { biometric_data, signature_image } => {
+                    (Handwriting::Supplied { biometric_data, signature_image }, SignMethod::Biometric)
                 }
-                let (_, prepared) = prepare(
-                    s,
-                    &keys,
-                    case_id,
-                    &handwriting,
-                    "Signature received through the MasStack API",
-                    location.as_deref(),
-                )?;
-                s.record_signature(case_id, &captures(&prepared.signed), &versions(&prepared), &actor, &audit_detail)?;
-                Ok(())
-            })();
-            Ok(result)
-        })
-        .await?
+                Supplied::Simple => (Handwriting::Simple, SignMethod::Simple),
+            };
+            let expected = s.signer(case_id)?.map(|signer| signer.method);
+            if expected.is_some_and(|m| m != method) {
+                return Err(AppError::conflict(format!(
+                    "This sign is a {} signature; use its own endpoint",
+                    method_other(method)
+                )));
+            }
+            let (_, prepared) = prepare(
+                s,
+                &keys,
+                case_id,
+                &handwriting,
+                "Signature received through the MasStack API",
+                location.as_deref(),
+            )?;
+            s.record_signature(case_id, &captures(&prepared.signed), &versions(&prepared), &actor, &audit_detail)?;
+            Ok(())
+        })();
+        Ok(result)
+    })
+    .await?
 }
 
 fn method_other(asked: SignMethod) -> &'static str {

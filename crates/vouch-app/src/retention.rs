@@ -4,13 +4,12 @@
 
 use vouch_store::retention::PurgeReport;
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::{App, AppError};
 
 /// `on_demand`: an admin asked, so even a run that finds nothing is audited.
-pub async fn purge(state: &AppState, actor: &str, on_demand: bool) -> Result<PurgeReport, ApiError> {
+pub async fn purge(app: &App, actor: &str, on_demand: bool) -> Result<PurgeReport, AppError> {
     let actor = actor.to_string();
-    let report = state
+    let report = app
         .db(move |s| {
             let days = s.kiosk_settings()?.retention_days;
             let cutoff = vouch_store::now() - time::Duration::days(i64::from(days));
@@ -34,14 +33,15 @@ pub async fn purge(state: &AppState, actor: &str, on_demand: bool) -> Result<Pur
 /// committed yet).
 pub const ORPHAN_BLOB_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 
-pub async fn run(state: AppState) {
+/// Purges, then sweeps orphan blobs, every `every`, for as long as the server runs.
+pub async fn run(app: App, every: std::time::Duration) {
     loop {
-        if let Err(e) = purge(&state, "system:retention", false).await {
+        if let Err(e) = purge(&app, "system:retention", false).await {
             tracing::error!(error = %e.message, "retention purge failed");
         }
-        if let Err(e) = state.db(|s| s.sweep_orphan_blobs(ORPHAN_BLOB_AGE)).await {
+        if let Err(e) = app.db(|s| s.sweep_orphan_blobs(ORPHAN_BLOB_AGE)).await {
             tracing::error!(error = %e.message, "orphan blob sweep failed");
         }
-        tokio::time::sleep(state.config.retention_sweep).await;
+        tokio::time::sleep(every).await;
     }
 }

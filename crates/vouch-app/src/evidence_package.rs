@@ -15,8 +15,8 @@ use vouch_store::Store;
 use zip::write::SimpleFileOptions;
 use zip::CompressionMethod;
 
-use crate::error::ApiError;
 use crate::signing::{certificate_pem, SigningKeys};
+use crate::AppError;
 
 pub const FORMAT: &str = "vouch.evidence.v1";
 pub const MANIFEST: &str = "manifest.json";
@@ -114,15 +114,15 @@ struct Writer {
 }
 
 impl Writer {
-    fn add(&mut self, name: &str, media_type: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    fn add(&mut self, name: &str, media_type: &str, bytes: &[u8]) -> Result<(), AppError> {
         // PDFs, pictures and encrypted data do not shrink; deflating them only costs time.
         let method = match media_type {
             "application/json" | "text/plain" | crate::sign_case::ISO_MEDIA_TYPE => CompressionMethod::Deflated,
             _ => CompressionMethod::Stored,
         };
         let options = SimpleFileOptions::default().compression_method(method).unix_permissions(0o644);
-        self.zip.start_file(name, options).map_err(ApiError::internal)?;
-        self.zip.write_all(bytes).map_err(ApiError::internal)?;
+        self.zip.start_file(name, options).map_err(AppError::internal)?;
+        self.zip.write_all(bytes).map_err(AppError::internal)?;
         self.entries.push(ManifestEntry {
             name: name.to_string(),
             sha256: hex::encode(Sha256::digest(bytes)),
@@ -134,7 +134,7 @@ impl Writer {
 }
 
 /// Builds the package. Blocking (store reads, hashing, RSA): run it on a blocking thread.
-pub fn build(store: &Store, keys: &SigningKeys, case: &Case, process: &SignProcess) -> Result<Vec<u8>, ApiError> {
+pub fn build(store: &Store, keys: &SigningKeys, case: &Case, process: &SignProcess) -> Result<Vec<u8>, AppError> {
     let mut w = Writer { zip: zip::ZipWriter::new(std::io::Cursor::new(Vec::new())), entries: Vec::new() };
     let mut purged = Vec::new();
     for d in &process.documents {
@@ -173,7 +173,7 @@ pub fn build(store: &Store, keys: &SigningKeys, case: &Case, process: &SignProce
                  audit_checkpoint",
         "events": events,
     });
-    w.add("audit.json", "application/json", &serde_json::to_vec_pretty(&audit).map_err(ApiError::internal)?)?;
+    w.add("audit.json", "application/json", &serde_json::to_vec_pretty(&audit).map_err(AppError::internal)?)?;
     let cert_pem = certificate_pem(&keys.identity);
     w.add(CERTIFICATE, "application/x-pem-file", cert_pem.as_bytes())?;
 
@@ -182,24 +182,24 @@ pub fn build(store: &Store, keys: &SigningKeys, case: &Case, process: &SignProce
         case_id: case.id.to_string(),
         reference: case.reference.clone(),
         status: case.status.as_str().to_string(),
-        created_at: vouch_app::rfc3339(vouch_store::now()),
+        created_at: crate::rfc3339(vouch_store::now()),
         signed_by: keys.identity.subject(),
         kiosk_certificate_sha256: keys.identity.fingerprint(),
         files: std::mem::take(&mut w.entries),
         purged,
         audit_checkpoint,
     };
-    let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(ApiError::internal)?;
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(AppError::internal)?;
     let digest: [u8; 32] = Sha256::digest(&manifest_bytes).into();
-    let signature = keys.identity.sign_detached(&digest, Some(vouch_store::now())).map_err(ApiError::internal)?;
+    let signature = keys.identity.sign_detached(&digest, Some(vouch_store::now())).map_err(AppError::internal)?;
     // The manifest and its signature are the two files the manifest cannot list.
     for (name, bytes) in [(MANIFEST, &manifest_bytes), (MANIFEST_SIGNATURE, &signature)] {
         let options =
             SimpleFileOptions::default().compression_method(CompressionMethod::Stored).unix_permissions(0o644);
-        w.zip.start_file(name, options).map_err(ApiError::internal)?;
-        w.zip.write_all(bytes).map_err(ApiError::internal)?;
+        w.zip.start_file(name, options).map_err(AppError::internal)?;
+        w.zip.write_all(bytes).map_err(AppError::internal)?;
     }
-    let cursor = w.zip.finish().map_err(ApiError::internal)?;
+    let cursor = w.zip.finish().map_err(AppError::internal)?;
     Ok(cursor.into_inner())
 }
 
