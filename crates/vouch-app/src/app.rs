@@ -18,8 +18,8 @@ pub struct App {
     pub public_url: Arc<str>,
     /// How long a new case stays open.
     pub case_ttl: Duration,
-    /// How often a failed webhook delivery is tried again.
-    pub webhook_retries: u32,
+    /// How webhook deliveries are timed and retried.
+    pub webhooks: crate::webhooks::WebhookConfig,
     /// Wakes the webhook dispatcher when a delivery is queued.
     pub outbox_wake: Arc<Notify>,
     /// The webhook each API sends when one of its cases completes.

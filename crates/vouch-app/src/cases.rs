@@ -150,7 +150,7 @@ pub struct DecisionInput {
 pub async fn decide(app: &App, case_id: CaseId, input: DecisionInput, actor: String) -> Result<Case, AppError> {
     expire_due(app).await?;
     let issuer = app.issuer();
-    let retries = app.webhook_retries;
+    let retries = app.webhooks.retries;
     let webhooks = app.completion_webhooks.clone();
     let case = app.db(move |s| decide_blocking(s, case_id, input, actor, &issuer, (retries, &webhooks))).await?;
     app.outbox_wake.notify_one();

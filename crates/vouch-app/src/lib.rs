@@ -7,8 +7,8 @@
 //! ([`sign_case`]); the evidence package ([`evidence_package`]); the chip's decision ([`chip`]); the
 //! proof-of-identity PDF and its evidence manifest ([`proof`]); Vouch's liveness record ([`liveness_record`]);
 //! the face engine and the page reader as services loaded on first use ([`faces`], [`document_reader`],
-//! [`model_slot`]); and the one error they return ([`AppError`]). Still in `vouch-server`: the kiosk's command
-//! handlers and the webhook dispatcher (it sends over HTTP).
+//! [`model_slot`]); the webhook dispatcher ([`webhooks`], sending through a transport the protocol layer gives
+//! it); and the one error they return ([`AppError`]). Still in `vouch-server`: the kiosk's command handlers.
 
 pub mod app;
 pub mod cases;
@@ -23,6 +23,7 @@ pub mod proof;
 pub mod retention;
 pub mod sign_case;
 pub mod signing;
+pub mod webhooks;
 
 pub use app::App;
 pub use error::{AppCode, AppError};

@@ -1,5 +1,6 @@
 //! The application layer is callable without HTTP: nothing it links, however indirectly, is a web server,
 //! an HTTP client or an OpenAPI generator. The protocols are `vouch-server`'s.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::process::Command;
 

@@ -64,18 +64,7 @@ pub struct ServerConfig {
 }
 
 pub use vouch_app::signing::SigningConfig;
-
-#[derive(Debug, Clone)]
-pub struct WebhookConfig {
-    /// A receiver must answer within this (eeID: 10 s).
-    pub timeout: Duration,
-    /// Retries after the first attempt (eeID: 3).
-    pub retries: u32,
-    /// Delay before the first retry; each later retry waits four times longer.
-    pub backoff: Duration,
-    /// Upper bound on how long a due delivery can wait when no wake-up arrives.
-    pub poll: Duration,
-}
+pub use vouch_app::webhooks::WebhookConfig;
 
 pub const DEFAULT_PORT: u16 = 8270;
 
@@ -114,25 +103,6 @@ impl Default for ServerConfig {
             kiosk_concurrency: 4,
             image_url: crate::image_fetch::ImageUrlConfig::default(),
         }
-    }
-}
-
-impl Default for WebhookConfig {
-    fn default() -> Self {
-        WebhookConfig {
-            timeout: Duration::from_secs(10),
-            retries: 3,
-            backoff: Duration::from_secs(30),
-            poll: Duration::from_secs(5),
-        }
-    }
-}
-
-impl WebhookConfig {
-    /// Delay after the `attempt`-th failed attempt (1-based): backoff, 4×, 16×, capped at one hour.
-    pub fn delay_after(&self, attempt: u32) -> Duration {
-        let factor = 4u32.saturating_pow(attempt.saturating_sub(1));
-        self.backoff.saturating_mul(factor).min(Duration::from_secs(3600))
     }
 }
 

@@ -231,7 +231,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         store,
         public_url: public_url.clone().into(),
         case_ttl: config.case_ttl,
-        webhook_retries: config.webhooks.retries,
+        webhooks: config.webhooks.clone(),
         outbox_wake: Arc::new(Notify::new()),
         completion_webhooks: adapters::completion_webhooks(),
         signing: Arc::new(vouch_app::signing::SigningService::new(signing_config, signing_store)),
@@ -266,7 +266,8 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     let acceptor = server_tls.map(|t| t.acceptor);
     let server = tokio::spawn(serve::run(listener, acceptor, router, limits, rx));
     let (dispatcher_stop, stop_rx) = tokio::sync::watch::channel(false);
-    let dispatcher = tokio::spawn(webhooks::run_dispatcher(state.clone(), stop_rx));
+    let transport = Arc::new(webhooks::ReqwestTransport(state.http.clone()));
+    let dispatcher = tokio::spawn(vouch_app::webhooks::run_dispatcher(state.app.clone(), transport, stop_rx));
     let sweeper = {
         let state = state.clone();
         tokio::spawn(async move {
