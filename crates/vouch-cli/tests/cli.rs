@@ -5,12 +5,14 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
+use reqwest::StatusCode;
 use serde_json::{json, Value};
+use vouch_testkit::api::{Api, Creds};
+use vouch_testkit::receiver::Receiver;
+use vouch_testkit::{approval, eventually};
 
 const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 
@@ -18,13 +20,13 @@ fn vouch(data: &Path, args: &[&str]) -> std::process::Output {
     Command::new(VOUCH).arg("--data-dir").arg(data).args(args).env("VOUCH_LOG", "warn").output().unwrap()
 }
 
-fn add_client(data: &Path, extra: &[&str]) -> (String, String) {
+fn add_client(data: &Path, extra: &[&str]) -> Creds {
     let mut args = vec!["clients", "add", "--name", "test", "--json"];
     args.extend_from_slice(extra);
     let out = vouch(data, &args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (v["client_id"].as_str().unwrap().to_string(), v["client_secret"].as_str().unwrap().to_string())
+    Creds { id: v["client_id"].as_str().unwrap().to_string(), secret: v["client_secret"].as_str().unwrap().to_string() }
 }
 
 struct Server {
@@ -83,85 +85,9 @@ fn serve_with(data: &Path, log: &Path, level: &str, args: &[&str]) -> Server {
     Server { child, base, first_lines: lines }
 }
 
-async fn token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
-    let resp = http.post(format!("{base}/eeid/api/auth/v1/token")).basic_auth(id, Some(secret)).send().await.unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-    resp.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
-}
-
-async fn admin_token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
-    let resp = http
-        .post(format!("{base}/oauth/token"))
-        .basic_auth(id, Some(secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    resp.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
-}
-
-/// Creates an eeID identification request (with a query string, which must never reach the log) and returns its id.
-async fn create_request(http: &reqwest::Client, base: &str, token: &str, body: Value) -> String {
-    let created: Value = http
-        .post(format!("{base}/eeid/api/ident/v1/identification_requests?page=1"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    created["id"].as_str().unwrap().to_string()
-}
-
-fn approval() -> Value {
-    json!({"outcome": "approved", "reason": "ID card checked", "identity": {
-        "sub": "EE30303039914", "given_name": "Juhan", "family_name": "Tamm", "authentication_type": "ID_CARD"}})
-}
-
-struct Receiver {
-    url: String,
-    fail: Arc<AtomicBool>,
-    hits: Arc<AtomicUsize>,
-    successes: Arc<AtomicUsize>,
-}
-
-async fn receiver() -> Receiver {
-    let fail = Arc::new(AtomicBool::new(true));
-    let hits = Arc::new(AtomicUsize::new(0));
-    let successes = Arc::new(AtomicUsize::new(0));
-    let (f, h, s) = (fail.clone(), hits.clone(), successes.clone());
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move || {
-            let (f, h, s) = (f.clone(), h.clone(), s.clone());
-            async move {
-                h.fetch_add(1, Ordering::SeqCst);
-                if f.load(Ordering::SeqCst) {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                } else {
-                    s.fetch_add(1, Ordering::SeqCst);
-                    StatusCode::NO_CONTENT
-                }
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Receiver { url, fail, hits, successes }
-}
-
-async fn wait_for(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if check() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    check()
+/// An eeID token for `client` from the server at `base`.
+async fn token(base: &str, client: &Creds) -> String {
+    Api::new(base, reqwest::Client::new()).eeid_token(client).await
 }
 
 fn data_dir(tmp: &tempfile::TempDir) -> PathBuf {
@@ -175,51 +101,39 @@ async fn a_pending_webhook_survives_sigkill_and_is_delivered_after_restart() {
     let log = tmp.path().join("server.log");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("vouch.toml"), "[webhooks]\nbackoff_secs = 1.0\nretries = 3\n").unwrap();
-    let hook = receiver().await;
-    let (cid, csecret) = add_client(&data, &["--webhook-url", &hook.url]);
-    let (aid, asecret) = add_client(&data, &["--scope", "admin"]);
-    let http = reqwest::Client::new();
+    let hook = Receiver::start(&[]).await;
+    hook.answer_from_now(500);
+    let integrator = add_client(&data, &["--webhook-url", &hook.url]);
+    let admin = add_client(&data, &["--scope", "admin"]);
 
     let mut server = serve(&data, &log, "info");
-    let base = server.base.clone();
-    let t = token(&http, &base, &cid, &csecret).await;
-    let id = create_request(
-        &http,
-        &base,
-        &t,
-        json!({"reference": "crash-test", "claims_required": [{"type": "sub", "value": "EE30303039914"}]}),
-    )
-    .await;
-    let admin = admin_token(&http, &base, &aid, &asecret).await;
-    let resp = http
-        .post(format!("{base}/vouch/v1/cases/{id}/complete"))
-        .bearer_auth(&admin)
-        .json(&approval())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
+    let api = Api::new(&server.base, reqwest::Client::new());
+    let t = api.eeid_token(&integrator).await;
+    let body = json!({"reference": "crash-test", "claims_required": [{"type": "sub", "value": "EE30303039914"}]});
+    let id = api.create_request(&t, body).await.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let admin = api.oauth_token(&admin).await;
+    assert_eq!(api.complete(&admin, &id, &approval()).await.status().as_u16(), 200);
 
     // The first attempt fails; kill the server hard while the delivery waits for its retry.
-    assert!(wait_for(Duration::from_secs(20), || hook.hits.load(Ordering::SeqCst) >= 1).await);
+    assert!(eventually(Duration::from_secs(20), || hook.hits() >= 1).await);
     server.child.kill().unwrap();
     server.child.wait().unwrap();
-    let hits_before_restart = hook.hits.load(Ordering::SeqCst);
-    assert_eq!(hook.successes.load(Ordering::SeqCst), 0);
-    hook.fail.store(false, Ordering::SeqCst);
+    let hits_before_restart = hook.hits();
+    assert_eq!(hook.successes(), 0);
+    hook.answer_from_now(204);
 
     let _restarted = serve(&data, &log, "info");
     assert!(
-        wait_for(Duration::from_secs(30), || hook.successes.load(Ordering::SeqCst) == 1).await,
+        eventually(Duration::from_secs(30), || hook.successes() == 1).await,
         "the delivery pending at the crash is delivered after restart"
     );
-    assert!(hook.hits.load(Ordering::SeqCst) > hits_before_restart);
+    assert!(hook.hits() > hits_before_restart);
     let db = rusqlite::Connection::open(data.join("vouch.db")).unwrap();
     let delivery = || -> (String, i64) {
         db.query_row("SELECT status, attempts FROM webhook_deliveries", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
     };
     // The receiver counts its success as it answers; the server records it a moment later.
-    wait_for(Duration::from_secs(10), || delivery().0 == "delivered").await;
+    eventually(Duration::from_secs(10), || delivery().0 == "delivered").await;
     let (status, attempts) = delivery();
     assert_eq!(status, "delivered");
     let successes: i64 =
@@ -227,7 +141,7 @@ async fn a_pending_webhook_survives_sigkill_and_is_delivered_after_restart() {
     assert_eq!(successes, 1);
     // At least once: an attempt the receiver saw may not be recorded if the kill landed between the two,
     // so the log can hold fewer attempts than the receiver saw, never more, and always the one success.
-    let hits = hook.hits.load(Ordering::SeqCst) as i64;
+    let hits = hook.hits() as i64;
     assert!((1..=hits).contains(&attempts), "{attempts} recorded attempts, {hits} received");
 }
 
@@ -236,39 +150,31 @@ async fn logs_never_contain_secrets_tokens_or_personal_data() {
     let tmp = tempfile::tempdir().unwrap();
     let data = data_dir(&tmp);
     let log = tmp.path().join("server.log");
-    let hook = receiver().await;
-    hook.fail.store(false, Ordering::SeqCst);
-    let (cid, csecret) = add_client(&data, &["--webhook-url", &hook.url]);
-    let (aid, asecret) = add_client(&data, &["--scope", "admin"]);
+    let hook = Receiver::start(&[]).await;
+    let integrator = add_client(&data, &["--webhook-url", &hook.url]);
+    let admin = add_client(&data, &["--scope", "admin"]);
     let server = serve(&data, &log, "debug");
-    let base = server.base.clone();
-    let http = reqwest::Client::new();
-    let t = token(&http, &base, &cid, &csecret).await;
-    let id = create_request(
-        &http,
-        &base,
-        &t,
-        json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}, {"type": "name", "value": "Juhan Tamm"}]}),
-    )
-    .await;
-    let admin = admin_token(&http, &base, &aid, &asecret).await;
-    http.post(format!("{base}/vouch/v1/cases/{id}/complete"))
-        .bearer_auth(&admin)
-        .json(&approval())
-        .send()
-        .await
-        .unwrap();
-    assert!(wait_for(Duration::from_secs(20), || hook.successes.load(Ordering::SeqCst) == 1).await);
+    let (base, http) = (server.base.clone(), reqwest::Client::new());
+    let api = Api::new(&base, http.clone());
+    let t = api.eeid_token(&integrator).await;
+    // With a query string, which must never reach the log.
+    let body = json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}, {"type": "name", "value": "Mari-Liis Männik"}]});
+    let created = api.post_json(&t, "/eeid/api/ident/v1/identification_requests?page=1", &body).await;
+    let id = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let admin_token = api.oauth_token(&admin).await;
+    assert_eq!(api.complete(&admin_token, &id, &approval()).await.status(), StatusCode::OK);
+    assert!(eventually(Duration::from_secs(20), || hook.successes() == 1).await);
     let _ = http
         .post(format!("{base}/oauth/token"))
-        .basic_auth(&cid, Some("wrong-secret"))
+        .basic_auth(&integrator.id, Some("wrong-secret"))
         .form(&[("grant_type", "client_credentials")])
         .send()
         .await;
     drop(server);
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("request"), "the log was written: {text}");
-    for secret in [&csecret, &asecret, &t, &admin, "wrong-secret", "EE30303039914", "Juhan", "Tamm"] {
+    let names = ["EE30303039914", "Mari-Liis", "Männik", "1903-03-03"];
+    for secret in [&integrator.secret, &admin.secret, &t, &admin_token, "wrong-secret"].into_iter().chain(names) {
         assert!(!text.contains(secret), "the log contains {secret:?}");
     }
 }
@@ -280,16 +186,16 @@ async fn first_run_hint_clients_and_revocation() {
     let server = serve(&data, &tmp.path().join("log"), "warn");
     let banner = server.first_lines.join("\n");
     assert!(banner.contains("clients add"), "first run tells how to create a client:\n{banner}");
-    let (id, secret) = add_client(&data, &[]);
+    let client = add_client(&data, &[]);
     let list = vouch(&data, &["clients", "list"]);
-    assert!(String::from_utf8_lossy(&list.stdout).contains(&id));
-    assert!(!String::from_utf8_lossy(&list.stdout).contains(&secret), "the secret is shown only once");
+    assert!(String::from_utf8_lossy(&list.stdout).contains(&client.id));
+    assert!(!String::from_utf8_lossy(&list.stdout).contains(&client.secret), "the secret is shown only once");
 
     let http = reqwest::Client::new();
-    let t = token(&http, &server.base, &id, &secret).await;
+    let t = token(&server.base, &client).await;
     let url = format!("{}/eeid/api/ident/v1/identification_requests", server.base);
     assert_eq!(http.get(&url).bearer_auth(&t).send().await.unwrap().status().as_u16(), 200);
-    let out = vouch(&data, &["clients", "revoke", &id]);
+    let out = vouch(&data, &["clients", "revoke", &client.id]);
     assert!(out.status.success());
     // Revoked from another process: the running server refuses the token at once.
     assert_eq!(http.get(&url).bearer_auth(&t).send().await.unwrap().status().as_u16(), 401);
@@ -502,14 +408,14 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
     let tmp = tempfile::tempdir().unwrap();
     let data = data_dir(&tmp);
     let log = tmp.path().join("server.log");
-    let (cid, csecret) = add_client(&data, &[]);
+    let client = add_client(&data, &[]);
     let photo = vouch_testkit::read(&vouch_testkit::repo_path("assets/demo-camera/frame-000.jpg"));
     let http = reqwest::Client::new();
     let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
     for round in 0..20 {
         let mut server = serve(&data, &log, "warn");
         let base = server.base.clone();
-        let t = token(&http, &base, &cid, &csecret).await;
+        let t = token(&base, &client).await;
         let mut writers = Vec::new();
         for w in 0..3 {
             let (http, base, t, photo, acknowledged) =
@@ -569,7 +475,7 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
 fn an_operator_reads_and_rotates_a_clients_webhook_secret() {
     let tmp = tempfile::tempdir().unwrap();
     let data = data_dir(&tmp);
-    let (id, secret) = add_client(&data, &[]);
+    let Creds { id, secret } = add_client(&data, &[]);
     let shown = vouch(&data, &["clients", "webhook-secret", &id]);
     assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
     let first = String::from_utf8_lossy(&shown.stdout).trim().to_string();

@@ -2,8 +2,17 @@
 //! (`../shared` beside the checkout, never copied into it), and fixtures read by name. A test that cannot find
 //! its fixture fails saying which file, which is why this crate may panic: it only ever runs inside tests.
 //!
-//! The real server on port 0 with a fresh data directory and a client is `vouch-server`'s `tests/api/kit.rs`.
-#![allow(clippy::panic, clippy::expect_used)]
+//! With the `server` feature: a real server on port 0 with a fresh data directory ([`server::Kit`]), a client of
+//! any running Vouch with its tokens ([`api::Api`]), a webhook receiver ([`receiver::Receiver`]), and the
+//! waits and bodies tests share.
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
+
+#[cfg(feature = "server")]
+pub mod api;
+#[cfg(feature = "server")]
+pub mod receiver;
+#[cfg(feature = "server")]
+pub mod server;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +44,33 @@ pub fn fixture(relative: &str) -> Vec<u8> {
 /// The bytes of a file, or a failure naming it.
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("reading the fixture {}: {e}", path.display()))
+}
+
+/// An admin's approval of an eeID case, with the identity the desk checked.
+#[cfg(feature = "server")]
+pub fn approval() -> serde_json::Value {
+    serde_json::json!({
+        "outcome": "approved",
+        "reason": "Passport checked at the desk",
+        "identity": {
+            "sub": "EE30303039914", "given_name": "Mari-Liis", "family_name": "Männik",
+            "date_of_birth": "1903-03-03", "country": "EE", "document_expires": "2031-05-01",
+            "authentication_type": "PASSPORT", "acr": "high"
+        }
+    })
+}
+
+/// Polls until `check` holds, for at most `limit`: waiting on background work without asserting its speed.
+#[cfg(feature = "server")]
+pub async fn eventually<F: FnMut() -> bool>(limit: std::time::Duration, mut check: F) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    check()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use vouch_core::Scope;
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 /// Routes that answer without a bearer token by design, and why.
 const PUBLIC: &[(&str, &str)] = &[

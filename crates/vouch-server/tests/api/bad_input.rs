@@ -6,7 +6,7 @@ use base64::Engine;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 fn corpus() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let b64 = base64::engine::general_purpose::STANDARD;

@@ -14,7 +14,7 @@ use vouch_chip::pace::Password;
 use vouch_chip::pki::trust::TrustStore;
 use vouch_chip::reader::{self, ReadRequest};
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

@@ -4,7 +4,7 @@ use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 fn photo_b64(name: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(vouch_testkit::fixture(&format!("faces/{name}")))

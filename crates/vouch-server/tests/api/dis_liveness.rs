@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use vouch_server::liveness_record::{encode, LivenessRecord, RecordFrame};
 use vouch_vision::active::{Assertion, LivenessType};
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 fn photo(name: &str) -> Vec<u8> {
     vouch_testkit::fixture(&format!("faces/{name}"))

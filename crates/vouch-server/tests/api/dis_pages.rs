@@ -11,7 +11,7 @@ use vouch_capture::synthetic_document::{self, DocumentKind, Font, SceneOptions, 
 
 use vouch_vision::image;
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

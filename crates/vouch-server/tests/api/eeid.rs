@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::kit::{approval, Kit};
+use vouch_testkit::approval;
+use vouch_testkit::server::Kit;
 
 const LIST: &str = "/eeid/api/ident/v1/identification_requests";
 

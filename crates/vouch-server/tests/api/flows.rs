@@ -3,7 +3,8 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::kit::{approval, Kit};
+use vouch_testkit::approval;
+use vouch_testkit::server::Kit;
 
 #[tokio::test]
 async fn a_fresh_install_has_the_demo_flow_as_default() {

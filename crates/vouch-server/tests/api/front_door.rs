@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 /// A raw request, so that `Host` can be anything (reqwest sets it from the URL).
 async fn raw(kit: &Kit, request: &str) -> (u16, String) {
@@ -134,7 +134,7 @@ async fn half_sent_requests_are_dropped_after_the_header_timeout() {
     }
     for stream in slow {
         // The server closes it (after a 408 or without a word); a generous bound, not a timing assertion.
-        let closed = crate::kit::closed_within(stream, std::time::Duration::from_secs(15)).await;
+        let closed = vouch_testkit::server::closed_within(stream, std::time::Duration::from_secs(15)).await;
         assert!(closed, "a half-sent request was still held open");
     }
 }

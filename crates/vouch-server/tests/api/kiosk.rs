@@ -7,39 +7,11 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use vouch_core::Scope;
 
-use crate::kit::{eventually, Kit};
-use crate::webhooks::start_receiver;
+use vouch_testkit::eventually;
+use vouch_testkit::receiver::Receiver;
+use vouch_testkit::server::Kit;
 
-pub const ADMIN_PIN: &str = "482913";
-
-impl Kit {
-    pub async fn kiosk(&self, session: Option<&str>, command: &str, args: Value) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .post(self.url(&format!("/vouch/v1/kiosk/{command}")))
-            .header("Cookie", &self.bridge_cookie)
-            .json(&args);
-        if let Some(s) = session {
-            req = req.bearer_auth(s);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn kiosk_ok(&self, session: Option<&str>, command: &str, args: Value) -> Value {
-        let (status, body) = self.kiosk(session, command, args).await;
-        assert_eq!(status, StatusCode::OK, "{command}: {body}");
-        body
-    }
-
-    /// First run: sets the admin PIN and returns the admin session.
-    pub async fn kiosk_admin(&self) -> String {
-        let setup_code = self.running.state.bridge.setup_code();
-        let body = self.kiosk_ok(None, "admin_setup", json!({"pin": ADMIN_PIN, "setup_code": setup_code})).await;
-        body["session"].as_str().unwrap().to_string()
-    }
-}
+use vouch_testkit::server::ADMIN_PIN;
 
 /// The HTTP bridge answers only a paired screen; pairing needs the code printed on the console.
 #[tokio::test]
@@ -170,7 +142,8 @@ async fn wrong_pins_lock_the_sign_in_even_for_the_right_pin_and_survive_a_restar
 #[tokio::test]
 async fn a_customer_opens_the_eeid_link_walks_the_steps_and_a_clerk_approves_with_a_reason() {
     let kit = Kit::start().await;
-    let (receiver, url) = start_receiver(&[]).await;
+    let receiver = Receiver::start(&[]).await;
+    let url = receiver.url.clone();
     let integrator = kit.client(Scope::Integrator, Some(&url), None);
     let token = kit.eeid_token(&integrator).await;
     let request = kit.create_ok(&token, Some("loan-7")).await;
@@ -295,7 +268,7 @@ async fn an_api_client_created_in_settings_works_at_once_and_its_secret_is_shown
     let (status, _) = kit.kiosk(Some(&admin), "client_create", json!({"name": "bank", "webhook_url": "ftp://x"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let created = kit.kiosk_ok(Some(&admin), "client_create", json!({"name": "bank backend"})).await;
-    let creds = crate::kit::Creds {
+    let creds = vouch_testkit::api::Creds {
         id: created["client"]["id"].as_str().unwrap().into(),
         secret: created["secret"].as_str().unwrap().into(),
     };
@@ -307,7 +280,7 @@ async fn an_api_client_created_in_settings_works_at_once_and_its_secret_is_shown
     let rotated = kit.kiosk_ok(Some(&admin), "client_rotate_secret", json!({"client_id": creds.id})).await;
     let resp = kit.get(&token, "/eeid/api/ident/v1/identification_requests").await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "rotating the secret ends the old tokens");
-    let new = crate::kit::Creds { id: creds.id.clone(), secret: rotated["secret"].as_str().unwrap().into() };
+    let new = vouch_testkit::api::Creds { id: creds.id.clone(), secret: rotated["secret"].as_str().unwrap().into() };
     kit.eeid_token(&new).await;
     kit.kiosk_ok(Some(&admin), "client_revoke", json!({"client_id": creds.id})).await;
     let resp = kit.oauth("/eeid/api/auth/v1/token", Some(&Kit::basic(&new)), "").await;

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use vouch_core::Scope;
 use vouch_server::camera::CameraSource;
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 async fn kit_with_flow(steps: Value) -> (Kit, String) {
     let (kit, case_id, _, _) = kit_with_flow_and_token(steps).await;

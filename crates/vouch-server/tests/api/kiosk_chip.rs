@@ -14,7 +14,7 @@ use vouch_core::Scope;
 use vouch_server::chip::ChipSource;
 use vouch_server::config::ServerConfig;
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 async fn kit_with_chip_case(tweak: impl FnOnce(&mut ServerConfig)) -> (Kit, String) {
     let kit = Kit::start_with(tweak).await;
@@ -115,7 +115,7 @@ async fn the_demo_chip_is_read_decided_and_kept_and_bad_access_data_is_refused()
     assert_eq!(chip_evidence(&kit), vec![vouch_server::kiosk::CHIP_DATA_MEDIA_TYPE.to_string()]);
 
     // Approved, then past retention: the personal data leaves the case's rows, not only its evidence files.
-    let admin = kit.kiosk_ok(None, "sign_in", json!({"role": "admin", "pin": crate::kiosk::ADMIN_PIN})).await;
+    let admin = kit.kiosk_ok(None, "sign_in", json!({"role": "admin", "pin": vouch_testkit::server::ADMIN_PIN})).await;
     let admin = admin["session"].as_str().unwrap();
     let identity = json!({"sub": "EE30303039914", "given_name": "ANNA MARIA", "family_name": "ERIKSSON",
                           "date_of_birth": "1974-08-12", "country": "ee", "document_type": "passport"});

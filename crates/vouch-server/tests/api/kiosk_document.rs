@@ -13,7 +13,7 @@ use vouch_core::Scope;
 use vouch_server::camera::CameraSource;
 use vouch_server::chip::ChipSource;
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 /// The DEMO chip passport's holder, so the scanned MRZ opens that chip.
 fn demo_holder() -> Holder {

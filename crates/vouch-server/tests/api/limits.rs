@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 const LIST: &str = "/eeid/api/ident/v1/identification_requests";
 

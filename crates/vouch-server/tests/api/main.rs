@@ -14,7 +14,6 @@ mod kiosk;
 mod kiosk_camera;
 mod kiosk_chip;
 mod kiosk_document;
-mod kit;
 mod layers;
 mod limits;
 mod oauth;

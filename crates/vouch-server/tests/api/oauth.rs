@@ -2,7 +2,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use vouch_core::Scope;
 
-use crate::kit::{Creds, Kit};
+use vouch_testkit::api::Creds;
+use vouch_testkit::server::Kit;
 
 const GRANT: &str = "grant_type=client_credentials";
 

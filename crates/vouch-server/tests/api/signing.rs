@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use vouch_core::Scope;
 use vouch_signature::{stroke, PointerKind};
 
-use crate::kit::{approval, eventually, Kit};
+use vouch_testkit::server::Kit;
+use vouch_testkit::{approval, eventually};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 #[tokio::test]
 async fn openapi_documents_every_route_and_docs_render_it() {

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use vouch_server::tls::{remote_client, Fingerprint, TlsSetting};
 
-use crate::kit::Kit;
+use vouch_testkit::server::Kit;
 
 fn host_port(base: &str) -> String {
     base.split_once("://").unwrap().1.to_string()
@@ -79,7 +79,10 @@ async fn stalled_handshakes_are_dropped_after_the_header_timeout() {
     }
     assert_eq!(kit.http.get(kit.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
     for stream in stalled {
-        assert!(crate::kit::closed_within(stream, Duration::from_secs(15)).await, "a stalled handshake was held open");
+        assert!(
+            vouch_testkit::server::closed_within(stream, Duration::from_secs(15)).await,
+            "a stalled handshake was held open"
+        );
     }
 }
 
@@ -109,7 +112,7 @@ async fn a_key_that_does_not_fit_its_certificate_stops_the_start() {
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, other_key.serialize_pem()).unwrap();
     let store = vouch_store::Store::open(&dir.path().join("data")).unwrap();
-    let mut cfg = crate::kit::fast_config();
+    let mut cfg = vouch_testkit::server::fast_config();
     cfg.tls = TlsSetting::Files { cert: cert_path, key: key_path };
     let err = vouch_server::start(cfg, store).await.err().expect("a mismatched key must not start");
     assert!(format!("{err:#}").contains("does not fit"), "{err:#}");

@@ -1,41 +1,22 @@
 //! A real receiver on loopback checks signatures and scripts its answers.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode as RStatus;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use vouch_core::Scope;
 
-use crate::kit::{approval, eventually, Kit};
+use vouch_testkit::receiver::Receiver;
+use vouch_testkit::server::Kit;
+use vouch_testkit::{approval, eventually};
 
-#[derive(Clone, Default)]
-pub struct Receiver {
-    pub answers: Arc<Mutex<VecDeque<u16>>>,
-    pub received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
-}
-
-async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    r.received.lock().unwrap().push((headers, body));
-    let code = r.answers.lock().unwrap().pop_front().unwrap_or(200);
-    StatusCode::from_u16(code).unwrap()
-}
-
-/// Serves the receiver on 127.0.0.1:0 and returns its URL.
-pub async fn start_receiver(answers: &[u16]) -> (Receiver, String) {
-    let receiver = Receiver { answers: Arc::new(Mutex::new(answers.iter().copied().collect())), ..Default::default() };
-    let app = axum::Router::new()
-        .route("/eeid/webhooks/identification_requests", axum::routing::post(receive))
-        .with_state(receiver.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/eeid/webhooks/identification_requests", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+/// Serves a receiver on 127.0.0.1:0 and returns it with its URL.
+async fn start_receiver(answers: &[u16]) -> (Receiver, String) {
+    let receiver = Receiver::start(answers).await;
+    let url = receiver.url.clone();
     (receiver, url)
 }
 

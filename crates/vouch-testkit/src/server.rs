@@ -1,0 +1,151 @@
+//! A real Vouch server per test: `vouch_server::start` on a free loopback port, over a fresh data directory,
+//! with a kiosk bridge session already paired.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use rusqlite::Connection;
+use serde_json::{json, Value};
+use vouch_core::Scope;
+use vouch_server::{Running, ServerConfig};
+use vouch_store::clients::NewClient;
+use vouch_store::{Store, DB_FILE};
+
+use crate::api::{Api, Creds};
+
+/// The admin PIN `kiosk_admin` sets.
+pub const ADMIN_PIN: &str = "482913";
+
+pub struct Kit {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+    /// Requests to this server; the kit's request methods are the client's (`Deref`).
+    pub api: Api,
+    /// `vouch_bridge=...`: the kiosk bridge session this kit paired with the printed pairing code.
+    pub bridge_cookie: String,
+    /// Held so the server lives as long as the test.
+    pub running: Running,
+}
+
+/// Quick retries and the checkout's models: what every kit's server starts from.
+pub fn fast_config() -> ServerConfig {
+    let mut cfg = ServerConfig { bind: ([127, 0, 0, 1], 0).into(), ..ServerConfig::default() };
+    cfg.webhooks.backoff = Duration::from_millis(50);
+    cfg.webhooks.poll = Duration::from_millis(50);
+    cfg.webhooks.timeout = Duration::from_secs(2);
+    cfg.models_dir = Some(crate::models_dir());
+    cfg
+}
+
+impl std::ops::Deref for Kit {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl Kit {
+    pub async fn start() -> Kit {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> Kit {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data")).unwrap();
+        // Tests purge what they stored a moment ago (the store's own tests check the grace).
+        store.blobs().set_fresh_grace(Duration::ZERO);
+        let mut cfg = fast_config();
+        tweak(&mut cfg);
+        let running = vouch_server::start(cfg, store.clone()).await.unwrap();
+        let base = running.public_url.clone();
+        // Over https the kit trusts exactly the certificate the server serves, as a kiosk in remote mode does.
+        let fingerprint = running.tls_fingerprint.map(|f| f.to_string());
+        let http =
+            vouch_server::tls::remote_client(&base, fingerprint.as_deref(), false, Duration::from_secs(60)).unwrap();
+        let paired = http
+            .post(format!("{base}/vouch/v1/kiosk/pair"))
+            .json(&json!({"code": running.state.bridge.pairing_code()}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(paired.status(), StatusCode::OK);
+        let set_cookie = paired.headers()["set-cookie"].to_str().unwrap().to_string();
+        let bridge_cookie = set_cookie.split(';').next().unwrap().to_string();
+        Kit { dir, store, api: Api::new(&base, http), bridge_cookie, running }
+    }
+
+    /// A kiosk command over the paired HTTP bridge, as the staff `session` (if any): its status and answer.
+    pub async fn kiosk(&self, session: Option<&str>, command: &str, args: Value) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .post(self.url(&format!("/vouch/v1/kiosk/{command}")))
+            .header("Cookie", &self.bridge_cookie)
+            .json(&args);
+        if let Some(s) = session {
+            req = req.bearer_auth(s);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn kiosk_ok(&self, session: Option<&str>, command: &str, args: Value) -> Value {
+        let (status, body) = self.kiosk(session, command, args).await;
+        assert_eq!(status, StatusCode::OK, "{command}: {body}");
+        body
+    }
+
+    /// First run: sets the admin PIN and returns the admin session.
+    pub async fn kiosk_admin(&self) -> String {
+        let setup_code = self.running.state.bridge.setup_code();
+        let body = self.kiosk_ok(None, "admin_setup", json!({"pin": ADMIN_PIN, "setup_code": setup_code})).await;
+        body["session"].as_str().unwrap().to_string()
+    }
+
+    /// `Authorization: Basic ...` for `c`.
+    pub fn basic(c: &Creds) -> String {
+        c.basic()
+    }
+
+    pub fn db(&self) -> Connection {
+        Connection::open(self.dir.path().join("data").join(DB_FILE)).unwrap()
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        self.db().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    }
+
+    pub fn client(&self, scope: Scope, webhook: Option<&str>, ttl: Option<u32>) -> Creds {
+        let c = self
+            .store
+            .create_client(
+                &NewClient { name: "test".into(), scope, token_ttl_secs: ttl, webhook_url: webhook.map(Into::into) },
+                "test",
+            )
+            .unwrap();
+        Creds { id: c.client.id, secret: c.secret }
+    }
+
+    pub fn integrator(&self) -> Creds {
+        self.client(Scope::Integrator, None, None)
+    }
+
+    pub fn admin(&self) -> Creds {
+        self.client(Scope::Admin, None, None)
+    }
+}
+
+/// Whether the server closes `stream` (reading what it sends until then) within `limit`.
+pub async fn closed_within(mut stream: tokio::net::TcpStream, limit: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 256];
+    tokio::time::timeout(limit, async {
+        while let Ok(n) = stream.read(&mut buf).await {
+            if n == 0 {
+                return;
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
