@@ -9,7 +9,7 @@ export ORT_DYLIB_PATH ?= $(CURDIR)/.deps/onnxruntime/libonnxruntime.so.1.31.1
 CARGO ?= cargo
 HAS_DISPLAY := $(or $(DISPLAY),$(WAYLAND_DISPLAY))
 
-.PHONY: help setup ui run serve test lint test-rust test-ui test-fuzz e2e bench fmt clean mrz-model
+.PHONY: help setup ui run serve test lint test-rust test-ui test-fuzz e2e bench fmt ts clean mrz-model
 
 help:
 	@echo "make run    build the UI and open the kiosk window (embedded server on 127.0.0.1:8270)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test   lint and run every test: Rust, UI, browser and kiosk-window end-to-end"
 	@echo "make bench  measure throughput, latency and the kiosk's cold start (release build)"
 	@echo "make setup  install system packages, runtime libraries and npm packages (idempotent)"
+	@echo "make ts     regenerate the UI's TypeScript types from the kiosk commands' Rust types"
 	@echo "make mrz-model  retrain the MRZ recogniser (models/mrz_ocr.onnx; ~40 min on 2 cores, CPU only)"
 
 setup:
@@ -83,6 +84,10 @@ bench: ui
 
 fmt:
 	$(CARGO) fmt --all
+
+# ui/src/generated/kiosk.ts from the kiosk commands' Rust types; `make test` fails while it is stale.
+ts:
+	VOUCH_WRITE_TS=1 $(CARGO) test -q -p vouch-server --lib kiosk::typescript
 
 # The committed model is what tests use; retraining is never part of `make test`. After retraining, put the
 # new sha256 in models/MODELS.md and the held-out numbers from models/train/mrz_ocr_report.json in docs/documents.md.

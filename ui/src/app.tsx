@@ -45,7 +45,7 @@ export function App() {
   const current = useSignal(lang);
 
   const loadStatus = useCallback(async () => {
-    const s = await call<KioskStatus>('kiosk_status');
+    const s = await call('kiosk_status');
     setStatus(s);
     return s;
   }, []);

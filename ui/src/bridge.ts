@@ -2,6 +2,12 @@
 // command; in a browser it is HTTP to /vouch/v1/kiosk/{command}. Both reach the same Rust function.
 
 import { invoke } from '@tauri-apps/api/core';
+import type { KioskCommands } from './generated/kiosk';
+
+/** A kiosk command's name, its arguments and its answer: generated from the Rust commands. */
+export type Command = keyof KioskCommands;
+export type Args<C extends Command> = KioskCommands[C]['args'];
+export type Result<C extends Command> = KioskCommands[C]['result'];
 
 /** The error codes the backend sends; screens match on these, never on message text. */
 export type ErrorCode =
@@ -49,10 +55,15 @@ function asBridgeError(e: unknown): BridgeError {
   return new BridgeError('unreachable', String(e));
 }
 
-export async function call<T = any>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+/** Runs a command; commands without required arguments may leave them out. */
+export async function call<C extends Command>(
+  command: C,
+  ...rest: {} extends Args<C> ? [args?: Args<C>] : [args: Args<C>]
+): Promise<Result<C>> {
+  const args = rest[0] ?? {};
   if (inTauri) {
     try {
-      return await invoke<T>('call', { command, args, session });
+      return await invoke<Result<C>>('call', { command, args, session });
     } catch (e) {
       throw asBridgeError(e);
     }
@@ -77,7 +88,7 @@ export async function call<T = any>(command: string, args: Record<string, unknow
     if (err.reason === 'bridge_unpaired') window.dispatchEvent(new Event(UNPAIRED_EVENT));
     throw err;
   }
-  return body as T;
+  return body as Result<C>;
 }
 
 /** Fired when the HTTP bridge says this browser is not paired. */

@@ -22,7 +22,7 @@ export function t(key: string, vars: Record<string, string | number> = {}): stri
 }
 
 /** Picks the text for the current language from a per-language map (consent texts, purposes). */
-export function pick(texts: Record<string, string> | undefined, fallback = ''): string {
+export function pick(texts: Partial<Record<string, string>> | undefined, fallback = ''): string {
   const own = texts?.[lang.get()];
   if (own) return own;
   return fallback || texts?.en || Object.values(texts ?? {})[0] || '';

@@ -60,7 +60,7 @@ pub fn signature_error(e: SignatureError) -> AppError {
 }
 
 /// What the kiosk step records about a signature: measures, never the pen data.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct SigningOutcome {
     pub documents: usize,
     pub pointer: &'static str,

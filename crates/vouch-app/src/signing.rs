@@ -41,7 +41,7 @@ pub struct SigningKeys {
 }
 
 /// What the admin settings show about the keys.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct SigningSummary {
     pub subject: String,
     pub self_signed: bool,

@@ -25,7 +25,7 @@ pub enum CaptureError {
 }
 
 /// Where frames come from. Anything but `Webcam` is a demo or test source and is labelled so in the UI and logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     Webcam,
@@ -39,7 +39,7 @@ impl SourceKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SourceInfo {
     pub name: String,
     pub kind: SourceKind,

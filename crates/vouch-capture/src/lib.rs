@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct CameraInfo {
     /// The device node, e.g. `/dev/video0`.
     pub device: String,

@@ -23,7 +23,7 @@ pub enum ReaderError {
     Pcsc(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ReaderInfo {
     pub name: String,
     /// Whether a card is in the reader right now.

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::claims::{check_satisfied, Claim};
 use crate::error::CoreError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(transparent)]
 pub struct CaseId(pub Uuid);
 
@@ -43,7 +43,7 @@ impl fmt::Display for CaseId {
 ///    └──► completed | failed | expired | cancelled
 /// ```
 /// A pending case may be decided directly: a clerk can verify a person at the desk without a kiosk flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     Pending,
@@ -107,7 +107,7 @@ impl fmt::Display for CaseStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Approved,
@@ -115,14 +115,18 @@ pub enum Outcome {
 }
 
 /// The person a case verified, as confirmed by the kiosk flow or by a clerk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct VerifiedIdentity {
     pub sub: Option<String>,
     pub given_name: String,
     pub family_name: String,
+    // time's serde writes a Date as [year, day of the year] (it reads YYYY-MM-DD too).
+    #[ts(type = "[number, number] | null")]
     pub date_of_birth: Option<Date>,
     pub country: Option<String>,
     /// Validity end of the document or certificate used.
+    // time's serde writes a Date as [year, day of the year] (it reads YYYY-MM-DD too).
+    #[ts(type = "[number, number] | null")]
     pub document_expires: Option<Date>,
     /// How the identity was established, e.g. PASSPORT, ID_CARD, CLERK_REVIEW.
     pub authentication_type: String,
@@ -133,20 +137,21 @@ pub struct VerifiedIdentity {
 pub const ACR_LEVELS: [&str; 3] = ["low", "substantial", "high"];
 
 /// Who decided a case, how and why. A decision always has a written reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Decision {
     pub outcome: Outcome,
     /// `admin:<client id>`, `clerk:<name>` or `kiosk`.
     pub actor: String,
     pub reason: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub decided_at: OffsetDateTime,
     pub identity: Option<VerifiedIdentity>,
 }
 
 pub const MAX_REASON_LEN: usize = 2000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Case {
     pub id: CaseId,
     pub client_id: String,
@@ -158,10 +163,13 @@ pub struct Case {
     pub reason: Option<String>,
     pub reason_translations: BTreeMap<String, String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub updated_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub expires_at: OffsetDateTime,
     /// The flow version this case runs, pinned at creation; `None` for cases decided without a flow.
     pub flow: Option<crate::flow::FlowRef>,

@@ -9,7 +9,7 @@ use crate::error::CoreError;
 pub const MAX_CLAIMS: usize = 8;
 pub const MAX_CLAIM_VALUE_LEN: usize = 128;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimType {
     /// Country-prefixed national identifier or document number, e.g. `EE30303039914`.
@@ -43,7 +43,7 @@ impl ClaimType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Claim {
     #[serde(rename = "type")]
     pub claim_type: ClaimType,

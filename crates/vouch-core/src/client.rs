@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// What a client's tokens may do. Integrators call the vendor APIs; admins may also decide cases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     Integrator,
@@ -27,7 +27,7 @@ impl Scope {
 }
 
 /// An API client: an integrator's backend or an admin tool. Its secret lives only as a hash in the store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Client {
     pub id: String,
     pub name: String,
@@ -36,8 +36,10 @@ pub struct Client {
     pub token_ttl_secs: Option<u32>,
     pub webhook_url: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[ts(type = "string | null")]
     pub revoked_at: Option<OffsetDateTime>,
 }
 

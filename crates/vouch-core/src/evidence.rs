@@ -5,7 +5,7 @@ use crate::case::CaseId;
 
 /// Every kind of evidence a case can hold. Later capabilities fill the capture kinds;
 /// the kinds that exist from the start are the decision record and the proof document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceKind {
     Selfie,
@@ -67,7 +67,7 @@ impl EvidenceKind {
 }
 
 /// One piece of evidence: a pointer to an encrypted, content-addressed blob.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Evidence {
     pub id: String,
     pub case_id: CaseId,
@@ -77,9 +77,11 @@ pub struct Evidence {
     pub media_type: String,
     pub size: u64,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub created_at: OffsetDateTime,
     /// Set once retention deleted the blob; the row and its hash stay for the audit trail.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[ts(type = "string | null")]
     pub purged_at: Option<OffsetDateTime>,
 }
 

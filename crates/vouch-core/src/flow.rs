@@ -17,7 +17,7 @@ pub const LANGUAGES: [&str; 3] = ["en", "es", "et"];
 pub const MAX_STEPS: usize = 20;
 pub const MAX_CONSENT_LEN: usize = 4000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum LivenessType {
     Passive,
@@ -27,7 +27,7 @@ pub enum LivenessType {
 }
 
 /// One step of a flow, with its settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     /// The person reads and accepts a text, given per language.
@@ -56,7 +56,7 @@ pub enum Step {
 }
 
 /// What a face_match step compares the customer's face with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FaceReference {
     /// A photo uploaded for the case over `PUT /vouch/v1/cases/{id}/reference-photo`.
@@ -67,7 +67,7 @@ pub enum FaceReference {
     Document,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     Consent,
@@ -146,19 +146,20 @@ impl Step {
 }
 
 /// One saved version of a flow. Versions are immutable; an edit saves the next version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct FlowVersion {
     pub id: String,
     pub version: u32,
     pub name: String,
     pub steps: Vec<Step>,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub created_at: OffsetDateTime,
     pub created_by: String,
 }
 
 /// Which flow version a case runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct FlowRef {
     pub id: String,
     pub version: u32,
@@ -266,7 +267,7 @@ pub fn demo_steps() -> Vec<Step> {
 pub const DEMO_FLOW_ID: &str = "demo";
 
 /// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StepOutcome {
     Passed,
@@ -287,7 +288,7 @@ impl StepOutcome {
 }
 
 /// A step outcome as recorded for a case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct StepRecord {
     pub index: u32,
     pub kind: StepKind,
@@ -295,11 +296,12 @@ pub struct StepRecord {
     /// What the step observed (e.g. the consent language and text version); never raw biometrics.
     pub detail: serde_json::Value,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub at: OffsetDateTime,
 }
 
 /// What happens next in a case's flow.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Next {
     /// Run this step.

@@ -9,7 +9,7 @@ use crate::flow::StepOutcome;
 use crate::mrz::{self, Mrz};
 
 /// Why a step failed, as the step's detail names it (`"failures": [...]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Failure {
     /// A check digit of the MRZ (page or chip DG1) does not hold.

@@ -127,7 +127,7 @@ struct Running {
     stop: Arc<AtomicBool>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CameraStatus {
     /// The configured source, as `parse` reads it (`none`, `webcam:NAME`, `demo:PATH`, ...).
     pub configured: String,
@@ -136,10 +136,12 @@ pub struct CameraStatus {
     /// False while a webcam is unplugged or not found yet: the capture thread keeps trying.
     pub connected: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub source: Option<SourceInfo>,
     /// True for the demo file camera and the synthetic source: the UI shows a DEMO banner.
     pub demo: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub error: Option<String>,
 }
 

@@ -177,7 +177,7 @@ pub struct DeliveryQuery {
     pub limit: Option<u32>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, ts_rs::TS)]
 pub struct DeliveryView {
     #[schema(value_type = Object)]
     pub delivery: Delivery,

@@ -18,7 +18,7 @@ pub const MIN_INK_MM: f64 = 25.0;
 pub const MIN_EXTENT_MM: f64 = 8.0;
 const MAX_PAD_PX: f64 = 8000.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PointerKind {
     Pen,
@@ -37,7 +37,7 @@ impl PointerKind {
 }
 
 /// One pointer sample, as Pointer Events report it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PenSample {
     /// CSS pixels from the pad's top-left corner.
     pub x: f64,
@@ -50,13 +50,15 @@ pub struct PenSample {
     pub down: bool,
     /// Degrees, −90..90, where the pen reports them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub tilt_x: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub tilt_y: Option<f64>,
 }
 
 /// The surface the signature was drawn on.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Pad {
     /// CSS pixels.
     pub width: f64,

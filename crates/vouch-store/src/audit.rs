@@ -20,11 +20,12 @@ use crate::{from_ms, to_ms, Store};
 
 pub const CLIENTS_CHAIN: &str = "clients";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct AuditEvent {
     pub chain: String,
     pub seq: i64,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub at: OffsetDateTime,
     pub actor: String,
     pub action: String,
@@ -224,14 +225,14 @@ pub(crate) fn append(
 }
 
 /// The first break found in a chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ChainBreak {
     pub chain: String,
     pub seq: i64,
     pub problem: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct VerifyReport {
     pub chains: usize,
     pub events: usize,

@@ -46,7 +46,7 @@ pub(crate) fn assign_code(tx: &Transaction<'_>, case_id: CaseId) -> Result<Strin
 }
 
 /// One row of the clerk's queue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct QueueItem {
     pub case: Case,
     pub code: String,

@@ -19,7 +19,7 @@ pub struct NewDelivery {
     pub max_attempts: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Pending,
@@ -45,7 +45,7 @@ impl DeliveryStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Delivery {
     pub id: i64,
     pub case_id: String,
@@ -57,18 +57,22 @@ pub struct Delivery {
     pub attempts: u32,
     pub max_attempts: u32,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub next_attempt_at: OffsetDateTime,
     pub last_error: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[ts(type = "string | null")]
     pub delivered_at: Option<OffsetDateTime>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Attempt {
     pub attempt: u32,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub at: OffsetDateTime,
     pub http_status: Option<u16>,
     pub error: Option<String>,

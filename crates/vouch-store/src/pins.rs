@@ -26,11 +26,12 @@ pub const CLERK_PIN_DIGITS: usize = 6;
 const FIRST_LOCKOUT_SECS: i64 = 60;
 const MAX_LOCKOUT_SECS: i64 = 3600;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Clerk {
     pub id: i64,
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub created_at: OffsetDateTime,
 }
 

@@ -24,7 +24,7 @@ use crate::error::Result;
 use crate::flows::SETTINGS_CHAIN;
 use crate::{now, to_ms, Store};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PurgeReport {
     /// Closed cases purged in this run.
     pub cases: u64,

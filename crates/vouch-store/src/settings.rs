@@ -10,12 +10,13 @@ use crate::{now, Store};
 
 const SETTINGS_KEY: &str = "kiosk";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default, deny_unknown_fields)]
 pub struct KioskSettings {
     /// Days evidence of a closed case is kept before the purge job deletes it.
     pub retention_days: u32,
     /// The language the welcome screen starts in.
+    #[ts(type = "Lang")]
     pub default_language: String,
     /// Seconds without a touch before the customer screens return to the start and forget what was shown.
     pub idle_timeout_secs: u32,

@@ -12,7 +12,7 @@ use crate::error::{Result, StoreError};
 use crate::flows::Capture;
 use crate::{from_ms, sha256_hex, to_ms, Store};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SignMethod {
     /// A handwritten signature with its pen data.

@@ -41,8 +41,9 @@ pub const CLOSE_RAMP: (f32, f32) = (0.18, 0.30);
 /// MagnifEye detail: Laplacian variance of the eye band at 256 px wide, ramp from 20 (blurred) to 120.
 pub const DETAIL_RAMP: (f32, f32) = (20.0, 120.0);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[ts(rename = "DisLivenessType")]
 pub enum LivenessType {
     PassiveLiveness,
     EyeGazeLiveness,
@@ -104,7 +105,7 @@ impl Corner {
 }
 
 /// What the face was asked to show in a frame (DIS's `assertion`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Assertion {
     EyeGazeTopLeft,

@@ -1,21 +1,13 @@
 import { useState } from 'preact/hooks';
 import { call } from '../bridge';
+import type { Client } from '../generated/kiosk';
 import { staffMessage } from '../errors';
 import { t } from '../i18n';
 import { when } from '../staff/queue';
 import { useLoad } from './use-load';
 
-interface Client {
-  id: string;
-  name: string;
-  scope: string;
-  webhook_url: string | null;
-  created_at: string;
-  revoked_at: string | null;
-}
-
 export function Clients() {
-  const { data, error, setError, reload } = useLoad<Client[]>('clients_list');
+  const { data, error, setError, reload } = useLoad('clients_list');
   const [name, setName] = useState('');
   const [webhook, setWebhook] = useState('');
   const [admin, setAdmin] = useState(false);
@@ -24,7 +16,7 @@ export function Clients() {
   const create = async (e: Event) => {
     e.preventDefault();
     try {
-      const r = await call<{ client: Client; secret: string }>('client_create', { name, webhook_url: webhook || null, admin });
+      const r = await call('client_create', { name, webhook_url: webhook || null, admin });
       setShown({ id: r.client.id, secret: r.secret });
       setName('');
       setWebhook('');
@@ -36,15 +28,15 @@ export function Clients() {
   };
   // A revoke asks twice, in the page itself (the kiosk window has no native dialogs).
   const [confirming, setConfirming] = useState<string | null>(null);
-  const act = async (command: string, c: Client) => {
+  const act = async (command: 'client_revoke' | 'client_rotate_secret', c: Client) => {
     if (command === 'client_revoke' && confirming !== c.id) {
       setConfirming(c.id);
       return;
     }
     setConfirming(null);
     try {
-      const r = await call<{ secret?: string }>(command, { client_id: c.id });
-      if (r.secret) setShown({ id: c.id, secret: r.secret });
+      const r = await call(command, { client_id: c.id });
+      if ('secret' in r) setShown({ id: c.id, secret: r.secret });
       reload();
     } catch (err) {
       setError(staffMessage(err));
@@ -100,14 +92,9 @@ export function Clients() {
   );
 }
 
-interface DeliveryView {
-  delivery: { id: number; case_id: string; url: string; status: string; attempts: number; created_at: string; last_error: string | null };
-  attempts: { at: string; status_code: number | null; error: string | null }[];
-}
-
 export function Webhooks() {
-  const clients = useLoad<Client[]>('clients_list');
-  const log = useLoad<DeliveryView[]>('deliveries');
+  const clients = useLoad('clients_list');
+  const log = useLoad('deliveries');
   const [edits, setEdits] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
 

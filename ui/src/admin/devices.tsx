@@ -3,27 +3,7 @@ import { call } from '../bridge';
 import { staffMessage } from '../errors';
 import { t } from '../i18n';
 import { useLoad } from './use-load';
-
-interface Devices {
-  cameras: { device: string; name: string }[];
-  card_readers: { ok: boolean; readers: { name: string; card_present: boolean }[]; error?: string };
-  /** The camera from vouch.toml or --camera, used when no camera is chosen here. */
-  startup_camera: string;
-}
-
-interface CameraInUse {
-  configured: string;
-  available: boolean;
-  connected: boolean;
-  demo: boolean;
-  error?: string;
-  source?: { name: string; kind: string; width: number; height: number; fps: number };
-}
-
-interface KioskSettings {
-  camera: string;
-  [key: string]: unknown;
-}
+import type { Devices } from '../generated/kiosk';
 
 /** The camera choices: the startup configuration, none, the first webcam, and each webcam found now (plus the
  * chosen one while it is unplugged, so a replug needs no new choice). */
@@ -41,9 +21,9 @@ function cameraOptions(devices: Devices | null, chosen: string): { value: string
 }
 
 export function Devices() {
-  const { data, error, setError, reload } = useLoad<Devices>('devices');
-  const camera = useLoad<CameraInUse>('camera_status');
-  const settings = useLoad<KioskSettings>('settings_get');
+  const { data, error, setError, reload } = useLoad('devices');
+  const camera = useLoad('camera_status');
+  const settings = useLoad('settings_get');
   // The admin's last pick, else the saved choice. Derived rather than copied from settings in an effect: an effect
   // runs after the paint that enables the select, so a late answer could overwrite a pick made in that gap.
   const [picked, setPicked] = useState<string | null>(null);
@@ -53,7 +33,7 @@ export function Devices() {
 
   const applyCamera = async () => {
     try {
-      const current = await call<KioskSettings>('settings_get');
+      const current = await call('settings_get');
       await call('settings_save', { ...current, camera: chosen });
       setNote(t('admin.general.saved'));
       setError(null);

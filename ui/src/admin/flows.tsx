@@ -5,20 +5,12 @@ import { useState } from 'preact/hooks';
 import { call } from '../bridge';
 import { staffMessage } from '../errors';
 import { LANGS, t } from '../i18n';
+import type { FlowList, FlowVersion, LivenessType } from '../generated/kiosk';
+
+/** What the editor changes: a flow's id, name and steps (a new one has version 0). */
+type FlowDraft = Pick<FlowVersion, 'id' | 'version' | 'name' | 'steps'>;
 import type { Step } from '../types';
 import { useLoad } from './use-load';
-
-interface FlowVersion {
-  id: string;
-  version: number;
-  name: string;
-  steps: Step[];
-}
-interface FlowList {
-  flows: FlowVersion[];
-  default: string | null;
-  step_kinds: { kind: string; missing: string | null }[];
-}
 
 function newStep(kind: string): Step {
   if (kind === 'consent') return { kind: 'consent', text: { en: '', es: '', et: '' } };
@@ -28,8 +20,8 @@ function newStep(kind: string): Step {
 }
 
 export function Flows() {
-  const { data, error, setError, reload } = useLoad<FlowList>('flows_list');
-  const [editing, setEditing] = useState<{ flow: FlowVersion; create: boolean } | null>(null);
+  const { data, error, setError, reload } = useLoad('flows_list');
+  const [editing, setEditing] = useState<{ flow: FlowDraft; create: boolean } | null>(null);
   const [note, setNote] = useState<string | null>(null);
 
   const makeDefault = async (id: string) => {
@@ -84,7 +76,7 @@ export function Flows() {
   );
 }
 
-function FlowEditor(props: { initial: FlowVersion; create: boolean; kinds: FlowList['step_kinds']; onDone: (saved: FlowVersion | null) => void }) {
+function FlowEditor(props: { initial: FlowDraft; create: boolean; kinds: FlowList['step_kinds']; onDone: (saved: FlowVersion | null) => void }) {
   const [id, setId] = useState(props.initial.id);
   const [name, setName] = useState(props.initial.name);
   const [steps, setSteps] = useState<Step[]>(props.initial.steps);
@@ -109,9 +101,9 @@ function FlowEditor(props: { initial: FlowVersion; create: boolean; kinds: FlowL
     try {
       // Only English is required: a language left blank is left out, and the kiosk shows English for it.
       const cleaned = steps.map((s) =>
-        s.kind === 'consent' ? { ...s, text: Object.fromEntries(Object.entries(s.text).filter(([, v]) => v.trim() !== '')) } : s,
+        s.kind === 'consent' ? { ...s, text: Object.fromEntries(Object.entries(s.text).filter(([, v]) => (v ?? '').trim() !== '')) } : s,
       );
-      props.onDone(await call<FlowVersion>('flow_save', { flow_id: id, name, steps: cleaned, create: props.create }));
+      props.onDone(await call('flow_save', { flow_id: id, name, steps: cleaned, create: props.create }));
     } catch (err) {
       setError(staffMessage(err));
     }
@@ -142,7 +134,7 @@ function FlowEditor(props: { initial: FlowVersion; create: boolean; kinds: FlowL
             {s.kind === 'liveness' && (
               <label>{t('admin.flows.livenessType')}
                 <select value={s.liveness_type} data-test="liveness-type"
-                        onChange={(e) => update(i, { ...s, liveness_type: (e.target as HTMLSelectElement).value })}>
+                        onChange={(e) => update(i, { ...s, liveness_type: (e.target as HTMLSelectElement).value as LivenessType })}>
                   {['passive', 'eye_gaze', 'smile', 'magnifeye'].map((v) => <option key={v} value={v}>{t(`admin.flows.liveness.${v}`)}</option>)}
                 </select>
               </label>

@@ -4,31 +4,16 @@ import { staffMessage } from '../errors';
 import { LANGS, t } from '../i18n';
 import type { KioskStatus, Lang } from '../types';
 import { useLoad } from './use-load';
-
-interface KioskSettings {
-  retention_days: number;
-  default_language: Lang;
-  idle_timeout_secs: number;
-}
-
-/** What one retention run deleted (vouch_store::retention::PurgeReport). */
-interface PurgeReport {
-  cases: number;
-  evidence: number;
-  signers: number;
-  sign_documents: number;
-  dis_customers: number;
-  dis_faces: number;
-}
+import type { KioskSettings } from '../generated/kiosk';
 
 function useSettings(onChanged: () => void) {
-  const loaded = useLoad<KioskSettings>('settings_get');
+  const loaded = useLoad('settings_get');
   const [draft, setDraft] = useState<KioskSettings | null>(null);
   const [note, setNote] = useState<string | null>(null);
   useEffect(() => setDraft(loaded.data), [loaded.data]);
   const save = async () => {
     try {
-      setDraft(await call<KioskSettings>('settings_save', draft as unknown as Record<string, unknown>));
+      if (draft) setDraft(await call('settings_save', draft));
       setNote(t('admin.general.saved'));
       loaded.setError(null);
       onChanged();
@@ -44,7 +29,7 @@ export function Retention(props: { onChanged: () => void }) {
   const s = useSettings(props.onChanged);
   const purge = async () => {
     try {
-      const r = await call<PurgeReport>('purge_now');
+      const r = await call('purge_now');
       s.setNote(t('admin.retention.purged', {
         cases: r.cases,
         evidence: r.evidence,
@@ -89,7 +74,7 @@ export function General(props: { status: KioskStatus | null; onChanged: () => vo
   };
   const verify = async () => {
     try {
-      const r = await call<{ chains: number; events: number; breaks: unknown[] }>('audit_verify');
+      const r = await call('audit_verify');
       setAudit(r.breaks.length === 0 ? t('admin.general.auditOk', { events: r.events, chains: r.chains }) : t('admin.general.auditBroken', { n: r.breaks.length }));
     } catch (e) {
       s.setError(staffMessage(e));
@@ -136,16 +121,6 @@ export function General(props: { status: KioskStatus | null; onChanged: () => vo
   );
 }
 
-interface SigningSummary {
-  subject: string;
-  self_signed: boolean;
-  fingerprint_sha256: string;
-  not_after: string;
-  source: string;
-  escrow_subject: string;
-  escrow_source: string;
-}
-
 /** A chosen file as base64 (PKCS#12) or text (PEM). */
 function readFile(file: File, as: 'base64' | 'text'): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -162,7 +137,7 @@ function readFile(file: File, as: 'base64' | 'text'): Promise<string> {
 
 /** The certificate that seals signed PDFs and evidence, and where pen data is escrowed; the admin can replace both. */
 function SigningKeys() {
-  const keys = useLoad<SigningSummary>('signing_keys');
+  const keys = useLoad('signing_keys');
   const [p12, setP12] = useState<File | null>(null);
   const [password, setPassword] = useState('');
   const [escrow, setEscrow] = useState<File | null>(null);
@@ -172,7 +147,7 @@ function SigningKeys() {
       const args: Record<string, unknown> = {};
       if (p12) Object.assign(args, { pkcs12: await readFile(p12, 'base64'), password });
       if (escrow) args.escrow_certificate = await readFile(escrow, 'text');
-      await call<SigningSummary>('signing_keys_set', args);
+      await call('signing_keys_set', args);
       setPassword('');
       setNote(t('admin.general.saved'));
       await keys.reload();

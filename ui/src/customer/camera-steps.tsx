@@ -7,23 +7,8 @@ import { BridgeError, call, inTauri } from '../bridge';
 import { customerMessage } from '../errors';
 import { lang, t } from '../i18n';
 import { useSignal } from '../signal';
+import type { Assertion, CameraStatusView, Guide } from '../generated/kiosk';
 import type { CaseSession } from '../types';
-
-interface CameraStatus {
-  available: boolean;
-  demo: boolean;
-  error?: string;
-  source?: { name: string; kind: string; width: number; height: number; fps: number };
-  preview_path: string | null;
-}
-
-interface Guide {
-  seq: number;
-  demo: boolean;
-  face: [number, number, number, number] | null;
-  hints: string[];
-  ready: boolean;
-}
 
 type Done = (session: CaseSession) => void;
 
@@ -54,7 +39,7 @@ export function CameraView(props: {
   document?: { hint: string | null; ready: boolean; lost: boolean };
 }) {
   useSignal(lang);
-  const [status, setStatus] = useState<CameraStatus | null>(null);
+  const [status, setStatus] = useState<CameraStatusView | null>(null);
   const [server, setServer] = useState('');
   const [guide, setGuide] = useState<Guide | null>(null);
   // A webcam that stops answering (unplugged, taken by another program): say so, and reopen the preview
@@ -65,13 +50,13 @@ export function CameraView(props: {
   onGuide.current = props.onGuide;
 
   useEffect(() => {
-    if (inTauri) call<{ server: string }>('kiosk_status').then((s) => setServer(s.server.startsWith('http') ? s.server : ''));
+    if (inTauri) call('kiosk_status').then((s) => setServer(s.server.startsWith('http') ? s.server : ''));
   }, []);
 
   // Preview tokens open a stream for a minute only: a reconnecting preview asks for a fresh one.
   useEffect(() => {
-    call<CameraStatus>('camera_status', props.document ? { document: true } : {}).then(setStatus, () =>
-      setStatus({ available: false, demo: false, preview_path: null }),
+    call('camera_status', props.document ? { document: true } : {}).then(setStatus, () =>
+      setStatus({ configured: '', available: false, connected: false, demo: false, preview_path: null }),
     );
   }, [previewKey]);
 
@@ -81,7 +66,7 @@ export function CameraView(props: {
     const poll = async () => {
       while (!stopped) {
         try {
-          const g = await call<Guide>('camera_guide');
+          const g = await call('camera_guide');
           if (stopped) return;
           setLost((was) => {
             if (was) setPreviewKey((k) => k + 1);
@@ -166,7 +151,7 @@ export function SelfieStep(props: { case_id: string; index: number; onDone: Done
     setBusy(true);
     setError(null);
     try {
-      const r = await call<{ captured: boolean; hints?: string[]; session?: CaseSession }>('selfie_capture', {
+      const r = await call('selfie_capture', {
         case_id: props.case_id,
         index: props.index,
       });
@@ -202,8 +187,6 @@ export function SelfieStep(props: { case_id: string; index: number; onDone: Done
   );
 }
 
-type Assertion = string;
-
 const CORNER_CLASS: Record<string, string> = {
   EYE_GAZE_TOP_LEFT: 'top-left',
   EYE_GAZE_TOP_RIGHT: 'top-right',
@@ -231,7 +214,7 @@ export function LivenessStep(props: { case_id: string; index: number; onDone: Do
   const run = async () => {
     setError(null);
     try {
-      const p = await call<{ plan: Assertion[]; attempts_left: number }>('liveness_begin', args);
+      const p = await call('liveness_begin', args);
       setPlan(p.plan);
       setAttemptsLeft(p.attempts_left);
       setState('running');
@@ -239,7 +222,7 @@ export function LivenessStep(props: { case_id: string; index: number; onDone: Do
         setAt(i);
         await new Promise((r) => setTimeout(r, HOLD_MS));
         if (i === p.plan.length - 1) setState('checking');
-        const r = await call<{ done: boolean; captured?: boolean; attempts_left?: number; session?: CaseSession }>('liveness_frame', args);
+        const r = await call('liveness_frame', args);
         if (!r.done) continue;
         if (r.session) return props.onDone(r.session);
         setAttemptsLeft(r.attempts_left ?? 0);
@@ -284,8 +267,8 @@ export function FaceMatchStep(props: { case_id: string; index: number; onDone: D
   useEffect(() => {
     let cancelled = false;
     setError(null);
-    call<{ captured: boolean; session: CaseSession }>('face_match_run', { case_id: props.case_id, index: props.index }).then(
-      (r) => !cancelled && props.onDone(r.session),
+    call('face_match_run', { case_id: props.case_id, index: props.index }).then(
+      (r) => !cancelled && r.session && props.onDone(r.session),
       (e) => !cancelled && setError(customerMessage(e)),
     );
     return () => {

@@ -6,6 +6,7 @@ import { call } from '../bridge';
 import { customerMessage } from '../errors';
 import { lang, pick, t } from '../i18n';
 import { useSignal } from '../signal';
+import type { JsonValue } from '../generated/kiosk';
 import type { CaseSession, Signed, Step } from '../types';
 import { FaceMatchStep, LivenessStep, SelfieStep } from './camera-steps';
 import { ChipStep } from './chip-step';
@@ -23,12 +24,12 @@ export function CaseRunner(props: { initial: CaseSession; assisted: boolean; sta
   const stepNow = !terminal && session.next.state === 'step' ? session.next : null;
   const position = stepNow ? stepNow.index + 1 : total;
 
-  const submit = async (step: Step, index: number, outcome: 'passed' | 'failed', detail: Record<string, unknown>) => {
+  const submit = async (step: Step, index: number, outcome: 'passed' | 'failed', detail: Record<string, JsonValue>) => {
     setBusy(true);
     setError(null);
     try {
       setSession(
-        await call<CaseSession>('step_submit', { case_id: session.case_id, index, kind: step.kind, outcome, detail }),
+        await call('step_submit', { case_id: session.case_id, index, kind: step.kind, outcome, detail }),
       );
     } catch (e) {
       setError(customerMessage(e));
@@ -88,7 +89,7 @@ function StepScreen(props: {
   scanned: boolean;
   busy: boolean;
   staff: Signed | null;
-  onOutcome: (o: 'passed' | 'failed', detail: Record<string, unknown>) => void;
+  onOutcome: (o: 'passed' | 'failed', detail: Record<string, JsonValue>) => void;
 }) {
   const step = props.step;
   switch (step.kind) {
@@ -111,10 +112,10 @@ function StepScreen(props: {
         <section class="step" data-test="step-clerk_review">
           <h1>{t('step.clerk_review.title')}</h1>
           <div class="actions">
-            <button class="primary big" disabled={props.busy} onClick={() => props.onOutcome('passed', { reviewed_by: props.staff?.name })}>
+            <button class="primary big" disabled={props.busy} onClick={() => props.onOutcome('passed', { reviewed_by: props.staff?.name ?? null })}>
               {t('clerk.approve')}
             </button>
-            <button class="secondary big" disabled={props.busy} onClick={() => props.onOutcome('failed', { reviewed_by: props.staff?.name })}>
+            <button class="secondary big" disabled={props.busy} onClick={() => props.onOutcome('failed', { reviewed_by: props.staff?.name ?? null })}>
               {t('clerk.reject')}
             </button>
           </div>
@@ -135,7 +136,7 @@ function StepScreen(props: {
   }
 }
 
-function Consent(props: { text: string; busy: boolean; onOutcome: (o: 'passed' | 'failed', d: Record<string, unknown>) => void }) {
+function Consent(props: { text: string; busy: boolean; onOutcome: (o: 'passed' | 'failed', d: Record<string, JsonValue>) => void }) {
   const [confirming, setConfirming] = useState(false);
   const detail = { language: lang.get() };
   return (

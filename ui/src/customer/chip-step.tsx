@@ -7,30 +7,8 @@ import { BridgeError, call } from '../bridge';
 import { customerMessage } from '../errors';
 import { lang, t } from '../i18n';
 import { useSignal } from '../signal';
+import type { ChipReadView as ReadView, ChipStatus } from '../generated/kiosk';
 import type { CaseSession } from '../types';
-
-interface ChipStatus {
-  source: 'pcsc' | 'demo' | 'none';
-  demo: boolean;
-  readers: { name: string; card_present: boolean }[];
-  problem?: string;
-  demo_passport?: { can: string; document_number: string; date_of_birth: string; date_of_expiry: string };
-}
-
-interface ReadView {
-  state: 'waiting_for_card' | 'reading' | 'checking' | 'done' | 'failed';
-  demo: boolean;
-  reader: string | null;
-  file: string | null;
-  read: number;
-  total: number;
-  files_done: string[];
-  retry: 'card_removed' | 'read_error' | null;
-  hint: 'no_reader' | null;
-  error: { code: string; message: string } | null;
-  outcome: 'passed' | 'failed' | null;
-  session?: CaseSession;
-}
 
 type Access = { mode: 'mrz'; document_number: string; date_of_birth: string; date_of_expiry: string } | { mode: 'can'; can: string };
 
@@ -53,7 +31,7 @@ export function ChipStep(props: { case_id: string; index: number; scanned?: bool
   const stopped = useRef(false);
 
   useEffect(() => {
-    call<ChipStatus>('chip_status').then(setStatus, (e) => setError(customerMessage(e)));
+    call('chip_status').then(setStatus, (e) => setError(customerMessage(e)));
     // The page was scanned earlier in the case: its MRZ opens the chip, nothing to type.
     if (props.scanned) begin(true);
     return () => {
@@ -67,7 +45,7 @@ export function ChipStep(props: { case_id: string; index: number; scanned?: bool
       await new Promise((r) => setTimeout(r, POLL_MS));
       let v: ReadView;
       try {
-        v = await call<ReadView>('chip_read_progress', { case_id: props.case_id, index: props.index });
+        v = await call('chip_read_progress', { case_id: props.case_id, index: props.index });
       } catch (e) {
         setError(customerMessage(e));
         setReading(false);
@@ -97,7 +75,7 @@ export function ChipStep(props: { case_id: string; index: number; scanned?: bool
         ? { can: access.can }
         : { document_number: access.document_number, date_of_birth: access.date_of_birth, date_of_expiry: access.date_of_expiry };
     try {
-      setView(await call<ReadView>('chip_read_begin', { case_id: props.case_id, index: props.index, ...args }));
+      setView(await call('chip_read_begin', { case_id: props.case_id, index: props.index, ...args }));
       setReading(true);
       poll();
     } catch (e) {
@@ -172,7 +150,7 @@ function AccessForm(props: {
       )}
       {props.demo && (
         <p class="small" data-test="chip-demo-data">
-          {t('chip.demoData', { can: props.demo.can, doc: props.demo.document_number, dob: props.demo.date_of_birth, exp: props.demo.date_of_expiry })}{' '}
+          {t('chip.demoData', { can: props.demo.can, doc: props.demo.document_number ?? '', dob: props.demo.date_of_birth ?? '', exp: props.demo.date_of_expiry ?? '' })}{' '}
           <button type="button" class="secondary" data-test="chip-demo-fill"
                   onClick={() => props.setAccess({ mode: 'can', can: props.demo?.can ?? '' })}>
             {t('chip.demoFill')}

@@ -7,20 +7,9 @@ import { BridgeError, call } from '../bridge';
 import { customerMessage } from '../errors';
 import { lang, t } from '../i18n';
 import { useSignal } from '../signal';
+import type { ScanView } from '../generated/kiosk';
 import type { CaseSession, Signed } from '../types';
 import { CameraView } from './camera-steps';
-
-interface ScanView {
-  seq: number;
-  demo: boolean;
-  outline: [number, number][] | null;
-  hints: string[];
-  agreeing: number;
-  needed: number;
-  captured: boolean;
-  outcome?: 'passed' | 'failed';
-  session?: CaseSession;
-}
 
 /** A moment on the captured page before the next screen, so the customer sees it worked. */
 const DONE_HOLD_MS = 1200;
@@ -38,7 +27,7 @@ export function DocumentScanStep(props: { case_id: string; index: number; staff:
     const poll = async () => {
       while (!stopped.current) {
         try {
-          const v = await call<ScanView>('document_scan_frame', args);
+          const v = await call('document_scan_frame', args);
           if (stopped.current) return;
           setLost(false);
           setView(v);
@@ -124,12 +113,12 @@ function ManualEntry(props: { case_id: string; index: number; onCancel: () => vo
     setBusy(true);
     setError(null);
     try {
-      const r = await call<{ session: CaseSession }>('document_scan_manual', {
+      const r = await call('document_scan_manual', {
         case_id: props.case_id,
         index: props.index,
         ...(mode === 'mrz' ? { mrz: value } : { can: value }),
       });
-      props.onDone(r.session);
+      if (r.session) props.onDone(r.session);
     } catch (e) {
       setError(e instanceof BridgeError && e.code === 'invalid_input' ? e.message : customerMessage(e));
     } finally {

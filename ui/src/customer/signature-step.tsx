@@ -10,6 +10,7 @@ import { BridgeError, call } from '../bridge';
 import { customerMessage } from '../errors';
 import { lang, t } from '../i18n';
 import { useSignal } from '../signal';
+import type { DocumentEntry, PenSample, PointerKind } from '../generated/kiosk';
 import type { CaseSession } from '../types';
 
 /** pdf.js (about 400 KB) is fetched when a document is first shown, not with the welcome screen. */
@@ -18,25 +19,6 @@ async function loadPdfjs() {
   pdfjs.GlobalWorkerOptions.workerSrc = workerUrl;
   return pdfjs;
 }
-
-interface DocumentEntry {
-  position: number;
-  name: string;
-  size: number;
-  pages: number;
-}
-
-interface Sample {
-  x: number;
-  y: number;
-  t: number;
-  pressure: number;
-  down: boolean;
-  tilt_x?: number;
-  tilt_y?: number;
-}
-
-type PointerKind = 'pen' | 'touch' | 'mouse';
 
 /** CSS pixels per millimetre at the nominal 96 dpi; the kiosk's screen is calibrated to it. */
 const PX_PER_MM = 96 / 25.4;
@@ -76,7 +58,7 @@ function DocumentViewer(props: { caseId: string; index: number; doc: DocumentEnt
     let cancelled = false;
     setPdf(null);
     setPage(1);
-    call<{ pdf: string }>('signature_document', { case_id: props.caseId, index: props.index, position: props.doc.position })
+    call('signature_document', { case_id: props.caseId, index: props.index, position: props.doc.position })
       .then(async (r) => (await loadPdfjs()).getDocument({ data: base64ToBytes(r.pdf), isEvalSupported: false }).promise)
       .then((p) => !cancelled && setPdf(p), (e) => !cancelled && setError(customerMessage(e)));
     return () => {
@@ -130,10 +112,10 @@ function DocumentViewer(props: { caseId: string; index: number; doc: DocumentEnt
 }
 
 /** The pad: strokes as drawn (for undo and redo), every sample in order (for the server), ink by pressure. */
-function SignaturePad(props: { onChange: (strokes: Sample[][], pointer: PointerKind, size: [number, number]) => void }) {
+function SignaturePad(props: { onChange: (strokes: PenSample[][], pointer: PointerKind, size: [number, number]) => void }) {
   const canvas = useRef<HTMLCanvasElement>(null);
-  const strokes = useRef<Sample[][]>([]);
-  const undone = useRef<Sample[][]>([]);
+  const strokes = useRef<PenSample[][]>([]);
+  const undone = useRef<PenSample[][]>([]);
   const t0 = useRef<number | null>(null);
   const pointer = useRef<PointerKind>('mouse');
   const [count, setCount] = useState(0);
@@ -185,10 +167,10 @@ function SignaturePad(props: { onChange: (strokes: Sample[][], pointer: PointerK
     return () => window.removeEventListener('resize', onResize);
   }, []);
 
-  const sample = (e: PointerEvent, down: boolean): Sample => {
+  const sample = (e: PointerEvent, down: boolean): PenSample => {
     const rect = canvas.current?.getBoundingClientRect();
     if (t0.current === null) t0.current = e.timeStamp;
-    const s: Sample = {
+    const s: PenSample = {
       x: Math.min(Math.max(e.clientX - (rect?.left ?? 0), 0), rect?.width ?? 0),
       y: Math.min(Math.max(e.clientY - (rect?.top ?? 0), 0), rect?.height ?? 0),
       t: Math.max(0, e.timeStamp - t0.current),
@@ -288,13 +270,13 @@ export function SignatureStep(props: { case_id: string; index: number; onDone: (
   const [docs, setDocs] = useState<DocumentEntry[] | null>(null);
   const [reading, setReading] = useState(0);
   const [agreed, setAgreed] = useState(false);
-  const [drawing, setDrawing] = useState<{ strokes: Sample[][]; pointer: PointerKind; size: [number, number] } | null>(null);
+  const [drawing, setDrawing] = useState<{ strokes: PenSample[][]; pointer: PointerKind; size: [number, number] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [signed, setSigned] = useState<{ session: CaseSession; documents: number } | null>(null);
 
   useEffect(() => {
-    call<{ documents: DocumentEntry[] }>('signature_documents', { case_id: props.case_id, index: props.index }).then(
+    call('signature_documents', { case_id: props.case_id, index: props.index }).then(
       (r) => setDocs(r.documents),
       (e) => setError(customerMessage(e)),
     );
@@ -306,7 +288,7 @@ export function SignatureStep(props: { case_id: string; index: number; onDone: (
     setError(null);
     try {
       const samples = drawing.strokes.flat();
-      const r = await call<{ session: CaseSession; signed: { documents: number } }>('signature_submit', {
+      const r = await call('signature_submit', {
         case_id: props.case_id,
         index: props.index,
         agreed,

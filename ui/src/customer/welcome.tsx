@@ -27,7 +27,7 @@ export function Welcome(props: {
     setBusy(true);
     setError(null);
     try {
-      props.onOpened(await call<CaseSession>('case_open', { code: value.trim() }));
+      props.onOpened(await call('case_open', { code: value.trim() }));
     } catch (e) {
       setError(customerMessage(e));
       input.current?.select();

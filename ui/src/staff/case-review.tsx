@@ -3,10 +3,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { call } from '../bridge';
 import { staffMessage } from '../errors';
 import { t } from '../i18n';
+import type { CaseDetail } from '../generated/kiosk';
 import type { CaseSession, Signed } from '../types';
 import { when } from './queue';
 
-type EvidenceItem = Detail['evidence'][number];
+type EvidenceItem = CaseDetail['evidence'][number];
 
 /** The case's photos side by side (selfie and reference), so the clerk can compare them by eye. Each view is
  * audited on the server. */
@@ -16,7 +17,7 @@ function Photos(props: { caseId: string; evidence: EvidenceItem[] }) {
   useEffect(() => {
     for (const e of shown) {
       if (srcs[e.sha256]) continue;
-      call<{ src: string }>('evidence_image', { case_id: props.caseId, sha256: e.sha256 }).then(
+      call('evidence_image', { case_id: props.caseId, sha256: e.sha256 }).then(
         (r) => setSrcs((m) => ({ ...m, [e.sha256]: r.src })),
         () => {},
       );
@@ -78,31 +79,17 @@ function stepScore(detail: unknown): string {
   return '';
 }
 
-interface Detail {
-  session: CaseSession;
-  case: {
-    id: string;
-    status: string;
-    reference: string | null;
-    api: string;
-    claims: { type: string; value: string | null }[];
-    decision: { outcome: string; actor: string; reason: string } | null;
-  };
-  evidence: { kind: string; sha256: string; size: number; created_at: string; purged_at: string | null }[];
-  audit: { seq: number; at: string; actor: string; action: string }[];
-}
-
 const DOC_TYPES = ['ID_CARD', 'PASSPORT', 'RESIDENCE_PERMIT', 'DRIVING_LICENCE'];
 
 export function CaseReview(props: { caseId: string; staff: Signed; onBack: () => void; onRun: (s: CaseSession) => void }) {
-  const [detail, setDetail] = useState<Detail | null>(null);
+  const [detail, setDetail] = useState<CaseDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [form, setForm] = useState({ given_name: '', family_name: '', sub: '', date_of_birth: '', country: '', document_type: 'ID_CARD', document_expires: '', reason: '' });
   const [busy, setBusy] = useState(false);
 
   const load = async () => {
     try {
-      const d = await call<Detail>('case_detail', { case_id: props.caseId });
+      const d = await call('case_detail', { case_id: props.caseId });
       setDetail(d);
       const sub = d.case.claims.find((c) => c.type === 'sub')?.value;
       if (sub) setForm((f) => ({ ...f, sub: f.sub || sub }));
@@ -146,7 +133,7 @@ export function CaseReview(props: { caseId: string; staff: Signed; onBack: () =>
     const { reason, ...identity } = form;
     try {
       setDetail(
-        await call<Detail>('case_decide', {
+        await call('case_decide', {
           case_id: props.caseId,
           outcome,
           reason,

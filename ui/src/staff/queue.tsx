@@ -2,19 +2,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { call } from '../bridge';
 import { staffMessage } from '../errors';
 import { t } from '../i18n';
-import type { CaseStatus, Signed } from '../types';
+import type { QueueRow } from '../generated/kiosk';
+import type { Signed } from '../types';
 import { StaffBar } from './staff-bar';
-
-interface Row {
-  case_id: string;
-  code: string;
-  status: CaseStatus;
-  api: string;
-  reference: string | null;
-  purpose: string | null;
-  steps_done: number;
-  updated_at: string;
-}
 
 const FILTERS: Record<string, string[]> = {
   open: [],
@@ -32,12 +22,12 @@ export function when(iso: string): string {
 export function Queue(props: { staff: Signed; onOpen: (id: string) => void; onSignOut: () => void; onSettings?: () => void }) {
   const [filter, setFilter] = useState('open');
   const [search, setSearch] = useState('');
-  const [rows, setRows] = useState<Row[] | null>(null);
+  const [rows, setRows] = useState<QueueRow[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const load = async () => {
     try {
-      setRows(await call<Row[]>('queue', { statuses: FILTERS[filter], search: search.trim() || null }));
+      setRows(await call('queue', { statuses: FILTERS[filter], search: search.trim() || null }));
       setError(null);
     } catch (e) {
       setError(staffMessage(e));

@@ -18,7 +18,7 @@ export function Setup(props: { onDone: (s: Signed) => void; setupCodeRequired: b
       return;
     }
     try {
-      props.onDone(await call<Signed>('admin_setup', props.setupCodeRequired ? { pin, setup_code: code } : { pin }));
+      props.onDone(await call('admin_setup', props.setupCodeRequired ? { pin, setup_code: code } : { pin }));
     } catch (err) {
       setError(staffMessage(err));
     }

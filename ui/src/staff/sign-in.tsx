@@ -16,7 +16,7 @@ export function StaffSignIn(props: { status: KioskStatus | null; onSignedIn: (s:
     e.preventDefault();
     setError(null);
     try {
-      props.onSignedIn(await call<Signed>('sign_in', { role, clerk_id: role === 'clerk' ? clerkId : null, pin }));
+      props.onSignedIn(await call('sign_in', { role, clerk_id: role === 'clerk' ? clerkId : null, pin }));
     } catch (err) {
       setPin('');
       setError(err instanceof BridgeError && err.code === 'unauthorized' ? t('error.wrongPin') : staffMessage(err));

@@ -2,135 +2,120 @@
 //! Each call is one store operation that writes its own audit event.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-use vouch_core::flow::{Step, StepKind};
-use vouch_core::Scope;
+use ts_rs::TS;
+use vouch_app::signing::SigningSummary;
+use vouch_core::flow::{FlowVersion, Step, StepKind};
+use vouch_core::{Client, Scope};
 use vouch_store::clients::NewClient;
 use vouch_store::settings::KioskSettings;
 
-use super::{parse_args, to_value, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub async fn call(state: &AppState, caller: &Caller, command: &str, args: Value) -> Result<Value, ApiError> {
-    let actor = caller.actor();
-    match command {
-        "clients_list" => to_value(state.db(|s| s.list_clients()).await?),
-        "client_create" => client_create(state, parse_args(args)?, actor).await,
-        "client_revoke" => {
-            let ClientArgs { client_id } = parse_args(args)?;
-            to_value(state.db(move |s| s.revoke_client(&client_id, &actor)).await?)
-        }
-        "client_set_webhook" => {
-            let WebhookArgs { client_id, url } = parse_args(args)?;
-            let url = url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
-            to_value(state.db(move |s| s.set_client_webhook(&client_id, url.as_deref(), &actor)).await?)
-        }
-        "client_rotate_secret" => {
-            let ClientArgs { client_id } = parse_args(args)?;
-            let secret = state.db(move |s| s.rotate_client_secret(&client_id, &actor)).await?;
-            Ok(json!({ "secret": secret }))
-        }
-        "deliveries" => to_value(crate::native::delivery_views(state, None, 100).await?),
-        "delivery_retry" => {
-            let DeliveryArgs { delivery_id } = parse_args(args)?;
-            to_value(crate::native::retry(state, delivery_id).await?)
-        }
-        "flows_list" => flows_list(state).await,
-        "flow_save" => flow_save(state, parse_args(args)?, actor).await,
-        "flow_set_default" => {
-            let FlowIdArgs { flow_id } = parse_args(args)?;
-            state.db(move |s| s.set_default_flow(&flow_id, &actor)).await?;
-            flows_list(state).await
-        }
-        "devices" => devices(state).await,
-        "settings_get" => to_value(state.db(|s| s.kiosk_settings()).await?),
-        "settings_save" => {
-            let settings: KioskSettings = parse_args(args)?;
-            state.db(move |s| s.save_kiosk_settings(&settings, &actor)).await?;
-            let saved = state.db(|s| s.kiosk_settings()).await?;
-            let source = crate::camera::effective_source(&state.config.camera, &saved.camera, state.config.camera_mode);
-            state.camera.switch(source);
-            to_value(saved)
-        }
-        "signing_keys" => to_value(state.app.signing.keys().await?.summary()),
-        "signing_keys_set" => signing_keys_set(state, parse_args(args)?, &actor).await,
-        "purge_now" => to_value(vouch_app::retention::purge(&state.app, &actor, true).await?),
-        "clerks_list" => to_value(state.db(|s| s.list_clerks()).await?),
-        "clerk_add" => {
-            let ClerkArgs { name, pin } = parse_args(args)?;
-            to_value(state.db(move |s| s.add_clerk(&name, &pin, &actor)).await?)
-        }
-        "clerk_remove" => {
-            let ClerkIdArgs { clerk_id } = parse_args(args)?;
-            state.db(move |s| s.remove_clerk(clerk_id, &actor)).await?;
-            to_value(state.db(|s| s.list_clerks()).await?)
-        }
-        "admin_pin_change" => {
-            let PinArgs { pin } = parse_args(args)?;
-            state.db(move |s| s.change_admin_pin(&pin, &actor)).await?;
-            Ok(json!({}))
-        }
-        "audit_verify" => to_value(state.db(|s| s.verify_audit(None)).await?),
-        other => Err(ApiError::not_found(format!("No kiosk command is called {other:?}"))),
-    }
+pub(super) async fn client_set_webhook(state: &AppState, args: WebhookArgs, actor: String) -> Result<Client, ApiError> {
+    let url = args.url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
+    state.db(move |s| s.set_client_webhook(&args.client_id, url.as_deref(), &actor)).await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClientArgs {
-    client_id: String,
+pub(super) async fn settings_save(
+    state: &AppState,
+    settings: KioskSettings,
+    actor: String,
+) -> Result<KioskSettings, ApiError> {
+    state.db(move |s| s.save_kiosk_settings(&settings, &actor)).await?;
+    let saved = state.db(|s| s.kiosk_settings()).await?;
+    let source = crate::camera::effective_source(&state.config.camera, &saved.camera, state.config.camera_mode);
+    state.camera.switch(source);
+    Ok(saved)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WebhookArgs {
-    client_id: String,
-    url: Option<String>,
+/// `exit_app`: the kiosk app closes its window (a browser ignores it).
+#[derive(Serialize, TS)]
+pub struct Exit {
+    pub exit: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DeliveryArgs {
-    delivery_id: i64,
+/// A client secret, shown once.
+#[derive(Serialize, TS)]
+pub struct NewSecret {
+    pub secret: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
-struct FlowIdArgs {
-    flow_id: String,
+pub struct ClientArgs {
+    pub client_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
-struct ClerkArgs {
-    name: String,
-    pin: String,
+pub struct WebhookArgs {
+    pub client_id: String,
+    pub url: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
-struct ClerkIdArgs {
-    clerk_id: i64,
+pub struct DeliveryArgs {
+    pub delivery_id: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
-struct PinArgs {
-    pin: String,
+pub struct FlowIdArgs {
+    pub flow_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
-struct CreateClientArgs {
-    name: String,
+pub struct ClerkArgs {
+    pub name: String,
+    pub pin: String,
+}
+
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
+pub struct ClerkIdArgs {
+    pub clerk_id: i64,
+}
+
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
+pub struct PinArgs {
+    pub pin: String,
+}
+
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClientArgs {
+    pub name: String,
     #[serde(default)]
-    admin: bool,
-    webhook_url: Option<String>,
-    token_ttl_secs: Option<u32>,
+    #[ts(as = "Option<bool>", optional)]
+    pub admin: bool,
+    pub webhook_url: Option<String>,
+    pub token_ttl_secs: Option<u32>,
 }
 
-async fn client_create(state: &AppState, args: CreateClientArgs, actor: String) -> Result<Value, ApiError> {
+/// A new client and its secret, shown once.
+#[derive(Serialize, TS)]
+pub struct ClientCreated {
+    pub client: Client,
+    pub secret: String,
+}
+
+pub(super) async fn client_create(
+    state: &AppState,
+    args: CreateClientArgs,
+    actor: String,
+) -> Result<ClientCreated, ApiError> {
     let new = NewClient {
         name: args.name.trim().to_string(),
         scope: if args.admin { Scope::Admin } else { Scope::Integrator },
@@ -139,70 +124,102 @@ async fn client_create(state: &AppState, args: CreateClientArgs, actor: String) 
     };
     let created = state.db(move |s| s.create_client(&new, &actor)).await?;
     tracing::info!(client_id = %created.client.id, "API client created at the kiosk");
-    Ok(json!({ "client": created.client, "secret": created.secret }))
+    Ok(ClientCreated { client: created.client, secret: created.secret })
 }
 
-#[derive(Serialize)]
-struct StepKindInfo {
-    kind: &'static str,
+#[derive(Serialize, TS)]
+pub struct StepKindInfo {
+    pub kind: &'static str,
     /// Why the step cannot be added yet, if it cannot.
-    missing: Option<&'static str>,
+    pub missing: Option<&'static str>,
 }
 
-async fn flows_list(state: &AppState) -> Result<Value, ApiError> {
+/// The flows, the default one, and every step kind with whether it can be added.
+#[derive(Serialize, TS)]
+pub struct FlowList {
+    pub flows: Vec<FlowVersion>,
+    pub default: Option<String>,
+    pub step_kinds: Vec<StepKindInfo>,
+}
+
+pub(super) async fn flows_list(state: &AppState) -> Result<FlowList, ApiError> {
     let (flows, default) = state.db(|s| Ok((s.list_flows()?, s.default_flow_id()?))).await?;
     let kinds: Vec<StepKindInfo> =
         StepKind::ALL.iter().map(|k| StepKindInfo { kind: k.as_str(), missing: k.missing_capability() }).collect();
-    Ok(json!({ "flows": flows, "default": default, "step_kinds": kinds }))
+    Ok(FlowList { flows, default, step_kinds: kinds })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
-struct FlowSaveArgs {
-    flow_id: String,
-    name: String,
-    steps: Vec<Step>,
+pub struct FlowSaveArgs {
+    pub flow_id: String,
+    pub name: String,
+    pub steps: Vec<Step>,
     /// True to create; false to save the next version of an existing flow.
     #[serde(default)]
-    create: bool,
+    #[ts(as = "Option<bool>", optional)]
+    pub create: bool,
 }
 
-async fn flow_save(state: &AppState, args: FlowSaveArgs, actor: String) -> Result<Value, ApiError> {
-    let saved =
-        state.db(move |s| s.save_flow(args.flow_id.trim(), args.name.trim(), &args.steps, &actor, args.create)).await?;
-    to_value(saved)
+pub(super) async fn flow_save(state: &AppState, args: FlowSaveArgs, actor: String) -> Result<FlowVersion, ApiError> {
+    state.db(move |s| s.save_flow(args.flow_id.trim(), args.name.trim(), &args.steps, &actor, args.create)).await
+}
+
+/// The card readers pcscd lists, or why it cannot.
+#[derive(Serialize, TS)]
+pub struct CardReaders {
+    pub ok: bool,
+    pub readers: Vec<vouch_chip::ReaderInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub error: Option<String>,
+}
+
+/// What this terminal has, and the camera it falls back to when the admin has not chosen one.
+#[derive(Serialize, TS)]
+pub struct Devices {
+    pub cameras: Vec<vouch_capture::CameraInfo>,
+    pub card_readers: CardReaders,
+    pub startup_camera: String,
 }
 
 /// What this terminal has: cameras from V4L2 and card readers from pcscd, as found right now.
-async fn devices(state: &AppState) -> Result<Value, ApiError> {
+pub(super) async fn devices(state: &AppState) -> Result<Devices, ApiError> {
     let (cameras, readers) =
         tokio::task::spawn_blocking(|| (vouch_capture::list_cameras(), vouch_chip::list_readers()))
             .await
             .map_err(ApiError::internal)?;
     let readers = match readers {
-        Ok(list) => json!({ "ok": true, "readers": list }),
-        Err(e) => json!({ "ok": false, "readers": [], "error": e.to_string() }),
+        Ok(list) => CardReaders { ok: true, readers: list, error: None },
+        Err(e) => CardReaders { ok: false, readers: Vec::new(), error: Some(e.to_string()) },
     };
     // What the kiosk falls back to when the admin has not chosen a camera.
     let startup_camera = state.config.camera.describe();
-    Ok(json!({ "cameras": cameras, "card_readers": readers, "startup_camera": startup_camera }))
+    Ok(Devices { cameras, card_readers: readers, startup_camera })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
-struct SigningKeysArgs {
+pub struct SigningKeysArgs {
     /// The PKCS#12 file, base64.
-    pkcs12: Option<String>,
+    pub pkcs12: Option<String>,
     #[serde(default)]
-    password: String,
+    #[ts(as = "Option<String>", optional)]
+    pub password: String,
     /// The escrow holder's certificate, PEM.
-    escrow_certificate: Option<String>,
+    pub escrow_certificate: Option<String>,
 }
 
 const MAX_PKCS12_BYTES: usize = 64 * 1024;
 const MAX_CERTIFICATE_PEM_BYTES: usize = 16 * 1024;
 
-async fn signing_keys_set(state: &AppState, args: SigningKeysArgs, actor: &str) -> Result<Value, ApiError> {
+pub(super) async fn signing_keys_set(
+    state: &AppState,
+    args: SigningKeysArgs,
+    actor: &str,
+) -> Result<SigningSummary, ApiError> {
     use base64::Engine;
     if args.pkcs12.is_none() && args.escrow_certificate.is_none() {
         return Err(ApiError::invalid("Choose a PKCS#12 file, an escrow certificate, or both"));
@@ -227,5 +244,5 @@ async fn signing_keys_set(state: &AppState, args: SigningKeysArgs, actor: &str) 
         .signing
         .install(vouch_app::signing::AdminKeys { pkcs12, escrow_pem: args.escrow_certificate }, actor)
         .await?;
-    to_value(keys.summary())
+    Ok(keys.summary())
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use ts_rs::TS;
 use vouch_core::flow::{LivenessType as FlowLiveness, Next, Step, StepKind, StepOutcome};
 use vouch_core::step_rules::{self, LivenessAttempt};
 use vouch_core::{CaseId, EvidenceKind};
@@ -17,8 +18,8 @@ use vouch_vision::engine::{BRIGHT_MEAN, DARK_MEAN};
 use vouch_vision::quality::face_stats;
 use vouch_vision::Warning;
 
-use super::customer::case_session;
-use super::{to_value, Caller};
+use super::customer::{case_session, CaseSession};
+use super::Caller;
 use crate::camera::Shot;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
@@ -55,23 +56,25 @@ struct LivenessRun {
     started: Instant,
 }
 
-#[derive(Serialize)]
-struct CameraStatusView {
+#[derive(Serialize, TS)]
+pub struct CameraStatusView {
     #[serde(flatten)]
-    status: crate::camera::CameraStatus,
+    pub status: crate::camera::CameraStatus,
     /// The MJPEG preview, relative to the server (`server` in kiosk_status).
-    preview_path: Option<String>,
+    pub preview_path: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct CameraStatusArgs {
     /// The camera that reads documents (the kiosk camera unless a document camera is configured).
     #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
     pub document: bool,
 }
 
-pub async fn camera_status(state: &AppState, args: CameraStatusArgs) -> Result<Value, ApiError> {
+pub async fn camera_status(state: &AppState, args: CameraStatusArgs) -> Result<CameraStatusView, ApiError> {
     let (camera, which) = if args.document {
         (state.document_camera.clone(), super::bridge::PreviewCamera::Document)
     } else {
@@ -81,7 +84,7 @@ pub async fn camera_status(state: &AppState, args: CameraStatusArgs) -> Result<V
     let token = state.bridge.issue_preview_token(which);
     let status = tokio::task::spawn_blocking(move || camera.status()).await.map_err(ApiError::internal)?;
     let preview_path = status.available.then(|| format!("/vouch/v1/kiosk/camera/preview?t={token}"));
-    to_value(CameraStatusView { status, preview_path })
+    Ok(CameraStatusView { status, preview_path })
 }
 
 pub(super) fn camera_error(e: String) -> ApiError {
@@ -89,7 +92,7 @@ pub(super) fn camera_error(e: String) -> ApiError {
 }
 
 /// What the customer should change, as codes the UI translates and speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Hint {
     NoFace,
@@ -102,14 +105,37 @@ pub enum Hint {
     HoldStill,
 }
 
-#[derive(Serialize)]
-struct Guide {
-    seq: u64,
-    demo: bool,
+/// The live guide under the preview: where the face is and what to change.
+#[derive(Serialize, TS)]
+pub struct Guide {
+    pub seq: u64,
+    pub demo: bool,
     /// The face box as fractions of the frame (x0, y0, x1, y1).
-    face: Option<[f32; 4]>,
-    hints: Vec<Hint>,
-    ready: bool,
+    pub face: Option<[f32; 4]>,
+    pub hints: Vec<Hint>,
+    pub ready: bool,
+}
+
+/// What a capture answers: taken and recorded (with the case as it now stands, and the step's outcome where
+/// the kiosk decided one), or not taken, with what the customer should change.
+#[derive(Serialize, TS)]
+pub struct Captured {
+    pub captured: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub outcome: Option<StepOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub hints: Option<Vec<Hint>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub session: Option<CaseSession>,
+}
+
+impl Captured {
+    pub(super) fn recorded(session: CaseSession) -> Captured {
+        Captured { captured: true, outcome: None, hints: None, session: Some(session) }
+    }
 }
 
 /// Hints from one preview frame: the fast detector (a few ms) and the face's brightness.
@@ -143,14 +169,15 @@ fn guide_hints(engine: &vouch_vision::FaceEngine, shot: &Shot) -> vouch_vision::
     Ok((Some([rect.x0 / w, rect.y0 / h, rect.x1 / w, rect.y1 / h]), hints))
 }
 
-pub async fn camera_guide(state: &AppState) -> Result<Value, ApiError> {
+pub async fn camera_guide(state: &AppState) -> Result<Guide, ApiError> {
     let shot = state.camera.latest(Duration::from_secs(2)).await.map_err(camera_error)?;
     let (seq, demo) = (shot.seq, shot.kind.is_demo());
     let (face, hints) = state.faces.run(move |engine| guide_hints(engine, &shot)).await?;
-    to_value(Guide { seq, demo, face, ready: hints.is_empty(), hints })
+    Ok(Guide { seq, demo, face, ready: hints.is_empty(), hints })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct StepArgs {
     pub case_id: String,
@@ -200,10 +227,10 @@ pub(super) async fn record(
     outcome: StepOutcome,
     detail: Value,
     captures: Vec<(EvidenceKind, Vec<u8>)>,
-) -> Result<Value, ApiError> {
+) -> Result<Captured, ApiError> {
     let captures = captures.into_iter().map(|(k, bytes)| (k, "image/jpeg", bytes)).collect();
     record_as(state, caller.actor(), case_id, index, kind, outcome, detail, captures).await?;
-    to_value(json!({ "captured": true, "session": case_session(state, case_id).await? }))
+    Ok(Captured::recorded(case_session(state, case_id).await?))
 }
 
 /// Records a step the server decided, with its evidence (kind, media type, bytes), in one transaction.
@@ -231,7 +258,7 @@ pub(super) async fn record_as(
 
 /// Takes the selfie: the first frame within a few seconds where one face is well placed, lit and sharp.
 /// Without one it answers the hints and records nothing, so the customer can adjust and try again.
-pub async fn selfie_capture(state: &AppState, caller: &Caller, args: StepArgs) -> Result<Value, ApiError> {
+pub async fn selfie_capture(state: &AppState, caller: &Caller, args: StepArgs) -> Result<Captured, ApiError> {
     let (case_id, _) = current_step(state, &args, StepKind::Selfie).await?;
     let deadline = Instant::now() + CAPTURE_WINDOW;
     let mut after = 0u64;
@@ -266,15 +293,37 @@ pub async fn selfie_capture(state: &AppState, caller: &Caller, args: StepArgs) -
         return record(state, caller, case_id, args.index, StepKind::Selfie, StepOutcome::Passed, detail, captures)
             .await;
     }
-    to_value(json!({ "captured": false, "hints": last_hints }))
+    Ok(Captured { captured: false, outcome: None, hints: Some(last_hints), session: None })
 }
 
-#[derive(Serialize)]
-struct Plan {
-    liveness_type: LivenessType,
+#[derive(Serialize, TS)]
+pub struct LivenessPlan {
+    pub liveness_type: LivenessType,
     /// What to show, in order; the UI prompts each and calls `liveness_frame` when the customer is there.
-    plan: Vec<Assertion>,
-    attempts_left: u32,
+    pub plan: Vec<Assertion>,
+    pub attempts_left: u32,
+}
+
+/// What a liveness frame answers: the next assertion to show; or, after the last, whether it passed, and
+/// either the attempts left (nothing recorded) or the recorded step with the case as it now stands.
+#[derive(Serialize, TS)]
+pub struct LivenessFrame {
+    pub done: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub next: Option<Assertion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub captured: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub passed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub attempts_left: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub session: Option<CaseSession>,
 }
 
 fn plan_for(kind: LivenessType) -> Vec<Assertion> {
@@ -296,7 +345,7 @@ fn vision_type(t: FlowLiveness) -> LivenessType {
 }
 
 /// Starts (or restarts) the liveness step: the server draws the plan, so the customer cannot choose it.
-pub async fn liveness_begin(state: &AppState, args: StepArgs) -> Result<Value, ApiError> {
+pub async fn liveness_begin(state: &AppState, args: StepArgs) -> Result<LivenessPlan, ApiError> {
     let (case_id, step) = current_step(state, &args, StepKind::Liveness).await?;
     let Step::Liveness { liveness_type } = step else {
         return Err(ApiError::internal("a liveness step without its type"));
@@ -310,12 +359,12 @@ pub async fn liveness_begin(state: &AppState, args: StepArgs) -> Result<Value, A
         (case_id, args.index),
         LivenessRun { kind, plan: plan.clone(), frames: Vec::new(), failures, started: Instant::now() },
     );
-    to_value(Plan { liveness_type: kind, plan, attempts_left: LIVENESS_ATTEMPTS - failures })
+    Ok(LivenessPlan { liveness_type: kind, plan, attempts_left: LIVENESS_ATTEMPTS - failures })
 }
 
 /// Takes the frame for the next item of the plan. After the last, evaluates: a pass is recorded; a fail is
 /// recorded once the attempts are used up, and otherwise answered so the customer can try again.
-pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -> Result<Value, ApiError> {
+pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -> Result<LivenessFrame, ApiError> {
     let (case_id, _) = current_step(state, &args, StepKind::Liveness).await?;
     let shot = state.camera.latest(Duration::from_secs(2)).await.map_err(camera_error)?;
     let key = (case_id, args.index);
@@ -327,7 +376,15 @@ pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -
         };
         run.frames.push((assertion, shot));
         if run.frames.len() < run.plan.len() {
-            return to_value(json!({ "done": false, "next": run.plan.get(run.frames.len()) }));
+            let next = run.plan.get(run.frames.len()).copied();
+            return Ok(LivenessFrame {
+                done: false,
+                next,
+                captured: None,
+                passed: None,
+                attempts_left: None,
+                session: None,
+            });
         }
         (run.kind, std::mem::take(&mut run.frames))
     };
@@ -358,9 +415,14 @@ pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -
     tracing::info!(%case_id, kind = ?kind, score = evaluation.score, passed, demo, "kiosk liveness evaluated");
     let (outcome, attempts) = match attempt {
         LivenessAttempt::Retry { attempts_left } => {
-            return to_value(json!({
-                "done": true, "captured": false, "passed": false, "attempts_left": attempts_left,
-            }));
+            return Ok(LivenessFrame {
+                done: true,
+                next: None,
+                captured: Some(false),
+                passed: Some(false),
+                attempts_left: Some(attempts_left),
+                session: None,
+            });
         }
         LivenessAttempt::Record { outcome, attempts } => (outcome, attempts),
     };
@@ -379,10 +441,13 @@ pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -
         .iter()
         .map(|(_, s)| Ok((EvidenceKind::LivenessFrames, jpeg(s)?)))
         .collect::<Result<Vec<_>, ApiError>>()?;
-    let mut out = record(state, caller, case_id, args.index, StepKind::Liveness, outcome, detail, captures).await?;
-    if let Some(o) = out.as_object_mut() {
-        o.insert("done".into(), json!(true));
-        o.insert("passed".into(), json!(passed));
-    }
-    Ok(out)
+    let recorded = record(state, caller, case_id, args.index, StepKind::Liveness, outcome, detail, captures).await?;
+    Ok(LivenessFrame {
+        done: true,
+        next: None,
+        captured: Some(recorded.captured),
+        passed: Some(passed),
+        attempts_left: None,
+        session: recorded.session,
+    })
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use vouch_chip::apdu::{CardChannel, TransportError};
 use vouch_chip::chip_data;
 use vouch_chip::emulator::chip::{ChipOptions, EmulatedChip};
@@ -20,11 +20,11 @@ use vouch_chip::pki::trust::TrustStore;
 use vouch_chip::reader::{self, ChipReading, Progress, ReadError, ReadRequest};
 use vouch_chip::transport::{CardTransport, Pcsc};
 use vouch_chip::ReaderError;
-use vouch_core::flow::StepKind;
+use vouch_core::flow::{StepKind, StepOutcome};
 use vouch_core::{CaseId, EvidenceKind};
 
 use super::capture::{current_step, record_as, StepArgs};
-use super::{to_value, Caller};
+use super::Caller;
 use crate::chip::{decide, ChipSource};
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
@@ -56,9 +56,9 @@ impl ChipReads {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
-enum RunState {
+pub enum RunState {
     #[default]
     WaitingForCard,
     Reading,
@@ -67,30 +67,34 @@ enum RunState {
     Failed,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct RunError {
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct RunError {
     /// access_denied, no_pcsc, no_card, read_failed, cancelled, internal.
-    code: &'static str,
-    message: String,
+    #[ts(type = "\"access_denied\" | \"no_pcsc\" | \"no_card\" | \"read_failed\" | \"cancelled\" | \"internal\"")]
+    pub code: &'static str,
+    pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
-struct RunView {
-    state: RunState,
-    demo: bool,
-    reader: Option<String>,
+/// Where a chip read is: waiting for the card, reading which file, checking, done or failed.
+#[derive(Debug, Clone, Serialize, Default, ts_rs::TS)]
+pub struct RunView {
+    pub state: RunState,
+    pub demo: bool,
+    pub reader: Option<String>,
     /// The file being read and how far.
-    file: Option<String>,
-    read: usize,
-    total: usize,
-    files_done: Vec<String>,
+    pub file: Option<String>,
+    pub read: usize,
+    pub total: usize,
+    pub files_done: Vec<String>,
     /// Why the read started over: card_removed (lifted too soon) or read_error.
-    retry: Option<&'static str>,
+    #[ts(type = "\"card_removed\" | \"read_error\" | null")]
+    pub retry: Option<&'static str>,
     /// While waiting: no_reader when no reader is connected.
-    hint: Option<&'static str>,
-    error: Option<RunError>,
+    #[ts(type = "\"no_reader\" | null")]
+    pub hint: Option<&'static str>,
+    pub error: Option<RunError>,
     /// passed or failed, once recorded.
-    outcome: Option<&'static str>,
+    pub outcome: Option<StepOutcome>,
 }
 
 struct ChipRun {
@@ -134,21 +138,49 @@ impl ChipRun {
     }
 }
 
-#[derive(Serialize)]
-struct ChipStatus {
-    /// pcsc, demo or none.
-    source: &'static str,
-    demo: bool,
-    readers: Vec<vouch_chip::ReaderInfo>,
-    /// Why no reader can be listed (pcscd not running, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    problem: Option<String>,
-    /// The DEMO passport's access data, shown on the DEMO screen so a clerk can type it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    demo_passport: Option<Value>,
+/// The DEMO passport's access data, shown on the DEMO screen so a clerk can type it.
+#[derive(Serialize, ts_rs::TS)]
+pub struct DemoPassport {
+    pub can: String,
+    pub document_number: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub date_of_expiry: Option<String>,
 }
 
-pub async fn chip_status(state: &AppState) -> Result<Value, ApiError> {
+/// A chip read as the UI follows it; with the case as it now stands once the step is recorded.
+#[derive(Serialize, ts_rs::TS)]
+pub struct ChipReadView {
+    #[serde(flatten)]
+    pub run: RunView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub session: Option<super::customer::CaseSession>,
+}
+
+/// `chip_read_cancel`: the read stops at its next step.
+#[derive(Serialize, ts_rs::TS)]
+pub struct Cancelled {
+    pub cancelled: bool,
+}
+
+#[derive(Serialize, ts_rs::TS)]
+pub struct ChipStatus {
+    /// pcsc, demo or none.
+    #[ts(type = "\"pcsc\" | \"demo\" | \"none\"")]
+    pub source: &'static str,
+    pub demo: bool,
+    pub readers: Vec<vouch_chip::ReaderInfo>,
+    /// Why no reader can be listed (pcscd not running, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub problem: Option<String>,
+    /// The DEMO passport's access data, shown on the DEMO screen so a clerk can type it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub demo_passport: Option<DemoPassport>,
+}
+
+pub async fn chip_status(state: &AppState) -> Result<ChipStatus, ApiError> {
     let source = state.chip.source.clone();
     let mut status =
         ChipStatus { source: "none", demo: false, readers: Vec::new(), problem: None, demo_passport: None };
@@ -162,12 +194,12 @@ pub async fn chip_status(state: &AppState) -> Result<Value, ApiError> {
             match passport {
                 Ok(d) => {
                     let mrz = vouch_chip::lds::mrz::parse(&d.passport.mrz).ok();
-                    status.demo_passport = Some(json!({
-                        "can": d.passport.can,
-                        "document_number": mrz.as_ref().map(|m| m.document_number.clone()),
-                        "date_of_birth": mrz.as_ref().map(|m| m.date_of_birth.clone()),
-                        "date_of_expiry": mrz.as_ref().map(|m| m.date_of_expiry.clone()),
-                    }));
+                    status.demo_passport = Some(DemoPassport {
+                        can: d.passport.can.clone(),
+                        document_number: mrz.as_ref().map(|m| m.document_number.clone()),
+                        date_of_birth: mrz.as_ref().map(|m| m.date_of_birth.clone()),
+                        date_of_expiry: mrz.as_ref().map(|m| m.date_of_expiry.clone()),
+                    });
                 }
                 Err(e) => status.problem = Some(format!("the demo passport could not be made: {e}")),
             }
@@ -190,12 +222,13 @@ pub async fn chip_status(state: &AppState) -> Result<Value, ApiError> {
             }
         }
     }
-    to_value(status)
+    Ok(status)
 }
 
 /// A step and the access data a clerk types for the chip: the whole MRZ, its three key fields, or the CAN.
 /// `chip_read_begin` and `document_scan_manual` both take it.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct AccessArgs {
     pub case_id: String,
@@ -213,7 +246,7 @@ pub struct AccessArgs {
 
 /// Starts reading the chip for the case's current document_chip step. The access data never leaves this
 /// call: it is not stored, logged or returned.
-pub async fn chip_read_begin(state: &AppState, caller: &Caller, args: AccessArgs) -> Result<Value, ApiError> {
+pub async fn chip_read_begin(state: &AppState, caller: &Caller, args: AccessArgs) -> Result<ChipReadView, ApiError> {
     let step_args = StepArgs { case_id: args.case_id.clone(), index: args.index };
     let (case_id, _) = current_step(state, &step_args, StepKind::DocumentChip).await?;
     let typed = [&args.mrz, &args.document_number, &args.date_of_birth, &args.date_of_expiry, &args.can]
@@ -302,28 +335,26 @@ pub async fn chip_read_begin(state: &AppState, caller: &Caller, args: AccessArgs
     chip_read_progress(state, step_args).await
 }
 
-pub async fn chip_read_progress(state: &AppState, args: StepArgs) -> Result<Value, ApiError> {
+pub async fn chip_read_progress(state: &AppState, args: StepArgs) -> Result<ChipReadView, ApiError> {
     let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found("No such case"))?;
     let run = state
         .chip_reads
         .get((case_id, args.index))?
         .ok_or_else(|| ApiError::not_found("No chip read is under way for this step; start one"))?;
     let view = run.snapshot();
-    let mut value = to_value(&view)?;
-    if view.state == RunState::Done {
-        if let Some(object) = value.as_object_mut() {
-            object.insert("session".into(), to_value(super::customer::case_session(state, case_id).await?)?);
-        }
-    }
-    Ok(value)
+    let session = match view.state {
+        RunState::Done => Some(super::customer::case_session(state, case_id).await?),
+        _ => None,
+    };
+    Ok(ChipReadView { run: view, session })
 }
 
-pub async fn chip_read_cancel(state: &AppState, args: StepArgs) -> Result<Value, ApiError> {
+pub async fn chip_read_cancel(state: &AppState, args: StepArgs) -> Result<Cancelled, ApiError> {
     let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found("No such case"))?;
     if let Some(run) = state.chip_reads.get((case_id, args.index))? {
         run.cancel.store(true, Ordering::Relaxed);
     }
-    Ok(json!({ "cancelled": true }))
+    Ok(Cancelled { cancelled: true })
 }
 
 /// The demo chip answers after the time a real chip's bytes take over the air.
@@ -444,7 +475,7 @@ async fn finish(
     challenge: [u8; 8],
     trust: &Arc<TrustStore>,
     view: RunView,
-) -> Result<&'static str, ApiError> {
+) -> Result<StepOutcome, ApiError> {
     let (reading, reader) = read;
     let bytes = chip_data::encode(&reading.chip_data());
     let decision = {
@@ -455,7 +486,7 @@ async fn finish(
     };
     let (outcome, detail) = match decision {
         Err(e) => (
-            vouch_core::flow::StepOutcome::Failed,
+            StepOutcome::Failed,
             json!({ "demo": view.demo, "reader": reader, "failures": ["lds_parse_error"], "message": e.to_string() }),
         ),
         Ok(d) => {
@@ -481,7 +512,6 @@ async fn finish(
             (outcome, detail)
         }
     };
-    let passed = outcome == vouch_core::flow::StepOutcome::Passed;
     record_as(
         state,
         actor,
@@ -493,5 +523,5 @@ async fn finish(
         vec![(EvidenceKind::ChipData, CHIP_DATA_MEDIA_TYPE, bytes)],
     )
     .await?;
-    Ok(if passed { "passed" } else { "failed" })
+    Ok(outcome)
 }

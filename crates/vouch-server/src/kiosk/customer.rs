@@ -4,39 +4,43 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 use vouch_core::flow::{self, Next, Step, StepKind, StepOutcome, StepRecord};
 use vouch_core::{CaseId, CaseStatus};
 use vouch_store::case_codes::format_code;
 
-use super::{to_value, Caller, Role};
+use super::{Caller, Role};
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
-#[derive(Serialize)]
-struct Status {
+/// What every screen needs first: whether the kiosk is set up, its languages, idle timeout and clerks.
+#[derive(Serialize, TS)]
+pub struct KioskStatus {
     /// No admin PIN yet: the kiosk asks for one before anything else.
-    first_run: bool,
+    pub first_run: bool,
     /// First run over HTTP: the setup screen also asks for the setup code `vouch serve` printed.
-    setup_code_required: bool,
-    languages: &'static [&'static str],
-    default_language: String,
-    idle_timeout_secs: u32,
-    version: &'static str,
-    clerks: Vec<ClerkName>,
+    pub setup_code_required: bool,
+    #[ts(type = "Array<Lang>")]
+    pub languages: &'static [&'static str],
+    #[ts(type = "Lang")]
+    pub default_language: String,
+    pub idle_timeout_secs: u32,
+    pub version: &'static str,
+    pub clerks: Vec<ClerkName>,
     /// Where this UI's API lives; the kiosk app reports "embedded" or the remote server's URL.
-    server: String,
+    pub server: String,
 }
 
-#[derive(Serialize)]
-struct ClerkName {
-    id: i64,
-    name: String,
+#[derive(Serialize, TS)]
+pub struct ClerkName {
+    pub id: i64,
+    pub name: String,
 }
 
-pub async fn status(state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+pub async fn status(state: &AppState, caller: &Caller) -> Result<KioskStatus, ApiError> {
     let (first_run, settings, clerks) =
         state.db(|s| Ok((!s.admin_pin_is_set()?, s.kiosk_settings()?, s.list_clerks()?))).await?;
-    to_value(Status {
+    Ok(KioskStatus {
         first_run,
         setup_code_required: first_run && caller.transport == super::Transport::Http,
         languages: &flow::LANGUAGES,
@@ -49,7 +53,7 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<Value, ApiError
 }
 
 /// A case as the kiosk screens see it.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct CaseSession {
     pub case_id: CaseId,
     pub code: String,
@@ -89,7 +93,8 @@ pub(crate) async fn case_session(state: &AppState, case_id: CaseId) -> Result<Ca
         .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct OpenArgs {
     /// A case code (`ABCD-EFGH`), an eeID `link`, or a case id: whatever was typed or scanned.
@@ -104,7 +109,7 @@ fn case_id_in(input: &str) -> Option<CaseId> {
     CaseId::parse(tail.split(['?', '#']).next()?)
 }
 
-pub async fn open(state: &AppState, args: OpenArgs) -> Result<Value, ApiError> {
+pub async fn open(state: &AppState, args: OpenArgs) -> Result<CaseSession, ApiError> {
     if args.code.len() > 500 {
         return Err(ApiError::invalid("That is too long to be a case code"));
     }
@@ -126,22 +131,24 @@ pub async fn open(state: &AppState, args: OpenArgs) -> Result<Value, ApiError> {
         Err(e) => return Err(e),
     };
     tracing::info!(%case_id, "case opened at the kiosk");
-    to_value(case_session(state, case_id).await?)
+    case_session(state, case_id).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
-pub struct SubmitArgs {
+pub struct StepSubmitArgs {
     pub case_id: String,
     pub index: u32,
     pub kind: StepKind,
     pub outcome: StepOutcome,
     #[serde(default)]
+    #[ts(as = "Option<Value>", optional)]
     pub detail: Value,
 }
 
 /// Records a step. The customer records their own steps (consent); a clerk review needs a clerk.
-pub async fn submit(state: &AppState, caller: &Caller, args: SubmitArgs) -> Result<Value, ApiError> {
+pub async fn submit(state: &AppState, caller: &Caller, args: StepSubmitArgs) -> Result<CaseSession, ApiError> {
     let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found(NO_SUCH_CODE))?;
     if args.kind == StepKind::ClerkReview && !matches!(caller.role(), Some(Role::Clerk | Role::Admin)) {
         return Err(ApiError::forbidden("A clerk confirms this step: please ask at the desk"));
@@ -174,7 +181,7 @@ pub async fn submit(state: &AppState, caller: &Caller, args: SubmitArgs) -> Resu
     let (kind, outcome, detail) = (args.kind, args.outcome, args.detail);
     state.db(move |s| s.record_step(case_id, args.index, kind, outcome, detail, &actor)).await?;
     tracing::info!(%case_id, step = args.index + 1, kind = kind.as_str(), outcome = outcome.as_str(), "step recorded");
-    to_value(case_session(state, case_id).await?)
+    case_session(state, case_id).await
 }
 
 #[cfg(test)]

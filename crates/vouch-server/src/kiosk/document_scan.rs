@@ -18,7 +18,7 @@ use vouch_vision::document::{PageQuality, PageReading, PageSide, QualityIssue};
 
 use super::capture::{camera_error, current_step, record_as, StepArgs};
 use super::chip::AccessArgs;
-use super::{to_value, Caller};
+use super::Caller;
 use crate::camera::Shot;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
@@ -59,7 +59,7 @@ struct ScanRun {
 }
 
 /// What the customer should change, as codes the UI translates and speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanHint {
     ShowDocument,
@@ -86,21 +86,24 @@ fn quality_hint(issue: QualityIssue) -> ScanHint {
     }
 }
 
-#[derive(Serialize)]
-struct ScanView {
-    seq: u64,
-    demo: bool,
+/// What one frame of the document scan shows: the page, the hints, and the capture once it is made.
+#[derive(Serialize, ts_rs::TS)]
+pub struct ScanView {
+    pub seq: u64,
+    pub demo: bool,
     /// The page's corners as fractions of the frame (x, y), clockwise; none when no page is in view.
-    outline: Option<[[f32; 2]; 4]>,
-    hints: Vec<ScanHint>,
+    pub outline: Option<[[f32; 2]; 4]>,
+    pub hints: Vec<ScanHint>,
     /// Frames in a row that read the same valid MRZ, of `needed`.
-    agreeing: u32,
-    needed: u32,
-    captured: bool,
+    pub agreeing: u32,
+    pub needed: u32,
+    pub captured: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    outcome: Option<&'static str>,
+    #[ts(optional)]
+    pub outcome: Option<StepOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    session: Option<super::customer::CaseSession>,
+    #[ts(optional)]
+    pub session: Option<super::customer::CaseSession>,
 }
 
 /// What one frame says: the hints, and the valid MRZ when the page is fit to capture.
@@ -142,7 +145,7 @@ fn moved(before: Option<[[f32; 2]; 4]>, now: Option<[[f32; 2]; 4]>, aspect: f32)
 
 /// Reads the document camera's next frame for the case's current document_scan step; captures and records the
 /// step once the same valid MRZ has been read on enough fine frames in a row.
-pub async fn document_scan_frame(state: &AppState, caller: &Caller, args: StepArgs) -> Result<Value, ApiError> {
+pub async fn document_scan_frame(state: &AppState, caller: &Caller, args: StepArgs) -> Result<ScanView, ApiError> {
     let (case_id, _) = current_step(state, &args, StepKind::DocumentScan).await?;
     let key = (case_id, args.index);
     let after = {
@@ -186,10 +189,10 @@ pub async fn document_scan_frame(state: &AppState, caller: &Caller, args: StepAr
         let outcome = capture(state, caller, case_id, args.index, &shot, page).await?;
         state.scans.lock()?.remove(&key);
         view.captured = true;
-        view.outcome = Some(outcome.as_str());
+        view.outcome = Some(outcome);
         view.session = Some(super::customer::case_session(state, case_id).await?);
     }
-    to_value(view)
+    Ok(view)
 }
 
 /// The holder as the MRZ states it, for the clerk's review. Personal data: in the case, never in a log.
@@ -315,7 +318,11 @@ fn quality_detail(q: &PageQuality) -> Value {
 
 /// The clerk's fallback when the page will not scan (a worn MRZ, no camera): the MRZ, its three key fields or
 /// the CAN, typed. Checked as the chip will check it, recorded as typed and by whom.
-pub async fn document_scan_manual(state: &AppState, caller: &Caller, args: AccessArgs) -> Result<Value, ApiError> {
+pub async fn document_scan_manual(
+    state: &AppState,
+    caller: &Caller,
+    args: AccessArgs,
+) -> Result<super::capture::Captured, ApiError> {
     let step_args = StepArgs { case_id: args.case_id.clone(), index: args.index };
     let (case_id, _) = current_step(state, &step_args, StepKind::DocumentScan).await?;
     let clean = |s: Option<String>| s.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty());
@@ -366,11 +373,12 @@ pub async fn document_scan_manual(state: &AppState, caller: &Caller, args: Acces
     )
     .await?;
     state.scans.lock()?.remove(&(case_id, args.index));
-    to_value(json!({
-        "captured": true,
-        "outcome": outcome.as_str(),
-        "session": super::customer::case_session(state, case_id).await?,
-    }))
+    Ok(super::capture::Captured {
+        captured: true,
+        outcome: Some(outcome),
+        hints: None,
+        session: Some(super::customer::case_session(state, case_id).await?),
+    })
 }
 
 /// The access data the case's document scan left for the chip, if any.

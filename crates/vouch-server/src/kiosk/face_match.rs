@@ -37,7 +37,11 @@ fn compare(
     Ok(Ok((cosine, similarity_score(cosine))))
 }
 
-pub async fn face_match_run(state: &AppState, caller: &Caller, args: StepArgs) -> Result<Value, ApiError> {
+pub async fn face_match_run(
+    state: &AppState,
+    caller: &Caller,
+    args: StepArgs,
+) -> Result<super::capture::Captured, ApiError> {
     let (case_id, step) = current_step(state, &args, StepKind::FaceMatch).await?;
     let Step::FaceMatch { threshold, reference } = step else {
         return Err(ApiError::internal("the current step is not a face match"));

@@ -7,14 +7,15 @@
 
 mod admin;
 pub mod bridge;
-mod capture;
-mod chip;
-mod customer;
-mod document_scan;
+pub mod capture;
+pub mod chip;
+pub mod customer;
+pub mod document_scan;
 mod face_match;
 pub mod sessions;
-mod signature;
-mod staff;
+pub mod signature;
+pub mod staff;
+pub mod typescript;
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -31,6 +32,11 @@ pub use capture::CaptureRuns;
 pub use chip::{ChipReads, CHIP_DATA_MEDIA_TYPE};
 pub use document_scan::{ScanRuns, AGREEING_READS};
 pub use sessions::{KioskSessions, Role, Session};
+use vouch_app::signing::SigningSummary;
+use vouch_store::audit::VerifyReport;
+use vouch_store::pins::Clerk;
+use vouch_store::retention::PurgeReport;
+use vouch_store::settings::KioskSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -47,58 +53,124 @@ pub enum Load {
     Heavy,
 }
 
-/// Every command, with who may send it and how heavy it is. The UI and the docs read this list; nothing else
-/// is callable.
-pub const COMMANDS: &[(&str, Access, Load)] = &[
-    ("kiosk_status", Access::Anyone, Load::Light),
-    ("case_open", Access::Anyone, Load::Light),
-    ("step_submit", Access::Anyone, Load::Light),
-    ("camera_status", Access::Anyone, Load::Light),
-    ("camera_guide", Access::Anyone, Load::Light),
-    ("selfie_capture", Access::Anyone, Load::Heavy),
-    ("liveness_begin", Access::Anyone, Load::Light),
-    ("liveness_frame", Access::Anyone, Load::Heavy),
-    ("face_match_run", Access::Anyone, Load::Heavy),
-    ("document_scan_frame", Access::Anyone, Load::Heavy),
-    ("document_scan_manual", Access::Clerk, Load::Heavy),
-    ("signature_documents", Access::Anyone, Load::Light),
-    ("signature_document", Access::Anyone, Load::Light),
-    ("signature_submit", Access::Anyone, Load::Heavy),
-    ("chip_status", Access::Anyone, Load::Light),
-    ("chip_read_begin", Access::Anyone, Load::Light),
-    ("chip_read_progress", Access::Anyone, Load::Light),
-    ("chip_read_cancel", Access::Anyone, Load::Light),
-    ("admin_setup", Access::Anyone, Load::Heavy),
-    ("sign_in", Access::Anyone, Load::Heavy),
-    ("sign_out", Access::Anyone, Load::Light),
-    ("whoami", Access::Anyone, Load::Light),
-    ("queue", Access::Clerk, Load::Light),
-    ("case_detail", Access::Clerk, Load::Light),
-    ("evidence_image", Access::Clerk, Load::Light),
-    ("case_decide", Access::Clerk, Load::Light),
-    ("clients_list", Access::Admin, Load::Light),
-    ("client_create", Access::Admin, Load::Light),
-    ("client_revoke", Access::Admin, Load::Light),
-    ("client_set_webhook", Access::Admin, Load::Light),
-    ("client_rotate_secret", Access::Admin, Load::Light),
-    ("deliveries", Access::Admin, Load::Light),
-    ("delivery_retry", Access::Admin, Load::Light),
-    ("flows_list", Access::Admin, Load::Light),
-    ("flow_save", Access::Admin, Load::Light),
-    ("flow_set_default", Access::Admin, Load::Light),
-    ("devices", Access::Admin, Load::Light),
-    ("settings_get", Access::Admin, Load::Light),
-    ("settings_save", Access::Admin, Load::Light),
-    ("signing_keys", Access::Admin, Load::Light),
-    ("signing_keys_set", Access::Admin, Load::Light),
-    ("purge_now", Access::Admin, Load::Light),
-    ("clerks_list", Access::Admin, Load::Light),
-    ("clerk_add", Access::Admin, Load::Heavy),
-    ("clerk_remove", Access::Admin, Load::Light),
-    ("admin_pin_change", Access::Admin, Load::Heavy),
-    ("audit_verify", Access::Admin, Load::Light),
-    ("exit_app", Access::Admin, Load::Light),
-];
+/// Arguments of a command that takes none (`{}`).
+#[derive(Debug, Default, serde::Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
+/// The answer of a command that only says it is done (`{}`).
+#[derive(Debug, Default, serde::Serialize, ts_rs::TS)]
+pub struct Done {}
+
+/// The kiosk's commands: each with who may send it, how heavy it is, its typed arguments and answer, and what
+/// it runs. The dispatch, the access table and the UI's TypeScript types (`ui/src/generated/kiosk.ts`) all come
+/// from this one list, so a command cannot be callable without its access level or typed in the UI by hand.
+macro_rules! kiosk_commands {
+    ($( $name:ident ($access:ident, $load:ident) |$state:ident, $caller:ident, $args:ident : $argty:ty| -> $res:ty $body:block )*) => {
+        /// Every command, with who may send it and how heavy it is. Nothing else is callable.
+        pub const COMMANDS: &[(&str, Access, Load)] = &[$((stringify!($name), Access::$access, Load::$load)),*];
+
+        async fn dispatch(state: &AppState, caller: &Caller, command: &str, args: Value) -> Result<Value, ApiError> {
+            match command {
+                $(stringify!($name) => {
+                    #[allow(unused_variables)]
+                    let ($state, $caller, $args) = (state, caller, parse_args::<$argty>(args)?);
+                    let answer: $res = $body;
+                    to_value(answer)
+                })*
+                other => Err(ApiError::not_found(format!("No kiosk command is called {other:?}"))),
+            }
+        }
+
+        /// Visits every command's argument and answer types, for the TypeScript the UI is typed with.
+        pub fn visit_command_types(visitor: &mut impl ts_rs::TypeVisitor) {
+            $( visitor.visit::<$argty>(); visitor.visit::<$res>(); )*
+        }
+
+        /// `(name, access, arguments type, answer type)` of every command, the types as TypeScript names.
+        pub fn command_signatures() -> Vec<(&'static str, Access, String, String)> {
+            use ts_rs::TS;
+            vec![$((stringify!($name), Access::$access, <$argty>::name(), <$res>::name())),*]
+        }
+    };
+}
+
+kiosk_commands! {
+    kiosk_status(Anyone, Light) |state, caller, _a: NoArgs| -> customer::KioskStatus { customer::status(state, caller).await? }
+    case_open(Anyone, Light) |state, caller, args: customer::OpenArgs| -> customer::CaseSession { customer::open(state, args).await? }
+    step_submit(Anyone, Light) |state, caller, args: customer::StepSubmitArgs| -> customer::CaseSession { customer::submit(state, caller, args).await? }
+    camera_status(Anyone, Light) |state, caller, args: capture::CameraStatusArgs| -> capture::CameraStatusView { capture::camera_status(state, args).await? }
+    camera_guide(Anyone, Light) |state, caller, _a: NoArgs| -> capture::Guide { capture::camera_guide(state).await? }
+    selfie_capture(Anyone, Heavy) |state, caller, args: capture::StepArgs| -> capture::Captured { capture::selfie_capture(state, caller, args).await? }
+    liveness_begin(Anyone, Light) |state, caller, args: capture::StepArgs| -> capture::LivenessPlan { capture::liveness_begin(state, args).await? }
+    liveness_frame(Anyone, Heavy) |state, caller, args: capture::StepArgs| -> capture::LivenessFrame { capture::liveness_frame(state, caller, args).await? }
+    face_match_run(Anyone, Heavy) |state, caller, args: capture::StepArgs| -> capture::Captured { face_match::face_match_run(state, caller, args).await? }
+    document_scan_frame(Anyone, Heavy) |state, caller, args: capture::StepArgs| -> document_scan::ScanView { document_scan::document_scan_frame(state, caller, args).await? }
+    document_scan_manual(Clerk, Heavy) |state, caller, args: chip::AccessArgs| -> capture::Captured { document_scan::document_scan_manual(state, caller, args).await? }
+    signature_documents(Anyone, Light) |state, caller, args: capture::StepArgs| -> signature::SignatureDocuments { signature::signature_documents(state, args).await? }
+    signature_document(Anyone, Light) |state, caller, args: signature::DocumentArgs| -> signature::SignatureDocument { signature::signature_document(state, caller, args).await? }
+    signature_submit(Anyone, Heavy) |state, caller, args: signature::SignatureSubmitArgs| -> signature::SignatureSubmitted { signature::signature_submit(state, caller, args).await? }
+    chip_status(Anyone, Light) |state, caller, _a: NoArgs| -> chip::ChipStatus { chip::chip_status(state).await? }
+    chip_read_begin(Anyone, Light) |state, caller, args: chip::AccessArgs| -> chip::ChipReadView { chip::chip_read_begin(state, caller, args).await? }
+    chip_read_progress(Anyone, Light) |state, caller, args: capture::StepArgs| -> chip::ChipReadView { chip::chip_read_progress(state, args).await? }
+    chip_read_cancel(Anyone, Light) |state, caller, args: capture::StepArgs| -> chip::Cancelled { chip::chip_read_cancel(state, args).await? }
+    admin_setup(Anyone, Heavy) |state, caller, args: staff::SetupArgs| -> staff::SignedIn { staff::admin_setup(state, caller, args).await? }
+    sign_in(Anyone, Heavy) |state, caller, args: staff::SignInArgs| -> staff::SignedIn { staff::sign_in(state, args).await? }
+    sign_out(Anyone, Light) |state, caller, _a: NoArgs| -> Done {
+        if let Some(t) = &caller.token {
+            state.kiosk.close(t);
+        }
+        Done {}
+    }
+    whoami(Anyone, Light) |state, caller, _a: NoArgs| -> Option<Session> { caller.session.clone() }
+    queue(Clerk, Light) |state, caller, args: staff::QueueArgs| -> Vec<staff::QueueRow> { staff::queue(state, args).await? }
+    case_detail(Clerk, Light) |state, caller, args: staff::CaseArgs| -> staff::CaseDetail { staff::case_detail(state, args).await? }
+    evidence_image(Clerk, Light) |state, caller, args: staff::EvidenceArgs| -> staff::EvidenceImage { staff::evidence_image(state, caller, args).await? }
+    case_decide(Clerk, Light) |state, caller, args: staff::DecideArgs| -> staff::CaseDetail { staff::decide(state, caller, args).await? }
+    clients_list(Admin, Light) |state, caller, _a: NoArgs| -> Vec<vouch_core::Client> { state.db(|s| s.list_clients()).await? }
+    client_create(Admin, Light) |state, caller, args: admin::CreateClientArgs| -> admin::ClientCreated { admin::client_create(state, args, caller.actor()).await? }
+    client_revoke(Admin, Light) |state, caller, args: admin::ClientArgs| -> vouch_core::Client {
+        let actor = caller.actor();
+        state.db(move |s| s.revoke_client(&args.client_id, &actor)).await?
+    }
+    client_set_webhook(Admin, Light) |state, caller, args: admin::WebhookArgs| -> vouch_core::Client { admin::client_set_webhook(state, args, caller.actor()).await? }
+    client_rotate_secret(Admin, Light) |state, caller, args: admin::ClientArgs| -> admin::NewSecret {
+        let actor = caller.actor();
+        admin::NewSecret { secret: state.db(move |s| s.rotate_client_secret(&args.client_id, &actor)).await? }
+    }
+    deliveries(Admin, Light) |state, caller, _a: NoArgs| -> Vec<crate::native::DeliveryView> { crate::native::delivery_views(state, None, 100).await? }
+    delivery_retry(Admin, Light) |state, caller, args: admin::DeliveryArgs| -> crate::native::DeliveryView { crate::native::retry(state, args.delivery_id).await? }
+    flows_list(Admin, Light) |state, caller, _a: NoArgs| -> admin::FlowList { admin::flows_list(state).await? }
+    flow_save(Admin, Light) |state, caller, args: admin::FlowSaveArgs| -> vouch_core::flow::FlowVersion { admin::flow_save(state, args, caller.actor()).await? }
+    flow_set_default(Admin, Light) |state, caller, args: admin::FlowIdArgs| -> admin::FlowList {
+        let actor = caller.actor();
+        state.db(move |s| s.set_default_flow(&args.flow_id, &actor)).await?;
+        admin::flows_list(state).await?
+    }
+    devices(Admin, Light) |state, caller, _a: NoArgs| -> admin::Devices { admin::devices(state).await? }
+    settings_get(Admin, Light) |state, caller, _a: NoArgs| -> KioskSettings { state.db(|s| s.kiosk_settings()).await? }
+    settings_save(Admin, Light) |state, caller, args: KioskSettings| -> KioskSettings { admin::settings_save(state, args, caller.actor()).await? }
+    signing_keys(Admin, Light) |state, caller, _a: NoArgs| -> SigningSummary { state.app.signing.keys().await?.summary() }
+    signing_keys_set(Admin, Light) |state, caller, args: admin::SigningKeysArgs| -> SigningSummary { admin::signing_keys_set(state, args, &caller.actor()).await? }
+    purge_now(Admin, Light) |state, caller, _a: NoArgs| -> PurgeReport { vouch_app::retention::purge(&state.app, &caller.actor(), true).await? }
+    clerks_list(Admin, Light) |state, caller, _a: NoArgs| -> Vec<Clerk> { state.db(|s| s.list_clerks()).await? }
+    clerk_add(Admin, Heavy) |state, caller, args: admin::ClerkArgs| -> Clerk {
+        let actor = caller.actor();
+        state.db(move |s| s.add_clerk(&args.name, &args.pin, &actor)).await?
+    }
+    clerk_remove(Admin, Light) |state, caller, args: admin::ClerkIdArgs| -> Vec<Clerk> {
+        let actor = caller.actor();
+        state.db(move |s| s.remove_clerk(args.clerk_id, &actor)).await?;
+        state.db(|s| s.list_clerks()).await?
+    }
+    admin_pin_change(Admin, Heavy) |state, caller, args: admin::PinArgs| -> Done {
+        let actor = caller.actor();
+        state.db(move |s| s.change_admin_pin(&args.pin, &actor)).await?;
+        Done {}
+    }
+    audit_verify(Admin, Light) |state, caller, _a: NoArgs| -> VerifyReport { state.db(|s| s.verify_audit(None)).await? }
+    exit_app(Admin, Light) |state, caller, _a: NoArgs| -> admin::Exit { admin::Exit { exit: true } }
+}
 
 /// How a command reached the kiosk: Tauri IPC from the app's own window, or HTTP from a paired browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,41 +247,7 @@ pub async fn call(
         Load::Heavy => Some(crate::load::place(&state.work.kiosk, "kiosk").await?),
         Load::Light => None,
     };
-    match command {
-        "kiosk_status" => customer::status(state, &caller).await,
-        "case_open" => customer::open(state, parse_args(args)?).await,
-        "step_submit" => customer::submit(state, &caller, parse_args(args)?).await,
-        "camera_status" => capture::camera_status(state, parse_args(args)?).await,
-        "camera_guide" => capture::camera_guide(state).await,
-        "selfie_capture" => capture::selfie_capture(state, &caller, parse_args(args)?).await,
-        "liveness_begin" => capture::liveness_begin(state, parse_args(args)?).await,
-        "liveness_frame" => capture::liveness_frame(state, &caller, parse_args(args)?).await,
-        "face_match_run" => face_match::face_match_run(state, &caller, parse_args(args)?).await,
-        "document_scan_frame" => document_scan::document_scan_frame(state, &caller, parse_args(args)?).await,
-        "document_scan_manual" => document_scan::document_scan_manual(state, &caller, parse_args(args)?).await,
-        "signature_documents" => signature::signature_documents(state, parse_args(args)?).await,
-        "signature_document" => signature::signature_document(state, &caller, parse_args(args)?).await,
-        "signature_submit" => signature::signature_submit(state, &caller, parse_args(args)?).await,
-        "chip_status" => chip::chip_status(state).await,
-        "chip_read_begin" => chip::chip_read_begin(state, &caller, parse_args(args)?).await,
-        "chip_read_progress" => chip::chip_read_progress(state, parse_args(args)?).await,
-        "chip_read_cancel" => chip::chip_read_cancel(state, parse_args(args)?).await,
-        "admin_setup" => staff::admin_setup(state, &caller, parse_args(args)?).await,
-        "sign_in" => staff::sign_in(state, parse_args(args)?).await,
-        "sign_out" => {
-            if let Some(t) = &caller.token {
-                state.kiosk.close(t);
-            }
-            Ok(Value::Object(Default::default()))
-        }
-        "whoami" => to_value(&caller.session),
-        "queue" => staff::queue(state, parse_args(args)?).await,
-        "case_detail" => staff::case_detail(state, parse_args(args)?).await,
-        "evidence_image" => staff::evidence_image(state, &caller, parse_args(args)?).await,
-        "case_decide" => staff::decide(state, &caller, parse_args(args)?).await,
-        "exit_app" => Ok(serde_json::json!({"exit": true})),
-        other => admin::call(state, &caller, other, args).await,
-    }
+    dispatch(state, &caller, command, args).await
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

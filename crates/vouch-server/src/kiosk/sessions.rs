@@ -14,14 +14,14 @@ pub const STAFF_IDLE: Duration = Duration::from_secs(10 * 60);
 /// terminal should not be a free guessing oracle).
 const CODE_FAILURES_PER_MINUTE: usize = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Clerk,
     Admin,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Session {
     pub role: Role,
     pub name: String,

@@ -4,27 +4,51 @@
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
+use ts_rs::TS;
 use vouch_core::flow::StepKind;
 use vouch_signature::{Drawn, Pad, PenSample};
 
 use super::capture::{current_step, StepArgs};
-use super::customer::case_session;
-use super::{to_value, Caller};
+use super::customer::{case_session, CaseSession};
+use super::Caller;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
 use vouch_app::sign_case;
 
-#[derive(Serialize)]
-struct DocumentEntry {
-    position: u32,
-    name: String,
-    size: u64,
-    pages: usize,
+#[derive(Serialize, TS)]
+pub struct DocumentEntry {
+    pub position: u32,
+    pub name: String,
+    pub size: u64,
+    pub pages: usize,
+}
+
+/// The documents of the signature step, how the signer signs, and whether they already have.
+#[derive(Serialize, TS)]
+pub struct SignatureDocuments {
+    pub documents: Vec<DocumentEntry>,
+    pub method: vouch_store::signing::SignMethod,
+    pub signed: bool,
+}
+
+/// One document to read, as base64 PDF.
+#[derive(Serialize, TS)]
+pub struct SignatureDocument {
+    pub position: u32,
+    pub name: String,
+    pub pdf: String,
+}
+
+/// What signing answers: what the step recorded (measures, never the pen data) and the case as it now stands.
+#[derive(Serialize, TS)]
+pub struct SignatureSubmitted {
+    pub signed: vouch_app::sign_case::SigningOutcome,
+    pub session: CaseSession,
 }
 
 /// The documents the current signature step signs (names, sizes, page counts); no personal data.
-pub async fn signature_documents(state: &AppState, args: StepArgs) -> Result<Value, ApiError> {
+pub async fn signature_documents(state: &AppState, args: StepArgs) -> Result<SignatureDocuments, ApiError> {
     let (case_id, _) = current_step(state, &args, StepKind::Signature).await?;
     let (signer, process) = sign_case::signer_and_process(&state.app, case_id)
         .await
@@ -38,10 +62,11 @@ pub async fn signature_documents(state: &AppState, args: StepArgs) -> Result<Val
             .map_err(|e| ApiError::invalid(e.to_string()))?;
         documents.push(DocumentEntry { position: d.position, name: d.name.clone(), size: d.size, pages });
     }
-    to_value(json!({ "documents": documents, "method": signer.method, "signed": signer.signed_at.is_some() }))
+    Ok(SignatureDocuments { documents, method: signer.method, signed: signer.signed_at.is_some() })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentArgs {
     pub case_id: String,
@@ -50,7 +75,11 @@ pub struct DocumentArgs {
 }
 
 /// One document to read, as base64 PDF (the UI renders it with pdf.js). Each viewing is audited.
-pub async fn signature_document(state: &AppState, caller: &Caller, args: DocumentArgs) -> Result<Value, ApiError> {
+pub async fn signature_document(
+    state: &AppState,
+    caller: &Caller,
+    args: DocumentArgs,
+) -> Result<SignatureDocument, ApiError> {
     let step = StepArgs { case_id: args.case_id, index: args.index };
     let (case_id, _) = current_step(state, &step, StepKind::Signature).await?;
     let (_, process) = sign_case::signer_and_process(&state.app, case_id).await?;
@@ -63,16 +92,17 @@ pub async fn signature_document(state: &AppState, caller: &Caller, args: Documen
     let actor = caller.actor();
     let detail = json!({"document": args.position + 1, "sha256": doc.current_sha256});
     state.db(move |s| s.mark_previewed(case_id, &actor, &detail)).await?;
-    to_value(json!({
-        "position": doc.position,
-        "name": doc.name,
-        "pdf": base64::engine::general_purpose::STANDARD.encode(bytes),
-    }))
+    Ok(SignatureDocument {
+        position: doc.position,
+        name: doc.name.clone(),
+        pdf: base64::engine::general_purpose::STANDARD.encode(bytes),
+    })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
-pub struct SubmitArgs {
+pub struct SignatureSubmitArgs {
     pub case_id: String,
     pub index: u32,
     pub pad: Pad,
@@ -82,7 +112,11 @@ pub struct SubmitArgs {
 }
 
 /// Signs every document with the drawing and records the step. A refused drawing is 422 with the reason.
-pub async fn signature_submit(state: &AppState, caller: &Caller, args: SubmitArgs) -> Result<Value, ApiError> {
+pub async fn signature_submit(
+    state: &AppState,
+    caller: &Caller,
+    args: SignatureSubmitArgs,
+) -> Result<SignatureSubmitted, ApiError> {
     if !args.agreed {
         return Err(ApiError::invalid("Please confirm that you have read the documents before signing"));
     }
@@ -98,5 +132,5 @@ pub async fn signature_submit(state: &AppState, caller: &Caller, args: SubmitArg
     let outcome = sign_case::sign_at_kiosk(&state.app, case_id, step.index, drawn, caller.actor()).await?;
     tracing::info!(%case_id, step = step.index + 1, documents = outcome.documents, pointer = outcome.pointer,
         "documents signed at the kiosk");
-    to_value(json!({ "signed": outcome, "session": case_session(state, case_id).await? }))
+    Ok(SignatureSubmitted { signed: outcome, session: case_session(state, case_id).await? })
 }

@@ -1,18 +1,20 @@
 //! Staff commands: the first-run admin PIN, PIN sign-in, and the clerk's queue, case review and decision.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use ts_rs::TS;
 use vouch_core::{CaseId, CaseStatus, Outcome, VerifiedIdentity};
 use vouch_store::case_codes::{format_code, QueueFilter};
 use vouch_store::pins::PinHolder;
 
-use super::{to_value, Caller, Role};
+use super::customer::CaseSession;
+use super::{Caller, Role};
 use crate::error::{ApiError, Code};
 use crate::native::{date, parse_case_id, NO_SUCH_CASE};
 use crate::state::AppState;
 use vouch_app::cases::DecisionInput;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct SetupArgs {
     pub pin: String,
@@ -22,7 +24,7 @@ pub struct SetupArgs {
 
 /// First run: sets the admin PIN and signs the admin in. Refused once a PIN exists, and over HTTP without
 /// the setup code, so that whoever reaches the bridge first does not choose the admin PIN.
-pub async fn admin_setup(state: &AppState, caller: &Caller, args: SetupArgs) -> Result<Value, ApiError> {
+pub async fn admin_setup(state: &AppState, caller: &Caller, args: SetupArgs) -> Result<SignedIn, ApiError> {
     if caller.transport == super::Transport::Http && !state.bridge.setup_code_ok(args.setup_code.as_deref()) {
         let already = state.db(|s| s.admin_pin_is_set()).await?;
         if already {
@@ -36,10 +38,11 @@ pub async fn admin_setup(state: &AppState, caller: &Caller, args: SetupArgs) -> 
     state.bridge.setup_done();
     tracing::info!("admin PIN set on first run");
     let token = state.kiosk.open(Role::Admin, "Admin".into(), "admin:kiosk".into());
-    to_value(SignedIn { session: token, role: Role::Admin, name: "Admin".into() })
+    Ok(SignedIn { session: token, role: Role::Admin, name: "Admin".into() })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct SignInArgs {
     pub role: Role,
@@ -48,14 +51,15 @@ pub struct SignInArgs {
     pub pin: String,
 }
 
-#[derive(Serialize)]
-struct SignedIn {
-    session: String,
-    role: Role,
-    name: String,
+/// A staff sign-in: the session token to send with staff commands, and who signed in.
+#[derive(Serialize, TS)]
+pub struct SignedIn {
+    pub session: String,
+    pub role: Role,
+    pub name: String,
 }
 
-pub async fn sign_in(state: &AppState, args: SignInArgs) -> Result<Value, ApiError> {
+pub async fn sign_in(state: &AppState, args: SignInArgs) -> Result<SignedIn, ApiError> {
     if args.pin.len() > 64 {
         return Err(ApiError::invalid("A PIN is at most 12 digits"));
     }
@@ -74,38 +78,44 @@ pub async fn sign_in(state: &AppState, args: SignInArgs) -> Result<Value, ApiErr
     };
     tracing::info!(?role, "signed in at the kiosk");
     let token = state.kiosk.open(role, name.clone(), actor);
-    to_value(SignedIn { session: token, role, name })
+    Ok(SignedIn { session: token, role, name })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct QueueArgs {
     /// Statuses to show; empty or absent means open cases (pending, in progress).
     #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub statuses: Vec<String>,
     /// Part of a case code or of the integrator's reference.
     pub search: Option<String>,
     pub limit: Option<u32>,
 }
 
-#[derive(Serialize)]
-struct QueueRow {
-    case_id: CaseId,
-    code: String,
-    status: CaseStatus,
-    api: String,
-    reference: Option<String>,
-    purpose: Option<String>,
-    steps_done: u32,
+/// One case in the clerk's queue.
+#[derive(Serialize, TS)]
+pub struct QueueRow {
+    pub case_id: CaseId,
+    pub code: String,
+    pub status: CaseStatus,
+    pub api: String,
+    pub reference: Option<String>,
+    pub purpose: Option<String>,
+    pub steps_done: u32,
     #[serde(with = "time::serde::rfc3339")]
-    created_at: time::OffsetDateTime,
+    #[ts(type = "string")]
+    pub created_at: time::OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
-    updated_at: time::OffsetDateTime,
+    #[ts(type = "string")]
+    pub updated_at: time::OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
-    expires_at: time::OffsetDateTime,
+    #[ts(type = "string")]
+    pub expires_at: time::OffsetDateTime,
 }
 
-pub async fn queue(state: &AppState, args: QueueArgs) -> Result<Value, ApiError> {
+pub async fn queue(state: &AppState, args: QueueArgs) -> Result<Vec<QueueRow>, ApiError> {
     let statuses = args
         .statuses
         .iter()
@@ -129,27 +139,38 @@ pub async fn queue(state: &AppState, args: QueueArgs) -> Result<Value, ApiError>
             expires_at: i.case.expires_at,
         })
         .collect();
-    to_value(rows)
+    Ok(rows)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct CaseArgs {
     pub case_id: String,
 }
 
 /// Everything a clerk reviews: the case with its claims, the flow position, evidence and audit trail.
-pub async fn case_detail(state: &AppState, args: CaseArgs) -> Result<Value, ApiError> {
+/// A case as the clerk reviews it: where it is in its flow, the case itself, its evidence and its audit trail.
+#[derive(Serialize, TS)]
+pub struct CaseDetail {
+    pub session: CaseSession,
+    pub case: vouch_core::Case,
+    pub evidence: Vec<vouch_core::Evidence>,
+    pub audit: Vec<vouch_store::audit::AuditEvent>,
+}
+
+pub async fn case_detail(state: &AppState, args: CaseArgs) -> Result<CaseDetail, ApiError> {
     let case_id = parse_case_id(&args.case_id)?;
     vouch_app::cases::expire_due(&state.app).await?;
     let session = super::customer::case_session(state, case_id).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     let (case, evidence, audit) = state
         .db(move |s| Ok((s.get_case(case_id)?, s.case_evidence(case_id)?, s.audit_events(&case_id.to_string())?)))
         .await?;
-    Ok(serde_json::json!({ "session": session, "case": case, "evidence": evidence, "audit": audit }))
+    Ok(CaseDetail { session, case, evidence, audit })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct EvidenceArgs {
     pub case_id: String,
@@ -166,7 +187,17 @@ const VIEWABLE: [vouch_core::EvidenceKind; 4] = [
 ];
 
 /// One photo of a case, as a data URL for an `<img>`.
-pub async fn evidence_image(state: &AppState, caller: &super::Caller, args: EvidenceArgs) -> Result<Value, ApiError> {
+/// A photo of the case's evidence as a `data:` URL for an `<img>`.
+#[derive(Serialize, TS)]
+pub struct EvidenceImage {
+    pub src: String,
+}
+
+pub async fn evidence_image(
+    state: &AppState,
+    caller: &super::Caller,
+    args: EvidenceArgs,
+) -> Result<EvidenceImage, ApiError> {
     let case_id = parse_case_id(&args.case_id)?;
     let actor = caller.actor();
     let (media_type, bytes) = state
@@ -199,10 +230,11 @@ pub async fn evidence_image(state: &AppState, caller: &super::Caller, args: Evid
     };
     use base64::Engine as _;
     let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-    Ok(serde_json::json!({ "src": format!("data:{media_type};base64,{data}") }))
+    Ok(EvidenceImage { src: format!("data:{media_type};base64,{data}") })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityArgs {
     pub sub: Option<String>,
@@ -215,7 +247,8 @@ pub struct IdentityArgs {
     pub document_expires: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct DecideArgs {
     pub case_id: String,
@@ -231,7 +264,7 @@ fn blank_to_none(v: Option<String>) -> Option<String> {
 }
 
 /// The clerk's approve/reject: the same decision call as the admin API, recorded under the clerk's name.
-pub async fn decide(state: &AppState, caller: &Caller, args: DecideArgs) -> Result<Value, ApiError> {
+pub async fn decide(state: &AppState, caller: &Caller, args: DecideArgs) -> Result<CaseDetail, ApiError> {
     let case_id = parse_case_id(&args.case_id)?;
     let identity = match args.identity {
         None => None,
