@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tokio::sync::RwLock;
-use vouch_chip::pki::x509::Certificate;
+use vouch_pki::x509::Certificate;
 use vouch_signature::pki::{pem, pem_decode};
 use vouch_signature::SigningIdentity;
 

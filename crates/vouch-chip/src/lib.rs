@@ -9,7 +9,6 @@
 pub mod access_key;
 pub mod active_auth;
 pub mod apdu;
-pub mod asn1;
 pub mod bac;
 pub mod chip_auth;
 pub mod chip_data;
@@ -24,7 +23,8 @@ pub mod pki;
 pub mod reader;
 pub mod secure_messaging;
 pub mod security_infos;
-pub mod tlv;
 pub mod transport;
 
 pub use transport::{list_readers, ReaderError, ReaderInfo};
+/// BER-TLV and DER, shared with the PDF signer (`vouch-pki`).
+pub use vouch_pki::{asn1, tlv};

@@ -63,7 +63,7 @@ pub fn run(command: SignatureCommand) -> anyhow::Result<()> {
             let escrow = match escrow_certificate {
                 Some(path) => {
                     let der = vouch_signature::pki::pem_decode(&std::fs::read_to_string(&path)?, "CERTIFICATE")?;
-                    vouch_chip::pki::x509::Certificate::parse(&der).context("the escrow certificate")?
+                    vouch_pki::x509::Certificate::parse(&der).context("the escrow certificate")?
                 }
                 None => identity.certificate().clone(),
             };
@@ -94,7 +94,7 @@ fn sign_one(
     name: &str,
     signer: &str,
     identity: &SigningIdentity,
-    escrow: &vouch_chip::pki::x509::Certificate,
+    escrow: &vouch_pki::x509::Certificate,
 ) -> anyhow::Result<Vec<u8>> {
     let drawn = stroke::synthetic(PointerKind::Pen);
     let signed = ceremony::sign_documents(

@@ -4,7 +4,7 @@
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use vouch_chip::pki::x509::Certificate;
+use vouch_pki::x509::Certificate;
 
 use crate::envelope::{self, BiometricPayload, SignedDocument};
 use crate::pdf::{self, SignOptions};

@@ -20,9 +20,9 @@ use rand::RngCore;
 use rsa::{Oaep, RsaPrivateKey};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use vouch_chip::asn1::{self, Cursor};
-use vouch_chip::pki::x509::Certificate;
-use vouch_chip::tlv;
+use vouch_pki::asn1::{self, Cursor};
+use vouch_pki::tlv;
+use vouch_pki::x509::Certificate;
 
 use crate::pki::{rsa_public_key, sha256_alg, ID_DATA};
 use crate::SignatureError;

@@ -10,9 +10,9 @@ use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use vouch_chip::asn1;
-use vouch_chip::pki::x509::Certificate;
-use vouch_chip::tlv;
+use vouch_pki::asn1;
+use vouch_pki::tlv;
+use vouch_pki::x509::Certificate;
 
 use crate::SignatureError;
 
@@ -301,7 +301,7 @@ pub(crate) mod tests {
         // Re-attach the content so vouch-chip's SignedData reader (which expects encapsulated content) checks it.
         let (info, _) = tlv::expect(&cms, asn1::SEQUENCE).unwrap();
         let parsed = reattach(info.value, content);
-        let sd = vouch_chip::pki::cms::parse(&parsed).unwrap();
+        let sd = vouch_pki::cms::parse(&parsed).unwrap();
         let signer = &sd.signers[0];
         let cert = sd.signer_certificate(signer).unwrap();
         sd.verify_signer(signer, cert).unwrap();

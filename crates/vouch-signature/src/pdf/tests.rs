@@ -2,7 +2,7 @@
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use sha2::{Digest, Sha256};
-use vouch_chip::{asn1, tlv};
+use vouch_pki::{asn1, tlv};
 
 use super::*;
 use crate::pki::tests::identity;
@@ -69,7 +69,7 @@ pub fn verify_embedded(signed: &[u8]) -> [usize; 4] {
     let mut parts: Vec<Vec<u8>> = sd.iter().map(asn1::reencode).collect();
     parts[2] = asn1::seq(&[asn1::oid(crate::pki::ID_DATA), asn1::context(0, &asn1::octets(&covered))]);
     let attached = asn1::seq(&[asn1::oid(crate::pki::ID_SIGNED_DATA), asn1::context(0, &asn1::seq(&parts))]);
-    let parsed = vouch_chip::pki::cms::parse(&attached).unwrap();
+    let parsed = vouch_pki::cms::parse(&attached).unwrap();
     let signer = &parsed.signers[0];
     assert_eq!(signer.message_digest.as_deref(), Some(Sha256::digest(&covered).as_slice()));
     parsed.verify_signer(signer, parsed.signer_certificate(signer).unwrap()).unwrap();

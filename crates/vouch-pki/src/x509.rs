@@ -361,27 +361,3 @@ pub fn name_text(der: &[u8]) -> String {
     }
     parts.join(", ")
 }
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use crate::emulator::passport::{KeySpec, PrivateKey};
-
-    /// Some SODs name `id-ecPublicKey` as the signature algorithm and leave the hash to the digest algorithm.
-    #[test]
-    fn ecdsa_named_by_its_key_algorithm_uses_the_digest_algorithm() {
-        let key = PrivateKey::generate(KeySpec::Ec(13)).unwrap();
-        let public = public_key(&key.spki(true).unwrap()).unwrap();
-        let sig = key.sign(HashAlgorithm::Sha384, b"signed attributes").unwrap();
-        let alg = asn1::seq(&[asn1::oid(EC_PUBLIC_KEY)]);
-        let (element, _) = tlv::parse_one(&alg).unwrap();
-        let algorithm = signature_algorithm(&element).unwrap();
-        assert_eq!(algorithm, SignatureAlgorithm::EcdsaWithDigest);
-        assert_eq!(verify(&public, algorithm, HashAlgorithm::Sha384, b"signed attributes", &sig), Ok(()));
-        assert_eq!(
-            verify(&public, algorithm, HashAlgorithm::Sha256, b"signed attributes", &sig),
-            Err(PkiError::BadSignature)
-        );
-    }
-}

@@ -4,7 +4,7 @@ use crate::asn1::{self, Asn1Error, Cursor};
 use crate::crypto::hash::HashAlgorithm;
 use crate::tlv;
 
-use super::x509::{self, Certificate, PkiError, SignatureAlgorithm};
+use crate::x509::{self, Certificate, PkiError, SignatureAlgorithm};
 
 pub const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
 const CONTENT_TYPE_ATTR: &str = "1.2.840.113549.1.9.3";
