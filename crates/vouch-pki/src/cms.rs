@@ -1,4 +1,9 @@
 //! CMS SignedData (RFC 5652) as EF.SOD, EF.CardSecurity and ICAO master lists carry it.
+//!
+//! Read with the bounded TLV parser here rather than RustCrypto's `cms`: a chip's SOD is verified over its
+//! signed attributes exactly as the issuer encoded them, and `cms` decodes them into a DER set that must already
+//! be in canonical order and is re-sorted when encoded again, while some issuers' SODs are BER. The
+//! certificates inside are decoded with `x509-cert` ([`Certificate::parse`]).
 
 use crate::asn1::{self, Asn1Error, Cursor};
 use crate::crypto::hash::HashAlgorithm;

@@ -26,6 +26,9 @@ pub enum PkiError {
     BadKey(String),
     #[error("the signature does not verify")]
     BadSignature,
+    /// What RustCrypto's DER decoder refused, and why.
+    #[error("malformed {what}: {detail}")]
+    Der { what: &'static str, detail: String },
 }
 
 impl From<tlv::TlvError> for PkiError {
@@ -131,30 +134,24 @@ fn pss_params(c: &mut Cursor<'_>) -> Result<SignatureAlgorithm, PkiError> {
     Ok(SignatureAlgorithm::RsaPss { hash, salt_len })
 }
 
-/// A SubjectPublicKeyInfo: RSA, or EC on a named or explicitly described ICAO curve.
+/// A SubjectPublicKeyInfo: RSA, or EC on a named or explicitly described ICAO curve. The SPKI and the RSA key
+/// are decoded by RustCrypto's `spki` and `pkcs1`; EC parameters are read here ([`ec_parameters`]).
 pub fn public_key(spki: &[u8]) -> Result<PublicKey, PkiError> {
-    let (outer, _) = tlv::expect(spki, asn1::SEQUENCE)?;
-    let mut c = Cursor::new(outer.value)?;
-    let mut alg = Cursor::of(&c.next(asn1::SEQUENCE, "key algorithm")?, asn1::SEQUENCE, "key algorithm")?;
-    let oid = alg.oid("key algorithm OID")?;
-    let bits = c.next(asn1::BIT_STRING, "public key")?;
-    let key = match bits.value {
-        [0, key @ ..] => key,
-        _ => return Err(Asn1Error::Malformed("public key bit string").into()),
-    };
-    match oid.as_str() {
+    use der::Decode;
+    let info = spki::SubjectPublicKeyInfoRef::from_der(spki).map_err(der_error("SubjectPublicKeyInfo"))?;
+    let key = info.subject_public_key.as_bytes().ok_or(Asn1Error::Malformed("public key bit string"))?;
+    match info.algorithm.oid.to_string().as_str() {
         RSA_ENCRYPTION => {
-            let (seq, _) = tlv::expect(key, asn1::SEQUENCE)?;
-            let mut k = Cursor::new(seq.value)?;
-            let n = k.next(asn1::INTEGER, "RSA modulus")?;
-            let e = k.next(asn1::INTEGER, "RSA exponent")?;
+            let rsa = pkcs1::RsaPublicKey::from_der(key).map_err(der_error("RSA public key"))?;
             Ok(PublicKey::Rsa(
-                rsa_sig::public_key(asn1::unsigned_bytes(n.value), asn1::unsigned_bytes(e.value))
+                rsa_sig::public_key(rsa.modulus.as_bytes(), rsa.public_exponent.as_bytes())
                     .map_err(|e| PkiError::BadKey(e.to_string()))?,
             ))
         }
         EC_PUBLIC_KEY => {
-            let params = alg.next_any("EC domain parameters")?;
+            let params = info.algorithm.parameters.ok_or(Asn1Error::Malformed("EC domain parameters"))?;
+            let params = der::Encode::to_der(&params).map_err(der_error("EC domain parameters"))?;
+            let (params, _) = tlv::parse_one(&params)?;
             let curve = ec_parameters(&params)?;
             let point = curve.decode_point_any(key).map_err(|e| PkiError::BadKey(e.to_string()))?;
             Ok(PublicKey::Ec { curve: Box::new(curve), point })
@@ -163,7 +160,19 @@ pub fn public_key(spki: &[u8]) -> Result<PublicKey, PkiError> {
     }
 }
 
-/// ECParameters: a named curve, or explicit parameters matched to the ICAO curve they spell out.
+/// `value` as DER; `what` names it in the error.
+fn encode(what: &'static str, value: &impl der::Encode) -> Result<Vec<u8>, PkiError> {
+    value.to_der().map_err(der_error(what))
+}
+
+/// A DER decoding error of `what`, as the parse errors here name their element.
+fn der_error(what: &'static str) -> impl Fn(der::Error) -> PkiError {
+    move |e| PkiError::Der { what, detail: e.to_string() }
+}
+
+/// ECParameters: a named curve, or explicit parameters matched to the ICAO curve they spell out. Explicit
+/// parameters (a SpecifiedECDomain, which many CSCA and document signer certificates carry) are read by hand:
+/// RustCrypto's crates decode only named curves.
 pub fn ec_parameters(params: &Tlv<'_>) -> Result<Curve, PkiError> {
     if params.tag == asn1::OID {
         return Curve::by_oid(params.value)
@@ -239,53 +248,45 @@ const SUBJECT_KEY_ID: &str = "2.5.29.14";
 const AUTHORITY_KEY_ID: &str = "2.5.29.35";
 
 impl Certificate {
+    /// Decodes a certificate with RustCrypto's `x509-cert` (strict DER: certificates are signed over their DER).
     pub fn parse(der: &[u8]) -> Result<Certificate, PkiError> {
-        let (outer, _) = tlv::expect(der, asn1::SEQUENCE)?;
-        let mut c = Cursor::new(outer.value)?;
-        let tbs = c.next(asn1::SEQUENCE, "tbsCertificate")?;
-        let signature_algorithm = signature_algorithm(&c.next(asn1::SEQUENCE, "signatureAlgorithm")?)?;
-        let signature = match c.next(asn1::BIT_STRING, "signature")?.value {
-            [0, sig @ ..] => sig.to_vec(),
-            _ => return Err(Asn1Error::Malformed("signature bit string").into()),
+        use der::Decode;
+        use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
+        let cert = x509_cert::Certificate::from_der(der).map_err(der_error("certificate"))?;
+        let tbs = &cert.tbs_certificate;
+        let algorithm = encode("signatureAlgorithm", &cert.signature_algorithm)?;
+        let signature_algorithm = signature_algorithm(&tlv::parse_one(&algorithm)?.0)?;
+        let signature = cert.signature.as_bytes().ok_or(Asn1Error::Malformed("signature bit string"))?.to_vec();
+        // The time as the certificate states it (YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ): the value of its DER.
+        let time = |what: &'static str, t: &x509_cert::time::Time| -> Result<String, PkiError> {
+            let bytes = encode(what, t)?;
+            let (element, _) = tlv::parse_one(&bytes)?;
+            Ok(String::from_utf8_lossy(element.value).into_owned())
         };
-        let mut t = Cursor::new(tbs.value)?;
-        let _version = t.optional(0xA0);
-        let serial = t.next(asn1::INTEGER, "serialNumber")?.value.to_vec();
-        let _inner_alg = t.next(asn1::SEQUENCE, "signature")?;
-        let issuer = asn1::reencode(&t.next(asn1::SEQUENCE, "issuer")?);
-        let mut validity = Cursor::of(&t.next(asn1::SEQUENCE, "validity")?, asn1::SEQUENCE, "validity")?;
-        let not_before = String::from_utf8_lossy(validity.next_any("notBefore")?.value).into_owned();
-        let not_after = String::from_utf8_lossy(validity.next_any("notAfter")?.value).into_owned();
-        let subject = asn1::reencode(&t.next(asn1::SEQUENCE, "subject")?);
-        let spki = asn1::reencode(&t.next(asn1::SEQUENCE, "subjectPublicKeyInfo")?);
         let (mut subject_key_id, mut authority_key_id) = (None, None);
-        let _issuer_uid = t.optional(0x81);
-        let _subject_uid = t.optional(0x82);
-        if let Some(ext) = t.optional(0xA3) {
-            let mut wrapper = Cursor::new(ext.value)?;
-            let list = wrapper.next(asn1::SEQUENCE, "extensions")?;
-            for e in list.children()? {
-                let mut e = Cursor::of(&e, asn1::SEQUENCE, "extension")?;
-                let oid = e.oid("extension OID")?;
-                let _critical = e.optional(0x01);
-                let value = e.next(asn1::OCTET_STRING, "extension value")?.value;
-                if oid == SUBJECT_KEY_ID {
-                    subject_key_id = Some(tlv::expect(value, asn1::OCTET_STRING)?.0.value.to_vec());
-                } else if oid == AUTHORITY_KEY_ID {
-                    let (seq, _) = tlv::expect(value, asn1::SEQUENCE)?;
-                    authority_key_id = seq.children()?.into_iter().find(|t| t.tag == 0x80).map(|t| t.value.to_vec());
+        for ext in tbs.extensions.iter().flatten() {
+            let value = ext.extn_value.as_bytes();
+            match ext.extn_id.to_string().as_str() {
+                SUBJECT_KEY_ID => {
+                    let ski = SubjectKeyIdentifier::from_der(value).map_err(der_error("subject key identifier"))?;
+                    subject_key_id = Some(ski.0.as_bytes().to_vec());
                 }
+                AUTHORITY_KEY_ID => {
+                    let aki = AuthorityKeyIdentifier::from_der(value).map_err(der_error("authority key identifier"))?;
+                    authority_key_id = aki.key_identifier.map(|k| k.as_bytes().to_vec());
+                }
+                _ => {}
             }
         }
         Ok(Certificate {
-            der: asn1::reencode(&outer),
-            tbs: asn1::reencode(&tbs),
-            serial,
-            issuer,
-            subject,
-            not_before,
-            not_after,
-            spki,
+            der: der.to_vec(),
+            tbs: encode("tbsCertificate", tbs)?,
+            serial: tbs.serial_number.as_bytes().to_vec(),
+            issuer: encode("issuer", &tbs.issuer)?,
+            subject: encode("subject", &tbs.subject)?,
+            not_before: time("notBefore", &tbs.validity.not_before)?,
+            not_after: time("notAfter", &tbs.validity.not_after)?,
+            spki: encode("subjectPublicKeyInfo", &tbs.subject_public_key_info)?,
             signature_algorithm,
             signature,
             subject_key_id,
