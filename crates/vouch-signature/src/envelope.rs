@@ -12,6 +12,9 @@
 //!
 //! `openssl cms -decrypt -inform DER -inkey escrow.key` opens it. GCM's tag makes any change to the pen data
 //! or the document hashes fail to decrypt, and the whole structure is embedded in the PAdES-signed PDF.
+//!
+//! Encoded with `vouch-pki`'s DER helpers: RustCrypto's `cms` (0.2) has EnvelopedData and AuthenticatedData
+//! but not AuthEnvelopedData, the only CMS type with an AEAD cipher.
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};

@@ -6,7 +6,6 @@
 
 use rand::RngCore;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
-use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -52,24 +51,25 @@ impl std::fmt::Debug for SigningIdentity {
     }
 }
 
-fn name(common_name: &str, organisation: &str) -> Vec<u8> {
-    let attr = |oid: &str, value: &str| asn1::set(&[asn1::seq(&[asn1::oid(oid), tlv::encode(0x0C, value.as_bytes())])]);
-    asn1::seq(&[attr("2.5.4.10", organisation), attr("2.5.4.3", common_name)])
+/// `O=organisation, CN=common_name`, as UTF8Strings.
+fn name(common_name: &str, organisation: &str) -> Result<x509_cert::name::Name, SignatureError> {
+    use x509_cert::attr::AttributeTypeAndValue;
+    use x509_cert::name::{RdnSequence, RelativeDistinguishedName};
+    let rdn = |dotted: &str, value: &str| -> Result<RelativeDistinguishedName, SignatureError> {
+        let value =
+            der::asn1::Any::new(der::Tag::Utf8String, value.as_bytes()).map_err(|e| pki_error(e.to_string()))?;
+        let set = der::asn1::SetOfVec::try_from(vec![AttributeTypeAndValue { oid: oid(dotted)?, value }])
+            .map_err(|e| pki_error(e.to_string()))?;
+        Ok(RelativeDistinguishedName(set))
+    };
+    Ok(RdnSequence(vec![rdn("2.5.4.10", organisation)?, rdn("2.5.4.3", common_name)?]))
 }
 
-fn time_der(t: OffsetDateTime) -> Vec<u8> {
-    let digits = crate::utc_digits(t);
-    // RFC 5280: UTCTime (two-digit year) through 2049, GeneralizedTime after.
-    if t.to_offset(time::UtcOffset::UTC).year() < 2050 {
-        tlv::encode(0x17, format!("{}Z", digits.get(2..).unwrap_or_default()).as_bytes())
-    } else {
-        tlv::encode(0x18, format!("{digits}Z").as_bytes())
-    }
-}
-
-fn rsa_spki(key: &RsaPrivateKey) -> Vec<u8> {
-    let public = asn1::seq(&[asn1::int_bytes(&key.n().to_bytes_be()), asn1::int_bytes(&key.e().to_bytes_be())]);
-    asn1::seq(&[asn1::seq(&[asn1::oid(RSA_ENCRYPTION), asn1::null()]), asn1::bit_string(&public)])
+/// The key's SubjectPublicKeyInfo (rsaEncryption), DER.
+fn rsa_spki(key: &RsaPrivateKey) -> Result<Vec<u8>, SignatureError> {
+    use rsa::pkcs8::EncodePublicKey;
+    let der = key.to_public_key().to_public_key_der().map_err(|e| pki_error(format!("encoding the key: {e}")))?;
+    Ok(der.as_bytes().to_vec())
 }
 
 fn rsa_sign(key: &RsaPrivateKey, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
@@ -78,6 +78,7 @@ fn rsa_sign(key: &RsaPrivateKey, message: &[u8]) -> Result<Vec<u8>, SignatureErr
 }
 
 /// A self-signed X.509 v3 certificate for `key`: a signing key (digitalSignature, nonRepudiation), not a CA.
+/// Built with RustCrypto's `x509-cert` types.
 pub fn self_signed_certificate(
     key: &RsaPrivateKey,
     common_name: &str,
@@ -85,31 +86,61 @@ pub fn self_signed_certificate(
     now: OffsetDateTime,
     years: i64,
 ) -> Result<Vec<u8>, SignatureError> {
-    let spki = rsa_spki(key);
-    let subject = name(common_name, organisation);
-    let algorithm = asn1::seq(&[asn1::oid(SHA256_WITH_RSA), asn1::null()]);
+    use der::asn1::{BitString, OctetString};
+    use der::{Decode, Encode};
+    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier};
+    use x509_cert::ext::Extension;
+    use x509_cert::time::{Time, Validity};
+
+    let der_err = |what: &'static str| move |e: der::Error| pki_error(format!("encoding the {what}: {e}"));
+    let spki_der = rsa_spki(key)?;
+    let spki = spki::SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(der_err("public key"))?;
+    let subject = name(common_name, organisation)?;
     let mut serial = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut serial);
     serial[0] &= 0x7F;
-    let key_id = sha1_of(&spki);
-    let extensions = asn1::seq(&[
-        asn1::seq(&[asn1::oid("2.5.29.19"), vec![0x01, 0x01, 0xFF], asn1::octets(&asn1::seq(&[]))]),
-        // keyUsage, critical: digitalSignature | nonRepudiation.
-        asn1::seq(&[asn1::oid("2.5.29.15"), vec![0x01, 0x01, 0xFF], asn1::octets(&[0x03, 0x02, 0x06, 0xC0])]),
-        asn1::seq(&[asn1::oid("2.5.29.14"), asn1::octets(&asn1::octets(&key_id))]),
-    ]);
-    let tbs = asn1::seq(&[
-        asn1::context(0, &asn1::int(2)),
-        asn1::int_bytes(&serial),
-        algorithm.clone(),
-        subject.clone(),
-        asn1::seq(&[time_der(now - time::Duration::hours(1)), time_der(now + time::Duration::days(365 * years))]),
+    let time = |t: OffsetDateTime| Time::try_from(std::time::SystemTime::from(t)).map_err(der_err("validity"));
+    let extension = |dotted: &str, critical: bool, value: Vec<u8>| -> Result<Extension, SignatureError> {
+        Ok(Extension {
+            extn_id: oid(dotted)?,
+            critical,
+            extn_value: OctetString::new(value).map_err(der_err("extension"))?,
+        })
+    };
+    let key_usage = KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation);
+    let key_id = SubjectKeyIdentifier(OctetString::new(sha1_of(&spki_der)).map_err(der_err("key identifier"))?);
+    let tbs = x509_cert::TbsCertificate {
+        version: x509_cert::Version::V3,
+        serial_number: x509_cert::serial_number::SerialNumber::new(&serial).map_err(der_err("serial"))?,
+        signature: algorithm(SHA256_WITH_RSA)?,
+        issuer: subject.clone(),
+        validity: Validity {
+            not_before: time(now - time::Duration::hours(1))?,
+            not_after: time(now + time::Duration::days(365 * years))?,
+        },
         subject,
-        spki,
-        asn1::context(3, &extensions),
-    ]);
-    let signature = rsa_sign(key, &tbs)?;
-    Ok(asn1::seq(&[tbs, algorithm, asn1::bit_string(&signature)]))
+        subject_public_key_info: spki,
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(vec![
+            extension(
+                "2.5.29.19",
+                true,
+                BasicConstraints { ca: false, path_len_constraint: None }
+                    .to_der()
+                    .map_err(der_err("basic constraints"))?,
+            )?,
+            extension("2.5.29.15", true, key_usage.to_der().map_err(der_err("key usage"))?)?,
+            extension("2.5.29.14", false, key_id.to_der().map_err(der_err("key identifier"))?)?,
+        ]),
+    };
+    let signature = rsa_sign(key, &tbs.to_der().map_err(der_err("certificate"))?)?;
+    let certificate = x509_cert::Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: algorithm(SHA256_WITH_RSA)?,
+        signature: BitString::from_bytes(&signature).map_err(der_err("signature"))?,
+    };
+    certificate.to_der().map_err(der_err("certificate"))
 }
 
 fn sha1_of(bytes: &[u8]) -> Vec<u8> {
@@ -130,7 +161,7 @@ impl SigningIdentity {
     fn from_parts(key: RsaPrivateKey, cert_der: &[u8], chain: Vec<Vec<u8>>) -> Result<SigningIdentity, SignatureError> {
         let certificate =
             Certificate::parse(cert_der).map_err(|e| pki_error(format!("the certificate does not parse: {e}")))?;
-        if certificate.spki != rsa_spki(&key) {
+        if certificate.spki != rsa_spki(&key)? {
             return Err(pki_error("the certificate is not for this private key"));
         }
         Ok(SigningIdentity { key, certificate, chain })
@@ -187,50 +218,94 @@ impl SigningIdentity {
     }
 
     /// A detached CMS SignedData (ContentInfo, DER) over content whose SHA-256 is `digest`. PAdES B-B forbids
-    /// the signing-time attribute (the time is the signature dictionary's /M); other uses may set it.
+    /// the signing-time attribute (the time is the signature dictionary's /M); other uses may set it. Built with
+    /// RustCrypto's `cms` and `x509-cert` types; the ESS signing-certificate-v2 value, which no RustCrypto crate
+    /// defines, is encoded here.
     pub fn sign_detached(
         &self,
         digest: &[u8; 32],
         signing_time: Option<OffsetDateTime>,
     ) -> Result<Vec<u8>, SignatureError> {
+        use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+        use cms::content_info::{CmsVersion, ContentInfo};
+        use cms::signed_data::{
+            CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+        };
+        use der::asn1::{Any, OctetString, SetOfVec};
+        use der::{Decode, Encode};
+
+        let der_err = |what: &'static str| move |e: der::Error| pki_error(format!("encoding the {what}: {e}"));
+        let x509 = x509_cert::Certificate::from_der(&self.certificate.der).map_err(der_err("certificate"))?;
+        let mut attributes = vec![
+            attribute(ATTR_CONTENT_TYPE, Any::encode_from(&oid(ID_DATA)?).map_err(der_err("content type"))?)?,
+            attribute(
+                ATTR_MESSAGE_DIGEST,
+                Any::encode_from(&OctetString::new(digest.as_slice()).map_err(der_err("digest"))?)
+                    .map_err(der_err("message digest"))?,
+            )?,
+            attribute(
+                ATTR_SIGNING_CERTIFICATE_V2,
+                Any::from_der(&self.signing_certificate_v2()).map_err(der_err("signing certificate"))?,
+            )?,
+        ];
+        if let Some(t) = signing_time {
+            let time = x509_cert::time::Time::try_from(std::time::SystemTime::from(t)).map_err(der_err("time"))?;
+            attributes.push(attribute(ATTR_SIGNING_TIME, Any::encode_from(&time).map_err(der_err("signing time"))?)?);
+        }
+        // A DER SET OF, sorted; the signature covers it as a SET.
+        let signed_attrs = SetOfVec::try_from(attributes).map_err(der_err("signed attributes"))?;
+        let signature = rsa_sign(&self.key, &signed_attrs.to_der().map_err(der_err("signed attributes"))?)?;
+        let signer_info = SignerInfo {
+            version: CmsVersion::V1,
+            sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+                issuer: x509.tbs_certificate.issuer.clone(),
+                serial_number: x509.tbs_certificate.serial_number.clone(),
+            }),
+            digest_alg: algorithm(SHA256)?,
+            signed_attrs: Some(signed_attrs),
+            signature_algorithm: algorithm(RSA_ENCRYPTION)?,
+            signature: OctetString::new(signature).map_err(der_err("signature"))?,
+            unsigned_attrs: None,
+        };
+        let mut certificates = vec![CertificateChoices::Certificate(x509)];
+        for c in &self.chain {
+            let issuer = x509_cert::Certificate::from_der(c).map_err(der_err("chain certificate"))?;
+            certificates.push(CertificateChoices::Certificate(issuer));
+        }
+        let signed_data = SignedData {
+            version: CmsVersion::V1,
+            digest_algorithms: SetOfVec::try_from(vec![algorithm(SHA256)?]).map_err(der_err("digest algorithms"))?,
+            encap_content_info: EncapsulatedContentInfo { econtent_type: oid(ID_DATA)?, econtent: None },
+            certificates: Some(CertificateSet::try_from(certificates).map_err(der_err("certificates"))?),
+            crls: None,
+            signer_infos: SignerInfos::try_from(vec![signer_info]).map_err(der_err("signer infos"))?,
+        };
+        let content = Any::encode_from(&signed_data).map_err(der_err("signed data"))?;
+        ContentInfo { content_type: oid(ID_SIGNED_DATA)?, content }.to_der().map_err(der_err("content info"))
+    }
+
+    /// ESS SigningCertificateV2 (RFC 5035) naming this certificate by its SHA-256 and issuer and serial.
+    fn signing_certificate_v2(&self) -> Vec<u8> {
         let cert = &self.certificate;
         let cert_hash = Sha256::digest(&cert.der);
         let issuer_serial =
             asn1::seq(&[asn1::seq(&[asn1::context(4, &cert.issuer)]), tlv::encode(asn1::INTEGER, &cert.serial)]);
-        let signing_certificate_v2 = asn1::seq(&[asn1::seq(&[asn1::seq(&[asn1::octets(&cert_hash), issuer_serial])])]);
-        let mut attrs = vec![
-            asn1::seq(&[asn1::oid(ATTR_CONTENT_TYPE), asn1::set(&[asn1::oid(ID_DATA)])]),
-            asn1::seq(&[asn1::oid(ATTR_MESSAGE_DIGEST), asn1::set(&[asn1::octets(digest)])]),
-            asn1::seq(&[asn1::oid(ATTR_SIGNING_CERTIFICATE_V2), asn1::set(&[signing_certificate_v2])]),
-        ];
-        if let Some(t) = signing_time {
-            attrs.push(asn1::seq(&[asn1::oid(ATTR_SIGNING_TIME), asn1::set(&[time_der(t)])]));
-        }
-        // DER: a SET OF is sorted by its members' encodings.
-        attrs.sort();
-        let signed_attrs = asn1::set(&attrs);
-        let signature = rsa_sign(&self.key, &signed_attrs)?;
-        let signer_info = asn1::seq(&[
-            asn1::int(1),
-            asn1::seq(&[cert.issuer.clone(), tlv::encode(asn1::INTEGER, &cert.serial)]),
-            sha256_alg(),
-            asn1::context(0, &attrs.concat()),
-            asn1::seq(&[asn1::oid(RSA_ENCRYPTION), asn1::null()]),
-            asn1::octets(&signature),
-        ]);
-        let mut certificates = cert.der.clone();
-        for c in &self.chain {
-            certificates.extend_from_slice(c);
-        }
-        let signed_data = asn1::seq(&[
-            asn1::int(1),
-            asn1::set(&[sha256_alg()]),
-            asn1::seq(&[asn1::oid(ID_DATA)]),
-            asn1::context(0, &certificates),
-            asn1::set(&[signer_info]),
-        ]);
-        Ok(asn1::seq(&[asn1::oid(ID_SIGNED_DATA), asn1::context(0, &signed_data)]))
+        asn1::seq(&[asn1::seq(&[asn1::seq(&[asn1::octets(&cert_hash), issuer_serial])])])
     }
+}
+
+fn oid(dotted: &str) -> Result<der::asn1::ObjectIdentifier, SignatureError> {
+    der::asn1::ObjectIdentifier::new(dotted).map_err(|e| pki_error(format!("the OID {dotted}: {e}")))
+}
+
+/// An algorithm identifier with NULL parameters (SHA-256 and rsaEncryption take them).
+fn algorithm(dotted: &str) -> Result<spki::AlgorithmIdentifierOwned, SignatureError> {
+    Ok(spki::AlgorithmIdentifierOwned { oid: oid(dotted)?, parameters: Some(der::asn1::Any::null()) })
+}
+
+fn attribute(dotted: &str, value: der::asn1::Any) -> Result<x509_cert::attr::Attribute, SignatureError> {
+    let values = der::asn1::SetOfVec::try_from(vec![value]).map_err(|e| pki_error(e.to_string()))?;
+    Ok(x509_cert::attr::Attribute { oid: oid(dotted)?, values })
 }
 
 pub fn pem(label: &str, der: &[u8]) -> String {
