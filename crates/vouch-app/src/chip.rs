@@ -109,7 +109,7 @@ impl ChipService {
 
 /// The holder and document as the chip states them (DG1, with DG11 and DG12 where present). Personal data:
 /// it goes into the case and the DIS customer, never into logs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ChipHolder {
     pub document_code: String,
     pub issuing_state: String,
@@ -122,12 +122,16 @@ pub struct ChipHolder {
     pub date_of_birth: Option<String>,
     pub date_of_expiry: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub full_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub personal_number: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub issuing_authority: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub date_of_issue: Option<String>,
     pub mrz_check_digits_valid: bool,
 }

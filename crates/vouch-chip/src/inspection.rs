@@ -14,7 +14,7 @@ use crate::pki::passive_auth::{HashCheck, PaStatus};
 use crate::pki::trust::TrustStore;
 use crate::reader::{AuthStatus, ChipCheck};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DataAuthentication {
     Authenticated,
@@ -24,7 +24,7 @@ pub enum DataAuthentication {
     AuthorityCertificatesNotProvided,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ChipAuthentication {
     Authenticated,
@@ -35,7 +35,7 @@ pub enum ChipAuthentication {
     NotPerformed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ChipAuthenticationType {
     ActiveAuthentication,
@@ -76,14 +76,16 @@ impl ChipAuthenticationType {
 }
 
 /// Holds no personal data: it is stored next to the encrypted chip data and may be logged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Inspection {
     pub data_authentication: DataAuthentication,
     pub chip_authentication: ChipAuthentication,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub chip_authentication_type: Option<ChipAuthenticationType>,
     /// `BAC` or `PACE`, as the reader declared it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub access_control_protocol_type: Option<String>,
     /// Why a check did not pass, in words.
     pub problems: Vec<String>,

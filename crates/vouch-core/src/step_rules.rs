@@ -20,6 +20,8 @@ pub enum Failure {
     DataNotAuthenticated,
     /// Chip (or active) authentication showed the chip to be a copy.
     ChipAuthenticationFailed,
+    /// The chip's data cannot be parsed at all (no readable DG1 or SOD).
+    LdsParseError,
 }
 
 impl Failure {
@@ -29,6 +31,7 @@ impl Failure {
             Failure::DocumentExpired => "document_expired",
             Failure::DataNotAuthenticated => "data_not_authenticated",
             Failure::ChipAuthenticationFailed => "chip_authentication_failed",
+            Failure::LdsParseError => "lds_parse_error",
         }
     }
 }

@@ -37,6 +37,8 @@ device: string,
  */
 name: string, };
 
+export type CameraScanDetail = { method: "camera", demo: boolean, source: SourceKind, document_type: string, mrz_format: MrzFormat, side: PageSide, turned: boolean, holder: MrzHolder, expired: boolean | null, agreeing_reads: number, corrections: number, min_confidence: number, quality: ScanQuality, failures: Array<string>, };
+
 export type CameraStatusArgs = { 
 /**
  * The camera that reads documents (the kiosk camera unless a document camera is configured).
@@ -97,6 +99,16 @@ export type CaseStatus = "pending" | "in_progress" | "completed" | "failed" | "e
 
 export type ChainBreak = { chain: string, seq: number, problem: string, };
 
+export type ChipAuthentication = "AUTHENTICATED" | "DENIED" | "NOT_SUPPORTED" | "NOT_PERFORMED";
+
+export type ChipAuthenticationType = "ACTIVE_AUTHENTICATION" | "CHIP_AUTHENTICATION";
+
+export type ChipHolder = { document_code: string, issuing_state: string, document_number: string, surname: string, given_names: string, nationality: string, sex: string, 
+/**
+ * YYYY-MM-DD.
+ */
+date_of_birth: string | null, date_of_expiry: string | null, full_name?: string, personal_number?: string, issuing_authority?: string, date_of_issue?: string, mrz_check_digits_valid: boolean, };
+
 export type ChipReadView = { session?: CaseSession, state: RunState, demo: boolean, reader: string | null, 
 /**
  * The file being read and how far.
@@ -129,6 +141,14 @@ problem?: string,
  */
 demo_passport?: DemoPassport, };
 
+export type ChipStepDetail = { demo: boolean, reader: string, access_control: JsonValue, inspection: Inspection, holder: ChipHolder, expired: boolean | null, portrait: boolean, 
+/**
+ * The files read and their sizes.
+ */
+files: { [key in string]?: number }, read: ReadSummary, failures: Array<string>, };
+
+export type ChipUnreadableDetail = { demo: boolean, reader: string, failures: Array<string>, message: string, };
+
 export type Claim = { type: ClaimType, value: string, };
 
 export type ClaimType = "sub" | "name" | "birthdate" | "country";
@@ -152,6 +172,8 @@ export type ClientArgs = { client_id: string, };
 export type ClientCreated = { client: Client, secret: string, };
 
 export type CreateClientArgs = { name: string, admin?: boolean, webhook_url?: string | null, token_ttl_secs?: number | null, };
+
+export type DataAuthentication = "AUTHENTICATED" | "DENIED" | "INVALID_SOD_FILE" | "INVALID_COM_FILE" | "AUTHORITY_CERTIFICATES_NOT_PROVIDED";
 
 export type DecideArgs = { case_id: string, outcome: Outcome, 
 /**
@@ -237,6 +259,16 @@ export type IdentityArgs = { sub?: string | null, given_name: string, family_nam
  */
 document_type: string, document_expires?: string | null, };
 
+export type Inspection = { data_authentication: DataAuthentication, chip_authentication: ChipAuthentication, chip_authentication_type?: ChipAuthenticationType, 
+/**
+ * `BAC` or `PACE`, as the reader declared it.
+ */
+access_control_protocol_type?: string, 
+/**
+ * Why a check did not pass, in words.
+ */
+problems: Array<string>, };
+
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
 
 export type KioskSettings = { 
@@ -283,6 +315,20 @@ plan: Array<Assertion>, attempts_left: number, };
 
 export type LivenessType = "passive" | "eye_gaze" | "smile" | "magnifeye";
 
+export type ManualScanDetail = { method: "manual", entered_by: string, 
+/**
+ * What was typed: `mrz`, `mrz_fields` or `can`.
+ */
+typed: string, document_type: string | null, holder: MrzHolder | null, expired: boolean | null, failures: Array<string>, };
+
+export type MrzFormat = "TD1" | "TD2" | "TD3" | "MRV-A" | "MRV-B" | "FRA-ID";
+
+export type MrzHolder = { document_code: string, issuing_state: string, document_number: string, surname: string, given_names: string, nationality: string, sex: string, 
+/**
+ * YYYY-MM-DD.
+ */
+date_of_birth: string | null, date_of_expiry: string | null, };
+
 export type NewSecret = { secret: string, };
 
 export type Next = { "state": "step", index: number, step: Step, } | { "state": "awaiting_decision", all_passed: boolean, };
@@ -306,6 +352,8 @@ width: number, height: number,
  * CSS pixels per millimetre of the physical surface (3.78 at the nominal 96 dpi).
  */
 px_per_mm: number, pointer: PointerKind, };
+
+export type PageSide = "front" | "back";
 
 export type PenSample = { 
 /**
@@ -359,6 +407,10 @@ dis_customers: number, dis_faces: number,
  */
 blobs_deleted: number, };
 
+export type QualityIssue = "BRIGHTNESS_HIGH" | "BRIGHTNESS_LOW" | "HOTSPOTS_SCORE_HIGH" | "SHARPNESS_LOW" | "DOCUMENT_SMALL" | "DOCUMENT_OUT_OF_IMAGE";
+
+export type QualityWarning = "DOCUMENT_CLOSE_TO_IMAGE_BORDER";
+
 export type QueueArgs = { 
 /**
  * Statuses to show; empty or absent means open cases (pending, in progress).
@@ -370,6 +422,8 @@ statuses?: Array<string>,
 search?: string | null, limit?: number | null, };
 
 export type QueueRow = { case_id: CaseId, code: string, status: CaseStatus, api: string, reference: string | null, purpose: string | null, steps_done: number, created_at: string, updated_at: string, expires_at: string, };
+
+export type ReadSummary = { apdus: number, bytes: number, ms: number, extended_length: boolean, };
 
 export type ReaderInfo = { name: string, 
 /**
@@ -388,6 +442,8 @@ code: "access_denied" | "no_pcsc" | "no_card" | "read_failed" | "cancelled" | "i
 export type RunState = "waiting_for_card" | "reading" | "checking" | "done" | "failed";
 
 export type ScanHint = "show_document" | "turn_over" | "hold_still" | "tilt_for_glare" | "more_light" | "less_light" | "move_closer" | "fit_in_frame" | "reading";
+
+export type ScanQuality = { fine: boolean, issues: Array<QualityIssue>, warnings: Array<QualityWarning>, brightness: number, sharpness: number, hotspots: number, px_per_mm: number, };
 
 export type ScanView = { seq: number, demo: boolean, 
 /**

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call } from '../bridge';
 import { staffMessage } from '../errors';
 import { t } from '../i18n';
-import type { CaseDetail } from '../generated/kiosk';
+import type { CameraScanDetail, CaseDetail, ChipStepDetail, ChipUnreadableDetail, ManualScanDetail } from '../generated/kiosk';
 import type { CaseSession, Signed } from '../types';
 import { when } from './queue';
 
@@ -36,25 +36,14 @@ function Photos(props: { caseId: string; evidence: EvidenceItem[] }) {
   );
 }
 
-interface ChipDetail {
-  holder?: { surname: string; given_names: string; document_number: string; date_of_expiry: string | null };
-  inspection?: { data_authentication: string; chip_authentication: string; access_control_protocol_type?: string };
-  failures?: string[];
-  demo?: boolean;
-}
-
-interface ScanDetail {
-  method?: 'camera' | 'manual';
-  holder?: { surname: string; given_names: string; document_number: string; date_of_expiry: string | null } | null;
-  entered_by?: string;
-  typed?: string;
-  failures?: string[];
-  demo?: boolean;
-}
+/** A document_scan step's detail, camera or typed (either may lack fields an older version did not record). */
+type ScanDetail = Partial<Omit<CameraScanDetail, 'method'>> &
+  Partial<Omit<ManualScanDetail, 'method'>> & { method?: CameraScanDetail['method'] | ManualScanDetail['method'] };
 
 /** A step's score or result in one line, for the list of steps: the match score, what the chip said, or what
  * the page scan read (or the clerk typed). */
 function stepScore(detail: unknown): string {
+  // A step's detail is what the step recorded, typed by its kind; older records may lack newer fields.
   const scan = detail as ScanDetail | null;
   if (scan?.method === 'camera' || scan?.method === 'manual') {
     const h = scan.holder;
@@ -63,7 +52,7 @@ function stepScore(detail: unknown): string {
     const failures = scan.failures?.length ? ` · ${scan.failures.join(', ')}` : '';
     return ` · ${scan.demo ? 'DEMO · ' : ''}${who}${typed}${failures}`;
   }
-  const chip = detail as ChipDetail | null;
+  const chip = detail as Partial<ChipStepDetail & ChipUnreadableDetail> | null;
   if (chip?.holder && chip.inspection) {
     const h = chip.holder;
     const i = chip.inspection;
@@ -97,7 +86,7 @@ export function CaseReview(props: { caseId: string; staff: Signed; onBack: () =>
       // from the MRZ the page scan read (printed, not signed: the clerk compares it with the document).
       const passed = (kind: string) => d.session.done.find((r) => r.kind === kind && r.outcome === 'passed')?.detail;
       const chip = (passed('document_chip') ?? passed('document_scan')) as
-        | (ChipDetail & { holder: { document_code: string; date_of_birth: string | null } })
+        | Partial<Pick<ChipStepDetail | CameraScanDetail, 'holder'>>
         | undefined;
       if (chip?.holder) {
         const h = chip.holder;

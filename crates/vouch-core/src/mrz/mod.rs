@@ -11,7 +11,7 @@ pub mod states;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub enum MrzFormat {
     #[serde(rename = "TD1")]
     Td1,

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use vouch_chip::apdu::{CardChannel, TransportError};
 use vouch_chip::chip_data;
 use vouch_chip::emulator::chip::{ChipOptions, EmulatedChip};
@@ -21,6 +20,7 @@ use vouch_chip::reader::{self, ChipReading, Progress, ReadError, ReadRequest};
 use vouch_chip::transport::{CardTransport, Pcsc};
 use vouch_chip::ReaderError;
 use vouch_core::flow::{StepKind, StepOutcome};
+use vouch_core::step_rules::Failure;
 use vouch_core::{CaseId, EvidenceKind};
 
 use super::capture::{current_step, record_as, StepArgs};
@@ -464,6 +464,42 @@ fn read_pcsc(
     }
 }
 
+/// What the document_chip step records (the clerk's review shows it): the holder and the checks, never the access
+/// data.
+#[derive(Serialize, ts_rs::TS)]
+pub struct ChipStepDetail {
+    pub demo: bool,
+    pub reader: String,
+    #[ts(type = "JsonValue")]
+    pub access_control: vouch_chip::reader::AccessControl,
+    pub inspection: vouch_chip::inspection::Inspection,
+    pub holder: vouch_app::chip::ChipHolder,
+    pub expired: Option<bool>,
+    pub portrait: bool,
+    /// The files read and their sizes.
+    pub files: std::collections::BTreeMap<String, usize>,
+    pub read: ReadSummary,
+    pub failures: Vec<&'static str>,
+}
+
+/// How the read went: commands, bytes both ways, milliseconds, and whether extended length was used.
+#[derive(Serialize, ts_rs::TS)]
+pub struct ReadSummary {
+    pub apdus: usize,
+    pub bytes: usize,
+    pub ms: f64,
+    pub extended_length: bool,
+}
+
+/// What the document_chip step records when the chip's data cannot be parsed at all.
+#[derive(Serialize, ts_rs::TS)]
+pub struct ChipUnreadableDetail {
+    pub demo: bool,
+    pub reader: String,
+    pub failures: Vec<&'static str>,
+    pub message: String,
+}
+
 /// Decides the step from the reading and records it with the chip data as evidence.
 #[allow(clippy::too_many_arguments)]
 async fn finish(
@@ -485,31 +521,35 @@ async fn finish(
             .map_err(ApiError::internal)?
     };
     let (outcome, detail) = match decision {
-        Err(e) => (
-            StepOutcome::Failed,
-            json!({ "demo": view.demo, "reader": reader, "failures": ["lds_parse_error"], "message": e.to_string() }),
-        ),
+        Err(e) => {
+            let detail = ChipUnreadableDetail {
+                demo: view.demo,
+                reader: reader.clone(),
+                failures: vec![Failure::LdsParseError.as_str()],
+                message: e.to_string(),
+            };
+            (StepOutcome::Failed, serde_json::to_value(detail).map_err(ApiError::internal)?)
+        }
         Ok(d) => {
             let verdict = d.verdict();
-            let (outcome, failures) = (verdict.outcome, verdict.failure_codes());
-            let detail = json!({
-                "demo": view.demo,
-                "reader": reader,
-                "access_control": reading.access_control,
-                "inspection": d.inspection,
-                "holder": d.holder,
-                "expired": verdict.expired,
-                "portrait": d.portrait().is_some(),
-                "files": reading.files,
-                "read": {
-                    "apdus": reading.stats.apdus,
-                    "bytes": reading.stats.bytes_sent + reading.stats.bytes_received,
-                    "ms": reading.stats.total_ms.round(),
-                    "extended_length": reading.stats.extended_length,
+            let detail = ChipStepDetail {
+                demo: view.demo,
+                reader: reader.clone(),
+                access_control: reading.access_control.clone(),
+                inspection: d.inspection.clone(),
+                holder: d.holder.clone(),
+                expired: verdict.expired,
+                portrait: d.portrait().is_some(),
+                files: reading.files.clone(),
+                read: ReadSummary {
+                    apdus: reading.stats.apdus,
+                    bytes: reading.stats.bytes_sent + reading.stats.bytes_received,
+                    ms: reading.stats.total_ms.round(),
+                    extended_length: reading.stats.extended_length,
                 },
-                "failures": failures,
-            });
-            (outcome, detail)
+                failures: verdict.failure_codes(),
+            };
+            (verdict.outcome, serde_json::to_value(detail).map_err(ApiError::internal)?)
         }
     };
     record_as(

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use vouch_core::flow::{StepKind, StepOutcome};
 use vouch_core::mrz::{self, Mrz};
 use vouch_core::{CaseId, EvidenceKind};
@@ -196,19 +195,79 @@ pub async fn document_scan_frame(state: &AppState, caller: &Caller, args: StepAr
 }
 
 /// The holder as the MRZ states it, for the clerk's review. Personal data: in the case, never in a log.
-fn holder(m: &Mrz) -> Value {
+#[derive(Serialize, ts_rs::TS)]
+pub struct MrzHolder {
+    pub document_code: String,
+    pub issuing_state: String,
+    pub document_number: String,
+    pub surname: String,
+    pub given_names: String,
+    pub nationality: String,
+    pub sex: String,
+    /// YYYY-MM-DD.
+    pub date_of_birth: Option<String>,
+    pub date_of_expiry: Option<String>,
+}
+
+fn holder(m: &Mrz) -> MrzHolder {
     let year = time::OffsetDateTime::now_utc().year();
-    json!({
-        "document_code": m.document_code.replace('<', ""),
-        "issuing_state": m.issuing_state.replace('<', ""),
-        "document_number": m.document_number.replace('<', ""),
-        "surname": m.primary_identifier,
-        "given_names": m.secondary_identifier,
-        "nationality": m.nationality.replace('<', ""),
-        "sex": m.sex.replace('<', "X"),
-        "date_of_birth": mrz::iso_date(&m.date_of_birth, true, year),
-        "date_of_expiry": mrz::iso_date(&m.date_of_expiry, false, year),
-    })
+    MrzHolder {
+        document_code: m.document_code.replace('<', ""),
+        issuing_state: m.issuing_state.replace('<', ""),
+        document_number: m.document_number.replace('<', ""),
+        surname: m.primary_identifier.clone(),
+        given_names: m.secondary_identifier.clone(),
+        nationality: m.nationality.replace('<', ""),
+        sex: m.sex.replace('<', "X"),
+        date_of_birth: mrz::iso_date(&m.date_of_birth, true, year),
+        date_of_expiry: mrz::iso_date(&m.date_of_expiry, false, year),
+    }
+}
+
+/// What the document_scan step records when the camera read the page.
+#[derive(Serialize, ts_rs::TS)]
+pub struct CameraScanDetail {
+    #[ts(type = "\"camera\"")]
+    pub method: &'static str,
+    pub demo: bool,
+    pub source: vouch_capture::SourceKind,
+    pub document_type: &'static str,
+    pub mrz_format: mrz::MrzFormat,
+    pub side: PageSide,
+    pub turned: bool,
+    pub holder: MrzHolder,
+    pub expired: Option<bool>,
+    pub agreeing_reads: u32,
+    pub corrections: usize,
+    pub min_confidence: f32,
+    pub quality: ScanQuality,
+    pub failures: Vec<&'static str>,
+}
+
+/// What the document_scan step records when a clerk typed the access data instead.
+#[derive(Serialize, ts_rs::TS)]
+pub struct ManualScanDetail {
+    #[ts(type = "\"manual\"")]
+    pub method: &'static str,
+    pub entered_by: String,
+    /// What was typed: `mrz`, `mrz_fields` or `can`.
+    pub typed: &'static str,
+    pub document_type: Option<&'static str>,
+    pub holder: Option<MrzHolder>,
+    pub expired: Option<bool>,
+    pub failures: Vec<&'static str>,
+}
+
+/// The page's quality as the reader judged it.
+#[derive(Serialize, ts_rs::TS)]
+pub struct ScanQuality {
+    pub fine: bool,
+    pub issues: Vec<QualityIssue>,
+    pub warnings: Vec<vouch_vision::document::QualityWarning>,
+    pub brightness: f32,
+    pub sharpness: f32,
+    pub hotspots: f32,
+    pub px_per_mm: f32,
 }
 
 /// What the scan read, or the clerk typed, kept (encrypted) for the chip step; the same fields it takes.
@@ -266,22 +325,23 @@ async fn capture(
         .map_err(|e: Box<dyn std::error::Error + Send + Sync>| ApiError::internal(e.to_string()))?
     };
     let demo = shot.kind.is_demo();
-    let detail = json!({
-        "method": "camera",
-        "demo": demo,
-        "source": shot.kind,
-        "document_type": mrz::document_kind(&parsed.document_code),
-        "mrz_format": parsed.format,
-        "side": page.side,
-        "turned": page.turned,
-        "holder": holder(parsed),
-        "expired": expired,
-        "agreeing_reads": AGREEING_READS,
-        "corrections": mrz.corrections.len(),
-        "min_confidence": mrz.min_confidence,
-        "quality": quality_detail(&page.quality),
-        "failures": failures,
-    });
+    let detail = CameraScanDetail {
+        method: "camera",
+        demo,
+        source: shot.kind,
+        document_type: mrz::document_kind(&parsed.document_code),
+        mrz_format: parsed.format,
+        side: page.side,
+        turned: page.turned,
+        holder: holder(parsed),
+        expired,
+        agreeing_reads: AGREEING_READS,
+        corrections: mrz.corrections.len(),
+        min_confidence: mrz.min_confidence,
+        quality: quality_detail(&page.quality),
+        failures,
+    };
+    let detail = serde_json::to_value(detail).map_err(ApiError::internal)?;
     let access = DocumentAccess { source: "camera".into(), mrz: Some(text), ..DocumentAccess::default() };
     let access = serde_json::to_vec(&access).map_err(ApiError::internal)?;
     if demo {
@@ -304,16 +364,16 @@ async fn capture(
     Ok(outcome)
 }
 
-fn quality_detail(q: &PageQuality) -> Value {
-    json!({
-        "fine": q.fine,
-        "issues": q.issues,
-        "warnings": q.warnings,
-        "brightness": q.brightness.score,
-        "sharpness": q.sharpness.score,
-        "hotspots": q.hotspots.score,
-        "px_per_mm": q.px_per_mm,
-    })
+fn quality_detail(q: &PageQuality) -> ScanQuality {
+    ScanQuality {
+        fine: q.fine,
+        issues: q.issues.clone(),
+        warnings: q.warnings.clone(),
+        brightness: q.brightness.score,
+        sharpness: q.sharpness.score,
+        hotspots: q.hotspots.score,
+        px_per_mm: q.px_per_mm,
+    }
 }
 
 /// The clerk's fallback when the page will not scan (a worn MRZ, no camera): the MRZ, its three key fields or
@@ -350,15 +410,16 @@ pub async fn document_scan_manual(
         }
         None => (StepOutcome::Passed, Vec::new(), None, None),
     };
-    let detail = json!({
-        "method": "manual",
-        "entered_by": caller.actor(),
-        "typed": typed,
-        "document_type": parsed.as_ref().map(|m| mrz::document_kind(&m.document_code)),
-        "holder": holder,
-        "expired": expired,
-        "failures": failures,
-    });
+    let detail = ManualScanDetail {
+        method: "manual",
+        entered_by: caller.actor(),
+        typed,
+        document_type: parsed.as_ref().map(|m| mrz::document_kind(&m.document_code)),
+        holder,
+        expired,
+        failures,
+    };
+    let detail = serde_json::to_value(detail).map_err(ApiError::internal)?;
     tracing::info!(%case_id, typed, "document access data typed by staff");
     let access = serde_json::to_vec(&access).map_err(ApiError::internal)?;
     record_as(

@@ -95,6 +95,15 @@ macro_rules! kiosk_commands {
     };
 }
 
+/// Visits the types of what the chip and document steps record (a `StepRecord`'s `detail`), which the clerk's
+/// review reads.
+pub fn visit_step_detail_types(visitor: &mut impl ts_rs::TypeVisitor) {
+    visitor.visit::<chip::ChipStepDetail>();
+    visitor.visit::<chip::ChipUnreadableDetail>();
+    visitor.visit::<document_scan::CameraScanDetail>();
+    visitor.visit::<document_scan::ManualScanDetail>();
+}
+
 kiosk_commands! {
     kiosk_status(Anyone, Light) |state, caller, _a: NoArgs| -> customer::KioskStatus { customer::status(state, caller).await? }
     case_open(Anyone, Light) |state, caller, args: customer::OpenArgs| -> customer::CaseSession { customer::open(state, args).await? }

@@ -53,6 +53,7 @@ fn access_name(access: Access) -> &'static str {
 fn declarations() -> Declarations {
     let mut declarations = Declarations::default();
     super::visit_command_types(&mut declarations);
+    super::visit_step_detail_types(&mut declarations);
     declarations
 }
 

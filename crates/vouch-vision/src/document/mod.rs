@@ -30,7 +30,7 @@ pub use orientation::{Orientation, OrientationModel};
 pub use quality::{PageQuality, QualityIssue, QualityWarning};
 
 /// Which side of the document a page is, as DIS names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum PageSide {
     Front,

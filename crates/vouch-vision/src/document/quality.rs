@@ -40,7 +40,7 @@ pub struct Detail {
     pub level: Level,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum QualityIssue {
     BrightnessHigh,
@@ -51,7 +51,7 @@ pub enum QualityIssue {
     DocumentOutOfImage,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum QualityWarning {
     DocumentCloseToImageBorder,
