@@ -124,33 +124,16 @@ impl From<vouch_app::AppError> for ApiError {
     }
 }
 
+/// Store and domain errors are mapped once, in `vouch_app::error`, and rendered as any application error.
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
-        match e {
-            CoreError::IllegalTransition { from, .. } => {
-                ApiError::new(Code::Conflict, format!("the case is {from} and can no longer change that way"))
-            }
-            CoreError::InvalidClaims(m) | CoreError::InvalidDecision(m) | CoreError::InvalidFlow(m) => {
-                ApiError::invalid(m)
-            }
-            e @ CoreError::ClaimNotSatisfied { .. } => ApiError::invalid(e.to_string()),
-        }
+        vouch_app::AppError::from(e).into()
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::not_found("Not found"),
-            StoreError::Conflict(m) => ApiError::new(Code::Conflict, m),
-            StoreError::Invalid(m) => ApiError::invalid(m),
-            StoreError::Locked { retry_after_secs } => ApiError::new(
-                Code::TooManyAttempts,
-                format!("Too many wrong PINs. Try again in {} minute(s).", retry_after_secs.div_ceil(60)),
-            ),
-            StoreError::Core(c) => c.into(),
-            other => ApiError::internal(other),
-        }
+        vouch_app::AppError::from(e).into()
     }
 }
 
