@@ -20,6 +20,10 @@ pub enum AppCode {
     Conflict,
     /// Too many wrong PINs or codes: wait, then try again.
     TooManyAttempts,
+    /// The caller may not do this (a customer confirming a clerk's step).
+    Forbidden,
+    /// This Vouch cannot do it yet.
+    NotImplemented,
     /// Bigger than Vouch accepts.
     PayloadTooLarge,
     /// The caller's image is not one Vouch reads: not PNG or JPEG, damaged, too large or too small.

@@ -2,13 +2,15 @@
 //! them. It depends on the engines (core, store, vision, chip) and on none of axum, tower, hyper, utoipa or a
 //! vendor's DTOs; `vouch-server` maps what it returns into each vendor's dialect.
 //!
-//! Here: the context every use case runs in ([`App`]); opening, deciding and expiring cases ([`cases`]); the
+//! Here: the context every use case runs in ([`App`]); opening, deciding and expiring cases ([`cases`]); running
+//! a case's flow (where it stands, its current step, recording and submitting steps: [`steps`]); the
 //! retention purge ([`retention`]); the signing keys ([`signing`]) and signing a case's documents
 //! ([`sign_case`]); the evidence package ([`evidence_package`]); the chip's decision ([`chip`]); the
 //! proof-of-identity PDF and its evidence manifest ([`proof`]); Vouch's liveness record ([`liveness_record`]);
 //! the face engine and the page reader as services loaded on first use ([`faces`], [`document_reader`],
 //! [`model_slot`]); the webhook dispatcher ([`webhooks`], sending through a transport the protocol layer gives
-//! it); and the one error they return ([`AppError`]). Still in `vouch-server`: the kiosk's command handlers.
+//! it); and the one error they return ([`AppError`]). Still in `vouch-server`: the kiosk's command handlers for the
+//! camera, chip and signature steps, which drive the devices and then record through [`steps`].
 
 pub mod app;
 pub mod cases;
@@ -23,6 +25,7 @@ pub mod proof;
 pub mod retention;
 pub mod sign_case;
 pub mod signing;
+pub mod steps;
 pub mod webhooks;
 
 pub use app::App;

@@ -109,6 +109,8 @@ impl From<vouch_app::AppError> for ApiError {
             AppCode::NotFound => ApiError::not_found(e.message),
             AppCode::Conflict => ApiError::new(Code::Conflict, e.message),
             AppCode::TooManyAttempts => ApiError::new(Code::TooManyAttempts, e.message),
+            AppCode::Forbidden => ApiError::forbidden(e.message),
+            AppCode::NotImplemented => ApiError::new(Code::NotImplemented, e.message),
             AppCode::PayloadTooLarge => ApiError::new(Code::PayloadTooLarge, e.message),
             // The kiosk translates these for the customer by their reason, never by the English message.
             AppCode::SignatureEmpty => invalid("signature_empty"),

@@ -9,16 +9,15 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ts_rs::TS;
-use vouch_core::flow::{LivenessType as FlowLiveness, Next, Step, StepKind, StepOutcome};
+use vouch_core::flow::{LivenessType as FlowLiveness, Step, StepKind, StepOutcome};
 use vouch_core::step_rules::{self, LivenessAttempt};
 use vouch_core::{CaseId, EvidenceKind};
-use vouch_store::flows::Capture;
 use vouch_vision::active::{Assertion, Corner, LivenessType};
 use vouch_vision::engine::{BRIGHT_MEAN, DARK_MEAN};
 use vouch_vision::quality::face_stats;
 use vouch_vision::Warning;
 
-use super::customer::{case_session, CaseSession};
+use super::customer::CaseSession;
 use super::Caller;
 use crate::camera::Shot;
 use crate::error::{ApiError, Code};
@@ -191,14 +190,7 @@ pub(super) async fn current_step(
     kind: StepKind,
 ) -> Result<(CaseId, Step), ApiError> {
     let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found("No such case"))?;
-    vouch_app::cases::expire_due(&state.app).await?;
-    match case_session(state, case_id).await?.next {
-        Next::Step { index, step } if index == args.index && step.kind() == kind => Ok((case_id, step)),
-        _ => Err(ApiError::new(
-            Code::Conflict,
-            format!("Step {} is not the case's current {} step", args.index + 1, kind.as_str()),
-        )),
-    }
+    Ok((case_id, vouch_app::steps::current_step(&state.app, case_id, args.index, kind).await?))
 }
 
 fn hint_for(w: Warning) -> Option<Hint> {
@@ -230,7 +222,7 @@ pub(super) async fn record(
 ) -> Result<Captured, ApiError> {
     let captures = captures.into_iter().map(|(k, bytes)| (k, "image/jpeg", bytes)).collect();
     record_as(state, caller.actor(), case_id, index, kind, outcome, detail, captures).await?;
-    Ok(Captured::recorded(case_session(state, case_id).await?))
+    Ok(Captured::recorded(vouch_app::steps::case_session(&state.app, case_id).await?))
 }
 
 /// Records a step the server decided, with its evidence (kind, media type, bytes), in one transaction.
@@ -245,15 +237,8 @@ pub(super) async fn record_as(
     detail: Value,
     captures: Vec<(EvidenceKind, &'static str, Vec<u8>)>,
 ) -> Result<(), ApiError> {
-    state
-        .db(move |s| {
-            let list: Vec<Capture<'_>> =
-                captures.iter().map(|(k, media_type, bytes)| Capture { kind: *k, media_type, bytes }).collect();
-            s.record_step_with_captures(case_id, index, kind, outcome, detail, &list, &actor)
-        })
-        .await?;
-    tracing::info!(%case_id, step = index + 1, kind = kind.as_str(), outcome = outcome.as_str(), "step recorded");
-    Ok(())
+    let step = vouch_app::steps::StepResult { case_id, index, kind, outcome, detail };
+    Ok(vouch_app::steps::record(&state.app, actor, step, captures).await?)
 }
 
 /// Takes the selfie: the first frame within a few seconds where one face is well placed, lit and sharp.

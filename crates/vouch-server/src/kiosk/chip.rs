@@ -343,7 +343,7 @@ pub async fn chip_read_progress(state: &AppState, args: StepArgs) -> Result<Chip
         .ok_or_else(|| ApiError::not_found("No chip read is under way for this step; start one"))?;
     let view = run.snapshot();
     let session = match view.state {
-        RunState::Done => Some(super::customer::case_session(state, case_id).await?),
+        RunState::Done => Some(vouch_app::steps::case_session(&state.app, case_id).await?),
         _ => None,
     };
     Ok(ChipReadView { run: view, session })

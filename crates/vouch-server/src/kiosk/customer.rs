@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
-use vouch_core::flow::{self, Next, Step, StepKind, StepOutcome, StepRecord};
-use vouch_core::{CaseId, CaseStatus};
-use vouch_store::case_codes::format_code;
+use vouch_app::steps::{StepResult, Submitter};
+use vouch_core::flow::{self, StepKind, StepOutcome};
+use vouch_core::CaseId;
 
 use super::{Caller, Role};
 use crate::error::{ApiError, Code};
@@ -52,46 +52,7 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<KioskStatus, Ap
     })
 }
 
-/// A case as the kiosk screens see it.
-#[derive(Serialize, TS)]
-pub struct CaseSession {
-    pub case_id: CaseId,
-    pub code: String,
-    pub status: CaseStatus,
-    /// The integrator's purpose text, per language where given (shown so people know why they are asked).
-    pub purpose: Option<String>,
-    pub purpose_translations: std::collections::BTreeMap<String, String>,
-    pub steps: Vec<Step>,
-    pub done: Vec<StepRecord>,
-    pub next: Next,
-}
-
-/// Callers run the expiry sweep first, so the status is current.
-pub(crate) async fn case_session(state: &AppState, case_id: CaseId) -> Result<CaseSession, ApiError> {
-    state
-        .db(move |s| {
-            let case = s.get_case(case_id)?;
-            let code = s.case_code(case_id)?;
-            let flow_ref = case
-                .flow
-                .clone()
-                .ok_or_else(|| vouch_store::StoreError::Conflict("this case has no flow to run".into()))?;
-            let flow = s.flow_version(&flow_ref.id, flow_ref.version)?;
-            let done = s.case_steps(case_id)?;
-            let next = flow::next_step(&flow.steps, &done);
-            Ok(CaseSession {
-                case_id,
-                code: format_code(&code),
-                status: case.status,
-                purpose: case.reason,
-                purpose_translations: case.reason_translations,
-                steps: flow.steps,
-                done,
-                next,
-            })
-        })
-        .await
-}
+pub use vouch_app::steps::CaseSession;
 
 #[derive(Deserialize, TS)]
 #[ts(optional_fields = nullable)]
@@ -131,7 +92,7 @@ pub async fn open(state: &AppState, args: OpenArgs) -> Result<CaseSession, ApiEr
         Err(e) => return Err(e),
     };
     tracing::info!(%case_id, "case opened at the kiosk");
-    case_session(state, case_id).await
+    Ok(vouch_app::steps::case_session(&state.app, case_id).await?)
 }
 
 #[derive(Deserialize, TS)]
@@ -150,38 +111,9 @@ pub struct StepSubmitArgs {
 /// Records a step. The customer records their own steps (consent); a clerk review needs a clerk.
 pub async fn submit(state: &AppState, caller: &Caller, args: StepSubmitArgs) -> Result<CaseSession, ApiError> {
     let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found(NO_SUCH_CODE))?;
-    if args.kind == StepKind::ClerkReview && !matches!(caller.role(), Some(Role::Clerk | Role::Admin)) {
-        return Err(ApiError::forbidden("A clerk confirms this step: please ask at the desk"));
-    }
-    if matches!(
-        args.kind,
-        StepKind::Selfie
-            | StepKind::Liveness
-            | StepKind::FaceMatch
-            | StepKind::DocumentChip
-            | StepKind::DocumentScan
-            | StepKind::Signature
-    ) {
-        return Err(ApiError::new(
-            Code::Conflict,
-            format!(
-                "The {} step is decided by the kiosk's camera, chip reader or signature pad, not submitted",
-                args.kind.as_str()
-            ),
-        ));
-    }
-    if let Some(missing) = args.kind.missing_capability() {
-        return Err(ApiError::new(Code::NotImplemented, format!("This Vouch version cannot run {missing} yet")));
-    }
-    if args.detail.to_string().len() > 16 * 1024 {
-        return Err(ApiError::invalid("detail must be at most 16 KiB of JSON"));
-    }
-    vouch_app::cases::expire_due(&state.app).await?;
-    let actor = caller.actor();
-    let (kind, outcome, detail) = (args.kind, args.outcome, args.detail);
-    state.db(move |s| s.record_step(case_id, args.index, kind, outcome, detail, &actor)).await?;
-    tracing::info!(%case_id, step = args.index + 1, kind = kind.as_str(), outcome = outcome.as_str(), "step recorded");
-    case_session(state, case_id).await
+    let by = Submitter { actor: caller.actor(), staff: matches!(caller.role(), Some(Role::Clerk | Role::Admin)) };
+    let step = StepResult { case_id, index: args.index, kind: args.kind, outcome: args.outcome, detail: args.detail };
+    Ok(vouch_app::steps::submit(&state.app, by, step).await?)
 }
 
 #[cfg(test)]

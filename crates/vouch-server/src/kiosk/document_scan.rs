@@ -189,7 +189,7 @@ pub async fn document_scan_frame(state: &AppState, caller: &Caller, args: StepAr
         state.scans.lock()?.remove(&key);
         view.captured = true;
         view.outcome = Some(outcome);
-        view.session = Some(super::customer::case_session(state, case_id).await?);
+        view.session = Some(vouch_app::steps::case_session(&state.app, case_id).await?);
     }
     Ok(view)
 }
@@ -438,7 +438,7 @@ pub async fn document_scan_manual(
         captured: true,
         outcome: Some(outcome),
         hints: None,
-        session: Some(super::customer::case_session(state, case_id).await?),
+        session: Some(vouch_app::steps::case_session(&state.app, case_id).await?),
     })
 }
 

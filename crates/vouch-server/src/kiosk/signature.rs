@@ -10,7 +10,7 @@ use vouch_core::flow::StepKind;
 use vouch_signature::{Drawn, Pad, PenSample};
 
 use super::capture::{current_step, StepArgs};
-use super::customer::{case_session, CaseSession};
+use super::customer::CaseSession;
 use super::Caller;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
@@ -132,5 +132,5 @@ pub async fn signature_submit(
     let outcome = sign_case::sign_at_kiosk(&state.app, case_id, step.index, drawn, caller.actor()).await?;
     tracing::info!(%case_id, step = step.index + 1, documents = outcome.documents, pointer = outcome.pointer,
         "documents signed at the kiosk");
-    Ok(SignatureSubmitted { signed: outcome, session: case_session(state, case_id).await? })
+    Ok(SignatureSubmitted { signed: outcome, session: vouch_app::steps::case_session(&state.app, case_id).await? })
 }

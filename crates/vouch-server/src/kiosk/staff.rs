@@ -162,7 +162,8 @@ pub struct CaseDetail {
 pub async fn case_detail(state: &AppState, args: CaseArgs) -> Result<CaseDetail, ApiError> {
     let case_id = parse_case_id(&args.case_id)?;
     vouch_app::cases::expire_due(&state.app).await?;
-    let session = super::customer::case_session(state, case_id).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    let session =
+        vouch_app::steps::case_session(&state.app, case_id).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     let (case, evidence, audit) = state
         .db(move |s| Ok((s.get_case(case_id)?, s.case_evidence(case_id)?, s.audit_events(&case_id.to_string())?)))
         .await?;
