@@ -294,12 +294,6 @@ impl DocumentAccess {
 }
 
 /// The step's outcome from the MRZ ([`vouch_core::step_rules::document_page`]).
-fn decide(m: &Mrz) -> (StepOutcome, Vec<&'static str>, Option<bool>) {
-    let verdict = vouch_core::step_rules::document_page(m, vouch_app::today());
-    let failures = verdict.failure_codes();
-    (verdict.outcome, failures, verdict.expired)
-}
-
 async fn capture(
     state: &AppState,
     caller: &Caller,
@@ -312,7 +306,8 @@ async fn capture(
     let text = mrz.text();
     // The reader already parsed the corrected MRZ.
     let parsed = &mrz.mrz;
-    let (outcome, failures, expired) = decide(parsed);
+    let verdict = vouch_core::step_rules::document_page(parsed, vouch_app::today());
+    let (outcome, failures, expired) = (verdict.outcome, verdict.failure_codes(), verdict.expired);
     let frame = shot.clone();
     let flat = {
         let page = page.clone();
@@ -405,8 +400,8 @@ pub async fn document_scan_manual(
     let parsed = access.mrz.as_deref().map(mrz::parse).transpose().map_err(|e| ApiError::invalid(e.to_string()))?;
     let (outcome, failures, expired, holder) = match &parsed {
         Some(m) => {
-            let (outcome, failures, expired) = decide(m);
-            (outcome, failures, expired, Some(holder(m)))
+            let verdict = vouch_core::step_rules::document_page(m, vouch_app::today());
+            (verdict.outcome, verdict.failure_codes(), verdict.expired, Some(holder(m)))
         }
         None => (StepOutcome::Passed, Vec::new(), None, None),
     };
