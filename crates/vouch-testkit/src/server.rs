@@ -102,6 +102,20 @@ impl Kit {
         body["session"].as_str().unwrap().to_string()
     }
 
+    /// Saves a new flow of `steps` as the admin (`admin` is their kiosk session) and makes it the default, so the
+    /// next case runs it.
+    pub async fn default_flow(&self, admin: &str, flow_id: &str, steps: Value) {
+        let flow = json!({"flow_id": flow_id, "name": flow_id, "create": true, "steps": steps});
+        self.kiosk_ok(Some(admin), "flow_save", flow).await;
+        self.kiosk_ok(Some(admin), "flow_set_default", json!({"flow_id": flow_id})).await;
+    }
+
+    /// What `step_submit` answers when the customer claims step `index`, of `kind`, passed.
+    pub async fn claim_step(&self, case_id: &str, index: u32, kind: &str) -> StatusCode {
+        let step = json!({"case_id": case_id, "index": index, "kind": kind, "outcome": "passed"});
+        self.kiosk(None, "step_submit", step).await.0
+    }
+
     /// `Authorization: Basic ...` for `c`.
     pub fn basic(c: &Creds) -> String {
         c.basic()

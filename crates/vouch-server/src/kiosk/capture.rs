@@ -2,8 +2,7 @@
 //! types. The server takes the frames from its own camera and decides the outcome; the UI only says when
 //! to look. A customer can never claim a camera step passed: `step_submit` refuses these kinds.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -33,21 +32,9 @@ const CAPTURE_WINDOW: Duration = Duration::from_secs(3);
 const RUN_TTL: Duration = Duration::from_secs(300);
 
 /// Liveness runs under way, per case and step.
-/// Runs by case and step index.
-type Runs = HashMap<(CaseId, u32), LivenessRun>;
+pub type CaptureRuns = super::StepRuns<LivenessRun>;
 
-#[derive(Default)]
-pub struct CaptureRuns {
-    runs: Mutex<Runs>,
-}
-
-impl CaptureRuns {
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Runs>, ApiError> {
-        self.runs.lock().map_err(|_| ApiError::internal("capture lock poisoned"))
-    }
-}
-
-struct LivenessRun {
+pub struct LivenessRun {
     kind: LivenessType,
     plan: Vec<Assertion>,
     frames: Vec<(Assertion, Arc<Shot>)>,

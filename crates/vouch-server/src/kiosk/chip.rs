@@ -3,7 +3,6 @@
 //! by itself when the document is lifted too soon, and decides the step from the same chip inspection the
 //! DIS API uses. The customer cannot claim the step passed: `step_submit` refuses it.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,18 +36,16 @@ const READ_ATTEMPTS: u32 = 3;
 const DEMO_BITS_PER_SECOND: f64 = 424_000.0;
 pub const CHIP_DATA_MEDIA_TYPE: &str = "application/vnd.vouch.chip-data";
 
-#[derive(Default)]
-pub struct ChipReads {
-    runs: Mutex<HashMap<(CaseId, u32), Arc<ChipRun>>>,
-}
+/// Chip reads under way, per case and step.
+pub type ChipReads = super::StepRuns<Arc<ChipRun>>;
 
 impl ChipReads {
     fn get(&self, key: (CaseId, u32)) -> Result<Option<Arc<ChipRun>>, ApiError> {
-        Ok(self.runs.lock().map_err(|_| ApiError::internal("chip lock poisoned"))?.get(&key).cloned())
+        Ok(self.lock()?.get(&key).cloned())
     }
 
     fn put(&self, key: (CaseId, u32), run: Arc<ChipRun>) -> Result<(), ApiError> {
-        let mut runs = self.runs.lock().map_err(|_| ApiError::internal("chip lock poisoned"))?;
+        let mut runs = self.lock()?;
         if let Some(old) = runs.insert(key, run) {
             old.cancel.store(true, Ordering::Relaxed);
         }
@@ -97,7 +94,8 @@ pub struct RunView {
     pub outcome: Option<StepOutcome>,
 }
 
-struct ChipRun {
+/// One chip read: what the UI sees of it, and whether it was cancelled.
+pub struct ChipRun {
     view: Mutex<RunView>,
     cancel: AtomicBool,
 }

@@ -53,6 +53,26 @@ pub enum Load {
     Heavy,
 }
 
+/// Runs by case and step index.
+type RunsByStep<T> = std::collections::HashMap<(vouch_core::CaseId, u32), T>;
+
+/// Work under way at the kiosk, per case and step (liveness runs, page scans, chip reads).
+pub struct StepRuns<T> {
+    runs: std::sync::Mutex<RunsByStep<T>>,
+}
+
+impl<T> Default for StepRuns<T> {
+    fn default() -> Self {
+        StepRuns { runs: std::sync::Mutex::default() }
+    }
+}
+
+impl<T> StepRuns<T> {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, RunsByStep<T>>, ApiError> {
+        self.runs.lock().map_err(|_| ApiError::internal("kiosk run lock poisoned"))
+    }
+}
+
 /// Arguments of a command that takes none (`{}`).
 #[derive(Debug, Default, serde::Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]

@@ -161,37 +161,15 @@ async fn a_customer_opens_the_eeid_link_walks_the_steps_and_a_clerk_approves_wit
 
     // A camera, chip or pad step cannot be claimed; the clerk-only step needs a clerk.
     let case_id = opened["case_id"].as_str().unwrap();
-    let (status, _) = kit
-        .kiosk(None, "step_submit", json!({"case_id": case_id, "index": 0, "kind": "selfie", "outcome": "passed"}))
-        .await;
+    let status = kit.claim_step(case_id, 0, "selfie").await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = kit
-        .kiosk(
-            None,
-            "step_submit",
-            json!({"case_id": case_id, "index": 0, "kind": "document_chip", "outcome": "passed"}),
-        )
-        .await;
+    let status = kit.claim_step(case_id, 0, "document_chip").await;
     assert_eq!(status, StatusCode::CONFLICT, "the chip reader decides that step, not the customer");
-    let (status, _) = kit
-        .kiosk(
-            None,
-            "step_submit",
-            json!({"case_id": case_id, "index": 0, "kind": "document_scan", "outcome": "passed"}),
-        )
-        .await;
+    let status = kit.claim_step(case_id, 0, "document_scan").await;
     assert_eq!(status, StatusCode::CONFLICT, "the camera decides that step, not the customer");
-    let (status, _) = kit
-        .kiosk(None, "step_submit", json!({"case_id": case_id, "index": 0, "kind": "signature", "outcome": "passed"}))
-        .await;
+    let status = kit.claim_step(case_id, 0, "signature").await;
     assert_eq!(status, StatusCode::CONFLICT, "the signature pad decides that step, not a submitted outcome");
-    let (status, _) = kit
-        .kiosk(
-            None,
-            "step_submit",
-            json!({"case_id": case_id, "index": 0, "kind": "clerk_review", "outcome": "passed"}),
-        )
-        .await;
+    let status = kit.claim_step(case_id, 0, "clerk_review").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     let after = kit
@@ -243,9 +221,7 @@ async fn a_customer_opens_the_eeid_link_walks_the_steps_and_a_clerk_approves_wit
     assert_eq!(got["status"], "completed");
     assert_eq!(got["result"]["authentication_type"], "ID_CARD");
     assert!(eventually(Duration::from_secs(10), || !receiver.received.lock().unwrap().is_empty()).await);
-    let (status, _) = kit
-        .kiosk(None, "step_submit", json!({"case_id": case_id, "index": 0, "kind": "consent", "outcome": "passed"}))
-        .await;
+    let status = kit.claim_step(case_id, 0, "consent").await;
     assert_eq!(status, StatusCode::CONFLICT, "a decided case takes no more steps");
 }
 

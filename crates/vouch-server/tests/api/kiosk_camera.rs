@@ -20,9 +20,7 @@ async fn kit_with_flow_and_token(steps: Value) -> (Kit, String, String, String) 
     let demo = vouch_testkit::repo_path("assets/demo-camera");
     let kit = Kit::start_with(|c| c.camera = CameraSource::Demo(demo)).await;
     let admin = kit.kiosk_admin().await;
-    kit.kiosk_ok(Some(&admin), "flow_save", json!({"flow_id": "face", "name": "Face", "create": true, "steps": steps}))
-        .await;
-    kit.kiosk_ok(Some(&admin), "flow_set_default", json!({"flow_id": "face"})).await;
+    kit.default_flow(&admin, "face", steps).await;
     let integrator = kit.client(Scope::Integrator, None, None);
     let token = kit.eeid_token(&integrator).await;
     let request = kit.create_ok(&token, None).await;
@@ -72,9 +70,7 @@ async fn selfie_and_passive_liveness_are_taken_from_the_demo_camera_and_kept_as_
     assert_eq!(guide["demo"], true);
 
     // The customer cannot claim the step; the kiosk takes it.
-    let (status, _) = kit
-        .kiosk(None, "step_submit", json!({"case_id": case_id, "index": 0, "kind": "selfie", "outcome": "passed"}))
-        .await;
+    let status = kit.claim_step(&case_id, 0, "selfie").await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (status, _) = kit.kiosk(None, "liveness_begin", json!({"case_id": case_id, "index": 0})).await;
     assert_eq!(status, StatusCode::CONFLICT, "not the current step");

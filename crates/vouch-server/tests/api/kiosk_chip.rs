@@ -20,9 +20,7 @@ async fn kit_with_chip_case(tweak: impl FnOnce(&mut ServerConfig)) -> (Kit, Stri
     let kit = Kit::start_with(tweak).await;
     let admin = kit.kiosk_admin().await;
     let steps = json!([{"kind": "document_chip"}, {"kind": "result"}]);
-    kit.kiosk_ok(Some(&admin), "flow_save", json!({"flow_id": "chip", "name": "Chip", "create": true, "steps": steps}))
-        .await;
-    kit.kiosk_ok(Some(&admin), "flow_set_default", json!({"flow_id": "chip"})).await;
+    kit.default_flow(&admin, "chip", steps).await;
     let token = kit.eeid_token(&kit.client(Scope::Integrator, None, None)).await;
     let request = kit.create_ok(&token, None).await;
     let opened = kit.kiosk_ok(None, "case_open", json!({"code": request["link"]})).await;
@@ -57,13 +55,7 @@ async fn the_demo_chip_is_read_decided_and_kept_and_bad_access_data_is_refused()
     let can = status["demo_passport"]["can"].as_str().unwrap().to_string();
 
     // The customer cannot claim the step.
-    let (status, _) = kit
-        .kiosk(
-            None,
-            "step_submit",
-            json!({"case_id": case_id, "index": 0, "kind": "document_chip", "outcome": "passed"}),
-        )
-        .await;
+    let status = kit.claim_step(&case_id, 0, "document_chip").await;
     assert_eq!(status, StatusCode::CONFLICT);
     // Malformed access data is refused before any read, with the rule it breaks.
     for (args, says) in [

@@ -72,9 +72,7 @@ fn assert_hints_fit(phase: ClipPhase, v: &Value) {
 /// A case on a flow of `steps`, and the admin's kiosk session (the admin PIN can be set once per kit).
 async fn case_with(kit: &Kit, steps: Value) -> (String, String) {
     let admin = kit.kiosk_admin().await;
-    kit.kiosk_ok(Some(&admin), "flow_save", json!({"flow_id": "doc", "name": "Doc", "create": true, "steps": steps}))
-        .await;
-    kit.kiosk_ok(Some(&admin), "flow_set_default", json!({"flow_id": "doc"})).await;
+    kit.default_flow(&admin, "doc", steps).await;
     let token = kit.eeid_token(&kit.client(Scope::Integrator, None, None)).await;
     let request = kit.create_ok(&token, None).await;
     let opened = kit.kiosk_ok(None, "case_open", json!({"code": request["link"]})).await;
@@ -148,13 +146,7 @@ async fn a_shown_page_is_guided_captured_on_agreeing_reads_and_its_mrz_opens_the
     drop(preview);
 
     // The customer cannot claim the step, nor type the MRZ: that is the clerk's fallback.
-    let (status, _) = kit
-        .kiosk(
-            None,
-            "step_submit",
-            json!({"case_id": case_id, "index": 0, "kind": "document_scan", "outcome": "passed"}),
-        )
-        .await;
+    let status = kit.claim_step(&case_id, 0, "document_scan").await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (status, _) =
         kit.kiosk(None, "document_scan_manual", json!({"case_id": case_id, "index": 0, "can": "123456"})).await;

@@ -31,6 +31,12 @@ fn delivery_status(kit: &Kit) -> String {
     kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap()
 }
 
+/// An admin's retry of delivery `id`.
+async fn retry(kit: &Kit, admin: &str, id: i64) -> reqwest::Response {
+    let url = kit.url(&format!("/vouch/v1/webhooks/deliveries/{id}/retry"));
+    kit.http.post(url).bearer_auth(admin).send().await.unwrap()
+}
+
 async fn deliveries(kit: &Kit, admin: &str, case_id: &str) -> Value {
     kit.get(admin, &format!("/vouch/v1/webhooks/deliveries?case_id={case_id}")).await.json().await.unwrap()
 }
@@ -96,24 +102,12 @@ async fn a_failing_receiver_exhausts_retries_visibly_and_an_admin_can_retry() {
     assert!(metrics.contains("vouch_webhook_deliveries_failed 1"), "{metrics}");
 
     let delivery_id = log[0]["delivery"]["id"].as_i64().unwrap();
-    let resp = kit
-        .http
-        .post(kit.url(&format!("/vouch/v1/webhooks/deliveries/{delivery_id}/retry")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let resp = retry(&kit, &admin, delivery_id).await;
     assert_eq!(resp.status(), RStatus::OK);
     let delivered = eventually(Duration::from_secs(20), || delivery_status(&kit) == "delivered").await;
     assert!(delivered);
     assert_eq!(receiver.received.lock().unwrap().len(), 5);
-    let resp = kit
-        .http
-        .post(kit.url(&format!("/vouch/v1/webhooks/deliveries/{delivery_id}/retry")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let resp = retry(&kit, &admin, delivery_id).await;
     assert_eq!(resp.status(), RStatus::CONFLICT, "a delivered webhook cannot be retried");
 }
 
@@ -207,12 +201,6 @@ async fn revoking_a_client_stops_its_pending_webhooks() {
     tokio::time::sleep(cfg_backoff.unwrap() * 2).await;
     assert_eq!(receiver.received.lock().unwrap().len(), 1, "nothing more is sent for a revoked client");
     let delivery_id: i64 = kit.db().query_row("SELECT id FROM webhook_deliveries", [], |r| r.get(0)).unwrap();
-    let resp = kit
-        .http
-        .post(kit.url(&format!("/vouch/v1/webhooks/deliveries/{delivery_id}/retry")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let resp = retry(&kit, &admin, delivery_id).await;
     assert_eq!(resp.status(), RStatus::CONFLICT, "an admin cannot resend to a revoked client");
 }
