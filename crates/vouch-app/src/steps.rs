@@ -93,8 +93,16 @@ pub struct Submitter {
     pub staff: bool,
 }
 
-/// The largest step detail a person may submit, as JSON.
+/// The largest step detail a person (or an admin client) may submit, as JSON.
 pub const MAX_SUBMITTED_DETAIL: usize = 16 * 1024;
+
+/// Refuses a submitted step detail larger than [`MAX_SUBMITTED_DETAIL`].
+pub fn check_submitted_detail(detail: &serde_json::Value) -> Result<(), AppError> {
+    if detail.to_string().len() > MAX_SUBMITTED_DETAIL {
+        return Err(AppError::invalid("detail must be at most 16 KiB of JSON"));
+    }
+    Ok(())
+}
 
 /// Records a step a person decides at the kiosk (consent, a clerk's review). Steps the kiosk's camera, chip
 /// reader or signature pad decide are never taken from a person, and only staff confirm a clerk review.
@@ -123,9 +131,7 @@ pub async fn submit(app: &App, by: Submitter, step: StepResult) -> Result<CaseSe
             format!("This Vouch version cannot run {missing} yet"),
         ));
     }
-    if detail.to_string().len() > MAX_SUBMITTED_DETAIL {
-        return Err(AppError::invalid("detail must be at most 16 KiB of JSON"));
-    }
+    check_submitted_detail(&detail)?;
     crate::cases::expire_due(app).await?;
     let actor = by.actor;
     app.db(move |s| s.record_step(case_id, index, kind, outcome, detail, &actor)).await?;

@@ -204,9 +204,7 @@ async fn record_step(
 ) -> NativeResult<Json<CaseFlow>> {
     let case_id = parse_case_id(&id)?;
     vouch_app::cases::expire_due(&state.app).await?;
-    if body.detail.to_string().len() > 16 * 1024 {
-        return Err(ApiError::invalid("detail must be at most 16 KiB of JSON").into());
-    }
+    vouch_app::steps::check_submitted_detail(&body.detail).map_err(ApiError::from)?;
     if matches!(body.kind, StepKind::Selfie | StepKind::Liveness | StepKind::FaceMatch) {
         return Err(ApiError::new(
             crate::error::Code::Conflict,

@@ -47,10 +47,6 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = self.app.store.clone();
-        tokio::task::spawn_blocking(move || f(&store))
-            .await
-            .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?
-            .map_err(ApiError::from)
+        Ok(self.app.db(f).await?)
     }
 }

@@ -116,11 +116,6 @@ impl Kit {
         self.kiosk(None, "step_submit", step).await.0
     }
 
-    /// `Authorization: Basic ...` for `c`.
-    pub fn basic(c: &Creds) -> String {
-        c.basic()
-    }
-
     pub fn db(&self) -> Connection {
         Connection::open(self.dir.path().join("data").join(DB_FILE)).unwrap()
     }

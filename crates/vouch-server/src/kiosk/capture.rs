@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use ts_rs::TS;
 use vouch_core::flow::{LivenessType as FlowLiveness, Step, StepKind, StepOutcome};
 use vouch_core::step_rules::{self, LivenessAttempt};
@@ -21,6 +21,7 @@ use super::Caller;
 use crate::camera::Shot;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
+use vouch_app::steps::StepResult;
 
 /// Failed liveness attempts allowed before the step is recorded as failed (so a spoof cannot be tuned).
 pub const LIVENESS_ATTEMPTS: u32 = 3;
@@ -196,36 +197,18 @@ fn jpeg(shot: &Shot) -> Result<Vec<u8>, ApiError> {
     vouch_vision::image_io::encode_jpeg(&shot.image, EVIDENCE_JPEG_QUALITY).map_err(ApiError::internal)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Records a camera step the caller ran, with its frames (JPEG) as evidence, and answers the case as it now
+/// stands.
 pub(super) async fn record(
     state: &AppState,
     caller: &Caller,
-    case_id: CaseId,
-    index: u32,
-    kind: StepKind,
-    outcome: StepOutcome,
-    detail: Value,
-    captures: Vec<(EvidenceKind, Vec<u8>)>,
+    step: StepResult,
+    frames: Vec<(EvidenceKind, Vec<u8>)>,
 ) -> Result<Captured, ApiError> {
-    let captures = captures.into_iter().map(|(k, bytes)| (k, "image/jpeg", bytes)).collect();
-    record_as(state, caller.actor(), case_id, index, kind, outcome, detail, captures).await?;
+    let case_id = step.case_id;
+    let evidence = frames.into_iter().map(|(k, bytes)| (k, "image/jpeg", bytes)).collect();
+    vouch_app::steps::record(&state.app, caller.actor(), step, evidence).await?;
     Ok(Captured::recorded(vouch_app::steps::case_session(&state.app, case_id).await?))
-}
-
-/// Records a step the server decided, with its evidence (kind, media type, bytes), in one transaction.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn record_as(
-    state: &AppState,
-    actor: String,
-    case_id: CaseId,
-    index: u32,
-    kind: StepKind,
-    outcome: StepOutcome,
-    detail: Value,
-    captures: Vec<(EvidenceKind, &'static str, Vec<u8>)>,
-) -> Result<(), ApiError> {
-    let step = vouch_app::steps::StepResult { case_id, index, kind, outcome, detail };
-    Ok(vouch_app::steps::record(&state.app, actor, step, captures).await?)
 }
 
 /// Takes the selfie: the first frame within a few seconds where one face is well placed, lit and sharp.
@@ -262,8 +245,9 @@ pub async fn selfie_capture(state: &AppState, caller: &Caller, args: StepArgs) -
             tracing::warn!(%case_id, "selfie taken from the DEMO camera");
         }
         let captures = vec![(EvidenceKind::Selfie, jpeg(&shot)?)];
-        return record(state, caller, case_id, args.index, StepKind::Selfie, StepOutcome::Passed, detail, captures)
-            .await;
+        let step =
+            StepResult { case_id, index: args.index, kind: StepKind::Selfie, outcome: StepOutcome::Passed, detail };
+        return record(state, caller, step, captures).await;
     }
     Ok(Captured { captured: false, outcome: None, hints: Some(last_hints), session: None })
 }
@@ -413,7 +397,8 @@ pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -
         .iter()
         .map(|(_, s)| Ok((EvidenceKind::LivenessFrames, jpeg(s)?)))
         .collect::<Result<Vec<_>, ApiError>>()?;
-    let recorded = record(state, caller, case_id, args.index, StepKind::Liveness, outcome, detail, captures).await?;
+    let step = StepResult { case_id, index: args.index, kind: StepKind::Liveness, outcome, detail };
+    let recorded = record(state, caller, step, captures).await?;
     Ok(LivenessFrame {
         done: true,
         next: None,

@@ -22,11 +22,12 @@ use vouch_core::flow::{StepKind, StepOutcome};
 use vouch_core::step_rules::Failure;
 use vouch_core::{CaseId, EvidenceKind};
 
-use super::capture::{current_step, record_as, StepArgs};
+use super::capture::{current_step, StepArgs};
 use super::Caller;
 use crate::chip::{decide, ChipSource};
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
+use vouch_app::steps::StepResult;
 
 /// How long a read waits for a document before it gives up.
 const READ_WINDOW: Duration = Duration::from_secs(120);
@@ -550,16 +551,8 @@ async fn finish(
             (verdict.outcome, serde_json::to_value(detail).map_err(ApiError::internal)?)
         }
     };
-    record_as(
-        state,
-        actor,
-        case_id,
-        index,
-        StepKind::DocumentChip,
-        outcome,
-        detail,
-        vec![(EvidenceKind::ChipData, CHIP_DATA_MEDIA_TYPE, bytes)],
-    )
-    .await?;
+    let step = StepResult { case_id, index, kind: StepKind::DocumentChip, outcome, detail };
+    vouch_app::steps::record(&state.app, actor, step, vec![(EvidenceKind::ChipData, CHIP_DATA_MEDIA_TYPE, bytes)])
+        .await?;
     Ok(outcome)
 }

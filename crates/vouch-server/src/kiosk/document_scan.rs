@@ -15,12 +15,13 @@ use vouch_core::mrz::{self, Mrz};
 use vouch_core::{CaseId, EvidenceKind};
 use vouch_vision::document::{PageQuality, PageReading, PageSide, QualityIssue};
 
-use super::capture::{camera_error, current_step, record_as, StepArgs};
+use super::capture::{camera_error, current_step, StepArgs};
 use super::chip::AccessArgs;
 use super::Caller;
 use crate::camera::Shot;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
+use vouch_app::steps::StepResult;
 
 /// Consecutive frames that must read the same valid MRZ on a fine page before the step captures: one read can
 /// be a lucky guess of the corrector, three in a row are the page.
@@ -342,20 +343,12 @@ async fn capture(
     if demo {
         tracing::warn!(%case_id, "document page scanned from the DEMO camera (a SPECIMEN page, not a document)");
     }
-    record_as(
-        state,
-        caller.actor(),
-        case_id,
-        index,
-        StepKind::DocumentScan,
-        outcome,
-        detail,
-        vec![
-            (EvidenceKind::DocumentPage, "image/jpeg", flat),
-            (EvidenceKind::DocumentReading, DOCUMENT_READING_MEDIA_TYPE, access),
-        ],
-    )
-    .await?;
+    let step = StepResult { case_id, index, kind: StepKind::DocumentScan, outcome, detail };
+    let evidence = vec![
+        (EvidenceKind::DocumentPage, "image/jpeg", flat),
+        (EvidenceKind::DocumentReading, DOCUMENT_READING_MEDIA_TYPE, access),
+    ];
+    vouch_app::steps::record(&state.app, caller.actor(), step, evidence).await?;
     Ok(outcome)
 }
 
@@ -417,17 +410,9 @@ pub async fn document_scan_manual(
     let detail = serde_json::to_value(detail).map_err(ApiError::internal)?;
     tracing::info!(%case_id, typed, "document access data typed by staff");
     let access = serde_json::to_vec(&access).map_err(ApiError::internal)?;
-    record_as(
-        state,
-        caller.actor(),
-        case_id,
-        args.index,
-        StepKind::DocumentScan,
-        outcome,
-        detail,
-        vec![(EvidenceKind::DocumentReading, DOCUMENT_READING_MEDIA_TYPE, access)],
-    )
-    .await?;
+    let step = StepResult { case_id, index: args.index, kind: StepKind::DocumentScan, outcome, detail };
+    let evidence = vec![(EvidenceKind::DocumentReading, DOCUMENT_READING_MEDIA_TYPE, access)];
+    vouch_app::steps::record(&state.app, caller.actor(), step, evidence).await?;
     state.scans.lock()?.remove(&(case_id, args.index));
     Ok(super::capture::Captured {
         captured: true,

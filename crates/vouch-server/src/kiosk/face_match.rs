@@ -12,6 +12,7 @@ use super::capture::{current_step, record, StepArgs};
 use super::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use vouch_app::steps::StepResult;
 
 /// Why a comparison could not be made; recorded in the failed step so the clerk sees it.
 fn unmatched(reason: &str, message: &str) -> Value {
@@ -72,17 +73,9 @@ pub async fn face_match_run(
             Some(portrait) => Some((ev, portrait)),
             None => {
                 let detail = unmatched("no_chip_portrait", "the chip the kiosk read holds no readable portrait");
-                return record(
-                    state,
-                    caller,
-                    case_id,
-                    args.index,
-                    StepKind::FaceMatch,
-                    StepOutcome::Failed,
-                    detail,
-                    Vec::new(),
-                )
-                .await;
+                let outcome = StepOutcome::Failed;
+                let step = StepResult { case_id, index: args.index, kind: StepKind::FaceMatch, outcome, detail };
+                return record(state, caller, step, Vec::new()).await;
             }
         },
         (_, other) => other,
@@ -123,7 +116,8 @@ pub async fn face_match_run(
             }
         }
     };
-    record(state, caller, case_id, args.index, StepKind::FaceMatch, outcome, detail, Vec::new()).await
+    let step = StepResult { case_id, index: args.index, kind: StepKind::FaceMatch, outcome, detail };
+    record(state, caller, step, Vec::new()).await
 }
 
 /// The first portrait in chip data the kiosk stored.

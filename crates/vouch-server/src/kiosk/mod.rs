@@ -226,13 +226,13 @@ impl Caller {
     }
 }
 
-/// Parses a command's arguments; a mismatch is a 422 that names the problem.
 /// The kiosk address that opens one case (eeID's `link`, DANAconnect's and MasStack's links alike): the
 /// customer scans or types it at the kiosk, or opens it in a browser.
 pub fn link(public_url: &str, id: vouch_core::CaseId) -> String {
     format!("{public_url}/kiosk/requests/{id}")
 }
 
+/// Parses a command's arguments; a mismatch is a 422 that names the problem.
 pub(crate) fn parse_args<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
     let args = if args.is_null() { Value::Object(Default::default()) } else { args };
     serde_json::from_value(args).map_err(|e| ApiError::invalid(format!("invalid arguments: {e}")))

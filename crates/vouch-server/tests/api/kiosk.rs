@@ -259,7 +259,7 @@ async fn an_api_client_created_in_settings_works_at_once_and_its_secret_is_shown
     let new = vouch_testkit::api::Creds { id: creds.id.clone(), secret: rotated["secret"].as_str().unwrap().into() };
     kit.eeid_token(&new).await;
     kit.kiosk_ok(Some(&admin), "client_revoke", json!({"client_id": creds.id})).await;
-    let resp = kit.oauth("/eeid/api/auth/v1/token", Some(&Kit::basic(&new)), "").await;
+    let resp = kit.oauth("/eeid/api/auth/v1/token", Some(&new.basic()), "").await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 }
 

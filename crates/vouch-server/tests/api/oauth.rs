@@ -19,10 +19,9 @@ async fn assert_invalid_client(resp: reqwest::Response) {
 async fn oauth_token_with_basic_or_body_credentials() {
     let kit = Kit::start().await;
     let c = kit.integrator();
-    for (auth, form) in [
-        (Some(Kit::basic(&c)), GRANT.to_string()),
-        (None, format!("{GRANT}&client_id={}&client_secret={}", c.id, c.secret)),
-    ] {
+    for (auth, form) in
+        [(Some(c.basic()), GRANT.to_string()), (None, format!("{GRANT}&client_id={}&client_secret={}", c.id, c.secret))]
+    {
         let resp = kit.oauth("/oauth/token", auth.as_deref(), &form).await;
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(resp.headers()["cache-control"], "no-store");
@@ -43,17 +42,17 @@ async fn wrong_secret_unknown_and_revoked_clients_are_invalid_client() {
     let wrong = Creds { id: c.id.clone(), secret: "not-the-secret".into() };
     let ghost = Creds { id: "vouch-ghost".into(), secret: c.secret.clone() };
     for creds in [&wrong, &ghost] {
-        assert_invalid_client(kit.oauth("/oauth/token", Some(&Kit::basic(creds)), GRANT).await).await;
-        assert_invalid_client(kit.oauth("/danaconnect/oauth2/token", Some(&Kit::basic(creds)), GRANT).await).await;
+        assert_invalid_client(kit.oauth("/oauth/token", Some(&creds.basic()), GRANT).await).await;
+        assert_invalid_client(kit.oauth("/danaconnect/oauth2/token", Some(&creds.basic()), GRANT).await).await;
     }
     let token = kit.oauth_token(&c).await;
     kit.store.revoke_client(&c.id, "test").unwrap();
-    assert_invalid_client(kit.oauth("/oauth/token", Some(&Kit::basic(&c)), GRANT).await).await;
+    assert_invalid_client(kit.oauth("/oauth/token", Some(&c.basic()), GRANT).await).await;
     // A token issued before revocation stops working at once.
     let resp = kit.get(&token, "/eeid/api/ident/v1/identification_requests").await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let eeid =
-        kit.http.post(kit.url("/eeid/api/auth/v1/token")).header("Authorization", Kit::basic(&c)).send().await.unwrap();
+        kit.http.post(kit.url("/eeid/api/auth/v1/token")).header("Authorization", c.basic()).send().await.unwrap();
     assert_eq!(eeid.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -74,7 +73,7 @@ async fn expired_tokens_are_refused() {
 async fn malformed_token_requests_get_rfc6749_errors() {
     let kit = Kit::start().await;
     let c = kit.integrator();
-    let basic = Kit::basic(&c);
+    let basic = c.basic();
     let cases: &[(Option<&str>, &str, &str, StatusCode)] = &[
         (Some(&basic), "", "invalid_request", StatusCode::BAD_REQUEST),
         (Some(&basic), "grant_type=password", "unsupported_grant_type", StatusCode::BAD_REQUEST),
@@ -116,12 +115,11 @@ async fn malformed_token_requests_get_rfc6749_errors() {
 async fn danaconnect_defaults_to_1799_seconds_and_clients_can_override() {
     let kit = Kit::start().await;
     let c = kit.integrator();
-    let body: Value = kit.oauth("/danaconnect/oauth2/token", Some(&Kit::basic(&c)), GRANT).await.json().await.unwrap();
+    let body: Value = kit.oauth("/danaconnect/oauth2/token", Some(&c.basic()), GRANT).await.json().await.unwrap();
     assert_eq!(body["expires_in"], 1799);
     assert_eq!(body["token_type"], "Bearer");
     let custom = kit.client(Scope::Integrator, None, Some(600));
-    let body: Value =
-        kit.oauth("/danaconnect/oauth2/token", Some(&Kit::basic(&custom)), GRANT).await.json().await.unwrap();
+    let body: Value = kit.oauth("/danaconnect/oauth2/token", Some(&custom.basic()), GRANT).await.json().await.unwrap();
     assert_eq!(body["expires_in"], 600);
 }
 
@@ -130,7 +128,7 @@ async fn eeid_token_is_basic_only_201_and_120_seconds() {
     let kit = Kit::start().await;
     let c = kit.integrator();
     let url = kit.url("/eeid/api/auth/v1/token");
-    let resp = kit.http.post(&url).header("Authorization", Kit::basic(&c)).send().await.unwrap();
+    let resp = kit.http.post(&url).header("Authorization", c.basic()).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::CREATED);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
@@ -138,7 +136,7 @@ async fn eeid_token_is_basic_only_201_and_120_seconds() {
 
     let wrong = Creds { id: c.id.clone(), secret: "x".into() };
     let attempts = [
-        kit.http.post(&url).header("Authorization", Kit::basic(&wrong)).send().await.unwrap(),
+        kit.http.post(&url).header("Authorization", wrong.basic()).send().await.unwrap(),
         kit.http.post(&url).send().await.unwrap(),
         kit.http.post(&url).header("Authorization", "Basic").send().await.unwrap(),
         kit.http.post(&url).header("Authorization", "Bearer whatever").send().await.unwrap(),

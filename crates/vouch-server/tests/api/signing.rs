@@ -161,8 +161,7 @@ async fn a_circuit_is_signed_at_the_kiosk_completed_and_its_evidence_zip_checks_
     signing_flow(&kit, &admin_session).await;
     let creds = kit.client(Scope::Integrator, Some("http://127.0.0.1:9/hook"), None);
     let form = "grant_type=client_credentials";
-    let token: Value =
-        kit.oauth("/danaconnect/oauth2/token", Some(&Kit::basic(&creds)), form).await.json().await.unwrap();
+    let token: Value = kit.oauth("/danaconnect/oauth2/token", Some(&creds.basic()), form).await.json().await.unwrap();
     let token = token["access_token"].as_str().unwrap().to_string();
     let (contract, annex) = (pdf("Loan contract"), pdf("Annex I: repayment schedule"));
     let body = json!({"id": "loan-77", "signer": signer(), "docs": [doc("Contrato préstamo.pdf", &contract), doc("../../annex.pdf", &annex)]});
