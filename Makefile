@@ -87,7 +87,7 @@ fmt:
 
 # ui/src/generated/kiosk.ts from the kiosk commands' Rust types; `make test` fails while it is stale.
 ts:
-	VOUCH_WRITE_TS=1 $(CARGO) test -q -p vouch-server --lib kiosk::typescript
+	VOUCH_WRITE_TS=1 $(CARGO) test -q -p vouch-app --lib kiosk::typescript
 
 # The committed model is what tests use; retraining is never part of `make test`. After retraining, put the
 # new sha256 in models/MODELS.md and the held-out numbers from models/train/mrz_ocr_report.json in docs/documents.md.

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use vouch_server::config_file::{self, ServeOverrides};
-use vouch_server::{AppState, Running};
+use vouch_server::Running;
 
 /// The error the UI receives: the same `{code, message, reason?}` the HTTP bridge sends.
 #[derive(Debug, Serialize)]
@@ -29,7 +29,7 @@ impl From<vouch_server::error::ApiError> for BridgeError {
 pub enum Backend {
     // Boxed: the running server is large and held only to keep it alive.
     Embedded {
-        state: AppState,
+        kiosk: Box<vouch_app::kiosk::Kiosk>,
         _running: Box<Running>,
     },
     /// `pairing_code` is exchanged for the remote server's bridge cookie on the first call, and again
@@ -118,21 +118,23 @@ impl Backend {
         if let Some(fingerprint) = running.tls_fingerprint {
             println!("  TLS certificate SHA-256 fingerprint: {fingerprint}");
         }
-        Ok(Backend::Embedded { state: running.state.clone(), _running: Box::new(running) })
+        Ok(Backend::Embedded { kiosk: Box::new(running.state.kiosk.clone()), _running: Box::new(running) })
     }
 
     pub fn describe(&self) -> String {
         match self {
-            Backend::Embedded { state, .. } => format!("embedded at {}", state.app.public_url),
+            Backend::Embedded { kiosk, .. } => format!("embedded at {}", kiosk.app.public_url),
             Backend::Remote { base, .. } => format!("remote at {base}"),
         }
     }
 
     pub async fn call(&self, command: &str, args: Value, session: Option<&str>) -> Result<Value, BridgeError> {
         match self {
-            Backend::Embedded { state, .. } => {
-                Ok(vouch_server::kiosk::call(state, vouch_server::kiosk::Transport::Ipc, session, command, args)
-                    .await?)
+            Backend::Embedded { kiosk, .. } => {
+                // IPC answers in the same error shape as the HTTP bridge, so the UI reads one.
+                vouch_app::kiosk::call(kiosk, vouch_app::kiosk::Transport::Ipc, session, command, args)
+                    .await
+                    .map_err(|e| vouch_server::error::ApiError::from(e).into())
             }
             Backend::Remote { .. } => match self.remote_call(command, &args, session).await {
                 Err(e) if e.reason.as_deref() == Some("bridge_unpaired") => {

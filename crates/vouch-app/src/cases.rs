@@ -12,6 +12,24 @@ use vouch_store::Store;
 
 use crate::{proof, App, AppError};
 
+/// What every protocol says, in its own error format, of a case id that names no case.
+pub const NO_SUCH_CASE: &str = "No case has this id";
+
+/// A case id from a path or an argument; one that cannot be an id names no case.
+pub fn parse_case_id(id: &str) -> Result<CaseId, AppError> {
+    CaseId::parse(id).ok_or_else(|| AppError::not_found(NO_SUCH_CASE))
+}
+
+/// An optional `YYYY-MM-DD` field of a decision's identity.
+pub fn optional_date(field: &str, value: Option<String>) -> Result<Option<time::Date>, AppError> {
+    value
+        .map(|v| {
+            vouch_core::claims::parse_date(&v)
+                .ok_or_else(|| AppError::invalid(format!("{field} must be a date in YYYY-MM-DD format")))
+        })
+        .transpose()
+}
+
 pub const MAX_REFERENCE_LEN: usize = 255;
 pub const MAX_PURPOSE_LEN: usize = 1000;
 /// Languages eeID accepts for `reason_translations` (not the kiosk's own languages).

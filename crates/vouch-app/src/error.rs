@@ -20,8 +20,14 @@ pub enum AppCode {
     Conflict,
     /// Too many wrong PINs or codes: wait, then try again.
     TooManyAttempts,
+    /// The caller has not shown who they are, or their sign-in has lapsed.
+    Unauthorized,
     /// The caller may not do this (a customer confirming a clerk's step).
     Forbidden,
+    /// First-run setup over the HTTP bridge without the setup code printed on the console.
+    SetupCodeWrong,
+    /// No place was free for this kind of heavy work: try again in a moment.
+    Busy,
     /// This Vouch cannot do it yet.
     NotImplemented,
     /// Bigger than Vouch accepts.
@@ -96,6 +102,10 @@ impl AppError {
 
     pub fn conflict(message: impl Into<String>) -> AppError {
         AppError::new(AppCode::Conflict, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> AppError {
+        AppError::new(AppCode::Forbidden, message)
     }
 
     /// Gives a not-found error the caller's own wording (each protocol phrases it differently); any other

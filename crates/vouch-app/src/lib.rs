@@ -9,16 +9,19 @@
 //! proof-of-identity PDF and its evidence manifest ([`proof`]); Vouch's liveness record ([`liveness_record`]);
 //! the face engine and the page reader as services loaded on first use ([`faces`], [`document_reader`],
 //! [`model_slot`]); the webhook dispatcher ([`webhooks`], sending through a transport the protocol layer gives
-//! it); and the one error they return ([`AppError`]). Still in `vouch-server`: the kiosk's command handlers for the
-//! camera, chip and signature steps, which drive the devices and then record through [`steps`].
+//! it); the kiosk's typed commands, which drive the camera, the chip reader and the signature pad and record
+//! through [`steps`] ([`kiosk`], with the camera service in [`camera`] and places for heavy work in [`work`]);
+//! and the one error they return ([`AppError`]).
 
 pub mod app;
+pub mod camera;
 pub mod cases;
 pub mod chip;
 pub mod document_reader;
 pub mod error;
 pub mod evidence_package;
 pub mod faces;
+pub mod kiosk;
 pub mod liveness_record;
 pub mod model_slot;
 pub mod proof;
@@ -27,6 +30,7 @@ pub mod sign_case;
 pub mod signing;
 pub mod steps;
 pub mod webhooks;
+pub mod work;
 
 pub use app::App;
 pub use error::{AppCode, AppError};

@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::task::JoinSet;
-use vouch_store::outbox::{AttemptResult, Delivery};
+use vouch_core::CaseId;
+use vouch_store::outbox::{Attempt, AttemptResult, Delivery};
 
 use crate::cases::CompletionWebhooks;
-use crate::App;
+use crate::{App, AppError};
 
 pub const SIGNATURE_HEADER: &str = "X-HMAC-Signature";
 
@@ -242,4 +243,31 @@ mod tests {
         let b = standard_signature("whsec_c2VjcmV0", "msg_1", 1_700_000_001, b"{}").unwrap();
         assert!(a.starts_with("v1,") && a != b, "{a} {b}");
     }
+}
+
+/// A webhook delivery with every attempt at it, as the admin's delivery log shows it.
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+pub struct DeliveryView {
+    pub delivery: Delivery,
+    pub attempts: Vec<Attempt>,
+}
+
+/// The delivery log, newest first, each delivery with its attempts (the admin API and admin settings).
+pub async fn delivery_views(app: &App, case_id: Option<CaseId>, limit: u32) -> Result<Vec<DeliveryView>, AppError> {
+    app.db(move |s| {
+        s.list_deliveries(case_id, limit)?
+            .into_iter()
+            .map(|d| Ok(DeliveryView { attempts: s.delivery_attempts(d.id)?, delivery: d }))
+            .collect::<Result<Vec<_>, vouch_store::StoreError>>()
+    })
+    .await
+}
+
+/// Queues a failed delivery for a fresh round of attempts and wakes the dispatcher.
+pub async fn retry(app: &App, id: i64) -> Result<DeliveryView, AppError> {
+    let attempts = app.webhooks.retries + 1;
+    let delivery = app.db(move |s| s.retry_delivery(id, attempts)).await?;
+    app.outbox_wake.notify_one();
+    let attempts = app.db(move |s| s.delivery_attempts(id)).await?;
+    Ok(DeliveryView { delivery, attempts })
 }

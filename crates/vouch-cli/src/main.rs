@@ -302,10 +302,10 @@ async fn main() -> anyhow::Result<()> {
             }
             println!(
                 "  Kiosk bridge pairing code: {}   (a browser enters it once; also in {})",
-                running.state.bridge.pairing_code(),
-                running.state.bridge.pairing_code_file().display()
+                running.state.kiosk.bridge.pairing_code(),
+                running.state.kiosk.bridge.pairing_code_file().display()
             );
-            if let Some(code) = running.state.bridge.setup_code() {
+            if let Some(code) = running.state.kiosk.bridge.setup_code() {
                 println!(
                     "  First-run setup code: {code}   (asked with the admin PIN over HTTP; not needed in the app)"
                 );

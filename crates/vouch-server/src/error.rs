@@ -109,7 +109,10 @@ impl From<vouch_app::AppError> for ApiError {
             AppCode::NotFound => ApiError::not_found(e.message),
             AppCode::Conflict => ApiError::new(Code::Conflict, e.message),
             AppCode::TooManyAttempts => ApiError::new(Code::TooManyAttempts, e.message),
+            AppCode::Unauthorized => ApiError::new(Code::Unauthorized, e.message),
             AppCode::Forbidden => ApiError::forbidden(e.message),
+            AppCode::SetupCodeWrong => ApiError::forbidden(e.message).with_vendor_code("setup_code_wrong"),
+            AppCode::Busy => ApiError::new(Code::Busy, e.message),
             AppCode::NotImplemented => ApiError::new(Code::NotImplemented, e.message),
             AppCode::PayloadTooLarge => ApiError::new(Code::PayloadTooLarge, e.message),
             // The kiosk translates these for the customer by their reason, never by the English message.

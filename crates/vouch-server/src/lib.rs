@@ -2,7 +2,7 @@
 //! OpenAPI and docs, metrics, and the webhook dispatcher.
 
 pub mod adapters;
-pub mod camera;
+pub use vouch_app::camera;
 pub use vouch_app::chip;
 pub mod config;
 pub mod config_file;
@@ -218,14 +218,11 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     };
     let chip = chip::ChipService::new(config.chip.clone(), config.csca_dir.as_ref())?;
     let hosts = Arc::new(guard::AllowedHosts::new(addr, &public_url, &config.allowed_hosts));
-    let work = Arc::new(load::WorkLimits::new(
-        config.image_concurrency,
-        config.document_concurrency,
-        config.kiosk_concurrency,
-    ));
+    let work = Arc::new(load::WorkLimits::new(config.image_concurrency, config.document_concurrency));
     let needs_setup = !store.admin_pin_is_set().context("reading whether the admin PIN is set")?;
     let bridge = Arc::new(
-        kiosk::bridge::Bridge::start(store.data_dir(), needs_setup).context("writing the kiosk bridge's codes")?,
+        vouch_app::kiosk::bridge::Bridge::start(store.data_dir(), needs_setup)
+            .context("writing the kiosk bridge's codes")?,
     );
     let app = vouch_app::App {
         store,
@@ -236,24 +233,26 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         completion_webhooks: adapters::completion_webhooks(),
         signing: Arc::new(vouch_app::signing::SigningService::new(signing_config, signing_store)),
     };
-    let state = AppState {
-        app,
-        config: Arc::new(config),
-        metrics: Arc::default(),
-        http,
-        kiosk: Arc::default(),
-        faces: Arc::new(faces::FaceService::new(config_models_dir.clone(), face_threads)),
-        documents: Arc::new(document_reader::service(config_models_dir, face_threads)),
+    let faces = Arc::new(faces::FaceService::new(config_models_dir.clone(), face_threads));
+    let documents = Arc::new(document_reader::service(config_models_dir, face_threads));
+    let kiosk = vouch_app::kiosk::Kiosk {
+        app: app.clone(),
+        sessions: Arc::default(),
+        bridge,
+        faces: faces.clone(),
+        documents: documents.clone(),
         camera,
         document_camera,
+        startup_camera: config.camera.clone(),
+        camera_mode: config.camera_mode,
+        chip: Arc::new(chip),
         scans: Arc::default(),
         captures: Arc::default(),
-        chip: Arc::new(chip),
         chip_reads: Arc::default(),
-        hosts,
-        bridge,
-        work,
+        places: Arc::new(tokio::sync::Semaphore::new(config.kiosk_concurrency.max(1))),
     };
+    let state =
+        AppState { app, config: Arc::new(config), metrics: Arc::default(), http, kiosk, faces, documents, hosts, work };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let limits = serve::ConnectionLimits {
@@ -282,14 +281,14 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     let retention = tokio::spawn(vouch_app::retention::run(state.app.clone(), state.config.retention_sweep));
     tracing::info!(%addr, %public_url, "Vouch is serving");
     tracing::info!(
-        file = %state.bridge.pairing_code_file().display(),
+        file = %state.kiosk.bridge.pairing_code_file().display(),
         "a browser pairs with the kiosk bridge using the code printed on the console (also in this file)"
     );
     if needs_setup {
         tracing::info!(
             "first run: setting the admin PIN over HTTP needs the setup code printed on the console (also in {}/{})",
             state.app.store.data_dir().display(),
-            kiosk::bridge::SETUP_CODE_FILE
+            vouch_app::kiosk::bridge::SETUP_CODE_FILE
         );
     }
     Ok(Running {

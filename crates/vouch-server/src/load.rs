@@ -1,10 +1,9 @@
-//! Bounded work: each kind of heavy request (image decoding and face models, PDF signing, the kiosk's capture,
-//! inference and PIN commands) has its own number of places. A request that finds none free within a short
+//! Bounded work: each kind of heavy request (image decoding and face models, PDF signing; the kiosk's commands have
+//! theirs in `vouch_app::kiosk`) has its own number of places. A request that finds none free within a short
 //! wait is answered 503 with `Retry-After`, in its API's error format, so a burst of heavy calls cannot starve
 //! the light ones (tokens, status, case reads). Every request also has an overall time limit.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -15,35 +14,24 @@ use crate::error::{ApiError, Code};
 use crate::guard::render_for_path;
 use crate::state::AppState;
 
-/// How long a heavy request waits for a place before it is turned away.
-pub const QUEUE_WAIT: Duration = Duration::from_secs(2);
-
 /// The places of each group.
 pub struct WorkLimits {
     pub images: Arc<Semaphore>,
     pub documents: Arc<Semaphore>,
-    pub kiosk: Arc<Semaphore>,
 }
 
 impl WorkLimits {
-    pub fn new(images: usize, documents: usize, kiosk: usize) -> WorkLimits {
+    pub fn new(images: usize, documents: usize) -> WorkLimits {
         WorkLimits {
             images: Arc::new(Semaphore::new(images.max(1))),
             documents: Arc::new(Semaphore::new(documents.max(1))),
-            kiosk: Arc::new(Semaphore::new(kiosk.max(1))),
         }
     }
 }
 
-/// A place in `group`, or 503 after [`QUEUE_WAIT`].
+/// A place in `group`, or 503 after [`vouch_app::work::QUEUE_WAIT`].
 pub async fn place(group: &Arc<Semaphore>, what: &str) -> Result<OwnedSemaphorePermit, ApiError> {
-    match tokio::time::timeout(QUEUE_WAIT, group.clone().acquire_owned()).await {
-        Ok(Ok(permit)) => Ok(permit),
-        _ => {
-            tracing::warn!(group = what, "busy: a heavy request was turned away");
-            Err(ApiError::new(Code::Busy, format!("Vouch is busy with other {what} requests; try again in a moment")))
-        }
-    }
+    Ok(vouch_app::work::place(group, what).await?)
 }
 
 async fn limited(group: &Arc<Semaphore>, what: &str, req: Request, next: Next) -> Response {

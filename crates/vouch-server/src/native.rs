@@ -7,7 +7,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use vouch_core::{claims::parse_date, CaseId, Outcome, VerifiedIdentity};
+use vouch_core::{CaseId, Outcome, VerifiedIdentity};
 use vouch_store::audit::{AuditEvent, VerifyReport};
 use vouch_store::outbox::{Attempt, Delivery};
 
@@ -15,6 +15,7 @@ use crate::error::{ApiError, Failure, Native};
 use crate::extract::{require_bearer, Authed, JsonBody};
 use crate::state::AppState;
 use vouch_app::cases::{self, DecisionInput};
+use vouch_app::webhooks::{self, DeliveryView};
 
 type NativeResult<T> = Result<T, Failure<Native>>;
 
@@ -53,10 +54,10 @@ fn require_admin(client: &vouch_core::Client) -> Result<(), ApiError> {
     }
 }
 
-pub(crate) const NO_SUCH_CASE: &str = "No case has this id";
+pub(crate) use vouch_app::cases::NO_SUCH_CASE;
 
 pub(crate) fn parse_case_id(id: &str) -> Result<CaseId, ApiError> {
-    CaseId::parse(id).ok_or_else(|| ApiError::not_found(NO_SUCH_CASE))
+    Ok(cases::parse_case_id(id)?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -102,11 +103,7 @@ pub struct CaseView {
 
 /// An optional `YYYY-MM-DD` field of a decision's identity.
 pub(crate) fn date(field: &str, value: Option<String>) -> Result<Option<time::Date>, ApiError> {
-    value
-        .map(|v| {
-            parse_date(&v).ok_or_else(|| ApiError::invalid(format!("{field} must be a date in YYYY-MM-DD format")))
-        })
-        .transpose()
+    Ok(cases::optional_date(field, value)?)
 }
 
 async fn case_view(state: &AppState, id: CaseId) -> Result<CaseView, ApiError> {
@@ -177,61 +174,39 @@ pub struct DeliveryQuery {
     pub limit: Option<u32>,
 }
 
-#[derive(Serialize, ToSchema, ts_rs::TS)]
-pub struct DeliveryView {
+/// The OpenAPI document's picture of `vouch_app::webhooks::DeliveryView` (vouch-app knows no OpenAPI).
+#[derive(ToSchema)]
+#[schema(as = DeliveryView)]
+#[allow(dead_code)]
+pub struct DeliveryViewSchema {
     #[schema(value_type = Object)]
-    pub delivery: Delivery,
+    delivery: Delivery,
     #[schema(value_type = Vec<Object>)]
-    pub attempts: Vec<Attempt>,
+    attempts: Vec<Attempt>,
 }
 
 /// The webhook delivery log: each delivery with its status and every attempt. Admin only.
 #[utoipa::path(get, path = "/vouch/v1/webhooks/deliveries", tag = "Vouch",
     security(("bearer" = [])),
     params(DeliveryQuery),
-    responses((status = 200, body = Vec<DeliveryView>), (status = 403, body = NativeError)))]
+    responses((status = 200, body = Vec<DeliveryViewSchema>), (status = 403, body = NativeError)))]
 async fn list_deliveries(
     State(state): State<AppState>,
     Query(q): Query<DeliveryQuery>,
 ) -> NativeResult<Json<Vec<DeliveryView>>> {
     let case_id = q.case_id.as_deref().map(parse_case_id).transpose()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    Ok(Json(delivery_views(&state, case_id, limit).await?))
-}
-
-/// The delivery log, newest first, each delivery with its attempts (the admin API and admin settings).
-pub(crate) async fn delivery_views(
-    state: &AppState,
-    case_id: Option<CaseId>,
-    limit: u32,
-) -> Result<Vec<DeliveryView>, ApiError> {
-    state
-        .db(move |s| {
-            s.list_deliveries(case_id, limit)?
-                .into_iter()
-                .map(|d| Ok(DeliveryView { attempts: s.delivery_attempts(d.id)?, delivery: d }))
-                .collect::<Result<Vec<_>, vouch_store::StoreError>>()
-        })
-        .await
-}
-
-/// Queues a failed delivery for a fresh round of attempts and wakes the dispatcher.
-pub(crate) async fn retry(state: &AppState, id: i64) -> Result<DeliveryView, ApiError> {
-    let attempts = state.config.webhooks.retries + 1;
-    let delivery = state.db(move |s| s.retry_delivery(id, attempts)).await?;
-    state.app.outbox_wake.notify_one();
-    let attempts = state.db(move |s| s.delivery_attempts(id)).await?;
-    Ok(DeliveryView { delivery, attempts })
+    Ok(Json(webhooks::delivery_views(&state.app, case_id, limit).await?))
 }
 
 /// Queue a failed delivery again for a fresh round of attempts. Admin only.
 #[utoipa::path(post, path = "/vouch/v1/webhooks/deliveries/{id}/retry", tag = "Vouch",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = DeliveryView), (status = 403, body = NativeError), (status = 404, body = NativeError),
+    responses((status = 200, body = DeliveryViewSchema), (status = 403, body = NativeError), (status = 404, body = NativeError),
               (status = 409, body = NativeError, description = "only failed deliveries can be retried")))]
 async fn retry_delivery(State(state): State<AppState>, Path(id): Path<i64>) -> NativeResult<Json<DeliveryView>> {
-    Ok(Json(retry(&state, id).await?))
+    Ok(Json(webhooks::retry(&state.app, id).await?))
 }
 
 /// Recompute every audit hash chain and report any break. Admin only.

@@ -13,27 +13,12 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<Metrics>,
     pub http: reqwest::Client,
-    /// Staff sign-ins at the kiosk.
-    pub kiosk: Arc<crate::kiosk::KioskSessions>,
-    /// The face engine, loaded on first use.
+    /// The kiosk's commands' context: its devices, engines, sign-ins and bridge codes.
+    pub kiosk: vouch_app::kiosk::Kiosk,
+    /// The face engine, loaded on first use (the kiosk's, shared).
     pub faces: Arc<crate::faces::FaceService>,
-    /// The page reader, loaded on first use.
+    /// The page reader, loaded on first use (the kiosk's, shared).
     pub documents: Arc<crate::document_reader::DocumentService>,
-    /// The kiosk camera, started on first use.
-    pub camera: Arc<crate::camera::CameraService>,
-    /// The camera the document_scan step reads pages from: the kiosk camera itself unless a document camera is
-    /// configured.
-    pub document_camera: Arc<crate::camera::CameraService>,
-    /// Document scans under way at the kiosk.
-    pub scans: Arc<crate::kiosk::ScanRuns>,
-    /// Liveness checks under way at the kiosk.
-    pub captures: Arc<crate::kiosk::CaptureRuns>,
-    /// The trust store and the kiosk's chip source.
-    pub chip: Arc<crate::chip::ChipService>,
-    /// Chip reads under way at the kiosk.
-    pub chip_reads: Arc<crate::kiosk::ChipReads>,
-    /// Pairing, setup and preview codes of the kiosk bridge over HTTP.
-    pub bridge: Arc<crate::kiosk::bridge::Bridge>,
     /// Places for heavy work, per kind.
     pub work: Arc<crate::load::WorkLimits>,
     /// The `Host` and `Origin` values this server answers to.

@@ -64,7 +64,7 @@ impl Kit {
             vouch_server::tls::remote_client(&base, fingerprint.as_deref(), false, Duration::from_secs(60)).unwrap();
         let paired = http
             .post(format!("{base}/vouch/v1/kiosk/pair"))
-            .json(&json!({"code": running.state.bridge.pairing_code()}))
+            .json(&json!({"code": running.state.kiosk.bridge.pairing_code()}))
             .send()
             .await
             .unwrap();
@@ -97,7 +97,7 @@ impl Kit {
 
     /// First run: sets the admin PIN and returns the admin session.
     pub async fn kiosk_admin(&self) -> String {
-        let setup_code = self.running.state.bridge.setup_code();
+        let setup_code = self.running.state.kiosk.bridge.setup_code();
         let body = self.kiosk_ok(None, "admin_setup", json!({"pin": ADMIN_PIN, "setup_code": setup_code})).await;
         body["session"].as_str().unwrap().to_string()
     }

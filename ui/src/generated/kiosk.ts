@@ -1,4 +1,4 @@
-// Generated from the kiosk commands' Rust types (crates/vouch-server/src/kiosk/typescript.rs) by `make ts`.
+// Generated from the kiosk commands' Rust types (crates/vouch-app/src/kiosk/typescript.rs) by `make ts`.
 // Do not edit: a test fails when this file and the Rust types differ.
 
 export type Lang = "en" | "es" | "et";

@@ -221,7 +221,7 @@ async fn start_circuit(
     tracing::info!(%case_id, client_id = %client.id, channel = %flow.id, "circuit started");
     Ok(Json(StartCircuitResponse {
         circuit_id: case_id.to_string(),
-        link: crate::kiosk::link(&state.app.public_url, case_id),
+        link: vouch_app::kiosk::link(&state.app.public_url, case_id),
     }))
 }
 
@@ -263,7 +263,7 @@ async fn circuit_status(
         id: case.reference.clone(),
         channel: case.flow.as_ref().map(|f| f.id.clone()),
         status: circuit_status_name(case.status).to_string(),
-        link: crate::kiosk::link(&state.app.public_url, case.id),
+        link: vouch_app::kiosk::link(&state.app.public_url, case.id),
         created_at: rfc3339(case.created_at),
         updated_at: rfc3339(case.updated_at),
         expires_at: rfc3339(case.expires_at),

@@ -141,7 +141,7 @@ fn to_dto(case: &Case, public_url: &str) -> IdentificationRequest {
     let tr = |lang: &str| case.reason_translations.get(lang).cloned();
     IdentificationRequest {
         id: case.id.to_string(),
-        link: crate::kiosk::link(public_url, case.id),
+        link: vouch_app::kiosk::link(public_url, case.id),
         link_expires_at: rfc3339(case.expires_at),
         claims_required: case
             .claims

@@ -295,7 +295,7 @@ async fn create_sign_process(
             sign_id: s.case_id.to_string(),
             sign_type: sign_type(s),
             signer_name: s.name.clone(),
-            link: has_flow.then(|| crate::kiosk::link(&state.app.public_url, s.case_id)),
+            link: has_flow.then(|| vouch_app::kiosk::link(&state.app.public_url, s.case_id)),
         })
         .collect();
     Ok((StatusCode::CREATED, Json(SignProcessResponse { id: process.id, signs })))
@@ -581,7 +581,7 @@ async fn get_sign_process(
             sign_id: s.case_id.to_string(),
             sign_type: sign_type(s),
             signer_name: s.name.clone(),
-            link: case.flow.is_some().then(|| crate::kiosk::link(&state.app.public_url, s.case_id)),
+            link: case.flow.is_some().then(|| vouch_app::kiosk::link(&state.app.public_url, s.case_id)),
         });
     }
     Ok(Json(SignProcessView { id: process.id, created_at: rfc3339(process.created_at), signs, documents }))

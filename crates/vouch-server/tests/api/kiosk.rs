@@ -36,7 +36,7 @@ async fn the_http_bridge_answers_only_a_paired_screen() {
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(wrong.headers().get("set-cookie").is_none());
     // The right code, typed loosely, pairs; the cookie is HttpOnly and SameSite=Strict.
-    let code = kit.running.state.bridge.pairing_code().to_lowercase().replace('-', " ");
+    let code = kit.running.state.kiosk.bridge.pairing_code().to_lowercase().replace('-', " ");
     let ok = kit.http.post(kit.url("/vouch/v1/kiosk/pair")).json(&json!({"code": code})).send().await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
     let set_cookie = ok.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -81,7 +81,7 @@ async fn first_run_over_http_needs_the_setup_code() {
 async fn first_run_sets_the_admin_pin_once_and_refuses_weak_ones() {
     let kit = Kit::start().await;
     assert_eq!(kit.kiosk_ok(None, "kiosk_status", json!({})).await["first_run"], true);
-    let setup_code = kit.running.state.bridge.setup_code();
+    let setup_code = kit.running.state.kiosk.bridge.setup_code();
     let (status, body) = kit.kiosk(None, "admin_setup", json!({"pin": "123456", "setup_code": setup_code})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["code"], "invalid_input");

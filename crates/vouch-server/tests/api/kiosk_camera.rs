@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use vouch_app::camera::CameraSource;
 use vouch_core::Scope;
-use vouch_server::camera::CameraSource;
 
 use vouch_testkit::server::Kit;
 

@@ -104,7 +104,7 @@ async fn the_demo_chip_is_read_decided_and_kept_and_bad_access_data_is_refused()
     assert_eq!(detail["inspection"]["chip_authentication_type"], "CHIP_AUTHENTICATION", "{detail}");
     assert_eq!(detail["holder"]["surname"], "ERIKSSON");
     assert_eq!(detail["access_control"]["protocol"], "PACE");
-    assert_eq!(chip_evidence(&kit), vec![vouch_server::kiosk::CHIP_DATA_MEDIA_TYPE.to_string()]);
+    assert_eq!(chip_evidence(&kit), vec![vouch_app::kiosk::CHIP_DATA_MEDIA_TYPE.to_string()]);
 
     // Approved, then past retention: the personal data leaves the case's rows, not only its evidence files.
     let admin = kit.kiosk_ok(None, "sign_in", json!({"role": "admin", "pin": vouch_testkit::server::ADMIN_PIN})).await;

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use vouch_app::camera::CameraSource;
 use vouch_capture::synthetic_document::{self, ClipPhase, DocumentKind, Font, Holder};
 use vouch_core::Scope;
-use vouch_server::camera::CameraSource;
 use vouch_server::chip::ChipSource;
 
 use vouch_testkit::server::Kit;

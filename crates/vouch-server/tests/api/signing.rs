@@ -597,7 +597,7 @@ async fn an_admin_sets_the_signing_pkcs12_and_the_escrow_certificate_in_settings
 #[tokio::test]
 async fn evidence_holds_the_cases_captures_and_a_masstack_link_opens_the_same_kiosk_signature_step() {
     let demo = vouch_testkit::repo_path("assets/demo-camera");
-    let kit = Kit::start_with(|c| c.camera = vouch_server::camera::CameraSource::Demo(demo)).await;
+    let kit = Kit::start_with(|c| c.camera = vouch_app::camera::CameraSource::Demo(demo)).await;
     let admin_session = kit.kiosk_admin().await;
     let steps = json!([{"kind": "selfie"}, {"kind": "signature"}, {"kind": "result"}]);
     kit.kiosk_ok(

@@ -32,7 +32,7 @@ async fn the_generated_certificate_serves_https_to_a_client_holding_its_fingerpr
     let paired = kit
         .http
         .post(kit.url("/vouch/v1/kiosk/pair"))
-        .json(&json!({"code": kit.running.state.bridge.pairing_code()}))
+        .json(&json!({"code": kit.running.state.kiosk.bridge.pairing_code()}))
         .send()
         .await
         .unwrap();

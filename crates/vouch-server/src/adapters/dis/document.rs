@@ -162,7 +162,7 @@ pub(crate) async fn stored_chip(
         return Ok(None);
     };
     let inspection: Inspection = serde_json::from_str(&record.inspection).map_err(ApiError::internal)?;
-    let trust = state.chip.trust.clone();
+    let trust = state.kiosk.chip.trust.clone();
     let decision = tokio::task::spawn_blocking(move || decide(&record.data, None, &trust, None))
         .await
         .map_err(ApiError::internal)?
@@ -217,7 +217,7 @@ async fn put_chip_data(
     load_customer(&state, &client.id, &id).await?;
     let (cid, client_id) = (id.clone(), client.id.clone());
     let challenge = state.db(move |s| s.chip_challenge(&client_id, &cid)).await?;
-    let trust = state.chip.trust.clone();
+    let trust = state.kiosk.chip.trust.clone();
     let data = body.to_vec();
     let decided = tokio::task::spawn_blocking(move || decide(&data, challenge.as_deref(), &trust, None))
         .await

@@ -61,7 +61,7 @@ fn declarations() -> Declarations {
 pub fn kiosk_typescript() -> String {
     let declarations = declarations();
     let mut out = String::from(
-        "// Generated from the kiosk commands' Rust types (crates/vouch-server/src/kiosk/typescript.rs) by \
+        "// Generated from the kiosk commands' Rust types (crates/vouch-app/src/kiosk/typescript.rs) by \
          `make ts`.\n// Do not edit: a test fails when this file and the Rust types differ.\n\n",
     );
     // The kiosk's languages, as `vouch_core::flow::LANGUAGES` lists them (the types above name it `Lang`).

@@ -10,9 +10,9 @@ use vouch_vision::FaceEngine;
 
 use super::capture::{current_step, record, StepArgs};
 use super::Caller;
-use crate::error::ApiError;
-use crate::state::AppState;
-use vouch_app::steps::StepResult;
+use super::Kiosk;
+use crate::steps::StepResult;
+use crate::AppError;
 
 /// Why a comparison could not be made; recorded in the failed step so the clerk sees it.
 fn unmatched(reason: &str, message: &str) -> Value {
@@ -39,13 +39,13 @@ fn compare(
 }
 
 pub async fn face_match_run(
-    state: &AppState,
+    state: &Kiosk,
     caller: &Caller,
     args: StepArgs,
-) -> Result<super::capture::Captured, ApiError> {
+) -> Result<super::capture::Captured, AppError> {
     let (case_id, step) = current_step(state, &args, StepKind::FaceMatch).await?;
     let Step::FaceMatch { threshold, reference } = step else {
-        return Err(ApiError::internal("the current step is not a face match"));
+        return Err(AppError::internal("the current step is not a face match"));
     };
     // The document's portrait: the chip's (signed by the issuer) when the case read one, else the printed one
     // on the scanned page.

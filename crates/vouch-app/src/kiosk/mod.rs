@@ -1,6 +1,6 @@
-//! The kiosk bridge: every command the UI sends goes through [`call`]. Inside the Tauri app it arrives
-//! over IPC; in a browser it arrives as `POST /vouch/v1/kiosk/{command}`. One function serves both, so
-//! the same UI is tested in Chromium and in the real window.
+//! The kiosk's commands: every command the UI sends goes through [`call`]. Inside the Tauri app it arrives
+//! over IPC; in a browser it arrives as `POST /vouch/v1/kiosk/{command}` (vouch-server's bridge). One function
+//! serves both, so the same UI is tested in Chromium and in the real window.
 //!
 //! Commands need one of three levels: anyone at the terminal (the customer), a signed-in clerk (or the
 //! admin), or the admin. Staff sign in with a PIN and send the session token they get back.
@@ -17,26 +17,70 @@ pub mod signature;
 pub mod staff;
 pub mod typescript;
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::Json;
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-use crate::error::{ApiError, Code, Failure, Native};
-use crate::extract::{bearer_token, JsonBody};
-use crate::native::NativeError;
-use crate::state::AppState;
-pub use capture::CaptureRuns;
-pub use chip::{ChipReads, CHIP_DATA_MEDIA_TYPE};
-pub use document_scan::{ScanRuns, AGREEING_READS};
-pub use sessions::{KioskSessions, Role, Session};
-use vouch_app::signing::SigningSummary;
+use tokio::sync::Semaphore;
+use vouch_capture::ModeRequest;
 use vouch_store::audit::VerifyReport;
 use vouch_store::pins::Clerk;
 use vouch_store::retention::PurgeReport;
 use vouch_store::settings::KioskSettings;
+use vouch_store::{Store, StoreError};
+
+use crate::camera::{CameraService, CameraSource};
+use crate::chip::ChipService;
+use crate::document_reader::DocumentService;
+use crate::faces::FaceService;
+use crate::signing::SigningSummary;
+use crate::webhooks::DeliveryView;
+use crate::{App, AppCode, AppError};
+pub use capture::CaptureRuns;
+pub use chip::{ChipReads, CHIP_DATA_MEDIA_TYPE};
+pub use document_scan::{ScanRuns, AGREEING_READS};
+pub use sessions::{KioskSessions, Role, Session};
+
+/// What the kiosk's commands run on: the application, the kiosk's devices and engines, and who is signed in.
+#[derive(Clone)]
+pub struct Kiosk {
+    pub app: App,
+    /// Staff sign-ins.
+    pub sessions: Arc<KioskSessions>,
+    /// Pairing, setup and preview codes of the bridge over HTTP.
+    pub bridge: Arc<bridge::Bridge>,
+    /// The face engine, loaded on first use.
+    pub faces: Arc<FaceService>,
+    /// The page reader, loaded on first use.
+    pub documents: Arc<DocumentService>,
+    /// The kiosk camera, started on first use.
+    pub camera: Arc<CameraService>,
+    /// The camera the document_scan step reads pages from: the kiosk camera itself unless a document camera is
+    /// configured.
+    pub document_camera: Arc<CameraService>,
+    /// The camera configured at startup, which an admin's choice in settings overrides, and the webcam mode.
+    pub startup_camera: CameraSource,
+    pub camera_mode: ModeRequest,
+    /// The trust store and the kiosk's chip source.
+    pub chip: Arc<ChipService>,
+    /// Work under way, per case and step.
+    pub scans: Arc<ScanRuns>,
+    pub captures: Arc<CaptureRuns>,
+    pub chip_reads: Arc<ChipReads>,
+    /// Places for the heavy commands.
+    pub places: Arc<Semaphore>,
+}
+
+impl Kiosk {
+    /// Runs blocking store work off the async workers ([`App::db`]).
+    pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.app.db(f).await
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -46,7 +90,7 @@ pub enum Access {
 }
 
 /// Whether a command decodes frames, runs models, signs PDFs or checks a PIN with argon2: heavy commands
-/// take a place in the kiosk's work group (`crate::load`).
+/// take one of the kiosk's places ([`crate::work`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Load {
     Light,
@@ -68,8 +112,8 @@ impl<T> Default for StepRuns<T> {
 }
 
 impl<T> StepRuns<T> {
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, RunsByStep<T>>, ApiError> {
-        self.runs.lock().map_err(|_| ApiError::internal("kiosk run lock poisoned"))
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, RunsByStep<T>>, AppError> {
+        self.runs.lock().map_err(|_| AppError::internal("kiosk run lock poisoned"))
     }
 }
 
@@ -90,7 +134,7 @@ macro_rules! kiosk_commands {
         /// Every command, with who may send it and how heavy it is. Nothing else is callable.
         pub const COMMANDS: &[(&str, Access, Load)] = &[$((stringify!($name), Access::$access, Load::$load)),*];
 
-        async fn dispatch(state: &AppState, caller: &Caller, command: &str, args: Value) -> Result<Value, ApiError> {
+        async fn dispatch(state: &Kiosk, caller: &Caller, command: &str, args: Value) -> Result<Value, AppError> {
             match command {
                 $(stringify!($name) => {
                     #[allow(unused_variables)]
@@ -98,7 +142,7 @@ macro_rules! kiosk_commands {
                     let answer: $res = $body;
                     to_value(answer)
                 })*
-                other => Err(ApiError::not_found(format!("No kiosk command is called {other:?}"))),
+                other => Err(AppError::not_found(format!("No kiosk command is called {other:?}"))),
             }
         }
 
@@ -147,7 +191,7 @@ kiosk_commands! {
     sign_in(Anyone, Heavy) |state, caller, args: staff::SignInArgs| -> staff::SignedIn { staff::sign_in(state, args).await? }
     sign_out(Anyone, Light) |state, caller, _a: NoArgs| -> Done {
         if let Some(t) = &caller.token {
-            state.kiosk.close(t);
+            state.sessions.close(t);
         }
         Done {}
     }
@@ -167,8 +211,8 @@ kiosk_commands! {
         let actor = caller.actor();
         admin::NewSecret { secret: state.db(move |s| s.rotate_client_secret(&args.client_id, &actor)).await? }
     }
-    deliveries(Admin, Light) |state, caller, _a: NoArgs| -> Vec<crate::native::DeliveryView> { crate::native::delivery_views(state, None, 100).await? }
-    delivery_retry(Admin, Light) |state, caller, args: admin::DeliveryArgs| -> crate::native::DeliveryView { crate::native::retry(state, args.delivery_id).await? }
+    deliveries(Admin, Light) |state, caller, _a: NoArgs| -> Vec<DeliveryView> { crate::webhooks::delivery_views(&state.app, None, 100).await? }
+    delivery_retry(Admin, Light) |state, caller, args: admin::DeliveryArgs| -> DeliveryView { crate::webhooks::retry(&state.app, args.delivery_id).await? }
     flows_list(Admin, Light) |state, caller, _a: NoArgs| -> admin::FlowList { admin::flows_list(state).await? }
     flow_save(Admin, Light) |state, caller, args: admin::FlowSaveArgs| -> vouch_core::flow::FlowVersion { admin::flow_save(state, args, caller.actor()).await? }
     flow_set_default(Admin, Light) |state, caller, args: admin::FlowIdArgs| -> admin::FlowList {
@@ -181,7 +225,7 @@ kiosk_commands! {
     settings_save(Admin, Light) |state, caller, args: KioskSettings| -> KioskSettings { admin::settings_save(state, args, caller.actor()).await? }
     signing_keys(Admin, Light) |state, caller, _a: NoArgs| -> SigningSummary { state.app.signing.keys().await?.summary() }
     signing_keys_set(Admin, Light) |state, caller, args: admin::SigningKeysArgs| -> SigningSummary { admin::signing_keys_set(state, args, &caller.actor()).await? }
-    purge_now(Admin, Light) |state, caller, _a: NoArgs| -> PurgeReport { vouch_app::retention::purge(&state.app, &caller.actor(), true).await? }
+    purge_now(Admin, Light) |state, caller, _a: NoArgs| -> PurgeReport { crate::retention::purge(&state.app, &caller.actor(), true).await? }
     clerks_list(Admin, Light) |state, caller, _a: NoArgs| -> Vec<Clerk> { state.db(|s| s.list_clerks()).await? }
     clerk_add(Admin, Heavy) |state, caller, args: admin::ClerkArgs| -> Clerk {
         let actor = caller.actor();
@@ -233,175 +277,48 @@ pub fn link(public_url: &str, id: vouch_core::CaseId) -> String {
 }
 
 /// Parses a command's arguments; a mismatch is a 422 that names the problem.
-pub(crate) fn parse_args<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
+pub(crate) fn parse_args<T: DeserializeOwned>(args: Value) -> Result<T, AppError> {
     let args = if args.is_null() { Value::Object(Default::default()) } else { args };
-    serde_json::from_value(args).map_err(|e| ApiError::invalid(format!("invalid arguments: {e}")))
+    serde_json::from_value(args).map_err(|e| AppError::invalid(format!("invalid arguments: {e}")))
 }
 
-pub(crate) fn to_value<T: serde::Serialize>(v: T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(ApiError::internal)
+pub(crate) fn to_value<T: serde::Serialize>(v: T) -> Result<Value, AppError> {
+    serde_json::to_value(v).map_err(AppError::internal)
 }
 
-fn authorize(state: &AppState, transport: Transport, token: Option<&str>, access: Access) -> Result<Caller, ApiError> {
-    let session = token.and_then(|t| state.kiosk.touch(t));
+fn authorize(state: &Kiosk, transport: Transport, token: Option<&str>, access: Access) -> Result<Caller, AppError> {
+    let session = token.and_then(|t| state.sessions.touch(t));
     let caller = Caller { session, token: token.map(str::to_owned), transport };
     match (access, caller.role()) {
         (Access::Anyone, _) | (Access::Clerk, Some(Role::Clerk | Role::Admin)) | (Access::Admin, Some(Role::Admin)) => {
             Ok(caller)
         }
-        (_, None) => Err(ApiError::new(
-            Code::Unauthorized,
+        (_, None) => Err(AppError::new(
+            AppCode::Unauthorized,
             "Sign in with your PIN first (or again: sessions end after 10 idle minutes)",
         )),
-        (_, Some(_)) => Err(ApiError::forbidden("This needs the admin PIN")),
+        (_, Some(_)) => Err(AppError::forbidden("This needs the admin PIN")),
     }
 }
 
 /// Runs one kiosk command. `token` is the session a PIN sign-in returned, if any. Over HTTP the caller has
-/// already shown a paired bridge session ([`kiosk_command`]).
+/// already shown a paired bridge session (vouch-server checks it).
 pub async fn call(
-    state: &AppState,
+    state: &Kiosk,
     transport: Transport,
     token: Option<&str>,
     command: &str,
     args: Value,
-) -> Result<Value, ApiError> {
+) -> Result<Value, AppError> {
     let (access, load) = COMMANDS
         .iter()
         .find(|(name, ..)| *name == command)
         .map(|(_, access, load)| (*access, *load))
-        .ok_or_else(|| ApiError::not_found(format!("No kiosk command is called {command:?}")))?;
+        .ok_or_else(|| AppError::not_found(format!("No kiosk command is called {command:?}")))?;
     let caller = authorize(state, transport, token, access)?;
     let _place = match load {
-        Load::Heavy => Some(crate::load::place(&state.work.kiosk, "kiosk").await?),
+        Load::Heavy => Some(crate::work::place(&state.places, "kiosk").await?),
         Load::Light => None,
     };
     dispatch(state, &caller, command, args).await
-}
-
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(kiosk_pair)).routes(routes!(kiosk_command)).routes(routes!(camera_preview))
-}
-
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PairArgs {
-    /// The pairing code `vouch serve` printed on its console (also in `<data dir>/bridge-pairing-code`).
-    pub code: String,
-}
-
-/// Pairs a browser with the kiosk bridge: the right code sets the bridge session cookie (`HttpOnly`,
-/// `SameSite=Strict`) that every `/vouch/v1/kiosk/{command}` call needs. Ten wrong codes replace the code.
-#[utoipa::path(post, path = "/vouch/v1/kiosk/pair", tag = "Kiosk", request_body = PairArgs,
-    responses((status = 200, body = Object), (status = 401, body = NativeError), (status = 422, body = NativeError)))]
-async fn kiosk_pair(
-    State(state): State<AppState>,
-    JsonBody(args, ..): JsonBody<PairArgs, Native>,
-) -> Result<axum::response::Response, Failure<Native>> {
-    use axum::response::IntoResponse;
-    if args.code.len() > 64 {
-        return Err(ApiError::invalid("A pairing code is 10 letters and digits").into());
-    }
-    let Some(token) = state.bridge.pair(&args.code) else {
-        tracing::warn!("a wrong kiosk bridge pairing code");
-        return Err(ApiError::new(Code::Unauthorized, "That pairing code is not right")
-            .with_vendor_code("bridge_pairing_code_wrong")
-            .into());
-    };
-    tracing::info!("a browser paired with the kiosk bridge");
-    let secure = if state.app.public_url.starts_with("https://") { "; Secure" } else { "" };
-    let cookie = format!(
-        "{}={token}; Path=/vouch/v1/kiosk; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        bridge::BRIDGE_COOKIE,
-        bridge::BRIDGE_IDLE.as_secs()
-    );
-    let mut resp = Json(serde_json::json!({"paired": true})).into_response();
-    let value = axum::http::HeaderValue::from_str(&cookie).map_err(ApiError::internal)?;
-    resp.headers_mut().insert(axum::http::header::SET_COOKIE, value);
-    resp.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
-    Ok(resp)
-}
-
-#[derive(serde::Deserialize)]
-struct PreviewQuery {
-    t: String,
-}
-
-/// The kiosk camera's live preview as an MJPEG stream (`multipart/x-mixed-replace`), for an `<img>`. The
-/// token comes from the `camera_status` command, so only the kiosk UI can watch the camera.
-#[utoipa::path(get, path = "/vouch/v1/kiosk/camera/preview", tag = "Kiosk",
-    params(("t" = String, Query, description = "preview token from camera_status")),
-    responses((status = 200, content_type = "multipart/x-mixed-replace"), (status = 403, body = NativeError),
-              (status = 409, body = NativeError)))]
-async fn camera_preview(
-    State(state): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<PreviewQuery>,
-) -> Result<axum::response::Response, Failure<Native>> {
-    // The token says which camera to watch; it is looked up by hash, so timing says nothing about it.
-    let camera = match state.bridge.preview_camera(&q.t) {
-        Some(bridge::PreviewCamera::Kiosk) => &state.camera,
-        Some(bridge::PreviewCamera::Document) => &state.document_camera,
-        None => {
-            return Err(
-                ApiError::forbidden("The preview token is not valid or has expired; ask camera_status again").into()
-            )
-        }
-    };
-    let rx = camera.subscribe().map_err(capture::camera_error)?;
-    // 85 % of the frame interval, so that frame timing jitter does not drop a 30 fps source to every third frame.
-    let min_gap = std::time::Duration::from_secs(1) * 85 / 100 / crate::camera::PREVIEW_MAX_FPS;
-    let stream = futures_util::stream::unfold((rx, None), move |(mut rx, last_sent)| async move {
-        loop {
-            rx.changed().await.ok()?;
-            let shot = rx.borrow_and_update().clone();
-            let Some(shot) = shot else { continue };
-            // Frames arriving faster than the cap are skipped before they cost an encoding.
-            if last_sent.is_some_and(|t: std::time::Instant| t.elapsed() < min_gap) {
-                continue;
-            }
-            // Timed from the frame's arrival, not the end of its encoding, so the encoding does not eat the interval.
-            let taken = std::time::Instant::now();
-            let Ok(Some(jpeg)) = tokio::task::spawn_blocking(move || shot.preview_jpeg()).await else { continue };
-            let mut part = Vec::with_capacity(jpeg.len() + 100);
-            part.extend_from_slice(
-                format!("--vouchframe\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n", jpeg.len())
-                    .as_bytes(),
-            );
-            part.extend_from_slice(&jpeg);
-            part.extend_from_slice(b"\r\n");
-            return Some((Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(part)), (rx, Some(taken))));
-        }
-    });
-    axum::response::Response::builder()
-        .header(axum::http::header::CONTENT_TYPE, "multipart/x-mixed-replace; boundary=vouchframe")
-        .header(axum::http::header::CACHE_CONTROL, "no-store")
-        .body(axum::body::Body::from_stream(stream))
-        .map_err(|e| ApiError::internal(e).into())
-}
-
-/// The kiosk UI's bridge over HTTP (inside the Tauri app the same commands go over IPC). Every call needs
-/// the bridge session cookie from `/vouch/v1/kiosk/pair`. Arguments are a JSON object; staff commands need
-/// `Authorization: Bearer <session>` from `sign_in`. The commands and who may call them are in docs/kiosk.md.
-#[utoipa::path(post, path = "/vouch/v1/kiosk/{command}", tag = "Kiosk",
-    params(("command" = String, Path, description = "e.g. kiosk_status, case_open, sign_in, queue, case_decide")),
-    request_body(content = Object, description = "the command's arguments"),
-    responses((status = 200, body = Object), (status = 401, body = NativeError), (status = 403, body = NativeError),
-              (status = 404, body = NativeError), (status = 409, body = NativeError), (status = 422, body = NativeError),
-              (status = 429, body = NativeError)))]
-async fn kiosk_command(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(command): Path<String>,
-    JsonBody(args, ..): JsonBody<Value, Native>,
-) -> Result<Json<Value>, Failure<Native>> {
-    if !bridge::cookie_token(&headers).is_some_and(|t| state.bridge.is_paired(&t)) {
-        return Err(ApiError::new(
-            Code::Unauthorized,
-            "Pair this screen with the kiosk first: enter the pairing code that vouch serve printed on its console",
-        )
-        .with_vendor_code("bridge_unpaired")
-        .into());
-    }
-    let token = bearer_token(&headers).map(str::to_owned);
-    Ok(Json(call(&state, Transport::Http, token.as_deref(), &command, args).await?))
 }

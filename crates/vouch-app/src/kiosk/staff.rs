@@ -7,11 +7,11 @@ use vouch_store::case_codes::{format_code, QueueFilter};
 use vouch_store::pins::PinHolder;
 
 use super::customer::CaseSession;
+use super::Kiosk;
 use super::{Caller, Role};
-use crate::error::{ApiError, Code};
-use crate::native::{date, parse_case_id, NO_SUCH_CASE};
-use crate::state::AppState;
-use vouch_app::cases::DecisionInput;
+use crate::cases::DecisionInput;
+use crate::cases::{optional_date as date, parse_case_id, NO_SUCH_CASE};
+use crate::{AppCode, AppError};
 
 #[derive(Deserialize, TS)]
 #[ts(optional_fields = nullable)]
@@ -24,20 +24,22 @@ pub struct SetupArgs {
 
 /// First run: sets the admin PIN and signs the admin in. Refused once a PIN exists, and over HTTP without
 /// the setup code, so that whoever reaches the bridge first does not choose the admin PIN.
-pub async fn admin_setup(state: &AppState, caller: &Caller, args: SetupArgs) -> Result<SignedIn, ApiError> {
+pub async fn admin_setup(state: &Kiosk, caller: &Caller, args: SetupArgs) -> Result<SignedIn, AppError> {
     if caller.transport == super::Transport::Http && !state.bridge.setup_code_ok(args.setup_code.as_deref()) {
         let already = state.db(|s| s.admin_pin_is_set()).await?;
         if already {
-            return Err(ApiError::new(Code::Conflict, "The admin PIN is already set"));
+            return Err(AppError::new(AppCode::Conflict, "The admin PIN is already set"));
         }
         tracing::warn!("first-run setup over HTTP without the right setup code");
-        return Err(ApiError::forbidden("Enter the setup code that vouch serve printed on its console")
-            .with_vendor_code("setup_code_wrong"));
+        return Err(AppError::new(
+            AppCode::SetupCodeWrong,
+            "Enter the setup code that vouch serve printed on its console",
+        ));
     }
     state.db(move |s| s.set_first_admin_pin(&args.pin, "kiosk:first-run")).await?;
     state.bridge.setup_done();
     tracing::info!("admin PIN set on first run");
-    let token = state.kiosk.open(Role::Admin, "Admin".into(), "admin:kiosk".into());
+    let token = state.sessions.open(Role::Admin, "Admin".into(), "admin:kiosk".into());
     Ok(SignedIn { session: token, role: Role::Admin, name: "Admin".into() })
 }
 
@@ -59,13 +61,13 @@ pub struct SignedIn {
     pub name: String,
 }
 
-pub async fn sign_in(state: &AppState, args: SignInArgs) -> Result<SignedIn, ApiError> {
+pub async fn sign_in(state: &Kiosk, args: SignInArgs) -> Result<SignedIn, AppError> {
     if args.pin.len() > 64 {
-        return Err(ApiError::invalid("A PIN is at most 12 digits"));
+        return Err(AppError::invalid("A PIN is at most 12 digits"));
     }
     let clerk_id = match args.role {
         Role::Admin => None,
-        Role::Clerk => Some(args.clerk_id.ok_or_else(|| ApiError::invalid("Choose your name first"))?),
+        Role::Clerk => Some(args.clerk_id.ok_or_else(|| AppError::invalid("Choose your name first"))?),
     };
     let holder = state.db(move |s| s.check_pin(clerk_id, &args.pin)).await?;
     let (role, name, actor) = match holder {
@@ -73,11 +75,11 @@ pub async fn sign_in(state: &AppState, args: SignInArgs) -> Result<SignedIn, Api
         Some(PinHolder::Clerk { id, name }) => (Role::Clerk, name.clone(), format!("clerk:{id}:{name}")),
         None => {
             tracing::warn!(role = ?args.role, "wrong kiosk PIN");
-            return Err(ApiError::new(Code::Unauthorized, "That PIN is not right. Try again."));
+            return Err(AppError::new(AppCode::Unauthorized, "That PIN is not right. Try again."));
         }
     };
     tracing::info!(?role, "signed in at the kiosk");
-    let token = state.kiosk.open(role, name.clone(), actor);
+    let token = state.sessions.open(role, name.clone(), actor);
     Ok(SignedIn { session: token, role, name })
 }
 
@@ -115,13 +117,13 @@ pub struct QueueRow {
     pub expires_at: time::OffsetDateTime,
 }
 
-pub async fn queue(state: &AppState, args: QueueArgs) -> Result<Vec<QueueRow>, ApiError> {
+pub async fn queue(state: &Kiosk, args: QueueArgs) -> Result<Vec<QueueRow>, AppError> {
     let statuses = args
         .statuses
         .iter()
-        .map(|s| CaseStatus::parse(s).ok_or_else(|| ApiError::invalid(format!("{s:?} is not a case status"))))
+        .map(|s| CaseStatus::parse(s).ok_or_else(|| AppError::invalid(format!("{s:?} is not a case status"))))
         .collect::<Result<Vec<_>, _>>()?;
-    vouch_app::cases::expire_due(&state.app).await?;
+    crate::cases::expire_due(&state.app).await?;
     let filter = QueueFilter { statuses, search: args.search, limit: args.limit.unwrap_or(100) };
     let items = state.db(move |s| s.case_queue(&filter)).await?;
     let rows: Vec<QueueRow> = items
@@ -159,11 +161,10 @@ pub struct CaseDetail {
     pub audit: Vec<vouch_store::audit::AuditEvent>,
 }
 
-pub async fn case_detail(state: &AppState, args: CaseArgs) -> Result<CaseDetail, ApiError> {
+pub async fn case_detail(state: &Kiosk, args: CaseArgs) -> Result<CaseDetail, AppError> {
     let case_id = parse_case_id(&args.case_id)?;
-    vouch_app::cases::expire_due(&state.app).await?;
-    let session =
-        vouch_app::steps::case_session(&state.app, case_id).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    crate::cases::expire_due(&state.app).await?;
+    let session = crate::steps::case_session(&state.app, case_id).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     let (case, evidence, audit) = state
         .db(move |s| Ok((s.get_case(case_id)?, s.case_evidence(case_id)?, s.audit_events(&case_id.to_string())?)))
         .await?;
@@ -195,10 +196,10 @@ pub struct EvidenceImage {
 }
 
 pub async fn evidence_image(
-    state: &AppState,
+    state: &Kiosk,
     caller: &super::Caller,
     args: EvidenceArgs,
-) -> Result<EvidenceImage, ApiError> {
+) -> Result<EvidenceImage, AppError> {
     let case_id = parse_case_id(&args.case_id)?;
     let actor = caller.actor();
     let (media_type, bytes) = state
@@ -223,8 +224,8 @@ pub async fn evidence_image(
             vouch_vision::image_io::encode_jpeg(&img, 90).map_err(|e| e.to_string())
         })
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::not_found(format!("The chip portrait cannot be shown: {e}")))?;
+        .map_err(AppError::internal)?
+        .map_err(|e| AppError::not_found(format!("The chip portrait cannot be shown: {e}")))?;
         ("image/jpeg".to_string(), jpeg)
     } else {
         (media_type, bytes)
@@ -265,7 +266,7 @@ fn blank_to_none(v: Option<String>) -> Option<String> {
 }
 
 /// The clerk's approve/reject: the same decision call as the admin API, recorded under the clerk's name.
-pub async fn decide(state: &AppState, caller: &Caller, args: DecideArgs) -> Result<CaseDetail, ApiError> {
+pub async fn decide(state: &Kiosk, caller: &Caller, args: DecideArgs) -> Result<CaseDetail, AppError> {
     let case_id = parse_case_id(&args.case_id)?;
     let identity = match args.identity {
         None => None,
@@ -282,7 +283,7 @@ pub async fn decide(state: &AppState, caller: &Caller, args: DecideArgs) -> Resu
         }),
     };
     let input = DecisionInput { outcome: args.outcome, reason: args.reason, identity };
-    vouch_app::cases::decide(&state.app, case_id, input, caller.actor())
+    crate::cases::decide(&state.app, case_id, input, caller.actor())
         .await
         .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     case_detail(state, CaseArgs { case_id: case_id.to_string() }).await

@@ -12,9 +12,9 @@ use vouch_signature::{Drawn, Pad, PenSample};
 use super::capture::{current_step, StepArgs};
 use super::customer::CaseSession;
 use super::Caller;
-use crate::error::{ApiError, Code};
-use crate::state::AppState;
-use vouch_app::sign_case;
+use super::Kiosk;
+use crate::sign_case;
+use crate::{AppCode, AppError};
 
 #[derive(Serialize, TS)]
 pub struct DocumentEntry {
@@ -43,12 +43,12 @@ pub struct SignatureDocument {
 /// What signing answers: what the step recorded (measures, never the pen data) and the case as it now stands.
 #[derive(Serialize, TS)]
 pub struct SignatureSubmitted {
-    pub signed: vouch_app::sign_case::SigningOutcome,
+    pub signed: crate::sign_case::SigningOutcome,
     pub session: CaseSession,
 }
 
 /// The documents the current signature step signs (names, sizes, page counts); no personal data.
-pub async fn signature_documents(state: &AppState, args: StepArgs) -> Result<SignatureDocuments, ApiError> {
+pub async fn signature_documents(state: &Kiosk, args: StepArgs) -> Result<SignatureDocuments, AppError> {
     let (case_id, _) = current_step(state, &args, StepKind::Signature).await?;
     let (signer, process) = sign_case::signer_and_process(&state.app, case_id)
         .await
@@ -58,8 +58,8 @@ pub async fn signature_documents(state: &AppState, args: StepArgs) -> Result<Sig
         let bytes = sign_case::current_bytes(&state.app, d).await?;
         let pages = tokio::task::spawn_blocking(move || vouch_signature::pdf::check(&bytes).map(|i| i.pages))
             .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
+            .map_err(AppError::internal)?
+            .map_err(|e| AppError::invalid(e.to_string()))?;
         documents.push(DocumentEntry { position: d.position, name: d.name.clone(), size: d.size, pages });
     }
     Ok(SignatureDocuments { documents, method: signer.method, signed: signer.signed_at.is_some() })
@@ -76,10 +76,10 @@ pub struct DocumentArgs {
 
 /// One document to read, as base64 PDF (the UI renders it with pdf.js). Each viewing is audited.
 pub async fn signature_document(
-    state: &AppState,
+    state: &Kiosk,
     caller: &Caller,
     args: DocumentArgs,
-) -> Result<SignatureDocument, ApiError> {
+) -> Result<SignatureDocument, AppError> {
     let step = StepArgs { case_id: args.case_id, index: args.index };
     let (case_id, _) = current_step(state, &step, StepKind::Signature).await?;
     let (_, process) = sign_case::signer_and_process(&state.app, case_id).await?;
@@ -87,7 +87,7 @@ pub async fn signature_document(
         .documents
         .iter()
         .find(|d| d.position == args.position)
-        .ok_or_else(|| ApiError::not_found("This case has no such document"))?;
+        .ok_or_else(|| AppError::not_found("This case has no such document"))?;
     let bytes = sign_case::current_bytes(&state.app, doc).await?;
     let actor = caller.actor();
     let detail = json!({"document": args.position + 1, "sha256": doc.current_sha256});
@@ -113,12 +113,12 @@ pub struct SignatureSubmitArgs {
 
 /// Signs every document with the drawing and records the step. A refused drawing is 422 with the reason.
 pub async fn signature_submit(
-    state: &AppState,
+    state: &Kiosk,
     caller: &Caller,
     args: SignatureSubmitArgs,
-) -> Result<SignatureSubmitted, ApiError> {
+) -> Result<SignatureSubmitted, AppError> {
     if !args.agreed {
-        return Err(ApiError::invalid("Please confirm that you have read the documents before signing"));
+        return Err(AppError::invalid("Please confirm that you have read the documents before signing"));
     }
     let step = StepArgs { case_id: args.case_id, index: args.index };
     let (case_id, _) = current_step(state, &step, StepKind::Signature).await?;
@@ -126,11 +126,11 @@ pub async fn signature_submit(
         .await
         .map_err(|e| e.with_not_found("This case has no documents to sign"))?;
     if signer.signed_at.is_some() {
-        return Err(ApiError::new(Code::Conflict, "The documents of this case are already signed"));
+        return Err(AppError::new(AppCode::Conflict, "The documents of this case are already signed"));
     }
     let drawn = Drawn { pad: args.pad, samples: args.samples };
     let outcome = sign_case::sign_at_kiosk(&state.app, case_id, step.index, drawn, caller.actor()).await?;
     tracing::info!(%case_id, step = step.index + 1, documents = outcome.documents, pointer = outcome.pointer,
         "documents signed at the kiosk");
-    Ok(SignatureSubmitted { signed: outcome, session: vouch_app::steps::case_session(&state.app, case_id).await? })
+    Ok(SignatureSubmitted { signed: outcome, session: crate::steps::case_session(&state.app, case_id).await? })
 }

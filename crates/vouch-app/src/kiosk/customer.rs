@@ -2,16 +2,16 @@
 //! record the steps that are theirs. Nothing here returns a name, a document number or a claim value:
 //! whoever stands at the terminal only learns where the case is in its flow.
 
+use crate::steps::{StepResult, Submitter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
-use vouch_app::steps::{StepResult, Submitter};
 use vouch_core::flow::{self, StepKind, StepOutcome};
 use vouch_core::CaseId;
 
+use super::Kiosk;
 use super::{Caller, Role};
-use crate::error::{ApiError, Code};
-use crate::state::AppState;
+use crate::{AppCode, AppError};
 
 /// What every screen needs first: whether the kiosk is set up, its languages, idle timeout and clerks.
 #[derive(Serialize, TS)]
@@ -37,7 +37,7 @@ pub struct ClerkName {
     pub name: String,
 }
 
-pub async fn status(state: &AppState, caller: &Caller) -> Result<KioskStatus, ApiError> {
+pub async fn status(state: &Kiosk, caller: &Caller) -> Result<KioskStatus, AppError> {
     let (first_run, settings, clerks) =
         state.db(|s| Ok((!s.admin_pin_is_set()?, s.kiosk_settings()?, s.list_clerks()?))).await?;
     Ok(KioskStatus {
@@ -52,7 +52,7 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<KioskStatus, Ap
     })
 }
 
-pub use vouch_app::steps::CaseSession;
+pub use crate::steps::CaseSession;
 
 #[derive(Deserialize, TS)]
 #[ts(optional_fields = nullable)]
@@ -70,14 +70,14 @@ fn case_id_in(input: &str) -> Option<CaseId> {
     CaseId::parse(tail.split(['?', '#']).next()?)
 }
 
-pub async fn open(state: &AppState, args: OpenArgs) -> Result<CaseSession, ApiError> {
+pub async fn open(state: &Kiosk, args: OpenArgs) -> Result<CaseSession, AppError> {
     if args.code.len() > 500 {
-        return Err(ApiError::invalid("That is too long to be a case code"));
+        return Err(AppError::invalid("That is too long to be a case code"));
     }
-    if state.kiosk.codes_paused() {
-        return Err(ApiError::new(Code::TooManyAttempts, "Too many wrong codes. Wait a minute, then try again."));
+    if state.sessions.codes_paused() {
+        return Err(AppError::new(AppCode::TooManyAttempts, "Too many wrong codes. Wait a minute, then try again."));
     }
-    vouch_app::cases::expire_due(&state.app).await?;
+    crate::cases::expire_due(&state.app).await?;
     let input = args.code.clone();
     let found = match case_id_in(&input) {
         Some(id) => state.db(move |s| s.get_case(id).map(|_| id)).await,
@@ -85,14 +85,14 @@ pub async fn open(state: &AppState, args: OpenArgs) -> Result<CaseSession, ApiEr
     };
     let case_id = match found {
         Ok(id) => id,
-        Err(e) if e.code == Code::NotFound => {
-            state.kiosk.note_wrong_code();
-            return Err(ApiError::not_found(NO_SUCH_CODE));
+        Err(e) if e.code == AppCode::NotFound => {
+            state.sessions.note_wrong_code();
+            return Err(AppError::not_found(NO_SUCH_CODE));
         }
         Err(e) => return Err(e),
     };
     tracing::info!(%case_id, "case opened at the kiosk");
-    Ok(vouch_app::steps::case_session(&state.app, case_id).await?)
+    crate::steps::case_session(&state.app, case_id).await
 }
 
 #[derive(Deserialize, TS)]
@@ -109,11 +109,11 @@ pub struct StepSubmitArgs {
 }
 
 /// Records a step. The customer records their own steps (consent); a clerk review needs a clerk.
-pub async fn submit(state: &AppState, caller: &Caller, args: StepSubmitArgs) -> Result<CaseSession, ApiError> {
-    let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found(NO_SUCH_CODE))?;
+pub async fn submit(state: &Kiosk, caller: &Caller, args: StepSubmitArgs) -> Result<CaseSession, AppError> {
+    let case_id = CaseId::parse(&args.case_id).ok_or_else(|| AppError::not_found(NO_SUCH_CODE))?;
     let by = Submitter { actor: caller.actor(), staff: matches!(caller.role(), Some(Role::Clerk | Role::Admin)) };
     let step = StepResult { case_id, index: args.index, kind: args.kind, outcome: args.outcome, detail: args.detail };
-    Ok(vouch_app::steps::submit(&state.app, by, step).await?)
+    crate::steps::submit(&state.app, by, step).await
 }
 
 #[cfg(test)]

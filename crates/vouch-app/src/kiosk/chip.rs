@@ -24,10 +24,10 @@ use vouch_core::{CaseId, EvidenceKind};
 
 use super::capture::{current_step, StepArgs};
 use super::Caller;
+use super::Kiosk;
 use crate::chip::{decide, ChipSource};
-use crate::error::{ApiError, Code};
-use crate::state::AppState;
-use vouch_app::steps::StepResult;
+use crate::steps::StepResult;
+use crate::{AppCode, AppError};
 
 /// How long a read waits for a document before it gives up.
 const READ_WINDOW: Duration = Duration::from_secs(120);
@@ -41,11 +41,11 @@ pub const CHIP_DATA_MEDIA_TYPE: &str = "application/vnd.vouch.chip-data";
 pub type ChipReads = super::StepRuns<Arc<ChipRun>>;
 
 impl ChipReads {
-    fn get(&self, key: (CaseId, u32)) -> Result<Option<Arc<ChipRun>>, ApiError> {
+    fn get(&self, key: (CaseId, u32)) -> Result<Option<Arc<ChipRun>>, AppError> {
         Ok(self.lock()?.get(&key).cloned())
     }
 
-    fn put(&self, key: (CaseId, u32), run: Arc<ChipRun>) -> Result<(), ApiError> {
+    fn put(&self, key: (CaseId, u32), run: Arc<ChipRun>) -> Result<(), AppError> {
         let mut runs = self.lock()?;
         if let Some(old) = runs.insert(key, run) {
             old.cancel.store(true, Ordering::Relaxed);
@@ -179,7 +179,7 @@ pub struct ChipStatus {
     pub demo_passport: Option<DemoPassport>,
 }
 
-pub async fn chip_status(state: &AppState) -> Result<ChipStatus, ApiError> {
+pub async fn chip_status(state: &Kiosk) -> Result<ChipStatus, AppError> {
     let source = state.chip.source.clone();
     let mut status =
         ChipStatus { source: "none", demo: false, readers: Vec::new(), problem: None, demo_passport: None };
@@ -189,7 +189,7 @@ pub async fn chip_status(state: &AppState) -> Result<ChipStatus, ApiError> {
             status.source = "demo";
             status.demo = true;
             let demo = state.chip.clone();
-            let passport = tokio::task::spawn_blocking(move || demo.demo()).await.map_err(ApiError::internal)?;
+            let passport = tokio::task::spawn_blocking(move || demo.demo()).await.map_err(AppError::internal)?;
             match passport {
                 Ok(d) => {
                     let mrz = vouch_chip::lds::mrz::parse(&d.passport.mrz).ok();
@@ -205,7 +205,7 @@ pub async fn chip_status(state: &AppState) -> Result<ChipStatus, ApiError> {
         }
         ChipSource::Pcsc { reader } => {
             status.source = "pcsc";
-            let listed = tokio::task::spawn_blocking(vouch_chip::list_readers).await.map_err(ApiError::internal)?;
+            let listed = tokio::task::spawn_blocking(vouch_chip::list_readers).await.map_err(AppError::internal)?;
             match listed {
                 Ok(readers) => {
                     status.readers =
@@ -245,7 +245,7 @@ pub struct AccessArgs {
 
 /// Starts reading the chip for the case's current document_chip step. The access data never leaves this
 /// call: it is not stored, logged or returned.
-pub async fn chip_read_begin(state: &AppState, caller: &Caller, args: AccessArgs) -> Result<ChipReadView, ApiError> {
+pub async fn chip_read_begin(state: &Kiosk, caller: &Caller, args: AccessArgs) -> Result<ChipReadView, AppError> {
     let step_args = StepArgs { case_id: args.case_id.clone(), index: args.index };
     let (case_id, _) = current_step(state, &step_args, StepKind::DocumentChip).await?;
     let typed = [&args.mrz, &args.document_number, &args.date_of_birth, &args.date_of_expiry, &args.can]
@@ -266,18 +266,18 @@ pub async fn chip_read_begin(state: &AppState, caller: &Caller, args: AccessArgs
             .ok_or_else(super::document_scan::no_access_data)?
             .password()
     }
-    .map_err(|e| ApiError::invalid(e.to_string()))?;
+    .map_err(|e| AppError::invalid(e.to_string()))?;
     let source = state.chip.source.clone();
     let (trust, demo) = match &source {
         ChipSource::None => {
-            return Err(ApiError::new(Code::Conflict, "This kiosk has no chip reader configured (chip = \"none\")"))
+            return Err(AppError::new(AppCode::Conflict, "This kiosk has no chip reader configured (chip = \"none\")"))
         }
         ChipSource::Demo => {
             let chip = state.chip.clone();
             let demo = tokio::task::spawn_blocking(move || chip.demo())
                 .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?;
+                .map_err(AppError::internal)?
+                .map_err(AppError::internal)?;
             (Arc::new(demo.trust.clone()), Some(demo))
         }
         ChipSource::Pcsc { .. } => (state.chip.trust.clone(), None),
@@ -334,22 +334,22 @@ pub async fn chip_read_begin(state: &AppState, caller: &Caller, args: AccessArgs
     chip_read_progress(state, step_args).await
 }
 
-pub async fn chip_read_progress(state: &AppState, args: StepArgs) -> Result<ChipReadView, ApiError> {
-    let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found("No such case"))?;
+pub async fn chip_read_progress(state: &Kiosk, args: StepArgs) -> Result<ChipReadView, AppError> {
+    let case_id = CaseId::parse(&args.case_id).ok_or_else(|| AppError::not_found("No such case"))?;
     let run = state
         .chip_reads
         .get((case_id, args.index))?
-        .ok_or_else(|| ApiError::not_found("No chip read is under way for this step; start one"))?;
+        .ok_or_else(|| AppError::not_found("No chip read is under way for this step; start one"))?;
     let view = run.snapshot();
     let session = match view.state {
-        RunState::Done => Some(vouch_app::steps::case_session(&state.app, case_id).await?),
+        RunState::Done => Some(crate::steps::case_session(&state.app, case_id).await?),
         _ => None,
     };
     Ok(ChipReadView { run: view, session })
 }
 
-pub async fn chip_read_cancel(state: &AppState, args: StepArgs) -> Result<Cancelled, ApiError> {
-    let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found("No such case"))?;
+pub async fn chip_read_cancel(state: &Kiosk, args: StepArgs) -> Result<Cancelled, AppError> {
+    let case_id = CaseId::parse(&args.case_id).ok_or_else(|| AppError::not_found("No such case"))?;
     if let Some(run) = state.chip_reads.get((case_id, args.index))? {
         run.cancel.store(true, Ordering::Relaxed);
     }
@@ -472,7 +472,7 @@ pub struct ChipStepDetail {
     #[ts(type = "JsonValue")]
     pub access_control: vouch_chip::reader::AccessControl,
     pub inspection: vouch_chip::inspection::Inspection,
-    pub holder: vouch_app::chip::ChipHolder,
+    pub holder: crate::chip::ChipHolder,
     pub expired: Option<bool>,
     pub portrait: bool,
     /// The files read and their sizes.
@@ -502,7 +502,7 @@ pub struct ChipUnreadableDetail {
 /// Decides the step from the reading and records it with the chip data as evidence.
 #[allow(clippy::too_many_arguments)]
 async fn finish(
-    state: &AppState,
+    state: &Kiosk,
     actor: String,
     case_id: CaseId,
     index: u32,
@@ -510,14 +510,14 @@ async fn finish(
     challenge: [u8; 8],
     trust: &Arc<TrustStore>,
     view: RunView,
-) -> Result<StepOutcome, ApiError> {
+) -> Result<StepOutcome, AppError> {
     let (reading, reader) = read;
     let bytes = chip_data::encode(&reading.chip_data());
     let decision = {
         let (bytes, trust, witnessed) = (bytes.clone(), trust.clone(), reading.chip_authentication.clone());
         tokio::task::spawn_blocking(move || decide(&bytes, Some(&challenge), &trust, Some(&witnessed)))
             .await
-            .map_err(ApiError::internal)?
+            .map_err(AppError::internal)?
     };
     let (outcome, detail) = match decision {
         Err(e) => {
@@ -527,7 +527,7 @@ async fn finish(
                 failures: vec![Failure::LdsParseError.as_str()],
                 message: e.to_string(),
             };
-            (StepOutcome::Failed, serde_json::to_value(detail).map_err(ApiError::internal)?)
+            (StepOutcome::Failed, serde_json::to_value(detail).map_err(AppError::internal)?)
         }
         Ok(d) => {
             let verdict = d.verdict();
@@ -548,11 +548,10 @@ async fn finish(
                 },
                 failures: verdict.failure_codes(),
             };
-            (verdict.outcome, serde_json::to_value(detail).map_err(ApiError::internal)?)
+            (verdict.outcome, serde_json::to_value(detail).map_err(AppError::internal)?)
         }
     };
     let step = StepResult { case_id, index, kind: StepKind::DocumentChip, outcome, detail };
-    vouch_app::steps::record(&state.app, actor, step, vec![(EvidenceKind::ChipData, CHIP_DATA_MEDIA_TYPE, bytes)])
-        .await?;
+    crate::steps::record(&state.app, actor, step, vec![(EvidenceKind::ChipData, CHIP_DATA_MEDIA_TYPE, bytes)]).await?;
     Ok(outcome)
 }

@@ -18,10 +18,10 @@ use vouch_vision::Warning;
 
 use super::customer::CaseSession;
 use super::Caller;
+use super::Kiosk;
 use crate::camera::Shot;
-use crate::error::{ApiError, Code};
-use crate::state::AppState;
-use vouch_app::steps::StepResult;
+use crate::steps::StepResult;
+use crate::{AppCode, AppError};
 
 /// Failed liveness attempts allowed before the step is recorded as failed (so a spoof cannot be tuned).
 pub const LIVENESS_ATTEMPTS: u32 = 3;
@@ -61,7 +61,7 @@ pub struct CameraStatusArgs {
     pub document: bool,
 }
 
-pub async fn camera_status(state: &AppState, args: CameraStatusArgs) -> Result<CameraStatusView, ApiError> {
+pub async fn camera_status(state: &Kiosk, args: CameraStatusArgs) -> Result<CameraStatusView, AppError> {
     let (camera, which) = if args.document {
         (state.document_camera.clone(), super::bridge::PreviewCamera::Document)
     } else {
@@ -69,13 +69,13 @@ pub async fn camera_status(state: &AppState, args: CameraStatusArgs) -> Result<C
     };
     // A new token on every call: it opens a stream for a minute, and a reconnecting preview asks again.
     let token = state.bridge.issue_preview_token(which);
-    let status = tokio::task::spawn_blocking(move || camera.status()).await.map_err(ApiError::internal)?;
+    let status = tokio::task::spawn_blocking(move || camera.status()).await.map_err(AppError::internal)?;
     let preview_path = status.available.then(|| format!("/vouch/v1/kiosk/camera/preview?t={token}"));
     Ok(CameraStatusView { status, preview_path })
 }
 
-pub(super) fn camera_error(e: String) -> ApiError {
-    ApiError::new(Code::Conflict, format!("The camera is not available: {e}"))
+pub fn camera_error(e: String) -> AppError {
+    AppError::new(AppCode::Conflict, format!("The camera is not available: {e}"))
 }
 
 /// What the customer should change, as codes the UI translates and speaks.
@@ -156,7 +156,7 @@ fn guide_hints(engine: &vouch_vision::FaceEngine, shot: &Shot) -> vouch_vision::
     Ok((Some([rect.x0 / w, rect.y0 / h, rect.x1 / w, rect.y1 / h]), hints))
 }
 
-pub async fn camera_guide(state: &AppState) -> Result<Guide, ApiError> {
+pub async fn camera_guide(state: &Kiosk) -> Result<Guide, AppError> {
     let shot = state.camera.latest(Duration::from_secs(2)).await.map_err(camera_error)?;
     let (seq, demo) = (shot.seq, shot.kind.is_demo());
     let (face, hints) = state.faces.run(move |engine| guide_hints(engine, &shot)).await?;
@@ -172,13 +172,9 @@ pub struct StepArgs {
 }
 
 /// The case's current step, which must be `index` and of `kind`.
-pub(super) async fn current_step(
-    state: &AppState,
-    args: &StepArgs,
-    kind: StepKind,
-) -> Result<(CaseId, Step), ApiError> {
-    let case_id = CaseId::parse(&args.case_id).ok_or_else(|| ApiError::not_found("No such case"))?;
-    Ok((case_id, vouch_app::steps::current_step(&state.app, case_id, args.index, kind).await?))
+pub(super) async fn current_step(state: &Kiosk, args: &StepArgs, kind: StepKind) -> Result<(CaseId, Step), AppError> {
+    let case_id = CaseId::parse(&args.case_id).ok_or_else(|| AppError::not_found("No such case"))?;
+    Ok((case_id, crate::steps::current_step(&state.app, case_id, args.index, kind).await?))
 }
 
 fn hint_for(w: Warning) -> Option<Hint> {
@@ -193,27 +189,27 @@ fn hint_for(w: Warning) -> Option<Hint> {
     }
 }
 
-fn jpeg(shot: &Shot) -> Result<Vec<u8>, ApiError> {
-    vouch_vision::image_io::encode_jpeg(&shot.image, EVIDENCE_JPEG_QUALITY).map_err(ApiError::internal)
+fn jpeg(shot: &Shot) -> Result<Vec<u8>, AppError> {
+    vouch_vision::image_io::encode_jpeg(&shot.image, EVIDENCE_JPEG_QUALITY).map_err(AppError::internal)
 }
 
 /// Records a camera step the caller ran, with its frames (JPEG) as evidence, and answers the case as it now
 /// stands.
 pub(super) async fn record(
-    state: &AppState,
+    state: &Kiosk,
     caller: &Caller,
     step: StepResult,
     frames: Vec<(EvidenceKind, Vec<u8>)>,
-) -> Result<Captured, ApiError> {
+) -> Result<Captured, AppError> {
     let case_id = step.case_id;
     let evidence = frames.into_iter().map(|(k, bytes)| (k, "image/jpeg", bytes)).collect();
-    vouch_app::steps::record(&state.app, caller.actor(), step, evidence).await?;
-    Ok(Captured::recorded(vouch_app::steps::case_session(&state.app, case_id).await?))
+    crate::steps::record(&state.app, caller.actor(), step, evidence).await?;
+    Ok(Captured::recorded(crate::steps::case_session(&state.app, case_id).await?))
 }
 
 /// Takes the selfie: the first frame within a few seconds where one face is well placed, lit and sharp.
 /// Without one it answers the hints and records nothing, so the customer can adjust and try again.
-pub async fn selfie_capture(state: &AppState, caller: &Caller, args: StepArgs) -> Result<Captured, ApiError> {
+pub async fn selfie_capture(state: &Kiosk, caller: &Caller, args: StepArgs) -> Result<Captured, AppError> {
     let (case_id, _) = current_step(state, &args, StepKind::Selfie).await?;
     let deadline = Instant::now() + CAPTURE_WINDOW;
     let mut after = 0u64;
@@ -301,10 +297,10 @@ fn vision_type(t: FlowLiveness) -> LivenessType {
 }
 
 /// Starts (or restarts) the liveness step: the server draws the plan, so the customer cannot choose it.
-pub async fn liveness_begin(state: &AppState, args: StepArgs) -> Result<LivenessPlan, ApiError> {
+pub async fn liveness_begin(state: &Kiosk, args: StepArgs) -> Result<LivenessPlan, AppError> {
     let (case_id, step) = current_step(state, &args, StepKind::Liveness).await?;
     let Step::Liveness { liveness_type } = step else {
-        return Err(ApiError::internal("a liveness step without its type"));
+        return Err(AppError::internal("a liveness step without its type"));
     };
     let kind = vision_type(liveness_type);
     let plan = plan_for(kind);
@@ -320,15 +316,16 @@ pub async fn liveness_begin(state: &AppState, args: StepArgs) -> Result<Liveness
 
 /// Takes the frame for the next item of the plan. After the last, evaluates: a pass is recorded; a fail is
 /// recorded once the attempts are used up, and otherwise answered so the customer can try again.
-pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -> Result<LivenessFrame, ApiError> {
+pub async fn liveness_frame(state: &Kiosk, caller: &Caller, args: StepArgs) -> Result<LivenessFrame, AppError> {
     let (case_id, _) = current_step(state, &args, StepKind::Liveness).await?;
     let shot = state.camera.latest(Duration::from_secs(2)).await.map_err(camera_error)?;
     let key = (case_id, args.index);
     let (kind, frames) = {
         let mut runs = state.captures.lock()?;
-        let run = runs.get_mut(&key).ok_or_else(|| ApiError::new(Code::Conflict, "Start the liveness check first"))?;
+        let run =
+            runs.get_mut(&key).ok_or_else(|| AppError::new(AppCode::Conflict, "Start the liveness check first"))?;
         let Some(assertion) = run.plan.get(run.frames.len()).copied() else {
-            return Err(ApiError::new(Code::Conflict, "This liveness check already has all its frames"));
+            return Err(AppError::new(AppCode::Conflict, "This liveness check already has all its frames"));
         };
         run.frames.push((assertion, shot));
         if run.frames.len() < run.plan.len() {
@@ -396,7 +393,7 @@ pub async fn liveness_frame(state: &AppState, caller: &Caller, args: StepArgs) -
     let captures = frames
         .iter()
         .map(|(_, s)| Ok((EvidenceKind::LivenessFrames, jpeg(s)?)))
-        .collect::<Result<Vec<_>, ApiError>>()?;
+        .collect::<Result<Vec<_>, AppError>>()?;
     let step = StepResult { case_id, index: args.index, kind: StepKind::Liveness, outcome, detail };
     let recorded = record(state, caller, step, captures).await?;
     Ok(LivenessFrame {

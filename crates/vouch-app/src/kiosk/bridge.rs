@@ -162,18 +162,6 @@ impl Bridge {
     }
 }
 
-/// The bridge session cookie's value in a `Cookie` header, if any.
-pub fn cookie_token(headers: &axum::http::HeaderMap) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == BRIDGE_COOKIE)
-        .map(|(_, value)| value.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

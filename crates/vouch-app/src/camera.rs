@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use serde::Serialize;
 use tokio::sync::watch;
 use vouch_capture::{Camera, FileCamera, ModeRequest, SourceInfo, SourceKind, SyntheticCamera};
@@ -89,7 +88,7 @@ pub struct Shot {
     pub image: Arc<RgbImage>,
     /// The preview JPEG, encoded on first demand: with nobody watching, no frame is encoded (about 15 ms of CPU per
     /// 640×480 frame), and several viewers share one encoding.
-    preview: OnceLock<Option<Bytes>>,
+    preview: OnceLock<Option<Arc<[u8]>>>,
 }
 
 impl Shot {
@@ -98,10 +97,10 @@ impl Shot {
     }
 
     /// The frame as a preview JPEG; None if it could not be encoded (logged). Blocking: call it off the async workers.
-    pub fn preview_jpeg(&self) -> Option<Bytes> {
+    pub fn preview_jpeg(&self) -> Option<Arc<[u8]>> {
         self.preview
             .get_or_init(|| match vouch_vision::image_io::encode_jpeg(&self.image, PREVIEW_JPEG_QUALITY) {
-                Ok(j) => Some(Bytes::from(j)),
+                Ok(j) => Some(Arc::from(j)),
                 Err(e) => {
                     tracing::warn!(error = %e, "a camera frame could not be encoded for the preview");
                     None

@@ -18,10 +18,10 @@ use vouch_vision::document::{PageQuality, PageReading, PageSide, QualityIssue};
 use super::capture::{camera_error, current_step, StepArgs};
 use super::chip::AccessArgs;
 use super::Caller;
+use super::Kiosk;
 use crate::camera::Shot;
-use crate::error::{ApiError, Code};
-use crate::state::AppState;
-use vouch_app::steps::StepResult;
+use crate::steps::StepResult;
+use crate::{AppCode, AppError};
 
 /// Consecutive frames that must read the same valid MRZ on a fine page before the step captures: one read can
 /// be a lucky guess of the corrector, three in a row are the page.
@@ -43,8 +43,8 @@ pub struct ScanRuns {
 }
 
 impl ScanRuns {
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Runs>, ApiError> {
-        self.runs.lock().map_err(|_| ApiError::internal("scan lock poisoned"))
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Runs>, AppError> {
+        self.runs.lock().map_err(|_| AppError::internal("scan lock poisoned"))
     }
 }
 
@@ -145,7 +145,7 @@ fn moved(before: Option<[[f32; 2]; 4]>, now: Option<[[f32; 2]; 4]>, aspect: f32)
 
 /// Reads the document camera's next frame for the case's current document_scan step; captures and records the
 /// step once the same valid MRZ has been read on enough fine frames in a row.
-pub async fn document_scan_frame(state: &AppState, caller: &Caller, args: StepArgs) -> Result<ScanView, ApiError> {
+pub async fn document_scan_frame(state: &Kiosk, caller: &Caller, args: StepArgs) -> Result<ScanView, AppError> {
     let (case_id, _) = current_step(state, &args, StepKind::DocumentScan).await?;
     let key = (case_id, args.index);
     let after = {
@@ -190,7 +190,7 @@ pub async fn document_scan_frame(state: &AppState, caller: &Caller, args: StepAr
         state.scans.lock()?.remove(&key);
         view.captured = true;
         view.outcome = Some(outcome);
-        view.session = Some(vouch_app::steps::case_session(&state.app, case_id).await?);
+        view.session = Some(crate::steps::case_session(&state.app, case_id).await?);
     }
     Ok(view)
 }
@@ -296,18 +296,18 @@ impl DocumentAccess {
 
 /// The step's outcome from the MRZ ([`vouch_core::step_rules::document_page`]).
 async fn capture(
-    state: &AppState,
+    state: &Kiosk,
     caller: &Caller,
     case_id: CaseId,
     index: u32,
     shot: &Arc<Shot>,
     page: PageReading,
-) -> Result<StepOutcome, ApiError> {
-    let mrz = page.mrz.as_ref().ok_or_else(|| ApiError::internal("a capture without an MRZ"))?;
+) -> Result<StepOutcome, AppError> {
+    let mrz = page.mrz.as_ref().ok_or_else(|| AppError::internal("a capture without an MRZ"))?;
     let text = mrz.text();
     // The reader already parsed the corrected MRZ.
     let parsed = &mrz.mrz;
-    let verdict = vouch_core::step_rules::document_page(parsed, vouch_app::today());
+    let verdict = vouch_core::step_rules::document_page(parsed, crate::today());
     let (outcome, failures, expired) = (verdict.outcome, verdict.failure_codes(), verdict.expired);
     let frame = shot.clone();
     let flat = {
@@ -317,8 +317,8 @@ async fn capture(
             vouch_vision::image_io::encode_jpeg(&flat, PAGE_JPEG_QUALITY).map_err(|e| e.to_string().into())
         })
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|e: Box<dyn std::error::Error + Send + Sync>| ApiError::internal(e.to_string()))?
+        .map_err(AppError::internal)?
+        .map_err(|e: Box<dyn std::error::Error + Send + Sync>| AppError::internal(e.to_string()))?
     };
     let demo = shot.kind.is_demo();
     let detail = CameraScanDetail {
@@ -337,9 +337,9 @@ async fn capture(
         quality: quality_detail(&page.quality),
         failures,
     };
-    let detail = serde_json::to_value(detail).map_err(ApiError::internal)?;
+    let detail = serde_json::to_value(detail).map_err(AppError::internal)?;
     let access = DocumentAccess { source: "camera".into(), mrz: Some(text), ..DocumentAccess::default() };
-    let access = serde_json::to_vec(&access).map_err(ApiError::internal)?;
+    let access = serde_json::to_vec(&access).map_err(AppError::internal)?;
     if demo {
         tracing::warn!(%case_id, "document page scanned from the DEMO camera (a SPECIMEN page, not a document)");
     }
@@ -348,7 +348,7 @@ async fn capture(
         (EvidenceKind::DocumentPage, "image/jpeg", flat),
         (EvidenceKind::DocumentReading, DOCUMENT_READING_MEDIA_TYPE, access),
     ];
-    vouch_app::steps::record(&state.app, caller.actor(), step, evidence).await?;
+    crate::steps::record(&state.app, caller.actor(), step, evidence).await?;
     Ok(outcome)
 }
 
@@ -367,10 +367,10 @@ fn quality_detail(q: &PageQuality) -> ScanQuality {
 /// The clerk's fallback when the page will not scan (a worn MRZ, no camera): the MRZ, its three key fields or
 /// the CAN, typed. Checked as the chip will check it, recorded as typed and by whom.
 pub async fn document_scan_manual(
-    state: &AppState,
+    state: &Kiosk,
     caller: &Caller,
     args: AccessArgs,
-) -> Result<super::capture::Captured, ApiError> {
+) -> Result<super::capture::Captured, AppError> {
     let step_args = StepArgs { case_id: args.case_id.clone(), index: args.index };
     let (case_id, _) = current_step(state, &step_args, StepKind::DocumentScan).await?;
     let clean = |s: Option<String>| s.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty());
@@ -382,7 +382,7 @@ pub async fn document_scan_manual(
         date_of_expiry: clean(args.date_of_expiry),
         can: clean(args.can),
     };
-    access.password().map_err(|e| ApiError::invalid(e.to_string()))?;
+    access.password().map_err(|e| AppError::invalid(e.to_string()))?;
     let typed = if access.mrz.is_some() {
         "mrz"
     } else if access.can.is_some() {
@@ -390,10 +390,10 @@ pub async fn document_scan_manual(
     } else {
         "mrz_fields"
     };
-    let parsed = access.mrz.as_deref().map(mrz::parse).transpose().map_err(|e| ApiError::invalid(e.to_string()))?;
+    let parsed = access.mrz.as_deref().map(mrz::parse).transpose().map_err(|e| AppError::invalid(e.to_string()))?;
     let (outcome, failures, expired, holder) = match &parsed {
         Some(m) => {
-            let verdict = vouch_core::step_rules::document_page(m, vouch_app::today());
+            let verdict = vouch_core::step_rules::document_page(m, crate::today());
             (verdict.outcome, verdict.failure_codes(), verdict.expired, Some(holder(m)))
         }
         None => (StepOutcome::Passed, Vec::new(), None, None),
@@ -407,34 +407,34 @@ pub async fn document_scan_manual(
         expired,
         failures,
     };
-    let detail = serde_json::to_value(detail).map_err(ApiError::internal)?;
+    let detail = serde_json::to_value(detail).map_err(AppError::internal)?;
     tracing::info!(%case_id, typed, "document access data typed by staff");
-    let access = serde_json::to_vec(&access).map_err(ApiError::internal)?;
+    let access = serde_json::to_vec(&access).map_err(AppError::internal)?;
     let step = StepResult { case_id, index: args.index, kind: StepKind::DocumentScan, outcome, detail };
     let evidence = vec![(EvidenceKind::DocumentReading, DOCUMENT_READING_MEDIA_TYPE, access)];
-    vouch_app::steps::record(&state.app, caller.actor(), step, evidence).await?;
+    crate::steps::record(&state.app, caller.actor(), step, evidence).await?;
     state.scans.lock()?.remove(&(case_id, args.index));
     Ok(super::capture::Captured {
         captured: true,
         outcome: Some(outcome),
         hints: None,
-        session: Some(vouch_app::steps::case_session(&state.app, case_id).await?),
+        session: Some(crate::steps::case_session(&state.app, case_id).await?),
     })
 }
 
 /// The access data the case's document scan left for the chip, if any.
-pub async fn scanned_access(state: &AppState, case_id: CaseId) -> Result<Option<DocumentAccess>, ApiError> {
+pub async fn scanned_access(state: &Kiosk, case_id: CaseId) -> Result<Option<DocumentAccess>, AppError> {
     let latest = state.db(move |s| s.latest_evidence_bytes(case_id, EvidenceKind::DocumentReading)).await?;
     match latest {
-        Some((_, bytes)) => Ok(Some(serde_json::from_slice(&bytes).map_err(ApiError::internal)?)),
+        Some((_, bytes)) => Ok(Some(serde_json::from_slice(&bytes).map_err(AppError::internal)?)),
         None => Ok(None),
     }
 }
 
 /// Why a chip read cannot start: neither typed nor scanned access data.
-pub fn no_access_data() -> ApiError {
-    ApiError::new(
-        Code::InvalidInput,
+pub fn no_access_data() -> AppError {
+    AppError::new(
+        AppCode::InvalidInput,
         "Type the document number with the dates of birth and expiry, or the CAN: no page was scanned in this case",
     )
 }

@@ -1,30 +1,30 @@
 //! Admin settings at the terminal: API clients, webhooks, flows, devices, retention, clerks, PIN.
 //! Each call is one store operation that writes its own audit event.
 
+use crate::signing::SigningSummary;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use vouch_app::signing::SigningSummary;
 use vouch_core::flow::{FlowVersion, Step, StepKind};
 use vouch_core::{Client, Scope};
 use vouch_store::clients::NewClient;
 use vouch_store::settings::KioskSettings;
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use super::Kiosk;
+use crate::AppError;
 
-pub(super) async fn client_set_webhook(state: &AppState, args: WebhookArgs, actor: String) -> Result<Client, ApiError> {
+pub(super) async fn client_set_webhook(state: &Kiosk, args: WebhookArgs, actor: String) -> Result<Client, AppError> {
     let url = args.url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
     state.db(move |s| s.set_client_webhook(&args.client_id, url.as_deref(), &actor)).await
 }
 
 pub(super) async fn settings_save(
-    state: &AppState,
+    state: &Kiosk,
     settings: KioskSettings,
     actor: String,
-) -> Result<KioskSettings, ApiError> {
+) -> Result<KioskSettings, AppError> {
     state.db(move |s| s.save_kiosk_settings(&settings, &actor)).await?;
     let saved = state.db(|s| s.kiosk_settings()).await?;
-    let source = crate::camera::effective_source(&state.config.camera, &saved.camera, state.config.camera_mode);
+    let source = crate::camera::effective_source(&state.startup_camera, &saved.camera, state.camera_mode);
     state.camera.switch(source);
     Ok(saved)
 }
@@ -112,10 +112,10 @@ pub struct ClientCreated {
 }
 
 pub(super) async fn client_create(
-    state: &AppState,
+    state: &Kiosk,
     args: CreateClientArgs,
     actor: String,
-) -> Result<ClientCreated, ApiError> {
+) -> Result<ClientCreated, AppError> {
     let new = NewClient {
         name: args.name.trim().to_string(),
         scope: if args.admin { Scope::Admin } else { Scope::Integrator },
@@ -142,7 +142,7 @@ pub struct FlowList {
     pub step_kinds: Vec<StepKindInfo>,
 }
 
-pub(super) async fn flows_list(state: &AppState) -> Result<FlowList, ApiError> {
+pub(super) async fn flows_list(state: &Kiosk) -> Result<FlowList, AppError> {
     let (flows, default) = state.db(|s| Ok((s.list_flows()?, s.default_flow_id()?))).await?;
     let kinds: Vec<StepKindInfo> =
         StepKind::ALL.iter().map(|k| StepKindInfo { kind: k.as_str(), missing: k.missing_capability() }).collect();
@@ -162,7 +162,7 @@ pub struct FlowSaveArgs {
     pub create: bool,
 }
 
-pub(super) async fn flow_save(state: &AppState, args: FlowSaveArgs, actor: String) -> Result<FlowVersion, ApiError> {
+pub(super) async fn flow_save(state: &Kiosk, args: FlowSaveArgs, actor: String) -> Result<FlowVersion, AppError> {
     state.db(move |s| s.save_flow(args.flow_id.trim(), args.name.trim(), &args.steps, &actor, args.create)).await
 }
 
@@ -185,17 +185,17 @@ pub struct Devices {
 }
 
 /// What this terminal has: cameras from V4L2 and card readers from pcscd, as found right now.
-pub(super) async fn devices(state: &AppState) -> Result<Devices, ApiError> {
+pub(super) async fn devices(state: &Kiosk) -> Result<Devices, AppError> {
     let (cameras, readers) =
         tokio::task::spawn_blocking(|| (vouch_capture::list_cameras(), vouch_chip::list_readers()))
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(AppError::internal)?;
     let readers = match readers {
         Ok(list) => CardReaders { ok: true, readers: list, error: None },
         Err(e) => CardReaders { ok: false, readers: Vec::new(), error: Some(e.to_string()) },
     };
     // What the kiosk falls back to when the admin has not chosen a camera.
-    let startup_camera = state.config.camera.describe();
+    let startup_camera = state.startup_camera.describe();
     Ok(Devices { cameras, card_readers: readers, startup_camera })
 }
 
@@ -216,33 +216,33 @@ const MAX_PKCS12_BYTES: usize = 64 * 1024;
 const MAX_CERTIFICATE_PEM_BYTES: usize = 16 * 1024;
 
 pub(super) async fn signing_keys_set(
-    state: &AppState,
+    state: &Kiosk,
     args: SigningKeysArgs,
     actor: &str,
-) -> Result<SigningSummary, ApiError> {
+) -> Result<SigningSummary, AppError> {
     use base64::Engine;
     if args.pkcs12.is_none() && args.escrow_certificate.is_none() {
-        return Err(ApiError::invalid("Choose a PKCS#12 file, an escrow certificate, or both"));
+        return Err(AppError::invalid("Choose a PKCS#12 file, an escrow certificate, or both"));
     }
     let pkcs12 = match args.pkcs12 {
         Some(b64) if b64.len() > MAX_PKCS12_BYTES * 4 / 3 + 4 => {
-            return Err(ApiError::invalid("The PKCS#12 file is larger than 64 KB"))
+            return Err(AppError::invalid("The PKCS#12 file is larger than 64 KB"))
         }
         Some(b64) => Some((
             base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
-                .map_err(|_| ApiError::invalid("The PKCS#12 file did not arrive intact (not base64)"))?,
+                .map_err(|_| AppError::invalid("The PKCS#12 file did not arrive intact (not base64)"))?,
             args.password,
         )),
         None => None,
     };
     if args.escrow_certificate.as_ref().is_some_and(|p| p.len() > MAX_CERTIFICATE_PEM_BYTES) {
-        return Err(ApiError::invalid("The escrow certificate is larger than 16 KB"));
+        return Err(AppError::invalid("The escrow certificate is larger than 16 KB"));
     }
     let keys = state
         .app
         .signing
-        .install(vouch_app::signing::AdminKeys { pkcs12, escrow_pem: args.escrow_certificate }, actor)
+        .install(crate::signing::AdminKeys { pkcs12, escrow_pem: args.escrow_certificate }, actor)
         .await?;
     Ok(keys.summary())
 }
