@@ -150,6 +150,56 @@ pub fn liveness_attempt(passed: bool, failed_before: u32, allowed: u32) -> Liven
     }
 }
 
+/// The ISO signature record's T channel counts milliseconds in 16 bits: a longer signing is not one.
+pub const SIGNATURE_MAX_DURATION_MS: f64 = 60_000.0;
+/// Fewer pen-down samples than this is a dot or a tap, not a signature.
+pub const SIGNATURE_MIN_DOWN_SAMPLES: usize = 12;
+/// Less ink than this (millimetres on the pad) is a tick or a dot.
+pub const SIGNATURE_MIN_INK_MM: f64 = 25.0;
+/// A signature narrower and lower than this (millimetres) is a scribble in one spot.
+pub const SIGNATURE_MIN_EXTENT_MM: f64 = 8.0;
+
+/// What a handwritten signature measured, for the signature step's rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InkFacts {
+    /// Time of the last sample, from the first.
+    pub duration_ms: f64,
+    pub strokes: usize,
+    /// Samples with the tip on the pad.
+    pub down_samples: usize,
+    /// Length of the ink, in millimetres on the pad.
+    pub ink_mm: f64,
+    pub width_mm: f64,
+    pub height_mm: f64,
+}
+
+/// Why a drawing is not accepted as a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureFault {
+    /// No stroke touched the pad.
+    Empty,
+    /// A dot, a tick or a scribble in one spot.
+    TooShort,
+    /// Longer than a signing takes (and than its record can hold).
+    TooLong,
+}
+
+/// The signature step: a drawing is a signature when it took less than a minute, touched the pad, and left
+/// enough ink over enough of the pad.
+pub fn signature(ink: &InkFacts) -> Result<(), SignatureFault> {
+    if ink.duration_ms > SIGNATURE_MAX_DURATION_MS {
+        return Err(SignatureFault::TooLong);
+    }
+    if ink.strokes == 0 {
+        return Err(SignatureFault::Empty);
+    }
+    let in_one_spot = ink.width_mm < SIGNATURE_MIN_EXTENT_MM && ink.height_mm < SIGNATURE_MIN_EXTENT_MM;
+    if ink.down_samples < SIGNATURE_MIN_DOWN_SAMPLES || ink.ink_mm < SIGNATURE_MIN_INK_MM || in_one_spot {
+        return Err(SignatureFault::TooShort);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -257,5 +307,36 @@ mod tests {
             liveness_attempt(false, 2, 3),
             LivenessAttempt::Record { outcome: StepOutcome::Failed, attempts: 3 }
         );
+    }
+
+    fn ink() -> InkFacts {
+        InkFacts { duration_ms: 2_000.0, strokes: 3, down_samples: 270, ink_mm: 120.0, width_mm: 60.0, height_mm: 15.0 }
+    }
+
+    #[test]
+    fn a_signature_takes_under_a_minute_and_touches_the_pad() {
+        assert_eq!(signature(&ink()), Ok(()));
+        let minute = InkFacts { duration_ms: SIGNATURE_MAX_DURATION_MS, ..ink() };
+        assert_eq!(signature(&minute), Ok(()));
+        let longer = InkFacts { duration_ms: SIGNATURE_MAX_DURATION_MS + 1.0, ..ink() };
+        assert_eq!(signature(&longer), Err(SignatureFault::TooLong));
+        let hover = InkFacts { strokes: 0, down_samples: 0, ink_mm: 0.0, width_mm: 0.0, height_mm: 0.0, ..ink() };
+        assert_eq!(signature(&hover), Err(SignatureFault::Empty));
+    }
+
+    #[test]
+    fn a_dot_a_tick_or_a_scribble_in_one_spot_is_too_short() {
+        let few = InkFacts { down_samples: SIGNATURE_MIN_DOWN_SAMPLES - 1, ..ink() };
+        assert_eq!(signature(&few), Err(SignatureFault::TooShort));
+        let enough = InkFacts { down_samples: SIGNATURE_MIN_DOWN_SAMPLES, ..ink() };
+        assert_eq!(signature(&enough), Ok(()));
+        let tick = InkFacts { ink_mm: SIGNATURE_MIN_INK_MM - 0.1, ..ink() };
+        assert_eq!(signature(&tick), Err(SignatureFault::TooShort));
+        let spot =
+            InkFacts { width_mm: SIGNATURE_MIN_EXTENT_MM - 0.1, height_mm: SIGNATURE_MIN_EXTENT_MM - 0.1, ..ink() };
+        assert_eq!(signature(&spot), Err(SignatureFault::TooShort));
+        // Narrow but tall (or wide but low) is still a signature.
+        let narrow = InkFacts { width_mm: 2.0, height_mm: SIGNATURE_MIN_EXTENT_MM, ..ink() };
+        assert_eq!(signature(&narrow), Ok(()));
     }
 }

@@ -8,14 +8,7 @@ use crate::SignatureError;
 /// At most this many samples: a minute of a 240 Hz pen is 14,400, and 20,000 seven-channel samples still fit
 /// the 300 KB `biometric_data` limit once encoded.
 pub const MAX_SAMPLES: usize = 20_000;
-/// The ISO record's T channel counts milliseconds in 16 bits.
-pub const MAX_DURATION_MS: f64 = 60_000.0;
-/// Fewer pen-down samples than this is a dot or a tap, not a signature.
-pub const MIN_DOWN_SAMPLES: usize = 12;
-/// Less ink than this (millimetres on the pad) is a tick or a dot.
-pub const MIN_INK_MM: f64 = 25.0;
-/// A signature narrower and lower than this (millimetres) is a scribble in one spot.
-pub const MIN_EXTENT_MM: f64 = 8.0;
+use vouch_core::step_rules::{InkFacts, SignatureFault};
 const MAX_PAD_PX: f64 = 8000.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -95,7 +88,7 @@ fn bad(message: impl Into<String>) -> SignatureError {
 }
 
 impl Drawn {
-    /// Checks shape and ranges, then that it is long enough to be a signature.
+    /// Checks shape and ranges, then judges it by the signature step's rule ([`vouch_core::step_rules::signature`]).
     pub fn check(&self) -> Result<InkStats, SignatureError> {
         let pad = self.pad;
         if !(pad.width.is_finite() && pad.height.is_finite() && pad.width >= 50.0 && pad.height >= 20.0)
@@ -135,21 +128,21 @@ impl Drawn {
                 return Err(bad(format!("sample {i}: tilt must be within -90..90 degrees")));
             }
         }
-        if last_t > MAX_DURATION_MS {
-            return Err(SignatureError::TooLong);
-        }
         let stats = self.stats();
-        if stats.samples == 0 || stats.strokes == 0 {
-            return Err(SignatureError::Empty);
+        let ink = InkFacts {
+            duration_ms: last_t,
+            strokes: stats.strokes,
+            down_samples: self.samples.iter().filter(|s| s.down).count(),
+            ink_mm: stats.ink_mm,
+            width_mm: stats.width_mm,
+            height_mm: stats.height_mm,
+        };
+        match vouch_core::step_rules::signature(&ink) {
+            Ok(()) => Ok(stats),
+            Err(SignatureFault::Empty) => Err(SignatureError::Empty),
+            Err(SignatureFault::TooShort) => Err(SignatureError::TooShort),
+            Err(SignatureFault::TooLong) => Err(SignatureError::TooLong),
         }
-        let down = self.samples.iter().filter(|s| s.down).count();
-        if down < MIN_DOWN_SAMPLES
-            || stats.ink_mm < MIN_INK_MM
-            || (stats.width_mm < MIN_EXTENT_MM && stats.height_mm < MIN_EXTENT_MM)
-        {
-            return Err(SignatureError::TooShort);
-        }
-        Ok(stats)
     }
 
     /// Measures without judging.
