@@ -9,10 +9,11 @@ use serde::Serialize;
 use vouch_chip::chip_data::{self, ChipData, ChipDataError};
 use vouch_chip::emulator::passport::{PassportSpec, TestPassport};
 use vouch_chip::inspection::{self, ChipAuthentication, DataAuthentication, Inspection, LdsParseError};
-use vouch_chip::lds::{face, mrz};
+use vouch_chip::lds::face;
 use vouch_chip::offline::OfflineReport;
 use vouch_chip::pki::trust::TrustStore;
 use vouch_chip::reader::ChipCheck;
+use vouch_core::mrz::MrzHolder;
 
 /// Where the kiosk's chip reading comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,16 +112,10 @@ impl ChipService {
 /// it goes into the case and the DIS customer, never into logs.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ChipHolder {
-    pub document_code: String,
-    pub issuing_state: String,
-    pub document_number: String,
-    pub surname: String,
-    pub given_names: String,
-    pub nationality: String,
-    pub sex: String,
-    /// YYYY-MM-DD.
-    pub date_of_birth: Option<String>,
-    pub date_of_expiry: Option<String>,
+    /// What DG1 states, as a page's MRZ would.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub mrz: MrzHolder,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub full_name: Option<String>,
@@ -171,15 +166,7 @@ fn holder(report: &OfflineReport, data: &ChipData) -> Option<ChipHolder> {
     let dg12 = data.files.groups.get(&12).and_then(|b| vouch_chip::lds::details::parse_dg12(b).ok());
     let optional = m.optional_data.trim_end_matches('<').to_string();
     Some(ChipHolder {
-        document_code: m.document_code.clone(),
-        issuing_state: m.issuing_state.clone(),
-        document_number: m.document_number.clone(),
-        surname: m.primary_identifier.clone(),
-        given_names: m.secondary_identifier.clone(),
-        nationality: m.nationality.clone(),
-        sex: m.sex.clone(),
-        date_of_birth: mrz::iso_date(&m.date_of_birth, true, year),
-        date_of_expiry: mrz::iso_date(&m.date_of_expiry, false, year),
+        mrz: MrzHolder::of(m, year),
         full_name: dg11.as_ref().and_then(|d| d.full_name.clone()),
         personal_number: dg11
             .as_ref()
@@ -209,7 +196,7 @@ pub fn decide(
 impl ChipDecision {
     /// Whether the document expired before today (UTC), when the chip gives an expiry date.
     pub fn expired(&self) -> Option<bool> {
-        vouch_core::step_rules::iso_expired(self.holder.date_of_expiry.as_deref()?, crate::today())
+        vouch_core::step_rules::iso_expired(self.holder.mrz.date_of_expiry.as_deref()?, crate::today())
     }
 
     /// The kiosk chip step's verdict on this read ([`vouch_core::step_rules::chip`]).
@@ -217,7 +204,7 @@ impl ChipDecision {
         let facts = vouch_core::step_rules::ChipFacts {
             data_authenticated: self.inspection.data_authentication == DataAuthentication::Authenticated,
             chip_authentication_denied: self.inspection.chip_authentication == ChipAuthentication::Denied,
-            date_of_expiry: self.holder.date_of_expiry.as_deref(),
+            date_of_expiry: self.holder.mrz.date_of_expiry.as_deref(),
             mrz_check_digits_valid: self.holder.mrz_check_digits_valid,
         };
         vouch_core::step_rules::chip(facts, crate::today())

@@ -103,11 +103,15 @@ export type ChipAuthentication = "AUTHENTICATED" | "DENIED" | "NOT_SUPPORTED" | 
 
 export type ChipAuthenticationType = "ACTIVE_AUTHENTICATION" | "CHIP_AUTHENTICATION";
 
-export type ChipHolder = { document_code: string, issuing_state: string, document_number: string, surname: string, given_names: string, nationality: string, sex: string, 
+export type ChipHolder = { full_name?: string, personal_number?: string, issuing_authority?: string, date_of_issue?: string, mrz_check_digits_valid: boolean, document_code: string, issuing_state: string, document_number: string, surname: string, given_names: string, nationality: string, 
+/**
+ * `F` or `M`; empty where the MRZ leaves it unspecified (`<`).
+ */
+sex: string, 
 /**
  * YYYY-MM-DD.
  */
-date_of_birth: string | null, date_of_expiry: string | null, full_name?: string, personal_number?: string, issuing_authority?: string, date_of_issue?: string, mrz_check_digits_valid: boolean, };
+date_of_birth: string | null, date_of_expiry: string | null, };
 
 export type ChipReadView = { session?: CaseSession, state: RunState, demo: boolean, reader: string | null, 
 /**
@@ -323,7 +327,11 @@ typed: string, document_type: string | null, holder: MrzHolder | null, expired: 
 
 export type MrzFormat = "TD1" | "TD2" | "TD3" | "MRV-A" | "MRV-B" | "FRA-ID";
 
-export type MrzHolder = { document_code: string, issuing_state: string, document_number: string, surname: string, given_names: string, nationality: string, sex: string, 
+export type MrzHolder = { document_code: string, issuing_state: string, document_number: string, surname: string, given_names: string, nationality: string, 
+/**
+ * `F` or `M`; empty where the MRZ leaves it unspecified (`<`).
+ */
+sex: string, 
 /**
  * YYYY-MM-DD.
  */

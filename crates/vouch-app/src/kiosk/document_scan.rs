@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use vouch_core::flow::{StepKind, StepOutcome};
-use vouch_core::mrz::{self, Mrz};
+use vouch_core::mrz;
 use vouch_core::{CaseId, EvidenceKind};
 use vouch_vision::document::{PageQuality, PageReading, PageSide, QualityIssue};
 
@@ -195,36 +195,6 @@ pub async fn document_scan_frame(state: &Kiosk, caller: &Caller, args: StepArgs)
     Ok(view)
 }
 
-/// The holder as the MRZ states it, for the clerk's review. Personal data: in the case, never in a log.
-#[derive(Serialize, ts_rs::TS)]
-pub struct MrzHolder {
-    pub document_code: String,
-    pub issuing_state: String,
-    pub document_number: String,
-    pub surname: String,
-    pub given_names: String,
-    pub nationality: String,
-    pub sex: String,
-    /// YYYY-MM-DD.
-    pub date_of_birth: Option<String>,
-    pub date_of_expiry: Option<String>,
-}
-
-fn holder(m: &Mrz) -> MrzHolder {
-    let year = time::OffsetDateTime::now_utc().year();
-    MrzHolder {
-        document_code: m.document_code.replace('<', ""),
-        issuing_state: m.issuing_state.replace('<', ""),
-        document_number: m.document_number.replace('<', ""),
-        surname: m.primary_identifier.clone(),
-        given_names: m.secondary_identifier.clone(),
-        nationality: m.nationality.replace('<', ""),
-        sex: m.sex.replace('<', "X"),
-        date_of_birth: mrz::iso_date(&m.date_of_birth, true, year),
-        date_of_expiry: mrz::iso_date(&m.date_of_expiry, false, year),
-    }
-}
-
 /// What the document_scan step records when the camera read the page.
 #[derive(Serialize, ts_rs::TS)]
 pub struct CameraScanDetail {
@@ -236,7 +206,7 @@ pub struct CameraScanDetail {
     pub mrz_format: mrz::MrzFormat,
     pub side: PageSide,
     pub turned: bool,
-    pub holder: MrzHolder,
+    pub holder: vouch_core::mrz::MrzHolder,
     pub expired: Option<bool>,
     pub agreeing_reads: u32,
     pub corrections: usize,
@@ -254,7 +224,7 @@ pub struct ManualScanDetail {
     /// What was typed: `mrz`, `mrz_fields` or `can`.
     pub typed: &'static str,
     pub document_type: Option<&'static str>,
-    pub holder: Option<MrzHolder>,
+    pub holder: Option<vouch_core::mrz::MrzHolder>,
     pub expired: Option<bool>,
     pub failures: Vec<&'static str>,
 }
@@ -329,7 +299,7 @@ async fn capture(
         mrz_format: parsed.format,
         side: page.side,
         turned: page.turned,
-        holder: holder(parsed),
+        holder: vouch_core::mrz::MrzHolder::of(parsed, crate::today().year()),
         expired,
         agreeing_reads: AGREEING_READS,
         corrections: mrz.corrections.len(),
@@ -394,7 +364,12 @@ pub async fn document_scan_manual(
     let (outcome, failures, expired, holder) = match &parsed {
         Some(m) => {
             let verdict = vouch_core::step_rules::document_page(m, crate::today());
-            (verdict.outcome, verdict.failure_codes(), verdict.expired, Some(holder(m)))
+            (
+                verdict.outcome,
+                verdict.failure_codes(),
+                verdict.expired,
+                Some(vouch_core::mrz::MrzHolder::of(m, crate::today().year())),
+            )
         }
         None => (StepOutcome::Passed, Vec::new(), None, None),
     };

@@ -611,6 +611,47 @@ pub fn is_date(yymmdd: &str, unknown_parts: bool) -> bool {
         && part(yymmdd.get(4..6), 31)
 }
 
+/// The holder and document as an MRZ states them (a page's, or a chip's DG1), fillers removed: what a clerk
+/// reads and an integrator gets. Personal data: in the case, never in a log (`Debug` shows none of it).
+#[derive(Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct MrzHolder {
+    pub document_code: String,
+    pub issuing_state: String,
+    pub document_number: String,
+    pub surname: String,
+    pub given_names: String,
+    pub nationality: String,
+    /// `F` or `M`; empty where the MRZ leaves it unspecified (`<`).
+    pub sex: String,
+    /// YYYY-MM-DD.
+    pub date_of_birth: Option<String>,
+    pub date_of_expiry: Option<String>,
+}
+
+impl std::fmt::Debug for MrzHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MrzHolder(..)")
+    }
+}
+
+impl MrzHolder {
+    /// The holder of `m`, its dates given their century from `this_year` ([`iso_date`]).
+    pub fn of(m: &Mrz, this_year: i32) -> MrzHolder {
+        let code = |s: &str| s.replace('<', "");
+        MrzHolder {
+            document_code: code(&m.document_code),
+            issuing_state: code(&m.issuing_state),
+            document_number: code(&m.document_number),
+            surname: m.primary_identifier.clone(),
+            given_names: m.secondary_identifier.clone(),
+            nationality: code(&m.nationality),
+            sex: m.sex.replace('<', ""),
+            date_of_birth: iso_date(&m.date_of_birth, true, this_year),
+            date_of_expiry: iso_date(&m.date_of_expiry, false, this_year),
+        }
+    }
+}
+
 /// `YYMMDD` as `YYYY-MM-DD`. The MRZ has no century: a birth date is never in the future, and an expiry is
 /// taken within 50 years either side of `this_year`.
 pub fn iso_date(yymmdd: &str, birth: bool, this_year: i32) -> Option<String> {
@@ -836,5 +877,17 @@ mod tests {
         assert_eq!(iso_date("120415", false, 2026).as_deref(), Some("2012-04-15"));
         assert_eq!(iso_date("991301", false, 2026), None);
         assert_eq!(iso_date("74<812", true, 2026), None);
+    }
+
+    #[test]
+    fn a_holder_reads_without_fillers() {
+        // ICAO's TD3 specimen with an unspecified sex and an eight-character document number.
+        let m = parse("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C<3UTO7408122<1204159ZE184226B<<<<<10")
+            .unwrap();
+        let h = MrzHolder::of(&m, 2026);
+        assert_eq!((h.document_code.as_str(), h.document_number.as_str(), h.sex.as_str()), ("P", "L898902C", ""));
+        assert_eq!((h.surname.as_str(), h.given_names.as_str()), ("ERIKSSON", "ANNA MARIA"));
+        assert_eq!(h.date_of_birth.as_deref(), Some("1974-08-12"));
+        assert_eq!(format!("{h:?}"), "MrzHolder(..)", "Debug shows no personal data");
     }
 }

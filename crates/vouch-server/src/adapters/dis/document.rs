@@ -63,24 +63,19 @@ pub struct MrzInspection {
     pub inconsistent_with_chip: Option<Vec<&'static str>>,
 }
 
-/// The fields where the page's MRZ and the chip disagree.
+/// The fields where the page's MRZ and the chip disagree, both read without their fillers.
 fn page_against_chip(page: &vouch_core::mrz::Mrz, chip: &crate::chip::ChipHolder) -> Vec<&'static str> {
-    let year = time::OffsetDateTime::now_utc().year();
-    let iso = |d: &str, birth| vouch_core::mrz::iso_date(d, birth, year);
-    let pairs: [(&'static str, Option<String>, Option<String>); 7] = [
-        ("documentNumber", Some(page.document_number.clone()), Some(chip.document_number.clone())),
-        ("surname", Some(page.primary_identifier.clone()), Some(chip.surname.clone())),
-        ("givenNames", Some(page.secondary_identifier.clone()), Some(chip.given_names.clone())),
-        ("dateOfBirth", iso(&page.date_of_birth, true), chip.date_of_birth.clone()),
-        ("dateOfExpiry", iso(&page.date_of_expiry, false), chip.date_of_expiry.clone()),
-        ("nationality", Some(page.nationality.clone()), Some(chip.nationality.clone())),
-        ("sex", Some(page.sex.clone()), Some(chip.sex.clone())),
+    let (page, chip) = (vouch_core::mrz::MrzHolder::of(page, vouch_app::today().year()), &chip.mrz);
+    let pairs: [(&'static str, Option<&str>, Option<&str>); 7] = [
+        ("documentNumber", Some(&page.document_number), Some(&chip.document_number)),
+        ("surname", Some(&page.surname), Some(&chip.surname)),
+        ("givenNames", Some(&page.given_names), Some(&chip.given_names)),
+        ("dateOfBirth", page.date_of_birth.as_deref(), chip.date_of_birth.as_deref()),
+        ("dateOfExpiry", page.date_of_expiry.as_deref(), chip.date_of_expiry.as_deref()),
+        ("nationality", Some(&page.nationality), Some(&chip.nationality)),
+        ("sex", Some(&page.sex), Some(&chip.sex)),
     ];
-    pairs
-        .into_iter()
-        .filter(|(_, a, b)| a.as_deref().map(str::trim) != b.as_deref().map(str::trim))
-        .map(|(f, ..)| f)
-        .collect()
+    pairs.into_iter().filter(|(_, a, b)| a.map(str::trim) != b.map(str::trim)).map(|(f, ..)| f).collect()
 }
 
 /// What Vouch checks of a page's appearance: only whether it lost its colour (a greyscale copy or scan).

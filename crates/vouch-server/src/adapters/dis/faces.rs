@@ -316,14 +316,15 @@ impl Customer {
     }
 
     /// Adds what the customer's chip data says, beside what a page's MRZ said.
-    pub(crate) fn with_chip(mut self, h: &crate::chip::ChipHolder, has_portrait: bool, id: &str) -> Customer {
-        let full_name = h.full_name.clone().unwrap_or_else(|| format!("{} {}", h.given_names, h.surname));
+    pub(crate) fn with_chip(mut self, chip: &crate::chip::ChipHolder, has_portrait: bool, id: &str) -> Customer {
+        let h = &chip.mrz;
+        let full_name = chip.full_name.clone().unwrap_or_else(|| format!("{} {}", h.given_names, h.surname));
         let merge = MultiValueAttribute::with_chip;
         self.given_names = merge(self.given_names, Some(&h.given_names));
         self.surname = merge(self.surname, Some(&h.surname));
         self.full_name = merge(self.full_name, Some(&full_name));
         self.date_of_birth = merge(self.date_of_birth, h.date_of_birth.as_deref());
-        self.personal_number = merge(self.personal_number, h.personal_number.as_deref());
+        self.personal_number = merge(self.personal_number, chip.personal_number.as_deref());
         self.nationality = merge(self.nationality, Some(&h.nationality));
         let page = self.document.take();
         let (page_types, number, expiry) = match page {
@@ -334,8 +335,8 @@ impl Customer {
             page_types,
             document_number: merge(number, Some(&h.document_number)),
             date_of_expiry: merge(expiry, h.date_of_expiry.as_deref()),
-            date_of_issue: MultiValueAttribute::of(h.date_of_issue.as_deref()),
-            issuing_authority: MultiValueAttribute::of(h.issuing_authority.as_deref()),
+            date_of_issue: MultiValueAttribute::of(chip.date_of_issue.as_deref()),
+            issuing_authority: MultiValueAttribute::of(chip.issuing_authority.as_deref()),
             links: CustomerDocumentLinks {
                 chip_portrait: has_portrait.then(|| format!("{PREFIX}/customers/{id}/document/chip/portrait")),
             },
