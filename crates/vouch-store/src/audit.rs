@@ -43,54 +43,44 @@ pub(crate) enum ChainMac<'a> {
     Legacy,
 }
 
-/// Feeds `prev_hash` and the length-prefixed fields to `update`.
-#[allow(clippy::too_many_arguments)]
-fn chain_input(
-    mut update: impl FnMut(&[u8]),
-    prev: &[u8],
-    chain: &str,
+/// What an event's hash covers besides the previous hash.
+struct ChainedFields<'a> {
+    chain: &'a str,
     seq: i64,
     at_ms: i64,
-    actor: &str,
-    action: &str,
-    detail: &str,
-) {
+    actor: &'a str,
+    action: &'a str,
+    detail: &'a str,
+}
+
+/// Feeds `prev_hash` and the length-prefixed fields to `update`.
+fn chain_input(mut update: impl FnMut(&[u8]), prev: &[u8], f: &ChainedFields<'_>) {
     update(prev);
     for field in [
-        chain.as_bytes(),
-        &seq.to_be_bytes(),
-        &at_ms.to_be_bytes(),
-        actor.as_bytes(),
-        action.as_bytes(),
-        detail.as_bytes(),
+        f.chain.as_bytes(),
+        &f.seq.to_be_bytes(),
+        &f.at_ms.to_be_bytes(),
+        f.actor.as_bytes(),
+        f.action.as_bytes(),
+        f.detail.as_bytes(),
     ] {
         update(&(field.len() as u64).to_be_bytes());
         update(field);
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn event_hash(
-    mac: ChainMac<'_>,
-    prev: &[u8],
-    chain: &str,
-    seq: i64,
-    at_ms: i64,
-    actor: &str,
-    action: &str,
-    detail: &str,
-) -> Vec<u8> {
+fn event_hash(mac: ChainMac<'_>, prev: &[u8], fields: ChainedFields<'_>) -> Vec<u8> {
     match mac {
         ChainMac::Legacy => {
             let mut h = Sha256::new();
-            chain_input(|b| h.update(b), prev, chain, seq, at_ms, actor, action, detail);
+            chain_input(|b| h.update(b), prev, &fields);
             h.finalize().to_vec()
         }
         ChainMac::Keyed(key) => {
             use hmac::Mac;
             match crate::credentials::keyed_mac(key, &[]) {
                 Ok(mut h) => {
-                    chain_input(|b| h.update(b), prev, chain, seq, at_ms, actor, action, detail);
+                    chain_input(|b| h.update(b), prev, &fields);
                     h.finalize().into_bytes().to_vec()
                 }
                 // HMAC takes any key length; an empty hash never verifies, so this cannot pass silently.
@@ -142,7 +132,8 @@ fn first_break(mac: ChainMac<'_>, chain: &str, rows: &[StoredEvent]) -> (Option<
             );
         } else if *prev != expected_prev {
             return (Some((*seq, "prev_hash does not match the previous event".into())), expected_prev, expected_seq);
-        } else if event_hash(mac, prev, chain, *seq, *at, actor, action, detail) != *hash {
+        } else if event_hash(mac, prev, ChainedFields { chain, seq: *seq, at_ms: *at, actor, action, detail }) != *hash
+        {
             return (
                 Some((*seq, "the event's content does not match its hash: it was altered".into())),
                 expected_prev,
@@ -178,7 +169,8 @@ pub(crate) fn rekey_legacy_chains(conn: &mut rusqlite::Connection, key: &[u8; 32
         }
         let mut prev = vec![0u8; 32];
         for (seq, at, actor, action, detail, _, _) in &rows {
-            let hash = event_hash(ChainMac::Keyed(key), &prev, &chain, *seq, *at, actor, action, detail);
+            let fields = ChainedFields { chain: &chain, seq: *seq, at_ms: *at, actor, action, detail };
+            let hash = event_hash(ChainMac::Keyed(key), &prev, fields);
             tx.execute(
                 "UPDATE audit_events SET prev_hash = ?1, hash = ?2 WHERE chain = ?3 AND seq = ?4",
                 params![prev, hash, chain, seq],
@@ -210,7 +202,11 @@ pub(crate) fn append(
     let at_ms = to_ms(at);
     let detail = detail.to_string();
     let key = connection_key(tx)?;
-    let hash = event_hash(ChainMac::Keyed(&key), &prev_hash, chain, seq, at_ms, actor, action, &detail);
+    let hash = event_hash(
+        ChainMac::Keyed(&key),
+        &prev_hash,
+        ChainedFields { chain, seq, at_ms, actor, action, detail: &detail },
+    );
     tx.execute(
         "INSERT INTO audit_events (chain, seq, at, actor, action, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
