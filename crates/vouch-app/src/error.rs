@@ -32,8 +32,14 @@ pub enum AppCode {
     NotImplemented,
     /// Bigger than Vouch accepts.
     PayloadTooLarge,
+    /// The content is of a type this call does not take (the message names the ones it does).
+    UnsupportedMediaType,
     /// The caller's image is not one Vouch reads: not PNG or JPEG, damaged, too large or too small.
     InvalidImage,
+    /// A photo that should show one face shows none.
+    NoFace,
+    /// A photo that should show only the person shows more than one face.
+    MultipleFaces,
     /// A face template that is damaged.
     CorruptedTemplate,
     /// A face template of another model or size.

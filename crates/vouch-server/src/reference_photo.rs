@@ -10,9 +10,9 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_vision::geometry::Rect;
 
-use crate::error::{ApiError, Code, Failure, Native};
+use crate::error::{Failure, Native};
 use crate::extract::{require_bearer, Authed};
-use crate::native::{parse_case_id, NativeError, NO_SUCH_CASE};
+use crate::native::{parse_case_id, NativeError};
 use crate::state::AppState;
 
 type NativeResult<T> = Result<T, Failure<Native>>;
@@ -59,47 +59,14 @@ async fn put_reference_photo(
     // Read through read_body, not the Bytes extractor, so an oversized photo gets Vouch's JSON error naming the limit.
     let body = crate::extract::read_body(request, &state).await?;
     let case_id = parse_case_id(&id)?;
-    let case = state.db(move |s| s.get_case(case_id)).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
-    // Another client's case is reported as missing, so case ids cannot be probed.
-    if case.client_id != client.id && !client.is_admin() {
-        return Err(ApiError::not_found(NO_SUCH_CASE).into());
-    }
-    let media_type = match headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::trim) {
-        Some(ct @ ("image/jpeg" | "image/png")) => ct.to_string(),
-        _ => {
-            return Err(ApiError::new(Code::UnsupportedMediaType, "Content-Type must be image/jpeg or image/png").into())
-        }
-    };
-    let limits = state.faces.limits;
-    let photo = body.clone();
-    let detection = state
-        .faces
-        .run(move |engine| {
-            let img = vouch_vision::image_io::decode(&photo, limits)?;
-            engine.detect(&img)
-        })
-        .await?;
-    let face = match (detection.faces.len(), detection.subject) {
-        (1, Some(face)) => face,
-        (0, _) => return Err(ApiError::invalid("The photo shows no face").with_vendor_code("NO_FACE_DETECTED").into()),
-        _ => {
-            return Err(ApiError::invalid(
-                "The photo shows more than one face; a reference photo shows only the person",
-            )
-            .with_vendor_code("MULTIPLE_FACES_DETECTED")
-            .into())
-        }
-    };
-    let actor = format!("client:{}", client.id);
-    let evidence = state
-        .db(move |s| s.add_reference_photo(case_id, &body, &media_type, &actor))
-        .await
-        .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
-    tracing::info!(%case_id, "reference photo added");
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let photo =
+        vouch_app::reference_photo::add(&state.app, &state.faces, &client, case_id, body.to_vec(), content_type)
+            .await?;
     Ok(Json(ReferencePhotoView {
-        evidence_id: evidence.id,
-        sha256: evidence.sha256,
-        face: face.rect,
-        warnings: detection.warnings,
+        evidence_id: photo.evidence_id,
+        sha256: photo.sha256,
+        face: photo.face,
+        warnings: photo.warnings,
     }))
 }

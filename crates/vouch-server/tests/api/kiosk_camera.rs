@@ -171,6 +171,60 @@ async fn put_reference(kit: &Kit, token: &str, case_id: &str, photo: &str, conte
     kit.send_bytes(reqwest::Method::PUT, token, &path, content_type, bytes).await
 }
 
+/// `faces` side by side on one grey canvas, as a JPEG.
+fn photo_of(faces: &[&str]) -> Vec<u8> {
+    use vouch_vision::image::{Rgb, RgbImage};
+    let limits = vouch_vision::ImageLimits::default();
+    let decoded: Vec<RgbImage> = faces
+        .iter()
+        .map(|f| {
+            vouch_vision::decode(&std::fs::read(vouch_testkit::repo_path("testdata/faces").join(f)).unwrap(), limits)
+                .unwrap()
+        })
+        .collect();
+    let width = decoded.iter().map(|i| i.width()).sum::<u32>().max(320);
+    let height = decoded.iter().map(|i| i.height()).max().unwrap_or(0).max(240);
+    let mut canvas = RgbImage::from_pixel(width, height, Rgb([128, 128, 128]));
+    let mut x0 = 0;
+    for img in &decoded {
+        for (x, y, p) in img.enumerate_pixels() {
+            canvas.put_pixel(x0 + x, y, *p);
+        }
+        x0 += img.width();
+    }
+    vouch_vision::image_io::encode_jpeg(&canvas, 90).unwrap()
+}
+
+#[tokio::test]
+async fn a_reference_photo_shows_exactly_one_face_of_a_case_the_client_owns() {
+    let steps = json!([{"kind": "selfie"}, {"kind": "face_match", "threshold": 0.5}, {"kind": "result"}]);
+    let (kit, case_id, token, _admin) = kit_with_flow_and_token(steps).await;
+    let path = format!("/vouch/v1/cases/{case_id}/reference-photo");
+    let put = |bytes: Vec<u8>, content_type: &'static str| {
+        let (kit, token, path) = (&kit, token.clone(), path.clone());
+        async move { kit.send_bytes(reqwest::Method::PUT, &token, &path, content_type, bytes).await }
+    };
+    let (code, body) = put(photo_of(&[]), "image/jpeg").await;
+    assert_eq!((code, body["reason"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("NO_FACE_DETECTED")), "{body}");
+    let (code, body) = put(photo_of(&["fr_obama.jpg", "fr_biden.jpg"]), "image/jpeg").await;
+    assert_eq!(
+        (code, body["reason"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("MULTIPLE_FACES_DETECTED")),
+        "{body}"
+    );
+    let (code, _) = put(photo_of(&["fr_obama.jpg"]), "image/gif").await;
+    assert_eq!(code, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // Another integrator's case is missing to this one, whatever it sends.
+    let other = kit.eeid_token(&kit.client(Scope::Integrator, None, None)).await;
+    let (code, _) = kit.send_bytes(reqwest::Method::PUT, &other, &path, "image/gif", photo_of(&["fr_obama.jpg"])).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    // Nothing refused was kept; the one good photo is.
+    assert!(!evidence_kinds(&kit).iter().any(|(kind, _)| kind == "reference_photo"));
+    let (code, body) = put(photo_of(&["fr_obama.jpg"]), "image/jpeg").await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert!(evidence_kinds(&kit).iter().any(|(kind, _)| kind == "reference_photo"));
+}
+
 #[tokio::test]
 async fn face_match_compares_the_selfie_with_the_uploaded_reference_photo() {
     let steps = json!([{"kind": "selfie"}, {"kind": "face_match", "threshold": 0.5}, {"kind": "result"}]);
