@@ -138,3 +138,22 @@ pub async fn submit(app: &App, by: Submitter, step: StepResult) -> Result<CaseSe
     tracing::info!(%case_id, step = index + 1, kind = kind.as_str(), outcome = outcome.as_str(), "step recorded");
     case_session(app, case_id).await
 }
+
+/// Records a step that an admin client reports over Vouch's own API (a back office that ran it elsewhere).
+/// Steps the kiosk decides from its own camera (selfie, liveness, face match) are refused: their evidence can
+/// only come from the kiosk.
+pub async fn record_reported(app: &App, actor: String, step: StepResult) -> Result<(), AppError> {
+    let StepResult { case_id, index, kind, outcome, detail } = step;
+    crate::cases::expire_due(app).await?;
+    check_submitted_detail(&detail)?;
+    if matches!(kind, StepKind::Selfie | StepKind::Liveness | StepKind::FaceMatch) {
+        return Err(AppError::conflict(format!(
+            "The {} step is decided by the kiosk from its own camera, not recorded over the API",
+            kind.as_str()
+        )));
+    }
+    app.db(move |s| s.record_step(case_id, index, kind, outcome, detail, &actor))
+        .await
+        .map_err(|e| e.with_not_found(crate::cases::NO_SUCH_CASE))?;
+    Ok(())
+}

@@ -7,6 +7,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use vouch_app::steps::StepResult;
 use vouch_core::flow::{self, FlowVersion, Next, Step, StepKind, StepOutcome, StepRecord};
 use vouch_core::CaseId;
 
@@ -203,22 +204,7 @@ async fn record_step(
     JsonBody(body, ..): JsonBody<StepInput, Native>,
 ) -> NativeResult<Json<CaseFlow>> {
     let case_id = parse_case_id(&id)?;
-    vouch_app::cases::expire_due(&state.app).await?;
-    vouch_app::steps::check_submitted_detail(&body.detail).map_err(ApiError::from)?;
-    if matches!(body.kind, StepKind::Selfie | StepKind::Liveness | StepKind::FaceMatch) {
-        return Err(ApiError::new(
-            crate::error::Code::Conflict,
-            format!(
-                "The {} step is decided by the kiosk from its own camera, not recorded over the API",
-                body.kind.as_str()
-            ),
-        )
-        .into());
-    }
-    let actor = format!("admin:{}", client.id);
-    state
-        .db(move |s| s.record_step(case_id, index, body.kind, body.outcome, body.detail, &actor))
-        .await
-        .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    let step = StepResult { case_id, index, kind: body.kind, outcome: body.outcome, detail: body.detail };
+    vouch_app::steps::record_reported(&state.app, format!("admin:{}", client.id), step).await?;
     Ok(Json(case_flow_view(&state, case_id).await?))
 }
