@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use vouch_core::flow::{self, Next, Step, StepKind, StepOutcome, StepRecord};
+use vouch_core::flow::{self, Next, Step, StepKind, StepRecord};
 use vouch_core::{CaseId, CaseStatus, EvidenceKind};
 use vouch_store::case_codes::format_code;
-use vouch_store::flows::Capture;
+use vouch_store::flows::{Capture, NewStep};
 
 use crate::{App, AppError};
 
@@ -65,22 +65,13 @@ pub async fn current_step(app: &App, case_id: CaseId, index: u32, kind: StepKind
 /// One piece of a step's evidence: its kind, media type and bytes.
 pub type Evidence = (EvidenceKind, &'static str, Vec<u8>);
 
-/// What a step decided, for the case's record.
-pub struct StepResult {
-    pub case_id: CaseId,
-    pub index: u32,
-    pub kind: StepKind,
-    pub outcome: StepOutcome,
-    pub detail: serde_json::Value,
-}
-
 /// Records a step the server decided, with its evidence, in one transaction, on behalf of `actor`.
-pub async fn record(app: &App, actor: String, step: StepResult, evidence: Vec<Evidence>) -> Result<(), AppError> {
-    let StepResult { case_id, index, kind, outcome, detail } = step;
+pub async fn record(app: &App, actor: String, step: NewStep, evidence: Vec<Evidence>) -> Result<(), AppError> {
+    let (case_id, index, kind, outcome) = (step.case_id, step.index, step.kind, step.outcome);
     app.db(move |s| {
         let list: Vec<Capture<'_>> =
             evidence.iter().map(|(k, media_type, bytes)| Capture { kind: *k, media_type, bytes }).collect();
-        s.record_step_with_captures(case_id, index, kind, outcome, detail, &list, &actor)
+        s.record_step_with_captures(step, &list, &actor)
     })
     .await?;
     tracing::info!(%case_id, step = index + 1, kind = kind.as_str(), outcome = outcome.as_str(), "step recorded");
@@ -106,8 +97,8 @@ pub fn check_submitted_detail(detail: &serde_json::Value) -> Result<(), AppError
 
 /// Records a step a person decides at the kiosk (consent, a clerk's review). Steps the kiosk's camera, chip
 /// reader or signature pad decide are never taken from a person, and only staff confirm a clerk review.
-pub async fn submit(app: &App, by: Submitter, step: StepResult) -> Result<CaseSession, AppError> {
-    let StepResult { case_id, index, kind, outcome, detail } = step;
+pub async fn submit(app: &App, by: Submitter, step: NewStep) -> Result<CaseSession, AppError> {
+    let (case_id, index, kind, outcome) = (step.case_id, step.index, step.kind, step.outcome);
     if kind == StepKind::ClerkReview && !by.staff {
         return Err(AppError::new(crate::AppCode::Forbidden, "A clerk confirms this step: please ask at the desk"));
     }
@@ -131,10 +122,10 @@ pub async fn submit(app: &App, by: Submitter, step: StepResult) -> Result<CaseSe
             format!("This Vouch version cannot run {missing} yet"),
         ));
     }
-    check_submitted_detail(&detail)?;
+    check_submitted_detail(&step.detail)?;
     crate::cases::expire_due(app).await?;
     let actor = by.actor;
-    app.db(move |s| s.record_step(case_id, index, kind, outcome, detail, &actor)).await?;
+    app.db(move |s| s.record_step(step, &actor)).await?;
     tracing::info!(%case_id, step = index + 1, kind = kind.as_str(), outcome = outcome.as_str(), "step recorded");
     case_session(app, case_id).await
 }
@@ -142,18 +133,15 @@ pub async fn submit(app: &App, by: Submitter, step: StepResult) -> Result<CaseSe
 /// Records a step that an admin client reports over Vouch's own API (a back office that ran it elsewhere).
 /// Steps the kiosk decides from its own camera (selfie, liveness, face match) are refused: their evidence can
 /// only come from the kiosk.
-pub async fn record_reported(app: &App, actor: String, step: StepResult) -> Result<(), AppError> {
-    let StepResult { case_id, index, kind, outcome, detail } = step;
+pub async fn record_reported(app: &App, actor: String, step: NewStep) -> Result<(), AppError> {
     crate::cases::expire_due(app).await?;
-    check_submitted_detail(&detail)?;
-    if matches!(kind, StepKind::Selfie | StepKind::Liveness | StepKind::FaceMatch) {
+    check_submitted_detail(&step.detail)?;
+    if matches!(step.kind, StepKind::Selfie | StepKind::Liveness | StepKind::FaceMatch) {
         return Err(AppError::conflict(format!(
             "The {} step is decided by the kiosk from its own camera, not recorded over the API",
-            kind.as_str()
+            step.kind.as_str()
         )));
     }
-    app.db(move |s| s.record_step(case_id, index, kind, outcome, detail, &actor))
-        .await
-        .map_err(|e| e.with_not_found(crate::cases::NO_SUCH_CASE))?;
+    app.db(move |s| s.record_step(step, &actor)).await.map_err(|e| e.with_not_found(crate::cases::NO_SUCH_CASE))?;
     Ok(())
 }

@@ -7,9 +7,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use vouch_app::steps::StepResult;
 use vouch_core::flow::{self, FlowVersion, Next, Step, StepKind, StepOutcome, StepRecord};
 use vouch_core::CaseId;
+use vouch_store::flows::NewStep;
 
 use crate::error::{ApiError, Failure, Native};
 use crate::extract::{require_bearer, Authed, JsonBody};
@@ -204,7 +204,7 @@ async fn record_step(
     JsonBody(body, ..): JsonBody<StepInput, Native>,
 ) -> NativeResult<Json<CaseFlow>> {
     let case_id = parse_case_id(&id)?;
-    let step = StepResult { case_id, index, kind: body.kind, outcome: body.outcome, detail: body.detail };
+    let step = NewStep { case_id, index, kind: body.kind, outcome: body.outcome, detail: body.detail };
     vouch_app::steps::record_reported(&state.app, format!("admin:{}", client.id), step).await?;
     Ok(Json(case_flow_view(&state, case_id).await?))
 }

@@ -52,6 +52,16 @@ fn load_steps(conn: &rusqlite::Connection, case_id: CaseId) -> Result<Vec<StepRe
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// A step's outcome to record: which case, which step of its flow, what it decided and what it observed.
+pub struct NewStep {
+    pub case_id: CaseId,
+    /// 0-based index in the case's flow.
+    pub index: u32,
+    pub kind: StepKind,
+    pub outcome: StepOutcome,
+    pub detail: serde_json::Value,
+}
+
 /// One thing a step captured, stored as case evidence.
 pub struct Capture<'a> {
     pub kind: vouch_core::EvidenceKind,
@@ -173,32 +183,19 @@ impl Store {
     /// Records one step's outcome: the engine checks it is the expected step; the outcome is stored as
     /// evidence (blob first), as a step row and as an audit event, and a pending case moves to
     /// in_progress, all in one transaction.
-    pub fn record_step(
-        &self,
-        case_id: CaseId,
-        index: u32,
-        kind: StepKind,
-        outcome: StepOutcome,
-        detail: serde_json::Value,
-        actor: &str,
-    ) -> Result<StepRecord> {
-        self.record_step_with_captures(case_id, index, kind, outcome, detail, &[], actor)
+    pub fn record_step(&self, step: NewStep, actor: &str) -> Result<StepRecord> {
+        self.record_step_with_captures(step, &[], actor)
     }
 
     /// Records a step with what it captured (selfie, liveness frames): the captures are written as encrypted
     /// blobs first, then the step, its outcome evidence and one evidence row per capture in one transaction.
-    #[allow(clippy::too_many_arguments)]
     pub fn record_step_with_captures(
         &self,
-        case_id: CaseId,
-        index: u32,
-        kind: StepKind,
-        outcome: StepOutcome,
-        detail: serde_json::Value,
+        step: NewStep,
         captures: &[Capture<'_>],
         actor: &str,
     ) -> Result<StepRecord> {
-        self.record_step_with(case_id, index, kind, outcome, detail, captures, actor, |_, _| Ok(()))
+        self.record_step_with(step, captures, actor, |_, _| Ok(()))
     }
 
     /// Writes each capture as an encrypted blob (before any row names it) and returns its evidence row to insert.
@@ -218,18 +215,14 @@ impl Store {
 
     /// As [`Store::record_step_with_captures`], with more writes (`within`, given the transaction and the step's
     /// time) that commit or roll back with the step.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn record_step_with(
         &self,
-        case_id: CaseId,
-        index: u32,
-        kind: StepKind,
-        outcome: StepOutcome,
-        detail: serde_json::Value,
+        step: NewStep,
         captures: &[Capture<'_>],
         actor: &str,
         within: impl FnOnce(&rusqlite::Transaction<'_>, time::OffsetDateTime) -> Result<()>,
     ) -> Result<StepRecord> {
+        let NewStep { case_id, index, kind, outcome, detail } = step;
         let case = self.get_case(case_id)?;
         let flow_ref = case.flow.clone().ok_or_else(|| StoreError::Conflict("this case has no flow".into()))?;
         if case.status.is_terminal() {

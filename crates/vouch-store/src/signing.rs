@@ -9,7 +9,7 @@ use vouch_core::{Case, CaseId};
 
 use crate::audit;
 use crate::error::{Result, StoreError};
-use crate::flows::Capture;
+use crate::flows::{Capture, NewStep};
 use crate::{from_ms, sha256_hex, to_ms, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -279,16 +279,8 @@ impl Store {
         versions: &[SignedVersion<'_>],
         actor: &str,
     ) -> Result<StepRecord> {
-        self.record_step_with(
-            case_id,
-            index,
-            StepKind::Signature,
-            StepOutcome::Passed,
-            detail,
-            captures,
-            actor,
-            |tx, at| apply_signing(tx, case_id, versions, at, actor),
-        )
+        let step = NewStep { case_id, index, kind: StepKind::Signature, outcome: StepOutcome::Passed, detail };
+        self.record_step_with(step, captures, actor, |tx, at| apply_signing(tx, case_id, versions, at, actor))
     }
 
     /// A signature made outside the kiosk flow (MasStack's sign call from the integrator's signer app): the

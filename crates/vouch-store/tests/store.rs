@@ -292,6 +292,7 @@ fn outbox_retries_until_success_or_exhaustion_and_logs_each_attempt() {
 mod flows {
     use super::*;
     use vouch_core::flow::{FlowRef, Next, Step, StepKind, StepOutcome};
+    use vouch_store::flows::NewStep;
 
     fn steps_with_review() -> Vec<Step> {
         vec![
@@ -336,18 +337,11 @@ mod flows {
         case.flow = Some(FlowRef { id: "kyc".into(), version: 1 });
         store.insert_case(&case, "client").unwrap();
 
-        let err = store.record_step(case.id, 1, StepKind::Consent, StepOutcome::Passed, serde_json::Value::Null, "k");
+        let step =
+            |index, kind, detail| NewStep { case_id: case.id, index, kind, outcome: StepOutcome::Passed, detail };
+        let err = store.record_step(step(1, StepKind::Consent, serde_json::Value::Null), "k");
         assert!(matches!(err, Err(StoreError::Conflict(_))), "not the expected step");
-        store
-            .record_step(
-                case.id,
-                0,
-                StepKind::ClerkReview,
-                StepOutcome::Passed,
-                serde_json::json!({"clerk": "ann"}),
-                "clerk:ann",
-            )
-            .unwrap();
+        store.record_step(step(0, StepKind::ClerkReview, serde_json::json!({"clerk": "ann"})), "clerk:ann").unwrap();
         assert_eq!(store.get_case(case.id).unwrap().status, CaseStatus::InProgress);
         assert_eq!(store.case_evidence(case.id).unwrap()[0].kind, EvidenceKind::StepOutcome);
 
@@ -357,9 +351,7 @@ mod flows {
         let flow = store.flow_version("kyc", 1).unwrap();
         let records = store.case_steps(case.id).unwrap();
         assert!(matches!(vouch_core::flow::next_step(&flow.steps, &records), Next::Step { index: 1, .. }));
-        store
-            .record_step(case.id, 1, StepKind::Consent, StepOutcome::Passed, serde_json::Value::Null, "kiosk")
-            .unwrap();
+        store.record_step(step(1, StepKind::Consent, serde_json::Value::Null), "kiosk").unwrap();
         let records = store.case_steps(case.id).unwrap();
         assert_eq!(vouch_core::flow::next_step(&flow.steps, &records), Next::AwaitingDecision { all_passed: true });
         let actions: Vec<String> =

@@ -20,8 +20,8 @@ use super::customer::CaseSession;
 use super::Caller;
 use super::Kiosk;
 use crate::camera::Shot;
-use crate::steps::StepResult;
 use crate::{AppCode, AppError};
+use vouch_store::flows::NewStep;
 
 /// Failed liveness attempts allowed before the step is recorded as failed (so a spoof cannot be tuned).
 pub const LIVENESS_ATTEMPTS: u32 = 3;
@@ -198,7 +198,7 @@ fn jpeg(shot: &Shot) -> Result<Vec<u8>, AppError> {
 pub(super) async fn record(
     state: &Kiosk,
     caller: &Caller,
-    step: StepResult,
+    step: NewStep,
     frames: Vec<(EvidenceKind, Vec<u8>)>,
 ) -> Result<Captured, AppError> {
     let case_id = step.case_id;
@@ -241,8 +241,7 @@ pub async fn selfie_capture(state: &Kiosk, caller: &Caller, args: StepArgs) -> R
             tracing::warn!(%case_id, "selfie taken from the DEMO camera");
         }
         let captures = vec![(EvidenceKind::Selfie, jpeg(&shot)?)];
-        let step =
-            StepResult { case_id, index: args.index, kind: StepKind::Selfie, outcome: StepOutcome::Passed, detail };
+        let step = NewStep { case_id, index: args.index, kind: StepKind::Selfie, outcome: StepOutcome::Passed, detail };
         return record(state, caller, step, captures).await;
     }
     Ok(Captured { captured: false, outcome: None, hints: Some(last_hints), session: None })
@@ -394,7 +393,7 @@ pub async fn liveness_frame(state: &Kiosk, caller: &Caller, args: StepArgs) -> R
         .iter()
         .map(|(_, s)| Ok((EvidenceKind::LivenessFrames, jpeg(s)?)))
         .collect::<Result<Vec<_>, AppError>>()?;
-    let step = StepResult { case_id, index: args.index, kind: StepKind::Liveness, outcome, detail };
+    let step = NewStep { case_id, index: args.index, kind: StepKind::Liveness, outcome, detail };
     let recorded = record(state, caller, step, captures).await?;
     Ok(LivenessFrame {
         done: true,

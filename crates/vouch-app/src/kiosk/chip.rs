@@ -26,8 +26,8 @@ use super::capture::{current_step, StepArgs};
 use super::Caller;
 use super::Kiosk;
 use crate::chip::{decide, ChipSource};
-use crate::steps::StepResult;
 use crate::{AppCode, AppError};
+use vouch_store::flows::NewStep;
 
 /// How long a read waits for a document before it gives up.
 const READ_WINDOW: Duration = Duration::from_secs(120);
@@ -551,7 +551,7 @@ async fn finish(
             (verdict.outcome, serde_json::to_value(detail).map_err(AppError::internal)?)
         }
     };
-    let step = StepResult { case_id, index, kind: StepKind::DocumentChip, outcome, detail };
+    let step = NewStep { case_id, index, kind: StepKind::DocumentChip, outcome, detail };
     crate::steps::record(&state.app, actor, step, vec![(EvidenceKind::ChipData, CHIP_DATA_MEDIA_TYPE, bytes)]).await?;
     Ok(outcome)
 }

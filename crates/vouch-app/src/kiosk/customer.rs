@@ -2,12 +2,13 @@
 //! record the steps that are theirs. Nothing here returns a name, a document number or a claim value:
 //! whoever stands at the terminal only learns where the case is in its flow.
 
-use crate::steps::{StepResult, Submitter};
+use crate::steps::Submitter;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 use vouch_core::flow::{self, StepKind, StepOutcome};
 use vouch_core::CaseId;
+use vouch_store::flows::NewStep;
 
 use super::Kiosk;
 use super::{Caller, Role};
@@ -112,7 +113,7 @@ pub struct StepSubmitArgs {
 pub async fn submit(state: &Kiosk, caller: &Caller, args: StepSubmitArgs) -> Result<CaseSession, AppError> {
     let case_id = CaseId::parse(&args.case_id).ok_or_else(|| AppError::not_found(NO_SUCH_CODE))?;
     let by = Submitter { actor: caller.actor(), staff: matches!(caller.role(), Some(Role::Clerk | Role::Admin)) };
-    let step = StepResult { case_id, index: args.index, kind: args.kind, outcome: args.outcome, detail: args.detail };
+    let step = NewStep { case_id, index: args.index, kind: args.kind, outcome: args.outcome, detail: args.detail };
     crate::steps::submit(&state.app, by, step).await
 }
 

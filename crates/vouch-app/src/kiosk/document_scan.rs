@@ -20,8 +20,8 @@ use super::chip::AccessArgs;
 use super::Caller;
 use super::Kiosk;
 use crate::camera::Shot;
-use crate::steps::StepResult;
 use crate::{AppCode, AppError};
+use vouch_store::flows::NewStep;
 
 /// Consecutive frames that must read the same valid MRZ on a fine page before the step captures: one read can
 /// be a lucky guess of the corrector, three in a row are the page.
@@ -313,7 +313,7 @@ async fn capture(
     if demo {
         tracing::warn!(%case_id, "document page scanned from the DEMO camera (a SPECIMEN page, not a document)");
     }
-    let step = StepResult { case_id, index, kind: StepKind::DocumentScan, outcome, detail };
+    let step = NewStep { case_id, index, kind: StepKind::DocumentScan, outcome, detail };
     let evidence = vec![
         (EvidenceKind::DocumentPage, "image/jpeg", flat),
         (EvidenceKind::DocumentReading, DOCUMENT_READING_MEDIA_TYPE, access),
@@ -385,7 +385,7 @@ pub async fn document_scan_manual(
     let detail = serde_json::to_value(detail).map_err(AppError::internal)?;
     tracing::info!(%case_id, typed, "document access data typed by staff");
     let access = serde_json::to_vec(&access).map_err(AppError::internal)?;
-    let step = StepResult { case_id, index: args.index, kind: StepKind::DocumentScan, outcome, detail };
+    let step = NewStep { case_id, index: args.index, kind: StepKind::DocumentScan, outcome, detail };
     let evidence = vec![(EvidenceKind::DocumentReading, DOCUMENT_READING_MEDIA_TYPE, access)];
     crate::steps::record(&state.app, caller.actor(), step, evidence).await?;
     state.scans.lock()?.remove(&(case_id, args.index));

@@ -11,8 +11,8 @@ use vouch_vision::FaceEngine;
 use super::capture::{current_step, record, StepArgs};
 use super::Caller;
 use super::Kiosk;
-use crate::steps::StepResult;
 use crate::AppError;
+use vouch_store::flows::NewStep;
 
 /// Why a comparison could not be made; recorded in the failed step so the clerk sees it.
 fn unmatched(reason: &str, message: &str) -> Value {
@@ -74,7 +74,7 @@ pub async fn face_match_run(
             None => {
                 let detail = unmatched("no_chip_portrait", "the chip the kiosk read holds no readable portrait");
                 let outcome = StepOutcome::Failed;
-                let step = StepResult { case_id, index: args.index, kind: StepKind::FaceMatch, outcome, detail };
+                let step = NewStep { case_id, index: args.index, kind: StepKind::FaceMatch, outcome, detail };
                 return record(state, caller, step, Vec::new()).await;
             }
         },
@@ -116,7 +116,7 @@ pub async fn face_match_run(
             }
         }
     };
-    let step = StepResult { case_id, index: args.index, kind: StepKind::FaceMatch, outcome, detail };
+    let step = NewStep { case_id, index: args.index, kind: StepKind::FaceMatch, outcome, detail };
     record(state, caller, step, Vec::new()).await
 }
 
