@@ -13,6 +13,18 @@ use vouch_vision::document::DocumentReader;
 use vouch_vision::registry::ModelRegistry;
 use vouch_vision::ImageLimits;
 
+/// How synthetic frames are drawn.
+#[derive(clap::Args)]
+pub struct FrameArgs {
+    /// The OCR-B font (default: the models folder's OCRB.otf)
+    #[arg(long)]
+    font: Option<PathBuf>,
+    #[arg(long, default_value_t = 1280)]
+    width: u32,
+    #[arg(long, default_value_t = 720)]
+    height: u32,
+}
+
 #[derive(Subcommand)]
 pub enum DocCommand {
     /// Draw synthetic SPECIMEN document frames (JPEG) and a labels.json with each frame's MRZ and corners
@@ -33,13 +45,8 @@ pub enum DocCommand {
         /// Folder of face photos for the portraits (default: the checkout's testdata/faces)
         #[arg(long)]
         faces: Option<PathBuf>,
-        /// The OCR-B font (default: the models folder's OCRB.otf)
-        #[arg(long)]
-        font: Option<PathBuf>,
-        #[arg(long, default_value_t = 1280)]
-        width: u32,
-        #[arg(long, default_value_t = 720)]
-        height: u32,
+        #[command(flatten)]
+        frame: FrameArgs,
     },
     /// A DEMO clip (MJPEG) of a document shown to the camera: empty desk, arriving, glare, held still. The
     /// file camera plays it for the kiosk's document_scan step (VOUCH_DOCUMENT_CAMERA=demo:FILE)
@@ -60,13 +67,8 @@ pub enum DocCommand {
         /// the demo chip)
         #[arg(long)]
         portrait: Option<PathBuf>,
-        /// The OCR-B font (default: the models folder's OCRB.otf)
-        #[arg(long)]
-        font: Option<PathBuf>,
-        #[arg(long, default_value_t = 1280)]
-        width: u32,
-        #[arg(long, default_value_t = 720)]
-        height: u32,
+        #[command(flatten)]
+        frame: FrameArgs,
     },
     /// Read one frame or page photo: where the page is, which way up, its MRZ and its quality
     Read {
@@ -113,8 +115,8 @@ pub fn run(command: DocCommand, models: Option<PathBuf>) -> anyhow::Result<()> {
             });
             crate::doc_bench::bench(&dir, &font, count, threads, real.as_deref())
         }
-        DocCommand::Clip { out, holder, kind, seed, portrait, font, width, height } => {
-            let font = load_font(font, models)?;
+        DocCommand::Clip { out, holder, kind, seed, portrait, frame } => {
+            let (font, width, height) = (load_font(frame.font, models)?, frame.width, frame.height);
             let kind = match kind.as_str() {
                 "passport" => DocumentKind::PassportDataPage,
                 "id-back" => DocumentKind::IdCardBack,
@@ -141,8 +143,8 @@ pub fn run(command: DocCommand, models: Option<PathBuf>) -> anyhow::Result<()> {
             println!("{} SPECIMEN frames written to {} (DEMO: not a real document)", frames.len(), out.display());
             Ok(())
         }
-        DocCommand::Synth { out, count, seed, kind, conditions, faces, font, width, height } => {
-            let font = load_font(font, models)?;
+        DocCommand::Synth { out, count, seed, kind, conditions, faces, frame } => {
+            let (font, width, height) = (load_font(frame.font, models)?, frame.width, frame.height);
             let faces = faces.unwrap_or_else(|| PathBuf::from("testdata/faces"));
             let portraits = load_portraits(&faces)?;
             let kinds: Vec<DocumentKind> = match kind.as_str() {
