@@ -376,6 +376,11 @@ async fn masstack_signs_biometric_and_simple_with_headers_limits_and_its_error_f
         (created["signs"][0]["sign_id"].as_str().unwrap(), created["signs"][1]["sign_id"].as_str().unwrap());
     assert!(created["signs"][0]["link"].is_null(), "the default flow has no signature step: API signing only");
     let sign_url = |kind: &str, id: &str, tail: &str| kit.url(&format!("{base}/{kind}/{id}{tail}"));
+    // The signer app reads a sign with its device headers.
+    let read_sign = |kind: &str, id: &str| {
+        let request = device(kit.http.get(sign_url(kind, id, "")).bearer_auth(&token));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
 
     // Signer calls without the device headers: 400 in MasStack's format.
     let resp = kit.http.get(sign_url("biometric_signs", bio, "")).bearer_auth(&token).send().await.unwrap();
@@ -406,13 +411,7 @@ async fn masstack_signs_biometric_and_simple_with_headers_limits_and_its_error_f
         .unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "x-location must be lat,long");
 
-    let got: Value = device(kit.http.get(sign_url("biometric_signs", bio, "")).bearer_auth(&token))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = read_sign("biometric_signs", bio).await;
     assert_eq!(got["status"], "pending");
     assert_eq!(B64.decode(got["documents"][0]["content"].as_str().unwrap()).unwrap(), contract);
     let resp =
@@ -452,13 +451,7 @@ async fn masstack_signs_biometric_and_simple_with_headers_limits_and_its_error_f
     let resp =
         device(kit.http.post(sign_url("simple_signs", simple, "/sign")).bearer_auth(&token)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    let got: Value = device(kit.http.get(sign_url("simple_signs", simple, "")).bearer_auth(&token))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = read_sign("simple_signs", simple).await;
     assert_eq!(got["status"], "signed");
 
     // The document now carries both signatures, the second an incremental update of the first.
