@@ -4,10 +4,33 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use vouch_vision::{EngineConfig, FaceEngine, ImageLimits, VisionError};
+use vouch_vision::score::similarity_score;
+use vouch_vision::{EngineConfig, Face, FaceEngine, FaceTemplate, ImageLimits, VisionError};
 
 use crate::error::AppError;
 use crate::model_slot::ModelSlot;
+
+/// Which face of a photo to enrol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// The largest face, whatever else the photo shows.
+    Largest,
+    /// The only face: a photo with more than one is refused.
+    OnlyOne,
+}
+
+/// What a photo gave for enrolment.
+pub enum Enrolment {
+    /// The face chosen, its template, and how many other faces the photo shows.
+    Face {
+        face: Face,
+        template: Vec<u8>,
+        others: usize,
+    },
+    NoFace,
+    /// More than one face where only one was allowed ([`Pick::OnlyOne`]).
+    Multiple,
+}
 
 pub struct FaceService {
     models: ModelSlot<FaceEngine>,
@@ -36,5 +59,34 @@ impl FaceService {
         F: FnOnce(&FaceEngine) -> Result<T, VisionError> + Send + 'static,
     {
         self.models.run(f).await
+    }
+
+    /// Decodes `photo`, finds its faces and makes the chosen one's template, all off the async workers. The
+    /// photo comes back with the answer, to be stored beside the template.
+    pub async fn enrol(&self, photo: Vec<u8>, pick: Pick) -> Result<(Enrolment, Vec<u8>), AppError> {
+        let limits = self.limits;
+        self.run(move |engine| {
+            let img = vouch_vision::decode(&photo, limits)?;
+            let detection = engine.detect(&img)?;
+            let found = detection.faces.len();
+            if found > 1 && pick == Pick::OnlyOne {
+                return Ok((Enrolment::Multiple, photo));
+            }
+            let Some(face) = detection.faces.iter().copied().max_by(|a, b| a.rect.area().total_cmp(&b.rect.area()))
+            else {
+                return Ok((Enrolment::NoFace, photo));
+            };
+            let template = engine.template(&img, &face)?.to_bytes();
+            Ok((Enrolment::Face { face, template, others: found - 1 }, photo))
+        })
+        .await
+    }
+
+    /// The similarity score (0..1; 0.5 is the calibrated match point) of two stored templates. A template of
+    /// another model or a damaged one is the caller's error ([`AppError::vision`]).
+    pub async fn compare(&self, probe: &[u8], reference: &[u8]) -> Result<f32, AppError> {
+        let tag = self.engine().await?.template_tag();
+        let read = |bytes: &[u8]| FaceTemplate::from_bytes(bytes, &tag).map_err(|e| AppError::vision("face engine", e));
+        Ok(similarity_score(read(probe)?.cosine(&read(reference)?)))
     }
 }

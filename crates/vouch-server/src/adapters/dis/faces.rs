@@ -12,11 +12,11 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use vouch_app::faces::{Enrolment, Pick};
 use vouch_store::faces::{CustomerRow, FaceRow, NewFace};
 use vouch_vision::engine::TEMPLATE_VERSION;
 use vouch_vision::geometry::{resize_region, Rect};
-use vouch_vision::score::similarity_score;
-use vouch_vision::{Face, FaceTemplate};
+use vouch_vision::Face;
 
 use crate::error::{ApiError, Code, Dis, Failure};
 use crate::extract::{read_body, require_bearer, Authed};
@@ -452,38 +452,19 @@ pub(crate) fn stored_face(row: &FaceRow) -> Result<Face, ApiError> {
     serde_json::from_str(&row.detection).map_err(|e| ApiError::internal(format!("stored detection unreadable: {e}")))
 }
 
-/// The outcome of detecting faces for a new face or selfie.
-enum Found {
-    One { face: Face, template: Vec<u8>, warnings: Vec<&'static str> },
-    NoFace,
-    Multiple,
+/// Enrols the face of a new face or selfie: DIS's FREE mode takes the largest face (warning of the others),
+/// STRICT refuses a photo with more than one.
+async fn analyse(state: &AppState, bytes: Vec<u8>, strict: bool) -> Result<(Enrolment, Vec<u8>), ApiError> {
+    Ok(state.faces.enrol(bytes, if strict { Pick::OnlyOne } else { Pick::Largest }).await?)
 }
 
-/// Decodes the image, detects, and makes the template: all in the blocking pool.
-async fn analyse(state: &AppState, bytes: Vec<u8>, strict: bool) -> Result<(Found, Vec<u8>), ApiError> {
-    let limits = state.faces.limits;
-    let (found, bytes) = state
-        .faces
-        .run(move |engine| {
-            let img = vouch_vision::decode(&bytes, limits)?;
-            let detection = engine.detect(&img)?;
-            if detection.faces.is_empty() {
-                return Ok((Found::NoFace, bytes));
-            }
-            if strict && detection.faces.len() > 1 {
-                return Ok((Found::Multiple, bytes));
-            }
-            // DIS FREE mode takes the biggest face.
-            let Some(face) = detection.faces.iter().copied().max_by(|a, b| a.rect.area().total_cmp(&b.rect.area()))
-            else {
-                return Ok((Found::NoFace, bytes));
-            };
-            let template = engine.template(&img, &face)?.to_bytes();
-            let warnings = if detection.faces.len() > 1 { vec!["MULTIPLE_FACES_DETECTED"] } else { Vec::new() };
-            Ok((Found::One { face, template, warnings }, bytes))
-        })
-        .await?;
-    Ok((found, bytes))
+/// DIS's warnings for an enrolled face.
+fn enrol_warnings(others: usize) -> Vec<&'static str> {
+    if others > 0 {
+        vec!["MULTIPLE_FACES_DETECTED"]
+    } else {
+        Vec::new()
+    }
 }
 
 fn parse_mode(detection: Option<FaceDetectionProperties>) -> Result<bool, ApiError> {
@@ -618,9 +599,9 @@ async fn create_face(
     let bytes = image_or_origin(&state, &client.id, body.image, body.face_origin, "faceOrigin").await?;
     let (found, bytes) = analyse(&state, bytes, strict).await?;
     let (face, template, warnings) = match found {
-        Found::NoFace => return Ok(Json(no_face("NO_FACE_DETECTED"))),
-        Found::Multiple => return Ok(Json(no_face("MULTIPLE_FACES_DETECTED"))),
-        Found::One { face, template, warnings } => (face, template, warnings),
+        Enrolment::NoFace => return Ok(Json(no_face("NO_FACE_DETECTED"))),
+        Enrolment::Multiple => return Ok(Json(no_face("MULTIPLE_FACES_DETECTED"))),
+        Enrolment::Face { face, template, others } => (face, template, enrol_warnings(others)),
     };
     let id = uuid::Uuid::new_v4().to_string();
     let detection = serde_json::to_string(&face).map_err(ApiError::internal)?;
@@ -686,11 +667,7 @@ async fn similarity(
         _ => return Err(ApiError::invalid("Give either referenceFace or referenceFaceTemplate").into()),
     };
     let probe_bytes = blob(&state, probe_row.template_sha256).await?;
-    let engine = state.faces.engine().await?;
-    let tag = engine.template_tag();
-    let probe_t = FaceTemplate::from_bytes(&probe_bytes, &tag).map_err(crate::faces::vision_error)?;
-    let reference_t = FaceTemplate::from_bytes(&reference, &tag).map_err(crate::faces::vision_error)?;
-    Ok(Json(FaceSimilarityResponse { score: f64::from(similarity_score(probe_t.cosine(&reference_t))) }))
+    Ok(Json(FaceSimilarityResponse { score: f64::from(state.faces.compare(&probe_bytes, &reference).await?) }))
 }
 
 #[utoipa::path(get, path = "/identity/api/v1/faces/{id}/quality", tag = "DIS", security(("bearer" = [])),
@@ -909,7 +886,7 @@ async fn put_selfie(
     load_customer(&state, &client.id, &id).await?;
     let (found, bytes) = analyse(&state, bytes, false).await?;
     let (face, template, warnings) = match found {
-        Found::One { face, template, warnings } => (face, template, warnings),
+        Enrolment::Face { face, template, others } => (face, template, enrol_warnings(others)),
         _ => {
             return Ok(Json(CreateSelfieResponse {
                 detection: None,
