@@ -90,3 +90,17 @@ impl FaceService {
         Ok(similarity_score(read(probe)?.cosine(&read(reference)?)))
     }
 }
+
+/// The template of a photo's subject face (the one the person presents), or `None` when the photo shows no face.
+/// Blocking: run it on the engine ([`FaceService::run`]).
+pub fn subject_template(
+    engine: &FaceEngine,
+    photo: &[u8],
+    limits: ImageLimits,
+) -> vouch_vision::Result<Option<FaceTemplate>> {
+    let img = vouch_vision::decode(photo, limits)?;
+    match engine.detect(&img)?.subject {
+        Some(face) => Ok(Some(engine.template(&img, &face)?)),
+        None => Ok(None),
+    }
+}

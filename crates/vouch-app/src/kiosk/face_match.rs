@@ -11,6 +11,7 @@ use vouch_vision::FaceEngine;
 use super::capture::{current_step, record, StepArgs};
 use super::Caller;
 use super::Kiosk;
+use crate::faces::subject_template;
 use crate::AppError;
 use vouch_store::flows::NewStep;
 
@@ -26,15 +27,13 @@ fn compare(
     reference: &[u8],
     limits: vouch_vision::ImageLimits,
 ) -> vouch_vision::Result<Result<(f32, f32), Value>> {
-    let probe = vouch_vision::image_io::decode(probe, limits)?;
-    let reference = vouch_vision::image_io::decode(reference, limits)?;
-    let Some(p) = engine.detect(&probe)?.subject else {
+    let Some(probe) = subject_template(engine, probe, limits)? else {
         return Ok(Err(unmatched("no_face_in_selfie", "no face was found in the captured selfie")));
     };
-    let Some(r) = engine.detect(&reference)?.subject else {
+    let Some(reference) = subject_template(engine, reference, limits)? else {
         return Ok(Err(unmatched("no_face_in_reference", "no face was found in the reference photo")));
     };
-    let cosine = engine.template(&probe, &p)?.cosine(&engine.template(&reference, &r)?);
+    let cosine = probe.cosine(&reference);
     Ok(Ok((cosine, similarity_score(cosine))))
 }
 

@@ -9,8 +9,9 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use vouch_app::faces::subject_template;
+use vouch_core::flow::StepOutcome;
 use vouch_vision::score::{similarity_score, MATCH_SCORE};
-use vouch_vision::{FaceEngine, ImageLimits};
 
 use super::faces::{blob, load_customer, DisResult, PREFIX};
 use crate::error::{ApiError, Dis};
@@ -131,28 +132,16 @@ async fn photos(state: &AppState, client: &str, id: &str) -> Result<Photos, ApiE
     Ok(Photos { selfie, page_portrait, chip_portrait, liveness })
 }
 
-fn template(
-    engine: &FaceEngine,
-    bytes: &[u8],
-    limits: ImageLimits,
-) -> vouch_vision::Result<Option<vouch_vision::FaceTemplate>> {
-    let img = vouch_vision::decode(bytes, limits)?;
-    match engine.detect(&img)?.subject {
-        Some(face) => Ok(Some(engine.template(&img, &face)?)),
-        None => Ok(None),
-    }
-}
-
 async fn scores(state: &AppState, photos: Photos) -> Result<Option<Scores>, ApiError> {
     let Some(selfie) = photos.selfie else { return Ok(None) };
     let limits = state.faces.limits;
     state
         .faces
         .run(move |engine| {
-            let Some(probe) = template(engine, &selfie, limits)? else { return Ok(None) };
+            let Some(probe) = subject_template(engine, &selfie, limits)? else { return Ok(None) };
             let score = |bytes: &Option<Vec<u8>>| -> vouch_vision::Result<Option<f32>> {
                 match bytes {
-                    Some(b) => Ok(template(engine, b, limits)?.map(|t| similarity_score(probe.cosine(&t)))),
+                    Some(b) => Ok(subject_template(engine, b, limits)?.map(|t| similarity_score(probe.cosine(&t)))),
                     None => Ok(None),
                 }
             };
@@ -161,7 +150,7 @@ async fn scores(state: &AppState, photos: Photos) -> Result<Option<Scores>, ApiE
             let mut lowest: Option<f32> = None;
             for frame in &photos.liveness {
                 // A liveness selfie without a face cannot be the same person.
-                let s = template(engine, frame, limits)?.map_or(0.0, |t| similarity_score(probe.cosine(&t)));
+                let s = subject_template(engine, frame, limits)?.map_or(0.0, |t| similarity_score(probe.cosine(&t)));
                 lowest = Some(lowest.map_or(s, |l| l.min(s)));
             }
             Ok(Some(Scores { document_portrait, chip_portrait, liveness_selfies: lowest }))
@@ -185,7 +174,9 @@ async fn inspect_customer(
     Path(id): Path<String>,
 ) -> DisResult<Json<CustomerInspectResponse>> {
     let photos = photos(&state, &client.id, &id).await?;
-    let matched = |s: Option<f32>| s.map(|s| s >= MATCH_SCORE);
+    // The face_match step's rule, at the calibrated match point.
+    let matched =
+        |s: Option<f32>| s.map(|s| vouch_core::step_rules::face_match(s, MATCH_SCORE.into()) == StepOutcome::Passed);
     let selfie_inspection = scores(&state, photos).await?.map(|s| SelfieInspection {
         similarity_with: SelfieSimilarityWith {
             document_portrait: matched(s.document_portrait),
