@@ -5,6 +5,7 @@ mod chip;
 mod doc;
 mod doc_bench;
 mod faces;
+mod gallery_bench;
 mod signature;
 
 use std::net::SocketAddr;
@@ -190,6 +191,15 @@ enum FacesCommand {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// 1:N search on synthetic templates: the gallery's int8 scan beside a plain f32 scan, latency and recall
+    GalleryBench {
+        #[arg(long, default_value_t = 100_000)]
+        templates: usize,
+        #[arg(long, default_value_t = 100)]
+        queries: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// TAR at FAR 1%, 0.1%, 0.01% and EER over all pairs of a folder of identity sub-folders
     Eval {
         dir: PathBuf,
@@ -240,6 +250,9 @@ async fn main() -> anyhow::Result<()> {
                 faces::bench(&models_dir(models)?, &photo, runs.max(1), threads)
             }
             FacesCommand::Eval { dir, models, threads } => faces::eval(&models_dir(models)?, &dir, threads),
+            FacesCommand::GalleryBench { templates, queries, threads } => {
+                gallery_bench::bench(templates.max(10), queries.max(1), threads.max(1))
+            }
         };
     }
     let data_dir = vouch_server::config_file::data_dir(cli.data_dir)?;

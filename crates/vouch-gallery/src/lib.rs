@@ -1,0 +1,159 @@
+//! 1:N face search over a gallery of enrolled templates.
+//!
+//! Templates (unit vectors, 512 floats from the face engine) are held as int8 codes with one scale each:
+//! 512 + 4 bytes, plus the key and its slot. A search scans every code exactly (an int8 dot product per
+//! template, vectorised for the CPU it runs on and split over threads), keeps the best candidates by that
+//! approximate score, and re-ranks them with their f32 templates, which the caller fetches from where they are
+//! kept (the encrypted store), so the answer's scores are exact cosines.
+
+mod quantize;
+mod scan;
+
+use std::collections::HashMap;
+
+pub use quantize::Code;
+
+/// Why a template or a query was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GalleryError {
+    #[error("a template has {found} values; this gallery holds {expected}")]
+    Dimension { expected: usize, found: usize },
+    #[error("a template has a value that is not a number, or is all zeros")]
+    NotAVector,
+}
+
+/// One answer of a search: the enrolled key and its cosine similarity to the query.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub key: u64,
+    pub cosine: f32,
+}
+
+/// A gallery: int8 codes of enrolled templates, each under a caller's key (a person's template number).
+pub struct Gallery {
+    dim: usize,
+    keys: Vec<u64>,
+    codes: Vec<i8>,
+    scales: Vec<f32>,
+    slots: HashMap<u64, usize>,
+    threads: usize,
+}
+
+impl Gallery {
+    /// An empty gallery of `dim`-value templates, searched on up to `threads` threads.
+    pub fn new(dim: usize, threads: usize) -> Gallery {
+        Gallery { dim, keys: Vec::new(), codes: Vec::new(), scales: Vec::new(), slots: HashMap::new(), threads }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Bytes held per template: its code, scale, key and slot.
+    pub fn bytes_per_template(&self) -> usize {
+        self.dim + std::mem::size_of::<f32>() + 2 * std::mem::size_of::<u64>() + std::mem::size_of::<usize>()
+    }
+
+    /// Enrols `template` under `key`, replacing what the key held.
+    pub fn insert(&mut self, key: u64, template: &[f32]) -> Result<(), GalleryError> {
+        let code = self.code(template)?;
+        match self.slots.get(&key) {
+            Some(&slot) => {
+                if let Some(dst) = self.codes.get_mut(slot * self.dim..(slot + 1) * self.dim) {
+                    dst.copy_from_slice(&code.values);
+                }
+                if let Some(scale) = self.scales.get_mut(slot) {
+                    *scale = code.scale;
+                }
+            }
+            None => {
+                self.slots.insert(key, self.keys.len());
+                self.keys.push(key);
+                self.codes.extend_from_slice(&code.values);
+                self.scales.push(code.scale);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes `key`'s template; false when the key holds none. The last template takes its slot.
+    pub fn remove(&mut self, key: u64) -> bool {
+        let Some(slot) = self.slots.remove(&key) else { return false };
+        let last = self.keys.len() - 1;
+        if slot != last {
+            self.codes.copy_within(last * self.dim..(last + 1) * self.dim, slot * self.dim);
+            if let (Some(&moved), Some(&scale)) = (self.keys.get(last), self.scales.get(last)) {
+                if let Some(k) = self.keys.get_mut(slot) {
+                    *k = moved;
+                }
+                if let Some(s) = self.scales.get_mut(slot) {
+                    *s = scale;
+                }
+                self.slots.insert(moved, slot);
+            }
+        }
+        self.keys.truncate(last);
+        self.scales.truncate(last);
+        self.codes.truncate(last * self.dim);
+        true
+    }
+
+    pub fn contains(&self, key: u64) -> bool {
+        self.slots.contains_key(&key)
+    }
+
+    /// The `n` best templates by the int8 scan, best first, each with its approximate cosine.
+    pub fn candidates(&self, query: &[f32], n: usize) -> Result<Vec<Hit>, GalleryError> {
+        let query = self.code(query)?;
+        let best = scan::best(&self.codes, self.dim, &query.values, n, self.threads);
+        Ok(best
+            .into_iter()
+            .filter_map(|(slot, dot)| {
+                let key = *self.keys.get(slot)?;
+                let scale = *self.scales.get(slot)?;
+                Some(Hit { key, cosine: dot as f32 * scale * query.scale })
+            })
+            .collect())
+    }
+
+    /// The `k` best templates, best first, with exact cosines: the int8 scan's best `k` + `extra` candidates
+    /// re-ranked with their f32 templates from `fetch` (a candidate it cannot give keeps its approximate score).
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        extra: usize,
+        fetch: impl Fn(u64) -> Option<Vec<f32>>,
+    ) -> Result<Vec<Hit>, GalleryError> {
+        let unit = quantize::unit(query).ok_or(GalleryError::NotAVector)?;
+        let mut hits = self.candidates(query, k + extra)?;
+        for hit in &mut hits {
+            if let Some(exact) = fetch(hit.key).as_deref().and_then(quantize::unit) {
+                hit.cosine = dot(&unit, &exact);
+            }
+        }
+        hits.sort_by(|a, b| b.cosine.total_cmp(&a.cosine));
+        hits.truncate(k);
+        Ok(hits)
+    }
+
+    fn code(&self, template: &[f32]) -> Result<Code, GalleryError> {
+        if template.len() != self.dim {
+            return Err(GalleryError::Dimension { expected: self.dim, found: template.len() });
+        }
+        Code::of(template).ok_or(GalleryError::NotAVector)
+    }
+}
+
+/// The plain f32 dot product.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
