@@ -21,6 +21,7 @@ pub mod document_reader;
 pub mod error;
 pub mod evidence_package;
 pub mod faces;
+pub mod gallery;
 pub mod kiosk;
 pub mod liveness_record;
 pub mod model_slot;

@@ -14,6 +14,7 @@ pub mod documents;
 mod error;
 pub mod faces;
 pub mod flows;
+pub mod gallery;
 pub mod keys;
 pub mod liveness;
 mod migrations;

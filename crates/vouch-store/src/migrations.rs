@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_signing.sql"),
     include_str!("../migrations/0009_retention.sql"),
     include_str!("../migrations/0010_hardening.sql"),
+    include_str!("../migrations/0011_gallery.sql"),
 ];
 
 pub fn latest_version() -> i64 {

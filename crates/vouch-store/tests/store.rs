@@ -838,3 +838,30 @@ fn legacy_chains_are_rekeyed_once_only_when_intact() {
     assert!(store.verify_audit(Some("clients")).unwrap().is_intact(), "an intact legacy chain is re-keyed");
     assert!(!store.verify_audit(Some("settings")).unwrap().is_intact(), "a broken one stays broken");
 }
+
+#[test]
+fn gallery_templates_are_sealed_to_their_row_and_removed_by_subject() {
+    let (dir, store) = open();
+    let keys = store.add_gallery_templates("branch", "ann", &[b"first".to_vec(), b"second".to_vec()]).unwrap();
+    let bob = store.add_gallery_templates("branch", "bob", &[b"bob's".to_vec()]).unwrap();
+    store.add_gallery_templates("other", "ann", &[b"elsewhere".to_vec()]).unwrap();
+    assert_eq!(store.gallery_template(keys[1]).unwrap().as_deref(), Some(&b"second"[..]));
+    assert_eq!(store.gallery_templates().unwrap().len(), 4);
+
+    // A sealed template moved to another row does not open there.
+    let db = Connection::open(dir.path().join("data").join(DB_FILE)).unwrap();
+    db.execute(
+        "UPDATE gallery_templates SET template = (SELECT template FROM gallery_templates WHERE key = ?1) WHERE key = ?2",
+        [bob[0] as i64, keys[0] as i64],
+    )
+    .unwrap();
+    assert!(matches!(store.gallery_template(keys[0]), Err(StoreError::Crypto(_))));
+
+    // Removing from one collection leaves the subject's templates elsewhere.
+    assert_eq!(store.remove_gallery_subject(Some("branch"), "ann").unwrap(), keys);
+    assert_eq!(store.gallery_template(keys[1]).unwrap(), None);
+    let left: Vec<(String, String)> =
+        store.gallery_templates().unwrap().into_iter().map(|t| (t.collection, t.subject)).collect();
+    assert_eq!(left, [("branch".to_string(), "bob".to_string()), ("other".to_string(), "ann".to_string())]);
+    assert_eq!(store.remove_gallery_subject(None, "ann").unwrap().len(), 1);
+}
