@@ -40,7 +40,38 @@ fn ms(samples: &mut [f64], p: f64) -> f64 {
     crate::faces::percentile(samples, p)
 }
 
-pub fn bench(templates: usize, queries: usize, threads: usize) -> anyhow::Result<()> {
+/// Writes `values` as raw little-endian numbers (numpy's `fromfile` reads them).
+fn write_raw(path: &std::path::Path, bytes: impl Iterator<Item = [u8; 4]>) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for b in bytes {
+        out.write_all(&b)?;
+    }
+    Ok(out.flush()?)
+}
+
+/// FAISS on the same vectors and queries, through `scripts/gallery-faiss` (it installs faiss-cpu once).
+fn faiss(all: &[f32], queries: &[Vec<f32>], want: &[Vec<u64>], threads: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    write_raw(&dir.path().join("templates.f32"), all.iter().map(|v| v.to_le_bytes()))?;
+    write_raw(&dir.path().join("queries.f32"), queries.iter().flatten().map(|v| v.to_le_bytes()))?;
+    let ids = want.iter().flat_map(|w| (0..10).map(move |i| w.get(i).map_or(-1, |k| *k as i64)));
+    {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(dir.path().join("want.i64"))?);
+        for id in ids {
+            out.write_all(&id.to_le_bytes())?;
+        }
+        out.flush()?;
+    }
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/gallery-faiss");
+    let status = std::process::Command::new(script).arg(dir.path()).arg(threads.to_string()).status()?;
+    anyhow::ensure!(status.success(), "scripts/gallery-faiss failed");
+    Ok(())
+}
+
+/// Runs the whole benchmark; the scans themselves block this (otherwise idle) runtime thread.
+pub async fn bench(templates: usize, queries: usize, threads: usize, with_faiss: bool) -> anyhow::Result<()> {
     println!(
         "vouch gallery bench: {templates} synthetic templates of {DIM} values, {queries} queries, {threads} threads"
     );
@@ -64,6 +95,7 @@ pub fn bench(templates: usize, queries: usize, threads: usize) -> anyhow::Result
     let fetch = |key: u64| all.get(key as usize * DIM..(key as usize + 1) * DIM).map(<[f32]>::to_vec);
     let (mut exact_ms, mut f32_ms) = (Vec::new(), Vec::new());
     let (mut top1, mut top10) = (0usize, 0usize);
+    let (mut asked, mut answers) = (Vec::new(), Vec::new());
     for q in 0..queries {
         let enrolled = rng.gen_range(0..templates);
         let query =
@@ -76,6 +108,8 @@ pub fn bench(templates: usize, queries: usize, threads: usize) -> anyhow::Result
         f32_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         top1 += usize::from(got.first().map(|h| h.key) == want.first().map(|h| h.key));
         top10 += want.iter().filter(|w| got.iter().any(|g| g.key == w.key)).count();
+        answers.push(want.iter().map(|h| h.key).collect::<Vec<_>>());
+        asked.push(query);
     }
     println!(
         "  gallery (int8 scan, f32 re-rank of 100):  p50 {:7.2} ms  p99 {:7.2} ms",
@@ -91,6 +125,45 @@ pub fn bench(templates: usize, queries: usize, threads: usize) -> anyhow::Result
         "  recall against the f32 scan: @1 {:.2} %, @10 {:.2} %",
         100.0 * top1 as f64 / queries as f64,
         100.0 * top10 as f64 / (10 * queries) as f64
+    );
+    if with_faiss {
+        faiss(&all, &asked, &answers, threads)?;
+    }
+    load_from_store(&all, templates.min(100_000), threads).await
+}
+
+/// How long the gallery takes to come back after a restart: `n` templates sealed in a fresh store, then a new
+/// gallery over it answers its first search (which builds the index from the store).
+async fn load_from_store(all: &[f32], n: usize, threads: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = vouch_store::Store::open(dir.path())?;
+    let tag = *b"bench512";
+    let started = Instant::now();
+    // A thousand templates a transaction (under one subject each time): the load, not the writes, is measured.
+    let templates: Vec<&[f32]> = all.chunks_exact(DIM).take(n).collect();
+    for (i, batch) in templates.chunks(1000).enumerate() {
+        let sealed: Vec<Vec<u8>> =
+            batch.iter().map(|t| vouch_vision::FaceTemplate::new(tag, t.to_vec()).to_bytes()).collect();
+        store.add_gallery_templates("bench", &format!("subject-{i}"), &sealed)?;
+    }
+    let stored_s = started.elapsed().as_secs_f64();
+    drop(store);
+    let store = vouch_store::Store::open(dir.path())?;
+    let gallery = vouch_app::gallery::GalleryService::new(store, tag, threads);
+    let probe = vouch_vision::FaceTemplate::new(tag, all.get(..DIM).unwrap_or_default().to_vec()).to_bytes();
+    let started = Instant::now();
+    let found = gallery.search("bench", &probe, 1, 0.0).await?;
+    let loaded_s = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        found.first().map(|m| m.subject.as_str()) == Some("subject-0"),
+        "the reloaded gallery lost a template"
+    );
+    println!(
+        "  the store: {n} templates sealed and written at {:.0}/s; after a restart the index is rebuilt from it and \
+         searched in {:.2} s ({:.0} templates/s)",
+        n as f64 / stored_s,
+        loaded_s,
+        n as f64 / loaded_s
     );
     Ok(())
 }

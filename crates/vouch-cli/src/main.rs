@@ -199,6 +199,9 @@ enum FacesCommand {
         queries: usize,
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Also run FAISS (faiss-cpu from PyPI, installed into .deps/faiss once) on the same vectors
+        #[arg(long)]
+        faiss: bool,
     },
     /// TAR at FAR 1%, 0.1%, 0.01% and EER over all pairs of a folder of identity sub-folders
     Eval {
@@ -250,8 +253,8 @@ async fn main() -> anyhow::Result<()> {
                 faces::bench(&models_dir(models)?, &photo, runs.max(1), threads)
             }
             FacesCommand::Eval { dir, models, threads } => faces::eval(&models_dir(models)?, &dir, threads),
-            FacesCommand::GalleryBench { templates, queries, threads } => {
-                gallery_bench::bench(templates.max(10), queries.max(1), threads.max(1))
+            FacesCommand::GalleryBench { templates, queries, threads, faiss } => {
+                gallery_bench::bench(templates.max(10), queries.max(1), threads.max(1), faiss).await
             }
         };
     }
