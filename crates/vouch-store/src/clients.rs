@@ -39,9 +39,9 @@ pub enum AuthFailure {
     Revoked,
 }
 
-const CLIENT_COLUMNS: &str = "id, name, scope, token_ttl_secs, webhook_url, created_at, revoked_at";
+pub(crate) const CLIENT_COLUMNS: &str = "id, name, scope, token_ttl_secs, webhook_url, created_at, revoked_at";
 
-fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
+pub(crate) fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
     let scope: String = r.get(2)?;
     Ok(Client {
         id: r.get(0)?,

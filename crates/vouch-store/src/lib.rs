@@ -15,6 +15,8 @@ mod error;
 pub mod faces;
 pub mod flows;
 pub mod gallery;
+pub mod gallery_persons;
+pub mod jwt;
 pub mod keys;
 pub mod liveness;
 mod migrations;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_retention.sql"),
     include_str!("../migrations/0010_hardening.sql"),
     include_str!("../migrations/0011_gallery.sql"),
+    include_str!("../migrations/0012_gallery_persons.sql"),
 ];
 
 pub fn latest_version() -> i64 {
