@@ -176,3 +176,25 @@ impl GalleryService {
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, AppError> + Send + 'static) -> Result<T, AppError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| AppError::task("gallery", e))?
 }
+
+impl GalleryService {
+    /// Brings the index in line with a change already committed to the store. When the index is not built
+    /// yet nothing is done: it is built from the store, which holds the change.
+    pub fn apply(&self, change: &vouch_store::gallery_persons::IndexChange) -> Result<(), AppError> {
+        let mut index = self.index.write().map_err(|_| AppError::internal("gallery index lock poisoned"))?;
+        let Some(index) = index.as_mut() else { return Ok(()) };
+        change.removed.iter().for_each(|key| index.remove(*key));
+        for row in &change.added {
+            match FaceTemplate::from_bytes(&row.template, &self.tag) {
+                Ok(t) => index.insert(row.key, &row.index, &row.subject, &t.values, self.threads),
+                Err(e) => tracing::warn!(key = row.key, error = %e, "a gallery template of another model is left out"),
+            }
+        }
+        Ok(())
+    }
+
+    /// The template tag of the engine this gallery holds templates of.
+    pub fn tag(&self) -> [u8; 8] {
+        self.tag
+    }
+}

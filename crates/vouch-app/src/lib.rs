@@ -26,6 +26,7 @@ pub mod kiosk;
 pub mod liveness_record;
 pub mod model_slot;
 pub mod proof;
+pub mod recognition;
 pub mod reference_photo;
 pub mod retention;
 pub mod sign_case;
