@@ -155,6 +155,10 @@ pub trait Dialect: Send + Sync + 'static {
     fn status(code: Code) -> StatusCode {
         code.status()
     }
+    /// The status of one error: by its code, unless the dialect also reads its vendor code.
+    fn status_of(err: &ApiError) -> StatusCode {
+        Self::status(err.code)
+    }
     /// The `WWW-Authenticate` challenge sent with a 401.
     fn challenge() -> &'static str {
         "Bearer realm=\"vouch\""
@@ -264,6 +268,65 @@ impl Dialect for MasStack {
     }
 }
 
+/// Verifik: `{"message": "...", "code": "..."}` with restify's codes: bad values are 409 `MissingParameter` (the
+/// message in Joi's words), a refusal of what was sent 412 `PreconditionFailed` (the message a word such as
+/// `only_images_in_base64`), a missing or bad token 401 `UNAUTHORIZED`, an expired one 403 `FORBIDDEN`.
+pub struct Verifik;
+impl Verifik {
+    /// Vendor codes that are Verifik's own, with their status.
+    const OWN: [(&'static str, StatusCode); 4] = [
+        ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
+        ("Conflict", StatusCode::CONFLICT),
+        ("FORBIDDEN", StatusCode::FORBIDDEN),
+        ("NotFound", StatusCode::NOT_FOUND),
+    ];
+
+    fn code(err: &ApiError) -> &'static str {
+        if let Some(own) = err.vendor_code.filter(|c| Self::OWN.iter().any(|(o, _)| o == c)) {
+            return own;
+        }
+        if err.vendor_code.is_some() {
+            // The engines' finer refusals (an unreadable image, no face) are about what was sent.
+            return "PreconditionFailed";
+        }
+        match err.code {
+            Code::MalformedBody => "InvalidContent",
+            Code::InvalidInput => "MissingParameter",
+            Code::Unauthorized => "UNAUTHORIZED",
+            Code::Forbidden => "FORBIDDEN",
+            Code::NotFound => "NotFound",
+            Code::Conflict => "Conflict",
+            Code::PayloadTooLarge => "PayloadTooLarge",
+            Code::UnsupportedMediaType => "UnsupportedMediaType",
+            Code::MethodNotAllowed => "MethodNotAllowed",
+            Code::NotImplemented => "NotImplemented",
+            Code::TooManyAttempts => "TooManyRequests",
+            Code::Busy => "ServiceUnavailable",
+            Code::Internal => "ERROR",
+        }
+    }
+}
+impl Dialect for Verifik {
+    const API: &'static str = "verifik";
+    fn body(err: &ApiError) -> serde_json::Value {
+        let message = if err.code == Code::Internal { "internal_error" } else { err.message.as_str() };
+        serde_json::json!({ "message": message, "code": Self::code(err) })
+    }
+    fn status(code: Code) -> StatusCode {
+        match code {
+            Code::InvalidInput => StatusCode::CONFLICT,
+            other => other.status(),
+        }
+    }
+    fn status_of(err: &ApiError) -> StatusCode {
+        let code = Self::code(err);
+        match Self::OWN.iter().find(|(own, _)| *own == code) {
+            Some((_, status)) => *status,
+            None => Self::status(err.code),
+        }
+    }
+}
+
 /// RFC 6749 §5.2 token errors, used by `/oauth/token` and `/danaconnect/oauth2/token`.
 pub struct OAuth;
 impl Dialect for OAuth {
@@ -305,7 +368,7 @@ impl<D: Dialect> IntoResponse for Failure<D> {
 }
 
 pub fn render<D: Dialect>(err: &ApiError) -> Response {
-    let mut resp = (D::status(err.code), Json(D::body(err))).into_response();
+    let mut resp = (D::status_of(err), Json(D::body(err))).into_response();
     if err.code == Code::Unauthorized {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(D::challenge()));
     }

@@ -15,7 +15,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::error::{render, ApiError, Code, Danaconnect, Dis, Eeid, MasStack, Native, OAuth};
+use crate::error::{render, ApiError, Code, Danaconnect, Dis, Eeid, MasStack, Native, OAuth, Verifik};
 use crate::state::AppState;
 
 /// The hosts and origins this server answers to, fixed once it is bound.
@@ -76,6 +76,8 @@ pub fn render_for_path(path: &str, err: &ApiError) -> Response {
         render::<Danaconnect>(err)
     } else if under("/masstack") {
         render::<MasStack>(err)
+    } else if under("/verifik") {
+        render::<Verifik>(err)
     } else {
         render::<Native>(err)
     }

@@ -56,6 +56,7 @@ point an integration's base URL at http://HOST:PORT/<prefix>.",
         (name = "eeID", description = "eeID identification requests (prefix /eeid)"),
         (name = "DIS", description = "Innovatrics Digital Identity Service 1.52.0 (prefix /identity)"),
         (name = "DANAconnect", description = "DANAconnect biometric circuits (prefix /danaconnect)"),
+        (name = "Verifik", description = "Verifik face recognition, persons and collections (prefix /verifik)"),
         (name = "MasStack", description = "MasStack Documents API v1, biometric and simple signatures (prefix /masstack)"),
         (name = "OAuth2", description = "RFC 6749 client-credentials tokens"),
         (name = "Vouch", description = "Vouch's own API (prefix /vouch/v1)"),
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(adapters::danaconnect::routes(state.clone()))
         .merge(adapters::masstack::routes(state.clone()))
         .merge(adapters::dis::routes(state.clone()))
+        .merge(adapters::verifik::routes(state.clone()))
         .merge(native::routes(state.clone()))
         .merge(native_flows::routes(state.clone()))
         .merge(reference_photo::routes(state.clone()))
@@ -251,8 +253,11 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         chip_reads: Arc::default(),
         places: Arc::new(tokio::sync::Semaphore::new(config.kiosk_concurrency.max(1))),
     };
+    let recognition =
+        Arc::new(vouch_app::recognition::Recognition::new(app.store.clone(), faces.clone(), config.face_threads));
+    let config = Arc::new(config);
     let state =
-        AppState { app, config: Arc::new(config), metrics: Arc::default(), http, kiosk, faces, documents, hosts, work };
+        AppState { app, config, metrics: Arc::default(), http, kiosk, faces, documents, recognition, hosts, work };
     let (router, _) = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let limits = serve::ConnectionLimits {

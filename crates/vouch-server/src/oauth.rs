@@ -40,9 +40,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug)]
-struct Credentials {
-    id: String,
-    secret: String,
+pub(crate) struct Credentials {
+    pub id: String,
+    pub secret: String,
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -53,7 +53,7 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// HTTP Basic client credentials. RFC 6749 §2.3.1 has them form-encoded before base64.
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<Credentials>, ApiError> {
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Result<Option<Credentials>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
     let malformed =
         || ApiError::new(Code::Unauthorized, "The Authorization header is not valid HTTP Basic credentials");
@@ -73,37 +73,33 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<Credentials>, ApiErro
     Ok(Some(Credentials { id, secret }))
 }
 
-/// Checks the credentials and signs a token, in one trip to a blocking thread (a keyed SHA-256 and two
-/// reads; nothing is written). Every authentication failure looks the same from outside. `audience`: the
-/// vendor API whose token endpoint this is; None (the generic `/oauth/token`) for any.
+/// The active client these credentials belong to. Every authentication failure looks the same from outside;
+/// the reason is logged.
+pub(crate) async fn authenticate(state: &AppState, creds: Credentials) -> Result<vouch_core::Client, ApiError> {
+    let client_id = creds.id.clone();
+    match state.db(move |s| s.authenticate_client(&creds.id, &creds.secret)).await? {
+        Ok(client) => Ok(client),
+        Err(why) => {
+            tracing::info!(client_id = %client_id, reason = ?why, "client authentication failed");
+            Err(ApiError::new(Code::Unauthorized, "Client authentication failed"))
+        }
+    }
+}
+
+/// Checks the credentials and signs a token (nothing is written). `audience`: the vendor API whose token
+/// endpoint this is; None (the generic `/oauth/token`) for any.
 async fn authenticate_and_issue(
     state: &AppState,
     creds: Credentials,
     default_ttl: u32,
     audience: Option<&'static str>,
 ) -> Result<TokenResponse, ApiError> {
-    let client_id = creds.id.clone();
-    let outcome = state
-        .db(move |s| {
-            Ok(match s.authenticate_client(&creds.id, &creds.secret)? {
-                Ok(client) => {
-                    let ttl = client.token_ttl_secs.unwrap_or(default_ttl);
-                    Ok(s.issue_token(&client.id, ttl, audience)?)
-                }
-                Err(why) => Err(why),
-            })
-        })
-        .await?;
-    match outcome {
-        Ok(issued) => {
-            tracing::info!(client_id = %client_id, ttl = issued.ttl_secs, "issued an access token");
-            Ok(TokenResponse { access_token: issued.token, token_type: "Bearer", expires_in: issued.ttl_secs })
-        }
-        Err(why) => {
-            tracing::info!(client_id = %client_id, reason = ?why, "client authentication failed");
-            Err(ApiError::new(Code::Unauthorized, "Client authentication failed"))
-        }
-    }
+    let client = authenticate(state, creds).await?;
+    let ttl = client.token_ttl_secs.unwrap_or(default_ttl);
+    let client_id = client.id.clone();
+    let issued = state.db(move |s| s.issue_token(&client_id, ttl, audience)).await?;
+    tracing::info!(client_id = %client.id, ttl = issued.ttl_secs, "issued an access token");
+    Ok(TokenResponse { access_token: issued.token, token_type: "Bearer", expires_in: issued.ttl_secs })
 }
 
 fn no_store(mut resp: Response) -> Response {

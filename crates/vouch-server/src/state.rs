@@ -19,6 +19,8 @@ pub struct AppState {
     pub faces: Arc<crate::faces::FaceService>,
     /// The page reader, loaded on first use (the kiosk's, shared).
     pub documents: Arc<crate::document_reader::DocumentService>,
+    /// Face recognition for integrators: photos compared and searched, persons in collections (Verifik's).
+    pub recognition: Arc<vouch_app::recognition::Recognition>,
     /// Places for heavy work, per kind.
     pub work: Arc<crate::load::WorkLimits>,
     /// The `Host` and `Origin` values this server answers to.

@@ -6,6 +6,7 @@ pub mod dis;
 pub mod eeid;
 pub mod masstack;
 pub mod not_built;
+pub mod verifik;
 
 pub use vouch_app::rfc3339;
 

@@ -4,7 +4,7 @@
 use axum::http::{Method, Uri};
 use axum::response::Response;
 
-use crate::error::{render, ApiError, Code, Danaconnect, Dis, Eeid, MasStack, Native};
+use crate::error::{render, ApiError, Code, Danaconnect, Dis, Eeid, MasStack, Native, Verifik};
 
 fn not_built(vendor: &str, method: &Method, uri: &Uri) -> ApiError {
     ApiError::new(
@@ -21,9 +21,8 @@ pub async fn eeid(method: Method, uri: Uri) -> Response {
     render::<Eeid>(&not_built("eeID", &method, &uri))
 }
 
-/// Verifik errors are `{code, message}`, the same shape as Vouch's own.
 pub async fn verifik(method: Method, uri: Uri) -> Response {
-    render::<Native>(&not_built("Verifik", &method, &uri))
+    render::<Verifik>(&not_built("Verifik", &method, &uri))
 }
 
 pub async fn danaconnect(method: Method, uri: Uri) -> Response {

@@ -20,4 +20,5 @@ mod oauth;
 mod signing;
 mod surface;
 mod tls;
+mod verifik;
 mod webhooks;

@@ -1,0 +1,140 @@
+//! Verifik's 1:N searches over the caller's gallery (one collection, by its `code` or `_id`, or all of the
+//! caller's persons): by photos, by a live face (with passive liveness), as an active user, and by small face
+//! crops. See docs/verifik.md for what `min_score` means against a gallery of a given size.
+
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::dto::{round, FoundPersonDto, ScoredIdDto};
+use super::params::{os, search_mode, Body, Fields};
+use super::{conflict, ok, record_not_found, VerifikResult};
+use crate::error::ApiError;
+use crate::extract::Authed;
+use crate::state::AppState;
+use vouch_app::recognition::PersonMatch;
+
+/// How many persons a search answers when `max_results` is absent.
+const MAX_RESULTS_DEFAULT: u32 = 5;
+/// `detect`'s minimum when it searches without one.
+pub const SEARCH_MIN_SCORE_DEFAULT: f32 = 0.85;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(search_live_face))
+        .routes(routes!(search_active_user))
+        .routes(routes!(search_crops))
+}
+
+fn max_results(fields: &Fields) -> Result<usize, ApiError> {
+    Ok(fields.integer("max_results", 1, 100)?.unwrap_or(MAX_RESULTS_DEFAULT) as usize)
+}
+
+async fn run(
+    state: &AppState,
+    client: &str,
+    fields: &Fields,
+    photos: Vec<Vec<u8>>,
+    max: usize,
+    min_score: f32,
+) -> Result<Vec<PersonMatch>, ApiError> {
+    let collection = fields.string("collection_id")?;
+    state
+        .recognition
+        .search(client, collection.as_deref(), photos, max, min_score)
+        .await
+        .map_err(|e| record_not_found(e.into()))
+}
+
+fn scored_ids(found: &[PersonMatch]) -> Vec<ScoredIdDto> {
+    found.iter().map(|m| ScoredIdDto { id: m.person.id.clone(), score: round(m.score) }).collect()
+}
+
+/// The persons most like the photos (1 to 3 of one person), best first.
+#[utoipa::path(post, path = "/verifik/v2/face-recognition/search", tag = "Verifik", security(("bearer" = [])),
+    request_body(content = Object, description = "images [base64, 1-3], collection_id (code or _id), min_score (0.2-1), search_mode, max_results"),
+    responses((status = 200, body = [FoundPersonDto]), (status = 404), (status = 409), (status = 412)))]
+async fn search(State(state): State<AppState>, Authed(client): Authed, body: Body) -> VerifikResult<Response> {
+    let fields = Fields::of(body)?;
+    let min = fields.required_number("min_score", 0.2, 1.0)?;
+    search_mode(&fields)?;
+    let max = max_results(&fields)?;
+    let images = fields.images(&state, "images", 3).await?;
+    let found = run(&state, &client.id, &fields, images, max, min).await?;
+    Ok(ok(found.iter().map(|m| FoundPersonDto::new(&m.person, m.score)).collect::<Vec<_>>()))
+}
+
+/// The liveness of `image` when it passes `liveness_min_score`; 409 `liveness_failed` otherwise.
+pub async fn live_face(state: &AppState, image: Vec<u8>, min: f32) -> Result<f32, ApiError> {
+    let subject = state.recognition.subject(image).await?;
+    if subject.liveness > min {
+        Ok(subject.liveness)
+    } else {
+        Err(conflict("liveness_failed"))
+    }
+}
+
+/// A live face searched: `{persons: [...], liveness_score}`; 409 `liveness_failed` when it is not live.
+#[utoipa::path(post, path = "/verifik/v2/face-recognition/search-live-face", tag = "Verifik", security(("bearer" = [])),
+    request_body(content = Object, description = "image (base64), os, liveness_min_score (0.5-1), min_score (0.5-1), search_mode, collection_id"),
+    responses((status = 200, description = "{persons: [{id, name, score, ...}], liveness_score}"), (status = 409), (status = 412)))]
+async fn search_live_face(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    body: Body,
+) -> VerifikResult<Response> {
+    let fields = Fields::of(body)?;
+    os(&fields)?;
+    let liveness_min = fields.required_number("liveness_min_score", 0.5, 1.0)?;
+    let min = fields.required_number("min_score", 0.5, 1.0)?;
+    search_mode(&fields)?;
+    let max = max_results(&fields)?;
+    let image = fields.image(&state, "image").await?;
+    let liveness = live_face(&state, image.clone(), liveness_min).await?;
+    let found = run(&state, &client.id, &fields, vec![image], max, min).await?;
+    let persons: Vec<FoundPersonDto> = found.iter().map(|m| FoundPersonDto::new(&m.person, m.score)).collect();
+    Ok(ok(json!({"persons": persons, "liveness_score": round(liveness)})))
+}
+
+/// Who is at the camera: `[{id, score}]`; with `liveness_min_score`, only a live face is searched.
+#[utoipa::path(post, path = "/verifik/v2/face-recognition/search-active-user", tag = "Verifik", security(("bearer" = [])),
+    request_body(content = Object, description = "image (base64), os, min_score (0.5-1), search_mode, collection_id, liveness_min_score (optional)"),
+    responses((status = 200, body = [ScoredIdDto]), (status = 409), (status = 412)))]
+async fn search_active_user(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    body: Body,
+) -> VerifikResult<Response> {
+    let fields = Fields::of(body)?;
+    os(&fields)?;
+    let min = fields.required_number("min_score", 0.5, 1.0)?;
+    search_mode(&fields)?;
+    let liveness_min = fields.number("liveness_min_score", 0.5, 1.0)?;
+    let max = max_results(&fields)?;
+    let image = fields.image(&state, "image").await?;
+    if let Some(liveness_min) = liveness_min {
+        live_face(&state, image.clone(), liveness_min).await?;
+    }
+    let found = run(&state, &client.id, &fields, vec![image], max, min).await?;
+    Ok(ok(scored_ids(&found)))
+}
+
+/// Small face crops (about 120×120) searched: `[{id, score}]`.
+#[utoipa::path(post, path = "/verifik/v2/face-recognition/search/crops", tag = "Verifik", security(("bearer" = [])),
+    request_body(content = Object, description = "images [base64 crops, 1-3], min_score (0.5-1), search_mode, collection_id, max_results"),
+    responses((status = 200, body = [ScoredIdDto]), (status = 409), (status = 412)))]
+async fn search_crops(State(state): State<AppState>, Authed(client): Authed, body: Body) -> VerifikResult<Response> {
+    let fields = Fields::of(body)?;
+    let min = fields.required_number("min_score", 0.5, 1.0)?;
+    search_mode(&fields)?;
+    let max = max_results(&fields)?;
+    let crops = fields.images(&state, "images", 3).await?;
+    let mut photos = Vec::with_capacity(crops.len());
+    for crop in crops {
+        photos.push(vouch_app::recognition::framed_crop(crop, state.faces.limits).await?);
+    }
+    let found = run(&state, &client.id, &fields, photos, max, min).await?;
+    Ok(ok(scored_ids(&found)))
+}

@@ -1,0 +1,383 @@
+//! Verifik under /verifik over HTTP: its tokens, its envelope and error codes, the 1:1 face endpoints, and
+//! collections, persons and 1:N search with the real models on the public-domain photos and labelled faces.
+
+use base64::Engine;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use vouch_testkit::api::Creds;
+use vouch_testkit::server::Kit;
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn photo(name: &str) -> String {
+    b64(&vouch_testkit::fixture(&format!("faces/{name}")))
+}
+
+/// A person of the labelled set who is in none of the other photos.
+fn stranger() -> String {
+    b64(&vouch_testkit::read(&vouch_testkit::shared_testdata("face_dev/Abdullah_Gul/Abdullah_Gul_0001.jpg")))
+}
+
+async fn token(kit: &Kit, creds: &Creds) -> String {
+    let resp =
+        kit.http.post(kit.url("/verifik/v2/auth/session")).header("Authorization", creds.basic()).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["tokenType"], "bearer");
+    body["accessToken"].as_str().unwrap().to_string()
+}
+
+async fn call(kit: &Kit, method: Method, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    kit.send_json(method, token, &format!("/verifik/v2/face-recognition{path}"), &body).await
+}
+
+async fn post(kit: &Kit, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    call(kit, Method::POST, token, path, body).await
+}
+
+async fn get(kit: &Kit, token: &str, path: &str) -> (StatusCode, Value) {
+    let resp = kit.get(token, &format!("/verifik/v2/face-recognition{path}")).await;
+    (resp.status(), resp.json().await.unwrap())
+}
+
+fn assert_envelope(body: &Value) {
+    assert_eq!(body["id"].as_str().unwrap().len(), 5, "{body}");
+    assert_eq!(body["signature"]["message"], "Certified by Vouch");
+    assert!(body["signature"]["dateTime"].as_str().unwrap().contains(", 20"), "{body}");
+}
+
+fn assert_error(status: StatusCode, body: &Value, want_status: StatusCode, code: &str, message: &str) {
+    assert_eq!(
+        (status, body["code"].as_str(), body["message"].as_str()),
+        (want_status, Some(code), Some(message)),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_jwts_for_verifik_only_and_refused_in_its_words() {
+    let kit = Kit::start().await;
+    let creds = kit.integrator();
+    let jwt = token(&kit, &creds).await;
+    assert_eq!(jwt.split('.').count(), 3);
+
+    let wrong = Creds { id: creds.id.clone(), secret: "wrong".into() };
+    let resp =
+        kit.http.post(kit.url("/verifik/v2/auth/session")).header("Authorization", wrong.basic()).send().await.unwrap();
+    let status = resp.status();
+    assert_error(
+        status,
+        &resp.json().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        "Authentication required",
+    );
+
+    // Renewal with the token itself; a lifetime out of range is a bad parameter.
+    let resp = kit.get(&jwt, "/verifik/v2/auth/session?origin=refresh&expiresIn=2").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let renewed: Value = resp.json().await.unwrap();
+    assert_eq!(renewed["expiresIn"], 60 * 24 * 3600);
+    let resp = kit.get(&jwt, "/verifik/v2/auth/session?expiresIn=13").await;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap();
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "MissingParameter",
+        "\"expiresIn\" must be less than or equal to 12",
+    );
+
+    let (status, body) = get(&kit, "", "/collections").await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Authentication required");
+    let eeid = kit.eeid_token(&creds).await;
+    let (status, body) = get(&kit, &eeid, "/collections").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("UNAUTHORIZED")),
+        "another API's token"
+    );
+    let resp = kit.get(&jwt, "/eeid/api/ident/v1/identification_requests").await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "a Verifik token is for /verifik only");
+
+    let expired = kit.store.issue_jwt(&creds.id, 0, "verifik", None).unwrap().token;
+    let (status, body) = get(&kit, &expired, "/collections").await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "FORBIDDEN", "token_expired");
+    let session = kit.store.issue_jwt(&creds.id, 600, "verifik", Some("a-liveness-session")).unwrap().token;
+    let (status, _) = get(&kit, &session, "/collections").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a liveness session's token is not a client's");
+
+    let (status, body) = get(&kit, &jwt, "/collections").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_envelope(&body);
+
+    let resp = kit.get(&jwt, "/verifik/v2/projects").await;
+    assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(resp.json::<Value>().await.unwrap()["code"], "NotImplemented");
+}
+
+#[tokio::test]
+async fn liveness_and_compares_answer_verifiks_fields_and_refuse_bad_ones() {
+    let kit = Kit::start().await;
+    let jwt = token(&kit, &kit.integrator()).await;
+
+    let (status, body) = post(&kit, &jwt, "/liveness", json!({"image": photo("fr_obama.jpg")})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "\"os\" is required");
+    let (status, body) = post(&kit, &jwt, "/liveness", json!({"os": "DESKTOP", "image": "aGVsbG8="})).await;
+    assert_error(status, &body, StatusCode::PRECONDITION_FAILED, "PreconditionFailed", "only_images_in_base64");
+    let (status, body) =
+        post(&kit, &jwt, "/liveness", json!({"os": "DESKTOP", "image": "https://example.com/face.jpg"})).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PRECONDITION_FAILED, Some("PreconditionFailed")),
+        "{body}"
+    );
+    let (status, body) = post(
+        &kit,
+        &jwt,
+        "/liveness",
+        json!({"os": "DESKTOP", "image": photo("fr_obama.jpg"), "liveness_min_score": 0.3}),
+    )
+    .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "MissingParameter",
+        "\"liveness_min_score\" must be greater than or equal to 0.5",
+    );
+    for path in ["/liveness", "/liveness-score"] {
+        let data_uri = format!("data:image/jpeg;base64,{}", photo("fr_obama.jpg"));
+        let (status, body) = post(&kit, &jwt, path, json!({"os": "DESKTOP", "image": data_uri})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_envelope(&body);
+        let data = &body["data"];
+        assert_eq!(data["min_score"], 0.6);
+        let score = data["liveness_score"].as_f64().unwrap();
+        assert_eq!(data["passed"], score > 0.6, "{data}");
+        assert!(score > 0.6, "a real photo of a person: {data}");
+    }
+
+    let (status, body) =
+        post(&kit, &jwt, "/compare", json!({"probe": [photo("fr_obama.jpg")], "gallery": [photo("fr_obama2.jpg")]}))
+            .await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "\"search_mode\" is required");
+    let same = json!({"probe": [photo("fr_obama.jpg")], "gallery": [photo("fr_obama2.jpg")], "search_mode": "FAST"});
+    let (status, body) = post(&kit, &jwt, "/compare", same.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let data = &body["data"];
+    let score = data["score"].as_f64().unwrap();
+    assert!(score > 0.5, "the same man: {data}");
+    assert_eq!(data["compare_min_score"], 0.85);
+    assert_eq!((data["passed"].clone(), data["result"]["score"].clone()), (json!(score > 0.85), json!(score)));
+    let other =
+        json!({"probe": [photo("fr_obama.jpg")], "gallery": [photo("fr_biden.jpg")], "search_mode": "ACCURATE"});
+    let (_, body) = post(&kit, &jwt, "/compare", other.clone()).await;
+    assert!(body["data"]["score"].as_f64().unwrap() < 0.5 && body["data"]["result"]["passed"] == false, "{body}");
+    let mut low = same.clone();
+    low["compare_min_score"] = json!(0.5);
+    let (status, body) = post(&kit, &jwt, "/compare", low).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "MissingParameter",
+        "\"compare_min_score\" must be greater than or equal to 0.67",
+    );
+
+    let live = json!({"probe": photo("fr_obama.jpg"), "gallery": [photo("fr_obama2.jpg")], "os": "IOS", "search_mode": "FAST", "compare_min_score": 0.67});
+    let (status, body) = post(&kit, &jwt, "/compare-live", live).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let data = &body["data"];
+    assert_eq!(data["liveness_min_score"], 0.65);
+    assert_eq!(data["result"]["liveness_score"], data["liveness"]["liveness_score"]);
+    assert_eq!(data["passed"], true, "{data}");
+
+    let mut sequential =
+        json!({"probe": photo("fr_obama.jpg"), "gallery": [photo("fr_biden.jpg")], "search_mode": "FAST"});
+    let (status, body) = post(&kit, &jwt, "/compare-with-liveness", sequential.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["data"]["liveness"].is_null(), "no liveness after a failed compare: {body}");
+    sequential["gallery"] = json!([photo("fr_obama2.jpg")]);
+    sequential["compare_min_score"] = json!(0.67);
+    let (_, body) = post(&kit, &jwt, "/compare-with-liveness", sequential).await;
+    assert_eq!(body["data"]["comparison"]["result"]["passed"], true, "{body}");
+    assert_eq!(body["data"]["liveness"]["result"]["min_score"], 0.6, "{body}");
+}
+
+/// The first person a search answers, and their score.
+fn first(body: &Value) -> (String, f64) {
+    let hit = &body["data"][0];
+    (hit["id"].as_str().unwrap_or_default().to_string(), hit["score"].as_f64().unwrap_or_default())
+}
+
+#[tokio::test]
+async fn persons_are_enrolled_searched_verified_and_removed_per_collection_and_client() {
+    let kit = Kit::start().await;
+    let jwt = token(&kit, &kit.integrator()).await;
+
+    let (status, body) = post(&kit, &jwt, "/collections", json!({"description": "no name"})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "\"name\" is required");
+    let (status, body) =
+        post(&kit, &jwt, "/collections", json!({"name": "Branch 12", "description": "walk-ins"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (collection_id, code) =
+        (body["data"]["_id"].as_str().unwrap().to_string(), body["data"]["code"].as_str().unwrap().to_string());
+    assert_eq!(code.len(), 36, "a UUID");
+    let (_, by_code) = get(&kit, &jwt, &format!("/collections/{code}")).await;
+    assert_eq!(by_code["data"]["_id"], collection_id.as_str());
+    let (_, listed) = get(&kit, &jwt, "/collections?like_name=branch").await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+
+    let obama = json!({"name": "Barack Obama", "images": [photo("fr_obama.jpg")], "gender": "M",
+        "date_of_birth": {"year": 1961, "month": 8, "day": 4}, "collections": [code], "nationality": "US"});
+    let (status, body) = post(&kit, &jwt, "/persons", obama.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let obama_id = body["data"]["_id"].as_str().unwrap().to_string();
+    assert_eq!(body["data"]["date_of_birth"], json!({"year": 1961, "month": 8, "day": 4}));
+    assert_eq!(body["data"]["collections"], json!([collection_id]));
+    let thumbnail = body["data"]["thumbnails"][0]["thumbnail"].as_str().unwrap().to_string();
+    let mut again = obama.clone();
+    again["date_of_birth"] = json!("1961-08-04");
+    again["name"] = json!("BARACK OBAMA");
+    let (status, body) = post(&kit, &jwt, "/persons", again).await;
+    assert_error(status, &body, StatusCode::PRECONDITION_FAILED, "PreconditionFailed", "person_already_set");
+    assert_eq!(body["data"]["_id"], obama_id.as_str());
+    let biden = json!({"name": "Joe Biden", "images": [photo("fr_biden.jpg")], "collections": [collection_id]});
+    let (status, body) = post(&kit, &jwt, "/persons", biden).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let biden_id = body["data"]["_id"].as_str().unwrap().to_string();
+    let (status, body) = post(
+        &kit,
+        &jwt,
+        "/persons",
+        json!({"name": "Nobody", "images": [photo("fr_obama.jpg")], "collections": ["nope"]}),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("NotFound")), "{body}");
+
+    // 1:N: the right person first, a stranger refused, by the collection's code or _id or the whole gallery.
+    let search = |images: Vec<String>, collection: &str| json!({"images": images, "collection_id": collection, "min_score": 0.5, "search_mode": "FAST"});
+    let (status, body) = post(&kit, &jwt, "/search", search(vec![photo("fr_obama2.jpg")], &code)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (id, score) = first(&body);
+    assert_eq!(id, obama_id);
+    assert!(
+        score > 0.5 && body["data"][0]["name"] == "Barack Obama" && body["data"].as_array().unwrap().len() == 1,
+        "{body}"
+    );
+    let (_, body) = post(&kit, &jwt, "/search", search(vec![photo("fr_biden.jpg")], &collection_id)).await;
+    assert_eq!(first(&body).0, biden_id);
+    let (_, body) = post(&kit, &jwt, "/search", search(vec![stranger()], &code)).await;
+    assert_eq!(body["data"], json!([]), "a stranger: {body}");
+    let (status, body) = post(
+        &kit,
+        &jwt,
+        "/search",
+        json!({"images": [photo("fr_obama2.jpg")], "min_score": 0.1, "search_mode": "FAST"}),
+    )
+    .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "MissingParameter",
+        "\"min_score\" must be greater than or equal to 0.2",
+    );
+    let (_, body) = post(
+        &kit,
+        &jwt,
+        "/search-active-user",
+        json!({"image": photo("fr_obama2.jpg"), "os": "DESKTOP", "min_score": 0.5, "search_mode": "FAST"}),
+    )
+    .await;
+    assert_eq!(first(&body).0, obama_id, "{body}");
+    let (_, body) = post(&kit, &jwt, "/search-live-face", json!({"image": photo("fr_obama2.jpg"), "os": "DESKTOP", "min_score": 0.5, "liveness_min_score": 0.5, "search_mode": "FAST", "collection_id": code})).await;
+    assert_eq!(body["data"]["persons"][0]["id"], obama_id.as_str(), "{body}");
+    assert!(body["data"]["liveness_score"].as_f64().unwrap() > 0.5);
+    let crop = json!({"images": [thumbnail], "min_score": 0.5, "search_mode": "FAST", "collection_id": code});
+    let (status, body) = post(&kit, &jwt, "/search/crops", crop).await;
+    assert_eq!((status, first(&body).0), (StatusCode::OK, obama_id.clone()), "{body}");
+    let (_, body) =
+        post(&kit, &jwt, "/detect", json!({"image": photo("fr_obama2.jpg"), "collection_id": code, "min_score": 0.5}))
+            .await;
+    assert_eq!(body["data"]["faces"][0]["matches"][0]["id"], obama_id.as_str(), "{body}");
+
+    // 1:1 against an enrolled person.
+    let verify =
+        |id: &str, image: String| json!({"id": id, "images": [image], "min_score": 0.5, "search_mode": "FAST"});
+    let (_, body) = post(&kit, &jwt, "/verify", verify(&obama_id, photo("fr_obama2.jpg"))).await;
+    assert_eq!(
+        (body["data"]["passed"].clone(), body["data"]["match"]["id"].clone()),
+        (json!(true), json!(obama_id)),
+        "{body}"
+    );
+    let (_, body) = post(&kit, &jwt, "/verify", verify(&obama_id, photo("fr_biden.jpg"))).await;
+    assert_eq!(body["data"]["passed"], false, "{body}");
+    let (status, body) = post(&kit, &jwt, "/verify", verify("000000000000000000000000", photo("fr_biden.jpg"))).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "NotFound", "Record not found.");
+
+    // Enrolment with a duplicate check.
+    let live_enrol = |image: String| json!({"name": "B. Obama", "images": [image], "collection_id": collection_id, "search_mode": "FAST", "min_score": 0.5});
+    let (status, body) = post(&kit, &jwt, "/persons/search-live-face", live_enrol(photo("fr_obama2.jpg"))).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "Conflict", "duplicated_person");
+    assert_eq!(body["data"]["id"], obama_id.as_str());
+    let (status, body) = post(&kit, &jwt, "/persons/search-live-face", live_enrol(stranger())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stranger_id = body["data"]["_id"].as_str().unwrap().to_string();
+
+    // Lists and lookups.
+    let (_, body) = get(&kit, &jwt, &format!("/persons?page=1&limit=2&sort=-createdAt&collection={code}")).await;
+    assert_eq!(body["data"]["pagination"], json!({"page": 1, "limit": 2, "total": 3, "pages": 2}), "{body}");
+    assert_eq!(body["data"]["docs"][0]["_id"], stranger_id.as_str(), "newest first");
+    let (_, body) = get(&kit, &jwt, "/persons/lookup?name=obama").await;
+    assert_eq!(body["total"], 2, "{body}");
+    assert_eq!(body["data"][0]["collections"][0]["code"], code.as_str());
+    let resp = kit.get(&jwt, "/verifik/v2/face-recognition/persons/lookup?name=ob12").await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+
+    // Out of the collection: not found there, still found in the whole gallery; then deleted.
+    let (status, body) =
+        call(&kit, Method::PUT, &jwt, &format!("/persons/{obama_id}"), json!({"collections": [], "notes": "moved"}))
+            .await;
+    assert_eq!((status, body["data"]["notes"].as_str()), (StatusCode::OK, Some("moved")), "{body}");
+    let (_, body) = post(&kit, &jwt, "/search", search(vec![photo("fr_obama2.jpg")], &code)).await;
+    assert_eq!(body["data"], json!([]), "{body}");
+    let whole = json!({"images": [photo("fr_obama2.jpg")], "min_score": 0.5, "search_mode": "FAST"});
+    let (_, body) = post(&kit, &jwt, "/search", whole.clone()).await;
+    assert_eq!(first(&body).0, obama_id);
+    let (status, body) = call(&kit, Method::DELETE, &jwt, &format!("/persons/{obama_id}"), json!({})).await;
+    assert_eq!((status, body["data"]["_id"].as_str()), (StatusCode::OK, Some(obama_id.as_str())), "{body}");
+    let (_, body) = post(&kit, &jwt, "/search", whole).await;
+    assert_eq!(body["data"], json!([]), "a deleted person is not found: {body}");
+    let (status, _) = get(&kit, &jwt, &format!("/persons/{obama_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) =
+        call(&kit, Method::DELETE, &jwt, &format!("/persons/{biden_id}?collection={code}"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = get(&kit, &jwt, &format!("/persons/{biden_id}")).await;
+    assert_eq!(body["data"]["collections"], json!([]), "{body}");
+
+    // Another client sees none of it.
+    let other = token(&kit, &kit.integrator()).await;
+    let (status, _) = get(&kit, &other, &format!("/collections/{code}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, body) = post(
+        &kit,
+        &other,
+        "/search",
+        json!({"images": [photo("fr_biden.jpg")], "min_score": 0.5, "search_mode": "FAST"}),
+    )
+    .await;
+    assert_eq!(body["data"], json!([]));
+
+    let (status, body) = call(&kit, Method::DELETE, &jwt, &format!("/collections/{code}"), json!({})).await;
+    assert_eq!((status, body["data"]["deleted"].clone()), (StatusCode::OK, json!(true)), "{body}");
+    let (status, _) = get(&kit, &jwt, &format!("/persons/{biden_id}")).await;
+    assert_eq!(status, StatusCode::OK, "a person outlives their collection");
+    assert!(kit.count("gallery_templates") > 0);
+}
