@@ -299,6 +299,8 @@ async fn persons_are_enrolled_searched_verified_and_removed_per_collection_and_c
     let (_, body) = post(&kit, &jwt, "/search-live-face", json!({"image": photo("fr_obama2.jpg"), "os": "DESKTOP", "min_score": 0.5, "liveness_min_score": 0.5, "search_mode": "FAST", "collection_id": code})).await;
     assert_eq!(body["data"]["persons"][0]["id"], obama_id.as_str(), "{body}");
     assert!(body["data"]["liveness_score"].as_f64().unwrap() > 0.5);
+    let (status, body) = post(&kit, &jwt, "/search-live-face", json!({"image": photo("fr_obama2.jpg"), "os": "DESKTOP", "min_score": 0.5, "liveness_min_score": 1, "search_mode": "FAST"})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "Conflict", "liveness_failed");
     let crop = json!({"images": [thumbnail], "min_score": 0.5, "search_mode": "FAST", "collection_id": code});
     let (status, body) = post(&kit, &jwt, "/search/crops", crop).await;
     assert_eq!((status, first(&body).0), (StatusCode::OK, obama_id.clone()), "{body}");
