@@ -215,5 +215,16 @@ pub fn eval(models: &Path, dir: &Path, threads: usize) -> anyhow::Result<()> {
     let min_genuine = genuine.iter().copied().fold(f32::MAX, f32::min);
     let max_impostor = impostor.first().copied().unwrap_or(0.0);
     println!("  lowest genuine score {min_genuine:.3}, highest impostor score {max_impostor:.3}");
+    crate::one_to_n::print_fmr(&impostor);
+    let mut identities: Vec<crate::one_to_n::Identity<'_>> = Vec::new();
+    let mut last: Option<&str> = None;
+    for sample in &samples {
+        match identities.last_mut() {
+            Some(identity) if last == Some(sample.identity.as_str()) => identity.templates.push(&sample.template),
+            _ => identities.push(crate::one_to_n::Identity { templates: vec![&sample.template] }),
+        }
+        last = Some(sample.identity.as_str());
+    }
+    crate::one_to_n::print_search(&identities);
     Ok(())
 }

@@ -6,6 +6,7 @@ mod doc;
 mod doc_bench;
 mod faces;
 mod gallery_bench;
+mod one_to_n;
 mod signature;
 
 use std::net::SocketAddr;
@@ -203,7 +204,9 @@ enum FacesCommand {
         #[arg(long)]
         faiss: bool,
     },
-    /// TAR at FAR 1%, 0.1%, 0.01% and EER over all pairs of a folder of identity sub-folders
+    /// TAR at FAR 1%, 0.1%, 0.01% and EER over all pairs of a folder of identity sub-folders, and what a 1:N
+    /// min_score means: its false match rate, the false-positive identification rate it implies for galleries of
+    /// 1k to 1M, and a real search over the folder with and without a top-1 versus top-2 margin
     Eval {
         dir: PathBuf,
         #[arg(long)]
