@@ -330,16 +330,20 @@ impl Store {
         self.key().open(&sealed, &sealed_secret_aad(id))
     }
 
-    /// `audience`: the API the token is for (`eeid`, `danaconnect`), or None for any. The token is signed,
-    /// not stored (see [`crate::tokens`]): issuing one reads the client's generation and writes nothing.
-    pub fn issue_token(&self, client_id: &str, ttl_secs: u32, audience: Option<&str>) -> Result<IssuedToken> {
-        let generation: i64 = self
-            .conn()?
+    /// An active client's token generation (rotating its secret moves it on, ending older tokens).
+    pub(crate) fn token_generation(&self, client_id: &str) -> Result<i64> {
+        self.conn()?
             .query_row("SELECT token_generation FROM clients WHERE id = ?1 AND revoked_at IS NULL", [client_id], |r| {
                 r.get(0)
             })
             .optional()?
-            .ok_or(StoreError::NotFound)?;
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// `audience`: the API the token is for (`eeid`, `danaconnect`), or None for any. The token is signed,
+    /// not stored (see [`crate::tokens`]): issuing one reads the client's generation and writes nothing.
+    pub fn issue_token(&self, client_id: &str, ttl_secs: u32, audience: Option<&str>) -> Result<IssuedToken> {
+        let generation = self.token_generation(client_id)?;
         let expires_at = now() + time::Duration::seconds(i64::from(ttl_secs));
         let claims = crate::tokens::Claims {
             client_id: client_id.to_string(),

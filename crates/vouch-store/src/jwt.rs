@@ -54,13 +54,7 @@ impl Store {
         audience: &str,
         session: Option<&str>,
     ) -> Result<IssuedToken> {
-        let generation: i64 = self
-            .conn()?
-            .query_row("SELECT token_generation FROM clients WHERE id = ?1 AND revoked_at IS NULL", [client_id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or(StoreError::NotFound)?;
+        let generation = self.token_generation(client_id)?;
         let issued_at = now();
         let expires_at = issued_at + time::Duration::seconds(i64::from(ttl_secs));
         let mut nonce = [0u8; 16];

@@ -209,6 +209,11 @@ async fn liveness_and_compares_answer_verifiks_fields_and_refuse_bad_ones() {
     assert_eq!(body["data"]["liveness"]["result"]["min_score"], 0.6, "{body}");
 }
 
+/// A `/search` body for one photo, in a collection or the whole gallery.
+fn search(image: String, collection: Option<&str>, min_score: f64) -> Value {
+    json!({"images": [image], "collection_id": collection, "min_score": min_score, "search_mode": "FAST"})
+}
+
 /// The first person a search answers, and their score.
 fn first(body: &Value) -> (String, f64) {
     let hit = &body["data"][0];
@@ -261,8 +266,7 @@ async fn persons_are_enrolled_searched_verified_and_removed_per_collection_and_c
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("NotFound")), "{body}");
 
     // 1:N: the right person first, a stranger refused, by the collection's code or _id or the whole gallery.
-    let search = |images: Vec<String>, collection: &str| json!({"images": images, "collection_id": collection, "min_score": 0.5, "search_mode": "FAST"});
-    let (status, body) = post(&kit, &jwt, "/search", search(vec![photo("fr_obama2.jpg")], &code)).await;
+    let (status, body) = post(&kit, &jwt, "/search", search(photo("fr_obama2.jpg"), Some(&code), 0.5)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (id, score) = first(&body);
     assert_eq!(id, obama_id);
@@ -270,17 +274,11 @@ async fn persons_are_enrolled_searched_verified_and_removed_per_collection_and_c
         score > 0.5 && body["data"][0]["name"] == "Barack Obama" && body["data"].as_array().unwrap().len() == 1,
         "{body}"
     );
-    let (_, body) = post(&kit, &jwt, "/search", search(vec![photo("fr_biden.jpg")], &collection_id)).await;
+    let (_, body) = post(&kit, &jwt, "/search", search(photo("fr_biden.jpg"), Some(&collection_id), 0.5)).await;
     assert_eq!(first(&body).0, biden_id);
-    let (_, body) = post(&kit, &jwt, "/search", search(vec![stranger()], &code)).await;
+    let (_, body) = post(&kit, &jwt, "/search", search(stranger(), Some(&code), 0.5)).await;
     assert_eq!(body["data"], json!([]), "a stranger: {body}");
-    let (status, body) = post(
-        &kit,
-        &jwt,
-        "/search",
-        json!({"images": [photo("fr_obama2.jpg")], "min_score": 0.1, "search_mode": "FAST"}),
-    )
-    .await;
+    let (status, body) = post(&kit, &jwt, "/search", search(photo("fr_obama2.jpg"), None, 0.1)).await;
     assert_error(
         status,
         &body,
@@ -347,9 +345,9 @@ async fn persons_are_enrolled_searched_verified_and_removed_per_collection_and_c
         call(&kit, Method::PUT, &jwt, &format!("/persons/{obama_id}"), json!({"collections": [], "notes": "moved"}))
             .await;
     assert_eq!((status, body["data"]["notes"].as_str()), (StatusCode::OK, Some("moved")), "{body}");
-    let (_, body) = post(&kit, &jwt, "/search", search(vec![photo("fr_obama2.jpg")], &code)).await;
+    let (_, body) = post(&kit, &jwt, "/search", search(photo("fr_obama2.jpg"), Some(&code), 0.5)).await;
     assert_eq!(body["data"], json!([]), "{body}");
-    let whole = json!({"images": [photo("fr_obama2.jpg")], "min_score": 0.5, "search_mode": "FAST"});
+    let whole = search(photo("fr_obama2.jpg"), None, 0.5);
     let (_, body) = post(&kit, &jwt, "/search", whole.clone()).await;
     assert_eq!(first(&body).0, obama_id);
     let (status, body) = call(&kit, Method::DELETE, &jwt, &format!("/persons/{obama_id}"), json!({})).await;
@@ -368,13 +366,7 @@ async fn persons_are_enrolled_searched_verified_and_removed_per_collection_and_c
     let other = token(&kit, &kit.integrator()).await;
     let (status, _) = get(&kit, &other, &format!("/collections/{code}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, body) = post(
-        &kit,
-        &other,
-        "/search",
-        json!({"images": [photo("fr_biden.jpg")], "min_score": 0.5, "search_mode": "FAST"}),
-    )
-    .await;
+    let (_, body) = post(&kit, &other, "/search", search(photo("fr_biden.jpg"), None, 0.5)).await;
     assert_eq!(body["data"], json!([]));
 
     let (status, body) = call(&kit, Method::DELETE, &jwt, &format!("/collections/{code}"), json!({})).await;

@@ -2,12 +2,12 @@
 //! `people` to set the members) and delete (the persons stay, in their other collections). A collection is named
 //! by its `_id` or its `code` everywhere.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::dto::CollectionDto;
-use super::params::{Body, Fields};
+use super::params::{Fields, QueryFields};
 use super::{ok, record_not_found, VerifikResult};
 use crate::extract::Authed;
 use crate::state::AppState;
@@ -26,9 +26,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn create_collection(
     State(state): State<AppState>,
     Authed(client): Authed,
-    body: Body,
+    fields: Fields,
 ) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
     let name = fields.text("name", 200)?.ok_or_else(|| crate::error::ApiError::invalid("\"name\" is required"))?;
     let description = fields.text("description", 2000)?.unwrap_or_default();
     let project = fields.text("project", 100)?;
@@ -42,9 +41,8 @@ async fn create_collection(
 async fn list_collections(
     State(state): State<AppState>,
     Authed(client): Authed,
-    RawQuery(query): RawQuery,
+    QueryFields(fields): QueryFields,
 ) -> VerifikResult<Response> {
-    let fields = Fields::of_query(query.as_deref())?;
     let like = fields.text("like_name", 200)?;
     let collections = state.recognition.collections(&client.id, like).await?;
     Ok(ok(collections.into_iter().map(CollectionDto::from).collect::<Vec<_>>()))
@@ -70,9 +68,8 @@ async fn update_collection(
     State(state): State<AppState>,
     Authed(client): Authed,
     Path(id): Path<String>,
-    body: Body,
+    fields: Fields,
 ) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
     let name = fields.text("name", 200)?;
     let description = fields.text("description", 2000)?;
     let people = fields.strings("people")?;

@@ -174,18 +174,19 @@ pub struct FoundPersonDto {
 
 impl FoundPersonDto {
     pub fn new(person: &GalleryPerson, score: f32) -> FoundPersonDto {
+        let p = PersonDto::from(person);
         FoundPersonDto {
-            id: person.id.clone(),
-            name: person.facts.name.clone(),
+            id: p.id,
+            name: p.name,
             score: round(score),
-            gender: person.facts.gender.clone(),
-            date_of_birth: date_dto(person.facts.date_of_birth.as_deref()),
-            nationality: person.facts.nationality.clone(),
-            notes: person.facts.notes.clone(),
-            thumbnails: thumbnails(person),
-            collections: person.collections.clone(),
-            create_date: rfc3339(person.created_at),
-            modified_date: rfc3339(person.updated_at),
+            gender: p.gender,
+            date_of_birth: p.date_of_birth,
+            nationality: p.nationality,
+            notes: p.notes,
+            thumbnails: p.thumbnails,
+            collections: p.collections,
+            create_date: p.created_at,
+            modified_date: p.updated_at,
         }
     }
 }

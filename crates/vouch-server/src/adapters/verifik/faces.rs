@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::dto::{round, FoundPersonDto};
-use super::params::{os, search_mode, Body, Fields};
+use super::params::{os, search_mode, Fields};
 use super::{ok, record_not_found, VerifikResult};
 use crate::extract::Authed;
 use crate::state::AppState;
@@ -117,24 +117,23 @@ async fn passive_liveness(state: &AppState, fields: Fields) -> VerifikResult<Res
 #[utoipa::path(post, path = "/verifik/v2/face-recognition/liveness", tag = "Verifik", security(("bearer" = [])),
     request_body(content = Object, description = "os (ANDROID, IOS, DESKTOP), image (base64), liveness_min_score (0.5-1, default 0.6), collection_id"),
     responses((status = 200, body = LivenessDto), (status = 401), (status = 403), (status = 409), (status = 412)))]
-async fn liveness(State(state): State<AppState>, _: Authed, body: Body) -> VerifikResult<Response> {
-    passive_liveness(&state, Fields::of(body)?).await
+async fn liveness(State(state): State<AppState>, _: Authed, fields: Fields) -> VerifikResult<Response> {
+    passive_liveness(&state, fields).await
 }
 
 /// The same as `liveness` (Verifik bills it apart).
 #[utoipa::path(post, path = "/verifik/v2/face-recognition/liveness-score", tag = "Verifik", security(("bearer" = [])),
     request_body(content = Object, description = "as /liveness"),
     responses((status = 200, body = LivenessDto), (status = 409), (status = 412)))]
-async fn liveness_score(State(state): State<AppState>, _: Authed, body: Body) -> VerifikResult<Response> {
-    passive_liveness(&state, Fields::of(body)?).await
+async fn liveness_score(State(state): State<AppState>, _: Authed, fields: Fields) -> VerifikResult<Response> {
+    passive_liveness(&state, fields).await
 }
 
 /// The best similarity between a face of `probe` and a face of `gallery`.
 #[utoipa::path(post, path = "/verifik/v2/face-recognition/compare", tag = "Verifik", security(("bearer" = [])),
     request_body(content = Object, description = "probe [base64], gallery [base64], search_mode (FAST, ACCURATE), compare_min_score (0.67-0.95, default 0.85)"),
     responses((status = 200, description = "{score, passed, compare_min_score, result: {score, passed}}"), (status = 409), (status = 412)))]
-async fn compare(State(state): State<AppState>, _: Authed, body: Body) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
+async fn compare(State(state): State<AppState>, _: Authed, fields: Fields) -> VerifikResult<Response> {
     search_mode(&fields)?;
     let min = compare_min(&fields)?;
     let probe = fields.images(&state, "probe", 3).await?;
@@ -147,8 +146,7 @@ async fn compare(State(state): State<AppState>, _: Authed, body: Body) -> Verifi
 #[utoipa::path(post, path = "/verifik/v2/face-recognition/compare-live", tag = "Verifik", security(("bearer" = [])),
     request_body(content = Object, description = "probe (base64), gallery [base64], os, search_mode, liveness_min_score (0.52-1, default 0.65), compare_min_score"),
     responses((status = 200, description = "{score, passed, compare_min_score, liveness: {liveness_score, min_score, passed}, liveness_min_score, result: {score, passed, liveness_score}}"), (status = 409), (status = 412)))]
-async fn compare_live(State(state): State<AppState>, _: Authed, body: Body) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
+async fn compare_live(State(state): State<AppState>, _: Authed, fields: Fields) -> VerifikResult<Response> {
     os(&fields)?;
     search_mode(&fields)?;
     let liveness_min = fields.number("liveness_min_score", 0.52, 1.0)?.unwrap_or(LIVE_COMPARE_LIVENESS_MIN_SCORE);
@@ -167,8 +165,7 @@ async fn compare_live(State(state): State<AppState>, _: Authed, body: Body) -> V
 #[utoipa::path(post, path = "/verifik/v2/face-recognition/compare-with-liveness", tag = "Verifik", security(("bearer" = [])),
     request_body(content = Object, description = "probe (base64), gallery [base64], search_mode, liveness_min_score (0.5-1, default 0.6), compare_min_score"),
     responses((status = 200, description = "{comparison: {score, passed, result}, liveness: {liveness_score, min_score, passed, result} | null}"), (status = 409), (status = 412)))]
-async fn compare_with_liveness(State(state): State<AppState>, _: Authed, body: Body) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
+async fn compare_with_liveness(State(state): State<AppState>, _: Authed, fields: Fields) -> VerifikResult<Response> {
     search_mode(&fields)?;
     let liveness_min = fields.number("liveness_min_score", 0.5, 1.0)?.unwrap_or(LIVENESS_MIN_SCORE);
     let min = compare_min(&fields)?;
@@ -204,8 +201,7 @@ pub struct DetectedFaceDto {
 #[utoipa::path(post, path = "/verifik/v2/face-recognition/detect", tag = "Verifik", security(("bearer" = [])),
     request_body(content = Object, description = "image (base64); collection_id, min_score (0.5-1), max_results to search each face"),
     responses((status = 200, description = "{faces: [{x, y, width, height, confidence, matches: [{id, score}]}]}"), (status = 409), (status = 412)))]
-async fn detect(State(state): State<AppState>, Authed(client): Authed, body: Body) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
+async fn detect(State(state): State<AppState>, Authed(client): Authed, fields: Fields) -> VerifikResult<Response> {
     fields.one_of("search_mode", &["FAST", "ACCURATE"])?;
     let min_score = fields.number("min_score", 0.5, 1.0)?;
     let collection = fields.string("collection_id")?;
@@ -245,8 +241,7 @@ async fn detect(State(state): State<AppState>, Authed(client): Authed, body: Bod
 #[utoipa::path(post, path = "/verifik/v2/face-recognition/verify", tag = "Verifik", security(("bearer" = [])),
     request_body(content = Object, description = "id (the person's _id), images [base64, 1-3], min_score (0.5-1), search_mode, collection_id"),
     responses((status = 200, description = "{match: {id, name, score, gender, date_of_birth, thumbnails, collections}, passed, min_score}"), (status = 404), (status = 409), (status = 412)))]
-async fn verify(State(state): State<AppState>, Authed(client): Authed, body: Body) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
+async fn verify(State(state): State<AppState>, Authed(client): Authed, fields: Fields) -> VerifikResult<Response> {
     let id = fields.required_string("id")?;
     let min = fields.required_number("min_score", 0.5, 1.0)?;
     search_mode(&fields)?;

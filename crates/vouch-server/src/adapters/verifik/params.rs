@@ -2,6 +2,8 @@
 //! (`"os" is required`, `"min_score" must be greater than or equal to 0.5`), as 409 `MissingParameter`.
 //! Images are raw base64 or a data URI; a URL is refused with 412 unless an admin has turned fetching on.
 
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use base64::Engine;
 use serde_json::{Map, Value};
 
@@ -13,10 +15,30 @@ use crate::state::AppState;
 /// Payloads shorter than this are not images (Verifik's `only_images_in_base64`).
 const MIN_IMAGE_CHARS: usize = 100;
 
-pub type Body = JsonBody<Value, Verifik>;
-
-/// A request's fields.
+/// A request's fields: its JSON body's (as an extractor), or its query string's ([`QueryFields`]).
 pub struct Fields(Map<String, Value>);
+
+impl FromRequest<AppState> for Fields {
+    type Rejection = Failure<Verifik>;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match JsonBody::<Value, Verifik>::from_request(req, state).await?.0 {
+            Value::Object(map) => Ok(Fields(map)),
+            _ => Err(joi("\"value\" must be of type object".into()).into()),
+        }
+    }
+}
+
+/// The query string's fields.
+pub struct QueryFields(pub Fields);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryFields {
+    type Rejection = Failure<Verifik>;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(QueryFields(Fields::of_query(parts.uri.query())?))
+    }
+}
 
 fn joi(message: String) -> ApiError {
     ApiError::invalid(message)
@@ -27,13 +49,6 @@ fn required(name: &str) -> ApiError {
 }
 
 impl Fields {
-    pub fn of(body: Body) -> Result<Fields, Failure<Verifik>> {
-        match body.0 {
-            Value::Object(map) => Ok(Fields(map)),
-            _ => Err(joi("\"value\" must be of type object".into()).into()),
-        }
-    }
-
     /// The fields of a query string, all as strings.
     pub fn of_query(query: Option<&str>) -> Result<Fields, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))

@@ -4,7 +4,7 @@
 //! the same name and birth date already in one of the collections is refused with 412 `person_already_set`
 //! and that person in `data`.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_store::gallery_persons::{GalleryPerson, PersonChanges, PersonCreated, PersonFacts, PersonQuery};
 
 use super::dto::{CollectionRefDto, PersonDto};
-use super::params::{search_mode, Body, Fields};
+use super::params::{search_mode, Fields, QueryFields};
 use super::{envelope, ok, record_not_found, VerifikResult};
 use crate::error::ApiError;
 use crate::extract::Authed;
@@ -65,8 +65,11 @@ fn created(result: PersonCreated) -> Response {
     responses((status = 200, body = PersonDto), (status = 404, description = "no such collection"),
         (status = 409, description = "a missing or bad field (MissingParameter)"),
         (status = 412, description = "person_already_set (the person in data), only_images_in_base64, or a photo without a face")))]
-async fn create_person(State(state): State<AppState>, Authed(client): Authed, body: Body) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
+async fn create_person(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    fields: Fields,
+) -> VerifikResult<Response> {
     let facts = facts(&fields, required_name(&fields)?)?;
     let collections = fields.strings("collections")?.unwrap_or_default();
     let images = fields.images(&state, "images", 3).await?;
@@ -105,9 +108,8 @@ fn pagination(page: u32, limit: u32, total: u64) -> Value {
 async fn list_persons(
     State(state): State<AppState>,
     Authed(client): Authed,
-    RawQuery(query): RawQuery,
+    QueryFields(fields): QueryFields,
 ) -> VerifikResult<Response> {
-    let fields = Fields::of_query(query.as_deref())?;
     let (page, limit, offset) = paging(&fields)?;
     let newest_first = fields.string("sort")?.is_some_and(|s| s.starts_with('-'));
     let query = PersonQuery {
@@ -135,9 +137,8 @@ async fn list_persons(
 async fn lookup_persons(
     State(state): State<AppState>,
     Authed(client): Authed,
-    RawQuery(query): RawQuery,
+    QueryFields(fields): QueryFields,
 ) -> VerifikResult<Response> {
-    let fields = Fields::of_query(query.as_deref())?;
     let name = fields.required_string("name")?;
     let name: String = name.chars().filter(|c| !c.is_ascii_digit()).collect::<String>().trim().to_string();
     if name.chars().count() < 3 {
@@ -176,9 +177,8 @@ async fn lookup_persons(
 async fn search_live_face_person(
     State(state): State<AppState>,
     Authed(client): Authed,
-    body: Body,
+    fields: Fields,
 ) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
     let facts = facts(&fields, required_name(&fields)?)?;
     let liveness_min = fields.number("liveness_min_score", 0.5, 1.0)?.unwrap_or(super::faces::LIVENESS_MIN_SCORE);
     let min = fields.number("min_score", 0.5, 1.0)?.unwrap_or(DUPLICATE_MIN_SCORE_DEFAULT);
@@ -226,9 +226,8 @@ async fn update_person(
     State(state): State<AppState>,
     Authed(client): Authed,
     Path(id): Path<String>,
-    body: Body,
+    fields: Fields,
 ) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
     let faces = match fields.has("images") {
         true => Some(state.recognition.enrolled_faces(fields.images(&state, "images", 3).await?).await?),
         false => None,
@@ -254,9 +253,8 @@ async fn delete_person(
     State(state): State<AppState>,
     Authed(client): Authed,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    QueryFields(fields): QueryFields,
 ) -> VerifikResult<Response> {
-    let fields = Fields::of_query(query.as_deref())?;
     let collection = fields.string("collection")?;
     let person = state
         .recognition

@@ -8,7 +8,7 @@ use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::dto::{round, FoundPersonDto, ScoredIdDto};
-use super::params::{os, search_mode, Body, Fields};
+use super::params::{os, search_mode, Fields};
 use super::{conflict, ok, record_not_found, VerifikResult};
 use crate::error::ApiError;
 use crate::extract::Authed;
@@ -28,8 +28,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(search_crops))
 }
 
-fn max_results(fields: &Fields) -> Result<usize, ApiError> {
-    Ok(fields.integer("max_results", 1, 100)?.unwrap_or(MAX_RESULTS_DEFAULT) as usize)
+/// What every search asks: `min_score` (from `lowest` to 1), `search_mode`, and `max_results`.
+struct Asked {
+    min_score: f32,
+    max: usize,
+}
+
+fn asked(fields: &Fields, lowest: f32) -> Result<Asked, ApiError> {
+    let min_score = fields.required_number("min_score", lowest, 1.0)?;
+    search_mode(fields)?;
+    let max = fields.integer("max_results", 1, 100)?.unwrap_or(MAX_RESULTS_DEFAULT) as usize;
+    Ok(Asked { min_score, max })
 }
 
 async fn run(
@@ -37,13 +46,12 @@ async fn run(
     client: &str,
     fields: &Fields,
     photos: Vec<Vec<u8>>,
-    max: usize,
-    min_score: f32,
+    asked: &Asked,
 ) -> Result<Vec<PersonMatch>, ApiError> {
     let collection = fields.string("collection_id")?;
     state
         .recognition
-        .search(client, collection.as_deref(), photos, max, min_score)
+        .search(client, collection.as_deref(), photos, asked.max, asked.min_score)
         .await
         .map_err(|e| record_not_found(e.into()))
 }
@@ -56,13 +64,10 @@ fn scored_ids(found: &[PersonMatch]) -> Vec<ScoredIdDto> {
 #[utoipa::path(post, path = "/verifik/v2/face-recognition/search", tag = "Verifik", security(("bearer" = [])),
     request_body(content = Object, description = "images [base64, 1-3], collection_id (code or _id), min_score (0.2-1), search_mode, max_results"),
     responses((status = 200, body = [FoundPersonDto]), (status = 404), (status = 409), (status = 412)))]
-async fn search(State(state): State<AppState>, Authed(client): Authed, body: Body) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
-    let min = fields.required_number("min_score", 0.2, 1.0)?;
-    search_mode(&fields)?;
-    let max = max_results(&fields)?;
+async fn search(State(state): State<AppState>, Authed(client): Authed, fields: Fields) -> VerifikResult<Response> {
+    let asked = asked(&fields, 0.2)?;
     let images = fields.images(&state, "images", 3).await?;
-    let found = run(&state, &client.id, &fields, images, max, min).await?;
+    let found = run(&state, &client.id, &fields, images, &asked).await?;
     Ok(ok(found.iter().map(|m| FoundPersonDto::new(&m.person, m.score)).collect::<Vec<_>>()))
 }
 
@@ -83,17 +88,14 @@ pub async fn live_face(state: &AppState, image: Vec<u8>, min: f32) -> Result<f32
 async fn search_live_face(
     State(state): State<AppState>,
     Authed(client): Authed,
-    body: Body,
+    fields: Fields,
 ) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
     os(&fields)?;
     let liveness_min = fields.required_number("liveness_min_score", 0.5, 1.0)?;
-    let min = fields.required_number("min_score", 0.5, 1.0)?;
-    search_mode(&fields)?;
-    let max = max_results(&fields)?;
+    let asked = asked(&fields, 0.5)?;
     let image = fields.image(&state, "image").await?;
     let liveness = live_face(&state, image.clone(), liveness_min).await?;
-    let found = run(&state, &client.id, &fields, vec![image], max, min).await?;
+    let found = run(&state, &client.id, &fields, vec![image], &asked).await?;
     let persons: Vec<FoundPersonDto> = found.iter().map(|m| FoundPersonDto::new(&m.person, m.score)).collect();
     Ok(ok(json!({"persons": persons, "liveness_score": round(liveness)})))
 }
@@ -105,19 +107,16 @@ async fn search_live_face(
 async fn search_active_user(
     State(state): State<AppState>,
     Authed(client): Authed,
-    body: Body,
+    fields: Fields,
 ) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
     os(&fields)?;
-    let min = fields.required_number("min_score", 0.5, 1.0)?;
-    search_mode(&fields)?;
+    let asked = asked(&fields, 0.5)?;
     let liveness_min = fields.number("liveness_min_score", 0.5, 1.0)?;
-    let max = max_results(&fields)?;
     let image = fields.image(&state, "image").await?;
     if let Some(liveness_min) = liveness_min {
         live_face(&state, image.clone(), liveness_min).await?;
     }
-    let found = run(&state, &client.id, &fields, vec![image], max, min).await?;
+    let found = run(&state, &client.id, &fields, vec![image], &asked).await?;
     Ok(ok(scored_ids(&found)))
 }
 
@@ -125,16 +124,17 @@ async fn search_active_user(
 #[utoipa::path(post, path = "/verifik/v2/face-recognition/search/crops", tag = "Verifik", security(("bearer" = [])),
     request_body(content = Object, description = "images [base64 crops, 1-3], min_score (0.5-1), search_mode, collection_id, max_results"),
     responses((status = 200, body = [ScoredIdDto]), (status = 409), (status = 412)))]
-async fn search_crops(State(state): State<AppState>, Authed(client): Authed, body: Body) -> VerifikResult<Response> {
-    let fields = Fields::of(body)?;
-    let min = fields.required_number("min_score", 0.5, 1.0)?;
-    search_mode(&fields)?;
-    let max = max_results(&fields)?;
+async fn search_crops(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    fields: Fields,
+) -> VerifikResult<Response> {
+    let asked = asked(&fields, 0.5)?;
     let crops = fields.images(&state, "images", 3).await?;
     let mut photos = Vec::with_capacity(crops.len());
     for crop in crops {
         photos.push(vouch_app::recognition::framed_crop(crop, state.faces.limits).await?);
     }
-    let found = run(&state, &client.id, &fields, photos, max, min).await?;
+    let found = run(&state, &client.id, &fields, photos, &asked).await?;
     Ok(ok(scored_ids(&found)))
 }
