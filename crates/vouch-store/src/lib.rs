@@ -3,6 +3,7 @@
 //! Every method that writes more than one row does it in one transaction, and blobs are written
 //! before the rows that point to them, so a crash never leaves a case half-written.
 
+pub mod api_records;
 pub mod audit;
 mod blob_refs;
 pub mod blobs;

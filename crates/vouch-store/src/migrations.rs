@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_hardening.sql"),
     include_str!("../migrations/0011_gallery.sql"),
     include_str!("../migrations/0012_gallery_persons.sql"),
+    include_str!("../migrations/0013_api_records.sql"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -93,6 +93,21 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/verifik/v2/face-recognition/persons/{id}", "get"),
         ("/verifik/v2/face-recognition/persons/{id}", "put"),
         ("/verifik/v2/face-recognition/persons/{id}", "delete"),
+        ("/verifik/v2/projects", "post"),
+        ("/verifik/v2/projects", "get"),
+        ("/verifik/v2/projects/{id}", "get"),
+        ("/verifik/v2/projects/{id}", "put"),
+        ("/verifik/v2/projects/{id}", "delete"),
+        ("/verifik/v2/project-flows", "post"),
+        ("/verifik/v2/project-flows", "get"),
+        ("/verifik/v2/project-flows/{id}", "get"),
+        ("/verifik/v2/project-flows/{id}", "put"),
+        ("/verifik/v2/project-flows/{id}", "delete"),
+        ("/verifik/v2/webhooks", "post"),
+        ("/verifik/v2/webhooks", "get"),
+        ("/verifik/v2/webhooks/{id}", "get"),
+        ("/verifik/v2/webhooks/{id}", "put"),
+        ("/verifik/v2/webhooks/{id}", "delete"),
         ("/masstack/v1/orgs/{org_id}/sign_process", "post"),
         ("/masstack/v1/orgs/{org_id}/sign_process/{process_id}", "get"),
         ("/masstack/v1/orgs/{org_id}/biometric_signs/{sign_id}", "get"),
@@ -181,7 +196,9 @@ async fn health_info_and_unbuilt_endpoints() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");
     assert!(body["errorMessage"].as_str().unwrap().contains("not built"));
-    for path in ["/verifik/v2/projects", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"] {
+    for path in
+        ["/verifik/v2/biometric-validations", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"]
+    {
         let resp = kit.http.get(kit.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");
     }

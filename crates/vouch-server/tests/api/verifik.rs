@@ -115,7 +115,7 @@ async fn tokens_are_jwts_for_verifik_only_and_refused_in_its_words() {
     assert_eq!(status, StatusCode::OK);
     assert_envelope(&body);
 
-    let resp = kit.get(&jwt, "/verifik/v2/projects").await;
+    let resp = kit.get(&jwt, "/verifik/v3/projects").await;
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
     assert_eq!(resp.json::<Value>().await.unwrap()["code"], "NotImplemented");
 }
@@ -374,4 +374,79 @@ async fn persons_are_enrolled_searched_verified_and_removed_per_collection_and_c
     let (status, _) = get(&kit, &jwt, &format!("/persons/{biden_id}")).await;
     assert_eq!(status, StatusCode::OK, "a person outlives their collection");
     assert!(kit.count("gallery_templates") > 0);
+}
+
+async fn record(kit: &Kit, method: Method, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    kit.send_json(method, token, &format!("/verifik/v2{path}"), &body).await
+}
+
+#[tokio::test]
+async fn projects_flows_and_webhooks_are_kept_per_client_as_verifik_documents_them() {
+    let kit = Kit::start().await;
+    let jwt = token(&kit, &kit.integrator()).await;
+    let project = json!({"name": "Onboarding", "allowedCountries": ["Colombia"], "contactEmail": "ops@example.com",
+        "privacyUrl": "https://example.com/privacy", "termsAndConditionsUrl": "https://example.com/terms"});
+    let mut bad = project.clone();
+    bad.as_object_mut().unwrap().remove("allowedCountries");
+    let (status, body) = record(&kit, Method::POST, &jwt, "/projects", bad).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "\"allowedCountries\" is required");
+    let mut bad = project.clone();
+    bad["contactEmail"] = json!("not-an-address");
+    let (status, body) = record(&kit, Method::POST, &jwt, "/projects", bad).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "\"contactEmail\" must be a valid email");
+    let (status, body) = record(&kit, Method::POST, &jwt, "/projects", project).await;
+    assert_eq!((status, body["data"]["status"].as_str()), (StatusCode::OK, Some("active")), "{body}");
+    assert_envelope(&body);
+    let project_id = body["data"]["_id"].as_str().unwrap().to_string();
+
+    let flow = |project: &str| {
+        json!({"project": project, "type": "login", "name": "Face login",
+        "configuration": {"biometricVerification": {"enabled": true}}, "steps": [{"stepType": "biometric", "order": 1}],
+        "loginSettings": {"faceLiveness": true, "livenessMinScore": 0.6, "searchMinScore": 0.8}})
+    };
+    let (status, body) = record(&kit, Method::POST, &jwt, "/project-flows", flow("000000000000000000000000")).await;
+    assert_error(status, &body, StatusCode::PRECONDITION_FAILED, "PreconditionFailed", "INVALID_PROJECT_ID");
+    let (status, body) = record(&kit, Method::POST, &jwt, "/project-flows", flow(&project_id)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["data"]["status"].as_str(), body["data"]["version"].as_i64()), (Some("draft"), Some(1)));
+    let flow_id = body["data"]["_id"].as_str().unwrap().to_string();
+    let (_, body) =
+        record(&kit, Method::PUT, &jwt, &format!("/project-flows/{flow_id}"), json!({"status": "active"})).await;
+    assert_eq!((body["data"]["status"].as_str(), body["data"]["name"].as_str()), (Some("active"), Some("Face login")));
+    let (status, body) =
+        record(&kit, Method::PUT, &jwt, &format!("/project-flows/{flow_id}"), json!({"status": "gone"})).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "MissingParameter",
+        "\"status\" must be one of [draft, active, paused]",
+    );
+
+    let (status, body) = record(&kit, Method::POST, &jwt, "/webhooks", json!({"name": "ops", "url": "ftp://x"})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "\"url\" must be a valid uri");
+    let hook = json!({"name": "ops", "url": "https://hooks.example.com/verifik", "link": [flow_id]});
+    let (status, body) = record(&kit, Method::POST, &jwt, "/webhooks", hook).await;
+    assert_eq!(
+        (status, body["data"]["projectFlow"].clone(), body["data"]["isActive"].clone()),
+        (StatusCode::OK, json!([flow_id]), json!(true)),
+        "{body}"
+    );
+    let hook_id = body["data"]["_id"].as_str().unwrap().to_string();
+    let (_, body) =
+        record(&kit, Method::PUT, &jwt, &format!("/webhooks/{hook_id}"), json!({"unlink": [flow_id], "name": "ops 2"}))
+            .await;
+    assert_eq!((body["data"]["projectFlow"].clone(), body["data"]["name"].clone()), (json!([]), json!("ops 2")));
+
+    let (_, body) = record(&kit, Method::GET, &jwt, "/project-flows?type=login&limit=5", json!({})).await;
+    assert_eq!(body["data"]["pagination"], json!({"page": 1, "limit": 5, "total": 1, "pages": 1}), "{body}");
+    let (_, body) = record(&kit, Method::GET, &jwt, "/project-flows?type=onboarding", json!({})).await;
+    assert_eq!(body["data"]["docs"], json!([]));
+    let other = token(&kit, &kit.integrator()).await;
+    let (status, body) = record(&kit, Method::GET, &other, &format!("/projects/{project_id}"), json!({})).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "NotFound", "Record not found.");
+    let (status, body) = record(&kit, Method::DELETE, &jwt, &format!("/webhooks/{hook_id}"), json!({})).await;
+    assert_eq!((status, body["data"]["_id"].as_str()), (StatusCode::OK, Some(hook_id.as_str())));
+    let (status, _) = record(&kit, Method::GET, &jwt, &format!("/webhooks/{hook_id}"), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

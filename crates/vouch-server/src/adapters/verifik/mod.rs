@@ -4,8 +4,9 @@
 //! `{message, code}` (see [`crate::error::Verifik`]). The bearer is a JWT that Vouch signs ([`auth`]), accepted
 //! here and nowhere else. Collections, persons and searches see only the calling client's own.
 //!
-//! What is not built yet (projects, project flows, biometric validations, webhooks, app registrations and
-//! logins, the e-mail and phone validations) answers 501 in Verifik's format.
+//! Projects, project flows and webhooks are kept as configuration records ([`records`]). What is not built yet
+//! (biometric validations, app registrations and logins, the e-mail and phone validations, v3 projects) answers
+//! 501 in Verifik's format.
 
 mod auth;
 mod collections;
@@ -13,6 +14,7 @@ mod dto;
 mod faces;
 mod params;
 mod persons;
+mod records;
 mod search;
 
 use axum::extract::{Request, State};
@@ -38,9 +40,11 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(search::routes())
         .merge(persons::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images));
+    let records = records::routes().layer(crate::extract::body_limit(records::RECORD_BODY_LIMIT));
     let protected = OpenApiRouter::new()
         .merge(image_work)
         .merge(collections::routes())
+        .merge(records)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_jwt))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes));
     OpenApiRouter::new().merge(auth::routes()).merge(protected)

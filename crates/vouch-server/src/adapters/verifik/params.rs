@@ -158,6 +158,53 @@ impl Fields {
         }
     }
 
+    /// An object, as given.
+    pub fn object(&self, name: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Object(o)) => Ok(Some(o.clone())),
+            Some(_) => Err(joi(format!("\"{name}\" must be of type object"))),
+        }
+    }
+
+    /// An array, as given.
+    pub fn array(&self, name: &str) -> Result<Option<Vec<Value>>, ApiError> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Array(items)) => Ok(Some(items.clone())),
+            Some(_) => Err(joi(format!("\"{name}\" must be an array"))),
+        }
+    }
+
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if s == "true" || s == "false" => Ok(Some(s == "true")),
+            Some(_) => Err(joi(format!("\"{name}\" must be a boolean"))),
+        }
+    }
+
+    /// An `http(s)` address.
+    pub fn url(&self, name: &str) -> Result<Option<String>, ApiError> {
+        let value = self.text(name, 2000)?;
+        if value.as_ref().is_some_and(|v| vouch_store::clients::check_webhook_url(v).is_err()) {
+            return Err(joi(format!("\"{name}\" must be a valid uri")));
+        }
+        Ok(value)
+    }
+
+    /// An e-mail address (one `@` with something on both sides).
+    pub fn email(&self, name: &str) -> Result<Option<String>, ApiError> {
+        let value = self.text(name, 254)?;
+        let valid =
+            |v: &str| v.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.contains('@'));
+        if value.as_deref().is_some_and(|v| !valid(v)) {
+            return Err(joi(format!("\"{name}\" must be a valid email")));
+        }
+        Ok(value)
+    }
+
     /// `name` as 1 to `max` images, decoded.
     pub async fn images(&self, state: &AppState, name: &str, max: usize) -> Result<Vec<Vec<u8>>, ApiError> {
         let Some(items) = self.strings(name)? else { return Err(required(name)) };

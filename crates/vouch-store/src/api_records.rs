@@ -1,0 +1,134 @@
+//! Configuration records a vendor API keeps for its clients (Verifik's projects, project flows and webhooks):
+//! JSON objects Vouch stores and answers, owned by one client each. Another client's record is not found.
+
+use rusqlite::{params, OptionalExtension, Row};
+use time::OffsetDateTime;
+
+use crate::error::{Result, StoreError};
+use crate::{from_ms, now, to_ms, Store};
+
+/// Which records: of one API, kind and client.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordKind<'a> {
+    pub api: &'a str,
+    pub kind: &'a str,
+    pub client_id: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiRecord {
+    pub id: String,
+    pub parent: Option<String>,
+    pub body: serde_json::Map<String, serde_json::Value>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A page of records: those whose `field` (a top-level string of the body) equals the value, when given.
+#[derive(Debug, Clone, Default)]
+pub struct RecordQuery {
+    pub parent: Option<String>,
+    pub field: Option<(String, String)>,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+const COLUMNS: &str = "id, parent, body, created_at, updated_at";
+
+fn record_from_row(r: &Row<'_>) -> rusqlite::Result<(String, Option<String>, String, i64, i64)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn record(row: (String, Option<String>, String, i64, i64)) -> Result<ApiRecord> {
+    let (id, parent, body, created, updated) = row;
+    let body = serde_json::from_str(&body).map_err(|e| StoreError::corrupt(format!("api record {id}: {e}")))?;
+    Ok(ApiRecord { id, parent, body, created_at: from_ms(created), updated_at: from_ms(updated) })
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string().chars().take(24).collect()
+}
+
+impl Store {
+    pub fn create_api_record(
+        &self,
+        of: RecordKind<'_>,
+        parent: Option<&str>,
+        body: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<ApiRecord> {
+        let (id, at) = (new_id(), to_ms(now()));
+        let text = serde_json::Value::Object(body.clone()).to_string();
+        self.conn()?.execute(
+            "INSERT INTO api_records (id, api, kind, client_id, parent, body, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            params![id, of.api, of.kind, of.client_id, parent, text, at],
+        )?;
+        self.api_record(of, &id)
+    }
+
+    pub fn api_record(&self, of: RecordKind<'_>, id: &str) -> Result<ApiRecord> {
+        let row = self
+            .conn()?
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM api_records WHERE api = ?1 AND kind = ?2 AND client_id = ?3 AND id = ?4"
+                ),
+                params![of.api, of.kind, of.client_id, id],
+                record_from_row,
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        record(row)
+    }
+
+    /// A page of records, oldest first, and how many match in all.
+    pub fn api_records(&self, of: RecordKind<'_>, query: &RecordQuery) -> Result<(Vec<ApiRecord>, u64)> {
+        let conn = self.conn()?;
+        let (field, value) = match &query.field {
+            Some((f, v)) => (Some(format!("$.\"{}\"", f.replace('"', ""))), Some(v.clone())),
+            None => (None, None),
+        };
+        let filter = "FROM api_records WHERE api = ?1 AND kind = ?2 AND client_id = ?3
+             AND (?4 IS NULL OR parent = ?4) AND (?5 IS NULL OR json_extract(body, ?5) = ?6)";
+        let args = params![of.api, of.kind, of.client_id, query.parent, field, value];
+        let total: i64 = conn.query_row(&format!("SELECT count(*) {filter}"), args, |r| r.get(0))?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT {COLUMNS} {filter} ORDER BY created_at, id LIMIT ?7 OFFSET ?8"))?;
+        let rows = stmt
+            .query_map(
+                params![of.api, of.kind, of.client_id, query.parent, field, value, query.limit, query.offset],
+                record_from_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let page = rows.into_iter().map(record).collect::<Result<Vec<_>>>()?;
+        Ok((page, u64::try_from(total).unwrap_or(0)))
+    }
+
+    /// Replaces a record's body.
+    pub fn update_api_record(
+        &self,
+        of: RecordKind<'_>,
+        id: &str,
+        body: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<ApiRecord> {
+        let text = serde_json::Value::Object(body.clone()).to_string();
+        let changed = self.conn()?.execute(
+            "UPDATE api_records SET body = ?1, updated_at = ?2 WHERE api = ?3 AND kind = ?4 AND client_id = ?5 AND id = ?6",
+            params![text, to_ms(now()), of.api, of.kind, of.client_id, id],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.api_record(of, id)
+    }
+
+    /// Deletes a record; what it was.
+    pub fn delete_api_record(&self, of: RecordKind<'_>, id: &str) -> Result<ApiRecord> {
+        let record = self.api_record(of, id)?;
+        self.conn()?.execute(
+            "DELETE FROM api_records WHERE api = ?1 AND kind = ?2 AND client_id = ?3 AND id = ?4",
+            params![of.api, of.kind, of.client_id, id],
+        )?;
+        Ok(record)
+    }
+}
