@@ -71,7 +71,13 @@ fn faiss(all: &[f32], queries: &[Vec<f32>], want: &[Vec<u64>], threads: usize) -
 }
 
 /// Runs the whole benchmark; the scans themselves block this (otherwise idle) runtime thread.
-pub async fn bench(templates: usize, queries: usize, threads: usize, with_faiss: bool) -> anyhow::Result<()> {
+pub async fn bench(
+    templates: usize,
+    queries: usize,
+    threads: usize,
+    with_faiss: bool,
+    real: Option<(std::path::PathBuf, std::path::PathBuf)>,
+) -> anyhow::Result<()> {
     println!(
         "vouch gallery bench: {templates} synthetic templates of {DIM} values, {queries} queries, {threads} threads"
     );
@@ -128,6 +134,12 @@ pub async fn bench(templates: usize, queries: usize, threads: usize, with_faiss:
     );
     if with_faiss {
         faiss(&all, &asked, &answers, threads)?;
+    }
+    if let Some((models, dir)) = real {
+        let identities = crate::gallery_real::load(&models, &dir)?;
+        let probes = crate::gallery_real::enrol(&identities, &mut gallery, &mut all, templates as u64)?;
+        println!("  + the first photo of {} labelled identities of {}", all.len() / DIM - templates, dir.display());
+        crate::gallery_real::search(&gallery, &all, &probes, f32_scan)?;
     }
     load_from_store(&all, templates.min(100_000), threads).await
 }

@@ -6,6 +6,7 @@ mod doc;
 mod doc_bench;
 mod faces;
 mod gallery_bench;
+mod gallery_real;
 mod one_to_n;
 mod signature;
 
@@ -203,6 +204,13 @@ enum FacesCommand {
         /// Also run FAISS (faiss-cpu from PyPI, installed into .deps/faiss once) on the same vectors
         #[arg(long)]
         faiss: bool,
+        /// Also enrol real templates of a labelled folder (identity sub-folders) among the synthetic ones and
+        /// search with their other photos and with strangers
+        #[arg(long)]
+        real: Option<PathBuf>,
+        /// Models folder for --real (default: VOUCH_MODELS_DIR, ./models or the checkout's models/)
+        #[arg(long)]
+        models: Option<PathBuf>,
     },
     /// TAR at FAR 1%, 0.1%, 0.01% and EER over all pairs of a folder of identity sub-folders, and what a 1:N
     /// min_score means: its false match rate, the false-positive identification rate it implies for galleries of
@@ -256,8 +264,12 @@ async fn main() -> anyhow::Result<()> {
                 faces::bench(&models_dir(models)?, &photo, runs.max(1), threads)
             }
             FacesCommand::Eval { dir, models, threads } => faces::eval(&models_dir(models)?, &dir, threads),
-            FacesCommand::GalleryBench { templates, queries, threads, faiss } => {
-                gallery_bench::bench(templates.max(10), queries.max(1), threads.max(1), faiss).await
+            FacesCommand::GalleryBench { templates, queries, threads, faiss, real, models } => {
+                let real = match real {
+                    Some(dir) => Some((models_dir(models)?, dir)),
+                    None => None,
+                };
+                gallery_bench::bench(templates.max(10), queries.max(1), threads.max(1), faiss, real).await
             }
         };
     }
