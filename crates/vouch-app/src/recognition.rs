@@ -100,6 +100,19 @@ impl Recognition {
         Ok(best_score(&probes, &references))
     }
 
+    /// The best similarity between the face a photo presented (`subject`) and a face of `references`.
+    pub async fn compare_subject(&self, subject: &Subject, references: Vec<Vec<u8>>) -> Result<f32, AppError> {
+        let probe = self.template_of(subject).await?;
+        let references = self.templates(references).await?;
+        Ok(best_score(&[probe], &references))
+    }
+
+    /// A subject's template, read back for comparison and search.
+    pub async fn template_of(&self, subject: &Subject) -> Result<FaceTemplate, AppError> {
+        let tag = self.faces.engine().await?.template_tag();
+        FaceTemplate::from_bytes(&subject.face.template, &tag).map_err(|e| AppError::vision("face engine", e))
+    }
+
     /// The subject templates of `photos`, in order.
     pub async fn templates(&self, photos: Vec<Vec<u8>>) -> Result<Vec<FaceTemplate>, AppError> {
         let tag = self.faces.engine().await?.template_tag();
@@ -184,8 +197,24 @@ impl Recognition {
         photos: Vec<Vec<u8>>,
         actor: &str,
     ) -> Result<PersonCreated, AppError> {
+        let subjects = self.subjects(photos).await?;
+        self.enrol_subjects(client, facts, collections, &subjects, actor).await
+    }
+
+    /// Enrols a person with faces already read ([`Recognition::subjects`]).
+    pub async fn enrol_subjects(
+        &self,
+        client: &str,
+        facts: PersonFacts,
+        collections: Vec<String>,
+        subjects: &[Subject],
+        actor: &str,
+    ) -> Result<PersonCreated, AppError> {
         let gallery = self.gallery().await?;
-        let faces = self.enrolled_faces(photos).await?;
+        let faces: Vec<EnrolledFace> = subjects
+            .iter()
+            .map(|s| EnrolledFace { template: s.face.template.clone(), thumbnail_jpeg: s.thumbnail_jpeg.clone() })
+            .collect();
         let (client, actor) = (client.to_string(), actor.to_string());
         let created = self
             .db(move |s| s.create_gallery_person(&client, &facts, &collections, &faces, &actor))
@@ -197,14 +226,23 @@ impl Recognition {
         Ok(created)
     }
 
+    /// The face each photo presents, in order; [`AppCode::NoFace`] when one shows none.
+    pub async fn subjects(&self, photos: Vec<Vec<u8>>) -> Result<Vec<Subject>, AppError> {
+        let mut subjects = Vec::with_capacity(photos.len());
+        for photo in photos {
+            subjects.push(self.subject(photo).await?);
+        }
+        Ok(subjects)
+    }
+
     /// The faces of `photos` as the gallery stores them.
     pub async fn enrolled_faces(&self, photos: Vec<Vec<u8>>) -> Result<Vec<EnrolledFace>, AppError> {
-        let mut faces = Vec::with_capacity(photos.len());
-        for photo in photos {
-            let subject = self.subject(photo).await?;
-            faces.push(EnrolledFace { template: subject.face.template, thumbnail_jpeg: subject.thumbnail_jpeg });
-        }
-        Ok(faces)
+        Ok(self
+            .subjects(photos)
+            .await?
+            .into_iter()
+            .map(|s| EnrolledFace { template: s.face.template, thumbnail_jpeg: s.thumbnail_jpeg })
+            .collect())
     }
 
     pub async fn person(&self, client: &str, id: &str) -> Result<GalleryPerson, AppError> {

@@ -153,8 +153,8 @@ async fn compare_live(State(state): State<AppState>, _: Authed, fields: Fields) 
     let min = compare_min(&fields)?;
     let probe = fields.image(&state, "probe").await?;
     let gallery = fields.images(&state, "gallery", 10).await?;
-    let live = state.recognition.subject(probe.clone()).await?;
-    let score = state.recognition.compare(vec![probe], gallery).await?;
+    let live = state.recognition.subject(probe).await?;
+    let score = state.recognition.compare_subject(&live, gallery).await?;
     let liveness = LivenessDto::new(live.liveness, liveness_min);
     let mut compare = compared(score, min);
     compare.result.liveness_score = Some(liveness.liveness_score);
@@ -171,17 +171,13 @@ async fn compare_with_liveness(State(state): State<AppState>, _: Authed, fields:
     let min = compare_min(&fields)?;
     let probe = fields.image(&state, "probe").await?;
     let gallery = fields.images(&state, "gallery", 10).await?;
-    let score = state.recognition.compare(vec![probe.clone()], gallery).await?;
-    let liveness = match score > min {
-        true => {
-            let live = state.recognition.subject(probe).await?;
-            Some(MirroredLivenessDto {
-                liveness: LivenessDto::new(live.liveness, liveness_min),
-                result: LivenessDto::new(live.liveness, liveness_min),
-            })
-        }
-        false => None,
-    };
+    let live = state.recognition.subject(probe).await?;
+    let score = state.recognition.compare_subject(&live, gallery).await?;
+    // Both come from one pass of the engine; liveness is answered only after a passing compare, as Verifik does.
+    let liveness = (score > min).then(|| MirroredLivenessDto {
+        liveness: LivenessDto::new(live.liveness, liveness_min),
+        result: LivenessDto::new(live.liveness, liveness_min),
+    });
     Ok(ok(CompareWithLivenessDto { comparison: compared(score, min), liveness }))
 }
 

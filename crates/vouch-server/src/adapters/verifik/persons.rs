@@ -185,11 +185,18 @@ async fn search_live_face_person(
     search_mode(&fields)?;
     let collection = fields.string("collection_id")?;
     let images = fields.images(&state, "images", 3).await?;
-    let first = images.first().cloned().unwrap_or_default();
-    super::search::live_face(&state, first, liveness_min).await?;
+    // Each photo is read once: the first must be live, all are searched, and then enrolled.
+    let subjects = state.recognition.subjects(images).await?;
+    if let Some(first) = subjects.first() {
+        super::search::require_live(first, liveness_min)?;
+    }
+    let mut probes = Vec::with_capacity(subjects.len());
+    for subject in &subjects {
+        probes.push(state.recognition.template_of(subject).await?);
+    }
     let found = state
         .recognition
-        .search(&client.id, collection.as_deref(), images.clone(), 1, min)
+        .search_templates(&client.id, collection.as_deref(), &probes, 1, min)
         .await
         .map_err(|e| record_not_found(e.into()))?;
     if let Some(duplicate) = found.first() {
@@ -201,7 +208,7 @@ async fn search_live_face_person(
     }
     let result = state
         .recognition
-        .enrol_person(&client.id, facts, collection.into_iter().collect(), images, &client.id)
+        .enrol_subjects(&client.id, facts, collection.into_iter().collect(), &subjects, &client.id)
         .await
         .map_err(|e| record_not_found(e.into()))?;
     Ok(created(result))

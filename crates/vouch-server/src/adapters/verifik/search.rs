@@ -13,7 +13,8 @@ use super::{conflict, ok, record_not_found, VerifikResult};
 use crate::error::ApiError;
 use crate::extract::Authed;
 use crate::state::AppState;
-use vouch_app::recognition::PersonMatch;
+use vouch_app::recognition::{PersonMatch, Subject};
+use vouch_vision::FaceTemplate;
 
 /// How many persons a search answers when `max_results` is absent.
 const MAX_RESULTS_DEFAULT: u32 = 5;
@@ -45,15 +46,20 @@ async fn run(
     state: &AppState,
     client: &str,
     fields: &Fields,
-    photos: Vec<Vec<u8>>,
+    probes: &[FaceTemplate],
     asked: &Asked,
 ) -> Result<Vec<PersonMatch>, ApiError> {
     let collection = fields.string("collection_id")?;
     state
         .recognition
-        .search(client, collection.as_deref(), photos, asked.max, asked.min_score)
+        .search_templates(client, collection.as_deref(), probes, asked.max, asked.min_score)
         .await
         .map_err(|e| record_not_found(e.into()))
+}
+
+/// The faces of `photos`, for searching.
+async fn probes(state: &AppState, photos: Vec<Vec<u8>>) -> Result<Vec<FaceTemplate>, ApiError> {
+    Ok(state.recognition.templates(photos).await?)
 }
 
 fn scored_ids(found: &[PersonMatch]) -> Vec<ScoredIdDto> {
@@ -67,18 +73,23 @@ fn scored_ids(found: &[PersonMatch]) -> Vec<ScoredIdDto> {
 async fn search(State(state): State<AppState>, Authed(client): Authed, fields: Fields) -> VerifikResult<Response> {
     let asked = asked(&fields, 0.2)?;
     let images = fields.images(&state, "images", 3).await?;
-    let found = run(&state, &client.id, &fields, images, &asked).await?;
+    let found = run(&state, &client.id, &fields, &probes(&state, images).await?, &asked).await?;
     Ok(ok(found.iter().map(|m| FoundPersonDto::new(&m.person, m.score)).collect::<Vec<_>>()))
 }
 
-/// The liveness of `image` when it passes `liveness_min_score`; 409 `liveness_failed` otherwise.
-pub async fn live_face(state: &AppState, image: Vec<u8>, min: f32) -> Result<f32, ApiError> {
-    let subject = state.recognition.subject(image).await?;
-    if subject.liveness > min {
-        Ok(subject.liveness)
-    } else {
-        Err(conflict("liveness_failed"))
+/// 409 `liveness_failed` unless the face's liveness is above `liveness_min_score`.
+pub fn require_live(subject: &Subject, min: f32) -> Result<(), ApiError> {
+    match subject.liveness > min {
+        true => Ok(()),
+        false => Err(conflict("liveness_failed")),
     }
+}
+
+/// The face `image` presents, when it is live.
+async fn live_face(state: &AppState, image: Vec<u8>, min: f32) -> Result<Subject, ApiError> {
+    let subject = state.recognition.subject(image).await?;
+    require_live(&subject, min)?;
+    Ok(subject)
 }
 
 /// A live face searched: `{persons: [...], liveness_score}`; 409 `liveness_failed` when it is not live.
@@ -94,10 +105,11 @@ async fn search_live_face(
     let liveness_min = fields.required_number("liveness_min_score", 0.5, 1.0)?;
     let asked = asked(&fields, 0.5)?;
     let image = fields.image(&state, "image").await?;
-    let liveness = live_face(&state, image.clone(), liveness_min).await?;
-    let found = run(&state, &client.id, &fields, vec![image], &asked).await?;
+    let live = live_face(&state, image, liveness_min).await?;
+    let probe = state.recognition.template_of(&live).await?;
+    let found = run(&state, &client.id, &fields, &[probe], &asked).await?;
     let persons: Vec<FoundPersonDto> = found.iter().map(|m| FoundPersonDto::new(&m.person, m.score)).collect();
-    Ok(ok(json!({"persons": persons, "liveness_score": round(liveness)})))
+    Ok(ok(json!({"persons": persons, "liveness_score": round(live.liveness)})))
 }
 
 /// Who is at the camera: `[{id, score}]`; with `liveness_min_score`, only a live face is searched.
@@ -113,10 +125,12 @@ async fn search_active_user(
     let asked = asked(&fields, 0.5)?;
     let liveness_min = fields.number("liveness_min_score", 0.5, 1.0)?;
     let image = fields.image(&state, "image").await?;
-    if let Some(liveness_min) = liveness_min {
-        live_face(&state, image.clone(), liveness_min).await?;
-    }
-    let found = run(&state, &client.id, &fields, vec![image], &asked).await?;
+    let subject = match liveness_min {
+        Some(liveness_min) => live_face(&state, image, liveness_min).await?,
+        None => state.recognition.subject(image).await?,
+    };
+    let probe = state.recognition.template_of(&subject).await?;
+    let found = run(&state, &client.id, &fields, &[probe], &asked).await?;
     Ok(ok(scored_ids(&found)))
 }
 
@@ -135,6 +149,6 @@ async fn search_crops(
     for crop in crops {
         photos.push(vouch_app::recognition::framed_crop(crop, state.faces.limits).await?);
     }
-    let found = run(&state, &client.id, &fields, photos, &asked).await?;
+    let found = run(&state, &client.id, &fields, &probes(&state, photos).await?, &asked).await?;
     Ok(ok(scored_ids(&found)))
 }
