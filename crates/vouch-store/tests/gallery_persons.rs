@@ -1,4 +1,10 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cloned_ref_to_slice_refs
+)]
 //! Persons and collections on a real SQLite file: what each change does to the stored templates and tells the
 //! index, the same-person rule, clients kept apart, and biometrics sealed at rest.
 
