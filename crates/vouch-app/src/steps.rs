@@ -102,15 +102,7 @@ pub async fn submit(app: &App, by: Submitter, step: NewStep) -> Result<CaseSessi
     if kind == StepKind::ClerkReview && !by.staff {
         return Err(AppError::new(crate::AppCode::Forbidden, "A clerk confirms this step: please ask at the desk"));
     }
-    if matches!(
-        kind,
-        StepKind::Selfie
-            | StepKind::Liveness
-            | StepKind::FaceMatch
-            | StepKind::DocumentChip
-            | StepKind::DocumentScan
-            | StepKind::Signature
-    ) {
+    if kind.decided_by_device() {
         return Err(AppError::conflict(format!(
             "The {} step is decided by the kiosk's camera, chip reader or signature pad, not submitted",
             kind.as_str()
@@ -136,9 +128,9 @@ pub async fn submit(app: &App, by: Submitter, step: NewStep) -> Result<CaseSessi
 pub async fn record_reported(app: &App, actor: String, step: NewStep) -> Result<(), AppError> {
     crate::cases::expire_due(app).await?;
     check_submitted_detail(&step.detail)?;
-    if matches!(step.kind, StepKind::Selfie | StepKind::Liveness | StepKind::FaceMatch) {
+    if step.kind.decided_by_device() {
         return Err(AppError::conflict(format!(
-            "The {} step is decided by the kiosk from its own camera, not recorded over the API",
+            "The {} step is decided by the kiosk's camera, chip reader or signature pad, not recorded over the API",
             step.kind.as_str()
         )));
     }

@@ -112,6 +112,20 @@ impl StepKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// Whether the kiosk decides this step from its own devices (camera, chip reader, signature pad): nobody
+    /// submits or reports its outcome, neither the customer nor an API client.
+    pub fn decided_by_device(self) -> bool {
+        matches!(
+            self,
+            StepKind::Selfie
+                | StepKind::Liveness
+                | StepKind::FaceMatch
+                | StepKind::DocumentChip
+                | StepKind::DocumentScan
+                | StepKind::Signature
+        )
+    }
+
     /// `None` when the step can run in this build; otherwise the capability it is waiting for.
     #[allow(clippy::unnecessary_wraps)] // kept: the next unbuilt capability returns Some again
     pub fn missing_capability(self) -> Option<&'static str> {
@@ -349,6 +363,12 @@ pub fn check_outcome(steps: &[Step], records: &[StepRecord], index: u32, kind: S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_steps_without_a_device_may_be_reported() {
+        let reported: Vec<&str> = StepKind::ALL.iter().filter(|k| !k.decided_by_device()).map(|k| k.as_str()).collect();
+        assert_eq!(reported, ["consent", "clerk_review", "result"]);
+    }
 
     fn consent() -> Step {
         Step::Consent { text: BTreeMap::from([("en".to_string(), "I agree".to_string())]) }

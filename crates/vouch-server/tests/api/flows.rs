@@ -156,3 +156,20 @@ async fn a_declined_consent_ends_the_flow() {
         .await;
     assert_eq!(resp.json::<Value>().await.unwrap()["next"], json!({"state": "awaiting_decision", "all_passed": false}));
 }
+
+#[tokio::test]
+async fn steps_the_kiosk_decides_from_its_devices_are_not_recorded_over_the_api() {
+    let kit = Kit::start().await;
+    let kiosk_admin = kit.kiosk_admin().await;
+    for kind in ["document_chip", "document_scan", "selfie"] {
+        kit.default_flow(&kiosk_admin, &kind.replace('_', "-"), json!([{"kind": kind}, {"kind": "result"}])).await;
+        let admin = kit.oauth_token(&kit.admin()).await;
+        let token = kit.eeid_token(&kit.integrator()).await;
+        let id = kit.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
+        let step = json!({"kind": kind, "outcome": "passed"});
+        let resp = kit.post_json(&admin, &format!("/vouch/v1/cases/{id}/steps/0"), &step).await;
+        assert_eq!(resp.status(), StatusCode::CONFLICT, "{kind} is the kiosk's to decide");
+        let flow: Value = kit.get(&admin, &format!("/vouch/v1/cases/{id}/flow")).await.json().await.unwrap();
+        assert_eq!((flow["next"]["state"].as_str(), flow["next"]["index"].as_u64()), (Some("step"), Some(0)), "{flow}");
+    }
+}
