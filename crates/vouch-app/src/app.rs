@@ -35,15 +35,25 @@ impl App {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || f(&store))
-            .await
-            .map_err(|e| AppError::task("store", e))?
-            .map_err(AppError::from)
+        on_store(&self.store, f).await
     }
 
     /// Who issues proofs of identity and evidence: this Vouch, at its address.
     pub fn issuer(&self) -> String {
         format!("Vouch {} at {}", env!("CARGO_PKG_VERSION"), self.public_url)
     }
+}
+
+/// Runs blocking store work (SQLite, argon2, file I/O) on `store` off the async workers: what [`App::db`] does, for
+/// the services that hold a store without the whole context.
+pub async fn on_store<T, F>(store: &Store, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+{
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| AppError::task("store", e))?
+        .map_err(AppError::from)
 }

@@ -357,11 +357,7 @@ impl Recognition {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, vouch_store::StoreError> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || f(&store))
-            .await
-            .map_err(|e| AppError::task("store", e))?
-            .map_err(AppError::from)
+        crate::app::on_store(&self.store, f).await
     }
 }
 

@@ -113,30 +113,9 @@ pub struct PersonDto<C = String> {
     pub version: u32,
 }
 
-impl PersonDto<String> {
-    /// The same person with their collections named in full.
-    pub fn with_collections(self, all: &[CollectionRefDto]) -> PersonDto<CollectionRefDto> {
-        let collections = all.iter().filter(|c| self.collections.contains(&c.id)).cloned().collect();
-        PersonDto {
-            id: self.id,
-            name: self.name,
-            gender: self.gender,
-            date_of_birth: self.date_of_birth,
-            nationality: self.nationality,
-            notes: self.notes,
-            status: self.status,
-            client: self.client,
-            collections,
-            thumbnails: self.thumbnails,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            version: self.version,
-        }
-    }
-}
-
-impl From<&GalleryPerson> for PersonDto {
-    fn from(p: &GalleryPerson) -> Self {
+impl<C> PersonDto<C> {
+    /// The person, with their collections named as `collections`.
+    pub fn new(p: &GalleryPerson, collections: Vec<C>) -> PersonDto<C> {
         PersonDto {
             id: p.id.clone(),
             name: p.facts.name.clone(),
@@ -146,12 +125,18 @@ impl From<&GalleryPerson> for PersonDto {
             notes: p.facts.notes.clone(),
             status: p.status.clone(),
             client: p.client_id.clone(),
-            collections: p.collections.clone(),
+            collections,
             thumbnails: thumbnails(p),
             created_at: rfc3339(p.created_at),
             updated_at: rfc3339(p.updated_at),
             version: 0,
         }
+    }
+}
+
+impl From<&GalleryPerson> for PersonDto {
+    fn from(p: &GalleryPerson) -> Self {
+        PersonDto::new(p, p.collections.clone())
     }
 }
 

@@ -162,8 +162,8 @@ async fn lookup_persons(
         .into_iter()
         .map(|c| CollectionRefDto { id: c.id, code: c.code, name: c.name })
         .collect();
-    let docs: Vec<PersonDto<CollectionRefDto>> =
-        persons.iter().map(|p| PersonDto::from(p).with_collections(&collections)).collect();
+    let named = |p: &GalleryPerson| collections.iter().filter(|c| p.collections.contains(&c.id)).cloned().collect();
+    let docs: Vec<PersonDto<CollectionRefDto>> = persons.iter().map(|p| PersonDto::new(p, named(p))).collect();
     let mut answer = envelope(docs);
     answer.total = Some(total);
     Ok(Json(answer).into_response())
