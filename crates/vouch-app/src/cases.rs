@@ -214,7 +214,6 @@ fn decide_blocking(
         size: record.len() as u64,
     }];
 
-    let mut delivery = None;
     if let (Outcome::Approved, Some(identity)) = (decision.outcome, decision.identity.as_ref()) {
         let mut items = proof::evidence_items(&store.case_evidence(case.id)?);
         items.extend(evidence.iter().map(|e| (e.kind, e.sha256.clone())));
@@ -234,24 +233,34 @@ fn decide_blocking(
             media_type: "application/pdf".into(),
             size: pdf.len() as u64,
         });
-        let client = store.get_client(&case.client_id)?;
-        if let (Some(url), Some(body)) = (client.webhook_url, webhooks.body(&case)) {
-            delivery = Some(NewDelivery { client_id: client.id, url, body, max_attempts: retries + 1 });
-        }
     }
-    store.record_decision(&case, previous, &evidence, delivery.as_ref())?;
+    let client = store.get_client(&case.client_id)?;
+    let deliveries: Vec<NewDelivery> = webhooks
+        .deliveries(store, &case, &client)?
+        .into_iter()
+        .map(|(url, body)| NewDelivery { client_id: client.id.clone(), url, body, max_attempts: retries + 1 })
+        .collect();
+    store.record_decision(&case, previous, &evidence, &deliveries)?;
     Ok(case)
 }
 
-/// The webhook an API sends its client when one of its cases completes.
+/// The webhooks an API sends when one of its cases is decided.
 #[derive(Clone, Copy)]
-pub struct CompletionWebhook {
-    /// The body, in the API's words.
-    pub body: fn(&Case) -> Vec<u8>,
-    /// Whether the API also signs it with the client's own secret (eeID's `X-HMAC-Signature`), beside the
-    /// standard `webhook-signature` every delivery carries.
-    pub signed_with_client_secret: bool,
+pub enum CompletionWebhook {
+    /// On an approval with a verified identity, one body to the client's webhook URL.
+    OnApproval {
+        /// The body, in the API's words.
+        body: fn(&Case) -> Vec<u8>,
+        /// Whether the API also signs it with the client's own secret (eeID's `X-HMAC-Signature`), beside the
+        /// standard `webhook-signature` every delivery carries.
+        signed_with_client_secret: bool,
+    },
+    /// On every decision, the (URL, body) deliveries the API's own records of the case name (Verifik's events).
+    OnDecision(DecisionWebhooks),
 }
+
+/// The deliveries that announce a decided case, read in the decision's transaction.
+pub type DecisionWebhooks = fn(&Store, &Case, &Client) -> Result<Vec<(String, Vec<u8>)>, vouch_store::StoreError>;
 
 /// The completion webhooks by API name. The adapters that send one name theirs where the server is put
 /// together (`adapters::completion_webhooks`), so neither deciding a case nor delivering its webhook names an
@@ -264,13 +273,29 @@ impl CompletionWebhooks {
         CompletionWebhooks(std::sync::Arc::new(by_api.into_iter().collect()))
     }
 
-    /// The body `case`'s API sends when it completes, if that API sends one.
-    fn body(&self, case: &Case) -> Option<Vec<u8>> {
-        self.0.get(case.api.as_str()).map(|webhook| (webhook.body)(case))
+    /// The (URL, body) deliveries that announce `case`'s decision, if its API sends any.
+    fn deliveries(
+        &self,
+        store: &Store,
+        case: &Case,
+        client: &Client,
+    ) -> Result<Vec<(String, Vec<u8>)>, vouch_store::StoreError> {
+        match self.0.get(case.api.as_str()) {
+            Some(CompletionWebhook::OnApproval { body, .. }) => {
+                let approved =
+                    case.decision.as_ref().is_some_and(|d| d.outcome == Outcome::Approved && d.identity.is_some());
+                Ok(match (&client.webhook_url, approved) {
+                    (Some(url), true) => vec![(url.clone(), body(case))],
+                    _ => Vec::new(),
+                })
+            }
+            Some(CompletionWebhook::OnDecision(deliveries)) => deliveries(store, case, client),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Whether `api`'s deliveries are also signed with the client's own secret.
     pub fn signed_with_client_secret(&self, api: &str) -> bool {
-        self.0.get(api).is_some_and(|webhook| webhook.signed_with_client_secret)
+        matches!(self.0.get(api), Some(CompletionWebhook::OnApproval { signed_with_client_secret: true, .. }))
     }
 }

@@ -32,6 +32,7 @@ pub mod retention;
 pub mod sign_case;
 pub mod signing;
 pub mod steps;
+pub mod subject_cases;
 pub mod webhooks;
 pub mod work;
 

@@ -49,6 +49,17 @@ pub enum Step {
         reference: FaceReference,
     },
     Signature {},
+    /// The face from the selfie or liveness step searched in the gallery of enrolled persons, so that one person
+    /// cannot onboard twice under two names: fails when someone enrolled scores at or above `threshold` (a
+    /// calibrated 1:N score in 0..1; see docs/benchmarks.md for how it maps to false matches per gallery size).
+    /// It searches `collection` (its id or code) when given, else the collection the case was opened for, else
+    /// every person of the case's client.
+    DuplicateCheck {
+        threshold: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        collection: Option<String>,
+    },
     /// A clerk looks at the evidence so far and confirms before the flow goes on.
     ClerkReview {},
     /// The end: the person sees the outcome. Always last, exactly once.
@@ -65,6 +76,9 @@ pub enum FaceReference {
     /// The portrait read from the document earlier in the flow: the chip's when a chip was read, else the one
     /// printed on the scanned page.
     Document,
+    /// The gallery: the enrolled person the case was opened for (a login or validation of that person), or, when
+    /// the case names only a collection, the best match in that collection.
+    Enrolled,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
@@ -76,6 +90,7 @@ pub enum StepKind {
     Selfie,
     Liveness,
     FaceMatch,
+    DuplicateCheck,
     Signature,
     ClerkReview,
     Result,
@@ -90,19 +105,21 @@ impl StepKind {
             StepKind::Selfie => "selfie",
             StepKind::Liveness => "liveness",
             StepKind::FaceMatch => "face_match",
+            StepKind::DuplicateCheck => "duplicate_check",
             StepKind::Signature => "signature",
             StepKind::ClerkReview => "clerk_review",
             StepKind::Result => "result",
         }
     }
 
-    pub const ALL: [StepKind; 9] = [
+    pub const ALL: [StepKind; 10] = [
         StepKind::Consent,
         StepKind::DocumentChip,
         StepKind::DocumentScan,
         StepKind::Selfie,
         StepKind::Liveness,
         StepKind::FaceMatch,
+        StepKind::DuplicateCheck,
         StepKind::Signature,
         StepKind::ClerkReview,
         StepKind::Result,
@@ -120,6 +137,7 @@ impl StepKind {
             StepKind::Selfie
                 | StepKind::Liveness
                 | StepKind::FaceMatch
+                | StepKind::DuplicateCheck
                 | StepKind::DocumentChip
                 | StepKind::DocumentScan
                 | StepKind::Signature
@@ -136,6 +154,7 @@ impl StepKind {
             | StepKind::Selfie
             | StepKind::Liveness
             | StepKind::FaceMatch
+            | StepKind::DuplicateCheck
             | StepKind::DocumentChip
             | StepKind::DocumentScan
             | StepKind::Signature => None,
@@ -152,6 +171,7 @@ impl Step {
             Step::Selfie {} => StepKind::Selfie,
             Step::Liveness { .. } => StepKind::Liveness,
             Step::FaceMatch { .. } => StepKind::FaceMatch,
+            Step::DuplicateCheck { .. } => StepKind::DuplicateCheck,
             Step::Signature {} => StepKind::Signature,
             Step::ClerkReview {} => StepKind::ClerkReview,
             Step::Result {} => StepKind::Result,
@@ -242,6 +262,22 @@ pub fn validate_steps(name: &str, steps: &[Step]) -> Result<(), CoreError> {
                 if *reference == FaceReference::Document && !has(&[StepKind::DocumentChip, StepKind::DocumentScan]) {
                     return Err(invalid(format!(
                         "step {n} (face_match) against the document portrait needs a document step before it"
+                    )));
+                }
+            }
+            Step::DuplicateCheck { threshold, collection } => {
+                if !(threshold.is_finite() && *threshold > 0.0 && *threshold <= 1.0) {
+                    return Err(invalid(format!("step {n} (duplicate_check): the threshold must be in (0, 1]")));
+                }
+                if collection.as_ref().is_some_and(|c| c.trim().is_empty() || c.chars().count() > 64) {
+                    return Err(invalid(format!(
+                        "step {n} (duplicate_check): a collection is named by its id or code, 1 to 64 characters"
+                    )));
+                }
+                let before = steps.get(..i).unwrap_or_default();
+                if !before.iter().any(|s| matches!(s.kind(), StepKind::Selfie | StepKind::Liveness)) {
+                    return Err(invalid(format!(
+                        "step {n} (duplicate_check) needs a selfie or liveness step before it"
                     )));
                 }
             }

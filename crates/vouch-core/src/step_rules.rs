@@ -128,6 +128,14 @@ pub fn face_match(score: f32, threshold: f64) -> StepOutcome {
     }
 }
 
+/// The duplicate check: passes unless the best match among enrolled persons (if any) reaches the threshold.
+pub fn duplicate_check(best: Option<f32>, threshold: f64) -> StepOutcome {
+    match best {
+        Some(score) if f64::from(score) >= threshold => StepOutcome::Failed,
+        _ => StepOutcome::Passed,
+    }
+}
+
 /// What happens after one liveness attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LivenessAttempt {
@@ -295,6 +303,14 @@ mod tests {
         assert_eq!(face_match(0.5, 0.5), StepOutcome::Passed);
         assert_eq!(face_match(0.499, 0.5), StepOutcome::Failed);
         assert_eq!(face_match(0.9, 0.95), StepOutcome::Failed);
+    }
+
+    #[test]
+    fn a_duplicate_check_fails_when_someone_reaches_its_threshold() {
+        assert_eq!(duplicate_check(None, 0.75), StepOutcome::Passed);
+        assert_eq!(duplicate_check(Some(0.749), 0.75), StepOutcome::Passed);
+        assert_eq!(duplicate_check(Some(0.75), 0.75), StepOutcome::Failed);
+        assert_eq!(duplicate_check(Some(0.99), 0.75), StepOutcome::Failed);
     }
 
     #[test]

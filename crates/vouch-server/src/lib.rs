@@ -237,11 +237,14 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     };
     let faces = Arc::new(faces::FaceService::new(config_models_dir.clone(), face_threads));
     let documents = Arc::new(document_reader::service(config_models_dir, face_threads));
+    let recognition =
+        Arc::new(vouch_app::recognition::Recognition::new(app.store.clone(), faces.clone(), config.face_threads));
     let kiosk = vouch_app::kiosk::Kiosk {
         app: app.clone(),
         sessions: Arc::default(),
         bridge,
         faces: faces.clone(),
+        recognition: recognition.clone(),
         documents: documents.clone(),
         camera,
         document_camera,
@@ -253,8 +256,6 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         chip_reads: Arc::default(),
         places: Arc::new(tokio::sync::Semaphore::new(config.kiosk_concurrency.max(1))),
     };
-    let recognition =
-        Arc::new(vouch_app::recognition::Recognition::new(app.store.clone(), faces.clone(), config.face_threads));
     let config = Arc::new(config);
     let state =
         AppState { app, config, metrics: Arc::default(), http, kiosk, faces, documents, recognition, hosts, work };

@@ -125,14 +125,14 @@ impl Store {
     }
 
     /// Persists a decision already applied to `case` in memory (see [`Case::decide`]): the new status,
-    /// its evidence rows, the audit event and, where the client wants one, the webhook delivery,
+    /// its evidence rows, the audit event and the webhook deliveries that announce it,
     /// all in one transaction. Fails with a conflict if the case changed since `previous` was read.
     pub fn record_decision(
         &self,
         case: &Case,
         previous: CaseStatus,
         evidence: &[NewEvidence],
-        delivery: Option<&NewDelivery>,
+        deliveries: &[NewDelivery],
     ) -> Result<Vec<Evidence>> {
         let decision = case.decision.as_ref().ok_or_else(|| StoreError::corrupt("the case has no decision"))?;
         let mut conn = self.conn()?;
@@ -159,7 +159,7 @@ impl Store {
             "evidence": rows.iter().map(|e| serde_json::json!({"kind": e.kind.as_str(), "sha256": e.sha256})).collect::<Vec<_>>(),
         });
         audit::append(&tx, &case.id.to_string(), case.updated_at, &decision.actor, "case_decided", &detail)?;
-        if let Some(d) = delivery {
+        for d in deliveries {
             outbox::enqueue(&tx, case.id, d, case.updated_at)?;
         }
         tx.commit()?;

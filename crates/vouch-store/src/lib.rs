@@ -8,6 +8,7 @@ pub mod audit;
 mod blob_refs;
 pub mod blobs;
 pub mod case_codes;
+pub mod case_subjects;
 pub mod cases;
 pub mod clients;
 pub mod credentials;

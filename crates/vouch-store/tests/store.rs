@@ -166,7 +166,7 @@ fn a_decision_writes_status_evidence_audit_and_delivery_together() {
         body: b"{}".to_vec(),
         max_attempts: 4,
     };
-    store.record_decision(&case, CaseStatus::Pending, &evidence, Some(&delivery)).unwrap();
+    store.record_decision(&case, CaseStatus::Pending, &evidence, std::slice::from_ref(&delivery)).unwrap();
 
     assert_eq!(store.get_case(case.id).unwrap().status, CaseStatus::Completed);
     assert_eq!(store.case_evidence(case.id).unwrap().len(), 1);
@@ -176,7 +176,8 @@ fn a_decision_writes_status_evidence_audit_and_delivery_together() {
     assert_eq!(actions, ["case_created", "case_decided"]);
 
     // Deciding again from a stale status is a conflict and writes nothing.
-    let err = store.record_decision(&case, CaseStatus::Pending, &evidence, Some(&delivery)).unwrap_err();
+    let err =
+        store.record_decision(&case, CaseStatus::Pending, &evidence, std::slice::from_ref(&delivery)).unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)));
     assert_eq!(store.case_evidence(case.id).unwrap().len(), 1);
     assert_eq!(store.outbox_backlog().unwrap(), 1);
@@ -197,7 +198,7 @@ fn a_failed_write_rolls_back_the_whole_decision() {
     )
     .unwrap();
     let delivery = NewDelivery { client_id: id, url: "http://127.0.0.1:9/".into(), body: vec![], max_attempts: 4 };
-    assert!(store.record_decision(&case, CaseStatus::Pending, &[], Some(&delivery)).is_err());
+    assert!(store.record_decision(&case, CaseStatus::Pending, &[], std::slice::from_ref(&delivery)).is_err());
     let stored = store.get_case(case.id).unwrap();
     assert_eq!(stored.status, CaseStatus::Pending);
     assert!(stored.decision.is_none());
@@ -227,7 +228,7 @@ fn audit_verification_detects_an_edited_a_deleted_and_a_truncated_event() {
     let mut case = new_case(&id, None);
     store.insert_case(&case, "client").unwrap();
     approve(&mut case);
-    store.record_decision(&case, CaseStatus::Pending, &[], None).unwrap();
+    store.record_decision(&case, CaseStatus::Pending, &[], &[]).unwrap();
     let report = store.verify_audit(None).unwrap();
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.events, 3, "client_created + case_created + case_decided");
@@ -260,7 +261,7 @@ fn outbox_retries_until_success_or_exhaustion_and_logs_each_attempt() {
     approve(&mut case);
     let delivery =
         NewDelivery { client_id: id, url: "http://127.0.0.1:9/".into(), body: b"{}".to_vec(), max_attempts: 2 };
-    store.record_decision(&case, CaseStatus::Pending, &[], Some(&delivery)).unwrap();
+    store.record_decision(&case, CaseStatus::Pending, &[], std::slice::from_ref(&delivery)).unwrap();
     let due = store.due_deliveries(now(), 10).unwrap();
     assert_eq!(due.len(), 1);
     let fail = AttemptResult {
@@ -864,4 +865,58 @@ fn gallery_templates_are_sealed_to_their_row_and_removed_by_subject() {
         store.gallery_templates().unwrap().into_iter().map(|t| (t.collection, t.subject)).collect();
     assert_eq!(left, [("branch".to_string(), "bob".to_string()), ("other".to_string(), "ann".to_string())]);
     assert_eq!(store.remove_gallery_subject(None, "ann").unwrap().len(), 1);
+}
+
+#[test]
+fn a_subject_case_is_written_with_its_record_and_webhooks_or_not_at_all() {
+    use vouch_store::api_records::RecordKind;
+    use vouch_store::case_subjects::{CaseRecord, CaseSubject};
+    let (_dir, store) = open();
+    let (client, _) = integrator(&store);
+    let case = new_case(&client, None);
+    let subject = CaseSubject {
+        collection_id: Some("c1".into()),
+        person_id: Some("p1".into()),
+        decided_by_steps: true,
+        ..CaseSubject::default()
+    };
+    let body = serde_json::json!({"type": "login"}).as_object().cloned().unwrap();
+    let of = RecordKind { api: "verifik", kind: "biometric_validation", client_id: &client };
+    let delivery = NewDelivery {
+        client_id: client.clone(),
+        url: "http://127.0.0.1:9/hook".into(),
+        body: b"{}".to_vec(),
+        max_attempts: 3,
+    };
+    let record = || Some(CaseRecord { of, body: &body });
+    store.insert_subject_case(&case, "test", &subject, record(), std::slice::from_ref(&delivery)).unwrap();
+    assert_eq!(store.case_subject(case.id).unwrap(), Some(subject.clone()));
+    assert_eq!(store.api_record(of, &case.id.to_string()).unwrap().body, body);
+    assert_eq!(store.case_subject(CaseId::new()).unwrap(), None);
+
+    // The same case again fails on its first row, and nothing of the second try is kept.
+    let again = store.insert_subject_case(&case, "test", &subject, record(), std::slice::from_ref(&delivery));
+    assert!(again.is_err());
+    let db = Connection::open(store.data_dir().join(DB_FILE)).unwrap();
+    let count =
+        |table: &str| db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(
+        (count("cases"), count("case_subjects"), count("api_records"), count("webhook_deliveries")),
+        (1, 1, 1, 1)
+    );
+
+    // A case whose record cannot be written (its id is taken) is not written at all: no case, subject or webhook.
+    let other = new_case(&client, None);
+    db.execute(
+        "INSERT INTO api_records (id, api, kind, client_id, body, created_at, updated_at) VALUES (?1, 'x', 'y', 'z', '{}', 0, 0)",
+        [other.id.to_string()],
+    )
+    .unwrap();
+    assert!(store.insert_subject_case(&other, "test", &subject, record(), std::slice::from_ref(&delivery)).is_err());
+    assert!(matches!(store.get_case(other.id), Err(StoreError::NotFound)));
+    assert_eq!((count("case_subjects"), count("webhook_deliveries")), (1, 1));
+
+    store.set_enrolled_person(case.id, "p2").unwrap();
+    assert_eq!(store.case_subject(case.id).unwrap().unwrap().enrolled_person_id.as_deref(), Some("p2"));
+    assert!(matches!(store.set_enrolled_person(other.id, "p3"), Err(StoreError::NotFound)));
 }

@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { call } from '../bridge';
 import { staffMessage } from '../errors';
 import { LANGS, t } from '../i18n';
-import type { FlowList, FlowVersion, LivenessType } from '../generated/kiosk';
+import type { FaceReference, FlowList, FlowVersion, LivenessType } from '../generated/kiosk';
 
 /** What the editor changes: a flow's id, name and steps (a new one has version 0). */
 type FlowDraft = Pick<FlowVersion, 'id' | 'version' | 'name' | 'steps'>;
@@ -16,6 +16,7 @@ function newStep(kind: string): Step {
   if (kind === 'consent') return { kind: 'consent', text: { en: '', es: '', et: '' } };
   if (kind === 'liveness') return { kind: 'liveness', liveness_type: 'passive' };
   if (kind === 'face_match') return { kind: 'face_match', threshold: 0.5, reference: 'uploaded' };
+  if (kind === 'duplicate_check') return { kind: 'duplicate_check', threshold: 0.75 };
   return { kind } as Step;
 }
 
@@ -147,10 +148,26 @@ function FlowEditor(props: { initial: FlowDraft; create: boolean; kinds: FlowLis
                 </label>
                 <label>{t('admin.flows.matchReference')}
                   <select value={s.reference ?? 'uploaded'} data-test="match-reference"
-                          onChange={(e) => update(i, { ...s, reference: (e.target as HTMLSelectElement).value as 'uploaded' | 'document' })}>
+                          onChange={(e) => update(i, { ...s, reference: (e.target as HTMLSelectElement).value as FaceReference })}>
                     <option value="uploaded">{t('admin.flows.reference.uploaded')}</option>
                     <option value="document">{t('admin.flows.reference.document')}</option>
+                    <option value="enrolled">{t('admin.flows.reference.enrolled')}</option>
                   </select>
+                </label>
+              </>
+            )}
+            {s.kind === 'duplicate_check' && (
+              <>
+                <label>{t('admin.flows.duplicateThreshold')}
+                  <input type="number" min={0.05} max={1} step={0.05} value={s.threshold} data-test="duplicate-threshold"
+                         onInput={(e) => update(i, { ...s, threshold: Number((e.target as HTMLInputElement).value) })} />
+                </label>
+                <label>{t('admin.flows.duplicateCollection')}
+                  <input type="text" maxLength={64} value={s.collection ?? ''} data-test="duplicate-collection"
+                         onInput={(e) => {
+                           const v = (e.target as HTMLInputElement).value.trim();
+                           update(i, { kind: 'duplicate_check', threshold: s.threshold, ...(v ? { collection: v } : {}) });
+                         }} />
                 </label>
               </>
             )}

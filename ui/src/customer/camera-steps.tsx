@@ -259,15 +259,17 @@ export function LivenessStep(props: { case_id: string; index: number; onDone: Do
   );
 }
 
-/** Compares the face taken earlier with the photo on file. Nothing to do for the customer but wait; the
- * result is decided by the kiosk and shown at the end like every other step. */
-export function FaceMatchStep(props: { case_id: string; index: number; onDone: Done }) {
+/** A step the kiosk decides from what it captured earlier (the face match, the duplicate check). Nothing to do
+ * for the customer but wait; the result is shown at the end like every other step. */
+function DecidedStep(props: { case_id: string; index: number; onDone: Done; kind: 'face_match' | 'duplicate_check' }) {
   const [error, setError] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
+  const command = props.kind === 'face_match' ? 'face_match_run' : 'duplicate_check_run';
+  const words = props.kind === 'face_match' ? 'faceMatch' : 'duplicateCheck';
   useEffect(() => {
     let cancelled = false;
     setError(null);
-    call('face_match_run', { case_id: props.case_id, index: props.index }).then(
+    call(command, { case_id: props.case_id, index: props.index }).then(
       (r) => !cancelled && r.session && props.onDone(r.session),
       (e) => !cancelled && setError(customerMessage(e)),
     );
@@ -276,16 +278,26 @@ export function FaceMatchStep(props: { case_id: string; index: number; onDone: D
     };
   }, [attempt]);
   return (
-    <section class="step" data-test="step-face_match">
-      <h1>{t('faceMatch.title')}</h1>
+    <section class="step" data-test={`step-${props.kind}`}>
+      <h1>{t(`${words}.title`)}</h1>
       {error ? (
         <>
           <p class="error" role="alert">{error}</p>
           <button class="primary big" onClick={() => setAttempt((a) => a + 1)}>{t('common.retry')}</button>
         </>
       ) : (
-        <p class="lead" aria-live="polite">{t('faceMatch.working')}</p>
+        <p class="lead" aria-live="polite">{t(`${words}.working`)}</p>
       )}
     </section>
   );
+}
+
+/** Compares the face taken earlier with the photo on file, or with the person the case was opened for. */
+export function FaceMatchStep(props: { case_id: string; index: number; onDone: Done }) {
+  return <DecidedStep {...props} kind="face_match" />;
+}
+
+/** Searches the enrolled persons for the face taken earlier, so one person cannot enrol twice. */
+export function DuplicateCheckStep(props: { case_id: string; index: number; onDone: Done }) {
+  return <DecidedStep {...props} kind="duplicate_check" />;
 }

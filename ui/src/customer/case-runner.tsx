@@ -8,7 +8,7 @@ import { lang, pick, t } from '../i18n';
 import { useSignal } from '../signal';
 import type { JsonValue } from '../generated/kiosk';
 import type { CaseSession, Signed, Step } from '../types';
-import { FaceMatchStep, LivenessStep, SelfieStep } from './camera-steps';
+import { DuplicateCheckStep, FaceMatchStep, LivenessStep, SelfieStep } from './camera-steps';
 import { ChipStep } from './chip-step';
 import { DocumentScanStep } from './document-step';
 import { SignatureStep } from './signature-step';
@@ -107,6 +107,8 @@ function StepScreen(props: {
       return <SignatureStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'face_match':
       return <FaceMatchStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
+    case 'duplicate_check':
+      return <DuplicateCheckStep case_id={props.caseId} index={props.index} onDone={props.onSession} />;
     case 'clerk_review':
       return props.staff ? (
         <section class="step" data-test="step-clerk_review">

@@ -233,7 +233,7 @@ export type EvidenceKind = "selfie" | "liveness_frames" | "document_page" | "chi
 
 export type Exit = { exit: boolean, };
 
-export type FaceReference = "uploaded" | "document";
+export type FaceReference = "uploaded" | "document" | "enrolled";
 
 export type FlowIdArgs = { flow_id: string, };
 
@@ -513,11 +513,11 @@ export type SourceInfo = { name: string, kind: SourceKind, width: number, height
 
 export type SourceKind = "webcam" | "demo_file" | "synthetic";
 
-export type Step = { "kind": "consent", text: { [key in string]?: string }, } | { "kind": "document_chip", } | { "kind": "document_scan", } | { "kind": "selfie", } | { "kind": "liveness", liveness_type: LivenessType, } | { "kind": "face_match", threshold: number, reference: FaceReference, } | { "kind": "signature", } | { "kind": "clerk_review", } | { "kind": "result", };
+export type Step = { "kind": "consent", text: { [key in string]?: string }, } | { "kind": "document_chip", } | { "kind": "document_scan", } | { "kind": "selfie", } | { "kind": "liveness", liveness_type: LivenessType, } | { "kind": "face_match", threshold: number, reference: FaceReference, } | { "kind": "signature", } | { "kind": "duplicate_check", threshold: number, collection?: string, } | { "kind": "clerk_review", } | { "kind": "result", };
 
 export type StepArgs = { case_id: string, index: number, };
 
-export type StepKind = "consent" | "document_chip" | "document_scan" | "selfie" | "liveness" | "face_match" | "signature" | "clerk_review" | "result";
+export type StepKind = "consent" | "document_chip" | "document_scan" | "selfie" | "liveness" | "face_match" | "duplicate_check" | "signature" | "clerk_review" | "result";
 
 export type StepKindInfo = { kind: string, 
 /**
@@ -564,6 +564,7 @@ export interface KioskCommands {
   liveness_begin: { access: "anyone"; args: StepArgs; result: LivenessPlan; };
   liveness_frame: { access: "anyone"; args: StepArgs; result: LivenessFrame; };
   face_match_run: { access: "anyone"; args: StepArgs; result: Captured; };
+  duplicate_check_run: { access: "anyone"; args: StepArgs; result: Captured; };
   document_scan_frame: { access: "anyone"; args: StepArgs; result: ScanView; };
   document_scan_manual: { access: "clerk"; args: AccessArgs; result: Captured; };
   signature_documents: { access: "anyone"; args: StepArgs; result: SignatureDocuments; };

@@ -204,6 +204,7 @@ pub(super) async fn record(
     let case_id = step.case_id;
     let evidence = frames.into_iter().map(|(k, bytes)| (k, "image/jpeg", bytes)).collect();
     crate::steps::record(&state.app, caller.actor(), step, evidence).await?;
+    crate::subject_cases::settle(&state.app, &state.recognition, case_id).await?;
     Ok(Captured::recorded(crate::steps::case_session(&state.app, case_id).await?))
 }
 

@@ -15,10 +15,7 @@ use crate::faces::subject_template;
 use crate::AppError;
 use vouch_store::flows::NewStep;
 
-/// Why a comparison could not be made; recorded in the failed step so the clerk sees it.
-fn unmatched(reason: &str, message: &str) -> Value {
-    json!({ "reason": reason, "message": message })
-}
+use crate::subject_cases::{self, unmatched};
 
 /// The calibrated score between the subject faces of two photos, or the reason there is none.
 fn compare(
@@ -46,11 +43,14 @@ pub async fn face_match_run(
     let Step::FaceMatch { threshold, reference } = step else {
         return Err(AppError::internal("the current step is not a face match"));
     };
+    if reference == FaceReference::Enrolled {
+        return enrolled_match(state, caller, case_id, args.index, threshold).await;
+    }
     // The document's portrait: the chip's (signed by the issuer) when the case read one, else the printed one
     // on the scanned page.
     let (probe, reference_kind, photo) = state
         .db(move |s| {
-            let probe = s.latest_evidence_bytes(case_id, EvidenceKind::Selfie)?;
+            let probe = vouch_store::case_subjects::latest_face_capture(s, case_id)?;
             let (kind, photo) = match reference {
                 FaceReference::Document => match s.latest_evidence_bytes(case_id, EvidenceKind::ChipData)? {
                     Some(chip) => (EvidenceKind::ChipData, Some(chip)),
@@ -59,7 +59,7 @@ pub async fn face_match_run(
                         (if page.is_some() { EvidenceKind::DocumentPage } else { EvidenceKind::ChipData }, page)
                     }
                 },
-                FaceReference::Uploaded => {
+                FaceReference::Uploaded | FaceReference::Enrolled => {
                     (EvidenceKind::ReferencePhoto, s.latest_evidence_bytes(case_id, EvidenceKind::ReferencePhoto)?)
                 }
             };
@@ -116,6 +116,39 @@ pub async fn face_match_run(
         }
     };
     let step = NewStep { case_id, index: args.index, kind: StepKind::FaceMatch, outcome, detail };
+    record(state, caller, step, Vec::new()).await
+}
+
+/// The selfie against the person the case was opened for, or the best match of its collection.
+async fn enrolled_match(
+    state: &Kiosk,
+    caller: &Caller,
+    case_id: vouch_core::CaseId,
+    index: u32,
+    threshold: f64,
+) -> Result<super::capture::Captured, AppError> {
+    let (case, subject, probe) = subject_cases::load(&state.app, case_id).await?;
+    let (outcome, detail) =
+        subject_cases::face_match(&state.recognition, &case, subject.as_ref(), probe, threshold).await?;
+    let step = NewStep { case_id, index, kind: StepKind::FaceMatch, outcome, detail };
+    record(state, caller, step, Vec::new()).await
+}
+
+/// The duplicate_check step: the selfie searched among enrolled persons; fails when someone reaches the
+/// threshold, so one person cannot onboard twice under two names.
+pub async fn duplicate_check_run(
+    state: &Kiosk,
+    caller: &Caller,
+    args: StepArgs,
+) -> Result<super::capture::Captured, AppError> {
+    let (case_id, step) = current_step(state, &args, StepKind::DuplicateCheck).await?;
+    let Step::DuplicateCheck { threshold, collection } = step else {
+        return Err(AppError::internal("the current step is not a duplicate check"));
+    };
+    let (case, subject, probe) = subject_cases::load(&state.app, case_id).await?;
+    let (outcome, detail) =
+        subject_cases::duplicate_check(&state.recognition, &case, subject, collection, probe, threshold).await?;
+    let step = NewStep { case_id, index: args.index, kind: StepKind::DuplicateCheck, outcome, detail };
     record(state, caller, step, Vec::new()).await
 }
 

@@ -51,6 +51,8 @@ pub struct Kiosk {
     pub bridge: Arc<bridge::Bridge>,
     /// The face engine, loaded on first use.
     pub faces: Arc<FaceService>,
+    /// The gallery of enrolled persons, for cases opened for one and the duplicate check.
+    pub recognition: Arc<crate::recognition::Recognition>,
     /// The page reader, loaded on first use.
     pub documents: Arc<DocumentService>,
     /// The kiosk camera, started on first use.
@@ -178,6 +180,7 @@ kiosk_commands! {
     liveness_begin(Anyone, Light) |state, caller, args: capture::StepArgs| -> capture::LivenessPlan { capture::liveness_begin(state, args).await? }
     liveness_frame(Anyone, Heavy) |state, caller, args: capture::StepArgs| -> capture::LivenessFrame { capture::liveness_frame(state, caller, args).await? }
     face_match_run(Anyone, Heavy) |state, caller, args: capture::StepArgs| -> capture::Captured { face_match::face_match_run(state, caller, args).await? }
+    duplicate_check_run(Anyone, Heavy) |state, caller, args: capture::StepArgs| -> capture::Captured { face_match::duplicate_check_run(state, caller, args).await? }
     document_scan_frame(Anyone, Heavy) |state, caller, args: capture::StepArgs| -> document_scan::ScanView { document_scan::document_scan_frame(state, caller, args).await? }
     document_scan_manual(Clerk, Heavy) |state, caller, args: chip::AccessArgs| -> capture::Captured { document_scan::document_scan_manual(state, caller, args).await? }
     signature_documents(Anyone, Light) |state, caller, args: capture::StepArgs| -> signature::SignatureDocuments { signature::signature_documents(state, args).await? }

@@ -15,10 +15,16 @@ pub use vouch_app::rfc3339;
 pub fn completion_webhooks() -> vouch_app::cases::CompletionWebhooks {
     use vouch_app::cases::CompletionWebhook;
     vouch_app::cases::CompletionWebhooks::new([
-        (eeid::API, CompletionWebhook { body: eeid::completion_webhook_body, signed_with_client_secret: true }),
+        (
+            eeid::API,
+            CompletionWebhook::OnApproval { body: eeid::completion_webhook_body, signed_with_client_secret: true },
+        ),
         (
             danaconnect::API,
-            CompletionWebhook { body: danaconnect::completion_webhook_body, signed_with_client_secret: false },
+            CompletionWebhook::OnApproval {
+                body: danaconnect::completion_webhook_body,
+                signed_with_client_secret: false,
+            },
         ),
     ])
 }

@@ -1,0 +1,403 @@
+//! Cases opened for a person of the gallery (Verifik's biometric validations, and any API that asks "is this the
+//! person we enrolled?"): created with the flow they run and the person or collection they are about, their face
+//! compared with that person, and, when their steps decide them, decided as soon as the last step is recorded,
+//! enrolling the face first when the case onboards someone new.
+
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+use vouch_core::flow::{self, FlowRef, Next, Step, StepKind, StepOutcome};
+use vouch_core::{step_rules, Case, CaseId, CaseStatus, Client, Evidence, EvidenceKind, Outcome, VerifiedIdentity};
+use vouch_store::api_records::RecordKind;
+use vouch_store::case_subjects::{CaseRecord, CaseSubject};
+use vouch_store::flows::NewStep;
+use vouch_store::gallery_persons::{GalleryPerson, PersonCreated, PersonFacts};
+use vouch_store::outbox::NewDelivery;
+use vouch_store::{Store, StoreError};
+use vouch_vision::active::{Assertion, LivenessType};
+
+use crate::faces::FaceService;
+use crate::recognition::{PersonMatch, Recognition};
+use crate::{cases, App, AppCode, AppError};
+
+/// Who decides a case its steps decide.
+pub const STEPS_ACTOR: &str = "vouch:steps";
+
+/// The flow a new case runs: saved as a new version when its steps changed since the last case.
+pub struct CaseFlow {
+    pub id: String,
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
+pub struct NewSubjectCase {
+    /// Made by the caller, so the API's record can name the case (its kiosk link).
+    pub id: CaseId,
+    pub api: &'static str,
+    pub reference: Option<String>,
+    pub reason: Option<String>,
+    pub expires_at: OffsetDateTime,
+    pub flow: CaseFlow,
+    pub subject: CaseSubject,
+    /// The API's own record of the case (kind, body), kept under the case's id.
+    pub record: Option<(&'static str, serde_json::Map<String, Value>)>,
+}
+
+/// The (URL, body) webhooks that announce a new case, read in its transaction.
+pub type Announce = Box<dyn FnOnce(&Store, &Case) -> Result<Vec<(String, Vec<u8>)>, StoreError> + Send>;
+
+/// Creates the case with its subject, record and the webhooks `announce` names for it, in one transaction.
+pub async fn create(app: &App, client: &Client, new: NewSubjectCase, announce: Announce) -> Result<Case, AppError> {
+    let now = vouch_store::now();
+    if new.expires_at <= now {
+        return Err(AppError::invalid("The expiry must be in the future"));
+    }
+    let actor = format!("client:{}", client.id);
+    let client = client.clone();
+    let retries = app.webhooks.retries;
+    let case = app
+        .db(move |s| {
+            let flow = ensure_flow(s, &new.flow, &actor)?;
+            let case = Case {
+                id: new.id,
+                client_id: client.id.clone(),
+                api: new.api.to_string(),
+                reference: new.reference,
+                status: CaseStatus::Pending,
+                claims: Vec::new(),
+                reason: new.reason,
+                reason_translations: Default::default(),
+                created_at: now,
+                updated_at: now,
+                expires_at: new.expires_at,
+                flow: Some(flow),
+                decision: None,
+            };
+            let deliveries: Vec<NewDelivery> = announce(s, &case)?
+                .into_iter()
+                .map(|(url, body)| NewDelivery { client_id: client.id.clone(), url, body, max_attempts: retries + 1 })
+                .collect();
+            let record = new
+                .record
+                .as_ref()
+                .map(|(kind, body)| CaseRecord { of: RecordKind { api: new.api, kind, client_id: &client.id }, body });
+            s.insert_subject_case(&case, &actor, &new.subject, record, &deliveries)?;
+            Ok(case)
+        })
+        .await?;
+    app.outbox_wake.notify_one();
+    tracing::info!(case_id = %case.id, api = case.api, "case created for a gallery subject");
+    Ok(case)
+}
+
+/// The flow's current version, saving its steps as the next version when they differ.
+fn ensure_flow(store: &Store, flow: &CaseFlow, actor: &str) -> Result<FlowRef, StoreError> {
+    match store.latest_flow(&flow.id) {
+        Ok(saved) if saved.steps == flow.steps && saved.name == flow.name => {
+            Ok(FlowRef { id: saved.id, version: saved.version })
+        }
+        Ok(_) => {
+            let saved = store.save_flow(&flow.id, &flow.name, &flow.steps, actor, false)?;
+            Ok(FlowRef { id: saved.id, version: saved.version })
+        }
+        Err(StoreError::NotFound) => {
+            let saved = store.save_flow(&flow.id, &flow.name, &flow.steps, actor, true)?;
+            Ok(FlowRef { id: saved.id, version: saved.version })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The face a step compares, against the gallery subject of the case: the enrolled person when the case names
+/// one, else the best match of its collection. `Err` holds why no comparison was made (recorded in the step).
+async fn match_subject(
+    recognition: &Recognition,
+    client: &str,
+    subject: Option<&CaseSubject>,
+    probe: Vec<u8>,
+) -> Result<Result<PersonMatch, Value>, AppError> {
+    let subject = subject.cloned().unwrap_or_default();
+    let found = match (&subject.person_id, &subject.collection_id) {
+        (Some(person), _) => recognition.verify(client, person, vec![probe]).await.map(Some),
+        (None, Some(collection)) => recognition
+            .search(client, Some(collection), vec![probe], 1, 0.0)
+            .await
+            .map(|found| found.into_iter().next()),
+        (None, None) => {
+            return Ok(Err(unmatched("no_enrolled_person", "the case names no enrolled person or collection")))
+        }
+    };
+    match found {
+        Ok(Some(found)) => Ok(Ok(found)),
+        Ok(None) => Ok(Err(unmatched("nobody_enrolled", "nobody is enrolled in the case's collection"))),
+        Err(e) if e.code == AppCode::NoFace => {
+            Ok(Err(unmatched("no_face_in_selfie", "no face was found in the selfie")))
+        }
+        Err(e) if e.code == AppCode::NotFound => {
+            Ok(Err(unmatched("enrolled_person_gone", "the enrolled person or collection no longer exists")))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A case, its subject, and the face it captured last (its selfie, else its liveness frame).
+pub type Loaded = (Case, Option<CaseSubject>, Option<(Evidence, Vec<u8>)>);
+
+pub async fn load(app: &App, case_id: CaseId) -> Result<Loaded, AppError> {
+    app.db(move |s| {
+        Ok((
+            s.get_case(case_id)?,
+            s.case_subject(case_id)?,
+            vouch_store::case_subjects::latest_face_capture(s, case_id)?,
+        ))
+    })
+    .await
+}
+
+/// The face_match step against the gallery: the outcome and what it observed.
+pub async fn face_match(
+    recognition: &Recognition,
+    case: &Case,
+    subject: Option<&CaseSubject>,
+    probe: Option<(Evidence, Vec<u8>)>,
+    threshold: f64,
+) -> Result<(StepOutcome, Value), AppError> {
+    let Some((probe_ev, probe)) = probe else {
+        return Ok((StepOutcome::Failed, unmatched("no_selfie", "the case has no selfie to compare")));
+    };
+    Ok(match match_subject(recognition, &case.client_id, subject, probe).await? {
+        Ok(found) => {
+            let detail = json!({
+                "reference": "enrolled",
+                "person_id": found.person.id,
+                "score": found.score,
+                "threshold": threshold,
+                "selfie": probe_ev.sha256,
+            });
+            (step_rules::face_match(found.score, threshold), detail)
+        }
+        Err(why) => (StepOutcome::Failed, why),
+    })
+}
+
+/// The duplicate_check step: the face searched in `collection` (the step's), else the case's collection, else
+/// among every person of the client. The match is named only when it fails the step, so a clerk sees whom the
+/// face is enrolled as.
+pub async fn duplicate_check(
+    recognition: &Recognition,
+    case: &Case,
+    subject: Option<CaseSubject>,
+    collection: Option<String>,
+    probe: Option<(Evidence, Vec<u8>)>,
+    threshold: f64,
+) -> Result<(StepOutcome, Value), AppError> {
+    let Some((probe_ev, probe)) = probe else {
+        return Ok((StepOutcome::Failed, unmatched("no_selfie", "the case has no selfie to search")));
+    };
+    let collection = collection.or_else(|| subject.and_then(|s| s.collection_id));
+    let best = match recognition.search(&case.client_id, collection.as_deref(), vec![probe], 1, 0.0).await {
+        Ok(found) => found.into_iter().next(),
+        Err(e) if e.code == AppCode::NoFace => {
+            return Ok((StepOutcome::Failed, unmatched("no_face_in_selfie", "no face was found in the selfie")))
+        }
+        Err(e) => return Err(e.with_not_found("The duplicate check's collection does not exist")),
+    };
+    let outcome = step_rules::duplicate_check(best.as_ref().map(|b| b.score), threshold);
+    let detail = json!({
+        "collection": collection,
+        "best_score": best.as_ref().map(|b| b.score),
+        "threshold": threshold,
+        "duplicate_of": best.filter(|_| outcome == StepOutcome::Failed).map(|b| b.person.id),
+        "selfie": probe_ev.sha256,
+    });
+    Ok((outcome, detail))
+}
+
+/// The detail a step records when it could make no comparison.
+pub fn unmatched(reason: &str, message: &str) -> Value {
+    json!({ "reason": reason, "message": message })
+}
+
+/// Decides the case when its steps decide it and the last one has been recorded: approved when every step
+/// passed (after enrolling the face, for a case that onboards), rejected otherwise. `None` when the case waits
+/// for more steps, for a clerk, or was already decided.
+pub async fn settle(app: &App, recognition: &Recognition, case_id: CaseId) -> Result<Option<Case>, AppError> {
+    let Some(subject) = app.db(move |s| s.case_subject(case_id)).await? else { return Ok(None) };
+    if !subject.decided_by_steps {
+        return Ok(None);
+    }
+    let session = crate::steps::case_session(app, case_id).await?;
+    if session.status.is_terminal() {
+        return Ok(None);
+    }
+    let Next::AwaitingDecision { all_passed } = session.next else { return Ok(None) };
+    let case = app.db(move |s| s.get_case(case_id)).await?;
+    let input = if all_passed {
+        match subject_person(app, recognition, &case, &subject, &session.done).await? {
+            Ok(person) => cases::DecisionInput {
+                outcome: Outcome::Approved,
+                reason: "every step passed".into(),
+                identity: Some(identity_of(&person)),
+            },
+            Err(reason) => cases::DecisionInput { outcome: Outcome::Rejected, reason, identity: None },
+        }
+    } else {
+        let failed: Vec<&str> =
+            session.done.iter().filter(|r| r.outcome == StepOutcome::Failed).map(|r| r.kind.as_str()).collect();
+        cases::DecisionInput {
+            outcome: Outcome::Rejected,
+            reason: format!("failed: {}", failed.join(", ")),
+            identity: None,
+        }
+    };
+    Ok(Some(cases::decide(app, case_id, input, STEPS_ACTOR.into()).await?))
+}
+
+/// The person an approved case is about: the one it verified or found, or the one it enrolls now. `Err` holds
+/// why the case cannot be approved after all (the face is enrolled already).
+async fn subject_person(
+    app: &App,
+    recognition: &Recognition,
+    case: &Case,
+    subject: &CaseSubject,
+    done: &[flow::StepRecord],
+) -> Result<Result<GalleryPerson, String>, AppError> {
+    let client = case.client_id.as_str();
+    if let (Some(name), None) = (&subject.enrol_as, &subject.enrolled_person_id) {
+        let case_id = case.id;
+        let selfie = app.db(move |s| vouch_store::case_subjects::latest_face_capture(s, case_id)).await?;
+        let Some((_, selfie)) = selfie else { return Ok(Err("the case has no selfie to enrol".into())) };
+        let facts = PersonFacts { name: name.clone(), ..PersonFacts::default() };
+        let collections: Vec<String> = subject.collection_id.iter().cloned().collect();
+        let actor = format!("case:{case_id}");
+        return match recognition.enrol_person(client, facts, collections, vec![selfie], &actor).await? {
+            PersonCreated::Created(person, _) => {
+                let id = person.id.clone();
+                app.db(move |s| s.set_enrolled_person(case_id, &id)).await?;
+                tracing::info!(%case_id, "case enrolled its face in the gallery");
+                Ok(Ok(person))
+            }
+            PersonCreated::AlreadySet(_) => Ok(Err("person_already_set: this person is enrolled already".into())),
+        };
+    }
+    let found = subject.enrolled_person_id.clone().or_else(|| subject.person_id.clone()).or_else(|| {
+        done.iter()
+            .rev()
+            .find(|r| r.kind == StepKind::FaceMatch)
+            .and_then(|r| r.detail.get("person_id"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    match found {
+        Some(id) => Ok(Ok(recognition.person(client, &id).await?)),
+        None => Ok(Err("the case matched no enrolled person".into())),
+    }
+}
+
+/// What an approval states of a person the gallery knows: their name as enrolled, by their face.
+fn identity_of(person: &GalleryPerson) -> VerifiedIdentity {
+    let facts = &person.facts;
+    let date_of_birth = facts
+        .date_of_birth
+        .as_deref()
+        .and_then(|d| time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok());
+    VerifiedIdentity {
+        sub: Some(person.id.clone()),
+        given_name: facts.name.clone(),
+        family_name: String::new(),
+        date_of_birth,
+        country: facts.nationality.clone(),
+        document_expires: None,
+        authentication_type: "FACE_GALLERY".into(),
+        acr: "low".into(),
+    }
+}
+
+/// What a photo sent from another device can complete: the selfie, a passive liveness check, and the gallery
+/// steps. Anything else needs the kiosk.
+fn remote_step_refused(step: &Step) -> Option<String> {
+    match step {
+        Step::Selfie {} | Step::DuplicateCheck { .. } => None,
+        Step::Liveness { liveness_type: flow::LivenessType::Passive } => None,
+        Step::FaceMatch { reference: flow::FaceReference::Enrolled, .. } => None,
+        other => Some(format!("The case's {} step can only be done at the kiosk", other.kind().as_str())),
+    }
+}
+
+/// The media type of a photo by its first bytes (it was decoded already).
+fn photo_type(photo: &[u8]) -> &'static str {
+    if photo.starts_with(b"\x89PNG") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    }
+}
+
+/// Completes the case's remaining steps with one photo sent from another device (Verifik's `validate`), each
+/// recorded with its evidence as the kiosk records it, then decides the case if its steps decide it. The photo
+/// must show a face; a failed step ends the flow as at the kiosk.
+pub async fn complete_with_photo(
+    app: &App,
+    faces: &FaceService,
+    recognition: &Recognition,
+    case_id: CaseId,
+    photo: Vec<u8>,
+    actor: String,
+) -> Result<Case, AppError> {
+    cases::expire_due(app).await?;
+    // Read first, so a photo with no face records nothing.
+    let subject_face = recognition.subject(photo.clone()).await?;
+    let media_type = photo_type(&photo);
+    loop {
+        let session = crate::steps::case_session(app, case_id).await?;
+        if session.status.is_terminal() {
+            return Err(AppError::conflict(format!("The case is {} already", session.status)));
+        }
+        let Next::Step { index, step } = session.next else { break };
+        if let Some(refused) = remote_step_refused(&step) {
+            return Err(AppError::conflict(refused));
+        }
+        // The face the flow captured before this step: the photo, stored by the selfie or liveness step.
+        let (case, subject, probe) = load(app, case_id).await?;
+        let (outcome, detail, evidence) = match &step {
+            Step::Selfie {} => (
+                StepOutcome::Passed,
+                json!({"source": "remote", "faces": subject_face.others + 1}),
+                vec![(EvidenceKind::Selfie, media_type, photo.clone())],
+            ),
+            Step::Liveness { .. } => {
+                let (limits, frame) = (faces.limits, photo.clone());
+                let evaluation = faces
+                    .run(move |engine| {
+                        let img = vouch_vision::decode(&frame, limits)?;
+                        engine.evaluate_liveness(LivenessType::PassiveLiveness, [Ok((Assertion::None, img))])
+                    })
+                    .await?;
+                let outcome = if evaluation.passed() { StepOutcome::Passed } else { StepOutcome::Failed };
+                let detail = json!({
+                    "liveness_type": "passive", "source": "remote", "score": evaluation.score,
+                    "passive": evaluation.passive, "reason": evaluation.reason,
+                });
+                (outcome, detail, vec![(EvidenceKind::LivenessFrames, media_type, photo.clone())])
+            }
+            Step::FaceMatch { threshold, .. } => {
+                let (outcome, detail) = face_match(recognition, &case, subject.as_ref(), probe, *threshold).await?;
+                (outcome, detail, Vec::new())
+            }
+            Step::DuplicateCheck { threshold, collection } => {
+                let (outcome, detail) =
+                    duplicate_check(recognition, &case, subject, collection.clone(), probe, *threshold).await?;
+                (outcome, detail, Vec::new())
+            }
+            _ => return Err(AppError::internal("a step refused above")),
+        };
+        let kind = step.kind();
+        crate::steps::record(app, actor.clone(), NewStep { case_id, index, kind, outcome, detail }, evidence).await?;
+        if outcome == StepOutcome::Failed {
+            break;
+        }
+    }
+    match settle(app, recognition, case_id).await? {
+        Some(case) => Ok(case),
+        None => app.db(move |s| s.get_case(case_id)).await,
+    }
+}

@@ -1,0 +1,125 @@
+//! Cases opened for a person of the gallery: whom the case's face is compared with, whether an approved case
+//! enrols it, and whether its steps decide it. Such a case is created with its subject, the API's own record of
+//! it and the webhooks that announce it, in one transaction.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use vouch_core::{Case, CaseId};
+
+use crate::api_records::RecordKind;
+use crate::error::{Result, StoreError};
+use crate::outbox::{self, NewDelivery};
+use crate::{to_ms, Store};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseSubject {
+    /// The gallery collection (its id) the case searches, or enrols into.
+    pub collection_id: Option<String>,
+    /// The enrolled person the case verifies.
+    pub person_id: Option<String>,
+    /// The name to enrol the case's face under (into the collection) when the case is approved.
+    pub enrol_as: Option<String>,
+    /// The case is decided by its steps (approved when every step passed), with no clerk.
+    pub decided_by_steps: bool,
+    /// The person an approved case enrolled.
+    pub enrolled_person_id: Option<String>,
+}
+
+/// The API's own record of a case (Verifik's biometric validation): a JSON body under the case's id.
+pub struct CaseRecord<'a> {
+    pub of: RecordKind<'a>,
+    pub body: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+fn insert_subject(tx: &Transaction<'_>, case_id: CaseId, subject: &CaseSubject) -> Result<()> {
+    tx.execute(
+        "INSERT INTO case_subjects (case_id, collection_id, person_id, enrol_as, decided_by_steps, enrolled_person_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            case_id.to_string(),
+            subject.collection_id,
+            subject.person_id,
+            subject.enrol_as,
+            subject.decided_by_steps,
+            subject.enrolled_person_id
+        ],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Creates a case with its subject, its API record and its first webhooks, all or nothing.
+    pub fn insert_subject_case(
+        &self,
+        case: &Case,
+        actor: &str,
+        subject: &CaseSubject,
+        record: Option<CaseRecord<'_>>,
+        deliveries: &[NewDelivery],
+    ) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        crate::cases::insert_case_in(&tx, case, actor)?;
+        insert_subject(&tx, case.id, subject)?;
+        if let Some(record) = record {
+            let text = serde_json::Value::Object(record.body.clone()).to_string();
+            tx.execute(
+                "INSERT INTO api_records (id, api, kind, client_id, parent, body, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?6)",
+                params![
+                    case.id.to_string(),
+                    record.of.api,
+                    record.of.kind,
+                    record.of.client_id,
+                    text,
+                    to_ms(case.created_at)
+                ],
+            )?;
+        }
+        for delivery in deliveries {
+            outbox::enqueue(&tx, case.id, delivery, case.created_at)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The case's subject, if it was opened for one.
+    pub fn case_subject(&self, case_id: CaseId) -> Result<Option<CaseSubject>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT collection_id, person_id, enrol_as, decided_by_steps, enrolled_person_id
+                 FROM case_subjects WHERE case_id = ?1",
+                [case_id.to_string()],
+                |r| {
+                    Ok(CaseSubject {
+                        collection_id: r.get(0)?,
+                        person_id: r.get(1)?,
+                        enrol_as: r.get(2)?,
+                        decided_by_steps: r.get(3)?,
+                        enrolled_person_id: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Notes the person an approved case enrolled.
+    pub fn set_enrolled_person(&self, case_id: CaseId, person_id: &str) -> Result<()> {
+        let changed = self.conn()?.execute(
+            "UPDATE case_subjects SET enrolled_person_id = ?1 WHERE case_id = ?2",
+            params![person_id, case_id.to_string()],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+/// The face the case captured last: its selfie, else the last frame of its liveness step.
+pub fn latest_face_capture(store: &Store, case_id: CaseId) -> Result<Option<(vouch_core::Evidence, Vec<u8>)>> {
+    match store.latest_evidence_bytes(case_id, vouch_core::EvidenceKind::Selfie)? {
+        Some(selfie) => Ok(Some(selfie)),
+        None => store.latest_evidence_bytes(case_id, vouch_core::EvidenceKind::LivenessFrames),
+    }
+}
