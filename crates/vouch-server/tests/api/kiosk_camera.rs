@@ -301,3 +301,41 @@ async fn face_match_compares_the_selfie_with_the_uploaded_reference_photo() {
         (Some("failed"), Some("no_reference_photo"))
     );
 }
+
+#[tokio::test]
+async fn a_duplicate_check_passes_a_new_face_and_fails_one_enrolled_already() {
+    use base64::Engine;
+    let steps = json!([{"kind": "selfie"}, {"kind": "duplicate_check", "threshold": 0.75}, {"kind": "result"}]);
+    let (kit, case_id, token, _) = kit_with_flow_and_token(steps).await;
+    kit.kiosk_ok(None, "selfie_capture", json!({"case_id": case_id, "index": 0})).await;
+    let checked = kit.kiosk_ok(None, "duplicate_check_run", json!({"case_id": case_id, "index": 1})).await;
+    let step = &checked["session"]["done"][1];
+    assert_eq!((step["outcome"].as_str(), step["detail"]["duplicate_of"].as_str()), (Some("passed"), None), "{step}");
+
+    // The same client enrols the man the demo camera shows (from another photo of him): the next case fails.
+    let integrator = kit.store.list_clients().unwrap().into_iter().find(|c| c.scope == Scope::Integrator).unwrap();
+    let jwt = kit.store.issue_jwt(&integrator.id, 600, "verifik", None).unwrap().token;
+    let image = base64::engine::general_purpose::STANDARD.encode(vouch_testkit::fixture("faces/fr_obama2.jpg"));
+    let (status, body) = kit
+        .send_json(
+            reqwest::Method::POST,
+            &jwt,
+            "/verifik/v2/face-recognition/persons",
+            &json!({"name": "Barack Obama", "images": [image]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let obama = body["data"]["_id"].as_str().unwrap().to_string();
+    let request = kit.create_ok(&token, None).await;
+    let opened = kit.kiosk_ok(None, "case_open", json!({"code": request["link"]})).await;
+    let second = opened["case_id"].as_str().unwrap().to_string();
+    kit.kiosk_ok(None, "selfie_capture", json!({"case_id": second, "index": 0})).await;
+    let checked = kit.kiosk_ok(None, "duplicate_check_run", json!({"case_id": second, "index": 1})).await;
+    let step = &checked["session"]["done"][1];
+    assert_eq!(
+        (step["outcome"].as_str(), step["detail"]["duplicate_of"].as_str()),
+        (Some("failed"), Some(obama.as_str()))
+    );
+    assert!(step["detail"]["best_score"].as_f64().unwrap() >= 0.75, "{step}");
+    assert_eq!(checked["session"]["status"], "in_progress", "an eeID case still waits for its clerk");
+}
