@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, selectors } from 'playwright-core';
 import {
-  ADMIN_PIN, CLERK_PIN, CONTRAST_CHECK, ROOT, OVERFLOW_CHECK, SIGNING_STEPS, artifactDir, contractPdf, createRequest, eventually, getRequest, kioskAdmin, putReferencePhoto, startCircuit, webhookFor, startReceiver, startVouch,
+  ADMIN_PIN, CLERK_PIN, CONTRAST_CHECK, ROOT, OVERFLOW_CHECK, SIGNING_STEPS, artifactDir, contractPdf, createRequest, eventually, getRequest, kioskAdmin, putReferencePhoto, startCircuit, webhookFor, startReceiver, startVouch, verifikClient,
 } from './harness.mjs';
 
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
@@ -336,6 +337,42 @@ test('a customer takes a selfie, passes passive liveness and matches the photo o
     await eventually(() => page.getByTestId(`photo-${kind}`).evaluate((img) => img.naturalWidth > 100), 15000, `the ${kind} shown`);
   }
   await shoot('clerk-face-match');
+});
+
+test('a Verifik login validation made by an integrator is completed at the kiosk by the enrolled face, then announced', async () => {
+  const verifik = await verifikClient(vouch.url, state.clientId, state.secret);
+  const project = await verifik('POST', '/projects', {
+    name: 'Branch logins', allowedCountries: ['All'], contactEmail: 'ops@example.com',
+    privacyUrl: 'https://example.com/privacy', termsAndConditionsUrl: 'https://example.com/terms',
+  });
+  const flow = await verifik('POST', '/project-flows', {
+    project: project._id, type: 'login', name: 'Face login', configuration: {}, steps: [],
+    loginSettings: { faceLiveness: true, searchMinScore: 0.75 },
+  });
+  // The bank enrolled the customer from another photo of him (the demo camera plays fr_obama).
+  const image = readFileSync(`${ROOT}/testdata/faces/fr_obama2.jpg`).toString('base64');
+  const person = await verifik('POST', '/face-recognition/persons', { name: 'Barack Obama', images: [image] });
+  const created = await verifik('POST', '/biometric-validations', {
+    project: project._id, projectFlow: flow._id, identifier: 'obama@example.com', type: 'login', person: person._id,
+  });
+  const validation = created.biometricValidation;
+  assert.equal(validation.status, 'new');
+
+  await page.goto(validation.url);
+  await page.getByTestId('step-liveness').waitFor({ timeout: 20000 });
+  await page.getByTestId('liveness-start').click();
+  // Decided by its steps at once: the customer sees it confirmed, not waiting for a clerk.
+  await page.locator('[data-test=result][data-result=completed]').waitFor({ timeout: 30000 });
+  await shoot('customer-verifik-login-done');
+  const done = await verifik('GET', `/biometric-validations/${validation._id}`);
+  assert.equal(done.status, 'completed', 'decided by its steps, with no clerk');
+  assert.equal(done.person, person._id);
+  assert.equal(done.verificationResults.faceMatch.passed, true);
+  const hook = await eventually(
+    () => receiver.received.find((r) => r.body.event === 'biometric_validation_validated' && r.body.data?._id === validation._id),
+    20000, 'the validated event');
+  assert.equal(hook.body.data.status, 'completed');
+  await page.goto(`${vouch.url}/kiosk/`);
 });
 
 test('a customer has the DEMO passport chip read, then matches its portrait with a selfie; the clerk sees the chip', async () => {

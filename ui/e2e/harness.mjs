@@ -122,6 +122,24 @@ export async function getRequest(base, token, id) {
   return resp.json();
 }
 
+/** What an integrator's backend does with Verifik: a JWT for its Vouch credentials, then JSON calls with it. */
+export async function verifikClient(base, id, secret) {
+  const auth = 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
+  const tok = await fetch(`${base}/verifik/v2/auth/session`, { method: 'POST', headers: { Authorization: auth } });
+  if (tok.status !== 200) throw new Error(`verifik token: ${tok.status} ${await tok.text()}`);
+  const { accessToken } = await tok.json();
+  return async (method, path, body) => {
+    const resp = await fetch(`${base}/verifik/v2${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = await resp.json();
+    if (resp.status !== 200) throw new Error(`${method} ${path}: ${resp.status} ${JSON.stringify(answer)}`);
+    return answer.data;
+  };
+}
+
 /** Waits for the completion webhook of request `id` to reach the receiver. */
 export function webhookFor(receiver, id) {
   return eventually(() => receiver.received.find((r) => r.body.identification_request_id === id), 20000, 'the webhook');

@@ -26,5 +26,6 @@ pub fn completion_webhooks() -> vouch_app::cases::CompletionWebhooks {
                 signed_with_client_secret: false,
             },
         ),
+        (verifik::API, CompletionWebhook::OnDecision(verifik::decision_webhooks)),
     ])
 }

@@ -108,6 +108,10 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/verifik/v2/webhooks/{id}", "get"),
         ("/verifik/v2/webhooks/{id}", "put"),
         ("/verifik/v2/webhooks/{id}", "delete"),
+        ("/verifik/v2/biometric-validations", "post"),
+        ("/verifik/v2/biometric-validations", "get"),
+        ("/verifik/v2/biometric-validations/{id}", "get"),
+        ("/verifik/v2/biometric-validations/validate", "post"),
         ("/masstack/v1/orgs/{org_id}/sign_process", "post"),
         ("/masstack/v1/orgs/{org_id}/sign_process/{process_id}", "get"),
         ("/masstack/v1/orgs/{org_id}/biometric_signs/{sign_id}", "get"),
@@ -197,7 +201,7 @@ async fn health_info_and_unbuilt_endpoints() {
     assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");
     assert!(body["errorMessage"].as_str().unwrap().contains("not built"));
     for path in
-        ["/verifik/v2/biometric-validations", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"]
+        ["/verifik/v2/app-registrations", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"]
     {
         let resp = kit.http.get(kit.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");

@@ -450,3 +450,182 @@ async fn projects_flows_and_webhooks_are_kept_per_client_as_verifik_documents_th
     let (status, _) = record(&kit, Method::GET, &jwt, &format!("/webhooks/{hook_id}"), json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A project and a face-login project flow of the caller's; the flow's id.
+async fn login_flow(kit: &Kit, jwt: &str) -> (String, String) {
+    let project = json!({"name": "Branch", "allowedCountries": ["All"], "contactEmail": "ops@example.com",
+        "privacyUrl": "https://example.com/privacy", "termsAndConditionsUrl": "https://example.com/terms"});
+    let (_, body) = record(kit, Method::POST, jwt, "/projects", project).await;
+    let project_id = body["data"]["_id"].as_str().unwrap().to_string();
+    let flow = json!({"project": project_id, "type": "login", "name": "Face login", "configuration": {},
+        "steps": [], "loginSettings": {"faceLiveness": true, "searchMinScore": 0.75}});
+    let (status, body) = record(kit, Method::POST, jwt, "/project-flows", flow).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (project_id, body["data"]["_id"].as_str().unwrap().to_string())
+}
+
+async fn validate(kit: &Kit, session_token: &str, image: String) -> (StatusCode, Value) {
+    kit.send_json(Method::POST, session_token, "/verifik/v2/biometric-validations/validate", &json!({"image": image}))
+        .await
+}
+
+/// The events the receiver got, in order, with the validation each names.
+fn events(receiver: &vouch_testkit::receiver::Receiver) -> Vec<(String, String)> {
+    receiver
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| {
+            let v: Value = serde_json::from_slice(body).unwrap();
+            (v["event"].as_str().unwrap().to_string(), v["data"]["_id"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn biometric_validations_run_as_cases_completed_at_the_kiosk_or_by_validate_and_announced() {
+    use std::time::Duration;
+    let demo = vouch_testkit::repo_path("assets/demo-camera");
+    let kit = Kit::start_with(|c| c.camera = vouch_app::camera::CameraSource::Demo(demo)).await;
+    let receiver = vouch_testkit::receiver::Receiver::start(&[]).await;
+    let creds = kit.client(vouch_core::Scope::Integrator, Some(&receiver.url), None);
+    let jwt = token(&kit, &creds).await;
+    let (project, flow) = login_flow(&kit, &jwt).await;
+    let create = |body: Value| {
+        let (kit, jwt) = (&kit, jwt.clone());
+        async move { record(kit, Method::POST, &jwt, "/biometric-validations", body).await }
+    };
+
+    // Refusals in Verifik's words, before anything is made.
+    let (status, body) = create(json!({"project": project, "identifier": "x"})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "\"projectFlow\" is required");
+    let (status, body) =
+        create(json!({"project": "000000000000000000000000", "projectFlow": flow, "identifier": "x"})).await;
+    assert_error(status, &body, StatusCode::PRECONDITION_FAILED, "PreconditionFailed", "INVALID_PROJECT_ID");
+    let elsewhere = json!({"project": project, "projectFlow": flow, "identifier": "x",
+        "webhookUrl": "http://10.0.0.1/hook"});
+    let (status, body) = create(elsewhere).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::PRECONDITION_FAILED, Some("PreconditionFailed")));
+    assert!(body["message"].as_str().unwrap().starts_with("webhook_url_not_allowed"), "{body}");
+    let (status, _) =
+        create(json!({"project": project, "projectFlow": flow, "identifier": "x", "requires2FA": true})).await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(kit.count("cases"), 0);
+
+    // Obama is enrolled; a login validation of him is opened at the kiosk, whose demo camera shows him.
+    let (status, body) =
+        post(&kit, &jwt, "/persons", json!({"name": "Barack Obama", "images": [photo("fr_obama2.jpg")]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let obama = body["data"]["_id"].as_str().unwrap().to_string();
+    let own_url = format!("{}?validation=kiosk", receiver.url);
+    let (status, body) = create(json!({"project": project, "projectFlow": flow, "identifier": "obama@example.com",
+        "type": "login", "person": obama, "webhookUrl": own_url, "language": "es"}))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_envelope(&body);
+    let validation = &body["data"]["biometricValidation"];
+    let kiosk_id = validation["_id"].as_str().unwrap().to_string();
+    assert_eq!((validation["status"].as_str(), validation["type"].as_str()), (Some("new"), Some("login")));
+    assert_eq!(body["data"]["livenessSession"]["status"], "new");
+    assert!(validation["collectionCode"].as_str().unwrap().len() == 36, "{validation}");
+    let kiosk_token = body["data"]["token"].as_str().unwrap().to_string();
+    let (status, _) = get(&kit, &kiosk_token, "/collections").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a validation's token opens nothing else");
+    // Both the client's URL and the validation's own (same origin) hear of it.
+    assert!(vouch_testkit::eventually(Duration::from_secs(20), || receiver.hits() >= 2).await);
+
+    let opened = kit.kiosk_ok(None, "case_open", json!({"code": validation["url"]})).await;
+    assert_eq!(opened["case_id"].as_str(), Some(kiosk_id.as_str()));
+    assert_eq!(opened["next"]["step"]["kind"], "liveness", "{opened}");
+    kit.kiosk_ok(None, "liveness_begin", json!({"case_id": kiosk_id, "index": 0})).await;
+    let live = kit.kiosk_ok(None, "liveness_frame", json!({"case_id": kiosk_id, "index": 0})).await;
+    assert_eq!(live["passed"], true, "{live}");
+    let matched = kit.kiosk_ok(None, "face_match_run", json!({"case_id": kiosk_id, "index": 1})).await;
+    let step = &matched["session"]["done"][1];
+    assert_eq!(
+        (step["outcome"].as_str(), step["detail"]["person_id"].as_str()),
+        (Some("passed"), Some(obama.as_str()))
+    );
+    assert_eq!(matched["session"]["status"], "completed", "decided by its steps: {matched}");
+    let (status, body) =
+        record(&kit, Method::GET, &jwt, &format!("/biometric-validations/{kiosk_id}"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let done = &body["data"];
+    assert_eq!((done["status"].as_str(), done["person"].as_str()), (Some("completed"), Some(obama.as_str())), "{done}");
+    assert_eq!(done["verificationResults"]["faceMatch"]["passed"], true);
+    assert!(done["completedAt"].is_string());
+    let (status, _) = validate(&kit, &kiosk_token, photo("fr_obama.jpg")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a decided validation takes no more photos");
+
+    // Onboarding from another device: the photo enrols a new person in the flow's collection...
+    let onboard = json!({"project": project, "projectFlow": flow, "identifier": "barack@example.com",
+        "type": "onboarding", "name": "Barack H. Obama"});
+    let (_, body) = create(onboard.clone()).await;
+    let (onboard_id, onboard_token) = (
+        body["data"]["biometricValidation"]["_id"].as_str().unwrap().to_string(),
+        body["data"]["token"].as_str().unwrap().to_string(),
+    );
+    let (status, body) = validate(&kit, "not-a-token", photo("fr_obama.jpg")).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Authentication required");
+    let (status, body) = validate(&kit, &onboard_token, photo("fr_obama.jpg")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["status"], "completed", "{body}");
+    let onboarded = body["data"]["person"].as_str().unwrap().to_string();
+    assert_ne!(onboarded, obama, "a new person, in the flow's collection");
+    let collection = body["data"]["assignedCollection"].as_str().unwrap().to_string();
+    let (_, found) = get(&kit, &jwt, &format!("/persons/{onboarded}")).await;
+    assert_eq!(found["data"]["name"], "Barack H. Obama");
+    assert_eq!(found["data"]["collections"], json!([collection]));
+
+    // ...and the same face cannot onboard again under another name.
+    let mut again = onboard.clone();
+    again["name"] = json!("Not Obama");
+    let (_, body) = create(again).await;
+    let again_token = body["data"]["token"].as_str().unwrap().to_string();
+    let again_id = body["data"]["biometricValidation"]["_id"].as_str().unwrap().to_string();
+    let (status, body) = validate(&kit, &again_token, photo("fr_obama2.jpg")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["status"], "failed", "{body}");
+    assert_eq!(body["data"]["verificationResults"]["duplicateCheck"]["passed"], false);
+
+    // A login by a stranger fails; one by the enrolled person, found in the collection, passes.
+    let login = json!({"project": project, "projectFlow": flow, "identifier": "who@example.com", "type": "login"});
+    let (_, body) = create(login.clone()).await;
+    let stranger_id = body["data"]["biometricValidation"]["_id"].as_str().unwrap().to_string();
+    let (_, body) = validate(&kit, body["data"]["token"].as_str().unwrap(), stranger()).await;
+    assert_eq!(body["data"]["status"], "failed", "{body}");
+    let (_, body) = create(login).await;
+    let (_, body) = validate(&kit, body["data"]["token"].as_str().unwrap(), photo("fr_obama2.jpg")).await;
+    let found = (body["data"]["status"].as_str(), body["data"]["person"].as_str());
+    assert_eq!(found, (Some("completed"), Some(onboarded.as_str())), "{body}");
+
+    // Every event arrived, signed.
+    let want = [
+        ("biometric_validation_validated", &kiosk_id),
+        ("biometric_validation_validated", &onboard_id),
+        ("biometric_validation_created_person", &onboard_id),
+        ("biometric_validation_failed", &again_id),
+        ("biometric_validation_failed", &stranger_id),
+    ];
+    let arrived = || {
+        let got = events(&receiver);
+        want.iter().all(|(e, id)| got.iter().any(|(ge, gid)| ge == e && gid == *id))
+    };
+    assert!(vouch_testkit::eventually(Duration::from_secs(30), arrived).await, "{:?}", events(&receiver));
+    let kiosk_events = events(&receiver).iter().filter(|(_, id)| *id == kiosk_id).count();
+    assert_eq!(kiosk_events, 4, "new and validated, to the client's URL and the validation's own");
+    let secret = kit.store.client_webhook_secret(&creds.id).unwrap();
+    for (headers, _) in receiver.received.lock().unwrap().iter() {
+        assert!(headers["webhook-signature"].to_str().unwrap().starts_with("v1,"), "{headers:?}");
+    }
+    assert!(secret.starts_with("whsec_"));
+
+    let (_, body) = record(&kit, Method::GET, &jwt, "/biometric-validations?perPage=2", json!({})).await;
+    assert_eq!(body["pagination"]["total"], 5, "{body}");
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    let other = token(&kit, &kit.integrator()).await;
+    let (status, body) =
+        record(&kit, Method::GET, &other, &format!("/biometric-validations/{kiosk_id}"), json!({})).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "NotFound", "Record not found.");
+}

@@ -4,9 +4,9 @@
 //! `{message, code}` (see [`crate::error::Verifik`]). The bearer is a JWT that Vouch signs ([`auth`]), accepted
 //! here and nowhere else. Collections, persons and searches see only the calling client's own.
 //!
-//! Projects, project flows and webhooks are kept as configuration records ([`records`]). What is not built yet
-//! (biometric validations, app registrations and logins, the e-mail and phone validations, v3 projects) answers
-//! 501 in Verifik's format.
+//! Projects, project flows and webhooks are kept as configuration records ([`records`]); biometric validations
+//! run as Vouch cases ([`validations`]). What is not built yet (app registrations and logins, the e-mail and
+//! phone validations, v3 projects) answers 501 in Verifik's format.
 
 mod auth;
 mod collections;
@@ -16,6 +16,7 @@ mod params;
 mod persons;
 mod records;
 mod search;
+mod validations;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -30,6 +31,7 @@ use crate::extract::{bearer_token, Authed};
 use crate::state::AppState;
 
 pub const API: &str = Verifik::API;
+pub use validations::decision_webhooks;
 
 type VerifikResult<T> = Result<T, Failure<Verifik>>;
 
@@ -39,6 +41,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(faces::routes())
         .merge(search::routes())
         .merge(persons::routes())
+        .merge(validations::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images));
     let records = records::routes().layer(crate::extract::body_limit(records::RECORD_BODY_LIMIT));
     let protected = OpenApiRouter::new()
@@ -47,7 +50,11 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(records)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_jwt))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes));
-    OpenApiRouter::new().merge(auth::routes()).merge(protected)
+    // A validation's own token completes it; it carries a photo, so it takes a place for image work too.
+    let sessions = validations::session_routes()
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
+        .layer(crate::extract::body_limit(state.config.image_body_limit_bytes));
+    OpenApiRouter::new().merge(auth::routes()).merge(sessions).merge(protected)
 }
 
 /// Verifik's success envelope: a short random id, the data, and a dated signature line.

@@ -25,18 +25,26 @@ type Object = Map<String, Value>;
 
 /// One kind of record: its name in the store, how a body becomes the stored object (`existing` on an update),
 /// and which query fields filter a list.
-struct Kind {
+pub(super) struct Kind {
     kind: &'static str,
     build: fn(&Fields, Option<&Object>) -> Result<Object, ApiError>,
     filters: &'static [&'static str],
 }
 
-const PROJECT: Kind = Kind { kind: "project", build: project, filters: &["status"] };
-const PROJECT_FLOW: Kind = Kind { kind: "project_flow", build: project_flow, filters: &["type", "status", "project"] };
-const WEBHOOK: Kind = Kind { kind: "webhook", build: webhook, filters: &["url"] };
+pub(super) const PROJECT: Kind = Kind { kind: "project", build: project, filters: &["status"] };
+pub(super) const PROJECT_FLOW: Kind =
+    Kind { kind: "project_flow", build: project_flow, filters: &["type", "status", "project"] };
+pub(super) const WEBHOOK: Kind = Kind { kind: "webhook", build: webhook, filters: &["url"] };
+
+impl Kind {
+    /// This kind's records of `client`.
+    pub(super) fn of<'a>(&self, client: &'a str) -> RecordKind<'a> {
+        RecordKind { api: API, kind: self.kind, client_id: client }
+    }
+}
 
 fn of<'a>(kind: &Kind, client: &'a str) -> RecordKind<'a> {
-    RecordKind { api: API, kind: kind.kind, client_id: client }
+    kind.of(client)
 }
 
 /// Starts from the stored object (or an empty one) and sets what the caller gave.
