@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+pub use vouch_gallery::sketch::SketchParams;
 use vouch_gallery::Gallery;
 use vouch_store::Store;
 use vouch_vision::score::similarity_score;
@@ -25,16 +26,40 @@ pub struct SubjectMatch {
     pub score: f32,
 }
 
+/// How a collection's templates are searched: the exact int8 scan, or (for galleries beyond a million
+/// templates) a shortlist by binary sketches first (`vouch_gallery::sketch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IndexKind {
+    #[default]
+    Exact,
+    Approximate(SketchParams),
+}
+
 #[derive(Default)]
 struct Index {
+    kind: IndexKind,
     collections: HashMap<String, Gallery>,
     /// Each key's collection and subject.
     owners: HashMap<u64, (String, String)>,
 }
 
 impl Index {
+    fn new_gallery(&self, threads: usize) -> Gallery {
+        match self.kind {
+            IndexKind::Exact => Gallery::new(DIM, threads),
+            IndexKind::Approximate(params) => Gallery::approximate(DIM, threads, params).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the approximate index's settings are refused; this collection is scanned");
+                Gallery::new(DIM, threads)
+            }),
+        }
+    }
+
     fn insert(&mut self, key: u64, collection: &str, subject: &str, values: &[f32], threads: usize) {
-        let gallery = self.collections.entry(collection.to_string()).or_insert_with(|| Gallery::new(DIM, threads));
+        if !self.collections.contains_key(collection) {
+            let gallery = self.new_gallery(threads);
+            self.collections.insert(collection.to_string(), gallery);
+        }
+        let Some(gallery) = self.collections.get_mut(collection) else { return };
         match gallery.insert(key, values) {
             Ok(()) => {
                 self.owners.insert(key, (collection.to_string(), subject.to_string()));
@@ -57,13 +82,19 @@ pub struct GalleryService {
     store: Store,
     tag: [u8; 8],
     threads: usize,
+    kind: IndexKind,
     index: RwLock<Option<Index>>,
 }
 
 impl GalleryService {
-    /// A gallery over `store` for templates of the model `tag`, searched on `threads` threads.
+    /// A gallery over `store` for templates of the model `tag`, scanned exactly on `threads` threads.
     pub fn new(store: Store, tag: [u8; 8], threads: usize) -> Arc<GalleryService> {
-        Arc::new(GalleryService { store, tag, threads: threads.max(1), index: RwLock::new(None) })
+        Self::with_index(store, tag, threads, IndexKind::Exact)
+    }
+
+    /// A gallery searched as `kind` says.
+    pub fn with_index(store: Store, tag: [u8; 8], threads: usize, kind: IndexKind) -> Arc<GalleryService> {
+        Arc::new(GalleryService { store, tag, threads: threads.max(1), kind, index: RwLock::new(None) })
     }
 
     /// Stores `templates` (the face engine's encoding) of `subject` in `collection`, then indexes them.
@@ -158,7 +189,7 @@ impl GalleryService {
         if slot.is_some() {
             return Ok(());
         }
-        let mut index = Index::default();
+        let mut index = Index { kind: self.kind, ..Index::default() };
         let stored = self.store.gallery_templates()?;
         let count = stored.len();
         for row in stored {
@@ -167,7 +198,8 @@ impl GalleryService {
                 Err(e) => tracing::warn!(key = row.key, error = %e, "a gallery template of another model is left out"),
             }
         }
-        tracing::info!(templates = count, collections = index.collections.len(), "gallery index built");
+        let approximate = matches!(self.kind, IndexKind::Approximate(_));
+        tracing::info!(templates = count, collections = index.collections.len(), approximate, "gallery index built");
         *slot = Some(index);
         Ok(())
     }

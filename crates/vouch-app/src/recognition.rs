@@ -17,7 +17,7 @@ use vouch_vision::score::similarity_score;
 use vouch_vision::{Face, FaceEngine, FaceTemplate, ImageLimits};
 
 use crate::faces::FaceService;
-use crate::gallery::GalleryService;
+use crate::gallery::{GalleryService, IndexKind};
 use crate::{AppCode, AppError};
 
 /// The longest side of a stored thumbnail, in pixels.
@@ -54,12 +54,18 @@ pub struct Recognition {
     pub store: Store,
     pub faces: Arc<FaceService>,
     threads: usize,
+    index: IndexKind,
     gallery: OnceCell<Arc<GalleryService>>,
 }
 
 impl Recognition {
     pub fn new(store: Store, faces: Arc<FaceService>, threads: usize) -> Recognition {
-        Recognition { store, faces, threads, gallery: OnceCell::new() }
+        Self::with_index(store, faces, threads, IndexKind::Exact)
+    }
+
+    /// Recognition whose gallery is searched as `index` says.
+    pub fn with_index(store: Store, faces: Arc<FaceService>, threads: usize, index: IndexKind) -> Recognition {
+        Recognition { store, faces, threads, index, gallery: OnceCell::new() }
     }
 
     /// The gallery, for templates of the loaded engine.
@@ -67,7 +73,7 @@ impl Recognition {
         self.gallery
             .get_or_try_init(|| async {
                 let tag = self.faces.engine().await?.template_tag();
-                Ok(GalleryService::new(self.store.clone(), tag, self.threads))
+                Ok(GalleryService::with_index(self.store.clone(), tag, self.threads, self.index))
             })
             .await
             .cloned()

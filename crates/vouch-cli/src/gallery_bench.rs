@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use vouch_gallery::sketch::SketchParams;
 use vouch_gallery::{dot, Gallery, Hit};
 
 const DIM: usize = 512;
@@ -70,6 +71,73 @@ fn faiss(all: &[f32], queries: &[Vec<f32>], want: &[Vec<u64>], threads: usize) -
     Ok(())
 }
 
+/// `BITS,SHORTLIST`, or `default`.
+pub fn parse_sketch(text: &str) -> anyhow::Result<SketchParams> {
+    if text == "default" {
+        return Ok(SketchParams::default());
+    }
+    let parts: Vec<usize> = text.split(',').map(str::parse).collect::<Result<_, _>>()?;
+    let [bits, shortlist] = parts.as_slice() else {
+        anyhow::bail!("--approximate is BITS,SHORTLIST (for example 256,1000) or default");
+    };
+    Ok(SketchParams { bits: *bits, shortlist: *shortlist })
+}
+
+/// The approximate index (sketches) on the same vectors and queries: build rate, memory, latency, and recall against the f32
+/// scan, over all queries and over those of an enrolled face (the even ones), whose best match is what a search is
+/// for; a stranger's best match is noise far below any threshold.
+fn approximate(
+    all: &[f32],
+    queries: &[Vec<f32>],
+    want: &[Vec<u64>],
+    threads: usize,
+    params: SketchParams,
+) -> anyhow::Result<()> {
+    let mut graph = Gallery::approximate(DIM, threads, params)?;
+    let started = Instant::now();
+    for (key, t) in all.chunks_exact(DIM).enumerate() {
+        graph.insert(key as u64, t)?;
+    }
+    let build_s = started.elapsed().as_secs_f64();
+    let fetch = |key: u64| all.get(key as usize * DIM..(key as usize + 1) * DIM).map(<[f32]>::to_vec);
+    let (mut times, mut top1, mut top10, mut mates, mut mates_found) = (Vec::new(), 0, 0, 0, 0);
+    for (q, (query, want)) in queries.iter().zip(want).enumerate() {
+        let t = Instant::now();
+        let got = graph.search(query, 10, 90, fetch)?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        let hit = got.first().map(|h| h.key) == want.first().copied();
+        top1 += usize::from(hit);
+        top10 += want.iter().filter(|w| got.iter().any(|g| g.key == **w)).count();
+        if q % 2 == 0 {
+            mates += 1;
+            mates_found += usize::from(hit);
+        }
+    }
+    let n = queries.len().max(1) as f64;
+    println!(
+        "  approximate ({}-bit sketches, int8 scoring of {}, f32 re-rank of 100):  p50 {:7.2} ms  p99 {:7.2} ms",
+        params.bits,
+        params.shortlist,
+        ms(&mut times, 0.5),
+        ms(&mut times, 0.99)
+    );
+    println!(
+        "    recall against the f32 scan: enrolled faces @1 {:.2} % ({mates_found}/{mates}); all queries @1 {:.2} %, \
+         @10 {:.2} %",
+        100.0 * mates_found as f64 / mates.max(1) as f64,
+        100.0 * top1 as f64 / n,
+        100.0 * top10 as f64 / (10.0 * n)
+    );
+    println!(
+        "    built at {:.0} templates/s ({:.1} s on one thread: the load time after a restart); {} bytes a \
+         template",
+        (all.len() / DIM) as f64 / build_s,
+        build_s,
+        graph.bytes_per_template()
+    );
+    Ok(())
+}
+
 /// Runs the whole benchmark; the scans themselves block this (otherwise idle) runtime thread.
 pub async fn bench(
     templates: usize,
@@ -77,6 +145,7 @@ pub async fn bench(
     threads: usize,
     with_faiss: bool,
     real: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    approximate_index: Option<SketchParams>,
 ) -> anyhow::Result<()> {
     println!(
         "vouch gallery bench: {templates} synthetic templates of {DIM} values, {queries} queries, {threads} threads"
@@ -132,6 +201,9 @@ pub async fn bench(
         100.0 * top1 as f64 / queries as f64,
         100.0 * top10 as f64 / (10 * queries) as f64
     );
+    if let Some(params) = approximate_index {
+        approximate(&all, &asked, &answers, threads, params)?;
+    }
     if with_faiss {
         faiss(&all, &asked, &answers, threads)?;
     }
@@ -140,6 +212,14 @@ pub async fn bench(
         let probes = crate::gallery_real::enrol(&identities, &mut gallery, &mut all, templates as u64)?;
         println!("  + the first photo of {} labelled identities of {}", all.len() / DIM - templates, dir.display());
         crate::gallery_real::search(&gallery, &all, &probes, f32_scan)?;
+        if let Some(params) = approximate_index {
+            let mut sketched = Gallery::approximate(DIM, threads, params)?;
+            for (key, t) in all.chunks_exact(DIM).enumerate() {
+                sketched.insert(key as u64, t)?;
+            }
+            println!("  the same real search with the approximate index ({}-bit sketches):", params.bits);
+            crate::gallery_real::search(&sketched, &all, &probes, f32_scan)?;
+        }
     }
     load_from_store(&all, templates.min(100_000), threads).await
 }

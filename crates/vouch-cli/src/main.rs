@@ -211,6 +211,10 @@ enum FacesCommand {
         /// Models folder for --real (default: VOUCH_MODELS_DIR, ./models or the checkout's models/)
         #[arg(long)]
         models: Option<PathBuf>,
+        /// Also build the approximate index (binary sketches, then int8 scoring) on the same vectors:
+        /// `BITS,SHORTLIST` or `default`
+        #[arg(long, value_name = "BITS,SHORTLIST")]
+        approximate: Option<String>,
     },
     /// TAR at FAR 1%, 0.1%, 0.01% and EER over all pairs of a folder of identity sub-folders, and what a 1:N
     /// min_score means: its false match rate, the false-positive identification rate it implies for galleries of
@@ -264,12 +268,13 @@ async fn main() -> anyhow::Result<()> {
                 faces::bench(&models_dir(models)?, &photo, runs.max(1), threads)
             }
             FacesCommand::Eval { dir, models, threads } => faces::eval(&models_dir(models)?, &dir, threads),
-            FacesCommand::GalleryBench { templates, queries, threads, faiss, real, models } => {
+            FacesCommand::GalleryBench { templates, queries, threads, faiss, real, models, approximate } => {
                 let real = match real {
                     Some(dir) => Some((models_dir(models)?, dir)),
                     None => None,
                 };
-                gallery_bench::bench(templates.max(10), queries.max(1), threads.max(1), faiss, real).await
+                let approximate = approximate.as_deref().map(gallery_bench::parse_sketch).transpose()?;
+                gallery_bench::bench(templates.max(10), queries.max(1), threads.max(1), faiss, real, approximate).await
             }
         };
     }

@@ -5,9 +5,13 @@
 //! template, vectorised for the CPU it runs on and split over threads), keeps the best candidates by that
 //! approximate score, and re-ranks them with their f32 templates, which the caller fetches from where they are
 //! kept (the encrypted store), so the answer's scores are exact cosines.
+//!
+//! Behind a setting, an approximate index ([`sketch`]) picks a shortlist by binary sketches before the int8
+//! scoring, for galleries beyond a million templates; the re-ranking is the same.
 
 mod quantize;
 mod scan;
+pub mod sketch;
 
 use std::collections::HashMap;
 
@@ -20,6 +24,8 @@ pub enum GalleryError {
     Dimension { expected: usize, found: usize },
     #[error("a template has a value that is not a number, or is all zeros")]
     NotAVector,
+    #[error("a sketch has 64 to {max} bits, a multiple of 64")]
+    SketchBits { max: usize },
 }
 
 /// One answer of a search: the enrolled key and its cosine similarity to the query.
@@ -37,12 +43,35 @@ pub struct Gallery {
     scales: Vec<f32>,
     slots: HashMap<u64, usize>,
     threads: usize,
+    /// The approximate index, when the gallery uses one: a sketch per slot, and the shortlist length.
+    sketcher: Option<(sketch::Sketcher, usize)>,
+    sketches: Vec<u64>,
 }
 
 impl Gallery {
     /// An empty gallery of `dim`-value templates, searched on up to `threads` threads.
     pub fn new(dim: usize, threads: usize) -> Gallery {
-        Gallery { dim, keys: Vec::new(), codes: Vec::new(), scales: Vec::new(), slots: HashMap::new(), threads }
+        Gallery {
+            dim,
+            keys: Vec::new(),
+            codes: Vec::new(),
+            scales: Vec::new(),
+            slots: HashMap::new(),
+            threads,
+            sketcher: None,
+            sketches: Vec::new(),
+        }
+    }
+
+    /// An empty gallery whose searches take a shortlist by sketches before scoring (see [`sketch`]).
+    pub fn approximate(dim: usize, threads: usize, params: sketch::SketchParams) -> Result<Gallery, GalleryError> {
+        let sketcher = sketch::Sketcher::new(dim, params.bits)
+            .ok_or(GalleryError::SketchBits { max: dim.max(1).next_power_of_two() })?;
+        Ok(Gallery { sketcher: Some((sketcher, params.shortlist.max(1))), ..Gallery::new(dim, threads) })
+    }
+
+    pub fn is_approximate(&self) -> bool {
+        self.sketcher.is_some()
     }
 
     pub fn len(&self) -> usize {
@@ -50,21 +79,27 @@ impl Gallery {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.len() == 0
     }
 
     pub fn dim(&self) -> usize {
         self.dim
     }
 
-    /// Bytes held per template: its code, scale, key and slot.
+    /// Bytes held per template: its code, scale, key and slot, and its sketch when approximate.
     pub fn bytes_per_template(&self) -> usize {
-        self.dim + std::mem::size_of::<f32>() + 2 * std::mem::size_of::<u64>() + std::mem::size_of::<usize>()
+        let sketch = self.sketcher.as_ref().map_or(0, |(s, _)| s.words * 8);
+        self.dim + sketch + std::mem::size_of::<f32>() + 2 * std::mem::size_of::<u64>() + std::mem::size_of::<usize>()
     }
 
     /// Enrols `template` under `key`, replacing what the key held.
     pub fn insert(&mut self, key: u64, template: &[f32]) -> Result<(), GalleryError> {
         let code = self.code(template)?;
+        let sketch = match &self.sketcher {
+            Some((sketcher, _)) => Some(sketcher.sketch(&self.unit_of(template)?)),
+            None => None,
+        };
+        let words = sketch.as_ref().map_or(0, Vec::len);
         match self.slots.get(&key) {
             Some(&slot) => {
                 if let Some(dst) = self.codes.get_mut(slot * self.dim..(slot + 1) * self.dim) {
@@ -73,12 +108,16 @@ impl Gallery {
                 if let Some(scale) = self.scales.get_mut(slot) {
                     *scale = code.scale;
                 }
+                if let (Some(sketch), Some(dst)) = (&sketch, self.sketches.get_mut(slot * words..(slot + 1) * words)) {
+                    dst.copy_from_slice(sketch);
+                }
             }
             None => {
                 self.slots.insert(key, self.keys.len());
                 self.keys.push(key);
                 self.codes.extend_from_slice(&code.values);
                 self.scales.push(code.scale);
+                self.sketches.extend(sketch.unwrap_or_default());
             }
         }
         Ok(())
@@ -88,8 +127,10 @@ impl Gallery {
     pub fn remove(&mut self, key: u64) -> bool {
         let Some(slot) = self.slots.remove(&key) else { return false };
         let last = self.keys.len() - 1;
+        let words = self.sketcher.as_ref().map_or(0, |(s, _)| s.words);
         if slot != last {
             self.codes.copy_within(last * self.dim..(last + 1) * self.dim, slot * self.dim);
+            self.sketches.copy_within(last * words..(last + 1) * words, slot * words);
             if let (Some(&moved), Some(&scale)) = (self.keys.get(last), self.scales.get(last)) {
                 if let Some(k) = self.keys.get_mut(slot) {
                     *k = moved;
@@ -103,6 +144,7 @@ impl Gallery {
         self.keys.truncate(last);
         self.scales.truncate(last);
         self.codes.truncate(last * self.dim);
+        self.sketches.truncate(last * words);
         true
     }
 
@@ -110,10 +152,19 @@ impl Gallery {
         self.slots.contains_key(&key)
     }
 
-    /// The `n` best templates by the int8 scan, best first, each with its approximate cosine.
+    /// The `n` best templates by the int8 scan (approximate: among the sketches' shortlist), best first, each
+    /// with its int8 cosine.
     pub fn candidates(&self, query: &[f32], n: usize) -> Result<Vec<Hit>, GalleryError> {
-        let query = self.code(query)?;
-        let best = scan::best(&self.codes, self.dim, &query.values, n, self.threads);
+        let code = self.code(query)?;
+        let best = match &self.sketcher {
+            Some((sketcher, shortlist)) => {
+                let sketch = sketcher.sketch(&self.unit_of(query)?);
+                let slots = sketch::nearest(&self.sketches, sketcher.words, &sketch, n.max(*shortlist), self.threads);
+                scan::score(&self.codes, self.dim, &code.values, &slots, n)
+            }
+            None => scan::best(&self.codes, self.dim, &code.values, n, self.threads),
+        };
+        let query = code;
         Ok(best
             .into_iter()
             .filter_map(|(slot, dot)| {
@@ -143,6 +194,13 @@ impl Gallery {
         hits.sort_by(|a, b| b.cosine.total_cmp(&a.cosine));
         hits.truncate(k);
         Ok(hits)
+    }
+
+    fn unit_of(&self, template: &[f32]) -> Result<Vec<f32>, GalleryError> {
+        if template.len() != self.dim {
+            return Err(GalleryError::Dimension { expected: self.dim, found: template.len() });
+        }
+        quantize::unit(template).ok_or(GalleryError::NotAVector)
     }
 
     fn code(&self, template: &[f32]) -> Result<Code, GalleryError> {

@@ -70,3 +70,31 @@ impl pulp::WithSimd for Part<'_> {
 fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     a.iter().zip(b).map(|(p, q)| i32::from(*p) * i32::from(*q)).sum()
 }
+
+/// The `n` best of the given `slots` by their int8 dot with `query`, best first.
+pub fn score(codes: &[i8], dim: usize, query: &[i8], slots: &[usize], n: usize) -> Vec<(usize, i32)> {
+    let mut scored = pulp::Arch::new().dispatch(Listed { codes, dim, query, slots });
+    scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored.truncate(n);
+    scored
+}
+
+struct Listed<'a> {
+    codes: &'a [i8],
+    dim: usize,
+    query: &'a [i8],
+    slots: &'a [usize],
+}
+
+impl pulp::WithSimd for Listed<'_> {
+    type Output = Vec<(usize, i32)>;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Self::Output {
+        let Listed { codes, dim, query, slots } = self;
+        slots
+            .iter()
+            .filter_map(|&slot| codes.get(slot * dim..(slot + 1) * dim).map(|code| (slot, dot_i8(code, query))))
+            .collect()
+    }
+}

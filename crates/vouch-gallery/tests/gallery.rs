@@ -118,3 +118,50 @@ fn what_is_not_a_template_is_refused() {
     assert_eq!(gallery.search(&[0.1; DIM], 3, 3, |_| None).unwrap(), Vec::<Hit>::new());
     assert!(gallery.bytes_per_template() <= 600, "{}", gallery.bytes_per_template());
 }
+
+#[test]
+fn the_approximate_index_finds_enrolled_faces_as_the_scan_does_and_keeps_removals_and_replacements() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut graph = Gallery::approximate(DIM, 2, vouch_gallery::sketch::SketchParams::default()).unwrap();
+    assert!(graph.is_approximate() && graph.is_empty());
+    let all: HashMap<u64, Vec<f32>> = (0..20_000u64).map(|key| (key * 3 + 2, unit(&mut rng))).collect();
+    for (key, t) in &all {
+        graph.insert(*key, t).unwrap();
+    }
+    assert_eq!(graph.len(), 20_000);
+    let keys: Vec<u64> = all.keys().copied().collect();
+    let fetch = |key: u64| all.get(&key).cloned();
+    let mut found = 0;
+    for q in 0..100 {
+        // Another photo of an enrolled face (cosine about 0.5, a hard genuine pair): the scan's answer is the
+        // enrolled template, and so is the approximate index's.
+        let mate = keys[q * 131 % keys.len()];
+        let query = near(&all[&mate], 1.5, &mut rng);
+        let want = reference(&all, &query, 1)[0];
+        assert_eq!(want.key, mate);
+        let got = graph.search(&query, 1, 20, fetch).unwrap()[0];
+        if got.key == mate {
+            found += 1;
+            assert!((got.cosine - want.cosine).abs() < 1e-3, "re-ranked with the exact template");
+        }
+    }
+    assert!(found >= 99, "the approximate index found {found} of 100 enrolled faces");
+
+    // Removed: no longer found. Replaced: found as it now is. Refused as the scan refuses.
+    let victim = keys[5];
+    assert!(graph.remove(victim) && !graph.contains(victim));
+    let hits = graph.search(&all[&victim], 3, 10, fetch).unwrap();
+    assert!(hits.iter().all(|h| h.key != victim));
+    let other = unit(&mut rng);
+    graph.insert(keys[6], &other).unwrap();
+    let hit = graph.search(&other, 1, 10, |_| Some(other.clone())).unwrap()[0];
+    assert_eq!((hit.key, graph.len()), (keys[6], 19_999));
+    assert!(matches!(graph.insert(1, &[0.5; 3]), Err(GalleryError::Dimension { .. })));
+    assert!(matches!(graph.search(&vec![0.0; DIM], 1, 0, fetch), Err(GalleryError::NotAVector)));
+    let bits = vouch_gallery::sketch::SketchParams { bits: 100, shortlist: 10 };
+    assert!(matches!(Gallery::approximate(DIM, 1, bits), Err(GalleryError::SketchBits { max: 512 })));
+    // What the scan found for every template left is what the approximate index finds: each its own best.
+    for key in keys.iter().filter(|k| **k != victim && **k != keys[6]).step_by(997) {
+        assert_eq!(graph.search(&all[key], 1, 10, fetch).unwrap()[0].key, *key);
+    }
+}

@@ -61,6 +61,9 @@ pub struct ServerConfig {
     pub kiosk_concurrency: usize,
     /// DIS `image.url` fetching: off unless enabled, then https to allowlisted public hosts only.
     pub image_url: crate::image_fetch::ImageUrlConfig,
+    /// How the gallery (Verifik's persons, the duplicate check) is searched: exactly (the default), or with a
+    /// shortlist by binary sketches first for galleries beyond a million templates.
+    pub gallery_index: vouch_app::gallery::IndexKind,
 }
 
 pub use vouch_app::signing::SigningConfig;
@@ -102,6 +105,7 @@ impl Default for ServerConfig {
             document_concurrency: 2,
             kiosk_concurrency: 4,
             image_url: crate::image_fetch::ImageUrlConfig::default(),
+            gallery_index: vouch_app::gallery::IndexKind::Exact,
         }
     }
 }

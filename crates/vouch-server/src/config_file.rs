@@ -62,6 +62,39 @@ pub struct FileConfig {
     pub limits: FileLimits,
     #[serde(default)]
     pub tls: FileTls,
+    #[serde(default)]
+    pub gallery: FileGallery,
+}
+
+/// `[gallery]`: `index = "approximate"` searches a shortlist by binary sketches (`sketch_bits`, a multiple of 64
+/// up to 512; `shortlist` templates scored exactly) instead of scanning every template.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileGallery {
+    pub index: Option<String>,
+    pub sketch_bits: Option<usize>,
+    pub shortlist: Option<usize>,
+}
+
+/// The gallery's index from `[gallery]` (or `VOUCH_GALLERY_INDEX`).
+fn gallery_index(file: &FileGallery) -> anyhow::Result<vouch_app::gallery::IndexKind> {
+    use vouch_app::gallery::{IndexKind, SketchParams};
+    let env = std::env::var("VOUCH_GALLERY_INDEX").ok().filter(|v| !v.is_empty());
+    match env.as_deref().or(file.index.as_deref()).unwrap_or("exact") {
+        "exact" => Ok(IndexKind::Exact),
+        "approximate" => {
+            let default = SketchParams::default();
+            let bits = file.sketch_bits.unwrap_or(default.bits);
+            anyhow::ensure!(
+                (64..=512).contains(&bits) && bits.is_multiple_of(64),
+                "[gallery] sketch_bits must be 64, 128, ... or 512"
+            );
+            let shortlist = file.shortlist.unwrap_or(default.shortlist);
+            anyhow::ensure!((1..=100_000).contains(&shortlist), "[gallery] shortlist must be 1 to 100000");
+            Ok(IndexKind::Approximate(SketchParams { bits, shortlist }))
+        }
+        other => anyhow::bail!("[gallery] index must be \"exact\" or \"approximate\", not {other:?}"),
+    }
 }
 
 /// `[tls]`: https on any address. Without it, Vouch serves https off loopback with a generated certificate.
@@ -213,6 +246,7 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<
         allowed_hosts: file.image_url.allowed_hosts,
     };
     cfg.allowed_hosts = file.allowed_hosts;
+    cfg.gallery_index = gallery_index(&file.gallery)?;
     let limits = &file.limits;
     let positive = |name: &str, v: u64| -> anyhow::Result<u64> {
         anyhow::ensure!(v > 0, "[limits] {name} must be at least 1");
@@ -320,5 +354,15 @@ mod tests {
         assert!(from("insecure_no_tls = true\n").unwrap().insecure_no_tls);
         let old = from("allow_non_loopback = true\n").unwrap_err().to_string();
         assert!(old.contains("insecure_no_tls"), "{old}");
+    }
+
+    #[test]
+    fn the_gallery_is_scanned_exactly_unless_the_file_asks_for_the_approximate_index() {
+        use vouch_app::gallery::{IndexKind, SketchParams};
+        assert_eq!(from("").unwrap().gallery_index, IndexKind::Exact);
+        let approximate = from("[gallery]\nindex = \"approximate\"\nshortlist = 500\n").unwrap();
+        assert_eq!(approximate.gallery_index, IndexKind::Approximate(SketchParams { bits: 256, shortlist: 500 }));
+        assert!(from("[gallery]\nindex = \"approximate\"\nsketch_bits = 100\n").is_err());
+        assert!(from("[gallery]\nindex = \"hnsw\"\n").is_err());
     }
 }

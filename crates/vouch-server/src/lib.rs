@@ -237,8 +237,12 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
     };
     let faces = Arc::new(faces::FaceService::new(config_models_dir.clone(), face_threads));
     let documents = Arc::new(document_reader::service(config_models_dir, face_threads));
-    let recognition =
-        Arc::new(vouch_app::recognition::Recognition::new(app.store.clone(), faces.clone(), config.face_threads));
+    let recognition = Arc::new(vouch_app::recognition::Recognition::with_index(
+        app.store.clone(),
+        faces.clone(),
+        config.face_threads,
+        config.gallery_index,
+    ));
     let kiosk = vouch_app::kiosk::Kiosk {
         app: app.clone(),
         sessions: Arc::default(),
