@@ -327,6 +327,32 @@ impl Dialect for Verifik {
     }
 }
 
+/// Verifik's v3 routes (`/verifik/v3/projects`): v2's codes with the status and a timestamp in the body,
+/// `{"message", "code", "status", "timestamp"}`; a missing or bad token is `Forbidden` (401), as Verifik's v3
+/// documents it.
+pub struct VerifikV3;
+impl Dialect for VerifikV3 {
+    const API: &'static str = "verifik";
+    fn body(err: &ApiError) -> serde_json::Value {
+        let mut body = Verifik::body(err);
+        if let Some(obj) = body.as_object_mut() {
+            if err.code == Code::Unauthorized {
+                obj.insert("code".into(), "Forbidden".into());
+            }
+            obj.insert("status".into(), Verifik::status_of(err).as_u16().into());
+            let now = time::OffsetDateTime::now_utc();
+            obj.insert("timestamp".into(), crate::adapters::rfc3339(now).into());
+        }
+        body
+    }
+    fn status(code: Code) -> StatusCode {
+        Verifik::status(code)
+    }
+    fn status_of(err: &ApiError) -> StatusCode {
+        Verifik::status_of(err)
+    }
+}
+
 /// RFC 6749 §5.2 token errors, used by `/oauth/token` and `/danaconnect/oauth2/token`.
 pub struct OAuth;
 impl Dialect for OAuth {

@@ -74,10 +74,50 @@ impl Store {
         Ok(IssuedToken { token, expires_at, ttl_secs })
     }
 
-    /// Checks a presented JWT for `audience`: only HS256 under this Vouch's key, no leeway on expiry.
+    /// Checks a presented JWT for `audience`: only HS256 under this Vouch's key, no leeway on expiry, not revoked.
     pub fn check_jwt(&self, token: &str, audience: &str) -> Result<JwtCheck> {
+        Ok(match self.decode_jwt(token, audience)? {
+            Ok((claims, client)) => JwtCheck::Valid { client, session: claims.sid },
+            Err(check) => check,
+        })
+    }
+
+    /// A client's token (no session) exchanged for a new one of `ttl_secs`, the old one revoked, atomically:
+    /// of two renewals of one token only one succeeds. Anything but a valid client token is answered as
+    /// [`Self::check_jwt`] answers it.
+    pub fn renew_and_revoke_jwt(
+        &self,
+        token: &str,
+        audience: &str,
+        ttl_secs: Option<u32>,
+    ) -> Result<std::result::Result<IssuedToken, JwtCheck>> {
+        let (claims, client) = match self.decode_jwt(token, audience)? {
+            Ok((claims, _)) if claims.sid.is_some() => return Ok(Err(JwtCheck::Invalid)),
+            Ok(found) => found,
+            Err(check) => return Ok(Err(check)),
+        };
+        let at = to_ms(now());
+        {
+            let mut conn = self.conn()?;
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM revoked_jwts WHERE expires_at <= ?1", [at])?;
+            let revoked = tx.execute(
+                "INSERT INTO revoked_jwts (jti, expires_at) VALUES (?1, ?2) ON CONFLICT (jti) DO NOTHING",
+                params![claims.jti, claims.exp * 1000],
+            )?;
+            if revoked == 0 {
+                return Ok(Err(JwtCheck::Invalid));
+            }
+            tx.commit()?;
+        }
+        let ttl =
+            ttl_secs.or(client.token_ttl_secs).unwrap_or(u32::try_from(claims.exp - claims.iat).unwrap_or(0).max(1));
+        Ok(Ok(self.issue_jwt(&client.id, ttl, audience, None)?))
+    }
+
+    fn decode_jwt(&self, token: &str, audience: &str) -> Result<std::result::Result<(JwtClaims, Client), JwtCheck>> {
         if token.len() > MAX_TOKEN_LEN {
-            return Ok(JwtCheck::Invalid);
+            return Ok(Err(JwtCheck::Invalid));
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[audience]);
@@ -86,13 +126,19 @@ impl Store {
         let claims =
             match jsonwebtoken::decode::<JwtClaims>(token, &DecodingKey::from_secret(&self.jwt_key()?), &validation) {
                 Ok(data) => data.claims,
-                Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => return Ok(JwtCheck::Expired),
-                Err(_) => return Ok(JwtCheck::Invalid),
+                Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => return Ok(Err(JwtCheck::Expired)),
+                Err(_) => return Ok(Err(JwtCheck::Invalid)),
             };
         if claims.exp * 1000 <= to_ms(now()) {
-            return Ok(JwtCheck::Expired);
+            return Ok(Err(JwtCheck::Expired));
         }
-        let client = self.conn()?.query_row(
+        let conn = self.conn()?;
+        let revoked: bool =
+            conn.query_row("SELECT EXISTS (SELECT 1 FROM revoked_jwts WHERE jti = ?1)", [&claims.jti], |r| r.get(0))?;
+        if revoked {
+            return Ok(Err(JwtCheck::Invalid));
+        }
+        let client = conn.query_row(
             &format!(
                 "SELECT {} FROM clients WHERE id = ?1 AND revoked_at IS NULL AND token_generation = ?2",
                 crate::clients::CLIENT_COLUMNS
@@ -101,8 +147,8 @@ impl Store {
             crate::clients::client_from_row,
         );
         match client.optional()? {
-            Some(client) => Ok(JwtCheck::Valid { client, session: claims.sid }),
-            None => Ok(JwtCheck::Invalid),
+            Some(client) => Ok(Ok((claims, client))),
+            None => Ok(Err(JwtCheck::Invalid)),
         }
     }
 }
@@ -161,5 +207,25 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(store.check_jwt(&session.token, "verifik").unwrap(), JwtCheck::Invalid);
+    }
+
+    #[test]
+    fn a_renewed_jwt_is_revoked_once_and_for_all() {
+        let (_dir, store, client) = store_with_client();
+        let old = store.issue_jwt(&client, 600, "verifik", None).unwrap();
+        let new = store.renew_and_revoke_jwt(&old.token, "verifik", Some(1200)).unwrap().unwrap();
+        assert_eq!(new.ttl_secs, 1200);
+        assert_eq!(store.check_jwt(&old.token, "verifik").unwrap(), JwtCheck::Invalid, "the old one is revoked");
+        assert!(matches!(store.check_jwt(&new.token, "verifik").unwrap(), JwtCheck::Valid { .. }));
+        assert_eq!(store.renew_and_revoke_jwt(&old.token, "verifik", None).unwrap().unwrap_err(), JwtCheck::Invalid);
+        // Without a lifetime asked, the new token lasts as long as the one it replaces.
+        assert_eq!(store.renew_and_revoke_jwt(&new.token, "verifik", None).unwrap().unwrap().ttl_secs, 1200);
+        let session = store.issue_jwt(&client, 600, "verifik", Some("s-1")).unwrap();
+        assert!(store.renew_and_revoke_jwt(&session.token, "verifik", None).unwrap().is_err(), "not a session's");
+        let expired = store.issue_jwt(&client, 0, "verifik", None).unwrap();
+        assert_eq!(
+            store.renew_and_revoke_jwt(&expired.token, "verifik", None).unwrap().unwrap_err(),
+            JwtCheck::Expired
+        );
     }
 }

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_gallery_persons.sql"),
     include_str!("../migrations/0013_api_records.sql"),
     include_str!("../migrations/0014_case_subjects.sql"),
+    include_str!("../migrations/0015_revoked_jwts.sql"),
 ];
 
 pub fn latest_version() -> i64 {

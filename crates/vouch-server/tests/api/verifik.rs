@@ -115,7 +115,19 @@ async fn tokens_are_jwts_for_verifik_only_and_refused_in_its_words() {
     assert_eq!(status, StatusCode::OK);
     assert_envelope(&body);
 
-    let resp = kit.get(&jwt, "/verifik/v3/projects").await;
+    // Renew and revoke: the new token works, the old one no longer does, and cannot be renewed twice.
+    let renew =
+        |token: &str| kit.http.post(kit.url("/verifik/v2/auth/renew-and-revoke")).bearer_auth(token.to_string()).send();
+    let resp = renew(&jwt).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let fresh = resp.json::<Value>().await.unwrap()["accessToken"].as_str().unwrap().to_string();
+    assert_eq!(get(&kit, &fresh, "/collections").await.0, StatusCode::OK);
+    let (status, body) = get(&kit, &jwt, "/collections").await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Authentication required");
+    assert_eq!(renew(&jwt).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let jwt = fresh;
+
+    let resp = kit.get(&jwt, "/verifik/v2/app-registrations").await;
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
     assert_eq!(resp.json::<Value>().await.unwrap()["code"], "NotImplemented");
 }
@@ -628,4 +640,80 @@ async fn biometric_validations_run_as_cases_completed_at_the_kiosk_or_by_validat
     let (status, body) =
         record(&kit, Method::GET, &other, &format!("/biometric-validations/{kiosk_id}"), json!({})).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "NotFound", "Record not found.");
+}
+
+#[tokio::test]
+async fn v3_projects_are_verifiks_projects_in_v3_shapes_and_errors() {
+    let kit = Kit::start().await;
+    let jwt = token(&kit, &kit.integrator()).await;
+    let v3 = |method: Method, path: &str, body: Value| {
+        let (kit, jwt, path) = (&kit, jwt.clone(), format!("/verifik/v3/projects{path}"));
+        async move { kit.send_json(method, &jwt, &path, &body).await }
+    };
+    let project = json!({"name": "KYC", "allowedCountries": ["All"], "contactEmail": "ops@example.com",
+        "privacyUrl": "https://example.com/privacy", "termsAndConditionsUrl": "https://example.com/terms",
+        "dataProtection": {"name": "Ana Díaz", "email": "dpo@example.com", "address": "Calle 1", "city": "Bogotá",
+            "country": "Colombia", "postalCode": "110111"}});
+
+    // v3's error body: the status and a timestamp beside v2's message and code.
+    let mut bad = project.clone();
+    bad["dataProtection"]["postalCode"] = json!("!");
+    let (status, body) = v3(Method::POST, "", bad).await;
+    assert_eq!(
+        (status, body["code"].as_str(), body["status"].as_u64()),
+        (StatusCode::CONFLICT, Some("MissingParameter"), Some(409))
+    );
+    assert!(body["message"].as_str().unwrap().contains("postalCode"), "{body}");
+    assert!(body["timestamp"].as_str().unwrap().ends_with('Z'), "{body}");
+    let mut bad = project.clone();
+    bad.as_object_mut().unwrap().remove("dataProtection");
+    let (_, body) = v3(Method::POST, "", bad).await;
+    assert_eq!(body["message"], "\"dataProtection\" is required");
+    let mut bad = project.clone();
+    bad["projectFlow"] = json!({"target": "personal", "type": "onboarding", "liveness": {"minScore": 0.95}});
+    bad["projectFlowType"] = json!("onboarding");
+    let (status, body) = v3(Method::POST, "", bad).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["message"].as_str().unwrap().contains("minScore"), "{body}");
+    let resp = kit.http.get(kit.url("/verifik/v3/projects")).send().await.unwrap();
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (status, body["code"].as_str(), body["status"].as_u64()),
+        (StatusCode::UNAUTHORIZED, Some("Forbidden"), Some(401))
+    );
+
+    // Created: 201, a draft of version 2 in `{data}`; demo mode gets a six-digit OTP.
+    let mut demo = project.clone();
+    demo["demoMode"] = json!(true);
+    let (status, body) = v3(Method::POST, "", demo).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let created = &body["data"];
+    assert_eq!((created["status"].as_str(), created["version"].as_i64()), (Some("draft"), Some(2)));
+    assert_eq!(created["dataProtection"]["address2"], "");
+    assert_eq!(created["demoOTP"].as_str().unwrap().len(), 6);
+    assert_eq!(created["defaultLanguage"], "en");
+    let id = created["_id"].as_str().unwrap().to_string();
+    assert!(body.get("signature").is_none(), "v3 answers without v2's envelope");
+
+    // Read, listed, updated, deleted; the same project is v2's too, so a v2 project flow can name it.
+    let (status, body) = v3(Method::GET, &format!("/{id}"), json!({})).await;
+    assert_eq!((status, body["data"]["name"].as_str()), (StatusCode::OK, Some("KYC")));
+    let (_, body) = v3(Method::GET, "?status=draft", json!({})).await;
+    assert_eq!(body["data"]["pagination"]["total"], 1, "{body}");
+    let (status, body) = v3(Method::PUT, &format!("/{id}"), json!({"name": "KYC 2", "defaultLanguage": "es"})).await;
+    assert_eq!(
+        (status, body["data"]["name"].as_str(), body["data"]["defaultLanguage"].as_str()),
+        (StatusCode::OK, Some("KYC 2"), Some("es"))
+    );
+    let flow = json!({"project": id, "type": "login", "name": "Face login", "configuration": {}, "steps": []});
+    let (status, _) = record(&kit, Method::POST, &jwt, "/project-flows", flow).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = v3(Method::DELETE, &format!("/{id}"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = v3(Method::GET, &format!("/{id}"), json!({})).await;
+    assert_eq!(
+        (status, body["code"].as_str(), body["status"].as_u64()),
+        (StatusCode::NOT_FOUND, Some("NotFound"), Some(404))
+    );
 }

@@ -3,6 +3,7 @@
 //! Vouch hands it to a client that shows its Vouch credentials (HTTP Basic, `client_id:client_secret`). A
 //! bearer of a valid token renews it the same way (`?origin=refresh`). Tokens last 30 days, as Verifik's do,
 //! or `expiresIn` months (1 to 12), or the client's own token lifetime when an admin set one.
+//! `POST /verifik/v2/auth/renew-and-revoke` exchanges a token for a new one and revokes the old one.
 
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -34,7 +35,37 @@ pub struct SessionToken {
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(session_get, session_post))
+    OpenApiRouter::new().routes(routes!(session_get, session_post)).routes(routes!(renew_and_revoke))
+}
+
+fn token_answer(issued: vouch_store::clients::IssuedToken) -> Response {
+    let mut resp = Json(SessionToken { access_token: issued.token, token_type: "bearer", expires_in: issued.ttl_secs })
+        .into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// A new token for the one presented, which stops working at once (a token that leaked is ended this way).
+/// It lasts `expiresIn` months when asked, else as long as the one it replaces.
+#[utoipa::path(post, path = "/verifik/v2/auth/renew-and-revoke", tag = "Verifik", security(("bearer" = [])),
+    params(("expiresIn" = Option<u32>, Query, description = "Months the new token lasts, 1 to 12")),
+    responses((status = 200, body = SessionToken), (status = 401, description = "no token, a forged or revoked one"),
+              (status = 403, description = "token_expired")))]
+async fn renew_and_revoke(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    renew(state, headers, query).await.unwrap_or_else(Failure::<Verifik>::into_response)
+}
+
+async fn renew(state: AppState, headers: HeaderMap, query: Option<String>) -> VerifikResult<Response> {
+    let asked = requested_ttl(query.as_deref())?;
+    let token = bearer_token(&headers).map(str::to_owned).ok_or_else(unauthorized)?;
+    match state.db(move |s| s.renew_and_revoke_jwt(&token, API, asked)).await? {
+        Ok(issued) => {
+            tracing::info!(ttl = issued.ttl_secs, "renewed a Verifik token and revoked the old one");
+            Ok(token_answer(issued))
+        }
+        Err(vouch_store::jwt::JwtCheck::Expired) => Err(token_expired())?,
+        Err(_) => Err(unauthorized())?,
+    }
 }
 
 /// `expiresIn`, in months.
@@ -71,10 +102,7 @@ async fn session(state: AppState, headers: HeaderMap, query: Option<String>) -> 
         }
     })?;
     tracing::info!(client_id = %client.id, ttl = issued.ttl_secs, "issued a Verifik token");
-    let mut resp = Json(SessionToken { access_token: issued.token, token_type: "bearer", expires_in: issued.ttl_secs })
-        .into_response();
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
+    Ok(token_answer(issued))
 }
 
 /// A Verifik token, for Vouch client credentials (HTTP Basic) or a valid token (renewal).

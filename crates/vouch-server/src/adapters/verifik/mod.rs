@@ -5,8 +5,9 @@
 //! here and nowhere else. Collections, persons and searches see only the calling client's own.
 //!
 //! Projects, project flows and webhooks are kept as configuration records ([`records`]); biometric validations
-//! run as Vouch cases ([`validations`]). What is not built yet (app registrations and logins, the e-mail and
-//! phone validations, v3 projects) answers 501 in Verifik's format.
+//! run as Vouch cases ([`validations`]); v3 projects ([`projects_v3`]) are the same projects, in v3's shapes.
+//! What is not built yet (app registrations and logins, the e-mail and phone validations) answers 501 in
+//! Verifik's format.
 
 mod auth;
 mod collections;
@@ -14,6 +15,7 @@ mod dto;
 mod faces;
 mod params;
 mod persons;
+mod projects_v3;
 mod records;
 mod search;
 mod validations;
@@ -26,7 +28,7 @@ use rand::Rng;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::error::{render, ApiError, Code, Dialect, Failure, Verifik};
+use crate::error::{render, ApiError, Code, Dialect, Failure, Verifik, VerifikV3};
 use crate::extract::{bearer_token, Authed};
 use crate::state::AppState;
 
@@ -48,13 +50,16 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(image_work)
         .merge(collections::routes())
         .merge(records)
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_jwt))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_jwt::<Verifik>))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes));
+    let v3 = projects_v3::routes()
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_jwt::<VerifikV3>))
+        .layer(crate::extract::body_limit(records::RECORD_BODY_LIMIT));
     // A validation's own token completes it; it carries a photo, so it takes a place for image work too.
     let sessions = validations::session_routes()
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes));
-    OpenApiRouter::new().merge(auth::routes()).merge(sessions).merge(protected)
+    OpenApiRouter::new().merge(auth::routes()).merge(sessions).merge(protected).merge(v3)
 }
 
 /// Verifik's success envelope: a short random id, the data, and a dated signature line.
@@ -116,19 +121,19 @@ fn token_expired() -> ApiError {
 }
 
 /// Every protected route: a JWT this Vouch signed for Verifik, unexpired, of an active client whose secret has
-/// not been rotated since. A liveness session's token is not accepted here.
-pub async fn require_jwt(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// not been rotated since. A liveness session's token is not accepted here. Refusals in `D`'s words (v2 or v3).
+pub async fn require_jwt<D: Dialect>(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let Some(token) = bearer_token(req.headers()).map(str::to_owned) else {
-        return render::<Verifik>(&unauthorized());
+        return render::<D>(&unauthorized());
     };
     match state.db(move |s| s.check_jwt(&token, API)).await {
         Ok(vouch_store::jwt::JwtCheck::Valid { client, session: None }) => {
             req.extensions_mut().insert(Authed(client));
             next.run(req).await
         }
-        Ok(vouch_store::jwt::JwtCheck::Expired) => render::<Verifik>(&token_expired()),
-        Ok(_) => render::<Verifik>(&unauthorized()),
-        Err(e) => render::<Verifik>(&e),
+        Ok(vouch_store::jwt::JwtCheck::Expired) => render::<D>(&token_expired()),
+        Ok(_) => render::<D>(&unauthorized()),
+        Err(e) => render::<D>(&e),
     }
 }
 

@@ -1,8 +1,7 @@
 //! Verifik's configuration records: projects (`/v2/projects`), project flows (`/v2/project-flows`) and webhooks
 //! (`/v2/webhooks`), each created, listed, read, updated and deleted as Verifik documents them, owned by the
 //! calling client. Vouch keeps them as Verifik's JSON (the fields it documents, checked; nested settings as
-//! given). Nothing runs on them yet: biometric validations, which follow a project flow and send its webhooks'
-//! events, are not built (501).
+//! given). Biometric validations follow a project flow and send its webhooks' events ([`super::validations`]).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -21,14 +20,14 @@ pub const RECORD_BODY_LIMIT: usize = 64 * 1024;
 const LIST_LIMIT_DEFAULT: u32 = 10;
 const LIST_LIMIT_MAX: u32 = 100;
 
-type Object = Map<String, Value>;
+pub(super) type Object = Map<String, Value>;
 
 /// One kind of record: its name in the store, how a body becomes the stored object (`existing` on an update),
 /// and which query fields filter a list.
 pub(super) struct Kind {
-    kind: &'static str,
-    build: fn(&Fields, Option<&Object>) -> Result<Object, ApiError>,
-    filters: &'static [&'static str],
+    pub(super) kind: &'static str,
+    pub(super) build: fn(&Fields, Option<&Object>) -> Result<Object, ApiError>,
+    pub(super) filters: &'static [&'static str],
 }
 
 pub(super) const PROJECT: Kind = Kind { kind: "project", build: project, filters: &["status"] };
@@ -48,25 +47,25 @@ fn of<'a>(kind: &Kind, client: &'a str) -> RecordKind<'a> {
 }
 
 /// Starts from the stored object (or an empty one) and sets what the caller gave.
-fn start(existing: Option<&Map<String, Value>>) -> Map<String, Value> {
+pub(super) fn start(existing: Option<&Map<String, Value>>) -> Map<String, Value> {
     existing.cloned().unwrap_or_default()
 }
 
-fn set(body: &mut Map<String, Value>, name: &str, value: Option<Value>) {
+pub(super) fn set(body: &mut Map<String, Value>, name: &str, value: Option<Value>) {
     if let Some(value) = value {
         body.insert(name.to_string(), value);
     }
 }
 
 /// A field that must be there on a create (an update may leave it out).
-fn required(body: &Map<String, Value>, name: &str) -> Result<(), ApiError> {
+pub(super) fn required(body: &Map<String, Value>, name: &str) -> Result<(), ApiError> {
     match body.contains_key(name) {
         true => Ok(()),
         false => Err(ApiError::invalid(format!("\"{name}\" is required"))),
     }
 }
 
-fn strings(fields: &Fields, name: &str) -> Result<Option<Value>, ApiError> {
+pub(super) fn strings(fields: &Fields, name: &str) -> Result<Option<Value>, ApiError> {
     Ok(fields.strings(name)?.map(|v| json!(v)))
 }
 
@@ -183,16 +182,26 @@ async fn check_references(
     Ok(())
 }
 
-async fn create(state: AppState, client: String, kind: &'static Kind, fields: Fields) -> VerifikResult<Response> {
-    let body = (kind.build)(&fields, None)?;
-    check_references(&state, &client, kind, &body).await?;
+pub(super) async fn create_value(
+    state: &AppState,
+    client: &str,
+    kind: &'static Kind,
+    fields: &Fields,
+) -> Result<Value, ApiError> {
+    let body = (kind.build)(fields, None)?;
+    check_references(state, client, kind, &body).await?;
     let parent = body.get("project").and_then(Value::as_str).map(str::to_string);
-    let owner = client.clone();
+    let owner = client.to_string();
     let record = state.db(move |s| s.create_api_record(of(kind, &owner), parent.as_deref(), &body)).await?;
-    Ok(ok(answer(record, &client)))
+    Ok(answer(record, client))
 }
 
-async fn list(state: AppState, client: String, kind: &'static Kind, fields: Fields) -> VerifikResult<Response> {
+pub(super) async fn list_value(
+    state: &AppState,
+    client: &str,
+    kind: &'static Kind,
+    fields: &Fields,
+) -> Result<Value, ApiError> {
     let page = fields.integer("page", 1, 1_000_000)?.unwrap_or(1);
     let limit = fields.integer("limit", 1, LIST_LIMIT_MAX)?.or(fields.integer("perPage", 1, LIST_LIMIT_MAX)?);
     let limit = limit.unwrap_or(LIST_LIMIT_DEFAULT);
@@ -204,17 +213,62 @@ async fn list(state: AppState, client: String, kind: &'static Kind, fields: Fiel
         }
     }
     let query = RecordQuery { parent: None, field: filter, offset: (page - 1).saturating_mul(limit), limit };
-    let owner = client.clone();
+    let owner = client.to_string();
     let (records, total) = state.db(move |s| s.api_records(of(kind, &owner), &query)).await?;
-    let data: Vec<Value> = records.into_iter().map(|r| answer(r, &client)).collect();
+    let data: Vec<Value> = records.into_iter().map(|r| answer(r, client)).collect();
     let pages = total.div_ceil(u64::from(limit));
-    Ok(ok(json!({"docs": data, "pagination": {"page": page, "limit": limit, "total": total, "pages": pages}})))
+    Ok(json!({"docs": data, "pagination": {"page": page, "limit": limit, "total": total, "pages": pages}}))
+}
+
+pub(super) async fn read_value(
+    state: &AppState,
+    client: &str,
+    kind: &'static Kind,
+    id: String,
+) -> Result<Value, ApiError> {
+    let owner = client.to_string();
+    let record = state.db(move |s| s.api_record(of(kind, &owner), &id)).await.map_err(record_not_found)?;
+    Ok(answer(record, client))
+}
+
+pub(super) async fn update_value(
+    state: &AppState,
+    client: &str,
+    kind: &'static Kind,
+    id: String,
+    fields: &Fields,
+) -> Result<Value, ApiError> {
+    let (owner, key) = (client.to_string(), id.clone());
+    let existing = state.db(move |s| s.api_record(of(kind, &owner), &key)).await.map_err(record_not_found)?;
+    let body = (kind.build)(fields, Some(&existing.body))?;
+    check_references(state, client, kind, &body).await?;
+    let owner = client.to_string();
+    let record =
+        state.db(move |s| s.update_api_record(of(kind, &owner), &id, &body)).await.map_err(record_not_found)?;
+    Ok(answer(record, client))
+}
+
+pub(super) async fn delete_value(
+    state: &AppState,
+    client: &str,
+    kind: &'static Kind,
+    id: String,
+) -> Result<Value, ApiError> {
+    let owner = client.to_string();
+    let record = state.db(move |s| s.delete_api_record(of(kind, &owner), &id)).await.map_err(record_not_found)?;
+    Ok(answer(record, client))
+}
+
+async fn create(state: AppState, client: String, kind: &'static Kind, fields: Fields) -> VerifikResult<Response> {
+    Ok(ok(create_value(&state, &client, kind, &fields).await?))
+}
+
+async fn list(state: AppState, client: String, kind: &'static Kind, fields: Fields) -> VerifikResult<Response> {
+    Ok(ok(list_value(&state, &client, kind, &fields).await?))
 }
 
 async fn read(state: AppState, client: String, kind: &'static Kind, id: String) -> VerifikResult<Response> {
-    let owner = client.clone();
-    let record = state.db(move |s| s.api_record(of(kind, &owner), &id)).await.map_err(record_not_found)?;
-    Ok(ok(answer(record, &client)))
+    Ok(ok(read_value(&state, &client, kind, id).await?))
 }
 
 async fn update(
@@ -224,20 +278,11 @@ async fn update(
     id: String,
     fields: Fields,
 ) -> VerifikResult<Response> {
-    let (owner, key) = (client.clone(), id.clone());
-    let existing = state.db(move |s| s.api_record(of(kind, &owner), &key)).await.map_err(record_not_found)?;
-    let body = (kind.build)(&fields, Some(&existing.body))?;
-    check_references(&state, &client, kind, &body).await?;
-    let owner = client.clone();
-    let record =
-        state.db(move |s| s.update_api_record(of(kind, &owner), &id, &body)).await.map_err(record_not_found)?;
-    Ok(ok(answer(record, &client)))
+    Ok(ok(update_value(&state, &client, kind, id, &fields).await?))
 }
 
 async fn delete(state: AppState, client: String, kind: &'static Kind, id: String) -> VerifikResult<Response> {
-    let owner = client.clone();
-    let record = state.db(move |s| s.delete_api_record(of(kind, &owner), &id)).await.map_err(record_not_found)?;
-    Ok(ok(answer(record, &client)))
+    Ok(ok(delete_value(&state, &client, kind, id).await?))
 }
 
 /// The five documented operations of one kind of record, each with its OpenAPI entry.
