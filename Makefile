@@ -76,7 +76,7 @@ bench: ui
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- bench
 	$(CARGO) run --release -p vouch-cli -- chip bench --runs 5
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces bench
-	$(CARGO) run --release -p vouch-cli -- faces gallery-bench --templates 1000000 --faiss
+	$(CARGO) run --release -p vouch-cli -- faces gallery-bench --templates 1000000 --faiss --approximate default
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- doc bench
 	$(CARGO) run --release -p vouch-cli -- signature bench
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces eval testdata/faces-eval
