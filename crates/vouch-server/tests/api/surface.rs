@@ -113,6 +113,10 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/verifik/v2/biometric-validations/{id}", "get"),
         ("/verifik/v2/biometric-validations/validate", "post"),
         ("/verifik/v2/auth/renew-and-revoke", "post"),
+        ("/verifik/v2/app-registrations", "post"),
+        ("/verifik/v2/app-registrations", "get"),
+        ("/verifik/v2/app-registrations/{id}", "get"),
+        ("/verifik/v2/biometric-validations/app-registration", "post"),
         ("/verifik/v3/projects", "post"),
         ("/verifik/v3/projects", "get"),
         ("/verifik/v3/projects/{id}", "get"),
@@ -206,9 +210,7 @@ async fn health_info_and_unbuilt_endpoints() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");
     assert!(body["errorMessage"].as_str().unwrap().contains("not built"));
-    for path in
-        ["/verifik/v2/app-registrations", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"]
-    {
+    for path in ["/verifik/v2/app-logins", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"] {
         let resp = kit.http.get(kit.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");
     }

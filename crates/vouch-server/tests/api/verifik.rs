@@ -127,7 +127,7 @@ async fn tokens_are_jwts_for_verifik_only_and_refused_in_its_words() {
     assert_eq!(renew(&jwt).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let jwt = fresh;
 
-    let resp = kit.get(&jwt, "/verifik/v2/app-registrations").await;
+    let resp = kit.get(&jwt, "/verifik/v2/app-logins").await;
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
     assert_eq!(resp.json::<Value>().await.unwrap()["code"], "NotImplemented");
 }
@@ -716,4 +716,70 @@ async fn v3_projects_are_verifiks_projects_in_v3_shapes_and_errors() {
         (status, body["code"].as_str(), body["status"].as_u64()),
         (StatusCode::NOT_FOUND, Some("NotFound"), Some(404))
     );
+}
+
+#[tokio::test]
+async fn an_app_registration_enrols_its_registrant_by_a_photo_once() {
+    let kit = Kit::start().await;
+    let jwt = token(&kit, &kit.integrator()).await;
+    let (project, flow) = login_flow(&kit, &jwt).await;
+    let register = |body: Value| {
+        let (kit, jwt) = (&kit, jwt.clone());
+        async move { record(kit, Method::POST, &jwt, "/app-registrations", body).await }
+    };
+    let (status, body) = register(json!({"project": project, "projectFlow": flow, "fullName": "Nobody"})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "Needs an email or a phone at least");
+    let (status, body) = register(json!({"project": project, "projectFlow": flow, "phone": "3001234567"})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "missing countryCode");
+    let who =
+        json!({"project": project, "projectFlow": flow, "email": "barack@example.com", "fullName": "Barack Obama"});
+    let (status, body) = register(who.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let registration = body["data"]["appRegistration"].clone();
+    assert_eq!(
+        (registration["status"].as_str(), body["data"]["informationValidation"]["fullName"].as_str()),
+        (Some("STARTED"), Some("Barack Obama"))
+    );
+    let token = body["data"]["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        get(&kit, &token, "/collections").await.0,
+        StatusCode::UNAUTHORIZED,
+        "the registrant's token opens nothing else"
+    );
+
+    // The photo enrols the registrant; registering again answers the same registration.
+    let face = |token: &str, image: String| {
+        let (kit, token) = (&kit, token.to_string());
+        async move {
+            let body = json!({"image": image, "os": "DESKTOP"});
+            kit.send_json(Method::POST, &token, "/verifik/v2/biometric-validations/app-registration", &body).await
+        }
+    };
+    let (status, body) = face(&token, photo("fr_obama.jpg")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["status"], "ONGOING");
+    let person = body["data"]["person"].as_str().unwrap().to_string();
+    let (_, found) = get(&kit, &jwt, &format!("/persons/{person}")).await;
+    assert_eq!(found["data"]["name"], "Barack Obama");
+    let (status, body) = face(&token, photo("fr_obama2.jpg")).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "Conflict", "person_already_set");
+    let (_, body) = register(who).await;
+    assert_eq!(body["data"]["appRegistration"]["_id"], registration["_id"]);
+
+    // Someone else registering with the same face is refused as a duplicate.
+    let other = json!({"project": project, "projectFlow": flow, "phone": "3001234567", "countryCode": "+57", "firstName": "Not", "lastName": "Obama"});
+    let (_, body) = register(other).await;
+    let other_token = body["data"]["token"].as_str().unwrap().to_string();
+    let (status, body) = face(&other_token, photo("fr_obama2.jpg")).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "Conflict", "person_already_set");
+    let (_, body) = record(&kit, Method::GET, &jwt, "/app-registrations?status=ONGOING", json!({})).await;
+    assert_eq!(body["data"]["pagination"]["total"], 1, "{body}");
+    let resp = kit
+        .http
+        .post(kit.url("/verifik/v2/email-validations/app-registration"))
+        .bearer_auth(&jwt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
 }

@@ -6,9 +6,11 @@
 //!
 //! Projects, project flows and webhooks are kept as configuration records ([`records`]); biometric validations
 //! run as Vouch cases ([`validations`]); v3 projects ([`projects_v3`]) are the same projects, in v3's shapes.
-//! What is not built yet (app registrations and logins, the e-mail and phone validations) answers 501 in
-//! Verifik's format.
+//! App registrations ([`app_registrations`]) enrol a registrant's face through a biometric validation. What is
+//! not built yet (app logins, the e-mail and phone validations, which need messages Vouch does not send) answers
+//! 501 in Verifik's format.
 
+mod app_registrations;
 mod auth;
 mod collections;
 mod dto;
@@ -44,6 +46,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(search::routes())
         .merge(persons::routes())
         .merge(validations::routes())
+        .merge(app_registrations::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images));
     let records = records::routes().layer(crate::extract::body_limit(records::RECORD_BODY_LIMIT));
     let protected = OpenApiRouter::new()
@@ -57,6 +60,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .layer(crate::extract::body_limit(records::RECORD_BODY_LIMIT));
     // A validation's own token completes it; it carries a photo, so it takes a place for image work too.
     let sessions = validations::session_routes()
+        .merge(app_registrations::session_routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes));
     OpenApiRouter::new().merge(auth::routes()).merge(sessions).merge(protected).merge(v3)

@@ -136,7 +136,7 @@ fn webhook(fields: &Fields, existing: Option<&Map<String, Value>>) -> Result<Map
 }
 
 /// The record as Verifik answers it: its fields, `_id`, `client`, the dates and `__v`.
-fn answer(record: ApiRecord, client: &str) -> Value {
+pub(super) fn answer(record: ApiRecord, client: &str) -> Value {
     let mut body = record.body;
     body.insert("_id".into(), json!(record.id));
     body.insert("client".into(), json!(client));

@@ -73,7 +73,7 @@ fn allowed_target(client: &Client, url: &str) -> bool {
 }
 
 /// The project flow a validation follows: the caller's, of the named project.
-async fn project_flow(
+pub(super) async fn project_flow(
     state: &AppState,
     client: &str,
     project: &str,
@@ -243,15 +243,15 @@ pub fn decision_webhooks(store: &Store, case: &Case, client: &Client) -> Result<
 }
 
 /// The validation's Verifik fields from a create request, checked.
-struct Asked {
-    project: String,
-    project_flow: String,
-    kind: String,
-    identifier: String,
-    person: Option<String>,
-    name: Option<String>,
-    expires_at: Option<time::OffsetDateTime>,
-    record: Map<String, Value>,
+pub(super) struct Asked {
+    pub(super) project: String,
+    pub(super) project_flow: String,
+    pub(super) kind: String,
+    pub(super) identifier: String,
+    pub(super) person: Option<String>,
+    pub(super) name: Option<String>,
+    pub(super) expires_at: Option<time::OffsetDateTime>,
+    pub(super) record: Map<String, Value>,
 }
 
 fn asked(fields: &Fields) -> Result<Asked, ApiError> {
@@ -314,15 +314,34 @@ fn asked(fields: &Fields) -> Result<Asked, ApiError> {
               (status = 501, description = "requires2FA or sendViaEmail")))]
 async fn create(State(state): State<AppState>, Authed(client): Authed, fields: Fields) -> VerifikResult<Response> {
     let asked = asked(&fields)?;
+    let (case, stored) = open(&state, &client, asked).await?;
+    let session_ttl = u32::try_from((case.expires_at - vouch_store::now()).whole_seconds().max(1)).unwrap_or(u32::MAX);
+    let (owner, sid) = (client.id.clone(), case.id.to_string());
+    let token = state.db(move |s| s.issue_jwt(&owner, session_ttl, SESSION_AUDIENCE, Some(&sid))).await?;
+    let validation = dto(&case, &stored, None, &[]);
+    let session = json!({
+        "_id": case.id, "identifier": stored.get("identifier"), "status": "new",
+        "expiresAt": crate::adapters::rfc3339(case.expires_at), "biometricValidation": case.id,
+    });
+    tracing::info!(case_id = %case.id, client_id = %client.id, "Verifik biometric validation created");
+    Ok(ok(json!({"livenessSession": session, "biometricValidation": validation, "token": token.token})))
+}
+
+/// Opens a validation: its case, following the project flow, with its record and its `new` event.
+pub(super) async fn open(
+    state: &AppState,
+    client: &Client,
+    asked: Asked,
+) -> Result<(Case, Map<String, Value>), ApiError> {
     if let Some(url) = asked.record.get("webhookUrl").and_then(Value::as_str) {
-        if !allowed_target(&client, url) {
+        if !allowed_target(client, url) {
             return Err(precondition_failed(
                 "webhook_url_not_allowed: webhookUrl must be on the origin of the webhook URL an admin set for this client",
-            ))?;
+            ));
         }
     }
-    let flow = project_flow(&state, &client.id, &asked.project, &asked.project_flow).await?;
-    let collection = assigned_collection(&state, &client.id, &asked.project_flow, &flow).await?;
+    let flow = project_flow(state, &client.id, &asked.project, &asked.project_flow).await?;
+    let collection = assigned_collection(state, &client.id, &asked.project_flow, &flow).await?;
     let onboarding = asked.kind == "onboarding";
     if let Some(person) = asked.person.as_deref().filter(|_| !onboarding) {
         state.recognition.person(&client.id, person).await.map_err(|_| precondition_failed("INVALID_PERSON"))?;
@@ -361,19 +380,8 @@ async fn create(State(state): State<AppState>, Authed(client): Authed, fields: F
         let body = event_body("biometric_validation_new", &data);
         Ok(targets(store, &announcer, &announced)?.into_iter().map(|url| (url, body.clone())).collect())
     });
-    let case = subject_cases::create(&state.app, &client, new, announce).await?;
-    let (owner, id) = (client.id.clone(), case.id.to_string());
-    let stored = state.db(move |s| s.api_record(of(&owner), &id)).await?;
-    let session_ttl = u32::try_from((case.expires_at - vouch_store::now()).whole_seconds().max(1)).unwrap_or(u32::MAX);
-    let (owner, sid) = (client.id.clone(), case.id.to_string());
-    let token = state.db(move |s| s.issue_jwt(&owner, session_ttl, SESSION_AUDIENCE, Some(&sid))).await?;
-    let validation = dto(&case, &stored.body, None, &[]);
-    let session = json!({
-        "_id": case.id, "identifier": stored.body.get("identifier"), "status": "new",
-        "expiresAt": crate::adapters::rfc3339(case.expires_at), "biometricValidation": case.id,
-    });
-    tracing::info!(case_id = %case.id, client_id = %client.id, "Verifik biometric validation created");
-    Ok(ok(json!({"livenessSession": session, "biometricValidation": validation, "token": token.token})))
+    let case = subject_cases::create(&state.app, client, new, announce).await?;
+    Ok((case, record))
 }
 
 /// Page through the caller's validations, newest first.
@@ -418,7 +426,7 @@ fn read(store: &Store, client: &str, case: Case) -> Result<Value, StoreError> {
 }
 
 /// The caller's validation `id`.
-async fn own(state: &AppState, client: &str, id: &str) -> Result<Value, ApiError> {
+pub(super) async fn own(state: &AppState, client: &str, id: &str) -> Result<Value, ApiError> {
     let case_id = CaseId::parse(id).ok_or_else(|| record_not_found(ApiError::not_found("")))?;
     vouch_app::cases::expire_due(&state.app).await?;
     let owner = client.to_string();

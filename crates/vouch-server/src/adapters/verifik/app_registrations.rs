@@ -1,0 +1,276 @@
+//! Verifik's app registrations (`/verifik/v2/app-registrations`): someone registering with an integrator's app,
+//! known by an e-mail address or a phone number, who then proves their face. Creating one answers a token of the
+//! registrant's own (audience `verifik-app-registration`), which `POST /v2/biometric-validations/app-registration`
+//! takes with a photo: the photo runs an onboarding biometric validation of the project flow ([`super::validations`])
+//! and, when it passes, the registrant is enrolled in the flow's collection. Registering again with the same
+//! e-mail or phone in the same project answers the same registration with a new token.
+//!
+//! Vouch sends no e-mail or text messages, so the e-mail, phone and document validations of a registration, and
+//! resending its link, answer 501.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use vouch_core::{CaseStatus, Client};
+use vouch_store::api_records::{ApiRecord, RecordKind, RecordQuery};
+
+use super::params::{os, Fields, QueryFields};
+use super::records::{self, Kind, Object};
+use super::validations::{self, Asked};
+use super::{conflict, ok, unauthorized, VerifikResult, API};
+use crate::error::{ApiError, Failure, Verifik};
+use crate::extract::{bearer_token, Authed};
+use crate::state::AppState;
+
+pub const REGISTRATION_AUDIENCE: &str = "verifik-app-registration";
+const KIND: &str = "app_registration";
+/// A registrant's token lasts a week, as a case does by default.
+const TOKEN_TTL_SECS: u32 = 7 * 24 * 3600;
+
+/// Registrations are made here, not through the generic record builder, which refuses.
+const APP_REGISTRATION: Kind = Kind { kind: KIND, build: not_built_here, filters: &["status", "email", "phone"] };
+
+fn not_built_here(_: &Fields, _: Option<&Object>) -> Result<Object, ApiError> {
+    Err(ApiError::invalid("an app registration is created by POST /verifik/v2/app-registrations"))
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(get_one))
+}
+
+/// The photo step carries the registrant's token, so it is routed beside the JWT-protected routes.
+pub fn session_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(biometric))
+}
+
+fn of(client: &str) -> RecordKind<'_> {
+    RecordKind { api: API, kind: KIND, client_id: client }
+}
+
+/// The registrant's contact and names, checked as Verifik checks them.
+fn registrant(fields: &Fields) -> Result<Map<String, Value>, ApiError> {
+    let email = fields.email("email")?;
+    let phone = fields.text("phone", 20)?;
+    if phone.as_ref().is_some_and(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(ApiError::invalid("\"phone\" must contain only digits"));
+    }
+    let country_code = fields.text("countryCode", 4)?;
+    if email.is_none() && phone.is_none() {
+        return Err(ApiError::invalid("Needs an email or a phone at least"));
+    }
+    if phone.is_some() && country_code.is_none() {
+        return Err(ApiError::invalid("missing countryCode"));
+    }
+    let code_ok = |c: &str| c.len() >= 2 && c.starts_with('+') && c.bytes().skip(1).all(|b| b.is_ascii_digit());
+    if country_code.as_deref().is_some_and(|c| !code_ok(c)) {
+        return Err(ApiError::invalid("\"countryCode\" must be + and 1 to 3 digits"));
+    }
+    let mut out = Map::new();
+    for (name, value) in [
+        ("email", email),
+        ("phone", phone),
+        ("countryCode", country_code),
+        ("fullName", fields.text("fullName", 200)?),
+        ("firstName", fields.text("firstName", 100)?),
+        ("lastName", fields.text("lastName", 100)?),
+    ] {
+        if let Some(value) = value {
+            out.insert(name.into(), json!(value));
+        }
+    }
+    let language = fields.one_of("language", &["en", "es"])?.unwrap_or_else(|| "en".into()).to_ascii_lowercase();
+    out.insert("language".into(), json!(language));
+    Ok(out)
+}
+
+/// The registration of this e-mail or phone in this project, if there is one.
+async fn existing(
+    state: &AppState,
+    client: &str,
+    project: &str,
+    who: &Map<String, Value>,
+) -> Result<Option<ApiRecord>, ApiError> {
+    for name in ["email", "phone"] {
+        let Some(value) = who.get(name).and_then(Value::as_str) else { continue };
+        let query = RecordQuery { field: Some((name.into(), value.into())), limit: 100, ..RecordQuery::default() };
+        let owner = client.to_string();
+        let (found, _) = state.db(move |s| s.api_records(of(&owner), &query)).await?;
+        if let Some(found) = found.into_iter().find(|r| r.body.get("project").and_then(Value::as_str) == Some(project))
+        {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
+fn information(record: &ApiRecord) -> Value {
+    let name = |n: &str| record.body.get(n).cloned().unwrap_or(Value::Null);
+    json!({"_id": record.id, "fullName": name("fullName"), "firstName": name("firstName"), "lastName": name("lastName")})
+}
+
+/// Register someone: `{appRegistration, informationValidation, token}`; the token is the registrant's own.
+#[utoipa::path(post, path = "/verifik/v2/app-registrations", tag = "Verifik", security(("bearer" = [])),
+    request_body(content = Object, description = "project, projectFlow (required); email, or phone with countryCode (+ and 1 to 3 digits); fullName, firstName, lastName, language (en, es)"),
+    responses((status = 200, description = "`{appRegistration, informationValidation, token}`"),
+              (status = 409, description = "Needs an email or a phone at least; missing countryCode (MissingParameter)"),
+              (status = 412, description = "INVALID_PROJECT_ID, INVALID_PROJECT_FLOW")))]
+async fn create(State(state): State<AppState>, Authed(client): Authed, fields: Fields) -> VerifikResult<Response> {
+    let project = fields.required_string("project")?;
+    let project_flow = fields.required_string("projectFlow")?;
+    let who = registrant(&fields)?;
+    validations::project_flow(&state, &client.id, &project, &project_flow).await?;
+    let record = match existing(&state, &client.id, &project, &who).await? {
+        Some(found) => found,
+        None => {
+            let mut body = who;
+            for (name, value) in [
+                ("project", json!(project)),
+                ("projectFlow", json!(project_flow)),
+                ("status", json!("STARTED")),
+                ("currentStep", json!("1")),
+            ] {
+                body.insert(name.into(), value);
+            }
+            let owner = client.id.clone();
+            state.db(move |s| s.create_api_record(of(&owner), None, &body)).await?
+        }
+    };
+    let (owner, sid) = (client.id.clone(), record.id.clone());
+    let token = state.db(move |s| s.issue_jwt(&owner, TOKEN_TTL_SECS, REGISTRATION_AUDIENCE, Some(&sid))).await?;
+    let info = information(&record);
+    tracing::info!(client_id = %client.id, "Verifik app registration started");
+    Ok(ok(json!({"appRegistration": records::answer(record, &client.id), "informationValidation": info,
+        "token": token.token})))
+}
+
+/// Page through the caller's registrations (by `status`, `email` or `phone`).
+#[utoipa::path(get, path = "/verifik/v2/app-registrations", tag = "Verifik", security(("bearer" = [])),
+    params(("page" = Option<u32>, Query), ("limit" = Option<u32>, Query), ("status" = Option<String>, Query)),
+    responses((status = 200, description = "`{docs, pagination}`")))]
+async fn list(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    QueryFields(fields): QueryFields,
+) -> VerifikResult<Response> {
+    Ok(ok(records::list_value(&state, &client.id, &APP_REGISTRATION, &fields).await?))
+}
+
+#[utoipa::path(get, path = "/verifik/v2/app-registrations/{id}", tag = "Verifik", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200), (status = 404)))]
+async fn get_one(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> VerifikResult<Response> {
+    Ok(ok(records::read_value(&state, &client.id, &APP_REGISTRATION, id).await?))
+}
+
+/// The registration a registrant's token names, and its client.
+async fn registration(state: &AppState, headers: &HeaderMap) -> Result<(Client, ApiRecord), ApiError> {
+    let token = bearer_token(headers).map(str::to_owned).ok_or_else(unauthorized)?;
+    let (client, id) = match state.db(move |s| s.check_jwt(&token, REGISTRATION_AUDIENCE)).await? {
+        vouch_store::jwt::JwtCheck::Valid { client, session: Some(id) } => (client, id),
+        vouch_store::jwt::JwtCheck::Expired => return Err(super::token_expired()),
+        _ => return Err(unauthorized()),
+    };
+    let owner = client.id.clone();
+    let record = state
+        .db(move |s| s.api_record(of(&owner), &id))
+        .await
+        .map_err(|_| ApiError::not_found("appRegistration_not_found").with_vendor_code("NotFound"))?;
+    Ok((client, record))
+}
+
+/// Why a registrant's photo did not pass, in Verifik's words.
+fn refusal(done: &Value) -> ApiError {
+    let step = |name: &str| done.pointer(&format!("/verificationResults/{name}"));
+    let failed = |name: &str| step(name).and_then(|s| s.get("passed")) == Some(&Value::Bool(false));
+    if failed("liveness") {
+        let score = step("liveness").and_then(|s| s.get("liveness_score")).and_then(Value::as_f64).unwrap_or(0.0);
+        return conflict(&format!("liveness_failed@{score:.2}"));
+    }
+    if failed("duplicateCheck") {
+        return conflict("person_already_set");
+    }
+    conflict("biometric_validation_failed")
+}
+
+/// The registrant's face: a photo (and the device it came from) with the registrant's token. It runs an
+/// onboarding biometric validation of the registration's project flow and, when it passes, the registrant is
+/// enrolled in the flow's collection and named in the registration (`person`, `biometricValidation`).
+#[utoipa::path(post, path = "/verifik/v2/biometric-validations/app-registration", tag = "Verifik", security(("bearer" = [])),
+    request_body(content = Object, description = "image (base64 or data URI), os (DESKTOP, IOS, ANDROID)"),
+    responses((status = 200, description = "The registration, with its person"), (status = 401), (status = 404, description = "appRegistration_not_found"),
+              (status = 409, description = "liveness_failed@SCORE, person_already_set, a registration no longer open")))]
+async fn biometric(State(state): State<AppState>, headers: HeaderMap, fields: Fields) -> Response {
+    biometric_inner(state, headers, fields).await.unwrap_or_else(Failure::<Verifik>::into_response)
+}
+
+async fn biometric_inner(state: AppState, headers: HeaderMap, fields: Fields) -> VerifikResult<Response> {
+    let (client, record) = registration(&state, &headers).await?;
+    let body = &record.body;
+    if !matches!(body.get("status").and_then(Value::as_str), Some("STARTED" | "ONGOING")) {
+        return Err(conflict("appRegistration_not_active"))?;
+    }
+    if body.get("person").is_some_and(Value::is_string) && fields.boolean("force")? != Some(true) {
+        return Err(conflict("person_already_set"))?;
+    }
+    let photo = fields.image(&state, "image").await?;
+    os(&fields)?;
+    let text = |n: &str| body.get(n).and_then(Value::as_str).map(str::to_string);
+    let identifier = text("email").or_else(|| text("phone")).unwrap_or_else(|| record.id.clone());
+    let joined = [text("firstName"), text("lastName")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let name = text("fullName").or_else(|| (!joined.is_empty()).then_some(joined));
+    let mut validation = Map::new();
+    for (field, value) in [
+        ("project", text("project")),
+        ("projectFlow", text("projectFlow")),
+        ("identifier", Some(identifier.clone())),
+        ("type", Some("onboarding".into())),
+        ("language", text("language")),
+        ("appRegistration", Some(record.id.clone())),
+    ] {
+        validation.insert(field.into(), json!(value));
+    }
+    let asked = Asked {
+        project: text("project").unwrap_or_default(),
+        project_flow: text("projectFlow").unwrap_or_default(),
+        kind: "onboarding".into(),
+        identifier,
+        person: None,
+        name,
+        expires_at: None,
+        record: validation,
+    };
+    let (case, _) = validations::open(&state, &client, asked).await?;
+    let actor = format!("verifik-app-registration:{}", client.id);
+    let decided = vouch_app::subject_cases::complete_with_photo(
+        &state.app,
+        &state.faces,
+        &state.recognition,
+        case.id,
+        photo,
+        actor,
+    )
+    .await?;
+    let done = validations::own(&state, &client.id, &case.id.to_string()).await?;
+    if decided.status != CaseStatus::Completed {
+        return Err(refusal(&done))?;
+    }
+    let mut updated = record.body.clone();
+    for (name, value) in [
+        ("person", done.get("person").cloned().unwrap_or(Value::Null)),
+        ("biometricValidation", json!(case.id)),
+        ("assignedCollection", done.get("assignedCollection").cloned().unwrap_or(Value::Null)),
+        ("status", json!("ONGOING")),
+        ("currentStep", json!("2")),
+    ] {
+        updated.insert(name.into(), value);
+    }
+    let (owner, id) = (client.id.clone(), record.id.clone());
+    let saved = state.db(move |s| s.update_api_record(of(&owner), &id, &updated)).await?;
+    tracing::info!(case_id = %case.id, "Verifik app registration enrolled its registrant");
+    Ok(ok(records::answer(saved, &client.id)))
+}
