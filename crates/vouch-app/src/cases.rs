@@ -235,12 +235,13 @@ fn decide_blocking(
         });
     }
     let client = store.get_client(&case.client_id)?;
-    let deliveries: Vec<NewDelivery> = webhooks
-        .deliveries(store, &case, &client)?
+    let effects = webhooks.effects(store, &case, &client)?;
+    let deliveries: Vec<NewDelivery> = effects
+        .deliveries
         .into_iter()
         .map(|(url, body)| NewDelivery { client_id: client.id.clone(), url, body, max_attempts: retries + 1 })
         .collect();
-    store.record_decision(&case, previous, &evidence, &deliveries)?;
+    store.record_decision(&case, previous, &evidence, &deliveries, &effects.records)?;
     Ok(case)
 }
 
@@ -255,12 +256,21 @@ pub enum CompletionWebhook {
         /// standard `webhook-signature` every delivery carries.
         signed_with_client_secret: bool,
     },
-    /// On every decision, the (URL, body) deliveries the API's own records of the case name (Verifik's events).
+    /// On every decision, the (URL, body) deliveries the API's own records of the case name (Verifik's events),
+    /// and the records of its own the decision makes (Verifik's app logins).
     OnDecision(DecisionWebhooks),
 }
 
-/// The deliveries that announce a decided case, read in the decision's transaction.
-pub type DecisionWebhooks = fn(&Store, &Case, &Client) -> Result<Vec<(String, Vec<u8>)>, vouch_store::StoreError>;
+/// What a decision makes for the case's API, written in the decision's transaction.
+#[derive(Debug, Default)]
+pub struct DecisionEffects {
+    /// (URL, body) webhook deliveries.
+    pub deliveries: Vec<(String, Vec<u8>)>,
+    pub records: Vec<vouch_store::api_records::NewRecord>,
+}
+
+/// The effects of a decided case, read from the store before the decision is written.
+pub type DecisionWebhooks = fn(&Store, &Case, &Client) -> Result<DecisionEffects, vouch_store::StoreError>;
 
 /// The completion webhooks by API name. The adapters that send one name theirs where the server is put
 /// together (`adapters::completion_webhooks`), so neither deciding a case nor delivering its webhook names an
@@ -273,24 +283,20 @@ impl CompletionWebhooks {
         CompletionWebhooks(std::sync::Arc::new(by_api.into_iter().collect()))
     }
 
-    /// The (URL, body) deliveries that announce `case`'s decision, if its API sends any.
-    fn deliveries(
-        &self,
-        store: &Store,
-        case: &Case,
-        client: &Client,
-    ) -> Result<Vec<(String, Vec<u8>)>, vouch_store::StoreError> {
+    /// The deliveries that announce `case`'s decision and the records it makes, if its API has any.
+    fn effects(&self, store: &Store, case: &Case, client: &Client) -> Result<DecisionEffects, vouch_store::StoreError> {
         match self.0.get(case.api.as_str()) {
             Some(CompletionWebhook::OnApproval { body, .. }) => {
                 let approved =
                     case.decision.as_ref().is_some_and(|d| d.outcome == Outcome::Approved && d.identity.is_some());
-                Ok(match (&client.webhook_url, approved) {
+                let deliveries = match (&client.webhook_url, approved) {
                     (Some(url), true) => vec![(url.clone(), body(case))],
                     _ => Vec::new(),
-                })
+                };
+                Ok(DecisionEffects { deliveries, records: Vec::new() })
             }
-            Some(CompletionWebhook::OnDecision(deliveries)) => deliveries(store, case, client),
-            None => Ok(Vec::new()),
+            Some(CompletionWebhook::OnDecision(effects)) => effects(store, case, client),
+            None => Ok(DecisionEffects::default()),
         }
     }
 

@@ -24,6 +24,27 @@ pub struct ApiRecord {
     pub updated_at: OffsetDateTime,
 }
 
+/// A record another write creates in its own transaction (a decided case's app login).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRecord {
+    pub api: String,
+    pub kind: String,
+    pub client_id: String,
+    pub body: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Writes `record` in `tx` under a new id; the id.
+pub(crate) fn insert_in(tx: &rusqlite::Transaction<'_>, record: &NewRecord, at: OffsetDateTime) -> Result<String> {
+    let id = new_id();
+    let text = serde_json::Value::Object(record.body.clone()).to_string();
+    tx.execute(
+        "INSERT INTO api_records (id, api, kind, client_id, parent, body, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?6)",
+        params![id, record.api, record.kind, record.client_id, text, to_ms(at)],
+    )?;
+    Ok(id)
+}
+
 /// A page of records: those whose `field` (a top-level string of the body) equals the value, when given.
 #[derive(Debug, Clone, Default)]
 pub struct RecordQuery {

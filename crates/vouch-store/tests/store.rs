@@ -166,7 +166,7 @@ fn a_decision_writes_status_evidence_audit_and_delivery_together() {
         body: b"{}".to_vec(),
         max_attempts: 4,
     };
-    store.record_decision(&case, CaseStatus::Pending, &evidence, std::slice::from_ref(&delivery)).unwrap();
+    store.record_decision(&case, CaseStatus::Pending, &evidence, std::slice::from_ref(&delivery), &[]).unwrap();
 
     assert_eq!(store.get_case(case.id).unwrap().status, CaseStatus::Completed);
     assert_eq!(store.case_evidence(case.id).unwrap().len(), 1);
@@ -177,7 +177,7 @@ fn a_decision_writes_status_evidence_audit_and_delivery_together() {
 
     // Deciding again from a stale status is a conflict and writes nothing.
     let err =
-        store.record_decision(&case, CaseStatus::Pending, &evidence, std::slice::from_ref(&delivery)).unwrap_err();
+        store.record_decision(&case, CaseStatus::Pending, &evidence, std::slice::from_ref(&delivery), &[]).unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)));
     assert_eq!(store.case_evidence(case.id).unwrap().len(), 1);
     assert_eq!(store.outbox_backlog().unwrap(), 1);
@@ -198,7 +198,7 @@ fn a_failed_write_rolls_back_the_whole_decision() {
     )
     .unwrap();
     let delivery = NewDelivery { client_id: id, url: "http://127.0.0.1:9/".into(), body: vec![], max_attempts: 4 };
-    assert!(store.record_decision(&case, CaseStatus::Pending, &[], std::slice::from_ref(&delivery)).is_err());
+    assert!(store.record_decision(&case, CaseStatus::Pending, &[], std::slice::from_ref(&delivery), &[]).is_err());
     let stored = store.get_case(case.id).unwrap();
     assert_eq!(stored.status, CaseStatus::Pending);
     assert!(stored.decision.is_none());
@@ -228,7 +228,7 @@ fn audit_verification_detects_an_edited_a_deleted_and_a_truncated_event() {
     let mut case = new_case(&id, None);
     store.insert_case(&case, "client").unwrap();
     approve(&mut case);
-    store.record_decision(&case, CaseStatus::Pending, &[], &[]).unwrap();
+    store.record_decision(&case, CaseStatus::Pending, &[], &[], &[]).unwrap();
     let report = store.verify_audit(None).unwrap();
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.events, 3, "client_created + case_created + case_decided");
@@ -261,7 +261,7 @@ fn outbox_retries_until_success_or_exhaustion_and_logs_each_attempt() {
     approve(&mut case);
     let delivery =
         NewDelivery { client_id: id, url: "http://127.0.0.1:9/".into(), body: b"{}".to_vec(), max_attempts: 2 };
-    store.record_decision(&case, CaseStatus::Pending, &[], std::slice::from_ref(&delivery)).unwrap();
+    store.record_decision(&case, CaseStatus::Pending, &[], std::slice::from_ref(&delivery), &[]).unwrap();
     let due = store.due_deliveries(now(), 10).unwrap();
     assert_eq!(due.len(), 1);
     let fail = AttemptResult {

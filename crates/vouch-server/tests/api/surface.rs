@@ -117,6 +117,8 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/verifik/v2/app-registrations", "get"),
         ("/verifik/v2/app-registrations/{id}", "get"),
         ("/verifik/v2/biometric-validations/app-registration", "post"),
+        ("/verifik/v2/app-logins", "get"),
+        ("/verifik/v2/app-logins/{id}", "get"),
         ("/verifik/v3/projects", "post"),
         ("/verifik/v3/projects", "get"),
         ("/verifik/v3/projects/{id}", "get"),
@@ -210,7 +212,9 @@ async fn health_info_and_unbuilt_endpoints() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");
     assert!(body["errorMessage"].as_str().unwrap().contains("not built"));
-    for path in ["/verifik/v2/app-logins", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"] {
+    for path in
+        ["/verifik/v2/email-validations", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"]
+    {
         let resp = kit.http.get(kit.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");
     }

@@ -127,7 +127,7 @@ async fn tokens_are_jwts_for_verifik_only_and_refused_in_its_words() {
     assert_eq!(renew(&jwt).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let jwt = fresh;
 
-    let resp = kit.get(&jwt, "/verifik/v2/app-logins").await;
+    let resp = kit.get(&jwt, "/verifik/v2/email-validations").await;
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
     assert_eq!(resp.json::<Value>().await.unwrap()["code"], "NotImplemented");
 }
@@ -636,6 +636,16 @@ async fn biometric_validations_run_as_cases_completed_at_the_kiosk_or_by_validat
     let (_, body) = record(&kit, Method::GET, &jwt, "/biometric-validations?perPage=2", json!({})).await;
     assert_eq!(body["pagination"]["total"], 5, "{body}");
     assert_eq!(body["data"].as_array().unwrap().len(), 2);
+
+    // Each login that passed made an app login, in its decision's transaction; the stranger's made none.
+    let (_, body) = record(&kit, Method::GET, &jwt, "/app-logins?type=faceLiveness", json!({})).await;
+    let logins = body["data"]["docs"].as_array().unwrap().clone();
+    let persons: Vec<&str> = logins.iter().map(|l| l["person"].as_str().unwrap_or_else(|| panic!("{body}"))).collect();
+    assert_eq!(persons, [obama.as_str(), onboarded.as_str()], "{body}");
+    assert_eq!(logins[0]["biometricValidation"].as_str(), Some(kiosk_id.as_str()));
+    let first = logins[0]["_id"].as_str().unwrap();
+    let (status, body) = record(&kit, Method::GET, &jwt, &format!("/app-logins/{first}"), json!({})).await;
+    assert_eq!((status, body["data"]["type"].as_str()), (StatusCode::OK, Some("faceLiveness")));
     let other = token(&kit, &kit.integrator()).await;
     let (status, body) =
         record(&kit, Method::GET, &other, &format!("/biometric-validations/{kiosk_id}"), json!({})).await;

@@ -6,10 +6,11 @@
 //!
 //! Projects, project flows and webhooks are kept as configuration records ([`records`]); biometric validations
 //! run as Vouch cases ([`validations`]); v3 projects ([`projects_v3`]) are the same projects, in v3's shapes.
-//! App registrations ([`app_registrations`]) enrol a registrant's face through a biometric validation. What is
-//! not built yet (app logins, the e-mail and phone validations, which need messages Vouch does not send) answers
-//! 501 in Verifik's format.
+//! App registrations ([`app_registrations`]) enrol a registrant's face through a biometric validation; a login
+//! that passes makes an app login ([`app_logins`]). What is not built yet (the e-mail and phone validations,
+//! which need messages Vouch does not send) answers 501 in Verifik's format.
 
+mod app_logins;
 mod app_registrations;
 mod auth;
 mod collections;
@@ -47,6 +48,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(persons::routes())
         .merge(validations::routes())
         .merge(app_registrations::routes())
+        .merge(app_logins::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images));
     let records = records::routes().layer(crate::extract::body_limit(records::RECORD_BODY_LIMIT));
     let protected = OpenApiRouter::new()

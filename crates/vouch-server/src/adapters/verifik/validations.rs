@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use vouch_app::cases::DecisionEffects;
 use vouch_app::subject_cases::{self, CaseFlow, NewSubjectCase};
 use vouch_core::flow::{FaceReference, LivenessType, Step, StepKind, StepOutcome, StepRecord};
 use vouch_core::{Case, CaseId, CaseStatus, Client};
@@ -217,11 +218,12 @@ fn targets(store: &Store, client: &Client, record: &Map<String, Value>) -> Resul
     Ok(urls)
 }
 
-/// The events a decided validation sends (see [`vouch_app::cases::CompletionWebhook::OnDecision`]).
-pub fn decision_webhooks(store: &Store, case: &Case, client: &Client) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+/// What a decided validation makes (see [`vouch_app::cases::CompletionWebhook::OnDecision`]): its events, and
+/// for a completed `login` the app login it stands for.
+pub fn decision_webhooks(store: &Store, case: &Case, client: &Client) -> Result<DecisionEffects, StoreError> {
     let record = match store.api_record(of(&client.id), &case.id.to_string()) {
         Ok(record) => record.body,
-        Err(StoreError::NotFound) => return Ok(Vec::new()),
+        Err(StoreError::NotFound) => return Ok(DecisionEffects::default()),
         Err(e) => return Err(e),
     };
     let steps = store.case_steps(case.id)?;
@@ -239,7 +241,10 @@ pub fn decision_webhooks(store: &Store, case: &Case, client: &Client) -> Result<
         events.push("biometric_validation_created_person");
     }
     let urls = targets(store, client, &record)?;
-    Ok(events.iter().flat_map(|e| urls.iter().map(|u| (u.clone(), event_body(e, &data)))).collect())
+    let deliveries = events.iter().flat_map(|e| urls.iter().map(|u| (u.clone(), event_body(e, &data)))).collect();
+    let login = record.get("type").and_then(Value::as_str) == Some("login") && case.status == CaseStatus::Completed;
+    let records = if login { vec![super::app_logins::new_login(client, &record, &data)] } else { Vec::new() };
+    Ok(DecisionEffects { deliveries, records })
 }
 
 /// The validation's Verifik fields from a create request, checked.
