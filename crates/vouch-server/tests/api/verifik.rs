@@ -612,6 +612,21 @@ async fn biometric_validations_run_as_cases_completed_at_the_kiosk_or_by_validat
     let found = (body["data"]["status"].as_str(), body["data"]["person"].as_str());
     assert_eq!(found, (Some("completed"), Some(onboarded.as_str())), "{body}");
 
+    // The login answered the person's app login token; with it they open their next login validation, of
+    // themselves, and pass it. Another kind of token is not the right one.
+    let app_login = body["data"]["token"].as_str().unwrap().to_string();
+    let again = |token: String| {
+        let kit = &kit;
+        async move { kit.send_json(Method::POST, &token, "/verifik/v2/biometric-validations/app-login", &json!({})).await }
+    };
+    let (status, body) = again(onboard_token.clone()).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "FORBIDDEN", "token_not_right");
+    let (status, body) = again(app_login).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["biometricValidation"]["person"].as_str(), Some(onboarded.as_str()), "verified 1:1");
+    let (_, body) = validate(&kit, body["data"]["token"].as_str().unwrap(), photo("fr_obama2.jpg")).await;
+    assert_eq!(body["data"]["status"], "completed", "{body}");
+
     // Every event arrived, signed.
     let want = [
         ("biometric_validation_validated", &kiosk_id),
@@ -634,14 +649,14 @@ async fn biometric_validations_run_as_cases_completed_at_the_kiosk_or_by_validat
     assert!(secret.starts_with("whsec_"));
 
     let (_, body) = record(&kit, Method::GET, &jwt, "/biometric-validations?perPage=2", json!({})).await;
-    assert_eq!(body["pagination"]["total"], 5, "{body}");
+    assert_eq!(body["pagination"]["total"], 6, "{body}");
     assert_eq!(body["data"].as_array().unwrap().len(), 2);
 
     // Each login that passed made an app login, in its decision's transaction; the stranger's made none.
     let (_, body) = record(&kit, Method::GET, &jwt, "/app-logins?type=faceLiveness", json!({})).await;
     let logins = body["data"]["docs"].as_array().unwrap().clone();
     let persons: Vec<&str> = logins.iter().map(|l| l["person"].as_str().unwrap_or_else(|| panic!("{body}"))).collect();
-    assert_eq!(persons, [obama.as_str(), onboarded.as_str()], "{body}");
+    assert_eq!(persons, [obama.as_str(), onboarded.as_str(), onboarded.as_str()], "{body}");
     assert_eq!(logins[0]["biometricValidation"].as_str(), Some(kiosk_id.as_str()));
     let first = logins[0]["_id"].as_str().unwrap();
     let (status, body) = record(&kit, Method::GET, &jwt, &format!("/app-logins/{first}"), json!({})).await;

@@ -1,19 +1,24 @@
 //! Verifik's app logins (`/verifik/v2/app-logins`): as Verifik documents them, nobody creates one; a login
 //! validation that completes makes one (`type: faceLiveness`), written in the same transaction as its decision.
-//! The e-mail and phone logins need one-time codes Vouch does not send (501).
+//! A login validation answered by `validate` carries the app login's token, with which the person opens their
+//! next login validation (`POST /v2/biometric-validations/app-login`). The e-mail and phone logins need one-time
+//! codes Vouch does not send (501).
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::Client;
-use vouch_store::api_records::NewRecord;
+use vouch_store::api_records::{NewRecord, RecordKind, RecordQuery};
+use vouch_store::jwt::JwtCheck;
 
 use super::params::{Fields, QueryFields};
 use super::records::{self, Kind, Object};
+use super::validations::{self, Asked};
 use super::{ok, VerifikResult, API};
-use crate::error::ApiError;
-use crate::extract::Authed;
+use crate::error::{ApiError, Code, Failure, Verifik};
+use crate::extract::{bearer_token, Authed};
 use crate::state::AppState;
 
 const KIND: &str = "app_login";
@@ -25,6 +30,105 @@ fn made_by_logins(_: &Fields, _: Option<&Object>) -> Result<Object, ApiError> {
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list)).routes(routes!(get_one))
+}
+
+/// The person's own routes, authorised by an app login's token.
+pub fn session_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login_validation))
+}
+
+/// An app login's token: the person's own (audience `verifik-app-login`), for their next validations.
+pub const APP_LOGIN_AUDIENCE: &str = "verifik-app-login";
+const TOKEN_TTL_SECS: u32 = 30 * 24 * 3600;
+
+fn of(client: &str) -> RecordKind<'_> {
+    RecordKind { api: API, kind: KIND, client_id: client }
+}
+
+/// The token of the app login the validation `case_id` made, if it made one.
+pub async fn token_for(
+    state: &AppState,
+    client: &str,
+    case_id: vouch_core::CaseId,
+) -> Result<Option<String>, ApiError> {
+    let query = RecordQuery {
+        field: Some(("biometricValidation".into(), case_id.to_string())),
+        limit: 1,
+        ..RecordQuery::default()
+    };
+    let owner = client.to_string();
+    let (found, _) = state.db(move |s| s.api_records(of(&owner), &query)).await?;
+    let Some(login) = found.into_iter().next() else { return Ok(None) };
+    let owner = client.to_string();
+    let token = state.db(move |s| s.issue_jwt(&owner, TOKEN_TTL_SECS, APP_LOGIN_AUDIENCE, Some(&login.id))).await?;
+    Ok(Some(token.token))
+}
+
+/// A new login validation for the person of an app login (its token is the bearer): the same project flow,
+/// the same person, verified again at the kiosk or by `validate`.
+#[utoipa::path(post, path = "/verifik/v2/biometric-validations/app-login", tag = "Verifik", security(("bearer" = [])),
+    request_body(content = Object, description = "expiresAt, redirectUrl, webhookUrl, language (all optional)"),
+    responses((status = 200, description = "`{livenessSession, biometricValidation, token}` as create answers"),
+              (status = 403, description = "token_not_right: not an app login's token"),
+              (status = 404, description = "Project_not_found_or_featured_disabled")))]
+async fn login_validation(State(state): State<AppState>, headers: HeaderMap, fields: Fields) -> Response {
+    login_inner(state, headers, fields).await.unwrap_or_else(Failure::<Verifik>::into_response)
+}
+
+async fn login_inner(state: AppState, headers: HeaderMap, fields: Fields) -> VerifikResult<Response> {
+    let token = bearer_token(&headers).map(str::to_owned).ok_or_else(super::unauthorized)?;
+    let (client, id) = match state.db(move |s| s.check_jwt(&token, APP_LOGIN_AUDIENCE)).await? {
+        JwtCheck::Valid { client, session: Some(id) } => (client, id),
+        JwtCheck::Expired => return Err(super::token_expired())?,
+        _ => return Err(ApiError::new(Code::Forbidden, "token_not_right").with_vendor_code("FORBIDDEN"))?,
+    };
+    let owner = client.id.clone();
+    let login = state.db(move |s| s.api_record(of(&owner), &id)).await.map_err(|_| not_found())?;
+    let text = |name: &str| login.body.get(name).and_then(Value::as_str).map(str::to_string);
+    let mut record = Map::new();
+    for (name, value) in [
+        ("project", text("project")),
+        ("projectFlow", text("projectFlow")),
+        ("identifier", text("identifier")),
+        ("type", Some("login".into())),
+        ("appLogin", Some(login.id.clone())),
+        ("language", fields.one_of("language", &["en", "es"])?.or(Some("en".into()))),
+        ("redirectUrl", fields.url("redirectUrl")?),
+        ("webhookUrl", fields.url("webhookUrl")?),
+    ] {
+        if let Some(value) = value {
+            record.insert(name.into(), json!(value));
+        }
+    }
+    let expires_at = match fields.string("expiresAt")? {
+        Some(text) => Some(
+            time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| ApiError::invalid("\"expiresAt\" must be a valid date"))?,
+        ),
+        None => None,
+    };
+    let asked = Asked {
+        project: text("project").unwrap_or_default(),
+        project_flow: text("projectFlow").unwrap_or_default(),
+        kind: "login".into(),
+        identifier: text("identifier").unwrap_or_default(),
+        person: text("person"),
+        name: None,
+        expires_at,
+        record,
+    };
+    let created = validations::created(&state, &client, asked).await.map_err(|e| {
+        if e.vendor_code == Some("PreconditionFailed") && e.message.starts_with("INVALID_PROJECT") {
+            not_found()
+        } else {
+            e
+        }
+    })?;
+    Ok(ok(created))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("Project_not_found_or_featured_disabled").with_vendor_code("NotFound")
 }
 
 /// The app login a completed login validation (`validation`, its answer `data`) makes.

@@ -319,17 +319,24 @@ fn asked(fields: &Fields) -> Result<Asked, ApiError> {
               (status = 501, description = "requires2FA or sendViaEmail")))]
 async fn create(State(state): State<AppState>, Authed(client): Authed, fields: Fields) -> VerifikResult<Response> {
     let asked = asked(&fields)?;
-    let (case, stored) = open(&state, &client, asked).await?;
+    Ok(ok(created(&state, &client, asked).await?))
+}
+
+/// Opens a validation and answers it as create does: `{livenessSession, biometricValidation, token}`.
+pub(super) async fn created(state: &AppState, client: &Client, asked: Asked) -> Result<Value, ApiError> {
+    let (case, stored) = open(state, client, asked).await?;
     let session_ttl = u32::try_from((case.expires_at - vouch_store::now()).whole_seconds().max(1)).unwrap_or(u32::MAX);
     let (owner, sid) = (client.id.clone(), case.id.to_string());
     let token = state.db(move |s| s.issue_jwt(&owner, session_ttl, SESSION_AUDIENCE, Some(&sid))).await?;
-    let validation = dto(&case, &stored, None, &[]);
+    let case_id = case.id;
+    let subject = state.db(move |s| s.case_subject(case_id)).await?;
+    let validation = dto(&case, &stored, subject.as_ref(), &[]);
     let session = json!({
         "_id": case.id, "identifier": stored.get("identifier"), "status": "new",
         "expiresAt": crate::adapters::rfc3339(case.expires_at), "biometricValidation": case.id,
     });
     tracing::info!(case_id = %case.id, client_id = %client.id, "Verifik biometric validation created");
-    Ok(ok(json!({"livenessSession": session, "biometricValidation": validation, "token": token.token})))
+    Ok(json!({"livenessSession": session, "biometricValidation": validation, "token": token.token}))
 }
 
 /// Opens a validation: its case, following the project flow, with its record and its `new` event.
@@ -486,5 +493,19 @@ async fn validate_inner(state: AppState, headers: HeaderMap, fields: Fields) -> 
     let photo = fields.image(&state, "image").await?;
     let actor = format!("verifik-session:{}", client.id);
     subject_cases::complete_with_photo(&state.app, &state.faces, &state.recognition, case_id, photo, actor).await?;
-    Ok(ok(own(&state, &client.id, &case_id.to_string()).await?))
+    let mut answer = own(&state, &client.id, &case_id.to_string()).await?;
+    // A login that passed made an app login; its token is the person's, for their next validations.
+    if let Some(token) = super::app_logins::token_for(&state, &client.id, case_id).await? {
+        let redirect = answer.get("redirectUrl").and_then(Value::as_str).map(|url| {
+            let joint = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{joint}token={token}")
+        });
+        if let Some(obj) = answer.as_object_mut() {
+            obj.insert("token".into(), json!(token));
+            if let Some(redirect) = redirect {
+                obj.insert("redirectUrl".into(), json!(redirect));
+            }
+        }
+    }
+    Ok(ok(answer))
 }
