@@ -100,13 +100,7 @@ async fn login_inner(state: AppState, headers: HeaderMap, fields: Fields) -> Ver
             record.insert(name.into(), json!(value));
         }
     }
-    let expires_at = match fields.string("expiresAt")? {
-        Some(text) => Some(
-            time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| ApiError::invalid("\"expiresAt\" must be a valid date"))?,
-        ),
-        None => None,
-    };
+    let expires_at = fields.datetime("expiresAt")?;
     let asked = Asked {
         project: text("project").unwrap_or_default(),
         project_flow: text("projectFlow").unwrap_or_default(),

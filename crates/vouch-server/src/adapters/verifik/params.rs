@@ -230,6 +230,16 @@ impl Fields {
         }
     }
 
+    /// An RFC 3339 date and time (`expiresAt`).
+    pub fn datetime(&self, name: &str) -> Result<Option<time::OffsetDateTime>, ApiError> {
+        match self.string(name)? {
+            Some(text) => time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+                .map(Some)
+                .map_err(|_| joi(format!("\"{name}\" must be a valid date"))),
+            None => Ok(None),
+        }
+    }
+
     /// A date of birth as `YYYY-MM-DD`, from an ISO date or date-time, or from `{year, month, day}`.
     pub fn date(&self, name: &str) -> Result<Option<String>, ApiError> {
         let bad = || joi(format!("\"{name}\" must be a valid date"));

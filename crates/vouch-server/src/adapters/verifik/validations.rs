@@ -273,13 +273,7 @@ fn asked(fields: &Fields) -> Result<Asked, ApiError> {
     let identifier = fields.text("identifier", 200)?.ok_or_else(|| ApiError::invalid("\"identifier\" is required"))?;
     let kind = fields.one_of("type", &TYPES)?.unwrap_or_else(|| "validation".into());
     let kind = TYPES.iter().find(|t| t.eq_ignore_ascii_case(&kind)).map_or(kind, |t| (*t).to_string());
-    let expires_at = match fields.string("expiresAt")? {
-        Some(text) => Some(
-            time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| ApiError::invalid("\"expiresAt\" must be a valid date"))?,
-        ),
-        None => None,
-    };
+    let expires_at = fields.datetime("expiresAt")?;
     let mut record = Map::new();
     record.insert("project".into(), json!(project));
     record.insert("projectFlow".into(), json!(project_flow));
