@@ -77,10 +77,9 @@ async fn login_validation(State(state): State<AppState>, headers: HeaderMap, fie
 
 async fn login_inner(state: AppState, headers: HeaderMap, fields: Fields) -> VerifikResult<Response> {
     let token = bearer_token(&headers).map(str::to_owned).ok_or_else(super::unauthorized)?;
-    let (client, id) = match state.db(move |s| s.check_jwt(&token, APP_LOGIN_AUDIENCE)).await? {
-        JwtCheck::Valid { client, session: Some(id) } => (client, id),
-        JwtCheck::Expired => return Err(super::token_expired())?,
-        _ => return Err(ApiError::new(Code::Forbidden, "token_not_right").with_vendor_code("FORBIDDEN"))?,
+    let (client, id) = match state.db(move |s| app_login_token(s, &token)).await? {
+        Ok(found) => found,
+        Err(refused) => return Err(refused)?,
     };
     let owner = client.id.clone();
     let login = state.db(move |s| s.api_record(of(&owner), &id)).await.map_err(|_| not_found())?;
@@ -119,6 +118,26 @@ async fn login_inner(state: AppState, headers: HeaderMap, fields: Fields) -> Ver
         }
     })?;
     Ok(ok(created))
+}
+
+/// The app login an app login's token names; a genuine token of another kind (a client's, a validation's, a
+/// registrant's) is 403 `token_not_right`, anything else 401.
+fn app_login_token(
+    store: &vouch_store::Store,
+    token: &str,
+) -> Result<Result<(vouch_core::Client, String), ApiError>, vouch_store::StoreError> {
+    match store.check_jwt(token, APP_LOGIN_AUDIENCE)? {
+        JwtCheck::Valid { client, session: Some(id) } => return Ok(Ok((client, id))),
+        JwtCheck::Expired => return Ok(Err(super::token_expired())),
+        _ => {}
+    }
+    let other_kinds = [API, validations::SESSION_AUDIENCE, super::app_registrations::REGISTRATION_AUDIENCE];
+    for audience in other_kinds {
+        if matches!(store.check_jwt(token, audience)?, JwtCheck::Valid { .. }) {
+            return Ok(Err(ApiError::new(Code::Forbidden, "token_not_right").with_vendor_code("FORBIDDEN")));
+        }
+    }
+    Ok(Err(super::unauthorized()))
 }
 
 fn not_found() -> ApiError {
