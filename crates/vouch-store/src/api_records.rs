@@ -33,15 +33,29 @@ pub struct NewRecord {
     pub body: serde_json::Map<String, serde_json::Value>,
 }
 
+/// Writes one record row: every insert of a record goes through here, in a transaction or not.
+pub(crate) fn insert_row(
+    conn: &rusqlite::Connection,
+    id: &str,
+    of: RecordKind<'_>,
+    parent: Option<&str>,
+    body: &serde_json::Map<String, serde_json::Value>,
+    at: OffsetDateTime,
+) -> Result<()> {
+    let text = serde_json::Value::Object(body.clone()).to_string();
+    conn.execute(
+        "INSERT INTO api_records (id, api, kind, client_id, parent, body, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        params![id, of.api, of.kind, of.client_id, parent, text, to_ms(at)],
+    )?;
+    Ok(())
+}
+
 /// Writes `record` in `tx` under a new id; the id.
 pub(crate) fn insert_in(tx: &rusqlite::Transaction<'_>, record: &NewRecord, at: OffsetDateTime) -> Result<String> {
     let id = new_id();
-    let text = serde_json::Value::Object(record.body.clone()).to_string();
-    tx.execute(
-        "INSERT INTO api_records (id, api, kind, client_id, parent, body, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?6)",
-        params![id, record.api, record.kind, record.client_id, text, to_ms(at)],
-    )?;
+    let of = RecordKind { api: &record.api, kind: &record.kind, client_id: &record.client_id };
+    insert_row(tx, &id, of, None, &record.body, at)?;
     Ok(id)
 }
 
@@ -77,13 +91,8 @@ impl Store {
         parent: Option<&str>,
         body: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<ApiRecord> {
-        let (id, at) = (new_id(), to_ms(now()));
-        let text = serde_json::Value::Object(body.clone()).to_string();
-        self.conn()?.execute(
-            "INSERT INTO api_records (id, api, kind, client_id, parent, body, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-            params![id, of.api, of.kind, of.client_id, parent, text, at],
-        )?;
+        let id = new_id();
+        insert_row(&*self.conn()?, &id, of, parent, body, now())?;
         self.api_record(of, &id)
     }
 

@@ -8,7 +8,7 @@ use vouch_core::{Case, CaseId};
 use crate::api_records::RecordKind;
 use crate::error::{Result, StoreError};
 use crate::outbox::{self, NewDelivery};
-use crate::{to_ms, Store};
+use crate::Store;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseSubject {
@@ -61,19 +61,7 @@ impl Store {
         crate::cases::insert_case_in(&tx, case, actor)?;
         insert_subject(&tx, case.id, subject)?;
         if let Some(record) = record {
-            let text = serde_json::Value::Object(record.body.clone()).to_string();
-            tx.execute(
-                "INSERT INTO api_records (id, api, kind, client_id, parent, body, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?6)",
-                params![
-                    case.id.to_string(),
-                    record.of.api,
-                    record.of.kind,
-                    record.of.client_id,
-                    text,
-                    to_ms(case.created_at)
-                ],
-            )?;
+            crate::api_records::insert_row(&tx, &case.id.to_string(), record.of, None, record.body, case.created_at)?;
         }
         for delivery in deliveries {
             outbox::enqueue(&tx, case.id, delivery, case.created_at)?;
