@@ -43,23 +43,21 @@ struct Index {
     owners: HashMap<u64, (String, String)>,
 }
 
-impl Index {
-    fn new_gallery(&self, threads: usize) -> Gallery {
-        match self.kind {
-            IndexKind::Exact => Gallery::new(DIM, threads),
-            IndexKind::Approximate(params) => Gallery::approximate(DIM, threads, params).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "the approximate index's settings are refused; this collection is scanned");
-                Gallery::new(DIM, threads)
-            }),
-        }
+/// An empty gallery of `kind`.
+fn new_gallery(kind: IndexKind, threads: usize) -> Gallery {
+    match kind {
+        IndexKind::Exact => Gallery::new(DIM, threads),
+        IndexKind::Approximate(params) => Gallery::approximate(DIM, threads, params).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the approximate index's settings are refused; this collection is scanned");
+            Gallery::new(DIM, threads)
+        }),
     }
+}
 
+impl Index {
     fn insert(&mut self, key: u64, collection: &str, subject: &str, values: &[f32], threads: usize) {
-        if !self.collections.contains_key(collection) {
-            let gallery = self.new_gallery(threads);
-            self.collections.insert(collection.to_string(), gallery);
-        }
-        let Some(gallery) = self.collections.get_mut(collection) else { return };
+        let kind = self.kind;
+        let gallery = self.collections.entry(collection.to_string()).or_insert_with(|| new_gallery(kind, threads));
         match gallery.insert(key, values) {
             Ok(()) => {
                 self.owners.insert(key, (collection.to_string(), subject.to_string()));

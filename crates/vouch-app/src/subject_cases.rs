@@ -312,26 +312,6 @@ fn identity_of(person: &GalleryPerson) -> VerifiedIdentity {
     }
 }
 
-/// What a photo sent from another device can complete: the selfie, a passive liveness check, and the gallery
-/// steps. Anything else needs the kiosk.
-fn remote_step_refused(step: &Step) -> Option<String> {
-    match step {
-        Step::Selfie {} | Step::DuplicateCheck { .. } => None,
-        Step::Liveness { liveness_type: flow::LivenessType::Passive } => None,
-        Step::FaceMatch { reference: flow::FaceReference::Enrolled, .. } => None,
-        other => Some(format!("The case's {} step can only be done at the kiosk", other.kind().as_str())),
-    }
-}
-
-/// The media type of a photo by its first bytes (it was decoded already).
-fn photo_type(photo: &[u8]) -> &'static str {
-    if photo.starts_with(b"\x89PNG") {
-        "image/png"
-    } else {
-        "image/jpeg"
-    }
-}
-
 /// Completes the case's remaining steps with one photo sent from another device (Verifik's `validate`), each
 /// recorded with its evidence as the kiosk records it, then decides the case if its steps decide it. The photo
 /// must show a face; a failed step ends the flow as at the kiosk.
@@ -346,25 +326,23 @@ pub async fn complete_with_photo(
     cases::expire_due(app).await?;
     // Read first, so a photo with no face records nothing.
     let subject_face = recognition.subject(photo.clone()).await?;
-    let media_type = photo_type(&photo);
+    let media_type =
+        vouch_vision::image_io::probe(&photo, faces.limits).map_err(|e| AppError::vision("image", e))?.0.to_mime_type();
     loop {
         let session = crate::steps::case_session(app, case_id).await?;
         if session.status.is_terminal() {
             return Err(AppError::conflict(format!("The case is {} already", session.status)));
         }
         let Next::Step { index, step } = session.next else { break };
-        if let Some(refused) = remote_step_refused(&step) {
-            return Err(AppError::conflict(refused));
-        }
-        // The face the flow captured before this step: the photo, stored by the selfie or liveness step.
-        let (case, subject, probe) = load(app, case_id).await?;
+        // A photo completes the selfie, a passive liveness check and the gallery steps; anything else needs the
+        // kiosk. The gallery steps compare the face the flow captured before them: this photo, stored.
         let (outcome, detail, evidence) = match &step {
             Step::Selfie {} => (
                 StepOutcome::Passed,
                 json!({"source": "remote", "faces": subject_face.others + 1}),
                 vec![(EvidenceKind::Selfie, media_type, photo.clone())],
             ),
-            Step::Liveness { .. } => {
+            Step::Liveness { liveness_type: flow::LivenessType::Passive } => {
                 let (limits, frame) = (faces.limits, photo.clone());
                 let evaluation = faces
                     .run(move |engine| {
@@ -379,16 +357,21 @@ pub async fn complete_with_photo(
                 });
                 (outcome, detail, vec![(EvidenceKind::LivenessFrames, media_type, photo.clone())])
             }
-            Step::FaceMatch { threshold, .. } => {
+            Step::FaceMatch { threshold, reference: flow::FaceReference::Enrolled } => {
+                let (case, subject, probe) = load(app, case_id).await?;
                 let (outcome, detail) = face_match(recognition, &case, subject.as_ref(), probe, *threshold).await?;
                 (outcome, detail, Vec::new())
             }
             Step::DuplicateCheck { threshold, collection } => {
+                let (case, subject, probe) = load(app, case_id).await?;
                 let (outcome, detail) =
                     duplicate_check(recognition, &case, subject, collection.clone(), probe, *threshold).await?;
                 (outcome, detail, Vec::new())
             }
-            _ => return Err(AppError::internal("a step refused above")),
+            other => {
+                let kind = other.kind().as_str();
+                return Err(AppError::conflict(format!("The case's {kind} step can only be done at the kiosk")));
+            }
         };
         let kind = step.kind();
         crate::steps::record(app, actor.clone(), NewStep { case_id, index, kind, outcome, detail }, evidence).await?;
