@@ -244,7 +244,7 @@ async fn biometric_inner(state: AppState, headers: HeaderMap, fields: Fields) ->
         expires_at: None,
         record: validation,
     };
-    let (case, _) = validations::open(&state, &client, asked).await?;
+    let (case, _, _) = validations::open(&state, &client, asked).await?;
     let actor = format!("verifik-app-registration:{}", client.id);
     let decided = vouch_app::subject_cases::complete_with_photo(
         &state.app,

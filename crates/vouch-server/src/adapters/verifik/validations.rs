@@ -241,7 +241,13 @@ pub fn decision_webhooks(store: &Store, case: &Case, client: &Client) -> Result<
         events.push("biometric_validation_created_person");
     }
     let urls = targets(store, client, &record)?;
-    let deliveries = events.iter().flat_map(|e| urls.iter().map(|u| (u.clone(), event_body(e, &data)))).collect();
+    let deliveries = events
+        .iter()
+        .flat_map(|e| {
+            let body = event_body(e, &data);
+            urls.iter().map(move |u| (u.clone(), body.clone()))
+        })
+        .collect();
     let login = record.get("type").and_then(Value::as_str) == Some("login") && case.status == CaseStatus::Completed;
     let records = if login { vec![super::app_logins::new_login(client, &record, &data)] } else { Vec::new() };
     Ok(DecisionEffects { deliveries, records })
@@ -318,13 +324,11 @@ async fn create(State(state): State<AppState>, Authed(client): Authed, fields: F
 
 /// Opens a validation and answers it as create does: `{livenessSession, biometricValidation, token}`.
 pub(super) async fn created(state: &AppState, client: &Client, asked: Asked) -> Result<Value, ApiError> {
-    let (case, stored) = open(state, client, asked).await?;
+    let (case, stored, subject) = open(state, client, asked).await?;
     let session_ttl = u32::try_from((case.expires_at - vouch_store::now()).whole_seconds().max(1)).unwrap_or(u32::MAX);
     let (owner, sid) = (client.id.clone(), case.id.to_string());
     let token = state.db(move |s| s.issue_jwt(&owner, session_ttl, SESSION_AUDIENCE, Some(&sid))).await?;
-    let case_id = case.id;
-    let subject = state.db(move |s| s.case_subject(case_id)).await?;
-    let validation = dto(&case, &stored, subject.as_ref(), &[]);
+    let validation = dto(&case, &stored, Some(&subject), &[]);
     let session = json!({
         "_id": case.id, "identifier": stored.get("identifier"), "status": "new",
         "expiresAt": crate::adapters::rfc3339(case.expires_at), "biometricValidation": case.id,
@@ -333,12 +337,12 @@ pub(super) async fn created(state: &AppState, client: &Client, asked: Asked) -> 
     Ok(json!({"livenessSession": session, "biometricValidation": validation, "token": token.token}))
 }
 
-/// Opens a validation: its case, following the project flow, with its record and its `new` event.
+/// Opens a validation: its case, following the project flow, with its record, its subject and its `new` event.
 pub(super) async fn open(
     state: &AppState,
     client: &Client,
     asked: Asked,
-) -> Result<(Case, Map<String, Value>), ApiError> {
+) -> Result<(Case, Map<String, Value>, CaseSubject), ApiError> {
     if let Some(url) = asked.record.get("webhookUrl").and_then(Value::as_str) {
         if !allowed_target(client, url) {
             return Err(precondition_failed(
@@ -360,6 +364,13 @@ pub(super) async fn open(
     let flow_name = flow.get("name").and_then(Value::as_str).unwrap_or("project flow");
     let case_id = CaseId::new();
     record.insert("url".into(), json!(vouch_app::kiosk::link(&state.app.public_url, case_id)));
+    let subject = CaseSubject {
+        collection_id: Some(collection.id.clone()),
+        person_id: asked.person.filter(|_| !onboarding),
+        enrol_as: onboarding.then(|| asked.name.unwrap_or_else(|| asked.identifier.clone())),
+        decided_by_steps: true,
+        enrolled_person_id: None,
+    };
     let new = NewSubjectCase {
         id: case_id,
         api: API,
@@ -371,13 +382,7 @@ pub(super) async fn open(
             name: format!("Verifik {}: {flow_name}", asked.kind),
             steps: steps_for(&asked.kind, &flow),
         },
-        subject: CaseSubject {
-            collection_id: Some(collection.id.clone()),
-            person_id: asked.person.filter(|_| !onboarding),
-            enrol_as: onboarding.then(|| asked.name.unwrap_or_else(|| asked.identifier.clone())),
-            decided_by_steps: true,
-            enrolled_person_id: None,
-        },
+        subject: subject.clone(),
         record: Some((KIND, record.clone())),
     };
     let (announcer, announced) = (client.clone(), record.clone());
@@ -387,7 +392,7 @@ pub(super) async fn open(
         Ok(targets(store, &announcer, &announced)?.into_iter().map(|url| (url, body.clone())).collect())
     });
     let case = subject_cases::create(&state.app, client, new, announce).await?;
-    Ok((case, record))
+    Ok((case, record, subject))
 }
 
 /// Page through the caller's validations, newest first.
