@@ -45,7 +45,7 @@ pub struct Gallery {
     threads: usize,
     /// The approximate index, when the gallery uses one: a sketch per slot, and the shortlist length.
     sketcher: Option<(sketch::Sketcher, usize)>,
-    sketches: Vec<u64>,
+    sketches: sketch::Sketches,
 }
 
 impl Gallery {
@@ -59,7 +59,7 @@ impl Gallery {
             slots: HashMap::new(),
             threads,
             sketcher: None,
-            sketches: Vec::new(),
+            sketches: sketch::Sketches::default(),
         }
     }
 
@@ -67,7 +67,8 @@ impl Gallery {
     pub fn approximate(dim: usize, threads: usize, params: sketch::SketchParams) -> Result<Gallery, GalleryError> {
         let sketcher = sketch::Sketcher::new(dim, params.bits)
             .ok_or(GalleryError::SketchBits { max: dim.max(1).next_power_of_two() })?;
-        Ok(Gallery { sketcher: Some((sketcher, params.shortlist.max(1))), ..Gallery::new(dim, threads) })
+        let sketches = sketch::Sketches::new(sketcher.words);
+        Ok(Gallery { sketcher: Some((sketcher, params.shortlist.max(1))), sketches, ..Gallery::new(dim, threads) })
     }
 
     pub fn is_approximate(&self) -> bool {
@@ -99,7 +100,6 @@ impl Gallery {
             Some((sketcher, _)) => Some(sketcher.sketch(&self.unit_of(template)?)),
             None => None,
         };
-        let words = sketch.as_ref().map_or(0, Vec::len);
         match self.slots.get(&key) {
             Some(&slot) => {
                 if let Some(dst) = self.codes.get_mut(slot * self.dim..(slot + 1) * self.dim) {
@@ -108,16 +108,19 @@ impl Gallery {
                 if let Some(scale) = self.scales.get_mut(slot) {
                     *scale = code.scale;
                 }
-                if let (Some(sketch), Some(dst)) = (&sketch, self.sketches.get_mut(slot * words..(slot + 1) * words)) {
-                    dst.copy_from_slice(sketch);
+                if let Some(sketch) = &sketch {
+                    self.sketches.put(slot, sketch);
                 }
             }
             None => {
-                self.slots.insert(key, self.keys.len());
+                let slot = self.keys.len();
+                self.slots.insert(key, slot);
                 self.keys.push(key);
                 self.codes.extend_from_slice(&code.values);
                 self.scales.push(code.scale);
-                self.sketches.extend(sketch.unwrap_or_default());
+                if let Some(sketch) = &sketch {
+                    self.sketches.put(slot, sketch);
+                }
             }
         }
         Ok(())
@@ -127,10 +130,9 @@ impl Gallery {
     pub fn remove(&mut self, key: u64) -> bool {
         let Some(slot) = self.slots.remove(&key) else { return false };
         let last = self.keys.len() - 1;
-        let words = self.sketcher.as_ref().map_or(0, |(s, _)| s.words);
         if slot != last {
             self.codes.copy_within(last * self.dim..(last + 1) * self.dim, slot * self.dim);
-            self.sketches.copy_within(last * words..(last + 1) * words, slot * words);
+            self.sketches.copy(last, slot);
             if let (Some(&moved), Some(&scale)) = (self.keys.get(last), self.scales.get(last)) {
                 if let Some(k) = self.keys.get_mut(slot) {
                     *k = moved;
@@ -144,7 +146,7 @@ impl Gallery {
         self.keys.truncate(last);
         self.scales.truncate(last);
         self.codes.truncate(last * self.dim);
-        self.sketches.truncate(last * words);
+        self.sketches.truncate(last);
         true
     }
 
@@ -159,7 +161,7 @@ impl Gallery {
         let best = match &self.sketcher {
             Some((sketcher, shortlist)) => {
                 let sketch = sketcher.sketch(&self.unit_of(query)?);
-                let slots = sketch::nearest(&self.sketches, sketcher.words, &sketch, n.max(*shortlist), self.threads);
+                let slots = self.sketches.nearest(self.len(), &sketch, n.max(*shortlist), self.threads);
                 scan::score(&self.codes, self.dim, &code.values, &slots, n)
             }
             None => scan::best(&self.codes, self.dim, &code.values, n, self.threads),
@@ -187,8 +189,8 @@ impl Gallery {
         let unit = quantize::unit(query).ok_or(GalleryError::NotAVector)?;
         let mut hits = self.candidates(query, k + extra)?;
         for hit in &mut hits {
-            if let Some(exact) = fetch(hit.key).as_deref().and_then(quantize::unit) {
-                hit.cosine = dot(&unit, &exact);
+            if let Some(cosine) = fetch(hit.key).as_deref().and_then(|exact| cosine_to_unit(&unit, exact)) {
+                hit.cosine = cosine;
             }
         }
         hits.sort_by(|a, b| b.cosine.total_cmp(&a.cosine));
@@ -209,6 +211,17 @@ impl Gallery {
         }
         Code::of(template).ok_or(GalleryError::NotAVector)
     }
+}
+
+/// The cosine between a unit vector and any vector of the same length, without making a unit copy of it; `None`
+/// when `v` has a non-finite value or no length.
+fn cosine_to_unit(unit: &[f32], v: &[f32]) -> Option<f32> {
+    if v.len() != unit.len() {
+        return None;
+    }
+    let (along, squares) = unit.iter().zip(v).fold((0f32, 0f32), |(d, s), (u, x)| (d + u * x, s + x * x));
+    let cosine = along / squares.sqrt();
+    cosine.is_finite().then_some(cosine)
 }
 
 /// The plain f32 dot product.

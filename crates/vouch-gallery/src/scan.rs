@@ -15,13 +15,15 @@ pub fn best(codes: &[i8], dim: usize, query: &[i8], n: usize, threads: usize) ->
     let mut found: Vec<(usize, i32)> = if parts == 1 {
         best_in(codes, dim, query, n, 0)
     } else {
+        // The calling thread scans the first part itself: one thread fewer to start per search.
         std::thread::scope(|s| {
-            let handles: Vec<_> = codes
-                .chunks(per_part * dim)
-                .enumerate()
-                .map(|(i, part)| s.spawn(move || best_in(part, dim, query, n, i * per_part)))
-                .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            let mut parts = codes.chunks(per_part * dim).enumerate();
+            let own = parts.next();
+            let handles: Vec<_> =
+                parts.map(|(i, part)| s.spawn(move || best_in(part, dim, query, n, i * per_part))).collect();
+            let mut found = own.map(|(_, part)| best_in(part, dim, query, n, 0)).unwrap_or_default();
+            found.extend(handles.into_iter().flat_map(|h| h.join().unwrap_or_default()));
+            found
         })
     };
     found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -165,3 +165,32 @@ fn the_approximate_index_finds_enrolled_faces_as_the_scan_does_and_keeps_removal
         assert_eq!(graph.search(&all[key], 1, 10, fetch).unwrap()[0].key, *key);
     }
 }
+
+#[test]
+fn every_sketch_length_keeps_its_templates_through_removals_across_blocks() {
+    // 1,003 templates fill 125 blocks of 8 and part of another; removing every third moves templates between
+    // blocks and leaves the last one part-filled, whose empty lanes must never be answered.
+    for bits in [64, 192, 256, 512] {
+        let mut rng = StdRng::seed_from_u64(bits as u64);
+        let params = vouch_gallery::sketch::SketchParams { bits, shortlist: 3 };
+        let mut graph = Gallery::approximate(DIM, 2, params).unwrap();
+        let all: HashMap<u64, Vec<f32>> = (0..1_003u64).map(|key| (key, unit(&mut rng))).collect();
+        for key in 0..1_003u64 {
+            graph.insert(key, &all[&key]).unwrap();
+        }
+        let removed: Vec<u64> = (0..1_003u64).step_by(3).collect();
+        for key in &removed {
+            assert!(graph.remove(*key));
+        }
+        assert_eq!(graph.len(), 1_003 - removed.len());
+        let fetch = |key: u64| all.get(&key).cloned();
+        for (key, template) in &all {
+            let hits = graph.search(template, 3, 0, fetch).unwrap();
+            assert_eq!(hits.len(), 3, "{bits} bits");
+            assert!(hits.iter().all(|h| h.key % 3 != 0 && h.key < 1_003), "{bits} bits: {hits:?}");
+            if key % 3 != 0 {
+                assert_eq!(hits[0].key, *key, "{bits} bits");
+            }
+        }
+    }
+}
