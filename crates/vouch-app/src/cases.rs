@@ -257,7 +257,7 @@ pub enum CompletionWebhook {
         signed_with_client_secret: bool,
     },
     /// On every decision, the (URL, body) deliveries the API's own records of the case name (Verifik's events),
-    /// and the records of its own the decision makes (Verifik's app logins).
+    /// and the records of its own the decision writes (Verifik's app logins, and an app registration's progress).
     OnDecision(DecisionWebhooks),
 }
 
@@ -266,7 +266,7 @@ pub enum CompletionWebhook {
 pub struct DecisionEffects {
     /// (URL, body) webhook deliveries.
     pub deliveries: Vec<(String, Vec<u8>)>,
-    pub records: Vec<vouch_store::api_records::NewRecord>,
+    pub records: Vec<vouch_store::api_records::RecordWrite>,
 }
 
 /// The effects of a decided case, read from the store before the decision is written.

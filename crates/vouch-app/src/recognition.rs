@@ -216,16 +216,53 @@ impl Recognition {
         subjects: &[Subject],
         actor: &str,
     ) -> Result<PersonCreated, AppError> {
+        self.enrol(None, client, facts, collections, subjects, actor).await
+    }
+
+    /// Enrols the person case `case_id` onboards from its photo, and names them in the case's subject in the same
+    /// transaction ([`vouch_store::Store::create_gallery_person_for_case`]).
+    pub async fn enrol_for_case(
+        &self,
+        case_id: vouch_core::CaseId,
+        client: &str,
+        facts: PersonFacts,
+        collections: Vec<String>,
+        photo: Vec<u8>,
+    ) -> Result<PersonCreated, AppError> {
+        let subject = self.subject(photo).await?;
+        let actor = format!("case:{case_id}");
+        self.enrol(Some(case_id), client, facts, collections, std::slice::from_ref(&subject), &actor).await
+    }
+
+    async fn enrol(
+        &self,
+        for_case: Option<vouch_core::CaseId>,
+        client: &str,
+        facts: PersonFacts,
+        collections: Vec<String>,
+        subjects: &[Subject],
+        actor: &str,
+    ) -> Result<PersonCreated, AppError> {
         let gallery = self.gallery().await?;
         let faces: Vec<EnrolledFace> = subjects
             .iter()
             .map(|s| EnrolledFace { template: s.face.template.clone(), thumbnail_jpeg: s.thumbnail_jpeg.clone() })
             .collect();
         let (client, actor) = (client.to_string(), actor.to_string());
+        let missing = if for_case.is_some() {
+            "No such collection, or the case enrolled its person already"
+        } else {
+            "No such collection"
+        };
         let created = self
-            .db(move |s| s.create_gallery_person(&client, &facts, &collections, &faces, &actor))
+            .db(move |s| match for_case {
+                Some(case_id) => {
+                    s.create_gallery_person_for_case(case_id, &client, &facts, &collections, &faces, &actor)
+                }
+                None => s.create_gallery_person(&client, &facts, &collections, &faces, &actor),
+            })
             .await
-            .map_err(|e| e.with_not_found("No such collection"))?;
+            .map_err(|e| e.with_not_found(missing))?;
         if let PersonCreated::Created(_, change) = &created {
             gallery.apply(change)?;
         }

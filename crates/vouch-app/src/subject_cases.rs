@@ -268,11 +268,8 @@ async fn subject_person(
         let Some((_, selfie)) = selfie else { return Ok(Err("the case has no selfie to enrol".into())) };
         let facts = PersonFacts { name: name.clone(), ..PersonFacts::default() };
         let collections: Vec<String> = subject.collection_id.iter().cloned().collect();
-        let actor = format!("case:{case_id}");
-        return match recognition.enrol_person(client, facts, collections, vec![selfie], &actor).await? {
+        return match recognition.enrol_for_case(case_id, client, facts, collections, selfie).await? {
             PersonCreated::Created(person, _) => {
-                let id = person.id.clone();
-                app.db(move |s| s.set_enrolled_person(case_id, &id)).await?;
                 tracing::info!(%case_id, "case enrolled its face in the gallery");
                 Ok(Ok(person))
             }

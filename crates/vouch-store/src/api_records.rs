@@ -59,6 +59,40 @@ pub(crate) fn insert_in(tx: &rusqlite::Transaction<'_>, record: &NewRecord, at: 
     Ok(id)
 }
 
+/// A record that a case's decision writes in its transaction: a new one, or fields set on one that exists.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordWrite {
+    Insert(NewRecord),
+    /// Sets these top-level fields of record `id` (of `api`, `kind` and `client_id`), keeping its others.
+    Merge {
+        api: String,
+        kind: String,
+        client_id: String,
+        id: String,
+        fields: serde_json::Map<String, serde_json::Value>,
+    },
+}
+
+/// Writes `write` in `tx`; `NotFound` when a merge names no record.
+pub(crate) fn write_in(tx: &rusqlite::Transaction<'_>, write: &RecordWrite, at: OffsetDateTime) -> Result<()> {
+    match write {
+        RecordWrite::Insert(record) => insert_in(tx, record, at).map(|_| ()),
+        RecordWrite::Merge { api, kind, client_id, id, fields } => {
+            // json_patch merges in SQL, so the fields land on the body as it is now, not as it was read.
+            let patch = serde_json::Value::Object(fields.clone()).to_string();
+            let changed = tx.execute(
+                "UPDATE api_records SET body = json_patch(body, ?1), updated_at = ?2
+                 WHERE api = ?3 AND kind = ?4 AND client_id = ?5 AND id = ?6",
+                params![patch, to_ms(at), api, kind, client_id, id],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+    }
+}
+
 /// A page of records: those whose `field` (a top-level string of the body) equals the value, when given.
 #[derive(Debug, Clone, Default)]
 pub struct RecordQuery {

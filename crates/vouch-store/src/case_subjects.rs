@@ -90,18 +90,18 @@ impl Store {
             )
             .optional()?)
     }
+}
 
-    /// Notes the person an approved case enrolled.
-    pub fn set_enrolled_person(&self, case_id: CaseId, person_id: &str) -> Result<()> {
-        let changed = self.conn()?.execute(
-            "UPDATE case_subjects SET enrolled_person_id = ?1 WHERE case_id = ?2",
-            params![person_id, case_id.to_string()],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+/// Names the person a case enrolled, once: `NotFound` when the case has no subject or has named one already.
+pub(crate) fn name_enrolled_person(conn: &rusqlite::Connection, case_id: CaseId, person_id: &str) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE case_subjects SET enrolled_person_id = ?1 WHERE case_id = ?2 AND enrolled_person_id IS NULL",
+        params![person_id, case_id.to_string()],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
     }
+    Ok(())
 }
 
 /// The face the case captured last: its selfie, else the last frame of its liveness step.

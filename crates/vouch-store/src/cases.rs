@@ -125,7 +125,7 @@ impl Store {
     }
 
     /// Persists a decision already applied to `case` in memory (see [`Case::decide`]): the new status,
-    /// its evidence rows, the audit event, the webhook deliveries that announce it and the API records it makes,
+    /// its evidence rows, the audit event, the webhook deliveries that announce it and the API records it writes,
     /// all in one transaction. Fails with a conflict if the case changed since `previous` was read.
     pub fn record_decision(
         &self,
@@ -133,7 +133,7 @@ impl Store {
         previous: CaseStatus,
         evidence: &[NewEvidence],
         deliveries: &[NewDelivery],
-        records: &[crate::api_records::NewRecord],
+        records: &[crate::api_records::RecordWrite],
     ) -> Result<Vec<Evidence>> {
         let decision = case.decision.as_ref().ok_or_else(|| StoreError::corrupt("the case has no decision"))?;
         let mut conn = self.conn()?;
@@ -164,7 +164,7 @@ impl Store {
             outbox::enqueue(&tx, case.id, d, case.updated_at)?;
         }
         for record in records {
-            crate::api_records::insert_in(&tx, record, case.updated_at)?;
+            crate::api_records::write_in(&tx, record, case.updated_at)?;
         }
         tx.commit()?;
         Ok(rows)

@@ -278,6 +278,34 @@ impl Store {
         faces: &[EnrolledFace],
         actor: &str,
     ) -> Result<PersonCreated> {
+        self.create_person(None, client_id, facts, collections, faces, actor)
+    }
+
+    /// Enrols the person case `case_id` onboards, as [`Store::create_gallery_person`] does, and names them in
+    /// the case's subject in the same transaction: a crash between the two would leave the case unaware of its
+    /// own enrolment, and its next try would take that person for a duplicate. `NotFound` when the case has no
+    /// subject, or one that names an enrolled person already.
+    pub fn create_gallery_person_for_case(
+        &self,
+        case_id: vouch_core::CaseId,
+        client_id: &str,
+        facts: &PersonFacts,
+        collections: &[String],
+        faces: &[EnrolledFace],
+        actor: &str,
+    ) -> Result<PersonCreated> {
+        self.create_person(Some(case_id), client_id, facts, collections, faces, actor)
+    }
+
+    fn create_person(
+        &self,
+        for_case: Option<vouch_core::CaseId>,
+        client_id: &str,
+        facts: &PersonFacts,
+        collections: &[String],
+        faces: &[EnrolledFace],
+        actor: &str,
+    ) -> Result<PersonCreated> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let collection_ids =
@@ -301,6 +329,9 @@ impl Store {
         }
         let detail = serde_json::json!({"person": id, "collections": collection_ids, "faces": faces.len()});
         audit::append(&tx, GALLERY_CHAIN, now(), actor, "person_enrolled", &detail)?;
+        if let Some(case_id) = for_case {
+            crate::case_subjects::name_enrolled_person(&tx, case_id, &id)?;
+        }
         let person = self.complete_person(&tx, find_person(&tx, client_id, &id)?)?;
         tx.commit()?;
         Ok(PersonCreated::Created(person, change))

@@ -916,7 +916,54 @@ fn a_subject_case_is_written_with_its_record_and_webhooks_or_not_at_all() {
     assert!(matches!(store.get_case(other.id), Err(StoreError::NotFound)));
     assert_eq!((count("case_subjects"), count("webhook_deliveries")), (1, 1));
 
-    store.set_enrolled_person(case.id, "p2").unwrap();
-    assert_eq!(store.case_subject(case.id).unwrap().unwrap().enrolled_person_id.as_deref(), Some("p2"));
-    assert!(matches!(store.set_enrolled_person(other.id, "p3"), Err(StoreError::NotFound)));
+    // The person a case onboards is enrolled and named in its subject together, once; for a case without a
+    // subject nobody is enrolled.
+    use vouch_store::gallery_persons::{EnrolledFace, PersonCreated, PersonFacts};
+    let face = EnrolledFace { template: b"template".to_vec(), thumbnail_jpeg: b"jpeg".to_vec() };
+    let enrol = |case_id, name: &str| {
+        let facts = PersonFacts { name: name.into(), ..PersonFacts::default() };
+        store.create_gallery_person_for_case(case_id, &client, &facts, &[], std::slice::from_ref(&face), "test")
+    };
+    let Ok(PersonCreated::Created(person, _)) = enrol(case.id, "Ann") else { panic!("not enrolled") };
+    assert_eq!(store.case_subject(case.id).unwrap().unwrap().enrolled_person_id, Some(person.id.clone()));
+    assert!(matches!(enrol(case.id, "Bo"), Err(StoreError::NotFound)));
+    assert!(matches!(enrol(other.id, "Cy"), Err(StoreError::NotFound)));
+    let every = vouch_store::gallery_persons::PersonQuery { limit: 10, ..Default::default() };
+    let (persons, total) = store.gallery_persons(&client, &every).unwrap();
+    assert_eq!((persons[0].id.as_str(), total), (person.id.as_str(), 1));
+}
+
+#[test]
+fn a_decision_sets_fields_on_an_api_record_in_its_transaction_or_is_not_written() {
+    use vouch_store::api_records::{RecordKind, RecordWrite};
+    let (_dir, store) = open();
+    let (client, _) = integrator(&store);
+    let of = RecordKind { api: "verifik", kind: "app_registration", client_id: &client };
+    let body = serde_json::json!({"status": "STARTED", "email": "a@example.com"}).as_object().cloned().unwrap();
+    let registration = store.create_api_record(of, None, &body).unwrap();
+    let merge = |id: &str| RecordWrite::Merge {
+        api: "verifik".into(),
+        kind: "app_registration".into(),
+        client_id: client.clone(),
+        id: id.into(),
+        fields: serde_json::json!({"status": "ONGOING", "person": "p1"}).as_object().cloned().unwrap(),
+    };
+
+    // A merge that names no record fails the decision, and nothing of it is written.
+    let mut case = new_case(&client, None);
+    store.insert_case(&case, "client").unwrap();
+    approve(&mut case);
+    assert!(matches!(
+        store.record_decision(&case, CaseStatus::Pending, &[], &[], &[merge("missing")]),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.get_case(case.id).unwrap().status, CaseStatus::Pending);
+
+    // One that names it sets its fields and keeps the others.
+    store.record_decision(&case, CaseStatus::Pending, &[], &[], &[merge(&registration.id)]).unwrap();
+    let saved = store.api_record(of, &registration.id).unwrap().body;
+    assert_eq!(
+        serde_json::Value::Object(saved),
+        serde_json::json!({"status": "ONGOING", "email": "a@example.com", "person": "p1"})
+    );
 }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::{CaseStatus, Client};
-use vouch_store::api_records::{ApiRecord, RecordKind, RecordQuery};
+use vouch_store::api_records::{ApiRecord, RecordKind, RecordQuery, RecordWrite};
 
 use super::params::{os, Fields, QueryFields};
 use super::records::{self, Kind, Object};
@@ -255,22 +255,40 @@ async fn biometric_inner(state: AppState, headers: HeaderMap, fields: Fields) ->
         actor,
     )
     .await?;
-    let done = validations::own(&state, &client.id, &case.id.to_string()).await?;
     if decided.status != CaseStatus::Completed {
+        let done = validations::own(&state, &client.id, &case.id.to_string()).await?;
         return Err(refusal(&done))?;
     }
-    let mut updated = record.body.clone();
+    // The decision wrote the registration's progress ([`progress`]) in its own transaction.
+    let (owner, id) = (client.id.clone(), record.id.clone());
+    let saved = state.db(move |s| s.api_record(of(&owner), &id)).await?;
+    tracing::info!(case_id = %case.id, "Verifik app registration enrolled its registrant");
+    Ok(ok(records::answer(saved, &client.id)))
+}
+
+/// What a completed validation (`validation`, its answer `data`) sets on the app registration it was made for,
+/// written in the decision's transaction: the registrant's person, the validation and the collection, and the
+/// next step. `None` for a validation of no registration.
+pub fn progress(client: &Client, validation: &Map<String, Value>, data: &Value) -> Option<RecordWrite> {
+    let registration = validation.get("appRegistration").and_then(Value::as_str)?;
+    let mut fields = Map::new();
     for (name, value) in [
-        ("person", done.get("person").cloned().unwrap_or(Value::Null)),
-        ("biometricValidation", json!(case.id)),
-        ("assignedCollection", done.get("assignedCollection").cloned().unwrap_or(Value::Null)),
+        ("person", data.get("person").cloned().unwrap_or(Value::Null)),
+        ("biometricValidation", data.get("_id").cloned().unwrap_or(Value::Null)),
+        ("assignedCollection", data.get("assignedCollection").cloned().unwrap_or(Value::Null)),
         ("status", json!("ONGOING")),
         ("currentStep", json!("2")),
     ] {
-        updated.insert(name.into(), value);
+        // A null in a merge would remove the field (RFC 7396): what the validation did not say is left as it is.
+        if !value.is_null() {
+            fields.insert(name.into(), value);
+        }
     }
-    let (owner, id) = (client.id.clone(), record.id.clone());
-    let saved = state.db(move |s| s.update_api_record(of(&owner), &id, &updated)).await?;
-    tracing::info!(case_id = %case.id, "Verifik app registration enrolled its registrant");
-    Ok(ok(records::answer(saved, &client.id)))
+    Some(RecordWrite::Merge {
+        api: API.into(),
+        kind: KIND.into(),
+        client_id: client.id.clone(),
+        id: registration.to_string(),
+        fields,
+    })
 }

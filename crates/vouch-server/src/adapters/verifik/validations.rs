@@ -23,7 +23,7 @@ use vouch_app::cases::DecisionEffects;
 use vouch_app::subject_cases::{self, CaseFlow, NewSubjectCase};
 use vouch_core::flow::{FaceReference, LivenessType, Step, StepKind, StepOutcome, StepRecord};
 use vouch_core::{Case, CaseId, CaseStatus, Client};
-use vouch_store::api_records::{RecordKind, RecordQuery};
+use vouch_store::api_records::{RecordKind, RecordQuery, RecordWrite};
 use vouch_store::case_subjects::CaseSubject;
 use vouch_store::{Store, StoreError};
 
@@ -248,8 +248,13 @@ pub fn decision_webhooks(store: &Store, case: &Case, client: &Client) -> Result<
             urls.iter().map(move |u| (u.clone(), body.clone()))
         })
         .collect();
-    let login = record.get("type").and_then(Value::as_str) == Some("login") && case.status == CaseStatus::Completed;
-    let records = if login { vec![super::app_logins::new_login(client, &record, &data)] } else { Vec::new() };
+    let mut records = Vec::new();
+    if case.status == CaseStatus::Completed {
+        if record.get("type").and_then(Value::as_str) == Some("login") {
+            records.push(RecordWrite::Insert(super::app_logins::new_login(client, &record, &data)));
+        }
+        records.extend(super::app_registrations::progress(client, &record, &data));
+    }
     Ok(DecisionEffects { deliveries, records })
 }
 
