@@ -451,7 +451,14 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
                 }
             }));
         }
-        let pause = rand::thread_rng().gen_range(100..600);
+        // The kill comes at a random moment after this round's first acknowledged write, so that a slow machine
+        // (a debug build beside other tests on 2 cores) still kills the server in the middle of its writes.
+        let before = acknowledged.lock().unwrap().len();
+        let waited = std::time::Instant::now();
+        while acknowledged.lock().unwrap().len() == before && waited.elapsed() < Duration::from_secs(30) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let pause = rand::thread_rng().gen_range(0..500);
         tokio::time::sleep(Duration::from_millis(pause)).await;
         server.child.kill().unwrap();
         server.child.wait().unwrap();
