@@ -274,11 +274,15 @@ impl Dialect for MasStack {
 pub struct Verifik;
 impl Verifik {
     /// Vendor codes that are Verifik's own, with their status.
-    const OWN: [(&'static str, StatusCode); 4] = [
+    const OWN: [(&'static str, StatusCode); 7] = [
         ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
         ("Conflict", StatusCode::CONFLICT),
         ("FORBIDDEN", StatusCode::FORBIDDEN),
         ("NotFound", StatusCode::NOT_FOUND),
+        // The e-mail and phone validations' code checks.
+        ("INVALID_CODE", StatusCode::BAD_REQUEST),
+        ("CODE_EXPIRED", StatusCode::CONFLICT),
+        ("MAX_ATTEMPTS_EXCEEDED", StatusCode::GONE),
     ];
 
     fn code(err: &ApiError) -> &'static str {

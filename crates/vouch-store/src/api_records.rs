@@ -114,7 +114,7 @@ fn record(row: (String, Option<String>, String, i64, i64)) -> Result<ApiRecord> 
     Ok(ApiRecord { id, parent, body, created_at: from_ms(created), updated_at: from_ms(updated) })
 }
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string().chars().take(24).collect()
 }
 

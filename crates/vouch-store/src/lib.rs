@@ -22,6 +22,7 @@ pub mod jwt;
 pub mod keys;
 pub mod liveness;
 mod migrations;
+pub mod one_time_codes;
 pub mod outbox;
 pub mod pins;
 pub mod retention;

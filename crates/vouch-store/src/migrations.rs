@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_api_records.sql"),
     include_str!("../migrations/0014_case_subjects.sql"),
     include_str!("../migrations/0015_revoked_jwts.sql"),
+    include_str!("../migrations/0016_one_time_codes.sql"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -967,3 +967,49 @@ fn a_decision_sets_fields_on_an_api_record_in_its_transaction_or_is_not_written(
         serde_json::json!({"status": "ONGOING", "email": "a@example.com", "person": "p1"})
     );
 }
+
+#[test]
+fn a_one_time_code_counts_parallel_tries_and_is_spent_once() {
+    use vouch_store::api_records::{RecordKind, RecordWrite};
+    use vouch_store::one_time_codes::CodeRefusal;
+    let (_dir, store) = open();
+    let (client, _) = integrator(&store);
+    let of = RecordKind { api: "verifik", kind: "email_validation", client_id: &client };
+    let body = serde_json::json!({"status": "new"}).as_object().cloned().unwrap();
+    let later = time::OffsetDateTime::now_utc() + time::Duration::minutes(10);
+    let record = store.create_code_record(of, &body, "123456", 3, later).unwrap();
+    let hash: String = Connection::open(store.data_dir().join(DB_FILE))
+        .unwrap()
+        .query_row("SELECT code_hash FROM one_time_codes WHERE id = ?1", [&record.id], |r| r.get(0))
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains("123456"));
+
+    // Eight tries at once: three are counted, five refused, whatever the interleaving.
+    let now = time::OffsetDateTime::now_utc();
+    let counted = std::thread::scope(|s| {
+        let tries: Vec<_> =
+            (0..8).map(|_| s.spawn(|| store.take_code_try(&client, &record.id, now).unwrap())).collect();
+        tries.into_iter().map(|t| t.join().unwrap()).collect::<Vec<_>>()
+    });
+    assert_eq!(counted.iter().filter(|c| c.is_ok()).count(), 3);
+    assert!(counted.iter().filter(|c| c.is_err()).all(|c| *c == Err(CodeRefusal::TooManyTries)));
+    assert!(vouch_store::credentials::verify_secret("123456", &counted.iter().flatten().next().unwrap().hash));
+
+    // Another code: expired after its time; spent once, the second redemption conflicts; another client's is none.
+    let soon = store.create_code_record(of, &body, "654321", 3, now + time::Duration::seconds(5)).unwrap();
+    let after = now + time::Duration::seconds(6);
+    assert_eq!(store.take_code_try(&client, &soon.id, after).unwrap(), Err(CodeRefusal::Expired));
+    assert!(store.take_code_try(&client, &soon.id, now).unwrap().is_ok());
+    let validated = RecordWrite::Merge {
+        api: "verifik".into(),
+        kind: "email_validation".into(),
+        client_id: client.clone(),
+        id: soon.id.clone(),
+        fields: serde_json::json!({"status": "validated"}).as_object().cloned().unwrap(),
+    };
+    store.redeem_code(&client, &soon.id, now, std::slice::from_ref(&validated)).unwrap();
+    assert!(matches!(store.redeem_code(&client, &soon.id, now, &[validated]), Err(StoreError::Conflict(_))));
+    assert_eq!(store.take_code_try(&client, &soon.id, now).unwrap(), Err(CodeRefusal::Used));
+    assert_eq!(store.api_record(of, &soon.id).unwrap().body["status"], "validated");
+    assert!(matches!(store.take_code_try("someone-else", &soon.id, now), Err(StoreError::NotFound)));
+}

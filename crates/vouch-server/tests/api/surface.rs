@@ -120,6 +120,16 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/verifik/v2/app-logins", "get"),
         ("/verifik/v2/biometric-validations/app-login", "post"),
         ("/verifik/v2/app-logins/{id}", "get"),
+        ("/verifik/v2/email-validations", "post"),
+        ("/verifik/v2/email-validations", "get"),
+        ("/verifik/v2/email-validations/{id}", "get"),
+        ("/verifik/v2/email-validations/validate", "post"),
+        ("/verifik/v2/email-validations/{id}/validate", "post"),
+        ("/verifik/v2/phone-validations", "post"),
+        ("/verifik/v2/phone-validations", "get"),
+        ("/verifik/v2/phone-validations/{id}", "get"),
+        ("/verifik/v2/phone-validations/validate", "post"),
+        ("/verifik/v2/phone-validations/{id}/validate", "post"),
         ("/verifik/v3/projects", "post"),
         ("/verifik/v3/projects", "get"),
         ("/verifik/v3/projects/{id}", "get"),
@@ -214,7 +224,7 @@ async fn health_info_and_unbuilt_endpoints() {
     assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");
     assert!(body["errorMessage"].as_str().unwrap().contains("not built"));
     for path in
-        ["/verifik/v2/email-validations", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"]
+        ["/verifik/v2/auth/project-login", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"]
     {
         let resp = kit.http.get(kit.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");

@@ -127,7 +127,7 @@ async fn tokens_are_jwts_for_verifik_only_and_refused_in_its_words() {
     assert_eq!(renew(&jwt).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let jwt = fresh;
 
-    let resp = kit.get(&jwt, "/verifik/v2/email-validations").await;
+    let resp = kit.http.post(kit.url("/verifik/v2/auth/project-login")).bearer_auth(&jwt).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
     assert_eq!(resp.json::<Value>().await.unwrap()["code"], "NotImplemented");
 }
@@ -807,4 +807,152 @@ async fn an_app_registration_enrols_its_registrant_by_a_photo_once() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
+}
+
+#[tokio::test]
+async fn email_and_phone_validations_check_a_code_the_integrator_sends_and_a_login_makes_an_app_login() {
+    let kit = Kit::start().await;
+    let jwt = token(&kit, &kit.integrator()).await;
+    let (project, flow) = login_flow(&kit, &jwt).await;
+    let create = |path: &'static str, body: Value| {
+        let (kit, jwt) = (&kit, jwt.clone());
+        async move { record(kit, Method::POST, &jwt, path, body).await }
+    };
+
+    // Refusals, each in Verifik's words, and none of them writes a validation.
+    let email = |extra: Value| {
+        let mut body = json!({"project": project, "projectFlow": flow, "validationMethod": "verificationCode",
+            "email": " Ann.Lee@Example.COM ", "type": "login"});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let (status, body) =
+        create("/email-validations", json!({"project": project, "validationMethod": "verificationCode"})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "\"email\" is required");
+    let (status, body) = create("/email-validations", email(json!({"project": "nope"}))).await;
+    assert_error(status, &body, StatusCode::PRECONDITION_FAILED, "PreconditionFailed", "INVALID_PROJECT_ID");
+    let (status, body) = create("/email-validations", email(json!({"validationMethod": "magicLink"}))).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_IMPLEMENTED, Some("NotImplemented")), "{body}");
+    let (status, body) = create(
+        "/phone-validations",
+        json!({"project": project, "validationMethod": "verificationCode",
+        "phone": "3001234567"}),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "\"countryCode\" is required");
+    let (_, body) = record(&kit, Method::GET, &jwt, "/email-validations", json!({})).await;
+    assert_eq!(body["data"]["pagination"]["total"], 0, "{body}");
+
+    // A login by e-mail: the code is answered once, to the integrator; the address is kept as Verifik keeps it.
+    let (status, body) = create("/email-validations", email(json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_envelope(&body);
+    let created = &body["data"];
+    let (id, code) =
+        (created["_id"].as_str().unwrap().to_string(), created["verificationCode"].as_str().unwrap().to_string());
+    assert_eq!((created["email"].as_str(), created["status"].as_str()), (Some("ann.lee@example.com"), Some("new")));
+    assert_eq!((created["attempts"].as_i64(), created["maxAttempts"].as_i64()), (Some(0), Some(3)));
+    assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()));
+    let (_, shown) = record(&kit, Method::GET, &jwt, &format!("/email-validations/{id}"), json!({})).await;
+    assert!(shown["data"].get("verificationCode").is_none(), "the code is answered once: {shown}");
+    assert!(!shown.to_string().contains("argon2"), "{shown}");
+
+    // A wrong code is counted; the right one, sent as the official client sends it, validates and logs in.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, body) = record(
+        &kit,
+        Method::POST,
+        &jwt,
+        &format!("/email-validations/{id}/validate"),
+        json!({"verificationCode": wrong}),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "INVALID_CODE", "Invalid verification code");
+    let by_contact = json!({"otp": code, "email": "ann.lee@example.com", "project": project, "projectFlow": flow,
+        "type": "login", "validationMethod": "verificationCode"});
+    let (status, body) = record(&kit, Method::POST, &jwt, "/email-validations/validate", by_contact.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let data = &body["data"];
+    assert_eq!(
+        (data["status"].as_str(), data["type"].as_str(), data["attempts"].as_i64()),
+        (Some("validated"), Some("login"), Some(2))
+    );
+    assert!(data["validatedAt"].is_string());
+    assert_eq!(
+        (data["appLogin"]["type"].as_str(), data["appLogin"]["emailValidation"].as_str()),
+        (Some("email"), Some(id.as_str()))
+    );
+    // Its token is the person's own: it opens a biometric login, and is no client's token.
+    let login_token = data["token"].as_str().unwrap().to_string();
+    let (status, body) =
+        kit.send_json(Method::POST, &login_token, "/verifik/v2/biometric-validations/app-login", &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["biometricValidation"]["type"], "login", "{body}");
+    let (status, _) = record(&kit, Method::GET, &login_token, "/email-validations", json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Spent: the same code again finds no open validation, and by id it is refused.
+    let (status, _) = record(&kit, Method::POST, &jwt, "/email-validations/validate", by_contact).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = record(
+        &kit,
+        Method::POST,
+        &jwt,
+        &format!("/email-validations/{id}/validate"),
+        json!({"verificationCode": code}),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::CONFLICT, "Conflict", "already_validated");
+    let (_, logins) = record(&kit, Method::GET, &jwt, "/app-logins?type=email", json!({})).await;
+    assert_eq!(logins["data"]["pagination"]["total"], 1, "{logins}");
+
+    // A phone validation: three wrong codes spend it, and then even the right one is refused.
+    let (status, body) = create(
+        "/phone-validations",
+        json!({"project": project, "validationMethod": "verificationCode",
+        "phone": "3001234567", "countryCode": "+57", "type": "validation"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (id, code) = (
+        body["data"]["_id"].as_str().unwrap().to_string(),
+        body["data"]["verificationCode"].as_str().unwrap().to_string(),
+    );
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let path = format!("/phone-validations/{id}/validate");
+    for expected in [StatusCode::BAD_REQUEST, StatusCode::BAD_REQUEST, StatusCode::GONE] {
+        let (status, body) = record(&kit, Method::POST, &jwt, &path, json!({"otp": wrong})).await;
+        assert_eq!(status, expected, "{body}");
+    }
+    let (status, body) = record(&kit, Method::POST, &jwt, &path, json!({"otp": code})).await;
+    assert_error(status, &body, StatusCode::GONE, "MAX_ATTEMPTS_EXCEEDED", "Maximum attempts exceeded");
+    let (_, shown) = record(&kit, Method::GET, &jwt, &format!("/phone-validations/{id}"), json!({})).await;
+    assert_eq!(
+        (shown["data"]["status"].as_str(), shown["data"]["attempts"].as_i64()),
+        (Some("failed"), Some(3)),
+        "{shown}"
+    );
+
+    // An expired code is refused and the validation says so; another client sees none of these.
+    let soon = (time::OffsetDateTime::now_utc() + time::Duration::seconds(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (_, body) = create(
+        "/phone-validations",
+        json!({"project": project, "validationMethod": "verificationCode",
+        "phone": "3001234567", "countryCode": "+57", "expiresAt": soon}),
+    )
+    .await;
+    let (id, code) = (
+        body["data"]["_id"].as_str().unwrap().to_string(),
+        body["data"]["verificationCode"].as_str().unwrap().to_string(),
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (status, body) =
+        record(&kit, Method::POST, &jwt, &format!("/phone-validations/{id}/validate"), json!({"otp": code})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "CODE_EXPIRED", "Verification code expired");
+    let (_, shown) = record(&kit, Method::GET, &jwt, &format!("/phone-validations/{id}"), json!({})).await;
+    assert_eq!(shown["data"]["status"], "expired");
+    let other = token(&kit, &kit.integrator()).await;
+    let (status, _) = record(&kit, Method::GET, &other, &format!("/phone-validations/{id}"), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -1,8 +1,8 @@
 //! Verifik's app logins (`/verifik/v2/app-logins`): as Verifik documents them, nobody creates one; a login
 //! validation that completes makes one (`type: faceLiveness`), written in the same transaction as its decision.
 //! A login validation answered by `validate` carries the app login's token, with which the person opens their
-//! next login validation (`POST /v2/biometric-validations/app-login`). The e-mail and phone logins need one-time
-//! codes Vouch does not send (501).
+//! next login validation (`POST /v2/biometric-validations/app-login`). An e-mail or phone `login` validation whose
+//! code is right makes one too (`type: email` or `phone`, [`super::contact_validations`]).
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::Client;
-use vouch_store::api_records::{NewRecord, RecordKind, RecordQuery};
+use vouch_store::api_records::{ApiRecord, NewRecord, RecordKind, RecordQuery};
 use vouch_store::jwt::JwtCheck;
 
 use super::params::{Fields, QueryFields};
@@ -51,17 +51,58 @@ pub async fn token_for(
     client: &str,
     case_id: vouch_core::CaseId,
 ) -> Result<Option<String>, ApiError> {
-    let query = RecordQuery {
-        field: Some(("biometricValidation".into(), case_id.to_string())),
-        limit: 1,
-        ..RecordQuery::default()
-    };
+    let found = made_by(state, client, "biometricValidation", &case_id.to_string()).await?;
+    let Some(login) = found else { return Ok(None) };
+    Ok(Some(token_of(state, client, &login.id).await?))
+}
+
+/// The app login whose `field` names validation `id`, if any.
+async fn made_by(state: &AppState, client: &str, field: &str, id: &str) -> Result<Option<ApiRecord>, ApiError> {
+    let query = RecordQuery { field: Some((field.into(), id.into())), limit: 1, ..RecordQuery::default() };
     let owner = client.to_string();
     let (found, _) = state.db(move |s| s.api_records(of(&owner), &query)).await?;
-    let Some(login) = found.into_iter().next() else { return Ok(None) };
-    let owner = client.to_string();
-    let token = state.db(move |s| s.issue_jwt(&owner, TOKEN_TTL_SECS, APP_LOGIN_AUDIENCE, Some(&login.id))).await?;
-    Ok(Some(token.token))
+    Ok(found.into_iter().next())
+}
+
+async fn token_of(state: &AppState, client: &str, login: &str) -> Result<String, ApiError> {
+    let (owner, login) = (client.to_string(), login.to_string());
+    let token = state.db(move |s| s.issue_jwt(&owner, TOKEN_TTL_SECS, APP_LOGIN_AUDIENCE, Some(&login))).await?;
+    Ok(token.token)
+}
+
+/// The app login an e-mail or phone validation (`field` its kind, `id` it) made, as answered, and its token.
+pub(super) async fn login_by(
+    state: &AppState,
+    client: &Client,
+    field: &str,
+    id: &str,
+) -> Result<(Value, String), ApiError> {
+    let login = made_by(state, &client.id, field, id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a validated login made no app login"))?;
+    let token = token_of(state, &client.id, &login.id).await?;
+    Ok((records::answer(login, &client.id), token))
+}
+
+/// The app login a validated e-mail or phone `login` (`validation`) makes: `type` email or phone, `field`
+/// (`emailValidation` or `phoneValidation`) naming the validation.
+pub(super) fn new_contact_login(client: &Client, validation: &ApiRecord, login_type: &str, field: &str) -> NewRecord {
+    let text = |name: &str| validation.body.get(name).cloned().unwrap_or(Value::Null);
+    let identifier = validation.body.get("email").or_else(|| validation.body.get("phone")).cloned();
+    let mut body = Map::new();
+    for (name, value) in [
+        ("type", json!(login_type)),
+        ("project", text("project")),
+        ("projectFlow", text("projectFlow")),
+        ("identifier", identifier.unwrap_or(Value::Null)),
+        (field, json!(validation.id)),
+        ("status", json!("validated")),
+    ] {
+        if !value.is_null() {
+            body.insert(name.into(), value);
+        }
+    }
+    NewRecord { api: API.into(), kind: KIND.into(), client_id: client.id.clone(), body }
 }
 
 /// A new login validation for the person of an app login (its token is the bearer): the same project flow,

@@ -7,13 +7,15 @@
 //! Projects, project flows and webhooks are kept as configuration records ([`records`]); biometric validations
 //! run as Vouch cases ([`validations`]); v3 projects ([`projects_v3`]) are the same projects, in v3's shapes.
 //! App registrations ([`app_registrations`]) enrol a registrant's face through a biometric validation; a login
-//! that passes makes an app login ([`app_logins`]). What is not built yet (the e-mail and phone validations,
-//! which need messages Vouch does not send) answers 501 in Verifik's format.
+//! that passes makes an app login ([`app_logins`]). E-mail and phone validations ([`contact_validations`]) answer
+//! their code to the integrator, who sends it: Vouch sends no messages. What is not built answers 501 in
+//! Verifik's format.
 
 mod app_logins;
 mod app_registrations;
 mod auth;
 mod collections;
+mod contact_validations;
 mod dto;
 mod faces;
 mod params;
@@ -50,7 +52,9 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(app_registrations::routes())
         .merge(app_logins::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images));
-    let records = records::routes().layer(crate::extract::body_limit(records::RECORD_BODY_LIMIT));
+    let records = records::routes()
+        .merge(contact_validations::routes())
+        .layer(crate::extract::body_limit(records::RECORD_BODY_LIMIT));
     let protected = OpenApiRouter::new()
         .merge(image_work)
         .merge(collections::routes())
@@ -66,7 +70,18 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(app_logins::session_routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes));
-    OpenApiRouter::new().merge(auth::routes()).merge(sessions).merge(protected).merge(v3)
+    // An app registration's e-mail or phone validation sends its code to the registrant, which needs messages
+    // Vouch does not send; named here, before the validations' `{id}` routes could take them.
+    let mut unbuilt = OpenApiRouter::new();
+    for path in [
+        "/verifik/v2/email-validations/app-registration",
+        "/verifik/v2/email-validations/app-registration/validate",
+        "/verifik/v2/phone-validations/app-registration",
+        "/verifik/v2/phone-validations/app-registration/validate",
+    ] {
+        unbuilt = unbuilt.route(path, axum::routing::any(crate::adapters::not_built::verifik));
+    }
+    OpenApiRouter::new().merge(auth::routes()).merge(sessions).merge(protected).merge(v3).merge(unbuilt)
 }
 
 /// Verifik's success envelope: a short random id, the data, and a dated signature line.

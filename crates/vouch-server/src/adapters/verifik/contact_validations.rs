@@ -1,0 +1,437 @@
+//! Verifik's e-mail and phone validations (`/verifik/v2/email-validations`, `/verifik/v2/phone-validations`): a
+//! six-digit code that proves a person holds an address or a number.
+//!
+//! Vouch sends no e-mail or text messages. Creating a validation answers its code to the integrator, as Verifik's
+//! own create answers `verificationCode`, and the integrator's mail or SMS gateway sends it. Vouch keeps only the
+//! code's argon2id hash ([`vouch_store::one_time_codes`]). A code allows three tries and lasts ten minutes unless
+//! `expiresAt` says otherwise. A `login` validation that passes makes an app login (`type: email` or `phone`) and
+//! answers its token, with which the person opens a biometric login (`POST /v2/biometric-validations/app-login`).
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use rand::Rng;
+use serde_json::{json, Map, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use vouch_core::Client;
+use vouch_store::api_records::{ApiRecord, RecordQuery, RecordWrite};
+use vouch_store::one_time_codes::CodeRefusal;
+
+use super::params::{Fields, QueryFields};
+use super::records::{self, Kind, Object, PROJECT, PROJECT_FLOW};
+use super::{conflict, ok, precondition_failed, record_not_found, VerifikResult, API};
+use crate::error::{ApiError, Code};
+use crate::extract::Authed;
+use crate::state::AppState;
+
+const MAX_ATTEMPTS: i64 = 3;
+const DEFAULT_TTL: time::Duration = time::Duration::minutes(10);
+const LONGEST_TTL: time::Duration = time::Duration::days(7);
+const TYPES: [&str; 5] = ["validation", "login", "onboarding", "oneTimeLink", "register"];
+
+/// Which kind of contact a validation proves.
+#[derive(Clone, Copy)]
+enum Channel {
+    Email,
+    Phone,
+}
+
+const EMAIL: Kind =
+    Kind { kind: "email_validation", build: made_here, filters: &["status", "email", "type", "project"] };
+const PHONE: Kind =
+    Kind { kind: "phone_validation", build: made_here, filters: &["status", "phone", "type", "project"] };
+
+fn made_here(_: &Fields, _: Option<&Object>) -> Result<Object, ApiError> {
+    Err(ApiError::invalid("a validation is created by its own POST"))
+}
+
+impl Channel {
+    fn kind(self) -> &'static Kind {
+        match self {
+            Channel::Email => &EMAIL,
+            Channel::Phone => &PHONE,
+        }
+    }
+
+    /// The app login's `type`, and the app login field that names the validation.
+    fn login(self) -> (&'static str, &'static str) {
+        match self {
+            Channel::Email => ("email", "emailValidation"),
+            Channel::Phone => ("phone", "phoneValidation"),
+        }
+    }
+
+    /// The contact the caller gave, checked, as (field, value) pairs to store; the first is the identifier.
+    fn contact(self, fields: &Fields) -> Result<Vec<(&'static str, String)>, ApiError> {
+        match self {
+            Channel::Email => {
+                let email = fields.email("email")?.ok_or_else(|| missing("email"))?;
+                // As Verifik does: spaces removed, lower case.
+                let email: String = email.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+                Ok(vec![("email", email)])
+            }
+            Channel::Phone => {
+                let phone = fields.text("phone", 20)?.ok_or_else(|| missing("phone"))?;
+                if phone.is_empty() || !phone.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(ApiError::invalid("\"phone\" must contain only digits"));
+                }
+                let code = fields.text("countryCode", 4)?.ok_or_else(|| missing("countryCode"))?;
+                if code.len() < 2 || !code.starts_with('+') || !code.bytes().skip(1).all(|b| b.is_ascii_digit()) {
+                    return Err(ApiError::invalid("\"countryCode\" must be + and 1 to 3 digits"));
+                }
+                Ok(vec![("phone", phone), ("countryCode", code)])
+            }
+        }
+    }
+}
+
+/// One of `allowed`, any case, spelt as Verifik spells it.
+fn canonical(fields: &Fields, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+    let given = fields.one_of(name, allowed)?;
+    Ok(given.map(|g| allowed.iter().find(|a| a.eq_ignore_ascii_case(&g)).map_or(g, |a| (*a).to_string())))
+}
+
+fn missing(name: &str) -> ApiError {
+    ApiError::invalid(format!("\"{name}\" is required"))
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_email, list_email))
+        .routes(routes!(get_email))
+        .routes(routes!(validate_email))
+        .routes(routes!(validate_email_by_id))
+        .routes(routes!(create_phone, list_phone))
+        .routes(routes!(get_phone))
+        .routes(routes!(validate_phone))
+        .routes(routes!(validate_phone_by_id))
+}
+
+/// Create an e-mail validation: its code is in the answer (`verificationCode`), for your own mail to send.
+#[utoipa::path(post, path = "/verifik/v2/email-validations", tag = "Verifik", security(("bearer" = [])),
+    request_body(content = Object, description = "project, email, validationMethod (verificationCode), type, projectFlow, expiresAt, redirectUrl, webhookUrl, ipAddress, language"),
+    responses((status = 200, description = "the validation, status new, with its verificationCode"),
+              (status = 409, description = "MissingParameter"), (status = 412, description = "INVALID_PROJECT_ID"),
+              (status = 501, description = "a link instead of a code (Vouch sends no messages)")))]
+async fn create_email(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    fields: Fields,
+) -> VerifikResult<Response> {
+    Ok(ok(create(&state, &client, Channel::Email, &fields).await?))
+}
+
+#[utoipa::path(get, path = "/verifik/v2/email-validations", tag = "Verifik", security(("bearer" = [])),
+    params(("page" = Option<u32>, Query), ("limit" = Option<u32>, Query), ("status" = Option<String>, Query)),
+    responses((status = 200, description = "`{docs, pagination}`")))]
+async fn list_email(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    QueryFields(fields): QueryFields,
+) -> VerifikResult<Response> {
+    Ok(ok(records::list_value(&state, &client.id, &EMAIL, &fields).await?))
+}
+
+#[utoipa::path(get, path = "/verifik/v2/email-validations/{id}", tag = "Verifik", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200), (status = 404)))]
+async fn get_email(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> VerifikResult<Response> {
+    Ok(ok(records::read_value(&state, &client.id, &EMAIL, id).await?))
+}
+
+/// Validate an e-mail validation named by its address and project, as the official client sends it.
+#[utoipa::path(post, path = "/verifik/v2/email-validations/validate", tag = "Verifik", security(("bearer" = [])),
+    request_body(content = Object, description = "otp (or verificationCode), email, project, projectFlow, type"),
+    responses((status = 200, description = "the validation, validated; for a login also token and appLogin"),
+              (status = 400, description = "INVALID_CODE"), (status = 409, description = "CODE_EXPIRED"),
+              (status = 410, description = "MAX_ATTEMPTS_EXCEEDED"), (status = 404)))]
+async fn validate_email(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    fields: Fields,
+) -> VerifikResult<Response> {
+    Ok(ok(validate(&state, &client, Channel::Email, None, &fields).await?))
+}
+
+#[utoipa::path(post, path = "/verifik/v2/email-validations/{id}/validate", tag = "Verifik", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body(content = Object, description = "verificationCode (or otp)"),
+    responses((status = 200), (status = 400, description = "INVALID_CODE"), (status = 409, description = "CODE_EXPIRED"),
+              (status = 410, description = "MAX_ATTEMPTS_EXCEEDED"), (status = 404)))]
+async fn validate_email_by_id(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> VerifikResult<Response> {
+    Ok(ok(validate(&state, &client, Channel::Email, Some(id), &fields).await?))
+}
+
+/// Create a phone validation: its code is in the answer (`verificationCode`), for your own SMS gateway to send.
+#[utoipa::path(post, path = "/verifik/v2/phone-validations", tag = "Verifik", security(("bearer" = [])),
+    request_body(content = Object, description = "project, phone, countryCode, validationMethod (verificationCode), type, projectFlow, expiresAt, redirectUrl, webhookUrl, ipAddress, language"),
+    responses((status = 200, description = "the validation, status new, with its verificationCode"),
+              (status = 409, description = "MissingParameter"), (status = 412, description = "INVALID_PROJECT_ID"),
+              (status = 501, description = "a link instead of a code (Vouch sends no messages)")))]
+async fn create_phone(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    fields: Fields,
+) -> VerifikResult<Response> {
+    Ok(ok(create(&state, &client, Channel::Phone, &fields).await?))
+}
+
+#[utoipa::path(get, path = "/verifik/v2/phone-validations", tag = "Verifik", security(("bearer" = [])),
+    params(("page" = Option<u32>, Query), ("limit" = Option<u32>, Query), ("status" = Option<String>, Query)),
+    responses((status = 200, description = "`{docs, pagination}`")))]
+async fn list_phone(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    QueryFields(fields): QueryFields,
+) -> VerifikResult<Response> {
+    Ok(ok(records::list_value(&state, &client.id, &PHONE, &fields).await?))
+}
+
+#[utoipa::path(get, path = "/verifik/v2/phone-validations/{id}", tag = "Verifik", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200), (status = 404)))]
+async fn get_phone(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> VerifikResult<Response> {
+    Ok(ok(records::read_value(&state, &client.id, &PHONE, id).await?))
+}
+
+#[utoipa::path(post, path = "/verifik/v2/phone-validations/validate", tag = "Verifik", security(("bearer" = [])),
+    request_body(content = Object, description = "otp (or verificationCode), phone, countryCode, project, projectFlow, type"),
+    responses((status = 200, description = "the validation, validated; for a login also token and appLogin"),
+              (status = 400, description = "INVALID_CODE"), (status = 409, description = "CODE_EXPIRED"),
+              (status = 410, description = "MAX_ATTEMPTS_EXCEEDED"), (status = 404)))]
+async fn validate_phone(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    fields: Fields,
+) -> VerifikResult<Response> {
+    Ok(ok(validate(&state, &client, Channel::Phone, None, &fields).await?))
+}
+
+#[utoipa::path(post, path = "/verifik/v2/phone-validations/{id}/validate", tag = "Verifik", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body(content = Object, description = "verificationCode (or otp)"),
+    responses((status = 200), (status = 400, description = "INVALID_CODE"), (status = 409, description = "CODE_EXPIRED"),
+              (status = 410, description = "MAX_ATTEMPTS_EXCEEDED"), (status = 404)))]
+async fn validate_phone_by_id(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> VerifikResult<Response> {
+    Ok(ok(validate(&state, &client, Channel::Phone, Some(id), &fields).await?))
+}
+
+/// Checks what a create asks for, keeps the hash of a new code with the validation, and answers both.
+async fn create(state: &AppState, client: &Client, channel: Channel, fields: &Fields) -> Result<Value, ApiError> {
+    if fields.boolean("requires2FA")? == Some(true) {
+        return Err(ApiError::new(Code::NotImplemented, "requires2FA needs codes that this Vouch does not send"));
+    }
+    let method = canonical(fields, "validationMethod", &["verificationCode", "oneTimeLink", "magicLink"])?;
+    let method = method.ok_or_else(|| missing("validationMethod"))?;
+    if method != "verificationCode" {
+        return Err(ApiError::new(
+            Code::NotImplemented,
+            format!("validationMethod {method} sends a link by e-mail or text, which this Vouch does not send: use verificationCode and send the code yourself"),
+        ));
+    }
+    let project = fields.required_string("project")?;
+    let project_flow = fields.string("projectFlow")?;
+    let contact = channel.contact(fields)?;
+    let kind = canonical(fields, "type", &TYPES)?.unwrap_or_else(|| "validation".into());
+    let now = time::OffsetDateTime::now_utc();
+    let expires_at = fields.datetime("expiresAt")?.unwrap_or(now + DEFAULT_TTL);
+    if expires_at <= now || expires_at > now + LONGEST_TTL {
+        return Err(ApiError::invalid("\"expiresAt\" must be in the next 7 days"));
+    }
+    exists(state, client, &PROJECT, &project, "INVALID_PROJECT_ID").await?;
+    if let Some(flow) = &project_flow {
+        exists(state, client, &PROJECT_FLOW, flow, "INVALID_PROJECT_FLOW").await?;
+    }
+    let mut body = Map::new();
+    for (name, value) in contact {
+        body.insert(name.into(), json!(value));
+    }
+    for (name, value) in [
+        ("project", Some(project)),
+        ("projectFlow", project_flow),
+        ("type", Some(kind)),
+        ("validationMethod", Some(method)),
+        ("status", Some("new".into())),
+        ("expiresAt", Some(crate::adapters::rfc3339(expires_at))),
+        ("redirectUrl", fields.url("redirectUrl")?),
+        ("webhookUrl", fields.url("webhookUrl")?),
+        ("ipAddress", fields.text("ipAddress", 64)?),
+        ("language", fields.text("language", 5)?),
+    ] {
+        if let Some(value) = value {
+            body.insert(name.into(), json!(value));
+        }
+    }
+    body.insert("attempts".into(), json!(0));
+    body.insert("maxAttempts".into(), json!(MAX_ATTEMPTS));
+    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+    let (owner, secret) = (client.id.clone(), code.clone());
+    let kind = channel.kind();
+    let record =
+        state.db(move |s| s.create_code_record(kind.of(&owner), &body, &secret, MAX_ATTEMPTS, expires_at)).await?;
+    tracing::info!(id = %record.id, kind = kind.kind, "Verifik contact validation created; its code went to the integrator");
+    let mut answer = records::answer(record, &client.id);
+    if let Some(object) = answer.as_object_mut() {
+        object.insert("verificationCode".into(), json!(code));
+    }
+    Ok(answer)
+}
+
+async fn exists(state: &AppState, client: &Client, kind: &'static Kind, id: &str, word: &str) -> Result<(), ApiError> {
+    let (owner, id) = (client.id.clone(), id.to_string());
+    match state.db(move |s| s.api_record(kind.of(&owner), &id)).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == Code::NotFound => Err(precondition_failed(word)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Checks a code: counts the try, compares, and on a match spends the code and writes what it proves.
+async fn validate(
+    state: &AppState,
+    client: &Client,
+    channel: Channel,
+    id: Option<String>,
+    fields: &Fields,
+) -> Result<Value, ApiError> {
+    let code = fields.text("verificationCode", 12)?.or(fields.text("otp", 12)?).ok_or_else(|| missing("otp"))?;
+    let kind = channel.kind();
+    let id = match id {
+        Some(id) => id,
+        None => named(state, client, channel, fields).await?,
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let (owner, key) = (client.id.clone(), id.clone());
+    let counted = state.db(move |s| s.take_code_try(&owner, &key, now)).await.map_err(record_not_found)?;
+    let counted = match counted {
+        Ok(counted) => counted,
+        Err(refusal) => {
+            if refusal == CodeRefusal::Expired {
+                merge(state, client, kind, &id, json!({"status": "expired"})).await?;
+            }
+            return Err(refused(refusal));
+        }
+    };
+    // argon2 compares in constant time; it runs off the async workers.
+    let hash = counted.hash.clone();
+    let matched = state.db(move |_| Ok(vouch_store::credentials::verify_secret(&code, &hash))).await?;
+    if !matched {
+        let exhausted = counted.attempts >= counted.max_attempts;
+        let status = if exhausted { "failed" } else { "new" };
+        merge(state, client, kind, &id, json!({"attempts": counted.attempts, "status": status})).await?;
+        tracing::info!(id = %id, attempts = counted.attempts, "Verifik contact validation: a wrong code");
+        return Err(if exhausted { refused(CodeRefusal::TooManyTries) } else { invalid_code() });
+    }
+    redeem(state, client, channel, &id, counted.attempts, now).await
+}
+
+/// Spends the code and writes the validation's new status, with the app login a `login` makes, in one
+/// transaction; the validation as answered, with the app login and its token for a login.
+async fn redeem(
+    state: &AppState,
+    client: &Client,
+    channel: Channel,
+    id: &str,
+    attempts: i64,
+    at: time::OffsetDateTime,
+) -> Result<Value, ApiError> {
+    let kind = channel.kind();
+    let (owner, key) = (client.id.clone(), id.to_string());
+    let record = state.db(move |s| s.api_record(kind.of(&owner), &key)).await.map_err(record_not_found)?;
+    let fields = json!({"status": "validated", "attempts": attempts, "validatedAt": crate::adapters::rfc3339(at)});
+    let mut writes = vec![merge_write(client, kind, id, fields)];
+    let login = record.body.get("type").and_then(Value::as_str) == Some("login");
+    let (login_type, login_field) = channel.login();
+    if login {
+        writes.push(RecordWrite::Insert(super::app_logins::new_contact_login(
+            client,
+            &record,
+            login_type,
+            login_field,
+        )));
+    }
+    let (owner, key) = (client.id.clone(), id.to_string());
+    state.db(move |s| s.redeem_code(&owner, &key, at, &writes)).await.map_err(|e| {
+        if e.code == Code::Conflict {
+            conflict("already_validated")
+        } else {
+            e
+        }
+    })?;
+    tracing::info!(id = %id, kind = kind.kind, "Verifik contact validation validated");
+    let (owner, key) = (client.id.clone(), id.to_string());
+    let saved = state.db(move |s| s.api_record(kind.of(&owner), &key)).await?;
+    let mut answer = records::answer(saved, &client.id);
+    if login {
+        let (app_login, token) = super::app_logins::login_by(state, client, login_field, id).await?;
+        if let Some(object) = answer.as_object_mut() {
+            object.insert("token".into(), json!(token));
+            object.insert("appLogin".into(), app_login);
+        }
+    }
+    Ok(answer)
+}
+
+/// The newest open validation of the contact (and project, and type) the body names.
+async fn named(state: &AppState, client: &Client, channel: Channel, fields: &Fields) -> Result<String, ApiError> {
+    let contact = channel.contact(fields)?;
+    let (field, value) = contact.first().cloned().ok_or_else(|| missing("email"))?;
+    let project = fields.string("project")?;
+    let kind_asked = canonical(fields, "type", &TYPES)?;
+    let query = RecordQuery { field: Some((field.into(), value)), limit: 100, ..RecordQuery::default() };
+    let (owner, kind) = (client.id.clone(), channel.kind());
+    let (found, _) = state.db(move |s| s.api_records(kind.of(&owner), &query)).await?;
+    let text = |r: &ApiRecord, name: &str| r.body.get(name).and_then(Value::as_str).map(str::to_string);
+    found
+        .into_iter()
+        .filter(|r| text(r, "status").as_deref() == Some("new"))
+        .filter(|r| project.is_none() || text(r, "project") == project)
+        .filter(|r| kind_asked.is_none() || text(r, "type") == kind_asked)
+        .max_by_key(|r| r.created_at)
+        .map(|r| r.id)
+        .ok_or_else(|| ApiError::not_found("Record not found.").with_vendor_code("NotFound"))
+}
+
+fn merge_write(client: &Client, kind: &Kind, id: &str, fields: Value) -> RecordWrite {
+    RecordWrite::Merge {
+        api: API.into(),
+        kind: kind.kind.into(),
+        client_id: client.id.clone(),
+        id: id.to_string(),
+        fields: fields.as_object().cloned().unwrap_or_default(),
+    }
+}
+
+async fn merge(state: &AppState, client: &Client, kind: &Kind, id: &str, fields: Value) -> Result<(), ApiError> {
+    let write = merge_write(client, kind, id, fields);
+    state.db(move |s| s.merge_api_record(&write)).await
+}
+
+fn invalid_code() -> ApiError {
+    ApiError::new(Code::InvalidInput, "Invalid verification code").with_vendor_code("INVALID_CODE")
+}
+
+fn refused(refusal: CodeRefusal) -> ApiError {
+    match refusal {
+        CodeRefusal::Expired => {
+            ApiError::new(Code::Conflict, "Verification code expired").with_vendor_code("CODE_EXPIRED")
+        }
+        CodeRefusal::TooManyTries => {
+            ApiError::new(Code::TooManyAttempts, "Maximum attempts exceeded").with_vendor_code("MAX_ATTEMPTS_EXCEEDED")
+        }
+        CodeRefusal::Used => conflict("already_validated"),
+    }
+}

@@ -1,0 +1,122 @@
+//! One-time codes that prove a person holds an e-mail address or a phone number (Verifik's e-mail and phone
+//! validations). Each belongs to an API record of the same id. Only the code's argon2id hash is kept. A try is
+//! counted by one UPDATE before the code is checked, so parallel guesses cannot outrun the limit, and a code is
+//! spent by another that only one redemption can win.
+
+use rusqlite::{params, OptionalExtension};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::api_records::{insert_row, new_id, write_in, ApiRecord, RecordKind, RecordWrite};
+use crate::credentials::hash_secret;
+use crate::error::{Result, StoreError};
+use crate::{to_ms, Store};
+
+/// A try that was counted: the hash to check the code against, and the tries made and allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeTry {
+    pub hash: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+}
+
+/// Why a try was not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefusal {
+    Expired,
+    TooManyTries,
+    Used,
+}
+
+impl Store {
+    /// Writes an API record with the hash of its code, in one transaction; the record as stored.
+    pub fn create_code_record(
+        &self,
+        of: RecordKind<'_>,
+        body: &Map<String, Value>,
+        code: &str,
+        max_attempts: i64,
+        expires_at: OffsetDateTime,
+    ) -> Result<ApiRecord> {
+        // argon2 runs before the connection is taken.
+        let hash = hash_secret(code)?;
+        let id = new_id();
+        let now = crate::now();
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        insert_row(&tx, &id, of, None, body, now)?;
+        tx.execute(
+            "INSERT INTO one_time_codes (id, client_id, code_hash, max_attempts, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, of.client_id, hash, max_attempts, to_ms(expires_at)],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        self.api_record(of, &id)
+    }
+
+    /// Counts a try at the code of record `id`; `NotFound` when the client has no such code.
+    pub fn take_code_try(
+        &self,
+        client_id: &str,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> Result<std::result::Result<CodeTry, CodeRefusal>> {
+        let conn = self.conn()?;
+        let counted = conn
+            .query_row(
+                "UPDATE one_time_codes SET attempts = attempts + 1
+                 WHERE id = ?1 AND client_id = ?2 AND used_at IS NULL AND attempts < max_attempts AND expires_at > ?3
+                 RETURNING code_hash, attempts, max_attempts",
+                params![id, client_id, to_ms(at)],
+                |r| Ok(CodeTry { hash: r.get(0)?, attempts: r.get(1)?, max_attempts: r.get(2)? }),
+            )
+            .optional()?;
+        if let Some(counted) = counted {
+            return Ok(Ok(counted));
+        }
+        let (used, attempts, max): (Option<i64>, i64, i64) = conn
+            .query_row(
+                "SELECT used_at, attempts, max_attempts FROM one_time_codes WHERE id = ?1 AND client_id = ?2",
+                params![id, client_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        Ok(Err(if used.is_some() {
+            CodeRefusal::Used
+        } else if attempts >= max {
+            CodeRefusal::TooManyTries
+        } else {
+            // Neither spent nor out of tries, so the UPDATE found it expired.
+            CodeRefusal::Expired
+        }))
+    }
+
+    /// Spends the code of record `id` and writes what its redemption changes (`writes`: its record's new fields,
+    /// an app login) in one transaction. `Conflict` when another redemption spent it first.
+    pub fn redeem_code(&self, client_id: &str, id: &str, at: OffsetDateTime, writes: &[RecordWrite]) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let spent = tx.execute(
+            "UPDATE one_time_codes SET used_at = ?1 WHERE id = ?2 AND client_id = ?3 AND used_at IS NULL",
+            params![to_ms(at), id, client_id],
+        )?;
+        if spent == 0 {
+            return Err(StoreError::Conflict("the code was used already".into()));
+        }
+        for write in writes {
+            write_in(&tx, write, at)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Sets fields of a record (its status and tries after a refused code), keeping its others.
+    pub fn merge_api_record(&self, write: &RecordWrite) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        write_in(&tx, write, crate::now())?;
+        tx.commit()?;
+        Ok(())
+    }
+}
