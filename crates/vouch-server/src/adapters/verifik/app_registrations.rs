@@ -52,20 +52,13 @@ fn of(client: &str) -> RecordKind<'_> {
 /// The registrant's contact and names, checked as Verifik checks them.
 fn registrant(fields: &Fields) -> Result<Map<String, Value>, ApiError> {
     let email = fields.email("email")?;
-    let phone = fields.text("phone", 20)?;
-    if phone.as_ref().is_some_and(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(ApiError::invalid("\"phone\" must contain only digits"));
-    }
-    let country_code = fields.text("countryCode", 4)?;
+    let phone = fields.phone("phone")?;
+    let country_code = fields.country_code("countryCode")?;
     if email.is_none() && phone.is_none() {
         return Err(ApiError::invalid("Needs an email or a phone at least"));
     }
     if phone.is_some() && country_code.is_none() {
         return Err(ApiError::invalid("missing countryCode"));
-    }
-    let code_ok = |c: &str| c.len() >= 2 && c.starts_with('+') && c.bytes().skip(1).all(|b| b.is_ascii_digit());
-    if country_code.as_deref().is_some_and(|c| !code_ok(c)) {
-        return Err(ApiError::invalid("\"countryCode\" must be + and 1 to 3 digits"));
     }
     let mut out = Map::new();
     for (name, value) in [

@@ -70,14 +70,8 @@ impl Channel {
                 Ok(vec![("email", email)])
             }
             Channel::Phone => {
-                let phone = fields.text("phone", 20)?.ok_or_else(|| missing("phone"))?;
-                if phone.is_empty() || !phone.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(ApiError::invalid("\"phone\" must contain only digits"));
-                }
-                let code = fields.text("countryCode", 4)?.ok_or_else(|| missing("countryCode"))?;
-                if code.len() < 2 || !code.starts_with('+') || !code.bytes().skip(1).all(|b| b.is_ascii_digit()) {
-                    return Err(ApiError::invalid("\"countryCode\" must be + and 1 to 3 digits"));
-                }
+                let phone = fields.phone("phone")?.ok_or_else(|| missing("phone"))?;
+                let code = fields.country_code("countryCode")?.ok_or_else(|| missing("countryCode"))?;
                 Ok(vec![("phone", phone), ("countryCode", code)])
             }
         }

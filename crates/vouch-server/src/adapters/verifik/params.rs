@@ -194,6 +194,25 @@ impl Fields {
         Ok(value)
     }
 
+    /// A phone number: 1 to 20 digits.
+    pub fn phone(&self, name: &str) -> Result<Option<String>, ApiError> {
+        let value = self.text(name, 20)?;
+        if value.as_ref().is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(joi(format!("\"{name}\" must contain only digits")));
+        }
+        Ok(value)
+    }
+
+    /// A phone's country code: `+` and 1 to 3 digits.
+    pub fn country_code(&self, name: &str) -> Result<Option<String>, ApiError> {
+        let value = self.text(name, 4)?;
+        let valid = |c: &str| c.len() >= 2 && c.starts_with('+') && c.bytes().skip(1).all(|b| b.is_ascii_digit());
+        if value.as_deref().is_some_and(|c| !valid(c)) {
+            return Err(joi(format!("\"{name}\" must be + and 1 to 3 digits")));
+        }
+        Ok(value)
+    }
+
     /// An e-mail address (one `@` with something on both sides).
     pub fn email(&self, name: &str) -> Result<Option<String>, ApiError> {
         let value = self.text(name, 254)?;
