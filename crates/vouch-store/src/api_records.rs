@@ -100,6 +100,8 @@ pub struct RecordQuery {
     pub field: Option<(String, String)>,
     pub offset: u32,
     pub limit: u32,
+    /// Newest first; oldest first when false.
+    pub newest_first: bool,
 }
 
 const COLUMNS: &str = "id, parent, body, created_at, updated_at";
@@ -156,8 +158,8 @@ impl Store {
              AND (?4 IS NULL OR parent = ?4) AND (?5 IS NULL OR json_extract(body, ?5) = ?6)";
         let args = params![of.api, of.kind, of.client_id, query.parent, field, value];
         let total: i64 = conn.query_row(&format!("SELECT count(*) {filter}"), args, |r| r.get(0))?;
-        let mut stmt =
-            conn.prepare(&format!("SELECT {COLUMNS} {filter} ORDER BY created_at, id LIMIT ?7 OFFSET ?8"))?;
+        let order = if query.newest_first { "created_at DESC, id DESC" } else { "created_at, id" };
+        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} {filter} ORDER BY {order} LIMIT ?7 OFFSET ?8"))?;
         let rows = stmt
             .query_map(
                 params![of.api, of.kind, of.client_id, query.parent, field, value, query.limit, query.offset],

@@ -117,6 +117,7 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/verifik/v2/app-registrations", "get"),
         ("/verifik/v2/app-registrations/{id}", "get"),
         ("/verifik/v2/biometric-validations/app-registration", "post"),
+        ("/verifik/v2/app-registrations/{id}/sync", "put"),
         ("/verifik/v2/app-logins", "get"),
         ("/verifik/v2/biometric-validations/app-login", "post"),
         ("/verifik/v2/app-logins/{id}", "get"),

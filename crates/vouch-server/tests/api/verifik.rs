@@ -795,6 +795,7 @@ async fn an_app_registration_enrols_its_registrant_by_a_photo_once() {
     let other = json!({"project": project, "projectFlow": flow, "phone": "3001234567", "countryCode": "+57", "firstName": "Not", "lastName": "Obama"});
     let (_, body) = register(other).await;
     let other_token = body["data"]["token"].as_str().unwrap().to_string();
+    let other_id = body["data"]["appRegistration"]["_id"].as_str().unwrap().to_string();
     let (status, body) = face(&other_token, photo("fr_obama2.jpg")).await;
     assert_error(status, &body, StatusCode::CONFLICT, "Conflict", "person_already_set");
     let (_, body) = record(&kit, Method::GET, &jwt, "/app-registrations?status=ONGOING", json!({})).await;
@@ -807,6 +808,54 @@ async fn an_app_registration_enrols_its_registrant_by_a_photo_once() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
+
+    // Sync: the registrant moves their own registration, and cannot complete what the flow requires undone.
+    let sync = |token: &str, id: &str, step: &str, status: &str| {
+        let (kit, token, path) = (&kit, token.to_string(), format!("/verifik/v2/app-registrations/{id}/sync"));
+        let body = json!({"step": step, "status": status});
+        async move { kit.send_json(Method::PUT, &token, &path, &body).await }
+    };
+    let obama = registration["_id"].as_str().unwrap().to_string();
+    assert_eq!(sync(&jwt, &obama, "end", "COMPLETED").await.0, StatusCode::UNAUTHORIZED);
+    let (status, body) = sync(&other_token, &obama, "end", "COMPLETED").await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "NotFound", "AppRegistration_not_found");
+    for (step, state, word) in [
+        ("end", "COMPLETED", "liveness_validation_not_passed"),
+        ("skipKYC", "COMPLETED_WITHOUT_KYC", "kyc_steps_mandatory"),
+        ("teleport", "ONGOING", "step_not_supported"),
+        ("document", "COMPLETED", "status_not_allowed_for_document"),
+    ] {
+        let (status, body) = sync(&other_token, &other_id, step, state).await;
+        assert_error(status, &body, StatusCode::CONFLICT, "Conflict", word);
+    }
+    let (status, body) = sync(&other_token, &other_id, "instructions", "ONGOING").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let data = &body["data"];
+    assert_eq!((data["status"].as_str(), data["steps"]["liveness"].as_str()), (Some("ONGOING"), Some("mandatory")));
+    assert_eq!(
+        (data["appRegistrationId"].as_str(), data["lastName"].as_str()),
+        (Some(other_id.as_str()), Some("Obama"))
+    );
+    assert!(data["token"].as_str().unwrap().len() > 20);
+    let (status, body) = sync(&token, &obama, "end", "COMPLETED").await;
+    assert_eq!((status, body["data"]["status"].as_str()), (StatusCode::OK, Some("COMPLETED")), "{body}");
+    let (_, shown) = record(&kit, Method::GET, &jwt, &format!("/app-registrations/{obama}"), json!({})).await;
+    assert_eq!((shown["data"]["status"].as_str(), shown["data"]["step"].as_str()), (Some("COMPLETED"), Some("end")));
+    let (status, body) = sync(&token, &obama, "end", "FAILED").await;
+    assert_error(status, &body, StatusCode::CONFLICT, "Conflict", "appRegistration_not_active");
+
+    // A flow whose KYC steps are all skipped lets its registrants skip KYC.
+    let flow = json!({"project": project, "type": "onboarding", "name": "Newsletter", "configuration": {},
+        "steps": [], "onboardSettings": {"steps": {"liveness": "skip", "document": "skip"}}});
+    let (_, body) = record(&kit, Method::POST, &jwt, "/project-flows", flow).await;
+    let light = body["data"]["_id"].as_str().unwrap().to_string();
+    let (_, body) = register(json!({"project": project, "projectFlow": light, "email": "reader@example.com"})).await;
+    let (reader, reader_token) = (
+        body["data"]["appRegistration"]["_id"].as_str().unwrap().to_string(),
+        body["data"]["token"].as_str().unwrap().to_string(),
+    );
+    let (status, body) = sync(&reader_token, &reader, "skipKYC", "COMPLETED_WITHOUT_KYC").await;
+    assert_eq!((status, body["data"]["status"].as_str()), (StatusCode::OK, Some("COMPLETED_WITHOUT_KYC")), "{body}");
 }
 
 #[tokio::test]
@@ -947,6 +996,8 @@ async fn email_and_phone_validations_check_a_code_the_integrator_sends_and_a_log
         body["data"]["verificationCode"].as_str().unwrap().to_string(),
     );
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (_, shown) = record(&kit, Method::GET, &jwt, &format!("/phone-validations/{id}"), json!({})).await;
+    assert_eq!(shown["data"]["status"], "expired", "expired before anyone tried it: {shown}");
     let (status, body) =
         record(&kit, Method::POST, &jwt, &format!("/phone-validations/{id}/validate"), json!({"otp": code})).await;
     assert_error(status, &body, StatusCode::CONFLICT, "CODE_EXPIRED", "Verification code expired");

@@ -5,8 +5,9 @@
 //! and, when it passes, the registrant is enrolled in the flow's collection. Registering again with the same
 //! e-mail or phone in the same project answers the same registration with a new token.
 //!
-//! Vouch sends no e-mail or text messages, so the e-mail, phone and document validations of a registration, and
-//! resending its link, answer 501.
+//! The registrant moves their registration through its steps with `PUT .../{id}/sync` ([`sync`]), and cannot
+//! complete what the flow requires without doing it. Vouch sends no e-mail or text messages, so the e-mail and
+//! phone validations of a registration and resending its link answer 501, as does its document validation.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -42,7 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The photo step carries the registrant's token, so it is routed beside the JWT-protected routes.
 pub fn session_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(biometric))
+    OpenApiRouter::new().routes(routes!(biometric)).routes(routes!(sync))
 }
 
 fn of(client: &str) -> RecordKind<'_> {
@@ -284,4 +285,99 @@ pub fn progress(client: &Client, validation: &Map<String, Value>, data: &Value) 
         id: registration.to_string(),
         fields,
     })
+}
+
+/// The steps of a registration that can be mandatory, and which statuses each may be synced to.
+const SYNC_STEPS: [(&str, &[&str]); 8] = [
+    ("skipKYC", &["COMPLETED_WITHOUT_KYC"]),
+    ("instructions", &["ONGOING"]),
+    ("signUpForm", &["ONGOING"]),
+    ("basicInformation", &["ONGOING"]),
+    ("document", &["ONGOING"]),
+    ("liveness", &["ONGOING"]),
+    ("form", &["ONGOING"]),
+    ("end", &["COMPLETED", "FAILED", "NEEDS_MANUAL_VERIFICATION"]),
+];
+const KYC_STEPS: [&str; 5] = ["signUpForm", "basicInformation", "document", "liveness", "form"];
+
+/// Which KYC steps the project flow makes mandatory (`onboardSettings.steps`, `mandatory` or `skip`). A flow
+/// that does not say makes liveness mandatory: a Vouch registration proves its registrant's face.
+fn kyc_steps(flow: &Map<String, Value>) -> Map<String, Value> {
+    let set = flow.get("onboardSettings").and_then(|o| o.get("steps")).and_then(Value::as_object);
+    KYC_STEPS
+        .iter()
+        .map(|step| {
+            let default = if *step == "liveness" { "mandatory" } else { "skip" };
+            let value = set.and_then(|s| s.get(*step)).and_then(Value::as_str).unwrap_or(default);
+            ((*step).to_string(), json!(value))
+        })
+        .collect()
+}
+
+/// Moves a registration to a step, by the registrant's own token. The registrant cannot complete what the flow
+/// requires without doing it: `end` with `COMPLETED` needs the face proven (its `person` set), `skipKYC` a flow
+/// with no mandatory KYC step. Answers a new registrant token, as Verifik's `end` answers the user's token.
+#[utoipa::path(put, path = "/verifik/v2/app-registrations/{id}/sync", tag = "Verifik", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body(content = Object, description = "step (skipKYC, instructions, signUpForm, basicInformation, document, liveness, form, end), status (as the step allows)"),
+    responses((status = 200, description = "`{token, firstName, lastName, fullName, step, steps, appRegistrationId, status}`"),
+              (status = 401), (status = 404, description = "AppRegistration_not_found"),
+              (status = 409, description = "a step or status not allowed, liveness_validation_not_passed, kyc_steps_mandatory, appRegistration_not_active")))]
+async fn sync(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, fields: Fields) -> Response {
+    sync_inner(state, headers, id, fields).await.unwrap_or_else(Failure::<Verifik>::into_response)
+}
+
+async fn sync_inner(state: AppState, headers: HeaderMap, id: String, fields: Fields) -> VerifikResult<Response> {
+    let (client, record) = registration(&state, &headers).await?;
+    if record.id != id {
+        // A registrant's token is for their own registration only.
+        return Err(ApiError::not_found("AppRegistration_not_found").with_vendor_code("NotFound"))?;
+    }
+    let step = fields.required_string("step")?;
+    let status = fields.required_string("status")?;
+    let Some((_, allowed)) = SYNC_STEPS.iter().find(|(s, _)| *s == step) else {
+        return Err(conflict("step_not_supported"))?;
+    };
+    if !allowed.contains(&status.as_str()) {
+        return Err(conflict(&format!("status_not_allowed_for_{step}")))?;
+    }
+    let body = &record.body;
+    let text = |n: &str| body.get(n).and_then(Value::as_str).map(str::to_string);
+    if !matches!(text("status").as_deref(), Some("STARTED" | "ONGOING")) {
+        return Err(conflict("appRegistration_not_active"))?;
+    }
+    let flow = validations::project_flow(
+        &state,
+        &client.id,
+        &text("project").unwrap_or_default(),
+        &text("projectFlow").unwrap_or_default(),
+    )
+    .await?;
+    let steps = kyc_steps(&flow);
+    let mandatory = |s: &str| steps.get(s).and_then(Value::as_str) == Some("mandatory");
+    if step == "skipKYC" && KYC_STEPS.iter().any(|s| mandatory(s)) {
+        return Err(conflict("kyc_steps_mandatory"))?;
+    }
+    if status == "COMPLETED" && mandatory("liveness") && !body.get("person").is_some_and(Value::is_string) {
+        return Err(conflict("liveness_validation_not_passed"))?;
+    }
+    let new_status = if step == "end" || step == "skipKYC" { status.clone() } else { "ONGOING".into() };
+    let mut fields = Map::new();
+    fields.insert("status".into(), json!(new_status));
+    fields.insert("step".into(), json!(step));
+    let merge = RecordWrite::Merge {
+        api: API.into(),
+        kind: KIND.into(),
+        client_id: client.id.clone(),
+        id: record.id.clone(),
+        fields,
+    };
+    state.db(move |s| s.merge_api_record(&merge)).await?;
+    let (owner, sid) = (client.id.clone(), record.id.clone());
+    let token = state.db(move |s| s.issue_jwt(&owner, TOKEN_TTL_SECS, REGISTRATION_AUDIENCE, Some(&sid))).await?;
+    tracing::info!(client_id = %client.id, status = %new_status, "Verifik app registration synced");
+    let name = |n: &str| body.get(n).cloned().unwrap_or(Value::Null);
+    Ok(ok(json!({"token": token.token, "firstName": name("firstName"), "lastName": name("lastName"),
+        "fullName": name("fullName"), "step": step, "steps": steps, "appRegistrationId": record.id,
+        "status": new_status})))
 }

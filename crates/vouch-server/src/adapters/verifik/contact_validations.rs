@@ -122,7 +122,7 @@ async fn list_email(
     Authed(client): Authed,
     QueryFields(fields): QueryFields,
 ) -> VerifikResult<Response> {
-    Ok(ok(records::list_value(&state, &client.id, &EMAIL, &fields).await?))
+    Ok(ok(as_of_now(records::list_value(&state, &client.id, &EMAIL, &fields).await?)))
 }
 
 #[utoipa::path(get, path = "/verifik/v2/email-validations/{id}", tag = "Verifik", security(("bearer" = [])),
@@ -132,7 +132,7 @@ async fn get_email(
     Authed(client): Authed,
     Path(id): Path<String>,
 ) -> VerifikResult<Response> {
-    Ok(ok(records::read_value(&state, &client.id, &EMAIL, id).await?))
+    Ok(ok(as_of_now(records::read_value(&state, &client.id, &EMAIL, id).await?)))
 }
 
 /// Validate an e-mail validation named by its address and project, as the official client sends it.
@@ -184,7 +184,7 @@ async fn list_phone(
     Authed(client): Authed,
     QueryFields(fields): QueryFields,
 ) -> VerifikResult<Response> {
-    Ok(ok(records::list_value(&state, &client.id, &PHONE, &fields).await?))
+    Ok(ok(as_of_now(records::list_value(&state, &client.id, &PHONE, &fields).await?)))
 }
 
 #[utoipa::path(get, path = "/verifik/v2/phone-validations/{id}", tag = "Verifik", security(("bearer" = [])),
@@ -194,7 +194,7 @@ async fn get_phone(
     Authed(client): Authed,
     Path(id): Path<String>,
 ) -> VerifikResult<Response> {
-    Ok(ok(records::read_value(&state, &client.id, &PHONE, id).await?))
+    Ok(ok(as_of_now(records::read_value(&state, &client.id, &PHONE, id).await?)))
 }
 
 #[utoipa::path(post, path = "/verifik/v2/phone-validations/validate", tag = "Verifik", security(("bearer" = [])),
@@ -379,13 +379,14 @@ async fn redeem(
     Ok(answer)
 }
 
-/// The newest open validation of the contact (and project, and type) the body names.
+/// The newest open validation of the contact (and project, and type) the body names, among its 100 newest.
 async fn named(state: &AppState, client: &Client, channel: Channel, fields: &Fields) -> Result<String, ApiError> {
     let contact = channel.contact(fields)?;
     let (field, value) = contact.first().cloned().ok_or_else(|| missing("email"))?;
     let project = fields.string("project")?;
     let kind_asked = canonical(fields, "type", &TYPES)?;
-    let query = RecordQuery { field: Some((field.into(), value)), limit: 100, ..RecordQuery::default() };
+    let query =
+        RecordQuery { field: Some((field.into(), value)), limit: 100, newest_first: true, ..RecordQuery::default() };
     let (owner, kind) = (client.id.clone(), channel.kind());
     let (found, _) = state.db(move |s| s.api_records(kind.of(&owner), &query)).await?;
     let text = |r: &ApiRecord, name: &str| r.body.get(name).and_then(Value::as_str).map(str::to_string);
@@ -393,10 +394,31 @@ async fn named(state: &AppState, client: &Client, channel: Channel, fields: &Fie
         .into_iter()
         .filter(|r| text(r, "status").as_deref() == Some("new"))
         .filter(|r| project.is_none() || text(r, "project") == project)
-        .filter(|r| kind_asked.is_none() || text(r, "type") == kind_asked)
-        .max_by_key(|r| r.created_at)
+        .find(|r| kind_asked.is_none() || text(r, "type") == kind_asked)
         .map(|r| r.id)
         .ok_or_else(|| ApiError::not_found("Record not found.").with_vendor_code("NotFound"))
+}
+
+/// A validation (or a list's `docs`) as it stands now: one still `new` past its `expiresAt` reads `expired`, before
+/// anyone tries its code (which writes it so).
+fn as_of_now(mut answer: Value) -> Value {
+    let now = time::OffsetDateTime::now_utc();
+    let expire = |v: &mut Value| {
+        let due = v
+            .get("expiresAt")
+            .and_then(Value::as_str)
+            .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok());
+        if v.get("status").and_then(Value::as_str) == Some("new") && due.is_some_and(|due| due <= now) {
+            if let Some(object) = v.as_object_mut() {
+                object.insert("status".into(), json!("expired"));
+            }
+        }
+    };
+    match answer.get_mut("docs").and_then(Value::as_array_mut) {
+        Some(docs) => docs.iter_mut().for_each(expire),
+        None => expire(&mut answer),
+    }
+    answer
 }
 
 fn merge_write(client: &Client, kind: &Kind, id: &str, fields: Value) -> RecordWrite {

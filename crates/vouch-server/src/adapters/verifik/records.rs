@@ -212,7 +212,8 @@ pub(super) async fn list_value(
             filter = Some((name.to_string(), value));
         }
     }
-    let query = RecordQuery { parent: None, field: filter, offset: (page - 1).saturating_mul(limit), limit };
+    let offset = (page - 1).saturating_mul(limit);
+    let query = RecordQuery { field: filter, offset, limit, ..RecordQuery::default() };
     let owner = client.to_string();
     let (records, total) = state.db(move |s| s.api_records(of(kind, &owner), &query)).await?;
     let data: Vec<Value> = records.into_iter().map(|r| answer(r, client)).collect();
