@@ -127,7 +127,7 @@ async fn tokens_are_jwts_for_verifik_only_and_refused_in_its_words() {
     assert_eq!(renew(&jwt).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let jwt = fresh;
 
-    let resp = kit.http.post(kit.url("/verifik/v2/auth/project-login")).bearer_auth(&jwt).send().await.unwrap();
+    let resp = kit.http.post(kit.url("/verifik/v2/document-validations")).bearer_auth(&jwt).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
     assert_eq!(resp.json::<Value>().await.unwrap()["code"], "NotImplemented");
 }
@@ -837,8 +837,30 @@ async fn an_app_registration_enrols_its_registrant_by_a_photo_once() {
         (Some(other_id.as_str()), Some("Obama"))
     );
     assert!(data["token"].as_str().unwrap().len() > 20);
+    // The integrator resumes an unfinished registration with a new token; not a finished one, and sends no e-mail.
+    let resend = |id: &str, body: Value| {
+        let (kit, jwt, path) = (&kit, jwt.clone(), format!("/verifik/v2/app-registrations/{id}/resend-link"));
+        async move { kit.send_json(Method::POST, &jwt, &path, &body).await }
+    };
+    let (status, body) = resend(&other_id, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let data = &body["data"];
+    assert_eq!(
+        (data["status"].as_str(), data["link"].clone(), data["emailSent"].clone()),
+        (Some("ONGOING"), Value::Null, Value::Null)
+    );
+    let resumed = data["token"].as_str().unwrap().to_string();
+    assert_eq!(sync(&resumed, &other_id, "form", "ONGOING").await.0, StatusCode::OK);
+    assert_eq!(resend(&other_id, json!({"sendEmail": true})).await.0, StatusCode::NOT_IMPLEMENTED);
+    let resp = kit
+        .send_json(Method::POST, &resumed, &format!("/verifik/v2/app-registrations/{other_id}/resend-link"), &json!({}))
+        .await;
+    assert_eq!(resp.0, StatusCode::UNAUTHORIZED, "a registrant cannot mint their own tokens");
+
     let (status, body) = sync(&token, &obama, "end", "COMPLETED").await;
     assert_eq!((status, body["data"]["status"].as_str()), (StatusCode::OK, Some("COMPLETED")), "{body}");
+    let (status, body) = resend(&obama, json!({})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "Conflict", "cannot_resend_link_for_this_status");
     let (_, shown) = record(&kit, Method::GET, &jwt, &format!("/app-registrations/{obama}"), json!({})).await;
     assert_eq!((shown["data"]["status"].as_str(), shown["data"]["step"].as_str()), (Some("COMPLETED"), Some("end")));
     let (status, body) = sync(&token, &obama, "end", "FAILED").await;
@@ -892,6 +914,11 @@ async fn email_and_phone_validations_check_a_code_the_integrator_sends_and_a_log
     let (_, body) = record(&kit, Method::GET, &jwt, "/email-validations", json!({})).await;
     assert_eq!(body["data"]["pagination"]["total"], 0, "{body}");
 
+    let registration =
+        json!({"project": project, "projectFlow": flow, "email": "ann.lee@example.com", "fullName": "Ann Lee"});
+    let (_, body) = record(&kit, Method::POST, &jwt, "/app-registrations", registration).await;
+    let registered = body["data"]["appRegistration"]["_id"].as_str().unwrap().to_string();
+
     // A login by e-mail: the code is answered once, to the integrator; the address is kept as Verifik keeps it.
     let (status, body) = create("/email-validations", email(json!({}))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -939,6 +966,26 @@ async fn email_and_phone_validations_check_a_code_the_integrator_sends_and_a_log
     assert_eq!(body["data"]["biometricValidation"]["type"], "login", "{body}");
     let (status, _) = record(&kit, Method::GET, &login_token, "/email-validations", json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Project login, as the official client does after an e-mail login: a fresh token of the same app login, and
+    // the person's registration in the project.
+    let project_login = |token: &str| {
+        let (kit, token) = (&kit, token.to_string());
+        async move { kit.send_json(Method::POST, &token, "/verifik/v2/auth/project-login", &json!({})).await }
+    };
+    let (status, body) = project_login(&login_token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["data"]["tokenType"].as_str(), body["data"]["appRegistration"]["_id"].as_str()),
+        (Some("bearer"), Some(registered.as_str()))
+    );
+    let session = body["data"]["accessToken"].as_str().unwrap().to_string();
+    assert_eq!(
+        kit.send_json(Method::POST, &session, "/verifik/v2/biometric-validations/app-login", &json!({})).await.0,
+        StatusCode::OK
+    );
+    let (status, body) = project_login(&jwt).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "FORBIDDEN", "token_not_right");
+    assert_eq!(project_login("garbage").await.0, StatusCode::UNAUTHORIZED);
     // Spent: the same code again finds no open validation, and by id it is refused.
     let (status, _) = record(&kit, Method::POST, &jwt, "/email-validations/validate", by_contact).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

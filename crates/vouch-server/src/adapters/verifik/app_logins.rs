@@ -2,7 +2,8 @@
 //! validation that completes makes one (`type: faceLiveness`), written in the same transaction as its decision.
 //! A login validation answered by `validate` carries the app login's token, with which the person opens their
 //! next login validation (`POST /v2/biometric-validations/app-login`). An e-mail or phone `login` validation whose
-//! code is right makes one too (`type: email` or `phone`, [`super::contact_validations`]).
+//! code is right makes one too (`type: email` or `phone`, [`super::contact_validations`]). `POST
+//! /v2/auth/project-login` turns an app login's token into the person's session ([`project_login`]).
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -34,7 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The person's own routes, authorised by an app login's token.
 pub fn session_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login_validation))
+    OpenApiRouter::new().routes(routes!(login_validation)).routes(routes!(project_login))
 }
 
 /// An app login's token: the person's own (audience `verifik-app-login`), for their next validations.
@@ -159,6 +160,38 @@ async fn login_inner(state: AppState, headers: HeaderMap, fields: Fields) -> Ver
         }
     })?;
     Ok(ok(created))
+}
+
+/// The person's session in the integrator's app, from the token a login answered (an e-mail, phone or biometric
+/// login's app login token): a fresh token of the same app login (30 days), and the person's app registration in
+/// the project, if they registered. The official client calls this after an e-mail login's `validate`.
+#[utoipa::path(post, path = "/verifik/v2/auth/project-login", tag = "Verifik", security(("bearer" = [])),
+    responses((status = 200, description = "`{accessToken, tokenType: bearer, appRegistration}`"),
+              (status = 401), (status = 403, description = "token_not_right: not an app login's token")))]
+async fn project_login(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    project_login_inner(state, headers).await.unwrap_or_else(Failure::<Verifik>::into_response)
+}
+
+async fn project_login_inner(state: AppState, headers: HeaderMap) -> VerifikResult<Response> {
+    let token = bearer_token(&headers).map(str::to_owned).ok_or_else(super::unauthorized)?;
+    let (client, id) = match state.db(move |s| app_login_token(s, &token)).await? {
+        Ok(found) => found,
+        Err(refused) => return Err(refused)?,
+    };
+    let owner = client.id.clone();
+    let login = state.db(move |s| s.api_record(of(&owner), &id)).await.map_err(|_| super::unauthorized())?;
+    let text = |name: &str| login.body.get(name).and_then(Value::as_str).map(str::to_string);
+    let mut who = Map::new();
+    if let Some(identifier) = text("identifier") {
+        let field = if identifier.contains('@') { "email" } else { "phone" };
+        who.insert(field.into(), json!(identifier));
+    }
+    let project = text("project").unwrap_or_default();
+    let registration = super::app_registrations::existing(&state, &client.id, &project, &who).await?;
+    let fresh = token_of(&state, &client.id, &login.id).await?;
+    tracing::info!(client_id = %client.id, "Verifik project login");
+    Ok(ok(json!({"accessToken": fresh, "tokenType": "bearer",
+        "appRegistration": registration.map(|r| records::answer(r, &client.id))})))
 }
 
 /// The app login an app login's token names; a genuine token of another kind (a client's, a validation's, a

@@ -38,7 +38,7 @@ fn not_built_here(_: &Fields, _: Option<&Object>) -> Result<Object, ApiError> {
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(get_one))
+    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(get_one)).routes(routes!(resend_link))
 }
 
 /// The photo step carries the registrant's token, so it is routed beside the JWT-protected routes.
@@ -80,7 +80,7 @@ fn registrant(fields: &Fields) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// The registration of this e-mail or phone in this project, if there is one.
-async fn existing(
+pub(super) async fn existing(
     state: &AppState,
     client: &str,
     project: &str,
@@ -285,6 +285,58 @@ pub fn progress(client: &Client, validation: &Map<String, Value>, data: &Value) 
         id: registration.to_string(),
         fields,
     })
+}
+
+/// A resumed registration's token lasts 30 minutes, as Verifik's continuation token does.
+const RESUME_TTL_SECS: u32 = 30 * 60;
+
+/// A fresh registrant token for an unfinished registration, by the integrator that owns it, so that the registrant
+/// resumes where they were instead of registering again. Vouch hosts no sign-up page and sends no e-mail: `link`
+/// is null and `sendEmail: true` is 501; the integrator's app continues with the token.
+#[utoipa::path(post, path = "/verifik/v2/app-registrations/{id}/resend-link", tag = "Verifik", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body(content = Object, description = "sendEmail (false; true is 501)"),
+    responses((status = 200, description = "`{token, link: null, firstName, lastName, fullName, email, step, steps, appRegistrationId, status, expiresAt, accessType, issuedAt, emailSent: null}`"),
+              (status = 404, description = "AppRegistration_not_found"),
+              (status = 409, description = "cannot_resend_link_for_this_status"), (status = 501, description = "sendEmail")))]
+async fn resend_link(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> VerifikResult<Response> {
+    if fields.boolean("sendEmail")? == Some(true) {
+        return Err(ApiError::new(
+            crate::error::Code::NotImplemented,
+            "sendEmail needs e-mail, which this Vouch does not send: hand the token to the registrant yourself",
+        ))?;
+    }
+    let owner = client.id.clone();
+    let record = state
+        .db(move |s| s.api_record(of(&owner), &id))
+        .await
+        .map_err(|_| ApiError::not_found("AppRegistration_not_found").with_vendor_code("NotFound"))?;
+    let body = &record.body;
+    let text = |n: &str| body.get(n).and_then(Value::as_str).map(str::to_string);
+    if !matches!(text("status").as_deref(), Some("STARTED" | "ONGOING" | "NEEDS_MANUAL_VERIFICATION")) {
+        return Err(conflict("cannot_resend_link_for_this_status"))?;
+    }
+    let flow = validations::project_flow(
+        &state,
+        &client.id,
+        &text("project").unwrap_or_default(),
+        &text("projectFlow").unwrap_or_default(),
+    )
+    .await?;
+    let (owner, sid) = (client.id.clone(), record.id.clone());
+    let token = state.db(move |s| s.issue_jwt(&owner, RESUME_TTL_SECS, REGISTRATION_AUDIENCE, Some(&sid))).await?;
+    let issued = time::OffsetDateTime::now_utc();
+    let expires = issued + time::Duration::seconds(i64::from(RESUME_TTL_SECS));
+    let name = |n: &str| body.get(n).cloned().unwrap_or(Value::Null);
+    tracing::info!(client_id = %client.id, "Verifik app registration resumed with a new token");
+    Ok(ok(json!({"token": token.token, "link": null, "firstName": name("firstName"), "lastName": name("lastName"),
+        "fullName": name("fullName"), "email": name("email"), "step": name("step"), "steps": kyc_steps(&flow),
+        "appRegistrationId": record.id, "status": name("status"), "expiresAt": crate::adapters::rfc3339(expires),
+        "accessType": "app_registration_initiated", "issuedAt": issued.unix_timestamp(), "emailSent": null})))
 }
 
 /// The steps of a registration that can be mandatory, and which statuses each may be synced to.
