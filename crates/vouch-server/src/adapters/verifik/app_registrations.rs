@@ -131,12 +131,11 @@ async fn create(State(state): State<AppState>, Authed(client): Authed, fields: F
             state.db(move |s| s.create_api_record(of(&owner), None, &body)).await?
         }
     };
-    let (owner, sid) = (client.id.clone(), record.id.clone());
-    let token = state.db(move |s| s.issue_jwt(&owner, TOKEN_TTL_SECS, REGISTRATION_AUDIENCE, Some(&sid))).await?;
+    let token = registrant_token(&state, &client, &record.id, TOKEN_TTL_SECS).await?;
     let info = information(&record);
     tracing::info!(client_id = %client.id, "Verifik app registration started");
     Ok(ok(json!({"appRegistration": records::answer(record, &client.id), "informationValidation": info,
-        "token": token.token})))
+        "token": token})))
 }
 
 /// Page through the caller's registrations (by `status`, `email` or `phone`).
@@ -287,6 +286,18 @@ pub fn progress(client: &Client, validation: &Map<String, Value>, data: &Value) 
     })
 }
 
+/// The project flow a registration follows.
+async fn flow_of(state: &AppState, client: &Client, record: &ApiRecord) -> Result<Map<String, Value>, ApiError> {
+    let text = |n: &str| record.body.get(n).and_then(Value::as_str).unwrap_or_default().to_string();
+    validations::project_flow(state, &client.id, &text("project"), &text("projectFlow")).await
+}
+
+/// A token of the registrant of registration `id`, for `ttl` seconds.
+async fn registrant_token(state: &AppState, client: &Client, id: &str, ttl: u32) -> Result<String, ApiError> {
+    let (owner, sid) = (client.id.clone(), id.to_string());
+    Ok(state.db(move |s| s.issue_jwt(&owner, ttl, REGISTRATION_AUDIENCE, Some(&sid))).await?.token)
+}
+
 /// A resumed registration's token lasts 30 minutes, as Verifik's continuation token does.
 const RESUME_TTL_SECS: u32 = 30 * 60;
 
@@ -320,20 +331,13 @@ async fn resend_link(
     if !matches!(text("status").as_deref(), Some("STARTED" | "ONGOING" | "NEEDS_MANUAL_VERIFICATION")) {
         return Err(conflict("cannot_resend_link_for_this_status"))?;
     }
-    let flow = validations::project_flow(
-        &state,
-        &client.id,
-        &text("project").unwrap_or_default(),
-        &text("projectFlow").unwrap_or_default(),
-    )
-    .await?;
-    let (owner, sid) = (client.id.clone(), record.id.clone());
-    let token = state.db(move |s| s.issue_jwt(&owner, RESUME_TTL_SECS, REGISTRATION_AUDIENCE, Some(&sid))).await?;
+    let flow = flow_of(&state, &client, &record).await?;
+    let token = registrant_token(&state, &client, &record.id, RESUME_TTL_SECS).await?;
     let issued = time::OffsetDateTime::now_utc();
     let expires = issued + time::Duration::seconds(i64::from(RESUME_TTL_SECS));
     let name = |n: &str| body.get(n).cloned().unwrap_or(Value::Null);
     tracing::info!(client_id = %client.id, "Verifik app registration resumed with a new token");
-    Ok(ok(json!({"token": token.token, "link": null, "firstName": name("firstName"), "lastName": name("lastName"),
+    Ok(ok(json!({"token": token, "link": null, "firstName": name("firstName"), "lastName": name("lastName"),
         "fullName": name("fullName"), "email": name("email"), "step": name("step"), "steps": kyc_steps(&flow),
         "appRegistrationId": record.id, "status": name("status"), "expiresAt": crate::adapters::rfc3339(expires),
         "accessType": "app_registration_initiated", "issuedAt": issued.unix_timestamp(), "emailSent": null})))
@@ -398,13 +402,7 @@ async fn sync_inner(state: AppState, headers: HeaderMap, id: String, fields: Fie
     if !matches!(text("status").as_deref(), Some("STARTED" | "ONGOING")) {
         return Err(conflict("appRegistration_not_active"))?;
     }
-    let flow = validations::project_flow(
-        &state,
-        &client.id,
-        &text("project").unwrap_or_default(),
-        &text("projectFlow").unwrap_or_default(),
-    )
-    .await?;
+    let flow = flow_of(&state, &client, &record).await?;
     let steps = kyc_steps(&flow);
     let mandatory = |s: &str| steps.get(s).and_then(Value::as_str) == Some("mandatory");
     if step == "skipKYC" && KYC_STEPS.iter().any(|s| mandatory(s)) {
@@ -425,11 +423,10 @@ async fn sync_inner(state: AppState, headers: HeaderMap, id: String, fields: Fie
         fields,
     };
     state.db(move |s| s.merge_api_record(&merge)).await?;
-    let (owner, sid) = (client.id.clone(), record.id.clone());
-    let token = state.db(move |s| s.issue_jwt(&owner, TOKEN_TTL_SECS, REGISTRATION_AUDIENCE, Some(&sid))).await?;
+    let token = registrant_token(&state, &client, &record.id, TOKEN_TTL_SECS).await?;
     tracing::info!(client_id = %client.id, status = %new_status, "Verifik app registration synced");
     let name = |n: &str| body.get(n).cloned().unwrap_or(Value::Null);
-    Ok(ok(json!({"token": token.token, "firstName": name("firstName"), "lastName": name("lastName"),
+    Ok(ok(json!({"token": token, "firstName": name("firstName"), "lastName": name("lastName"),
         "fullName": name("fullName"), "step": step, "steps": steps, "appRegistrationId": record.id,
         "status": new_status})))
 }
