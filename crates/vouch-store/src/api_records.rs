@@ -63,6 +63,9 @@ pub(crate) fn insert_in(tx: &rusqlite::Transaction<'_>, record: &NewRecord, at: 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecordWrite {
     Insert(NewRecord),
+    /// A new record under an id the caller chose ([`new_id`]), so that another write of the same transaction can
+    /// name it.
+    InsertAs(String, NewRecord),
     /// Sets these top-level fields of record `id` (of `api`, `kind` and `client_id`), keeping its others.
     Merge {
         api: String,
@@ -77,6 +80,10 @@ pub enum RecordWrite {
 pub(crate) fn write_in(tx: &rusqlite::Transaction<'_>, write: &RecordWrite, at: OffsetDateTime) -> Result<()> {
     match write {
         RecordWrite::Insert(record) => insert_in(tx, record, at).map(|_| ()),
+        RecordWrite::InsertAs(id, record) => {
+            let of = RecordKind { api: &record.api, kind: &record.kind, client_id: &record.client_id };
+            insert_row(tx, id, of, None, &record.body, at)
+        }
         RecordWrite::Merge { api, kind, client_id, id, fields } => {
             // json_patch merges in SQL, so the fields land on the body as it is now, not as it was read.
             let patch = serde_json::Value::Object(fields.clone()).to_string();
@@ -116,7 +123,8 @@ fn record(row: (String, Option<String>, String, i64, i64)) -> Result<ApiRecord> 
     Ok(ApiRecord { id, parent, body, created_at: from_ms(created), updated_at: from_ms(updated) })
 }
 
-pub(crate) fn new_id() -> String {
+/// A new record id, for a caller that writes a record and refers to it in one transaction.
+pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string().chars().take(24).collect()
 }
 
@@ -186,6 +194,18 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         self.api_record(of, id)
+    }
+
+    /// Writes records (new ones, fields set on others) in one transaction.
+    pub fn write_api_records(&self, writes: &[RecordWrite]) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let at = now();
+        for write in writes {
+            write_in(&tx, write, at)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Deletes a record; what it was.

@@ -110,13 +110,4 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
-
-    /// Sets fields of a record (its status and tries after a refused code), keeping its others.
-    pub fn merge_api_record(&self, write: &RecordWrite) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        write_in(&tx, write, crate::now())?;
-        tx.commit()?;
-        Ok(())
-    }
 }

@@ -118,6 +118,7 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/verifik/v2/app-registrations/{id}", "get"),
         ("/verifik/v2/biometric-validations/app-registration", "post"),
         ("/verifik/v2/app-registrations/{id}/sync", "put"),
+        ("/verifik/v2/document-validations/app-registration", "post"),
         ("/verifik/v2/app-registrations/{id}/resend-link", "post"),
         ("/verifik/v2/auth/project-login", "post"),
         ("/verifik/v2/app-logins", "get"),

@@ -1054,3 +1054,75 @@ async fn email_and_phone_validations_check_a_code_the_integrator_sends_and_a_log
     let (status, _) = record(&kit, Method::GET, &other, &format!("/phone-validations/{id}"), json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_app_registration_reads_its_registrants_document_and_keeps_only_the_outcome() {
+    let kit = Kit::start().await;
+    let jwt = token(&kit, &kit.integrator()).await;
+    let (project, flow) = login_flow(&kit, &jwt).await;
+    let register = |who: Value| {
+        let (kit, jwt) = (&kit, jwt.clone());
+        let body = json!({"project": project, "projectFlow": flow}).as_object().unwrap().clone();
+        async move {
+            let mut body = body;
+            body.extend(who.as_object().unwrap().clone());
+            let (_, body) = record(kit, Method::POST, &jwt, "/app-registrations", Value::Object(body)).await;
+            let data = &body["data"];
+            (data["appRegistration"]["_id"].as_str().unwrap().to_string(), data["token"].as_str().unwrap().to_string())
+        }
+    };
+    let document = |name: &str| {
+        b64(&vouch_testkit::read(&vouch_testkit::shared_testdata(&format!("documents_dev/fastmrz/{name}"))))
+    };
+    let read = |token: &str, body: Value| {
+        let (kit, token) = (&kit, token.to_string());
+        async move { kit.send_json(Method::POST, &token, "/verifik/v2/document-validations/app-registration", &body).await }
+    };
+    let (anna, anna_token) =
+        register(json!({"email": "anna@example.com", "firstName": "Anna María", "lastName": "Eriksson"})).await;
+    let (status, body) = read(&anna_token, json!({})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "MissingParameter", "Either image or backImage must be provided");
+    assert_eq!(read(&jwt, json!({"image": document("td3.jpg")})).await.0, StatusCode::UNAUTHORIZED);
+
+    // The ICAO specimen passport of Anna Maria Eriksson: read, its checks hold, its names are hers.
+    let (status, body) = read(&anna_token, json!({"image": document("td3.jpg")})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let found = &body["data"]["documentValidation"];
+    assert_eq!(
+        (
+            found["status"].as_str(),
+            found["documentType"].as_str(),
+            found["country"].as_str(),
+            found["namesMatch"].as_bool()
+        ),
+        (Some("VALIDATED"), Some("Passport"), Some("UTO"), Some(true)),
+        "{found}"
+    );
+    assert_eq!(
+        (found["lastNameMatchPercentage"].as_f64(), found["appRegistration"].as_str()),
+        (Some(100.0), Some(anna.as_str()))
+    );
+    assert!(
+        !body.to_string().contains("L898902C3") && !body.to_string().contains("740812"),
+        "no document number or birth date kept: {body}"
+    );
+    let (_, shown) = record(&kit, Method::GET, &jwt, &format!("/app-registrations/{anna}"), json!({})).await;
+    assert_eq!(
+        (shown["data"]["documentValidation"].as_str(), shown["data"]["step"].as_str()),
+        (found["_id"].as_str(), Some("document"))
+    );
+
+    // Once read, again only with force; a card without an MRZ fails.
+    let (status, body) = read(&anna_token, json!({"image": document("nomrz.jpg")})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "Conflict", "already_exists");
+    let (status, body) = read(&anna_token, json!({"image": document("nomrz.jpg"), "force": true})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let failed = &body["data"]["documentValidation"];
+    assert_eq!((failed["status"].as_str(), failed["failureReason"].as_str()), (Some("FAILED"), Some("no_mrz_found")));
+
+    // Someone else's passport: read and valid, but not their names.
+    let (_, john_token) = register(json!({"email": "john@example.com", "fullName": "John Smith"})).await;
+    let (_, body) = read(&john_token, json!({"backImage": document("td3.jpg")})).await;
+    let other = &body["data"]["documentValidation"];
+    assert_eq!((other["status"].as_str(), other["namesMatch"].as_bool()), (Some("VALIDATED"), Some(false)), "{other}");
+}

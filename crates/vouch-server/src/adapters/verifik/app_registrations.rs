@@ -161,7 +161,7 @@ async fn get_one(
 }
 
 /// The registration a registrant's token names, and its client.
-async fn registration(state: &AppState, headers: &HeaderMap) -> Result<(Client, ApiRecord), ApiError> {
+pub(super) async fn registration(state: &AppState, headers: &HeaderMap) -> Result<(Client, ApiRecord), ApiError> {
     let token = bearer_token(headers).map(str::to_owned).ok_or_else(unauthorized)?;
     let (client, id) = match state.db(move |s| s.check_jwt(&token, REGISTRATION_AUDIENCE)).await? {
         vouch_store::jwt::JwtCheck::Valid { client, session: Some(id) } => (client, id),
@@ -422,7 +422,7 @@ async fn sync_inner(state: AppState, headers: HeaderMap, id: String, fields: Fie
         id: record.id.clone(),
         fields,
     };
-    state.db(move |s| s.merge_api_record(&merge)).await?;
+    state.db(move |s| s.write_api_records(std::slice::from_ref(&merge))).await?;
     let token = registrant_token(&state, &client, &record.id, TOKEN_TTL_SECS).await?;
     tracing::info!(client_id = %client.id, status = %new_status, "Verifik app registration synced");
     let name = |n: &str| body.get(n).cloned().unwrap_or(Value::Null);

@@ -433,7 +433,7 @@ fn merge_write(client: &Client, kind: &Kind, id: &str, fields: Value) -> RecordW
 
 async fn merge(state: &AppState, client: &Client, kind: &Kind, id: &str, fields: Value) -> Result<(), ApiError> {
     let write = merge_write(client, kind, id, fields);
-    state.db(move |s| s.merge_api_record(&write)).await
+    state.db(move |s| s.write_api_records(std::slice::from_ref(&write))).await
 }
 
 fn invalid_code() -> ApiError {

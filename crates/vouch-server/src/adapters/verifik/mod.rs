@@ -16,6 +16,7 @@ mod app_registrations;
 mod auth;
 mod collections;
 mod contact_validations;
+mod document_validations;
 mod dto;
 mod faces;
 mod params;
@@ -67,6 +68,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     // A validation's own token completes it; it carries a photo, so it takes a place for image work too.
     let sessions = validations::session_routes()
         .merge(app_registrations::session_routes())
+        .merge(document_validations::session_routes())
         .merge(app_logins::session_routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes));
