@@ -119,6 +119,9 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/verifik/v2/biometric-validations/app-registration", "post"),
         ("/verifik/v2/app-registrations/{id}/sync", "put"),
         ("/verifik/v2/document-validations/app-registration", "post"),
+        ("/verifik/v2/document-validations", "get"),
+        ("/verifik/v2/document-validations/{id}", "get"),
+        ("/verifik/v2/document-validations/{id}", "delete"),
         ("/verifik/v2/app-registrations/{id}/resend-link", "post"),
         ("/verifik/v2/auth/project-login", "post"),
         ("/verifik/v2/app-logins", "get"),
@@ -227,9 +230,7 @@ async fn health_info_and_unbuilt_endpoints() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");
     assert!(body["errorMessage"].as_str().unwrap().contains("not built"));
-    for path in
-        ["/verifik/v2/document-validations", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"]
-    {
+    for path in ["/verifik/v2/credits", "/danaconnect/api/biometric/templates", "/masstack/v1/orgs/1/templates"] {
         let resp = kit.http.get(kit.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");
     }

@@ -127,7 +127,7 @@ async fn tokens_are_jwts_for_verifik_only_and_refused_in_its_words() {
     assert_eq!(renew(&jwt).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let jwt = fresh;
 
-    let resp = kit.http.post(kit.url("/verifik/v2/document-validations")).bearer_auth(&jwt).send().await.unwrap();
+    let resp = kit.http.get(kit.url("/verifik/v2/credits")).bearer_auth(&jwt).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
     assert_eq!(resp.json::<Value>().await.unwrap()["code"], "NotImplemented");
 }
@@ -1119,6 +1119,18 @@ async fn an_app_registration_reads_its_registrants_document_and_keeps_only_the_o
     assert_eq!(status, StatusCode::OK, "{body}");
     let failed = &body["data"]["documentValidation"];
     assert_eq!((failed["status"].as_str(), failed["failureReason"].as_str()), (Some("FAILED"), Some("no_mrz_found")));
+
+    // The integrator reads them (by status, by registration), and may delete one.
+    let (_, listed) = record(&kit, Method::GET, &jwt, "/document-validations?where_status=VALIDATED", json!({})).await;
+    assert_eq!(listed["data"]["pagination"]["total"], 1, "{listed}");
+    let first = found["_id"].as_str().unwrap();
+    let (status, gone) = record(&kit, Method::DELETE, &jwt, &format!("/document-validations/{first}"), json!({})).await;
+    assert_eq!((status, gone["data"]["_id"].as_str()), (StatusCode::OK, Some(first)));
+    let (status, _) = record(&kit, Method::GET, &jwt, &format!("/document-validations/{first}"), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, listed) =
+        record(&kit, Method::GET, &jwt, &format!("/document-validations?appRegistration={anna}"), json!({})).await;
+    assert_eq!(listed["data"]["pagination"]["total"], 1, "the forced one is left: {listed}");
 
     // Someone else's passport: read and valid, but not their names.
     let (_, john_token) = register(json!({"email": "john@example.com", "fullName": "John Smith"})).await;

@@ -5,7 +5,7 @@
 //! document, its country, the checks and the name match), never the document number, birth date or image: the
 //! store keeps Verifik's records in clear, and these are not the integrator's to keep here.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
@@ -13,9 +13,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::mrz::Mrz;
 use vouch_store::api_records::{new_id, NewRecord, RecordWrite};
 
-use super::params::Fields;
+use super::params::{Fields, QueryFields};
+use super::records::{Kind, Object};
 use super::{conflict, ok, records, VerifikResult, API};
 use crate::error::{ApiError, Failure, Verifik};
+use crate::extract::Authed;
 use crate::state::AppState;
 
 const KIND: &str = "document_validation";
@@ -25,6 +27,54 @@ const NAME_MATCH_PERCENT: f64 = 80.0;
 /// The registrant's own route: authorised by their registration token.
 pub fn session_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(app_registration))
+}
+
+/// The integrator's routes: reading and deleting its document validations.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(get_one, delete_one))
+}
+
+const DOCUMENT_VALIDATION: Kind = Kind {
+    kind: KIND,
+    build: made_by_registrants,
+    filters: &["status", "documentType", "validationMethod", "type", "inputMethod", "appRegistration"],
+};
+
+fn made_by_registrants(_: &Fields, _: Option<&Object>) -> Result<Object, ApiError> {
+    Err(ApiError::invalid("a document validation is made by POST /verifik/v2/document-validations/app-registration"))
+}
+
+/// Page through the caller's document validations (`where_status`, `where_documentType`, ...).
+#[utoipa::path(get, path = "/verifik/v2/document-validations", tag = "Verifik", security(("bearer" = [])),
+    params(("page" = Option<u32>, Query), ("perPage" = Option<u32>, Query), ("where_status" = Option<String>, Query)),
+    responses((status = 200, description = "`{docs, pagination}`")))]
+async fn list(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    QueryFields(fields): QueryFields,
+) -> VerifikResult<Response> {
+    Ok(ok(records::list_value(&state, &client.id, &DOCUMENT_VALIDATION, &fields).await?))
+}
+
+#[utoipa::path(get, path = "/verifik/v2/document-validations/{id}", tag = "Verifik", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200), (status = 404)))]
+async fn get_one(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> VerifikResult<Response> {
+    Ok(ok(records::read_value(&state, &client.id, &DOCUMENT_VALIDATION, id).await?))
+}
+
+/// Deletes a document validation; the registration that named it keeps its step.
+#[utoipa::path(delete, path = "/verifik/v2/document-validations/{id}", tag = "Verifik", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200), (status = 404)))]
+async fn delete_one(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+) -> VerifikResult<Response> {
+    Ok(ok(records::delete_value(&state, &client.id, &DOCUMENT_VALIDATION, id).await?))
 }
 
 /// Read the registrant's document (`image`, `backImage`, or both) and record what it says of them.

@@ -55,6 +55,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images));
     let records = records::routes()
         .merge(contact_validations::routes())
+        .merge(document_validations::routes())
         .layer(crate::extract::body_limit(records::RECORD_BODY_LIMIT));
     let protected = OpenApiRouter::new()
         .merge(image_work)
