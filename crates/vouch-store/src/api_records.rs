@@ -196,13 +196,17 @@ impl Store {
         self.api_record(of, id)
     }
 
-    /// Writes records (new ones, fields set on others) in one transaction.
-    pub fn write_api_records(&self, writes: &[RecordWrite]) -> Result<()> {
+    /// Writes records (new ones, fields set on others) and queues the webhooks that announce them, in one
+    /// transaction.
+    pub fn write_api_records(&self, writes: &[RecordWrite], events: &[crate::outbox::RecordEvent]) -> Result<()> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let at = now();
         for write in writes {
             write_in(&tx, write, at)?;
+        }
+        for event in events {
+            crate::outbox::enqueue_record_event(&tx, event, at)?;
         }
         tx.commit()?;
         Ok(())

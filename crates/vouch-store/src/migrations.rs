@@ -1,4 +1,4 @@
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::{Result, StoreError};
 
@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0014_case_subjects.sql"),
     include_str!("../migrations/0015_revoked_jwts.sql"),
     include_str!("../migrations/0016_one_time_codes.sql"),
+    include_str!("../migrations/0017_record_deliveries.sql"),
 ];
 
 pub fn latest_version() -> i64 {
@@ -33,13 +34,80 @@ pub fn migrate(conn: &mut Connection) -> Result<i64> {
     if current > latest_version() {
         return Err(StoreError::SchemaTooNew { found: current, known: latest_version() });
     }
+    // Foreign keys are off while a migration runs (a table rebuilt to change a column would otherwise have its
+    // rows' children refused when the old table is dropped, as SQLite's ALTER TABLE guide says) and checked
+    // before it commits; the pragma only takes effect outside a transaction.
+    let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let applied = apply(conn, current);
+    if enforced {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+    }
+    applied
+}
+
+fn apply(conn: &mut Connection, current: i64) -> Result<i64> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
         let version = index as i64 + 1;
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        let broken: Option<String> = tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
+        if let Some(table) = broken {
+            return Err(StoreError::corrupt(format!("migration {version} leaves a row of {table} without its parent")));
+        }
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
         tracing::info!(version, "applied database migration");
     }
     Ok(latest_version())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn rebuilding_the_deliveries_keeps_their_rows_ids_and_attempts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        // The schema as it was before the rebuild (0017), with a delivery that was tried.
+        for sql in MIGRATIONS.iter().take(16) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 16).unwrap();
+        conn.execute_batch(
+            "INSERT INTO clients (id, name, secret_hash, secret_sealed, scope, created_at)
+                 VALUES ('c1', 'n', 'h', x'00', 'integrator', 0);
+             INSERT INTO cases (id, client_id, api, status, claims, reason_translations, created_at, updated_at, expires_at)
+                 VALUES ('k1', 'c1', 'eeid', 'pending', '[]', '{}', 0, 0, 0);
+             INSERT INTO webhook_deliveries (id, case_id, client_id, url, body, status, attempts, max_attempts, next_attempt_at, created_at)
+                 VALUES (7, 'k1', 'c1', 'http://x', x'7b7d', 'failed', 3, 3, 0, 0);
+             INSERT INTO webhook_attempts (delivery_id, attempt, at, duration_ms, success) VALUES (7, 1, 0, 5, 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+
+        let kept: (String, String, i64) = conn
+            .query_row("SELECT case_id, status, attempts FROM webhook_deliveries WHERE id = 7", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(kept, ("k1".to_string(), "failed".to_string(), 3));
+        let tried: i64 =
+            conn.query_row("SELECT count(*) FROM webhook_attempts WHERE delivery_id = 7", [], |r| r.get(0)).unwrap();
+        assert_eq!(tried, 1);
+        // A record's delivery needs no case and takes the next id; one of neither a case nor a record is refused.
+        let insert = "INSERT INTO webhook_deliveries (record_id, record_api, client_id, url, body, status, max_attempts, next_attempt_at, created_at)
+                      VALUES (?1, ?2, 'c1', 'http://x', x'7b7d', 'pending', 3, 0, 0)";
+        conn.execute(insert, rusqlite::params!["r1", "verifik"]).unwrap();
+        assert!(conn.last_insert_rowid() > 7);
+        assert!(conn.execute(insert, rusqlite::params![None::<String>, None::<String>]).is_err());
+        // Foreign keys hold again: an attempt of no delivery is refused.
+        let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert!(enforced);
+        let orphan =
+            "INSERT INTO webhook_attempts (delivery_id, attempt, at, duration_ms, success) VALUES (999, 1, 0, 5, 0)";
+        assert!(conn.execute(orphan, []).is_err());
+    }
 }

@@ -7,9 +7,10 @@ use rusqlite::{params, OptionalExtension};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::api_records::{insert_row, new_id, write_in, ApiRecord, RecordKind, RecordWrite};
+use crate::api_records::{insert_row, write_in, ApiRecord, RecordKind, RecordWrite};
 use crate::credentials::hash_secret;
 use crate::error::{Result, StoreError};
+use crate::outbox::{enqueue_record_event, RecordEvent};
 use crate::{to_ms, Store};
 
 /// A try that was counted: the hash to check the code against, and the tries made and allowed.
@@ -28,30 +29,40 @@ pub enum CodeRefusal {
     Used,
 }
 
+/// A record whose code is to be kept: its id ([`crate::api_records::new_id`]), body, the code, and its limits.
+pub struct NewCodeRecord<'a> {
+    pub id: &'a str,
+    pub body: &'a Map<String, Value>,
+    pub code: &'a str,
+    pub max_attempts: i64,
+    pub expires_at: OffsetDateTime,
+}
+
 impl Store {
-    /// Writes an API record with the hash of its code, in one transaction; the record as stored.
+    /// Writes an API record with the hash of its code and queues the webhooks that announce it, in one
+    /// transaction; the record as stored.
     pub fn create_code_record(
         &self,
         of: RecordKind<'_>,
-        body: &Map<String, Value>,
-        code: &str,
-        max_attempts: i64,
-        expires_at: OffsetDateTime,
+        new: &NewCodeRecord<'_>,
+        events: &[RecordEvent],
     ) -> Result<ApiRecord> {
         // argon2 runs before the connection is taken.
-        let hash = hash_secret(code)?;
-        let id = new_id();
+        let hash = hash_secret(new.code)?;
         let now = crate::now();
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        insert_row(&tx, &id, of, None, body, now)?;
+        insert_row(&tx, new.id, of, None, new.body, now)?;
         tx.execute(
             "INSERT INTO one_time_codes (id, client_id, code_hash, max_attempts, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, of.client_id, hash, max_attempts, to_ms(expires_at)],
+            params![new.id, of.client_id, hash, new.max_attempts, to_ms(new.expires_at)],
         )?;
+        for event in events {
+            enqueue_record_event(&tx, event, now)?;
+        }
         tx.commit()?;
         drop(conn);
-        self.api_record(of, &id)
+        self.api_record(of, new.id)
     }
 
     /// Counts a try at the code of record `id`; `NotFound` when the client has no such code.
@@ -94,7 +105,14 @@ impl Store {
 
     /// Spends the code of record `id` and writes what its redemption changes (`writes`: its record's new fields,
     /// an app login) in one transaction. `Conflict` when another redemption spent it first.
-    pub fn redeem_code(&self, client_id: &str, id: &str, at: OffsetDateTime, writes: &[RecordWrite]) -> Result<()> {
+    pub fn redeem_code(
+        &self,
+        client_id: &str,
+        id: &str,
+        at: OffsetDateTime,
+        writes: &[RecordWrite],
+        events: &[RecordEvent],
+    ) -> Result<()> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let spent = tx.execute(
@@ -106,6 +124,9 @@ impl Store {
         }
         for write in writes {
             write_in(&tx, write, at)?;
+        }
+        for event in events {
+            enqueue_record_event(&tx, event, at)?;
         }
         tx.commit()?;
         Ok(())

@@ -90,7 +90,8 @@ pub struct AttemptResult {
     pub success: bool,
 }
 
-const DELIVERY_COLUMNS: &str = "id, case_id, client_id, url, body, status, attempts, max_attempts, next_attempt_at, last_error, created_at, delivered_at";
+/// `case_id` reads as the case a delivery announces, or the record, for one that announces a record.
+const DELIVERY_COLUMNS: &str = "id, COALESCE(case_id, record_id), client_id, url, body, status, attempts, max_attempts, next_attempt_at, last_error, created_at, delivered_at";
 
 fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     let status: String = r.get(5)?;
@@ -126,6 +127,25 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, case_id: CaseId, d: &NewDelivery, at
         "INSERT INTO webhook_deliveries (case_id, client_id, url, body, status, attempts, max_attempts, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, ?6)",
         params![case_id.to_string(), d.client_id, d.url, d.body, d.max_attempts, to_ms(at)],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// A delivery that announces one of an API's own records that is not a case (a Verifik e-mail validation, an app
+/// registration), queued in the transaction that changes the record.
+#[derive(Debug, Clone)]
+pub struct RecordEvent {
+    pub api: String,
+    pub record_id: String,
+    pub delivery: NewDelivery,
+}
+
+pub(crate) fn enqueue_record_event(tx: &Transaction<'_>, event: &RecordEvent, at: OffsetDateTime) -> Result<i64> {
+    let d = &event.delivery;
+    tx.execute(
+        "INSERT INTO webhook_deliveries (record_id, record_api, client_id, url, body, status, attempts, max_attempts, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?7)",
+        params![event.record_id, event.api, d.client_id, d.url, d.body, d.max_attempts, to_ms(at)],
     )?;
     Ok(tx.last_insert_rowid())
 }
@@ -235,16 +255,19 @@ impl Store {
         delivery_by_id(&conn, delivery_id)
     }
 
-    /// The API whose case a delivery announces (`eeid`, `danaconnect`, ...): it decides the signature headers.
+    /// The API whose case (or record) a delivery announces (`eeid`, `danaconnect`, ...): it decides the signature
+    /// headers.
     pub fn delivery_api(&self, delivery_id: i64) -> Result<String> {
-        self.conn()?
+        let api: Option<Option<String>> = self
+            .conn()?
             .query_row(
-                "SELECT c.api FROM webhook_deliveries d JOIN cases c ON c.id = d.case_id WHERE d.id = ?1",
+                "SELECT COALESCE(d.record_api, c.api) FROM webhook_deliveries d LEFT JOIN cases c ON c.id = d.case_id
+                 WHERE d.id = ?1",
                 [delivery_id],
                 |r| r.get(0),
             )
-            .optional()?
-            .ok_or(StoreError::NotFound)
+            .optional()?;
+        api.flatten().ok_or(StoreError::NotFound)
     }
 
     pub fn get_delivery(&self, delivery_id: i64) -> Result<Delivery> {

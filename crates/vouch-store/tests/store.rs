@@ -971,13 +971,20 @@ fn a_decision_sets_fields_on_an_api_record_in_its_transaction_or_is_not_written(
 #[test]
 fn a_one_time_code_counts_parallel_tries_and_is_spent_once() {
     use vouch_store::api_records::{RecordKind, RecordWrite};
-    use vouch_store::one_time_codes::CodeRefusal;
+    use vouch_store::one_time_codes::{CodeRefusal, NewCodeRecord};
     let (_dir, store) = open();
     let (client, _) = integrator(&store);
     let of = RecordKind { api: "verifik", kind: "email_validation", client_id: &client };
     let body = serde_json::json!({"status": "new"}).as_object().cloned().unwrap();
     let later = time::OffsetDateTime::now_utc() + time::Duration::minutes(10);
-    let record = store.create_code_record(of, &body, "123456", 3, later).unwrap();
+    let code = |id: &'static str, code: &'static str, expires_at| NewCodeRecord {
+        id,
+        body: &body,
+        code,
+        max_attempts: 3,
+        expires_at,
+    };
+    let record = store.create_code_record(of, &code("code-1", "123456", later), &[]).unwrap();
     let hash: String = Connection::open(store.data_dir().join(DB_FILE))
         .unwrap()
         .query_row("SELECT code_hash FROM one_time_codes WHERE id = ?1", [&record.id], |r| r.get(0))
@@ -996,7 +1003,7 @@ fn a_one_time_code_counts_parallel_tries_and_is_spent_once() {
     assert!(vouch_store::credentials::verify_secret("123456", &counted.iter().flatten().next().unwrap().hash));
 
     // Another code: expired after its time; spent once, the second redemption conflicts; another client's is none.
-    let soon = store.create_code_record(of, &body, "654321", 3, now + time::Duration::seconds(5)).unwrap();
+    let soon = store.create_code_record(of, &code("code-2", "654321", now + time::Duration::seconds(5)), &[]).unwrap();
     let after = now + time::Duration::seconds(6);
     assert_eq!(store.take_code_try(&client, &soon.id, after).unwrap(), Err(CodeRefusal::Expired));
     assert!(store.take_code_try(&client, &soon.id, now).unwrap().is_ok());
@@ -1007,8 +1014,8 @@ fn a_one_time_code_counts_parallel_tries_and_is_spent_once() {
         id: soon.id.clone(),
         fields: serde_json::json!({"status": "validated"}).as_object().cloned().unwrap(),
     };
-    store.redeem_code(&client, &soon.id, now, std::slice::from_ref(&validated)).unwrap();
-    assert!(matches!(store.redeem_code(&client, &soon.id, now, &[validated]), Err(StoreError::Conflict(_))));
+    store.redeem_code(&client, &soon.id, now, std::slice::from_ref(&validated), &[]).unwrap();
+    assert!(matches!(store.redeem_code(&client, &soon.id, now, &[validated], &[]), Err(StoreError::Conflict(_))));
     assert_eq!(store.take_code_try(&client, &soon.id, now).unwrap(), Err(CodeRefusal::Used));
     assert_eq!(store.api_record(of, &soon.id).unwrap().body["status"], "validated");
     assert!(matches!(store.take_code_try("someone-else", &soon.id, now), Err(StoreError::NotFound)));

@@ -883,7 +883,9 @@ async fn an_app_registration_enrols_its_registrant_by_a_photo_once() {
 #[tokio::test]
 async fn email_and_phone_validations_check_a_code_the_integrator_sends_and_a_login_makes_an_app_login() {
     let kit = Kit::start().await;
-    let jwt = token(&kit, &kit.integrator()).await;
+    let receiver = vouch_testkit::receiver::Receiver::start(&[]).await;
+    let creds = kit.client(vouch_core::Scope::Integrator, Some(&receiver.url), None);
+    let jwt = token(&kit, &creds).await;
     let (project, flow) = login_flow(&kit, &jwt).await;
     let create = |path: &'static str, body: Value| {
         let (kit, jwt) = (&kit, jwt.clone());
@@ -1053,6 +1055,42 @@ async fn email_and_phone_validations_check_a_code_the_integrator_sends_and_a_log
     let other = token(&kit, &kit.integrator()).await;
     let (status, _) = record(&kit, Method::GET, &other, &format!("/phone-validations/{id}"), json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Each change was announced through the outbox, signed, and no event carries a code.
+    let want = [
+        ("app_registration_created", 1),
+        ("email_validation_created", 1),
+        ("email_validation_otp_incorect", 1),
+        ("email_validation_status", 1),
+        ("phone_validation_created", 2),
+        ("phone_validation_otp_incorect", 3),
+        ("phone_validation_status", 1),
+        ("phone_validation_expired", 1),
+    ];
+    let count = |event: &str| events(&receiver).iter().filter(|(e, _)| e == event).count();
+    let arrived = || want.iter().all(|(event, n)| count(event) == *n);
+    let waited = vouch_testkit::eventually(std::time::Duration::from_secs(30), arrived).await;
+    assert!(waited, "{:?}", events(&receiver));
+    for (headers, body) in receiver.received.lock().unwrap().iter() {
+        assert!(headers["webhook-signature"].to_str().unwrap().starts_with("v1,"), "{headers:?}");
+        let event: Value = serde_json::from_slice(body).unwrap();
+        assert!(event["data"].get("verificationCode").is_none() && event["data"].get("otp").is_none(), "{event}");
+    }
+    let statuses: Vec<String> = receiver
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|(_, body)| {
+            let v: Value = serde_json::from_slice(body).ok()?;
+            v["event"]
+                .as_str()
+                .is_some_and(|e| e.ends_with("_validation_status"))
+                .then(|| v["data"]["status"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.contains(&"validated".to_string()) && statuses.contains(&"failed".to_string()), "{statuses:?}");
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::{CaseStatus, Client};
-use vouch_store::api_records::{ApiRecord, RecordKind, RecordQuery, RecordWrite};
+use vouch_store::api_records::{new_id, ApiRecord, NewRecord, RecordKind, RecordQuery, RecordWrite};
 
 use super::params::{os, Fields, QueryFields};
 use super::records::{self, Kind, Object};
@@ -127,8 +127,26 @@ async fn create(State(state): State<AppState>, Authed(client): Authed, fields: F
             ] {
                 body.insert(name.into(), value);
             }
-            let owner = client.id.clone();
-            state.db(move |s| s.create_api_record(of(&owner), None, &body)).await?
+            let (owner, retries) = (client.clone(), state.app.webhooks.retries);
+            state
+                .db(move |s| {
+                    let id = new_id();
+                    let now = time::OffsetDateTime::now_utc();
+                    let made = ApiRecord {
+                        id: id.clone(),
+                        parent: None,
+                        body: body.clone(),
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    let data = records::answer(made, &owner.id);
+                    let event = "app_registration_created";
+                    let events = validations::record_events(s, &owner, retries, (&id, &body), event, &data)?;
+                    let record = NewRecord { api: API.into(), kind: KIND.into(), client_id: owner.id.clone(), body };
+                    s.write_api_records(&[RecordWrite::InsertAs(id.clone(), record)], &events)?;
+                    s.api_record(of(&owner.id), &id)
+                })
+                .await?
         }
     };
     let token = registrant_token(&state, &client, &record.id, TOKEN_TTL_SECS).await?;
@@ -422,7 +440,19 @@ async fn sync_inner(state: AppState, headers: HeaderMap, id: String, fields: Fie
         id: record.id.clone(),
         fields,
     };
-    state.db(move |s| s.write_api_records(std::slice::from_ref(&merge))).await?;
+    let (owner, retries, event) =
+        (client.clone(), state.app.webhooks.retries, format!("app_registration_{}", new_status.to_lowercase()));
+    let mut changed = record.clone();
+    changed.body.insert("status".into(), json!(new_status));
+    changed.body.insert("step".into(), json!(step));
+    state
+        .db(move |s| {
+            let (id, body) = (changed.id.clone(), changed.body.clone());
+            let data = records::answer(changed, &owner.id);
+            let events = validations::record_events(s, &owner, retries, (&id, &body), &event, &data)?;
+            s.write_api_records(std::slice::from_ref(&merge), &events)
+        })
+        .await?;
     let token = registrant_token(&state, &client, &record.id, TOKEN_TTL_SECS).await?;
     tracing::info!(client_id = %client.id, status = %new_status, "Verifik app registration synced");
     let name = |n: &str| body.get(n).cloned().unwrap_or(Value::Null);

@@ -13,12 +13,12 @@ use rand::Rng;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::Client;
-use vouch_store::api_records::{ApiRecord, RecordQuery, RecordWrite};
-use vouch_store::one_time_codes::CodeRefusal;
+use vouch_store::api_records::{new_id, ApiRecord, RecordQuery, RecordWrite};
+use vouch_store::one_time_codes::{CodeRefusal, NewCodeRecord};
 
 use super::params::{Fields, QueryFields};
 use super::records::{self, Kind, Object, PROJECT, PROJECT_FLOW};
-use super::{conflict, ok, precondition_failed, record_not_found, VerifikResult, API};
+use super::{conflict, ok, precondition_failed, record_not_found, validations, VerifikResult, API};
 use crate::error::{ApiError, Code};
 use crate::extract::Authed;
 use crate::state::AppState;
@@ -272,10 +272,21 @@ async fn create(state: &AppState, client: &Client, channel: Channel, fields: &Fi
     body.insert("attempts".into(), json!(0));
     body.insert("maxAttempts".into(), json!(MAX_ATTEMPTS));
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
-    let (owner, secret) = (client.id.clone(), code.clone());
+    let (owner, secret, retries) = (client.clone(), code.clone(), state.app.webhooks.retries);
     let kind = channel.kind();
-    let record =
-        state.db(move |s| s.create_code_record(kind.of(&owner), &body, &secret, MAX_ATTEMPTS, expires_at)).await?;
+    let record = state
+        .db(move |s| {
+            let id = new_id();
+            // The event carries the validation as a read answers it: never its code.
+            let now = time::OffsetDateTime::now_utc();
+            let made = ApiRecord { id: id.clone(), parent: None, body: body.clone(), created_at: now, updated_at: now };
+            let data = records::answer(made, &owner.id);
+            let event = format!("{}_created", kind.kind);
+            let events = validations::record_events(s, &owner, retries, (&id, &body), &event, &data)?;
+            let new = NewCodeRecord { id: &id, body: &body, code: &secret, max_attempts: MAX_ATTEMPTS, expires_at };
+            s.create_code_record(kind.of(&owner.id), &new, &events)
+        })
+        .await?;
     tracing::info!(id = %record.id, kind = kind.kind, "Verifik contact validation created; its code went to the integrator");
     let mut answer = records::answer(record, &client.id);
     if let Some(object) = answer.as_object_mut() {
@@ -314,7 +325,7 @@ async fn validate(
         Ok(counted) => counted,
         Err(refusal) => {
             if refusal == CodeRefusal::Expired {
-                merge(state, client, kind, &id, json!({"status": "expired"})).await?;
+                change(state, client, kind, &id, json!({"status": "expired"}), &["expired"]).await?;
             }
             return Err(refused(refusal));
         }
@@ -325,7 +336,8 @@ async fn validate(
     if !matched {
         let exhausted = counted.attempts >= counted.max_attempts;
         let status = if exhausted { "failed" } else { "new" };
-        merge(state, client, kind, &id, json!({"attempts": counted.attempts, "status": status})).await?;
+        let events: &[&str] = if exhausted { &["otp_incorect", "status"] } else { &["otp_incorect"] };
+        change(state, client, kind, &id, json!({"attempts": counted.attempts, "status": status}), events).await?;
         tracing::info!(id = %id, attempts = counted.attempts, "Verifik contact validation: a wrong code");
         return Err(if exhausted { refused(CodeRefusal::TooManyTries) } else { invalid_code() });
     }
@@ -346,7 +358,7 @@ async fn redeem(
     let (owner, key) = (client.id.clone(), id.to_string());
     let record = state.db(move |s| s.api_record(kind.of(&owner), &key)).await.map_err(record_not_found)?;
     let fields = json!({"status": "validated", "attempts": attempts, "validatedAt": crate::adapters::rfc3339(at)});
-    let mut writes = vec![merge_write(client, kind, id, fields)];
+    let mut writes = vec![merge_write(client, kind, id, fields.clone())];
     let login = record.body.get("type").and_then(Value::as_str) == Some("login");
     let (login_type, login_field) = channel.login();
     if login {
@@ -357,14 +369,20 @@ async fn redeem(
             login_field,
         )));
     }
-    let (owner, key) = (client.id.clone(), id.to_string());
-    state.db(move |s| s.redeem_code(&owner, &key, at, &writes)).await.map_err(|e| {
-        if e.code == Code::Conflict {
-            conflict("already_validated")
-        } else {
-            e
-        }
-    })?;
+    let (owner, key, retries) = (client.clone(), id.to_string(), state.app.webhooks.retries);
+    let mut validated = record.clone();
+    validated.body.extend(fields.as_object().cloned().unwrap_or_default());
+    validated.updated_at = at;
+    state
+        .db(move |s| {
+            let body = validated.body.clone();
+            let data = records::answer(validated, &owner.id);
+            let event = format!("{}_status", kind.kind);
+            let events = validations::record_events(s, &owner, retries, (&key, &body), &event, &data)?;
+            s.redeem_code(&owner.id, &key, at, &writes, &events)
+        })
+        .await
+        .map_err(|e| if e.code == Code::Conflict { conflict("already_validated") } else { e })?;
     tracing::info!(id = %id, kind = kind.kind, "Verifik contact validation validated");
     let (owner, key) = (client.id.clone(), id.to_string());
     let saved = state.db(move |s| s.api_record(kind.of(&owner), &key)).await?;
@@ -431,9 +449,32 @@ fn merge_write(client: &Client, kind: &Kind, id: &str, fields: Value) -> RecordW
     }
 }
 
-async fn merge(state: &AppState, client: &Client, kind: &Kind, id: &str, fields: Value) -> Result<(), ApiError> {
-    let write = merge_write(client, kind, id, fields);
-    state.db(move |s| s.write_api_records(std::slice::from_ref(&write))).await
+/// Sets fields of validation `id` and queues `events` (suffixes of its kind's event names) that announce it as it
+/// is then, in one transaction.
+async fn change(
+    state: &AppState,
+    client: &Client,
+    kind: &'static Kind,
+    id: &str,
+    fields: Value,
+    events: &'static [&'static str],
+) -> Result<(), ApiError> {
+    let (owner, key, retries) = (client.clone(), id.to_string(), state.app.webhooks.retries);
+    let write = merge_write(client, kind, id, fields.clone());
+    state
+        .db(move |s| {
+            let mut record = s.api_record(kind.of(&owner.id), &key)?;
+            record.body.extend(fields.as_object().cloned().unwrap_or_default());
+            let body = record.body.clone();
+            let data = records::answer(record, &owner.id);
+            let mut announced = Vec::new();
+            for suffix in events {
+                let event = format!("{}_{suffix}", kind.kind);
+                announced.extend(validations::record_events(s, &owner, retries, (&key, &body), &event, &data)?);
+            }
+            s.write_api_records(std::slice::from_ref(&write), &announced)
+        })
+        .await
 }
 
 fn invalid_code() -> ApiError {

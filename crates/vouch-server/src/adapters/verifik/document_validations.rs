@@ -136,7 +136,7 @@ async fn inner(state: AppState, headers: HeaderMap, fields: Fields) -> VerifikRe
             fields: progress,
         },
     ];
-    state.db(move |s| s.write_api_records(&writes)).await?;
+    state.db(move |s| s.write_api_records(&writes, &[])).await?;
     let owner = client.id.clone();
     let saved = state
         .db(move |s| {

@@ -193,6 +193,32 @@ fn dto(case: &Case, record: &Map<String, Value>, subject: Option<&CaseSubject>, 
     Value::Object(body)
 }
 
+/// The webhooks that announce `event` of record `id` (one of Verifik's own records that is no case: an e-mail
+/// validation, an app registration; `data` as answered), to the same targets as a biometric validation's.
+pub(super) fn record_events(
+    store: &Store,
+    client: &Client,
+    retries: u32,
+    (id, record): (&str, &Map<String, Value>),
+    event: &str,
+    data: &Value,
+) -> Result<Vec<vouch_store::outbox::RecordEvent>, StoreError> {
+    let body = event_body(event, data);
+    Ok(targets(store, client, record)?
+        .into_iter()
+        .map(|url| vouch_store::outbox::RecordEvent {
+            api: API.into(),
+            record_id: id.to_string(),
+            delivery: vouch_store::outbox::NewDelivery {
+                client_id: client.id.clone(),
+                url,
+                body: body.clone(),
+                max_attempts: retries + 1,
+            },
+        })
+        .collect())
+}
+
 fn event_body(event: &str, data: &Value) -> Vec<u8> {
     serde_json::to_vec(&json!({"event": event, "data": data})).unwrap_or_default()
 }
