@@ -22,6 +22,8 @@ pub struct App {
     pub webhooks: crate::webhooks::WebhookConfig,
     /// Wakes the webhook dispatcher when a delivery is queued.
     pub outbox_wake: Arc<Notify>,
+    /// Where e-mails and text messages to people go; None: Vouch sends none, and what needs one answers 501.
+    pub message_relay: Option<crate::webhooks::MessageRelay>,
     /// The webhook each API sends when one of its cases completes.
     pub completion_webhooks: CompletionWebhooks,
     /// The signing key and escrow certificate, loaded or generated on first use.

@@ -97,6 +97,23 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
     }
 }
 
+/// The operator's message relay: Vouch's e-mails and text messages to people (one-time codes, links) are POSTed
+/// there as JSON, signed with the Standard Webhooks headers under its own secret, and the relay sends them by
+/// whichever mail or SMS gateway the operator runs.
+#[derive(Clone)]
+pub struct MessageRelay {
+    /// Where messages are POSTed: https, or http on loopback.
+    pub url: String,
+    /// The relay's `whsec_...` signing secret.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for MessageRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessageRelay").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
 /// What one delivery is signed with.
 struct SigningSecrets {
     /// The client secret, for an API that signs with it (eeID's `X-HMAC-Signature`); None for the others.
@@ -104,17 +121,25 @@ struct SigningSecrets {
     webhook_secret: String,
 }
 
-fn signing_secrets(
+/// What one attempt sends: the body (a message's opened) and its secrets (a message's are the relay's).
+fn prepare(
     s: &vouch_store::Store,
     delivery: &Delivery,
     webhooks: &CompletionWebhooks,
-) -> vouch_store::Result<SigningSecrets> {
+    relay: Option<&MessageRelay>,
+) -> vouch_store::Result<Result<(Vec<u8>, SigningSecrets), String>> {
+    let body = s.delivery_body(delivery)?;
+    if delivery.message {
+        let Some(relay) = relay else { return Ok(Err("no message relay is configured".into())) };
+        return Ok(Ok((body, SigningSecrets { client_secret: None, webhook_secret: relay.secret.clone() })));
+    }
     let client_secret = if webhooks.signed_with_client_secret(&s.delivery_api(delivery.id)?) {
         Some(s.client_signing_secret(&delivery.client_id)?)
     } else {
         None
     };
-    Ok(SigningSecrets { client_secret, webhook_secret: s.client_webhook_secret(&delivery.client_id)? })
+    let webhook_secret = s.client_webhook_secret(&delivery.client_id)?;
+    Ok(Ok((body, SigningSecrets { client_secret, webhook_secret })))
 }
 
 /// How many deliveries go out at once; a slow receiver then cannot hold up the rest.
@@ -167,7 +192,7 @@ pub async fn run_dispatcher<T: WebhookTransport>(
 
 /// The headers of one attempt: the Standard Webhooks ones, and eeID's where the API signs with the client
 /// secret.
-fn headers(delivery: &Delivery, secrets: &SigningSecrets, timestamp: i64) -> Vec<(&'static str, String)> {
+fn headers(delivery: &Delivery, body: &[u8], secrets: &SigningSecrets, timestamp: i64) -> Vec<(&'static str, String)> {
     // The same id on every attempt, so a receiver can drop a repeat it already handled.
     let message_id = format!("msg_{}_{}", delivery.case_id, delivery.id);
     let mut headers = vec![
@@ -176,26 +201,27 @@ fn headers(delivery: &Delivery, secrets: &SigningSecrets, timestamp: i64) -> Vec
         ("webhook-timestamp", timestamp.to_string()),
         ("X-Vouch-Delivery", delivery.id.to_string()),
     ];
-    if let Some(signature) = standard_signature(&secrets.webhook_secret, &message_id, timestamp, &delivery.body) {
+    if let Some(signature) = standard_signature(&secrets.webhook_secret, &message_id, timestamp, body) {
         headers.push(("webhook-signature", signature));
     }
     if let Some(secret) = &secrets.client_secret {
-        headers.push((SIGNATURE_HEADER, sign(secret, &delivery.body)));
+        headers.push((SIGNATURE_HEADER, sign(secret, body)));
     }
     headers
 }
 
 async fn attempt<T: WebhookTransport>(app: App, transport: Arc<T>, delivery: Delivery) {
     let for_secrets = delivery.clone();
-    let webhooks = app.completion_webhooks.clone();
-    let secrets = app.db(move |s| signing_secrets(s, &for_secrets, &webhooks)).await;
+    let (webhooks, relay) = (app.completion_webhooks.clone(), app.message_relay.clone());
+    let prepared = app.db(move |s| prepare(s, &for_secrets, &webhooks, relay.as_ref())).await;
     let started = Instant::now();
     let at = vouch_store::now();
-    let (http_status, error) = match secrets {
+    let (http_status, error) = match prepared {
         Err(e) => (None, Some(format!("cannot sign: {}", e.message))),
-        Ok(secrets) => {
-            let headers = headers(&delivery, &secrets, at.unix_timestamp());
-            match transport.post(&delivery.url, headers, delivery.body.clone(), app.webhooks.timeout).await {
+        Ok(Err(why)) => (None, Some(why)),
+        Ok(Ok((body, secrets))) => {
+            let headers = headers(&delivery, &body, &secrets, at.unix_timestamp());
+            match transport.post(&delivery.url, headers, body, app.webhooks.timeout).await {
                 Ok(code) => {
                     let ok = matches!(code, 200 | 201 | 204);
                     (Some(code), (!ok).then(|| format!("HTTP {code}")))
@@ -219,7 +245,7 @@ async fn attempt<T: WebhookTransport>(app: App, transport: Arc<T>, delivery: Del
     match app.db(move |s| s.record_attempt(id, &result, retry_at)).await {
         Ok(d) => tracing::info!(
             delivery = d.id, case_id = %d.case_id, attempt = d.attempts, status = d.status.as_str(),
-            http_status = ?http_status, "webhook attempt"
+            http_status = ?http_status, message = d.message, "webhook attempt"
         ),
         Err(e) => tracing::error!(delivery = id, error = %e.message, "could not record a webhook attempt"),
     }

@@ -64,6 +64,9 @@ pub struct ServerConfig {
     /// How the gallery (Verifik's persons, the duplicate check) is searched: exactly (the default), or with a
     /// shortlist by binary sketches first for galleries beyond a million templates.
     pub gallery_index: vouch_app::gallery::IndexKind,
+    /// Where e-mails and text messages to people go (`[messages]`). None: Vouch sends none, and what needs one
+    /// answers 501.
+    pub message_relay: Option<vouch_app::webhooks::MessageRelay>,
 }
 
 pub use vouch_app::signing::SigningConfig;
@@ -106,6 +109,7 @@ impl Default for ServerConfig {
             kiosk_concurrency: 4,
             image_url: crate::image_fetch::ImageUrlConfig::default(),
             gallery_index: vouch_app::gallery::IndexKind::Exact,
+            message_relay: None,
         }
     }
 }

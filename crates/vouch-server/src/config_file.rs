@@ -64,6 +64,18 @@ pub struct FileConfig {
     pub tls: FileTls,
     #[serde(default)]
     pub gallery: FileGallery,
+    #[serde(default)]
+    pub messages: FileMessages,
+}
+
+/// `[messages]`: the operator's message relay, through which Vouch sends people their one-time codes and links
+/// (see docs/messages.md). `relay_url` is https, or http on loopback; `relay_secret_file` holds its `whsec_`
+/// signing secret and must be readable by its owner only.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMessages {
+    pub relay_url: Option<String>,
+    pub relay_secret_file: Option<PathBuf>,
 }
 
 /// `[gallery]`: `index = "approximate"` searches a shortlist by binary sketches (`sketch_bits`, a multiple of 64
@@ -315,7 +327,43 @@ pub fn server_config(file: FileConfig, flags: ServeOverrides) -> anyhow::Result<
         cfg.webhooks.backoff = Duration::from_secs_f64(b);
         cfg.webhooks.poll = cfg.webhooks.poll.min(cfg.webhooks.backoff.max(Duration::from_millis(50)));
     }
+    cfg.message_relay = message_relay(&file.messages)?;
     Ok(cfg)
+}
+
+/// The message relay `[messages]` names, checked: its URL carries codes, so it is https unless on loopback, and
+/// its secret file is the owner's alone.
+fn message_relay(file: &FileMessages) -> anyhow::Result<Option<vouch_app::webhooks::MessageRelay>> {
+    use std::os::unix::fs::PermissionsExt;
+    let (url, secret_file) = match (&file.relay_url, &file.relay_secret_file) {
+        (None, None) => return Ok(None),
+        (Some(url), Some(secret)) => (url, secret),
+        _ => anyhow::bail!("[messages] needs both relay_url and relay_secret_file"),
+    };
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("[messages] relay_url {url:?} is not a URL"))?;
+    let host = parsed.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let loopback =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+        anyhow::bail!("[messages] relay_url must be https (or http on loopback): it carries codes and links");
+    }
+    let mode = std::fs::metadata(secret_file)
+        .with_context(|| format!("reading {}", secret_file.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        anyhow::bail!(
+            "{} has mode {:o}; it must be readable by its owner only (chmod 600)",
+            secret_file.display(),
+            mode & 0o777
+        );
+    }
+    let secret = std::fs::read_to_string(secret_file).with_context(|| format!("reading {}", secret_file.display()))?;
+    let secret = secret.trim().to_string();
+    if vouch_app::webhooks::standard_signature(&secret, "check", 0, b"").is_none() {
+        anyhow::bail!("{} must hold a whsec_ secret (whsec_ and base64)", secret_file.display());
+    }
+    Ok(Some(vouch_app::webhooks::MessageRelay { url: url.clone(), secret }))
 }
 
 #[cfg(test)]
@@ -364,5 +412,29 @@ mod tests {
         assert_eq!(approximate.gallery_index, IndexKind::Approximate(SketchParams { bits: 256, shortlist: 500 }));
         assert!(from("[gallery]\nindex = \"approximate\"\nsketch_bits = 100\n").is_err());
         assert!(from("[gallery]\nindex = \"hnsw\"\n").is_err());
+    }
+
+    #[test]
+    fn the_message_relay_needs_https_off_loopback_and_a_secret_only_its_owner_reads() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("relay.secret");
+        std::fs::write(&secret, "whsec_cmVsYXktc2VjcmV0\n").unwrap();
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let with = |url: &str| from(&format!("[messages]\nrelay_url = \"{url}\"\nrelay_secret_file = {:?}\n", secret));
+        assert!(from("").unwrap().message_relay.is_none(), "no relay unless configured");
+        let relay = with("https://relay.example/messages").unwrap().message_relay.unwrap();
+        assert_eq!(
+            (relay.url.as_str(), relay.secret.as_str()),
+            ("https://relay.example/messages", "whsec_cmVsYXktc2VjcmV0")
+        );
+        assert!(with("http://127.0.0.1:9000/messages").is_ok(), "plain http on loopback");
+        assert!(with("http://relay.example/messages").is_err(), "codes never cross a network in clear");
+        assert!(from("[messages]\nrelay_url = \"https://relay.example\"\n").is_err(), "a relay without its secret");
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(with("https://relay.example/messages").unwrap_err().to_string().contains("chmod 600"));
+        std::fs::write(&secret, "not-a-secret").unwrap();
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(with("https://relay.example/messages").is_err(), "a secret that signs nothing");
     }
 }

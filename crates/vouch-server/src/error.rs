@@ -274,7 +274,7 @@ impl Dialect for MasStack {
 pub struct Verifik;
 impl Verifik {
     /// Vendor codes that are Verifik's own, with their status.
-    const OWN: [(&'static str, StatusCode); 7] = [
+    const OWN: [(&'static str, StatusCode); 12] = [
         ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
         ("Conflict", StatusCode::CONFLICT),
         ("FORBIDDEN", StatusCode::FORBIDDEN),
@@ -283,6 +283,12 @@ impl Verifik {
         ("INVALID_CODE", StatusCode::BAD_REQUEST),
         ("CODE_EXPIRED", StatusCode::CONFLICT),
         ("MAX_ATTEMPTS_EXCEEDED", StatusCode::GONE),
+        // The same checks by a registrant, as the app registration's validations answer them.
+        ("otp_does_not_match", StatusCode::FORBIDDEN),
+        ("email_validation_not_found", StatusCode::NOT_FOUND),
+        ("phone_validation_not_found", StatusCode::NOT_FOUND),
+        ("emailValidation_has_expired", StatusCode::PRECONDITION_FAILED),
+        ("phoneValidation_has_expired", StatusCode::PRECONDITION_FAILED),
     ];
 
     fn code(err: &ApiError) -> &'static str {

@@ -15,6 +15,7 @@ pub mod image_fetch;
 pub mod kiosk;
 pub use vouch_app::liveness_record;
 pub mod load;
+pub mod messages;
 pub mod metrics;
 pub use vouch_app::model_slot;
 pub mod native;
@@ -232,6 +233,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         case_ttl: config.case_ttl,
         webhooks: config.webhooks.clone(),
         outbox_wake: Arc::new(Notify::new()),
+        message_relay: config.message_relay.clone(),
         completion_webhooks: adapters::completion_webhooks(),
         signing: Arc::new(vouch_app::signing::SigningService::new(signing_config, signing_store)),
     };

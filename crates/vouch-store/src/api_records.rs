@@ -206,7 +206,7 @@ impl Store {
             write_in(&tx, write, at)?;
         }
         for event in events {
-            crate::outbox::enqueue_record_event(&tx, event, at)?;
+            crate::outbox::enqueue_record_event(&tx, self.key(), event, at)?;
         }
         tx.commit()?;
         Ok(())

@@ -58,7 +58,7 @@ impl Store {
             params![new.id, of.client_id, hash, new.max_attempts, to_ms(new.expires_at)],
         )?;
         for event in events {
-            enqueue_record_event(&tx, event, now)?;
+            enqueue_record_event(&tx, self.key(), event, now)?;
         }
         tx.commit()?;
         drop(conn);
@@ -126,7 +126,7 @@ impl Store {
             write_in(&tx, write, at)?;
         }
         for event in events {
-            enqueue_record_event(&tx, event, at)?;
+            enqueue_record_event(&tx, self.key(), event, at)?;
         }
         tx.commit()?;
         Ok(())

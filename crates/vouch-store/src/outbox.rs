@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use vouch_core::CaseId;
 
 use crate::error::{Result, StoreError};
+use crate::keys::DataKey;
 use crate::{from_ms, to_ms, Store};
 
 #[derive(Debug, Clone)]
@@ -66,6 +67,8 @@ pub struct Delivery {
     #[serde(with = "time::serde::rfc3339::option")]
     #[ts(type = "string | null")]
     pub delivered_at: Option<OffsetDateTime>,
+    /// A message to a person through the operator's relay, not an event to an integrator.
+    pub message: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -91,7 +94,7 @@ pub struct AttemptResult {
 }
 
 /// `case_id` reads as the case a delivery announces, or the record, for one that announces a record.
-const DELIVERY_COLUMNS: &str = "id, COALESCE(case_id, record_id), client_id, url, body, status, attempts, max_attempts, next_attempt_at, last_error, created_at, delivered_at";
+const DELIVERY_COLUMNS: &str = "id, COALESCE(case_id, record_id), client_id, url, body, status, attempts, max_attempts, next_attempt_at, last_error, created_at, delivered_at, message";
 
 fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     let status: String = r.get(5)?;
@@ -108,6 +111,7 @@ fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         last_error: r.get(9)?,
         created_at: from_ms(r.get(10)?),
         delivered_at: r.get::<_, Option<i64>>(11)?.map(from_ms),
+        message: r.get(12)?,
     })
 }
 
@@ -122,32 +126,77 @@ fn delivery_by_id(conn: &rusqlite::Connection, delivery_id: i64) -> Result<Deliv
     .ok_or(StoreError::NotFound)
 }
 
-pub(crate) fn enqueue(tx: &Transaction<'_>, case_id: CaseId, d: &NewDelivery, at: OffsetDateTime) -> Result<i64> {
+/// What a delivery announces: a case, or one of an API's own records.
+enum Subject<'a> {
+    Case(CaseId),
+    Record { api: &'a str, id: &'a str },
+}
+
+/// Queues a delivery in the transaction of the change it announces. A message's body is sealed first.
+fn insert_delivery(
+    tx: &Transaction<'_>,
+    subject: Subject<'_>,
+    d: &NewDelivery,
+    sealed: Option<&DataKey>,
+    at: OffsetDateTime,
+) -> Result<i64> {
+    let (case_id, record_api, record_id) = match subject {
+        Subject::Case(case) => (Some(case.to_string()), None, None),
+        Subject::Record { api, id } => (None, Some(api), Some(id)),
+    };
+    let body = match sealed {
+        Some(key) => key.seal(&d.body, &message_aad(&d.client_id, record_id.or(case_id.as_deref()).unwrap_or(""))),
+        None => Ok(d.body.clone()),
+    }?;
     tx.execute(
-        "INSERT INTO webhook_deliveries (case_id, client_id, url, body, status, attempts, max_attempts, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?6, ?6)",
-        params![case_id.to_string(), d.client_id, d.url, d.body, d.max_attempts, to_ms(at)],
+        "INSERT INTO webhook_deliveries (case_id, record_api, record_id, client_id, url, body, message, status, attempts, max_attempts, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?9, ?9)",
+        params![case_id, record_api, record_id, d.client_id, d.url, body, sealed.is_some(), d.max_attempts, to_ms(at)],
     )?;
     Ok(tx.last_insert_rowid())
 }
 
+/// A message's seal is bound to its client and the record it is about.
+fn message_aad(client_id: &str, subject: &str) -> Vec<u8> {
+    format!("vouch message\0{client_id}\0{subject}").into_bytes()
+}
+
+pub(crate) fn enqueue(tx: &Transaction<'_>, case_id: CaseId, d: &NewDelivery, at: OffsetDateTime) -> Result<i64> {
+    insert_delivery(tx, Subject::Case(case_id), d, None, at)
+}
+
 /// A delivery that announces one of an API's own records that is not a case (a Verifik e-mail validation, an app
-/// registration), queued in the transaction that changes the record.
+/// registration), queued in the transaction that changes the record; or, as a [`RecordEvent::message`], a message
+/// about it to a person through the operator's relay.
 #[derive(Debug, Clone)]
 pub struct RecordEvent {
     pub api: String,
     pub record_id: String,
     pub delivery: NewDelivery,
+    /// A message to a person (a code, a link): its body is sealed at rest and emptied once delivered.
+    message: bool,
 }
 
-pub(crate) fn enqueue_record_event(tx: &Transaction<'_>, event: &RecordEvent, at: OffsetDateTime) -> Result<i64> {
-    let d = &event.delivery;
-    tx.execute(
-        "INSERT INTO webhook_deliveries (record_id, record_api, client_id, url, body, status, attempts, max_attempts, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?7)",
-        params![event.record_id, event.api, d.client_id, d.url, d.body, d.max_attempts, to_ms(at)],
-    )?;
-    Ok(tx.last_insert_rowid())
+impl RecordEvent {
+    /// An event to the integrator's webhook.
+    pub fn event(api: &str, record_id: &str, delivery: NewDelivery) -> RecordEvent {
+        RecordEvent { api: api.into(), record_id: record_id.into(), delivery, message: false }
+    }
+
+    /// A message to a person through the operator's message relay (`delivery.url`).
+    pub fn message(api: &str, record_id: &str, delivery: NewDelivery) -> RecordEvent {
+        RecordEvent { api: api.into(), record_id: record_id.into(), delivery, message: true }
+    }
+}
+
+pub(crate) fn enqueue_record_event(
+    tx: &Transaction<'_>,
+    key: &DataKey,
+    event: &RecordEvent,
+    at: OffsetDateTime,
+) -> Result<i64> {
+    let subject = Subject::Record { api: &event.api, id: &event.record_id };
+    insert_delivery(tx, subject, &event.delivery, event.message.then_some(key), at)
 }
 
 impl Store {
@@ -216,8 +265,10 @@ impl Store {
         } else {
             ("pending", None)
         };
+        // A message's code or link is not kept once the relay has it.
         tx.execute(
-            "UPDATE webhook_deliveries SET attempts = ?1, status = ?2, next_attempt_at = ?3, last_error = ?4, delivered_at = ?5
+            "UPDATE webhook_deliveries SET attempts = ?1, status = ?2, next_attempt_at = ?3, last_error = ?4, delivered_at = ?5,
+                    body = CASE WHEN message = 1 AND ?2 = 'delivered' THEN x'' ELSE body END
              WHERE id = ?6",
             params![attempt, new_status, to_ms(retry_at), result.error, delivered_at, delivery_id],
         )?;
@@ -268,6 +319,14 @@ impl Store {
             )
             .optional()?;
         api.flatten().ok_or(StoreError::NotFound)
+    }
+
+    /// The bytes to send for `delivery`: a message's body opened with the data key, an event's as queued.
+    pub fn delivery_body(&self, delivery: &Delivery) -> Result<Vec<u8>> {
+        if !delivery.message {
+            return Ok(delivery.body.clone());
+        }
+        self.key().open(&delivery.body, &message_aad(&delivery.client_id, &delivery.case_id))
     }
 
     pub fn get_delivery(&self, delivery_id: i64) -> Result<Delivery> {

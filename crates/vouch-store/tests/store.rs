@@ -1020,3 +1020,53 @@ fn a_one_time_code_counts_parallel_tries_and_is_spent_once() {
     assert_eq!(store.api_record(of, &soon.id).unwrap().body["status"], "validated");
     assert!(matches!(store.take_code_try("someone-else", &soon.id, now), Err(StoreError::NotFound)));
 }
+
+#[test]
+fn a_message_is_sealed_at_rest_and_emptied_once_the_relay_has_it() {
+    use vouch_store::api_records::RecordKind;
+    use vouch_store::one_time_codes::NewCodeRecord;
+    use vouch_store::outbox::{AttemptResult, NewDelivery, RecordEvent};
+    let (_dir, store) = open();
+    let (client, _) = integrator(&store);
+    let of = RecordKind { api: "verifik", kind: "email_validation", client_id: &client };
+    let body = serde_json::json!({"status": "new"}).as_object().cloned().unwrap();
+    let text = br#"{"to":"ana@example.com","code":"424242"}"#.to_vec();
+    let delivery = NewDelivery {
+        client_id: client.clone(),
+        url: "https://relay.example/messages".into(),
+        body: text.clone(),
+        max_attempts: 2,
+    };
+    let message = RecordEvent::message("verifik", "code-9", delivery.clone());
+    let event = RecordEvent::event("verifik", "code-9", NewDelivery { body: b"{\"event\":1}".to_vec(), ..delivery });
+    let later = time::OffsetDateTime::now_utc() + time::Duration::minutes(10);
+    let new = NewCodeRecord { id: "code-9", body: &body, code: "424242", max_attempts: 3, expires_at: later };
+    store.create_code_record(of, &new, &[event, message]).unwrap();
+
+    let db = Connection::open(store.data_dir().join(DB_FILE)).unwrap();
+    let stored: Vec<(Vec<u8>, bool)> = db
+        .prepare("SELECT body, message FROM webhook_deliveries ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!((stored[0].0.as_slice(), stored[0].1), (&b"{\"event\":1}"[..], false));
+    let sealed = &stored[1].0;
+    assert!(stored[1].1 && !sealed.windows(6).any(|w| w == b"424242") && !sealed.windows(3).any(|w| w == b"ana"));
+
+    let due = store.due_deliveries(time::OffsetDateTime::now_utc(), 10).unwrap();
+    let message = due.iter().find(|d| d.message).unwrap();
+    assert_eq!(store.delivery_body(message).unwrap(), text);
+    // Moved to another client's name, the seal no longer opens.
+    let forged = vouch_store::outbox::Delivery { client_id: "someone-else".into(), ..message.clone() };
+    assert!(store.delivery_body(&forged).is_err());
+
+    let at = time::OffsetDateTime::now_utc();
+    let sent = AttemptResult { at, http_status: Some(202), error: None, duration_ms: 3, success: true };
+    let delivered = store.record_attempt(message.id, &sent, at).unwrap();
+    assert!(delivered.message && delivered.body.is_empty());
+    let event = due.iter().find(|d| !d.message).unwrap();
+    assert_eq!(store.record_attempt(event.id, &sent, at).unwrap().body, b"{\"event\":1}");
+}

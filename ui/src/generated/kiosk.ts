@@ -195,7 +195,11 @@ export type Decision = { outcome: Outcome,
  */
 actor: string, reason: string, decided_at: string, identity: VerifiedIdentity | null, };
 
-export type Delivery = { id: number, case_id: string, client_id: string, url: string, status: DeliveryStatus, attempts: number, max_attempts: number, next_attempt_at: string, last_error: string | null, created_at: string, delivered_at: string | null, };
+export type Delivery = { id: number, case_id: string, client_id: string, url: string, status: DeliveryStatus, attempts: number, max_attempts: number, next_attempt_at: string, last_error: string | null, created_at: string, delivered_at: string | null, 
+/**
+ * A message to a person through the operator's relay, not an event to an integrator.
+ */
+message: boolean, };
 
 export type DeliveryArgs = { delivery_id: number, };
 

@@ -21,4 +21,5 @@ mod signing;
 mod surface;
 mod tls;
 mod verifik;
+mod verifik_messages;
 mod webhooks;

@@ -24,13 +24,13 @@ use crate::extract::Authed;
 use crate::state::AppState;
 
 const MAX_ATTEMPTS: i64 = 3;
-const DEFAULT_TTL: time::Duration = time::Duration::minutes(10);
+pub(super) const DEFAULT_TTL: time::Duration = time::Duration::minutes(10);
 const LONGEST_TTL: time::Duration = time::Duration::days(7);
-const TYPES: [&str; 5] = ["validation", "login", "onboarding", "oneTimeLink", "register"];
+pub(super) const TYPES: [&str; 5] = ["validation", "login", "onboarding", "oneTimeLink", "register"];
 
 /// Which kind of contact a validation proves.
 #[derive(Clone, Copy)]
-enum Channel {
+pub(super) enum Channel {
     Email,
     Phone,
 }
@@ -45,10 +45,34 @@ fn made_here(_: &Fields, _: Option<&Object>) -> Result<Object, ApiError> {
 }
 
 impl Channel {
-    fn kind(self) -> &'static Kind {
+    pub(super) fn kind(self) -> &'static Kind {
         match self {
             Channel::Email => &EMAIL,
             Channel::Phone => &PHONE,
+        }
+    }
+
+    /// The address a message to the person goes to, from a validation's fields.
+    pub(super) fn address(self, body: &Map<String, Value>) -> Option<String> {
+        let text = |n: &str| body.get(n).and_then(Value::as_str);
+        match self {
+            Channel::Email => text("email").map(str::to_string),
+            Channel::Phone => Some(format!("{} {}", text("countryCode")?, text("phone")?)),
+        }
+    }
+
+    fn messages(self) -> crate::messages::Channel {
+        match self {
+            Channel::Email => crate::messages::Channel::Email,
+            Channel::Phone => crate::messages::Channel::Sms,
+        }
+    }
+
+    /// The app registration field that names a validation of this kind.
+    pub(super) fn registration_field(self) -> &'static str {
+        match self {
+            Channel::Email => "emailValidation",
+            Channel::Phone => "phoneValidation",
         }
     }
 
@@ -61,7 +85,7 @@ impl Channel {
     }
 
     /// The contact the caller gave, checked, as (field, value) pairs to store; the first is the identifier.
-    fn contact(self, fields: &Fields) -> Result<Vec<(&'static str, String)>, ApiError> {
+    pub(super) fn contact(self, fields: &Fields) -> Result<Vec<(&'static str, String)>, ApiError> {
         match self {
             Channel::Email => {
                 let email = fields.email("email")?.ok_or_else(|| missing("email"))?;
@@ -79,12 +103,12 @@ impl Channel {
 }
 
 /// One of `allowed`, any case, spelt as Verifik spells it.
-fn canonical(fields: &Fields, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+pub(super) fn canonical(fields: &Fields, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
     let given = fields.one_of(name, allowed)?;
     Ok(given.map(|g| allowed.iter().find(|a| a.eq_ignore_ascii_case(&g)).map_or(g, |a| (*a).to_string())))
 }
 
-fn missing(name: &str) -> ApiError {
+pub(super) fn missing(name: &str) -> ApiError {
     ApiError::invalid(format!("\"{name}\" is required"))
 }
 
@@ -269,8 +293,31 @@ async fn create(state: &AppState, client: &Client, channel: Channel, fields: &Fi
             body.insert(name.into(), json!(value));
         }
     }
+    // Where an operator runs a message relay, Vouch sends the code as Verifik does; the answer still carries it.
+    let send = state.app.message_relay.is_some();
+    let (record, code) = open_code(state, client, channel, body, expires_at, send).await?;
+    let mut answer = records::answer(record, &client.id);
+    if let Some(object) = answer.as_object_mut() {
+        object.insert("verificationCode".into(), json!(code));
+        object.insert("sent".into(), json!(send));
+    }
+    Ok(answer)
+}
+
+/// Stores a new validation (`body`) with the hash of a fresh code, the events that announce it and, when `send`,
+/// the message that carries the code to the person, in one transaction; the validation as stored, and its code.
+pub(super) async fn open_code(
+    state: &AppState,
+    client: &Client,
+    channel: Channel,
+    mut body: Map<String, Value>,
+    expires_at: time::OffsetDateTime,
+    send: bool,
+) -> Result<(ApiRecord, String), ApiError> {
     body.insert("attempts".into(), json!(0));
     body.insert("maxAttempts".into(), json!(MAX_ATTEMPTS));
+    let relay = if send { Some(crate::messages::relay(state.app.message_relay.as_ref())?.clone()) } else { None };
+    let to = channel.address(&body).ok_or_else(|| missing(channel.login().0))?;
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
     let (owner, secret, retries) = (client.clone(), code.clone(), state.app.webhooks.retries);
     let kind = channel.kind();
@@ -282,17 +329,23 @@ async fn create(state: &AppState, client: &Client, channel: Channel, fields: &Fi
             let made = ApiRecord { id: id.clone(), parent: None, body: body.clone(), created_at: now, updated_at: now };
             let data = records::answer(made, &owner.id);
             let event = format!("{}_created", kind.kind);
-            let events = validations::record_events(s, &owner, retries, (&id, &body), &event, &data)?;
+            let mut events = validations::record_events(s, &owner, retries, (&id, &body), &event, &data)?;
+            if let Some(relay) = &relay {
+                let language = body.get("language").and_then(Value::as_str).unwrap_or("en");
+                let content = crate::messages::Content::VerificationCode { code: &secret, expires_at };
+                let message =
+                    crate::messages::Message { channel: channel.messages(), to: &to, language, sender: None, content };
+                events.push(message.queued(relay, API, &id, &owner.id, retries));
+            }
             let new = NewCodeRecord { id: &id, body: &body, code: &secret, max_attempts: MAX_ATTEMPTS, expires_at };
             s.create_code_record(kind.of(&owner.id), &new, &events)
         })
         .await?;
-    tracing::info!(id = %record.id, kind = kind.kind, "Verifik contact validation created; its code went to the integrator");
-    let mut answer = records::answer(record, &client.id);
-    if let Some(object) = answer.as_object_mut() {
-        object.insert("verificationCode".into(), json!(code));
+    if send {
+        state.app.outbox_wake.notify_one();
     }
-    Ok(answer)
+    tracing::info!(id = %record.id, kind = kind.kind, sent = send, "Verifik contact validation created");
+    Ok((record, code))
 }
 
 async fn exists(state: &AppState, client: &Client, kind: &'static Kind, id: &str, word: &str) -> Result<(), ApiError> {
@@ -313,52 +366,82 @@ async fn validate(
     fields: &Fields,
 ) -> Result<Value, ApiError> {
     let code = fields.text("verificationCode", 12)?.or(fields.text("otp", 12)?).ok_or_else(|| missing("otp"))?;
-    let kind = channel.kind();
     let id = match id {
         Some(id) => id,
         None => named(state, client, channel, fields).await?,
     };
     let now = time::OffsetDateTime::now_utc();
-    let (owner, key) = (client.id.clone(), id.clone());
-    let counted = state.db(move |s| s.take_code_try(&owner, &key, now)).await.map_err(record_not_found)?;
-    let counted = match counted {
+    match try_code(state, client, channel, &id, code, now).await.map_err(record_not_found)? {
+        Tried::Matched { attempts } => redeem(state, client, channel, &id, attempts, now, Vec::new()).await,
+        Tried::Wrong => Err(invalid_code()),
+        Tried::Refused(refusal) => Err(refused(refusal)),
+    }
+}
+
+/// What a try at a validation's code came to.
+pub(super) enum Tried {
+    Matched {
+        attempts: i64,
+    },
+    /// A wrong code with tries left.
+    Wrong,
+    /// Expired, spent, or out of tries (the last wrong code among them).
+    Refused(CodeRefusal),
+}
+
+/// Counts a try at validation `id`'s code and compares it. A wrong code and an expiry are written to the
+/// validation with their events; a match is left for [`redeem`] to spend. `NotFound` when there is no such code.
+pub(super) async fn try_code(
+    state: &AppState,
+    client: &Client,
+    channel: Channel,
+    id: &str,
+    code: String,
+    now: time::OffsetDateTime,
+) -> Result<Tried, ApiError> {
+    let kind = channel.kind();
+    let (owner, key) = (client.id.clone(), id.to_string());
+    let counted = match state.db(move |s| s.take_code_try(&owner, &key, now)).await? {
         Ok(counted) => counted,
         Err(refusal) => {
             if refusal == CodeRefusal::Expired {
-                change(state, client, kind, &id, json!({"status": "expired"}), &["expired"]).await?;
+                change(state, client, kind, id, json!({"status": "expired"}), &["expired"]).await?;
             }
-            return Err(refused(refusal));
+            return Ok(Tried::Refused(refusal));
         }
     };
     // argon2 compares in constant time; it runs off the async workers.
     let hash = counted.hash.clone();
     let matched = state.db(move |_| Ok(vouch_store::credentials::verify_secret(&code, &hash))).await?;
-    if !matched {
-        let exhausted = counted.attempts >= counted.max_attempts;
-        let status = if exhausted { "failed" } else { "new" };
-        let events: &[&str] = if exhausted { &["otp_incorect", "status"] } else { &["otp_incorect"] };
-        change(state, client, kind, &id, json!({"attempts": counted.attempts, "status": status}), events).await?;
-        tracing::info!(id = %id, attempts = counted.attempts, "Verifik contact validation: a wrong code");
-        return Err(if exhausted { refused(CodeRefusal::TooManyTries) } else { invalid_code() });
+    if matched {
+        return Ok(Tried::Matched { attempts: counted.attempts });
     }
-    redeem(state, client, channel, &id, counted.attempts, now).await
+    let exhausted = counted.attempts >= counted.max_attempts;
+    let status = if exhausted { "failed" } else { "new" };
+    let events: &[&str] = if exhausted { &["otp_incorect", "status"] } else { &["otp_incorect"] };
+    change(state, client, kind, id, json!({"attempts": counted.attempts, "status": status}), events).await?;
+    tracing::info!(id = %id, attempts = counted.attempts, "Verifik contact validation: a wrong code");
+    Ok(if exhausted { Tried::Refused(CodeRefusal::TooManyTries) } else { Tried::Wrong })
 }
 
-/// Spends the code and writes the validation's new status, with the app login a `login` makes, in one
-/// transaction; the validation as answered, with the app login and its token for a login.
-async fn redeem(
+/// Spends the code and writes the validation's new status, with the app login a `login` makes and the `more`
+/// writes of the caller, in one transaction; the validation as answered, with the app login and its token for a
+/// login.
+pub(super) async fn redeem(
     state: &AppState,
     client: &Client,
     channel: Channel,
     id: &str,
     attempts: i64,
     at: time::OffsetDateTime,
+    more: Vec<RecordWrite>,
 ) -> Result<Value, ApiError> {
     let kind = channel.kind();
     let (owner, key) = (client.id.clone(), id.to_string());
     let record = state.db(move |s| s.api_record(kind.of(&owner), &key)).await.map_err(record_not_found)?;
     let fields = json!({"status": "validated", "attempts": attempts, "validatedAt": crate::adapters::rfc3339(at)});
     let mut writes = vec![merge_write(client, kind, id, fields.clone())];
+    writes.extend(more);
     let login = record.body.get("type").and_then(Value::as_str) == Some("login");
     let (login_type, login_field) = channel.login();
     if login {
@@ -439,7 +522,7 @@ fn as_of_now(mut answer: Value) -> Value {
     answer
 }
 
-fn merge_write(client: &Client, kind: &Kind, id: &str, fields: Value) -> RecordWrite {
+pub(super) fn merge_write(client: &Client, kind: &Kind, id: &str, fields: Value) -> RecordWrite {
     RecordWrite::Merge {
         api: API.into(),
         kind: kind.kind.into(),
@@ -481,7 +564,7 @@ fn invalid_code() -> ApiError {
     ApiError::new(Code::InvalidInput, "Invalid verification code").with_vendor_code("INVALID_CODE")
 }
 
-fn refused(refusal: CodeRefusal) -> ApiError {
+pub(super) fn refused(refusal: CodeRefusal) -> ApiError {
     match refusal {
         CodeRefusal::Expired => {
             ApiError::new(Code::Conflict, "Verification code expired").with_vendor_code("CODE_EXPIRED")

@@ -23,6 +23,7 @@ mod params;
 mod persons;
 mod projects_v3;
 mod records;
+mod registrant_validations;
 mod search;
 mod validations;
 
@@ -71,20 +72,10 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(app_registrations::session_routes())
         .merge(document_validations::session_routes())
         .merge(app_logins::session_routes())
+        .merge(registrant_validations::session_routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes));
-    // An app registration's e-mail or phone validation sends its code to the registrant, which needs messages
-    // Vouch does not send; named here, before the validations' `{id}` routes could take them.
-    let mut unbuilt = OpenApiRouter::new();
-    for path in [
-        "/verifik/v2/email-validations/app-registration",
-        "/verifik/v2/email-validations/app-registration/validate",
-        "/verifik/v2/phone-validations/app-registration",
-        "/verifik/v2/phone-validations/app-registration/validate",
-    ] {
-        unbuilt = unbuilt.route(path, axum::routing::any(crate::adapters::not_built::verifik));
-    }
-    OpenApiRouter::new().merge(auth::routes()).merge(sessions).merge(protected).merge(v3).merge(unbuilt)
+    OpenApiRouter::new().merge(auth::routes()).merge(sessions).merge(protected).merge(v3)
 }
 
 /// Verifik's success envelope: a short random id, the data, and a dated signature line.

@@ -206,15 +206,14 @@ pub(super) fn record_events(
     let body = event_body(event, data);
     Ok(targets(store, client, record)?
         .into_iter()
-        .map(|url| vouch_store::outbox::RecordEvent {
-            api: API.into(),
-            record_id: id.to_string(),
-            delivery: vouch_store::outbox::NewDelivery {
+        .map(|url| {
+            let delivery = vouch_store::outbox::NewDelivery {
                 client_id: client.id.clone(),
                 url,
                 body: body.clone(),
                 max_attempts: retries + 1,
-            },
+            };
+            vouch_store::outbox::RecordEvent::event(API, id, delivery)
         })
         .collect())
 }
