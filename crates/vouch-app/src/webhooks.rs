@@ -223,7 +223,8 @@ async fn attempt<T: WebhookTransport>(app: App, transport: Arc<T>, delivery: Del
             let headers = headers(&delivery, &body, &secrets, at.unix_timestamp());
             match transport.post(&delivery.url, headers, body, app.webhooks.timeout).await {
                 Ok(code) => {
-                    let ok = matches!(code, 200 | 201 | 204);
+                    // A relay may answer 202: it has queued the message with its own gateway.
+                    let ok = matches!(code, 200 | 201 | 204) || (delivery.message && (200..300).contains(&code));
                     (Some(code), (!ok).then(|| format!("HTTP {code}")))
                 }
                 Err(TransportError::Timeout) => (None, Some("no answer within the timeout".to_string())),
@@ -245,7 +246,7 @@ async fn attempt<T: WebhookTransport>(app: App, transport: Arc<T>, delivery: Del
     match app.db(move |s| s.record_attempt(id, &result, retry_at)).await {
         Ok(d) => tracing::info!(
             delivery = d.id, case_id = %d.case_id, attempt = d.attempts, status = d.status.as_str(),
-            http_status = ?http_status, message = d.message, "webhook attempt"
+            http_status = ?http_status, to_relay = d.message, "webhook attempt"
         ),
         Err(e) => tracing::error!(delivery = id, error = %e.message, "could not record a webhook attempt"),
     }
