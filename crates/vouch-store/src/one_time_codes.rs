@@ -65,6 +65,40 @@ impl Store {
         self.api_record(of, new.id)
     }
 
+    /// Replaces the code of record `id`, still open (unspent, unexpired, with tries left), by `code` until
+    /// `expires_at`, and writes what resending it changes (`writes`, `events`: the record's new expiry, the message)
+    /// in one transaction. The tries already made still count. False, and nothing written, when it is not open.
+    pub fn renew_code(
+        &self,
+        client_id: &str,
+        id: &str,
+        code: &str,
+        expires_at: OffsetDateTime,
+        writes: &[RecordWrite],
+        events: &[RecordEvent],
+    ) -> Result<bool> {
+        let hash = hash_secret(code)?;
+        let now = crate::now();
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let renewed = tx.execute(
+            "UPDATE one_time_codes SET code_hash = ?1, expires_at = ?2
+             WHERE id = ?3 AND client_id = ?4 AND used_at IS NULL AND attempts < max_attempts AND expires_at > ?5",
+            params![hash, to_ms(expires_at), id, client_id, to_ms(now)],
+        )?;
+        if renewed == 0 {
+            return Ok(false);
+        }
+        for write in writes {
+            write_in(&tx, write, now)?;
+        }
+        for event in events {
+            enqueue_record_event(&tx, self.key(), event, now)?;
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
     /// Counts a try at the code of record `id`; `NotFound` when the client has no such code.
     pub fn take_code_try(
         &self,

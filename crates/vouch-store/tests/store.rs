@@ -1019,6 +1019,19 @@ fn a_one_time_code_counts_parallel_tries_and_is_spent_once() {
     assert_eq!(store.take_code_try(&client, &soon.id, now).unwrap(), Err(CodeRefusal::Used));
     assert_eq!(store.api_record(of, &soon.id).unwrap().body["status"], "validated");
     assert!(matches!(store.take_code_try("someone-else", &soon.id, now), Err(StoreError::NotFound)));
+
+    // A code renewed while open: the old one no longer matches, the tries made still count. Out of tries, spent
+    // or someone else's, it is not renewed.
+    let open = store.create_code_record(of, &code("code-3", "111111", later), &[]).unwrap();
+    assert!(store.take_code_try(&client, &open.id, now).unwrap().is_ok());
+    assert!(store.renew_code(&client, &open.id, "222222", later, &[], &[]).unwrap());
+    let counted = store.take_code_try(&client, &open.id, now).unwrap().unwrap();
+    assert_eq!(counted.attempts, 2);
+    assert!(vouch_store::credentials::verify_secret("222222", &counted.hash));
+    assert!(!vouch_store::credentials::verify_secret("111111", &counted.hash));
+    assert!(!store.renew_code(&client, &record.id, "333333", later, &[], &[]).unwrap(), "out of tries");
+    assert!(!store.renew_code(&client, &soon.id, "333333", later, &[], &[]).unwrap(), "spent");
+    assert!(!store.renew_code("someone-else", &open.id, "333333", later, &[], &[]).unwrap());
 }
 
 #[test]

@@ -171,10 +171,39 @@ async fn an_app_registrations_codes_reach_the_registrant_through_the_relay_and_p
     let (status, body) = ask(&bob, "/verifik/v2/phone-validations/app-registration/validate", by_newest).await;
     assert_eq!((status, body["data"]["status"].as_str()), (StatusCode::OK, Some("validated")), "{body}");
 
-    // A registrant's token cannot make Vouch flood an address: five codes an hour.
-    for _ in 0..4 {
+    // Asking again while a code waits sends a fresh one to the same validation; the old code no longer opens it.
+    let (_, body) = ask(&bob, "/verifik/v2/phone-validations/app-registration", phone_asked.clone()).await;
+    let waiting = body["data"]["_id"].as_str().unwrap().to_string();
+    assert_eq!(body["data"]["existing"], false);
+    let (status, body) = ask(&bob, "/verifik/v2/phone-validations/app-registration", phone_asked.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["data"]["_id"].as_str(), body["data"]["existing"].as_bool(), body["data"]["sends"].as_i64()),
+        (Some(waiting.as_str()), Some(true), Some(2))
+    );
+    assert!(vouch_testkit::eventually(Duration::from_secs(20), || relay.successes() >= 4).await);
+    let sent = messages(&relay);
+    let (old, new) = (sent[3]["data"]["code"].clone(), sent[4]["data"]["code"].clone());
+    assert_ne!(old, new);
+    let by_id = |code: Value| {
+        let (kit, token, path) = (&kit, bob.clone(), format!("/verifik/v2/phone-validations/{waiting}"));
+        async move {
+            kit.send_json(
+                Method::PUT,
+                &token,
+                &path,
+                &json!({"phone": "3001234567", "countryCode": "+57", "otp": code}),
+            )
+            .await
+        }
+    };
+    assert_eq!(by_id(old).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(by_id(new).await.0, StatusCode::OK);
+
+    // A registrant's token cannot make Vouch flood a number: four sends a validation, five validations an hour.
+    for n in 0..12 {
         let (status, body) = ask(&bob, "/verifik/v2/phone-validations/app-registration", phone_asked.clone()).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!((status, body["data"]["existing"].as_bool()), (StatusCode::OK, Some(n % 4 != 0)), "ask {n}: {body}");
     }
     let (status, _) = ask(&bob, "/verifik/v2/phone-validations/app-registration", phone_asked).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);

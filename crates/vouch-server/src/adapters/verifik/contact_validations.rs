@@ -316,6 +316,9 @@ pub(super) async fn open_code(
 ) -> Result<(ApiRecord, String), ApiError> {
     body.insert("attempts".into(), json!(0));
     body.insert("maxAttempts".into(), json!(MAX_ATTEMPTS));
+    if send {
+        body.insert("sends".into(), json!(1));
+    }
     let relay = if send { Some(crate::messages::relay(state.app.message_relay.as_ref())?.clone()) } else { None };
     let to = channel.address(&body).ok_or_else(|| missing(channel.login().0))?;
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
@@ -331,11 +334,9 @@ pub(super) async fn open_code(
             let event = format!("{}_created", kind.kind);
             let mut events = validations::record_events(s, &owner, retries, (&id, &body), &event, &data)?;
             if let Some(relay) = &relay {
-                let language = body.get("language").and_then(Value::as_str).unwrap_or("en");
-                let content = crate::messages::Content::VerificationCode { code: &secret, expires_at };
-                let message =
-                    crate::messages::Message { channel: channel.messages(), to: &to, language, sender: None, content };
-                events.push(message.queued(relay, API, &id, &owner.id, retries));
+                events.push(
+                    code_message(channel, &body, &to, &secret, expires_at).queued(relay, API, &id, &owner.id, retries),
+                );
             }
             let new = NewCodeRecord { id: &id, body: &body, code: &secret, max_attempts: MAX_ATTEMPTS, expires_at };
             s.create_code_record(kind.of(&owner.id), &new, &events)
@@ -346,6 +347,65 @@ pub(super) async fn open_code(
     }
     tracing::info!(id = %record.id, kind = kind.kind, sent = send, "Verifik contact validation created");
     Ok((record, code))
+}
+
+/// The message that carries `code` to `to`, in the validation's language.
+fn code_message<'a>(
+    channel: Channel,
+    body: &'a Map<String, Value>,
+    to: &'a str,
+    code: &'a str,
+    expires_at: time::OffsetDateTime,
+) -> crate::messages::Message<'a> {
+    let language = body.get("language").and_then(Value::as_str).unwrap_or("en");
+    let content = crate::messages::Content::VerificationCode { code, expires_at };
+    crate::messages::Message { channel: channel.messages(), to, language, sender: None, content }
+}
+
+/// How many times one validation's code is sent at most (the first time and resends).
+pub(super) const MOST_SENDS: i64 = 4;
+
+/// Sends open validation `record` a fresh code until `expires_at`, as Verifik resends an active validation instead
+/// of making another: the new code's hash, the validation's new expiry and send count, its `_resend` event and the
+/// message, in one transaction. None when it is no longer open (spent, expired, out of tries) or was sent
+/// [`MOST_SENDS`] times.
+pub(super) async fn resend_code(
+    state: &AppState,
+    client: &Client,
+    channel: Channel,
+    record: ApiRecord,
+    expires_at: time::OffsetDateTime,
+) -> Result<Option<ApiRecord>, ApiError> {
+    let sends = record.body.get("sends").and_then(Value::as_i64).unwrap_or(1);
+    if sends >= MOST_SENDS {
+        return Ok(None);
+    }
+    let relay = crate::messages::relay(state.app.message_relay.as_ref())?.clone();
+    let to = channel.address(&record.body).ok_or_else(|| missing(channel.login().0))?;
+    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+    let changes = json!({"sends": sends + 1, "status": "sent", "expiresAt": crate::adapters::rfc3339(expires_at)});
+    let write = merge_write(client, channel.kind(), &record.id, changes.clone());
+    let (owner, retries, kind) = (client.clone(), state.app.webhooks.retries, channel.kind());
+    let mut resent = record;
+    resent.body.extend(changes.as_object().cloned().unwrap_or_default());
+    resent.updated_at = time::OffsetDateTime::now_utc();
+    let renewed = state
+        .db(move |s| {
+            let (id, body) = (resent.id.clone(), resent.body.clone());
+            let data = records::answer(resent.clone(), &owner.id);
+            let event = format!("{}_resend", kind.kind);
+            let mut events = validations::record_events(s, &owner, retries, (&id, &body), &event, &data)?;
+            events.push(
+                code_message(channel, &body, &to, &code, expires_at).queued(&relay, API, &id, &owner.id, retries),
+            );
+            let renewed = s.renew_code(&owner.id, &id, &code, expires_at, std::slice::from_ref(&write), &events)?;
+            Ok(renewed.then_some(resent))
+        })
+        .await?;
+    if renewed.is_some() {
+        state.app.outbox_wake.notify_one();
+    }
+    Ok(renewed)
 }
 
 async fn exists(state: &AppState, client: &Client, kind: &'static Kind, id: &str, word: &str) -> Result<(), ApiError> {

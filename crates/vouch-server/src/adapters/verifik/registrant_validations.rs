@@ -4,7 +4,8 @@
 //! they received it (`PUT /verifik/v2/email-validations/{id}`, or `POST .../app-registration/validate`). The code
 //! never comes back to the registrant's token, which would prove nothing; without a relay these answer 501.
 //! A validated code names its validation in the registration (`emailValidation`, `phoneValidation`), in the
-//! transaction that spends it.
+//! transaction that spends it. Asking again while a validation of the same address waits sends it a fresh code
+//! (`existing: true`, event `_resend`), at most four sends a validation and five validations an hour.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -178,6 +179,17 @@ async fn create(state: AppState, headers: HeaderMap, channel: Channel, fields: F
     if expires_at <= now || expires_at > now + contact::DEFAULT_TTL * 6 {
         return Err(ApiError::invalid("\"expiresAt\" must be within the next hour"))?;
     }
+    // An open validation of the same address and type is sent a fresh code instead of a new one, as Verifik does.
+    if let Some(open) = open_one(&state, &client, channel, &registration.id, &found, &kind, now).await? {
+        if let Some(resent) = contact::resend_code(&state, &client, channel, open, expires_at).await? {
+            let mut answer = records::answer(resent, &client.id);
+            if let Some(object) = answer.as_object_mut() {
+                object.insert("existing".into(), json!(true));
+                object.insert("sent".into(), json!(true));
+            }
+            return Ok(ok(answer));
+        }
+    }
     if sent_lately(&state, &client, channel, &registration.id, now).await? >= MOST_SENT {
         return Err(ApiError::new(
             Code::TooManyAttempts,
@@ -210,6 +222,25 @@ async fn create(state: AppState, headers: HeaderMap, channel: Channel, fields: F
         object.insert("sent".into(), json!(true));
     }
     Ok(ok(answer))
+}
+
+/// The registration's newest validation on `channel` that still waits for its code, of the same address and type.
+async fn open_one(
+    state: &AppState,
+    client: &Client,
+    channel: Channel,
+    registration: &str,
+    contact: &[(&'static str, String)],
+    kind: &str,
+    now: time::OffsetDateTime,
+) -> Result<Option<ApiRecord>, ApiError> {
+    let Ok(newest) = find(state, client, channel, registration, None).await else { return Ok(None) };
+    let body = &newest.body;
+    let same = contact.iter().all(|(name, value)| text(body, name).as_deref() == Some(value.as_str()))
+        && text(body, "type").as_deref() == Some(kind);
+    let due = text(body, "expiresAt")
+        .and_then(|t| time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok());
+    Ok((same && due.is_some_and(|due| due > now)).then_some(newest))
 }
 
 /// How many codes this registration was sent on `channel` within the last [`SENDING_WINDOW`].
