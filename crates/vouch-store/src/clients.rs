@@ -168,7 +168,8 @@ impl Store {
             // Its tokens name a revoked client from now on, so they stop working at once.
             // A revoked client gets nothing more: its queued webhooks stop with the reason.
             let webhooks = tx.execute(
-                "UPDATE webhook_deliveries SET status = 'failed', last_error = 'the client was revoked'
+                "UPDATE webhook_deliveries SET status = 'failed', last_error = 'the client was revoked',
+                        body = CASE WHEN message = 1 THEN x'' ELSE body END
                  WHERE client_id = ?1 AND status = 'pending'",
                 [id],
             )?;

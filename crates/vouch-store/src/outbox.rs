@@ -265,10 +265,10 @@ impl Store {
         } else {
             ("pending", None)
         };
-        // A message's code or link is not kept once the relay has it.
+        // A message's code or link is not kept once the relay has it, or once every try failed.
         tx.execute(
             "UPDATE webhook_deliveries SET attempts = ?1, status = ?2, next_attempt_at = ?3, last_error = ?4, delivered_at = ?5,
-                    body = CASE WHEN message = 1 AND ?2 = 'delivered' THEN x'' ELSE body END
+                    body = CASE WHEN message = 1 AND ?2 != 'pending' THEN x'' ELSE body END
              WHERE id = ?6",
             params![attempt, new_status, to_ms(retry_at), result.error, delivered_at, delivery_id],
         )?;
@@ -282,7 +282,8 @@ impl Store {
         let conn = self.conn()?;
         let changed = conn.execute(
             "UPDATE webhook_deliveries SET status = 'pending', max_attempts = attempts + ?1, next_attempt_at = ?2
-             WHERE id = ?3 AND status = 'failed' AND client_id IN (SELECT id FROM clients WHERE revoked_at IS NULL)",
+             WHERE id = ?3 AND status = 'failed' AND message = 0
+               AND client_id IN (SELECT id FROM clients WHERE revoked_at IS NULL)",
             params![rounds_attempts, to_ms(crate::now()), delivery_id],
         )?;
         if changed == 0 {
@@ -294,6 +295,14 @@ impl Store {
             )?;
             if revoked {
                 return Err(StoreError::Conflict("the client of this delivery is revoked".into()));
+            }
+            let message: Option<bool> = conn
+                .query_row("SELECT message FROM webhook_deliveries WHERE id = ?1", [delivery_id], |r| r.get(0))
+                .optional()?;
+            if message == Some(true) {
+                return Err(StoreError::Conflict(
+                    "a message is not kept once every try failed: the person asks for a new code".into(),
+                ));
             }
             let status: Option<String> = conn
                 .query_row("SELECT status FROM webhook_deliveries WHERE id = ?1", [delivery_id], |r| r.get(0))

@@ -1082,4 +1082,25 @@ fn a_message_is_sealed_at_rest_and_emptied_once_the_relay_has_it() {
     assert!(delivered.message && delivered.body.is_empty());
     let event = due.iter().find(|d| !d.message).unwrap();
     assert_eq!(store.record_attempt(event.id, &sent, at).unwrap().body, b"{\"event\":1}");
+
+    // One that fails every try is emptied too, and cannot be retried.
+    let message =
+        RecordEvent::message("verifik", "code-10", NewDelivery { max_attempts: 1, ..event_delivery(&client) });
+    let new = NewCodeRecord { id: "code-10", body: &body, code: "535353", max_attempts: 3, expires_at: later };
+    store.create_code_record(of, &new, &[message]).unwrap();
+    let due = store.due_deliveries(time::OffsetDateTime::now_utc(), 10).unwrap();
+    let failed =
+        AttemptResult { at, http_status: Some(500), error: Some("HTTP 500".into()), duration_ms: 3, success: false };
+    let gone = store.record_attempt(due[0].id, &failed, at).unwrap();
+    assert_eq!((gone.status, gone.body.len()), (vouch_store::outbox::DeliveryStatus::Failed, 0));
+    assert!(matches!(store.retry_delivery(gone.id, 3), Err(StoreError::Conflict(_))));
+}
+
+fn event_delivery(client: &str) -> vouch_store::outbox::NewDelivery {
+    vouch_store::outbox::NewDelivery {
+        client_id: client.to_string(),
+        url: "https://relay.example/messages".into(),
+        body: br#"{"to":"bo@example.com","code":"535353"}"#.to_vec(),
+        max_attempts: 3,
+    }
 }
