@@ -40,6 +40,8 @@ pub struct NewSubjectCase {
     pub subject: CaseSubject,
     /// The API's own record of the case (kind, body), kept under the case's id.
     pub record: Option<(&'static str, serde_json::Map<String, Value>)>,
+    /// Messages to the case's person through the operator's relay (its link), about the record.
+    pub messages: Vec<vouch_store::outbox::RecordEvent>,
 }
 
 /// The (URL, body) webhooks that announce a new case, read in its transaction.
@@ -80,7 +82,7 @@ pub async fn create(app: &App, client: &Client, new: NewSubjectCase, announce: A
                 .record
                 .as_ref()
                 .map(|(kind, body)| CaseRecord { of: RecordKind { api: new.api, kind, client_id: &client.id }, body });
-            s.insert_subject_case(&case, &actor, &new.subject, record, &deliveries)?;
+            s.insert_subject_case(&case, &actor, &new.subject, record, &deliveries, &new.messages)?;
             Ok(case)
         })
         .await?;

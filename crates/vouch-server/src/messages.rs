@@ -30,6 +30,8 @@ impl Channel {
 pub enum Content<'a> {
     /// A one-time code that proves the person holds the address or number.
     VerificationCode { code: &'a str, expires_at: OffsetDateTime },
+    /// The link at which the person proves who they are (a biometric validation's `url`).
+    ValidationLink { url: &'a str, expires_at: OffsetDateTime },
 }
 
 /// A message to one person.
@@ -58,6 +60,10 @@ fn hh_mm(t: OffsetDateTime) -> String {
     format!("{:02}:{:02} UTC", t.hour(), t.minute())
 }
 
+fn date_hh_mm(t: OffsetDateTime) -> String {
+    format!("{}-{:02}-{:02} {}", t.year(), u8::from(t.month()), t.day(), hh_mm(t))
+}
+
 impl Message<'_> {
     /// `(template, subject, text, data)`.
     fn written(&self) -> (&'static str, String, String, Value) {
@@ -79,6 +85,22 @@ impl Message<'_> {
                 };
                 let data = json!({"code": code, "expiresAt": crate::adapters::rfc3339(expires_at)});
                 ("verification_code", subject, text, data)
+            }
+            Content::ValidationLink { url, expires_at } => {
+                let until = date_hh_mm(expires_at);
+                let (subject, text) = if spanish {
+                    (
+                        format!("Verifica tu identidad{from}"),
+                        format!("Abre este enlace para verificar tu identidad: {url} (válido hasta el {until}). Si no lo esperabas, ignora este mensaje."),
+                    )
+                } else {
+                    (
+                        format!("Verify your identity{from}"),
+                        format!("Open this link to verify your identity: {url} (valid until {until}). If you did not expect it, ignore this message."),
+                    )
+                };
+                let data = json!({"url": url, "expiresAt": crate::adapters::rfc3339(expires_at)});
+                ("biometric_validation_link", subject, text, data)
             }
         }
     }

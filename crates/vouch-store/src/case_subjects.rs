@@ -47,7 +47,8 @@ fn insert_subject(tx: &Transaction<'_>, case_id: CaseId, subject: &CaseSubject) 
 }
 
 impl Store {
-    /// Creates a case with its subject, its API record and its first webhooks, all or nothing.
+    /// Creates a case with its subject, its API record, its first webhooks and the messages to its person (about
+    /// its record), all or nothing.
     pub fn insert_subject_case(
         &self,
         case: &Case,
@@ -55,6 +56,7 @@ impl Store {
         subject: &CaseSubject,
         record: Option<CaseRecord<'_>>,
         deliveries: &[NewDelivery],
+        messages: &[outbox::RecordEvent],
     ) -> Result<()> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
@@ -65,6 +67,9 @@ impl Store {
         }
         for delivery in deliveries {
             outbox::enqueue(&tx, case.id, delivery, case.created_at)?;
+        }
+        for message in messages {
+            outbox::enqueue_record_event(&tx, self.key(), message, case.created_at)?;
         }
         tx.commit()?;
         Ok(())

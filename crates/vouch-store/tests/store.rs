@@ -889,13 +889,13 @@ fn a_subject_case_is_written_with_its_record_and_webhooks_or_not_at_all() {
         max_attempts: 3,
     };
     let record = || Some(CaseRecord { of, body: &body });
-    store.insert_subject_case(&case, "test", &subject, record(), std::slice::from_ref(&delivery)).unwrap();
+    store.insert_subject_case(&case, "test", &subject, record(), std::slice::from_ref(&delivery), &[]).unwrap();
     assert_eq!(store.case_subject(case.id).unwrap(), Some(subject.clone()));
     assert_eq!(store.api_record(of, &case.id.to_string()).unwrap().body, body);
     assert_eq!(store.case_subject(CaseId::new()).unwrap(), None);
 
     // The same case again fails on its first row, and nothing of the second try is kept.
-    let again = store.insert_subject_case(&case, "test", &subject, record(), std::slice::from_ref(&delivery));
+    let again = store.insert_subject_case(&case, "test", &subject, record(), std::slice::from_ref(&delivery), &[]);
     assert!(again.is_err());
     let db = Connection::open(store.data_dir().join(DB_FILE)).unwrap();
     let count =
@@ -912,7 +912,9 @@ fn a_subject_case_is_written_with_its_record_and_webhooks_or_not_at_all() {
         [other.id.to_string()],
     )
     .unwrap();
-    assert!(store.insert_subject_case(&other, "test", &subject, record(), std::slice::from_ref(&delivery)).is_err());
+    assert!(store
+        .insert_subject_case(&other, "test", &subject, record(), std::slice::from_ref(&delivery), &[])
+        .is_err());
     assert!(matches!(store.get_case(other.id), Err(StoreError::NotFound)));
     assert_eq!((count("case_subjects"), count("webhook_deliveries")), (1, 1));
 

@@ -208,6 +208,38 @@ async fn an_app_registrations_codes_reach_the_registrant_through_the_relay_and_p
     let (status, _) = ask(&bob, "/verifik/v2/phone-validations/app-registration", phone_asked).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 
+    // A biometric validation's link goes to the person's e-mail when asked (sendViaEmail), in their language.
+    let validation = |extra: Value| {
+        let mut body = json!({"project": project, "projectFlow": flow, "identifier": "ann", "type": "validation",
+            "sendViaEmail": true, "language": "es"});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let (status, body) = record(&kit, Method::POST, &jwt, "/biometric-validations", validation(json!({}))).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "MissingParameter",
+        "\"email\" is required when sendViaEmail is true",
+    );
+    let before = relay.successes();
+    let (status, body) =
+        record(&kit, Method::POST, &jwt, "/biometric-validations", validation(json!({"email": "ann.lee@example.com"})))
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let url = body["data"]["biometricValidation"]["url"].as_str().unwrap().to_string();
+    assert!(vouch_testkit::eventually(Duration::from_secs(20), || relay.successes() > before).await);
+    let link = messages(&relay).pop().unwrap();
+    assert_eq!(
+        (link["template"].as_str(), link["to"].as_str(), link["data"]["url"].as_str()),
+        (Some("biometric_validation_link"), Some("ann.lee@example.com"), Some(url.as_str()))
+    );
+    assert!(link["text"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("Abre este enlace para verificar tu identidad: {url}")));
+
     // The integrator heard of each validation, without its code.
     let heard = vouch_testkit::eventually(Duration::from_secs(20), || {
         hooks
@@ -234,4 +266,8 @@ async fn without_a_relay_what_needs_a_message_answers_501_and_says_how_to_set_on
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_IMPLEMENTED, Some("NotImplemented")));
     assert!(body["message"].as_str().unwrap().contains("[messages] relay_url"), "{body}");
     assert_eq!(kit.count("api_records WHERE kind = 'email_validation'"), 0);
+    let link = json!({"project": project, "projectFlow": flow, "identifier": "ann", "sendViaEmail": true, "email": "ann.lee@example.com"});
+    let (status, _) = record(&kit, Method::POST, &jwt, "/biometric-validations", link).await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(kit.count("cases"), 0, "nothing is opened that could not be sent");
 }

@@ -193,6 +193,30 @@ fn dto(case: &Case, record: &Map<String, Value>, subject: Option<&CaseSubject>, 
     Value::Object(body)
 }
 
+/// The e-mail that hands the person their validation's `url`, when it was asked for (`sendViaEmail`).
+fn link_by_email(
+    state: &AppState,
+    client: &Client,
+    record: &Map<String, Value>,
+    case_id: CaseId,
+    url: &str,
+    expires_at: time::OffsetDateTime,
+) -> Result<Vec<vouch_store::outbox::RecordEvent>, ApiError> {
+    if record.get("sendViaEmail") != Some(&Value::Bool(true)) {
+        return Ok(Vec::new());
+    }
+    let relay = crate::messages::relay(state.app.message_relay.as_ref())?;
+    let text = |name: &str| record.get(name).and_then(Value::as_str).unwrap_or_default();
+    let message = crate::messages::Message {
+        channel: crate::messages::Channel::Email,
+        to: text("email"),
+        language: text("language"),
+        sender: None,
+        content: crate::messages::Content::ValidationLink { url, expires_at },
+    };
+    Ok(vec![message.queued(relay, API, &case_id.to_string(), &client.id, state.app.webhooks.retries)])
+}
+
 /// The webhooks that announce `event` of record `id` (one of Verifik's own records that is no case: an e-mail
 /// validation, an app registration; `data` as answered), to the same targets as a biometric validation's.
 pub(super) fn record_events(
@@ -296,13 +320,11 @@ pub(super) struct Asked {
 }
 
 fn asked(fields: &Fields) -> Result<Asked, ApiError> {
-    for (flag, what) in [("requires2FA", "two-factor codes"), ("sendViaEmail", "e-mail")] {
-        if fields.boolean(flag)? == Some(true) {
-            return Err(ApiError::new(
-                Code::NotImplemented,
-                format!("{flag} needs {what}, which this Vouch does not send: hand the url to the person yourself"),
-            ));
-        }
+    if fields.boolean("requires2FA")? == Some(true) {
+        return Err(ApiError::new(
+            Code::NotImplemented,
+            "requires2FA (a code by e-mail after the face) is not built: use an e-mail validation before or after",
+        ));
     }
     let project = fields.required_string("project")?;
     let project_flow = fields.required_string("projectFlow")?;
@@ -327,6 +349,12 @@ fn asked(fields: &Fields) -> Result<Asked, ApiError> {
             record.insert(name.into(), json!(value));
         }
     }
+    if fields.boolean("sendViaEmail")? == Some(true) {
+        if !record.contains_key("email") {
+            return Err(ApiError::invalid("\"email\" is required when sendViaEmail is true"));
+        }
+        record.insert("sendViaEmail".into(), json!(true));
+    }
     Ok(Asked {
         project,
         project_flow,
@@ -346,7 +374,7 @@ fn asked(fields: &Fields) -> Result<Asked, ApiError> {
     responses((status = 200, description = "`{livenessSession, biometricValidation, token}`"),
               (status = 409, description = "a missing or bad field (MissingParameter)"),
               (status = 412, description = "INVALID_PROJECT_ID, INVALID_PROJECT_FLOW, INVALID_PERSON, webhook_url_not_allowed"),
-              (status = 501, description = "requires2FA or sendViaEmail")))]
+              (status = 501, description = "requires2FA; sendViaEmail without a message relay")))]
 async fn create(State(state): State<AppState>, Authed(client): Authed, fields: Fields) -> VerifikResult<Response> {
     let asked = asked(&fields)?;
     Ok(ok(created(&state, &client, asked).await?))
@@ -393,7 +421,9 @@ pub(super) async fn open(
     record.insert("collectionCode".into(), json!(collection.code));
     let flow_name = flow.get("name").and_then(Value::as_str).unwrap_or("project flow");
     let case_id = CaseId::new();
-    record.insert("url".into(), json!(vouch_app::kiosk::link(&state.app.public_url, case_id)));
+    let url = vouch_app::kiosk::link(&state.app.public_url, case_id);
+    record.insert("url".into(), json!(url));
+    let messages = link_by_email(state, client, &record, case_id, &url, expires_at)?;
     let subject = CaseSubject {
         collection_id: Some(collection.id.clone()),
         person_id: asked.person.filter(|_| !onboarding),
@@ -414,6 +444,7 @@ pub(super) async fn open(
         },
         subject: subject.clone(),
         record: Some((KIND, record.clone())),
+        messages,
     };
     let (announcer, announced) = (client.clone(), record.clone());
     let announce: subject_cases::Announce = Box::new(move |store, case| {
