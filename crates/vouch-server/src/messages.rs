@@ -30,6 +30,8 @@ impl Channel {
 pub enum Content<'a> {
     /// A one-time code that proves the person holds the address or number.
     VerificationCode { code: &'a str, expires_at: OffsetDateTime },
+    /// A single-use link whose opening proves the person holds the address or number.
+    ConfirmLink { url: &'a str, expires_at: OffsetDateTime },
     /// The link at which the person proves who they are (a biometric validation's `url`).
     ValidationLink { url: &'a str, expires_at: OffsetDateTime },
 }
@@ -85,6 +87,22 @@ impl Message<'_> {
                 };
                 let data = json!({"code": code, "expiresAt": crate::adapters::rfc3339(expires_at)});
                 ("verification_code", subject, text, data)
+            }
+            Content::ConfirmLink { url, expires_at } => {
+                let until = date_hh_mm(expires_at);
+                let (subject, text) = if spanish {
+                    (
+                        format!("Confirma tu dirección{from}"),
+                        format!("Abre este enlace para confirmar que es tuya: {url} (válido hasta el {until}, una sola vez). Si no lo pediste, ignora este mensaje."),
+                    )
+                } else {
+                    (
+                        format!("Confirm your address{from}"),
+                        format!("Open this link to confirm it is yours: {url} (valid until {until}, once). If you did not ask for it, ignore this message."),
+                    )
+                };
+                let data = json!({"url": url, "expiresAt": crate::adapters::rfc3339(expires_at)});
+                ("confirmation_link", subject, text, data)
             }
             Content::ValidationLink { url, expires_at } => {
                 let until = date_hh_mm(expires_at);

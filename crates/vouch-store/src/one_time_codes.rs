@@ -99,6 +99,14 @@ impl Store {
         Ok(true)
     }
 
+    /// The client whose code record `id` is: a link names only its validation. `NotFound` when there is none.
+    pub fn code_owner(&self, id: &str) -> Result<String> {
+        self.conn()?
+            .query_row("SELECT client_id FROM one_time_codes WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?
+            .ok_or(StoreError::NotFound)
+    }
+
     /// Counts a try at the code of record `id`; `NotFound` when the client has no such code.
     pub fn take_code_try(
         &self,

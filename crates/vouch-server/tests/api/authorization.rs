@@ -20,6 +20,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("/danaconnect/oauth2/token", "token endpoint: client credentials instead"),
     ("/eeid/api/auth/v1/token", "token endpoint: client credentials instead"),
     ("/kiosk/requests/{id}", "the kiosk page a customer's link opens"),
+    ("/verifik/links/{id}", "a validation link's page: the key the message carried instead (verifik_messages.rs)"),
     ("/vouch/v1/kiosk/pair", "pairing: the console's pairing code instead"),
     ("/vouch/v1/kiosk/{command}", "the kiosk bridge: a paired session cookie instead (kiosk.rs)"),
     ("/vouch/v1/kiosk/camera/preview", "a short-lived preview token instead (kiosk_camera.rs)"),

@@ -143,6 +143,8 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/verifik/v2/phone-validations/app-registration", "post"),
         ("/verifik/v2/phone-validations/app-registration/validate", "post"),
         ("/verifik/v2/phone-validations/{id}", "put"),
+        ("/verifik/links/{id}", "get"),
+        ("/verifik/links/{id}", "post"),
         ("/verifik/v3/projects", "post"),
         ("/verifik/v3/projects", "get"),
         ("/verifik/v3/projects/{id}", "get"),

@@ -254,6 +254,88 @@ async fn an_app_registrations_codes_reach_the_registrant_through_the_relay_and_p
 }
 
 #[tokio::test]
+async fn a_link_by_message_validates_when_the_person_confirms_it_and_never_by_being_opened() {
+    let relay = Receiver::start(&[]).await;
+    let relay_url = relay.url.clone();
+    let kit = Kit::start_with(|cfg| {
+        cfg.message_relay =
+            Some(vouch_app::webhooks::MessageRelay { url: relay_url, secret: RELAY_SECRET.to_string() });
+    })
+    .await;
+    let jwt = token(&kit, &kit.integrator()).await;
+    let (project, flow) = login_flow(&kit, &jwt).await;
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    // A login by magic link: the link goes to the person only, never in the answer.
+    let asked = json!({"project": project, "projectFlow": flow, "validationMethod": "magicLink", "type": "login",
+        "email": "ann.lee@example.com", "redirectUrl": "https://app.example/signed-in?from=vouch", "language": "es"});
+    let (status, body) = record(&kit, Method::POST, &jwt, "/email-validations", asked).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["data"]["_id"].as_str().unwrap().to_string();
+    assert!(body["data"].get("verificationCode").is_none() && !body.to_string().contains("/verifik/links/"), "{body}");
+    assert!(vouch_testkit::eventually(Duration::from_secs(20), || relay.successes() >= 1).await);
+    let sent = messages(&relay).remove(0);
+    assert_eq!((sent["template"].as_str(), sent["language"].as_str()), (Some("confirmation_link"), Some("es")));
+    let link = sent["data"]["url"].as_str().unwrap().to_string();
+    assert!(link.starts_with(&kit.url(&format!("/verifik/links/{id}?key="))), "{link}");
+    let key = link.split("key=").nth(1).unwrap().to_string();
+    assert_eq!(key.len(), 43, "256 random bits");
+
+    // Opening the link (as a mail scanner would, twice) changes nothing; it shows a button.
+    for _ in 0..2 {
+        let page = browser.get(&link).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("Confirma que esta dirección es tuya.") && html.contains(&format!("value=\"{key}\"")),
+            "{html}"
+        );
+    }
+    let (_, shown) = record(&kit, Method::GET, &jwt, &format!("/email-validations/{id}"), json!({})).await;
+    assert_eq!(
+        (shown["data"]["status"].as_str(), shown["data"]["attempts"].as_i64()),
+        (Some("new"), Some(0)),
+        "{shown}"
+    );
+
+    // The button: a wrong key is refused; the right one validates, logs in and sends the person on with the token.
+    let press = |key: String| {
+        let (browser, url) = (browser.clone(), kit.url(&format!("/verifik/links/{id}")));
+        async move { browser.post(url).form(&[("key", key)]).send().await.unwrap() }
+    };
+    assert_eq!(press("x".repeat(43)).await.status(), StatusCode::FORBIDDEN);
+    let confirmed = press(key.clone()).await;
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    let onward = confirmed.headers()["location"].to_str().unwrap().to_string();
+    let token = onward.strip_prefix("https://app.example/signed-in?from=vouch&token=").expect(&onward).to_string();
+    let (_, shown) = record(&kit, Method::GET, &jwt, &format!("/email-validations/{id}"), json!({})).await;
+    assert_eq!((shown["data"]["status"].as_str(), shown["data"]["attempts"].as_i64()), (Some("validated"), Some(2)));
+    let (status, body) = kit.send_json(Method::POST, &token, "/verifik/v2/auth/project-login", &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "the token is the person's app login: {body}");
+    assert_eq!(press(key).await.status(), StatusCode::CONFLICT, "used once");
+
+    // By phone, without a redirect: the page says it is done. A validation by code has no link page.
+    let asked =
+        json!({"project": project, "validationMethod": "oneTimeLink", "phone": "3001234567", "countryCode": "+57"});
+    let (_, body) = record(&kit, Method::POST, &jwt, "/phone-validations", asked).await;
+    let phone_id = body["data"]["_id"].as_str().unwrap().to_string();
+    assert!(vouch_testkit::eventually(Duration::from_secs(20), || relay.successes() >= 2).await);
+    let sms = messages(&relay).remove(1);
+    assert_eq!(sms["channel"], "sms");
+    let key = sms["data"]["url"].as_str().unwrap().split("key=").nth(1).unwrap().to_string();
+    let done = browser.post(kit.url(&format!("/verifik/links/{phone_id}"))).form(&[("key", key)]).send().await.unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(done.text().await.unwrap().contains("your address is confirmed"));
+    let by_code = json!({"project": project, "validationMethod": "verificationCode", "email": "bo@example.com"});
+    let (_, body) = record(&kit, Method::POST, &jwt, "/email-validations", by_code).await;
+    let code_id = body["data"]["_id"].as_str().unwrap();
+    let code = body["data"]["verificationCode"].as_str().unwrap();
+    let page = browser.post(kit.url(&format!("/verifik/links/{code_id}"))).form(&[("key", code)]).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn without_a_relay_what_needs_a_message_answers_501_and_says_how_to_set_one() {
     let kit = Kit::start().await;
     let jwt = token(&kit, &kit.integrator()).await;
@@ -270,4 +352,7 @@ async fn without_a_relay_what_needs_a_message_answers_501_and_says_how_to_set_on
     let (status, _) = record(&kit, Method::POST, &jwt, "/biometric-validations", link).await;
     assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
     assert_eq!(kit.count("cases"), 0, "nothing is opened that could not be sent");
+    let by_link = json!({"project": project, "validationMethod": "magicLink", "email": "ann.lee@example.com"});
+    let (status, _) = record(&kit, Method::POST, &jwt, "/email-validations", by_link).await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
 }

@@ -254,11 +254,10 @@ async fn create(state: &AppState, client: &Client, channel: Channel, fields: &Fi
     }
     let method = canonical(fields, "validationMethod", &["verificationCode", "oneTimeLink", "magicLink"])?;
     let method = method.ok_or_else(|| missing("validationMethod"))?;
-    if method != "verificationCode" {
-        return Err(ApiError::new(
-            Code::NotImplemented,
-            format!("validationMethod {method} sends a link by e-mail or text, which this Vouch does not send: use verificationCode and send the code yourself"),
-        ));
+    let by_link = method != "verificationCode";
+    if by_link {
+        // A link proves the person opened the message, so it only ever goes to them: it needs the relay.
+        crate::messages::relay(state.app.message_relay.as_ref())?;
     }
     let project = fields.required_string("project")?;
     let project_flow = fields.string("projectFlow")?;
@@ -293,27 +292,56 @@ async fn create(state: &AppState, client: &Client, channel: Channel, fields: &Fi
             body.insert(name.into(), json!(value));
         }
     }
+    if by_link {
+        let (record, _link) = open_code(state, client, channel, body, expires_at, Proof::Link).await?;
+        let mut answer = records::answer(record, &client.id);
+        if let Some(object) = answer.as_object_mut() {
+            object.insert("sent".into(), json!(true));
+        }
+        return Ok(answer);
+    }
     // Where an operator runs a message relay, Vouch sends the code as Verifik does; the answer still carries it.
-    let send = state.app.message_relay.is_some();
-    let (record, code) = open_code(state, client, channel, body, expires_at, send).await?;
+    let proof = if state.app.message_relay.is_some() { Proof::SentCode } else { Proof::Code };
+    let (record, code) = open_code(state, client, channel, body, expires_at, proof).await?;
     let mut answer = records::answer(record, &client.id);
     if let Some(object) = answer.as_object_mut() {
         object.insert("verificationCode".into(), json!(code));
-        object.insert("sent".into(), json!(send));
+        object.insert("sent".into(), json!(proof == Proof::SentCode));
     }
     Ok(answer)
 }
 
-/// Stores a new validation (`body`) with the hash of a fresh code, the events that announce it and, when `send`,
-/// the message that carries the code to the person, in one transaction; the validation as stored, and its code.
+/// What a validation's person proves they received.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Proof {
+    /// A six-digit code, answered to the caller only.
+    Code,
+    /// A six-digit code, also sent to the person through the relay.
+    SentCode,
+    /// A single-use link to Vouch's confirmation page ([`super::links`]), sent to the person only.
+    Link,
+}
+
+/// A link's key: 256 random bits, URL-safe.
+fn link_key() -> String {
+    use base64::Engine;
+    let mut key = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
+/// Stores a new validation (`body`) with the hash of a fresh code (or link key), the events that announce it and,
+/// unless the proof is a code for the caller only, the message that carries it to the person, in one transaction;
+/// the validation as stored, and its code (or key).
 pub(super) async fn open_code(
     state: &AppState,
     client: &Client,
     channel: Channel,
     mut body: Map<String, Value>,
     expires_at: time::OffsetDateTime,
-    send: bool,
+    proof: Proof,
 ) -> Result<(ApiRecord, String), ApiError> {
+    let send = proof != Proof::Code;
     body.insert("attempts".into(), json!(0));
     body.insert("maxAttempts".into(), json!(MAX_ATTEMPTS));
     if send {
@@ -321,12 +349,14 @@ pub(super) async fn open_code(
     }
     let relay = if send { Some(crate::messages::relay(state.app.message_relay.as_ref())?.clone()) } else { None };
     let to = channel.address(&body).ok_or_else(|| missing(channel.login().0))?;
-    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+    let code =
+        if proof == Proof::Link { link_key() } else { format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32)) };
     let (owner, secret, retries) = (client.clone(), code.clone(), state.app.webhooks.retries);
     let kind = channel.kind();
+    let id = new_id();
+    let link = super::links::url(&state.app.public_url, &id, &code);
     let record = state
         .db(move |s| {
-            let id = new_id();
             // The event carries the validation as a read answers it: never its code.
             let now = time::OffsetDateTime::now_utc();
             let made = ApiRecord { id: id.clone(), parent: None, body: body.clone(), created_at: now, updated_at: now };
@@ -334,9 +364,12 @@ pub(super) async fn open_code(
             let event = format!("{}_created", kind.kind);
             let mut events = validations::record_events(s, &owner, retries, (&id, &body), &event, &data)?;
             if let Some(relay) = &relay {
-                events.push(
-                    code_message(channel, &body, &to, &secret, expires_at).queued(relay, API, &id, &owner.id, retries),
-                );
+                let message = if proof == Proof::Link {
+                    link_message(channel, &body, &to, &link, expires_at)
+                } else {
+                    code_message(channel, &body, &to, &secret, expires_at)
+                };
+                events.push(message.queued(relay, API, &id, &owner.id, retries));
             }
             let new = NewCodeRecord { id: &id, body: &body, code: &secret, max_attempts: MAX_ATTEMPTS, expires_at };
             s.create_code_record(kind.of(&owner.id), &new, &events)
@@ -359,6 +392,19 @@ fn code_message<'a>(
 ) -> crate::messages::Message<'a> {
     let language = body.get("language").and_then(Value::as_str).unwrap_or("en");
     let content = crate::messages::Content::VerificationCode { code, expires_at };
+    crate::messages::Message { channel: channel.messages(), to, language, sender: None, content }
+}
+
+/// The message that carries a validation's single-use link to `to`.
+fn link_message<'a>(
+    channel: Channel,
+    body: &'a Map<String, Value>,
+    to: &'a str,
+    url: &'a str,
+    expires_at: time::OffsetDateTime,
+) -> crate::messages::Message<'a> {
+    let language = body.get("language").and_then(Value::as_str).unwrap_or("en");
+    let content = crate::messages::Content::ConfirmLink { url, expires_at };
     crate::messages::Message { channel: channel.messages(), to, language, sender: None, content }
 }
 

@@ -19,6 +19,7 @@ mod contact_validations;
 mod document_validations;
 mod dto;
 mod faces;
+mod links;
 mod params;
 mod persons;
 mod projects_v3;
@@ -75,7 +76,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(registrant_validations::session_routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes));
-    OpenApiRouter::new().merge(auth::routes()).merge(sessions).merge(protected).merge(v3)
+    OpenApiRouter::new().merge(auth::routes()).merge(links::routes()).merge(sessions).merge(protected).merge(v3)
 }
 
 /// Verifik's success envelope: a short random id, the data, and a dated signature line.

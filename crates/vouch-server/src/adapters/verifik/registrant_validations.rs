@@ -215,7 +215,8 @@ async fn create(state: AppState, headers: HeaderMap, channel: Channel, fields: F
             body.insert(name.into(), json!(value));
         }
     }
-    let (record, _code) = contact::open_code(&state, &client, channel, body, expires_at, true).await?;
+    let (record, _code) =
+        contact::open_code(&state, &client, channel, body, expires_at, contact::Proof::SentCode).await?;
     let mut answer = records::answer(record, &client.id);
     if let Some(object) = answer.as_object_mut() {
         object.insert("existing".into(), json!(false));
