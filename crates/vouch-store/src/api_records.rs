@@ -52,8 +52,14 @@ pub(crate) fn insert_row(
 }
 
 /// Writes `record` in `tx` under a new id; the id.
-pub(crate) fn insert_in(tx: &rusqlite::Transaction<'_>, record: &NewRecord, at: OffsetDateTime) -> Result<String> {
-    let id = new_id();
+/// Inserts `record` under `id`, or a new id when None; the id.
+pub(crate) fn insert_in(
+    tx: &rusqlite::Transaction<'_>,
+    id: Option<&str>,
+    record: &NewRecord,
+    at: OffsetDateTime,
+) -> Result<String> {
+    let id = id.map_or_else(new_id, str::to_string);
     let of = RecordKind { api: &record.api, kind: &record.kind, client_id: &record.client_id };
     insert_row(tx, &id, of, None, &record.body, at)?;
     Ok(id)
@@ -79,11 +85,8 @@ pub enum RecordWrite {
 /// Writes `write` in `tx`; `NotFound` when a merge names no record.
 pub(crate) fn write_in(tx: &rusqlite::Transaction<'_>, write: &RecordWrite, at: OffsetDateTime) -> Result<()> {
     match write {
-        RecordWrite::Insert(record) => insert_in(tx, record, at).map(|_| ()),
-        RecordWrite::InsertAs(id, record) => {
-            let of = RecordKind { api: &record.api, kind: &record.kind, client_id: &record.client_id };
-            insert_row(tx, id, of, None, &record.body, at)
-        }
+        RecordWrite::Insert(record) => insert_in(tx, None, record, at).map(|_| ()),
+        RecordWrite::InsertAs(id, record) => insert_in(tx, Some(id), record, at).map(|_| ()),
         RecordWrite::Merge { api, kind, client_id, id, fields } => {
             // json_patch merges in SQL, so the fields land on the body as it is now, not as it was read.
             let patch = serde_json::Value::Object(fields.clone()).to_string();

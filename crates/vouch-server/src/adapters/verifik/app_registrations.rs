@@ -131,15 +131,7 @@ async fn create(State(state): State<AppState>, Authed(client): Authed, fields: F
             state
                 .db(move |s| {
                     let id = new_id();
-                    let now = time::OffsetDateTime::now_utc();
-                    let made = ApiRecord {
-                        id: id.clone(),
-                        parent: None,
-                        body: body.clone(),
-                        created_at: now,
-                        updated_at: now,
-                    };
-                    let data = records::answer(made, &owner.id);
+                    let data = records::answer_new(&id, &body, &owner.id);
                     let event = "app_registration_created";
                     let events = validations::record_events(s, &owner, retries, (&id, &body), event, &data)?;
                     let record = NewRecord { api: API.into(), kind: KIND.into(), client_id: owner.id.clone(), body };

@@ -358,9 +358,7 @@ pub(super) async fn open_code(
     let record = state
         .db(move |s| {
             // The event carries the validation as a read answers it: never its code.
-            let now = time::OffsetDateTime::now_utc();
-            let made = ApiRecord { id: id.clone(), parent: None, body: body.clone(), created_at: now, updated_at: now };
-            let data = records::answer(made, &owner.id);
+            let data = records::answer_new(&id, &body, &owner.id);
             let event = format!("{}_created", kind.kind);
             let mut events = validations::record_events(s, &owner, retries, (&id, &body), &event, &data)?;
             if let Some(relay) = &relay {
@@ -562,10 +560,12 @@ pub(super) async fn redeem(
     let mut validated = record.clone();
     validated.body.extend(fields.as_object().cloned().unwrap_or_default());
     validated.updated_at = at;
+    // The answer is the validation as this transaction writes it, so it is not read again.
+    let body = validated.body.clone();
+    let mut answer = records::answer(validated, &client.id);
+    let data = answer.clone();
     state
         .db(move |s| {
-            let body = validated.body.clone();
-            let data = records::answer(validated, &owner.id);
             let event = format!("{}_status", kind.kind);
             let events = validations::record_events(s, &owner, retries, (&key, &body), &event, &data)?;
             s.redeem_code(&owner.id, &key, at, &writes, &events)
@@ -573,9 +573,6 @@ pub(super) async fn redeem(
         .await
         .map_err(|e| if e.code == Code::Conflict { conflict("already_validated") } else { e })?;
     tracing::info!(id = %id, kind = kind.kind, "Verifik contact validation validated");
-    let (owner, key) = (client.id.clone(), id.to_string());
-    let saved = state.db(move |s| s.api_record(kind.of(&owner), &key)).await?;
-    let mut answer = records::answer(saved, &client.id);
     if login {
         let (app_login, token) = super::app_logins::login_by(state, client, login_field, id).await?;
         if let Some(object) = answer.as_object_mut() {

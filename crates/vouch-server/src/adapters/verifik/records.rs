@@ -136,6 +136,12 @@ fn webhook(fields: &Fields, existing: Option<&Map<String, Value>>) -> Result<Map
 }
 
 /// The record as Verifik answers it: its fields, `_id`, `client`, the dates and `__v`.
+/// A record about to be written (`id`, `body`), as a read will answer it: what the event announcing it carries.
+pub(super) fn answer_new(id: &str, body: &Map<String, Value>, client: &str) -> Value {
+    let now = time::OffsetDateTime::now_utc();
+    answer(ApiRecord { id: id.to_string(), parent: None, body: body.clone(), created_at: now, updated_at: now }, client)
+}
+
 pub(super) fn answer(record: ApiRecord, client: &str) -> Value {
     let mut body = record.body;
     body.insert("_id".into(), json!(record.id));
