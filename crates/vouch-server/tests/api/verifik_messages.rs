@@ -105,7 +105,7 @@ async fn an_app_registrations_codes_reach_the_registrant_through_the_relay_and_p
     );
     let code = sent["data"]["code"].as_str().unwrap().to_string();
     assert!(code.len() == 6 && sent["text"].as_str().unwrap().contains(&code), "{sent}");
-    assert!(sent["subject"].as_str().unwrap().starts_with("Your verification code"));
+    assert_eq!(sent["subject"], "Your verification code (Branch)", "from the registration's project");
 
     // Nothing at rest holds the code: the delivered message was emptied, the integrator's events never had it.
     let db = kit.db();

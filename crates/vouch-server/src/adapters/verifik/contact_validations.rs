@@ -362,10 +362,12 @@ pub(super) async fn open_code(
             let event = format!("{}_created", kind.kind);
             let mut events = validations::record_events(s, &owner, retries, (&id, &body), &event, &data)?;
             if let Some(relay) = &relay {
+                let sender = project_name(s, &owner.id, &body);
+                let from = (to.as_str(), sender.as_deref());
                 let message = if proof == Proof::Link {
-                    link_message(channel, &body, &to, &link, expires_at)
+                    link_message(channel, &body, from, &link, expires_at)
                 } else {
-                    code_message(channel, &body, &to, &secret, expires_at)
+                    code_message(channel, &body, from, &secret, expires_at)
                 };
                 events.push(message.queued(relay, API, &id, &owner.id, retries));
             }
@@ -380,30 +382,37 @@ pub(super) async fn open_code(
     Ok((record, code))
 }
 
-/// The message that carries `code` to `to`, in the validation's language.
+/// The message that carries `code` to `to`, in the validation's language, from its project.
 fn code_message<'a>(
     channel: Channel,
     body: &'a Map<String, Value>,
-    to: &'a str,
+    (to, sender): (&'a str, Option<&'a str>),
     code: &'a str,
     expires_at: time::OffsetDateTime,
 ) -> crate::messages::Message<'a> {
     let language = body.get("language").and_then(Value::as_str).unwrap_or("en");
     let content = crate::messages::Content::VerificationCode { code, expires_at };
-    crate::messages::Message { channel: channel.messages(), to, language, sender: None, content }
+    crate::messages::Message { channel: channel.messages(), to, language, sender, content }
+}
+
+/// The name of the project a validation (`body`) belongs to, that its messages come from.
+pub(super) fn project_name(s: &vouch_store::Store, client: &str, body: &Map<String, Value>) -> Option<String> {
+    let project = body.get("project").and_then(Value::as_str)?;
+    let record = s.api_record(PROJECT.of(client), project).ok()?;
+    record.body.get("name").and_then(Value::as_str).map(str::to_string)
 }
 
 /// The message that carries a validation's single-use link to `to`.
 fn link_message<'a>(
     channel: Channel,
     body: &'a Map<String, Value>,
-    to: &'a str,
+    (to, sender): (&'a str, Option<&'a str>),
     url: &'a str,
     expires_at: time::OffsetDateTime,
 ) -> crate::messages::Message<'a> {
     let language = body.get("language").and_then(Value::as_str).unwrap_or("en");
     let content = crate::messages::Content::ConfirmLink { url, expires_at };
-    crate::messages::Message { channel: channel.messages(), to, language, sender: None, content }
+    crate::messages::Message { channel: channel.messages(), to, language, sender, content }
 }
 
 /// How many times one validation's code is sent at most (the first time and resends).
@@ -439,9 +448,9 @@ pub(super) async fn resend_code(
             let data = records::answer(resent.clone(), &owner.id);
             let event = format!("{}_resend", kind.kind);
             let mut events = validations::record_events(s, &owner, retries, (&id, &body), &event, &data)?;
-            events.push(
-                code_message(channel, &body, &to, &code, expires_at).queued(&relay, API, &id, &owner.id, retries),
-            );
+            let sender = project_name(s, &owner.id, &body);
+            let message = code_message(channel, &body, (&to, sender.as_deref()), &code, expires_at);
+            events.push(message.queued(&relay, API, &id, &owner.id, retries));
             let renewed = s.renew_code(&owner.id, &id, &code, expires_at, std::slice::from_ref(&write), &events)?;
             Ok(renewed.then_some(resent))
         })

@@ -280,6 +280,9 @@ async fn validate(
         };
         return Err(ApiError::invalid(what))?;
     };
+    if !matches!(text(&registration.body, "status").as_deref(), Some("STARTED" | "ONGOING")) {
+        return Err(conflict("appRegistration_not_active"))?;
+    }
     let validation = find(&state, &client, channel, &registration.id, id).await?;
     // Someone else's validation, or another address, reads as none.
     if given.iter().any(|(name, value)| text(&validation.body, name).as_deref() != Some(value)) {
@@ -300,7 +303,9 @@ async fn validate(
     };
     let mut progress = Map::new();
     progress.insert(channel.registration_field().into(), json!(validation.id));
-    progress.insert("status".into(), json!("ONGOING"));
+    if text(&registration.body, "status").as_deref() == Some("STARTED") {
+        progress.insert("status".into(), json!("ONGOING"));
+    }
     let more = vec![RecordWrite::Merge {
         api: API.into(),
         kind: "app_registration".into(),
@@ -333,7 +338,11 @@ async fn find(
 ) -> Result<ApiRecord, ApiError> {
     let owner = client.id.clone();
     let found = match id {
-        Some(id) => state.db(move |s| s.api_record(channel.kind().of(&owner), &id)).await.ok(),
+        Some(id) => match state.db(move |s| s.api_record(channel.kind().of(&owner), &id)).await {
+            Ok(found) => Some(found),
+            Err(e) if e.code == Code::NotFound => None,
+            Err(e) => return Err(e),
+        },
         None => {
             let query = RecordQuery {
                 field: Some(("appRegistration".into(), registration.into())),

@@ -194,7 +194,7 @@ fn dto(case: &Case, record: &Map<String, Value>, subject: Option<&CaseSubject>, 
 }
 
 /// The e-mail that hands the person their validation's `url`, when it was asked for (`sendViaEmail`).
-fn link_by_email(
+async fn link_by_email(
     state: &AppState,
     client: &Client,
     record: &Map<String, Value>,
@@ -206,12 +206,14 @@ fn link_by_email(
         return Ok(Vec::new());
     }
     let relay = crate::messages::relay(state.app.message_relay.as_ref())?;
+    let (owner, of) = (client.id.clone(), record.clone());
+    let sender = state.db(move |s| Ok(super::contact_validations::project_name(s, &owner, &of))).await?;
     let text = |name: &str| record.get(name).and_then(Value::as_str).unwrap_or_default();
     let message = crate::messages::Message {
         channel: crate::messages::Channel::Email,
         to: text("email"),
         language: text("language"),
-        sender: None,
+        sender: sender.as_deref(),
         content: crate::messages::Content::ValidationLink { url, expires_at },
     };
     Ok(vec![message.queued(relay, API, &case_id.to_string(), &client.id, state.app.webhooks.retries)])
@@ -423,7 +425,7 @@ pub(super) async fn open(
     let case_id = CaseId::new();
     let url = vouch_app::kiosk::link(&state.app.public_url, case_id);
     record.insert("url".into(), json!(url));
-    let messages = link_by_email(state, client, &record, case_id, &url, expires_at)?;
+    let messages = link_by_email(state, client, &record, case_id, &url, expires_at).await?;
     let subject = CaseSubject {
         collection_id: Some(collection.id.clone()),
         person_id: asked.person.filter(|_| !onboarding),
