@@ -148,7 +148,8 @@ pub async fn create_identification(
     Ok(case)
 }
 
-/// Moves overdue open cases to `expired`. Called before reads, and by a background sweep.
+/// Moves overdue open cases to `expired`, each with its audit event: the background sweep, and writes before they
+/// act. Reads do not call it: a case reads `expired` once due ([`vouch_core::Case::as_of`]).
 pub async fn expire_due(app: &App) -> Result<(), AppError> {
     let n = app.db(|s| s.expire_due_cases(vouch_store::now())).await?;
     if n > 0 {

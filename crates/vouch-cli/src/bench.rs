@@ -74,7 +74,7 @@ fn token_request(http: &reqwest::Client, base: &str, basic_auth: String) -> reqw
         .body("grant_type=client_credentials")
 }
 
-pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
+pub async fn run(requests: usize, concurrency: usize, open_requests: usize) -> anyhow::Result<()> {
     anyhow::ensure!(requests > 0 && concurrency > 0, "--requests and --concurrency must be positive");
     let dir = tempfile::tempdir()?;
     let store = Store::open(&dir.path().join("data"))?;
@@ -116,9 +116,9 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
 
     let bearer: serde_json::Value = token_request(&http, &base, basic).send().await?.json().await?;
     let bearer = format!("Bearer {}", bearer.get("access_token").and_then(|t| t.as_str()).context("no access_token")?);
-    let (h, b) = (http.clone(), base.clone());
+    let (h, b, creator) = (http.clone(), base.clone(), bearer.clone());
     let create = measure("POST /eeid/.../identification_requests", requests, concurrency, move || {
-        let (h, b, bearer) = (h.clone(), b.clone(), bearer.clone());
+        let (h, b, bearer) = (h.clone(), b.clone(), creator.clone());
         async move {
             let resp = h
                 .post(format!("{b}/eeid/api/ident/v1/identification_requests"))
@@ -130,6 +130,11 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         }
     })
     .await?;
+    let reads = if open_requests > 0 {
+        Some(reads_among(&http, &base, &bearer, requests, concurrency, open_requests).await?)
+    } else {
+        None
+    };
     let saturation = match models_dir {
         Some(_) => {
             Some(saturation(&http, &base, &bearer_for(&http, &base, &client).await?, requests, image_places).await?)
@@ -142,7 +147,11 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     println!();
     println!("| scenario | requests | throughput (req/s) | p50 (ms) | p99 (ms) | throughput vs hello | p50 vs hello |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for s in [&hello, &token, &create] {
+    let mut rows = vec![&hello, &token, &create];
+    if let Some((one, page)) = &reads {
+        rows.extend([one, page]);
+    }
+    for s in rows {
         println!(
             "| {} | {} | {:.0} | {:.2} | {:.2} | {:.3} | {:.1}x |",
             s.name,
@@ -181,6 +190,63 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         None => println!("Saturation: skipped, no models folder (set VOUCH_MODELS_DIR)."),
     }
     Ok(())
+}
+
+/// Opens `open` identification requests (beyond those the create scenario made), then measures reading the first
+/// one and a deep page of the list among them: what a read costs as the store grows.
+async fn reads_among(
+    http: &reqwest::Client,
+    base: &Arc<str>,
+    bearer: &str,
+    requests: usize,
+    concurrency: usize,
+    open: usize,
+) -> anyhow::Result<(Stats, Stats)> {
+    let create = |h: reqwest::Client, b: Arc<str>, bearer: String| async move {
+        let resp = h
+            .post(format!("{b}/eeid/api/ident/v1/identification_requests"))
+            .header("Authorization", bearer)
+            .json(
+                &serde_json::json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}], "reason": "bench"}),
+            )
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status().as_u16() == 201, "unexpected status {}", resp.status());
+        let body: serde_json::Value = resp.json().await?;
+        Ok(body.get("id").and_then(|i| i.as_str()).unwrap_or_default().to_string())
+    };
+    let first = create(http.clone(), base.clone(), bearer.to_string()).await?;
+    let (h, b, t) = (http.clone(), base.clone(), bearer.to_string());
+    measure("(opening the requests)", open.saturating_sub(1), concurrency, move || {
+        let (h, b, t) = (h.clone(), b.clone(), t.clone());
+        async move { create(h, b, t).await.map(|_| ()) }
+    })
+    .await?;
+    let (h, b, t) = (http.clone(), base.clone(), bearer.to_string());
+    let one = measure("GET /eeid/.../identification_requests/{id}, among the open", requests, concurrency, move || {
+        let url = format!("{b}/eeid/api/ident/v1/identification_requests/{first}");
+        let (h, t) = (h.clone(), t.clone());
+        async move {
+            let resp = h.get(url).header("Authorization", t).send().await?;
+            anyhow::ensure!(resp.status().is_success(), "unexpected status {}", resp.status());
+            Ok(())
+        }
+    })
+    .await?;
+    let deep = (open / 10).max(1);
+    let (h, b, t) = (http.clone(), base.clone(), bearer.to_string());
+    let page = measure("GET /eeid/.../identification_requests, the last page", requests, concurrency, move || {
+        let url = format!("{b}/eeid/api/ident/v1/identification_requests?page={deep}&page_size=10");
+        let (h, t) = (h.clone(), t.clone());
+        async move {
+            let resp = h.get(url).header("Authorization", t).send().await?;
+            anyhow::ensure!(resp.status().is_success(), "unexpected status {}", resp.status());
+            Ok(())
+        }
+    })
+    .await?;
+    println!("(reads measured among {open} open identification requests; the last page is page {deep} of 10)");
+    Ok((one, page))
 }
 
 struct Saturation {

@@ -121,6 +121,10 @@ enum Command {
         /// Concurrent connections
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// Then open this many identification requests and measure reading one, and a deep page of the list,
+        /// among them (0: skip)
+        #[arg(long, default_value_t = 0)]
+        open_requests: usize,
     },
 }
 
@@ -389,7 +393,9 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Bench { requests, concurrency } => bench::run(requests, concurrency).await?,
+        Command::Bench { requests, concurrency, open_requests } => {
+            bench::run(requests, concurrency, open_requests).await?
+        }
         Command::Faces { .. } | Command::Chip { .. } | Command::Doc { .. } | Command::Signature { .. } => {
             anyhow::bail!("the chip, doc, faces and signature commands run before the data directory is opened")
         }

@@ -212,6 +212,16 @@ impl Case {
         Ok(())
     }
 
+    /// The case as it stands at `now`: an open case past its expiry reads `expired`, as of its expiry. The
+    /// background sweep writes it so, with its audit event; reads need not write.
+    pub fn as_of(mut self, now: OffsetDateTime) -> Case {
+        if matches!(self.status, CaseStatus::Pending | CaseStatus::InProgress) && self.expires_at <= now {
+            self.status = CaseStatus::Expired;
+            self.updated_at = self.expires_at;
+        }
+        self
+    }
+
     pub fn expire(&mut self, now: OffsetDateTime) -> Result<(), CoreError> {
         self.status = self.status.transition_to(CaseStatus::Expired)?;
         self.updated_at = now;

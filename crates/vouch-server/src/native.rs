@@ -162,7 +162,6 @@ async fn complete_case(
     responses((status = 200, body = CaseView), (status = 403, body = NativeError), (status = 404, body = NativeError)))]
 async fn get_case(State(state): State<AppState>, Path(id): Path<String>) -> NativeResult<Json<CaseView>> {
     let case_id = parse_case_id(&id)?;
-    cases::expire_due(&state.app).await?;
     Ok(Json(case_view(&state, case_id).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?))
 }
 

@@ -175,7 +175,6 @@ async fn case_flow_view(state: &AppState, case_id: CaseId) -> Result<CaseFlow, A
 #[utoipa::path(get, path = "/vouch/v1/cases/{id}/flow", tag = "Vouch", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = CaseFlow), (status = 404, body = NativeError), (status = 409, body = NativeError)))]
 async fn case_flow(State(state): State<AppState>, Path(id): Path<String>) -> NativeResult<Json<CaseFlow>> {
-    vouch_app::cases::expire_due(&state.app).await?;
     Ok(Json(case_flow_view(&state, parse_case_id(&id)?).await?))
 }
 

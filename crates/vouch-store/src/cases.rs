@@ -20,8 +20,31 @@ pub struct NewEvidence {
     pub size: u64,
 }
 
-const CASE_COLUMNS: &str = "id, client_id, api, reference, status, claims, reason, reason_translations, created_at, \
-     updated_at, expires_at, decision, flow_id, flow_version";
+macro_rules! case_columns {
+    () => {
+        "id, client_id, api, reference, status, claims, reason, reason_translations, created_at, updated_at, \
+         expires_at, decision, flow_id, flow_version"
+    };
+}
+
+const CASE_COLUMNS: &str = case_columns!();
+
+/// The hot queries on cases, named so that their plans are checked (`query_plans` tests).
+pub(crate) const CASE_BY_ID: &str = concat!("SELECT ", case_columns!(), " FROM cases WHERE id = ?1");
+pub(crate) const CASES_COUNT: &str = "SELECT count(*) FROM cases WHERE client_id = ?1 AND api = ?2";
+/// A page skips index entries, not rows: the ids are read from the index alone, then only the page's rows.
+pub(crate) const CASES_PAGE: &str = concat!(
+    "SELECT ",
+    case_columns!(),
+    " FROM cases WHERE id IN (SELECT id FROM cases INDEXED BY cases_by_client_page WHERE client_id = ?1 AND api = ?2",
+    " ORDER BY created_at DESC, id LIMIT ?3 OFFSET ?4) ORDER BY created_at DESC, id"
+);
+/// The sweep walks only the open cases that are due (the partial index), never every open case.
+pub(crate) const DUE_CASES: &str = concat!(
+    "SELECT ",
+    case_columns!(),
+    " FROM cases INDEXED BY cases_open_by_expiry WHERE status IN ('pending', 'in_progress') AND expires_at <= ?1"
+);
 
 fn json_col<T: serde::de::DeserializeOwned>(r: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
     let text: String = r.get(idx)?;
@@ -75,28 +98,28 @@ impl Store {
         Ok(())
     }
 
+    /// The case as it stands now ([`Case::as_of`]): one past its expiry reads `expired` before the sweep writes it.
     pub fn get_case(&self, id: CaseId) -> Result<Case> {
-        self.conn()?
-            .query_row(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"), [id.to_string()], case_from_row)
+        let case = self
+            .conn()?
+            .query_row(CASE_BY_ID, [id.to_string()], case_from_row)
             .optional()?
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound)?;
+        Ok(case.as_of(crate::now()))
     }
 
-    /// One page of a client's cases for one API, newest first, and the total count.
+    /// One page of a client's cases for one API, newest first, as they stand now, and the total count.
     pub fn list_cases(&self, client_id: &str, api: &str, offset: u64, limit: u64) -> Result<(Vec<Case>, u64)> {
         let conn = self.conn()?;
-        let total: i64 = conn.query_row(
-            "SELECT count(*) FROM cases WHERE client_id = ?1 AND api = ?2",
-            params![client_id, api],
-            |r| r.get(0),
-        )?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE client_id = ?1 AND api = ?2
-             ORDER BY created_at DESC, id LIMIT ?3 OFFSET ?4"
-        ))?;
+        let total: i64 = conn.query_row(CASES_COUNT, params![client_id, api], |r| r.get(0))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let cases = stmt.query_map(params![client_id, api, limit, offset], case_from_row)?.collect::<Result<_, _>>()?;
+        let now = crate::now();
+        let cases = conn
+            .prepare(CASES_PAGE)?
+            .query_map(params![client_id, api, limit, offset], case_from_row)?
+            .map(|c| c.map(|c| c.as_of(now)))
+            .collect::<Result<_, _>>()?;
         Ok((cases, u64::try_from(total).unwrap_or(0)))
     }
 
@@ -104,18 +127,15 @@ impl Store {
     pub fn expire_due_cases(&self, now: OffsetDateTime) -> Result<usize> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        let due: Vec<Case> = tx
-            .prepare(&format!(
-                "SELECT {CASE_COLUMNS} FROM cases WHERE status IN ('pending', 'in_progress') AND expires_at <= ?1"
-            ))?
-            .query_map([to_ms(now)], case_from_row)?
-            .collect::<Result<_, _>>()?;
+        let due: Vec<Case> =
+            tx.prepare(DUE_CASES)?.query_map([to_ms(now)], case_from_row)?.collect::<Result<_, _>>()?;
         for mut case in due.iter().cloned() {
             let from = case.status;
-            case.expire(now)?;
+            // Expired as of its expiry, as reads have shown it since ([`Case::as_of`]).
+            case.expire(case.expires_at)?;
             tx.execute(
                 "UPDATE cases SET status = ?1, updated_at = ?2 WHERE id = ?3",
-                params![case.status.as_str(), to_ms(now), case.id.to_string()],
+                params![case.status.as_str(), to_ms(case.updated_at), case.id.to_string()],
             )?;
             let detail = serde_json::json!({"from": from.as_str(), "to": case.status.as_str()});
             audit::append(&tx, &case.id.to_string(), now, "system", "case_expired", &detail)?;

@@ -25,6 +25,8 @@ mod migrations;
 pub mod one_time_codes;
 pub mod outbox;
 pub mod pins;
+#[cfg(test)]
+mod query_plans;
 pub mod retention;
 pub mod settings;
 pub mod signing;

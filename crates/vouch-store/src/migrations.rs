@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0016_one_time_codes.sql"),
     include_str!("../migrations/0017_record_deliveries.sql"),
     include_str!("../migrations/0018_messages.sql"),
+    include_str!("../migrations/0019_case_paging.sql"),
 ];
 
 pub fn latest_version() -> i64 {

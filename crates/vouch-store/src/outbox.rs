@@ -94,7 +94,22 @@ pub struct AttemptResult {
 }
 
 /// `case_id` reads as the case a delivery announces, or the record, for one that announces a record.
-const DELIVERY_COLUMNS: &str = "id, COALESCE(case_id, record_id), client_id, url, body, status, attempts, max_attempts, next_attempt_at, last_error, created_at, delivered_at, message";
+macro_rules! delivery_columns {
+    () => {
+        "id, COALESCE(case_id, record_id), client_id, url, body, status, attempts, max_attempts, next_attempt_at, \
+         last_error, created_at, delivered_at, message"
+    };
+}
+const DELIVERY_COLUMNS: &str = delivery_columns!();
+
+/// The dispatcher's query, named so that its plan is checked (`query_plans` tests): the partial index of pending
+/// deliveries, never the whole log.
+pub(crate) const DUE_DELIVERIES: &str = concat!(
+    "SELECT ",
+    delivery_columns!(),
+    " FROM webhook_deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at <= ?1",
+    " AND client_id IN (SELECT id FROM clients WHERE revoked_at IS NULL) ORDER BY next_attempt_at, id LIMIT ?2"
+);
 
 fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     let status: String = r.get(5)?;
@@ -203,12 +218,7 @@ impl Store {
     /// Pending deliveries whose next attempt is due, oldest first.
     pub fn due_deliveries(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Delivery>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
-             WHERE status = 'pending' AND next_attempt_at <= ?1
-               AND client_id IN (SELECT id FROM clients WHERE revoked_at IS NULL)
-             ORDER BY next_attempt_at, id LIMIT ?2"
-        ))?;
+        let mut stmt = conn.prepare(DUE_DELIVERIES)?;
         let rows = stmt.query_map(params![to_ms(now), limit], delivery_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -230,7 +230,6 @@ const NO_SUCH_CIRCUIT: &str = "Circuit not found";
 /// The circuit if it exists and belongs to the caller; 404 otherwise, so other clients' ids reveal nothing.
 async fn own_circuit(state: &AppState, client_id: &str, id: &str) -> Result<(Case, SignProcess), ApiError> {
     let case_id = CaseId::parse(id).ok_or_else(|| ApiError::not_found(NO_SUCH_CIRCUIT))?;
-    vouch_app::cases::expire_due(&state.app).await?;
     let (case, process) = state
         .db(move |s| {
             let case = s.get_case(case_id)?;

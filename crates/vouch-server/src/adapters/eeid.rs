@@ -231,7 +231,6 @@ async fn list_requests(
     RawQuery(query): RawQuery,
 ) -> EeidResult<Json<IdentificationRequestList>> {
     let (page, page_size) = parse_paging(query.as_deref())?;
-    cases::expire_due(&state.app).await?;
     let offset = (page - 1).saturating_mul(page_size);
     let client_id = client.id.clone();
     let (items, total) = state.db(move |s| s.list_cases(&client_id, API, offset, page_size)).await?;
@@ -281,7 +280,6 @@ async fn create_request(
 /// The request if it exists and belongs to the caller; 404 otherwise, so other clients' ids reveal nothing.
 async fn own_case(state: &AppState, client_id: &str, id: &str, not_found: &'static str) -> Result<Case, ApiError> {
     let case_id = CaseId::parse(id).ok_or_else(|| ApiError::not_found(not_found))?;
-    cases::expire_due(&state.app).await?;
     let case = state.db(move |s| s.get_case(case_id)).await.map_err(|e| e.with_not_found(not_found))?;
     if case.client_id != client_id || case.api != API {
         return Err(ApiError::not_found(not_found));

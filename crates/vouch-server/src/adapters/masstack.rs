@@ -319,7 +319,6 @@ async fn own_sign(
     method: SignMethod,
 ) -> Result<(Case, Signer, SignProcess), ApiError> {
     let case_id = CaseId::parse(sign_id).ok_or_else(|| ApiError::not_found(NO_SUCH_SIGN))?;
-    vouch_app::cases::expire_due(&state.app).await?;
     let (case, signer, process) = state
         .db(move |s| {
             let case = s.get_case(case_id)?;

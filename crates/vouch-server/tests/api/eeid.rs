@@ -270,8 +270,19 @@ async fn requests_expire_after_their_ttl() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     let r: Value = kit.get(&token, &format!("{LIST}/{id}")).await.json().await.unwrap();
     assert_eq!(r["status"], "expired");
+    let listed: Value = kit.get(&token, LIST).await.json().await.unwrap();
+    assert_eq!(listed["items"][0]["status"], "expired");
+    // Reads show the expiry without writing it: the row and the audit chain wait for the sweep (or a write).
+    let stored: String = kit.db().query_row("SELECT status FROM cases WHERE id = ?1", [&id], |r| r.get(0)).unwrap();
+    assert_eq!(stored, "pending");
+    assert_eq!(kit.store.audit_events(&id).unwrap().len(), 1);
     let admin = kit.oauth_token(&kit.admin()).await;
     assert_eq!(kit.complete(&admin, &id, &approval()).await.status(), StatusCode::CONFLICT);
     let actions: Vec<String> = kit.store.audit_events(&id).unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(actions, ["case_created", "case_expired"]);
+    let (updated, expires): (i64, i64) = kit
+        .db()
+        .query_row("SELECT updated_at, expires_at FROM cases WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(updated, expires, "expired as of its expiry, as reads showed it");
 }

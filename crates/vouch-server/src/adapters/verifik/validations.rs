@@ -470,7 +470,6 @@ async fn list(
     let page = fields.integer("page", 1, 1_000_000)?.unwrap_or(1);
     let limit = fields.integer("perPage", 1, LIST_LIMIT_MAX)?.or(fields.integer("limit", 1, LIST_LIMIT_MAX)?);
     let limit = limit.unwrap_or(LIST_LIMIT_DEFAULT);
-    vouch_app::cases::expire_due(&state.app).await?;
     let owner = client.id.clone();
     let offset = u64::from(page - 1) * u64::from(limit);
     let (items, total) = state
@@ -502,7 +501,6 @@ fn read(store: &Store, client: &str, case: Case) -> Result<Value, StoreError> {
 /// The caller's validation `id`.
 pub(super) async fn own(state: &AppState, client: &str, id: &str) -> Result<Value, ApiError> {
     let case_id = CaseId::parse(id).ok_or_else(|| record_not_found(ApiError::not_found("")))?;
-    vouch_app::cases::expire_due(&state.app).await?;
     let owner = client.to_string();
     state
         .db(move |s| {
