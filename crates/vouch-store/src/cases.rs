@@ -31,13 +31,15 @@ const CASE_COLUMNS: &str = case_columns!();
 
 /// The hot queries on cases, named so that their plans are checked (`query_plans` tests).
 pub(crate) const CASE_BY_ID: &str = concat!("SELECT ", case_columns!(), " FROM cases WHERE id = ?1");
-pub(crate) const CASES_COUNT: &str = "SELECT count(*) FROM cases WHERE client_id = ?1 AND api = ?2";
-/// A page skips index entries, not rows: the ids are read from the index alone, then only the page's rows.
+/// A client's cases of one API are numbered in the order they were made (`seq`, migration 0019): the last number is
+/// the total, and a page is a range of numbers, read from the index whatever its depth.
+pub(crate) const CASES_TOTAL: &str =
+    "SELECT COALESCE(MAX(seq), 0) FROM cases INDEXED BY cases_by_client_seq WHERE client_id = ?1 AND api = ?2";
 pub(crate) const CASES_PAGE: &str = concat!(
     "SELECT ",
     case_columns!(),
-    " FROM cases WHERE id IN (SELECT id FROM cases INDEXED BY cases_by_client_page WHERE client_id = ?1 AND api = ?2",
-    " ORDER BY created_at DESC, id LIMIT ?3 OFFSET ?4) ORDER BY created_at DESC, id"
+    " FROM cases INDEXED BY cases_by_client_seq WHERE client_id = ?1 AND api = ?2 AND seq > ?3 AND seq <= ?4",
+    " ORDER BY seq DESC"
 );
 /// The sweep walks only the open cases that are due (the partial index), never every open case.
 pub(crate) const DUE_CASES: &str = concat!(
@@ -108,16 +110,18 @@ impl Store {
         Ok(case.as_of(crate::now()))
     }
 
-    /// One page of a client's cases for one API, newest first, as they stand now, and the total count.
+    /// One page of a client's cases for one API, newest first (in the order they were made), as they stand now,
+    /// and the total count.
     pub fn list_cases(&self, client_id: &str, api: &str, offset: u64, limit: u64) -> Result<(Vec<Case>, u64)> {
         let conn = self.conn()?;
-        let total: i64 = conn.query_row(CASES_COUNT, params![client_id, api], |r| r.get(0))?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let total: i64 = conn.query_row(CASES_TOTAL, params![client_id, api], |r| r.get(0))?;
+        // Newest first: the page holds the places just below `total - offset`.
+        let top = total.saturating_sub(i64::try_from(offset).unwrap_or(i64::MAX));
+        let bottom = top.saturating_sub(i64::try_from(limit).unwrap_or(i64::MAX)).max(0);
         let now = crate::now();
         let cases = conn
             .prepare(CASES_PAGE)?
-            .query_map(params![client_id, api, limit, offset], case_from_row)?
+            .query_map(params![client_id, api, bottom, top], case_from_row)?
             .map(|c| c.map(|c| c.as_of(now)))
             .collect::<Result<_, _>>()?;
         Ok((cases, u64::try_from(total).unwrap_or(0)))
@@ -325,7 +329,8 @@ pub(crate) fn insert_evidence(
 pub(crate) fn insert_case_in(tx: &Transaction<'_>, case: &Case, actor: &str) -> Result<()> {
     let inserted = tx.execute(
         &format!(
-            "INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13)"
+            "INSERT INTO cases ({CASE_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13,
+                 (SELECT COALESCE(MAX(seq), 0) + 1 FROM cases INDEXED BY cases_by_client_seq WHERE client_id = ?2 AND api = ?3))"
         ),
         params![
             case.id.to_string(),

@@ -112,4 +112,35 @@ mod tests {
             "INSERT INTO webhook_attempts (delivery_id, attempt, at, duration_ms, success) VALUES (999, 1, 0, 5, 0)";
         assert!(conn.execute(orphan, []).is_err());
     }
+
+    #[test]
+    fn existing_cases_are_numbered_per_client_and_api_in_the_order_they_were_made() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in MIGRATIONS.iter().take(18) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 18).unwrap();
+        let case = "INSERT INTO cases (id, client_id, api, status, claims, reason_translations, created_at, updated_at, expires_at)
+                    VALUES (?1, ?2, ?3, 'pending', '[]', '{}', ?4, 0, 0)";
+        conn.execute_batch("INSERT INTO clients (id, name, secret_hash, secret_sealed, scope, created_at) VALUES ('c1', 'n', 'h', x'00', 'integrator', 0), ('c2', 'n', 'h', x'00', 'integrator', 0);").unwrap();
+        for (id, client, api, at) in [
+            ("b", "c1", "eeid", 20),
+            ("a", "c1", "eeid", 10),
+            ("c", "c1", "verifik", 5),
+            ("d", "c2", "eeid", 1),
+            ("e", "c1", "eeid", 20),
+        ] {
+            conn.execute(case, rusqlite::params![id, client, api, at]).unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let numbered: Vec<(String, i64)> = conn
+            .prepare("SELECT id, seq FROM cases ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let want = [("a", 1), ("b", 2), ("c", 1), ("d", 1), ("e", 3)];
+        assert_eq!(numbered, want.map(|(id, n)| (id.to_string(), n)));
+    }
 }
