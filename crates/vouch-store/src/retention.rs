@@ -175,7 +175,8 @@ fn purge_cases(
 /// Where step details keep what was read about the person (by the chip, the MRZ scan and typed access data).
 const PERSONAL_STEP_FIELD: &str = "$.holder";
 
-/// Blanks the case row's claim values and drops the decision's identity and the steps' holder data.
+/// Blanks the case row's claim values, drops the decision's identity and the steps' holder data, and empties the
+/// webhooks that announced the case.
 fn erase_personal_data(tx: &Transaction<'_>, case_id: &str) -> Result<()> {
     tx.execute(
         "UPDATE cases SET
@@ -187,6 +188,11 @@ fn erase_personal_data(tx: &Transaction<'_>, case_id: &str) -> Result<()> {
     tx.execute(
         "UPDATE case_steps SET detail = json_remove(detail, ?1) WHERE case_id = ?2 AND json_type(detail, ?1) IS NOT NULL",
         params![PERSONAL_STEP_FIELD, case_id],
+    )?;
+    // A sent webhook carried the result (eeID's names a person): the log keeps its attempts, not its body.
+    tx.execute(
+        "UPDATE webhook_deliveries SET body = x'' WHERE (case_id = ?1 OR record_id = ?1) AND status != 'pending'",
+        [case_id],
     )?;
     Ok(())
 }

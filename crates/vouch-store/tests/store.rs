@@ -523,10 +523,23 @@ fn retention_erases_signers_then_their_documents_and_old_dis_data_keeping_shared
     // The first signer's case closed 40 days ago; the second signer is still signing.
     db.execute("UPDATE cases SET status = 'completed', updated_at = ?1 WHERE reference = 's1'", [days_ago(40)])
         .unwrap();
+    let announced = "INSERT INTO webhook_deliveries (case_id, client_id, url, body, status, attempts, max_attempts, next_attempt_at, created_at)
+                     VALUES (?1, ?2, 'http://x', CAST('{\"given_name\":\"Ana\"}' AS BLOB), 'delivered', 1, 4, 0, 0)";
+    for case in [&first, &second] {
+        db.execute(announced, rusqlite::params![case.id.to_string(), client]).unwrap();
+    }
 
     let report = store.purge_evidence(cutoff, 30, "test", false).unwrap();
     assert_eq!((report.cases, report.signers, report.sign_processes), (1, 1, 0), "{report:?}");
     assert_eq!((report.dis_customers, report.dis_faces), (1, 1), "{report:?}");
+    let bodies: Vec<(String, usize)> = db
+        .prepare("SELECT case_id, length(body) FROM webhook_deliveries ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(bodies, [(first.id.to_string(), 0), (second.id.to_string(), 20)], "a purged case's webhook is emptied");
     let ana = store.signer(first.id).unwrap().unwrap();
     assert_eq!((ana.name.as_str(), ana.email, ana.nif), ("", None, None), "the purged signer's details are erased");
     assert_eq!(store.signer(second.id).unwrap().unwrap().name, "luis", "an open case keeps its signer");
