@@ -292,7 +292,7 @@ impl Store {
         let conn = self.conn()?;
         let changed = conn.execute(
             "UPDATE webhook_deliveries SET status = 'pending', max_attempts = attempts + ?1, next_attempt_at = ?2
-             WHERE id = ?3 AND status = 'failed' AND message = 0
+             WHERE id = ?3 AND status = 'failed' AND message = 0 AND length(body) > 0
                AND client_id IN (SELECT id FROM clients WHERE revoked_at IS NULL)",
             params![rounds_attempts, to_ms(crate::now()), delivery_id],
         )?;
@@ -306,13 +306,21 @@ impl Store {
             if revoked {
                 return Err(StoreError::Conflict("the client of this delivery is revoked".into()));
             }
-            let message: Option<bool> = conn
-                .query_row("SELECT message FROM webhook_deliveries WHERE id = ?1", [delivery_id], |r| r.get(0))
+            let kept: Option<(bool, i64)> = conn
+                .query_row("SELECT message, length(body) FROM webhook_deliveries WHERE id = ?1", [delivery_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
-            if message == Some(true) {
-                return Err(StoreError::Conflict(
-                    "a message is not kept once every try failed: the person asks for a new code".into(),
-                ));
+            match kept {
+                Some((true, _)) => {
+                    return Err(StoreError::Conflict(
+                        "a message is not kept once every try failed: the person asks for a new code".into(),
+                    ))
+                }
+                Some((false, 0)) => {
+                    return Err(StoreError::Conflict("its case was purged by retention, with what it said".into()))
+                }
+                _ => {}
             }
             let status: Option<String> = conn
                 .query_row("SELECT status FROM webhook_deliveries WHERE id = ?1", [delivery_id], |r| r.get(0))

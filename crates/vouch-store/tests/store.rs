@@ -540,6 +540,16 @@ fn retention_erases_signers_then_their_documents_and_old_dis_data_keeping_shared
         .map(Result::unwrap)
         .collect();
     assert_eq!(bodies, [(first.id.to_string(), 0), (second.id.to_string(), 20)], "a purged case's webhook is emptied");
+    db.execute("UPDATE webhook_deliveries SET status = 'failed'", []).unwrap();
+    let ids: Vec<i64> = db
+        .prepare("SELECT id FROM webhook_deliveries ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(matches!(store.retry_delivery(ids[0], 3), Err(StoreError::Conflict(_))), "nothing left to send");
+    assert!(store.retry_delivery(ids[1], 3).is_ok());
     let ana = store.signer(first.id).unwrap().unwrap();
     assert_eq!((ana.name.as_str(), ana.email, ana.nif), ("", None, None), "the purged signer's details are erased");
     assert_eq!(store.signer(second.id).unwrap().unwrap().name, "luis", "an open case keeps its signer");
