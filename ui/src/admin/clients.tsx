@@ -136,10 +136,10 @@ export function Webhooks() {
             {log.data.map((d) => (
               <tr key={d.delivery.id} data-test="delivery-row" data-status={d.delivery.status}>
                 <td>{d.delivery.id}</td>
-                <td class="clip">{d.delivery.url}</td>
+                <td class="clip">{d.delivery.message && <span class="badge">{t('admin.webhooks.message')}</span>} {d.delivery.url}</td>
                 <td><span class={`badge ${d.delivery.status}`}>{d.delivery.status}</span></td>
                 <td>{t('admin.webhooks.attempts', { n: d.attempts.length })}{d.delivery.last_error ? ` · ${d.delivery.last_error}` : ''}</td>
-                <td>{d.delivery.status === 'failed' && <button class="primary" onClick={() => retry(d.delivery.id)}>{t('admin.webhooks.retry')}</button>}</td>
+                <td>{d.delivery.status === 'failed' && !d.delivery.message && <button class="primary" onClick={() => retry(d.delivery.id)}>{t('admin.webhooks.retry')}</button>}</td>
               </tr>
             ))}
           </tbody>
