@@ -1088,7 +1088,8 @@ async fn email_and_phone_validations_check_a_code_the_integrator_sends_and_a_log
 #[tokio::test]
 async fn an_app_registration_reads_its_registrants_document_and_keeps_only_the_outcome() {
     let kit = Kit::start().await;
-    let jwt = token(&kit, &kit.integrator()).await;
+    let hooks = vouch_testkit::receiver::Receiver::start(&[]).await;
+    let jwt = token(&kit, &kit.client(vouch_core::Scope::Integrator, Some(&hooks.url), None)).await;
     let (project, flow) = login_flow(&kit, &jwt).await;
     let register = |who: Value| {
         let (kit, jwt) = (&kit, jwt.clone());
@@ -1141,6 +1142,13 @@ async fn an_app_registration_reads_its_registrants_document_and_keeps_only_the_o
         (shown["data"]["documentValidation"].as_str(), shown["data"]["step"].as_str()),
         (found["_id"].as_str(), Some("document"))
     );
+    let announced = || {
+        events(&hooks)
+            .into_iter()
+            .any(|(event, id)| event == "document_validation_created" && Some(id.as_str()) == found["_id"].as_str())
+    };
+    assert!(vouch_testkit::eventually(std::time::Duration::from_secs(20), announced).await, "{:?}", events(&hooks));
+    assert!(hooks.received.lock().unwrap().iter().all(|(_, b)| !String::from_utf8_lossy(b).contains("L898902C3")));
 
     // Once read, again only with force; a card without an MRZ fails.
     let (status, body) = read(&anna_token, json!({"image": document("nomrz.jpg")})).await;

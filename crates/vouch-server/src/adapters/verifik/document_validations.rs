@@ -119,6 +119,7 @@ async fn inner(state: AppState, headers: HeaderMap, fields: Fields) -> VerifikRe
         validation.insert(name.into(), value);
     }
     let id = new_id();
+    let announced = validation.clone();
     let mut progress = Map::new();
     progress.insert("documentValidation".into(), json!(id));
     progress.insert("status".into(), json!("ONGOING"));
@@ -136,7 +137,16 @@ async fn inner(state: AppState, headers: HeaderMap, fields: Fields) -> VerifikRe
             fields: progress,
         },
     ];
-    state.db(move |s| s.write_api_records(&writes, &[])).await?;
+    let (owner, retries, created) = (client.clone(), state.app.webhooks.retries, id.clone());
+    state
+        .db(move |s| {
+            // Announced as Verifik announces it, to the targets of the registration's flow.
+            let data = records::answer_new(&created, &announced, &owner.id);
+            let event = "document_validation_created";
+            let events = super::validations::record_events(s, &owner, retries, (&created, &announced), event, &data)?;
+            s.write_api_records(&writes, &events)
+        })
+        .await?;
     let owner = client.id.clone();
     let saved = state
         .db(move |s| {
