@@ -222,31 +222,37 @@ async fn reads_among(
         async move { create(h, b, t).await.map(|_| ()) }
     })
     .await?;
-    let (h, b, t) = (http.clone(), base.clone(), bearer.to_string());
-    let one = measure("GET /eeid/.../identification_requests/{id}, among the open", requests, concurrency, move || {
-        let url = format!("{b}/eeid/api/ident/v1/identification_requests/{first}");
-        let (h, t) = (h.clone(), t.clone());
-        async move {
-            let resp = h.get(url).header("Authorization", t).send().await?;
-            anyhow::ensure!(resp.status().is_success(), "unexpected status {}", resp.status());
-            Ok(())
-        }
-    })
-    .await?;
+    let list = format!("{base}/eeid/api/ident/v1/identification_requests");
+    let by_id = format!("{list}/{first}");
+    let name = "GET /eeid/.../identification_requests/{id}, among the open";
+    let one = measure_get(name, http, by_id, bearer, requests, concurrency).await?;
     let deep = (open / 10).max(1);
-    let (h, b, t) = (http.clone(), base.clone(), bearer.to_string());
-    let page = measure("GET /eeid/.../identification_requests, the last page", requests, concurrency, move || {
-        let url = format!("{b}/eeid/api/ident/v1/identification_requests?page={deep}&page_size=10");
-        let (h, t) = (h.clone(), t.clone());
+    let last_page = format!("{list}?page={deep}&page_size=10");
+    let name = "GET /eeid/.../identification_requests, a deep page";
+    let page = measure_get(name, http, last_page, bearer, requests, concurrency).await?;
+    println!("(reads measured among {open} open identification requests; the deep page is page {deep}, 10 a page)");
+    Ok((one, page))
+}
+
+/// `requests` authorised GETs of `url`, each of which must succeed.
+async fn measure_get(
+    name: &'static str,
+    http: &reqwest::Client,
+    url: String,
+    bearer: &str,
+    requests: usize,
+    concurrency: usize,
+) -> anyhow::Result<Stats> {
+    let (h, t) = (http.clone(), bearer.to_string());
+    measure(name, requests, concurrency, move || {
+        let (h, url, t) = (h.clone(), url.clone(), t.clone());
         async move {
             let resp = h.get(url).header("Authorization", t).send().await?;
             anyhow::ensure!(resp.status().is_success(), "unexpected status {}", resp.status());
             Ok(())
         }
     })
-    .await?;
-    println!("(reads measured among {open} open identification requests; the last page is page {deep} of 10)");
-    Ok((one, page))
+    .await
 }
 
 struct Saturation {

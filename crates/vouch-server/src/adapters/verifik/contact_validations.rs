@@ -364,11 +364,12 @@ pub(super) async fn open_code(
             if let Some(relay) = &relay {
                 let sender = project_name(s, &owner.id, &body);
                 let from = (to.as_str(), sender.as_deref());
-                let message = if proof == Proof::Link {
-                    link_message(channel, &body, from, &link, expires_at)
+                let content = if proof == Proof::Link {
+                    crate::messages::Content::ConfirmLink { url: &link, expires_at }
                 } else {
-                    code_message(channel, &body, from, &secret, expires_at)
+                    crate::messages::Content::VerificationCode { code: &secret, expires_at }
                 };
+                let message = message_to(channel, &body, from, content);
                 events.push(message.queued(relay, API, &id, &owner.id, retries));
             }
             let new = NewCodeRecord { id: &id, body: &body, code: &secret, max_attempts: MAX_ATTEMPTS, expires_at };
@@ -382,16 +383,14 @@ pub(super) async fn open_code(
     Ok((record, code))
 }
 
-/// The message that carries `code` to `to`, in the validation's language, from its project.
-fn code_message<'a>(
+/// The message that carries `content` (a code, a link) to `to`, in the validation's language, from its project.
+fn message_to<'a>(
     channel: Channel,
     body: &'a Map<String, Value>,
     (to, sender): (&'a str, Option<&'a str>),
-    code: &'a str,
-    expires_at: time::OffsetDateTime,
+    content: crate::messages::Content<'a>,
 ) -> crate::messages::Message<'a> {
     let language = body.get("language").and_then(Value::as_str).unwrap_or("en");
-    let content = crate::messages::Content::VerificationCode { code, expires_at };
     crate::messages::Message { channel: channel.messages(), to, language, sender, content }
 }
 
@@ -400,19 +399,6 @@ pub(super) fn project_name(s: &vouch_store::Store, client: &str, body: &Map<Stri
     let project = body.get("project").and_then(Value::as_str)?;
     let record = s.api_record(PROJECT.of(client), project).ok()?;
     record.body.get("name").and_then(Value::as_str).map(str::to_string)
-}
-
-/// The message that carries a validation's single-use link to `to`.
-fn link_message<'a>(
-    channel: Channel,
-    body: &'a Map<String, Value>,
-    (to, sender): (&'a str, Option<&'a str>),
-    url: &'a str,
-    expires_at: time::OffsetDateTime,
-) -> crate::messages::Message<'a> {
-    let language = body.get("language").and_then(Value::as_str).unwrap_or("en");
-    let content = crate::messages::Content::ConfirmLink { url, expires_at };
-    crate::messages::Message { channel: channel.messages(), to, language, sender, content }
 }
 
 /// How many times one validation's code is sent at most (the first time and resends).
@@ -449,7 +435,8 @@ pub(super) async fn resend_code(
             let event = format!("{}_resend", kind.kind);
             let mut events = validations::record_events(s, &owner, retries, (&id, &body), &event, &data)?;
             let sender = project_name(s, &owner.id, &body);
-            let message = code_message(channel, &body, (&to, sender.as_deref()), &code, expires_at);
+            let content = crate::messages::Content::VerificationCode { code: &code, expires_at };
+            let message = message_to(channel, &body, (&to, sender.as_deref()), content);
             events.push(message.queued(&relay, API, &id, &owner.id, retries));
             let renewed = s.renew_code(&owner.id, &id, &code, expires_at, std::slice::from_ref(&write), &events)?;
             Ok(renewed.then_some(resent))
