@@ -9,13 +9,14 @@ export ORT_DYLIB_PATH ?= $(CURDIR)/.deps/onnxruntime/libonnxruntime.so.1.31.1
 CARGO ?= cargo
 HAS_DISPLAY := $(or $(DISPLAY),$(WAYLAND_DISPLAY))
 
-.PHONY: help setup ui run serve test lint test-rust test-ui test-fuzz e2e bench fmt ts clean mrz-model
+.PHONY: help setup ui run serve test lint test-rust test-ui test-fuzz test-packages e2e bench deb fmt ts clean mrz-model
 
 help:
 	@echo "make run    build the UI and open the kiosk window (embedded server on 127.0.0.1:8270)"
 	@echo "make serve  the server alone, with the kiosk UI at http://127.0.0.1:8270/kiosk/"
 	@echo "make test   lint and run every test: Rust, UI, browser and kiosk-window end-to-end"
 	@echo "make bench  measure throughput, latency and the kiosk's cold start (release build)"
+	@echo "make deb    Debian packages (vouch-common, vouch-server, vouch-kiosk) in target/debian/, release build"
 	@echo "make setup  install system packages, runtime libraries and npm packages (idempotent)"
 	@echo "make ts     regenerate the UI's TypeScript types from the kiosk commands' Rust types"
 	@echo "make mrz-model  retrain the MRZ recogniser (models/mrz_ocr.onnx; ~40 min on 2 cores, CPU only)"
@@ -70,7 +71,16 @@ test-ui: test-rust
 test-fuzz: test-rust
 	scripts/fuzz
 
-test: test-ui test-fuzz
+# The Debian packages, built from the debug binaries test-ui built, installed into a temporary root and run.
+test-packages: test-ui
+	scripts/test-packages
+
+test: test-ui test-fuzz test-packages
+
+# packaging/README.md: what each package holds and how the server package runs.
+deb: ui
+	$(CARGO) build --release -p vouch-cli -p vouch-kiosk
+	scripts/build-debs --profile release
 
 bench: ui
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- bench

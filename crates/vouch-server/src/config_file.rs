@@ -213,15 +213,22 @@ pub struct ServeOverrides {
     pub chip: Option<String>,
 }
 
-/// Where the built UI is when nobody said: `ui/dist` under the working directory, or under the checkout
-/// that holds this executable (`target/<profile>/vouch`).
+/// Where the `vouch-common` package installs the models and the built UI (docs/packages.md).
+pub const INSTALLED_SHARE_DIR: &str = "/usr/share/vouch";
+
+/// Where the built UI is when nobody said: `ui/dist` under the working directory, under the checkout that holds
+/// this executable (`target/<profile>/vouch`), or where the package installs it.
 pub fn default_ui_dir() -> Option<PathBuf> {
     let exe_checkout = std::env::current_exe().ok().and_then(|e| Some(e.parent()?.parent()?.parent()?.join("ui/dist")));
-    [Some(PathBuf::from("ui/dist")), exe_checkout].into_iter().flatten().find(|d| d.join("kiosk/index.html").is_file())
+    let installed = Path::new(INSTALLED_SHARE_DIR).join("ui");
+    [Some(PathBuf::from("ui/dist")), exe_checkout, Some(installed)]
+        .into_iter()
+        .flatten()
+        .find(|d| d.join("kiosk/index.html").is_file())
 }
 
 /// Where the models are when nobody said: `VOUCH_MODELS_DIR`, else `models/` under the working directory, next to
-/// the executable, or in the checkout that holds it (`target/<profile>/vouch`).
+/// the executable, in the checkout that holds it (`target/<profile>/vouch`), or where the package installs them.
 pub fn default_models_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("VOUCH_MODELS_DIR").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(dir));
@@ -229,7 +236,8 @@ pub fn default_models_dir() -> Option<PathBuf> {
     let exe_dir = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf));
     let beside_exe = exe_dir.as_ref().map(|d| d.join("models"));
     let exe_checkout = exe_dir.as_ref().and_then(|d| Some(d.parent()?.parent()?.join("models")));
-    [Some(PathBuf::from("models")), beside_exe, exe_checkout]
+    let installed = Path::new(INSTALLED_SHARE_DIR).join("models");
+    [Some(PathBuf::from("models")), beside_exe, exe_checkout, Some(installed)]
         .into_iter()
         .flatten()
         .find(|d| d.join("MODELS.md").is_file())

@@ -11,11 +11,14 @@ use ort::session::Session;
 use crate::error::{Result, VisionError};
 
 pub const ORT_LIBRARY: &str = "libonnxruntime.so.1.31.1";
+/// Where the `vouch-common` package installs the library (docs/packages.md).
+pub const INSTALLED_LIBRARY_DIR: &str = "/usr/lib/vouch";
 
 static ENVIRONMENT: OnceLock<std::result::Result<Environment, (String, String)>> = OnceLock::new();
 
 /// Where the ONNX Runtime library is looked for: `ORT_DYLIB_PATH`, then next to the executable, then the
-/// repository's `.deps/onnxruntime/` (what `scripts/setup` fills) from the working directory upwards.
+/// repository's `.deps/onnxruntime/` (what `scripts/setup` fills) from the working directory upwards, then where
+/// the Debian package installs it.
 pub fn locate_library() -> PathBuf {
     if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
         return PathBuf::from(p);
@@ -32,6 +35,7 @@ pub fn locate_library() -> PathBuf {
             }
         }
     }
+    candidates.push(Path::new(INSTALLED_LIBRARY_DIR).join(ORT_LIBRARY));
     candidates.iter().find(|p| p.is_file()).cloned().unwrap_or_else(|| PathBuf::from(ORT_LIBRARY))
 }
 
