@@ -24,6 +24,9 @@ pub enum StoreError {
     Core(#[from] vouch_core::CoreError),
     #[error("insecure: {0}")]
     Insecure(String),
+    /// S3-compatible object storage could not be reached or refused a call.
+    #[error("object storage: {0}")]
+    ObjectStorage(String),
     #[error("the database schema version {found} is newer than this build understands ({known})")]
     SchemaTooNew { found: i64, known: i64 },
 }

@@ -41,7 +41,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use blobs::{sha256_hex, BlobStore};
+pub use blobs::{sha256_hex, BlobLocation, BlobStore, S3Location};
 pub use error::{Result, StoreError};
 pub use keys::DataKey;
 pub use time_ms::{from_ms, now, to_ms};
@@ -68,6 +68,11 @@ impl Store {
     /// Opens (or creates) the store in `data_dir`: the directory (0700), the data key, the database
     /// with migrations applied, and the blob directory.
     pub fn open(data_dir: &Path) -> Result<Store> {
+        Store::open_with_blobs(data_dir, &BlobLocation::DataDir)
+    }
+
+    /// [`Store::open`], with the blobs at `blobs` (S3-compatible object storage for a central service).
+    pub fn open_with_blobs(data_dir: &Path, blobs: &BlobLocation) -> Result<Store> {
         fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
         let mut perms = fs::metadata(data_dir).map_err(|e| StoreError::io(data_dir, e))?.permissions();
         if perms.mode() & 0o077 != 0 {
@@ -89,7 +94,7 @@ impl Store {
         if rekeyed + left > 0 {
             tracing::info!(rekeyed, left_broken = left, "audit chains are now keyed");
         }
-        let blobs = BlobStore::open(data_dir.join("blobs"), key.clone())?;
+        let blobs = BlobStore::open_at(blobs, data_dir, key.clone())?;
         let temporary = blobs.temporary_files()?;
         for tmp in &temporary {
             // A blob being written when the process died: never renamed, so nothing names it.

@@ -4,13 +4,14 @@
 //!
 //! With the `server` feature: a real server on port 0 with a fresh data directory ([`server::Kit`]), a client of
 //! any running Vouch with its tokens ([`api::Api`]), a webhook receiver ([`receiver::Receiver`]), and the
-//! waits and bodies tests share.
+//! waits and bodies tests share. Always: a real S3-compatible server ([`seaweedfs::SeaweedFs`]).
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
 
 #[cfg(feature = "server")]
 pub mod api;
 #[cfg(feature = "server")]
 pub mod receiver;
+pub mod seaweedfs;
 #[cfg(feature = "server")]
 pub mod server;
 

@@ -1,16 +1,23 @@
-//! Content-addressed, encrypted blob files: `<data dir>/blobs/ab/abcdef…` named by the plaintext's SHA-256.
+//! Content-addressed, encrypted blobs named by the plaintext's SHA-256: files in the data directory
+//! (`<data dir>/blobs/ab/abcdef…`, the default) or objects in S3-compatible storage (central deployments). Either
+//! way a blob is sealed with the data key before it leaves the process.
+
+mod files;
+mod objects;
 
 use std::collections::HashMap;
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
+pub use objects::S3Location;
+
 use crate::error::{Result, StoreError};
 use crate::keys::DataKey;
+use files::FileBlobs;
+use objects::ObjectBlobs;
 
 const MAGIC: &[u8; 4] = b"VBL1";
 
@@ -18,9 +25,40 @@ const MAGIC: &[u8; 4] = b"VBL1";
 /// committed yet: deleting it now would leave that row pointing nowhere, so deletions skip it.
 pub const FRESH_BLOB_GRACE: Duration = Duration::from_secs(15 * 60);
 
+/// Where a store keeps its blobs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BlobLocation {
+    /// Files in the data directory's `blobs/`.
+    #[default]
+    DataDir,
+    S3(S3Location),
+}
+
+impl BlobLocation {
+    /// `s3://…` (see [`S3Location::parse`]); anything else is refused.
+    pub fn parse(text: &str) -> Result<BlobLocation> {
+        S3Location::parse(text).map(BlobLocation::S3)
+    }
+}
+
+impl std::fmt::Display for BlobLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlobLocation::DataDir => f.write_str("the data directory"),
+            BlobLocation::S3(at) => write!(f, "{at}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Backend {
+    Files(FileBlobs),
+    Objects(ObjectBlobs),
+}
+
 #[derive(Debug, Clone)]
 pub struct BlobStore {
-    dir: PathBuf,
+    backend: Arc<Backend>,
     key: DataKey,
     /// Blobs handed out by `put` in this process and when, for the grace period.
     fresh: Arc<Mutex<HashMap<String, Instant>>>,
@@ -28,21 +66,39 @@ pub struct BlobStore {
     grace_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
-/// Makes a rename or a new file in `dir` durable: on Linux the directory entry is only on disk once the
-/// directory itself is synced.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    fs::File::open(dir)?.sync_all()
-}
-
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+fn is_blob_name(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+fn checked(name: &str) -> Result<&str> {
+    if is_blob_name(name) {
+        Ok(name)
+    } else {
+        Err(StoreError::corrupt("invalid blob name"))
+    }
+}
+
 impl BlobStore {
+    /// Blob files in `dir`.
     pub fn open(dir: PathBuf, key: DataKey) -> Result<BlobStore> {
-        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        Ok(BlobStore::with_backend(Backend::Files(FileBlobs::open(dir)?), key))
+    }
+
+    /// Blobs at `location`; `data_dir` serves [`BlobLocation::DataDir`].
+    pub fn open_at(location: &BlobLocation, data_dir: &Path, key: DataKey) -> Result<BlobStore> {
+        match location {
+            BlobLocation::DataDir => BlobStore::open(data_dir.join("blobs"), key),
+            BlobLocation::S3(at) => Ok(BlobStore::with_backend(Backend::Objects(ObjectBlobs::open(at)?), key)),
+        }
+    }
+
+    fn with_backend(backend: Backend, key: DataKey) -> BlobStore {
         let grace_ms = u64::try_from(FRESH_BLOB_GRACE.as_millis()).unwrap_or(u64::MAX);
-        Ok(BlobStore { dir, key, fresh: Arc::default(), grace_ms: Arc::new(grace_ms.into()) })
+        BlobStore { backend: Arc::new(backend), key, fresh: Arc::default(), grace_ms: Arc::new(grace_ms.into()) }
     }
 
     /// How long a blob just stored is kept from deletion.
@@ -68,53 +124,29 @@ impl BlobStore {
         self.fresh.lock().is_ok_and(|fresh| fresh.get(sha).is_some_and(|at| at.elapsed() < grace))
     }
 
-    fn path_of(&self, sha: &str) -> Result<PathBuf> {
-        let valid = sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-        let prefix = sha.get(..2).filter(|_| valid).ok_or_else(|| StoreError::corrupt("invalid blob name"))?;
-        Ok(self.dir.join(prefix).join(sha))
-    }
-
-    /// Stores `bytes` and returns their SHA-256. Written to a temporary file, synced, renamed, and the
-    /// directory synced, so a crash or power cut never leaves a half-written blob under its final name and a
-    /// row committed after this call never names a blob that is not on disk. Storing the same bytes twice
-    /// writes once; either way the blob is kept from deletion for the grace period ([`FRESH_BLOB_GRACE`]).
+    /// Stores `bytes` and returns their SHA-256. The blob is whole under its name before this returns, so a row
+    /// committed after this call never names a blob that is not stored. Storing the same bytes twice keeps one;
+    /// either way the blob is kept from deletion for the grace period ([`FRESH_BLOB_GRACE`]).
     pub fn put(&self, bytes: &[u8]) -> Result<String> {
         let sha = sha256_hex(bytes);
-        let path = self.path_of(&sha)?;
         self.mark_fresh(&sha);
-        if path.exists() {
-            // The orphan sweep goes by age too: a blob named again is young again.
-            let _ = fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(SystemTime::now()));
-            return Ok(sha);
+        if let Backend::Files(files) = &*self.backend {
+            if files.renew(&sha) {
+                return Ok(sha);
+            }
         }
-        let sealed = self.key.seal(bytes, sha.as_bytes())?;
-        let parent = path.parent().unwrap_or(&self.dir);
-        if !parent.exists() {
-            fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
-            sync_dir(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
-        }
-        let tmp = parent.join(format!(".{sha}.{}.tmp", uuid::Uuid::new_v4().simple()));
-        let write = |p: &Path| -> std::io::Result<()> {
-            let mut f = fs::File::create(p)?;
-            f.write_all(MAGIC)?;
-            f.write_all(&sealed)?;
-            f.sync_all()
-        };
-        if let Err(e) = write(&tmp).and_then(|()| fs::rename(&tmp, &path)).and_then(|()| sync_dir(parent)) {
-            let _ = fs::remove_file(&tmp);
-            return Err(StoreError::io(&path, e));
+        let mut stored = MAGIC.to_vec();
+        stored.extend_from_slice(&self.key.seal(bytes, sha.as_bytes())?);
+        match &*self.backend {
+            Backend::Files(files) => files.write(&sha, &stored)?,
+            Backend::Objects(objects) => objects.write(&sha, &stored)?,
         }
         Ok(sha)
     }
 
     /// Reads and decrypts a blob, and checks it still hashes to its name.
     pub fn get(&self, sha: &str) -> Result<Vec<u8>> {
-        let path = self.path_of(sha)?;
-        let raw = match fs::read(&path) {
-            Ok(raw) => raw,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound),
-            Err(e) => return Err(StoreError::io(&path, e)),
-        };
+        let raw = self.raw(sha)?;
         let sealed = raw
             .strip_prefix(MAGIC.as_slice())
             .ok_or_else(|| StoreError::corrupt(format!("blob {sha} has no header")))?;
@@ -125,63 +157,59 @@ impl BlobStore {
         Ok(plain)
     }
 
+    /// The blob as stored: sealed, with its header.
+    pub fn raw(&self, sha: &str) -> Result<Vec<u8>> {
+        let name = checked(sha)?;
+        let raw = match &*self.backend {
+            Backend::Files(files) => files.read(name)?,
+            Backend::Objects(objects) => objects.read(name)?,
+        };
+        raw.ok_or(StoreError::NotFound)
+    }
+
     /// Deletes a blob that no row names; deleting one that is already gone is not an error. A blob `put`
     /// within the grace period is kept (false): a row about to name it may not have committed yet.
     pub fn remove(&self, sha: &str) -> Result<bool> {
-        let path = self.path_of(sha)?;
+        let name = checked(sha)?;
         if self.is_fresh(sha) {
             return Ok(false);
         }
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
-            Err(e) => Err(StoreError::io(&path, e)),
+        match &*self.backend {
+            Backend::Files(files) => files.delete(name)?,
+            Backend::Objects(objects) => objects.delete(name)?,
         }
+        Ok(true)
     }
 
-    /// Every file in the blob folders, by name and path (a directory listing; nothing is read or stat'ed).
-    fn files(&self) -> Result<Vec<(String, PathBuf)>> {
-        let mut files = Vec::new();
-        let top = fs::read_dir(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
-        for sub in top.flatten().filter(|e| e.path().is_dir()) {
-            for entry in fs::read_dir(sub.path()).map_err(|e| StoreError::io(&sub.path(), e))?.flatten() {
-                files.push((entry.file_name().to_string_lossy().to_string(), entry.path()));
-            }
-        }
-        Ok(files)
-    }
-
-    /// The temporary files a crash left behind: written, never renamed, so nothing names them.
+    /// The temporary files a crash left behind (blob files only: an object is written whole or not at all).
     pub(crate) fn temporary_files(&self) -> Result<Vec<PathBuf>> {
-        Ok(self
-            .files()?
-            .into_iter()
-            .filter(|(name, _)| name.starts_with('.') && name.ends_with(".tmp"))
-            .map(|(_, p)| p)
-            .collect())
+        match &*self.backend {
+            Backend::Files(files) => files.temporary_files(),
+            Backend::Objects(_) => Ok(Vec::new()),
+        }
     }
 
-    /// Every blob on disk with its last write time (for the orphan sweep).
+    /// Every blob stored with its last write time (for the orphan sweep).
     pub(crate) fn blobs_with_age(&self) -> Result<Vec<(String, SystemTime)>> {
-        Ok(self
-            .files()?
-            .into_iter()
-            .filter(|(name, path)| self.path_of(name).is_ok_and(|p| p == *path))
-            .map(|(name, path)| {
-                let modified = fs::metadata(&path).and_then(|m| m.modified()).unwrap_or_else(|_| SystemTime::now());
-                (name, modified)
-            })
-            .collect())
+        match &*self.backend {
+            Backend::Files(files) => files.list(is_blob_name),
+            Backend::Objects(objects) => objects.list(is_blob_name),
+        }
     }
 
+    /// The file of a blob in the data directory (tests read and damage it); an error for object storage.
     pub fn raw_path(&self, sha: &str) -> Result<PathBuf> {
-        self.path_of(sha)
+        match &*self.backend {
+            Backend::Files(files) => Ok(files.path_of(checked(sha)?)),
+            Backend::Objects(_) => Err(StoreError::Invalid("blobs are in object storage, not in files".into())),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn store() -> (tempfile::TempDir, BlobStore) {
         let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
