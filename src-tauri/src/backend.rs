@@ -99,6 +99,7 @@ impl Backend {
         let camera = std::env::var("VOUCH_CAMERA").ok().filter(|c| !c.is_empty());
         let document_camera = std::env::var("VOUCH_DOCUMENT_CAMERA").ok().filter(|c| !c.is_empty());
         let chip = std::env::var("VOUCH_CHIP").ok().filter(|c| !c.is_empty());
+        let blobs = config_file::blob_location(std::env::var("VOUCH_BLOBS").ok().as_deref(), &file)?;
         let cfg = config_file::server_config(
             file,
             ServeOverrides {
@@ -112,7 +113,7 @@ impl Backend {
                 ..ServeOverrides::default()
             },
         )?;
-        let store = vouch_store::Store::open(&data_dir)?;
+        let store = config_file::open_store(&data_dir, &blobs)?;
         let running = vouch_server::start(cfg, store).await?;
         println!("Vouch kiosk: embedded server on {} (data: {})", running.public_url, data_dir.display());
         if let Some(fingerprint) = running.tls_fingerprint {

@@ -28,6 +28,10 @@ struct Cli {
     /// Config file. Default: <data dir>/vouch.toml if present
     #[arg(long, global = true, env = "VOUCH_CONFIG")]
     config: Option<PathBuf>,
+    /// Where evidence is kept: s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION (credentials from
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY). Default: `blobs` in vouch.toml, else the data directory
+    #[arg(long, global = true, env = "VOUCH_BLOBS")]
+    blobs: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -243,8 +247,15 @@ fn init_logging() {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
-fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Store> {
-    Store::open(data_dir).with_context(|| format!("opening the store in {}", data_dir.display()))
+/// The store the `vouch.toml` and the flags name: the data directory, with its blobs where they say.
+fn open_store(
+    data_dir: &std::path::Path,
+    config: Option<&std::path::Path>,
+    blobs: Option<&str>,
+) -> anyhow::Result<Store> {
+    let (file, _) = vouch_server::config_file::load_file(config, data_dir)?;
+    let location = vouch_server::config_file::blob_location(blobs, &file)?;
+    vouch_server::config_file::open_store(data_dir, &location)
 }
 
 fn validate_webhook_url(url: &str) -> anyhow::Result<()> {
@@ -301,6 +312,7 @@ async fn main() -> anyhow::Result<()> {
             if let Some(path) = &path {
                 tracing::info!(path = %path.display(), "read configuration");
             }
+            let blobs = vouch_server::config_file::blob_location(cli.blobs.as_deref(), &file)?;
             let cfg = vouch_server::config_file::server_config(
                 file,
                 vouch_server::config_file::ServeOverrides {
@@ -318,7 +330,8 @@ async fn main() -> anyhow::Result<()> {
                 },
             )?;
             let has_ui = cfg.ui_dir.is_some();
-            let store = open_store(&data_dir)?;
+            let store = vouch_server::config_file::open_store(&data_dir, &blobs)?;
+            tracing::info!(blobs = %blobs, "evidence store");
             let first_run = store.list_clients()?.is_empty();
             let running = vouch_server::start(cfg, store).await?;
             println!(
@@ -374,15 +387,15 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("stopped");
         }
         Command::Clients { command } => {
-            let store = open_store(&data_dir)?;
+            let store = open_store(&data_dir, cli.config.as_deref(), cli.blobs.as_deref())?;
             clients(&store, command)?;
         }
         Command::Admin { command } => {
-            let store = open_store(&data_dir)?;
+            let store = open_store(&data_dir, cli.config.as_deref(), cli.blobs.as_deref())?;
             admin(&store, command)?;
         }
         Command::Audit { command: AuditCommand::Verify { chain } } => {
-            let store = open_store(&data_dir)?;
+            let store = open_store(&data_dir, cli.config.as_deref(), cli.blobs.as_deref())?;
             let report = store.verify_audit(chain.as_deref())?;
             if report.is_intact() {
                 println!("audit log intact: {} chains, {} events", report.chains, report.events);

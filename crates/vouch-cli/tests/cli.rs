@@ -48,12 +48,17 @@ fn serve(data: &Path, log: &Path, level: &str) -> Server {
 }
 
 fn serve_with(data: &Path, log: &Path, level: &str, args: &[&str]) -> Server {
+    serve_with_env(data, log, level, args, &[])
+}
+
+fn serve_with_env(data: &Path, log: &Path, level: &str, args: &[&str], envs: &[(&str, &str)]) -> Server {
     let mut child = Command::new(VOUCH)
         .arg("--data-dir")
         .arg(data)
         .arg("serve")
         .args(args)
         .env("VOUCH_LOG", level)
+        .envs(envs.iter().copied())
         .stdout(Stdio::piped())
         .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap())
         .spawn()
@@ -493,4 +498,66 @@ fn an_operator_reads_and_rotates_a_clients_webhook_secret() {
     let second = String::from_utf8_lossy(&rotated.stdout).trim().to_string();
     assert!(second.starts_with("whsec_") && second != first);
     assert!(!vouch(&data, &["clients", "webhook-secret", "nobody"]).status.success());
+}
+
+/// A central service keeps its evidence in S3-compatible object storage (a real SeaweedFS): every command takes
+/// `--blobs`, credentials come from the AWS variables, evidence lands in the bucket sealed, and nothing lands in
+/// the data directory's blob folder.
+#[tokio::test]
+async fn serve_and_the_store_commands_keep_evidence_in_object_storage() {
+    let s3 = vouch_testkit::seaweedfs::SeaweedFs::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    let log = tmp.path().join("server.log");
+    let blobs = s3.url("central");
+    let aws = [("AWS_ACCESS_KEY_ID", s3.access_key.as_str()), ("AWS_SECRET_ACCESS_KEY", s3.secret_key.as_str())];
+    let run = |args: &[&str]| {
+        Command::new(VOUCH)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--blobs", &blobs])
+            .args(args)
+            .envs(aws.iter().copied())
+            .env("VOUCH_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let added = run(&["clients", "add", "--name", "bank", "--json"]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let v: Value = serde_json::from_slice(&added.stdout).unwrap();
+    let bank =
+        Creds { id: v["client_id"].as_str().unwrap().into(), secret: v["client_secret"].as_str().unwrap().into() };
+
+    let server = serve_with_env(&data, &log, "info", &["--bind", "127.0.0.1:0", "--blobs", &blobs], &aws);
+    let api = Api::new(&server.base, reqwest::Client::new());
+    let token = api.eeid_token(&bank).await;
+    let case = api.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
+    let photo = vouch_testkit::fixture("faces/fr_obama.jpg");
+    let path = format!("/vouch/v1/cases/{case}/reference-photo");
+    let (status, body) = api.send_bytes(reqwest::Method::PUT, &token, &path, "image/jpeg", photo.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let sha = body["sha256"].as_str().unwrap().to_string();
+    drop(server);
+    let served = std::fs::read_to_string(&log).unwrap();
+    assert!(served.contains("evidence store") && served.contains("s3://vouch-evidence/central"), "{served}");
+    assert!(!served.contains(&s3.secret_key), "the secret key reached the log");
+    assert!(!data.join("blobs").exists(), "the data directory holds no blob files");
+
+    let mut location = vouch_store::S3Location::parse(&blobs).unwrap();
+    location.credentials = Some((s3.access_key.clone(), s3.secret_key.clone()));
+    let store = vouch_store::Store::open_with_blobs(&data, &vouch_store::BlobLocation::S3(location)).unwrap();
+    assert_eq!(store.blobs().get(&sha).unwrap(), photo, "the bucket holds the photo, sealed");
+    assert!(!store.blobs().raw(&sha).unwrap().windows(64).any(|w| photo.windows(64).next() == Some(w)));
+    drop(store);
+    let verified = run(&["audit", "verify"]);
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stdout));
+
+    let refused = Command::new(VOUCH)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--blobs", "s3://vouch-evidence?endpoint=http://192.0.2.1:8333", "clients", "list"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("plain http is allowed on loopback only"), "{said}");
 }

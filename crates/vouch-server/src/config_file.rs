@@ -32,6 +32,9 @@ pub struct FileConfig {
     pub pairing_code: Option<String>,
     /// The ONNX models folder (with `MODELS.md`).
     pub models_dir: Option<PathBuf>,
+    /// Where evidence is kept: `s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION` (S3-compatible object storage,
+    /// credentials from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`); unset, files in the data directory.
+    pub blobs: Option<String>,
     /// Largest body of the image endpoints, in bytes.
     pub image_body_limit_bytes: Option<usize>,
     /// Largest body of the signing endpoints (DANAconnect, MasStack: base64 PDFs), in bytes.
@@ -192,6 +195,21 @@ pub fn load_file(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<(Fi
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let cfg = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     Ok((cfg, Some(path)))
+}
+
+/// Where the store keeps its blobs: `--blobs` (or `VOUCH_BLOBS`), else `blobs` in `vouch.toml`, else the data
+/// directory.
+pub fn blob_location(flag: Option<&str>, file: &FileConfig) -> anyhow::Result<vouch_store::BlobLocation> {
+    match flag.filter(|f| !f.is_empty()).or(file.blobs.as_deref()) {
+        Some(text) => Ok(vouch_store::BlobLocation::parse(text)?),
+        None => Ok(vouch_store::BlobLocation::DataDir),
+    }
+}
+
+/// Opens the store in `data_dir` with its blobs at `blobs`, saying which when it fails.
+pub fn open_store(data_dir: &Path, blobs: &vouch_store::BlobLocation) -> anyhow::Result<vouch_store::Store> {
+    vouch_store::Store::open_with_blobs(data_dir, blobs)
+        .with_context(|| format!("opening the store in {} with its evidence in {blobs}", data_dir.display()))
 }
 
 #[derive(Default)]
