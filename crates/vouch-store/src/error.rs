@@ -24,6 +24,9 @@ pub enum StoreError {
     Core(#[from] vouch_core::CoreError),
     #[error("insecure: {0}")]
     Insecure(String),
+    /// PostgreSQL could not be reached or refused a statement.
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
     /// S3-compatible object storage could not be reached or refused a call.
     #[error("object storage: {0}")]
     ObjectStorage(String),

@@ -12,6 +12,7 @@ pub mod case_subjects;
 pub mod cases;
 pub mod clients;
 pub mod credentials;
+mod dedicated;
 pub mod documents;
 mod error;
 pub mod faces;
@@ -25,6 +26,7 @@ mod migrations;
 pub mod one_time_codes;
 pub mod outbox;
 pub mod pins;
+pub mod postgres;
 #[cfg(test)]
 mod query_plans;
 pub mod retention;

@@ -4,11 +4,13 @@
 //!
 //! With the `server` feature: a real server on port 0 with a fresh data directory ([`server::Kit`]), a client of
 //! any running Vouch with its tokens ([`api::Api`]), a webhook receiver ([`receiver::Receiver`]), and the
-//! waits and bodies tests share. Always: a real S3-compatible server ([`seaweedfs::SeaweedFs`]).
+//! waits and bodies tests share. Always: a real PostgreSQL ([`postgres::Postgres`]) and a real
+//! S3-compatible server ([`seaweedfs::SeaweedFs`]), each started per test and stopped after.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
 
 #[cfg(feature = "server")]
 pub mod api;
+pub mod postgres;
 #[cfg(feature = "server")]
 pub mod receiver;
 pub mod seaweedfs;

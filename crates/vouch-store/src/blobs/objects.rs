@@ -9,6 +9,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
 
+use crate::dedicated::Dedicated;
 use crate::error::{Result, StoreError};
 
 /// Where evidence goes in object storage: `s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION`.
@@ -104,25 +105,16 @@ fn check_endpoint(endpoint: &str) -> std::result::Result<(), String> {
     }
 }
 
-/// The object store and the runtime its calls run on. The runtime is shut down without waiting when the last
-/// handle goes, so dropping the store inside an async task does not block it.
+/// The object store and the runtime its calls run on.
 pub(crate) struct ObjectBlobs {
     store: Arc<dyn ObjectStore>,
     prefix: String,
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: Dedicated,
 }
 
 impl std::fmt::Debug for ObjectBlobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ObjectBlobs").field("prefix", &self.prefix).finish_non_exhaustive()
-    }
-}
-
-impl Drop for ObjectBlobs {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
     }
 }
 
@@ -144,13 +136,8 @@ impl ObjectBlobs {
             builder = builder.with_access_key_id(id).with_secret_access_key(secret);
         }
         let store = builder.build().map_err(|e| failed("configuring object storage", e))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("vouch-blobs")
-            .enable_all()
-            .build()
-            .map_err(|e| failed("starting the object storage runtime", e))?;
-        let blobs = ObjectBlobs { store: Arc::new(store), prefix: location.prefix.clone(), runtime: Some(runtime) };
+        let runtime = Dedicated::new("vouch-blobs").map_err(|e| failed("object storage", e))?;
+        let blobs = ObjectBlobs { store: Arc::new(store), prefix: location.prefix.clone(), runtime };
         let probe = blobs.store.clone();
         let root = blobs.root();
         blobs
@@ -161,12 +148,7 @@ impl ObjectBlobs {
 
     /// Runs `future` on the store's runtime and waits for it; works from any thread, async or not.
     fn run<T: Send + 'static>(&self, future: impl Future<Output = T> + Send + 'static) -> Result<T> {
-        let runtime = self.runtime.as_ref().ok_or_else(|| failed("object storage", "shut down"))?;
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        runtime.spawn(async move {
-            let _ = tx.send(future.await);
-        });
-        rx.recv().map_err(|e| failed("object storage", e))
+        self.runtime.run(future).map_err(|e| failed("object storage", e))
     }
 
     fn root(&self) -> Option<ObjectPath> {
