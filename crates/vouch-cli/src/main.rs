@@ -4,6 +4,7 @@ mod bench;
 mod chip;
 mod doc;
 mod doc_bench;
+mod evidence_bench;
 mod faces;
 mod gallery_bench;
 mod gallery_real;
@@ -129,6 +130,13 @@ enum Command {
         /// among them (0: skip)
         #[arg(long, default_value_t = 0)]
         open_requests: usize,
+        /// Instead: store and read back this many evidence blobs in the data directory and, with --blobs, in
+        /// that object storage, side by side
+        #[arg(long)]
+        evidence: Option<usize>,
+        /// The size of each evidence blob, in KB
+        #[arg(long, default_value_t = 200)]
+        evidence_kb: usize,
     },
 }
 
@@ -406,7 +414,12 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Bench { requests, concurrency, open_requests } => {
+        Command::Bench { evidence: Some(count), evidence_kb, .. } => {
+            let (file, _) = vouch_server::config_file::load_file(cli.config.as_deref(), &data_dir)?;
+            let location = vouch_server::config_file::blob_location(cli.blobs.as_deref(), &file)?;
+            tokio::task::spawn_blocking(move || evidence_bench::run(count, evidence_kb, &location)).await??
+        }
+        Command::Bench { requests, concurrency, open_requests, evidence: None, .. } => {
             bench::run(requests, concurrency, open_requests).await?
         }
         Command::Faces { .. } | Command::Chip { .. } | Command::Doc { .. } | Command::Signature { .. } => {
