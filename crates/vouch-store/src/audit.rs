@@ -10,11 +10,13 @@
 //! Chains written before the key (plain SHA-256) are re-keyed once at open, each only if it verifies as it
 //! was; a chain that was already broken stays as it was and keeps failing verification.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::db::{Conn, Dialect};
+use crate::db_params;
 use crate::error::Result;
 use crate::{from_ms, to_ms, Store};
 
@@ -109,6 +111,8 @@ pub(crate) fn install_key(conn: &rusqlite::Connection, key: &[u8; 32]) -> Result
 }
 
 type StoredEvent = (i64, i64, String, String, String, Vec<u8>, Vec<u8>);
+/// A chain's recorded head: its newest event's number and hash.
+type ChainHead = (i64, Vec<u8>);
 
 fn chain_rows(conn: &rusqlite::Connection, chain: &str) -> Result<Vec<StoredEvent>> {
     let mut stmt = conn.prepare(
@@ -194,30 +198,91 @@ pub(crate) fn append(
     action: &str,
     detail: &serde_json::Value,
 ) -> Result<()> {
-    let head: Option<(i64, Vec<u8>)> = tx
-        .query_row("SELECT seq, hash FROM audit_heads WHERE chain = ?1", [chain], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (prev_seq, prev_hash) = head.unwrap_or((0, vec![0u8; 32]));
+    let key = connection_key(tx)?;
+    append_event(&Conn::Sqlite(tx), &key, chain, at, actor, action, detail)
+}
+
+/// [`append`] on either backend, with the audit key given. Writers of one chain take turns: on PostgreSQL a
+/// transaction-scoped lock on the chain's name, held until the caller's transaction ends, so that several
+/// instances appending at once still make one chain (SQLite's single writer needs none).
+pub fn append_event(
+    tx: &Conn<'_>,
+    key: &[u8; 32],
+    chain: &str,
+    at: OffsetDateTime,
+    actor: &str,
+    action: &str,
+    detail: &serde_json::Value,
+) -> Result<()> {
+    if tx.dialect() == Dialect::Postgres {
+        tx.execute("SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))", db_params![chain])?;
+    }
+    let head = tx.query_opt("SELECT seq, hash FROM audit_heads WHERE chain = ?1", db_params![chain])?;
+    let (prev_seq, prev_hash) = match head {
+        Some(row) => (row.get::<i64>(0)?, row.get::<Vec<u8>>(1)?),
+        None => (0, vec![0u8; 32]),
+    };
     let seq = prev_seq + 1;
     let at_ms = to_ms(at);
     let detail = detail.to_string();
-    let key = connection_key(tx)?;
     let hash = event_hash(
-        ChainMac::Keyed(&key),
+        ChainMac::Keyed(key),
         &prev_hash,
         ChainedFields { chain, seq, at_ms, actor, action, detail: &detail },
     );
     tx.execute(
         "INSERT INTO audit_events (chain, seq, at, actor, action, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![chain, seq, at_ms, actor, action, detail, prev_hash, hash],
+        db_params![chain, seq, at_ms, actor, action, detail, prev_hash, hash],
     )?;
     tx.execute(
         "INSERT INTO audit_heads (chain, seq, hash) VALUES (?1, ?2, ?3)
          ON CONFLICT(chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        params![chain, seq, hash],
+        db_params![chain, seq, hash],
     )?;
     Ok(())
+}
+
+/// Every chain's name.
+pub fn chain_names(conn: &Conn<'_>) -> Result<Vec<String>> {
+    conn.query("SELECT chain FROM audit_heads UNION SELECT DISTINCT chain FROM audit_events ORDER BY 1", db_params![])?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// One chain's events and its recorded head, read together so that an event appended meanwhile cannot split them.
+fn read_chain(conn: &Conn<'_>, chain: &str) -> Result<(Vec<StoredEvent>, Option<ChainHead>)> {
+    let rows = conn
+        .query(
+            "SELECT seq, at, actor, action, detail, prev_hash, hash FROM audit_events WHERE chain = ?1 ORDER BY seq",
+            db_params![chain],
+        )?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+        .collect::<Result<Vec<StoredEvent>>>()?;
+    let head = conn
+        .query_opt("SELECT seq, hash FROM audit_heads WHERE chain = ?1", db_params![chain])?
+        .map(|r| Ok::<_, crate::StoreError>((r.get(0)?, r.get(1)?)))
+        .transpose()?;
+    Ok((rows, head))
+}
+
+/// Recomputes one chain from its first event and compares it with its stored hashes and head; returns how many
+/// events it has and its first break.
+pub fn verify_chain(conn: &Conn<'_>, key: &[u8; 32], chain: &str) -> Result<(usize, Option<ChainBreak>)> {
+    let (rows, head) = read_chain(conn, chain)?;
+    let (mut broken, newest, next_seq) = first_break(ChainMac::Keyed(key), chain, &rows);
+    if broken.is_none() {
+        match head {
+            Some((seq, hash)) if seq == next_seq - 1 && hash == newest => {}
+            Some((seq, _)) => {
+                broken = Some((seq, "the chain head does not match its newest event: events were removed".into()))
+            }
+            None => broken = Some((next_seq - 1, "the chain has no recorded head".into())),
+        }
+    }
+    Ok((rows.len(), broken.map(|(seq, problem)| ChainBreak { chain: chain.to_string(), seq, problem })))
 }
 
 /// The first break found in a chain.
@@ -300,45 +365,18 @@ impl Store {
     /// The store lock is taken per chain, to read it, and not held while hashing, so a long verification does
     /// not stall the kiosk.
     pub fn verify_audit(&self, only_chain: Option<&str>) -> Result<VerifyReport> {
-        let (mut chains, key): (Vec<String>, [u8; 32]) = {
+        let (mut chains, key) = {
             let conn = self.conn()?;
-            let chains = conn
-                .prepare("SELECT chain FROM audit_heads UNION SELECT DISTINCT chain FROM audit_events ORDER BY 1")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            (chains, connection_key(&conn)?)
+            (chain_names(&Conn::Sqlite(&conn))?, connection_key(&conn)?)
         };
         if let Some(only) = only_chain {
             chains.retain(|c| c == only);
         }
         let mut report = VerifyReport { chains: chains.len(), events: 0, breaks: Vec::new() };
         for chain in chains {
-            // The chain and its head are read together, so an event appended meanwhile cannot split them.
-            let (rows, head) = {
-                let conn = self.conn()?;
-                let rows = chain_rows(&conn, &chain)?;
-                let head: Option<(i64, Vec<u8>)> = conn
-                    .query_row("SELECT seq, hash FROM audit_heads WHERE chain = ?1", [&chain], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
-                    .optional()?;
-                (rows, head)
-            };
-            report.events += rows.len();
-            let (mut broken, newest, next_seq) = first_break(ChainMac::Keyed(&key), &chain, &rows);
-            if broken.is_none() {
-                match head {
-                    Some((seq, hash)) if seq == next_seq - 1 && hash == newest => {}
-                    Some((seq, _)) => {
-                        broken =
-                            Some((seq, "the chain head does not match its newest event: events were removed".into()))
-                    }
-                    None => broken = Some((next_seq - 1, "the chain has no recorded head".into())),
-                }
-            }
-            if let Some((seq, problem)) = broken {
-                report.breaks.push(ChainBreak { chain, seq, problem });
-            }
+            let (events, broken) = verify_chain(&Conn::Sqlite(&*self.conn()?), &key, &chain)?;
+            report.events += events;
+            report.breaks.extend(broken);
         }
         Ok(report)
     }

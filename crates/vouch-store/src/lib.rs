@@ -12,6 +12,7 @@ pub mod case_subjects;
 pub mod cases;
 pub mod clients;
 pub mod credentials;
+pub mod db;
 mod dedicated;
 pub mod documents;
 mod error;

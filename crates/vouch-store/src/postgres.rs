@@ -8,6 +8,8 @@ use std::sync::Arc;
 use tokio_postgres::config::Host;
 use tokio_postgres::NoTls;
 
+use crate::db::{Conn, PgSession};
+use crate::db_params;
 use crate::dedicated::Dedicated;
 use crate::error::{Result, StoreError};
 
@@ -34,10 +36,12 @@ fn refused(what: &str, e: &tokio_postgres::Error) -> StoreError {
     }
 }
 
-/// One connection to PostgreSQL, driven on a runtime of its own.
+/// Connections to one PostgreSQL database, driven on a runtime of their own. Each caller gets a connection of
+/// its own for the length of its work ([`PgDatabase::with`]); idle ones wait in the pool for the next caller.
 pub struct PgDatabase {
-    client: Arc<tokio::sync::Mutex<tokio_postgres::Client>>,
-    runtime: Dedicated,
+    config: tokio_postgres::Config,
+    idle: std::sync::Mutex<Vec<Arc<tokio_postgres::Client>>>,
+    runtime: Arc<Dedicated>,
 }
 
 impl std::fmt::Debug for PgDatabase {
@@ -45,6 +49,9 @@ impl std::fmt::Debug for PgDatabase {
         f.debug_struct("PgDatabase").finish_non_exhaustive()
     }
 }
+
+/// Connections kept idle; more may be open while callers hold them.
+const MOST_IDLE: usize = 8;
 
 /// A database on another machine would need TLS, which is not built yet; a loopback or unix-socket one does not.
 fn check_local(config: &tokio_postgres::Config) -> Result<()> {
@@ -70,83 +77,106 @@ impl PgDatabase {
         let config =
             tokio_postgres::Config::from_str(url).map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
         check_local(&config)?;
-        let runtime = Dedicated::new("vouch-postgres").map_err(|e| failed("PostgreSQL", e))?;
-        let client = runtime
+        let runtime = Arc::new(Dedicated::new("vouch-postgres").map_err(|e| failed("PostgreSQL", e))?);
+        let db = PgDatabase { config, idle: std::sync::Mutex::default(), runtime };
+        let first = db.open_connection()?;
+        db.give_back(first);
+        Ok(db)
+    }
+
+    fn open_connection(&self) -> Result<Arc<tokio_postgres::Client>> {
+        let config = self.config.clone();
+        let client = self
+            .runtime
             .run(async move {
                 let (client, connection) = config.connect(NoTls).await?;
                 tokio::spawn(async move {
                     if let Err(e) = connection.await {
-                        tracing::warn!(error = %e, "the PostgreSQL connection closed");
+                        tracing::warn!(error = %e, "a PostgreSQL connection closed");
                     }
                 });
                 Ok::<_, tokio_postgres::Error>(client)
             })
             .map_err(|e| failed("PostgreSQL", e))?
             .map_err(|e| refused("connecting to PostgreSQL", &e))?;
-        Ok(PgDatabase { client: Arc::new(tokio::sync::Mutex::new(client)), runtime })
+        Ok(Arc::new(client))
     }
 
-    /// Applies the migrations this build knows and the database lacks, each in its own transaction under the
-    /// migration lock; refuses a database migrated by a newer build. Returns the version.
+    fn give_back(&self, client: Arc<tokio_postgres::Client>) {
+        if client.is_closed() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MOST_IDLE {
+                idle.push(client);
+            }
+        }
+    }
+
+    /// Runs `work` on a connection of its own: an idle one, or a new one. A connection that broke (the server
+    /// restarted) is dropped rather than handed out again.
+    pub fn with<T>(&self, work: impl FnOnce(&Conn<'_>) -> Result<T>) -> Result<T> {
+        let idle = loop {
+            let next = self.idle.lock().map_err(|_| StoreError::Poisoned)?.pop();
+            match next {
+                Some(client) if client.is_closed() => continue,
+                other => break other,
+            }
+        };
+        let client = match idle {
+            Some(client) => client,
+            None => self.open_connection()?,
+        };
+        let session = PgSession::new(client.clone(), self.runtime.clone());
+        let result = work(&Conn::Postgres(&session));
+        self.give_back(client);
+        result
+    }
+
+    /// Applies the migrations this build knows and the database lacks, in one transaction under the migration
+    /// lock; refuses a database migrated by a newer build. Returns the version.
     pub fn migrate(&self) -> Result<i64> {
-        let client = self.client.clone();
-        let applied = self
-            .runtime
-            .run(async move {
-                let mut client = client.lock().await;
-                let tx = client.transaction().await?;
-                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
-                tx.batch_execute("CREATE TABLE IF NOT EXISTS vouch_schema (version BIGINT NOT NULL)").await?;
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                tx.execute("SELECT pg_advisory_xact_lock(?1)", db_params![MIGRATION_LOCK])?;
+                tx.batch("CREATE TABLE IF NOT EXISTS vouch_schema (version BIGINT NOT NULL)")?;
                 let current: i64 =
-                    tx.query_one("SELECT COALESCE(MAX(version), 0) FROM vouch_schema", &[]).await?.get(0);
+                    tx.query_one("SELECT COALESCE(MAX(version), 0) FROM vouch_schema", db_params![])?.get(0)?;
                 if current > latest_version() {
-                    return Ok(Err(StoreError::SchemaTooNew { found: current, known: latest_version() }));
+                    return Err(StoreError::SchemaTooNew { found: current, known: latest_version() });
                 }
                 let start = usize::try_from(current).unwrap_or(0);
                 for (index, sql) in MIGRATIONS.iter().enumerate().skip(start) {
                     let version = i64::try_from(index).unwrap_or(i64::MAX).saturating_add(1);
-                    tx.batch_execute(sql).await?;
-                    tx.execute("DELETE FROM vouch_schema", &[]).await?;
-                    tx.execute("INSERT INTO vouch_schema (version) VALUES ($1)", &[&version]).await?;
+                    tx.batch(sql)?;
+                    tx.execute("DELETE FROM vouch_schema", db_params![])?;
+                    tx.execute("INSERT INTO vouch_schema (version) VALUES (?1)", db_params![version])?;
                     tracing::info!(version, "applied PostgreSQL migration");
                 }
-                tx.commit().await?;
-                Ok::<_, tokio_postgres::Error>(Ok(latest_version()))
+                Ok(latest_version())
             })
-            .map_err(|e| failed("PostgreSQL", e))?
-            .map_err(|e| refused("migrating the PostgreSQL schema", &e))?;
-        applied
+        })
     }
 
     /// The migrations applied (0 on an empty database).
     pub fn schema_version(&self) -> Result<i64> {
-        let client = self.client.clone();
-        self.runtime
-            .run(async move {
-                let client = client.lock().await;
-                let exists: bool =
-                    client.query_one("SELECT to_regclass('vouch_schema') IS NOT NULL", &[]).await?.get(0);
-                if !exists {
-                    return Ok(0);
-                }
-                client.query_one("SELECT COALESCE(MAX(version), 0) FROM vouch_schema", &[]).await.map(|r| r.get(0))
-            })
-            .map_err(|e| failed("PostgreSQL", e))?
-            .map_err(|e| refused("reading the PostgreSQL schema version", &e))
+        self.with(|conn| {
+            let exists: bool =
+                conn.query_one("SELECT to_regclass('vouch_schema') IS NOT NULL", db_params![])?.get(0)?;
+            if !exists {
+                return Ok(0);
+            }
+            conn.query_one("SELECT COALESCE(MAX(version), 0) FROM vouch_schema", db_params![])?.get(0)
+        })
     }
 
     /// Rows of text columns for a query with no parameters (introspection for tests and tools).
     pub fn text_rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-        let (client, sql) = (self.client.clone(), sql.to_string());
-        self.runtime
-            .run(async move {
-                let client = client.lock().await;
-                let rows = client.query(sql.as_str(), &[]).await?;
-                Ok::<_, tokio_postgres::Error>(
-                    rows.iter().map(|row| (0..row.len()).map(|i| row.get::<_, Option<String>>(i)).collect()).collect(),
-                )
-            })
-            .map_err(|e| failed("PostgreSQL", e))?
-            .map_err(|e| refused("querying PostgreSQL", &e))
+        self.with(|conn| {
+            let rows = conn.query(sql, db_params![])?;
+            rows.iter()
+                .map(|row| (0..row.len()).map(|i| row.get::<Option<String>>(i)).collect::<Result<Vec<_>>>())
+                .collect()
+        })
     }
 }

@@ -38,8 +38,20 @@ fn free_port_pair() -> u16 {
 }
 
 impl SeaweedFs {
-    /// Starts the server and waits until its S3 gateway answers (a few seconds).
+    /// Starts the server and waits until its S3 gateway is up (a few seconds). The ports are chosen free but
+    /// released before `weed` binds them, so a start that loses one to another process is retried on new ones.
     pub fn start() -> SeaweedFs {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match SeaweedFs::try_start() {
+                Ok(server) => return server,
+                Err(why) => failures.push(why),
+            }
+        }
+        panic!("SeaweedFS did not start in three tries:\n{}", failures.join("\n---\n"));
+    }
+
+    fn try_start() -> Result<SeaweedFs, String> {
         let dir = std::env::temp_dir().join(format!("vouch-seaweedfs-{}", uuid_like()));
         std::fs::create_dir_all(&dir).expect("creating the SeaweedFS folder");
         let (access_key, secret_key, bucket) = ("vouch-test".to_string(), uuid_like(), "vouch-evidence".to_string());
@@ -66,7 +78,7 @@ impl SeaweedFs {
             .stderr(log)
             .spawn()
             .expect("starting weed mini");
-        let server = SeaweedFs {
+        let mut server = SeaweedFs {
             endpoint: format!("http://127.0.0.1:{s3}"),
             bucket,
             access_key,
@@ -75,25 +87,27 @@ impl SeaweedFs {
             dir,
             ports: [master, volume, filer, s3, admin],
         };
-        server.wait_ready();
-        server
+        match server.wait_ready() {
+            Ok(()) => Ok(server),
+            Err(why) => Err(why), // dropping the server stops it and removes its folder
+        }
     }
 
-    /// Ready when the S3 gateway lists the bucket it was asked to create, with the test's key.
-    fn wait_ready(&self) {
+    /// Ready when `weed` prints its S3 endpoint; not when it exits or is still silent after 45 s.
+    fn wait_ready(&mut self) -> Result<(), String> {
         let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(60) {
-            let log = std::fs::read_to_string(self.dir.join("weed.log")).unwrap_or_default();
-            if log.contains("S3 Endpoint:") {
-                return;
+        let log = |dir: &PathBuf| std::fs::read_to_string(dir.join("weed.log")).unwrap_or_default();
+        let tail = |text: String| text.chars().rev().take(3000).collect::<String>().chars().rev().collect::<String>();
+        while started.elapsed() < Duration::from_secs(45) {
+            if log(&self.dir).contains("S3 Endpoint:") {
+                return Ok(());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("weed exited ({status}):\n{}", tail(log(&self.dir))));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let log = std::fs::read_to_string(self.dir.join("weed.log")).unwrap_or_default();
-        panic!(
-            "SeaweedFS did not start in 60 s:\n{}",
-            log.chars().rev().take(4000).collect::<String>().chars().rev().collect::<String>()
-        );
+        Err(format!("weed was not ready in 45 s:\n{}", tail(log(&self.dir))))
     }
 
     /// `s3://BUCKET/PREFIX?endpoint=...&region=...`, the form `vouch --blobs` takes.

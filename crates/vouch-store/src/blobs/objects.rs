@@ -3,11 +3,11 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{ClientOptions, ObjectStore, PutPayload, RetryConfig};
 
 use crate::dedicated::Dedicated;
 use crate::error::{Result, StoreError};
@@ -125,7 +125,15 @@ fn failed(what: &str, e: impl std::fmt::Display) -> StoreError {
 impl ObjectBlobs {
     /// Connects and lists the prefix once, so that a wrong endpoint, bucket or key fails here, at start.
     pub(crate) fn open(location: &S3Location) -> Result<ObjectBlobs> {
+        // A customer waits on a put: fail within half a minute rather than object_store's three minutes of retries.
+        let retry = RetryConfig { max_retries: 4, retry_timeout: Duration::from_secs(30), ..RetryConfig::default() };
+        let client = ClientOptions::new()
+            .with_connect_timeout(Duration::from_secs(5))
+            .with_timeout(Duration::from_secs(30))
+            .with_allow_http(location.allows_http());
         let mut builder = AmazonS3Builder::from_env()
+            .with_client_options(client)
+            .with_retry(retry)
             .with_bucket_name(&location.bucket)
             .with_region(&location.region)
             .with_allow_http(location.allows_http());
