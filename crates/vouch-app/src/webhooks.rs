@@ -159,7 +159,10 @@ pub async fn run_dispatcher<T: WebhookTransport>(
             tracing::info!("webhook dispatcher stopped");
             return;
         }
-        let batch = match app.db(|s| s.due_deliveries(vouch_store::now(), CONCURRENCY)).await {
+        // Claimed for longer than a batch can take (every request times out), so no other instance sends them
+        // meanwhile; if this one dies, they fall due again when the lease ends.
+        let lease = app.webhooks.timeout * 2 + Duration::from_secs(30);
+        let batch = match app.db(move |s| s.claim_due_deliveries(vouch_store::now(), CONCURRENCY, lease)).await {
             Ok(batch) => batch,
             Err(e) => {
                 tracing::error!(error = %e.message, "webhook dispatcher could not read the outbox");

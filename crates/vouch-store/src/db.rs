@@ -55,6 +55,11 @@ impl ToValue for i32 {
         Value::Int(i64::from(*self))
     }
 }
+impl ToValue for u16 {
+    fn to_value(&self) -> Value {
+        Value::Int(i64::from(*self))
+    }
+}
 impl ToValue for u32 {
     fn to_value(&self) -> Value {
         Value::Int(i64::from(*self))
@@ -112,6 +117,11 @@ impl FromValue for i64 {
 impl FromValue for u32 {
     fn from_value(value: &Value) -> Result<Self> {
         u32::try_from(i64::from_value(value)?).map_err(|_| StoreError::corrupt("an integer out of range"))
+    }
+}
+impl FromValue for u16 {
+    fn from_value(value: &Value) -> Result<Self> {
+        u16::try_from(i64::from_value(value)?).map_err(|_| StoreError::corrupt("an integer out of range"))
     }
 }
 impl FromValue for bool {

@@ -1,6 +1,7 @@
 //! The store's SQL interface and the audit chain on a real PostgreSQL (started per test): values of every kind
 //! round-trip, PostgreSQL's refusals read as the store's, a transaction rolls back whole, a server restart
-//! costs no more than a reconnection, and instances appending to one chain at once still make one chain.
+//! costs no more than a reconnection, instances appending to one chain at once still make one chain, and
+//! instances sharing the outbox send each delivery once, and resume what a dead one had claimed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::sync::Arc;
@@ -8,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use vouch_store::audit::{append_event, verify_chain};
 use vouch_store::db::Conn;
+use vouch_store::outbox::{
+    claim_due_deliveries, enqueue_on, next_delivery_due, record_attempt, AttemptResult, NewDelivery,
+};
 use vouch_store::postgres::PgDatabase;
 use vouch_store::{db_params, now, StoreError};
 use vouch_testkit::postgres::Postgres;
@@ -120,4 +124,96 @@ fn instances_appending_to_one_chain_at_once_make_one_chain() {
     .unwrap();
     let (_, broken) = db.with(|conn| verify_chain(conn, &key, "case-1")).unwrap();
     assert_eq!(broken.map(|b| b.seq), Some(50));
+}
+
+/// A client and one case for deliveries to name (their foreign keys), written as SQL.
+fn client_and_case(db: &PgDatabase) -> vouch_core::CaseId {
+    let case = vouch_core::CaseId::new();
+    db.with(|conn| {
+        conn.execute(
+            "INSERT INTO clients (id, name, secret_hash, secret_sealed, scope, created_at) VALUES (?1, ?1, 'x', ?2, 'integrator', 0)",
+            db_params!["bank", vec![0u8]],
+        )?;
+        conn.execute(
+            "INSERT INTO cases (id, client_id, api, status, claims, reason_translations, created_at, updated_at, expires_at)
+             VALUES (?1, 'bank', 'eeid', 'completed', '[]', '{}', 0, 0, 0)",
+            db_params![case.to_string()],
+        )
+    })
+    .unwrap();
+    case
+}
+
+fn queue(db: &PgDatabase, case: vouch_core::CaseId, count: usize) {
+    let delivery = NewDelivery {
+        client_id: "bank".into(),
+        url: "http://127.0.0.1:9/".into(),
+        body: b"{}".to_vec(),
+        max_attempts: 3,
+    };
+    db.with(|conn| {
+        conn.transaction(|tx| (0..count).try_for_each(|_| enqueue_on(tx, case, &delivery, now()).map(|_| ())))
+    })
+    .unwrap();
+}
+
+const LEASE: Duration = Duration::from_secs(60);
+
+#[test]
+fn instances_sharing_the_outbox_send_each_delivery_once() {
+    let pg = Postgres::start();
+    let db = migrated(&pg);
+    let case = client_and_case(&db);
+    queue(&db, case, 200);
+    let dispatchers: Vec<_> = (0..4)
+        .map(|_| {
+            let url = pg.url.clone();
+            std::thread::spawn(move || {
+                let db = PgDatabase::connect(&url).unwrap();
+                let mut sent = Vec::new();
+                loop {
+                    let batch = db.with(|conn| claim_due_deliveries(conn, now(), 8, LEASE)).unwrap();
+                    if batch.is_empty() {
+                        return sent;
+                    }
+                    for delivery in batch {
+                        let ok = AttemptResult {
+                            at: now(),
+                            http_status: Some(204),
+                            error: None,
+                            duration_ms: 1,
+                            success: true,
+                        };
+                        db.with(|conn| record_attempt(conn, delivery.id, &ok, now())).unwrap();
+                        sent.push(delivery.id);
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut sent: Vec<i64> = dispatchers.into_iter().flat_map(|d| d.join().unwrap()).collect();
+    sent.sort_unstable();
+    let before = sent.len();
+    sent.dedup();
+    assert_eq!((before, sent.len()), (200, 200), "every delivery sent, none twice");
+    let attempts: i64 =
+        db.with(|c| c.query_one("SELECT count(*) FROM webhook_attempts", db_params![])?.get(0)).unwrap();
+    assert_eq!(attempts, 200);
+}
+
+#[test]
+fn a_delivery_claimed_by_an_instance_that_died_is_sent_after_its_lease() {
+    let pg = Postgres::start();
+    let db = migrated(&pg);
+    let case = client_and_case(&db);
+    queue(&db, case, 5);
+    let died = db.with(|conn| claim_due_deliveries(conn, now(), 10, LEASE)).unwrap();
+    assert_eq!(died.len(), 5, "the first instance claims them, then dies without sending");
+    let other = PgDatabase::connect(&pg.url).unwrap();
+    assert!(other.with(|conn| claim_due_deliveries(conn, now(), 10, LEASE)).unwrap().is_empty(), "leased");
+    let later = now() + time::Duration::seconds(61);
+    let resumed = other.with(|conn| claim_due_deliveries(conn, later, 10, LEASE)).unwrap();
+    assert_eq!(resumed.iter().map(|d| d.id).collect::<Vec<_>>(), died.iter().map(|d| d.id).collect::<Vec<_>>());
+    let pending = other.with(next_delivery_due).unwrap();
+    assert!(pending.is_some_and(|at| at > later), "leased again until the new lease ends");
 }

@@ -262,8 +262,16 @@ fn outbox_retries_until_success_or_exhaustion_and_logs_each_attempt() {
     let delivery =
         NewDelivery { client_id: id, url: "http://127.0.0.1:9/".into(), body: b"{}".to_vec(), max_attempts: 2 };
     store.record_decision(&case, CaseStatus::Pending, &[], std::slice::from_ref(&delivery), &[]).unwrap();
-    let due = store.due_deliveries(now(), 10).unwrap();
+    let lease = std::time::Duration::from_secs(60);
+    let due = store.claim_due_deliveries(now(), 10, lease).unwrap();
     assert_eq!(due.len(), 1);
+    assert!(
+        store.claim_due_deliveries(now(), 10, lease).unwrap().is_empty(),
+        "a claimed delivery is not handed out twice"
+    );
+    let after_lease = now() + time::Duration::seconds(61);
+    let due = store.claim_due_deliveries(after_lease, 10, lease).unwrap();
+    assert_eq!(due.len(), 1, "a dispatcher that died with it leaves it due again once its lease ends");
     let fail = AttemptResult {
         at: now(),
         http_status: Some(500),
@@ -274,7 +282,7 @@ fn outbox_retries_until_success_or_exhaustion_and_logs_each_attempt() {
     let later = now() + time::Duration::hours(1);
     let d = store.record_attempt(due[0].id, &fail, later).unwrap();
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Pending, 1));
-    assert!(store.due_deliveries(now(), 10).unwrap().is_empty(), "not due before its backoff");
+    assert!(store.claim_due_deliveries(now(), 10, lease).unwrap().is_empty(), "not due before its backoff");
     let d = store.record_attempt(d.id, &fail, later).unwrap();
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, 2));
     assert_eq!(store.failed_deliveries().unwrap(), 1);
@@ -1094,7 +1102,8 @@ fn a_message_is_sealed_at_rest_and_emptied_once_the_relay_has_it() {
     let sealed = &stored[1].0;
     assert!(stored[1].1 && !sealed.windows(6).any(|w| w == b"424242") && !sealed.windows(3).any(|w| w == b"ana"));
 
-    let due = store.due_deliveries(time::OffsetDateTime::now_utc(), 10).unwrap();
+    let due =
+        store.claim_due_deliveries(time::OffsetDateTime::now_utc(), 10, std::time::Duration::from_secs(60)).unwrap();
     let message = due.iter().find(|d| d.message).unwrap();
     assert_eq!(store.delivery_body(message).unwrap(), text);
     // Moved to another client's name, the seal no longer opens.
@@ -1113,7 +1122,8 @@ fn a_message_is_sealed_at_rest_and_emptied_once_the_relay_has_it() {
         RecordEvent::message("verifik", "code-10", NewDelivery { max_attempts: 1, ..event_delivery(&client) });
     let new = NewCodeRecord { id: "code-10", body: &body, code: "535353", max_attempts: 3, expires_at: later };
     store.create_code_record(of, &new, &[message]).unwrap();
-    let due = store.due_deliveries(time::OffsetDateTime::now_utc(), 10).unwrap();
+    let due =
+        store.claim_due_deliveries(time::OffsetDateTime::now_utc(), 10, std::time::Duration::from_secs(60)).unwrap();
     let failed =
         AttemptResult { at, http_status: Some(500), error: Some("HTTP 500".into()), duration_ms: 3, success: false };
     let gone = store.record_attempt(due[0].id, &failed, at).unwrap();
