@@ -365,16 +365,14 @@ impl Store {
     /// The store lock is taken per chain, to read it, and not held while hashing, so a long verification does
     /// not stall the kiosk.
     pub fn verify_audit(&self, only_chain: Option<&str>) -> Result<VerifyReport> {
-        let (mut chains, key) = {
-            let conn = self.conn()?;
-            (chain_names(&Conn::Sqlite(&conn))?, connection_key(&conn)?)
-        };
+        let key = *self.audit_key();
+        let mut chains = self.with(chain_names)?;
         if let Some(only) = only_chain {
             chains.retain(|c| c == only);
         }
         let mut report = VerifyReport { chains: chains.len(), events: 0, breaks: Vec::new() };
         for chain in chains {
-            let (events, broken) = verify_chain(&Conn::Sqlite(&*self.conn()?), &key, &chain)?;
+            let (events, broken) = self.with(|conn| verify_chain(conn, &key, &chain))?;
             report.events += events;
             report.breaks.extend(broken);
         }

@@ -236,12 +236,12 @@ impl Store {
     /// future in the same transaction, so no other dispatcher (another instance on PostgreSQL) takes it while this
     /// one sends it, and one that dies mid-send leaves it due again when the lease ends, not lost.
     pub fn claim_due_deliveries(&self, now: OffsetDateTime, limit: u32, lease: Duration) -> Result<Vec<Delivery>> {
-        claim_due_deliveries(&Conn::Sqlite(&*self.conn()?), now, limit, lease)
+        self.with(|conn| claim_due_deliveries(conn, now, limit, lease))
     }
 
     /// When the next pending delivery falls due, if any.
     pub fn next_delivery_due(&self) -> Result<Option<OffsetDateTime>> {
-        next_delivery_due(&Conn::Sqlite(&*self.conn()?))
+        self.with(next_delivery_due)
     }
 
     /// Logs an attempt and moves the delivery on: delivered, retried at `retry_at`, or failed when
@@ -252,22 +252,24 @@ impl Store {
         result: &AttemptResult,
         retry_at: OffsetDateTime,
     ) -> Result<Delivery> {
-        record_attempt(&Conn::Sqlite(&*self.conn()?), delivery_id, result, retry_at)
+        self.with(|conn| record_attempt(conn, delivery_id, result, retry_at))
     }
 
     /// Puts a failed delivery back in the queue for a fresh round of attempts, due now.
     pub fn retry_delivery(&self, delivery_id: i64, rounds_attempts: u32) -> Result<Delivery> {
-        retry_delivery(&Conn::Sqlite(&*self.conn()?), delivery_id, rounds_attempts)
+        self.with(|conn| retry_delivery(conn, delivery_id, rounds_attempts))
     }
 
     /// The API whose case (or record) a delivery announces (`eeid`, `danaconnect`, ...): it decides the signature
     /// headers.
     pub fn delivery_api(&self, delivery_id: i64) -> Result<String> {
-        let row = Conn::Sqlite(&*self.conn()?).query_opt(
-            "SELECT COALESCE(d.record_api, c.api) FROM webhook_deliveries d LEFT JOIN cases c ON c.id = d.case_id
-             WHERE d.id = ?1",
-            db_params![delivery_id],
-        )?;
+        let row = self.with(|conn| {
+            conn.query_opt(
+                "SELECT COALESCE(d.record_api, c.api) FROM webhook_deliveries d LEFT JOIN cases c ON c.id = d.case_id
+                 WHERE d.id = ?1",
+                db_params![delivery_id],
+            )
+        })?;
         row.map(|r| r.get::<Option<String>>(0)).transpose()?.flatten().ok_or(StoreError::NotFound)
     }
 
@@ -280,31 +282,26 @@ impl Store {
     }
 
     pub fn get_delivery(&self, delivery_id: i64) -> Result<Delivery> {
-        delivery_by_id(&Conn::Sqlite(&*self.conn()?), delivery_id)
+        self.with(|conn| delivery_by_id(conn, delivery_id))
     }
 
     /// The delivery log, newest first, optionally for one case.
     pub fn list_deliveries(&self, case_id: Option<CaseId>, limit: u32) -> Result<Vec<Delivery>> {
-        let conn = self.conn()?;
-        Conn::Sqlite(&conn)
-            .query(
-                &format!(
-                    "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE (?1 IS NULL OR case_id = ?1) ORDER BY id DESC LIMIT ?2"
-                ),
-                db_params![case_id.map(|c| c.to_string()), limit],
-            )?
-            .iter()
-            .map(delivery_from_row)
-            .collect()
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE (?1 IS NULL OR case_id = ?1) ORDER BY id DESC LIMIT ?2"
+        );
+        let rows = self.with(|conn| conn.query(&sql, db_params![case_id.map(|c| c.to_string()), limit]))?;
+        rows.iter().map(delivery_from_row).collect()
     }
 
     pub fn delivery_attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>> {
-        Conn::Sqlite(&*self.conn()?)
-            .query(
+        let rows = self.with(|conn| {
+            conn.query(
                 "SELECT attempt, at, http_status, error, duration_ms, success FROM webhook_attempts WHERE delivery_id = ?1 ORDER BY attempt",
                 db_params![delivery_id],
-            )?
-            .iter()
+            )
+        })?;
+        rows.iter()
             .map(|r| {
                 Ok(Attempt {
                     attempt: r.get(0)?,
@@ -320,11 +317,11 @@ impl Store {
 
     /// Deliveries still waiting to go out: the backlog reported in `/metrics`.
     pub fn outbox_backlog(&self) -> Result<u64> {
-        count_with_status(&Conn::Sqlite(&*self.conn()?), "pending")
+        self.with(|conn| count_with_status(conn, "pending"))
     }
 
     pub fn failed_deliveries(&self) -> Result<u64> {
-        count_with_status(&Conn::Sqlite(&*self.conn()?), "failed")
+        self.with(|conn| count_with_status(conn, "failed"))
     }
 }
 

@@ -4,6 +4,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::audit;
+use crate::db_params;
 use crate::error::{Result, StoreError};
 use crate::flows::SETTINGS_CHAIN;
 use crate::{now, Store};
@@ -66,10 +67,9 @@ impl KioskSettings {
 
 impl Store {
     pub fn kiosk_settings(&self) -> Result<KioskSettings> {
-        let text: Option<String> = self
-            .conn()?
-            .query_row("SELECT value FROM settings WHERE key = ?1", [SETTINGS_KEY], |r| r.get(0))
-            .optional()?;
+        let row =
+            self.with(|conn| conn.query_opt("SELECT value FROM settings WHERE key = ?1", db_params![SETTINGS_KEY]))?;
+        let text: Option<String> = row.map(|r| r.get(0)).transpose()?;
         match text {
             Some(t) => serde_json::from_str(&t).map_err(|e| StoreError::corrupt(format!("kiosk settings: {e}"))),
             None => Ok(KioskSettings::default()),
@@ -79,15 +79,16 @@ impl Store {
     pub fn save_kiosk_settings(&self, settings: &KioskSettings, actor: &str) -> Result<()> {
         settings.validate()?;
         let value = serde_json::to_value(settings).map_err(|e| StoreError::corrupt(e.to_string()))?;
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![SETTINGS_KEY, value.to_string()],
-        )?;
-        audit::append(&tx, SETTINGS_CHAIN, now(), actor, "settings_changed", &value)?;
-        tx.commit()?;
-        Ok(())
+        let key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    db_params![SETTINGS_KEY, value.to_string()],
+                )?;
+                audit::append_event(tx, key, SETTINGS_CHAIN, now(), actor, "settings_changed", &value)
+            })
+        })
     }
 }
 

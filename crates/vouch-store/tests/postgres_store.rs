@@ -1,0 +1,61 @@
+//! The `Store` itself on a real PostgreSQL (started per test), for the part of it already on the shared SQL
+//! interface: two instances on one database see each other's settings, write one audit chain between them, share
+//! the outbox, and the part not yet moved refuses to run there, saying so.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use vouch_store::settings::KioskSettings;
+use vouch_store::{BlobLocation, Store, StoreError};
+use vouch_testkit::postgres::Postgres;
+
+/// Two instances of one central service: one database, one data key (copied, as an operator deploys it).
+fn two_instances(pg: &Postgres) -> (tempfile::TempDir, Store, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let first = Store::open_postgres(&pg.url, &a, &BlobLocation::DataDir).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::copy(a.join("data.key"), b.join("data.key")).unwrap();
+    let second = Store::open_postgres(&pg.url, &b, &BlobLocation::DataDir).unwrap();
+    (dir, first, second)
+}
+
+#[test]
+fn instances_on_one_database_share_settings_and_one_audit_chain() {
+    let pg = Postgres::start();
+    let (_dir, first, second) = two_instances(&pg);
+    first.ping().unwrap();
+    assert_eq!(second.kiosk_settings().unwrap(), KioskSettings::default());
+
+    let threads: Vec<_> = [first.clone(), second.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(n, store)| {
+            std::thread::spawn(move || {
+                for days in 1..=20 {
+                    let settings = KioskSettings { retention_days: days * 10 + n as u32, ..KioskSettings::default() };
+                    store.save_kiosk_settings(&settings, &format!("admin:{n}")).unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let seen_by_first = first.kiosk_settings().unwrap();
+    assert_eq!(seen_by_first, second.kiosk_settings().unwrap(), "one truth");
+    assert!([200, 201].contains(&seen_by_first.retention_days));
+
+    let report = second.verify_audit(None).unwrap();
+    assert!(report.is_intact(), "{:?}", report.breaks);
+    assert_eq!((report.chains, report.events), (1, 40), "both instances' changes in one chain");
+    assert_eq!(first.outbox_backlog().unwrap(), 0);
+}
+
+#[test]
+fn what_is_not_yet_on_postgresql_refuses_to_run_there() {
+    let pg = Postgres::start();
+    let (_dir, store, _) = two_instances(&pg);
+    match store.list_clients() {
+        Err(StoreError::Invalid(message)) => assert!(message.contains("PostgreSQL"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
