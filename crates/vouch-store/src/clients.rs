@@ -1,6 +1,7 @@
 //! API clients and their bearer tokens.
 
-use rusqlite::{params, OptionalExtension, Row};
+use crate::db::{Conn, Row};
+use crate::db_params;
 use time::OffsetDateTime;
 use vouch_core::{Client, Scope};
 
@@ -41,7 +42,7 @@ pub enum AuthFailure {
 
 pub(crate) const CLIENT_COLUMNS: &str = "id, name, scope, token_ttl_secs, webhook_url, created_at, revoked_at";
 
-pub(crate) fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
+pub(crate) fn client_from_row(r: &Row) -> Result<Client> {
     let scope: String = r.get(2)?;
     Ok(Client {
         id: r.get(0)?,
@@ -50,7 +51,7 @@ pub(crate) fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
         token_ttl_secs: r.get(3)?,
         webhook_url: r.get(4)?,
         created_at: from_ms(r.get(5)?),
-        revoked_at: r.get::<_, Option<i64>>(6)?.map(from_ms),
+        revoked_at: r.get::<Option<i64>>(6)?.map(from_ms),
     })
 }
 
@@ -98,28 +99,30 @@ impl Store {
         let secret_hash = secret_mac(&self.secret_mac_key()?, &secret)?;
         let sealed = self.key().seal(secret.as_bytes(), &sealed_secret_aad(&id))?;
         let created_at = now();
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO clients (id, name, secret_hash, secret_sealed, scope, token_ttl_secs, webhook_url, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                id,
-                new.name,
-                secret_hash,
-                sealed,
-                new.scope.as_str(),
-                new.token_ttl_secs,
-                new.webhook_url,
-                to_ms(created_at)
-            ],
-        )?;
         let detail = serde_json::json!({
             "client_id": id, "name": new.name, "scope": new.scope.as_str(),
             "token_ttl_secs": new.token_ttl_secs, "webhook_url": new.webhook_url,
         });
-        audit::append(&tx, CLIENTS_CHAIN, created_at, actor, "client_created", &detail)?;
-        tx.commit()?;
+        let key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO clients (id, name, secret_hash, secret_sealed, scope, token_ttl_secs, webhook_url, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    db_params![
+                        id,
+                        new.name,
+                        secret_hash,
+                        sealed,
+                        new.scope.as_str(),
+                        new.token_ttl_secs,
+                        new.webhook_url,
+                        to_ms(created_at)
+                    ],
+                )?;
+                audit::append_event(tx, key, CLIENTS_CHAIN, created_at, actor, "client_created", &detail)
+            })
+        })?;
         let client = Client {
             id,
             name: new.name.clone(),
@@ -133,57 +136,42 @@ impl Store {
     }
 
     pub fn list_clients(&self) -> Result<Vec<Client>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY created_at, id"))?;
-        let rows = stmt.query_map([], client_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY created_at, id");
+        self.with(|conn| conn.query(&sql, db_params![]))?.iter().map(client_from_row).collect()
     }
 
     pub fn get_client(&self, id: &str) -> Result<Client> {
-        self.conn()?
-            .query_row(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"), [id], client_from_row)
-            .optional()?
-            .ok_or(StoreError::NotFound)
+        self.with(|conn| get_client(conn, id))
     }
 
     /// Revokes a client and deletes its tokens in one transaction, so they stop working at once.
     pub fn revoke_client(&self, id: &str, actor: &str) -> Result<Client> {
-        let at = now();
-        {
-            let mut conn = self.conn()?;
-            let tx = conn.transaction()?;
-            let changed = tx.execute(
-                "UPDATE clients SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
-                params![to_ms(at), id],
-            )?;
-            if changed == 0 {
-                let exists: bool =
-                    tx.query_row("SELECT EXISTS (SELECT 1 FROM clients WHERE id = ?1)", [id], |r| r.get(0))?;
-                return Err(if exists {
-                    StoreError::Conflict("the client is already revoked".into())
-                } else {
-                    StoreError::NotFound
-                });
-            }
-            // Its tokens name a revoked client from now on, so they stop working at once.
-            // A revoked client gets nothing more: its queued webhooks stop with the reason.
-            let webhooks = tx.execute(
-                "UPDATE webhook_deliveries SET status = 'failed', last_error = 'the client was revoked',
-                        body = CASE WHEN message = 1 THEN x'' ELSE body END
-                 WHERE client_id = ?1 AND status = 'pending'",
-                [id],
-            )?;
-            audit::append(
-                &tx,
-                CLIENTS_CHAIN,
-                at,
-                actor,
-                "client_revoked",
-                &serde_json::json!({"client_id": id, "tokens_ended": true, "webhooks_stopped": webhooks}),
-            )?;
-            tx.commit()?;
-        }
-        self.get_client(id)
+        let (at, key) = (now(), self.audit_key());
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let changed = tx.execute(
+                    "UPDATE clients SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+                    db_params![to_ms(at), id],
+                )?;
+                if changed == 0 {
+                    return Err(match get_client(tx, id) {
+                        Ok(_) => StoreError::Conflict("the client is already revoked".into()),
+                        Err(e) => e,
+                    });
+                }
+                // Its tokens name a revoked client from now on, so they stop working at once.
+                // A revoked client gets nothing more: its queued webhooks stop with the reason.
+                let webhooks = tx.execute(
+                    "UPDATE webhook_deliveries SET status = 'failed', last_error = 'the client was revoked',
+                            body = CASE WHEN message = 1 THEN ?2 ELSE body END
+                     WHERE client_id = ?1 AND status = 'pending'",
+                    db_params![id, Vec::<u8>::new()],
+                )?;
+                let detail = serde_json::json!({"client_id": id, "tokens_ended": true, "webhooks_stopped": webhooks});
+                audit::append_event(tx, key, CLIENTS_CHAIN, at, actor, "client_revoked", &detail)?;
+                get_client(tx, id)
+            })
+        })
     }
 
     /// Sets or clears (None) where the client's completion webhooks go.
@@ -191,17 +179,17 @@ impl Store {
         if let Some(u) = url {
             check_webhook_url(u)?;
         }
-        {
-            let mut conn = self.conn()?;
-            let tx = conn.transaction()?;
-            if tx.execute("UPDATE clients SET webhook_url = ?1 WHERE id = ?2", params![url, id])? == 0 {
-                return Err(StoreError::NotFound);
-            }
-            let detail = serde_json::json!({"client_id": id, "webhook_url": url});
-            audit::append(&tx, CLIENTS_CHAIN, now(), actor, "client_webhook_set", &detail)?;
-            tx.commit()?;
-        }
-        self.get_client(id)
+        let key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                if tx.execute("UPDATE clients SET webhook_url = ?1 WHERE id = ?2", db_params![url, id])? == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let detail = serde_json::json!({"client_id": id, "webhook_url": url});
+                audit::append_event(tx, key, CLIENTS_CHAIN, now(), actor, "client_webhook_set", &detail)?;
+                get_client(tx, id)
+            })
+        })
     }
 
     /// Replaces a client's secret (which also signs its webhooks) and ends its tokens. Returns the new
@@ -210,20 +198,22 @@ impl Store {
         let secret = random_token();
         let secret_hash = secret_mac(&self.secret_mac_key()?, &secret)?;
         let sealed = self.key().seal(secret.as_bytes(), &sealed_secret_aad(id))?;
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        // A new generation ends every token signed for the old one.
-        let changed = tx.execute(
-            "UPDATE clients SET secret_hash = ?1, secret_sealed = ?2, token_generation = token_generation + 1
-             WHERE id = ?3 AND revoked_at IS NULL",
-            params![secret_hash, sealed, id],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let detail = serde_json::json!({"client_id": id, "tokens_ended": true});
-        audit::append(&tx, CLIENTS_CHAIN, now(), actor, "client_secret_rotated", &detail)?;
-        tx.commit()?;
+        let key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                // A new generation ends every token signed for the old one.
+                let changed = tx.execute(
+                    "UPDATE clients SET secret_hash = ?1, secret_sealed = ?2, token_generation = token_generation + 1
+                     WHERE id = ?3 AND revoked_at IS NULL",
+                    db_params![secret_hash, sealed, id],
+                )?;
+                if changed == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let detail = serde_json::json!({"client_id": id, "tokens_ended": true});
+                audit::append_event(tx, key, CLIENTS_CHAIN, now(), actor, "client_secret_rotated", &detail)
+            })
+        })?;
         Ok(secret)
     }
 
@@ -234,12 +224,10 @@ impl Store {
     /// Checks a client id and secret: one HMAC-SHA256 and a constant-time comparison. An unknown client
     /// costs the same MAC, so timing does not tell it from a wrong secret.
     pub fn authenticate_client(&self, id: &str, secret: &str) -> Result<Result<Client, AuthFailure>> {
-        let row: Option<(Client, String)> = self
-            .conn()?
-            .query_row(&format!("SELECT {CLIENT_COLUMNS}, secret_hash FROM clients WHERE id = ?1"), [id], |r| {
-                Ok((client_from_row(r)?, r.get(7)?))
-            })
-            .optional()?;
+        let sql = format!("SELECT {CLIENT_COLUMNS}, secret_hash FROM clients WHERE id = ?1");
+        let row = self.with(|conn| conn.query_opt(&sql, db_params![id]))?;
+        let row: Option<(Client, String)> =
+            row.map(|r| Ok::<_, StoreError>((client_from_row(&r)?, r.get(7)?))).transpose()?;
         let key = self.secret_mac_key()?;
         let Some((client, stored)) = row else {
             let _ = verify_secret_mac(&key, secret, &secret_mac(&key, "")?);
@@ -256,43 +244,43 @@ impl Store {
     /// Clients created before secrets were MACs (argon2id hashes): their sealed secret gives the MAC, so
     /// each is rewritten once, at open, and every client authenticates the same way. Returns how many.
     pub(crate) fn upgrade_secret_hashes(&self) -> Result<usize> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let legacy: Vec<(String, Vec<u8>)> = {
-            let mut stmt =
-                tx.prepare("SELECT id, secret_sealed FROM clients WHERE secret_hash NOT LIKE 'hmac-sha256$%'")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
         let key = self.secret_mac_key()?;
-        for (id, sealed) in &legacy {
-            let secret = self.key().open(sealed, &sealed_secret_aad(id))?;
-            let secret =
-                String::from_utf8(secret).map_err(|_| StoreError::Crypto("a sealed secret is not text".into()))?;
-            tx.execute("UPDATE clients SET secret_hash = ?1 WHERE id = ?2", params![secret_mac(&key, &secret)?, id])?;
-        }
-        tx.commit()?;
-        Ok(legacy.len())
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let legacy = tx.query(
+                    "SELECT id, secret_sealed FROM clients WHERE secret_hash NOT LIKE 'hmac-sha256$%'",
+                    db_params![],
+                )?;
+                for row in &legacy {
+                    let (id, sealed): (String, Vec<u8>) = (row.get(0)?, row.get(1)?);
+                    let secret = self.key().open(&sealed, &sealed_secret_aad(&id))?;
+                    let secret = String::from_utf8(secret)
+                        .map_err(|_| StoreError::Crypto("a sealed secret is not text".into()))?;
+                    tx.execute(
+                        "UPDATE clients SET secret_hash = ?1 WHERE id = ?2",
+                        db_params![secret_mac(&key, &secret)?, id],
+                    )?;
+                }
+                Ok(legacy.len())
+            })
+        })
     }
 
     /// The client's Standard Webhooks secret (`whsec_...`), made and sealed on first use.
     pub fn client_webhook_secret(&self, id: &str) -> Result<String> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let sealed: Option<Option<Vec<u8>>> =
-            tx.query_row("SELECT webhook_secret_sealed FROM clients WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-        let secret = match sealed.ok_or(StoreError::NotFound)? {
-            Some(sealed) => String::from_utf8(self.key().open(&sealed, &webhook_secret_aad(id))?)
-                .map_err(|_| StoreError::Crypto("a sealed webhook secret is not text".into()))?,
-            None => {
-                let secret = new_webhook_secret();
-                let sealed = self.key().seal(secret.as_bytes(), &webhook_secret_aad(id))?;
-                tx.execute("UPDATE clients SET webhook_secret_sealed = ?1 WHERE id = ?2", params![sealed, id])?;
-                secret
-            }
-        };
-        tx.commit()?;
-        Ok(secret)
+        // Made once: the first to write it wins (`IS NULL`), and whoever lost reads the winner's.
+        let fresh = new_webhook_secret();
+        let sealed_fresh = self.key().seal(fresh.as_bytes(), &webhook_secret_aad(id))?;
+        let sealed: Option<Vec<u8>> = self.with(|conn| {
+            conn.execute(
+                "UPDATE clients SET webhook_secret_sealed = ?1 WHERE id = ?2 AND webhook_secret_sealed IS NULL",
+                db_params![sealed_fresh, id],
+            )?;
+            conn.query_one("SELECT webhook_secret_sealed FROM clients WHERE id = ?1", db_params![id])?.get(0)
+        })?;
+        let sealed = sealed.ok_or_else(|| StoreError::corrupt("a client's webhook secret was not kept"))?;
+        String::from_utf8(self.key().open(&sealed, &webhook_secret_aad(id))?)
+            .map_err(|_| StoreError::Crypto("a sealed webhook secret is not text".into()))
     }
 
     /// Replaces the client's webhook secret (its OAuth secret and tokens stay). Returns the new one: the
@@ -300,45 +288,39 @@ impl Store {
     pub fn rotate_webhook_secret(&self, id: &str, actor: &str) -> Result<String> {
         let secret = new_webhook_secret();
         let sealed = self.key().seal(secret.as_bytes(), &webhook_secret_aad(id))?;
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let changed = tx.execute(
-            "UPDATE clients SET webhook_secret_sealed = ?1 WHERE id = ?2 AND revoked_at IS NULL",
-            params![sealed, id],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        audit::append(
-            &tx,
-            CLIENTS_CHAIN,
-            now(),
-            actor,
-            "client_webhook_secret_rotated",
-            &serde_json::json!({"client_id": id}),
-        )?;
-        tx.commit()?;
+        let key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let changed = tx.execute(
+                    "UPDATE clients SET webhook_secret_sealed = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+                    db_params![sealed, id],
+                )?;
+                if changed == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let detail = serde_json::json!({"client_id": id});
+                audit::append_event(tx, key, CLIENTS_CHAIN, now(), actor, "client_webhook_secret_rotated", &detail)
+            })
+        })?;
         Ok(secret)
     }
 
     /// The client's secret in clear, for signing its webhooks.
     pub fn client_signing_secret(&self, id: &str) -> Result<Vec<u8>> {
         let sealed: Vec<u8> = self
-            .conn()?
-            .query_row("SELECT secret_sealed FROM clients WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?
-            .ok_or(StoreError::NotFound)?;
+            .with(|conn| conn.query_one("SELECT secret_sealed FROM clients WHERE id = ?1", db_params![id])?.get(0))?;
         self.key().open(&sealed, &sealed_secret_aad(id))
     }
 
     /// An active client's token generation (rotating its secret moves it on, ending older tokens).
     pub(crate) fn token_generation(&self, client_id: &str) -> Result<i64> {
-        self.conn()?
-            .query_row("SELECT token_generation FROM clients WHERE id = ?1 AND revoked_at IS NULL", [client_id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or(StoreError::NotFound)
+        self.with(|conn| {
+            conn.query_one(
+                "SELECT token_generation FROM clients WHERE id = ?1 AND revoked_at IS NULL",
+                db_params![client_id],
+            )?
+            .get(0)
+        })
     }
 
     /// `audience`: the API the token is for (`eeid`, `danaconnect`), or None for any. The token is signed,
@@ -367,15 +349,17 @@ impl Store {
         if claims.expires_ms <= to_ms(now()) || !audience_ok {
             return Ok(None);
         }
-        Ok(self
-            .conn()?
-            .query_row(
-                &format!(
-                    "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1 AND revoked_at IS NULL AND token_generation = ?2"
-                ),
-                params![claims.client_id, claims.generation],
-                client_from_row,
-            )
-            .optional()?)
+        self.with(|conn| active_client(conn, &claims.client_id, claims.generation))
     }
+}
+
+fn get_client(conn: &Conn<'_>, id: &str) -> Result<Client> {
+    client_from_row(&conn.query_one(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"), db_params![id])?)
+}
+
+/// The client of a token of `generation`, if it is still active and the generation still current.
+pub(crate) fn active_client(conn: &Conn<'_>, id: &str, generation: i64) -> Result<Option<Client>> {
+    let sql =
+        format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1 AND revoked_at IS NULL AND token_generation = ?2");
+    conn.query_opt(&sql, db_params![id, generation])?.map(|r| client_from_row(&r)).transpose()
 }

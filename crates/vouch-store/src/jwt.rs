@@ -6,7 +6,7 @@
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use vouch_core::Client;
 
@@ -138,15 +138,8 @@ impl Store {
         if revoked {
             return Ok(Err(JwtCheck::Invalid));
         }
-        let client = conn.query_row(
-            &format!(
-                "SELECT {} FROM clients WHERE id = ?1 AND revoked_at IS NULL AND token_generation = ?2",
-                crate::clients::CLIENT_COLUMNS
-            ),
-            params![claims.sub, claims.gen],
-            crate::clients::client_from_row,
-        );
-        match client.optional()? {
+        let client = crate::clients::active_client(&crate::db::Conn::Sqlite(&conn), &claims.sub, claims.gen)?;
+        match client {
             Some(client) => Ok(Ok((claims, client))),
             None => Ok(Err(JwtCheck::Invalid)),
         }

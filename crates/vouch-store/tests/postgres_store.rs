@@ -1,8 +1,10 @@
 //! The `Store` itself on a real PostgreSQL (started per test), for the part of it already on the shared SQL
-//! interface: two instances on one database see each other's settings, write one audit chain between them, share
-//! the outbox, and the part not yet moved refuses to run there, saying so.
+//! interface: two instances on one database see each other's settings and clients, take each other's tokens,
+//! write one audit chain between them, share the outbox, and the part not yet moved refuses to run there, saying so.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+use vouch_core::Scope;
+use vouch_store::clients::{AuthFailure, NewClient};
 use vouch_store::settings::KioskSettings;
 use vouch_store::{BlobLocation, Store, StoreError};
 use vouch_testkit::postgres::Postgres;
@@ -54,8 +56,33 @@ fn instances_on_one_database_share_settings_and_one_audit_chain() {
 fn what_is_not_yet_on_postgresql_refuses_to_run_there() {
     let pg = Postgres::start();
     let (_dir, store, _) = two_instances(&pg);
-    match store.list_clients() {
+    match store.list_cases("vouch-nobody", "eeid", 0, 10) {
         Err(StoreError::Invalid(message)) => assert!(message.contains("PostgreSQL"), "{message}"),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_client_made_on_one_instance_signs_in_and_is_revoked_on_the_other() {
+    let pg = Postgres::start();
+    let (_dir, first, second) = two_instances(&pg);
+    let new = NewClient { name: "bank".into(), scope: Scope::Integrator, token_ttl_secs: None, webhook_url: None };
+    let created = first.create_client(&new, "admin").unwrap();
+    let id = created.client.id.clone();
+    assert_eq!(second.list_clients().unwrap().len(), 1);
+    assert_eq!(second.authenticate_client(&id, &created.secret).unwrap().unwrap().id, id);
+    assert_eq!(second.authenticate_client(&id, "wrong").unwrap(), Err(AuthFailure::WrongSecret));
+
+    let token = first.issue_token(&id, 300, Some("eeid")).unwrap().token;
+    assert_eq!(second.client_for_token(&token, "eeid").unwrap().map(|c| c.id), Some(id.clone()));
+    assert_eq!(second.client_webhook_secret(&id).unwrap(), first.client_webhook_secret(&id).unwrap(), "made once");
+
+    let rotated = second.rotate_client_secret(&id, "admin").unwrap();
+    assert!(first.client_for_token(&token, "eeid").unwrap().is_none(), "rotating ends the old tokens everywhere");
+    assert!(first.authenticate_client(&id, &rotated).unwrap().is_ok());
+    second.revoke_client(&id, "admin").unwrap();
+    assert_eq!(first.authenticate_client(&id, &rotated).unwrap(), Err(AuthFailure::Revoked));
+    assert!(matches!(first.revoke_client(&id, "admin"), Err(StoreError::Conflict(_))));
+    let report = first.verify_audit(Some("clients")).unwrap();
+    assert!(report.is_intact() && report.events == 3, "{report:?}");
 }
