@@ -3,10 +3,10 @@
 //! client's token generation, so that rotating the client's secret or revoking the client ends its tokens at
 //! once. A token may also name a session (a liveness session), which only that session's calls accept.
 
+use crate::db_params;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use vouch_core::Client;
 
@@ -97,18 +97,18 @@ impl Store {
             Err(check) => return Ok(Err(check)),
         };
         let at = to_ms(now());
-        {
-            let mut conn = self.conn()?;
-            let tx = conn.transaction()?;
-            tx.execute("DELETE FROM revoked_jwts WHERE expires_at <= ?1", [at])?;
-            let revoked = tx.execute(
-                "INSERT INTO revoked_jwts (jti, expires_at) VALUES (?1, ?2) ON CONFLICT (jti) DO NOTHING",
-                params![claims.jti, claims.exp * 1000],
-            )?;
-            if revoked == 0 {
-                return Ok(Err(JwtCheck::Invalid));
-            }
-            tx.commit()?;
+        // Whoever inserts the token's id first renews it; a second renewal (on any instance) finds it taken.
+        let revoked = self.with(|conn| {
+            conn.transaction(|tx| {
+                tx.execute("DELETE FROM revoked_jwts WHERE expires_at <= ?1", db_params![at])?;
+                tx.execute(
+                    "INSERT INTO revoked_jwts (jti, expires_at) VALUES (?1, ?2) ON CONFLICT (jti) DO NOTHING",
+                    db_params![claims.jti, claims.exp * 1000],
+                )
+            })
+        })?;
+        if revoked == 0 {
+            return Ok(Err(JwtCheck::Invalid));
         }
         let ttl =
             ttl_secs.or(client.token_ttl_secs).unwrap_or(u32::try_from(claims.exp - claims.iat).unwrap_or(0).max(1));
@@ -132,13 +132,14 @@ impl Store {
         if claims.exp * 1000 <= to_ms(now()) {
             return Ok(Err(JwtCheck::Expired));
         }
-        let conn = self.conn()?;
-        let revoked: bool =
-            conn.query_row("SELECT EXISTS (SELECT 1 FROM revoked_jwts WHERE jti = ?1)", [&claims.jti], |r| r.get(0))?;
-        if revoked {
-            return Ok(Err(JwtCheck::Invalid));
-        }
-        let client = crate::clients::active_client(&crate::db::Conn::Sqlite(&conn), &claims.sub, claims.gen)?;
+        let client = self.with(|conn| {
+            let revoked =
+                conn.query_opt("SELECT 1 FROM revoked_jwts WHERE jti = ?1", db_params![claims.jti])?.is_some();
+            if revoked {
+                return Ok(None);
+            }
+            crate::clients::active_client(conn, &claims.sub, claims.gen)
+        })?;
         match client {
             Some(client) => Ok(Ok((claims, client))),
             None => Ok(Err(JwtCheck::Invalid)),

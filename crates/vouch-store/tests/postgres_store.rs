@@ -86,3 +86,21 @@ fn a_client_made_on_one_instance_signs_in_and_is_revoked_on_the_other() {
     let report = first.verify_audit(Some("clients")).unwrap();
     assert!(report.is_intact() && report.events == 3, "{report:?}");
 }
+
+#[test]
+fn a_verifik_token_renewed_on_one_instance_is_refused_on_the_other() {
+    use vouch_store::jwt::JwtCheck;
+    let pg = Postgres::start();
+    let (_dir, first, second) = two_instances(&pg);
+    let new = NewClient { name: "app".into(), scope: Scope::Integrator, token_ttl_secs: None, webhook_url: None };
+    let id = first.create_client(&new, "admin").unwrap().client.id;
+    let token = first.issue_jwt(&id, 600, "verifik", None).unwrap().token;
+    assert!(matches!(second.check_jwt(&token, "verifik").unwrap(), JwtCheck::Valid { .. }));
+    let renewed = second.renew_and_revoke_jwt(&token, "verifik", None).unwrap().unwrap().token;
+    assert!(matches!(first.renew_and_revoke_jwt(&token, "verifik", None).unwrap(), Err(JwtCheck::Invalid)));
+    assert!(
+        matches!(first.check_jwt(&token, "verifik").unwrap(), JwtCheck::Invalid),
+        "the old one is revoked everywhere"
+    );
+    assert!(matches!(first.check_jwt(&renewed, "verifik").unwrap(), JwtCheck::Valid { .. }));
+}
