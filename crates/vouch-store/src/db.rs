@@ -427,10 +427,14 @@ impl Conn<'_> {
         }
     }
 
-    /// Runs `work` in a transaction: committed when it returns Ok, rolled back otherwise. On SQLite the caller's
-    /// connection must not already be in one (rusqlite's own transactions serve the code not yet ported).
+    /// Runs `work` in a transaction: committed when it returns Ok, rolled back otherwise. On SQLite it takes the
+    /// write lock at once (`IMMEDIATE`), so that what it reads cannot change under it before it writes, whatever
+    /// other process shares the file; the caller's connection must not already be in a transaction.
     pub fn transaction<T>(&self, work: impl FnOnce(&Conn<'_>) -> Result<T>) -> Result<T> {
-        self.batch("BEGIN")?;
+        self.batch(match self.dialect() {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        })?;
         match work(self) {
             Ok(value) => {
                 self.batch("COMMIT")?;

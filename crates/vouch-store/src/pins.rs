@@ -1,7 +1,8 @@
 //! Kiosk PINs: one admin PIN (in settings) and one PIN per clerk, all argon2id, with a lockout after
 //! repeated wrong PINs that survives a restart.
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use crate::db::{Conn, Dialect};
+use crate::db_params;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -74,29 +75,40 @@ struct Reservation {
     locks: Option<i64>,
 }
 
+/// Taken by every PIN reservation on PostgreSQL, so that instances count one another's attempts (SQLite's
+/// immediate transaction does the same on one machine).
+const PIN_LOCK: i64 = 0x766f_7563_6802; // "vouch" and 2
+
 /// Counts an attempt as a failure before the PIN is checked, in one write transaction: a subject that is
-/// locked, or a spent global budget, refuses the attempt without checking anything. Parallel attempts
-/// see each other's reservations, so at most [`MAX_FAILURES`] are ever evaluated in a row.
-fn reserve_attempt(conn: &mut Connection, subject: &str, at: OffsetDateTime) -> Result<Reservation> {
+/// locked, or a spent global budget, refuses the attempt without checking anything. Parallel attempts (on any
+/// instance) see each other's reservations, so at most [`MAX_FAILURES`] are ever evaluated in a row.
+fn reserve_attempt(conn: &Conn<'_>, subject: &str, at: OffsetDateTime) -> Result<Reservation> {
+    conn.transaction(|tx| {
+        if tx.dialect() == Dialect::Postgres {
+            tx.execute("SELECT pg_advisory_xact_lock(?1)", db_params![PIN_LOCK])?;
+        }
+        reserve_in(tx, subject, at)
+    })
+}
+
+fn reserve_in(tx: &Conn<'_>, subject: &str, at: OffsetDateTime) -> Result<Reservation> {
     let now_ms = to_ms(at);
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let row: Option<(i64, Option<i64>, Option<i64>)> = tx
-        .query_row(
-            "SELECT failures, locked_until, last_failure_at FROM pin_attempts WHERE subject = ?1",
-            [subject],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    let (mut failures, locked_until, last_failure) = row.unwrap_or((0, None, None));
+    let row = tx.query_opt(
+        "SELECT failures, locked_until, last_failure_at FROM pin_attempts WHERE subject = ?1",
+        db_params![subject],
+    )?;
+    let (mut failures, locked_until, last_failure): (i64, Option<i64>, Option<i64>) = match row {
+        Some(r) => (r.get(0)?, r.get(1)?, r.get(2)?),
+        None => (0, None, None),
+    };
     if let Some(retry_after_secs) = locked_until.and_then(|u| secs_until(u, at)) {
         return Err(StoreError::Locked { retry_after_secs });
     }
     if last_failure.is_some_and(|t| now_ms - t >= FAILURE_DECAY_SECS * 1000) {
         failures = 0;
     }
-    let budget: Option<(i64, i64)> = tx
-        .query_row("SELECT window_start, used FROM pin_budget WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let budget = tx.query_opt("SELECT window_start, used FROM pin_budget WHERE id = 1", db_params![])?;
+    let budget: Option<(i64, i64)> = budget.map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?))).transpose()?;
     let (window_start, used) = match budget {
         Some((start, used)) if now_ms - start < GLOBAL_WINDOW_SECS * 1000 => (start, used),
         _ => (now_ms, 0),
@@ -111,57 +123,74 @@ fn reserve_attempt(conn: &mut Connection, subject: &str, at: OffsetDateTime) -> 
         "INSERT INTO pin_attempts (subject, failures, locked_until, last_failure_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(subject) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
              last_failure_at = excluded.last_failure_at",
-        params![subject, failures, locks, now_ms],
+        db_params![subject, failures, locks, now_ms],
     )?;
     tx.execute(
         "INSERT INTO pin_budget (id, window_start, used) VALUES (1, ?1, ?2)
          ON CONFLICT(id) DO UPDATE SET window_start = excluded.window_start, used = excluded.used",
-        params![window_start, used + 1],
+        db_params![window_start, used + 1],
     )?;
-    tx.commit()?;
     Ok(Reservation { subject: subject.to_string(), locks })
 }
 
 /// A right PIN: the subject's count starts again and its reservation goes back to the global budget.
-fn refund(tx: &Transaction<'_>, reservation: &Reservation) -> Result<()> {
-    tx.execute("DELETE FROM pin_attempts WHERE subject = ?1", [&reservation.subject])?;
-    tx.execute("UPDATE pin_budget SET used = max(used - 1, 0) WHERE id = 1", [])?;
+fn refund(tx: &Conn<'_>, reservation: &Reservation) -> Result<()> {
+    tx.execute("DELETE FROM pin_attempts WHERE subject = ?1", db_params![reservation.subject])?;
+    tx.execute("UPDATE pin_budget SET used = used - 1 WHERE id = 1 AND used > 0", db_params![])?;
     Ok(())
+}
+
+/// The stored hash of the admin's PIN or a clerk's, with who it belongs to.
+fn stored_pin(conn: &Conn<'_>, clerk_id: Option<i64>) -> Result<Option<(String, PinHolder)>> {
+    match clerk_id {
+        None => conn
+            .query_opt("SELECT value FROM settings WHERE key = ?1", db_params![ADMIN_PIN_KEY])?
+            .map(|r| Ok((r.get(0)?, PinHolder::Admin)))
+            .transpose(),
+        Some(id) => conn
+            .query_opt("SELECT pin_hash, name FROM clerks WHERE id = ?1", db_params![id])?
+            .map(|r| Ok((r.get(0)?, PinHolder::Clerk { id, name: r.get(1)? })))
+            .transpose(),
+    }
 }
 
 impl Store {
     pub fn admin_pin_is_set(&self) -> Result<bool> {
-        Ok(self
-            .conn()?
-            .query_row("SELECT EXISTS (SELECT 1 FROM settings WHERE key = ?1)", [ADMIN_PIN_KEY], |r| r.get(0))?)
+        self.with(|conn| {
+            Ok(conn.query_opt("SELECT 1 FROM settings WHERE key = ?1", db_params![ADMIN_PIN_KEY])?.is_some())
+        })
     }
 
     /// First run only: sets the admin PIN if none is set yet (a second caller gets a conflict).
     pub fn set_first_admin_pin(&self, pin: &str, actor: &str) -> Result<()> {
         check_pin_strength(pin, ADMIN_PIN_DIGITS)?;
         let hash = hash_secret(pin)?;
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let inserted =
-            tx.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)", params![ADMIN_PIN_KEY, hash])?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict("the admin PIN is already set".into()));
-        }
-        audit::append(&tx, SETTINGS_CHAIN, now(), actor, "admin_pin_set", &serde_json::json!({}))?;
-        tx.commit()?;
-        Ok(())
+        let key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let inserted = tx.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                    db_params![ADMIN_PIN_KEY, hash],
+                )?;
+                if inserted == 0 {
+                    return Err(StoreError::Conflict("the admin PIN is already set".into()));
+                }
+                audit::append_event(tx, key, SETTINGS_CHAIN, now(), actor, "admin_pin_set", &serde_json::json!({}))
+            })
+        })
     }
 
     /// Replaces the admin PIN; the caller has already proven the current one by signing in.
     pub fn change_admin_pin(&self, new_pin: &str, actor: &str) -> Result<()> {
         check_pin_strength(new_pin, ADMIN_PIN_DIGITS)?;
         let hash = hash_secret(new_pin)?;
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        tx.execute("UPDATE settings SET value = ?2 WHERE key = ?1", params![ADMIN_PIN_KEY, hash])?;
-        audit::append(&tx, SETTINGS_CHAIN, now(), actor, "admin_pin_changed", &serde_json::json!({}))?;
-        tx.commit()?;
-        Ok(())
+        let key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                tx.execute("UPDATE settings SET value = ?2 WHERE key = ?1", db_params![ADMIN_PIN_KEY, hash])?;
+                audit::append_event(tx, key, SETTINGS_CHAIN, now(), actor, "admin_pin_changed", &serde_json::json!({}))
+            })
+        })
     }
 
     /// Checks a PIN for the admin (`clerk_id` None) or a clerk. The attempt is counted before the PIN is
@@ -170,22 +199,10 @@ impl Store {
     pub fn check_pin(&self, clerk_id: Option<i64>, pin: &str) -> Result<Option<PinHolder>> {
         let at = now();
         let subject = clerk_id.map_or_else(|| ADMIN_SUBJECT.to_string(), |id| format!("clerk:{id}"));
-        let (stored, reservation) = {
-            let mut conn = self.conn()?;
-            let reservation = reserve_attempt(&mut conn, &subject, at)?;
-            let stored: Option<(String, PinHolder)> = match clerk_id {
-                None => conn
-                    .query_row("SELECT value FROM settings WHERE key = ?1", [ADMIN_PIN_KEY], |r| r.get(0))
-                    .optional()?
-                    .map(|hash| (hash, PinHolder::Admin)),
-                Some(id) => conn
-                    .query_row("SELECT pin_hash, name FROM clerks WHERE id = ?1", [id], |r| {
-                        Ok((r.get(0)?, PinHolder::Clerk { id, name: r.get(1)? }))
-                    })
-                    .optional()?,
-            };
-            (stored, reservation)
-        };
+        let (stored, reservation) = self.with(|conn| {
+            let reservation = reserve_attempt(conn, &subject, at)?;
+            Ok((stored_pin(conn, clerk_id)?, reservation))
+        })?;
         // argon2 runs without the connection lock held.
         let holder = match stored {
             Some((hash, holder)) => verify_secret(pin, &hash).then_some(holder),
@@ -194,34 +211,34 @@ impl Store {
                 None
             }
         };
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        match (&holder, reservation.locks) {
-            (Some(_), _) => refund(&tx, &reservation)?,
-            (None, Some(until)) => audit::append(
-                &tx,
-                SETTINGS_CHAIN,
-                at,
-                "kiosk",
-                "pin_locked",
-                &serde_json::json!({"subject": subject, "until": to_ms(from_ms(until))}),
-            )?,
-            (None, None) => {}
-        }
-        tx.commit()?;
+        let key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| match (&holder, reservation.locks) {
+                (Some(_), _) => refund(tx, &reservation),
+                (None, Some(until)) => {
+                    let detail = serde_json::json!({"subject": subject, "until": to_ms(from_ms(until))});
+                    audit::append_event(tx, key, SETTINGS_CHAIN, at, "kiosk", "pin_locked", &detail)
+                }
+                (None, None) => Ok(()),
+            })
+        })?;
         Ok(holder)
     }
 
     /// For a person with access to the data directory (`vouch admin unlock`): ends every PIN lockout and
     /// empties the global budget. Returns how many subjects were locked or counting.
     pub fn unlock_pins(&self, actor: &str) -> Result<usize> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let cleared = tx.execute("DELETE FROM pin_attempts", [])?;
-        tx.execute("DELETE FROM pin_budget", [])?;
-        audit::append(&tx, SETTINGS_CHAIN, now(), actor, "pins_unlocked", &serde_json::json!({"subjects": cleared}))?;
-        tx.commit()?;
-        Ok(cleared)
+        let key = self.audit_key();
+        let cleared = self.with(|conn| {
+            conn.transaction(|tx| {
+                let cleared = tx.execute("DELETE FROM pin_attempts", db_params![])?;
+                tx.execute("DELETE FROM pin_budget", db_params![])?;
+                let detail = serde_json::json!({"subjects": cleared});
+                audit::append_event(tx, key, SETTINGS_CHAIN, now(), actor, "pins_unlocked", &detail)?;
+                Ok(cleared)
+            })
+        })?;
+        Ok(usize::try_from(cleared).unwrap_or(usize::MAX))
     }
 
     /// For a person with access to the data directory (`vouch admin reset-pin`): sets the admin PIN whether
@@ -229,24 +246,23 @@ impl Store {
     pub fn reset_admin_pin(&self, new_pin: &str, actor: &str) -> Result<()> {
         check_pin_strength(new_pin, ADMIN_PIN_DIGITS)?;
         let hash = hash_secret(new_pin)?;
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![ADMIN_PIN_KEY, hash],
-        )?;
-        tx.execute("DELETE FROM pin_attempts WHERE subject = ?1", [ADMIN_SUBJECT])?;
-        audit::append(&tx, SETTINGS_CHAIN, now(), actor, "admin_pin_reset", &serde_json::json!({}))?;
-        tx.commit()?;
-        Ok(())
+        let key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    db_params![ADMIN_PIN_KEY, hash],
+                )?;
+                tx.execute("DELETE FROM pin_attempts WHERE subject = ?1", db_params![ADMIN_SUBJECT])?;
+                audit::append_event(tx, key, SETTINGS_CHAIN, now(), actor, "admin_pin_reset", &serde_json::json!({}))
+            })
+        })
     }
 
     pub fn list_clerks(&self) -> Result<Vec<Clerk>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT id, name, created_at FROM clerks ORDER BY name")?;
         let rows =
-            stmt.query_map([], |r| Ok(Clerk { id: r.get(0)?, name: r.get(1)?, created_at: from_ms(r.get(2)?) }))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            self.with(|conn| conn.query("SELECT id, name, created_at FROM clerks ORDER BY name", db_params![]))?;
+        rows.iter().map(|r| Ok(Clerk { id: r.get(0)?, name: r.get(1)?, created_at: from_ms(r.get(2)?) })).collect()
     }
 
     pub fn add_clerk(&self, name: &str, pin: &str, actor: &str) -> Result<Clerk> {
@@ -257,33 +273,45 @@ impl Store {
         check_pin_strength(pin, CLERK_PIN_DIGITS)?;
         let hash = hash_secret(pin)?;
         let at = now();
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let exists: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM clerks WHERE name = ?1)", [name], |r| r.get(0))?;
-        if exists {
-            return Err(StoreError::Conflict(format!("a clerk named {name:?} already exists")));
-        }
-        tx.execute(
-            "INSERT INTO clerks (name, pin_hash, created_at) VALUES (?1, ?2, ?3)",
-            params![name, hash, to_ms(at)],
-        )?;
-        let id = tx.last_insert_rowid();
-        audit::append(&tx, SETTINGS_CHAIN, at, actor, "clerk_added", &serde_json::json!({"clerk": id, "name": name}))?;
-        tx.commit()?;
+        let key = self.audit_key();
+        let id = self.with(|conn| {
+            conn.transaction(|tx| {
+                if tx.query_opt("SELECT 1 FROM clerks WHERE name = ?1", db_params![name])?.is_some() {
+                    return Err(StoreError::Conflict(format!("a clerk named {name:?} already exists")));
+                }
+                let id: i64 = tx
+                    .query_one(
+                        "INSERT INTO clerks (name, pin_hash, created_at) VALUES (?1, ?2, ?3) RETURNING id",
+                        db_params![name, hash, to_ms(at)],
+                    )?
+                    .get(0)?;
+                let detail = serde_json::json!({"clerk": id, "name": name});
+                audit::append_event(tx, key, SETTINGS_CHAIN, at, actor, "clerk_added", &detail)?;
+                Ok(id)
+            })
+        })?;
         Ok(Clerk { id, name: name.to_string(), created_at: at })
     }
 
     pub fn remove_clerk(&self, id: i64, actor: &str) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        if tx.execute("DELETE FROM clerks WHERE id = ?1", [id])? == 0 {
-            return Err(StoreError::NotFound);
-        }
-        tx.execute("DELETE FROM pin_attempts WHERE subject = ?1", [format!("clerk:{id}")])?;
-        audit::append(&tx, SETTINGS_CHAIN, now(), actor, "clerk_removed", &serde_json::json!({"clerk": id}))?;
-        tx.commit()?;
-        Ok(())
+        let key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                if tx.execute("DELETE FROM clerks WHERE id = ?1", db_params![id])? == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                tx.execute("DELETE FROM pin_attempts WHERE subject = ?1", db_params![format!("clerk:{id}")])?;
+                audit::append_event(
+                    tx,
+                    key,
+                    SETTINGS_CHAIN,
+                    now(),
+                    actor,
+                    "clerk_removed",
+                    &serde_json::json!({"clerk": id}),
+                )
+            })
+        })
     }
 }
 

@@ -104,3 +104,35 @@ fn a_verifik_token_renewed_on_one_instance_is_refused_on_the_other() {
     );
     assert!(matches!(first.check_jwt(&renewed, "verifik").unwrap(), JwtCheck::Valid { .. }));
 }
+
+#[test]
+fn wrong_pins_on_both_instances_count_together_and_lock_on_both() {
+    use vouch_store::pins::{PinHolder, MAX_FAILURES};
+    let pg = Postgres::start();
+    let (_dir, first, second) = two_instances(&pg);
+    first.set_first_admin_pin("482913", "setup").unwrap();
+    assert!(matches!(second.set_first_admin_pin("593024", "setup"), Err(StoreError::Conflict(_))), "set once");
+    assert_eq!(second.check_pin(None, "482913").unwrap(), Some(PinHolder::Admin));
+    // Wrong PINs tried at once from both instances: the count is one, so the lock comes after MAX_FAILURES.
+    let guesses: Vec<_> = (0..2 * MAX_FAILURES)
+        .map(|n| {
+            let store = if n % 2 == 0 { first.clone() } else { second.clone() };
+            std::thread::spawn(move || store.check_pin(None, &format!("{:06}", 100_000 + n * 7919)))
+        })
+        .collect();
+    let answers: Vec<_> = guesses.into_iter().map(|g| g.join().unwrap()).collect();
+    let checked = answers.iter().filter(|a| matches!(a, Ok(None))).count();
+    let locked = answers.iter().filter(|a| matches!(a, Err(StoreError::Locked { .. }))).count();
+    assert_eq!((checked, locked), (MAX_FAILURES as usize, MAX_FAILURES as usize), "{answers:?}");
+    assert!(matches!(first.check_pin(None, "482913"), Err(StoreError::Locked { .. })), "locked on both");
+    assert!(matches!(second.check_pin(None, "482913"), Err(StoreError::Locked { .. })));
+    assert_eq!(second.unlock_pins("operator").unwrap(), 1);
+    assert_eq!(first.check_pin(None, "482913").unwrap(), Some(PinHolder::Admin));
+    let clerk = first.add_clerk("Ana", "750319", "admin").unwrap();
+    assert_eq!(second.list_clerks().unwrap().len(), 1);
+    assert_eq!(
+        second.check_pin(Some(clerk.id), "750319").unwrap(),
+        Some(PinHolder::Clerk { id: clerk.id, name: "Ana".into() })
+    );
+    assert!(second.verify_audit(None).unwrap().is_intact());
+}
