@@ -1,11 +1,12 @@
 //! Flow versions, the default flow, and each case's recorded step outcomes.
 
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::params;
 use vouch_core::flow::{self, FlowVersion, Step, StepKind, StepOutcome, StepRecord};
 use vouch_core::{CaseId, CaseStatus, EvidenceKind};
 
 use crate::audit;
 use crate::cases::NewEvidence;
+use crate::db_params;
 use crate::error::{Result, StoreError};
 use crate::{from_ms, now, to_ms, Store};
 
@@ -13,14 +14,13 @@ use crate::{from_ms, now, to_ms, Store};
 pub const SETTINGS_CHAIN: &str = "settings";
 const DEFAULT_FLOW_KEY: &str = "default_flow";
 
-fn flow_from_row(r: &Row<'_>) -> rusqlite::Result<FlowVersion> {
+fn flow_from_row(r: &crate::db::Row) -> Result<FlowVersion> {
     let steps: String = r.get(3)?;
     Ok(FlowVersion {
         id: r.get(0)?,
         version: r.get(1)?,
         name: r.get(2)?,
-        steps: serde_json::from_str(&steps)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e)))?,
+        steps: serde_json::from_str(&steps).map_err(|e| StoreError::corrupt(format!("a flow's steps: {e}")))?,
         created_at: from_ms(r.get(4)?),
         created_by: r.get(5)?,
     })
@@ -84,23 +84,31 @@ impl Store {
         flow::validate_steps(name, steps)?;
         let steps_json = serde_json::to_string(steps).map_err(|e| StoreError::corrupt(e.to_string()))?;
         let at = now();
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let latest: Option<u32> = tx.query_row("SELECT max(version) FROM flows WHERE id = ?1", [id], |r| r.get(0))?;
-        match (latest, expect_new) {
-            (Some(_), true) => return Err(StoreError::Conflict(format!("a flow with id {id:?} already exists"))),
-            (None, false) => return Err(StoreError::NotFound),
-            _ => {}
-        }
-        let version = latest.unwrap_or(0) + 1;
-        tx.execute(
-            &format!("INSERT INTO flows ({FLOW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-            params![id, version, name.trim(), steps_json, to_ms(at), actor],
-        )?;
-        let kinds: Vec<&str> = steps.iter().map(|s| s.kind().as_str()).collect();
-        let detail = serde_json::json!({"flow": id, "version": version, "name": name.trim(), "steps": kinds});
-        audit::append(&tx, SETTINGS_CHAIN, at, actor, "flow_saved", &detail)?;
-        tx.commit()?;
+        let key = self.audit_key();
+        // Two admins saving one flow at once on two instances: one gets the next version, the other a conflict
+        // (the key of `flows` is the flow and its version), never a version written twice.
+        let version = self.with(|conn| {
+            conn.transaction(|tx| {
+                let latest: Option<u32> =
+                    tx.query_one("SELECT max(version) FROM flows WHERE id = ?1", db_params![id])?.get(0)?;
+                match (latest, expect_new) {
+                    (Some(_), true) => {
+                        return Err(StoreError::Conflict(format!("a flow with id {id:?} already exists")))
+                    }
+                    (None, false) => return Err(StoreError::NotFound),
+                    _ => {}
+                }
+                let version = latest.unwrap_or(0) + 1;
+                tx.execute(
+                    &format!("INSERT INTO flows ({FLOW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                    db_params![id, version, name.trim(), steps_json, to_ms(at), actor],
+                )?;
+                let kinds: Vec<&str> = steps.iter().map(|s| s.kind().as_str()).collect();
+                let detail = serde_json::json!({"flow": id, "version": version, "name": name.trim(), "steps": kinds});
+                audit::append_event(tx, key, SETTINGS_CHAIN, at, actor, "flow_saved", &detail)?;
+                Ok(version)
+            })
+        })?;
         Ok(FlowVersion {
             id: id.to_string(),
             version,
@@ -112,66 +120,56 @@ impl Store {
     }
 
     pub fn flow_version(&self, id: &str, version: u32) -> Result<FlowVersion> {
-        self.conn()?
-            .query_row(
-                &format!("SELECT {FLOW_COLUMNS} FROM flows WHERE id = ?1 AND version = ?2"),
-                params![id, version],
-                flow_from_row,
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound)
+        let sql = format!("SELECT {FLOW_COLUMNS} FROM flows WHERE id = ?1 AND version = ?2");
+        flow_from_row(&self.with(|conn| conn.query_one(&sql, db_params![id, version]))?)
     }
 
     pub fn latest_flow(&self, id: &str) -> Result<FlowVersion> {
-        self.conn()?
-            .query_row(
-                &format!("SELECT {FLOW_COLUMNS} FROM flows WHERE id = ?1 ORDER BY version DESC LIMIT 1"),
-                [id],
-                flow_from_row,
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound)
+        let sql = format!("SELECT {FLOW_COLUMNS} FROM flows WHERE id = ?1 ORDER BY version DESC LIMIT 1");
+        flow_from_row(&self.with(|conn| conn.query_one(&sql, db_params![id]))?)
     }
 
     /// The newest version of every flow.
     pub fn list_flows(&self) -> Result<Vec<FlowVersion>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!(
+        let sql = format!(
             "SELECT {FLOW_COLUMNS} FROM flows f WHERE version = (SELECT max(version) FROM flows WHERE id = f.id) ORDER BY id"
-        ))?;
-        let rows = stmt.query_map([], flow_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        );
+        self.with(|conn| conn.query(&sql, db_params![]))?.iter().map(flow_from_row).collect()
     }
 
     pub fn default_flow_id(&self) -> Result<Option<String>> {
-        Ok(self
-            .conn()?
-            .query_row("SELECT value FROM settings WHERE key = ?1", [DEFAULT_FLOW_KEY], |r| r.get(0))
-            .optional()?)
+        let row = self
+            .with(|conn| conn.query_opt("SELECT value FROM settings WHERE key = ?1", db_params![DEFAULT_FLOW_KEY]))?;
+        row.map(|r| r.get(0)).transpose()
     }
 
     pub fn set_default_flow(&self, id: &str, actor: &str) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM flows WHERE id = ?1)", [id], |r| r.get(0))?;
-        if !exists {
-            return Err(StoreError::NotFound);
-        }
-        tx.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![DEFAULT_FLOW_KEY, id],
-        )?;
-        audit::append(&tx, SETTINGS_CHAIN, now(), actor, "default_flow_set", &serde_json::json!({"flow": id}))?;
-        tx.commit()?;
-        Ok(())
+        let key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                if tx.query_opt("SELECT 1 FROM flows WHERE id = ?1", db_params![id])?.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    db_params![DEFAULT_FLOW_KEY, id],
+                )?;
+                let detail = serde_json::json!({"flow": id});
+                audit::append_event(tx, key, SETTINGS_CHAIN, now(), actor, "default_flow_set", &detail)
+            })
+        })
     }
 
     /// First run: the demo flow (consent, then result) as the default, if no flow exists yet.
     pub fn ensure_demo_flow(&self) -> Result<()> {
-        let any: bool = self.conn()?.query_row("SELECT EXISTS (SELECT 1 FROM flows)", [], |r| r.get(0))?;
+        let any = self.with(|conn| Ok(conn.query_opt("SELECT 1 FROM flows LIMIT 1", db_params![])?.is_some()))?;
         if !any {
-            self.save_flow(flow::DEMO_FLOW_ID, "Demo: consent and result", &flow::demo_steps(), "system", true)?;
-            self.set_default_flow(flow::DEMO_FLOW_ID, "system")?;
+            // Another instance starting at the same moment may have made it first: then it is there, as wanted.
+            match self.save_flow(flow::DEMO_FLOW_ID, "Demo: consent and result", &flow::demo_steps(), "system", true) {
+                Ok(_) => self.set_default_flow(flow::DEMO_FLOW_ID, "system")?,
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

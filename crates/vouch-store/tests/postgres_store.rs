@@ -136,3 +136,29 @@ fn wrong_pins_on_both_instances_count_together_and_lock_on_both() {
     );
     assert!(second.verify_audit(None).unwrap().is_intact());
 }
+
+#[test]
+fn flows_saved_on_one_instance_run_on_the_other() {
+    let pg = Postgres::start();
+    let (_dir, first, second) = two_instances(&pg);
+    // Both instances start at once on an empty database: the demo flow is made once, and neither fails.
+    let starts: Vec<_> = [first.clone(), second.clone()]
+        .into_iter()
+        .map(|store| std::thread::spawn(move || store.ensure_demo_flow()))
+        .collect();
+    for start in starts {
+        start.join().unwrap().unwrap();
+    }
+    assert_eq!(second.list_flows().unwrap().len(), 1, "the demo flow is made once");
+    let steps = vouch_core::flow::demo_steps();
+    let saved = second.save_flow("desk", "Desk check", &steps, "admin", true).unwrap();
+    assert!(matches!(first.save_flow("desk", "Again", &steps, "admin", true), Err(StoreError::Conflict(_))));
+    let edited = first.save_flow("desk", "Desk check v2", &steps, "admin", false).unwrap();
+    assert_eq!((saved.version, edited.version), (1, 2));
+    first.set_default_flow("desk", "admin").unwrap();
+    assert_eq!(second.default_flow_id().unwrap().as_deref(), Some("desk"));
+    assert_eq!(second.latest_flow("desk").unwrap().name, "Desk check v2");
+    assert_eq!(second.flow_version("desk", 1).unwrap().name, "Desk check");
+    assert!(matches!(second.flow_version("desk", 3), Err(StoreError::NotFound)));
+    assert!(first.verify_audit(None).unwrap().is_intact());
+}
