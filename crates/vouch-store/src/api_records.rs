@@ -1,7 +1,8 @@
 //! Configuration records a vendor API keeps for its clients (Verifik's projects, project flows and webhooks):
 //! JSON objects Vouch stores and answers, owned by one client each. Another client's record is not found.
 
-use rusqlite::{params, OptionalExtension, Row};
+use crate::db::{Conn, Dialect, Row};
+use crate::db_params;
 use time::OffsetDateTime;
 
 use crate::error::{Result, StoreError};
@@ -35,7 +36,7 @@ pub struct NewRecord {
 
 /// Writes one record row: every insert of a record goes through here, in a transaction or not.
 pub(crate) fn insert_row(
-    conn: &rusqlite::Connection,
+    conn: &Conn<'_>,
     id: &str,
     of: RecordKind<'_>,
     parent: Option<&str>,
@@ -46,19 +47,14 @@ pub(crate) fn insert_row(
     conn.execute(
         "INSERT INTO api_records (id, api, kind, client_id, parent, body, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        params![id, of.api, of.kind, of.client_id, parent, text, to_ms(at)],
+        db_params![id, of.api, of.kind, of.client_id, parent, text, to_ms(at)],
     )?;
     Ok(())
 }
 
 /// Writes `record` in `tx` under a new id; the id.
 /// Inserts `record` under `id`, or a new id when None; the id.
-pub(crate) fn insert_in(
-    tx: &rusqlite::Transaction<'_>,
-    id: Option<&str>,
-    record: &NewRecord,
-    at: OffsetDateTime,
-) -> Result<String> {
+pub(crate) fn insert_in(tx: &Conn<'_>, id: Option<&str>, record: &NewRecord, at: OffsetDateTime) -> Result<String> {
     let id = id.map_or_else(new_id, str::to_string);
     let of = RecordKind { api: &record.api, kind: &record.kind, client_id: &record.client_id };
     insert_row(tx, &id, of, None, &record.body, at)?;
@@ -83,17 +79,23 @@ pub enum RecordWrite {
 }
 
 /// Writes `write` in `tx`; `NotFound` when a merge names no record.
-pub(crate) fn write_in(tx: &rusqlite::Transaction<'_>, write: &RecordWrite, at: OffsetDateTime) -> Result<()> {
+pub(crate) fn write_in(tx: &Conn<'_>, write: &RecordWrite, at: OffsetDateTime) -> Result<()> {
     match write {
         RecordWrite::Insert(record) => insert_in(tx, None, record, at).map(|_| ()),
         RecordWrite::InsertAs(id, record) => insert_in(tx, Some(id), record, at).map(|_| ()),
         RecordWrite::Merge { api, kind, client_id, id, fields } => {
-            // json_patch merges in SQL, so the fields land on the body as it is now, not as it was read.
+            // The merge runs in SQL, so the fields land on the body as it is now, not as it was read.
             let patch = serde_json::Value::Object(fields.clone()).to_string();
+            let merged = match tx.dialect() {
+                Dialect::Sqlite => "json_patch(body, ?1)",
+                Dialect::Postgres => "vouch_merge_patch(body::jsonb, (?1::text)::jsonb)::text",
+            };
             let changed = tx.execute(
-                "UPDATE api_records SET body = json_patch(body, ?1), updated_at = ?2
-                 WHERE api = ?3 AND kind = ?4 AND client_id = ?5 AND id = ?6",
-                params![patch, to_ms(at), api, kind, client_id, id],
+                &format!(
+                    "UPDATE api_records SET body = {merged}, updated_at = ?2
+                     WHERE api = ?3 AND kind = ?4 AND client_id = ?5 AND id = ?6"
+                ),
+                db_params![patch, to_ms(at), api, kind, client_id, id],
             )?;
             if changed == 0 {
                 return Err(StoreError::NotFound);
@@ -116,12 +118,9 @@ pub struct RecordQuery {
 
 const COLUMNS: &str = "id, parent, body, created_at, updated_at";
 
-fn record_from_row(r: &Row<'_>) -> rusqlite::Result<(String, Option<String>, String, i64, i64)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-}
-
-fn record(row: (String, Option<String>, String, i64, i64)) -> Result<ApiRecord> {
-    let (id, parent, body, created, updated) = row;
+fn record(r: &Row) -> Result<ApiRecord> {
+    let (id, parent, body, created, updated): (String, Option<String>, String, i64, i64) =
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
     let body = serde_json::from_str(&body).map_err(|e| StoreError::corrupt(format!("api record {id}: {e}")))?;
     Ok(ApiRecord { id, parent, body, created_at: from_ms(created), updated_at: from_ms(updated) })
 }
@@ -139,45 +138,50 @@ impl Store {
         body: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<ApiRecord> {
         let id = new_id();
-        insert_row(&*self.conn()?, &id, of, parent, body, now())?;
+        self.with(|conn| insert_row(conn, &id, of, parent, body, now()))?;
         self.api_record(of, &id)
     }
 
     pub fn api_record(&self, of: RecordKind<'_>, id: &str) -> Result<ApiRecord> {
-        let row = self
-            .conn()?
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM api_records WHERE api = ?1 AND kind = ?2 AND client_id = ?3 AND id = ?4"
-                ),
-                params![of.api, of.kind, of.client_id, id],
-                record_from_row,
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound)?;
-        record(row)
+        let sql =
+            format!("SELECT {COLUMNS} FROM api_records WHERE api = ?1 AND kind = ?2 AND client_id = ?3 AND id = ?4");
+        record(&self.with(|conn| conn.query_one(&sql, db_params![of.api, of.kind, of.client_id, id]))?)
     }
 
     /// A page of records, oldest first, and how many match in all.
     pub fn api_records(&self, of: RecordKind<'_>, query: &RecordQuery) -> Result<(Vec<ApiRecord>, u64)> {
-        let conn = self.conn()?;
         let (field, value) = match &query.field {
-            Some((f, v)) => (Some(format!("$.\"{}\"", f.replace('"', ""))), Some(v.clone())),
+            Some((f, v)) => (Some(f.replace('"', "")), Some(v.clone())),
             None => (None, None),
         };
-        let filter = "FROM api_records WHERE api = ?1 AND kind = ?2 AND client_id = ?3
-             AND (?4 IS NULL OR parent = ?4) AND (?5 IS NULL OR json_extract(body, ?5) = ?6)";
-        let args = params![of.api, of.kind, of.client_id, query.parent, field, value];
-        let total: i64 = conn.query_row(&format!("SELECT count(*) {filter}"), args, |r| r.get(0))?;
         let order = if query.newest_first { "created_at DESC, id DESC" } else { "created_at, id" };
-        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} {filter} ORDER BY {order} LIMIT ?7 OFFSET ?8"))?;
-        let rows = stmt
-            .query_map(
-                params![of.api, of.kind, of.client_id, query.parent, field, value, query.limit, query.offset],
-                record_from_row,
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let page = rows.into_iter().map(record).collect::<Result<Vec<_>>>()?;
+        let (total, rows) = self.with(|conn| {
+            // A top-level string field of the body: SQLite reads it by path, PostgreSQL by key.
+            let field_is = match conn.dialect() {
+                Dialect::Sqlite => "json_extract(body, '$.\"' || ?5 || '\"') = ?6",
+                Dialect::Postgres => "(body::jsonb ->> ?5::text) = ?6",
+            };
+            let filter = format!(
+                "FROM api_records WHERE api = ?1 AND kind = ?2 AND client_id = ?3
+                 AND (?4::text IS NULL OR parent = ?4) AND (?5::text IS NULL OR {field_is})"
+            );
+            let filter = match conn.dialect() {
+                Dialect::Sqlite => filter.replace("::text", ""),
+                Dialect::Postgres => filter,
+            };
+            let total: i64 = conn
+                .query_one(
+                    &format!("SELECT count(*) {filter}"),
+                    db_params![of.api, of.kind, of.client_id, query.parent, field, value],
+                )?
+                .get(0)?;
+            let rows = conn.query(
+                &format!("SELECT {COLUMNS} {filter} ORDER BY {order} LIMIT ?7 OFFSET ?8"),
+                db_params![of.api, of.kind, of.client_id, query.parent, field, value, query.limit, query.offset],
+            )?;
+            Ok((total, rows))
+        })?;
+        let page = rows.iter().map(record).collect::<Result<Vec<_>>>()?;
         Ok((page, u64::try_from(total).unwrap_or(0)))
     }
 
@@ -189,10 +193,12 @@ impl Store {
         body: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<ApiRecord> {
         let text = serde_json::Value::Object(body.clone()).to_string();
-        let changed = self.conn()?.execute(
-            "UPDATE api_records SET body = ?1, updated_at = ?2 WHERE api = ?3 AND kind = ?4 AND client_id = ?5 AND id = ?6",
-            params![text, to_ms(now()), of.api, of.kind, of.client_id, id],
-        )?;
+        let changed = self.with(|conn| {
+            conn.execute(
+                "UPDATE api_records SET body = ?1, updated_at = ?2 WHERE api = ?3 AND kind = ?4 AND client_id = ?5 AND id = ?6",
+                db_params![text, to_ms(now()), of.api, of.kind, of.client_id, id],
+            )
+        })?;
         if changed == 0 {
             return Err(StoreError::NotFound);
         }
@@ -202,26 +208,29 @@ impl Store {
     /// Writes records (new ones, fields set on others) and queues the webhooks that announce them, in one
     /// transaction.
     pub fn write_api_records(&self, writes: &[RecordWrite], events: &[crate::outbox::RecordEvent]) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
         let at = now();
-        for write in writes {
-            write_in(&tx, write, at)?;
-        }
-        for event in events {
-            crate::outbox::enqueue_record_event(&tx, self.key(), event, at)?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                for write in writes {
+                    write_in(tx, write, at)?;
+                }
+                for event in events {
+                    crate::outbox::enqueue_record_event(tx, self.key(), event, at)?;
+                }
+                Ok(())
+            })
+        })
     }
 
     /// Deletes a record; what it was.
     pub fn delete_api_record(&self, of: RecordKind<'_>, id: &str) -> Result<ApiRecord> {
         let record = self.api_record(of, id)?;
-        self.conn()?.execute(
-            "DELETE FROM api_records WHERE api = ?1 AND kind = ?2 AND client_id = ?3 AND id = ?4",
-            params![of.api, of.kind, of.client_id, id],
-        )?;
+        self.with(|conn| {
+            conn.execute(
+                "DELETE FROM api_records WHERE api = ?1 AND kind = ?2 AND client_id = ?3 AND id = ?4",
+                db_params![of.api, of.kind, of.client_id, id],
+            )
+        })?;
         Ok(record)
     }
 }

@@ -63,13 +63,20 @@ impl Store {
         crate::cases::insert_case_in(&tx, case, actor)?;
         insert_subject(&tx, case.id, subject)?;
         if let Some(record) = record {
-            crate::api_records::insert_row(&tx, &case.id.to_string(), record.of, None, record.body, case.created_at)?;
+            crate::api_records::insert_row(
+                &crate::db::Conn::Sqlite(&tx),
+                &case.id.to_string(),
+                record.of,
+                None,
+                record.body,
+                case.created_at,
+            )?;
         }
         for delivery in deliveries {
             outbox::enqueue(&tx, case.id, delivery, case.created_at)?;
         }
         for message in messages {
-            outbox::enqueue_record_event(&tx, self.key(), message, case.created_at)?;
+            outbox::enqueue_record_event(&crate::db::Conn::Sqlite(&tx), self.key(), message, case.created_at)?;
         }
         tx.commit()?;
         Ok(())

@@ -188,7 +188,7 @@ impl Store {
             outbox::enqueue(&tx, case.id, d, case.updated_at)?;
         }
         for record in records {
-            crate::api_records::write_in(&tx, record, case.updated_at)?;
+            crate::api_records::write_in(&crate::db::Conn::Sqlite(&tx), record, case.updated_at)?;
         }
         tx.commit()?;
         Ok(rows)

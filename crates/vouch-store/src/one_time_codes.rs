@@ -3,7 +3,7 @@
 //! counted by one UPDATE before the code is checked, so parallel guesses cannot outrun the limit, and a code is
 //! spent by another that only one redemption can win.
 
-use rusqlite::{params, OptionalExtension};
+use crate::db_params;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -50,18 +50,19 @@ impl Store {
         // argon2 runs before the connection is taken.
         let hash = hash_secret(new.code)?;
         let now = crate::now();
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        insert_row(&tx, new.id, of, None, new.body, now)?;
-        tx.execute(
-            "INSERT INTO one_time_codes (id, client_id, code_hash, max_attempts, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![new.id, of.client_id, hash, new.max_attempts, to_ms(new.expires_at)],
-        )?;
-        for event in events {
-            enqueue_record_event(&tx, self.key(), event, now)?;
-        }
-        tx.commit()?;
-        drop(conn);
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                insert_row(tx, new.id, of, None, new.body, now)?;
+                tx.execute(
+                    "INSERT INTO one_time_codes (id, client_id, code_hash, max_attempts, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    db_params![new.id, of.client_id, hash, new.max_attempts, to_ms(new.expires_at)],
+                )?;
+                for event in events {
+                    enqueue_record_event(tx, self.key(), event, now)?;
+                }
+                Ok(())
+            })
+        })?;
         self.api_record(of, new.id)
     }
 
@@ -79,32 +80,30 @@ impl Store {
     ) -> Result<bool> {
         let hash = hash_secret(code)?;
         let now = crate::now();
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let renewed = tx.execute(
-            "UPDATE one_time_codes SET code_hash = ?1, expires_at = ?2
-             WHERE id = ?3 AND client_id = ?4 AND used_at IS NULL AND attempts < max_attempts AND expires_at > ?5",
-            params![hash, to_ms(expires_at), id, client_id, to_ms(now)],
-        )?;
-        if renewed == 0 {
-            return Ok(false);
-        }
-        for write in writes {
-            write_in(&tx, write, now)?;
-        }
-        for event in events {
-            enqueue_record_event(&tx, self.key(), event, now)?;
-        }
-        tx.commit()?;
-        Ok(true)
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let renewed = tx.execute(
+                    "UPDATE one_time_codes SET code_hash = ?1, expires_at = ?2
+                     WHERE id = ?3 AND client_id = ?4 AND used_at IS NULL AND attempts < max_attempts AND expires_at > ?5",
+                    db_params![hash, to_ms(expires_at), id, client_id, to_ms(now)],
+                )?;
+                if renewed == 0 {
+                    return Ok(false);
+                }
+                for write in writes {
+                    write_in(tx, write, now)?;
+                }
+                for event in events {
+                    enqueue_record_event(tx, self.key(), event, now)?;
+                }
+                Ok(true)
+            })
+        })
     }
 
     /// The client whose code record `id` is: a link names only its validation. `NotFound` when there is none.
     pub fn code_owner(&self, id: &str) -> Result<String> {
-        self.conn()?
-            .query_row("SELECT client_id FROM one_time_codes WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?
-            .ok_or(StoreError::NotFound)
+        self.with(|conn| conn.query_one("SELECT client_id FROM one_time_codes WHERE id = ?1", db_params![id])?.get(0))
     }
 
     /// Counts a try at the code of record `id`; `NotFound` when the client has no such code.
@@ -114,27 +113,27 @@ impl Store {
         id: &str,
         at: OffsetDateTime,
     ) -> Result<std::result::Result<CodeTry, CodeRefusal>> {
-        let conn = self.conn()?;
-        let counted = conn
-            .query_row(
+        let (counted, state) = self.with(|conn| {
+            let counted = conn.query_opt(
                 "UPDATE one_time_codes SET attempts = attempts + 1
                  WHERE id = ?1 AND client_id = ?2 AND used_at IS NULL AND attempts < max_attempts AND expires_at > ?3
                  RETURNING code_hash, attempts, max_attempts",
-                params![id, client_id, to_ms(at)],
-                |r| Ok(CodeTry { hash: r.get(0)?, attempts: r.get(1)?, max_attempts: r.get(2)? }),
-            )
-            .optional()?;
-        if let Some(counted) = counted {
-            return Ok(Ok(counted));
-        }
-        let (used, attempts, max): (Option<i64>, i64, i64) = conn
-            .query_row(
+                db_params![id, client_id, to_ms(at)],
+            )?;
+            if counted.is_some() {
+                return Ok((counted, None));
+            }
+            let state = conn.query_one(
                 "SELECT used_at, attempts, max_attempts FROM one_time_codes WHERE id = ?1 AND client_id = ?2",
-                params![id, client_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound)?;
+                db_params![id, client_id],
+            )?;
+            Ok((None, Some(state)))
+        })?;
+        if let Some(r) = counted {
+            return Ok(Ok(CodeTry { hash: r.get(0)?, attempts: r.get(1)?, max_attempts: r.get(2)? }));
+        }
+        let state = state.ok_or(StoreError::NotFound)?;
+        let (used, attempts, max): (Option<i64>, i64, i64) = (state.get(0)?, state.get(1)?, state.get(2)?);
         Ok(Err(if used.is_some() {
             CodeRefusal::Used
         } else if attempts >= max {
@@ -155,22 +154,23 @@ impl Store {
         writes: &[RecordWrite],
         events: &[RecordEvent],
     ) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let spent = tx.execute(
-            "UPDATE one_time_codes SET used_at = ?1 WHERE id = ?2 AND client_id = ?3 AND used_at IS NULL",
-            params![to_ms(at), id, client_id],
-        )?;
-        if spent == 0 {
-            return Err(StoreError::Conflict("the code was used already".into()));
-        }
-        for write in writes {
-            write_in(&tx, write, at)?;
-        }
-        for event in events {
-            enqueue_record_event(&tx, self.key(), event, at)?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let spent = tx.execute(
+                    "UPDATE one_time_codes SET used_at = ?1 WHERE id = ?2 AND client_id = ?3 AND used_at IS NULL",
+                    db_params![to_ms(at), id, client_id],
+                )?;
+                if spent == 0 {
+                    return Err(StoreError::Conflict("the code was used already".into()));
+                }
+                for write in writes {
+                    write_in(tx, write, at)?;
+                }
+                for event in events {
+                    enqueue_record_event(tx, self.key(), event, at)?;
+                }
+                Ok(())
+            })
+        })
     }
 }

@@ -222,13 +222,13 @@ impl RecordEvent {
 }
 
 pub(crate) fn enqueue_record_event(
-    tx: &Transaction<'_>,
+    tx: &Conn<'_>,
     key: &DataKey,
     event: &RecordEvent,
     at: OffsetDateTime,
 ) -> Result<i64> {
     let subject = Subject::Record { api: &event.api, id: &event.record_id };
-    insert_delivery(&Conn::Sqlite(tx), subject, &event.delivery, event.message.then_some(key), at)
+    insert_delivery(tx, subject, &event.delivery, event.message.then_some(key), at)
 }
 
 impl Store {

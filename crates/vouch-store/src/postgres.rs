@@ -14,7 +14,10 @@ use crate::dedicated::Dedicated;
 use crate::error::{Result, StoreError};
 
 /// The PostgreSQL migrations, in order; `vouch_schema` holds how many are applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_schema.sql"),
+    include_str!("../migrations/postgres/0002_merge_patch.sql"),
+];
 
 /// Taken by every migration (a transaction-scoped advisory lock), so that instances starting together on one
 /// database migrate it once, one after the other.

@@ -162,3 +162,60 @@ fn flows_saved_on_one_instance_run_on_the_other() {
     assert!(matches!(second.flow_version("desk", 3), Err(StoreError::NotFound)));
     assert!(first.verify_audit(None).unwrap().is_intact());
 }
+
+#[test]
+fn api_records_and_their_codes_behave_alike_on_both_instances() {
+    use vouch_store::api_records::{RecordKind, RecordQuery, RecordWrite};
+    use vouch_store::one_time_codes::{CodeRefusal, NewCodeRecord};
+    let pg = Postgres::start();
+    let (_dir, first, second) = two_instances(&pg);
+    let new = NewClient { name: "app".into(), scope: Scope::Integrator, token_ttl_secs: None, webhook_url: None };
+    let client = first.create_client(&new, "admin").unwrap().client.id;
+    let of = RecordKind { api: "verifik", kind: "email_validation", client_id: &client };
+    let body: serde_json::Map<String, serde_json::Value> = serde_json::from_value(
+        serde_json::json!({"email": "ana@example.org", "status": "SENT", "nested": {"a": 1, "b": 2}}),
+    )
+    .unwrap();
+    let id = vouch_store::api_records::new_id();
+    let later = vouch_store::now() + time::Duration::minutes(10);
+    let code = NewCodeRecord { id: &id, body: &body, code: "424242", max_attempts: 3, expires_at: later };
+    first.create_code_record(of, &code, &[]).unwrap();
+
+    // Fields merge in SQL as SQLite's json_patch does: nested objects merge, a null removes a key.
+    let fields =
+        serde_json::from_value(serde_json::json!({"status": "VALIDATED", "nested": {"b": null, "c": 3}})).unwrap();
+    let merge = RecordWrite::Merge {
+        api: "verifik".into(),
+        kind: "email_validation".into(),
+        client_id: client.clone(),
+        id: id.clone(),
+        fields,
+    };
+    second.write_api_records(&[merge], &[]).unwrap();
+    let merged = first.api_record(of, &id).unwrap().body;
+    assert_eq!(
+        serde_json::Value::Object(merged),
+        serde_json::json!({"email": "ana@example.org", "status": "VALIDATED", "nested": {"a": 1, "c": 3}})
+    );
+    let query =
+        RecordQuery { field: Some(("email".into(), "ana@example.org".into())), limit: 10, ..RecordQuery::default() };
+    let (page, total) = second.api_records(of, &query).unwrap();
+    assert_eq!((page.len(), total), (1, 1));
+    let none =
+        RecordQuery { field: Some(("email".into(), "bob@example.org".into())), limit: 10, ..RecordQuery::default() };
+    assert_eq!(second.api_records(of, &none).unwrap().1, 0);
+
+    // Tries are counted wherever they are made; the limit holds across instances.
+    let at = vouch_store::now();
+    let tries: Vec<_> = (0..6)
+        .map(|n| {
+            let (store, client, id) =
+                (if n % 2 == 0 { first.clone() } else { second.clone() }, client.clone(), id.clone());
+            std::thread::spawn(move || store.take_code_try(&client, &id, at).unwrap())
+        })
+        .collect();
+    let answers: Vec<_> = tries.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 3, "{answers:?}");
+    assert!(answers.iter().filter(|a| a.is_err()).all(|a| *a == Err(CodeRefusal::TooManyTries)));
+    assert_eq!(second.code_owner(&id).unwrap(), client);
+}
