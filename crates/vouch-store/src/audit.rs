@@ -324,41 +324,48 @@ pub struct ChainedEvent {
 impl Store {
     /// One chain with its hashes, for evidence exports.
     pub fn audit_chain(&self, chain: &str) -> Result<Vec<ChainedEvent>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT chain, seq, at, actor, action, detail, prev_hash, hash FROM audit_events WHERE chain = ?1 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([chain], |r| {
-            Ok(ChainedEvent {
-                chain: r.get(0)?,
-                seq: r.get(1)?,
-                at_ms: r.get(2)?,
-                actor: r.get(3)?,
-                action: r.get(4)?,
-                detail: r.get(5)?,
-                prev_hash: hex::encode(r.get::<_, Vec<u8>>(6)?),
-                hash: hex::encode(r.get::<_, Vec<u8>>(7)?),
-            })
+        let rows = self.with(|conn| {
+            conn.query(
+                "SELECT chain, seq, at, actor, action, detail, prev_hash, hash FROM audit_events WHERE chain = ?1 ORDER BY seq",
+                db_params![chain],
+            )
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.iter()
+            .map(|r| {
+                Ok(ChainedEvent {
+                    chain: r.get(0)?,
+                    seq: r.get(1)?,
+                    at_ms: r.get(2)?,
+                    actor: r.get(3)?,
+                    action: r.get(4)?,
+                    detail: r.get(5)?,
+                    prev_hash: hex::encode(r.get::<Vec<u8>>(6)?),
+                    hash: hex::encode(r.get::<Vec<u8>>(7)?),
+                })
+            })
+            .collect()
     }
 
     pub fn audit_events(&self, chain: &str) -> Result<Vec<AuditEvent>> {
-        let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare("SELECT chain, seq, at, actor, action, detail FROM audit_events WHERE chain = ?1 ORDER BY seq")?;
-        let rows = stmt.query_map([chain], |r| {
-            let detail: String = r.get(5)?;
-            Ok(AuditEvent {
-                chain: r.get(0)?,
-                seq: r.get(1)?,
-                at: from_ms(r.get(2)?),
-                actor: r.get(3)?,
-                action: r.get(4)?,
-                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
-            })
+        let rows = self.with(|conn| {
+            conn.query(
+                "SELECT chain, seq, at, actor, action, detail FROM audit_events WHERE chain = ?1 ORDER BY seq",
+                db_params![chain],
+            )
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.iter()
+            .map(|r| {
+                let detail: String = r.get(5)?;
+                Ok(AuditEvent {
+                    chain: r.get(0)?,
+                    seq: r.get(1)?,
+                    at: from_ms(r.get(2)?),
+                    actor: r.get(3)?,
+                    action: r.get(4)?,
+                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+                })
+            })
+            .collect()
     }
 
     /// Recomputes every chain (or one) from its first event and compares it with the stored hashes and head.

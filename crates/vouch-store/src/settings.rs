@@ -1,6 +1,5 @@
 //! Kiosk settings an admin changes at the terminal. Each change is one audit event on the settings chain.
 
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::audit;
@@ -67,9 +66,7 @@ impl KioskSettings {
 
 impl Store {
     pub fn kiosk_settings(&self) -> Result<KioskSettings> {
-        let row =
-            self.with(|conn| conn.query_opt("SELECT value FROM settings WHERE key = ?1", db_params![SETTINGS_KEY]))?;
-        let text: Option<String> = row.map(|r| r.get(0)).transpose()?;
+        let text = self.get_setting(SETTINGS_KEY)?;
         match text {
             Some(t) => serde_json::from_str(&t).map_err(|e| StoreError::corrupt(format!("kiosk settings: {e}"))),
             None => Ok(KioskSettings::default()),
@@ -79,16 +76,7 @@ impl Store {
     pub fn save_kiosk_settings(&self, settings: &KioskSettings, actor: &str) -> Result<()> {
         settings.validate()?;
         let value = serde_json::to_value(settings).map_err(|e| StoreError::corrupt(e.to_string()))?;
-        let key = self.audit_key();
-        self.with(|conn| {
-            conn.transaction(|tx| {
-                tx.execute(
-                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    db_params![SETTINGS_KEY, value.to_string()],
-                )?;
-                audit::append_event(tx, key, SETTINGS_CHAIN, now(), actor, "settings_changed", &value)
-            })
-        })
+        self.put_setting(SETTINGS_KEY, &value.to_string(), "settings_changed", &value, actor)
     }
 }
 
@@ -141,18 +129,21 @@ impl Store {
     }
 
     fn get_setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.conn()?.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        let row = self.with(|conn| conn.query_opt("SELECT value FROM settings WHERE key = ?1", db_params![key]))?;
+        row.map(|r| r.get(0)).transpose()
     }
 
+    /// Writes a setting and its audit event (`action`, `what`) in one transaction.
     fn put_setting(&self, key: &str, value: &str, action: &str, what: &serde_json::Value, actor: &str) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        audit::append(&tx, SETTINGS_CHAIN, now(), actor, action, what)?;
-        tx.commit()?;
-        Ok(())
+        let audit_key = self.audit_key();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    db_params![key, value],
+                )?;
+                audit::append_event(tx, audit_key, SETTINGS_CHAIN, now(), actor, action, what)
+            })
+        })
     }
 }

@@ -219,3 +219,17 @@ fn api_records_and_their_codes_behave_alike_on_both_instances() {
     assert!(answers.iter().filter(|a| a.is_err()).all(|a| *a == Err(CodeRefusal::TooManyTries)));
     assert_eq!(second.code_owner(&id).unwrap(), client);
 }
+
+#[test]
+fn the_signing_certificate_chosen_on_one_instance_signs_on_the_other() {
+    let pg = Postgres::start();
+    let (_dir, first, second) = two_instances(&pg);
+    let what = serde_json::json!({"subject": "CN=Bank", "sha256": "ab"});
+    first.save_signing_pkcs12(b"pkcs12 bytes", "secret password", &what, "admin").unwrap();
+    let stored = second.signing_pkcs12().unwrap().unwrap();
+    assert_eq!((stored.pkcs12.as_slice(), stored.password.as_str()), (&b"pkcs12 bytes"[..], "secret password"));
+    second.save_signing_escrow("-----BEGIN CERTIFICATE-----", &what, "admin").unwrap();
+    assert_eq!(first.signing_escrow().unwrap().as_deref(), Some("-----BEGIN CERTIFICATE-----"));
+    let events = first.audit_events("settings").unwrap();
+    assert!(events.iter().all(|e| !e.detail.to_string().contains("secret password")), "the password is not audited");
+}
