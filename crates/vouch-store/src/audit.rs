@@ -10,12 +10,12 @@
 //! Chains written before the key (plain SHA-256) are re-keyed once at open, each only if it verifies as it
 //! was; a chain that was already broken stays as it was and keeps failing verification.
 
-use rusqlite::{params, Transaction};
+use rusqlite::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::db::{Conn, Dialect};
+use crate::db::Conn;
 use crate::db_params;
 use crate::error::Result;
 use crate::{from_ms, to_ms, Store};
@@ -90,24 +90,6 @@ fn event_hash(mac: ChainMac<'_>, prev: &[u8], fields: ChainedFields<'_>) -> Vec<
             }
         }
     }
-}
-
-/// The audit key of this connection: set by `Store::open` in a TEMP table (memory only, never in the file),
-/// so that every `append` inside any transaction finds it.
-fn connection_key(conn: &rusqlite::Connection) -> Result<[u8; 32]> {
-    let key: Vec<u8> = conn.query_row("SELECT k FROM temp.audit_key", [], |r| r.get(0))?;
-    key.try_into().map_err(|_| crate::error::StoreError::Crypto("the audit key is not 32 bytes".into()))
-}
-
-/// Puts the audit key where `append` finds it (see [`connection_key`]).
-pub(crate) fn install_key(conn: &rusqlite::Connection, key: &[u8; 32]) -> Result<()> {
-    conn.execute_batch(
-        "PRAGMA temp_store = MEMORY;
-         CREATE TEMP TABLE IF NOT EXISTS audit_key (k BLOB NOT NULL);
-         DELETE FROM temp.audit_key;",
-    )?;
-    conn.execute("INSERT INTO temp.audit_key (k) VALUES (?1)", [key.as_slice()])?;
-    Ok(())
 }
 
 type StoredEvent = (i64, i64, String, String, String, Vec<u8>, Vec<u8>);
@@ -189,22 +171,9 @@ pub(crate) fn rekey_legacy_chains(conn: &mut rusqlite::Connection, key: &[u8; 32
     Ok((rekeyed, left))
 }
 
-/// Appends an event inside the caller's transaction, so it commits or rolls back with the change it records.
-pub(crate) fn append(
-    tx: &Transaction<'_>,
-    chain: &str,
-    at: OffsetDateTime,
-    actor: &str,
-    action: &str,
-    detail: &serde_json::Value,
-) -> Result<()> {
-    let key = connection_key(tx)?;
-    append_event(&Conn::Sqlite(tx), &key, chain, at, actor, action, detail)
-}
-
-/// [`append`] on either backend, with the audit key given. Writers of one chain take turns: on PostgreSQL a
-/// transaction-scoped lock on the chain's name, held until the caller's transaction ends, so that several
-/// instances appending at once still make one chain (SQLite's single writer needs none).
+/// Appends an event inside the caller's transaction, so that it commits or rolls back with the change it records.
+/// Writers of one chain take turns ([`Conn::lock`] on the chain's name, held until the caller's transaction
+/// ends), so that several instances appending at once still make one chain.
 pub fn append_event(
     tx: &Conn<'_>,
     key: &[u8; 32],
@@ -214,9 +183,7 @@ pub fn append_event(
     action: &str,
     detail: &serde_json::Value,
 ) -> Result<()> {
-    if tx.dialect() == Dialect::Postgres {
-        tx.execute("SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))", db_params![chain])?;
-    }
+    tx.lock(chain)?;
     let head = tx.query_opt("SELECT seq, hash FROM audit_heads WHERE chain = ?1", db_params![chain])?;
     let (prev_seq, prev_hash) = match head {
         Some(row) => (row.get::<i64>(0)?, row.get::<Vec<u8>>(1)?),

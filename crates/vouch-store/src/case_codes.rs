@@ -2,10 +2,11 @@
 //! queue that lists cases by status.
 
 use rand::Rng;
-use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 use vouch_core::{Case, CaseId, CaseStatus};
 
+use crate::db::{Conn, Dialect, Value};
+use crate::db_params;
 use crate::error::{Result, StoreError};
 use crate::Store;
 
@@ -33,13 +34,15 @@ pub fn normalize_code(input: &str) -> Option<String> {
     (code.len() == CODE_LEN && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(code)
 }
 
-/// A fresh code that no case holds yet.
-pub(crate) fn assign_code(tx: &Transaction<'_>, case_id: CaseId) -> Result<String> {
+/// A fresh code that no case holds yet. Two instances drawing the same code at once is caught by the unique
+/// index (a conflict) and the case's transaction fails whole, which 31^8 codes make vanishingly rare.
+pub(crate) fn assign_code(tx: &Conn<'_>, case_id: CaseId) -> Result<String> {
     loop {
         let code = random_code();
-        let taken: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM cases WHERE code = ?1)", [&code], |r| r.get(0))?;
+        let taken: bool =
+            tx.query_one("SELECT EXISTS (SELECT 1 FROM cases WHERE code = ?1)", db_params![code])?.get(0)?;
         if !taken {
-            tx.execute("UPDATE cases SET code = ?1 WHERE id = ?2", params![code, case_id.to_string()])?;
+            tx.execute("UPDATE cases SET code = ?1 WHERE id = ?2", db_params![code, case_id.to_string()])?;
             return Ok(code);
         }
     }
@@ -65,35 +68,30 @@ pub struct QueueFilter {
 impl Store {
     /// Gives every case created before codes existed a code. Runs at open; a no-op once done.
     pub(crate) fn fill_missing_case_codes(&self) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let ids: Vec<String> = tx
-            .prepare("SELECT id FROM cases WHERE code IS NULL")?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for id in ids {
-            if let Some(case_id) = CaseId::parse(&id) {
-                assign_code(&tx, case_id)?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                for row in tx.query("SELECT id FROM cases WHERE code IS NULL", db_params![])? {
+                    if let Some(case_id) = CaseId::parse(&row.get::<String>(0)?) {
+                        assign_code(tx, case_id)?;
+                    }
+                }
+                Ok(())
+            })
+        })
     }
 
     pub fn case_code(&self, id: CaseId) -> Result<String> {
-        self.conn()?
-            .query_row("SELECT code FROM cases WHERE id = ?1", [id.to_string()], |r| r.get::<_, Option<String>>(0))
-            .optional()?
-            .flatten()
+        self.with(|conn| conn.query_one("SELECT code FROM cases WHERE id = ?1", db_params![id.to_string()]))?
+            .get::<Option<String>>(0)?
             .ok_or(StoreError::NotFound)
     }
 
     /// The case a typed or scanned code opens.
     pub fn case_by_code(&self, code: &str) -> Result<CaseId> {
         let code = normalize_code(code).ok_or(StoreError::NotFound)?;
-        let id: Option<String> =
-            self.conn()?.query_row("SELECT id FROM cases WHERE code = ?1", [code], |r| r.get(0)).optional()?;
-        id.as_deref().and_then(CaseId::parse).ok_or(StoreError::NotFound)
+        let id: String =
+            self.with(|conn| conn.query_one("SELECT id FROM cases WHERE code = ?1", db_params![code]))?.get(0)?;
+        CaseId::parse(&id).ok_or(StoreError::NotFound)
     }
 
     /// Cases for the clerk's queue, oldest activity first so nobody waits longest.
@@ -108,31 +106,33 @@ impl Store {
             let plain: String = s.chars().filter(|c| *c != '-').collect();
             format!("%{}%", plain.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
         });
-        let ids: Vec<(String, String, u32)> = {
-            let conn = self.conn()?;
-            let placeholders = vec!["?"; statuses.len()].join(", ");
+        let rows = self.with(|conn| {
+            // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE does the same.
+            let like = match conn.dialect() {
+                Dialect::Sqlite => "LIKE",
+                Dialect::Postgres => "ILIKE",
+            };
+            let placeholders = (1..=statuses.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
             let sql = format!(
                 "SELECT c.id, c.code, (SELECT count(*) FROM case_steps s WHERE s.case_id = c.id)
                  FROM cases c
                  WHERE c.status IN ({placeholders})
-                   AND (?{p} IS NULL OR c.code LIKE ?{p} ESCAPE '\\' OR c.reference LIKE ?{p} ESCAPE '\\')
+                   AND (CAST(?{p} AS TEXT) IS NULL OR c.code {like} ?{p} ESCAPE '\\' OR c.reference {like} ?{p} ESCAPE '\\')
                  ORDER BY c.updated_at ASC LIMIT ?{l}",
                 p = statuses.len() + 1,
                 l = statuses.len() + 2
             );
-            let mut values: Vec<rusqlite::types::Value> = statuses.iter().map(|s| (*s).to_string().into()).collect();
-            values.push(pattern.map_or(rusqlite::types::Value::Null, Into::into));
-            values.push(i64::from(filter.limit.clamp(1, 500)).into());
-            let mut stmt = conn.prepare(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
-                Ok((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default(), r.get(2)?))
-            })?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let mut out = Vec::with_capacity(ids.len());
-        for (id, code, steps_done) in ids {
-            if let Some(case_id) = CaseId::parse(&id) {
-                out.push(QueueItem { case: self.get_case(case_id)?, code, steps_done });
+            let mut values: Vec<Value> = statuses.iter().map(|s| Value::Text((*s).to_string())).collect();
+            values.push(pattern.clone().map_or(Value::Null, Value::Text));
+            values.push(Value::Int(i64::from(filter.limit.clamp(1, 500))));
+            let params: Vec<&dyn crate::db::ToValue> = values.iter().map(|v| v as &dyn crate::db::ToValue).collect();
+            conn.query(&sql, &params)
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(case_id) = CaseId::parse(&row.get::<String>(0)?) {
+                let code = row.get::<Option<String>>(1)?.unwrap_or_default();
+                out.push(QueueItem { case: self.get_case(case_id)?, code, steps_done: row.get(2)? });
             }
         }
         Ok(out)

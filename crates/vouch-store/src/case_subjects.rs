@@ -2,10 +2,11 @@
 //! enrols it, and whether its steps decide it. Such a case is created with its subject, the API's own record of
 //! it and the webhooks that announce it, in one transaction.
 
-use rusqlite::{params, OptionalExtension, Transaction};
 use vouch_core::{Case, CaseId};
 
 use crate::api_records::RecordKind;
+use crate::db::Conn;
+use crate::db_params;
 use crate::error::{Result, StoreError};
 use crate::outbox::{self, NewDelivery};
 use crate::Store;
@@ -30,11 +31,11 @@ pub struct CaseRecord<'a> {
     pub body: &'a serde_json::Map<String, serde_json::Value>,
 }
 
-fn insert_subject(tx: &Transaction<'_>, case_id: CaseId, subject: &CaseSubject) -> Result<()> {
+fn insert_subject(tx: &Conn<'_>, case_id: CaseId, subject: &CaseSubject) -> Result<()> {
     tx.execute(
         "INSERT INTO case_subjects (case_id, collection_id, person_id, enrol_as, decided_by_steps, enrolled_person_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+        db_params![
             case_id.to_string(),
             subject.collection_id,
             subject.person_id,
@@ -58,57 +59,52 @@ impl Store {
         deliveries: &[NewDelivery],
         messages: &[outbox::RecordEvent],
     ) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        crate::cases::insert_case_in(&tx, case, actor)?;
-        insert_subject(&tx, case.id, subject)?;
-        if let Some(record) = record {
-            crate::api_records::insert_row(
-                &crate::db::Conn::Sqlite(&tx),
-                &case.id.to_string(),
-                record.of,
-                None,
-                record.body,
-                case.created_at,
-            )?;
-        }
-        for delivery in deliveries {
-            outbox::enqueue(&tx, case.id, delivery, case.created_at)?;
-        }
-        for message in messages {
-            outbox::enqueue_record_event(&crate::db::Conn::Sqlite(&tx), self.key(), message, case.created_at)?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                crate::cases::insert_case_in(tx, self.audit_key(), case, actor)?;
+                insert_subject(tx, case.id, subject)?;
+                if let Some(record) = &record {
+                    let id = case.id.to_string();
+                    crate::api_records::insert_row(tx, &id, record.of, None, record.body, case.created_at)?;
+                }
+                for delivery in deliveries {
+                    outbox::enqueue_on(tx, case.id, delivery, case.created_at)?;
+                }
+                for message in messages {
+                    outbox::enqueue_record_event(tx, self.key(), message, case.created_at)?;
+                }
+                Ok(())
+            })
+        })
     }
 
     /// The case's subject, if it was opened for one.
     pub fn case_subject(&self, case_id: CaseId) -> Result<Option<CaseSubject>> {
-        Ok(self
-            .conn()?
-            .query_row(
+        let row = self.with(|conn| {
+            conn.query_opt(
                 "SELECT collection_id, person_id, enrol_as, decided_by_steps, enrolled_person_id
                  FROM case_subjects WHERE case_id = ?1",
-                [case_id.to_string()],
-                |r| {
-                    Ok(CaseSubject {
-                        collection_id: r.get(0)?,
-                        person_id: r.get(1)?,
-                        enrol_as: r.get(2)?,
-                        decided_by_steps: r.get(3)?,
-                        enrolled_person_id: r.get(4)?,
-                    })
-                },
+                db_params![case_id.to_string()],
             )
-            .optional()?)
+        })?;
+        row.map(|r| {
+            Ok(CaseSubject {
+                collection_id: r.get(0)?,
+                person_id: r.get(1)?,
+                enrol_as: r.get(2)?,
+                decided_by_steps: r.get(3)?,
+                enrolled_person_id: r.get(4)?,
+            })
+        })
+        .transpose()
     }
 }
 
 /// Names the person a case enrolled, once: `NotFound` when the case has no subject or has named one already.
-pub(crate) fn name_enrolled_person(conn: &rusqlite::Connection, case_id: CaseId, person_id: &str) -> Result<()> {
+pub(crate) fn name_enrolled_person(conn: &Conn<'_>, case_id: CaseId, person_id: &str) -> Result<()> {
     let changed = conn.execute(
         "UPDATE case_subjects SET enrolled_person_id = ?1 WHERE case_id = ?2 AND enrolled_person_id IS NULL",
-        params![person_id, case_id.to_string()],
+        db_params![person_id, case_id.to_string()],
     )?;
     if changed == 0 {
         return Err(StoreError::NotFound);

@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params, OptionalExtension, Row, Transaction};
 use time::OffsetDateTime;
 use vouch_core::{Case, CaseId, CaseStatus, Evidence, EvidenceKind};
 
 use crate::audit;
+use crate::db::{Conn, Row};
+use crate::db_params;
 use crate::error::{Result, StoreError};
 use crate::outbox::{self, NewDelivery};
 use crate::{from_ms, to_ms, Store};
@@ -48,38 +49,29 @@ pub(crate) const DUE_CASES: &str = concat!(
     " FROM cases INDEXED BY cases_open_by_expiry WHERE status IN ('pending', 'in_progress') AND expires_at <= ?1"
 );
 
-fn json_col<T: serde::de::DeserializeOwned>(r: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
-    let text: String = r.get(idx)?;
-    serde_json::from_str(&text)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
-}
-
-fn case_from_row(r: &Row<'_>) -> rusqlite::Result<Case> {
+fn case_from_row(r: &Row) -> Result<Case> {
     let id: String = r.get(0)?;
     let status: String = r.get(4)?;
-    let bad = |idx: usize, what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, what.to_string().into())
-    };
     let decision: Option<String> = r.get(11)?;
     Ok(Case {
-        id: CaseId::parse(&id).ok_or_else(|| bad(0, "case id is not a UUID"))?,
+        id: CaseId::parse(&id).ok_or_else(|| StoreError::corrupt("a case id is not a UUID"))?,
         client_id: r.get(1)?,
         api: r.get(2)?,
         reference: r.get(3)?,
-        status: CaseStatus::parse(&status).ok_or_else(|| bad(4, "unknown case status"))?,
-        claims: json_col(r, 5)?,
+        status: CaseStatus::parse(&status).ok_or_else(|| StoreError::corrupt("an unknown case status"))?,
+        claims: r.json(5)?,
         reason: r.get(6)?,
-        reason_translations: json_col::<BTreeMap<String, String>>(r, 7)?,
+        reason_translations: r.json::<BTreeMap<String, String>>(7)?,
         created_at: from_ms(r.get(8)?),
         updated_at: from_ms(r.get(9)?),
         expires_at: from_ms(r.get(10)?),
         decision: match decision {
-            Some(text) => Some(serde_json::from_str(&text).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, Box::new(e))
-            })?),
+            Some(text) => {
+                Some(serde_json::from_str(&text).map_err(|e| StoreError::corrupt(format!("a case's decision: {e}")))?)
+            }
             None => None,
         },
-        flow: match (r.get::<_, Option<String>>(12)?, r.get::<_, Option<u32>>(13)?) {
+        flow: match (r.get::<Option<String>>(12)?, r.get::<Option<u32>>(13)?) {
             (Some(id), Some(version)) => Some(vouch_core::flow::FlowRef { id, version }),
             _ => None,
         },
@@ -90,62 +82,69 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::corrupt(format!("serialising: {e}")))
 }
 
+pub(crate) fn case_by_id(conn: &Conn<'_>, id: CaseId) -> Result<Case> {
+    case_from_row(&conn.query_one(CASE_BY_ID, db_params![id.to_string()])?)
+}
+
 impl Store {
     /// Inserts a new case and its `case_created` audit event in one transaction.
     pub fn insert_case(&self, case: &Case, actor: &str) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        insert_case_in(&tx, case, actor)?;
-        tx.commit()?;
-        Ok(())
+        self.with(|conn| conn.transaction(|tx| insert_case_in(tx, self.audit_key(), case, actor)))
     }
 
     /// The case as it stands now ([`Case::as_of`]): one past its expiry reads `expired` before the sweep writes it.
     pub fn get_case(&self, id: CaseId) -> Result<Case> {
-        let case = self
-            .conn()?
-            .query_row(CASE_BY_ID, [id.to_string()], case_from_row)
-            .optional()?
-            .ok_or(StoreError::NotFound)?;
-        Ok(case.as_of(crate::now()))
+        Ok(self.with(|conn| case_by_id(conn, id))?.as_of(crate::now()))
     }
 
     /// One page of a client's cases for one API, newest first (in the order they were made), as they stand now,
     /// and the total count.
     pub fn list_cases(&self, client_id: &str, api: &str, offset: u64, limit: u64) -> Result<(Vec<Case>, u64)> {
-        let conn = self.conn()?;
-        let total: i64 = conn.query_row(CASES_TOTAL, params![client_id, api], |r| r.get(0))?;
-        // Newest first: the page holds the places just below `total - offset`.
-        let top = total.saturating_sub(i64::try_from(offset).unwrap_or(i64::MAX));
-        let bottom = top.saturating_sub(i64::try_from(limit).unwrap_or(i64::MAX)).max(0);
-        let now = crate::now();
-        let cases = conn
-            .prepare(CASES_PAGE)?
-            .query_map(params![client_id, api, bottom, top], case_from_row)?
-            .map(|c| c.map(|c| c.as_of(now)))
-            .collect::<Result<_, _>>()?;
-        Ok((cases, u64::try_from(total).unwrap_or(0)))
+        self.with(|conn| {
+            let total: i64 = conn.query_one(CASES_TOTAL, db_params![client_id, api])?.get(0)?;
+            // Newest first: the page holds the places just below `total - offset`.
+            let top = total.saturating_sub(i64::try_from(offset).unwrap_or(i64::MAX));
+            let bottom = top.saturating_sub(i64::try_from(limit).unwrap_or(i64::MAX)).max(0);
+            let now = crate::now();
+            let cases = conn
+                .query(CASES_PAGE, db_params![client_id, api, bottom, top])?
+                .iter()
+                .map(|r| case_from_row(r).map(|c| c.as_of(now)))
+                .collect::<Result<_>>()?;
+            Ok((cases, u64::try_from(total).unwrap_or(0)))
+        })
     }
 
     /// Moves every open case past its expiry to `expired`, each with its audit event, in one transaction.
     pub fn expire_due_cases(&self, now: OffsetDateTime) -> Result<usize> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let due: Vec<Case> =
-            tx.prepare(DUE_CASES)?.query_map([to_ms(now)], case_from_row)?.collect::<Result<_, _>>()?;
-        for mut case in due.iter().cloned() {
-            let from = case.status;
-            // Expired as of its expiry, as reads have shown it since ([`Case::as_of`]).
-            case.expire(case.expires_at)?;
-            tx.execute(
-                "UPDATE cases SET status = ?1, updated_at = ?2 WHERE id = ?3",
-                params![case.status.as_str(), to_ms(case.updated_at), case.id.to_string()],
-            )?;
-            let detail = serde_json::json!({"from": from.as_str(), "to": case.status.as_str()});
-            audit::append(&tx, &case.id.to_string(), now, "system", "case_expired", &detail)?;
-        }
-        tx.commit()?;
-        Ok(due.len())
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let due = tx
+                    .query(DUE_CASES, db_params![to_ms(now)])?
+                    .iter()
+                    .map(case_from_row)
+                    .collect::<Result<Vec<_>>>()?;
+                let mut expired = 0;
+                for mut case in due {
+                    let from = case.status;
+                    // Expired as of its expiry, as reads have shown it since ([`Case::as_of`]).
+                    case.expire(case.expires_at)?;
+                    // Only if it is still open: another instance may have moved it since the read.
+                    let changed = tx.execute(
+                        "UPDATE cases SET status = ?1, updated_at = ?2 WHERE id = ?3 AND status = ?4",
+                        db_params![case.status.as_str(), to_ms(case.updated_at), case.id.to_string(), from.as_str()],
+                    )?;
+                    if changed == 0 {
+                        continue;
+                    }
+                    let detail = serde_json::json!({"from": from.as_str(), "to": case.status.as_str()});
+                    let chain = case.id.to_string();
+                    audit::append_event(tx, self.audit_key(), &chain, now, "system", "case_expired", &detail)?;
+                    expired += 1;
+                }
+                Ok(expired)
+            })
+        })
     }
 
     /// Persists a decision already applied to `case` in memory (see [`Case::decide`]): the new status,
@@ -160,38 +159,42 @@ impl Store {
         records: &[crate::api_records::RecordWrite],
     ) -> Result<Vec<Evidence>> {
         let decision = case.decision.as_ref().ok_or_else(|| StoreError::corrupt("the case has no decision"))?;
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let changed = tx.execute(
-            "UPDATE cases SET status = ?1, updated_at = ?2, decision = ?3 WHERE id = ?4 AND status = ?5",
-            params![
-                case.status.as_str(),
-                to_ms(case.updated_at),
-                to_json(decision)?,
-                case.id.to_string(),
-                previous.as_str()
-            ],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::Conflict("the case changed while it was being decided".into()));
-        }
-        let rows = insert_evidence(&tx, case.id, case.updated_at, evidence)?;
-        let detail = serde_json::json!({
-            "from": previous.as_str(),
-            "to": case.status.as_str(),
-            "outcome": decision.outcome,
-            "reason": decision.reason,
-            "evidence": rows.iter().map(|e| serde_json::json!({"kind": e.kind.as_str(), "sha256": e.sha256})).collect::<Vec<_>>(),
-        });
-        audit::append(&tx, &case.id.to_string(), case.updated_at, &decision.actor, "case_decided", &detail)?;
-        for d in deliveries {
-            outbox::enqueue(&tx, case.id, d, case.updated_at)?;
-        }
-        for record in records {
-            crate::api_records::write_in(&crate::db::Conn::Sqlite(&tx), record, case.updated_at)?;
-        }
-        tx.commit()?;
-        Ok(rows)
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let chain = case.id.to_string();
+                tx.lock(&chain)?;
+                let changed = tx.execute(
+                    "UPDATE cases SET status = ?1, updated_at = ?2, decision = ?3 WHERE id = ?4 AND status = ?5",
+                    db_params![
+                        case.status.as_str(),
+                        to_ms(case.updated_at),
+                        to_json(decision)?,
+                        chain,
+                        previous.as_str()
+                    ],
+                )?;
+                if changed == 0 {
+                    return Err(StoreError::Conflict("the case changed while it was being decided".into()));
+                }
+                let rows = insert_evidence(tx, case.id, case.updated_at, evidence)?;
+                let detail = serde_json::json!({
+                    "from": previous.as_str(),
+                    "to": case.status.as_str(),
+                    "outcome": decision.outcome,
+                    "reason": decision.reason,
+                    "evidence": rows.iter().map(|e| serde_json::json!({"kind": e.kind.as_str(), "sha256": e.sha256})).collect::<Vec<_>>(),
+                });
+                let key = self.audit_key();
+                audit::append_event(tx, key, &chain, case.updated_at, &decision.actor, "case_decided", &detail)?;
+                for d in deliveries {
+                    outbox::enqueue_on(tx, case.id, d, case.updated_at)?;
+                }
+                for record in records {
+                    crate::api_records::write_in(tx, record, case.updated_at)?;
+                }
+                Ok(rows)
+            })
+        })
     }
 
     /// Attaches the integrator's reference photo to an open case: the blob first, then the evidence row and an
@@ -215,32 +218,38 @@ impl Store {
             media_type: media_type.into(),
             size: bytes.len() as u64,
         };
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let existing: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM evidence WHERE case_id = ?1 AND kind = ?2)",
-            params![case_id.to_string(), EvidenceKind::ReferencePhoto.as_str()],
-            |r| r.get(0),
-        )?;
-        if existing {
-            return Err(StoreError::Conflict("this case already has a reference photo".into()));
-        }
-        let at = crate::now();
-        let rows = insert_evidence(&tx, case_id, at, std::slice::from_ref(&item))?;
-        let detail = serde_json::json!({"sha256": item.sha256, "media_type": media_type, "size": item.size});
-        audit::append(&tx, &case_id.to_string(), at, actor, "reference_photo_added", &detail)?;
-        tx.commit()?;
+        let rows = self.with(|conn| {
+            conn.transaction(|tx| {
+                let chain = case_id.to_string();
+                tx.lock(&chain)?;
+                let existing: bool = tx
+                    .query_one(
+                        "SELECT EXISTS (SELECT 1 FROM evidence WHERE case_id = ?1 AND kind = ?2)",
+                        db_params![chain, EvidenceKind::ReferencePhoto.as_str()],
+                    )?
+                    .get(0)?;
+                if existing {
+                    return Err(StoreError::Conflict("this case already has a reference photo".into()));
+                }
+                let at = crate::now();
+                let rows = insert_evidence(tx, case_id, at, std::slice::from_ref(&item))?;
+                let detail = serde_json::json!({"sha256": item.sha256, "media_type": media_type, "size": item.size});
+                audit::append_event(tx, self.audit_key(), &chain, at, actor, "reference_photo_added", &detail)?;
+                Ok(rows)
+            })
+        })?;
         rows.into_iter().next().ok_or_else(|| StoreError::corrupt("no evidence row was written"))
     }
 
     /// Records that someone looked at a piece of evidence (a clerk viewing the selfie, say).
     pub fn audit_evidence_viewed(&self, case_id: CaseId, item: &Evidence, actor: &str) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
         let detail = serde_json::json!({"kind": item.kind.as_str(), "sha256": item.sha256});
-        audit::append(&tx, &case_id.to_string(), crate::now(), actor, "evidence_viewed", &detail)?;
-        tx.commit()?;
-        Ok(())
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let chain = case_id.to_string();
+                audit::append_event(tx, self.audit_key(), &chain, crate::now(), actor, "evidence_viewed", &detail)
+            })
+        })
     }
 
     /// The newest evidence of `kind` for a case, decrypted, or `None` (also when retention purged it).
@@ -256,43 +265,42 @@ impl Store {
     }
 
     pub fn case_evidence(&self, case_id: CaseId) -> Result<Vec<Evidence>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT id, kind, sha256, media_type, size, created_at, purged_at FROM evidence WHERE case_id = ?1 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([case_id.to_string()], |r| {
-            let kind: String = r.get(1)?;
-            Ok(Evidence {
-                id: r.get(0)?,
-                case_id,
-                kind: EvidenceKind::parse(&kind).ok_or_else(|| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        1,
-                        rusqlite::types::Type::Text,
-                        "unknown evidence kind".into(),
-                    )
-                })?,
-                sha256: r.get(2)?,
-                media_type: r.get(3)?,
-                size: r.get::<_, i64>(4)?.try_into().unwrap_or(0),
-                created_at: from_ms(r.get(5)?),
-                purged_at: r.get::<_, Option<i64>>(6)?.map(from_ms),
-            })
+        let rows = self.with(|conn| {
+            conn.query(
+                "SELECT id, kind, sha256, media_type, size, created_at, purged_at FROM evidence WHERE case_id = ?1 ORDER BY seq",
+                db_params![case_id.to_string()],
+            )
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.get(1)?;
+                Ok(Evidence {
+                    id: r.get(0)?,
+                    case_id,
+                    kind: EvidenceKind::parse(&kind).ok_or_else(|| StoreError::corrupt("an unknown evidence kind"))?,
+                    sha256: r.get(2)?,
+                    media_type: r.get(3)?,
+                    size: r.get::<i64>(4)?.try_into().unwrap_or(0),
+                    created_at: from_ms(r.get(5)?),
+                    purged_at: r.get::<Option<i64>>(6)?.map(from_ms),
+                })
+            })
+            .collect()
     }
 }
 
+/// Writes evidence rows for a case inside the caller's transaction, numbered after the case's last. Callers on
+/// PostgreSQL hold the case's lock ([`Conn::lock`]), so two instances never take the same number.
 pub(crate) fn insert_evidence(
-    tx: &Transaction<'_>,
+    tx: &Conn<'_>,
     case_id: CaseId,
     at: OffsetDateTime,
     items: &[NewEvidence],
 ) -> Result<Vec<Evidence>> {
+    let case = case_id.to_string();
+    tx.lock(&case)?;
     let mut seq: i64 =
-        tx.query_row("SELECT coalesce(max(seq), 0) FROM evidence WHERE case_id = ?1", [case_id.to_string()], |r| {
-            r.get(0)
-        })?;
+        tx.query_one("SELECT coalesce(max(seq), 0) FROM evidence WHERE case_id = ?1", db_params![case])?.get(0)?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         seq += 1;
@@ -300,9 +308,9 @@ pub(crate) fn insert_evidence(
         tx.execute(
             "INSERT INTO evidence (id, case_id, seq, kind, sha256, media_type, size, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
+            db_params![
                 id,
-                case_id.to_string(),
+                case,
                 seq,
                 item.kind.as_str(),
                 item.sha256,
@@ -326,13 +334,15 @@ pub(crate) fn insert_evidence(
 }
 
 /// Inserts a case, its code and its `case_created` audit event inside the caller's transaction.
-pub(crate) fn insert_case_in(tx: &Transaction<'_>, case: &Case, actor: &str) -> Result<()> {
+pub(crate) fn insert_case_in(tx: &Conn<'_>, audit_key: &[u8; 32], case: &Case, actor: &str) -> Result<()> {
+    // A client's cases of one API are numbered one after another: writers of the same pair take turns.
+    tx.lock(&format!("case numbers:{}:{}", case.client_id, case.api))?;
     let inserted = tx.execute(
         &format!(
             "INSERT INTO cases ({CASE_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13,
                  (SELECT COALESCE(MAX(seq), 0) + 1 FROM cases INDEXED BY cases_by_client_seq WHERE client_id = ?2 AND api = ?3))"
         ),
-        params![
+        db_params![
             case.id.to_string(),
             case.client_id,
             case.api,
@@ -348,10 +358,8 @@ pub(crate) fn insert_case_in(tx: &Transaction<'_>, case: &Case, actor: &str) -> 
             case.flow.as_ref().map(|f| f.version),
         ],
     );
-    if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted {
-        if e.code == rusqlite::ErrorCode::ConstraintViolation {
-            return Err(StoreError::Conflict("a case with this reference already exists".into()));
-        }
+    if let Err(StoreError::Conflict(_)) = &inserted {
+        return Err(StoreError::Conflict("a case with this reference already exists".into()));
     }
     inserted?;
     // Claim types only: the values are personal data and the audit log outlives retention.
@@ -361,6 +369,6 @@ pub(crate) fn insert_case_in(tx: &Transaction<'_>, case: &Case, actor: &str) -> 
         "claims": claim_types, "expires_at": to_ms(case.expires_at), "flow": case.flow,
     });
     crate::case_codes::assign_code(tx, case.id)?;
-    audit::append(tx, &case.id.to_string(), case.created_at, actor, "case_created", &detail)?;
+    audit::append_event(tx, audit_key, &case.id.to_string(), case.created_at, actor, "case_created", &detail)?;
     Ok(())
 }

@@ -114,6 +114,11 @@ impl FromValue for i64 {
         }
     }
 }
+impl FromValue for u64 {
+    fn from_value(value: &Value) -> Result<Self> {
+        u64::try_from(i64::from_value(value)?).map_err(|_| StoreError::corrupt("an integer out of range"))
+    }
+}
 impl FromValue for u32 {
     fn from_value(value: &Value) -> Result<Self> {
         u32::try_from(i64::from_value(value)?).map_err(|_| StoreError::corrupt("an integer out of range"))
@@ -188,6 +193,13 @@ impl Row {
         let value = self.0.get(index).ok_or_else(|| StoreError::corrupt(format!("no column {index} in the row")))?;
         T::from_value(value)
     }
+
+    /// A column of JSON text, parsed.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, index: usize) -> Result<T> {
+        let text: String = self.get(index)?;
+        serde_json::from_str(&text)
+            .map_err(|e| StoreError::corrupt(format!("column {index} is not the JSON it should be: {e}")))
+    }
 }
 
 fn owned(params: &[&dyn ToValue]) -> Vec<Value> {
@@ -218,17 +230,37 @@ fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> Value {
     }
 }
 
+/// SQLite's refusals in the store's terms, as [`postgres_error`] does for PostgreSQL: a broken unique, primary or
+/// foreign key is a conflict.
+fn sqlite_error(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ffi;
+    match &e {
+        rusqlite::Error::SqliteFailure(failure, message)
+            if [
+                ffi::SQLITE_CONSTRAINT_UNIQUE,
+                ffi::SQLITE_CONSTRAINT_PRIMARYKEY,
+                ffi::SQLITE_CONSTRAINT_FOREIGNKEY,
+            ]
+            .contains(&failure.extended_code) =>
+        {
+            StoreError::Conflict(message.clone().unwrap_or_else(|| failure.to_string()))
+        }
+        _ => StoreError::Sqlite(e),
+    }
+}
+
 fn sqlite_execute(conn: &rusqlite::Connection, sql: &str, params: Vec<Value>) -> Result<u64> {
-    let changed = conn.execute(sql, rusqlite::params_from_iter(params.into_iter().map(to_sqlite)))?;
+    let changed =
+        conn.execute(sql, rusqlite::params_from_iter(params.into_iter().map(to_sqlite))).map_err(sqlite_error)?;
     Ok(u64::try_from(changed).unwrap_or(u64::MAX))
 }
 
 fn sqlite_query(conn: &rusqlite::Connection, sql: &str, params: Vec<Value>) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare(sql)?;
     let columns = stmt.column_count();
-    let mut rows = stmt.query(rusqlite::params_from_iter(params.into_iter().map(to_sqlite)))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params.into_iter().map(to_sqlite))).map_err(sqlite_error)?;
     let mut read = Vec::new();
-    while let Some(row) = rows.next()? {
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
         let mut values = Vec::with_capacity(columns);
         for index in 0..columns {
             values.push(from_sqlite(row.get_ref(index)?));
@@ -239,6 +271,27 @@ fn sqlite_query(conn: &rusqlite::Connection, sql: &str, params: Vec<Value>) -> R
 }
 
 // ---- PostgreSQL ----
+
+/// A statement written for SQLite as PostgreSQL takes it: `?N` placeholders become `$N` and SQLite's index hints
+/// (`INDEXED BY name`, which pin a hot query to its index there) are dropped, since PostgreSQL's planner takes
+/// none; its plans are checked by their own tests.
+pub(crate) fn to_postgres(sql: &str) -> String {
+    strip_index_hints(&to_postgres_placeholders(sql))
+}
+
+fn strip_index_hints(sql: &str) -> String {
+    const HINT: &str = "INDEXED BY ";
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find(HINT) {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        let after = rest.get(at + HINT.len()..).unwrap_or_default();
+        let name_len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+        rest = after.get(name_len..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
 
 /// SQLite's `?N` placeholders as PostgreSQL's `$N`, outside quoted text.
 pub(crate) fn to_postgres_placeholders(sql: &str) -> String {
@@ -331,7 +384,7 @@ impl PgSession {
     }
 
     fn rows(&self, sql: &str, params: Vec<Value>) -> Result<Vec<tokio_postgres::Row>> {
-        let (client, sql) = (self.client.clone(), to_postgres_placeholders(sql));
+        let (client, sql) = (self.client.clone(), to_postgres(sql));
         let answer = self
             .runtime
             .run(async move {
@@ -344,7 +397,7 @@ impl PgSession {
     }
 
     fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64> {
-        let (client, sql) = (self.client.clone(), to_postgres_placeholders(sql));
+        let (client, sql) = (self.client.clone(), to_postgres(sql));
         let answer = self
             .runtime
             .run(async move {
@@ -419,6 +472,24 @@ impl Conn<'_> {
         self.query_opt(sql, params)?.ok_or(StoreError::NotFound)
     }
 
+    /// The function that finds text in text, `(haystack, needle)` → its 1-based place or 0.
+    pub fn position_fn(&self) -> &'static str {
+        match self.dialect() {
+            Dialect::Sqlite => "instr",
+            Dialect::Postgres => "strpos",
+        }
+    }
+
+    /// Makes the other writers of `name` (a case, an audit chain, a counter) wait until this transaction ends.
+    /// On PostgreSQL, where instances write at once, that is a transaction-scoped advisory lock (taken again by
+    /// the same transaction, it is already held); SQLite's transactions here hold its single write lock already.
+    pub fn lock(&self, name: &str) -> Result<()> {
+        if self.dialect() == Dialect::Postgres {
+            self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))", db_params![name])?;
+        }
+        Ok(())
+    }
+
     /// Statements without parameters, separated by semicolons.
     pub fn batch(&self, sql: &str) -> Result<()> {
         match self {
@@ -457,6 +528,14 @@ mod tests {
         assert_eq!(
             to_postgres_placeholders("SELECT '?1', \"a?\" FROM t WHERE a = ?1 AND b = ?12"),
             "SELECT '?1', \"a?\" FROM t WHERE a = $1 AND b = $12"
+        );
+    }
+
+    #[test]
+    fn index_hints_are_dropped_for_postgres() {
+        assert_eq!(
+            to_postgres("SELECT a FROM t INDEXED BY t_by_a WHERE a = ?1 AND b IN (SELECT b FROM u INDEXED BY u_b)"),
+            "SELECT a FROM t  WHERE a = $1 AND b IN (SELECT b FROM u )"
         );
     }
 

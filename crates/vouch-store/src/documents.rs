@@ -2,9 +2,9 @@
 //! inspection of it, and the active authentication challenge issued for the next upload. Blobs are written
 //! before the rows that name them; replacing or deleting a row removes its old blobs once nothing names them.
 
-use rusqlite::{params, OptionalExtension, Transaction};
-
 use crate::blob_refs::blob_still_named;
+use crate::db::Conn;
+use crate::db_params;
 use crate::error::Result;
 use crate::{now, to_ms, Store};
 
@@ -49,7 +49,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO dis_documents (customer_id, client_id, document_request, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![customer_id, client_id, request, at],
+                db_params![customer_id, client_id, request, at],
             )?;
             Ok(((), orphans))
         })
@@ -58,15 +58,13 @@ impl Store {
     /// PUT /document's request as stored, `None` when the customer has no document created that way.
     pub fn document_request(&self, client_id: &str, customer_id: &str) -> Result<Option<String>> {
         self.customer(client_id, customer_id)?;
-        let conn = self.conn()?;
-        Ok(conn
-            .query_row(
+        let row = self.with(|conn| {
+            conn.query_opt(
                 "SELECT document_request FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
-                params![customer_id, client_id],
-                |r| r.get::<_, Option<String>>(0),
+                db_params![customer_id, client_id],
             )
-            .optional()?
-            .flatten())
+        })?;
+        Ok(row.map(|r| r.get::<Option<String>>(0)).transpose()?.flatten())
     }
 
     /// Stores a page, replacing the customer's earlier page of the same type, in one transaction. The
@@ -77,26 +75,23 @@ impl Store {
         let portrait = page.portrait.map(|p| self.blobs().put(p)).transpose()?;
         let reading = self.blobs().put(page.reading)?;
         self.write_then_remove_blobs(|tx| {
-            let exists = tx
-                .query_row(
-                    "SELECT 1 FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
-                    params![customer_id, client_id],
-                    |_| Ok(()),
-                )
-                .optional()?;
+            let exists = tx.query_opt(
+                "SELECT 1 FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
+                db_params![customer_id, client_id],
+            )?;
             if exists.is_none() {
                 return Err(crate::StoreError::NotFound);
             }
             let previous = page_blobs(tx, customer_id, Some(page.page_type))?;
             tx.execute(
                 "DELETE FROM dis_document_pages WHERE customer_id = ?1 AND page_type = ?2",
-                params![customer_id, page.page_type],
+                db_params![customer_id, page.page_type],
             )?;
             tx.execute(
                 "INSERT INTO dis_document_pages (customer_id, page_type, document_type, mrz_format, image_sha256,
                      portrait_sha256, reading_sha256, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
+                db_params![
                     customer_id,
                     page.page_type,
                     page.document_type,
@@ -109,7 +104,7 @@ impl Store {
             )?;
             tx.execute(
                 "UPDATE dis_documents SET updated_at = ?2 WHERE customer_id = ?1",
-                params![customer_id, to_ms(now())],
+                db_params![customer_id, to_ms(now())],
             )?;
             let mut orphans = Vec::new();
             for sha in previous {
@@ -125,51 +120,53 @@ impl Store {
     /// customer is not found.
     pub fn pages(&self, client_id: &str, customer_id: &str) -> Result<Vec<PageRow>> {
         self.customer(client_id, customer_id)?;
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT p.page_type, p.document_type, p.mrz_format, p.image_sha256, p.portrait_sha256, p.reading_sha256
-             FROM dis_document_pages p JOIN dis_documents d ON d.customer_id = p.customer_id
-             WHERE p.customer_id = ?1 AND d.client_id = ?2 ORDER BY p.rowid",
-        )?;
-        let rows = stmt.query_map(params![customer_id, client_id], |r| {
-            Ok(PageRow {
-                page_type: r.get(0)?,
-                document_type: r.get(1)?,
-                mrz_format: r.get(2)?,
-                image_sha256: r.get(3)?,
-                portrait_sha256: r.get(4)?,
-                reading_sha256: r.get(5)?,
-            })
+        let rows = self.with(|conn| {
+            conn.query(
+                "SELECT p.page_type, p.document_type, p.mrz_format, p.image_sha256, p.portrait_sha256, p.reading_sha256
+                 FROM dis_document_pages p JOIN dis_documents d ON d.customer_id = p.customer_id
+                 WHERE p.customer_id = ?1 AND d.client_id = ?2 ORDER BY p.rowid",
+                db_params![customer_id, client_id],
+            )
         })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        rows.iter()
+            .map(|r| {
+                Ok(PageRow {
+                    page_type: r.get(0)?,
+                    document_type: r.get(1)?,
+                    mrz_format: r.get(2)?,
+                    image_sha256: r.get(3)?,
+                    portrait_sha256: r.get(4)?,
+                    reading_sha256: r.get(5)?,
+                })
+            })
+            .collect()
     }
 
     /// Issues an active authentication challenge for the customer's next chip data, creating the document.
     pub fn set_chip_challenge(&self, client_id: &str, customer_id: &str, challenge: &[u8]) -> Result<()> {
         self.customer(client_id, customer_id)?;
-        let conn = self.conn()?;
         let at = to_ms(now());
-        conn.execute(
-            "INSERT INTO dis_documents (customer_id, client_id, chip_challenge, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?4)
-             ON CONFLICT(customer_id) DO UPDATE SET chip_challenge = ?3, updated_at = ?4",
-            params![customer_id, client_id, challenge, at],
-        )?;
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO dis_documents (customer_id, client_id, chip_challenge, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT(customer_id) DO UPDATE SET chip_challenge = ?3, updated_at = ?4",
+                db_params![customer_id, client_id, challenge, at],
+            )
+        })?;
         Ok(())
     }
 
     /// The challenge issued and not used yet.
     pub fn chip_challenge(&self, client_id: &str, customer_id: &str) -> Result<Option<Vec<u8>>> {
         self.customer(client_id, customer_id)?;
-        let conn = self.conn()?;
-        Ok(conn
-            .query_row(
+        let row = self.with(|conn| {
+            conn.query_opt(
                 "SELECT chip_challenge FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
-                params![customer_id, client_id],
-                |r| r.get::<_, Option<Vec<u8>>>(0),
+                db_params![customer_id, client_id],
             )
-            .optional()?
-            .flatten())
+        })?;
+        Ok(row.map(|r| r.get::<Option<Vec<u8>>>(0)).transpose()?.flatten())
     }
 
     /// Stores the chip data and its inspection, replacing earlier chip data, and uses up the challenge: in one
@@ -179,12 +176,12 @@ impl Store {
         let sha = self.blobs().put(data)?;
         self.write_then_remove_blobs(|tx| {
             let previous: Option<String> = tx
-                .query_row(
+                .query_opt(
                     "SELECT chip_data_sha256 FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
-                    params![customer_id, client_id],
-                    |r| r.get(0),
-                )
-                .optional()?
+                    db_params![customer_id, client_id],
+                )?
+                .map(|r| r.get::<Option<String>>(0))
+                .transpose()?
                 .flatten();
             let at = to_ms(now());
             tx.execute(
@@ -193,7 +190,7 @@ impl Store {
                  VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?5)
                  ON CONFLICT(customer_id) DO UPDATE
                      SET chip_challenge = NULL, chip_data_sha256 = ?3, chip_inspection = ?4, updated_at = ?5",
-                params![customer_id, client_id, sha, inspection, at],
+                db_params![customer_id, client_id, sha, inspection, at],
             )?;
             let orphans = match previous {
                 Some(old) if old != sha && !blob_still_named(tx, &old)? => vec![old],
@@ -206,34 +203,32 @@ impl Store {
     /// The customer's chip data, if any was uploaded; an unknown customer is not found.
     pub fn chip_record(&self, client_id: &str, customer_id: &str) -> Result<Option<ChipRecord>> {
         self.customer(client_id, customer_id)?;
-        let row: Option<(String, String)> = {
-            let conn = self.conn()?;
-            conn.query_row(
+        let row = self.with(|conn| {
+            conn.query_opt(
                 "SELECT chip_data_sha256, chip_inspection FROM dis_documents
                  WHERE customer_id = ?1 AND client_id = ?2 AND chip_data_sha256 IS NOT NULL",
-                params![customer_id, client_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                db_params![customer_id, client_id],
             )
-            .optional()?
-        };
+        })?;
         match row {
             None => Ok(None),
-            Some((sha, inspection)) => Ok(Some(ChipRecord { data: self.blobs().get(&sha)?, inspection })),
+            Some(r) => {
+                let (sha, inspection): (String, String) = (r.get(0)?, r.get(1)?);
+                Ok(Some(ChipRecord { data: self.blobs().get(&sha)?, inspection }))
+            }
         }
     }
 
     /// Whether the customer has a document (a challenge was issued or chip data uploaded).
     pub fn has_document(&self, client_id: &str, customer_id: &str) -> Result<bool> {
         self.customer(client_id, customer_id)?;
-        let conn = self.conn()?;
-        Ok(conn
-            .query_row(
+        let row = self.with(|conn| {
+            conn.query_opt(
                 "SELECT 1 FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
-                params![customer_id, client_id],
-                |_| Ok(()),
+                db_params![customer_id, client_id],
             )
-            .optional()?
-            .is_some())
+        })?;
+        Ok(row.is_some())
     }
 
     /// Deletes the customer's document and its chip data. Idempotent; an unknown customer is not found.
@@ -244,49 +239,47 @@ impl Store {
 }
 
 /// The blobs of the customer's pages (of one type, or all).
-fn page_blobs(tx: &Transaction<'_>, customer_id: &str, page_type: Option<&str>) -> Result<Vec<String>> {
-    let mut stmt = tx.prepare(
+fn page_blobs(tx: &Conn<'_>, customer_id: &str, page_type: Option<&str>) -> Result<Vec<String>> {
+    let rows = tx.query(
         "SELECT image_sha256, portrait_sha256, reading_sha256 FROM dis_document_pages
-         WHERE customer_id = ?1 AND (?2 IS NULL OR page_type = ?2)",
+         WHERE customer_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR page_type = ?2)",
+        db_params![customer_id, page_type],
     )?;
-    let rows = stmt
-        .query_map(params![customer_id, page_type], |r| Ok([r.get::<_, Option<String>>(0)?, r.get(1)?, r.get(2)?]))?;
     let mut out = Vec::new();
-    for row in rows {
-        out.extend(row?.into_iter().flatten());
+    for r in rows {
+        for index in 0..3 {
+            out.extend(r.get::<Option<String>>(index)?);
+        }
     }
     Ok(out)
 }
 
 /// Deletes the document row and its pages and returns the blobs no other row still names.
-pub(crate) fn delete_document_tx(tx: &Transaction<'_>, client_id: &str, customer_id: &str) -> Result<Vec<String>> {
-    let owned = tx
-        .query_row(
-            "SELECT 1 FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
-            params![customer_id, client_id],
-            |_| Ok(()),
-        )
-        .optional()?;
+pub(crate) fn delete_document_tx(tx: &Conn<'_>, client_id: &str, customer_id: &str) -> Result<Vec<String>> {
+    let owned = tx.query_opt(
+        "SELECT 1 FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
+        db_params![customer_id, client_id],
+    )?;
     if owned.is_none() {
         return Ok(Vec::new());
     }
     let pages = page_blobs(tx, customer_id, None)?;
-    tx.execute("DELETE FROM dis_document_pages WHERE customer_id = ?1", [customer_id])?;
+    tx.execute("DELETE FROM dis_document_pages WHERE customer_id = ?1", db_params![customer_id])?;
     let mut orphans = Vec::new();
     for sha in pages {
         if !orphans.contains(&sha) && !blob_still_named(tx, &sha)? {
             orphans.push(sha);
         }
     }
-    let sha: Option<Option<String>> = tx
-        .query_row(
+    let sha: Option<String> = tx
+        .query_opt(
             "SELECT chip_data_sha256 FROM dis_documents WHERE customer_id = ?1 AND client_id = ?2",
-            params![customer_id, client_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let sha = sha.flatten();
-    tx.execute("DELETE FROM dis_documents WHERE customer_id = ?1", [customer_id])?;
+            db_params![customer_id, client_id],
+        )?
+        .map(|r| r.get::<Option<String>>(0))
+        .transpose()?
+        .flatten();
+    tx.execute("DELETE FROM dis_documents WHERE customer_id = ?1", db_params![customer_id])?;
     if let Some(sha) = sha {
         if !blob_still_named(tx, &sha)? {
             orphans.push(sha);

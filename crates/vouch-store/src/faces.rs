@@ -1,9 +1,9 @@
 //! DIS faces and customers. Blobs (image, template) are written before the row that names them; deleting a
 //! face removes its blobs only when nothing else still names the same content.
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
-
 use crate::blob_refs::blob_still_named;
+use crate::db::{Conn, Row};
+use crate::db_params;
 use crate::error::{Result, StoreError};
 use crate::{now, to_ms, Store};
 
@@ -40,15 +40,9 @@ impl Store {
     /// Runs `write` in one transaction; after it commits, deletes the blobs it reports as no longer named.
     pub(crate) fn write_then_remove_blobs<T>(
         &self,
-        write: impl FnOnce(&Transaction<'_>) -> Result<(T, Vec<String>)>,
+        write: impl FnOnce(&Conn<'_>) -> Result<(T, Vec<String>)>,
     ) -> Result<T> {
-        let (value, orphans) = {
-            let mut conn = self.conn()?;
-            let tx = conn.transaction()?;
-            let result = write(&tx)?;
-            tx.commit()?;
-            result
-        };
+        let (value, orphans) = self.with(|conn| conn.transaction(write))?;
         for sha in &orphans {
             if let Err(e) = self.blobs().remove(sha) {
                 tracing::warn!(error = %e, "could not delete a face blob; it stays encrypted on disk");
@@ -59,29 +53,19 @@ impl Store {
 
     pub fn insert_face(&self, face: NewFace<'_>) -> Result<FaceRow> {
         let shas = self.put_face_blobs(&face)?;
-        let conn = self.conn()?;
-        insert_face_row(&conn, &face, &shas)
+        self.with(|conn| insert_face_row(conn, &face, &shas))
     }
 
     /// The face, if it exists and belongs to `client_id` (another client's face is not found).
     pub fn face(&self, client_id: &str, id: &str) -> Result<FaceRow> {
-        let conn = self.conn()?;
-        conn.query_row(
-            "SELECT id, client_id, image_sha256, template_sha256, detection FROM dis_faces
-             WHERE id = ?1 AND client_id = ?2",
-            params![id, client_id],
-            |r| {
-                Ok(FaceRow {
-                    id: r.get(0)?,
-                    client_id: r.get(1)?,
-                    image_sha256: r.get(2)?,
-                    template_sha256: r.get(3)?,
-                    detection: r.get(4)?,
-                })
-            },
-        )
-        .optional()?
-        .ok_or(StoreError::NotFound)
+        let row = self.with(|conn| {
+            conn.query_one(
+                "SELECT id, client_id, image_sha256, template_sha256, detection FROM dis_faces
+                 WHERE id = ?1 AND client_id = ?2",
+                db_params![id, client_id],
+            )
+        })?;
+        face_from_row(&row)
     }
 
     /// Deletes a face (a customer's selfie link to it is cleared in the same transaction). Idempotent.
@@ -90,11 +74,12 @@ impl Store {
     }
 
     pub fn create_customer(&self, client_id: &str, id: &str) -> Result<CustomerRow> {
-        let conn = self.conn()?;
-        let inserted = conn.execute(
-            "INSERT INTO dis_customers (id, client_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO NOTHING",
-            params![id, client_id, to_ms(now())],
-        )?;
+        let inserted = self.with(|conn| {
+            conn.execute(
+                "INSERT INTO dis_customers (id, client_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO NOTHING",
+                db_params![id, client_id, to_ms(now())],
+            )
+        })?;
         if inserted == 0 {
             return Err(StoreError::Conflict("a customer with this id already exists".into()));
         }
@@ -102,8 +87,7 @@ impl Store {
     }
 
     pub fn customer(&self, client_id: &str, id: &str) -> Result<CustomerRow> {
-        let conn = self.conn()?;
-        let selfie_face_id = selfie_of(&conn, client_id, id)?.ok_or(StoreError::NotFound)?;
+        let selfie_face_id = self.with(|conn| selfie_of(conn, client_id, id))?.ok_or(StoreError::NotFound)?;
         Ok(CustomerRow { id: id.into(), client_id: client_id.into(), selfie_face_id })
     }
 
@@ -116,7 +100,7 @@ impl Store {
         self.write_then_remove_blobs(|tx| {
             let previous = selfie_of(tx, client_id, customer_id)?.ok_or(StoreError::NotFound)?;
             let row = insert_face_row(tx, &face, &shas)?;
-            tx.execute("UPDATE dis_customers SET selfie_face_id = ?1 WHERE id = ?2", params![face.id, customer_id])?;
+            tx.execute("UPDATE dis_customers SET selfie_face_id = ?1 WHERE id = ?2", db_params![face.id, customer_id])?;
             let orphans = match previous {
                 Some(old) => delete_face_tx(tx, client_id, &old)?,
                 None => Vec::new(),
@@ -140,11 +124,11 @@ impl Store {
 }
 
 /// Deletes the customer with its liveness, document and selfie, and returns the blobs no other row still names.
-pub(crate) fn delete_customer_tx(tx: &Transaction<'_>, client_id: &str, id: &str) -> Result<Vec<String>> {
+pub(crate) fn delete_customer_tx(tx: &Conn<'_>, client_id: &str, id: &str) -> Result<Vec<String>> {
     let selfie = selfie_of(tx, client_id, id)?.flatten();
     let mut orphans = crate::liveness::delete_liveness_tx(tx, client_id, id)?;
     orphans.extend(crate::documents::delete_document_tx(tx, client_id, id)?);
-    tx.execute("DELETE FROM dis_customers WHERE id = ?1 AND client_id = ?2", params![id, client_id])?;
+    tx.execute("DELETE FROM dis_customers WHERE id = ?1 AND client_id = ?2", db_params![id, client_id])?;
     if let Some(face) = selfie {
         orphans.extend(delete_face_tx(tx, client_id, &face)?);
     }
@@ -153,22 +137,31 @@ pub(crate) fn delete_customer_tx(tx: &Transaction<'_>, client_id: &str, id: &str
 
 /// The customer's selfie face id: None when the customer does not exist (or is another client's),
 /// `Some(None)` when it has no selfie.
-fn selfie_of(conn: &Connection, client_id: &str, customer_id: &str) -> Result<Option<Option<String>>> {
-    Ok(conn
-        .query_row(
-            "SELECT selfie_face_id FROM dis_customers WHERE id = ?1 AND client_id = ?2",
-            params![customer_id, client_id],
-            |r| r.get(0),
-        )
-        .optional()?)
+fn selfie_of(conn: &Conn<'_>, client_id: &str, customer_id: &str) -> Result<Option<Option<String>>> {
+    conn.query_opt(
+        "SELECT selfie_face_id FROM dis_customers WHERE id = ?1 AND client_id = ?2",
+        db_params![customer_id, client_id],
+    )?
+    .map(|r| r.get(0))
+    .transpose()
 }
 
-fn insert_face_row(conn: &Connection, face: &NewFace<'_>, shas: &(String, String)) -> Result<FaceRow> {
+fn face_from_row(r: &Row) -> Result<FaceRow> {
+    Ok(FaceRow {
+        id: r.get(0)?,
+        client_id: r.get(1)?,
+        image_sha256: r.get(2)?,
+        template_sha256: r.get(3)?,
+        detection: r.get(4)?,
+    })
+}
+
+fn insert_face_row(conn: &Conn<'_>, face: &NewFace<'_>, shas: &(String, String)) -> Result<FaceRow> {
     let (image_sha256, template_sha256) = shas.clone();
     conn.execute(
         "INSERT INTO dis_faces (id, client_id, image_sha256, template_sha256, detection, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![face.id, face.client_id, image_sha256, template_sha256, face.detection, to_ms(now())],
+        db_params![face.id, face.client_id, image_sha256, template_sha256, face.detection, to_ms(now())],
     )?;
     Ok(FaceRow {
         id: face.id.into(),
@@ -180,19 +173,17 @@ fn insert_face_row(conn: &Connection, face: &NewFace<'_>, shas: &(String, String
 }
 
 /// Deletes the face row and returns the blobs no other row still names.
-pub(crate) fn delete_face_tx(tx: &Transaction<'_>, client_id: &str, id: &str) -> Result<Vec<String>> {
-    let shas: Option<(String, String)> = tx
-        .query_row(
-            "SELECT image_sha256, template_sha256 FROM dis_faces WHERE id = ?1 AND client_id = ?2",
-            params![id, client_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((image, template)) = shas else {
+pub(crate) fn delete_face_tx(tx: &Conn<'_>, client_id: &str, id: &str) -> Result<Vec<String>> {
+    let shas = tx.query_opt(
+        "SELECT image_sha256, template_sha256 FROM dis_faces WHERE id = ?1 AND client_id = ?2",
+        db_params![id, client_id],
+    )?;
+    let Some(row) = shas else {
         return Ok(Vec::new());
     };
-    tx.execute("UPDATE dis_customers SET selfie_face_id = NULL WHERE selfie_face_id = ?1", [id])?;
-    tx.execute("DELETE FROM dis_faces WHERE id = ?1", [id])?;
+    let (image, template): (String, String) = (row.get(0)?, row.get(1)?);
+    tx.execute("UPDATE dis_customers SET selfie_face_id = NULL WHERE selfie_face_id = ?1", db_params![id])?;
+    tx.execute("DELETE FROM dis_faces WHERE id = ?1", db_params![id])?;
     let mut orphans = Vec::new();
     for sha in [image, template] {
         if !blob_still_named(tx, &sha)? && !orphans.contains(&sha) {

@@ -1,11 +1,11 @@
 //! Flow versions, the default flow, and each case's recorded step outcomes.
 
-use rusqlite::params;
 use vouch_core::flow::{self, FlowVersion, Step, StepKind, StepOutcome, StepRecord};
 use vouch_core::{CaseId, CaseStatus, EvidenceKind};
 
 use crate::audit;
 use crate::cases::NewEvidence;
+use crate::db::Conn;
 use crate::db_params;
 use crate::error::{Result, StoreError};
 use crate::{from_ms, now, to_ms, Store};
@@ -28,28 +28,26 @@ fn flow_from_row(r: &crate::db::Row) -> Result<FlowVersion> {
 
 const FLOW_COLUMNS: &str = "id, version, name, steps, created_at, created_by";
 
-fn conversion(idx: usize, what: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, what.to_string().into())
-}
-
 /// A case's recorded steps, in order. Takes a connection so it also runs inside a transaction.
-fn load_steps(conn: &rusqlite::Connection, case_id: CaseId) -> Result<Vec<StepRecord>> {
-    let mut stmt = conn.prepare(
+fn load_steps(conn: &Conn<'_>, case_id: CaseId) -> Result<Vec<StepRecord>> {
+    let rows = conn.query(
         "SELECT step_index, kind, outcome, detail, at FROM case_steps WHERE case_id = ?1 ORDER BY step_index",
+        db_params![case_id.to_string()],
     )?;
-    let rows = stmt.query_map([case_id.to_string()], |r| {
-        let kind: String = r.get(1)?;
-        let outcome: String = r.get(2)?;
-        let detail: String = r.get(3)?;
-        Ok(StepRecord {
-            index: r.get(0)?,
-            kind: StepKind::parse(&kind).ok_or_else(|| conversion(1, "unknown step kind"))?,
-            outcome: StepOutcome::parse(&outcome).ok_or_else(|| conversion(2, "unknown step outcome"))?,
-            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-            at: from_ms(r.get(4)?),
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.get(1)?;
+            let outcome: String = r.get(2)?;
+            let detail: String = r.get(3)?;
+            Ok(StepRecord {
+                index: r.get(0)?,
+                kind: StepKind::parse(&kind).ok_or_else(|| StoreError::corrupt("an unknown step kind"))?,
+                outcome: StepOutcome::parse(&outcome).ok_or_else(|| StoreError::corrupt("an unknown step outcome"))?,
+                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                at: from_ms(r.get(4)?),
+            })
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        .collect()
 }
 
 /// A step's outcome to record: which case, which step of its flow, what it decided and what it observed.
@@ -175,7 +173,7 @@ impl Store {
     }
 
     pub fn case_steps(&self, case_id: CaseId) -> Result<Vec<StepRecord>> {
-        load_steps(&*self.conn()?, case_id)
+        self.with(|conn| load_steps(conn, case_id))
     }
 
     /// Records one step's outcome: the engine checks it is the expected step; the outcome is stored as
@@ -218,7 +216,7 @@ impl Store {
         step: NewStep,
         captures: &[Capture<'_>],
         actor: &str,
-        within: impl FnOnce(&rusqlite::Transaction<'_>, time::OffsetDateTime) -> Result<()>,
+        within: impl FnOnce(&Conn<'_>, time::OffsetDateTime) -> Result<()>,
     ) -> Result<StepRecord> {
         let NewStep { case_id, index, kind, outcome, detail } = step;
         let case = self.get_case(case_id)?;
@@ -234,48 +232,47 @@ impl Store {
         let sha = self.blobs().put(&blob)?;
         let captured = self.put_captures(captures)?;
 
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let existing = load_steps(&tx, case_id)?;
-        flow::check_outcome(&flow.steps, &existing, index, kind).map_err(|e| StoreError::Conflict(e.to_string()))?;
-        let status: String =
-            tx.query_row("SELECT status FROM cases WHERE id = ?1", [case_id.to_string()], |r| r.get(0))?;
-        if status == CaseStatus::Pending.as_str() {
-            CaseStatus::Pending.transition_to(CaseStatus::InProgress)?;
-            tx.execute(
-                "UPDATE cases SET status = 'in_progress', updated_at = ?1 WHERE id = ?2 AND status = 'pending'",
-                params![to_ms(at), case_id.to_string()],
-            )?;
-            audit::append(
-                &tx,
-                &case_id.to_string(),
-                at,
-                actor,
-                "case_started",
-                &serde_json::json!({"flow": flow_ref}),
-            )?;
-        } else if status != CaseStatus::InProgress.as_str() {
-            return Err(StoreError::Conflict(format!("the case is {status} and takes no more steps")));
-        }
-        let detail_text = record.detail.to_string();
-        tx.execute(
-            "INSERT INTO case_steps (case_id, step_index, kind, outcome, detail, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![case_id.to_string(), index, kind.as_str(), outcome.as_str(), detail_text, to_ms(at)],
-        )?;
-        let evidence = NewEvidence {
-            kind: EvidenceKind::StepOutcome,
-            sha256: sha.clone(),
-            media_type: "application/json".into(),
-            size: blob.len() as u64,
-        };
-        crate::cases::insert_evidence(&tx, case_id, at, std::slice::from_ref(&evidence))?;
-        crate::cases::insert_evidence(&tx, case_id, at, &captured)?;
-        let capture_shas: Vec<&str> = captured.iter().map(|c| c.sha256.as_str()).collect();
-        let audit_detail = serde_json::json!({"step": index + 1, "kind": kind.as_str(), "outcome": outcome,
-            "evidence": sha, "captures": capture_shas});
-        audit::append(&tx, &case_id.to_string(), at, actor, "step_recorded", &audit_detail)?;
-        within(&tx, at)?;
-        tx.commit()?;
-        Ok(record)
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let chain = case_id.to_string();
+                // Steps of one case are recorded one at a time, whichever instance records them.
+                tx.lock(&chain)?;
+                let existing = load_steps(tx, case_id)?;
+                flow::check_outcome(&flow.steps, &existing, index, kind)
+                    .map_err(|e| StoreError::Conflict(e.to_string()))?;
+                let status: String =
+                    tx.query_one("SELECT status FROM cases WHERE id = ?1", db_params![chain])?.get(0)?;
+                if status == CaseStatus::Pending.as_str() {
+                    CaseStatus::Pending.transition_to(CaseStatus::InProgress)?;
+                    tx.execute(
+                        "UPDATE cases SET status = 'in_progress', updated_at = ?1 WHERE id = ?2 AND status = 'pending'",
+                        db_params![to_ms(at), chain],
+                    )?;
+                    let detail = serde_json::json!({"flow": flow_ref});
+                    audit::append_event(tx, self.audit_key(), &chain, at, actor, "case_started", &detail)?;
+                } else if status != CaseStatus::InProgress.as_str() {
+                    return Err(StoreError::Conflict(format!("the case is {status} and takes no more steps")));
+                }
+                let detail_text = record.detail.to_string();
+                tx.execute(
+                    "INSERT INTO case_steps (case_id, step_index, kind, outcome, detail, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    db_params![chain, index, kind.as_str(), outcome.as_str(), detail_text, to_ms(at)],
+                )?;
+                let evidence = NewEvidence {
+                    kind: EvidenceKind::StepOutcome,
+                    sha256: sha.clone(),
+                    media_type: "application/json".into(),
+                    size: blob.len() as u64,
+                };
+                crate::cases::insert_evidence(tx, case_id, at, std::slice::from_ref(&evidence))?;
+                crate::cases::insert_evidence(tx, case_id, at, &captured)?;
+                let capture_shas: Vec<&str> = captured.iter().map(|c| c.sha256.as_str()).collect();
+                let audit_detail = serde_json::json!({"step": index + 1, "kind": kind.as_str(), "outcome": outcome,
+                    "evidence": sha, "captures": capture_shas});
+                audit::append_event(tx, self.audit_key(), &chain, at, actor, "step_recorded", &audit_detail)?;
+                within(tx, at)?;
+                Ok(record)
+            })
+        })
     }
 }

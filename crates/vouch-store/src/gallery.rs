@@ -1,8 +1,8 @@
 //! The 1:N gallery's templates: sealed rows, each in a collection and of a subject. Enrolling a subject's
 //! templates, or removing them, is one transaction.
 
-use rusqlite::{params, OptionalExtension};
-
+use crate::db::Conn;
+use crate::db_params;
 use crate::error::{Result, StoreError};
 use crate::{now, to_ms, Store};
 
@@ -19,66 +19,79 @@ fn aad(key: i64) -> Vec<u8> {
     format!("gallery-template:{key}").into_bytes()
 }
 
+/// Inserts a template row and seals the template bound to the key it was given; the key.
+pub(crate) fn insert_sealed_template(
+    tx: &Conn<'_>,
+    key: &crate::keys::DataKey,
+    collection: &str,
+    subject: &str,
+    template: &[u8],
+) -> Result<i64> {
+    let row = tx.query_one(
+        "INSERT INTO gallery_templates (collection, subject, template, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING key",
+        db_params![collection, subject, Vec::<u8>::new(), to_ms(now())],
+    )?;
+    let row_key: i64 = row.get(0)?;
+    let sealed = key.seal(template, &aad(row_key))?;
+    tx.execute("UPDATE gallery_templates SET template = ?1 WHERE key = ?2", db_params![sealed, row_key])?;
+    Ok(row_key)
+}
+
 impl Store {
     /// Adds `templates` of `subject` to `collection`; the keys they were given, in order.
     pub fn add_gallery_templates(&self, collection: &str, subject: &str, templates: &[Vec<u8>]) -> Result<Vec<u64>> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let mut keys = Vec::with_capacity(templates.len());
-        for template in templates {
-            tx.execute(
-                "INSERT INTO gallery_templates (collection, subject, template, created_at) VALUES (?1, ?2, x'', ?3)",
-                params![collection, subject, to_ms(now())],
-            )?;
-            let key = tx.last_insert_rowid();
-            let sealed = self.key().seal(template, &aad(key))?;
-            tx.execute("UPDATE gallery_templates SET template = ?1 WHERE key = ?2", params![sealed, key])?;
-            keys.push(key as u64);
-        }
-        tx.commit()?;
-        Ok(keys)
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let mut keys = Vec::with_capacity(templates.len());
+                for template in templates {
+                    let key = insert_sealed_template(tx, self.key(), collection, subject, template)?;
+                    keys.push(key as u64);
+                }
+                Ok(keys)
+            })
+        })
     }
 
     /// Removes `subject`'s templates from `collection` (from every collection when `None`); the keys removed.
     pub fn remove_gallery_subject(&self, collection: Option<&str>, subject: &str) -> Result<Vec<u64>> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let keys: Vec<i64> = {
-            let mut stmt =
-                tx.prepare("SELECT key FROM gallery_templates WHERE subject = ?1 AND (?2 IS NULL OR collection = ?2)")?;
-            let rows = stmt.query_map(params![subject, collection], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        tx.execute(
-            "DELETE FROM gallery_templates WHERE subject = ?1 AND (?2 IS NULL OR collection = ?2)",
-            params![subject, collection],
-        )?;
-        tx.commit()?;
-        Ok(keys.into_iter().map(|k| k as u64).collect())
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let keys = tx
+                    .query(
+                        "SELECT key FROM gallery_templates WHERE subject = ?1 AND (CAST(?2 AS TEXT) IS NULL OR collection = ?2)",
+                        db_params![subject, collection],
+                    )?
+                    .iter()
+                    .map(|r| r.get::<u64>(0))
+                    .collect::<Result<Vec<_>>>()?;
+                tx.execute(
+                    "DELETE FROM gallery_templates WHERE subject = ?1 AND (CAST(?2 AS TEXT) IS NULL OR collection = ?2)",
+                    db_params![subject, collection],
+                )?;
+                Ok(keys)
+            })
+        })
     }
 
     /// One template by its key, opened; `None` when the key holds none.
     pub fn gallery_template(&self, key: u64) -> Result<Option<Vec<u8>>> {
         let key = i64::try_from(key).map_err(|_| StoreError::NotFound)?;
-        let sealed: Option<Vec<u8>> = self
-            .conn()?
-            .query_row("SELECT template FROM gallery_templates WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?;
-        sealed.map(|s| self.key().open(&s, &aad(key))).transpose()
+        let row =
+            self.with(|conn| conn.query_opt("SELECT template FROM gallery_templates WHERE key = ?1", db_params![key]))?;
+        row.map(|r| self.key().open(&r.get::<Vec<u8>>(0)?, &aad(key))).transpose()
     }
 
     /// Every stored template, opened, in key order: what the in-memory index is built from.
     pub fn gallery_templates(&self) -> Result<Vec<GalleryTemplate>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT key, collection, subject, template FROM gallery_templates ORDER BY key")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Vec<u8>>(3)?))
+        let rows = self.with(|conn| {
+            conn.query("SELECT key, collection, subject, template FROM gallery_templates ORDER BY key", db_params![])
         })?;
-        rows.map(|row| {
-            let (key, collection, subject, sealed) = row?;
-            let template = self.key().open(&sealed, &aad(key))?;
-            Ok(GalleryTemplate { key: key as u64, collection, subject, template })
-        })
-        .collect()
+        rows.iter()
+            .map(|r| {
+                let key: i64 = r.get(0)?;
+                let template = self.key().open(&r.get::<Vec<u8>>(3)?, &aad(key))?;
+                Ok(GalleryTemplate { key: key as u64, collection: r.get(1)?, subject: r.get(2)?, template })
+            })
+            .collect()
     }
 }

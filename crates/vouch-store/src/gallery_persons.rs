@@ -3,10 +3,11 @@
 //! collection the person is in. Every change here that touches templates returns what the in-memory index
 //! must add and drop, and is one transaction with its audit event.
 
-use rusqlite::{params, OptionalExtension, Row, Transaction};
 use time::OffsetDateTime;
 
 use crate::audit;
+use crate::db::{Conn, Row};
+use crate::db_params;
 use crate::error::{Result, StoreError};
 use crate::{from_ms, now, to_ms, Store};
 
@@ -124,7 +125,7 @@ fn thumbnail_aad(id: &str) -> Vec<u8> {
 
 const COLLECTION_COLUMNS: &str = "id, code, client_id, name, description, project, created_at, updated_at";
 
-fn collection_from_row(r: &Row<'_>) -> rusqlite::Result<GalleryCollection> {
+fn collection_from_row(r: &Row) -> Result<GalleryCollection> {
     Ok(GalleryCollection {
         id: r.get(0)?,
         code: r.get(1)?,
@@ -140,7 +141,7 @@ fn collection_from_row(r: &Row<'_>) -> rusqlite::Result<GalleryCollection> {
 const PERSON_COLUMNS: &str =
     "id, client_id, name, gender, date_of_birth, nationality, notes, status, created_at, updated_at";
 
-fn person_from_row(r: &Row<'_>) -> rusqlite::Result<GalleryPerson> {
+fn person_from_row(r: &Row) -> Result<GalleryPerson> {
     Ok(GalleryPerson {
         id: r.get(0)?,
         client_id: r.get(1)?,
@@ -192,27 +193,35 @@ impl Store {
             created_at: at,
             updated_at: at,
         };
-        self.conn()?.execute(
-            &format!("INSERT INTO gallery_collections ({COLLECTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"),
-            params![collection.id, collection.code, client_id, name, description, collection.project, to_ms(at)],
-        )?;
+        self.with(|conn| {
+            conn.execute(
+                &format!(
+                    "INSERT INTO gallery_collections ({COLLECTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+                ),
+                db_params![collection.id, collection.code, client_id, name, description, collection.project, to_ms(at)],
+            )
+        })?;
         Ok(collection)
     }
 
     /// A client's collection by its id or its code.
     pub fn gallery_collection(&self, client_id: &str, id_or_code: &str) -> Result<GalleryCollection> {
-        find_collection(&*self.conn()?, client_id, id_or_code)
+        self.with(|conn| find_collection(conn, client_id, id_or_code))
     }
 
     /// A client's collections, oldest first, those whose name contains `name_contains` (any case) when given.
     pub fn gallery_collections(&self, client_id: &str, name_contains: Option<&str>) -> Result<Vec<GalleryCollection>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLLECTION_COLUMNS} FROM gallery_collections WHERE client_id = ?1
-             AND (?2 IS NULL OR instr(lower(name), lower(?2)) > 0) ORDER BY created_at, id"
-        ))?;
-        let rows = stmt.query_map(params![client_id, name_contains], collection_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = self.with(|conn| {
+            let position = conn.position_fn();
+            conn.query(
+                &format!(
+                    "SELECT {COLLECTION_COLUMNS} FROM gallery_collections WHERE client_id = ?1
+                     AND (CAST(?2 AS TEXT) IS NULL OR {position}(lower(name), lower(?2)) > 0) ORDER BY created_at, id"
+                ),
+                db_params![client_id, name_contains],
+            )
+        })?;
+        rows.iter().map(collection_from_row).collect()
     }
 
     /// Renames or re-describes a collection and, when `people` is given, makes its members exactly those
@@ -225,28 +234,29 @@ impl Store {
         description: Option<&str>,
         people: Option<&[String]>,
     ) -> Result<(GalleryCollection, IndexChange)> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let collection = find_collection(&tx, client_id, id_or_code)?;
-        tx.execute(
-            "UPDATE gallery_collections SET name = coalesce(?1, name), description = coalesce(?2, description),
-             updated_at = ?3 WHERE id = ?4",
-            params![name, description, to_ms(now()), collection.id],
-        )?;
-        let mut change = IndexChange::default();
-        if let Some(people) = people {
-            let members = collection_members(&tx, &collection.id)?;
-            for gone in members.iter().filter(|m| !people.contains(m)) {
-                change.removed.extend(self.leave_collection(&tx, gone, &collection.id)?);
-            }
-            for person in people.iter().filter(|p| !members.contains(p)) {
-                find_person(&tx, client_id, person)?;
-                change.added.extend(self.join_collection(&tx, person, &collection.id)?);
-            }
-        }
-        let updated = find_collection(&tx, client_id, &collection.id)?;
-        tx.commit()?;
-        Ok((updated, change))
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let collection = find_collection(tx, client_id, id_or_code)?;
+                tx.execute(
+                    "UPDATE gallery_collections SET name = coalesce(?1, name), description = coalesce(?2, description),
+                     updated_at = ?3 WHERE id = ?4",
+                    db_params![name, description, to_ms(now()), collection.id],
+                )?;
+                let mut change = IndexChange::default();
+                if let Some(people) = people {
+                    let members = collection_members(tx, &collection.id)?;
+                    for gone in members.iter().filter(|m| !people.contains(m)) {
+                        change.removed.extend(self.leave_collection(tx, gone, &collection.id)?);
+                    }
+                    for person in people.iter().filter(|p| !members.contains(p)) {
+                        find_person(tx, client_id, person)?;
+                        change.added.extend(self.join_collection(tx, person, &collection.id)?);
+                    }
+                }
+                let updated = find_collection(tx, client_id, &collection.id)?;
+                Ok((updated, change))
+            })
+        })
     }
 
     /// Deletes a collection; its persons stay, in their other collections.
@@ -256,15 +266,16 @@ impl Store {
         id_or_code: &str,
         actor: &str,
     ) -> Result<(GalleryCollection, IndexChange)> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let collection = find_collection(&tx, client_id, id_or_code)?;
-        let removed = delete_templates(&tx, "collection = ?1", &collection_index(&collection.id))?;
-        tx.execute("DELETE FROM gallery_collections WHERE id = ?1", [&collection.id])?;
-        let detail = serde_json::json!({"collection": collection.id, "templates": removed.len()});
-        audit::append(&tx, GALLERY_CHAIN, now(), actor, "collection_deleted", &detail)?;
-        tx.commit()?;
-        Ok((collection, IndexChange { added: Vec::new(), removed }))
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let collection = find_collection(tx, client_id, id_or_code)?;
+                let removed = delete_templates(tx, "collection = ?1", &collection_index(&collection.id))?;
+                tx.execute("DELETE FROM gallery_collections WHERE id = ?1", db_params![collection.id])?;
+                let detail = serde_json::json!({"collection": collection.id, "templates": removed.len()});
+                audit::append_event(tx, self.audit_key(), GALLERY_CHAIN, now(), actor, "collection_deleted", &detail)?;
+                Ok((collection, IndexChange { added: Vec::new(), removed }))
+            })
+        })
     }
 
     /// Enrols a person with their faces in the client's gallery and in `collections` (ids or codes), unless
@@ -306,65 +317,73 @@ impl Store {
         faces: &[EnrolledFace],
         actor: &str,
     ) -> Result<PersonCreated> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let collection_ids =
-            collections.iter().map(|c| find_collection(&tx, client_id, c).map(|c| c.id)).collect::<Result<Vec<_>>>()?;
-        if let Some(existing) = same_person(&tx, client_id, facts, &collection_ids)? {
-            let existing = self.complete_person(&tx, existing)?;
-            return Ok(PersonCreated::AlreadySet(existing));
-        }
-        let id = new_object_id();
-        let at = to_ms(now());
-        tx.execute(
-            &format!(
-                "INSERT INTO gallery_persons ({PERSON_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?8)"
-            ),
-            params![id, client_id, facts.name, facts.gender, facts.date_of_birth, facts.nationality, facts.notes, at],
-        )?;
-        let mut change = IndexChange::default();
-        change.added.extend(self.store_faces(&tx, &id, &client_index(client_id), faces)?);
-        for collection in &collection_ids {
-            change.added.extend(self.join_collection(&tx, &id, collection)?);
-        }
-        let detail = serde_json::json!({"person": id, "collections": collection_ids, "faces": faces.len()});
-        audit::append(&tx, GALLERY_CHAIN, now(), actor, "person_enrolled", &detail)?;
-        if let Some(case_id) = for_case {
-            crate::case_subjects::name_enrolled_person(&tx, case_id, &id)?;
-        }
-        let person = self.complete_person(&tx, find_person(&tx, client_id, &id)?)?;
-        tx.commit()?;
-        Ok(PersonCreated::Created(person, change))
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let collection_ids =
+                    collections.iter().map(|c| find_collection(tx, client_id, c).map(|c| c.id)).collect::<Result<Vec<_>>>()?;
+                if let Some(existing) = same_person(tx, client_id, facts, &collection_ids)? {
+                    let existing = self.complete_person(tx, existing)?;
+                    return Ok(PersonCreated::AlreadySet(existing));
+                }
+                let id = new_object_id();
+                let at = to_ms(now());
+                tx.execute(
+                    &format!(
+                        "INSERT INTO gallery_persons ({PERSON_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?8)"
+                    ),
+                    db_params![id, client_id, facts.name, facts.gender, facts.date_of_birth, facts.nationality, facts.notes, at],
+                )?;
+                let mut change = IndexChange::default();
+                change.added.extend(self.store_faces(tx, &id, &client_index(client_id), faces)?);
+                for collection in &collection_ids {
+                    change.added.extend(self.join_collection(tx, &id, collection)?);
+                }
+                let detail = serde_json::json!({"person": id, "collections": collection_ids, "faces": faces.len()});
+                audit::append_event(tx, self.audit_key(), GALLERY_CHAIN, now(), actor, "person_enrolled", &detail)?;
+                if let Some(case_id) = for_case {
+                    crate::case_subjects::name_enrolled_person(tx, case_id, &id)?;
+                }
+                let person = self.complete_person(tx, find_person(tx, client_id, &id)?)?;
+                Ok(PersonCreated::Created(person, change))
+            })
+        })
     }
 
     pub fn gallery_person(&self, client_id: &str, id: &str) -> Result<GalleryPerson> {
-        let conn = self.conn()?;
-        let person = find_person(&conn, client_id, id)?;
-        self.complete_person(&conn, person)
+        self.with(|conn| {
+            let person = find_person(conn, client_id, id)?;
+            self.complete_person(conn, person)
+        })
     }
 
     /// A page of the client's persons, and how many match in all.
     pub fn gallery_persons(&self, client_id: &str, query: &PersonQuery) -> Result<(Vec<GalleryPerson>, u64)> {
-        let conn = self.conn()?;
-        let filter = "FROM gallery_persons p WHERE p.client_id = ?1
-             AND (?2 IS NULL OR instr(lower(p.name), lower(?2)) > 0)
-             AND (?3 IS NULL OR EXISTS (SELECT 1 FROM gallery_memberships m WHERE m.person_id = p.id
-                  AND m.collection_id = ?3))
-             AND (?4 IS NULL OR p.status = ?4)
-             AND (?5 IS NULL OR p.date_of_birth = ?5)";
-        let collection = match &query.collection {
-            Some(c) => Some(find_collection(&conn, client_id, c)?.id),
-            None => None,
-        };
-        let args = params![client_id, query.name_contains, collection, query.status, query.date_of_birth];
-        let total: i64 = conn.query_row(&format!("SELECT count(*) {filter}"), args, |r| r.get(0))?;
-        let order = if query.newest_first { "DESC" } else { "ASC" };
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {PERSON_COLUMNS} {filter} ORDER BY p.created_at {order}, p.id {order} LIMIT ?6 OFFSET ?7"
-        ))?;
-        let page = stmt
-            .query_map(
-                params![
+        self.with(|conn| {
+            let position = conn.position_fn();
+            let filter = format!(
+                "FROM gallery_persons p WHERE p.client_id = ?1
+                 AND (CAST(?2 AS TEXT) IS NULL OR {position}(lower(p.name), lower(?2)) > 0)
+                 AND (CAST(?3 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM gallery_memberships m WHERE m.person_id = p.id
+                      AND m.collection_id = ?3))
+                 AND (CAST(?4 AS TEXT) IS NULL OR p.status = ?4)
+                 AND (CAST(?5 AS TEXT) IS NULL OR p.date_of_birth = ?5)"
+            );
+            let collection = match &query.collection {
+                Some(c) => Some(find_collection(conn, client_id, c)?.id),
+                None => None,
+            };
+            let total: i64 = conn
+                .query_one(
+                    &format!("SELECT count(*) {filter}"),
+                    db_params![client_id, query.name_contains, collection, query.status, query.date_of_birth],
+                )?
+                .get(0)?;
+            let order = if query.newest_first { "DESC" } else { "ASC" };
+            let page = conn.query(
+                &format!(
+                    "SELECT {PERSON_COLUMNS} {filter} ORDER BY p.created_at {order}, p.id {order} LIMIT ?6 OFFSET ?7"
+                ),
+                db_params![
                     client_id,
                     query.name_contains,
                     collection,
@@ -373,11 +392,13 @@ impl Store {
                     query.limit,
                     query.offset
                 ],
-                person_from_row,
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let page = page.into_iter().map(|p| self.complete_person(&conn, p)).collect::<Result<Vec<_>>>()?;
-        Ok((page, u64::try_from(total).unwrap_or(0)))
+            )?;
+            let page = page
+                .iter()
+                .map(|r| person_from_row(r).and_then(|p| self.complete_person(conn, p)))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((page, u64::try_from(total).unwrap_or(0)))
+        })
     }
 
     /// Changes what is said of a person, their collections, or their faces (all replaced).
@@ -387,47 +408,50 @@ impl Store {
         id: &str,
         changes: &PersonChanges,
     ) -> Result<(GalleryPerson, IndexChange)> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let person = find_person(&tx, client_id, id)?;
-        tx.execute(
-            "UPDATE gallery_persons SET name = coalesce(?1, name), gender = coalesce(?2, gender),
-             date_of_birth = coalesce(?3, date_of_birth), nationality = coalesce(?4, nationality),
-             notes = coalesce(?5, notes), updated_at = ?6 WHERE id = ?7",
-            params![
-                changes.name,
-                changes.gender,
-                changes.date_of_birth,
-                changes.nationality,
-                changes.notes,
-                to_ms(now()),
-                person.id
-            ],
-        )?;
-        let mut change = IndexChange::default();
-        if let Some(faces) = &changes.faces {
-            let members = person_collections(&tx, &person.id)?;
-            change.removed.extend(delete_templates(&tx, "subject = ?1", &person.id)?);
-            tx.execute("DELETE FROM gallery_thumbnails WHERE person_id = ?1", [&person.id])?;
-            change.added.extend(self.store_faces(&tx, &person.id, &client_index(client_id), faces)?);
-            for collection in &members {
-                change.added.extend(self.copy_templates(&tx, &person.id, client_id, collection)?);
-            }
-        }
-        if let Some(wanted) = &changes.collections {
-            let wanted =
-                wanted.iter().map(|c| find_collection(&tx, client_id, c).map(|c| c.id)).collect::<Result<Vec<_>>>()?;
-            let members = person_collections(&tx, &person.id)?;
-            for gone in members.iter().filter(|m| !wanted.contains(m)) {
-                change.removed.extend(self.leave_collection(&tx, &person.id, gone)?);
-            }
-            for collection in wanted.iter().filter(|w| !members.contains(w)) {
-                change.added.extend(self.join_collection(&tx, &person.id, collection)?);
-            }
-        }
-        let updated = self.complete_person(&tx, find_person(&tx, client_id, &person.id)?)?;
-        tx.commit()?;
-        Ok((updated, change))
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let person = find_person(tx, client_id, id)?;
+                tx.execute(
+                    "UPDATE gallery_persons SET name = coalesce(?1, name), gender = coalesce(?2, gender),
+                     date_of_birth = coalesce(?3, date_of_birth), nationality = coalesce(?4, nationality),
+                     notes = coalesce(?5, notes), updated_at = ?6 WHERE id = ?7",
+                    db_params![
+                        changes.name,
+                        changes.gender,
+                        changes.date_of_birth,
+                        changes.nationality,
+                        changes.notes,
+                        to_ms(now()),
+                        person.id
+                    ],
+                )?;
+                let mut change = IndexChange::default();
+                if let Some(faces) = &changes.faces {
+                    let members = person_collections(tx, &person.id)?;
+                    change.removed.extend(delete_templates(tx, "subject = ?1", &person.id)?);
+                    tx.execute("DELETE FROM gallery_thumbnails WHERE person_id = ?1", db_params![person.id])?;
+                    change.added.extend(self.store_faces(tx, &person.id, &client_index(client_id), faces)?);
+                    for collection in &members {
+                        change.added.extend(self.copy_templates(tx, &person.id, client_id, collection)?);
+                    }
+                }
+                if let Some(wanted) = &changes.collections {
+                    let wanted = wanted
+                        .iter()
+                        .map(|c| find_collection(tx, client_id, c).map(|c| c.id))
+                        .collect::<Result<Vec<_>>>()?;
+                    let members = person_collections(tx, &person.id)?;
+                    for gone in members.iter().filter(|m| !wanted.contains(m)) {
+                        change.removed.extend(self.leave_collection(tx, &person.id, gone)?);
+                    }
+                    for collection in wanted.iter().filter(|w| !members.contains(w)) {
+                        change.added.extend(self.join_collection(tx, &person.id, collection)?);
+                    }
+                }
+                let updated = self.complete_person(tx, find_person(tx, client_id, &person.id)?)?;
+                Ok((updated, change))
+            })
+        })
     }
 
     /// Removes a person from one collection (`Some`), or deletes the person with their faces (`None`).
@@ -438,44 +462,43 @@ impl Store {
         collection: Option<&str>,
         actor: &str,
     ) -> Result<(GalleryPerson, IndexChange)> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let person = self.complete_person(&tx, find_person(&tx, client_id, id)?)?;
-        let removed = match collection {
-            Some(collection) => {
-                let collection = find_collection(&tx, client_id, collection)?;
-                self.leave_collection(&tx, &person.id, &collection.id)?
-            }
-            None => {
-                let removed = delete_templates(&tx, "subject = ?1", &person.id)?;
-                tx.execute("DELETE FROM gallery_persons WHERE id = ?1", [&person.id])?;
-                removed
-            }
-        };
-        let detail = serde_json::json!({"person": person.id, "collection": collection, "templates": removed.len()});
-        audit::append(&tx, GALLERY_CHAIN, now(), actor, "person_removed", &detail)?;
-        tx.commit()?;
-        Ok((person, IndexChange { added: Vec::new(), removed }))
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let person = self.complete_person(tx, find_person(tx, client_id, id)?)?;
+                let removed = match collection {
+                    Some(collection) => {
+                        let collection = find_collection(tx, client_id, collection)?;
+                        self.leave_collection(tx, &person.id, &collection.id)?
+                    }
+                    None => {
+                        let removed = delete_templates(tx, "subject = ?1", &person.id)?;
+                        tx.execute("DELETE FROM gallery_persons WHERE id = ?1", db_params![person.id])?;
+                        removed
+                    }
+                };
+                let detail =
+                    serde_json::json!({"person": person.id, "collection": collection, "templates": removed.len()});
+                audit::append_event(tx, self.audit_key(), GALLERY_CHAIN, now(), actor, "person_removed", &detail)?;
+                Ok((person, IndexChange { added: Vec::new(), removed }))
+            })
+        })
     }
 
     /// A person's own templates (those of the client's gallery), opened.
     pub fn gallery_person_templates(&self, client_id: &str, id: &str) -> Result<Vec<Vec<u8>>> {
-        let conn = self.conn()?;
-        find_person(&conn, client_id, id)?;
-        let mut stmt =
-            conn.prepare("SELECT key, template FROM gallery_templates WHERE subject = ?1 AND collection = ?2")?;
-        let rows = stmt
-            .query_map(params![id, client_index(client_id)], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
-        rows.map(|row| {
-            let (key, sealed) = row?;
-            self.key().open(&sealed, &template_aad(key))
-        })
-        .collect()
+        let rows = self.with(|conn| {
+            find_person(conn, client_id, id)?;
+            conn.query(
+                "SELECT key, template FROM gallery_templates WHERE subject = ?1 AND collection = ?2",
+                db_params![id, client_index(client_id)],
+            )
+        })?;
+        rows.iter().map(|r| self.key().open(&r.get::<Vec<u8>>(1)?, &template_aad(r.get(0)?))).collect()
     }
 
     fn store_faces(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Conn<'_>,
         person: &str,
         index: &str,
         faces: &[EnrolledFace],
@@ -486,7 +509,7 @@ impl Store {
             let sealed = self.key().seal(&face.thumbnail_jpeg, &thumbnail_aad(&id))?;
             tx.execute(
                 "INSERT INTO gallery_thumbnails (id, person_id, seq, jpeg) VALUES (?1, ?2, ?3, ?4)",
-                params![id, person, seq as i64, sealed],
+                db_params![id, person, seq as i64, sealed],
             )?;
         }
         self.insert_templates(tx, person, index, &templates)
@@ -494,20 +517,14 @@ impl Store {
 
     fn insert_templates(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Conn<'_>,
         person: &str,
         index: &str,
         templates: &[Vec<u8>],
     ) -> Result<Vec<IndexedTemplate>> {
         let mut added = Vec::with_capacity(templates.len());
         for template in templates {
-            tx.execute(
-                "INSERT INTO gallery_templates (collection, subject, template, created_at) VALUES (?1, ?2, x'', ?3)",
-                params![index, person, to_ms(now())],
-            )?;
-            let key = tx.last_insert_rowid();
-            let sealed = self.key().seal(template, &template_aad(key))?;
-            tx.execute("UPDATE gallery_templates SET template = ?1 WHERE key = ?2", params![sealed, key])?;
+            let key = crate::gallery::insert_sealed_template(tx, self.key(), index, person, template)?;
             let key = u64::try_from(key).map_err(|_| StoreError::corrupt("a negative template key"))?;
             added.push(IndexedTemplate {
                 key,
@@ -522,31 +539,28 @@ impl Store {
     /// Copies a person's own templates into a collection's index.
     fn copy_templates(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Conn<'_>,
         person: &str,
         client_id: &str,
         collection: &str,
     ) -> Result<Vec<IndexedTemplate>> {
-        let mut stmt =
-            tx.prepare("SELECT key, template FROM gallery_templates WHERE subject = ?1 AND collection = ?2")?;
-        let rows = stmt.query_map(params![person, client_index(client_id)], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        let templates = rows
-            .map(|row| {
-                let (key, sealed) = row?;
-                self.key().open(&sealed, &template_aad(key))
-            })
+        let templates = tx
+            .query(
+                "SELECT key, template FROM gallery_templates WHERE subject = ?1 AND collection = ?2",
+                db_params![person, client_index(client_id)],
+            )?
+            .iter()
+            .map(|r| self.key().open(&r.get::<Vec<u8>>(1)?, &template_aad(r.get(0)?)))
             .collect::<Result<Vec<_>>>()?;
         self.insert_templates(tx, person, &collection_index(collection), &templates)
     }
 
-    fn join_collection(&self, tx: &Transaction<'_>, person: &str, collection: &str) -> Result<Vec<IndexedTemplate>> {
+    fn join_collection(&self, tx: &Conn<'_>, person: &str, collection: &str) -> Result<Vec<IndexedTemplate>> {
         let client_id: String =
-            tx.query_row("SELECT client_id FROM gallery_persons WHERE id = ?1", [person], |r| r.get(0))?;
+            tx.query_one("SELECT client_id FROM gallery_persons WHERE id = ?1", db_params![person])?.get(0)?;
         let inserted = tx.execute(
-            "INSERT OR IGNORE INTO gallery_memberships (person_id, collection_id) VALUES (?1, ?2)",
-            params![person, collection],
+            "INSERT INTO gallery_memberships (person_id, collection_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            db_params![person, collection],
         )?;
         if inserted == 0 {
             return Ok(Vec::new());
@@ -554,31 +568,38 @@ impl Store {
         self.copy_templates(tx, person, &client_id, collection)
     }
 
-    fn leave_collection(&self, tx: &Transaction<'_>, person: &str, collection: &str) -> Result<Vec<u64>> {
+    fn leave_collection(&self, tx: &Conn<'_>, person: &str, collection: &str) -> Result<Vec<u64>> {
         tx.execute(
             "DELETE FROM gallery_memberships WHERE person_id = ?1 AND collection_id = ?2",
-            params![person, collection],
+            db_params![person, collection],
         )?;
-        let mut stmt = tx.prepare("SELECT key FROM gallery_templates WHERE subject = ?1 AND collection = ?2")?;
-        let keys: Vec<i64> = stmt
-            .query_map(params![person, collection_index(collection)], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let keys = tx
+            .query(
+                "SELECT key FROM gallery_templates WHERE subject = ?1 AND collection = ?2",
+                db_params![person, collection_index(collection)],
+            )?
+            .iter()
+            .map(|r| r.get::<i64>(0))
+            .collect::<Result<Vec<_>>>()?;
         tx.execute(
             "DELETE FROM gallery_templates WHERE subject = ?1 AND collection = ?2",
-            params![person, collection_index(collection)],
+            db_params![person, collection_index(collection)],
         )?;
         Ok(keys.into_iter().filter_map(|k| u64::try_from(k).ok()).collect())
     }
 
     /// Fills in a person's collections and thumbnails.
-    fn complete_person(&self, conn: &rusqlite::Connection, mut person: GalleryPerson) -> Result<GalleryPerson> {
+    fn complete_person(&self, conn: &Conn<'_>, mut person: GalleryPerson) -> Result<GalleryPerson> {
         person.collections = person_collections(conn, &person.id)?;
-        let mut stmt = conn.prepare("SELECT id, jpeg FROM gallery_thumbnails WHERE person_id = ?1 ORDER BY seq")?;
-        let rows = stmt.query_map([&person.id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let rows = conn.query(
+            "SELECT id, jpeg FROM gallery_thumbnails WHERE person_id = ?1 ORDER BY seq",
+            db_params![person.id],
+        )?;
         person.thumbnails = rows
-            .map(|row| {
-                let (id, sealed) = row?;
-                let jpeg = self.key().open(&sealed, &thumbnail_aad(&id))?;
+            .iter()
+            .map(|r| {
+                let id: String = r.get(0)?;
+                let jpeg = self.key().open(&r.get::<Vec<u8>>(1)?, &thumbnail_aad(&id))?;
                 Ok(Thumbnail { id, jpeg })
             })
             .collect::<Result<_>>()?;
@@ -586,56 +607,51 @@ impl Store {
     }
 }
 
-fn find_collection(conn: &rusqlite::Connection, client_id: &str, id_or_code: &str) -> Result<GalleryCollection> {
-    conn.query_row(
-        &format!(
-            "SELECT {COLLECTION_COLUMNS} FROM gallery_collections WHERE client_id = ?1 AND (id = ?2 OR code = ?2)"
-        ),
-        params![client_id, id_or_code],
-        collection_from_row,
-    )
-    .optional()?
-    .ok_or(StoreError::NotFound)
+fn find_collection(conn: &Conn<'_>, client_id: &str, id_or_code: &str) -> Result<GalleryCollection> {
+    let sql =
+        format!("SELECT {COLLECTION_COLUMNS} FROM gallery_collections WHERE client_id = ?1 AND (id = ?2 OR code = ?2)");
+    collection_from_row(&conn.query_one(&sql, db_params![client_id, id_or_code])?)
 }
 
-fn find_person(conn: &rusqlite::Connection, client_id: &str, id: &str) -> Result<GalleryPerson> {
-    conn.query_row(
-        &format!("SELECT {PERSON_COLUMNS} FROM gallery_persons WHERE client_id = ?1 AND id = ?2"),
-        params![client_id, id],
-        person_from_row,
-    )
-    .optional()?
-    .ok_or(StoreError::NotFound)
+fn find_person(conn: &Conn<'_>, client_id: &str, id: &str) -> Result<GalleryPerson> {
+    let sql = format!("SELECT {PERSON_COLUMNS} FROM gallery_persons WHERE client_id = ?1 AND id = ?2");
+    person_from_row(&conn.query_one(&sql, db_params![client_id, id])?)
 }
 
-fn person_collections(conn: &rusqlite::Connection, person: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT collection_id FROM gallery_memberships WHERE person_id = ?1 ORDER BY rowid")?;
-    let rows = stmt.query_map([person], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+fn texts(rows: Vec<Row>) -> Result<Vec<String>> {
+    rows.iter().map(|r| r.get(0)).collect()
 }
 
-fn collection_members(conn: &rusqlite::Connection, collection: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT person_id FROM gallery_memberships WHERE collection_id = ?1")?;
-    let rows = stmt.query_map([collection], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+/// The person's collections in the order they joined (PostgreSQL's `rowid` column, migration 0003, stands for
+/// SQLite's implicit one).
+fn person_collections(conn: &Conn<'_>, person: &str) -> Result<Vec<String>> {
+    texts(conn.query(
+        "SELECT collection_id FROM gallery_memberships WHERE person_id = ?1 ORDER BY rowid",
+        db_params![person],
+    )?)
+}
+
+fn collection_members(conn: &Conn<'_>, collection: &str) -> Result<Vec<String>> {
+    texts(conn.query("SELECT person_id FROM gallery_memberships WHERE collection_id = ?1", db_params![collection])?)
 }
 
 /// The client's person of the same name and birth date, in one of `collections` (in the client's gallery when
 /// there are none).
 fn same_person(
-    conn: &rusqlite::Connection,
+    conn: &Conn<'_>,
     client_id: &str,
     facts: &PersonFacts,
     collections: &[String],
 ) -> Result<Option<GalleryPerson>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {PERSON_COLUMNS} FROM gallery_persons WHERE client_id = ?1 AND lower(name) = lower(?2)
-         AND date_of_birth IS ?3 ORDER BY created_at"
-    ))?;
-    let candidates = stmt
-        .query_map(params![client_id, facts.name.trim(), facts.date_of_birth], person_from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    for candidate in candidates {
+    let candidates = conn.query(
+        &format!(
+            "SELECT {PERSON_COLUMNS} FROM gallery_persons WHERE client_id = ?1 AND lower(name) = lower(?2)
+             AND date_of_birth IS NOT DISTINCT FROM ?3 ORDER BY created_at"
+        ),
+        db_params![client_id, facts.name.trim(), facts.date_of_birth],
+    )?;
+    for row in &candidates {
+        let candidate = person_from_row(row)?;
         if collections.is_empty() || person_collections(conn, &candidate.id)?.iter().any(|c| collections.contains(c)) {
             return Ok(Some(candidate));
         }
@@ -644,9 +660,12 @@ fn same_person(
 }
 
 /// Deletes the templates `where_clause` (with `?1` bound to `value`) selects; their keys.
-fn delete_templates(tx: &Transaction<'_>, where_clause: &str, value: &str) -> Result<Vec<u64>> {
-    let mut stmt = tx.prepare(&format!("SELECT key FROM gallery_templates WHERE {where_clause}"))?;
-    let keys: Vec<i64> = stmt.query_map([value], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    tx.execute(&format!("DELETE FROM gallery_templates WHERE {where_clause}"), [value])?;
+fn delete_templates(tx: &Conn<'_>, where_clause: &str, value: &str) -> Result<Vec<u64>> {
+    let keys = tx
+        .query(&format!("SELECT key FROM gallery_templates WHERE {where_clause}"), db_params![value])?
+        .iter()
+        .map(|r| r.get::<i64>(0))
+        .collect::<Result<Vec<_>>>()?;
+    tx.execute(&format!("DELETE FROM gallery_templates WHERE {where_clause}"), db_params![value])?;
     Ok(keys.into_iter().filter_map(|k| u64::try_from(k).ok()).collect())
 }

@@ -39,12 +39,46 @@ pub mod tokens;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::Connection;
 
 pub use blobs::{sha256_hex, BlobLocation, BlobStore, S3Location};
+
+/// Where a store keeps its records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    /// SQLite, in the data directory (a kiosk).
+    #[default]
+    DataDir,
+    /// A PostgreSQL database (a central service): a `postgres://` URL.
+    Postgres(String),
+}
+
+impl DatabaseLocation {
+    /// `postgres://…` or `postgresql://…`; anything else is refused.
+    pub fn parse(text: &str) -> Result<DatabaseLocation> {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Ok(DatabaseLocation::Postgres(text.to_string()))
+        } else {
+            Err(StoreError::Invalid(
+                "the database must be a postgres://USER@HOST:PORT/DATABASE URL (leave it unset for SQLite in the data \
+                 directory)"
+                    .into(),
+            ))
+        }
+    }
+}
+
+impl std::fmt::Display for DatabaseLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseLocation::DataDir => f.write_str("SQLite in the data directory"),
+            DatabaseLocation::Postgres(url) => f.write_str(&postgres::describe(url)),
+        }
+    }
+}
 pub use error::{Result, StoreError};
 pub use keys::DataKey;
 pub use time_ms::{from_ms, now, to_ms};
@@ -85,6 +119,14 @@ impl Store {
         Store::open_with_blobs(data_dir, &BlobLocation::DataDir)
     }
 
+    /// Opens the store with its records in `database` and its blobs at `blobs`; the data key is in `data_dir`.
+    pub fn open_at(data_dir: &Path, database: &DatabaseLocation, blobs: &BlobLocation) -> Result<Store> {
+        match database {
+            DatabaseLocation::DataDir => Store::open_with_blobs(data_dir, blobs),
+            DatabaseLocation::Postgres(url) => Store::open_postgres(url, data_dir, blobs),
+        }
+    }
+
     /// [`Store::open`], with the blobs at `blobs` (S3-compatible object storage for a central service).
     pub fn open_with_blobs(data_dir: &Path, blobs: &BlobLocation) -> Result<Store> {
         fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
@@ -103,7 +145,6 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(5))?;
         migrations::migrate(&mut conn)?;
         let audit_key = key.subkey(audit::AUDIT_KEY_LABEL)?;
-        audit::install_key(&conn, &audit_key)?;
         let (rekeyed, left) = audit::rekey_legacy_chains(&mut conn, &audit_key)?;
         if rekeyed + left > 0 {
             tracing::info!(rekeyed, left_broken = left, "audit chains are now keyed");
@@ -146,13 +187,12 @@ impl Store {
         &self.inner.key
     }
 
-    /// The SQLite connection, for the code not yet on [`db::Conn`]; on PostgreSQL that code refuses to run.
-    pub(crate) fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
+    /// The SQLite connection itself, for the query plan tests.
+    #[cfg(test)]
+    pub(crate) fn sqlite_conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
         match &self.inner.database {
             Database::Sqlite(conn) => conn.lock().map_err(|_| StoreError::Poisoned),
-            Database::Postgres(_) => {
-                Err(StoreError::Invalid("this part of the store does not run on PostgreSQL yet (README gaps)".into()))
-            }
+            Database::Postgres(_) => Err(StoreError::Invalid("not SQLite".into())),
         }
     }
 
@@ -169,8 +209,7 @@ impl Store {
     }
 
     /// Opens a store on PostgreSQL (`url`), migrated, with its data key in `data_dir` and its blobs at `blobs`.
-    /// Every instance of one central service needs the same data key. Only the code already on [`db::Conn`] runs
-    /// there; `vouch` does not offer it until the rest does.
+    /// Every instance of one central service needs the same data key.
     pub fn open_postgres(url: &str, data_dir: &Path, blobs: &BlobLocation) -> Result<Store> {
         fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
         let key = DataKey::load_or_create(data_dir)?;
@@ -188,7 +227,12 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn()?.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        match &self.inner.database {
+            Database::Sqlite(conn) => {
+                Ok(conn.lock().map_err(|_| StoreError::Poisoned)?.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+            }
+            Database::Postgres(db) => db.schema_version(),
+        }
     }
 
     /// Deletes blob files that no row names and that were last written longer than `older_than` ago (a
@@ -200,7 +244,7 @@ impl Store {
         let mut deleted = 0;
         for (sha, _) in blobs.into_iter().filter(|(_, modified)| *modified < cutoff) {
             // One short lock per blob, so that a large store does not stall requests.
-            let named = blob_refs::blob_still_named(&*self.conn()?, &sha)?;
+            let named = self.with(|conn| blob_refs::blob_still_named(conn, &sha))?;
             if !named && self.blobs().remove(&sha)? {
                 deleted += 1;
             }

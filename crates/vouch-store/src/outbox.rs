@@ -1,7 +1,6 @@
 //! The webhook outbox: deliveries are rows written in the same transaction as the change they announce,
 //! so they survive crashes and restarts; every attempt is logged.
 
-use rusqlite::Transaction;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -188,11 +187,7 @@ fn message_aad(client_id: &str, subject: &str) -> Vec<u8> {
     format!("vouch message\0{client_id}\0{subject}").into_bytes()
 }
 
-pub(crate) fn enqueue(tx: &Transaction<'_>, case_id: CaseId, d: &NewDelivery, at: OffsetDateTime) -> Result<i64> {
-    enqueue_on(&Conn::Sqlite(tx), case_id, d, at)
-}
-
-/// [`enqueue`] on either backend.
+/// Queues a delivery that announces a case, inside the caller's transaction.
 pub fn enqueue_on(tx: &Conn<'_>, case_id: CaseId, d: &NewDelivery, at: OffsetDateTime) -> Result<i64> {
     insert_delivery(tx, Subject::Case(case_id), d, None, at)
 }
@@ -288,7 +283,7 @@ impl Store {
     /// The delivery log, newest first, optionally for one case.
     pub fn list_deliveries(&self, case_id: Option<CaseId>, limit: u32) -> Result<Vec<Delivery>> {
         let sql = format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE (?1 IS NULL OR case_id = ?1) ORDER BY id DESC LIMIT ?2"
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE (CAST(?1 AS TEXT) IS NULL OR case_id = ?1) ORDER BY id DESC LIMIT ?2"
         );
         let rows = self.with(|conn| conn.query(&sql, db_params![case_id.map(|c| c.to_string()), limit]))?;
         rows.iter().map(delivery_from_row).collect()

@@ -17,6 +17,7 @@ use crate::error::{Result, StoreError};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_schema.sql"),
     include_str!("../migrations/postgres/0002_merge_patch.sql"),
+    include_str!("../migrations/postgres/0003_insertion_order.sql"),
 ];
 
 /// Taken by every migration (a transaction-scoped advisory lock), so that instances starting together on one
@@ -74,11 +75,45 @@ fn check_local(config: &tokio_postgres::Config) -> Result<()> {
     Ok(())
 }
 
+/// Reads a libpq-style URL or key-value string; the password, when the URL has none, from `PGPASSWORD` (as libpq
+/// does), so that it need not appear on a command line.
+fn read_config(url: &str) -> Result<tokio_postgres::Config> {
+    let mut config =
+        tokio_postgres::Config::from_str(url).map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
+    if config.get_password().is_none() {
+        if let Ok(password) = std::env::var("PGPASSWORD") {
+            config.password(password);
+        }
+    }
+    Ok(config)
+}
+
+/// The database a URL names, for logs and messages: user, hosts, ports and database, never the password.
+pub fn describe(url: &str) -> String {
+    let Ok(config) = tokio_postgres::Config::from_str(url) else {
+        return "a PostgreSQL database (its URL does not parse)".into();
+    };
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(host, port)| match host {
+            Host::Tcp(name) => format!("{name}:{port}"),
+            Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    format!(
+        "postgres://{}@{}/{}",
+        config.get_user().unwrap_or_default(),
+        hosts.join(","),
+        config.get_dbname().unwrap_or_default()
+    )
+}
+
 impl PgDatabase {
-    /// Connects to `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (any libpq-style URL or key-value string).
+    /// Connects to `postgres://USER[:PASSWORD]@HOST:PORT/DATABASE` (any libpq-style URL or key-value string).
     pub fn connect(url: &str) -> Result<PgDatabase> {
-        let config =
-            tokio_postgres::Config::from_str(url).map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
+        let config = read_config(url)?;
         check_local(&config)?;
         let runtime = Arc::new(Dedicated::new("vouch-postgres").map_err(|e| failed("PostgreSQL", e))?);
         let db = PgDatabase { config, idle: std::sync::Mutex::default(), runtime };

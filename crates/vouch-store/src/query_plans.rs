@@ -7,7 +7,7 @@
 use crate::Store;
 
 fn plan(store: &Store, sql: &str) -> String {
-    let conn = store.conn().unwrap();
+    let conn = store.sqlite_conn().unwrap();
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
     let count = stmt.parameter_count();
     let params: Vec<rusqlite::types::Value> = (0..count).map(|_| rusqlite::types::Value::Integer(1)).collect();

@@ -1,13 +1,14 @@
 //! Sign processes (DANAconnect circuits, MasStack sign processes): their documents, their signers (one case each)
 //! and the signing itself. Document files are encrypted blobs, written before the rows that name them.
 
-use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
 use vouch_core::flow::{StepKind, StepOutcome, StepRecord};
 use vouch_core::{Case, CaseId};
 
 use crate::audit;
+use crate::db::{Conn, Row};
+use crate::db_params;
 use crate::error::{Result, StoreError};
 use crate::flows::{Capture, NewStep};
 use crate::{from_ms, sha256_hex, to_ms, Store};
@@ -93,14 +94,11 @@ pub struct SignedVersion<'a> {
 
 const SIGNER_COLUMNS: &str = "case_id, process_id, position, name, email, nif, method, previewed_at, signed_at";
 
-fn signer_from_row(r: &Row<'_>) -> rusqlite::Result<Signer> {
+fn signer_from_row(r: &Row) -> Result<Signer> {
     let case_id: String = r.get(0)?;
     let method: String = r.get(6)?;
-    let bad = |i: usize, what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.to_string().into())
-    };
     Ok(Signer {
-        case_id: CaseId::parse(&case_id).ok_or_else(|| bad(0, "bad case id"))?,
+        case_id: CaseId::parse(&case_id).ok_or_else(|| StoreError::corrupt("a signer's case id is not a UUID"))?,
         process_id: r.get(1)?,
         position: r.get(2)?,
         name: r.get(3)?,
@@ -109,10 +107,10 @@ fn signer_from_row(r: &Row<'_>) -> rusqlite::Result<Signer> {
         method: match method.as_str() {
             "biometric" => SignMethod::Biometric,
             "simple" => SignMethod::Simple,
-            _ => return Err(bad(6, "unknown sign method")),
+            _ => return Err(StoreError::corrupt("an unknown sign method")),
         },
-        previewed_at: r.get::<_, Option<i64>>(7)?.map(from_ms),
-        signed_at: r.get::<_, Option<i64>>(8)?.map(from_ms),
+        previewed_at: r.get::<Option<i64>>(7)?.map(from_ms),
+        signed_at: r.get::<Option<i64>>(8)?.map(from_ms),
     })
 }
 
@@ -140,53 +138,57 @@ impl Store {
             });
         }
         let now = crate::now();
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO sign_processes (id, client_id, api, org_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![process_id, client_id, api, org_id, to_ms(now)],
-        )?;
-        for d in &stored {
-            tx.execute(
-                "INSERT INTO sign_documents (process_id, position, name, original_sha256, size, current_sha256)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    process_id,
-                    d.position,
-                    d.name,
-                    d.original_sha256,
-                    i64::try_from(d.size).unwrap_or(i64::MAX),
-                    d.current_sha256
-                ],
-            )?;
-        }
-        let mut created = Vec::with_capacity(signers.len());
-        for (position, s) in signers.iter().enumerate() {
-            crate::cases::insert_case_in(&tx, &s.case, actor)?;
-            let position = u32::try_from(position).unwrap_or(u32::MAX);
-            tx.execute(
-                &format!("INSERT INTO signers ({SIGNER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL)"),
-                params![s.case.id.to_string(), process_id, position, s.name, s.email, s.nif, s.method.as_str()],
-            )?;
-            // Names of documents and hashes only: who signs is personal data and the audit log outlives retention.
-            let detail = serde_json::json!({
-                "process": process_id, "signer": position + 1, "method": s.method.as_str(),
-                "documents": stored.iter().map(|d| serde_json::json!({"name": d.name, "sha256": d.original_sha256})).collect::<Vec<_>>(),
-            });
-            audit::append(&tx, &s.case.id.to_string(), now, actor, "signing_requested", &detail)?;
-            created.push(Signer {
-                case_id: s.case.id,
-                process_id: process_id.to_string(),
-                position,
-                name: s.name.clone(),
-                email: s.email.clone(),
-                nif: s.nif.clone(),
-                method: s.method,
-                previewed_at: None,
-                signed_at: None,
-            });
-        }
-        tx.commit()?;
+        let created = self.with(|conn| {
+            conn.transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO sign_processes (id, client_id, api, org_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    db_params![process_id, client_id, api, org_id, to_ms(now)],
+                )?;
+                for d in &stored {
+                    tx.execute(
+                        "INSERT INTO sign_documents (process_id, position, name, original_sha256, size, current_sha256)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        db_params![
+                            process_id,
+                            d.position,
+                            d.name,
+                            d.original_sha256,
+                            i64::try_from(d.size).unwrap_or(i64::MAX),
+                            d.current_sha256
+                        ],
+                    )?;
+                }
+                let mut created = Vec::with_capacity(signers.len());
+                for (position, s) in signers.iter().enumerate() {
+                    crate::cases::insert_case_in(tx, self.audit_key(), &s.case, actor)?;
+                    let position = u32::try_from(position).unwrap_or(u32::MAX);
+                    tx.execute(
+                        &format!("INSERT INTO signers ({SIGNER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL)"),
+                        db_params![s.case.id.to_string(), process_id, position, s.name, s.email, s.nif, s.method.as_str()],
+                    )?;
+                    // Names of documents and hashes only: who signs is personal data and the audit log outlives
+                    // retention.
+                    let detail = serde_json::json!({
+                        "process": process_id, "signer": position + 1, "method": s.method.as_str(),
+                        "documents": stored.iter().map(|d| serde_json::json!({"name": d.name, "sha256": d.original_sha256})).collect::<Vec<_>>(),
+                    });
+                    let chain = s.case.id.to_string();
+                    audit::append_event(tx, self.audit_key(), &chain, now, actor, "signing_requested", &detail)?;
+                    created.push(Signer {
+                        case_id: s.case.id,
+                        process_id: process_id.to_string(),
+                        position,
+                        name: s.name.clone(),
+                        email: s.email.clone(),
+                        nif: s.nif.clone(),
+                        method: s.method,
+                        previewed_at: None,
+                        signed_at: None,
+                    });
+                }
+                Ok(created)
+            })
+        })?;
         Ok(SignProcess {
             id: process_id.to_string(),
             client_id: client_id.to_string(),
@@ -199,73 +201,69 @@ impl Store {
     }
 
     pub fn sign_process(&self, process_id: &str) -> Result<SignProcess> {
-        let conn = self.conn()?;
-        let (client_id, api, org_id, created_at): (String, String, Option<String>, i64) = conn
-            .query_row(
+        let (process, documents, signers) = self.with(|conn| {
+            let process = conn.query_one(
                 "SELECT client_id, api, org_id, created_at FROM sign_processes WHERE id = ?1",
-                [process_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound)?;
-        let documents = conn
-            .prepare(
+                db_params![process_id],
+            )?;
+            let documents = conn.query(
                 "SELECT position, name, original_sha256, size, current_sha256, purged_at FROM sign_documents
                  WHERE process_id = ?1 ORDER BY position",
-            )?
-            .query_map([process_id], |r| {
+                db_params![process_id],
+            )?;
+            let signers = conn.query(
+                &format!("SELECT {SIGNER_COLUMNS} FROM signers WHERE process_id = ?1 ORDER BY position"),
+                db_params![process_id],
+            )?;
+            Ok((process, documents, signers))
+        })?;
+        let documents = documents
+            .iter()
+            .map(|r| {
                 Ok(SignDocument {
                     position: r.get(0)?,
                     name: r.get(1)?,
                     original_sha256: r.get(2)?,
-                    size: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
+                    size: r.get::<i64>(3)?.try_into().unwrap_or(0),
                     current_sha256: r.get(4)?,
-                    purged_at: r.get::<_, Option<i64>>(5)?.map(from_ms),
+                    purged_at: r.get::<Option<i64>>(5)?.map(from_ms),
                 })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let signers = conn
-            .prepare(&format!("SELECT {SIGNER_COLUMNS} FROM signers WHERE process_id = ?1 ORDER BY position"))?
-            .query_map([process_id], signer_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(SignProcess {
             id: process_id.to_string(),
-            client_id,
-            api,
-            org_id,
-            created_at: from_ms(created_at),
+            client_id: process.get(0)?,
+            api: process.get(1)?,
+            org_id: process.get(2)?,
+            created_at: from_ms(process.get(3)?),
             documents,
-            signers,
+            signers: signers.iter().map(signer_from_row).collect::<Result<_>>()?,
         })
     }
 
     /// The signer a case carries, if the case asks for a signature.
     pub fn signer(&self, case_id: CaseId) -> Result<Option<Signer>> {
-        Ok(self
-            .conn()?
-            .query_row(
-                &format!("SELECT {SIGNER_COLUMNS} FROM signers WHERE case_id = ?1"),
-                [case_id.to_string()],
-                signer_from_row,
-            )
-            .optional()?)
+        let sql = format!("SELECT {SIGNER_COLUMNS} FROM signers WHERE case_id = ?1");
+        let row = self.with(|conn| conn.query_opt(&sql, db_params![case_id.to_string()]))?;
+        row.as_ref().map(signer_from_row).transpose()
     }
 
     /// Records that the signer was shown the documents. The first time is kept; every viewing is audited.
     pub fn mark_previewed(&self, case_id: CaseId, actor: &str, detail: &serde_json::Value) -> Result<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let now = crate::now();
-        let n = tx.execute(
-            "UPDATE signers SET previewed_at = coalesce(previewed_at, ?1) WHERE case_id = ?2",
-            params![to_ms(now), case_id.to_string()],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        audit::append(&tx, &case_id.to_string(), now, actor, "documents_previewed", detail)?;
-        tx.commit()?;
-        Ok(())
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let now = crate::now();
+                let chain = case_id.to_string();
+                let n = tx.execute(
+                    "UPDATE signers SET previewed_at = coalesce(previewed_at, ?1) WHERE case_id = ?2",
+                    db_params![to_ms(now), chain],
+                )?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                audit::append_event(tx, self.audit_key(), &chain, now, actor, "documents_previewed", detail)
+            })
+        })
     }
 
     /// The kiosk's signature step: the step, its captures (pen data, picture, signed PDFs) and the new document
@@ -280,7 +278,9 @@ impl Store {
         actor: &str,
     ) -> Result<StepRecord> {
         let step = NewStep { case_id, index, kind: StepKind::Signature, outcome: StepOutcome::Passed, detail };
-        self.record_step_with(step, captures, actor, |tx, at| apply_signing(tx, case_id, versions, at, actor))
+        self.record_step_with(step, captures, actor, |tx, at| {
+            apply_signing(tx, self.audit_key(), case_id, versions, at, actor)
+        })
     }
 
     /// A signature made outside the kiosk flow (MasStack's sign call from the integrator's signer app): the
@@ -294,39 +294,40 @@ impl Store {
         audit_detail: &serde_json::Value,
     ) -> Result<()> {
         let evidence = self.put_captures(captures)?;
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let status: String = tx
-            .query_row("SELECT status FROM cases WHERE id = ?1", [case_id.to_string()], |r| r.get(0))
-            .optional()?
-            .ok_or(StoreError::NotFound)?;
-        if vouch_core::CaseStatus::parse(&status).is_none_or(|s| s.is_terminal()) {
-            return Err(StoreError::Conflict(format!("the case is {status} and takes no signature")));
-        }
-        let at = crate::now();
-        crate::cases::insert_evidence(&tx, case_id, at, &evidence)?;
-        audit::append(&tx, &case_id.to_string(), at, actor, "signature_received", audit_detail)?;
-        apply_signing(&tx, case_id, versions, at, actor)?;
-        tx.commit()?;
-        Ok(())
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let chain = case_id.to_string();
+                tx.lock(&chain)?;
+                let status: String =
+                    tx.query_one("SELECT status FROM cases WHERE id = ?1", db_params![chain])?.get(0)?;
+                if vouch_core::CaseStatus::parse(&status).is_none_or(|s| s.is_terminal()) {
+                    return Err(StoreError::Conflict(format!("the case is {status} and takes no signature")));
+                }
+                let at = crate::now();
+                crate::cases::insert_evidence(tx, case_id, at, &evidence)?;
+                audit::append_event(tx, self.audit_key(), &chain, at, actor, "signature_received", audit_detail)?;
+                apply_signing(tx, self.audit_key(), case_id, versions, at, actor)
+            })
+        })
     }
 }
 
 /// Moves each document to its signed version, unless another signer got there first, and marks the signer signed.
 fn apply_signing(
-    tx: &Transaction<'_>,
+    tx: &Conn<'_>,
+    audit_key: &[u8; 32],
     case_id: CaseId,
     versions: &[SignedVersion<'_>],
     at: OffsetDateTime,
     actor: &str,
 ) -> Result<()> {
     let process_id: String = tx
-        .query_row("SELECT process_id FROM signers WHERE case_id = ?1", [case_id.to_string()], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| StoreError::Conflict("this case has nothing to sign".into()))?;
+        .query_opt("SELECT process_id FROM signers WHERE case_id = ?1", db_params![case_id.to_string()])?
+        .ok_or_else(|| StoreError::Conflict("this case has nothing to sign".into()))?
+        .get(0)?;
     let signed = tx.execute(
         "UPDATE signers SET signed_at = ?1 WHERE case_id = ?2 AND signed_at IS NULL",
-        params![to_ms(at), case_id.to_string()],
+        db_params![to_ms(at), case_id.to_string()],
     )?;
     if signed == 0 {
         return Err(StoreError::Conflict("the documents are already signed".into()));
@@ -337,7 +338,7 @@ fn apply_signing(
         let moved = tx.execute(
             "UPDATE sign_documents SET current_sha256 = ?1
              WHERE process_id = ?2 AND position = ?3 AND current_sha256 = ?4",
-            params![sha, process_id, v.position, v.previous_sha256],
+            db_params![sha, process_id, v.position, v.previous_sha256],
         )?;
         if moved == 0 {
             return Err(StoreError::Conflict(
@@ -347,6 +348,6 @@ fn apply_signing(
         hashes.push(serde_json::json!({"document": v.position + 1, "signed_sha256": sha}));
     }
     let detail = serde_json::json!({"process": process_id, "documents": hashes});
-    audit::append(tx, &case_id.to_string(), at, actor, "documents_signed", &detail)?;
+    audit::append_event(tx, audit_key, &case_id.to_string(), at, actor, "documents_signed", &detail)?;
     Ok(())
 }

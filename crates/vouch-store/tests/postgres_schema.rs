@@ -55,6 +55,10 @@ fn postgres_schema(db: &PgDatabase) -> (Columns, Vec<String>) {
         .unwrap();
     for row in rows {
         let [Some(table), Some(column), Some(nullable)] = [&row[0], &row[1], &row[2]] else { panic!("{row:?}") };
+        // A `rowid` column stands for SQLite's implicit one (migration 0003), which pragma_table_info omits.
+        if column == "rowid" {
+            continue;
+        }
         columns.entry(table.clone()).or_default().insert(column.clone(), nullable == "NO");
     }
     // Indexes created by name; those PostgreSQL makes for PRIMARY KEY and UNIQUE constraints end in _pkey/_key.

@@ -1,6 +1,5 @@
-//! The `Store` itself on a real PostgreSQL (started per test), for the part of it already on the shared SQL
-//! interface: two instances on one database see each other's settings and clients, take each other's tokens,
-//! write one audit chain between them, share the outbox, and the part not yet moved refuses to run there, saying so.
+//! The `Store` itself on a real PostgreSQL (started per test): two instances on one database see each other's
+//! settings and clients, take each other's tokens, write one audit chain between them and share the outbox.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use vouch_core::Scope;
@@ -50,16 +49,6 @@ fn instances_on_one_database_share_settings_and_one_audit_chain() {
     assert!(report.is_intact(), "{:?}", report.breaks);
     assert_eq!((report.chains, report.events), (1, 40), "both instances' changes in one chain");
     assert_eq!(first.outbox_backlog().unwrap(), 0);
-}
-
-#[test]
-fn what_is_not_yet_on_postgresql_refuses_to_run_there() {
-    let pg = Postgres::start();
-    let (_dir, store, _) = two_instances(&pg);
-    match store.list_cases("vouch-nobody", "eeid", 0, 10) {
-        Err(StoreError::Invalid(message)) => assert!(message.contains("PostgreSQL"), "{message}"),
-        other => panic!("{other:?}"),
-    }
 }
 
 #[test]
