@@ -100,6 +100,7 @@ impl Backend {
         let document_camera = std::env::var("VOUCH_DOCUMENT_CAMERA").ok().filter(|c| !c.is_empty());
         let chip = std::env::var("VOUCH_CHIP").ok().filter(|c| !c.is_empty());
         let blobs = config_file::blob_location(std::env::var("VOUCH_BLOBS").ok().as_deref(), &file)?;
+        let database = config_file::database_location(std::env::var("VOUCH_DATABASE").ok().as_deref(), &file)?;
         let cfg = config_file::server_config(
             file,
             ServeOverrides {
@@ -113,7 +114,7 @@ impl Backend {
                 ..ServeOverrides::default()
             },
         )?;
-        let store = config_file::open_store(&data_dir, &blobs)?;
+        let store = config_file::open_store(&data_dir, &database, &blobs)?;
         let running = vouch_server::start(cfg, store).await?;
         println!("Vouch kiosk: embedded server on {} (data: {})", running.public_url, data_dir.display());
         if let Some(fingerprint) = running.tls_fingerprint {

@@ -33,6 +33,10 @@ struct Cli {
     /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY). Default: `blobs` in vouch.toml, else the data directory
     #[arg(long, global = true, env = "VOUCH_BLOBS")]
     blobs: Option<String>,
+    /// Where the records are: postgres://USER@HOST:PORT/DATABASE, the password from PGPASSWORD (a central
+    /// service; docs/central.md). Default: `database` in vouch.toml, else SQLite in the data directory
+    #[arg(long, global = true, env = "VOUCH_DATABASE")]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -255,15 +259,19 @@ fn init_logging() {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
-/// The store the `vouch.toml` and the flags name: the data directory, with its blobs where they say.
-fn open_store(
-    data_dir: &std::path::Path,
-    config: Option<&std::path::Path>,
-    blobs: Option<&str>,
-) -> anyhow::Result<Store> {
-    let (file, _) = vouch_server::config_file::load_file(config, data_dir)?;
-    let location = vouch_server::config_file::blob_location(blobs, &file)?;
-    vouch_server::config_file::open_store(data_dir, &location)
+/// The global flags that say where the store is.
+struct StoreFlags {
+    config: Option<PathBuf>,
+    database: Option<String>,
+    blobs: Option<String>,
+}
+
+/// The store the `vouch.toml` and the flags name: the data directory, with its records and blobs where they say.
+fn open_store(data_dir: &std::path::Path, flags: &StoreFlags) -> anyhow::Result<Store> {
+    let (file, _) = vouch_server::config_file::load_file(flags.config.as_deref(), data_dir)?;
+    let database = vouch_server::config_file::database_location(flags.database.as_deref(), &file)?;
+    let blobs = vouch_server::config_file::blob_location(flags.blobs.as_deref(), &file)?;
+    vouch_server::config_file::open_store(data_dir, &database, &blobs)
 }
 
 fn validate_webhook_url(url: &str) -> anyhow::Result<()> {
@@ -302,6 +310,7 @@ async fn main() -> anyhow::Result<()> {
         };
     }
     let data_dir = vouch_server::config_file::data_dir(cli.data_dir)?;
+    let flags = StoreFlags { config: cli.config.clone(), database: cli.database.clone(), blobs: cli.blobs.clone() };
     match cli.command {
         Command::Serve {
             bind,
@@ -321,6 +330,7 @@ async fn main() -> anyhow::Result<()> {
                 tracing::info!(path = %path.display(), "read configuration");
             }
             let blobs = vouch_server::config_file::blob_location(cli.blobs.as_deref(), &file)?;
+            let database = vouch_server::config_file::database_location(cli.database.as_deref(), &file)?;
             let cfg = vouch_server::config_file::server_config(
                 file,
                 vouch_server::config_file::ServeOverrides {
@@ -338,8 +348,8 @@ async fn main() -> anyhow::Result<()> {
                 },
             )?;
             let has_ui = cfg.ui_dir.is_some();
-            let store = vouch_server::config_file::open_store(&data_dir, &blobs)?;
-            tracing::info!(blobs = %blobs, "evidence store");
+            let store = vouch_server::config_file::open_store(&data_dir, &database, &blobs)?;
+            tracing::info!(database = %database, blobs = %blobs, "store");
             let first_run = store.list_clients()?.is_empty();
             let running = vouch_server::start(cfg, store).await?;
             println!(
@@ -395,15 +405,15 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("stopped");
         }
         Command::Clients { command } => {
-            let store = open_store(&data_dir, cli.config.as_deref(), cli.blobs.as_deref())?;
+            let store = open_store(&data_dir, &flags)?;
             clients(&store, command)?;
         }
         Command::Admin { command } => {
-            let store = open_store(&data_dir, cli.config.as_deref(), cli.blobs.as_deref())?;
+            let store = open_store(&data_dir, &flags)?;
             admin(&store, command)?;
         }
         Command::Audit { command: AuditCommand::Verify { chain } } => {
-            let store = open_store(&data_dir, cli.config.as_deref(), cli.blobs.as_deref())?;
+            let store = open_store(&data_dir, &flags)?;
             let report = store.verify_audit(chain.as_deref())?;
             if report.is_intact() {
                 println!("audit log intact: {} chains, {} events", report.chains, report.events);

@@ -32,6 +32,9 @@ pub struct FileConfig {
     pub pairing_code: Option<String>,
     /// The ONNX models folder (with `MODELS.md`).
     pub models_dir: Option<PathBuf>,
+    /// Where the records are: `postgres://USER@HOST:PORT/DATABASE` (the password from `PGPASSWORD`, or in the URL);
+    /// unset, SQLite in the data directory.
+    pub database: Option<String>,
     /// Where evidence is kept: `s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION` (S3-compatible object storage,
     /// credentials from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`); unset, files in the data directory.
     pub blobs: Option<String>,
@@ -206,10 +209,25 @@ pub fn blob_location(flag: Option<&str>, file: &FileConfig) -> anyhow::Result<vo
     }
 }
 
-/// Opens the store in `data_dir` with its blobs at `blobs`, saying which when it fails.
-pub fn open_store(data_dir: &Path, blobs: &vouch_store::BlobLocation) -> anyhow::Result<vouch_store::Store> {
-    vouch_store::Store::open_with_blobs(data_dir, blobs)
-        .with_context(|| format!("opening the store in {} with its evidence in {blobs}", data_dir.display()))
+/// Where the store keeps its records: `--database` (or `VOUCH_DATABASE`), else `database` in `vouch.toml`, else
+/// SQLite in the data directory.
+pub fn database_location(flag: Option<&str>, file: &FileConfig) -> anyhow::Result<vouch_store::DatabaseLocation> {
+    match flag.filter(|f| !f.is_empty()).or(file.database.as_deref()) {
+        Some(text) => Ok(vouch_store::DatabaseLocation::parse(text)?),
+        None => Ok(vouch_store::DatabaseLocation::DataDir),
+    }
+}
+
+/// Opens the store with its key in `data_dir`, its records in `database` and its blobs at `blobs`, saying which
+/// when it fails (never the database password).
+pub fn open_store(
+    data_dir: &Path,
+    database: &vouch_store::DatabaseLocation,
+    blobs: &vouch_store::BlobLocation,
+) -> anyhow::Result<vouch_store::Store> {
+    vouch_store::Store::open_at(data_dir, database, blobs).with_context(|| {
+        format!("opening the store in {} on {database} with its evidence in {blobs}", data_dir.display())
+    })
 }
 
 #[derive(Default)]

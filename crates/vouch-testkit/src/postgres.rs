@@ -10,6 +10,8 @@ use std::process::{Command, Output};
 pub struct Postgres {
     /// `postgres://vouch:PASSWORD@127.0.0.1:PORT/vouch`
     pub url: String,
+    /// The `vouch` role's password (for `PGPASSWORD`).
+    pub password: String,
     pub port: u16,
     dir: PathBuf,
     bin: PathBuf,
@@ -50,6 +52,7 @@ impl Postgres {
             TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| l.local_addr()).expect("a free port").port();
         let server = Postgres {
             url: format!("postgres://vouch:{password}@127.0.0.1:{port}/vouch"),
+            password: password.clone(),
             port,
             dir,
             bin,
@@ -78,6 +81,11 @@ impl Postgres {
             .expect("running createdb");
         assert!(created.status.success(), "createdb: {}", String::from_utf8_lossy(&created.stderr));
         server
+    }
+
+    /// The URL an operator writes, the password left to `PGPASSWORD`.
+    pub fn url_without_password(&self) -> String {
+        format!("postgres://vouch@127.0.0.1:{}/vouch", self.port)
     }
 
     fn data_dir(&self) -> String {
