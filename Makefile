@@ -57,8 +57,10 @@ lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# The API suite runs twice: on SQLite, and on a PostgreSQL started for each test (docs/central.md).
 test-rust: lint
 	$(CARGO) test --workspace
+	VOUCH_TEST_DATABASE=postgres $(CARGO) test -p vouch-server --test api
 
 # Locale completeness, then the browser build against `vouch serve`, then the real kiosk window.
 test-ui: test-rust

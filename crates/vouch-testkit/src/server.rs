@@ -25,6 +25,14 @@ pub struct Kit {
     pub bridge_cookie: String,
     /// Held so the server lives as long as the test.
     pub running: Running,
+    /// The PostgreSQL the store runs on, when the kit runs on PostgreSQL ([`on_postgres`]); dropped last.
+    pub postgres: Option<crate::postgres::Postgres>,
+}
+
+/// Whether kits run their store on PostgreSQL (`VOUCH_TEST_DATABASE=postgres`, a PostgreSQL started per kit) rather
+/// than SQLite in their data directory: `make test` runs the API suite both ways.
+pub fn on_postgres() -> bool {
+    std::env::var("VOUCH_TEST_DATABASE").is_ok_and(|v| v == "postgres")
 }
 
 /// Quick retries and the checkout's models: what every kit's server starts from.
@@ -50,8 +58,28 @@ impl Kit {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> Kit {
+        Self::start_on(on_postgres(), tweak).await
+    }
+
+    /// A kit on SQLite whatever the run: for tests that read or alter the SQLite file itself ([`Kit::db`]).
+    pub async fn sqlite() -> Kit {
+        Self::start_on(false, |_| {}).await
+    }
+
+    /// [`Kit::sqlite`] with a configuration tweak.
+    pub async fn sqlite_with(tweak: impl FnOnce(&mut ServerConfig)) -> Kit {
+        Self::start_on(false, tweak).await
+    }
+
+    async fn start_on(postgres: bool, tweak: impl FnOnce(&mut ServerConfig)) -> Kit {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("data")).unwrap();
+        let postgres = postgres.then(crate::postgres::Postgres::start);
+        let store = match &postgres {
+            Some(pg) => {
+                Store::open_postgres(&pg.url, &dir.path().join("data"), &vouch_store::BlobLocation::DataDir).unwrap()
+            }
+            None => Store::open(&dir.path().join("data")).unwrap(),
+        };
         // Tests purge what they stored a moment ago (the store's own tests check the grace).
         store.blobs().set_fresh_grace(Duration::ZERO);
         let mut cfg = fast_config();
@@ -71,7 +99,7 @@ impl Kit {
         assert_eq!(paired.status(), StatusCode::OK);
         let set_cookie = paired.headers()["set-cookie"].to_str().unwrap().to_string();
         let bridge_cookie = set_cookie.split(';').next().unwrap().to_string();
-        Kit { dir, store, api: Api::new(&base, http), bridge_cookie, running }
+        Kit { dir, store, api: Api::new(&base, http), bridge_cookie, running, postgres }
     }
 
     /// A kiosk command over the paired HTTP bridge, as the staff `session` (if any): its status and answer.
@@ -116,12 +144,51 @@ impl Kit {
         self.kiosk(None, "step_submit", step).await.0
     }
 
+    /// The SQLite file under the kit's store; only a kit started with [`Kit::sqlite`] has one.
     pub fn db(&self) -> Connection {
+        assert!(self.postgres.is_none(), "this test reads the SQLite file: start it with Kit::sqlite()");
         Connection::open(self.dir.path().join("data").join(DB_FILE)).unwrap()
     }
 
+    /// The rows of a query of text columns, on either backend.
+    pub fn text_rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match &self.postgres {
+            Some(pg) => vouch_store::postgres::PgDatabase::connect(&pg.url).unwrap().text_rows(sql).unwrap(),
+            None => {
+                let db = self.db();
+                let mut stmt = db.prepare(sql).unwrap();
+                let columns = stmt.column_count();
+                let rows = stmt.query_map([], |r| (0..columns).map(|i| r.get::<_, Option<String>>(i)).collect());
+                rows.unwrap().map(Result::unwrap).collect()
+            }
+        }
+    }
+
+    /// Runs a statement without parameters (a test ageing its rows), on either backend.
+    pub fn execute(&self, sql: &str) {
+        match &self.postgres {
+            Some(pg) => {
+                let db = vouch_store::postgres::PgDatabase::connect(&pg.url).unwrap();
+                db.text_rows(&format!("WITH changed AS ({sql} RETURNING 1) SELECT count(*)::text FROM changed"))
+                    .unwrap();
+            }
+            None => {
+                self.db().execute(sql, []).unwrap();
+            }
+        }
+    }
+
+    /// How many rows `table` holds, on either backend.
     pub fn count(&self, table: &str) -> i64 {
-        self.db().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+        let sql = format!("SELECT count(*) FROM {table}");
+        match &self.postgres {
+            Some(pg) => {
+                let db = vouch_store::postgres::PgDatabase::connect(&pg.url).unwrap();
+                let rows = db.text_rows(&format!("SELECT count(*)::text FROM {table}")).unwrap();
+                rows[0][0].as_deref().unwrap().parse().unwrap()
+            }
+            None => self.db().query_row(&sql, [], |r| r.get(0)).unwrap(),
+        }
     }
 
     pub fn client(&self, scope: Scope, webhook: Option<&str>, ttl: Option<u32>) -> Creds {

@@ -264,7 +264,7 @@ async fn a_rejected_request_reads_as_expired_with_no_result_or_proof() {
 
 #[tokio::test]
 async fn requests_expire_after_their_ttl() {
-    let kit = Kit::start_with(|cfg| cfg.case_ttl = Duration::from_millis(300)).await;
+    let kit = Kit::sqlite_with(|cfg| cfg.case_ttl = Duration::from_millis(300)).await;
     let token = kit.eeid_token(&kit.integrator()).await;
     let id = kit.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
     tokio::time::sleep(Duration::from_millis(400)).await;

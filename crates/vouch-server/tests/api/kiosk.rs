@@ -79,7 +79,7 @@ async fn first_run_over_http_needs_the_setup_code() {
 
 #[tokio::test]
 async fn first_run_sets_the_admin_pin_once_and_refuses_weak_ones() {
-    let kit = Kit::start().await;
+    let kit = Kit::sqlite().await;
     assert_eq!(kit.kiosk_ok(None, "kiosk_status", json!({})).await["first_run"], true);
     let setup_code = kit.running.state.kiosk.bridge.setup_code();
     let (status, body) = kit.kiosk(None, "admin_setup", json!({"pin": "123456", "setup_code": setup_code})).await;
@@ -123,7 +123,7 @@ async fn customers_reach_no_staff_command_and_clerks_no_admin_command() {
 
 #[tokio::test]
 async fn wrong_pins_lock_the_sign_in_even_for_the_right_pin_and_survive_a_restart() {
-    let kit = Kit::start().await;
+    let kit = Kit::sqlite().await;
     kit.kiosk_admin().await;
     for _ in 0..5 {
         let (status, body) = kit.kiosk(None, "sign_in", json!({"role": "admin", "pin": "000001"})).await;
@@ -293,7 +293,7 @@ async fn flows_saved_in_settings_are_validated_and_become_the_default() {
 
 #[tokio::test]
 async fn the_purge_deletes_old_evidence_of_closed_cases_and_is_audited() {
-    let kit = Kit::start().await;
+    let kit = Kit::sqlite().await;
     let admin = kit.kiosk_admin().await;
     let integrator = kit.integrator();
     let token = kit.eeid_token(&integrator).await;

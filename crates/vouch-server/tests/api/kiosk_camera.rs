@@ -30,9 +30,8 @@ async fn kit_with_flow_and_token(steps: Value) -> (Kit, String, String, String) 
 }
 
 fn evidence_kinds(kit: &Kit) -> Vec<(String, String)> {
-    let db = kit.db();
-    let mut stmt = db.prepare("SELECT kind, media_type FROM evidence ORDER BY seq").unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    let rows = kit.text_rows("SELECT kind, media_type FROM evidence ORDER BY seq");
+    rows.into_iter().map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap())).collect()
 }
 
 #[tokio::test]

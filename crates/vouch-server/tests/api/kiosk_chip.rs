@@ -42,9 +42,8 @@ async fn poll_until(kit: &Kit, case_id: &str, limit: Duration, done: impl Fn(&Va
 }
 
 fn chip_evidence(kit: &Kit) -> Vec<String> {
-    let db = kit.db();
-    let mut stmt = db.prepare("SELECT media_type FROM evidence WHERE kind = 'chip_data'").unwrap();
-    stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    let rows = kit.text_rows("SELECT media_type FROM evidence WHERE kind = 'chip_data'");
+    rows.into_iter().map(|r| r[0].clone().unwrap()).collect()
 }
 
 #[tokio::test]
@@ -115,21 +114,14 @@ async fn the_demo_chip_is_read_decided_and_kept_and_bad_access_data_is_refused()
     kit.kiosk_ok(Some(admin), "case_decide", decision).await;
     let personal = ["ERIKSSON", "L898902C3", "740812", "1974-08-12", "EE30303039914"];
     let case_rows = |kit: &Kit| -> String {
-        kit.db()
-            .query_row(
-                "SELECT c.claims || coalesce(c.decision, '') || (SELECT group_concat(detail) FROM case_steps
-                 WHERE case_id = c.id) FROM cases c WHERE c.id = ?1",
-                [&case_id],
-                |r| r.get(0),
-            )
-            .unwrap()
+        let cases = kit.text_rows(&format!("SELECT claims, decision FROM cases WHERE id = '{case_id}'"));
+        let steps = kit.text_rows(&format!("SELECT detail FROM case_steps WHERE case_id = '{case_id}'"));
+        cases.into_iter().chain(steps).flatten().flatten().collect::<Vec<_>>().join(" ")
     };
     let before = case_rows(&kit);
     assert!(personal.iter().filter(|p| before.contains(*p)).count() >= 3, "the rows held personal data: {before}");
     let forty_days_ago = vouch_store::to_ms(vouch_store::now()) - 40 * 24 * 3600 * 1000;
-    kit.db()
-        .execute("UPDATE cases SET updated_at = ?1 WHERE id = ?2", rusqlite::params![forty_days_ago, case_id])
-        .unwrap();
+    kit.execute(&format!("UPDATE cases SET updated_at = {forty_days_ago} WHERE id = '{case_id}'"));
     let settings = json!({"retention_days": 30, "default_language": "en", "idle_timeout_secs": 60});
     kit.kiosk_ok(Some(admin), "settings_save", settings).await;
     let purged = kit.kiosk_ok(Some(admin), "purge_now", json!({})).await;

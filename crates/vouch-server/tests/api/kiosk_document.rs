@@ -99,9 +99,8 @@ async fn scan_until_captured(kit: &Kit, case_id: &str, index: u32) -> Vec<Value>
 }
 
 fn evidence(kit: &Kit) -> Vec<(String, String, String)> {
-    let db = kit.db();
-    let mut stmt = db.prepare("SELECT kind, media_type, sha256 FROM evidence ORDER BY seq").unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    let rows = kit.text_rows("SELECT kind, media_type, sha256 FROM evidence ORDER BY seq");
+    rows.into_iter().map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap(), r[2].clone().unwrap())).collect()
 }
 
 async fn chip_done(kit: &Kit, case_id: &str, index: u32) -> Value {

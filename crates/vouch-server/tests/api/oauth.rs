@@ -178,7 +178,7 @@ async fn protected_routes_refuse_missing_and_malformed_bearer_headers() {
 
 #[tokio::test]
 async fn secrets_and_tokens_are_stored_only_hashed() {
-    let kit = Kit::start().await;
+    let kit = Kit::sqlite().await;
     let c = kit.integrator();
     let token = kit.oauth_token(&c).await;
     let hash: String =

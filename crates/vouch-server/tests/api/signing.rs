@@ -156,7 +156,7 @@ fn audit_chain_holds(events: &[Value], checkpoint: &Value) -> bool {
 
 #[tokio::test]
 async fn a_circuit_is_signed_at_the_kiosk_completed_and_its_evidence_zip_checks_out() {
-    let kit = Kit::start().await;
+    let kit = Kit::sqlite().await;
     let admin_session = kit.kiosk_admin().await;
     signing_flow(&kit, &admin_session).await;
     let creds = kit.client(Scope::Integrator, Some("http://127.0.0.1:9/hook"), None);
@@ -361,7 +361,7 @@ fn device(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
 
 #[tokio::test]
 async fn masstack_signs_biometric_and_simple_with_headers_limits_and_its_error_format() {
-    let kit = Kit::start().await;
+    let kit = Kit::sqlite().await;
     let token = kit.oauth_token(&kit.integrator()).await;
     let contract = pdf("Service agreement");
     let base = format!("/masstack/v1/orgs/{ORG}");
@@ -503,7 +503,7 @@ fn openssl(dir: &std::path::Path, args: &[&str]) {
 
 #[tokio::test]
 async fn an_admin_sets_the_signing_pkcs12_and_the_escrow_certificate_in_settings() {
-    let kit = Kit::start().await;
+    let kit = Kit::sqlite().await;
     let admin_session = kit.kiosk_admin().await;
     let dir = tempfile::tempdir().unwrap();
     for (name, cn) in [("kiosk", "/CN=Branch 12 Signing"), ("escrow", "/CN=Escrow Holder")] {

@@ -267,7 +267,7 @@ async fn metrics_count_requests_per_route_and_report_the_outbox() {
 
 #[tokio::test]
 async fn the_admin_audit_check_sees_tampering() {
-    let kit = Kit::start().await;
+    let kit = Kit::sqlite().await;
     let token = kit.eeid_token(&kit.integrator()).await;
     let id = kit.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
     let admin = kit.oauth_token(&kit.admin()).await;

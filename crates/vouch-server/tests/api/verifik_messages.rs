@@ -44,7 +44,7 @@ async fn an_app_registrations_codes_reach_the_registrant_through_the_relay_and_p
     let relay = Receiver::start(&[503]).await;
     relay.answer_from_now(202);
     let relay_url = relay.url.clone();
-    let kit = Kit::start_with(|cfg| {
+    let kit = Kit::sqlite_with(|cfg| {
         cfg.message_relay =
             Some(vouch_app::webhooks::MessageRelay { url: relay_url, secret: RELAY_SECRET.to_string() });
     })

@@ -28,7 +28,7 @@ fn hmac_hex(secret: &str, body: &[u8]) -> String {
 
 /// The status of the test's only delivery, read from the database.
 fn delivery_status(kit: &Kit) -> String {
-    kit.db().query_row("SELECT status FROM webhook_deliveries", [], |r| r.get::<_, String>(0)).unwrap()
+    kit.text_rows("SELECT status FROM webhook_deliveries")[0][0].clone().unwrap()
 }
 
 /// An admin's retry of delivery `id`.
@@ -180,7 +180,7 @@ async fn webhooks_carry_standard_webhooks_headers_under_a_separate_rotatable_sec
 #[tokio::test]
 async fn revoking_a_client_stops_its_pending_webhooks() {
     let mut cfg_backoff = None;
-    let kit = Kit::start_with(|cfg| {
+    let kit = Kit::sqlite_with(|cfg| {
         // Slow retries, so the revocation lands while the delivery is still pending.
         cfg.webhooks.backoff = Duration::from_secs(2);
         cfg_backoff = Some(cfg.webhooks.backoff);
@@ -194,13 +194,13 @@ async fn revoking_a_client_stops_its_pending_webhooks() {
     kit.complete(&admin, &id, &approval()).await;
     assert!(eventually(Duration::from_secs(20), || receiver.received.lock().unwrap().len() == 1).await);
     kit.store.revoke_client(&c.id, "test").unwrap();
-    let last_error: Option<String> =
-        kit.db().query_row("SELECT last_error FROM webhook_deliveries", [], |r| r.get(0)).unwrap();
+    let last_error = kit.text_rows("SELECT last_error FROM webhook_deliveries")[0][0].clone();
     assert_eq!(delivery_status(&kit), "failed");
     assert_eq!(last_error.as_deref(), Some("the client was revoked"));
     tokio::time::sleep(cfg_backoff.unwrap() * 2).await;
     assert_eq!(receiver.received.lock().unwrap().len(), 1, "nothing more is sent for a revoked client");
-    let delivery_id: i64 = kit.db().query_row("SELECT id FROM webhook_deliveries", [], |r| r.get(0)).unwrap();
+    let delivery_id: i64 =
+        kit.text_rows("SELECT CAST(id AS TEXT) FROM webhook_deliveries")[0][0].as_deref().unwrap().parse().unwrap();
     let resp = retry(&kit, &admin, delivery_id).await;
     assert_eq!(resp.status(), RStatus::CONFLICT, "an admin cannot resend to a revoked client");
 }
