@@ -82,6 +82,8 @@ pub struct GalleryService {
     threads: usize,
     kind: IndexKind,
     index: RwLock<Option<Index>>,
+    /// What other instances of a central service change in the gallery: the index is built again after.
+    changes: std::sync::Mutex<vouch_store::changes::Changes>,
 }
 
 impl GalleryService {
@@ -92,7 +94,8 @@ impl GalleryService {
 
     /// A gallery searched as `kind` says.
     pub fn with_index(store: Store, tag: [u8; 8], threads: usize, kind: IndexKind) -> Arc<GalleryService> {
-        Arc::new(GalleryService { store, tag, threads: threads.max(1), kind, index: RwLock::new(None) })
+        let changes = std::sync::Mutex::new(store.changes());
+        Arc::new(GalleryService { store, tag, threads: threads.max(1), kind, index: RwLock::new(None), changes })
     }
 
     /// Stores `templates` (the face engine's encoding) of `subject` in `collection`, then indexes them.
@@ -178,8 +181,14 @@ impl GalleryService {
         FaceTemplate::from_bytes(&bytes, &self.tag).ok().map(|t| t.values)
     }
 
-    /// Builds the index from the store the first time it is needed.
+    /// Builds the index from the store the first time it is needed, and again once another instance changed the
+    /// gallery.
     fn loaded(&self) -> Result<(), AppError> {
+        let mut changed = self.changes.lock().map_err(|_| AppError::internal("gallery changes lock poisoned"))?;
+        if changed.any_about(vouch_store::changes::GALLERY) {
+            *self.index.write().map_err(|_| AppError::internal("gallery index lock poisoned"))? = None;
+        }
+        drop(changed);
         if self.index.read().map_err(|_| AppError::internal("gallery index lock poisoned"))?.is_some() {
             return Ok(());
         }

@@ -71,6 +71,8 @@ pub struct SigningService {
     store: vouch_store::Store,
     dir: PathBuf,
     keys: RwLock<Option<Arc<SigningKeys>>>,
+    /// Settings another instance of a central service changed: the keys are loaded again after.
+    changes: std::sync::Mutex<vouch_store::changes::Changes>,
 }
 
 /// What an admin sets in settings: a PKCS#12 with its password, an escrow certificate, or both.
@@ -82,11 +84,20 @@ pub struct AdminKeys {
 impl SigningService {
     pub fn new(config: SigningConfig, store: vouch_store::Store) -> SigningService {
         let dir = store.data_dir().join("signing");
-        SigningService { config, store, dir, keys: RwLock::new(None) }
+        let changes = std::sync::Mutex::new(store.changes());
+        SigningService { config, store, dir, keys: RwLock::new(None), changes }
     }
 
     /// The keys, loaded (or generated) on first use: starting a server never waits for RSA key generation.
     pub async fn keys(&self) -> Result<Arc<SigningKeys>, AppError> {
+        let changed = self
+            .changes
+            .lock()
+            .map_err(|_| AppError::internal("signing changes lock poisoned"))?
+            .any_about(vouch_store::changes::SETTINGS);
+        if changed {
+            *self.keys.write().await = None;
+        }
         if let Some(k) = self.keys.read().await.as_ref() {
             return Ok(k.clone());
         }

@@ -87,3 +87,44 @@ async fn templates_are_sealed_at_rest_and_foreign_ones_refused() {
     assert_eq!(err.code, vouch_app::AppCode::IncompatibleTemplate);
     assert_eq!(store.gallery_templates().unwrap().len(), 1);
 }
+
+/// Two instances of a central service on one PostgreSQL: each searches its own in-memory index, and what one
+/// enrols or removes the other finds, or no longer finds, once it hears of it (LISTEN/NOTIFY).
+#[tokio::test]
+async fn an_instance_finds_what_another_enrolled_and_not_what_it_removed() {
+    let pg = vouch_testkit::postgres::Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let first = Store::open_postgres(&pg.url, &a, &vouch_store::BlobLocation::DataDir).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::copy(a.join("data.key"), b.join("data.key")).unwrap();
+    let second = Store::open_postgres(&pg.url, &b, &vouch_store::BlobLocation::DataDir).unwrap();
+    let faces = FaceService::new(Some(vouch_testkit::models_dir()), 1);
+    let (one, two) = (gallery(&first, &faces).await, gallery(&second, &faces).await);
+    let probe = template(&faces, "fr_obama2.jpg").await;
+    assert!(two.search("branch", &probe, 5, 0.5).await.unwrap().is_empty(), "the second builds its index, empty");
+
+    one.enrol("branch", "obama", vec![template(&faces, "fr_obama.jpg").await]).await.unwrap();
+    let found = async {
+        for _ in 0..100 {
+            let found = two.search("branch", &probe, 5, 0.5).await.unwrap();
+            if !found.is_empty() {
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Vec::new()
+    };
+    assert_eq!(found.await.first().map(|m| m.subject.as_str()), Some("obama"), "the second heard of the enrolment");
+
+    assert_eq!(two.remove(Some("branch"), "obama").await.unwrap(), 1);
+    let mut gone = false;
+    for _ in 0..100 {
+        if one.search("branch", &probe, 5, 0.5).await.unwrap().is_empty() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(gone, "the first heard of the removal");
+}

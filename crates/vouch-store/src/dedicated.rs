@@ -19,6 +19,13 @@ impl Dedicated {
         Ok(Dedicated { runtime: Some(runtime) })
     }
 
+    /// Runs `future` here without waiting for it; it ends with the runtime at the latest.
+    pub(crate) fn spawn(&self, future: impl Future<Output = ()> + Send + 'static) {
+        if let Some(runtime) = self.runtime.as_ref() {
+            runtime.spawn(future);
+        }
+    }
+
     /// Runs `future` here and waits for its output.
     pub(crate) fn run<T: Send + 'static>(&self, future: impl Future<Output = T> + Send + 'static) -> Result<T, String> {
         let runtime = self.runtime.as_ref().ok_or("the runtime is shut down")?;

@@ -42,6 +42,7 @@ impl Store {
     pub fn add_gallery_templates(&self, collection: &str, subject: &str, templates: &[Vec<u8>]) -> Result<Vec<u64>> {
         self.with(|conn| {
             conn.transaction(|tx| {
+                self.announce(tx, crate::changes::GALLERY)?;
                 let mut keys = Vec::with_capacity(templates.len());
                 for template in templates {
                     let key = insert_sealed_template(tx, self.key(), collection, subject, template)?;
@@ -56,6 +57,7 @@ impl Store {
     pub fn remove_gallery_subject(&self, collection: Option<&str>, subject: &str) -> Result<Vec<u64>> {
         self.with(|conn| {
             conn.transaction(|tx| {
+                self.announce(tx, crate::changes::GALLERY)?;
                 let keys = tx
                     .query(
                         "SELECT key FROM gallery_templates WHERE subject = ?1 AND (CAST(?2 AS TEXT) IS NULL OR collection = ?2)",

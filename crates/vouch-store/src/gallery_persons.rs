@@ -236,6 +236,7 @@ impl Store {
     ) -> Result<(GalleryCollection, IndexChange)> {
         self.with(|conn| {
             conn.transaction(|tx| {
+                self.announce(tx, crate::changes::GALLERY)?;
                 let collection = find_collection(tx, client_id, id_or_code)?;
                 tx.execute(
                     "UPDATE gallery_collections SET name = coalesce(?1, name), description = coalesce(?2, description),
@@ -268,6 +269,7 @@ impl Store {
     ) -> Result<(GalleryCollection, IndexChange)> {
         self.with(|conn| {
             conn.transaction(|tx| {
+                self.announce(tx, crate::changes::GALLERY)?;
                 let collection = find_collection(tx, client_id, id_or_code)?;
                 let removed = delete_templates(tx, "collection = ?1", &collection_index(&collection.id))?;
                 tx.execute("DELETE FROM gallery_collections WHERE id = ?1", db_params![collection.id])?;
@@ -319,6 +321,7 @@ impl Store {
     ) -> Result<PersonCreated> {
         self.with(|conn| {
             conn.transaction(|tx| {
+                self.announce(tx, crate::changes::GALLERY)?;
                 let collection_ids =
                     collections.iter().map(|c| find_collection(tx, client_id, c).map(|c| c.id)).collect::<Result<Vec<_>>>()?;
                 if let Some(existing) = same_person(tx, client_id, facts, &collection_ids)? {
@@ -410,6 +413,7 @@ impl Store {
     ) -> Result<(GalleryPerson, IndexChange)> {
         self.with(|conn| {
             conn.transaction(|tx| {
+                self.announce(tx, crate::changes::GALLERY)?;
                 let person = find_person(tx, client_id, id)?;
                 tx.execute(
                     "UPDATE gallery_persons SET name = coalesce(?1, name), gender = coalesce(?2, gender),
@@ -464,6 +468,7 @@ impl Store {
     ) -> Result<(GalleryPerson, IndexChange)> {
         self.with(|conn| {
             conn.transaction(|tx| {
+                self.announce(tx, crate::changes::GALLERY)?;
                 let person = self.complete_person(tx, find_person(tx, client_id, id)?)?;
                 let removed = match collection {
                     Some(collection) => {

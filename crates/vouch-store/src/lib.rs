@@ -10,6 +10,7 @@ pub mod blobs;
 pub mod case_codes;
 pub mod case_subjects;
 pub mod cases;
+pub mod changes;
 pub mod clients;
 pub mod credentials;
 pub mod db;
@@ -110,6 +111,10 @@ struct Inner {
     /// the connection).
     audit_key: [u8; 32],
     data_dir: PathBuf,
+    /// This instance, in what it announces to the others ([`changes`]).
+    instance: String,
+    /// What the other instances announce, for [`Store::changes`].
+    changes: tokio::sync::broadcast::Sender<String>,
 }
 
 impl Store {
@@ -165,6 +170,8 @@ impl Store {
                 key,
                 audit_key,
                 data_dir: data_dir.to_path_buf(),
+                instance: uuid::Uuid::new_v4().to_string(),
+                changes: changes::channel(),
             }),
         };
         store.fill_missing_case_codes()?;
@@ -217,8 +224,18 @@ impl Store {
         database.migrate()?;
         let audit_key = key.subkey(audit::AUDIT_KEY_LABEL)?;
         let blobs = BlobStore::open_at(blobs, data_dir, key.clone())?;
-        let inner =
-            Inner { database: Database::Postgres(database), blobs, key, audit_key, data_dir: data_dir.to_path_buf() };
+        let instance = uuid::Uuid::new_v4().to_string();
+        let changes = changes::channel();
+        database.listen(&instance, changes.clone())?;
+        let inner = Inner {
+            database: Database::Postgres(database),
+            blobs,
+            key,
+            audit_key,
+            data_dir: data_dir.to_path_buf(),
+            instance,
+            changes,
+        };
         Ok(Store { inner: Arc::new(inner) })
     }
 

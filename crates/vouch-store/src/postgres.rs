@@ -54,6 +54,47 @@ impl std::fmt::Debug for PgDatabase {
     }
 }
 
+/// A connection that listens to the other instances, and the task that hands on what it hears.
+struct Listener {
+    client: tokio_postgres::Client,
+    messages: tokio::task::JoinHandle<()>,
+}
+
+impl Listener {
+    async fn closed(self) {
+        let _ = self.messages.await;
+        drop(self.client);
+    }
+}
+
+async fn listening(
+    config: &tokio_postgres::Config,
+    instance: &str,
+    heard: &tokio::sync::broadcast::Sender<String>,
+) -> std::result::Result<Listener, tokio_postgres::Error> {
+    use tokio_postgres::AsyncMessage;
+    let (client, mut connection) = config.connect(NoTls).await?;
+    let (forward, instance) = (heard.clone(), instance.to_string());
+    let messages = tokio::spawn(async move {
+        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            match message {
+                Ok(AsyncMessage::Notification(n)) => {
+                    if let Some(topic) = crate::changes::heard(n.payload(), &instance) {
+                        let _ = forward.send(topic.to_string());
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the connection that hears other instances failed");
+                    return;
+                }
+            }
+        }
+    });
+    client.batch_execute(&format!("LISTEN {}", crate::changes::CHANNEL)).await?;
+    Ok(Listener { client, messages })
+}
+
 /// Connections kept idle; more may be open while callers hold them.
 const MOST_IDLE: usize = 8;
 
@@ -169,6 +210,38 @@ impl PgDatabase {
         let result = work(&Conn::Postgres(&session));
         self.give_back(client);
         result
+    }
+
+    /// Listens, on a connection of its own, to what other instances announce ([`crate::changes`]) and passes
+    /// their topics to `heard`, for as long as the store lives: listening before this returns, so that nothing
+    /// announced after the store opened is missed. A lost connection is made again; then
+    /// [`crate::changes::EVERYTHING`] is passed, since what was announced meanwhile is gone.
+    pub(crate) fn listen(&self, instance: &str, heard: tokio::sync::broadcast::Sender<String>) -> Result<()> {
+        let (config, instance) = (self.config.clone(), instance.to_string());
+        let (c, i, h) = (config.clone(), instance.clone(), heard.clone());
+        let first = self
+            .runtime
+            .run(async move { listening(&c, &i, &h).await })
+            .map_err(|e| failed("PostgreSQL", e))?
+            .map_err(|e| refused("listening to other instances", &e))?;
+        self.runtime.spawn(async move {
+            let mut current = Some(first);
+            loop {
+                if let Some(listener) = current.take() {
+                    listener.closed().await;
+                    tracing::warn!("the connection that hears other instances closed; connecting again");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                match listening(&config, &instance, &heard).await {
+                    Ok(listener) => {
+                        let _ = heard.send(crate::changes::EVERYTHING.to_string());
+                        current = Some(listener);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot hear other instances yet; trying again"),
+                }
+            }
+        });
+        Ok(())
     }
 
     /// Applies the migrations this build knows and the database lacks, in one transaction under the migration

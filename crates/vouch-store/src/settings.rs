@@ -138,6 +138,7 @@ impl Store {
         let audit_key = self.audit_key();
         self.with(|conn| {
             conn.transaction(|tx| {
+                self.announce(tx, crate::changes::SETTINGS)?;
                 tx.execute(
                     "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     db_params![key, value],

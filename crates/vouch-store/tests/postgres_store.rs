@@ -222,3 +222,26 @@ fn the_signing_certificate_chosen_on_one_instance_signs_on_the_other() {
     let events = first.audit_events("settings").unwrap();
     assert!(events.iter().all(|e| !e.detail.to_string().contains("secret password")), "the password is not audited");
 }
+
+/// An instance hears what another changed (at commit), not what it changed itself, and after a lost connection
+/// to the database it hears that anything may have changed.
+#[test]
+fn instances_hear_each_others_changes_and_a_lost_link_means_everything() {
+    use vouch_store::changes::{GALLERY, SETTINGS};
+    let pg = Postgres::start();
+    let (_dir, first, second) = two_instances(&pg);
+    let (mut heard_by_first, mut heard_by_second) = (first.changes(), second.changes());
+    first.save_kiosk_settings(&KioskSettings::default(), "admin").unwrap();
+    let heard = |changes: &mut vouch_store::changes::Changes, topic: &str| {
+        (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            changes.any_about(topic)
+        })
+    };
+    assert!(heard(&mut heard_by_second, SETTINGS), "the other instance hears the setting");
+    assert!(!heard_by_first.any_about(SETTINGS), "an instance does not hear itself");
+    assert!(!heard_by_second.any_about(GALLERY), "nor a topic nobody announced");
+
+    pg.restart();
+    assert!(heard(&mut heard_by_first, GALLERY), "after the restart, everything may have changed");
+}
