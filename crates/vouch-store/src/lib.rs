@@ -27,6 +27,7 @@ pub mod liveness;
 mod migrations;
 pub mod one_time_codes;
 pub mod outbox;
+mod pg_tls;
 pub mod pins;
 pub mod postgres;
 #[cfg(test)]
@@ -99,7 +100,7 @@ pub struct Store {
 #[derive(Debug)]
 enum Database {
     Sqlite(Mutex<Connection>),
-    Postgres(postgres::PgDatabase),
+    Postgres(Box<postgres::PgDatabase>),
 }
 
 #[derive(Debug)]
@@ -228,7 +229,7 @@ impl Store {
         let changes = changes::channel();
         database.listen(&instance, changes.clone())?;
         let inner = Inner {
-            database: Database::Postgres(database),
+            database: Database::Postgres(Box::new(database)),
             blobs,
             key,
             audit_key,

@@ -6,12 +6,13 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use tokio_postgres::config::Host;
-use tokio_postgres::NoTls;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::db::{Conn, PgSession};
 use crate::db_params;
 use crate::dedicated::Dedicated;
 use crate::error::{Result, StoreError};
+use crate::pg_tls;
 
 /// The PostgreSQL migrations, in order; `vouch_schema` holds how many are applied.
 const MIGRATIONS: &[&str] = &[
@@ -32,11 +33,20 @@ fn failed(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Postgres(format!("{what}: {e}"))
 }
 
-/// tokio-postgres shows a server's refusal as "db error": the server's own words are in its `DbError`.
+/// tokio-postgres shows a server's refusal as "db error": the server's own words are in its `DbError`; other
+/// failures (a TLS handshake) name their cause in the error's sources.
 fn refused(what: &str, e: &tokio_postgres::Error) -> StoreError {
     match e.as_db_error() {
         Some(db) => StoreError::Postgres(format!("{what}: {} ({})", db.message(), db.code().code())),
-        None => failed(what, e),
+        None => {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(inner) = cause {
+                text.push_str(&format!(": {inner}"));
+                cause = inner.source();
+            }
+            failed(what, text)
+        }
     }
 }
 
@@ -44,6 +54,7 @@ fn refused(what: &str, e: &tokio_postgres::Error) -> StoreError {
 /// its own for the length of its work ([`PgDatabase::with`]); idle ones wait in the pool for the next caller.
 pub struct PgDatabase {
     config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     idle: std::sync::Mutex<Vec<Arc<tokio_postgres::Client>>>,
     runtime: Arc<Dedicated>,
 }
@@ -69,11 +80,12 @@ impl Listener {
 
 async fn listening(
     config: &tokio_postgres::Config,
+    tls: &MakeRustlsConnect,
     instance: &str,
     heard: &tokio::sync::broadcast::Sender<String>,
 ) -> std::result::Result<Listener, tokio_postgres::Error> {
     use tokio_postgres::AsyncMessage;
-    let (client, mut connection) = config.connect(NoTls).await?;
+    let (client, mut connection) = config.connect(tls.clone()).await?;
     let (forward, instance) = (heard.clone(), instance.to_string());
     let messages = tokio::spawn(async move {
         while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
@@ -98,35 +110,20 @@ async fn listening(
 /// Connections kept idle; more may be open while callers hold them.
 const MOST_IDLE: usize = 8;
 
-/// A database on another machine would need TLS, which is not built yet; a loopback or unix-socket one does not.
-fn check_local(config: &tokio_postgres::Config) -> Result<()> {
-    for host in config.get_hosts() {
-        let local = match host {
-            Host::Unix(_) => true,
-            Host::Tcp(name) => name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()),
-        };
-        if !local {
-            return Err(StoreError::Invalid(
-                "a PostgreSQL server off this machine needs TLS, which Vouch does not speak to PostgreSQL yet: \
-                 use a loopback address or a unix socket"
-                    .into(),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Reads a libpq-style URL or key-value string; the password, when the URL has none, from `PGPASSWORD` (as libpq
 /// does), so that it need not appear on a command line.
-fn read_config(url: &str) -> Result<tokio_postgres::Config> {
-    let mut config =
-        tokio_postgres::Config::from_str(url).map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
+/// TLS is chosen as [`pg_tls`] says; returns the connector too.
+fn read_config(url: &str) -> Result<(tokio_postgres::Config, MakeRustlsConnect)> {
+    let (settings, ca_file) = pg_tls::split_root_cert(url);
+    let mut config = tokio_postgres::Config::from_str(&settings)
+        .map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
+    pg_tls::choose_mode(&mut config, &settings)?;
     if config.get_password().is_none() {
         if let Ok(password) = std::env::var("PGPASSWORD") {
             config.password(password);
         }
     }
-    Ok(config)
+    Ok((config, pg_tls::connector(ca_file)?))
 }
 
 /// The database a URL names, for logs and messages: user, hosts, ports and database, never the password.
@@ -154,21 +151,20 @@ pub fn describe(url: &str) -> String {
 impl PgDatabase {
     /// Connects to `postgres://USER[:PASSWORD]@HOST:PORT/DATABASE` (any libpq-style URL or key-value string).
     pub fn connect(url: &str) -> Result<PgDatabase> {
-        let config = read_config(url)?;
-        check_local(&config)?;
+        let (config, tls) = read_config(url)?;
         let runtime = Arc::new(Dedicated::new("vouch-postgres").map_err(|e| failed("PostgreSQL", e))?);
-        let db = PgDatabase { config, idle: std::sync::Mutex::default(), runtime };
+        let db = PgDatabase { config, tls, idle: std::sync::Mutex::default(), runtime };
         let first = db.open_connection()?;
         db.give_back(first);
         Ok(db)
     }
 
     fn open_connection(&self) -> Result<Arc<tokio_postgres::Client>> {
-        let config = self.config.clone();
+        let (config, tls) = (self.config.clone(), self.tls.clone());
         let client = self
             .runtime
             .run(async move {
-                let (client, connection) = config.connect(NoTls).await?;
+                let (client, connection) = config.connect(tls).await?;
                 tokio::spawn(async move {
                     if let Err(e) = connection.await {
                         tracing::warn!(error = %e, "a PostgreSQL connection closed");
@@ -217,11 +213,11 @@ impl PgDatabase {
     /// announced after the store opened is missed. A lost connection is made again; then
     /// [`crate::changes::EVERYTHING`] is passed, since what was announced meanwhile is gone.
     pub(crate) fn listen(&self, instance: &str, heard: tokio::sync::broadcast::Sender<String>) -> Result<()> {
-        let (config, instance) = (self.config.clone(), instance.to_string());
-        let (c, i, h) = (config.clone(), instance.clone(), heard.clone());
+        let (config, tls, instance) = (self.config.clone(), self.tls.clone(), instance.to_string());
+        let (c, t, i, h) = (config.clone(), tls.clone(), instance.clone(), heard.clone());
         let first = self
             .runtime
-            .run(async move { listening(&c, &i, &h).await })
+            .run(async move { listening(&c, &t, &i, &h).await })
             .map_err(|e| failed("PostgreSQL", e))?
             .map_err(|e| refused("listening to other instances", &e))?;
         self.runtime.spawn(async move {
@@ -232,7 +228,7 @@ impl PgDatabase {
                     tracing::warn!("the connection that hears other instances closed; connecting again");
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                match listening(&config, &instance, &heard).await {
+                match listening(&config, &tls, &instance, &heard).await {
                     Ok(listener) => {
                         let _ = heard.send(crate::changes::EVERYTHING.to_string());
                         current = Some(listener);

@@ -16,6 +16,23 @@ pub struct Postgres {
     dir: PathBuf,
     bin: PathBuf,
     as_postgres_user: bool,
+    /// With TLS: the CA that signed the server's certificate (for `localhost` and 127.0.0.1), as PEM.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// A CA and a server certificate it signed for `localhost` and 127.0.0.1: (CA PEM, certificate PEM, key PEM).
+fn certificates() -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().expect("a CA key");
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, "Vouch test database CA");
+    let ca_cert = ca.self_signed(&ca_key).expect("the CA certificate");
+    let key = rcgen::KeyPair::generate().expect("a server key");
+    let server = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .expect("server parameters");
+    let issuer = rcgen::Issuer::from_params(&ca, &ca_key);
+    let cert = server.signed_by(&key, &issuer).expect("the server certificate");
+    (ca_cert.pem(), cert.pem(), key.serialize_pem())
 }
 
 fn pg_bin() -> PathBuf {
@@ -38,12 +55,30 @@ fn random_hex() -> String {
 impl Postgres {
     /// Initialises a cluster, starts it and creates the `vouch` database owned by the `vouch` role.
     pub fn start() -> Postgres {
+        Self::start_with_tls(false)
+    }
+
+    /// [`Postgres::start`], serving TLS with a certificate signed by a CA of its own ([`Postgres::ca_file`]).
+    pub fn start_tls() -> Postgres {
+        Self::start_with_tls(true)
+    }
+
+    fn start_with_tls(tls: bool) -> Postgres {
         let bin = pg_bin();
         let as_postgres_user = running_as_root();
         let dir = std::env::temp_dir().join(format!("vouch-postgres-{}", random_hex()));
         std::fs::create_dir_all(&dir).expect("creating the PostgreSQL folder");
         let password = random_hex();
         std::fs::write(dir.join("password"), &password).expect("writing the password file");
+        let ca_file = tls.then(|| {
+            let (ca, cert, key) = certificates();
+            std::fs::write(dir.join("ca.pem"), ca).expect("writing the CA");
+            std::fs::write(dir.join("server.crt"), cert).expect("writing the certificate");
+            std::fs::write(dir.join("server.key"), key).expect("writing the key");
+            let private = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+            std::fs::set_permissions(dir.join("server.key"), private).expect("making the key private");
+            dir.join("ca.pem")
+        });
         if as_postgres_user {
             let chowned = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
             assert!(chowned.is_ok_and(|s| s.success()), "chown of {} to postgres", dir.display());
@@ -57,6 +92,7 @@ impl Postgres {
             dir,
             bin,
             as_postgres_user,
+            ca_file,
         };
         let data = server.data_dir();
         server.run(
@@ -116,7 +152,15 @@ impl Postgres {
     }
 
     fn start_server(&self) {
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.display());
+        let mut options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.display());
+        if self.ca_file.is_some() {
+            let (cert, key) = (self.dir.join("server.crt"), self.dir.join("server.key"));
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                cert.display(),
+                key.display()
+            ));
+        }
         let log = self.dir.join("server.log").display().to_string();
         self.run("pg_ctl", &["start", "-w", "-t", "60", "-D", &self.data_dir(), "-l", &log, "-o", &options]);
     }
