@@ -116,7 +116,7 @@ pub(crate) const DUE_DELIVERIES: &str = concat!(
 
 /// The same on PostgreSQL, where instances share the outbox: rows another instance is claiming are skipped, not
 /// waited for.
-const DUE_DELIVERIES_SHARED: &str = concat!(
+pub(crate) const DUE_DELIVERIES_SHARED: &str = concat!(
     "SELECT ",
     delivery_columns!(),
     " FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1",

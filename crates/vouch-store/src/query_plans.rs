@@ -40,3 +40,61 @@ fn the_sweeps_walk_only_what_is_due() {
     let deliveries = plan(&store, crate::outbox::DUE_DELIVERIES);
     assert!(deliveries.contains("USING INDEX deliveries_due (next_attempt_at<?)"), "{deliveries}");
 }
+
+/// The same queries' plans on PostgreSQL (as the store sends them there), over enough rows that a sequential scan
+/// would be chosen if the index did not serve: 20,000 cases, all but 20 of them closed, and 2,000 deliveries, all
+/// but 20 of them sent.
+mod postgres {
+    use super::*;
+    use crate::db_params;
+
+    fn explain(store: &Store, sql: &str, values: &[&str]) -> String {
+        let mut sql = crate::db::to_postgres(sql);
+        for (n, value) in values.iter().enumerate().rev() {
+            sql = sql.replace(&format!("${}", n + 1), value);
+        }
+        let rows = store.with(|conn| conn.query(&format!("EXPLAIN {sql}"), db_params![])).unwrap();
+        rows.iter().map(|r| r.get::<String>(0).unwrap()).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn the_hot_queries_use_their_indexes_on_postgresql() {
+        let pg = vouch_testkit::postgres::Postgres::start();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_postgres(&pg.url, dir.path(), &crate::BlobLocation::DataDir).unwrap();
+        let new = crate::clients::NewClient {
+            name: "bank".into(),
+            scope: vouch_core::Scope::Integrator,
+            token_ttl_secs: None,
+            webhook_url: None,
+        };
+        let client = store.create_client(&new, "test").unwrap().client.id;
+        let fill = format!(
+            "INSERT INTO cases (id, client_id, api, status, claims, reason_translations, created_at, updated_at,
+                                expires_at, seq)
+             SELECT 'case-' || g, '{client}', 'eeid', CASE WHEN g <= 20 THEN 'pending' ELSE 'completed' END, '[]',
+                    '{{}}', g, g, g, g
+             FROM generate_series(1, 20000) g;
+             INSERT INTO webhook_deliveries (case_id, client_id, url, body, status, attempts, max_attempts,
+                                             next_attempt_at, created_at)
+             SELECT 'case-' || g, '{client}', 'https://example.test/hook', '\\x', CASE WHEN g <= 20 THEN 'pending' ELSE 'delivered' END,
+                    0, 8, g, g
+             FROM generate_series(1, 2000) g;
+             ANALYZE"
+        );
+        store.with(|conn| conn.batch(&fill)).unwrap();
+        let client = format!("'{client}'");
+
+        let by_id = explain(&store, crate::cases::CASE_BY_ID, &["'case-777'"]);
+        assert!(by_id.contains("Index Scan using cases_pkey"), "{by_id}");
+        let total = explain(&store, crate::cases::CASES_TOTAL, &[&client, "'eeid'"]);
+        assert!(total.contains("cases_by_client_seq") && !total.contains("Seq Scan"), "{total}");
+        let page = explain(&store, crate::cases::CASES_PAGE, &[&client, "'eeid'", "10000", "10010"]);
+        assert!(page.contains("cases_by_client_seq") && !page.contains("Seq Scan"), "{page}");
+        assert!(!page.contains("Sort"), "the index gives the order: {page}");
+        let due = explain(&store, crate::cases::DUE_CASES, &["30000"]);
+        assert!(due.contains("cases_open_by_expiry") && !due.contains("Seq Scan on cases"), "{due}");
+        let deliveries = explain(&store, crate::outbox::DUE_DELIVERIES_SHARED, &["30000", "50"]);
+        assert!(deliveries.contains("deliveries_due"), "{deliveries}");
+    }
+}
