@@ -188,9 +188,7 @@ fn load(config: &SigningConfig, store: &vouch_store::Store, dir: &Path) -> Resul
                     .map_err(|e| unavailable(format!("the PKCS#12 chosen in settings: {e}")))?;
                 (identity, "PKCS#12 chosen in settings".to_string())
             }
-            None => {
-                (local_identity(dir, KEY_FILE, CERT_FILE, "Vouch kiosk")?, format!("generated in {}", dir.display()))
-            }
+            None => generated_identity(store, dir, KEY_FILE, CERT_FILE, "Vouch kiosk")?,
         },
     };
     let chosen_escrow = if config.escrow_certificate.is_none() { store.signing_escrow()? } else { None };
@@ -209,13 +207,11 @@ fn load(config: &SigningConfig, store: &vouch_store::Store, dir: &Path) -> Resul
             (cert, "certificate chosen in settings".to_string())
         }
         (None, None) => {
-            let escrow = local_identity(dir, ESCROW_KEY_FILE, ESCROW_CERT_FILE, "Vouch local escrow")?;
+            let (escrow, kept) =
+                generated_identity(store, dir, ESCROW_KEY_FILE, ESCROW_CERT_FILE, "Vouch local escrow")?;
             (
                 escrow.certificate().clone(),
-                format!(
-                    "generated on this kiosk, key in {} (configure the escrow holder's certificate)",
-                    dir.display()
-                ),
+                format!("{kept}, with its private key (configure the escrow holder's certificate)"),
             )
         }
     };
@@ -223,6 +219,37 @@ fn load(config: &SigningConfig, store: &vouch_store::Store, dir: &Path) -> Resul
 }
 
 /// Loads a PEM key and certificate pair from `dir`, generating and writing both (0600) the first time.
+/// A key pair generated for want of a configured one, and where it is kept: in the data directory of a kiosk, or,
+/// for the instances of a central service, once in their shared store, so that all of them sign with one key and
+/// escrow to one key.
+fn generated_identity(
+    store: &vouch_store::Store,
+    dir: &Path,
+    key_file: &str,
+    cert_file: &str,
+    label: &str,
+) -> Result<(SigningIdentity, String), AppError> {
+    if !store.is_shared() {
+        return Ok((local_identity(dir, key_file, cert_file, label)?, format!("generated in {}", dir.display())));
+    }
+    let pems = store.shared_secret(key_file, || {
+        let identity = SigningIdentity::generate_self_signed(label, vouch_store::now())
+            .map_err(|e| vouch_store::StoreError::Invalid(format!("generating the {label} key: {e}")))?;
+        let (key_pem, cert_pem) = identity.to_pem().map_err(|e| vouch_store::StoreError::Invalid(e.to_string()))?;
+        tracing::warn!(
+            label,
+            "generated a self-signed key pair for every instance; configure [signing] for production"
+        );
+        Ok(serde_json::json!({"key": key_pem, "certificate": cert_pem}).to_string())
+    })?;
+    let pems: serde_json::Value =
+        serde_json::from_str(&pems).map_err(|e| unavailable(format!("the {label} key: {e}")))?;
+    let text = |field: &str| pems.get(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let (key, cert) = (text("key"), text("certificate"));
+    let identity = SigningIdentity::from_pem(&key, &cert).map_err(|e| unavailable(format!("the {label} key: {e}")))?;
+    Ok((identity, "generated once for every instance, kept sealed in the database".to_string()))
+}
+
 fn local_identity(dir: &Path, key_file: &str, cert_file: &str, label: &str) -> Result<SigningIdentity, AppError> {
     use std::os::unix::fs::OpenOptionsExt;
     let (key_path, cert_path) = (dir.join(key_file), dir.join(cert_file));

@@ -11,16 +11,16 @@ use vouch_server::ServerConfig;
 use vouch_store::clients::NewClient;
 use vouch_store::Store;
 
-struct Stats {
-    name: &'static str,
-    requests: usize,
-    wall: Duration,
-    p50: Duration,
-    p99: Duration,
+pub(crate) struct Stats {
+    pub(crate) name: &'static str,
+    pub(crate) requests: usize,
+    pub(crate) wall: Duration,
+    pub(crate) p50: Duration,
+    pub(crate) p99: Duration,
 }
 
 impl Stats {
-    fn throughput(&self) -> f64 {
+    pub(crate) fn throughput(&self) -> f64 {
         self.requests as f64 / self.wall.as_secs_f64()
     }
 }
@@ -33,7 +33,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(idx.min(sorted.len() - 1)).copied().unwrap_or_default()
 }
 
-async fn measure<F, Fut>(name: &'static str, requests: usize, concurrency: usize, make: F) -> anyhow::Result<Stats>
+pub(crate) async fn measure<F, Fut>(
+    name: &'static str,
+    requests: usize,
+    concurrency: usize,
+    make: F,
+) -> anyhow::Result<Stats>
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
@@ -67,7 +72,7 @@ where
     Ok(Stats { name, requests, wall, p50: percentile(&all, 0.5), p99: percentile(&all, 0.99) })
 }
 
-fn token_request(http: &reqwest::Client, base: &str, basic_auth: String) -> reqwest::RequestBuilder {
+pub(crate) fn token_request(http: &reqwest::Client, base: &str, basic_auth: String) -> reqwest::RequestBuilder {
     http.post(format!("{base}/oauth/token"))
         .header("Authorization", basic_auth)
         .header("Content-Type", "application/x-www-form-urlencoded")
@@ -194,7 +199,7 @@ pub async fn run(requests: usize, concurrency: usize, open_requests: usize) -> a
 
 /// Opens `open` identification requests (beyond those the create scenario made), then measures reading the first
 /// one and a deep page of the list among them: what a read costs as the store grows.
-async fn reads_among(
+pub(crate) async fn reads_among(
     http: &reqwest::Client,
     base: &Arc<str>,
     bearer: &str,

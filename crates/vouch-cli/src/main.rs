@@ -1,6 +1,7 @@
 //! `vouch`: run the server, manage API clients, verify the audit log, benchmark.
 
 mod bench;
+mod central_bench;
 mod chip;
 mod doc;
 mod doc_bench;
@@ -428,6 +429,10 @@ async fn main() -> anyhow::Result<()> {
             let (file, _) = vouch_server::config_file::load_file(cli.config.as_deref(), &data_dir)?;
             let location = vouch_server::config_file::blob_location(cli.blobs.as_deref(), &file)?;
             tokio::task::spawn_blocking(move || evidence_bench::run(count, evidence_kb, &location)).await??
+        }
+        Command::Bench { requests, concurrency, open_requests, evidence: None, .. } if flags.database.is_some() => {
+            let database = flags.database.clone().unwrap_or_default();
+            central_bench::run(&database, requests, concurrency, open_requests).await?
         }
         Command::Bench { requests, concurrency, open_requests, evidence: None, .. } => {
             bench::run(requests, concurrency, open_requests).await?

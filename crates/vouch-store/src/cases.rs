@@ -335,12 +335,9 @@ pub(crate) fn insert_evidence(
 
 /// Inserts a case, its code and its `case_created` audit event inside the caller's transaction.
 pub(crate) fn insert_case_in(tx: &Conn<'_>, audit_key: &[u8; 32], case: &Case, actor: &str) -> Result<()> {
-    // A client's cases of one API are numbered one after another: writers of the same pair take turns.
-    tx.lock(&format!("case numbers:{}:{}", case.client_id, case.api))?;
     let inserted = tx.execute(
         &format!(
-            "INSERT INTO cases ({CASE_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13,
-                 (SELECT COALESCE(MAX(seq), 0) + 1 FROM cases INDEXED BY cases_by_client_seq WHERE client_id = ?2 AND api = ?3))"
+            "INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13)"
         ),
         db_params![
             case.id.to_string(),
@@ -370,5 +367,18 @@ pub(crate) fn insert_case_in(tx: &Conn<'_>, audit_key: &[u8; 32], case: &Case, a
     });
     crate::case_codes::assign_code(tx, case.id)?;
     audit::append_event(tx, audit_key, &case.id.to_string(), case.created_at, actor, "case_created", &detail)?;
+    number_case(tx, case)
+}
+
+/// Gives the case the next number among its client's cases of its API. Writers of the same pair take turns until
+/// they commit, so this comes last in the transaction: the turn lasts only this statement and the commit.
+fn number_case(tx: &Conn<'_>, case: &Case) -> Result<()> {
+    tx.lock(&format!("case numbers:{}:{}", case.client_id, case.api))?;
+    tx.execute(
+        "UPDATE cases SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM cases INDEXED BY cases_by_client_seq
+                                 WHERE client_id = ?2 AND api = ?3)
+         WHERE id = ?1",
+        db_params![case.id.to_string(), case.client_id, case.api],
+    )?;
     Ok(())
 }

@@ -240,6 +240,12 @@ impl Store {
         Ok(Store { inner: Arc::new(inner) })
     }
 
+    /// Whether other instances share this store (PostgreSQL): then what an instance would otherwise generate for
+    /// itself (a signing key) must be made once for all.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.inner.database, Database::Postgres(_))
+    }
+
     pub(crate) fn audit_key(&self) -> &[u8; 32] {
         &self.inner.audit_key
     }

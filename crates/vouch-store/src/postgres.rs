@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio_postgres::config::Host;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::db::{Conn, PgSession};
+use crate::db::{Conn, PgConnection, PgSession};
 use crate::db_params;
 use crate::dedicated::Dedicated;
 use crate::error::{Result, StoreError};
@@ -55,7 +55,7 @@ fn refused(what: &str, e: &tokio_postgres::Error) -> StoreError {
 pub struct PgDatabase {
     config: tokio_postgres::Config,
     tls: MakeRustlsConnect,
-    idle: std::sync::Mutex<Vec<Arc<tokio_postgres::Client>>>,
+    idle: std::sync::Mutex<Vec<Arc<PgConnection>>>,
     runtime: Arc<Dedicated>,
 }
 
@@ -159,7 +159,7 @@ impl PgDatabase {
         Ok(db)
     }
 
-    fn open_connection(&self) -> Result<Arc<tokio_postgres::Client>> {
+    fn open_connection(&self) -> Result<Arc<PgConnection>> {
         let (config, tls) = (self.config.clone(), self.tls.clone());
         let client = self
             .runtime
@@ -174,11 +174,11 @@ impl PgDatabase {
             })
             .map_err(|e| failed("PostgreSQL", e))?
             .map_err(|e| refused("connecting to PostgreSQL", &e))?;
-        Ok(Arc::new(client))
+        Ok(Arc::new(PgConnection::new(client)))
     }
 
-    fn give_back(&self, client: Arc<tokio_postgres::Client>) {
-        if client.is_closed() {
+    fn give_back(&self, client: Arc<PgConnection>) {
+        if client.client.is_closed() {
             return;
         }
         if let Ok(mut idle) = self.idle.lock() {
@@ -194,7 +194,7 @@ impl PgDatabase {
         let idle = loop {
             let next = self.idle.lock().map_err(|_| StoreError::Poisoned)?.pop();
             match next {
-                Some(client) if client.is_closed() => continue,
+                Some(client) if client.client.is_closed() => continue,
                 other => break other,
             }
         };

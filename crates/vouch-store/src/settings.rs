@@ -128,6 +128,30 @@ impl Store {
         self.get_setting(SIGNING_ESCROW_KEY)
     }
 
+    /// A secret every instance of a central service must share (a generated signing key), made once: the stored
+    /// one, or the one `make` makes when there is none, kept sealed under the data key. Instances asking at once
+    /// take turns, so one makes it and the others read it.
+    pub fn shared_secret(&self, name: &str, make: impl FnOnce() -> Result<String>) -> Result<String> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let (key, aad) = (format!("shared_secret:{name}"), format!("vouch shared secret\0{name}"));
+        let sealed = self.with(|conn| {
+            conn.transaction(|tx| {
+                tx.lock(&key)?;
+                let stored = tx.query_opt("SELECT value FROM settings WHERE key = ?1", db_params![key])?;
+                if let Some(row) = stored {
+                    return row.get::<String>(0);
+                }
+                let sealed = b64.encode(self.key().seal(make()?.as_bytes(), aad.as_bytes())?);
+                tx.execute("INSERT INTO settings (key, value) VALUES (?1, ?2)", db_params![key, sealed])?;
+                Ok(sealed)
+            })
+        })?;
+        let bytes = b64.decode(sealed).map_err(|_| StoreError::corrupt("a shared secret is not base64"))?;
+        String::from_utf8(self.key().open(&bytes, aad.as_bytes())?)
+            .map_err(|_| StoreError::corrupt("a shared secret is not text"))
+    }
+
     fn get_setting(&self, key: &str) -> Result<Option<String>> {
         let row = self.with(|conn| conn.query_opt("SELECT value FROM settings WHERE key = ?1", db_params![key]))?;
         row.map(|r| r.get(0)).transpose()

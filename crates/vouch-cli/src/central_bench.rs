@@ -1,0 +1,173 @@
+//! `vouch bench --database postgres://…`: eeID create and read throughput and latency on SQLite, on one instance
+//! on PostgreSQL and on two instances sharing it (requests spread over both), each beside `/healthz` (hello world)
+//! served the same way, in one run. The instances run in this process on loopback; PostgreSQL is wherever the URL
+//! says. The bench writes a client and its cases into that database: give it a throwaway one.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use base64::Engine;
+use vouch_core::Scope;
+use vouch_server::ServerConfig;
+use vouch_store::clients::NewClient;
+use vouch_store::{BlobLocation, Store};
+
+use crate::bench::{measure, token_request, Stats};
+
+struct Setup {
+    label: String,
+    bases: Vec<Arc<str>>,
+    bearer: String,
+    running: Vec<vouch_server::Running>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(stores: Vec<Store>, label: String, dir: tempfile::TempDir) -> anyhow::Result<Setup> {
+    let first = stores.first().context("no store")?.clone();
+    let client = first.create_client(
+        &NewClient { name: "bench".into(), scope: Scope::Integrator, token_ttl_secs: Some(3600), webhook_url: None },
+        "bench",
+    )?;
+    let mut running = Vec::new();
+    for store in stores {
+        running.push(
+            vouch_server::start(ServerConfig { bind: ([127, 0, 0, 1], 0).into(), ..Default::default() }, store).await?,
+        );
+    }
+    let bases: Vec<Arc<str>> = running.iter().map(|r| Arc::<str>::from(r.public_url.clone())).collect();
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", client.client.id, client.secret))
+    );
+    let http = reqwest::Client::new();
+    let base = bases.first().context("no instance")?;
+    let token: serde_json::Value = token_request(&http, base, basic).send().await?.json().await?;
+    let bearer = format!("Bearer {}", token.get("access_token").and_then(|t| t.as_str()).context("no access_token")?);
+    Ok(Setup { label, bases, bearer, running, _dir: dir })
+}
+
+/// Two instances' stores on one database: the second gets the first's data key, as an operator deploys them.
+fn postgres_stores(url: &str, instances: usize, dir: &std::path::Path) -> anyhow::Result<Vec<Store>> {
+    let mut stores = Vec::new();
+    for n in 0..instances {
+        let data = dir.join(format!("instance-{n}"));
+        if n > 0 {
+            std::fs::create_dir_all(&data)?;
+            std::fs::copy(dir.join("instance-0").join("data.key"), data.join("data.key"))?;
+        }
+        stores.push(Store::open_postgres(url, &data, &BlobLocation::DataDir)?);
+    }
+    Ok(stores)
+}
+
+/// Requests spread over the instances: the n-th goes to instance n mod count.
+fn spread(bases: &[Arc<str>]) -> impl Fn() -> Arc<str> + Send + Sync + Clone + 'static {
+    let (bases, next) = (bases.to_vec(), Arc::new(std::sync::atomic::AtomicUsize::new(0)));
+    move || {
+        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        bases.get(n % bases.len().max(1)).cloned().unwrap_or_else(|| Arc::from(""))
+    }
+}
+
+async fn scenarios(setup: &Setup, requests: usize, concurrency: usize) -> anyhow::Result<Vec<Stats>> {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let pick = spread(&setup.bases);
+    let (h, p) = (http.clone(), pick.clone());
+    let hello = measure("GET /healthz (hello world)", requests, concurrency, move || {
+        let (h, b) = (h.clone(), p());
+        async move {
+            let resp = h.get(format!("{b}/healthz")).send().await?;
+            anyhow::ensure!(resp.status().is_success(), "unexpected status {}", resp.status());
+            Ok(())
+        }
+    })
+    .await?;
+    let create_one = |h: reqwest::Client, b: Arc<str>, bearer: String| async move {
+        let resp = h
+            .post(format!("{b}/eeid/api/ident/v1/identification_requests"))
+            .header("Authorization", bearer)
+            .json(
+                &serde_json::json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}], "reason": "bench"}),
+            )
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status().as_u16() == 201, "unexpected status {}", resp.status());
+        let body: serde_json::Value = resp.json().await?;
+        Ok(body.get("id").and_then(|i| i.as_str()).unwrap_or_default().to_string())
+    };
+    let (h, p, t) = (http.clone(), pick.clone(), setup.bearer.clone());
+    let create = measure("POST /eeid/.../identification_requests", requests, concurrency, move || {
+        let (h, b, t) = (h.clone(), p(), t.clone());
+        async move { create_one(h, b, t).await.map(|_| ()) }
+    })
+    .await?;
+    let first = create_one(http.clone(), pick(), setup.bearer.clone()).await?;
+    let (h, p, t) = (http.clone(), pick.clone(), setup.bearer.clone());
+    let read = measure("GET /eeid/.../identification_requests/{id}", requests, concurrency, move || {
+        let (h, b, t, id) = (h.clone(), p(), t.clone(), first.clone());
+        async move {
+            let resp = h
+                .get(format!("{b}/eeid/api/ident/v1/identification_requests/{id}"))
+                .header("Authorization", t)
+                .send()
+                .await?;
+            anyhow::ensure!(resp.status().is_success(), "unexpected status {}", resp.status());
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(vec![hello, create, read])
+}
+
+pub async fn run(database: &str, requests: usize, concurrency: usize, open_requests: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(requests > 0 && concurrency > 0, "--requests and --concurrency must be positive");
+    let mut results = Vec::new();
+    for (label, instances) in [("SQLite", 0usize), ("PostgreSQL", 1), ("PostgreSQL", 2)] {
+        let dir = tempfile::tempdir()?;
+        let stores = if instances == 0 {
+            vec![Store::open(&dir.path().join("data"))?]
+        } else {
+            let url = database.to_string();
+            let path = dir.path().to_path_buf();
+            tokio::task::spawn_blocking(move || postgres_stores(&url, instances, &path)).await??
+        };
+        let count = stores.len();
+        let setup =
+            start(stores, format!("{label}, {count} instance{}", if count > 1 { "s" } else { "" }), dir).await?;
+        let mut stats = scenarios(&setup, requests, concurrency).await?;
+        if open_requests > 0 && instances == 1 {
+            // Reads as the store grows, on one instance: the others would only repeat it.
+            let (http, base) = (reqwest::Client::new(), setup.bases.first().context("no instance")?.clone());
+            let (one, page) =
+                crate::bench::reads_among(&http, &base, &setup.bearer, requests, concurrency, open_requests).await?;
+            stats.extend([one, page]);
+        }
+        for running in setup.running {
+            running.shutdown().await;
+        }
+        results.push((setup.label, stats));
+    }
+    println!(
+        "vouch bench --database {}: {concurrency} concurrent connections on loopback, debug={}",
+        vouch_store::postgres::describe(database),
+        cfg!(debug_assertions)
+    );
+    println!();
+    println!("| store | scenario | requests | throughput (req/s) | p50 (ms) | p99 (ms) | throughput vs hello |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for (label, stats) in &results {
+        let hello = stats.first().map_or(1.0, Stats::throughput);
+        for s in stats {
+            println!(
+                "| {label} | {} | {} | {:.0} | {:.2} | {:.2} | {:.3} |",
+                s.name,
+                s.requests,
+                s.throughput(),
+                s.p50.as_secs_f64() * 1000.0,
+                s.p99.as_secs_f64() * 1000.0,
+                s.throughput() / hello
+            );
+        }
+    }
+    Ok(())
+}
