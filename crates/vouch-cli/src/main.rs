@@ -113,6 +113,11 @@ enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
+    /// Kiosks paired with this central service
+    Kiosks {
+        #[command(subcommand)]
+        command: KiosksCommand,
+    },
     /// Kiosk PIN recovery, for a person with access to the data directory
     Admin {
         #[command(subcommand)]
@@ -143,6 +148,21 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         evidence_kb: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum KiosksCommand {
+    /// Make a one-time code (valid 24 hours) with which a kiosk pairs with this central service; shown once
+    Pair {
+        /// The kiosk's name, as the list of kiosks shows it
+        #[arg(long)]
+        name: String,
+        /// The branch it serves
+        #[arg(long)]
+        branch: Option<String>,
+    },
+    /// List the paired kiosks
+    List,
 }
 
 #[derive(Subcommand)]
@@ -409,6 +429,10 @@ async fn main() -> anyhow::Result<()> {
             let store = open_store(&data_dir, &flags)?;
             clients(&store, command)?;
         }
+        Command::Kiosks { command } => {
+            let store = open_store(&data_dir, &flags)?;
+            kiosks(&store, command)?;
+        }
         Command::Admin { command } => {
             let store = open_store(&data_dir, &flags)?;
             admin(&store, command)?;
@@ -471,11 +495,31 @@ fn admin(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn kiosks(store: &Store, command: KiosksCommand) -> anyhow::Result<()> {
+    match command {
+        KiosksCommand::Pair { name, branch } => {
+            let made = store.create_pairing_code(name.trim(), branch.as_deref().map(str::trim), &cli_actor())?;
+            let until = made.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+            println!("pairing code:  {}   (valid until {until}; shown only now)", made.code);
+            println!("A kiosk exchanges it for its credentials at POST /vouch/v1/kiosks/pair (docs/central.md).");
+        }
+        KiosksCommand::List => {
+            for k in store.kiosks()? {
+                let seen = k.last_seen_at.map_or_else(|| "never".to_string(), |t| t.to_string());
+                println!("{:<44} {:<20} {:<16} last seen {seen}", k.id, k.name, k.branch.as_deref().unwrap_or("-"));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn clients(store: &Store, command: ClientsCommand) -> anyhow::Result<()> {
     let actor = cli_actor();
     match command {
         ClientsCommand::Add { name, token_ttl, webhook_url, scope, json } => {
-            let scope = Scope::parse(&scope).context("--scope must be integrator or admin")?;
+            let scope = Scope::parse(&scope).filter(|s| *s != Scope::Kiosk).context(
+                "--scope must be integrator or admin (a kiosk gets its client by pairing: vouch kiosks pair)",
+            )?;
             anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
             anyhow::ensure!(token_ttl != Some(0), "--token-ttl must be at least 1 second");
             if let Some(url) = &webhook_url {

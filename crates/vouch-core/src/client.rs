@@ -1,12 +1,14 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// What a client's tokens may do. Integrators call the vendor APIs; admins may also decide cases.
+/// What a client's tokens may do. Integrators call the vendor APIs; admins may also decide cases; a kiosk paired
+/// with a central service reaches its sync API and nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     Integrator,
     Admin,
+    Kiosk,
 }
 
 impl Scope {
@@ -14,6 +16,7 @@ impl Scope {
         match self {
             Scope::Integrator => "integrator",
             Scope::Admin => "admin",
+            Scope::Kiosk => "kiosk",
         }
     }
 
@@ -21,6 +24,7 @@ impl Scope {
         match s {
             "integrator" => Some(Scope::Integrator),
             "admin" => Some(Scope::Admin),
+            "kiosk" => Some(Scope::Kiosk),
             _ => None,
         }
     }
@@ -50,5 +54,9 @@ impl Client {
 
     pub fn is_admin(&self) -> bool {
         self.scope == Scope::Admin
+    }
+
+    pub fn is_kiosk(&self) -> bool {
+        self.scope == Scope::Kiosk
     }
 }

@@ -22,6 +22,7 @@ pub mod native;
 pub mod native_flows;
 pub mod oauth;
 pub mod pages;
+pub mod pairing;
 pub use vouch_app::proof;
 pub mod reference_photo;
 pub mod serve;
@@ -90,6 +91,8 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(native::routes(state.clone()))
         .merge(native_flows::routes(state.clone()))
         .merge(reference_photo::routes(state.clone()))
+        .merge(pairing::admin_routes(state.clone()))
+        .merge(pairing::pair_routes())
         .merge(kiosk::routes())
         .merge(pages::routes())
         .split_for_parts();

@@ -73,9 +73,19 @@ pub(crate) fn basic_credentials(headers: &HeaderMap) -> Result<Option<Credential
     Ok(Some(Credentials { id, secret }))
 }
 
-/// The active client these credentials belong to. Every authentication failure looks the same from outside;
-/// the reason is logged.
+/// The active client these credentials belong to, for a vendor's token endpoint: a paired kiosk's client is
+/// refused there (it takes its tokens at `/oauth/token`, for the sync API only). Every authentication failure looks
+/// the same from outside; the reason is logged.
 pub(crate) async fn authenticate(state: &AppState, creds: Credentials) -> Result<vouch_core::Client, ApiError> {
+    let client = authenticate_any(state, creds).await?;
+    if client.is_kiosk() {
+        tracing::info!(client_id = %client.id, "a kiosk's client asked a vendor's token endpoint");
+        return Err(ApiError::new(Code::Unauthorized, "Client authentication failed"));
+    }
+    Ok(client)
+}
+
+async fn authenticate_any(state: &AppState, creds: Credentials) -> Result<vouch_core::Client, ApiError> {
     let client_id = creds.id.clone();
     match state.db(move |s| s.authenticate_client(&creds.id, &creds.secret)).await? {
         Ok(client) => Ok(client),
@@ -94,7 +104,12 @@ async fn authenticate_and_issue(
     default_ttl: u32,
     audience: Option<&'static str>,
 ) -> Result<TokenResponse, ApiError> {
-    let client = authenticate(state, creds).await?;
+    let client = match audience {
+        Some(_) => authenticate(state, creds).await?,
+        None => authenticate_any(state, creds).await?,
+    };
+    // A kiosk's token is for the sync API, whatever else it might ask for.
+    let audience = if client.is_kiosk() { Some(vouch_store::kiosks::SYNC_API) } else { audience };
     let ttl = client.token_ttl_secs.unwrap_or(default_ttl);
     let client_id = client.id.clone();
     let issued = state.db(move |s| s.issue_token(&client_id, ttl, audience)).await?;

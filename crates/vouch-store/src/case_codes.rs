@@ -11,7 +11,7 @@ use crate::error::{Result, StoreError};
 use crate::Store;
 
 /// No 0/O, 1/I/L: nothing a person can misread off a slip of paper.
-const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+pub(crate) const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 pub const CODE_LEN: usize = 8;
 
 fn random_code() -> String {

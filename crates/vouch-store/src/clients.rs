@@ -87,6 +87,11 @@ fn new_webhook_secret() -> String {
 
 impl Store {
     pub fn create_client(&self, new: &NewClient, actor: &str) -> Result<CreatedClient> {
+        self.with(|conn| conn.transaction(|tx| self.create_client_in(tx, new, actor)))
+    }
+
+    /// [`Store::create_client`] inside the caller's transaction.
+    pub(crate) fn create_client_in(&self, tx: &Conn<'_>, new: &NewClient, actor: &str) -> Result<CreatedClient> {
         let name_ok = !new.name.trim().is_empty() && new.name.chars().count() <= 100;
         if !name_ok || new.name.chars().any(char::is_control) {
             return Err(StoreError::Invalid("A client's name is 1 to 100 characters".into()));
@@ -103,26 +108,21 @@ impl Store {
             "client_id": id, "name": new.name, "scope": new.scope.as_str(),
             "token_ttl_secs": new.token_ttl_secs, "webhook_url": new.webhook_url,
         });
-        let key = self.audit_key();
-        self.with(|conn| {
-            conn.transaction(|tx| {
-                tx.execute(
-                    "INSERT INTO clients (id, name, secret_hash, secret_sealed, scope, token_ttl_secs, webhook_url, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    db_params![
-                        id,
-                        new.name,
-                        secret_hash,
-                        sealed,
-                        new.scope.as_str(),
-                        new.token_ttl_secs,
-                        new.webhook_url,
-                        to_ms(created_at)
-                    ],
-                )?;
-                audit::append_event(tx, key, CLIENTS_CHAIN, created_at, actor, "client_created", &detail)
-            })
-        })?;
+        tx.execute(
+            "INSERT INTO clients (id, name, secret_hash, secret_sealed, scope, token_ttl_secs, webhook_url, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            db_params![
+                id,
+                new.name,
+                secret_hash,
+                sealed,
+                new.scope.as_str(),
+                new.token_ttl_secs,
+                new.webhook_url,
+                to_ms(created_at)
+            ],
+        )?;
+        audit::append_event(tx, self.audit_key(), CLIENTS_CHAIN, created_at, actor, "client_created", &detail)?;
         let client = Client {
             id,
             name: new.name.clone(),
@@ -349,7 +349,9 @@ impl Store {
         if claims.expires_ms <= to_ms(now()) || !audience_ok {
             return Ok(None);
         }
-        self.with(|conn| active_client(conn, &claims.client_id, claims.generation))
+        let client = self.with(|conn| active_client(conn, &claims.client_id, claims.generation))?;
+        // A kiosk's client reaches the sync API only, and only a kiosk's client reaches it.
+        Ok(client.filter(|c| c.is_kiosk() == (api == crate::kiosks::SYNC_API)))
     }
 }
 

@@ -23,6 +23,7 @@ pub mod gallery;
 pub mod gallery_persons;
 pub mod jwt;
 pub mod keys;
+pub mod kiosks;
 pub mod liveness;
 mod migrations;
 pub mod one_time_codes;

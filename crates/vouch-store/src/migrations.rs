@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0017_record_deliveries.sql"),
     include_str!("../migrations/0018_messages.sql"),
     include_str!("../migrations/0019_case_paging.sql"),
+    include_str!("../migrations/0020_kiosks.sql"),
 ];
 
 pub fn latest_version() -> i64 {
@@ -142,5 +143,49 @@ mod tests {
             .collect();
         let want = [("a", 1), ("b", 2), ("c", 1), ("d", 1), ("e", 3)];
         assert_eq!(numbered, want.map(|(id, n)| (id.to_string(), n)));
+    }
+
+    #[test]
+    fn rebuilding_the_clients_for_the_kiosk_scope_keeps_them_and_what_names_them() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        for sql in MIGRATIONS.iter().take(19) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 19).unwrap();
+        conn.execute_batch(
+            "INSERT INTO clients (id, name, secret_hash, secret_sealed, scope, created_at, token_generation)
+                 VALUES ('c1', 'bank', 'h', x'00', 'integrator', 5, 3);
+             INSERT INTO tokens (token_hash, client_id, issued_at, expires_at) VALUES (x'01', 'c1', 0, 9);
+             INSERT INTO cases (id, client_id, api, status, claims, reason_translations, created_at, updated_at, expires_at, seq)
+                 VALUES ('k1', 'c1', 'eeid', 'pending', '[]', '{}', 0, 0, 0, 1);",
+        )
+        .unwrap();
+        assert!(conn.execute("UPDATE clients SET scope = 'kiosk'", []).is_err(), "not a scope before 0020");
+        migrate(&mut conn).unwrap();
+
+        let kept: (String, i64, i64) = conn
+            .query_row("SELECT name, created_at, token_generation FROM clients WHERE id = 'c1'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(kept, ("bank".to_string(), 5, 3));
+        let named: i64 = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM cases WHERE client_id = 'c1')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(named, 2);
+        conn.execute("INSERT INTO clients (id, name, secret_hash, secret_sealed, scope, created_at) VALUES ('k', 'kiosk: a', 'h', x'00', 'kiosk', 0)", []).unwrap();
+        assert!(conn.execute("UPDATE clients SET scope = 'root' WHERE id = 'k'", []).is_err(), "the check holds");
+        // The children still point at the rebuilt table: a token of no client is refused.
+        assert!(conn
+            .execute(
+                "INSERT INTO tokens (token_hash, client_id, issued_at, expires_at) VALUES (x'02', 'nobody', 0, 9)",
+                []
+            )
+            .is_err());
     }
 }

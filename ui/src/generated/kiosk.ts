@@ -467,7 +467,7 @@ outline: [[number, number], [number, number], [number, number], [number, number]
  */
 agreeing: number, needed: number, captured: boolean, outcome?: StepOutcome, session?: CaseSession, };
 
-export type Scope = "integrator" | "admin";
+export type Scope = "integrator" | "admin" | "kiosk";
 
 export type Session = { role: Role, name: string, };
 

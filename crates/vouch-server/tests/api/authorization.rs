@@ -22,6 +22,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("/kiosk/requests/{id}", "the kiosk page a customer's link opens"),
     ("/verifik/links/{id}", "a validation link's page: the key the message carried instead (verifik_messages.rs)"),
     ("/vouch/v1/kiosk/pair", "pairing: the console's pairing code instead"),
+    ("/vouch/v1/kiosks/pair", "a kiosk pairing with a central service: the admin's one-time code instead (pairing.rs)"),
     ("/vouch/v1/kiosk/{command}", "the kiosk bridge: a paired session cookie instead (kiosk.rs)"),
     ("/vouch/v1/kiosk/camera/preview", "a short-lived preview token instead (kiosk_camera.rs)"),
 ];

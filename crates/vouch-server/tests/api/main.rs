@@ -17,6 +17,7 @@ mod kiosk_document;
 mod layers;
 mod limits;
 mod oauth;
+mod pairing;
 mod signing;
 mod surface;
 mod tls;
