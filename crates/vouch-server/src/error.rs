@@ -216,6 +216,15 @@ impl Dialect for Native {
     }
 }
 
+/// The sync API paired kiosks call: Vouch's own format, for the tokens of kiosks' clients only.
+pub struct KioskSync;
+impl Dialect for KioskSync {
+    const API: &'static str = vouch_store::kiosks::SYNC_API;
+    fn body(err: &ApiError) -> serde_json::Value {
+        Native::body(err)
+    }
+}
+
 /// DANAconnect: `{"code": Code, "message": "..."}` like Vouch's own, but invalid input is 400 as the vendor answers.
 pub struct Danaconnect;
 impl Dialect for Danaconnect {

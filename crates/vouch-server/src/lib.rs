@@ -27,6 +27,7 @@ pub use vouch_app::proof;
 pub mod reference_photo;
 pub mod serve;
 pub mod state;
+pub mod sync;
 pub mod tls;
 pub mod ui;
 pub mod webhooks;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(reference_photo::routes(state.clone()))
         .merge(pairing::admin_routes(state.clone()))
         .merge(pairing::pair_routes())
+        .merge(sync::routes(state.clone()))
         .merge(kiosk::routes())
         .merge(pages::routes())
         .split_for_parts();

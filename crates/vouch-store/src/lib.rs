@@ -36,6 +36,7 @@ mod query_plans;
 pub mod retention;
 pub mod settings;
 pub mod signing;
+pub mod sync;
 mod time_ms;
 pub mod tokens;
 

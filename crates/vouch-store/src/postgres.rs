@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0002_merge_patch.sql"),
     include_str!("../migrations/postgres/0003_insertion_order.sql"),
     include_str!("../migrations/postgres/0004_kiosks.sql"),
+    include_str!("../migrations/postgres/0005_case_claims.sql"),
 ];
 
 /// Taken by every migration (a transaction-scoped advisory lock), so that instances starting together on one

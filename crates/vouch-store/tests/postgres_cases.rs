@@ -136,3 +136,59 @@ fn a_case_takes_one_reference_photo_whichever_instances_race_to_add_it() {
     assert_eq!(evidence.len(), 1);
     assert!(first.verify_audit(Some(&case.id.to_string())).unwrap().is_intact());
 }
+
+/// Two kiosks claiming one case at once through two instances: one holds it. The same step pushed at once through
+/// both instances, as a kiosk retrying after a dropped connection would, is recorded once.
+#[test]
+fn one_kiosk_holds_a_case_and_a_step_pushed_twice_at_once_is_recorded_once() {
+    use vouch_core::flow::{StepKind, StepOutcome};
+    let pg = Postgres::start();
+    let (_dir, first, second) = two_instances(&pg);
+    let client = integrator(&first);
+    first.ensure_demo_flow().unwrap();
+    let flow = first.latest_flow(&first.default_flow_id().unwrap().unwrap()).unwrap();
+    let case = new_case(&client, None, Some(vouch_core::flow::FlowRef { id: flow.id.clone(), version: flow.version }));
+    first.insert_case(&case, "test").unwrap();
+    let kiosks: Vec<String> = ["Desk 1", "Desk 2"]
+        .iter()
+        .map(|name| {
+            let code = first.create_pairing_code(name, None, "admin:test").unwrap().code;
+            second.pair_kiosk(&code).unwrap().kiosk.id
+        })
+        .collect();
+    let claims: Vec<_> = (0..8)
+        .map(|n| {
+            let store = if n % 2 == 0 { first.clone() } else { second.clone() };
+            let kiosk = kiosks[n % 2].clone();
+            std::thread::spawn(move || store.claim_case(&kiosk, case.id).is_ok().then_some(kiosk))
+        })
+        .collect();
+    let winners: std::collections::BTreeSet<String> = claims.into_iter().filter_map(|t| t.join().unwrap()).collect();
+    assert_eq!(winners.len(), 1, "one kiosk holds the case: {winners:?}");
+    let holder = winners.into_iter().next().unwrap();
+    assert_eq!(second.case_holder(case.id).unwrap().as_deref(), Some(holder.as_str()));
+
+    let kind = flow.steps[0].kind();
+    let pushes: Vec<_> = [first.clone(), second.clone(), first, second.clone()]
+        .into_iter()
+        .map(|store| {
+            let holder = holder.clone();
+            std::thread::spawn(move || {
+                let step = vouch_store::flows::NewStep {
+                    case_id: case.id,
+                    index: 0,
+                    kind,
+                    outcome: StepOutcome::Passed,
+                    detail: serde_json::json!({}),
+                };
+                store.push_kiosk_step(&holder, "desk-step-0", step, &[]).unwrap().0
+            })
+        })
+        .collect();
+    let pushed: Vec<_> = pushes.into_iter().map(|t| t.join().unwrap()).collect();
+    let applied = pushed.iter().filter(|p| **p == vouch_store::sync::Pushed::Applied).count();
+    assert_eq!(applied, 1, "{pushed:?}");
+    assert_eq!(second.case_steps(case.id).unwrap().len(), 1);
+    assert_ne!(kind, StepKind::Result);
+    assert!(second.verify_audit(Some(&case.id.to_string())).unwrap().is_intact());
+}

@@ -52,6 +52,7 @@ async fn every_documented_route_refuses_bad_tokens_and_admin_routes_refuse_integ
     let revoked = kit.oauth_token(&revoked_client).await;
     kit.store.revoke_client(&revoked_client.id, "test").unwrap();
     let integrator = kit.oauth_token(&kit.integrator()).await;
+    let admin = kit.oauth_token(&kit.admin()).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let bad: [(&str, Option<&str>); 4] = [
         ("no token", None),
@@ -71,10 +72,18 @@ async fn every_documented_route_refuses_bad_tokens_and_admin_routes_refuse_integ
                 assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} with {what}");
                 checked += 1;
             }
-            let admin_only = path.starts_with("/vouch/v1/") && !path.ends_with("/reference-photo");
+            let kiosks_only = path.starts_with("/vouch/v1/sync/");
+            let admin_only = path.starts_with("/vouch/v1/") && !path.ends_with("/reference-photo") && !kiosks_only;
             if admin_only {
                 let status = call(&kit, &method, path, Some(&integrator)).await;
                 assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} with an integrator's token");
+            }
+            if kiosks_only {
+                // The sync API knows only kiosks' tokens: an integrator's or an admin's is no token there.
+                for other in [&integrator, &admin] {
+                    let status = call(&kit, &method, path, Some(other)).await;
+                    assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} with another client's token");
+                }
             }
         }
     }

@@ -52,3 +52,104 @@ async fn a_kiosk_pairs_once_with_an_admins_code_and_its_token_reaches_nothing_el
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["id"], paired["kiosk_id"]);
 }
+
+/// Pairs a kiosk with `kit` (made by its admin) and returns the kiosk's sync token and id.
+async fn paired_kiosk(kit: &Kit, name: &str) -> (String, String) {
+    let admin = kit.oauth_token(&kit.admin()).await;
+    let made = kit.post_json(&admin, "/vouch/v1/kiosks/pairing-codes", &json!({"name": name})).await;
+    let code = made.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_string();
+    let paired: Value = kit
+        .http
+        .post(kit.url("/vouch/v1/kiosks/pair"))
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let creds = vouch_testkit::api::Creds {
+        id: paired["client_id"].as_str().unwrap().into(),
+        secret: paired["client_secret"].as_str().unwrap().into(),
+    };
+    (kit.oauth_token(&creds).await, paired["kiosk_id"].as_str().unwrap().to_string())
+}
+
+/// A case an integrator made at the central is seen by two kiosks, claimed by one, run there and pushed back step
+/// by step (a step pushed twice is applied once), and decided there: the central then sends the integrator's
+/// webhook, once, and the case's audit chain holds the kiosk's work.
+#[tokio::test]
+async fn a_case_made_at_the_central_is_claimed_run_and_decided_by_one_kiosk() {
+    let (receiver, hook) = {
+        let r = vouch_testkit::receiver::Receiver::start(&[200]).await;
+        let url = r.url.clone();
+        (r, url)
+    };
+    let kit = Kit::start().await;
+    let integrator = kit.client(vouch_core::Scope::Integrator, Some(&hook), None);
+    let token = kit.eeid_token(&integrator).await;
+    let case = kit.create_ok(&token, Some("branch-1")).await["id"].as_str().unwrap().to_string();
+    let ((desk_1, _), (desk_2, _)) = (paired_kiosk(&kit, "Desk 1").await, paired_kiosk(&kit, "Desk 2").await);
+
+    let listed: Value = kit.get(&desk_2, "/vouch/v1/sync/cases").await.json().await.unwrap();
+    assert_eq!(listed[0]["case"]["id"], case.as_str(), "every kiosk sees an unclaimed case: {listed}");
+    // The steps the kiosk records: all but the closing result screen.
+    let steps: Vec<String> = listed[0]["flow"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap().to_string())
+        .filter(|kind| kind != "result")
+        .collect();
+    assert!(!steps.is_empty());
+
+    let claim = format!("/vouch/v1/sync/cases/{case}/claim");
+    assert_eq!(kit.post_json(&desk_1, &claim, &json!({})).await.status(), StatusCode::OK);
+    assert_eq!(kit.post_json(&desk_1, &claim, &json!({})).await.status(), StatusCode::OK, "its own claim again");
+    assert_eq!(kit.post_json(&desk_2, &claim, &json!({})).await.status(), StatusCode::CONFLICT, "one kiosk at a time");
+    let listed: Value = kit.get(&desk_2, "/vouch/v1/sync/cases").await.json().await.unwrap();
+    assert!(listed.as_array().unwrap().is_empty(), "another kiosk's case is not listed: {listed}");
+
+    let push = format!("/vouch/v1/sync/cases/{case}/steps");
+    let photo = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"a selfie's bytes");
+    for (index, kind) in steps.iter().enumerate() {
+        let captures = if kind == "selfie" {
+            json!([{"kind": "selfie", "media_type": "image/jpeg", "data": photo}])
+        } else {
+            json!([])
+        };
+        let step = json!({"item_id": format!("desk-1-step-{index}"), "index": index, "kind": kind,
+                          "outcome": "passed", "detail": {}, "captures": captures});
+        let refused = kit.post_json(&desk_2, &push, &step).await;
+        assert_eq!(refused.status(), StatusCode::CONFLICT, "a kiosk that does not hold the case pushes nothing");
+        let first = kit.post_json(&desk_1, &push, &step).await;
+        assert_eq!(first.status(), StatusCode::OK, "{kind}: {}", first.text().await.unwrap());
+        let again: Value = kit.post_json(&desk_1, &push, &step).await.json().await.unwrap();
+        assert_eq!(again["applied_now"], false, "pushed again after a dropped connection: applied once");
+    }
+    let recorded = kit.store.case_steps(vouch_core::CaseId::parse(&case).unwrap()).unwrap();
+    assert_eq!(recorded.len(), steps.len());
+
+    let mut decision = vouch_testkit::approval();
+    decision["item_id"] = json!("desk-1-decision");
+    let decide = format!("/vouch/v1/sync/cases/{case}/decision");
+    assert_eq!(kit.post_json(&desk_2, &decide, &decision).await.status(), StatusCode::CONFLICT);
+    let decided: Value = kit.post_json(&desk_1, &decide, &decision).await.json().await.unwrap();
+    assert_eq!(decided["applied_now"], true, "{decided}");
+    let again: Value = kit.post_json(&desk_1, &decide, &decision).await.json().await.unwrap();
+    assert_eq!(again["applied_now"], false);
+    let done: Value =
+        kit.get(&token, &format!("/eeid/api/ident/v1/identification_requests/{case}")).await.json().await.unwrap();
+    assert_eq!(done["status"], "completed", "{done}");
+    let sent =
+        vouch_testkit::eventually(std::time::Duration::from_secs(20), || receiver.received.lock().unwrap().len() == 1)
+            .await;
+    assert!(sent, "the central sent the integrator's webhook");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(receiver.received.lock().unwrap().len(), 1, "once");
+
+    let audit = kit.store.audit_events(&case).unwrap();
+    let by_kiosk = audit.iter().filter(|e| e.actor.starts_with("kiosk:")).count();
+    assert!(by_kiosk >= steps.len() + 2, "claimed, every step and the decision: {by_kiosk}");
+    assert!(kit.store.verify_audit(Some(&case)).unwrap().is_intact());
+}

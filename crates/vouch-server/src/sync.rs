@@ -1,0 +1,251 @@
+//! The sync API of a central service, for paired kiosks only (their tokens reach nothing else): the open cases a
+//! kiosk may run, claiming one (one kiosk at a time), and pushing what it recorded (steps with their captures, and
+//! the decision), each item under the kiosk's own id so that a push repeated after a dropped connection is applied
+//! once. The central then does what it does for any case: webhooks, proofs, evidence packages.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use vouch_core::flow::{StepKind, StepOutcome};
+use vouch_core::{EvidenceKind, Outcome, VerifiedIdentity};
+use vouch_store::flows::{Capture, NewStep};
+use vouch_store::sync::Pushed;
+
+use crate::error::{ApiError, Failure, KioskSync};
+use crate::extract::{require_bearer, Authed, JsonBody};
+use crate::native::{parse_case_id, IdentityInput, NativeError, NO_SUCH_CASE};
+use crate::state::AppState;
+
+type SyncResult<T> = Result<T, Failure<KioskSync>>;
+
+/// The most captures one pushed step carries.
+const MOST_CAPTURES: usize = 16;
+
+pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_cases))
+        .routes(routes!(claim_case))
+        .routes(routes!(push_step))
+        .routes(routes!(push_decision))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<KioskSync>))
+        .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SyncCasesQuery {
+    /// At most this many, oldest first (default 50, at most 200).
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SyncCase {
+    #[schema(value_type = Object)]
+    pub case: serde_json::Value,
+    /// The code a person types at the kiosk to open it.
+    pub code: String,
+    /// The flow version the case runs.
+    #[schema(value_type = Object)]
+    pub flow: serde_json::Value,
+    /// The steps recorded so far.
+    #[schema(value_type = Vec<Object>)]
+    pub steps: Vec<vouch_core::flow::StepRecord>,
+    /// Whether this kiosk holds it.
+    pub claimed: bool,
+}
+
+fn item_id(id: &str) -> Result<(), ApiError> {
+    let ok = (1..=100).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid("item_id is 1 to 100 letters, digits, '-' or '_': the kiosk's own id for this push"))
+    }
+}
+
+/// The open cases this kiosk may run, with their flows: those no kiosk claimed, and its own.
+#[utoipa::path(get, path = "/vouch/v1/sync/cases", tag = "Vouch", security(("bearer" = [])), params(SyncCasesQuery),
+    responses((status = 200, body = Vec<SyncCase>), (status = 401, body = NativeError)))]
+async fn list_cases(
+    State(state): State<AppState>,
+    Authed(kiosk): Authed,
+    Query(q): Query<SyncCasesQuery>,
+) -> SyncResult<Json<Vec<SyncCase>>> {
+    let limit = q.limit.unwrap_or(50);
+    let cases = state
+        .db(move |s| {
+            s.touch_kiosk(&kiosk.id)?;
+            let mut out = Vec::new();
+            for id in s.cases_for_kiosk(&kiosk.id, limit)? {
+                let case = s.get_case(id)?;
+                let Some(flow) = &case.flow else { continue };
+                let flow = s.flow_version(&flow.id, flow.version)?;
+                out.push(SyncCase {
+                    code: vouch_store::case_codes::format_code(&s.case_code(id)?),
+                    flow: serde_json::to_value(&flow).unwrap_or_default(),
+                    steps: s.case_steps(id)?,
+                    claimed: s.case_holder(id)?.as_deref() == Some(kiosk.id.as_str()),
+                    case: serde_json::to_value(&case).unwrap_or_default(),
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(Json(cases))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClaimView {
+    pub case_id: String,
+    pub kiosk_id: String,
+}
+
+/// Claim a case before running it: one kiosk at a time. Claiming a case this kiosk holds already is fine.
+#[utoipa::path(post, path = "/vouch/v1/sync/cases/{id}/claim", tag = "Vouch", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ClaimView), (status = 404, body = NativeError),
+              (status = 409, body = NativeError, description = "another kiosk holds it, or it is closed")))]
+async fn claim_case(
+    State(state): State<AppState>,
+    Authed(kiosk): Authed,
+    Path(id): Path<String>,
+) -> SyncResult<Json<ClaimView>> {
+    let case_id = parse_case_id(&id)?;
+    let kiosk_id = kiosk.id.clone();
+    state.db(move |s| s.claim_case(&kiosk_id, case_id)).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    Ok(Json(ClaimView { case_id: case_id.to_string(), kiosk_id: kiosk.id }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushCapture {
+    /// The evidence kind: selfie, liveness_frames, document_page, chip_data, signature_data, ...
+    pub kind: String,
+    pub media_type: String,
+    /// The captured bytes, base64.
+    pub data: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushStep {
+    /// The kiosk's own id for this push: the same id pushed again is applied once.
+    pub item_id: String,
+    /// 0-based index of the step in the case's flow.
+    pub index: u32,
+    #[schema(value_type = String, example = "selfie")]
+    pub kind: StepKind,
+    #[schema(value_type = String, example = "passed")]
+    pub outcome: StepOutcome,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    #[serde(default)]
+    pub captures: Vec<PushCapture>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PushedView {
+    /// False when an earlier push of the same item applied it.
+    pub applied_now: bool,
+}
+
+/// Push a step this kiosk ran on a case it holds, with what it captured (stored encrypted as the case's evidence).
+#[utoipa::path(post, path = "/vouch/v1/sync/cases/{id}/steps", tag = "Vouch", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = PushStep,
+    responses((status = 200, body = PushedView), (status = 404, body = NativeError),
+              (status = 409, body = NativeError, description = "not this kiosk's case, or not the step the flow expects"),
+              (status = 413, body = NativeError), (status = 422, body = NativeError)))]
+async fn push_step(
+    State(state): State<AppState>,
+    Authed(kiosk): Authed,
+    Path(id): Path<String>,
+    JsonBody(body, ..): JsonBody<PushStep, KioskSync>,
+) -> SyncResult<Json<PushedView>> {
+    let case_id = parse_case_id(&id)?;
+    item_id(&body.item_id)?;
+    vouch_app::steps::check_submitted_detail(&body.detail)?;
+    if body.captures.len() > MOST_CAPTURES {
+        return Err(ApiError::invalid(format!("a step carries at most {MOST_CAPTURES} captures")).into());
+    }
+    let mut captured = Vec::with_capacity(body.captures.len());
+    for c in body.captures {
+        let kind = EvidenceKind::parse(&c.kind)
+            .ok_or_else(|| ApiError::invalid(format!("{:?} is not an evidence kind", c.kind)))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(c.data.as_bytes())
+            .map_err(|_| ApiError::invalid("a capture's data is not base64"))?;
+        captured.push((kind, c.media_type, bytes));
+    }
+    let step = NewStep { case_id, index: body.index, kind: body.kind, outcome: body.outcome, detail: body.detail };
+    let (kiosk_id, item) = (kiosk.id.clone(), body.item_id);
+    let (pushed, _) = state
+        .db(move |s| {
+            let captures: Vec<Capture<'_>> =
+                captured.iter().map(|(kind, media_type, bytes)| Capture { kind: *kind, media_type, bytes }).collect();
+            s.push_kiosk_step(&kiosk_id, &item, step, &captures)
+        })
+        .await
+        .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    Ok(Json(PushedView { applied_now: pushed == Pushed::Applied }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushDecision {
+    /// The kiosk's own id for this push.
+    pub item_id: String,
+    #[schema(value_type = String, example = "approved")]
+    pub outcome: Outcome,
+    /// The clerk's reason: mandatory, recorded in the audit log.
+    pub reason: String,
+    /// The verified person; required for an approval.
+    pub identity: Option<IdentityInput>,
+}
+
+/// Push the decision a clerk made at this kiosk on a case it holds. The central fires the integrator's webhook and
+/// builds the proof, as for any decision. Pushed again, a decision this kiosk made already answers as applied.
+#[utoipa::path(post, path = "/vouch/v1/sync/cases/{id}/decision", tag = "Vouch", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = PushDecision,
+    responses((status = 200, body = PushedView), (status = 404, body = NativeError),
+              (status = 409, body = NativeError, description = "not this kiosk's case, or decided otherwise"),
+              (status = 422, body = NativeError)))]
+async fn push_decision(
+    State(state): State<AppState>,
+    Authed(kiosk): Authed,
+    Path(id): Path<String>,
+    JsonBody(body, ..): JsonBody<PushDecision, KioskSync>,
+) -> SyncResult<Json<PushedView>> {
+    let case_id = parse_case_id(&id)?;
+    item_id(&body.item_id)?;
+    let actor = format!("kiosk:{}", kiosk.id);
+    let (kiosk_id, who) = (kiosk.id.clone(), actor.clone());
+    let (holder, case) = state
+        .db(move |s| Ok((s.case_holder(case_id)?, s.get_case(case_id)?)))
+        .await
+        .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    if holder.as_deref() != Some(kiosk_id.as_str()) {
+        return Err(ApiError::new(crate::error::Code::Conflict, "claim the case before pushing its decision").into());
+    }
+    if case.decision.as_ref().is_some_and(|d| d.actor == who) {
+        return Ok(Json(PushedView { applied_now: false }));
+    }
+    let identity = match body.identity {
+        None => None,
+        Some(i) => Some(VerifiedIdentity {
+            sub: i.sub.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+            given_name: i.given_name.trim().to_string(),
+            family_name: i.family_name.trim().to_string(),
+            date_of_birth: crate::native::date("date_of_birth", i.date_of_birth)?,
+            country: i.country,
+            document_expires: crate::native::date("document_expires", i.document_expires)?,
+            authentication_type: i.authentication_type,
+            acr: i.acr.unwrap_or_else(|| "substantial".to_string()),
+        }),
+    };
+    let input = vouch_app::cases::DecisionInput { outcome: body.outcome, reason: body.reason, identity };
+    vouch_app::cases::decide(&state.app, case_id, input, actor).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    Ok(Json(PushedView { applied_now: true }))
+}

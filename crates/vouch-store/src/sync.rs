@@ -1,0 +1,134 @@
+//! What paired kiosks do with a central service's cases: see the open ones they may run, claim one (one kiosk at a
+//! time), and push what they recorded, each item under the kiosk's own id so that a push repeated after a dropped
+//! connection is applied once.
+
+use vouch_core::flow::StepRecord;
+use vouch_core::CaseId;
+
+use crate::db::Conn;
+use crate::db_params;
+use crate::error::{Result, StoreError};
+use crate::flows::{Capture, NewStep};
+use crate::{now, to_ms, Store};
+
+/// The most open cases one listing returns.
+pub const MOST_LISTED: u32 = 200;
+
+/// What a push did: applied now, or applied already by an earlier push of the same item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    Applied,
+    AlreadyApplied,
+}
+
+/// The kiosk that holds a case, if one claimed it.
+fn holder(conn: &Conn<'_>, case_id: &str) -> Result<Option<String>> {
+    conn.query_opt("SELECT kiosk_id FROM case_claims WHERE case_id = ?1", db_params![case_id])?
+        .map(|r| r.get(0))
+        .transpose()
+}
+
+fn applied(conn: &Conn<'_>, item_id: &str) -> Result<bool> {
+    Ok(conn.query_opt("SELECT 1 FROM sync_items WHERE item_id = ?1", db_params![item_id])?.is_some())
+}
+
+impl Store {
+    /// Notes that a kiosk was heard from.
+    pub fn touch_kiosk(&self, kiosk_id: &str) -> Result<()> {
+        self.with(|conn| {
+            conn.execute("UPDATE kiosks SET last_seen_at = ?1 WHERE id = ?2", db_params![to_ms(now()), kiosk_id])
+        })?;
+        Ok(())
+    }
+
+    /// The open cases with a flow that `kiosk_id` may run: those nobody claimed, and its own, oldest first.
+    pub fn cases_for_kiosk(&self, kiosk_id: &str, limit: u32) -> Result<Vec<CaseId>> {
+        let rows = self.with(|conn| {
+            conn.query(
+                "SELECT c.id FROM cases c LEFT JOIN case_claims k ON k.case_id = c.id
+                 WHERE c.status IN ('pending', 'in_progress') AND c.flow_id IS NOT NULL
+                   AND (k.kiosk_id IS NULL OR k.kiosk_id = ?1)
+                 ORDER BY c.created_at, c.id LIMIT ?2",
+                db_params![kiosk_id, i64::from(limit.clamp(1, MOST_LISTED))],
+            )
+        })?;
+        rows.iter()
+            .map(|r| CaseId::parse(&r.get::<String>(0)?).ok_or_else(|| StoreError::corrupt("a case id")))
+            .collect()
+    }
+
+    /// The kiosk that holds a case.
+    pub fn case_holder(&self, case_id: CaseId) -> Result<Option<String>> {
+        self.with(|conn| holder(conn, &case_id.to_string()))
+    }
+
+    /// Claims an open case with a flow for `kiosk_id`: done already when it holds it, a conflict when another
+    /// kiosk does. The first claim is audited on the case's chain.
+    pub fn claim_case(&self, kiosk_id: &str, case_id: CaseId) -> Result<()> {
+        let case = self.get_case(case_id)?;
+        if case.status.is_terminal() || case.flow.is_none() {
+            return Err(StoreError::Conflict(format!("the case is {} and cannot be run at a kiosk", case.status)));
+        }
+        let id = case_id.to_string();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                tx.lock(&id)?;
+                match holder(tx, &id)? {
+                    Some(h) if h == kiosk_id => return Ok(()),
+                    Some(_) => return Err(StoreError::Conflict("another kiosk holds this case".into())),
+                    None => {}
+                }
+                let at = now();
+                tx.execute(
+                    "INSERT INTO case_claims (case_id, kiosk_id, claimed_at) VALUES (?1, ?2, ?3)",
+                    db_params![id, kiosk_id, to_ms(at)],
+                )?;
+                let detail = serde_json::json!({"kiosk": kiosk_id});
+                crate::audit::append_event(
+                    tx,
+                    self.audit_key(),
+                    &id,
+                    at,
+                    &format!("kiosk:{kiosk_id}"),
+                    "case_claimed",
+                    &detail,
+                )
+            })
+        })
+    }
+
+    /// Records a step a kiosk ran, with what it captured, as item `item_id`: once, however often it is pushed.
+    /// The kiosk must hold the case.
+    pub fn push_kiosk_step(
+        &self,
+        kiosk_id: &str,
+        item_id: &str,
+        step: NewStep,
+        captures: &[Capture<'_>],
+    ) -> Result<(Pushed, Option<StepRecord>)> {
+        let case = step.case_id.to_string();
+        if self.with(|conn| applied(conn, item_id))? {
+            return Ok((Pushed::AlreadyApplied, None));
+        }
+        if self.with(|conn| holder(conn, &case))?.as_deref() != Some(kiosk_id) {
+            return Err(StoreError::Conflict("claim the case before pushing its steps".into()));
+        }
+        let actor = format!("kiosk:{kiosk_id}");
+        let recorded = self.record_step_with(step, captures, &actor, |tx, at| {
+            tx.execute(
+                "INSERT INTO sync_items (item_id, kiosk_id, case_id, applied_at) VALUES (?1, ?2, ?3, ?4)",
+                db_params![item_id, kiosk_id, case, to_ms(at)],
+            )?;
+            Ok(())
+        });
+        match recorded {
+            Ok(record) => Ok((Pushed::Applied, Some(record))),
+            // The same item pushed twice at once: the other push applied it.
+            Err(e) if self.with(|conn| applied(conn, item_id))? => {
+                tracing::debug!(error = %e, "a repeated push of a kiosk's step");
+                Ok((Pushed::AlreadyApplied, None))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
