@@ -16,7 +16,7 @@ const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-bac
   '--disable-component-update', '--disable-sync', '--no-first-run'];
 const SIZES = [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }];
 
-let vouch, browser, page, receiver;
+let vouch, central, browser, page, receiver;
 const shots = artifactDir('browser');
 const state = {};
 
@@ -90,6 +90,7 @@ afterEach(async (t) => {
 after(async () => {
   await browser?.close();
   vouch?.stop();
+  central?.stop();
   receiver?.close();
 });
 
@@ -171,6 +172,30 @@ test('the admin adds a clerk and sees the devices', async () => {
   await page.getByTestId('purge').click();
   await page.getByTestId('note').filter({ hasText: 'Purged 0 case(s) (0 evidence item(s)), 0 signed document(s), 0 DIS customer(s) and 0 DIS face(s).' }).waitFor();
   await shoot('admin-retention');
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('case-code').waitFor();
+});
+
+test('the admin pairs the kiosk with a central service from settings, and sees the link up to date', async () => {
+  // Another `vouch serve` stands in for the central; its operator makes the code with the CLI, as in production.
+  central = await startVouch();
+  const made = execFileSync(process.env.VOUCH_BIN ?? join(ROOT, 'target/debug/vouch'),
+    ['--data-dir', central.data, 'kiosks', 'pair', '--name', 'Desk 7', '--branch', 'Old Town'], { cwd: ROOT }).toString();
+  const code = made.match(/[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/)[0];
+  await signInAs('admin');
+  await page.getByTestId('tab-central').click();
+  await page.getByTestId('central-url').fill(central.url);
+  await page.getByTestId('central-code').fill('ABCD-EFGH-JKMN');
+  await page.getByTestId('central-pair').click();
+  await page.getByTestId('central-error').filter({ hasText: /refused/ }).waitFor();
+  await page.getByTestId('central-code').fill(code.toLowerCase());
+  await page.getByTestId('central-pair').click();
+  await page.getByTestId('central-link').filter({ hasText: 'Desk 7 (Old Town)' }).waitFor();
+  await page.getByTestId('central-sync').click();
+  await page.getByTestId('central-round').waitFor();
+  await page.getByTestId('central-state').filter({ hasText: 'Up to date' }).waitFor();
+  assert.equal(await page.getByTestId('central-waiting').textContent(), '0');
+  await shoot('admin-central');
   await page.getByTestId('sign-out').click();
   await page.getByTestId('case-code').waitFor();
 });

@@ -26,6 +26,7 @@ export function staffMessage(e: unknown): string {
     if (e.reason === 'bridge_pairing_code_wrong') return t('pair.wrong');
     if (e.reason === 'setup_code_wrong') return t('setup.codeWrong');
     if (e.code === 'unreachable') return t('error.unreachable');
+    if (e.reason === 'central_unreachable') return e.message;
     if (e.code === 'too_many_attempts' || e.code === 'invalid_input' || e.code === 'conflict' || e.code === 'forbidden' || e.code === 'not_found' || e.code === 'unauthorized' || e.code === 'not_implemented')
       return e.message;
   }

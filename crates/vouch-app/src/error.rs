@@ -56,6 +56,8 @@ pub enum AppCode {
     ModelsUnavailable,
     /// The kiosk's signing keys are missing or unreadable: the operator's to fix (the detail is in the log).
     SigningKeysUnavailable,
+    /// The central service this kiosk syncs with could not be reached: nothing is lost, try again later.
+    CentralUnreachable,
     /// Work off the async workers did not finish (it panicked or was cancelled).
     Internal,
 }

@@ -16,6 +16,7 @@
 pub mod app;
 pub mod camera;
 pub mod cases;
+pub mod central;
 pub mod chip;
 pub mod document_reader;
 pub mod error;

@@ -501,7 +501,8 @@ fn kiosks(store: &Store, command: KiosksCommand) -> anyhow::Result<()> {
             let made = store.create_pairing_code(name.trim(), branch.as_deref().map(str::trim), &cli_actor())?;
             let until = made.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
             println!("pairing code:  {}   (valid until {until}; shown only now)", made.code);
-            println!("A kiosk exchanges it for its credentials at POST /vouch/v1/kiosks/pair (docs/central.md).");
+            println!("Type it in the kiosk's settings (Central service) with this service's https address;");
+            println!("the kiosk exchanges it once for its own credentials (docs/central.md).");
         }
         KiosksCommand::List => {
             for k in store.kiosks()? {

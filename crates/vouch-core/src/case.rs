@@ -151,7 +151,7 @@ pub struct Decision {
 
 pub const MAX_REASON_LEN: usize = 2000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Case {
     pub id: CaseId,
     pub client_id: String,

@@ -22,6 +22,8 @@ pub struct ServerConfig {
     pub ui_dir: Option<std::path::PathBuf>,
     /// How often the retention job looks for evidence past its retention period.
     pub retention_sweep: Duration,
+    /// How often a kiosk paired with a central service syncs with it.
+    pub central_sync_every: Duration,
     /// The ONNX models and their `MODELS.md`. None: face endpoints answer that no models are configured.
     pub models_dir: Option<std::path::PathBuf>,
     /// Intra-op threads per face model.
@@ -87,6 +89,7 @@ impl Default for ServerConfig {
             webhooks: WebhookConfig::default(),
             ui_dir: None,
             retention_sweep: Duration::from_secs(6 * 3600),
+            central_sync_every: Duration::from_secs(5),
             models_dir: None,
             face_threads: 2,
             image_body_limit_bytes: 16 * 1024 * 1024,

@@ -127,6 +127,7 @@ impl From<vouch_app::AppError> for ApiError {
             AppCode::IncompatibleTemplate => invalid("INCOMPATIBLE_TEMPLATE"),
             AppCode::UnsupportedTemplateVersion => invalid("UNSUPPORTED_VERSION_TEMPLATE"),
             AppCode::ModelsUnavailable | AppCode::SigningKeysUnavailable => ApiError::new(Code::Internal, e.message),
+            AppCode::CentralUnreachable => ApiError::new(Code::Busy, e.message).with_vendor_code("central_unreachable"),
             AppCode::Internal => ApiError::new(Code::Internal, "An error occurred"),
         }
     }

@@ -2,6 +2,7 @@
 //! OpenAPI and docs, metrics, and the webhook dispatcher.
 
 pub mod adapters;
+mod central_client;
 pub use vouch_app::camera;
 pub use vouch_app::chip;
 pub mod config;
@@ -266,6 +267,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         captures: Arc::default(),
         chip_reads: Arc::default(),
         places: Arc::new(tokio::sync::Semaphore::new(config.kiosk_concurrency.max(1))),
+        central: Arc::new(central_client::HttpConnector::new().context("building the central sync's HTTP client")?),
     };
     let config = Arc::new(config);
     let state =
@@ -296,6 +298,13 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         })
     };
     let retention = tokio::spawn(vouch_app::retention::run(state.app.clone(), state.config.retention_sweep));
+    // Idle until this kiosk is paired with a central service; cut off at shutdown, as a push is applied once.
+    let central_sync = tokio::spawn(vouch_app::central::run(
+        state.app.clone(),
+        state.kiosk.central.clone(),
+        state.config.central_sync_every,
+        dispatcher_stop.subscribe(),
+    ));
     tracing::info!(%addr, %public_url, "Vouch is serving");
     tracing::info!(
         file = %state.kiosk.bridge.pairing_code_file().display(),
@@ -318,6 +327,6 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         dispatcher_stop,
         server: Some(server),
         dispatcher: Some(dispatcher),
-        sweeps: vec![sweeper, retention],
+        sweeps: vec![sweeper, retention, central_sync],
     })
 }

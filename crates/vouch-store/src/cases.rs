@@ -186,6 +186,7 @@ impl Store {
                 });
                 let key = self.audit_key();
                 audit::append_event(tx, key, &chain, case.updated_at, &decision.actor, "case_decided", &detail)?;
+                crate::central::enqueue_decision(tx, &chain, decision)?;
                 for d in deliveries {
                     outbox::enqueue_on(tx, case.id, d, case.updated_at)?;
                 }

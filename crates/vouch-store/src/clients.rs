@@ -217,7 +217,7 @@ impl Store {
         Ok(secret)
     }
 
-    fn secret_mac_key(&self) -> Result<[u8; 32]> {
+    pub(crate) fn secret_mac_key(&self) -> Result<[u8; 32]> {
         self.key().subkey(SECRET_MAC_LABEL)
     }
 

@@ -270,6 +270,7 @@ impl Store {
                 let audit_detail = serde_json::json!({"step": index + 1, "kind": kind.as_str(), "outcome": outcome,
                     "evidence": sha, "captures": capture_shas});
                 audit::append_event(tx, self.audit_key(), &chain, at, actor, "step_recorded", &audit_detail)?;
+                crate::central::enqueue_step(tx, &chain, &record, &captured)?;
                 within(tx, at)?;
                 Ok(record)
             })

@@ -10,6 +10,7 @@ pub mod blobs;
 pub mod case_codes;
 pub mod case_subjects;
 pub mod cases;
+pub mod central;
 pub mod changes;
 pub mod clients;
 pub mod credentials;

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0003_insertion_order.sql"),
     include_str!("../migrations/postgres/0004_kiosks.sql"),
     include_str!("../migrations/postgres/0005_case_claims.sql"),
+    include_str!("../migrations/postgres/0006_central_link.sql"),
 ];
 
 /// Taken by every migration (a transaction-scoped advisory lock), so that instances starting together on one

@@ -140,6 +140,7 @@ fn purge_cases(
     let due = texts(tx.query(
         "SELECT id FROM cases
          WHERE status IN ('completed', 'failed', 'expired', 'cancelled') AND updated_at < ?1 AND purged_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM central_outbox o WHERE o.case_id = cases.id AND o.acked_at IS NULL)
          LIMIT ?2",
         db_params![to_ms(cutoff), PURGE_BATCH as i64],
     )?)?;

@@ -66,17 +66,20 @@ impl Store {
     /// kiosk does. The first claim is audited on the case's chain.
     pub fn claim_case(&self, kiosk_id: &str, case_id: CaseId) -> Result<()> {
         let case = self.get_case(case_id)?;
-        if case.status.is_terminal() || case.flow.is_none() {
-            return Err(StoreError::Conflict(format!("the case is {} and cannot be run at a kiosk", case.status)));
-        }
         let id = case_id.to_string();
         self.with(|conn| {
             conn.transaction(|tx| {
                 tx.lock(&id)?;
+                // Another kiosk's hold is the reason a kiosk that ran the case offline needs to hear, even once
+                // that kiosk closed it.
                 match holder(tx, &id)? {
                     Some(h) if h == kiosk_id => return Ok(()),
                     Some(_) => return Err(StoreError::Conflict("another kiosk holds this case".into())),
                     None => {}
+                }
+                if case.status.is_terminal() || case.flow.is_none() {
+                    let why = format!("the case is {} and cannot be run at a kiosk", case.status);
+                    return Err(StoreError::Conflict(why));
                 }
                 let at = now();
                 tx.execute(

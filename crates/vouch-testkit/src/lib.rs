@@ -13,6 +13,8 @@ pub mod api;
 pub mod postgres;
 #[cfg(feature = "server")]
 pub mod receiver;
+#[cfg(feature = "server")]
+pub mod relay;
 pub mod seaweedfs;
 #[cfg(feature = "server")]
 pub mod server;

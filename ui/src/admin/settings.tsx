@@ -6,8 +6,9 @@ import { Flows } from './flows';
 import { Clerks } from './clerks';
 import { Devices } from './devices';
 import { General, Retention } from './general';
+import { Central } from './central';
 
-const TABS = ['clients', 'webhooks', 'flows', 'clerks', 'devices', 'retention', 'general'] as const;
+const TABS = ['clients', 'webhooks', 'flows', 'clerks', 'devices', 'retention', 'central', 'general'] as const;
 type Tab = (typeof TABS)[number];
 
 export function Settings(props: {
@@ -42,6 +43,7 @@ export function Settings(props: {
         {tab === 'clerks' && <Clerks onChanged={props.onSettingsChanged} />}
         {tab === 'devices' && <Devices />}
         {tab === 'retention' && <Retention onChanged={props.onSettingsChanged} />}
+        {tab === 'central' && <Central />}
         {tab === 'general' && <General status={props.status} onChanged={props.onSettingsChanged} onExited={props.onExited} />}
       </section>
     </main>

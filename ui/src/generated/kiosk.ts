@@ -97,6 +97,44 @@ purpose: string | null, purpose_translations: { [key in string]?: string }, step
 
 export type CaseStatus = "pending" | "in_progress" | "completed" | "failed" | "expired" | "cancelled";
 
+export type CentralLinkView = { url: string, kiosk_id: string, name: string, branch?: string | null, paired_at: string, last_sync_at?: string | null, 
+/**
+ * Why the last sync stopped; None when it finished.
+ */
+last_error?: string | null, };
+
+export type CentralPairArgs = { 
+/**
+ * The central's address: `https://central.example` (http only on this machine).
+ */
+url: string, 
+/**
+ * The one-time code the central's admin made for this kiosk.
+ */
+code: string, };
+
+export type CentralView = { 
+/**
+ * None until this kiosk is paired.
+ */
+link?: CentralLinkView | null, 
+/**
+ * Steps and decisions recorded here that the central has not acknowledged yet.
+ */
+waiting: number, 
+/**
+ * Cases pulled from the central.
+ */
+pulled: number, 
+/**
+ * Cases the central refused this kiosk's work on, for a clerk or admin to look into.
+ */
+refused: Array<RefusedCaseView>, 
+/**
+ * What a sync asked for just now did, if one was asked for.
+ */
+round?: Round | null, };
+
 export type ChainBreak = { chain: string, seq: number, problem: string, };
 
 export type ChipAuthentication = "AUTHENTICATED" | "DENIED" | "NOT_SUPPORTED" | "NOT_PERFORMED";
@@ -443,7 +481,23 @@ export type ReaderInfo = { name: string,
  */
 card_present: boolean, };
 
+export type RefusedCaseView = { case_id: string, reason: string, };
+
 export type Role = "clerk" | "admin";
+
+export type Round = { 
+/**
+ * Items the central applied.
+ */
+pushed: number, 
+/**
+ * Cases the central refused this kiosk's work on (another kiosk holds them, or they were closed there).
+ */
+refused: number, 
+/**
+ * New cases kept here.
+ */
+pulled: number, };
 
 export type RunError = { 
 /**
@@ -606,6 +660,9 @@ export interface KioskCommands {
   clerk_add: { access: "admin"; args: ClerkArgs; result: Clerk; };
   clerk_remove: { access: "admin"; args: ClerkIdArgs; result: Array<Clerk>; };
   admin_pin_change: { access: "admin"; args: PinArgs; result: Done; };
+  central_status: { access: "admin"; args: NoArgs; result: CentralView; };
+  central_pair: { access: "admin"; args: CentralPairArgs; result: CentralView; };
+  central_sync_now: { access: "admin"; args: NoArgs; result: CentralView; };
   audit_verify: { access: "admin"; args: NoArgs; result: VerifyReport; };
   exit_app: { access: "admin"; args: NoArgs; result: Exit; };
 }

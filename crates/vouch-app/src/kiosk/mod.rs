@@ -8,6 +8,7 @@
 mod admin;
 pub mod bridge;
 pub mod capture;
+pub mod central_settings;
 pub mod chip;
 pub mod customer;
 pub mod document_scan;
@@ -71,6 +72,8 @@ pub struct Kiosk {
     pub chip_reads: Arc<ChipReads>,
     /// Places for the heavy commands.
     pub places: Arc<Semaphore>,
+    /// Reaches the central service this kiosk pairs and syncs with.
+    pub central: Arc<dyn crate::central::CentralConnector>,
 }
 
 impl Kiosk {
@@ -244,6 +247,9 @@ kiosk_commands! {
         state.db(move |s| s.change_admin_pin(&args.pin, &actor)).await?;
         Done {}
     }
+    central_status(Admin, Light) |state, caller, _a: NoArgs| -> central_settings::CentralView { central_settings::central_status(state).await? }
+    central_pair(Admin, Light) |state, caller, args: central_settings::CentralPairArgs| -> central_settings::CentralView { central_settings::central_pair(state, args, &caller.actor()).await? }
+    central_sync_now(Admin, Light) |state, caller, _a: NoArgs| -> central_settings::CentralView { central_settings::central_sync_now(state).await? }
     audit_verify(Admin, Light) |state, caller, _a: NoArgs| -> VerifyReport { state.db(|s| s.verify_audit(None)).await? }
     exit_app(Admin, Light) |state, caller, _a: NoArgs| -> admin::Exit { admin::Exit { exit: true } }
 }

@@ -1,0 +1,248 @@
+//! A kiosk's side of syncing with a central service. An admin pairs the kiosk once with a code the central's admin
+//! made; from then on a loop pushes up what was recorded here on the cases pulled from the central (claiming each
+//! before its first item, items of a case in the order they were recorded, each under an id the central applies
+//! once) and then pulls the open cases the central offers. When the central cannot be reached the kiosk goes on
+//! with what it has, and the next round picks up where the last one stopped: the outbox lives in the store.
+//!
+//! The HTTP is the server crate's ([`CentralConnector`]): this module decides what is sent, when, and what is kept.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use vouch_core::{CaseId, Decision};
+use vouch_store::central::{CaptureRef, CentralLink, OutboxBody, OutboxItem, OutboxStep, Pairing, PulledCase};
+
+use crate::{App, AppCode, AppError};
+
+/// Why a call to the central did not go through.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    /// Not reached, timed out, or the central failed (5xx): try again later, nothing is lost.
+    #[error("the central service could not be reached: {0}")]
+    Unreachable(String),
+    /// The central answered that this cannot be done (4xx): trying again will not help.
+    #[error("the central service refused it ({status}): {message}")]
+    Refused { status: u16, message: String },
+}
+
+pub type LinkFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, LinkError>> + Send + 'a>>;
+
+/// One step's captures as they go up: what the outbox names, with the bytes read back from the blob store.
+pub struct UpCapture {
+    pub capture: CaptureRef,
+    pub bytes: Vec<u8>,
+}
+
+/// A central service, as this kiosk signs in to it.
+pub trait Central: Send + Sync {
+    fn cases(&self) -> LinkFuture<'_, Vec<PulledCase>>;
+    fn claim(&self, case_id: CaseId) -> LinkFuture<'_, ()>;
+    fn push_step<'a>(
+        &'a self,
+        case_id: CaseId,
+        item_id: &'a str,
+        step: &'a OutboxStep,
+        captures: Vec<UpCapture>,
+    ) -> LinkFuture<'a, ()>;
+    fn push_decision<'a>(&'a self, case_id: CaseId, item_id: &'a str, decision: &'a Decision) -> LinkFuture<'a, ()>;
+}
+
+/// Reaches central services: pairs with one, and signs in to the one this kiosk is paired with.
+pub trait CentralConnector: Send + Sync {
+    /// Exchanges a pairing code at `url` for this kiosk's credentials there.
+    fn pair<'a>(&'a self, url: &'a str, code: &'a str) -> LinkFuture<'a, Pairing>;
+    fn connect(&self, link: &CentralLink, secret: String) -> Arc<dyn Central>;
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Round {
+    /// Items the central applied.
+    pub pushed: u32,
+    /// Cases the central refused this kiosk's work on (another kiosk holds them, or they were closed there).
+    pub refused: u32,
+    /// New cases kept here.
+    pub pulled: u32,
+}
+
+/// Why a round stopped.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error("the kiosk's store: {0}")]
+    Local(#[from] AppError),
+}
+
+/// A central address: https, or http to this machine.
+pub fn check_url(url: &str) -> Result<String, AppError> {
+    let url = url.trim().trim_end_matches('/');
+    let parsed = url::Url::parse(url).map_err(|_| AppError::invalid("the central's address is not a URL"))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let ok = parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback);
+    if !ok || parsed.query().is_some() || !parsed.username().is_empty() {
+        return Err(AppError::invalid("the central's address is https://HOST[:PORT] (http only on this machine)"));
+    }
+    Ok(url.to_string())
+}
+
+/// Pairs this kiosk with the central at `url` using a code its admin made. The code is spent at the central even
+/// if the kiosk then cannot keep the link, so the kiosk checks first that it is not paired yet.
+pub async fn pair(
+    app: &App,
+    connector: &dyn CentralConnector,
+    url: &str,
+    code: &str,
+    actor: &str,
+) -> Result<CentralLink, AppError> {
+    let url = check_url(url)?;
+    if app.db(|s| s.central_link()).await?.is_some() {
+        return Err(AppError::conflict("this kiosk is paired with a central service already"));
+    }
+    let mut pairing = connector.pair(&url, code).await.map_err(|e| match e {
+        LinkError::Unreachable(why) => {
+            AppError::new(AppCode::CentralUnreachable, format!("the central service could not be reached: {why}"))
+        }
+        LinkError::Refused { message, .. } => AppError::invalid(format!("the central service refused: {message}")),
+    })?;
+    pairing.url = url;
+    let actor = actor.to_string();
+    let link = app.db(move |s| s.link_central(&pairing, &actor)).await?;
+    tracing::info!(central = %link.url, kiosk = %link.kiosk_id, "paired with a central service");
+    Ok(link)
+}
+
+/// Sends one outbox item, claiming its case first if this kiosk does not hold it yet.
+async fn push(app: &App, central: &dyn Central, item: &OutboxItem) -> Result<(), SyncError> {
+    let case_id = item.case_id;
+    if app.db(move |s| s.central_case(case_id)).await? != Some(true) {
+        central.claim(case_id).await?;
+        app.db(move |s| s.note_central_claim(case_id)).await?;
+    }
+    match &item.body {
+        OutboxBody::Step(step) => {
+            let mut captures = Vec::with_capacity(step.captures.len());
+            for capture in &step.captures {
+                let sha = capture.sha256.clone();
+                let bytes = app.db(move |s| s.blobs().get(&sha)).await?;
+                captures.push(UpCapture { capture: capture.clone(), bytes });
+            }
+            central.push_step(case_id, &item.item_id, step, captures).await?;
+        }
+        OutboxBody::Decision(decision) => central.push_decision(case_id, &item.item_id, decision).await?,
+    }
+    Ok(())
+}
+
+/// How many outbox items one read takes.
+const OUTBOX_BATCH: u32 = 50;
+
+/// Pushes what waits (oldest first; a case the central refuses is set aside with its reason, the others go on),
+/// then keeps the open cases the central offers that are not here yet.
+pub async fn sync_once(app: &App, central: &dyn Central) -> Result<Round, SyncError> {
+    let mut round = Round::default();
+    loop {
+        let items = app.db(|s| s.central_outbox(OUTBOX_BATCH)).await?;
+        if items.is_empty() {
+            break;
+        }
+        let mut set_aside = HashSet::new();
+        for item in &items {
+            if set_aside.contains(&item.case_id) {
+                continue;
+            }
+            match push(app, central, item).await {
+                Ok(()) => {
+                    let seq = item.seq;
+                    app.db(move |s| s.ack_central_item(seq)).await?;
+                    round.pushed += 1;
+                }
+                Err(SyncError::Link(LinkError::Refused { status, message })) => {
+                    tracing::warn!(case = %item.case_id, status, reason = %message, "the central refused a case's item");
+                    let (case_id, why) = (item.case_id, message.clone());
+                    app.db(move |s| s.note_central_refusal(case_id, &why)).await?;
+                    set_aside.insert(item.case_id);
+                    round.refused += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    for pulled in central.cases().await? {
+        if app.db(move |s| s.keep_pulled_case(&pulled)).await? {
+            round.pulled += 1;
+        }
+    }
+    Ok(round)
+}
+
+/// Syncs every `every` while this kiosk is paired, until `stop` turns true. An item being sent when it is told to
+/// stop is finished first, or left for the next start: the central applies it once either way.
+pub async fn run(
+    app: App,
+    connector: Arc<dyn CentralConnector>,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut signed_in: Option<(String, Arc<dyn Central>)> = None;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        match app.db(|s| s.central_link()).await {
+            Ok(Some(link)) => {
+                let key = format!("{} {}", link.url, link.client_id);
+                let central = match &signed_in {
+                    Some((k, c)) if *k == key => Some(c.clone()),
+                    _ => match app.db(|s| s.central_secret()).await {
+                        Ok(secret) => {
+                            let c = connector.connect(&link, secret);
+                            signed_in = Some((key, c.clone()));
+                            Some(c)
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e.message, "the central credentials cannot be read");
+                            None
+                        }
+                    },
+                };
+                if let Some(central) = central {
+                    round(&app, central.as_ref()).await;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e.message, "the central link cannot be read"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+async fn round(app: &App, central: &dyn Central) {
+    let outcome = sync_once(app, central).await;
+    let error = match &outcome {
+        Ok(r) if *r != Round::default() => {
+            tracing::info!(pushed = r.pushed, pulled = r.pulled, refused = r.refused, "synced with the central");
+            None
+        }
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "sync with the central stopped; it goes on at the next round");
+            Some(e.to_string())
+        }
+    };
+    if let Err(e) = app.db(move |s| s.note_central_sync(error.as_deref())).await {
+        tracing::error!(error = %e.message, "the sync's outcome could not be noted");
+    }
+}

@@ -1,0 +1,180 @@
+//! A kiosk and its central service, both real servers: the kiosk is paired from its settings, pulls a case an
+//! integrator made at the central, runs it with the demo camera and the real face models while its link is cut,
+//! and syncs it when the link returns; the central then completes the case and sends the integrator's webhook.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use vouch_app::camera::CameraSource;
+use vouch_core::{CaseId, EvidenceKind, Scope};
+use vouch_testkit::relay::Relay;
+use vouch_testkit::server::Kit;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A central reached through `links`, whose default flow is a selfie, with an integrator that has a webhook, and
+/// an eeID token.
+async fn central_with_selfie_flow(hook: &str, links: &[&Relay]) -> (Kit, String) {
+    let central = Kit::start_with(|c| c.allowed_hosts = links.iter().map(|l| l.authority()).collect()).await;
+    for link in links {
+        link.forward_to(&central.base);
+    }
+    let admin = central.kiosk_admin().await;
+    central.default_flow(&admin, "face", json!([{"kind": "selfie"}, {"kind": "result"}])).await;
+    let integrator = central.client(Scope::Integrator, Some(hook), None);
+    let token = central.eeid_token(&integrator).await;
+    (central, token)
+}
+
+/// A kiosk on its own SQLite with the demo camera, syncing every 100 ms once paired.
+async fn kiosk() -> (Kit, String) {
+    let demo = vouch_testkit::repo_path("assets/demo-camera");
+    let kiosk = Kit::sqlite_with(|c| {
+        c.camera = CameraSource::Demo(demo);
+        c.central_sync_every = Duration::from_millis(100);
+    })
+    .await;
+    let admin = kiosk.kiosk_admin().await;
+    (kiosk, admin)
+}
+
+async fn pairing_code(central: &Kit, name: &str) -> String {
+    let admin = central.oauth_token(&central.admin()).await;
+    let made = central.post_json(&admin, "/vouch/v1/kiosks/pairing-codes", &json!({"name": name})).await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    made.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_string()
+}
+
+fn identity() -> Value {
+    json!({"sub": "EE30303039914", "given_name": "Mari-Liis", "family_name": "Männik", "date_of_birth": "1903-03-03", "country": "EE",
+           "document_type": "PASSPORT", "document_expires": "2031-05-01"})
+}
+
+fn evidence(kit: &Kit, case: CaseId, kind: EvidenceKind) -> Vec<String> {
+    kit.store.case_evidence(case).unwrap().into_iter().filter(|e| e.kind == kind).map(|e| e.sha256).collect()
+}
+
+#[tokio::test]
+async fn a_kiosk_runs_a_central_case_offline_and_the_central_completes_it_when_the_link_returns() {
+    let receiver = vouch_testkit::receiver::Receiver::start(&[200]).await;
+    let relay = Relay::bind().await;
+    let (central, token) = central_with_selfie_flow(&receiver.url, &[&relay]).await;
+    let (kiosk, admin) = kiosk().await;
+
+    // Pairing from the kiosk's settings: a wrong code is the central's refusal, the right one pairs once.
+    let (status, wrong) =
+        kiosk.kiosk(Some(&admin), "central_pair", json!({"url": relay.url, "code": "ABCD-EFGH-JKMN"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");
+    assert!(wrong["message"].as_str().unwrap().contains("refused"), "{wrong}");
+    let (status, insecure) =
+        kiosk.kiosk(Some(&admin), "central_pair", json!({"url": "http://192.0.2.1:8270", "code": "x"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "plain http off this machine: {insecure}");
+    let code = pairing_code(&central, "Desk 1").await;
+    let paired = kiosk.kiosk_ok(Some(&admin), "central_pair", json!({"url": relay.url, "code": code})).await;
+    assert_eq!(paired["link"]["name"], "Desk 1", "{paired}");
+    let (status, _) = kiosk.kiosk(None, "central_status", json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "only the admin sees the central link");
+    let id = paired["link"]["kiosk_id"].as_str().unwrap();
+    let sealed = kiosk.text_rows("SELECT hex(secret_sealed) FROM central_link")[0][0].clone().unwrap();
+    let secret = kiosk.store.central_secret().unwrap();
+    assert!(secret.len() >= 32 && !sealed.contains(&hex(&secret)), "the kiosk's secret is sealed at rest");
+
+    // An integrator makes a case at the central; the kiosk pulls it with its flow and code.
+    let made = central.create_ok(&token, Some("walk-to-desk-1")).await;
+    let case = CaseId::parse(made["id"].as_str().unwrap()).unwrap();
+    let pulled = vouch_testkit::eventually(WAIT, || kiosk.store.central_case(case).unwrap().is_some()).await;
+    assert!(pulled, "the kiosk pulled the central's case");
+    let code = vouch_store::case_codes::format_code(&central.store.case_code(case).unwrap());
+
+    // The link goes down; the customer comes anyway and the kiosk runs the case on what it has.
+    relay.cut();
+    let opened = kiosk.kiosk_ok(None, "case_open", json!({"code": code})).await;
+    assert_eq!(opened["case_id"], case.to_string());
+    let selfie = kiosk.kiosk_ok(None, "selfie_capture", json!({"case_id": case.to_string(), "index": 0})).await;
+    assert_eq!(selfie["session"]["done"][0]["outcome"], "passed", "{selfie}");
+    let decision = json!({"case_id": case.to_string(), "outcome": "approved", "reason": "Passport checked at the desk",
+                          "identity": identity()});
+    kiosk.kiosk_ok(Some(&admin), "case_decide", decision).await;
+    let (status, offline) = kiosk.kiosk(Some(&admin), "central_sync_now", json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{offline}");
+    let waiting = kiosk.kiosk_ok(Some(&admin), "central_status", json!({})).await;
+    assert_eq!(waiting["waiting"], 2, "the selfie step and the decision wait: {waiting}");
+    assert!(waiting["link"]["last_error"].as_str().is_some(), "{waiting}");
+    assert_eq!(central.store.get_case(case).unwrap().status.as_str(), "pending", "nothing reached the central");
+
+    // The link returns: the kiosk claims the case, pushes the step with its selfie and the decision, in order.
+    relay.restore();
+    let done =
+        vouch_testkit::eventually(WAIT, || central.store.get_case(case).unwrap().status.as_str() == "completed").await;
+    assert!(done, "the central completed the case");
+    let caught_up = vouch_testkit::eventually(WAIT, || {
+        let status = kiosk.store.central_status().unwrap();
+        status.waiting == 0 && status.link.is_some_and(|l| l.last_error.is_none())
+    })
+    .await;
+    assert!(caught_up, "the kiosk's next round finishes, with nothing left to send");
+    assert_eq!(central.store.case_holder(case).unwrap().as_deref(), Some(id), "the kiosk holds the case there");
+    let taken = evidence(&kiosk, case, EvidenceKind::Selfie);
+    assert_eq!(taken.len(), 1);
+    assert_eq!(evidence(&central, case, EvidenceKind::Selfie), taken, "the same selfie, byte for byte");
+    let at_central = central.store.blobs().get(&taken[0]).unwrap();
+    assert_eq!(at_central, kiosk.store.blobs().get(&taken[0]).unwrap());
+
+    let sent = vouch_testkit::eventually(WAIT, || receiver.received.lock().unwrap().len() == 1).await;
+    assert!(sent, "the central sent the integrator's webhook");
+    let read: Value =
+        central.get(&token, &format!("/eeid/api/ident/v1/identification_requests/{case}")).await.json().await.unwrap();
+    assert_eq!(read["status"], "completed", "{read}");
+    assert!(central.store.verify_audit(Some(&case.to_string())).unwrap().is_intact());
+    let kinds: Vec<String> =
+        central.store.audit_events(&case.to_string()).unwrap().into_iter().map(|e| e.action).collect();
+    for action in ["case_claimed", "step_recorded", "case_decided"] {
+        assert!(kinds.iter().any(|k| k == action), "{action} in {kinds:?}");
+    }
+    assert!(kiosk.store.verify_audit(Some(&case.to_string())).unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn two_kiosks_run_the_same_case_offline_and_the_second_is_told_the_first_holds_it() {
+    let receiver = vouch_testkit::receiver::Receiver::start(&[200]).await;
+    let (first_link, second_link) = (Relay::bind().await, Relay::bind().await);
+    let (central, token) = central_with_selfie_flow(&receiver.url, &[&first_link, &second_link]).await;
+    let ((first, first_admin), (second, second_admin)) = (kiosk().await, kiosk().await);
+    for (kiosk, admin, link, name) in
+        [(&first, &first_admin, &first_link, "Desk 1"), (&second, &second_admin, &second_link, "Desk 2")]
+    {
+        let code = pairing_code(&central, name).await;
+        kiosk.kiosk_ok(Some(admin), "central_pair", json!({"url": link.url, "code": code})).await;
+    }
+    let made = central.create_ok(&token, None).await;
+    let case = CaseId::parse(made["id"].as_str().unwrap()).unwrap();
+    for kiosk in [&first, &second] {
+        let pulled = vouch_testkit::eventually(WAIT, || kiosk.store.central_case(case).unwrap().is_some()).await;
+        assert!(pulled);
+    }
+    // The second is offline while it runs the case; the first runs it online and holds it.
+    second_link.cut();
+    for (kiosk, admin) in [(&first, &first_admin), (&second, &second_admin)] {
+        kiosk.kiosk_ok(None, "selfie_capture", json!({"case_id": case.to_string(), "index": 0})).await;
+        let decision = json!({"case_id": case.to_string(), "outcome": "rejected", "reason": "left the desk"});
+        kiosk.kiosk_ok(Some(admin), "case_decide", decision).await;
+    }
+    let done =
+        vouch_testkit::eventually(WAIT, || central.store.get_case(case).unwrap().status.as_str() == "failed").await;
+    assert!(done, "the first kiosk's decision stands");
+    second_link.restore();
+    let told = vouch_testkit::eventually(WAIT, || !second.store.central_status().unwrap().refused.is_empty()).await;
+    assert!(told, "the second kiosk learns that another kiosk holds the case");
+    let status = second.kiosk_ok(Some(&second_admin), "central_status", json!({})).await;
+    assert_eq!(status["refused"][0]["case_id"], case.to_string(), "{status}");
+    assert!(status["refused"][0]["reason"].as_str().unwrap().contains("another kiosk"), "{status}");
+    assert_eq!(central.store.case_steps(case).unwrap().len(), 1, "only the first kiosk's step");
+    let decided_by = central.store.get_case(case).unwrap().decision.unwrap().actor;
+    let first_id = first.store.central_link().unwrap().unwrap().client_id;
+    assert_eq!(decided_by, format!("kiosk:{first_id}"));
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02X}")).collect()
+}

@@ -1,0 +1,394 @@
+//! At a kiosk paired with a central service: the link (the central's address and this kiosk's credentials there,
+//! sealed), the cases pulled from it, and the outbox of what was recorded here on them. An outbox item is written
+//! in the transaction that records its step or decision, so nothing recorded here is lost on the way up, and it is
+//! acknowledged only once the central applied it.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use vouch_core::flow::{FlowRef, FlowVersion, StepKind, StepOutcome, StepRecord};
+use vouch_core::{Case, CaseId, Decision, EvidenceKind, Scope};
+
+use crate::audit::{self, CLIENTS_CHAIN};
+use crate::cases::NewEvidence;
+use crate::credentials::{random_token, secret_mac};
+use crate::db::{Conn, Row};
+use crate::db_params;
+use crate::error::{Result, StoreError};
+use crate::{from_ms, now, to_ms, Store};
+
+/// Pulled flows are kept under this prefix, so that one never stands in for a local flow of the same id.
+pub const CENTRAL_FLOW_PREFIX: &str = "central/";
+
+/// The central service this kiosk is paired with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CentralLink {
+    /// The central's base URL: `https://central.example`.
+    pub url: String,
+    /// This kiosk's client id there.
+    pub client_id: String,
+    pub kiosk_id: String,
+    pub name: String,
+    pub branch: Option<String>,
+    pub paired_at: OffsetDateTime,
+    pub last_sync_at: Option<OffsetDateTime>,
+    /// Why the last sync did not finish; None when it did.
+    pub last_error: Option<String>,
+}
+
+/// What pairing gave the kiosk.
+#[derive(Debug, Clone)]
+pub struct Pairing {
+    pub url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub kiosk_id: String,
+    pub name: String,
+    pub branch: Option<String>,
+}
+
+/// An open case the central offered this kiosk, as the sync API lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PulledCase {
+    pub case: Case,
+    pub code: String,
+    pub flow: FlowVersion,
+    pub steps: Vec<StepRecord>,
+}
+
+/// One thing a step captured, as the outbox names it: the bytes stay in the (encrypted) blob store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureRef {
+    pub kind: EvidenceKind,
+    pub media_type: String,
+    pub sha256: String,
+}
+
+/// A step recorded here, waiting to go up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxStep {
+    pub index: u32,
+    pub kind: StepKind,
+    pub outcome: StepOutcome,
+    pub detail: serde_json::Value,
+    pub captures: Vec<CaptureRef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutboxBody {
+    Step(OutboxStep),
+    Decision(Decision),
+}
+
+/// One item waiting to go up: items of one case go in `seq` order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub seq: i64,
+    pub case_id: CaseId,
+    /// This kiosk's id for it, the same on every attempt: the central applies it once.
+    pub item_id: String,
+    pub body: OutboxBody,
+}
+
+/// How the kiosk stands with its central service.
+#[derive(Debug, Clone, Serialize)]
+pub struct CentralStatus {
+    pub link: Option<CentralLink>,
+    /// Items recorded here and not yet acknowledged by the central.
+    pub waiting: u64,
+    /// Cases pulled from the central.
+    pub pulled: u64,
+    /// Cases the central refused this kiosk's work on, with its reason.
+    pub refused: Vec<RefusedCase>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedCase {
+    pub case_id: String,
+    pub reason: String,
+}
+
+fn secret_aad(client_id: &str) -> Vec<u8> {
+    format!("central-secret:{client_id}").into_bytes()
+}
+
+const LINK_COLUMNS: &str = "url, client_id, kiosk_id, name, branch, paired_at, last_sync_at, last_error";
+
+fn link_from_row(r: &Row) -> Result<CentralLink> {
+    Ok(CentralLink {
+        url: r.get(0)?,
+        client_id: r.get(1)?,
+        kiosk_id: r.get(2)?,
+        name: r.get(3)?,
+        branch: r.get(4)?,
+        paired_at: from_ms(r.get(5)?),
+        last_sync_at: r.get::<Option<i64>>(6)?.map(from_ms),
+        last_error: r.get(7)?,
+    })
+}
+
+fn is_central_case(tx: &Conn<'_>, case_id: &str) -> Result<bool> {
+    Ok(tx.query_opt("SELECT 1 FROM central_cases WHERE case_id = ?1", db_params![case_id])?.is_some())
+}
+
+fn enqueue(tx: &Conn<'_>, case_id: &str, item_id: &str, kind: &str, body: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO central_outbox (case_id, item_id, kind, body) VALUES (?1, ?2, ?3, ?4)",
+        db_params![case_id, item_id, kind, body],
+    )?;
+    Ok(())
+}
+
+/// Queues a step just recorded on a pulled case, in the transaction that recorded it.
+pub(crate) fn enqueue_step(tx: &Conn<'_>, case_id: &str, record: &StepRecord, captured: &[NewEvidence]) -> Result<()> {
+    if !is_central_case(tx, case_id)? {
+        return Ok(());
+    }
+    let step = OutboxStep {
+        index: record.index,
+        kind: record.kind,
+        outcome: record.outcome,
+        detail: record.detail.clone(),
+        captures: captured
+            .iter()
+            .map(|c| CaptureRef { kind: c.kind, media_type: c.media_type.clone(), sha256: c.sha256.clone() })
+            .collect(),
+    };
+    let body = serde_json::to_string(&step).map_err(|e| StoreError::corrupt(e.to_string()))?;
+    enqueue(tx, case_id, &format!("{case_id}-step-{}", record.index), "step", &body)
+}
+
+/// Queues a decision just made on a pulled case, in the transaction that recorded it.
+pub(crate) fn enqueue_decision(tx: &Conn<'_>, case_id: &str, decision: &Decision) -> Result<()> {
+    if !is_central_case(tx, case_id)? {
+        return Ok(());
+    }
+    let body = serde_json::to_string(decision).map_err(|e| StoreError::corrupt(e.to_string()))?;
+    enqueue(tx, case_id, &format!("{case_id}-decision"), "decision", &body)
+}
+
+fn item_from_row(r: &Row) -> Result<OutboxItem> {
+    let case_id: String = r.get(1)?;
+    let kind: String = r.get(3)?;
+    let body: String = r.get(4)?;
+    let corrupt = |e: serde_json::Error| StoreError::corrupt(format!("an outbox item: {e}"));
+    let body = match kind.as_str() {
+        "step" => OutboxBody::Step(serde_json::from_str(&body).map_err(corrupt)?),
+        _ => OutboxBody::Decision(serde_json::from_str(&body).map_err(corrupt)?),
+    };
+    Ok(OutboxItem {
+        seq: r.get(0)?,
+        case_id: CaseId::parse(&case_id).ok_or_else(|| StoreError::corrupt("an outbox case id"))?,
+        item_id: r.get(2)?,
+        body,
+    })
+}
+
+impl Store {
+    /// Pairs this kiosk with a central service: keeps its address and this kiosk's credentials there (the secret
+    /// sealed), and a local client that stands for the central as the owner of the cases pulled from it (it can
+    /// sign in to nothing here). A kiosk is paired with one central at most.
+    pub fn link_central(&self, pairing: &Pairing, actor: &str) -> Result<CentralLink> {
+        let at = now();
+        let sealed = self.key().seal(pairing.client_secret.as_bytes(), &secret_aad(&pairing.client_id))?;
+        // The stand-in client's secret is thrown away: nobody can take a token as it here.
+        let unusable = secret_mac(&self.secret_mac_key()?, &random_token())?;
+        let unusable_sealed = self.key().seal(random_token().as_bytes(), b"unusable")?;
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                if tx.query_opt("SELECT 1 FROM central_link", db_params![])?.is_some() {
+                    return Err(StoreError::Conflict("this kiosk is paired with a central service already".into()));
+                }
+                tx.execute(
+                    "INSERT INTO clients (id, name, secret_hash, secret_sealed, scope, created_at, revoked_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                    db_params![
+                        pairing.client_id,
+                        "central service",
+                        unusable,
+                        unusable_sealed,
+                        Scope::Kiosk.as_str(),
+                        to_ms(at)
+                    ],
+                )?;
+                tx.execute(
+                    &format!(
+                        "INSERT INTO central_link (id, {LINK_COLUMNS}, secret_sealed)
+                         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, ?7)"
+                    ),
+                    db_params![
+                        pairing.url,
+                        pairing.client_id,
+                        pairing.kiosk_id,
+                        pairing.name,
+                        pairing.branch,
+                        to_ms(at),
+                        sealed
+                    ],
+                )?;
+                let detail = serde_json::json!({"central": pairing.url, "client_id": pairing.client_id,
+                    "kiosk_id": pairing.kiosk_id, "name": pairing.name, "branch": pairing.branch});
+                audit::append_event(tx, self.audit_key(), CLIENTS_CHAIN, at, actor, "central_paired", &detail)
+            })
+        })?;
+        self.central_link()?.ok_or_else(|| StoreError::corrupt("the central link just written"))
+    }
+
+    pub fn central_link(&self) -> Result<Option<CentralLink>> {
+        let sql = format!("SELECT {LINK_COLUMNS} FROM central_link");
+        self.with(|conn| conn.query_opt(&sql, db_params![]))?.as_ref().map(link_from_row).transpose()
+    }
+
+    /// This kiosk's client secret at the central.
+    pub fn central_secret(&self) -> Result<String> {
+        let row =
+            self.with(|conn| conn.query_one("SELECT client_id, secret_sealed FROM central_link", db_params![]))?;
+        let (client_id, sealed): (String, Vec<u8>) = (row.get(0)?, row.get(1)?);
+        let secret = self.key().open(&sealed, &secret_aad(&client_id))?;
+        String::from_utf8(secret).map_err(|_| StoreError::corrupt("the central secret"))
+    }
+
+    /// Notes how the last sync went: `None` when it finished.
+    pub fn note_central_sync(&self, error: Option<&str>) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE central_link SET last_sync_at = ?1, last_error = ?2",
+                db_params![to_ms(now()), error.map(str::to_string)],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Keeps a case the central offered, with its flow (under [`CENTRAL_FLOW_PREFIX`]), its code and the steps it
+    /// has, as a case of the central's stand-in client. False when it is here already.
+    pub fn keep_pulled_case(&self, pulled: &PulledCase) -> Result<bool> {
+        let link = self.central_link()?.ok_or_else(|| StoreError::Conflict("this kiosk is not paired".into()))?;
+        let id = pulled.case.id.to_string();
+        let code = crate::case_codes::normalize_code(&pulled.code)
+            .ok_or_else(|| StoreError::Invalid("the central's case code is not one".into()))?;
+        let flow_id = format!("{CENTRAL_FLOW_PREFIX}{}", pulled.flow.id);
+        let mut case = pulled.case.clone();
+        case.client_id = link.client_id.clone();
+        // References are unique per integrator at the central; here every pulled case has one owner, the central.
+        case.reference = None;
+        case.flow = Some(FlowRef { id: flow_id.clone(), version: pulled.flow.version });
+        case.decision = None;
+        let steps = serde_json::to_string(&pulled.flow.steps).map_err(|e| StoreError::corrupt(e.to_string()))?;
+        let at = now();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                if tx.query_opt("SELECT 1 FROM cases WHERE id = ?1", db_params![id])?.is_some() {
+                    return Ok(false);
+                }
+                tx.execute(
+                    "INSERT INTO flows (id, version, name, steps, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (id, version) DO NOTHING",
+                    db_params![
+                        flow_id,
+                        pulled.flow.version,
+                        pulled.flow.name,
+                        steps,
+                        to_ms(pulled.flow.created_at),
+                        pulled.flow.created_by
+                    ],
+                )?;
+                crate::cases::insert_case_in(tx, self.audit_key(), &case, "central")?;
+                tx.execute("UPDATE cases SET code = ?1 WHERE id = ?2", db_params![code, id])?;
+                for s in &pulled.steps {
+                    tx.execute(
+                        "INSERT INTO case_steps (case_id, step_index, kind, outcome, detail, at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        db_params![
+                            id,
+                            s.index,
+                            s.kind.as_str(),
+                            s.outcome.as_str(),
+                            s.detail.to_string(),
+                            to_ms(s.at)
+                        ],
+                    )?;
+                }
+                tx.execute(
+                    "INSERT INTO central_cases (case_id, pulled_at) VALUES (?1, ?2)",
+                    db_params![id, to_ms(at)],
+                )?;
+                let detail = serde_json::json!({"central": link.url, "steps": pulled.steps.len()});
+                audit::append_event(tx, self.audit_key(), &id, at, "central", "case_pulled", &detail)?;
+                Ok(true)
+            })
+        })
+    }
+
+    /// Whether a case came from the central, and whether this kiosk holds it there.
+    pub fn central_case(&self, case_id: CaseId) -> Result<Option<bool>> {
+        let row = self.with(|conn| {
+            conn.query_opt("SELECT claimed_at FROM central_cases WHERE case_id = ?1", db_params![case_id.to_string()])
+        })?;
+        row.map(|r| Ok(r.get::<Option<i64>>(0)?.is_some())).transpose()
+    }
+
+    /// Notes that the central granted this kiosk its claim on a case.
+    pub fn note_central_claim(&self, case_id: CaseId) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE central_cases SET claimed_at = ?1 WHERE case_id = ?2 AND claimed_at IS NULL",
+                db_params![to_ms(now()), case_id.to_string()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Notes why the central refused this kiosk's work on a case; its items stay, unsent, for a person to see.
+    pub fn note_central_refusal(&self, case_id: CaseId, reason: &str) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE central_cases SET refused = ?1 WHERE case_id = ?2",
+                db_params![reason, case_id.to_string()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The oldest items waiting to go up, on cases the central has not refused.
+    pub fn central_outbox(&self, limit: u32) -> Result<Vec<OutboxItem>> {
+        let rows = self.with(|conn| {
+            conn.query(
+                "SELECT o.seq, o.case_id, o.item_id, o.kind, o.body FROM central_outbox o
+                 JOIN central_cases c ON c.case_id = o.case_id
+                 WHERE o.acked_at IS NULL AND c.refused IS NULL ORDER BY o.seq LIMIT ?1",
+                db_params![i64::from(limit)],
+            )
+        })?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    /// Marks an item as applied at the central.
+    pub fn ack_central_item(&self, seq: i64) -> Result<()> {
+        self.with(|conn| {
+            conn.execute("UPDATE central_outbox SET acked_at = ?1 WHERE seq = ?2", db_params![to_ms(now()), seq])
+        })?;
+        Ok(())
+    }
+
+    pub fn central_status(&self) -> Result<CentralStatus> {
+        let link = self.central_link()?;
+        self.with(|conn| {
+            let waiting: i64 =
+                conn.query_one("SELECT count(*) FROM central_outbox WHERE acked_at IS NULL", db_params![])?.get(0)?;
+            let pulled: i64 = conn.query_one("SELECT count(*) FROM central_cases", db_params![])?.get(0)?;
+            let refused = conn
+                .query(
+                    "SELECT case_id, refused FROM central_cases WHERE refused IS NOT NULL ORDER BY pulled_at",
+                    db_params![],
+                )?
+                .iter()
+                .map(|r| Ok(RefusedCase { case_id: r.get(0)?, reason: r.get(1)? }))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(CentralStatus {
+                link,
+                waiting: u64::try_from(waiting).unwrap_or(0),
+                pulled: u64::try_from(pulled).unwrap_or(0),
+                refused,
+            })
+        })
+    }
+}
