@@ -121,6 +121,39 @@ pub async fn pair(
     Ok(link)
 }
 
+/// How long opening a case waits for the central's word on a claim before it goes on offline.
+const CLAIM_WAIT: Duration = Duration::from_secs(5);
+
+/// Claims a case pulled from the central before a person runs it here, so one kiosk at a time runs it. Refused
+/// when another kiosk holds it or the central closed it; when the central cannot be reached in time, the case runs
+/// offline and is claimed with its first push (where a refusal then sets it aside for staff).
+pub async fn claim_before_running(
+    app: &App,
+    connector: &dyn CentralConnector,
+    case_id: CaseId,
+) -> Result<(), AppError> {
+    if app.db(move |s| s.central_case(case_id)).await? != Some(false) {
+        return Ok(());
+    }
+    let Some(link) = app.db(|s| s.central_link()).await? else { return Ok(()) };
+    let central = connector.connect(&link, app.db(|s| s.central_secret()).await?);
+    match tokio::time::timeout(CLAIM_WAIT, central.claim(case_id)).await {
+        Ok(Ok(())) => app.db(move |s| s.note_central_claim(case_id)).await,
+        Ok(Err(LinkError::Refused { message, .. })) => {
+            tracing::info!(%case_id, reason = %message, "the central refused this kiosk's claim");
+            Err(AppError::conflict("This case is being handled at another desk. Please ask a member of staff."))
+        }
+        Ok(Err(LinkError::Unreachable(why))) => {
+            tracing::info!(%case_id, reason = %why, "the central is not reached: the case runs offline");
+            Ok(())
+        }
+        Err(_) => {
+            tracing::info!(%case_id, "the central did not answer in time: the case runs offline");
+            Ok(())
+        }
+    }
+}
+
 /// Sends one outbox item, claiming its case first if this kiosk does not hold it yet.
 async fn push(app: &App, central: &dyn Central, item: &OutboxItem) -> Result<(), SyncError> {
     let case_id = item.case_id;

@@ -92,6 +92,7 @@ pub async fn open(state: &Kiosk, args: OpenArgs) -> Result<CaseSession, AppError
         }
         Err(e) => return Err(e),
     };
+    crate::central::claim_before_running(&state.app, state.central.as_ref(), case_id).await?;
     tracing::info!(%case_id, "case opened at the kiosk");
     crate::steps::case_session(&state.app, case_id).await
 }

@@ -153,9 +153,11 @@ async fn two_kiosks_run_the_same_case_offline_and_the_second_is_told_the_first_h
         let pulled = vouch_testkit::eventually(WAIT, || kiosk.store.central_case(case).unwrap().is_some()).await;
         assert!(pulled);
     }
-    // The second is offline while it runs the case; the first runs it online and holds it.
+    // The second is offline while it runs the case; the first opens it online, which claims it there.
     second_link.cut();
+    let code = vouch_store::case_codes::format_code(&central.store.case_code(case).unwrap());
     for (kiosk, admin) in [(&first, &first_admin), (&second, &second_admin)] {
+        kiosk.kiosk_ok(None, "case_open", json!({"code": code})).await;
         kiosk.kiosk_ok(None, "selfie_capture", json!({"case_id": case.to_string(), "index": 0})).await;
         let decision = json!({"case_id": case.to_string(), "outcome": "rejected", "reason": "left the desk"});
         kiosk.kiosk_ok(Some(admin), "case_decide", decision).await;
@@ -170,6 +172,19 @@ async fn two_kiosks_run_the_same_case_offline_and_the_second_is_told_the_first_h
     assert_eq!(status["refused"][0]["case_id"], case.to_string(), "{status}");
     assert!(status["refused"][0]["reason"].as_str().unwrap().contains("another kiosk"), "{status}");
     assert_eq!(central.store.case_steps(case).unwrap().len(), 1, "only the first kiosk's step");
+    assert_eq!(first.store.central_case(case).unwrap(), Some(true), "claimed when it was opened");
+
+    // Online, a kiosk that does not hold a case is told so when a person opens it.
+    let third = central.create_ok(&token, None).await;
+    let third = CaseId::parse(third["id"].as_str().unwrap()).unwrap();
+    for kiosk in [&first, &second] {
+        assert!(vouch_testkit::eventually(WAIT, || kiosk.store.central_case(third).unwrap().is_some()).await);
+    }
+    let code = vouch_store::case_codes::format_code(&central.store.case_code(third).unwrap());
+    first.kiosk_ok(None, "case_open", json!({"code": code})).await;
+    let (status, body) = second.kiosk(None, "case_open", json!({"code": code})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("another desk"), "{body}");
     let decided_by = central.store.get_case(case).unwrap().decision.unwrap().actor;
     let first_id = first.store.central_link().unwrap().unwrap().client_id;
     assert_eq!(decided_by, format!("kiosk:{first_id}"));
