@@ -1,6 +1,7 @@
-//! `vouch bench --database postgres://…`: eeID create and read throughput and latency on SQLite, on one instance
-//! on PostgreSQL and on two instances sharing it (requests spread over both), each beside `/healthz` (hello world)
-//! served the same way, in one run. The instances run in this process on loopback; PostgreSQL is wherever the URL
+//! `vouch bench --database postgres://… [--blobs s3://…]`: eeID create and read throughput and latency on SQLite,
+//! on one instance on PostgreSQL and on two instances sharing it (requests spread over both), each beside `/healthz`
+//! (hello world) served the same way, in one run; and the sync of one kiosk: cases claimed and pushed with a 200 KB
+//! selfie and a decision, one after another as a kiosk's outbox sends them. The instances run in this process on loopback; PostgreSQL is wherever the URL
 //! says. The bench writes a client and its cases into that database: give it a throwaway one.
 
 use std::sync::Arc;
@@ -47,7 +48,12 @@ async fn start(stores: Vec<Store>, label: String, dir: tempfile::TempDir) -> any
 }
 
 /// Two instances' stores on one database: the second gets the first's data key, as an operator deploys them.
-fn postgres_stores(url: &str, instances: usize, dir: &std::path::Path) -> anyhow::Result<Vec<Store>> {
+fn postgres_stores(
+    url: &str,
+    blobs: &BlobLocation,
+    instances: usize,
+    dir: &std::path::Path,
+) -> anyhow::Result<Vec<Store>> {
     let mut stores = Vec::new();
     for n in 0..instances {
         let data = dir.join(format!("instance-{n}"));
@@ -55,7 +61,7 @@ fn postgres_stores(url: &str, instances: usize, dir: &std::path::Path) -> anyhow
             std::fs::create_dir_all(&data)?;
             std::fs::copy(dir.join("instance-0").join("data.key"), data.join("data.key"))?;
         }
-        stores.push(Store::open_postgres(url, &data, &BlobLocation::DataDir)?);
+        stores.push(Store::open_postgres(url, &data, blobs)?);
     }
     Ok(stores)
 }
@@ -67,6 +73,68 @@ fn spread(bases: &[Arc<str>]) -> impl Fn() -> Arc<str> + Send + Sync + Clone + '
         let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         bases.get(n % bases.len().max(1)).cloned().unwrap_or_else(|| Arc::from(""))
     }
+}
+
+/// The size of the selfie each synced case carries.
+const SYNC_EVIDENCE_BYTES: usize = 200 * 1024;
+
+/// One paired kiosk pushing `cases` cases to the instances (spread over them), one after another: each claimed,
+/// its selfie step pushed with 200 KB of evidence, then its decision.
+async fn sync_one_kiosk(setup: &Setup, store: &Store, cases: usize) -> anyhow::Result<Stats> {
+    let steps = [vouch_core::flow::Step::Selfie {}, vouch_core::flow::Step::Result {}];
+    store.save_flow("bench-sync", "Bench sync", &steps, "bench", true)?;
+    store.set_default_flow("bench-sync", "bench")?;
+    let code = store.create_pairing_code("Bench kiosk", None, "bench")?;
+    let kiosk = store.pair_kiosk(&code.code)?;
+    let http = reqwest::Client::new();
+    let base = setup.bases.first().context("no instance")?.clone();
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", kiosk.credentials.client.id, kiosk.credentials.secret))
+    );
+    let token: serde_json::Value = token_request(&http, &base, basic).send().await?.json().await?;
+    let kiosk_bearer =
+        format!("Bearer {}", token.get("access_token").and_then(|t| t.as_str()).context("no access_token")?);
+    let mut ids = Vec::new();
+    for _ in 0..=cases {
+        let resp = http
+            .post(format!("{base}/eeid/api/ident/v1/identification_requests"))
+            .header("Authorization", &setup.bearer)
+            .json(&serde_json::json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}]}))
+            .send()
+            .await?;
+        let body: serde_json::Value = resp.json().await?;
+        ids.push(body.get("id").and_then(|i| i.as_str()).context("no case id")?.to_string());
+    }
+    let selfie: Vec<u8> = (0..SYNC_EVIDENCE_BYTES).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let selfie = Arc::<str>::from(base64::engine::general_purpose::STANDARD.encode(selfie));
+    let queue = Arc::new(std::sync::Mutex::new(ids));
+    let pick = spread(&setup.bases);
+    measure("kiosk sync: claim, 200 KB selfie, decision", cases, 1, move || {
+        let (h, b, t, selfie, queue) = (http.clone(), pick(), kiosk_bearer.clone(), selfie.clone(), queue.clone());
+        async move {
+            let id = queue.lock().map_err(|_| anyhow::anyhow!("queue"))?.pop().context("no case left")?;
+            let send = |path: String, body: serde_json::Value| {
+                let (h, t) = (h.clone(), t.clone());
+                async move {
+                    let resp = h.post(path).header("Authorization", t).json(&body).send().await?;
+                    anyhow::ensure!(resp.status().is_success(), "unexpected status {}", resp.status());
+                    Ok(())
+                }
+            };
+            let case = format!("{b}/vouch/v1/sync/cases/{id}");
+            send(format!("{case}/claim"), serde_json::json!({})).await?;
+            let step = serde_json::json!({"item_id": format!("{id}-step-0"), "index": 0, "kind": "selfie",
+                "outcome": "passed", "detail": {},
+                "captures": [{"kind": "selfie", "media_type": "image/jpeg", "data": &*selfie}]});
+            send(format!("{case}/steps"), step).await?;
+            let decision = serde_json::json!({"item_id": format!("{id}-decision"), "outcome": "rejected",
+                "reason": "bench"});
+            send(format!("{case}/decision"), decision).await
+        }
+    })
+    .await
 }
 
 async fn scenarios(setup: &Setup, requests: usize, concurrency: usize) -> anyhow::Result<Vec<Stats>> {
@@ -119,7 +187,13 @@ async fn scenarios(setup: &Setup, requests: usize, concurrency: usize) -> anyhow
     Ok(vec![hello, create, read])
 }
 
-pub async fn run(database: &str, requests: usize, concurrency: usize, open_requests: usize) -> anyhow::Result<()> {
+pub async fn run(
+    database: &str,
+    blobs: &BlobLocation,
+    requests: usize,
+    concurrency: usize,
+    open_requests: usize,
+) -> anyhow::Result<()> {
     anyhow::ensure!(requests > 0 && concurrency > 0, "--requests and --concurrency must be positive");
     let mut results = Vec::new();
     for (label, instances) in [("SQLite", 0usize), ("PostgreSQL", 1), ("PostgreSQL", 2)] {
@@ -127,14 +201,16 @@ pub async fn run(database: &str, requests: usize, concurrency: usize, open_reque
         let stores = if instances == 0 {
             vec![Store::open(&dir.path().join("data"))?]
         } else {
-            let url = database.to_string();
+            let (url, blobs) = (database.to_string(), blobs.clone());
             let path = dir.path().to_path_buf();
-            tokio::task::spawn_blocking(move || postgres_stores(&url, instances, &path)).await??
+            tokio::task::spawn_blocking(move || postgres_stores(&url, &blobs, instances, &path)).await??
         };
         let count = stores.len();
+        let first = stores.first().context("no store")?.clone();
         let setup =
             start(stores, format!("{label}, {count} instance{}", if count > 1 { "s" } else { "" }), dir).await?;
         let mut stats = scenarios(&setup, requests, concurrency).await?;
+        stats.push(sync_one_kiosk(&setup, &first, (requests / 20).max(10)).await?);
         if open_requests > 0 && instances == 1 {
             // Reads as the store grows, on one instance: the others would only repeat it.
             let (http, base) = (reqwest::Client::new(), setup.bases.first().context("no instance")?.clone());
@@ -148,7 +224,8 @@ pub async fn run(database: &str, requests: usize, concurrency: usize, open_reque
         results.push((setup.label, stats));
     }
     println!(
-        "vouch bench --database {}: {concurrency} concurrent connections on loopback, debug={}",
+        "vouch bench --database {} --blobs {blobs} (for PostgreSQL): {concurrency} concurrent connections on loopback \
+         (the kiosk sync: one), debug={}",
         vouch_store::postgres::describe(database),
         cfg!(debug_assertions)
     );

@@ -456,7 +456,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { requests, concurrency, open_requests, evidence: None, .. } if flags.database.is_some() => {
             let database = flags.database.clone().unwrap_or_default();
-            central_bench::run(&database, requests, concurrency, open_requests).await?
+            let (file, _) = vouch_server::config_file::load_file(cli.config.as_deref(), &data_dir)?;
+            let blobs = vouch_server::config_file::blob_location(cli.blobs.as_deref(), &file)?;
+            central_bench::run(&database, &blobs, requests, concurrency, open_requests).await?
         }
         Command::Bench { requests, concurrency, open_requests, evidence: None, .. } => {
             bench::run(requests, concurrency, open_requests).await?

@@ -639,3 +639,285 @@ async fn two_instances_on_postgresql_and_object_storage_answer_as_one_service() 
         assert!(!text.contains(&pg.password) && !text.contains(&s3.secret_key), "a secret reached the log");
     }
 }
+
+/// A simulated kiosk's calls to a central of several instances: each call goes to the next instance that answers,
+/// and is sent again after a dropped connection or a 5xx, as the kiosk's outbox does (the central applies an item
+/// once, so sending it again is safe).
+#[derive(Clone)]
+struct Fleet {
+    bases: Arc<std::sync::Mutex<Vec<String>>>,
+    http: reqwest::Client,
+}
+
+impl Fleet {
+    async fn send(
+        &self,
+        token: Option<&str>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let deadline = Instant::now() + Duration::from_secs(180);
+        for attempt in 0usize.. {
+            assert!(Instant::now() < deadline, "{path}: no instance answered for three minutes");
+            let base = {
+                let bases = self.bases.lock().unwrap();
+                bases[attempt % bases.len()].clone()
+            };
+            let mut request =
+                self.http.request(method.clone(), format!("{base}{path}")).timeout(Duration::from_secs(30));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            match request.send().await {
+                Ok(resp) if !resp.status().is_server_error() => {
+                    let status = resp.status();
+                    return (status, resp.json().await.unwrap_or(Value::Null));
+                }
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        unreachable!()
+    }
+}
+
+/// One simulated kiosk: pulls what it may run, claims each case (skipping those another kiosk took), pushes each
+/// step (a selfie of 20 KB) and an approval, until nothing is left for it. Returns the cases it ran.
+async fn run_kiosk(fleet: Fleet, creds: Creds, decided: Arc<std::sync::atomic::AtomicUsize>) -> Vec<String> {
+    let form = "grant_type=client_credentials";
+    let token = loop {
+        let base = fleet.bases.lock().unwrap()[0].clone();
+        let sent = fleet
+            .http
+            .post(format!("{base}/oauth/token"))
+            .header("Authorization", creds.basic())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await;
+        if let Ok(resp) = sent {
+            if resp.status().is_success() {
+                break resp.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let selfie: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let selfie = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, selfie);
+    let mut ran = Vec::new();
+    loop {
+        let (status, listed) =
+            fleet.send(Some(&token), reqwest::Method::GET, "/vouch/v1/sync/cases?limit=20", None).await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        let listed = listed.as_array().unwrap().clone();
+        if listed.is_empty() {
+            return ran;
+        }
+        for offered in listed {
+            let case = offered["case"]["id"].as_str().unwrap().to_string();
+            let claim = format!("/vouch/v1/sync/cases/{case}/claim");
+            let (status, body) = fleet.send(Some(&token), reqwest::Method::POST, &claim, None).await;
+            if status == StatusCode::CONFLICT {
+                continue;
+            }
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let steps = offered["flow"]["steps"].as_array().unwrap();
+            for (index, step) in steps.iter().enumerate().filter(|(_, s)| s["kind"] != "result") {
+                if offered["steps"].as_array().unwrap().iter().any(|s| s["index"] == index) {
+                    continue;
+                }
+                let captures = if step["kind"] == "selfie" {
+                    json!([{"kind": "selfie", "media_type": "image/jpeg", "data": selfie}])
+                } else {
+                    json!([])
+                };
+                let push = json!({"item_id": format!("{case}-step-{index}"), "index": index, "kind": step["kind"],
+                                  "outcome": "passed", "detail": {}, "captures": captures});
+                let path = format!("/vouch/v1/sync/cases/{case}/steps");
+                let (status, body) = fleet.send(Some(&token), reqwest::Method::POST, &path, Some(&push)).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+            }
+            let mut decision = approval();
+            decision["item_id"] = json!(format!("{case}-decision"));
+            let path = format!("/vouch/v1/sync/cases/{case}/decision");
+            let (status, body) = fleet.send(Some(&token), reqwest::Method::POST, &path, Some(&decision)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            decided.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            ran.push(case);
+        }
+    }
+}
+
+/// The central under load and faults: two instances on one PostgreSQL and one SeaweedFS bucket, five simulated
+/// kiosks pulling, claiming, running and pushing 1,000 cases, while one instance is killed (SIGKILL) and started
+/// again and PostgreSQL is stopped at once and started again. Afterwards every case is complete, ran at one kiosk,
+/// every selfie is readable and matches its hash, every webhook arrived, and the audit log verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn five_kiosks_sync_a_thousand_cases_through_an_instance_kill_and_a_database_restart() {
+    const CASES: usize = 1000;
+    let pg = Arc::new(vouch_testkit::postgres::Postgres::start());
+    let s3 = vouch_testkit::seaweedfs::SeaweedFs::start();
+    let receiver = Receiver::start(&[]).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (first_dir, second_dir) = (tmp.path().join("first"), tmp.path().join("second"));
+    let database = pg.url_without_password();
+    let blobs = s3.url("central");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", s3.access_key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", s3.secret_key.as_str()),
+        ("PGPASSWORD", pg.password.as_str()),
+    ];
+    let run = |args: &[&str]| {
+        let out = Command::new(VOUCH)
+            .arg("--data-dir")
+            .arg(&first_dir)
+            .args(["--database", &database, "--blobs", &blobs])
+            .args(args)
+            .envs(env.iter().copied())
+            .env("VOUCH_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let added: Value =
+        serde_json::from_str(&run(&["clients", "add", "--name", "bank", "--webhook-url", &receiver.url, "--json"]))
+            .unwrap();
+    let bank = Creds {
+        id: added["client_id"].as_str().unwrap().into(),
+        secret: added["client_secret"].as_str().unwrap().into(),
+    };
+    std::fs::create_dir_all(&second_dir).unwrap();
+    std::fs::copy(first_dir.join("data.key"), second_dir.join("data.key")).unwrap();
+    let args = ["--bind", "127.0.0.1:0", "--database", &database, "--blobs", &blobs];
+    let (first_log, second_log) = (tmp.path().join("first.log"), tmp.path().join("second.log"));
+    let mut first = serve_with_env(&first_dir, &first_log, "warn", &args, &env);
+    let second = serve_with_env(&second_dir, &second_log, "warn", &args, &env);
+    let fleet = Fleet {
+        bases: Arc::new(std::sync::Mutex::new(vec![first.base.clone(), second.base.clone()])),
+        http: reqwest::Client::new(),
+    };
+
+    let mut kiosks = Vec::new();
+    for n in 1..=5 {
+        let said = run(&["kiosks", "pair", "--name", &format!("Desk {n}")]);
+        let code = said.split_whitespace().find(|w| w.len() == 14 && w.matches('-').count() == 2).unwrap().to_string();
+        let (status, paired) =
+            fleet.send(None, reqwest::Method::POST, "/vouch/v1/kiosks/pair", Some(&json!({"code": code}))).await;
+        assert_eq!(status, StatusCode::OK, "{paired}");
+        kiosks.push(Creds {
+            id: paired["client_id"].as_str().unwrap().into(),
+            secret: paired["client_secret"].as_str().unwrap().into(),
+        });
+    }
+    let ops: Value =
+        serde_json::from_str(&run(&["clients", "add", "--name", "ops", "--scope", "admin", "--json"])).unwrap();
+    let ops =
+        Creds { id: ops["client_id"].as_str().unwrap().into(), secret: ops["client_secret"].as_str().unwrap().into() };
+    let ops = Api::new(&second.base, reqwest::Client::new()).oauth_token(&ops).await;
+    let flow = json!({"id": "desk", "name": "Desk", "steps": [
+        {"kind": "consent", "text": {"en": "I agree."}}, {"kind": "selfie"}, {"kind": "result"}]});
+    let (status, body) = fleet.send(Some(&ops), reqwest::Method::POST, "/vouch/v1/flows", Some(&flow)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = fleet.send(Some(&ops), reqwest::Method::POST, "/vouch/v1/flows/desk/default", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let bank_token = token(&first.base, &bank).await;
+    let mut made = Vec::with_capacity(CASES);
+    for chunk in (0..CASES).collect::<Vec<_>>().chunks(25) {
+        let mut creates = tokio::task::JoinSet::new();
+        for n in chunk {
+            let body = json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}], "reference": format!("case-{n}")});
+            let (fleet, token) = (fleet.clone(), bank_token.clone());
+            creates.spawn(async move {
+                fleet
+                    .send(
+                        Some(&token),
+                        reqwest::Method::POST,
+                        "/eeid/api/ident/v1/identification_requests",
+                        Some(&body),
+                    )
+                    .await
+            });
+        }
+        while let Some(created) = creates.join_next().await {
+            let (status, body) = created.unwrap();
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            made.push(body["id"].as_str().unwrap().to_string());
+        }
+    }
+
+    let decided = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let running: Vec<_> =
+        kiosks.into_iter().map(|k| tokio::spawn(run_kiosk(fleet.clone(), k, decided.clone()))).collect();
+    let at = |n: usize| {
+        let decided = decided.clone();
+        async move {
+            while decided.load(std::sync::atomic::Ordering::SeqCst) < n {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    at(CASES / 4).await;
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let mid_run = || decided.load(std::sync::atomic::Ordering::SeqCst) < CASES;
+    assert!(mid_run(), "the instance died with work left");
+    fleet.bases.lock().unwrap().retain(|b| *b != first.base);
+    first = serve_with_env(&first_dir, &first_log, "warn", &args, &env);
+    fleet.bases.lock().unwrap().push(first.base.clone());
+    at(CASES / 2).await;
+    let restarting = pg.clone();
+    assert!(mid_run(), "PostgreSQL stops with work left");
+    tokio::task::spawn_blocking(move || restarting.restart()).await.unwrap();
+
+    let mut ran = Vec::new();
+    for kiosk in running {
+        ran.extend(kiosk.await.unwrap());
+    }
+    ran.sort();
+    let mut expected = made.clone();
+    expected.sort();
+    assert_eq!(ran, expected, "every case ran, at one kiosk each");
+
+    let webhook_ids = || -> std::collections::BTreeSet<String> {
+        let received = receiver.received.lock().unwrap();
+        received.iter().filter_map(|(h, _)| h.get("webhook-id").map(|v| v.to_str().unwrap().to_string())).collect()
+    };
+    let all_sent = eventually(Duration::from_secs(120), || webhook_ids().len() >= CASES).await;
+    let received = receiver.received.lock().unwrap().len();
+    assert!(all_sent, "a webhook for every case: {received} received");
+    assert_eq!(webhook_ids().len(), CASES, "one delivery id per case");
+    drop((first, second));
+
+    let (pg_url, blobs_at, key) = (pg.url.clone(), blobs.clone(), (s3.access_key.clone(), s3.secret_key.clone()));
+    let dir = first_dir.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let mut at = vouch_store::blobs::S3Location::parse(&blobs_at).unwrap();
+        at.credentials = Some(key);
+        let database = vouch_store::DatabaseLocation::parse(&pg_url).unwrap();
+        let store = vouch_store::Store::open_at(&dir, &database, &vouch_store::BlobLocation::S3(at)).unwrap();
+        let mut selfies = 0;
+        for id in &made {
+            let case = vouch_core::CaseId::parse(id).unwrap();
+            assert_eq!(store.get_case(case).unwrap().status.as_str(), "completed", "{id}");
+            for e in store.case_evidence(case).unwrap() {
+                let bytes = store.blobs().get(&e.sha256).unwrap();
+                assert_eq!(vouch_store::blobs::sha256_hex(&bytes), e.sha256, "evidence matches its hash");
+                selfies += usize::from(e.kind == vouch_core::EvidenceKind::Selfie);
+            }
+        }
+        selfies
+    })
+    .await
+    .unwrap();
+    assert_eq!(checked, CASES, "one selfie per case");
+    let verified = run(&["audit", "verify"]);
+    assert!(verified.contains("audit log intact"), "{verified}");
+    let duplicates = received - CASES;
+    println!(
+        "{CASES} cases by 5 kiosks through a SIGKILL and a PostgreSQL restart; {duplicates} webhook(s) sent again"
+    );
+}
