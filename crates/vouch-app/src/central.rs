@@ -53,9 +53,10 @@ pub trait Central: Send + Sync {
 
 /// Reaches central services: pairs with one, and signs in to the one this kiosk is paired with.
 pub trait CentralConnector: Send + Sync {
-    /// Exchanges a pairing code at `url` for this kiosk's credentials there.
-    fn pair<'a>(&'a self, url: &'a str, code: &'a str) -> LinkFuture<'a, Pairing>;
-    fn connect(&self, link: &CentralLink, secret: String) -> Arc<dyn Central>;
+    /// Exchanges a pairing code at `url` for this kiosk's credentials there; with `fingerprint`, only a central
+    /// serving the certificate of that SHA-256 is believed.
+    fn pair<'a>(&'a self, url: &'a str, fingerprint: Option<&'a str>, code: &'a str) -> LinkFuture<'a, Pairing>;
+    fn connect(&self, link: &CentralLink, secret: String) -> Result<Arc<dyn Central>, LinkError>;
 }
 
 /// What one round did.
@@ -101,20 +102,26 @@ pub async fn pair(
     app: &App,
     connector: &dyn CentralConnector,
     url: &str,
+    fingerprint: Option<&str>,
     code: &str,
     actor: &str,
 ) -> Result<CentralLink, AppError> {
     let url = check_url(url)?;
+    let fingerprint = fingerprint.map(str::trim).filter(|f| !f.is_empty());
+    if fingerprint.is_some() && !url.starts_with("https://") {
+        return Err(AppError::invalid("a certificate fingerprint goes with an https address"));
+    }
     if app.db(|s| s.central_link()).await?.is_some() {
         return Err(AppError::conflict("this kiosk is paired with a central service already"));
     }
-    let mut pairing = connector.pair(&url, code).await.map_err(|e| match e {
+    let mut pairing = connector.pair(&url, fingerprint, code).await.map_err(|e| match e {
         LinkError::Unreachable(why) => {
             AppError::new(AppCode::CentralUnreachable, format!("the central service could not be reached: {why}"))
         }
         LinkError::Refused { message, .. } => AppError::invalid(format!("the central service refused: {message}")),
     })?;
     pairing.url = url;
+    pairing.fingerprint = fingerprint.map(str::to_string);
     let actor = actor.to_string();
     let link = app.db(move |s| s.link_central(&pairing, &actor)).await?;
     tracing::info!(central = %link.url, kiosk = %link.kiosk_id, "paired with a central service");
@@ -136,7 +143,13 @@ pub async fn claim_before_running(
         return Ok(());
     }
     let Some(link) = app.db(|s| s.central_link()).await? else { return Ok(()) };
-    let central = connector.connect(&link, app.db(|s| s.central_secret()).await?);
+    let central = match connector.connect(&link, app.db(|s| s.central_secret()).await?) {
+        Ok(central) => central,
+        Err(e) => {
+            tracing::warn!(%case_id, error = %e, "the central cannot be reached: the case runs offline");
+            return Ok(());
+        }
+    };
     match tokio::time::timeout(CLAIM_WAIT, central.claim(case_id)).await {
         Ok(Ok(())) => app.db(move |s| s.note_central_claim(case_id)).await,
         Ok(Err(LinkError::Refused { message, .. })) => {
@@ -237,11 +250,16 @@ pub async fn run(
                 let central = match &signed_in {
                     Some((k, c)) if *k == key => Some(c.clone()),
                     _ => match app.db(|s| s.central_secret()).await {
-                        Ok(secret) => {
-                            let c = connector.connect(&link, secret);
-                            signed_in = Some((key, c.clone()));
-                            Some(c)
-                        }
+                        Ok(secret) => match connector.connect(&link, secret) {
+                            Ok(c) => {
+                                signed_in = Some((key, c.clone()));
+                                Some(c)
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "the central cannot be reached with its link");
+                                None
+                            }
+                        },
                         Err(e) => {
                             tracing::error!(error = %e.message, "the central credentials cannot be read");
                             None

@@ -18,20 +18,13 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many open cases one pull asks for (the most the central lists).
 const PULL_LIMIT: u32 = 200;
 
-pub struct HttpConnector {
-    http: reqwest::Client,
-}
+/// Reaches centrals over https (checked against the system's CAs, or pinned to one certificate's fingerprint), or
+/// http on this machine.
+pub struct HttpConnector;
 
-impl HttpConnector {
-    pub fn new() -> anyhow::Result<HttpConnector> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(CALL_TIMEOUT)
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("Vouch-kiosk/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(HttpConnector { http })
-    }
+fn client(url: &str, fingerprint: Option<&str>) -> Result<reqwest::Client, LinkError> {
+    crate::tls::remote_client(url, fingerprint, false, CALL_TIMEOUT)
+        .map_err(|e| LinkError::Refused { status: 0, message: format!("{e:#}") })
 }
 
 /// reqwest's own words ("error sending request") with the cause beneath them (refused, reset, timed out).
@@ -73,10 +66,9 @@ struct PairedView {
 }
 
 impl CentralConnector for HttpConnector {
-    fn pair<'a>(&'a self, url: &'a str, code: &'a str) -> LinkFuture<'a, Pairing> {
+    fn pair<'a>(&'a self, url: &'a str, fingerprint: Option<&'a str>, code: &'a str) -> LinkFuture<'a, Pairing> {
         Box::pin(async move {
-            let resp = self
-                .http
+            let resp = client(url, fingerprint)?
                 .post(format!("{url}/vouch/v1/kiosks/pair"))
                 .json(&json!({"code": code}))
                 .send()
@@ -90,18 +82,19 @@ impl CentralConnector for HttpConnector {
                 kiosk_id: paired.kiosk_id,
                 name: paired.name,
                 branch: paired.branch,
+                fingerprint: fingerprint.map(str::to_string),
             })
         })
     }
 
-    fn connect(&self, link: &CentralLink, secret: String) -> Arc<dyn Central> {
-        Arc::new(HttpCentral {
-            http: self.http.clone(),
+    fn connect(&self, link: &CentralLink, secret: String) -> Result<Arc<dyn Central>, LinkError> {
+        Ok(Arc::new(HttpCentral {
+            http: client(&link.url, link.fingerprint.as_deref())?,
             url: link.url.clone(),
             client_id: link.client_id.clone(),
             secret,
             token: Mutex::default(),
-        })
+        }))
     }
 }
 

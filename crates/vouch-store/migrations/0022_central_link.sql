@@ -6,6 +6,8 @@ CREATE TABLE central_link (
     kiosk_id      TEXT NOT NULL,
     name          TEXT NOT NULL,
     branch        TEXT,
+    -- The SHA-256 of the central's certificate, when the admin pinned it (a central with a generated certificate).
+    fingerprint   TEXT,
     secret_sealed BLOB NOT NULL,
     paired_at     INTEGER NOT NULL,
     last_sync_at  INTEGER,

@@ -29,6 +29,8 @@ pub struct CentralLink {
     pub kiosk_id: String,
     pub name: String,
     pub branch: Option<String>,
+    /// The SHA-256 fingerprint of the central's certificate when the admin pinned it: then only that certificate.
+    pub fingerprint: Option<String>,
     pub paired_at: OffsetDateTime,
     pub last_sync_at: Option<OffsetDateTime>,
     /// Why the last sync did not finish; None when it did.
@@ -44,6 +46,7 @@ pub struct Pairing {
     pub kiosk_id: String,
     pub name: String,
     pub branch: Option<String>,
+    pub fingerprint: Option<String>,
 }
 
 /// An open case the central offered this kiosk, as the sync API lists it.
@@ -111,7 +114,7 @@ fn secret_aad(client_id: &str) -> Vec<u8> {
     format!("central-secret:{client_id}").into_bytes()
 }
 
-const LINK_COLUMNS: &str = "url, client_id, kiosk_id, name, branch, paired_at, last_sync_at, last_error";
+const LINK_COLUMNS: &str = "url, client_id, kiosk_id, name, branch, paired_at, last_sync_at, last_error, fingerprint";
 
 fn link_from_row(r: &Row) -> Result<CentralLink> {
     Ok(CentralLink {
@@ -123,6 +126,7 @@ fn link_from_row(r: &Row) -> Result<CentralLink> {
         paired_at: from_ms(r.get(5)?),
         last_sync_at: r.get::<Option<i64>>(6)?.map(from_ms),
         last_error: r.get(7)?,
+        fingerprint: r.get(8)?,
     })
 }
 
@@ -213,7 +217,7 @@ impl Store {
                 tx.execute(
                     &format!(
                         "INSERT INTO central_link (id, {LINK_COLUMNS}, secret_sealed)
-                         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, ?7)"
+                         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, ?7, ?8)"
                     ),
                     db_params![
                         pairing.url,
@@ -222,6 +226,7 @@ impl Store {
                         pairing.name,
                         pairing.branch,
                         to_ms(at),
+                        pairing.fingerprint,
                         sealed
                     ],
                 )?;

@@ -50,6 +50,7 @@ fn paired_store(dir: &std::path::Path) -> Store {
         kiosk_id: "vouch-kiosk-1".into(),
         name: "Desk 1".into(),
         branch: None,
+        fingerprint: None,
     };
     store.link_central(&pairing, "admin:kiosk").unwrap();
     store
@@ -137,6 +138,7 @@ fn paired_pairing() -> Pairing {
         kiosk_id: "vouch-kiosk-2".into(),
         name: "Desk 2".into(),
         branch: None,
+        fingerprint: None,
     }
 }
 

@@ -11,6 +11,7 @@ export function Central() {
   const [shown, setShown] = useState<CentralView | null>(null);
   const [url, setUrl] = useState('https://');
   const [code, setCode] = useState('');
+  const [fingerprint, setFingerprint] = useState('');
   const [busy, setBusy] = useState(false);
   const view = shown ?? data;
   const run = async (work: () => Promise<CentralView>) => {
@@ -30,8 +31,9 @@ export function Central() {
     <div data-test="central">
       <p class="lead">{t('admin.central.lead')}</p>
       {view && !link && (
-        <form class="inline-form" onSubmit={(e) => { e.preventDefault(); run(() => call('central_pair', { url, code })); }}>
+        <form class="inline-form" onSubmit={(e) => { e.preventDefault(); run(() => call('central_pair', { url, code, fingerprint: fingerprint.trim() || null })); }}>
           <label>{t('admin.central.url')}<input type="url" value={url} onInput={(e) => setUrl((e.target as HTMLInputElement).value)} required data-test="central-url" /></label>
+          <label>{t('admin.central.fingerprint')}<input value={fingerprint} autocomplete="off" spellcheck={false} onInput={(e) => setFingerprint((e.target as HTMLInputElement).value)} data-test="central-fingerprint" /></label>
           <label>{t('admin.central.code')}<input value={code} autocomplete="off" onInput={(e) => setCode((e.target as HTMLInputElement).value)} required data-test="central-code" /></label>
           <button class="primary" type="submit" disabled={busy} data-test="central-pair">{t('admin.central.pair')}</button>
         </form>
@@ -42,6 +44,7 @@ export function Central() {
           <dl class="facts" data-test="central-link">
             <dt>{t('admin.central.address')}</dt><dd>{link.url}</dd>
             <dt>{t('admin.central.kiosk')}</dt><dd>{link.branch ? `${link.name} (${link.branch})` : link.name}</dd>
+            {link.fingerprint && (<><dt>{t('admin.central.pinned')}</dt><dd class="small">{link.fingerprint}</dd></>)}
             <dt>{t('admin.central.pairedAt')}</dt><dd>{new Date(link.paired_at).toLocaleString()}</dd>
             <dt>{t('admin.central.lastSync')}</dt>
             <dd data-test="central-last-sync">{link.last_sync_at ? new Date(link.last_sync_at).toLocaleString() : t('admin.central.never')}</dd>

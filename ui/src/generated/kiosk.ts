@@ -97,7 +97,11 @@ purpose: string | null, purpose_translations: { [key in string]?: string }, step
 
 export type CaseStatus = "pending" | "in_progress" | "completed" | "failed" | "expired" | "cancelled";
 
-export type CentralLinkView = { url: string, kiosk_id: string, name: string, branch?: string | null, paired_at: string, last_sync_at?: string | null, 
+export type CentralLinkView = { url: string, kiosk_id: string, name: string, branch?: string | null, 
+/**
+ * The central's pinned certificate fingerprint, if the admin gave one.
+ */
+fingerprint?: string | null, paired_at: string, last_sync_at?: string | null, 
 /**
  * Why the last sync stopped; None when it finished.
  */
@@ -108,6 +112,11 @@ export type CentralPairArgs = {
  * The central's address: `https://central.example` (http only on this machine).
  */
 url: string, 
+/**
+ * The SHA-256 fingerprint `vouch serve` printed for its generated certificate, to pin it; none: a certificate
+ * the system's CAs vouch for.
+ */
+fingerprint?: string | null, 
 /**
  * The one-time code the central's admin made for this kiosk.
  */

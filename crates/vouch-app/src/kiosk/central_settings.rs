@@ -9,10 +9,14 @@ use crate::central::{self, Round};
 use crate::AppError;
 
 #[derive(Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct CentralPairArgs {
     /// The central's address: `https://central.example` (http only on this machine).
     pub url: String,
+    /// The SHA-256 fingerprint `vouch serve` printed for its generated certificate, to pin it; none: a certificate
+    /// the system's CAs vouch for.
+    pub fingerprint: Option<String>,
     /// The one-time code the central's admin made for this kiosk.
     pub code: String,
 }
@@ -24,6 +28,8 @@ pub struct CentralLinkView {
     pub kiosk_id: String,
     pub name: String,
     pub branch: Option<String>,
+    /// The central's pinned certificate fingerprint, if the admin gave one.
+    pub fingerprint: Option<String>,
     pub paired_at: String,
     pub last_sync_at: Option<String>,
     /// Why the last sync stopped; None when it finished.
@@ -62,6 +68,7 @@ fn view(status: CentralStatus, round: Option<Round>) -> CentralView {
             kiosk_id: l.kiosk_id,
             name: l.name,
             branch: l.branch,
+            fingerprint: l.fingerprint,
             paired_at: rfc3339(l.paired_at),
             last_sync_at: l.last_sync_at.map(rfc3339),
             last_error: l.last_error,
@@ -78,7 +85,8 @@ pub async fn central_status(state: &Kiosk) -> Result<CentralView, AppError> {
 }
 
 pub async fn central_pair(state: &Kiosk, args: CentralPairArgs, actor: &str) -> Result<CentralView, AppError> {
-    central::pair(&state.app, state.central.as_ref(), &args.url, &args.code, actor).await?;
+    let fingerprint = args.fingerprint.as_deref();
+    central::pair(&state.app, state.central.as_ref(), &args.url, fingerprint, &args.code, actor).await?;
     central_status(state).await
 }
 
@@ -88,7 +96,10 @@ pub async fn central_sync_now(state: &Kiosk) -> Result<CentralView, AppError> {
         return Err(AppError::conflict("this kiosk is not paired with a central service"));
     };
     let secret = state.db(|s| s.central_secret()).await?;
-    let connected = state.central.connect(&link, secret);
+    let connected = state
+        .central
+        .connect(&link, secret)
+        .map_err(|e| AppError::new(crate::AppCode::CentralUnreachable, e.to_string()))?;
     let round = match central::sync_once(&state.app, connected.as_ref()).await {
         Ok(round) => round,
         Err(e) => {

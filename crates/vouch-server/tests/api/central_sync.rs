@@ -193,3 +193,32 @@ async fn two_kiosks_run_the_same_case_offline_and_the_second_is_told_the_first_h
 fn hex(s: &str) -> String {
     s.bytes().map(|b| format!("{b:02X}")).collect()
 }
+
+#[tokio::test]
+async fn a_kiosk_pairs_over_tls_with_a_central_whose_generated_certificate_it_pins() {
+    let central = Kit::start_with(|c| c.tls = vouch_server::tls::TlsSetting::SelfSigned).await;
+    assert!(central.base.starts_with("https://"), "{}", central.base);
+    let fingerprint = central.running.tls_fingerprint.unwrap().to_string();
+    let (kiosk, admin) = kiosk().await;
+    let code = pairing_code(&central, "Desk 1").await;
+    let pair = |fingerprint: Option<String>| {
+        let args = json!({"url": central.base, "fingerprint": fingerprint, "code": code});
+        kiosk.kiosk(Some(&admin), "central_pair", args)
+    };
+    let (status, unknown) = pair(None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "no CA vouches for it: {unknown}");
+    assert!(unknown["message"].as_str().unwrap().contains("certificate"), "{unknown}");
+    let other = "AA:".repeat(31) + "AA";
+    let (status, wrong) = pair(Some(other)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "another certificate's fingerprint: {wrong}");
+    let (status, paired) = pair(Some(fingerprint.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{paired}");
+    assert_eq!(paired["link"]["fingerprint"], fingerprint.as_str());
+
+    let integrator = central.client(Scope::Integrator, None, None);
+    let token = central.eeid_token(&integrator).await;
+    let made = central.create_ok(&token, None).await;
+    let case = CaseId::parse(made["id"].as_str().unwrap()).unwrap();
+    let pulled = vouch_testkit::eventually(WAIT, || kiosk.store.central_case(case).unwrap().is_some()).await;
+    assert!(pulled, "pulled over TLS from the pinned central");
+}
