@@ -68,7 +68,12 @@ pub struct Round {
     pub refused: u32,
     /// New cases kept here.
     pub pulled: u32,
+    /// Pulled cases the central no longer offers (another kiosk took them, or they closed there), withdrawn here.
+    pub withdrawn: u32,
 }
+
+/// How many open cases one pull asks for: the most the central lists.
+pub const PULL_LIMIT: u32 = vouch_store::sync::MOST_LISTED;
 
 /// Why a round stopped.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -223,10 +228,16 @@ pub async fn sync_once(app: &App, central: &dyn Central) -> Result<Round, SyncEr
             }
         }
     }
-    for pulled in central.cases().await? {
+    let offered = central.cases().await?;
+    let complete = offered.len() < PULL_LIMIT as usize;
+    let ids: Vec<CaseId> = offered.iter().map(|p| p.case.id).collect();
+    for pulled in offered {
         if app.db(move |s| s.keep_pulled_case(&pulled)).await? {
             round.pulled += 1;
         }
+    }
+    if complete {
+        round.withdrawn = app.db(move |s| s.withdraw_unoffered_cases(&ids)).await?;
     }
     Ok(round)
 }
@@ -284,7 +295,13 @@ async fn round(app: &App, central: &dyn Central) {
     let outcome = sync_once(app, central).await;
     let error = match &outcome {
         Ok(r) if *r != Round::default() => {
-            tracing::info!(pushed = r.pushed, pulled = r.pulled, refused = r.refused, "synced with the central");
+            tracing::info!(
+                pushed = r.pushed,
+                pulled = r.pulled,
+                refused = r.refused,
+                withdrawn = r.withdrawn,
+                "synced with the central"
+            );
             None
         }
         Ok(_) => None,

@@ -9,14 +9,12 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
-use vouch_app::central::{Central, CentralConnector, LinkError, LinkFuture, UpCapture};
+use vouch_app::central::{Central, CentralConnector, LinkError, LinkFuture, UpCapture, PULL_LIMIT};
 use vouch_core::{CaseId, Decision};
 use vouch_store::central::{CentralLink, OutboxStep, Pairing, PulledCase};
 
 /// How long one call to the central may take: a push carries a step's captures.
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
-/// How many open cases one pull asks for (the most the central lists).
-const PULL_LIMIT: u32 = 200;
 
 /// Reaches centrals over https (checked against the system's CAs, or pinned to one certificate's fingerprint), or
 /// http on this machine.

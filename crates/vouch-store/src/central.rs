@@ -323,6 +323,43 @@ impl Store {
         })
     }
 
+    /// Withdraws the pulled cases the central no longer offers this kiosk (another kiosk claimed them, or they were
+    /// closed there) and that nobody ran here: they leave the queue as `cancelled`, each with its audit event. Call
+    /// it only with a complete listing (one shorter than its limit), or an open case beyond the limit would go.
+    pub fn withdraw_unoffered_cases(&self, offered: &[CaseId]) -> Result<u32> {
+        let offered: std::collections::HashSet<String> = offered.iter().map(ToString::to_string).collect();
+        let at = now();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let idle = tx.query(
+                    "SELECT c.case_id FROM central_cases c JOIN cases k ON k.id = c.case_id
+                     WHERE c.claimed_at IS NULL AND k.status IN ('pending', 'in_progress')
+                       AND NOT EXISTS (SELECT 1 FROM central_outbox o WHERE o.case_id = c.case_id)",
+                    db_params![],
+                )?;
+                let mut withdrawn = 0;
+                for row in &idle {
+                    let id: String = row.get(0)?;
+                    if offered.contains(&id) {
+                        continue;
+                    }
+                    tx.lock(&id)?;
+                    let changed = tx.execute(
+                        "UPDATE cases SET status = 'cancelled', updated_at = ?1
+                         WHERE id = ?2 AND status IN ('pending', 'in_progress')",
+                        db_params![to_ms(at), id],
+                    )?;
+                    if changed == 1 {
+                        let detail = serde_json::json!({"why": "the central no longer offers it to this kiosk"});
+                        audit::append_event(tx, self.audit_key(), &id, at, "central", "case_withdrawn", &detail)?;
+                        withdrawn += 1;
+                    }
+                }
+                Ok(withdrawn)
+            })
+        })
+    }
+
     /// Whether a case came from the central, and whether this kiosk holds it there.
     pub fn central_case(&self, case_id: CaseId) -> Result<Option<bool>> {
         let row = self.with(|conn| {

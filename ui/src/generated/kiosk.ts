@@ -506,7 +506,11 @@ refused: number,
 /**
  * New cases kept here.
  */
-pulled: number, };
+pulled: number, 
+/**
+ * Pulled cases the central no longer offers (another kiosk took them, or they closed there), withdrawn here.
+ */
+withdrawn: number, };
 
 export type RunError = { 
 /**

@@ -185,6 +185,12 @@ async fn two_kiosks_run_the_same_case_offline_and_the_second_is_told_the_first_h
     let (status, body) = second.kiosk(None, "case_open", json!({"code": code})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body["message"].as_str().unwrap().contains("another desk"), "{body}");
+    let withdrawn = vouch_testkit::eventually(WAIT, || {
+        second.store.get_case(third).unwrap().status == vouch_core::CaseStatus::Cancelled
+    })
+    .await;
+    assert!(withdrawn, "a case the central no longer offers leaves the other kiosk's queue");
+    assert_eq!(first.store.get_case(third).unwrap().status, vouch_core::CaseStatus::Pending, "the holder keeps it");
     let decided_by = central.store.get_case(case).unwrap().decision.unwrap().actor;
     let first_id = first.store.central_link().unwrap().unwrap().client_id;
     assert_eq!(decided_by, format!("kiosk:{first_id}"));
