@@ -13,8 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use vouch_core::{CaseId, Decision};
-use vouch_store::central::{CaptureRef, CentralLink, OutboxBody, OutboxItem, OutboxStep, Pairing, PulledCase};
+use vouch_core::{CaseId, Decision, EvidenceKind};
+use vouch_store::central::{
+    CaptureRef, CentralLink, OutboxBody, OutboxItem, OutboxStep, Pairing, PulledCase, ReferenceBytes,
+};
 
 use crate::{App, AppCode, AppError};
 
@@ -41,6 +43,8 @@ pub struct UpCapture {
 pub trait Central: Send + Sync {
     fn cases(&self) -> LinkFuture<'_, Vec<PulledCase>>;
     fn claim(&self, case_id: CaseId) -> LinkFuture<'_, ()>;
+    /// A case's reference photo: its bytes.
+    fn reference_photo(&self, case_id: CaseId) -> LinkFuture<'_, Vec<u8>>;
     fn push_step<'a>(
         &'a self,
         case_id: CaseId,
@@ -194,6 +198,41 @@ async fn push(app: &App, central: &dyn Central, item: &OutboxItem) -> Result<(),
     Ok(())
 }
 
+async fn fetch_photo(central: &dyn Central, case_id: CaseId, sha256: &str) -> Result<Vec<u8>, SyncError> {
+    let bytes = central.reference_photo(case_id).await?;
+    if vouch_store::sha256_hex(&bytes) != sha256 {
+        return Err(LinkError::Unreachable("a reference photo arrived altered".into()).into());
+    }
+    Ok(bytes)
+}
+
+/// Keeps an offered case that is new here, with its reference photo (fetched, and checked against its hash).
+async fn keep(app: &App, central: &dyn Central, pulled: PulledCase) -> Result<bool, SyncError> {
+    let case_id = pulled.case.id;
+    if let Some(claimed) = app.db(move |s| s.central_case(case_id)).await? {
+        // Kept already; the integrator may have added the photo since.
+        let missing = !claimed
+            && pulled.reference_photo.is_some()
+            && app.db(move |s| s.latest_evidence_bytes(case_id, EvidenceKind::ReferencePhoto)).await?.is_none();
+        if let (true, Some(photo)) = (missing, &pulled.reference_photo) {
+            let (bytes, media_type) = (fetch_photo(central, case_id, &photo.sha256).await?, photo.media_type.clone());
+            app.db(move |s| s.add_reference_photo(case_id, &bytes, &media_type, "central")).await?;
+        }
+        return Ok(false);
+    }
+    let photo = match &pulled.reference_photo {
+        Some(photo) => Some((fetch_photo(central, case_id, &photo.sha256).await?, photo.media_type.clone())),
+        None => None,
+    };
+    let kept = app
+        .db(move |s| {
+            let reference = photo.as_ref().map(|(bytes, media_type)| ReferenceBytes { bytes, media_type });
+            s.keep_pulled_case(&pulled, reference)
+        })
+        .await?;
+    Ok(kept)
+}
+
 /// How many outbox items one read takes.
 const OUTBOX_BATCH: u32 = 50;
 
@@ -232,7 +271,7 @@ pub async fn sync_once(app: &App, central: &dyn Central) -> Result<Round, SyncEr
     let complete = offered.len() < PULL_LIMIT as usize;
     let ids: Vec<CaseId> = offered.iter().map(|p| p.case.id).collect();
     for pulled in offered {
-        if app.db(move |s| s.keep_pulled_case(&pulled)).await? {
+        if keep(app, central, pulled).await? {
             round.pulled += 1;
         }
     }

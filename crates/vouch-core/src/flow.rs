@@ -314,6 +314,15 @@ pub fn demo_steps() -> Vec<Step> {
     vec![Step::Consent { text }, Step::Result {}]
 }
 
+/// Whether a step needs what only the central service holds, so that a kiosk syncing with it cannot run it alone:
+/// the documents to sign, the gallery of enrolled persons (a duplicate check against an empty one would pass).
+pub fn needs_the_central(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::Signature {} | Step::DuplicateCheck { .. } | Step::FaceMatch { reference: FaceReference::Enrolled, .. }
+    )
+}
+
 pub const DEMO_FLOW_ID: &str = "demo";
 
 /// How a step ended.

@@ -175,6 +175,14 @@ impl Central for HttpCentral {
         })
     }
 
+    fn reference_photo(&self, case_id: CaseId) -> LinkFuture<'_, Vec<u8>> {
+        Box::pin(async move {
+            let url = self.case_url(case_id, "reference-photo");
+            let resp = self.call(|h| h.get(&url)).await?;
+            Ok(resp.bytes().await.map_err(unreachable)?.to_vec())
+        })
+    }
+
     fn push_step<'a>(
         &'a self,
         case_id: CaseId,

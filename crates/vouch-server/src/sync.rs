@@ -4,6 +4,7 @@
 //! once. The central then does what it does for any case: webhooks, proofs, evidence packages.
 
 use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
 use axum::Json;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_cases))
         .routes(routes!(claim_case))
+        .routes(routes!(reference_photo))
         .routes(routes!(push_step))
         .routes(routes!(push_decision))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<KioskSync>))
@@ -54,6 +56,10 @@ pub struct SyncCase {
     pub steps: Vec<vouch_core::flow::StepRecord>,
     /// Whether this kiosk holds it.
     pub claimed: bool,
+    /// The integrator's reference photo for the face match, if there is one: fetched once, at
+    /// `/vouch/v1/sync/cases/{id}/reference-photo`.
+    #[schema(value_type = Option<Object>)]
+    pub reference_photo: Option<vouch_store::central::PulledPhoto>,
 }
 
 fn item_id(id: &str) -> Result<(), ApiError> {
@@ -87,6 +93,12 @@ async fn list_cases(
                     flow: serde_json::to_value(&flow).unwrap_or_default(),
                     steps: s.case_steps(id)?,
                     claimed: s.case_holder(id)?.as_deref() == Some(kiosk.id.as_str()),
+                    reference_photo: s
+                        .case_evidence(id)?
+                        .into_iter()
+                        .rev()
+                        .find(|e| e.kind == EvidenceKind::ReferencePhoto && e.purged_at.is_none())
+                        .map(|e| vouch_store::central::PulledPhoto { sha256: e.sha256, media_type: e.media_type }),
                     case: serde_json::to_value(&case).unwrap_or_default(),
                 });
             }
@@ -94,6 +106,32 @@ async fn list_cases(
         })
         .await?;
     Ok(Json(cases))
+}
+
+/// The reference photo of an open case this kiosk may run (its bytes, with their media type).
+#[utoipa::path(get, path = "/vouch/v1/sync/cases/{id}/reference-photo", tag = "Vouch", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "the photo", content_type = "image/jpeg"), (status = 404, body = NativeError)))]
+async fn reference_photo(
+    State(state): State<AppState>,
+    Authed(kiosk): Authed,
+    Path(id): Path<String>,
+) -> SyncResult<axum::response::Response> {
+    let case_id = parse_case_id(&id)?;
+    let photo = state
+        .db(move |s| {
+            // Only a case this kiosk may run: open, and nobody else's.
+            let holder = s.case_holder(case_id)?;
+            if holder.as_deref().is_some_and(|h| h != kiosk.id) || s.get_case(case_id)?.status.is_terminal() {
+                return Err(vouch_store::StoreError::NotFound);
+            }
+            s.latest_evidence_bytes(case_id, EvidenceKind::ReferencePhoto)
+        })
+        .await
+        .map_err(|e| e.with_not_found(NO_SUCH_CASE))?
+        .ok_or_else(|| ApiError::not_found("this case has no reference photo"))?;
+    let (evidence, bytes) = photo;
+    Ok(([(axum::http::header::CONTENT_TYPE, evidence.media_type)], bytes).into_response())
 }
 
 #[derive(Serialize, ToSchema)]

@@ -56,6 +56,21 @@ pub struct PulledCase {
     pub code: String,
     pub flow: FlowVersion,
     pub steps: Vec<StepRecord>,
+    /// The integrator's reference photo for the face match, fetched on its own when the case is new here.
+    #[serde(default)]
+    pub reference_photo: Option<PulledPhoto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PulledPhoto {
+    pub sha256: String,
+    pub media_type: String,
+}
+
+/// A pulled case's reference photo, as fetched.
+pub struct ReferenceBytes<'a> {
+    pub bytes: &'a [u8],
+    pub media_type: &'a str,
 }
 
 /// One thing a step captured, as the outbox names it: the bytes stay in the (encrypted) blob store.
@@ -265,7 +280,7 @@ impl Store {
 
     /// Keeps a case the central offered, with its flow (under [`CENTRAL_FLOW_PREFIX`]), its code and the steps it
     /// has, as a case of the central's stand-in client. False when it is here already.
-    pub fn keep_pulled_case(&self, pulled: &PulledCase) -> Result<bool> {
+    pub fn keep_pulled_case(&self, pulled: &PulledCase, reference: Option<ReferenceBytes<'_>>) -> Result<bool> {
         let link = self.central_link()?.ok_or_else(|| StoreError::Conflict("this kiosk is not paired".into()))?;
         let id = pulled.case.id.to_string();
         let code = crate::case_codes::normalize_code(&pulled.code)
@@ -278,6 +293,16 @@ impl Store {
         case.flow = Some(FlowRef { id: flow_id.clone(), version: pulled.flow.version });
         case.decision = None;
         let steps = serde_json::to_string(&pulled.flow.steps).map_err(|e| StoreError::corrupt(e.to_string()))?;
+        // The blob first, as anywhere: no row ever names a blob that is not there.
+        let photo = match &reference {
+            Some(r) => Some(NewEvidence {
+                kind: EvidenceKind::ReferencePhoto,
+                sha256: self.blobs().put(r.bytes)?,
+                media_type: r.media_type.to_string(),
+                size: r.bytes.len() as u64,
+            }),
+            None => None,
+        };
         let at = now();
         self.with(|conn| {
             conn.transaction(|tx| {
@@ -316,7 +341,11 @@ impl Store {
                     "INSERT INTO central_cases (case_id, pulled_at) VALUES (?1, ?2)",
                     db_params![id, to_ms(at)],
                 )?;
-                let detail = serde_json::json!({"central": link.url, "steps": pulled.steps.len()});
+                if let Some(photo) = &photo {
+                    crate::cases::insert_evidence(tx, pulled.case.id, at, std::slice::from_ref(photo))?;
+                }
+                let detail = serde_json::json!({"central": link.url, "steps": pulled.steps.len(),
+                    "reference_photo": photo.as_ref().map(|p| &p.sha256)});
                 audit::append_event(tx, self.audit_key(), &id, at, "central", "case_pulled", &detail)?;
                 Ok(true)
             })

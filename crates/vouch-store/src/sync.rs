@@ -41,20 +41,27 @@ impl Store {
         Ok(())
     }
 
-    /// The open cases with a flow that `kiosk_id` may run: those nobody claimed, and its own, oldest first.
+    /// The open cases with a flow that `kiosk_id` may run: those nobody claimed, and its own, oldest first; not
+    /// those whose flow needs what only the central holds ([`vouch_core::flow::needs_the_central`]).
     pub fn cases_for_kiosk(&self, kiosk_id: &str, limit: u32) -> Result<Vec<CaseId>> {
         let rows = self.with(|conn| {
             conn.query(
-                "SELECT c.id FROM cases c LEFT JOIN case_claims k ON k.case_id = c.id
+                "SELECT c.id, c.flow_id, c.flow_version FROM cases c LEFT JOIN case_claims k ON k.case_id = c.id
                  WHERE c.status IN ('pending', 'in_progress') AND c.flow_id IS NOT NULL
                    AND (k.kiosk_id IS NULL OR k.kiosk_id = ?1)
                  ORDER BY c.created_at, c.id LIMIT ?2",
                 db_params![kiosk_id, i64::from(limit.clamp(1, MOST_LISTED))],
             )
         })?;
-        rows.iter()
-            .map(|r| CaseId::parse(&r.get::<String>(0)?).ok_or_else(|| StoreError::corrupt("a case id")))
-            .collect()
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let (id, flow_id, version): (String, String, u32) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            if self.flow_version(&flow_id, version)?.steps.iter().any(vouch_core::flow::needs_the_central) {
+                continue;
+            }
+            ids.push(CaseId::parse(&id).ok_or_else(|| StoreError::corrupt("a case id"))?);
+        }
+        Ok(ids)
     }
 
     /// The kiosk that holds a case.
@@ -66,6 +73,13 @@ impl Store {
     /// kiosk does. The first claim is audited on the case's chain.
     pub fn claim_case(&self, kiosk_id: &str, case_id: CaseId) -> Result<()> {
         let case = self.get_case(case_id)?;
+        if let Some(flow) = &case.flow {
+            if self.flow_version(&flow.id, flow.version)?.steps.iter().any(vouch_core::flow::needs_the_central) {
+                return Err(StoreError::Conflict(
+                    "this case's flow needs what only the central holds (documents to sign, the gallery)".into(),
+                ));
+            }
+        }
         let id = case_id.to_string();
         self.with(|conn| {
             conn.transaction(|tx| {

@@ -228,3 +228,51 @@ async fn a_kiosk_pairs_over_tls_with_a_central_whose_generated_certificate_it_pi
     let pulled = vouch_testkit::eventually(WAIT, || kiosk.store.central_case(case).unwrap().is_some()).await;
     assert!(pulled, "pulled over TLS from the pinned central");
 }
+
+#[tokio::test]
+async fn a_pulled_case_brings_the_integrators_reference_photo_and_a_flow_that_needs_the_gallery_stays_central() {
+    let central = Kit::start().await;
+    let admin = central.kiosk_admin().await;
+    let steps = json!([{"kind": "selfie"}, {"kind": "face_match", "threshold": 0.5}, {"kind": "result"}]);
+    central.default_flow(&admin, "face", steps).await;
+    let integrator = central.client(Scope::Integrator, None, None);
+    let token = central.eeid_token(&integrator).await;
+    let photo = vouch_testkit::fixture("faces/fr_obama.jpg");
+    let upload = |case: CaseId| {
+        let (central, token, photo) = (&central, token.clone(), photo.clone());
+        async move {
+            let path = format!("/vouch/v1/cases/{case}/reference-photo");
+            central.send_bytes(reqwest::Method::PUT, &token, &path, "image/jpeg", photo).await
+        }
+    };
+    let early = CaseId::parse(central.create_ok(&token, None).await["id"].as_str().unwrap()).unwrap();
+    assert_eq!(upload(early).await.0, StatusCode::OK);
+    let (kiosk, kiosk_admin) = kiosk().await;
+    let code = pairing_code(&central, "Desk 1").await;
+    kiosk.kiosk_ok(Some(&kiosk_admin), "central_pair", json!({"url": central.base, "code": code})).await;
+    let late = CaseId::parse(central.create_ok(&token, None).await["id"].as_str().unwrap()).unwrap();
+    assert!(vouch_testkit::eventually(WAIT, || kiosk.store.central_case(late).unwrap().is_some()).await);
+    assert_eq!(upload(late).await.0, StatusCode::OK, "the photo comes after the kiosk pulled the case");
+    for case in [early, late] {
+        let arrived = vouch_testkit::eventually(WAIT, || {
+            kiosk.store.latest_evidence_bytes(case, EvidenceKind::ReferencePhoto).unwrap().is_some()
+        })
+        .await;
+        assert!(arrived, "the reference photo reached the kiosk");
+        let (_, bytes) = kiosk.store.latest_evidence_bytes(case, EvidenceKind::ReferencePhoto).unwrap().unwrap();
+        assert_eq!(bytes, photo);
+    }
+
+    // A flow that matches against the gallery cannot run at a kiosk, whose gallery is not the central's.
+    let gallery = json!([{"kind": "selfie"}, {"kind": "face_match", "threshold": 0.5, "reference": "enrolled"},
+                         {"kind": "result"}]);
+    central.default_flow(&admin, "gallery", gallery).await;
+    let central_only = CaseId::parse(central.create_ok(&token, None).await["id"].as_str().unwrap()).unwrap();
+    let next = CaseId::parse(central.create_ok(&token, None).await["id"].as_str().unwrap()).unwrap();
+    central.default_flow(&admin, "face-2", json!([{"kind": "selfie"}, {"kind": "result"}])).await;
+    let after = CaseId::parse(central.create_ok(&token, None).await["id"].as_str().unwrap()).unwrap();
+    assert!(vouch_testkit::eventually(WAIT, || kiosk.store.central_case(after).unwrap().is_some()).await);
+    for case in [central_only, next] {
+        assert_eq!(kiosk.store.central_case(case).unwrap(), None, "not offered to kiosks");
+    }
+}
