@@ -325,7 +325,8 @@ pub async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => {}
+            // Told to stop, or whoever could tell it is gone.
+            changed = stop.changed() => if changed.is_err() { return },
         }
     }
 }

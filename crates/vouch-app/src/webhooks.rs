@@ -188,7 +188,11 @@ pub async fn run_dispatcher<T: WebhookTransport>(
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = app.outbox_wake.notified() => {}
-            _ = stop.changed() => {}
+            // Told to stop, or whoever could tell it is gone: either way, no busy loop on a closed channel.
+            changed = stop.changed() => if changed.is_err() {
+                tracing::info!("webhook dispatcher stopped");
+                return;
+            },
         }
     }
 }
