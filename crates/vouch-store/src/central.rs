@@ -202,6 +202,40 @@ fn item_from_row(r: &Row) -> Result<OutboxItem> {
     })
 }
 
+/// Cancels the pulled cases not in `offered` that nobody claimed or ran here, each with its audit event.
+fn withdraw_idle(
+    tx: &Conn<'_>,
+    audit_key: &[u8; 32],
+    offered: &std::collections::HashSet<String>,
+    at: OffsetDateTime,
+) -> Result<u32> {
+    let idle = tx.query(
+        "SELECT c.case_id FROM central_cases c JOIN cases k ON k.id = c.case_id
+         WHERE c.claimed_at IS NULL AND k.status IN ('pending', 'in_progress')
+           AND NOT EXISTS (SELECT 1 FROM central_outbox o WHERE o.case_id = c.case_id)",
+        db_params![],
+    )?;
+    let mut withdrawn = 0;
+    for row in &idle {
+        let id: String = row.get(0)?;
+        if offered.contains(&id) {
+            continue;
+        }
+        tx.lock(&id)?;
+        let changed = tx.execute(
+            "UPDATE cases SET status = 'cancelled', updated_at = ?1
+             WHERE id = ?2 AND status IN ('pending', 'in_progress')",
+            db_params![to_ms(at), id],
+        )?;
+        if changed == 1 {
+            let detail = serde_json::json!({"why": "the central no longer offers it to this kiosk"});
+            audit::append_event(tx, audit_key, &id, at, "central", "case_withdrawn", &detail)?;
+            withdrawn += 1;
+        }
+    }
+    Ok(withdrawn)
+}
+
 impl Store {
     /// Pairs this kiosk with a central service: keeps its address and this kiosk's credentials there (the secret
     /// sealed), and a local client that stands for the central as the owner of the cases pulled from it (it can
@@ -251,6 +285,45 @@ impl Store {
             })
         })?;
         self.central_link()?.ok_or_else(|| StoreError::corrupt("the central link just written"))
+    }
+
+    /// Unpairs this kiosk: forgets the central's address and this kiosk's credentials there, and withdraws the
+    /// pulled cases nobody ran here. Refused while anything recorded here has not reached the central, or while this
+    /// kiosk holds an open case there (it would stay claimed by a kiosk that is gone).
+    pub fn unlink_central(&self, actor: &str) -> Result<()> {
+        let at = now();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let link = tx.query_opt("SELECT url, client_id FROM central_link", db_params![])?;
+                let Some(link) = link else {
+                    return Err(StoreError::Conflict("this kiosk is not paired with a central service".into()));
+                };
+                let (url, client_id): (String, String) = (link.get(0)?, link.get(1)?);
+                let waiting: i64 =
+                    tx.query_one("SELECT count(*) FROM central_outbox WHERE acked_at IS NULL", db_params![])?.get(0)?;
+                if waiting > 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "{waiting} item(s) recorded here have not reached the central yet: sync first"
+                    )));
+                }
+                let held: i64 = tx
+                    .query_one(
+                        "SELECT count(*) FROM central_cases c JOIN cases k ON k.id = c.case_id
+                         WHERE c.claimed_at IS NOT NULL AND k.status IN ('pending', 'in_progress')",
+                        db_params![],
+                    )?
+                    .get(0)?;
+                if held > 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "this kiosk holds {held} open case(s) at the central: finish them first"
+                    )));
+                }
+                let withdrawn = withdraw_idle(tx, self.audit_key(), &std::collections::HashSet::new(), at)?;
+                tx.execute("DELETE FROM central_link", db_params![])?;
+                let detail = serde_json::json!({"central": url, "client_id": client_id, "withdrawn": withdrawn});
+                audit::append_event(tx, self.audit_key(), CLIENTS_CHAIN, at, actor, "central_unpaired", &detail)
+            })
+        })
     }
 
     pub fn central_link(&self) -> Result<Option<CentralLink>> {
@@ -358,35 +431,7 @@ impl Store {
     pub fn withdraw_unoffered_cases(&self, offered: &[CaseId]) -> Result<u32> {
         let offered: std::collections::HashSet<String> = offered.iter().map(ToString::to_string).collect();
         let at = now();
-        self.with(|conn| {
-            conn.transaction(|tx| {
-                let idle = tx.query(
-                    "SELECT c.case_id FROM central_cases c JOIN cases k ON k.id = c.case_id
-                     WHERE c.claimed_at IS NULL AND k.status IN ('pending', 'in_progress')
-                       AND NOT EXISTS (SELECT 1 FROM central_outbox o WHERE o.case_id = c.case_id)",
-                    db_params![],
-                )?;
-                let mut withdrawn = 0;
-                for row in &idle {
-                    let id: String = row.get(0)?;
-                    if offered.contains(&id) {
-                        continue;
-                    }
-                    tx.lock(&id)?;
-                    let changed = tx.execute(
-                        "UPDATE cases SET status = 'cancelled', updated_at = ?1
-                         WHERE id = ?2 AND status IN ('pending', 'in_progress')",
-                        db_params![to_ms(at), id],
-                    )?;
-                    if changed == 1 {
-                        let detail = serde_json::json!({"why": "the central no longer offers it to this kiosk"});
-                        audit::append_event(tx, self.audit_key(), &id, at, "central", "case_withdrawn", &detail)?;
-                        withdrawn += 1;
-                    }
-                }
-                Ok(withdrawn)
-            })
-        })
+        self.with(|conn| conn.transaction(|tx| withdraw_idle(tx, self.audit_key(), &offered, at)))
     }
 
     /// Whether a case came from the central, and whether this kiosk holds it there.

@@ -53,9 +53,14 @@ export function Central() {
             <dt>{t('admin.central.waiting')}</dt><dd data-test="central-waiting">{view.waiting}</dd>
             <dt>{t('admin.central.pulled')}</dt><dd>{view.pulled}</dd>
           </dl>
-          <button class="secondary" disabled={busy} onClick={() => run(() => call('central_sync_now'))} data-test="central-sync">
-            {t('admin.central.syncNow')}
-          </button>
+          <div class="inline-form">
+            <button class="secondary" disabled={busy} onClick={() => run(() => call('central_sync_now'))} data-test="central-sync">
+              {t('admin.central.syncNow')}
+            </button>
+            <button class="danger" disabled={busy} onClick={() => run(() => call('central_unpair'))} data-test="central-unpair">
+              {t('admin.central.unpair')}
+            </button>
+          </div>
           {view.round && (
             <p role="status" data-test="central-round">
               {t('admin.central.round', { pushed: view.round.pushed, pulled: view.round.pulled, refused: view.round.refused })}

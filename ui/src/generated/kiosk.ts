@@ -675,6 +675,7 @@ export interface KioskCommands {
   admin_pin_change: { access: "admin"; args: PinArgs; result: Done; };
   central_status: { access: "admin"; args: NoArgs; result: CentralView; };
   central_pair: { access: "admin"; args: CentralPairArgs; result: CentralView; };
+  central_unpair: { access: "admin"; args: NoArgs; result: CentralView; };
   central_sync_now: { access: "admin"; args: NoArgs; result: CentralView; };
   audit_verify: { access: "admin"; args: NoArgs; result: VerifyReport; };
   exit_app: { access: "admin"; args: NoArgs; result: Exit; };

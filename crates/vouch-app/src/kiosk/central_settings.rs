@@ -90,6 +90,13 @@ pub async fn central_pair(state: &Kiosk, args: CentralPairArgs, actor: &str) -> 
     central_status(state).await
 }
 
+pub async fn central_unpair(state: &Kiosk, actor: &str) -> Result<CentralView, AppError> {
+    let actor = actor.to_string();
+    state.db(move |s| s.unlink_central(&actor)).await?;
+    tracing::info!("unpaired from the central service");
+    central_status(state).await
+}
+
 /// Runs one sync round now, as the loop would, and says what it did.
 pub async fn central_sync_now(state: &Kiosk) -> Result<CentralView, AppError> {
     let Some(link) = state.db(|s| s.central_link()).await? else {

@@ -249,6 +249,7 @@ kiosk_commands! {
     }
     central_status(Admin, Light) |state, caller, _a: NoArgs| -> central_settings::CentralView { central_settings::central_status(state).await? }
     central_pair(Admin, Light) |state, caller, args: central_settings::CentralPairArgs| -> central_settings::CentralView { central_settings::central_pair(state, args, &caller.actor()).await? }
+    central_unpair(Admin, Light) |state, caller, _a: NoArgs| -> central_settings::CentralView { central_settings::central_unpair(state, &caller.actor()).await? }
     central_sync_now(Admin, Light) |state, caller, _a: NoArgs| -> central_settings::CentralView { central_settings::central_sync_now(state).await? }
     audit_verify(Admin, Light) |state, caller, _a: NoArgs| -> VerifyReport { state.db(|s| s.verify_audit(None)).await? }
     exit_app(Admin, Light) |state, caller, _a: NoArgs| -> admin::Exit { admin::Exit { exit: true } }

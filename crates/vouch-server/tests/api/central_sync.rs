@@ -102,6 +102,8 @@ async fn a_kiosk_runs_a_central_case_offline_and_the_central_completes_it_when_t
     assert_eq!(waiting["waiting"], 2, "the selfie step and the decision wait: {waiting}");
     assert!(waiting["link"]["last_error"].as_str().is_some(), "{waiting}");
     assert_eq!(central.store.get_case(case).unwrap().status.as_str(), "pending", "nothing reached the central");
+    let (status, kept) = kiosk.kiosk(Some(&admin), "central_unpair", json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "not while work waits to go up: {kept}");
 
     // The link returns: the kiosk claims the case, pushes the step with its selfie and the decision, in order.
     relay.restore();
@@ -133,6 +135,13 @@ async fn a_kiosk_runs_a_central_case_offline_and_the_central_completes_it_when_t
         assert!(kinds.iter().any(|k| k == action), "{action} in {kinds:?}");
     }
     assert!(kiosk.store.verify_audit(Some(&case.to_string())).unwrap().is_intact());
+
+    // Everything reached the central: the kiosk may be unpaired, and pairs again with a new code.
+    let unpaired = kiosk.kiosk_ok(Some(&admin), "central_unpair", json!({})).await;
+    assert!(unpaired["link"].is_null(), "{unpaired}");
+    let code = pairing_code(&central, "Desk 1 again").await;
+    let again = kiosk.kiosk_ok(Some(&admin), "central_pair", json!({"url": relay.url, "code": code})).await;
+    assert_eq!(again["link"]["name"], "Desk 1 again");
 }
 
 #[tokio::test]
