@@ -72,6 +72,19 @@ where
     Ok(Stats { name, requests, wall, p50: percentile(&all, 0.5), p99: percentile(&all, 0.99) })
 }
 
+/// Opens one eeID identification request with `bearer` (`Bearer …`) and returns its id.
+pub(crate) async fn create_request(http: &reqwest::Client, base: &str, bearer: &str) -> anyhow::Result<String> {
+    let resp = http
+        .post(format!("{base}/eeid/api/ident/v1/identification_requests"))
+        .header("Authorization", bearer)
+        .json(&serde_json::json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}], "reason": "bench"}))
+        .send()
+        .await?;
+    anyhow::ensure!(resp.status().as_u16() == 201, "unexpected status {}", resp.status());
+    let body: serde_json::Value = resp.json().await?;
+    Ok(body.get("id").and_then(|i| i.as_str()).unwrap_or_default().to_string())
+}
+
 pub(crate) fn token_request(http: &reqwest::Client, base: &str, basic_auth: String) -> reqwest::RequestBuilder {
     http.post(format!("{base}/oauth/token"))
         .header("Authorization", basic_auth)
@@ -207,19 +220,7 @@ pub(crate) async fn reads_among(
     concurrency: usize,
     open: usize,
 ) -> anyhow::Result<(Stats, Stats)> {
-    let create = |h: reqwest::Client, b: Arc<str>, bearer: String| async move {
-        let resp = h
-            .post(format!("{b}/eeid/api/ident/v1/identification_requests"))
-            .header("Authorization", bearer)
-            .json(
-                &serde_json::json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}], "reason": "bench"}),
-            )
-            .send()
-            .await?;
-        anyhow::ensure!(resp.status().as_u16() == 201, "unexpected status {}", resp.status());
-        let body: serde_json::Value = resp.json().await?;
-        Ok(body.get("id").and_then(|i| i.as_str()).unwrap_or_default().to_string())
-    };
+    let create = |h: reqwest::Client, b: Arc<str>, bearer: String| async move { create_request(&h, &b, &bearer).await };
     let first = create(http.clone(), base.clone(), bearer.to_string()).await?;
     let (h, b, t) = (http.clone(), base.clone(), bearer.to_string());
     measure("(opening the requests)", open.saturating_sub(1), concurrency, move || {
@@ -268,7 +269,8 @@ struct Saturation {
     heavy_busy: usize,
 }
 
-async fn bearer_for(
+/// A client's access token, taken at `base`'s `/oauth/token`.
+pub(crate) async fn bearer_for(
     http: &reqwest::Client,
     base: &str,
     client: &vouch_store::clients::CreatedClient,

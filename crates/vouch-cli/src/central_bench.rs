@@ -13,7 +13,7 @@ use vouch_server::ServerConfig;
 use vouch_store::clients::NewClient;
 use vouch_store::{BlobLocation, Store};
 
-use crate::bench::{measure, token_request, Stats};
+use crate::bench::{bearer_for, create_request, measure, Stats};
 
 struct Setup {
     label: String,
@@ -36,14 +36,8 @@ async fn start(stores: Vec<Store>, label: String, dir: tempfile::TempDir) -> any
         );
     }
     let bases: Vec<Arc<str>> = running.iter().map(|r| Arc::<str>::from(r.public_url.clone())).collect();
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", client.client.id, client.secret))
-    );
-    let http = reqwest::Client::new();
     let base = bases.first().context("no instance")?;
-    let token: serde_json::Value = token_request(&http, base, basic).send().await?.json().await?;
-    let bearer = format!("Bearer {}", token.get("access_token").and_then(|t| t.as_str()).context("no access_token")?);
+    let bearer = format!("Bearer {}", bearer_for(&reqwest::Client::new(), base, &client).await?);
     Ok(Setup { label, bases, bearer, running, _dir: dir })
 }
 
@@ -91,24 +85,10 @@ async fn sync_one_kiosk(setup: &Setup, store: &Store, cases: usize) -> anyhow::R
     let kiosk = store.pair_kiosk(&code.code)?;
     let http = reqwest::Client::new();
     let base = setup.bases.first().context("no instance")?.clone();
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", kiosk.credentials.client.id, kiosk.credentials.secret))
-    );
-    let token: serde_json::Value = token_request(&http, &base, basic).send().await?.json().await?;
-    let kiosk_bearer =
-        format!("Bearer {}", token.get("access_token").and_then(|t| t.as_str()).context("no access_token")?);
+    let kiosk_bearer = format!("Bearer {}", bearer_for(&http, &base, &kiosk.credentials).await?);
     let mut ids = Vec::new();
     for _ in 0..=cases {
-        let resp = http
-            .post(format!("{base}/eeid/api/ident/v1/identification_requests"))
-            .header("Authorization", &setup.bearer)
-            .json(&serde_json::json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}]}))
-            .send()
-            .await?;
-        let body: serde_json::Value = resp.json().await?;
-        ids.push(body.get("id").and_then(|i| i.as_str()).context("no case id")?.to_string());
+        ids.push(create_request(&http, &base, &setup.bearer).await?);
     }
     let selfie: Vec<u8> = (0..SYNC_EVIDENCE_BYTES).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let selfie = Arc::<str>::from(base64::engine::general_purpose::STANDARD.encode(selfie));
@@ -153,19 +133,8 @@ async fn scenarios(setup: &Setup, requests: usize, concurrency: usize) -> anyhow
         }
     })
     .await?;
-    let create_one = |h: reqwest::Client, b: Arc<str>, bearer: String| async move {
-        let resp = h
-            .post(format!("{b}/eeid/api/ident/v1/identification_requests"))
-            .header("Authorization", bearer)
-            .json(
-                &serde_json::json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}], "reason": "bench"}),
-            )
-            .send()
-            .await?;
-        anyhow::ensure!(resp.status().as_u16() == 201, "unexpected status {}", resp.status());
-        let body: serde_json::Value = resp.json().await?;
-        Ok(body.get("id").and_then(|i| i.as_str()).unwrap_or_default().to_string())
-    };
+    let create_one =
+        |h: reqwest::Client, b: Arc<str>, bearer: String| async move { create_request(&h, &b, &bearer).await };
     let (h, p, t) = (http.clone(), pick.clone(), setup.bearer.clone());
     let create = measure("POST /eeid/.../identification_requests", requests, concurrency, move || {
         let (h, b, t) = (h.clone(), p(), t.clone());
