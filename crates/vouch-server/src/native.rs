@@ -101,6 +101,22 @@ pub struct CaseView {
     pub audit: Vec<AuditEvent>,
 }
 
+impl IdentityInput {
+    /// The person as Vouch keeps them: names trimmed, an empty `sub` none, dates read, `acr` substantial unless said.
+    pub(crate) fn verified(self) -> Result<VerifiedIdentity, ApiError> {
+        Ok(VerifiedIdentity {
+            sub: self.sub.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+            given_name: self.given_name.trim().to_string(),
+            family_name: self.family_name.trim().to_string(),
+            date_of_birth: date("date_of_birth", self.date_of_birth)?,
+            country: self.country,
+            document_expires: date("document_expires", self.document_expires)?,
+            authentication_type: self.authentication_type,
+            acr: self.acr.unwrap_or_else(|| "substantial".to_string()),
+        })
+    }
+}
+
 /// An optional `YYYY-MM-DD` field of a decision's identity.
 pub(crate) fn date(field: &str, value: Option<String>) -> Result<Option<time::Date>, ApiError> {
     Ok(cases::optional_date(field, value)?)
@@ -135,19 +151,7 @@ async fn complete_case(
     JsonBody(body, ..): JsonBody<CompleteCaseRequest, Native>,
 ) -> NativeResult<Json<CaseView>> {
     let case_id = parse_case_id(&id)?;
-    let identity = match body.identity {
-        None => None,
-        Some(i) => Some(VerifiedIdentity {
-            sub: i.sub.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
-            given_name: i.given_name.trim().to_string(),
-            family_name: i.family_name.trim().to_string(),
-            date_of_birth: date("date_of_birth", i.date_of_birth)?,
-            country: i.country,
-            document_expires: date("document_expires", i.document_expires)?,
-            authentication_type: i.authentication_type,
-            acr: i.acr.unwrap_or_else(|| "substantial".to_string()),
-        }),
-    };
+    let identity = body.identity.map(IdentityInput::verified).transpose()?;
     let input = DecisionInput { outcome: body.outcome, reason: body.reason, identity };
     cases::decide(&state.app, case_id, input, format!("admin:{}", client.id))
         .await

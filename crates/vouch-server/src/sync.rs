@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_core::flow::{StepKind, StepOutcome};
-use vouch_core::{EvidenceKind, Outcome, VerifiedIdentity};
+use vouch_core::{EvidenceKind, Outcome};
 use vouch_store::flows::{Capture, NewStep};
 use vouch_store::sync::Pushed;
 
@@ -84,13 +84,11 @@ async fn list_cases(
         .db(move |s| {
             s.touch_kiosk(&kiosk.id)?;
             let mut out = Vec::new();
-            for id in s.cases_for_kiosk(&kiosk.id, limit)? {
+            for (id, flow) in s.cases_for_kiosk(&kiosk.id, limit)? {
                 let case = s.get_case(id)?;
-                let Some(flow) = &case.flow else { continue };
-                let flow = s.flow_version(&flow.id, flow.version)?;
                 out.push(SyncCase {
                     code: vouch_store::case_codes::format_code(&s.case_code(id)?),
-                    flow: serde_json::to_value(&flow).unwrap_or_default(),
+                    flow: serde_json::to_value(&*flow).unwrap_or_default(),
                     steps: s.case_steps(id)?,
                     claimed: s.case_holder(id)?.as_deref() == Some(kiosk.id.as_str()),
                     reference_photo: s
@@ -270,19 +268,7 @@ async fn push_decision(
     if case.decision.as_ref().is_some_and(|d| d.actor == who) {
         return Ok(Json(PushedView { applied_now: false }));
     }
-    let identity = match body.identity {
-        None => None,
-        Some(i) => Some(VerifiedIdentity {
-            sub: i.sub.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
-            given_name: i.given_name.trim().to_string(),
-            family_name: i.family_name.trim().to_string(),
-            date_of_birth: crate::native::date("date_of_birth", i.date_of_birth)?,
-            country: i.country,
-            document_expires: crate::native::date("document_expires", i.document_expires)?,
-            authentication_type: i.authentication_type,
-            acr: i.acr.unwrap_or_else(|| "substantial".to_string()),
-        }),
-    };
+    let identity = body.identity.map(IdentityInput::verified).transpose()?;
     let input = vouch_app::cases::DecisionInput { outcome: body.outcome, reason: body.reason, identity };
     vouch_app::cases::decide(&state.app, case_id, input, actor).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     Ok(Json(PushedView { applied_now: true }))

@@ -2,7 +2,7 @@
 //! time), and push what they recorded, each item under the kiosk's own id so that a push repeated after a dropped
 //! connection is applied once.
 
-use vouch_core::flow::StepRecord;
+use vouch_core::flow::{FlowVersion, StepRecord};
 use vouch_core::CaseId;
 
 use crate::db::Conn;
@@ -41,9 +41,10 @@ impl Store {
         Ok(())
     }
 
-    /// The open cases with a flow that `kiosk_id` may run: those nobody claimed, and its own, oldest first; not
-    /// those whose flow needs what only the central holds ([`vouch_core::flow::needs_the_central`]).
-    pub fn cases_for_kiosk(&self, kiosk_id: &str, limit: u32) -> Result<Vec<CaseId>> {
+    /// The open cases with a flow that `kiosk_id` may run, with that flow: those nobody claimed, and its own, oldest
+    /// first; not those whose flow needs what only the central holds ([`vouch_core::flow::needs_the_central`]).
+    /// Each flow version is read once however many cases run it.
+    pub fn cases_for_kiosk(&self, kiosk_id: &str, limit: u32) -> Result<Vec<(CaseId, std::sync::Arc<FlowVersion>)>> {
         let rows = self.with(|conn| {
             conn.query(
                 "SELECT c.id, c.flow_id, c.flow_version FROM cases c LEFT JOIN case_claims k ON k.case_id = c.id
@@ -53,15 +54,24 @@ impl Store {
                 db_params![kiosk_id, i64::from(limit.clamp(1, MOST_LISTED))],
             )
         })?;
-        let mut ids = Vec::with_capacity(rows.len());
+        let mut flows: std::collections::HashMap<(String, u32), std::sync::Arc<FlowVersion>> = Default::default();
+        let mut cases = Vec::with_capacity(rows.len());
         for r in &rows {
             let (id, flow_id, version): (String, String, u32) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            if self.flow_version(&flow_id, version)?.steps.iter().any(vouch_core::flow::needs_the_central) {
+            let flow = match flows.get(&(flow_id.clone(), version)) {
+                Some(flow) => flow.clone(),
+                None => {
+                    let flow = std::sync::Arc::new(self.flow_version(&flow_id, version)?);
+                    flows.insert((flow_id, version), flow.clone());
+                    flow
+                }
+            };
+            if flow.steps.iter().any(vouch_core::flow::needs_the_central) {
                 continue;
             }
-            ids.push(CaseId::parse(&id).ok_or_else(|| StoreError::corrupt("a case id"))?);
+            cases.push((CaseId::parse(&id).ok_or_else(|| StoreError::corrupt("a case id"))?, flow));
         }
-        Ok(ids)
+        Ok(cases)
     }
 
     /// The kiosk that holds a case.
