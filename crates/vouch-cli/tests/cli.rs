@@ -17,7 +17,19 @@ use vouch_testkit::{approval, eventually};
 const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 
 fn vouch(data: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(VOUCH).arg("--data-dir").arg(data).args(args).env("VOUCH_LOG", "warn").output().unwrap()
+    vouch_in(data, &[], args)
+}
+
+/// `vouch --data-dir DATA ARGS` with `env` (object storage keys, PGPASSWORD).
+fn vouch_in(data: &Path, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(VOUCH);
+    command.arg("--data-dir").arg(data).args(args).envs(env.iter().copied()).env("VOUCH_LOG", "warn");
+    command.output().unwrap()
+}
+
+/// The credentials in a `--json` answer of `clients add`, or of a kiosk's pairing.
+fn credentials(v: &Value) -> Creds {
+    Creds { id: v["client_id"].as_str().unwrap().into(), secret: v["client_secret"].as_str().unwrap().into() }
 }
 
 fn add_client(data: &Path, extra: &[&str]) -> Creds {
@@ -26,7 +38,7 @@ fn add_client(data: &Path, extra: &[&str]) -> Creds {
     let out = vouch(data, &args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    Creds { id: v["client_id"].as_str().unwrap().to_string(), secret: v["client_secret"].as_str().unwrap().to_string() }
+    credentials(&v)
 }
 
 struct Server {
@@ -511,22 +523,11 @@ async fn serve_and_the_store_commands_keep_evidence_in_object_storage() {
     let log = tmp.path().join("server.log");
     let blobs = s3.url("central");
     let aws = [("AWS_ACCESS_KEY_ID", s3.access_key.as_str()), ("AWS_SECRET_ACCESS_KEY", s3.secret_key.as_str())];
-    let run = |args: &[&str]| {
-        Command::new(VOUCH)
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["--blobs", &blobs])
-            .args(args)
-            .envs(aws.iter().copied())
-            .env("VOUCH_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| vouch_in(&data, &aws, &[&["--blobs", blobs.as_str()], args].concat());
     let added = run(&["clients", "add", "--name", "bank", "--json"]);
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let v: Value = serde_json::from_slice(&added.stdout).unwrap();
-    let bank =
-        Creds { id: v["client_id"].as_str().unwrap().into(), secret: v["client_secret"].as_str().unwrap().into() };
+    let bank = credentials(&v);
 
     let server = serve_with_env(&data, &log, "info", &["--bind", "127.0.0.1:0", "--blobs", &blobs], &aws);
     let api = Api::new(&server.base, reqwest::Client::new());
@@ -579,22 +580,12 @@ async fn two_instances_on_postgresql_and_object_storage_answer_as_one_service() 
         ("AWS_SECRET_ACCESS_KEY", s3.secret_key.as_str()),
         ("PGPASSWORD", pg.password.as_str()),
     ];
-    let run = |data: &Path, args: &[&str]| {
-        Command::new(VOUCH)
-            .arg("--data-dir")
-            .arg(data)
-            .args(["--database", &database, "--blobs", &blobs])
-            .args(args)
-            .envs(env.iter().copied())
-            .env("VOUCH_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let stores = ["--database", database.as_str(), "--blobs", blobs.as_str()];
+    let run = |data: &Path, args: &[&str]| vouch_in(data, &env, &[&stores[..], args].concat());
     let added = run(&first_dir, &["clients", "add", "--name", "bank", "--json"]);
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let v: Value = serde_json::from_slice(&added.stdout).unwrap();
-    let bank =
-        Creds { id: v["client_id"].as_str().unwrap().into(), secret: v["client_secret"].as_str().unwrap().into() };
+    let bank = credentials(&v);
     std::fs::create_dir_all(&second_dir).unwrap();
     std::fs::copy(first_dir.join("data.key"), second_dir.join("data.key")).unwrap();
     let listed = run(&second_dir, &["clients", "list"]);
@@ -621,8 +612,7 @@ async fn two_instances_on_postgresql_and_object_storage_answer_as_one_service() 
     drop(first);
     let added = run(&second_dir, &["clients", "add", "--name", "desk", "--scope", "admin", "--json"]);
     let v: Value = serde_json::from_slice(&added.stdout).unwrap();
-    let desk =
-        Creds { id: v["client_id"].as_str().unwrap().into(), secret: v["client_secret"].as_str().unwrap().into() };
+    let desk = credentials(&v);
     let admin = two.oauth_token(&desk).await;
     let completed = two.complete(&admin, &case, &vouch_testkit::approval()).await;
     assert_eq!(completed.status(), StatusCode::OK);
@@ -770,26 +760,16 @@ async fn five_kiosks_sync_a_thousand_cases_through_an_instance_kill_and_a_databa
         ("AWS_SECRET_ACCESS_KEY", s3.secret_key.as_str()),
         ("PGPASSWORD", pg.password.as_str()),
     ];
+    let stores = ["--database", database.as_str(), "--blobs", blobs.as_str()];
     let run = |args: &[&str]| {
-        let out = Command::new(VOUCH)
-            .arg("--data-dir")
-            .arg(&first_dir)
-            .args(["--database", &database, "--blobs", &blobs])
-            .args(args)
-            .envs(env.iter().copied())
-            .env("VOUCH_LOG", "warn")
-            .output()
-            .unwrap();
+        let out = vouch_in(&first_dir, &env, &[&stores[..], args].concat());
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let added: Value =
         serde_json::from_str(&run(&["clients", "add", "--name", "bank", "--webhook-url", &receiver.url, "--json"]))
             .unwrap();
-    let bank = Creds {
-        id: added["client_id"].as_str().unwrap().into(),
-        secret: added["client_secret"].as_str().unwrap().into(),
-    };
+    let bank = credentials(&added);
     std::fs::create_dir_all(&second_dir).unwrap();
     std::fs::copy(first_dir.join("data.key"), second_dir.join("data.key")).unwrap();
     let args = ["--bind", "127.0.0.1:0", "--database", &database, "--blobs", &blobs];
@@ -808,15 +788,11 @@ async fn five_kiosks_sync_a_thousand_cases_through_an_instance_kill_and_a_databa
         let (status, paired) =
             fleet.send(None, reqwest::Method::POST, "/vouch/v1/kiosks/pair", Some(&json!({"code": code}))).await;
         assert_eq!(status, StatusCode::OK, "{paired}");
-        kiosks.push(Creds {
-            id: paired["client_id"].as_str().unwrap().into(),
-            secret: paired["client_secret"].as_str().unwrap().into(),
-        });
+        kiosks.push(credentials(&paired));
     }
     let ops: Value =
         serde_json::from_str(&run(&["clients", "add", "--name", "ops", "--scope", "admin", "--json"])).unwrap();
-    let ops =
-        Creds { id: ops["client_id"].as_str().unwrap().into(), secret: ops["client_secret"].as_str().unwrap().into() };
+    let ops = credentials(&ops);
     let ops = Api::new(&second.base, reqwest::Client::new()).oauth_token(&ops).await;
     let flow = json!({"id": "desk", "name": "Desk", "steps": [
         {"kind": "consent", "text": {"en": "I agree."}}, {"kind": "selfie"}, {"kind": "result"}]});
