@@ -40,6 +40,20 @@ pub struct NewIdentification {
     pub claims: Vec<(String, String)>,
     pub reason: Option<String>,
     pub reason_translations: BTreeMap<String, String>,
+    /// The branch whose kiosks may run it at a central ([`branch_label`]); `None`: any kiosk.
+    pub branch: Option<String>,
+}
+
+/// The most characters of a branch's name, as a kiosk's pairing takes it.
+pub const MAX_BRANCH_LEN: usize = 100;
+
+/// The branch an integrator names for a case (the `Vouch-Branch` header): trimmed, 1 to 100 characters, no
+/// control characters; absent or blank means any kiosk.
+pub fn branch_label(value: Option<&str>) -> Result<Option<String>, AppError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => required_text("Vouch-Branch", v, MAX_BRANCH_LEN).map(Some),
+    }
 }
 
 fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), AppError> {
@@ -93,6 +107,7 @@ pub fn signing_case(
         expires_at: now + ttl,
         flow,
         decision: None,
+        branch: None,
     }
 }
 
@@ -106,6 +121,7 @@ pub async fn create_identification(
     let reference = input.reference.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
     check_len("reference", reference.as_deref(), MAX_REFERENCE_LEN)?;
     check_len("reason", input.reason.as_deref(), MAX_PURPOSE_LEN)?;
+    let branch = branch_label(input.branch.as_deref())?;
     for (lang, text) in &input.reason_translations {
         if !REASON_LANGUAGES.contains(&lang.as_str()) {
             return Err(AppError::invalid(format!("reason_translations supports en, et and ru, not {lang:?}")));
@@ -128,6 +144,7 @@ pub async fn create_identification(
         expires_at: now + ttl,
         flow: None,
         decision: None,
+        branch,
     };
     let actor = format!("client:{}", client.id);
     let case = app

@@ -42,6 +42,8 @@ pub struct NewSubjectCase {
     pub record: Option<(&'static str, serde_json::Map<String, Value>)>,
     /// Messages to the case's person through the operator's relay (its link), about the record.
     pub messages: Vec<vouch_store::outbox::RecordEvent>,
+    /// The branch whose kiosks may run it at a central ([`crate::cases::branch_label`]); `None`: any kiosk.
+    pub branch: Option<String>,
 }
 
 /// The (URL, body) webhooks that announce a new case, read in its transaction.
@@ -73,6 +75,7 @@ pub async fn create(app: &App, client: &Client, new: NewSubjectCase, announce: A
                 expires_at: new.expires_at,
                 flow: Some(flow),
                 decision: None,
+                branch: new.branch,
             };
             let deliveries: Vec<NewDelivery> = announce(s, &case)?
                 .into_iter()

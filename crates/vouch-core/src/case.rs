@@ -174,6 +174,10 @@ pub struct Case {
     /// The flow version this case runs, pinned at creation; `None` for cases decided without a flow.
     pub flow: Option<crate::flow::FlowRef>,
     pub decision: Option<Decision>,
+    /// At a central service, the branch whose paired kiosks may run the case (the `Vouch-Branch` header of the
+    /// call that made it); `None`: any kiosk.
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 impl Case {
@@ -268,6 +272,7 @@ mod tests {
             expires_at: now + time::Duration::days(7),
             flow: None,
             decision: None,
+            branch: None,
         }
     }
 

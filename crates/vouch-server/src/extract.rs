@@ -131,3 +131,15 @@ pub async fn require_bearer<D: Dialect>(
         Err(e) => render::<D>(&e),
     }
 }
+
+/// The header with which an integrator at a central service names the branch whose kiosks may run the case it makes.
+pub const BRANCH_HEADER: &str = "vouch-branch";
+
+/// The branch a case-making call names (`Vouch-Branch`), checked; `None` when absent or blank (any kiosk).
+pub fn requested_branch(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(BRANCH_HEADER) else { return Ok(None) };
+    // Branch names are the operator's own ("Bogotá Norte"): UTF-8 is taken, as HTTP clients send it.
+    let text =
+        std::str::from_utf8(value.as_bytes()).map_err(|_| ApiError::invalid("Vouch-Branch must be UTF-8 text"))?;
+    Ok(vouch_app::cases::branch_label(Some(text))?)
+}

@@ -24,7 +24,7 @@ pub struct NewEvidence {
 macro_rules! case_columns {
     () => {
         "id, client_id, api, reference, status, claims, reason, reason_translations, created_at, updated_at, \
-         expires_at, decision, flow_id, flow_version"
+         expires_at, decision, flow_id, flow_version, branch"
     };
 }
 
@@ -75,6 +75,7 @@ fn case_from_row(r: &Row) -> Result<Case> {
             (Some(id), Some(version)) => Some(vouch_core::flow::FlowRef { id, version }),
             _ => None,
         },
+        branch: r.get(14)?,
     })
 }
 
@@ -338,7 +339,8 @@ pub(crate) fn insert_evidence(
 pub(crate) fn insert_case_in(tx: &Conn<'_>, audit_key: &[u8; 32], case: &Case, actor: &str) -> Result<()> {
     let inserted = tx.execute(
         &format!(
-            "INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13)"
+            "INSERT INTO cases ({CASE_COLUMNS}, at_kiosks)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13, ?14, ?15)"
         ),
         db_params![
             case.id.to_string(),
@@ -354,6 +356,8 @@ pub(crate) fn insert_case_in(tx: &Conn<'_>, audit_key: &[u8; 32], case: &Case, a
             to_ms(case.expires_at),
             case.flow.as_ref().map(|f| f.id.clone()),
             case.flow.as_ref().map(|f| f.version),
+            case.branch,
+            i64::from(runs_at_kiosks(tx, case)?),
         ],
     );
     if let Err(StoreError::Conflict(_)) = &inserted {
@@ -369,6 +373,14 @@ pub(crate) fn insert_case_in(tx: &Conn<'_>, audit_key: &[u8; 32], case: &Case, a
     crate::case_codes::assign_code(tx, case.id)?;
     audit::append_event(tx, audit_key, &case.id.to_string(), case.created_at, actor, "case_created", &detail)?;
     number_case(tx, case)
+}
+
+/// Whether a paired kiosk could run the case: open, with a flow, and no step that needs what only the central
+/// holds ([`vouch_core::flow::needs_the_central`]). Flow versions never change, so this holds for the case's life.
+fn runs_at_kiosks(tx: &Conn<'_>, case: &Case) -> Result<bool> {
+    let Some(flow) = case.flow.as_ref().filter(|_| !case.status.is_terminal()) else { return Ok(false) };
+    let flow = crate::flows::flow_version_in(tx, &flow.id, flow.version)?;
+    Ok(!flow.steps.iter().any(vouch_core::flow::needs_the_central))
 }
 
 /// Gives the case the next number among its client's cases of its API. Writers of the same pair take turns until

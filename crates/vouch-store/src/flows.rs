@@ -14,6 +14,11 @@ use crate::{from_ms, now, to_ms, Store};
 pub const SETTINGS_CHAIN: &str = "settings";
 const DEFAULT_FLOW_KEY: &str = "default_flow";
 
+pub(crate) fn flow_version_in(conn: &crate::db::Conn<'_>, id: &str, version: u32) -> Result<FlowVersion> {
+    let sql = format!("SELECT {FLOW_COLUMNS} FROM flows WHERE id = ?1 AND version = ?2");
+    flow_from_row(&conn.query_one(&sql, db_params![id, version])?)
+}
+
 fn flow_from_row(r: &crate::db::Row) -> Result<FlowVersion> {
     let steps: String = r.get(3)?;
     Ok(FlowVersion {
@@ -118,8 +123,7 @@ impl Store {
     }
 
     pub fn flow_version(&self, id: &str, version: u32) -> Result<FlowVersion> {
-        let sql = format!("SELECT {FLOW_COLUMNS} FROM flows WHERE id = ?1 AND version = ?2");
-        flow_from_row(&self.with(|conn| conn.query_one(&sql, db_params![id, version]))?)
+        self.with(|conn| flow_version_in(conn, id, version))
     }
 
     pub fn latest_flow(&self, id: &str) -> Result<FlowVersion> {

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0004_kiosks.sql"),
     include_str!("../migrations/postgres/0005_case_claims.sql"),
     include_str!("../migrations/postgres/0006_central_link.sql"),
+    include_str!("../migrations/postgres/0007_case_branches.sql"),
 ];
 
 /// Taken by every migration (a transaction-scoped advisory lock), so that instances starting together on one

@@ -41,6 +41,16 @@ fn the_sweeps_walk_only_what_is_due() {
     assert!(deliveries.contains("USING INDEX deliveries_due (next_attempt_at<?)"), "{deliveries}");
 }
 
+#[test]
+fn a_kiosks_listing_reads_only_the_cases_it_may_run_in_order() {
+    let (_dir, store) = store();
+    for sql in [crate::sync::CASES_FOR_ANY_KIOSK, crate::sync::CASES_FOR_A_BRANCH] {
+        let listing = plan(&store, sql);
+        assert!(listing.contains("USING INDEX cases_for_kiosks (branch=?)"), "{listing}");
+        assert!(!listing.contains("TEMP B-TREE"), "the index gives the order: {listing}");
+    }
+}
+
 /// The same queries' plans on PostgreSQL (as the store sends them there), over enough rows that a sequential scan
 /// would be chosen if the index did not serve: 20,000 cases, all but 20 of them closed, and 2,000 deliveries, all
 /// but 20 of them sent.
@@ -75,6 +85,7 @@ mod postgres {
              SELECT 'case-' || g, '{client}', 'eeid', CASE WHEN g <= 20 THEN 'pending' ELSE 'completed' END, '[]',
                     '{{}}', g, g, g, g
              FROM generate_series(1, 20000) g;
+             UPDATE cases SET at_kiosks = 1, branch = CASE WHEN seq % 2 = 0 THEN 'Tartu' END WHERE seq <= 20;
              INSERT INTO webhook_deliveries (case_id, client_id, url, body, status, attempts, max_attempts,
                                              next_attempt_at, created_at)
              SELECT 'case-' || g, '{client}', 'https://example.test/hook', '\\x', CASE WHEN g <= 20 THEN 'pending' ELSE 'delivered' END,
@@ -94,6 +105,11 @@ mod postgres {
         assert!(!page.contains("Sort"), "the index gives the order: {page}");
         let due = explain(&store, crate::cases::DUE_CASES, &["30000"]);
         assert!(due.contains("cases_open_by_expiry") && !due.contains("Seq Scan on cases"), "{due}");
+        for (sql, branch) in [(crate::sync::CASES_FOR_ANY_KIOSK, ""), (crate::sync::CASES_FOR_A_BRANCH, "'Tartu'")] {
+            let listing = explain(&store, sql, &["'kiosk-1'", "200", branch]);
+            assert!(listing.contains("cases_for_kiosks") && !listing.contains("Seq Scan on cases"), "{listing}");
+            assert!(!listing.contains("Sort"), "the index gives the order: {listing}");
+        }
         let deliveries = explain(&store, crate::outbox::DUE_DELIVERIES_SHARED, &["30000", "50"]);
         assert!(deliveries.contains("deliveries_due"), "{deliveries}");
     }

@@ -28,6 +28,29 @@ fn holder(conn: &Conn<'_>, case_id: &str) -> Result<Option<String>> {
         .transpose()
 }
 
+/// The open cases a kiosk may run, for any kiosk (`branch IS NULL`) or for one branch: each a range of the
+/// `cases_for_kiosks` index, in the order cases were made; another kiosk's claims are skipped.
+macro_rules! cases_for_kiosks {
+    ($branch:literal) => {
+        concat!(
+            "SELECT c.id, c.flow_id, c.flow_version, c.created_at FROM cases c INDEXED BY cases_for_kiosks
+             LEFT JOIN case_claims k ON k.case_id = c.id
+             WHERE c.status IN ('pending', 'in_progress') AND c.at_kiosks = 1 AND ",
+            $branch,
+            " AND (k.kiosk_id IS NULL OR k.kiosk_id = ?1)
+             ORDER BY c.branch, c.created_at, c.id LIMIT ?2"
+        )
+    };
+}
+pub(crate) const CASES_FOR_ANY_KIOSK: &str = cases_for_kiosks!("c.branch IS NULL");
+pub(crate) const CASES_FOR_A_BRANCH: &str = cases_for_kiosks!("c.branch = ?3");
+
+/// The branch a paired kiosk was paired for, if any.
+fn kiosk_branch(conn: &Conn<'_>, kiosk_id: &str) -> Result<Option<String>> {
+    let row = conn.query_opt("SELECT branch FROM kiosks WHERE id = ?1", db_params![kiosk_id])?;
+    Ok(row.map(|r| r.get::<Option<String>>(0)).transpose()?.flatten())
+}
+
 fn applied(conn: &Conn<'_>, item_id: &str) -> Result<bool> {
     Ok(conn.query_opt("SELECT 1 FROM sync_items WHERE item_id = ?1", db_params![item_id])?.is_some())
 }
@@ -41,23 +64,30 @@ impl Store {
         Ok(())
     }
 
-    /// The open cases with a flow that `kiosk_id` may run, with that flow: those nobody claimed, and its own, oldest
-    /// first; not those whose flow needs what only the central holds ([`vouch_core::flow::needs_the_central`]).
-    /// Each flow version is read once however many cases run it.
+    /// The open cases that `kiosk_id` may run, with their flows, oldest first: those for any kiosk and those for its
+    /// branch, nobody else's claim on them; not those whose flow needs what only the central holds
+    /// ([`vouch_core::flow::needs_the_central`]). Each is read from the `cases_for_kiosks` index, so the cost follows
+    /// what is offered, not how many other cases are open; each flow version is read once however many cases run it.
     pub fn cases_for_kiosk(&self, kiosk_id: &str, limit: u32) -> Result<Vec<(CaseId, std::sync::Arc<FlowVersion>)>> {
-        let rows = self.with(|conn| {
-            conn.query(
-                "SELECT c.id, c.flow_id, c.flow_version FROM cases c LEFT JOIN case_claims k ON k.case_id = c.id
-                 WHERE c.status IN ('pending', 'in_progress') AND c.flow_id IS NOT NULL
-                   AND (k.kiosk_id IS NULL OR k.kiosk_id = ?1)
-                 ORDER BY c.created_at, c.id LIMIT ?2",
-                db_params![kiosk_id, i64::from(limit.clamp(1, MOST_LISTED))],
-            )
+        let limit = i64::from(limit.clamp(1, MOST_LISTED));
+        let mut rows = self.with(|conn| {
+            let mut rows = conn.query(CASES_FOR_ANY_KIOSK, db_params![kiosk_id, limit])?;
+            if let Some(branch) = kiosk_branch(conn, kiosk_id)? {
+                rows.extend(conn.query(CASES_FOR_A_BRANCH, db_params![kiosk_id, limit, branch])?);
+            }
+            Ok(rows)
         })?;
+        let mut listed = Vec::with_capacity(rows.len());
+        for r in rows.drain(..) {
+            let (id, flow_id, version, created_at): (String, String, u32, i64) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            listed.push((created_at, id, flow_id, version));
+        }
+        listed.sort();
+        listed.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let mut flows: std::collections::HashMap<(String, u32), std::sync::Arc<FlowVersion>> = Default::default();
-        let mut cases = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let (id, flow_id, version): (String, String, u32) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let mut cases = Vec::with_capacity(listed.len());
+        for (_, id, flow_id, version) in listed {
             let flow = match flows.get(&(flow_id.clone(), version)) {
                 Some(flow) => flow.clone(),
                 None => {
@@ -66,6 +96,7 @@ impl Store {
                     flow
                 }
             };
+            // Kept from before the index knew (migration 0023 marked old cases from their flows' text).
             if flow.steps.iter().any(vouch_core::flow::needs_the_central) {
                 continue;
             }
@@ -93,6 +124,9 @@ impl Store {
         let id = case_id.to_string();
         self.with(|conn| {
             conn.transaction(|tx| {
+                if case.branch.is_some() && kiosk_branch(tx, kiosk_id)? != case.branch {
+                    return Err(StoreError::Conflict("this case is for another branch's kiosks".into()));
+                }
                 tx.lock(&id)?;
                 // Another kiosk's hold is the reason a kiosk that ran the case offline needs to hear, even once
                 // that kiosk closed it.

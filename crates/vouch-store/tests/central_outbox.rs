@@ -28,6 +28,7 @@ fn pulled_case(flow_id: &str) -> PulledCase {
         expires_at: at + time::Duration::days(7),
         flow: Some(FlowRef { id: flow_id.into(), version: 3 }),
         decision: None,
+        branch: None,
     };
     let flow = FlowVersion {
         id: flow_id.into(),

@@ -47,6 +47,7 @@ fn case_of(store: &Store) -> Case {
         expires_at: at + time::Duration::days(7),
         flow: None,
         decision: None,
+        branch: None,
     };
     store.insert_case(&case, "test").unwrap();
     case

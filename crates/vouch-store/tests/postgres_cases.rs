@@ -47,6 +47,7 @@ fn new_case(client_id: &str, reference: Option<&str>, flow: Option<vouch_core::f
         expires_at: at + time::Duration::days(7),
         flow,
         decision: None,
+        branch: None,
     }
 }
 

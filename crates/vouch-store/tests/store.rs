@@ -48,6 +48,7 @@ fn new_case(client_id: &str, reference: Option<&str>) -> Case {
         expires_at: at + time::Duration::days(7),
         flow: None,
         decision: None,
+        branch: None,
     }
 }
 

@@ -81,7 +81,12 @@ api: string, reference: string | null, status: CaseStatus, claims: Array<Claim>,
 /**
  * The flow version this case runs, pinned at creation; `None` for cases decided without a flow.
  */
-flow: FlowRef | null, decision: Decision | null, };
+flow: FlowRef | null, decision: Decision | null, 
+/**
+ * At a central service, the branch whose paired kiosks may run the case (the `Vouch-Branch` header of the
+ * call that made it); `None`: any kiosk.
+ */
+branch: string | null, };
 
 export type CaseArgs = { case_id: string, };
 

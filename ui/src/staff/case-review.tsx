@@ -160,6 +160,7 @@ export function CaseReview(props: { caseId: string; staff: Signed; onBack: () =>
           <dl class="facts">
             <dt>{t('clerk.col.reference')}</dt><dd>{detail.case.reference ?? '—'}</dd>
             <dt>{t('clerk.col.purpose')}</dt><dd>{s.purpose ?? '—'}</dd>
+            {detail.case.branch && (<><dt>{t('clerk.branch')}</dt><dd>{detail.case.branch}</dd></>)}
             <dt>{t('clerk.requested')}</dt>
             <dd>{detail.case.claims.map((c) => `${c.type}${c.value ? ` = ${c.value}` : ''}`).join(', ') || '—'}</dd>
           </dl>

@@ -241,14 +241,18 @@ async fn list_requests(
 /// Create an identification request. Claims are validated; a `sub` claim is required.
 #[utoipa::path(post, path = "/eeid/api/ident/v1/identification_requests", tag = "eeID",
     security(("bearer" = [])),
+    params(("Vouch-Branch" = Option<String>, Header,
+            description = "Vouch's own: at a central service, the branch whose paired kiosks may run the request (any kiosk when absent)")),
     request_body = CreateIdentificationRequest,
     responses((status = 201, body = IdentificationRequest), (status = 400, body = EeidError, description = "malformed JSON"),
               (status = 401, body = EeidError), (status = 413, body = EeidError), (status = 422, body = EeidError)))]
 async fn create_request(
     State(state): State<AppState>,
     Authed(client): Authed,
+    headers: axum::http::HeaderMap,
     JsonBody(body, ..): JsonBody<CreateIdentificationRequest, Eeid>,
 ) -> EeidResult<(StatusCode, Json<IdentificationRequest>)> {
+    let branch = crate::extract::requested_branch(&headers)?;
     // Every language given goes to the case service, which owns the rule on which ones are accepted.
     let translations = body.reason_translations.unwrap_or_default();
     let mut reason_translations: BTreeMap<String, String> = translations
@@ -266,6 +270,7 @@ async fn create_request(
         claims: body.claims_required.into_iter().map(|c| (c.claim_type, c.value)).collect(),
         reason: body.reason,
         reason_translations,
+        branch,
     };
     let case = cases::create_identification(&state.app, &client, API, input).await.map_err(|e| {
         if e.code == vouch_app::AppCode::Conflict {
@@ -362,6 +367,7 @@ mod tests {
             expires_at: now,
             flow: None,
             decision: None,
+            branch: None,
         };
         let body = completion_webhook_body(&case);
         assert!(!body.iter().any(u8::is_ascii_whitespace), "{}", String::from_utf8_lossy(&body));

@@ -53,10 +53,10 @@ async fn a_kiosk_pairs_once_with_an_admins_code_and_its_token_reaches_nothing_el
     assert_eq!(listed[0]["id"], paired["kiosk_id"]);
 }
 
-/// Pairs a kiosk with `kit` (made by its admin) and returns the kiosk's sync token and id.
-async fn paired_kiosk(kit: &Kit, name: &str) -> (String, String) {
+/// Pairs a kiosk of `branch` with `kit` (made by its admin) and returns the kiosk's sync token and id.
+async fn paired_kiosk_of(kit: &Kit, name: &str, branch: Option<&str>) -> (String, String) {
     let admin = kit.oauth_token(&kit.admin()).await;
-    let made = kit.post_json(&admin, "/vouch/v1/kiosks/pairing-codes", &json!({"name": name})).await;
+    let made = kit.post_json(&admin, "/vouch/v1/kiosks/pairing-codes", &json!({"name": name, "branch": branch})).await;
     let code = made.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_string();
     let paired: Value = kit
         .http
@@ -73,6 +73,60 @@ async fn paired_kiosk(kit: &Kit, name: &str) -> (String, String) {
         secret: paired["client_secret"].as_str().unwrap().into(),
     };
     (kit.oauth_token(&creds).await, paired["kiosk_id"].as_str().unwrap().to_string())
+}
+
+async fn paired_kiosk(kit: &Kit, name: &str) -> (String, String) {
+    paired_kiosk_of(kit, name, None).await
+}
+
+/// The ids of the cases the central offers a kiosk.
+async fn offered(kit: &Kit, token: &str) -> Vec<String> {
+    let listed: Value = kit.get(token, "/vouch/v1/sync/cases").await.json().await.unwrap();
+    listed.as_array().unwrap().iter().map(|c| c["case"]["id"].as_str().unwrap().to_string()).collect()
+}
+
+/// An integrator names the branch whose kiosks may run a case with `Vouch-Branch` on the call that makes it: that
+/// branch's kiosks are offered it and may claim it, others are not, and a case with no branch goes to every kiosk.
+#[tokio::test]
+async fn a_case_made_for_a_branch_is_offered_to_that_branchs_kiosks_only() {
+    let kit = Kit::start().await;
+    let token = kit.eeid_token(&kit.integrator()).await;
+    let create = |branch: String| {
+        let (http, url, token) =
+            (kit.http.clone(), kit.url("/eeid/api/ident/v1/identification_requests"), token.clone());
+        async move {
+            let body =
+                json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}], "reason": "Account opening"});
+            http.post(url).bearer_auth(token).header("Vouch-Branch", branch).json(&body).send().await.unwrap()
+        }
+    };
+    let too_long = create("x".repeat(101)).await;
+    assert_eq!(too_long.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = too_long.json().await.unwrap();
+    assert!(error["error"].as_str().unwrap().contains("Vouch-Branch"), "in eeID's error format: {error}");
+    let id = |resp: reqwest::Response| async move {
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    };
+    let any = id(create(" ".into()).await).await;
+    let tartu = id(create(" Tartu ".into()).await).await;
+    let parnu = id(create("Pärnu".into()).await).await;
+    assert_eq!(
+        kit.store.get_case(vouch_core::CaseId::parse(&tartu).unwrap()).unwrap().branch.as_deref(),
+        Some("Tartu")
+    );
+
+    let (tartu_kiosk, _) = paired_kiosk_of(&kit, "Tartu 1", Some("Tartu")).await;
+    let (roaming, _) = paired_kiosk(&kit, "Bus").await;
+    assert_eq!(offered(&kit, &tartu_kiosk).await, vec![any.clone(), tartu.clone()]);
+    assert_eq!(offered(&kit, &roaming).await, vec![any.clone()]);
+    let claim = kit.post_json(&tartu_kiosk, &format!("/vouch/v1/sync/cases/{parnu}/claim"), &json!({})).await;
+    assert_eq!(claim.status(), StatusCode::CONFLICT);
+    assert!(claim.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("another branch"));
+    let claim = kit.post_json(&tartu_kiosk, &format!("/vouch/v1/sync/cases/{tartu}/claim"), &json!({})).await;
+    assert_eq!(claim.status(), StatusCode::OK);
 }
 
 /// A case an integrator made at the central is seen by two kiosks, claimed by one, run there and pushed back step

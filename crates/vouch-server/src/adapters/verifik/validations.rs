@@ -319,6 +319,8 @@ pub(super) struct Asked {
     pub(super) name: Option<String>,
     pub(super) expires_at: Option<time::OffsetDateTime>,
     pub(super) record: Map<String, Value>,
+    /// `Vouch-Branch`: the branch whose kiosks may run it at a central.
+    pub(super) branch: Option<String>,
 }
 
 fn asked(fields: &Fields) -> Result<Asked, ApiError> {
@@ -366,19 +368,28 @@ fn asked(fields: &Fields) -> Result<Asked, ApiError> {
         name: fields.text("name", 200)?,
         expires_at,
         record,
+        branch: None,
     })
 }
 
 /// Create a biometric validation: a case at the kiosk (`url`) and a token that completes it from another
 /// device (`validate`).
 #[utoipa::path(post, path = "/verifik/v2/biometric-validations", tag = "Verifik", security(("bearer" = [])),
+    params(("Vouch-Branch" = Option<String>, Header,
+            description = "Vouch's own: at a central service, the branch whose paired kiosks may run the validation (any kiosk when absent)")),
     request_body(content = Object, description = "project, projectFlow, identifier (required); type (validation, login, onboarding, oneTimeLink; validation when absent), expiresAt, redirectUrl, webhookUrl (on the origin of the client's webhook URL), email, ipAddress, language (en, es); Vouch's own: person (the enrolled person to verify), name (the name an onboarding enrols)"),
     responses((status = 200, description = "`{livenessSession, biometricValidation, token}`"),
               (status = 409, description = "a missing or bad field (MissingParameter)"),
               (status = 412, description = "INVALID_PROJECT_ID, INVALID_PROJECT_FLOW, INVALID_PERSON, webhook_url_not_allowed"),
               (status = 501, description = "requires2FA; sendViaEmail without a message relay")))]
-async fn create(State(state): State<AppState>, Authed(client): Authed, fields: Fields) -> VerifikResult<Response> {
-    let asked = asked(&fields)?;
+async fn create(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    headers: HeaderMap,
+    fields: Fields,
+) -> VerifikResult<Response> {
+    let mut asked = asked(&fields)?;
+    asked.branch = crate::extract::requested_branch(&headers)?;
     Ok(ok(created(&state, &client, asked).await?))
 }
 
@@ -447,6 +458,7 @@ pub(super) async fn open(
         subject: subject.clone(),
         record: Some((KIND, record.clone())),
         messages,
+        branch: asked.branch,
     };
     let (announcer, announced) = (client.clone(), record.clone());
     let announce: subject_cases::Announce = Box::new(move |store, case| {

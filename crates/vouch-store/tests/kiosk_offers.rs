@@ -1,0 +1,97 @@
+//! What a central service offers its paired kiosks, on SQLite and on a real PostgreSQL: the open cases for any kiosk
+//! and those for the kiosk's own branch, oldest first, never another branch's (nor may a kiosk claim one), and never
+//! those whose flow needs the central, however many of them are older.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+
+use vouch_core::claims::validate_claims;
+use vouch_core::flow::{FlowRef, Step};
+use vouch_core::{Case, CaseId, CaseStatus, Scope};
+use vouch_store::clients::NewClient;
+use vouch_store::{now, BlobLocation, Store, StoreError};
+use vouch_testkit::postgres::Postgres;
+
+fn case(client_id: &str, flow: &FlowRef, branch: Option<&str>, age_secs: i64) -> Case {
+    let at = now() - time::Duration::seconds(age_secs);
+    Case {
+        id: CaseId::new(),
+        client_id: client_id.into(),
+        api: "eeid".into(),
+        reference: None,
+        status: CaseStatus::Pending,
+        claims: validate_claims(&[("sub".into(), "EE30303039914".into())]).unwrap(),
+        reason: None,
+        reason_translations: BTreeMap::new(),
+        created_at: at,
+        updated_at: at,
+        expires_at: now() + time::Duration::days(7),
+        flow: Some(flow.clone()),
+        decision: None,
+        branch: branch.map(Into::into),
+    }
+}
+
+fn flow(store: &Store, id: &str, steps: &[Step]) -> FlowRef {
+    let saved = store.save_flow(id, id, steps, "admin:test", true).unwrap();
+    FlowRef { id: saved.id, version: saved.version }
+}
+
+fn kiosk(store: &Store, name: &str, branch: Option<&str>) -> String {
+    let code = store.create_pairing_code(name, branch, "admin:test").unwrap().code;
+    store.pair_kiosk(&code).unwrap().kiosk.id
+}
+
+fn offered(store: &Store, kiosk: &str) -> Vec<CaseId> {
+    store.cases_for_kiosk(kiosk, 10).unwrap().into_iter().map(|(id, _)| id).collect()
+}
+
+fn offers_by_branch(store: &Store) {
+    let new = NewClient { name: "bank".into(), scope: Scope::Integrator, token_ttl_secs: None, webhook_url: None };
+    let client = store.create_client(&new, "test").unwrap().client.id;
+    let selfie = flow(store, "selfie", &[Step::Selfie {}, Step::Result {}]);
+    let gallery = flow(
+        store,
+        "gallery",
+        &[Step::Selfie {}, Step::DuplicateCheck { threshold: 0.5, collection: None }, Step::Result {}],
+    );
+    // More cases that only the central can run than one listing returns, all older than the rest.
+    for n in 0..250 {
+        store.insert_case(&case(&client, &gallery, None, 10_000 + n), "test").unwrap();
+    }
+    let any = case(&client, &selfie, None, 300);
+    let north = case(&client, &selfie, Some("Tartu"), 200);
+    let south = case(&client, &selfie, Some("Pärnu"), 100);
+    for c in [&any, &north, &south] {
+        store.insert_case(c, "test").unwrap();
+    }
+    assert_eq!(store.get_case(north.id).unwrap().branch.as_deref(), Some("Tartu"));
+    let (tartu, parnu, roaming) =
+        (kiosk(store, "Tartu 1", Some("Tartu")), kiosk(store, "Pärnu 1", Some("Pärnu")), kiosk(store, "Bus", None));
+    assert_eq!(offered(store, &tartu), vec![any.id, north.id]);
+    assert_eq!(offered(store, &parnu), vec![any.id, south.id]);
+    assert_eq!(offered(store, &roaming), vec![any.id]);
+
+    match store.claim_case(&tartu, south.id) {
+        Err(StoreError::Conflict(why)) => assert!(why.contains("another branch"), "{why}"),
+        other => panic!("a kiosk claimed another branch's case: {other:?}"),
+    }
+    assert!(store.claim_case(&roaming, north.id).is_err(), "a kiosk of no branch runs no branch's case");
+    store.claim_case(&tartu, north.id).unwrap();
+    store.claim_case(&parnu, any.id).unwrap();
+    assert_eq!(offered(store, &tartu), vec![north.id], "held elsewhere: no longer offered");
+    assert_eq!(offered(store, &parnu), vec![any.id, south.id], "its own claim still offered");
+}
+
+#[test]
+fn a_central_offers_each_kiosk_its_branchs_cases_and_any_kiosks_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    offers_by_branch(&Store::open(dir.path()).unwrap());
+}
+
+#[test]
+fn a_central_offers_each_kiosk_its_branchs_cases_and_any_kiosks_on_postgresql() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    offers_by_branch(&Store::open_postgres(&pg.url, dir.path(), &BlobLocation::DataDir).unwrap());
+}
