@@ -200,6 +200,46 @@ test('the admin pairs the kiosk with a central service from settings, and sees t
   await page.getByTestId('case-code').waitFor();
 });
 
+test('a clerk starts a walk-in on the flow the central set for this kiosk, and the central makes it', async () => {
+  const cli = (...args) => execFileSync(process.env.VOUCH_BIN ?? join(ROOT, 'target/debug/vouch'),
+    ['--data-dir', central.data, ...args], { cwd: ROOT }).toString();
+  const bank = JSON.parse(cli('clients', 'add', '--name', 'Central bank backend', '--json'));
+  const kioskId = cli('kiosks', 'list').trim().split(/\s+/)[0];
+  cli('kiosks', 'walk-ins', kioskId, '--client', bank.client_id, '--flow', 'demo');
+  await signInAs('admin');
+  await page.getByTestId('tab-central').click();
+  await page.getByTestId('central-sync').click();
+  await page.getByTestId('central-walk-ins').filter({ hasText: 'Demo' }).waitFor();
+  await page.getByTestId('to-queue').click();
+  await page.getByTestId('walk-in').click();
+  await page.getByTestId('step-consent').waitFor();
+  await page.getByTestId('consent-agree').click();
+  await page.getByTestId('result').waitFor();
+  const auth = 'Basic ' + Buffer.from(`${bank.client_id}:${bank.client_secret}`).toString('base64');
+  const tok = await (await fetch(`${central.url}/eeid/api/auth/v1/token`, { method: 'POST', headers: { Authorization: auth } })).json();
+  const listed = async () => {
+    const resp = await fetch(`${central.url}/eeid/api/ident/v1/identification_requests`,
+      { headers: { Authorization: `Bearer ${tok.access_token}` } });
+    return (await resp.json()).items ?? [];
+  };
+  await eventually(async () => (await listed()).length === 1, 20000, "the walk-in made at the central as the bank's request");
+  await page.getByTestId('finish').click();
+  await page.getByTestId('case-review').waitFor();
+  await page.getByTestId('given-name').fill('Mari-Liis');
+  await page.getByTestId('family-name').fill('Männik');
+  await page.getByTestId('dob').fill('1903-03-03');
+  await page.getByTestId('country').fill('EE');
+  await page.getByTestId('reason').fill('Walked in; ID card checked at the desk');
+  await shoot('clerk-walk-in');
+  await page.getByTestId('approve').click();
+  await page.locator('[data-test=case-review][data-status=completed]').waitFor();
+  await eventually(async () => (await listed())[0]?.status === 'completed', 20000, 'the walk-in completed at the central');
+  assert.equal((await listed())[0].result.given_name, 'Mari-Liis');
+  await page.getByTestId('back-to-queue').click();
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('case-code').waitFor();
+});
+
 test('the customer opens the eeID link and walks the steps', async () => {
   const { token, request } = await createRequest(vouch.url, state.clientId, state.secret, 'savings-1');
   Object.assign(state, { token, request });

@@ -146,6 +146,7 @@ export function App() {
     case 'queue':
       body = staff && (
         <Queue staff={staff} onOpen={(caseId) => setScreen({ name: 'review', caseId })} onSignOut={wipe}
+               onWalkIn={(session) => setScreen({ name: 'case', session, assisted: true })}
                onSettings={staff.role === 'admin' ? () => setScreen({ name: 'settings' }) : undefined} />
       );
       break;

@@ -13,10 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use vouch_core::flow::FlowVersion;
 use vouch_core::{CaseId, Decision, EvidenceKind};
 use vouch_store::central::{
     CaptureRef, CentralLink, OutboxBody, OutboxItem, OutboxStep, Pairing, PulledCase, ReferenceBytes,
 };
+use vouch_store::walk_ins::WalkInCase;
 
 use crate::{App, AppCode, AppError};
 
@@ -53,6 +55,10 @@ pub trait Central: Send + Sync {
         captures: Vec<UpCapture>,
     ) -> LinkFuture<'a, ()>;
     fn push_decision<'a>(&'a self, case_id: CaseId, item_id: &'a str, decision: &'a Decision) -> LinkFuture<'a, ()>;
+    /// The flow this kiosk's walk-ins run, if the central takes walk-ins from it.
+    fn walk_in_flow(&self) -> LinkFuture<'_, Option<FlowVersion>>;
+    /// Has the central make a walk-in started here, held by this kiosk (done already is fine).
+    fn make_walk_in<'a>(&'a self, walk_in: &'a WalkInCase) -> LinkFuture<'a, ()>;
 }
 
 /// Reaches central services: pairs with one, and signs in to the one this kiosk is paired with.
@@ -140,9 +146,10 @@ pub async fn pair(
 /// How long opening a case waits for the central's word on a claim before it goes on offline.
 const CLAIM_WAIT: Duration = Duration::from_secs(5);
 
-/// Claims a case pulled from the central before a person runs it here, so one kiosk at a time runs it. Refused
-/// when another kiosk holds it or the central closed it; when the central cannot be reached in time, the case runs
-/// offline and is claimed with its first push (where a refusal then sets it aside for staff).
+/// Claims a case pulled from the central before a person runs it here, so one kiosk at a time runs it (a walk-in
+/// started here: has the central make it). Refused when another kiosk holds it or the central closed it; when the
+/// central cannot be reached in time, the case runs offline and is claimed (made) with its first push, where a
+/// refusal then sets it aside for staff.
 pub async fn claim_before_running(
     app: &App,
     connector: &dyn CentralConnector,
@@ -159,8 +166,15 @@ pub async fn claim_before_running(
             return Ok(());
         }
     };
-    match tokio::time::timeout(CLAIM_WAIT, central.claim(case_id)).await {
+    let walk_in = app.db(move |s| s.unmade_walk_in(case_id)).await?;
+    match tokio::time::timeout(CLAIM_WAIT, claim_or_make(central.as_ref(), case_id, walk_in.as_ref())).await {
         Ok(Ok(())) => app.db(move |s| s.note_central_claim(case_id)).await,
+        Ok(Err(LinkError::Refused { message, .. })) if walk_in.is_some() => {
+            tracing::warn!(%case_id, reason = %message, "the central refused this kiosk's walk-in");
+            let why = message.clone();
+            app.db(move |s| s.note_central_refusal(case_id, &why)).await?;
+            Err(AppError::conflict(format!("The central service does not take this walk-in: {message}")))
+        }
         Ok(Err(LinkError::Refused { message, .. })) => {
             tracing::info!(%case_id, reason = %message, "the central refused this kiosk's claim");
             Err(AppError::conflict("This case is being handled at another desk. Please ask a member of staff."))
@@ -176,11 +190,20 @@ pub async fn claim_before_running(
     }
 }
 
-/// Sends one outbox item, claiming its case first if this kiosk does not hold it yet.
+/// Claims a pulled case at the central, or has it make a walk-in started here (which this kiosk then holds).
+async fn claim_or_make(central: &dyn Central, case_id: CaseId, walk_in: Option<&WalkInCase>) -> Result<(), LinkError> {
+    match walk_in {
+        Some(walk_in) => central.make_walk_in(walk_in).await,
+        None => central.claim(case_id).await,
+    }
+}
+
+/// Sends one outbox item, claiming its case first (or making it, for a walk-in) if this kiosk does not hold it yet.
 async fn push(app: &App, central: &dyn Central, item: &OutboxItem) -> Result<(), SyncError> {
     let case_id = item.case_id;
     if app.db(move |s| s.central_case(case_id)).await? != Some(true) {
-        central.claim(case_id).await?;
+        let walk_in = app.db(move |s| s.unmade_walk_in(case_id)).await?;
+        claim_or_make(central, case_id, walk_in.as_ref()).await?;
         app.db(move |s| s.note_central_claim(case_id)).await?;
     }
     match &item.body {
@@ -237,7 +260,7 @@ async fn keep(app: &App, central: &dyn Central, pulled: PulledCase) -> Result<bo
 const OUTBOX_BATCH: u32 = 50;
 
 /// Pushes what waits (oldest first; a case the central refuses is set aside with its reason, the others go on),
-/// then keeps the open cases the central offers that are not here yet.
+/// then keeps the open cases the central offers that are not here yet, and the flow walk-ins run.
 pub async fn sync_once(app: &App, central: &dyn Central) -> Result<Round, SyncError> {
     let mut round = Round::default();
     loop {
@@ -278,6 +301,8 @@ pub async fn sync_once(app: &App, central: &dyn Central) -> Result<Round, SyncEr
     if complete {
         round.withdrawn = app.db(move |s| s.withdraw_unoffered_cases(&ids)).await?;
     }
+    let walk_in_flow = central.walk_in_flow().await?;
+    app.db(move |s| s.keep_walk_in_flow(walk_in_flow.as_ref())).await?;
     Ok(round)
 }
 

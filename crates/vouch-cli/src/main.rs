@@ -163,6 +163,20 @@ enum KiosksCommand {
     },
     /// List the paired kiosks
     List,
+    /// Let a kiosk take walk-ins (cases its clerks start for people who came without one): they become the
+    /// client's eeID identification requests on the flow given; --off stops them
+    WalkIns {
+        /// The kiosk's id (vouch kiosks list)
+        kiosk: String,
+        /// The integrator client whose cases they become
+        #[arg(long, required_unless_present = "off")]
+        client: Option<String>,
+        /// The flow they run (one a kiosk can run)
+        #[arg(long, required_unless_present = "off")]
+        flow: Option<String>,
+        #[arg(long, conflicts_with_all = ["client", "flow"])]
+        off: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -509,7 +523,23 @@ fn kiosks(store: &Store, command: KiosksCommand) -> anyhow::Result<()> {
         KiosksCommand::List => {
             for k in store.kiosks()? {
                 let seen = k.last_seen_at.map_or_else(|| "never".to_string(), |t| t.to_string());
-                println!("{:<44} {:<20} {:<16} last seen {seen}", k.id, k.name, k.branch.as_deref().unwrap_or("-"));
+                let walk_ins = k.walk_ins.map_or_else(|| "-".into(), |w| format!("{} on {}", w.client_id, w.flow_id));
+                let branch = k.branch.as_deref().unwrap_or("-");
+                println!("{:<44} {:<20} {branch:<16} walk-ins {walk_ins:<30} last seen {seen}", k.id, k.name);
+            }
+        }
+        KiosksCommand::WalkIns { kiosk, client, flow, off } => {
+            let walk_ins = match (client, flow) {
+                (Some(client_id), Some(flow_id)) if !off => Some(vouch_store::walk_ins::WalkIns { client_id, flow_id }),
+                _ => None,
+            };
+            store.set_kiosk_walk_ins(&kiosk, walk_ins.as_ref(), &cli_actor()).map_err(|e| match e {
+                vouch_store::StoreError::NotFound => anyhow::anyhow!("there is no kiosk {kiosk:?} (vouch kiosks list)"),
+                e => e.into(),
+            })?;
+            match walk_ins {
+                Some(w) => println!("walk-ins at {kiosk} become {}'s cases on the flow {}", w.client_id, w.flow_id),
+                None => println!("{kiosk} takes no walk-ins"),
             }
         }
     }

@@ -10,8 +10,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 use vouch_app::central::{Central, CentralConnector, LinkError, LinkFuture, UpCapture, PULL_LIMIT};
+use vouch_core::flow::FlowVersion;
 use vouch_core::{CaseId, Decision};
 use vouch_store::central::{CentralLink, OutboxStep, Pairing, PulledCase};
+use vouch_store::walk_ins::WalkInCase;
 
 /// How long one call to the central may take: a push carries a step's captures.
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -218,6 +220,28 @@ impl Central for HttpCentral {
                               "identity": identity});
             let url = self.case_url(case_id, "decision");
             self.call(|h| h.post(&url).json(&body)).await.map(drop)
+        })
+    }
+
+    fn walk_in_flow(&self) -> LinkFuture<'_, Option<FlowVersion>> {
+        Box::pin(async move {
+            #[derive(serde::Deserialize)]
+            struct View {
+                flow: FlowVersion,
+            }
+            let url = format!("{}/vouch/v1/sync/walk-in-flow", self.url);
+            match self.call(|h| h.get(&url)).await {
+                Ok(resp) => Ok(Some(resp.json::<View>().await.map_err(unreachable)?.flow)),
+                Err(LinkError::Refused { status: 404, .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn make_walk_in<'a>(&'a self, walk_in: &'a WalkInCase) -> LinkFuture<'a, ()> {
+        Box::pin(async move {
+            let url = format!("{}/vouch/v1/sync/walk-ins", self.url);
+            self.call(|h| h.post(&url).json(walk_in)).await.map(drop)
         })
     }
 }

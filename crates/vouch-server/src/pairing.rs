@@ -21,6 +21,7 @@ pub fn admin_routes(state: AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_pairing_code))
         .routes(routes!(list_kiosks))
+        .routes(routes!(set_walk_ins, stop_walk_ins))
         .route_layer(axum::middleware::from_fn(crate::native::admin_only))
         .route_layer(axum::middleware::from_fn_with_state(state, require_bearer::<Native>))
 }
@@ -57,6 +58,19 @@ pub struct KioskView {
     pub branch: Option<String>,
     pub paired_at: String,
     pub last_seen_at: Option<String>,
+    /// Where its walk-ins go, if it takes any.
+    #[schema(value_type = Option<WalkInsRequest>)]
+    pub walk_ins: Option<vouch_store::walk_ins::WalkIns>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WalkInsRequest {
+    /// The integrator client whose eeID identification requests the kiosk's walk-ins become: its webhook is told of
+    /// them and its API reads them.
+    pub client_id: String,
+    /// The flow they run (its newest version; one a kiosk can run).
+    pub flow_id: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -89,6 +103,7 @@ fn kiosk_view(k: vouch_store::kiosks::Kiosk) -> KioskView {
         branch: k.branch,
         paired_at: rfc3339(k.paired_at),
         last_seen_at: k.last_seen_at.map(rfc3339),
+        walk_ins: k.walk_ins,
     }
 }
 
@@ -118,6 +133,52 @@ async fn create_pairing_code(
 async fn list_kiosks(State(state): State<AppState>) -> NativeResult<Json<Vec<KioskView>>> {
     let kiosks = state.db(|s| s.kiosks()).await?;
     Ok(Json(kiosks.into_iter().map(kiosk_view).collect()))
+}
+
+/// Let a kiosk take walk-ins: the cases its clerks start for people who came without one become the client's eeID
+/// identification requests, on the flow given. Admin only.
+#[utoipa::path(put, path = "/vouch/v1/kiosks/{id}/walk-ins", tag = "Vouch",
+    security(("bearer" = [])), params(("id" = String, Path, description = "the kiosk's id")),
+    request_body = WalkInsRequest,
+    responses((status = 200, body = KioskView), (status = 401, body = NativeError), (status = 403, body = NativeError),
+              (status = 404, body = NativeError), (status = 422, body = NativeError)))]
+async fn set_walk_ins(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    JsonBody(body, ..): JsonBody<WalkInsRequest, Native>,
+) -> NativeResult<Json<KioskView>> {
+    let walk_ins = vouch_store::walk_ins::WalkIns { client_id: body.client_id, flow_id: body.flow_id };
+    kiosk_walk_ins(&state, format!("admin:{}", client.id), id, Some(walk_ins)).await
+}
+
+/// Stop a kiosk's walk-ins (those started already still go up). Admin only.
+#[utoipa::path(delete, path = "/vouch/v1/kiosks/{id}/walk-ins", tag = "Vouch",
+    security(("bearer" = [])), params(("id" = String, Path, description = "the kiosk's id")),
+    responses((status = 200, body = KioskView), (status = 401, body = NativeError), (status = 403, body = NativeError),
+              (status = 404, body = NativeError)))]
+async fn stop_walk_ins(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> NativeResult<Json<KioskView>> {
+    kiosk_walk_ins(&state, format!("admin:{}", client.id), id, None).await
+}
+
+async fn kiosk_walk_ins(
+    state: &AppState,
+    actor: String,
+    id: String,
+    walk_ins: Option<vouch_store::walk_ins::WalkIns>,
+) -> NativeResult<Json<KioskView>> {
+    let kiosk = state
+        .db(move |s| {
+            s.set_kiosk_walk_ins(&id, walk_ins.as_ref(), &actor)?;
+            s.kiosk(&id)?.ok_or(vouch_store::StoreError::NotFound)
+        })
+        .await
+        .map_err(|e| e.with_not_found("There is no kiosk with this id"))?;
+    Ok(Json(kiosk_view(kiosk)))
 }
 
 /// Pair a kiosk: exchange a pairing code, once and before it expires, for the kiosk's own client credentials.

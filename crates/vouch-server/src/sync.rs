@@ -32,6 +32,8 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(reference_photo))
         .routes(routes!(push_step))
         .routes(routes!(push_decision))
+        .routes(routes!(walk_in_flow))
+        .routes(routes!(make_walk_in))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<KioskSync>))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
 }
@@ -272,4 +274,41 @@ async fn push_decision(
     let input = vouch_app::cases::DecisionInput { outcome: body.outcome, reason: body.reason, identity };
     vouch_app::cases::decide(&state.app, case_id, input, actor).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     Ok(Json(PushedView { applied_now: true }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WalkInFlowView {
+    /// The flow version this kiosk's walk-ins run.
+    #[schema(value_type = Object)]
+    pub flow: serde_json::Value,
+}
+
+/// The flow this kiosk's walk-ins run: 404 when the central's admin has not set up walk-ins for it.
+#[utoipa::path(get, path = "/vouch/v1/sync/walk-in-flow", tag = "Vouch", security(("bearer" = [])),
+    responses((status = 200, body = WalkInFlowView), (status = 404, body = NativeError)))]
+async fn walk_in_flow(State(state): State<AppState>, Authed(kiosk): Authed) -> SyncResult<Json<WalkInFlowView>> {
+    let flow = state
+        .db(move |s| s.kiosk_walk_in_flow(&kiosk.id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("This kiosk takes no walk-ins: the central's admin has not set them up"))?;
+    Ok(Json(WalkInFlowView { flow: serde_json::to_value(&flow).unwrap_or_default() }))
+}
+
+/// Make a walk-in this kiosk started (its id, the flow version it runs, when it started): a case of the client the
+/// admin named for this kiosk's walk-ins, held by this kiosk. Made already by this kiosk: done, `applied_now` false.
+#[utoipa::path(post, path = "/vouch/v1/sync/walk-ins", tag = "Vouch", security(("bearer" = [])),
+    request_body(content = Object, description = "case_id, flow {id, version}, created_at, expires_at (RFC 3339)"),
+    responses((status = 200, body = PushedView), (status = 409, body = NativeError, description = "the kiosk takes no walk-ins, another flow, or the id is taken"),
+              (status = 422, body = NativeError)))]
+async fn make_walk_in(
+    State(state): State<AppState>,
+    Authed(kiosk): Authed,
+    JsonBody(body, ..): JsonBody<vouch_store::walk_ins::WalkInCase, KioskSync>,
+) -> SyncResult<Json<PushedView>> {
+    let case_id = body.case_id;
+    let pushed = state.db(move |s| s.make_walk_in_case(&kiosk.id, &body)).await?;
+    if pushed == Pushed::Applied {
+        tracing::info!(%case_id, "a kiosk's walk-in made here");
+    }
+    Ok(Json(PushedView { applied_now: pushed == Pushed::Applied }))
 }

@@ -117,6 +117,8 @@ pub struct CentralStatus {
     pub pulled: u64,
     /// Cases the central refused this kiosk's work on, with its reason.
     pub refused: Vec<RefusedCase>,
+    /// The name of the flow a walk-in runs, when the central takes walk-ins from this kiosk.
+    pub walk_in_flow: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -202,18 +204,20 @@ fn item_from_row(r: &Row) -> Result<OutboxItem> {
     })
 }
 
-/// Cancels the pulled cases not in `offered` that nobody claimed or ran here, each with its audit event.
+/// Cancels the pulled cases not in `offered` that nobody claimed or ran here, each with its audit event; with
+/// `walk_ins_too` (unpairing), also the walk-ins started here on which nothing was recorded.
 fn withdraw_idle(
     tx: &Conn<'_>,
     audit_key: &[u8; 32],
     offered: &std::collections::HashSet<String>,
+    walk_ins_too: bool,
     at: OffsetDateTime,
 ) -> Result<u32> {
     let idle = tx.query(
         "SELECT c.case_id FROM central_cases c JOIN cases k ON k.id = c.case_id
-         WHERE c.claimed_at IS NULL AND k.status IN ('pending', 'in_progress')
+         WHERE c.claimed_at IS NULL AND (c.walk_in IS NULL OR ?1 = 1) AND k.status IN ('pending', 'in_progress')
            AND NOT EXISTS (SELECT 1 FROM central_outbox o WHERE o.case_id = c.case_id)",
-        db_params![],
+        db_params![i64::from(walk_ins_too)],
     )?;
     let mut withdrawn = 0;
     for row in &idle {
@@ -318,7 +322,7 @@ impl Store {
                         "this kiosk holds {held} open case(s) at the central: finish them first"
                     )));
                 }
-                let withdrawn = withdraw_idle(tx, self.audit_key(), &std::collections::HashSet::new(), at)?;
+                let withdrawn = withdraw_idle(tx, self.audit_key(), &std::collections::HashSet::new(), true, at)?;
                 tx.execute("DELETE FROM central_link", db_params![])?;
                 let detail = serde_json::json!({"central": url, "client_id": client_id, "withdrawn": withdrawn});
                 audit::append_event(tx, self.audit_key(), CLIENTS_CHAIN, at, actor, "central_unpaired", &detail)
@@ -431,7 +435,7 @@ impl Store {
     pub fn withdraw_unoffered_cases(&self, offered: &[CaseId]) -> Result<u32> {
         let offered: std::collections::HashSet<String> = offered.iter().map(ToString::to_string).collect();
         let at = now();
-        self.with(|conn| conn.transaction(|tx| withdraw_idle(tx, self.audit_key(), &offered, at)))
+        self.with(|conn| conn.transaction(|tx| withdraw_idle(tx, self.audit_key(), &offered, false, at)))
     }
 
     /// Whether a case came from the central, and whether this kiosk holds it there.
@@ -487,6 +491,7 @@ impl Store {
 
     pub fn central_status(&self) -> Result<CentralStatus> {
         let link = self.central_link()?;
+        let walk_in_flow = self.walk_in_flow()?.map(|f| f.name);
         self.with(|conn| {
             let waiting: i64 =
                 conn.query_one("SELECT count(*) FROM central_outbox WHERE acked_at IS NULL", db_params![])?.get(0)?;
@@ -504,6 +509,7 @@ impl Store {
                 waiting: u64::try_from(waiting).unwrap_or(0),
                 pulled: u64::try_from(pulled).unwrap_or(0),
                 refused,
+                walk_in_flow,
             })
         })
     }

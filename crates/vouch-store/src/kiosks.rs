@@ -33,6 +33,8 @@ pub struct Kiosk {
     pub branch: Option<String>,
     pub paired_at: OffsetDateTime,
     pub last_seen_at: Option<OffsetDateTime>,
+    /// Where its walk-ins go, if it takes any ([`crate::walk_ins`]).
+    pub walk_ins: Option<crate::walk_ins::WalkIns>,
 }
 
 /// A pairing code as shown once to the admin who made it: `ABCD-EFGH-JKLM`.
@@ -81,10 +83,14 @@ fn kiosk_from_row(r: &Row) -> Result<Kiosk> {
         branch: r.get(2)?,
         paired_at: from_ms(r.get(3)?),
         last_seen_at: r.get::<Option<i64>>(4)?.map(from_ms),
+        walk_ins: match (r.get::<Option<String>>(5)?, r.get::<Option<String>>(6)?) {
+            (Some(client_id), Some(flow_id)) => Some(crate::walk_ins::WalkIns { client_id, flow_id }),
+            _ => None,
+        },
     })
 }
 
-const KIOSK_COLUMNS: &str = "id, name, branch, paired_at, last_seen_at";
+const KIOSK_COLUMNS: &str = "id, name, branch, paired_at, last_seen_at, walk_in_client, walk_in_flow";
 
 impl Store {
     fn pairing_mac(&self, code: &str) -> Result<String> {
@@ -148,7 +154,7 @@ impl Store {
                 tx.execute("UPDATE kiosk_pairing_codes SET kiosk_id = ?1 WHERE code_hash = ?2", db_params![id, hash])?;
                 let detail = serde_json::json!({"kiosk": id, "name": name, "branch": branch});
                 audit::append_event(tx, self.audit_key(), CLIENTS_CHAIN, at, "kiosk pairing", "kiosk_paired", &detail)?;
-                let kiosk = Kiosk { id, name, branch, paired_at: at, last_seen_at: None };
+                let kiosk = Kiosk { id, name, branch, paired_at: at, last_seen_at: None, walk_ins: None };
                 Ok(PairedKiosk { kiosk, credentials })
             })
         })

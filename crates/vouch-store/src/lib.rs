@@ -40,6 +40,7 @@ pub mod signing;
 pub mod sync;
 mod time_ms;
 pub mod tokens;
+pub mod walk_ins;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

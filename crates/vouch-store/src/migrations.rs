@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0021_case_claims.sql"),
     include_str!("../migrations/0022_central_link.sql"),
     include_str!("../migrations/0023_case_branches.sql"),
+    include_str!("../migrations/0024_walk_ins.sql"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0005_case_claims.sql"),
     include_str!("../migrations/postgres/0006_central_link.sql"),
     include_str!("../migrations/postgres/0007_case_branches.sql"),
+    include_str!("../migrations/postgres/0008_walk_ins.sql"),
 ];
 
 /// Taken by every migration (a transaction-scoped advisory lock), so that instances starting together on one

@@ -52,6 +52,8 @@ export function Central() {
             <dd data-test="central-state">{link.last_error ? t('admin.central.offline', { reason: link.last_error }) : t('admin.central.online')}</dd>
             <dt>{t('admin.central.waiting')}</dt><dd data-test="central-waiting">{view.waiting}</dd>
             <dt>{t('admin.central.pulled')}</dt><dd>{view.pulled}</dd>
+            <dt>{t('admin.central.walkIns')}</dt>
+            <dd data-test="central-walk-ins">{view.walk_in_flow ?? t('admin.central.noWalkIns')}</dd>
           </dl>
           <div class="inline-form">
             <button class="secondary" disabled={busy} onClick={() => run(() => call('central_sync_now'))} data-test="central-sync">

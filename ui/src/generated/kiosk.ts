@@ -147,7 +147,11 @@ refused: Array<RefusedCaseView>,
 /**
  * What a sync asked for just now did, if one was asked for.
  */
-round?: Round | null, };
+round?: Round | null, 
+/**
+ * The name of the flow walk-ins run, when the central takes walk-ins from this kiosk.
+ */
+walk_in_flow?: string | null, };
 
 export type ChainBreak = { chain: string, seq: number, problem: string, };
 
@@ -627,6 +631,13 @@ acr: string, };
 
 export type VerifyReport = { chains: number, events: number, breaks: Array<ChainBreak>, };
 
+export type WalkInsView = { 
+/**
+ * The name of the flow a walk-in runs; None when this kiosk takes no walk-ins (not paired with a central, or
+ * the central's admin has not set them up for it).
+ */
+flow_name?: string | null, };
+
 export type WebhookArgs = { client_id: string, url?: string | null, };
 
 /** Every kiosk command: who may send it, its arguments and its answer. */
@@ -657,6 +668,8 @@ export interface KioskCommands {
   queue: { access: "clerk"; args: QueueArgs; result: Array<QueueRow>; };
   case_detail: { access: "clerk"; args: CaseArgs; result: CaseDetail; };
   evidence_image: { access: "clerk"; args: EvidenceArgs; result: EvidenceImage; };
+  walk_ins: { access: "clerk"; args: NoArgs; result: WalkInsView; };
+  walk_in_open: { access: "clerk"; args: NoArgs; result: CaseSession; };
   case_decide: { access: "clerk"; args: DecideArgs; result: CaseDetail; };
   clients_list: { access: "admin"; args: NoArgs; result: Array<Client>; };
   client_create: { access: "admin"; args: CreateClientArgs; result: ClientCreated; };

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call } from '../bridge';
 import { staffMessage } from '../errors';
 import { t } from '../i18n';
-import type { QueueRow } from '../generated/kiosk';
+import type { CaseSession, QueueRow } from '../generated/kiosk';
 import type { Signed } from '../types';
 import { StaffBar } from './staff-bar';
 
@@ -19,7 +19,34 @@ export function when(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
 }
 
-export function Queue(props: { staff: Signed; onOpen: (id: string) => void; onSignOut: () => void; onSettings?: () => void }) {
+/** A button that starts a walk-in case on the central's walk-in flow, shown only where the central takes them. */
+function WalkIn(props: { onStarted: (s: CaseSession) => void; onError: (message: string) => void }) {
+  const [flow, setFlow] = useState<string | null>(null);
+  useEffect(() => {
+    call('walk_ins').then((w) => setFlow(w.flow_name ?? null)).catch(() => setFlow(null));
+  }, []);
+  if (!flow) return null;
+  const start = async () => {
+    try {
+      props.onStarted(await call('walk_in_open'));
+    } catch (e) {
+      props.onError(staffMessage(e));
+    }
+  };
+  return (
+    <button class="primary" onClick={start} data-test="walk-in" title={flow}>
+      {t('clerk.walkIn', { flow })}
+    </button>
+  );
+}
+
+export function Queue(props: {
+  staff: Signed;
+  onOpen: (id: string) => void;
+  onWalkIn: (s: CaseSession) => void;
+  onSignOut: () => void;
+  onSettings?: () => void;
+}) {
   const [filter, setFilter] = useState('open');
   const [search, setSearch] = useState('');
   const [rows, setRows] = useState<QueueRow[] | null>(null);
@@ -55,6 +82,7 @@ export function Queue(props: { staff: Signed; onOpen: (id: string) => void; onSi
           <button type="submit" class="secondary">{t('clerk.refresh')}</button>
         </form>
       </div>
+      <WalkIn onStarted={props.onWalkIn} onError={setError} />
       <p class="error" role="alert">{error ?? ''}</p>
       {rows && rows.length === 0 && <p class="empty">{t('clerk.empty')}</p>}
       {rows && rows.length > 0 && (

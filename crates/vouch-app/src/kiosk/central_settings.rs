@@ -55,6 +55,8 @@ pub struct CentralView {
     pub refused: Vec<RefusedCaseView>,
     /// What a sync asked for just now did, if one was asked for.
     pub round: Option<Round>,
+    /// The name of the flow walk-ins run, when the central takes walk-ins from this kiosk.
+    pub walk_in_flow: Option<String>,
 }
 
 fn rfc3339(at: time::OffsetDateTime) -> String {
@@ -77,6 +79,7 @@ fn view(status: CentralStatus, round: Option<Round>) -> CentralView {
         pulled: status.pulled,
         refused: status.refused.into_iter().map(|r| RefusedCaseView { case_id: r.case_id, reason: r.reason }).collect(),
         round,
+        walk_in_flow: status.walk_in_flow,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod sessions;
 pub mod signature;
 pub mod staff;
 pub mod typescript;
+pub mod walk_ins;
 
 use std::sync::Arc;
 
@@ -205,6 +206,8 @@ kiosk_commands! {
     queue(Clerk, Light) |state, caller, args: staff::QueueArgs| -> Vec<staff::QueueRow> { staff::queue(state, args).await? }
     case_detail(Clerk, Light) |state, caller, args: staff::CaseArgs| -> staff::CaseDetail { staff::case_detail(state, args).await? }
     evidence_image(Clerk, Light) |state, caller, args: staff::EvidenceArgs| -> staff::EvidenceImage { staff::evidence_image(state, caller, args).await? }
+    walk_ins(Clerk, Light) |state, caller, _a: NoArgs| -> walk_ins::WalkInsView { walk_ins::walk_ins(state).await? }
+    walk_in_open(Clerk, Light) |state, caller, _a: NoArgs| -> customer::CaseSession { walk_ins::walk_in_open(state, caller.actor()).await? }
     case_decide(Clerk, Light) |state, caller, args: staff::DecideArgs| -> staff::CaseDetail { staff::decide(state, caller, args).await? }
     clients_list(Admin, Light) |state, caller, _a: NoArgs| -> Vec<vouch_core::Client> { state.db(|s| s.list_clients()).await? }
     client_create(Admin, Light) |state, caller, args: admin::CreateClientArgs| -> admin::ClientCreated { admin::client_create(state, args, caller.actor()).await? }

@@ -285,3 +285,78 @@ async fn a_pulled_case_brings_the_integrators_reference_photo_and_a_flow_that_ne
         assert_eq!(kiosk.store.central_case(case).unwrap(), None, "not offered to kiosks");
     }
 }
+
+/// A person walks in without a case: the clerk starts one at the kiosk while its link is down, on the flow the
+/// central's admin set for this kiosk's walk-ins; when the link returns, the central makes it as the integrator's
+/// identification request, completes it with the kiosk's work and sends the integrator's webhook.
+#[tokio::test]
+async fn a_walk_in_started_offline_becomes_the_integrators_case_at_the_central() {
+    let receiver = vouch_testkit::receiver::Receiver::start(&[200]).await;
+    let relay = Relay::bind().await;
+    let (central, token) = central_with_selfie_flow(&receiver.url, &[&relay]).await;
+    let integrator = central.store.list_clients().unwrap().into_iter().find(|c| c.scope == Scope::Integrator).unwrap();
+    let (kiosk, admin) = kiosk().await;
+    let code = pairing_code(&central, "Desk 1").await;
+    let paired = kiosk.kiosk_ok(Some(&admin), "central_pair", json!({"url": relay.url, "code": code})).await;
+    let kiosk_id = paired["link"]["kiosk_id"].as_str().unwrap().to_string();
+    let none = kiosk.kiosk_ok(Some(&admin), "walk_ins", json!({})).await;
+    assert!(none["flow_name"].is_null(), "no walk-ins until the central's admin sets them up: {none}");
+    let (status, refused) = kiosk.kiosk(Some(&admin), "walk_in_open", json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+
+    let central_admin = central.oauth_token(&central.admin()).await;
+    let walk_ins = format!("/vouch/v1/kiosks/{kiosk_id}/walk-ins");
+    let put = |body: Value| {
+        let (http, url, token) = (central.http.clone(), central.url(&walk_ins), central_admin.clone());
+        async move { http.put(url).bearer_auth(token).json(&body).send().await.unwrap() }
+    };
+    let wrong = put(json!({"client_id": kiosk_id, "flow_id": "face"})).await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY, "walk-ins go to an integrator, not a kiosk");
+    let set = put(json!({"client_id": integrator.id, "flow_id": "face"})).await;
+    assert_eq!(set.status(), StatusCode::OK);
+    let kept = vouch_testkit::eventually(WAIT, || kiosk.store.walk_in_flow().unwrap().is_some()).await;
+    assert!(kept, "the kiosk keeps the walk-in flow at its next sync");
+
+    // Offline, the clerk starts the walk-in and runs it with the person.
+    relay.cut();
+    let opened = kiosk.kiosk_ok(Some(&admin), "walk_in_open", json!({})).await;
+    let case = CaseId::parse(opened["case_id"].as_str().unwrap()).unwrap();
+    let selfie = kiosk.kiosk_ok(None, "selfie_capture", json!({"case_id": case.to_string(), "index": 0})).await;
+    assert_eq!(selfie["session"]["done"][0]["outcome"], "passed", "{selfie}");
+    let decision = json!({"case_id": case.to_string(), "outcome": "approved", "reason": "Passport checked at the desk",
+                          "identity": identity()});
+    kiosk.kiosk_ok(Some(&admin), "case_decide", decision).await;
+    assert!(matches!(central.store.get_case(case), Err(vouch_store::StoreError::NotFound)), "not there yet");
+    // A round while the link is down withdraws nothing: the walk-in is this kiosk's own.
+    let (status, _) = kiosk.kiosk(Some(&admin), "central_sync_now", json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+
+    relay.restore();
+    let done = vouch_testkit::eventually(WAIT, || {
+        central.store.get_case(case).is_ok_and(|c| c.status == vouch_core::CaseStatus::Completed)
+    })
+    .await;
+    assert!(done, "the central made the walk-in and completed it");
+    let made = central.store.get_case(case).unwrap();
+    assert_eq!((made.client_id.as_str(), made.api.as_str()), (integrator.id.as_str(), "eeid"));
+    assert_eq!(central.store.case_holder(case).unwrap().as_deref(), Some(kiosk_id.as_str()));
+    assert_eq!(evidence(&central, case, EvidenceKind::Selfie), evidence(&kiosk, case, EvidenceKind::Selfie));
+    let sent = vouch_testkit::eventually(WAIT, || receiver.received.lock().unwrap().len() == 1).await;
+    assert!(sent, "the integrator is told of the walk-in as of any request");
+    let read: Value =
+        central.get(&token, &format!("/eeid/api/ident/v1/identification_requests/{case}")).await.json().await.unwrap();
+    assert_eq!(read["status"], "completed", "{read}");
+    let actions: Vec<String> =
+        central.store.audit_events(&case.to_string()).unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions.first().map(String::as_str), Some("case_created"), "{actions:?}");
+    assert!(central.store.verify_audit(Some(&case.to_string())).unwrap().is_intact());
+    assert_eq!(kiosk.store.get_case(case).unwrap().status, vouch_core::CaseStatus::Completed, "kept, not withdrawn");
+
+    // The admin stops the kiosk's walk-ins: the kiosk learns it at its next sync.
+    let stopped = central.http.delete(central.url(&walk_ins)).bearer_auth(&central_admin).send().await.unwrap();
+    assert_eq!(stopped.status(), StatusCode::OK);
+    let gone = vouch_testkit::eventually(WAIT, || kiosk.store.walk_in_flow().unwrap().is_none()).await;
+    assert!(gone);
+    let (status, _) = kiosk.kiosk(Some(&admin), "walk_in_open", json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
