@@ -72,9 +72,13 @@ fn spread(bases: &[Arc<str>]) -> impl Fn() -> Arc<str> + Send + Sync + Clone + '
 /// The size of the selfie each synced case carries.
 const SYNC_EVIDENCE_BYTES: usize = 200 * 1024;
 
-/// One paired kiosk pushing `cases` cases to the instances (spread over them), one after another: each claimed,
-/// its selfie step pushed with 200 KB of evidence, then its decision.
-async fn sync_one_kiosk(setup: &Setup, store: &Store, cases: usize) -> anyhow::Result<Stats> {
+/// How many times the kiosk's listing is read.
+const LISTINGS: usize = 100;
+
+/// One paired kiosk reading its listing of the open cases (`cases` of them and more), as every sync round does,
+/// then pushing `cases` cases to the instances (spread over them), one after another: each claimed, its selfie step
+/// pushed with 200 KB of evidence, then its decision.
+async fn sync_one_kiosk(setup: &Setup, store: &Store, cases: usize) -> anyhow::Result<Vec<Stats>> {
     let steps = [vouch_core::flow::Step::Selfie {}, vouch_core::flow::Step::Result {}];
     // The instances on PostgreSQL share the database, so the flow is there from the run before.
     if store.latest_flow("bench-sync").is_err() {
@@ -90,11 +94,25 @@ async fn sync_one_kiosk(setup: &Setup, store: &Store, cases: usize) -> anyhow::R
     for _ in 0..=cases {
         ids.push(create_request(&http, &base, &setup.bearer).await?);
     }
+    let (h, p, t) = (http.clone(), spread(&setup.bases), kiosk_bearer.clone());
+    let limit = vouch_store::sync::MOST_LISTED;
+    let listing = measure("kiosk listing: GET /vouch/v1/sync/cases (its open cases)", LISTINGS, 1, move || {
+        let (h, b, t) = (h.clone(), p(), t.clone());
+        async move {
+            let resp =
+                h.get(format!("{b}/vouch/v1/sync/cases?limit={limit}")).header("Authorization", t).send().await?;
+            anyhow::ensure!(resp.status().is_success(), "unexpected status {}", resp.status());
+            let listed: Vec<serde_json::Value> = resp.json().await?;
+            anyhow::ensure!(listed.len() > cases.min(limit as usize) / 2, "only {} cases listed", listed.len());
+            Ok(())
+        }
+    })
+    .await?;
     let selfie: Vec<u8> = (0..SYNC_EVIDENCE_BYTES).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let selfie = Arc::<str>::from(base64::engine::general_purpose::STANDARD.encode(selfie));
     let queue = Arc::new(std::sync::Mutex::new(ids));
     let pick = spread(&setup.bases);
-    measure("kiosk sync: claim, 200 KB selfie, decision", cases, 1, move || {
+    let sync = measure("kiosk sync: claim, 200 KB selfie, decision", cases, 1, move || {
         let (h, b, t, selfie, queue) = (http.clone(), pick(), kiosk_bearer.clone(), selfie.clone(), queue.clone());
         async move {
             let id = queue.lock().map_err(|_| anyhow::anyhow!("queue"))?.pop().context("no case left")?;
@@ -117,7 +135,8 @@ async fn sync_one_kiosk(setup: &Setup, store: &Store, cases: usize) -> anyhow::R
             send(format!("{case}/decision"), decision).await
         }
     })
-    .await
+    .await?;
+    Ok(vec![listing, sync])
 }
 
 async fn scenarios(setup: &Setup, requests: usize, concurrency: usize) -> anyhow::Result<Vec<Stats>> {
@@ -182,7 +201,7 @@ pub async fn run(
         let setup =
             start(stores, format!("{label}, {count} instance{}", if count > 1 { "s" } else { "" }), dir).await?;
         let mut stats = scenarios(&setup, requests, concurrency).await?;
-        stats.push(sync_one_kiosk(&setup, &first, (requests / 20).max(10)).await?);
+        stats.extend(sync_one_kiosk(&setup, &first, (requests / 20).max(10)).await?);
         if open_requests > 0 && instances == 1 {
             // Reads as the store grows, on one instance: the others would only repeat it.
             let (http, base) = (reqwest::Client::new(), setup.bases.first().context("no instance")?.clone());

@@ -85,26 +85,20 @@ async fn list_cases(
     let cases = state
         .db(move |s| {
             s.touch_kiosk(&kiosk.id)?;
-            let mut out = Vec::new();
-            for (id, flow) in s.cases_for_kiosk(&kiosk.id, limit)? {
-                let case = s.get_case(id)?;
-                out.push(SyncCase {
-                    code: vouch_store::case_codes::format_code(&s.case_code(id)?),
-                    flow: serde_json::to_value(&*flow).unwrap_or_default(),
-                    steps: s.case_steps(id)?,
-                    claimed: s.case_holder(id)?.as_deref() == Some(kiosk.id.as_str()),
-                    reference_photo: s
-                        .case_evidence(id)?
-                        .into_iter()
-                        .rev()
-                        .find(|e| e.kind == EvidenceKind::ReferencePhoto && e.purged_at.is_none())
-                        .map(|e| vouch_store::central::PulledPhoto { sha256: e.sha256, media_type: e.media_type }),
-                    case: serde_json::to_value(&case).unwrap_or_default(),
-                });
-            }
-            Ok(out)
+            s.cases_for_kiosk(&kiosk.id, limit)
         })
         .await?;
+    let cases = cases
+        .into_iter()
+        .map(|o| SyncCase {
+            code: vouch_store::case_codes::format_code(&o.code),
+            flow: serde_json::to_value(&*o.flow).unwrap_or_default(),
+            steps: o.steps,
+            claimed: o.claimed,
+            reference_photo: o.reference_photo,
+            case: serde_json::to_value(&o.case).unwrap_or_default(),
+        })
+        .collect();
     Ok(Json(cases))
 }
 

@@ -21,12 +21,47 @@ pub struct NewEvidence {
     pub size: u64,
 }
 
+/// A case's columns in the order [`case_from_row`] reads them; with a table alias (`"c."`) for joins.
 macro_rules! case_columns {
     () => {
-        "id, client_id, api, reference, status, claims, reason, reason_translations, created_at, updated_at, \
-         expires_at, decision, flow_id, flow_version, branch"
+        $crate::cases::case_columns!("")
+    };
+    ($p:literal) => {
+        concat!(
+            $p,
+            "id, ",
+            $p,
+            "client_id, ",
+            $p,
+            "api, ",
+            $p,
+            "reference, ",
+            $p,
+            "status, ",
+            $p,
+            "claims, ",
+            $p,
+            "reason, ",
+            $p,
+            "reason_translations, ",
+            $p,
+            "created_at, ",
+            $p,
+            "updated_at, ",
+            $p,
+            "expires_at, ",
+            $p,
+            "decision, ",
+            $p,
+            "flow_id, ",
+            $p,
+            "flow_version, ",
+            $p,
+            "branch"
+        )
     };
 }
+pub(crate) use case_columns;
 
 const CASE_COLUMNS: &str = case_columns!();
 
@@ -49,7 +84,7 @@ pub(crate) const DUE_CASES: &str = concat!(
     " FROM cases INDEXED BY cases_open_by_expiry WHERE status IN ('pending', 'in_progress') AND expires_at <= ?1"
 );
 
-fn case_from_row(r: &Row) -> Result<Case> {
+pub(crate) fn case_from_row(r: &Row) -> Result<Case> {
     let id: String = r.get(0)?;
     let status: String = r.get(4)?;
     let decision: Option<String> = r.get(11)?;

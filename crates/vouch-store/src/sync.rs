@@ -29,11 +29,19 @@ fn holder(conn: &Conn<'_>, case_id: &str) -> Result<Option<String>> {
 }
 
 /// The open cases a kiosk may run, for any kiosk (`branch IS NULL`) or for one branch: each a range of the
-/// `cases_for_kiosks` index, in the order cases were made; another kiosk's claims are skipped.
+/// `cases_for_kiosks` index, in the order cases were made; another kiosk's claims are skipped. Each row carries
+/// what the kiosk is sent (the case, its code, its holder, its newest reference photo), so a listing costs one
+/// statement however many cases it lists.
 macro_rules! cases_for_kiosks {
     ($branch:literal) => {
         concat!(
-            "SELECT c.id, c.flow_id, c.flow_version, c.created_at FROM cases c INDEXED BY cases_for_kiosks
+            "SELECT ",
+            crate::cases::case_columns!("c."),
+            ", c.code, k.kiosk_id,
+             (SELECT e.sha256 || ' ' || e.media_type FROM evidence e
+               WHERE e.case_id = c.id AND e.kind = 'reference_photo' AND e.purged_at IS NULL
+               ORDER BY e.seq DESC LIMIT 1)
+             FROM cases c INDEXED BY cases_for_kiosks
              LEFT JOIN case_claims k ON k.case_id = c.id
              WHERE c.status IN ('pending', 'in_progress') AND c.at_kiosks = 1 AND ",
             $branch,
@@ -44,6 +52,21 @@ macro_rules! cases_for_kiosks {
 }
 pub(crate) const CASES_FOR_ANY_KIOSK: &str = cases_for_kiosks!("c.branch IS NULL");
 pub(crate) const CASES_FOR_A_BRANCH: &str = cases_for_kiosks!("c.branch = ?3");
+
+/// An open case offered to a kiosk, with what the kiosk keeps of it.
+#[derive(Debug, Clone)]
+pub struct OfferedCase {
+    pub case: vouch_core::Case,
+    /// The code a person types at the kiosk.
+    pub code: String,
+    /// Whether the kiosk asking holds it.
+    pub claimed: bool,
+    pub flow: std::sync::Arc<FlowVersion>,
+    /// The steps recorded so far (a case run partly at the central's own desk).
+    pub steps: Vec<StepRecord>,
+    /// The integrator's reference photo for the face match, if there is one.
+    pub reference_photo: Option<crate::central::PulledPhoto>,
+}
 
 /// The branch a paired kiosk was paired for, if any.
 fn kiosk_branch(conn: &Conn<'_>, kiosk_id: &str) -> Result<Option<String>> {
@@ -66,11 +89,12 @@ impl Store {
 
     /// The open cases that `kiosk_id` may run, with their flows, oldest first: those for any kiosk and those for its
     /// branch, nobody else's claim on them; not those whose flow needs what only the central holds
-    /// ([`vouch_core::flow::needs_the_central`]). Each is read from the `cases_for_kiosks` index, so the cost follows
-    /// what is offered, not how many other cases are open; each flow version is read once however many cases run it.
-    pub fn cases_for_kiosk(&self, kiosk_id: &str, limit: u32) -> Result<Vec<(CaseId, std::sync::Arc<FlowVersion>)>> {
+    /// ([`vouch_core::flow::needs_the_central`]). They are read from the `cases_for_kiosks` index, so the cost follows
+    /// what is offered, not how many other cases are open: two statements, one per flow version listed, and one per
+    /// case already under way (its steps).
+    pub fn cases_for_kiosk(&self, kiosk_id: &str, limit: u32) -> Result<Vec<OfferedCase>> {
         let limit = i64::from(limit.clamp(1, MOST_LISTED));
-        let mut rows = self.with(|conn| {
+        let rows = self.with(|conn| {
             let mut rows = conn.query(CASES_FOR_ANY_KIOSK, db_params![kiosk_id, limit])?;
             if let Some(branch) = kiosk_branch(conn, kiosk_id)? {
                 rows.extend(conn.query(CASES_FOR_A_BRANCH, db_params![kiosk_id, limit, branch])?);
@@ -78,21 +102,24 @@ impl Store {
             Ok(rows)
         })?;
         let mut listed = Vec::with_capacity(rows.len());
-        for r in rows.drain(..) {
-            let (id, flow_id, version, created_at): (String, String, u32, i64) =
-                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-            listed.push((created_at, id, flow_id, version));
+        for r in &rows {
+            let case = crate::cases::case_from_row(r)?;
+            let code: Option<String> = r.get(15)?;
+            let holder: Option<String> = r.get(16)?;
+            let photo: Option<String> = r.get(17)?;
+            listed.push((case, code, holder, photo));
         }
-        listed.sort();
+        listed.sort_by_key(|l| (l.0.created_at, l.0.id.to_string()));
         listed.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let mut flows: std::collections::HashMap<(String, u32), std::sync::Arc<FlowVersion>> = Default::default();
-        let mut cases = Vec::with_capacity(listed.len());
-        for (_, id, flow_id, version) in listed {
-            let flow = match flows.get(&(flow_id.clone(), version)) {
+        let mut offered = Vec::with_capacity(listed.len());
+        for (case, code, holder, photo) in listed {
+            let Some(pinned) = case.flow.clone() else { continue };
+            let flow = match flows.get(&(pinned.id.clone(), pinned.version)) {
                 Some(flow) => flow.clone(),
                 None => {
-                    let flow = std::sync::Arc::new(self.flow_version(&flow_id, version)?);
-                    flows.insert((flow_id, version), flow.clone());
+                    let flow = std::sync::Arc::new(self.flow_version(&pinned.id, pinned.version)?);
+                    flows.insert((pinned.id, pinned.version), flow.clone());
                     flow
                 }
             };
@@ -100,9 +127,23 @@ impl Store {
             if flow.steps.iter().any(vouch_core::flow::needs_the_central) {
                 continue;
             }
-            cases.push((CaseId::parse(&id).ok_or_else(|| StoreError::corrupt("a case id"))?, flow));
+            // A step moves a case on from pending: only a case under way has steps to read.
+            let steps =
+                if case.status == vouch_core::CaseStatus::Pending { Vec::new() } else { self.case_steps(case.id)? };
+            let reference_photo = photo.and_then(|p| {
+                let (sha256, media_type) = p.split_once(' ')?;
+                Some(crate::central::PulledPhoto { sha256: sha256.into(), media_type: media_type.into() })
+            });
+            offered.push(OfferedCase {
+                code: code.ok_or_else(|| StoreError::corrupt("an open case without a code"))?,
+                claimed: holder.as_deref() == Some(kiosk_id),
+                flow,
+                steps,
+                reference_photo,
+                case,
+            });
         }
-        Ok(cases)
+        Ok(offered)
     }
 
     /// The kiosk that holds a case.

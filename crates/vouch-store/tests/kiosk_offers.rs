@@ -43,7 +43,7 @@ fn kiosk(store: &Store, name: &str, branch: Option<&str>) -> String {
 }
 
 fn offered(store: &Store, kiosk: &str) -> Vec<CaseId> {
-    store.cases_for_kiosk(kiosk, 10).unwrap().into_iter().map(|(id, _)| id).collect()
+    store.cases_for_kiosk(kiosk, 10).unwrap().into_iter().map(|o| o.case.id).collect()
 }
 
 fn offers_by_branch(store: &Store) {
@@ -80,6 +80,12 @@ fn offers_by_branch(store: &Store) {
     store.claim_case(&tartu, north.id).unwrap();
     store.claim_case(&parnu, any.id).unwrap();
     assert_eq!(offered(store, &tartu), vec![north.id], "held elsewhere: no longer offered");
+    let listed = store.cases_for_kiosk(&tartu, 10).unwrap();
+    assert!(listed[0].claimed && listed[0].steps.is_empty() && listed[0].reference_photo.is_none());
+    assert_eq!(listed[0].code, store.case_code(north.id).unwrap());
+    assert_eq!((listed[0].flow.id.as_str(), listed[0].case.branch.as_deref()), ("selfie", Some("Tartu")));
+    let any_listed = store.cases_for_kiosk(&roaming, 10).unwrap();
+    assert!(any_listed.is_empty(), "the case for any kiosk is held by Pärnu's now");
     assert_eq!(offered(store, &parnu), vec![any.id, south.id], "its own claim still offered");
 }
 
