@@ -314,37 +314,19 @@ pub async fn run(
     every: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut signed_in: Option<(String, Arc<dyn Central>)> = None;
     loop {
         if *stop.borrow() {
             return;
         }
+        // The connector keeps the central it connected to, with its token, from one round to the next.
         match app.db(|s| s.central_link()).await {
-            Ok(Some(link)) => {
-                let key = format!("{} {}", link.url, link.client_id);
-                let central = match &signed_in {
-                    Some((k, c)) if *k == key => Some(c.clone()),
-                    _ => match app.db(|s| s.central_secret()).await {
-                        Ok(secret) => match connector.connect(&link, secret) {
-                            Ok(c) => {
-                                signed_in = Some((key, c.clone()));
-                                Some(c)
-                            }
-                            Err(e) => {
-                                tracing::error!(error = %e, "the central cannot be reached with its link");
-                                None
-                            }
-                        },
-                        Err(e) => {
-                            tracing::error!(error = %e.message, "the central credentials cannot be read");
-                            None
-                        }
-                    },
-                };
-                if let Some(central) = central {
-                    round(&app, central.as_ref()).await;
-                }
-            }
+            Ok(Some(link)) => match app.db(|s| s.central_secret()).await {
+                Ok(secret) => match connector.connect(&link, secret) {
+                    Ok(central) => round(&app, central.as_ref()).await,
+                    Err(e) => tracing::error!(error = %e, "the central cannot be reached with its link"),
+                },
+                Err(e) => tracing::error!(error = %e.message, "the central credentials cannot be read"),
+            },
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e.message, "the central link cannot be read"),
         }

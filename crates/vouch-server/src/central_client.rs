@@ -19,8 +19,12 @@ use vouch_store::walk_ins::WalkInCase;
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Reaches centrals over https (checked against the system's CAs, or pinned to one certificate's fingerprint), or
-/// http on this machine.
-pub struct HttpConnector;
+/// http on this machine. The central it connected to last is kept with its token, so that opening a case, a sync
+/// now and the sync loop take one token between them, not one each.
+#[derive(Default)]
+pub struct HttpConnector {
+    connected: std::sync::Mutex<Option<(String, Arc<HttpCentral>)>>,
+}
 
 fn client(url: &str, fingerprint: Option<&str>) -> Result<reqwest::Client, LinkError> {
     crate::tls::remote_client(url, fingerprint, false, CALL_TIMEOUT)
@@ -88,13 +92,24 @@ impl CentralConnector for HttpConnector {
     }
 
     fn connect(&self, link: &CentralLink, secret: String) -> Result<Arc<dyn Central>, LinkError> {
-        Ok(Arc::new(HttpCentral {
+        // A new pairing is a new client id (with its own secret); a new pin is a new fingerprint: either is a new
+        // connection.
+        let key = format!("{} {} {}", link.url, link.client_id, link.fingerprint.as_deref().unwrap_or("-"));
+        let mut connected = self.connected.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((k, central)) = connected.as_ref() {
+            if *k == key {
+                return Ok(central.clone());
+            }
+        }
+        let central = Arc::new(HttpCentral {
             http: client(&link.url, link.fingerprint.as_deref())?,
             url: link.url.clone(),
             client_id: link.client_id.clone(),
             secret,
             token: Mutex::default(),
-        }))
+        });
+        *connected = Some((key, central.clone()));
+        Ok(central)
     }
 }
 

@@ -267,7 +267,7 @@ pub async fn start(config: ServerConfig, store: Store) -> anyhow::Result<Running
         captures: Arc::default(),
         chip_reads: Arc::default(),
         places: Arc::new(tokio::sync::Semaphore::new(config.kiosk_concurrency.max(1))),
-        central: Arc::new(central_client::HttpConnector),
+        central: Arc::new(central_client::HttpConnector::default()),
     };
     let config = Arc::new(config);
     let state =
