@@ -110,7 +110,7 @@ mod postgres {
         let due = explain(&store, crate::cases::DUE_CASES, &["30000"]);
         assert!(due.contains("cases_open_by_expiry") && !due.contains("Seq Scan on cases"), "{due}");
         for (sql, branch) in [(crate::sync::CASES_FOR_ANY_KIOSK, ""), (crate::sync::CASES_FOR_A_BRANCH, "'Tartu'")] {
-            let listing = explain(&store, sql, &["'kiosk-1'", "200", branch]);
+            let listing = explain(&store, sql, &["'kiosk-1'", "200", "0", branch]);
             assert!(listing.contains("cases_for_kiosks") && !listing.contains("Seq Scan on cases"), "{listing}");
             // The photo's subquery may sort one case's few evidence rows; the listing itself is never sorted.
             let (outer, photo) = listing.split_once("SubPlan").unwrap_or((&listing, ""));

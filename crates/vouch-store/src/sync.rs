@@ -45,13 +45,13 @@ macro_rules! cases_for_kiosks {
              LEFT JOIN case_claims k ON k.case_id = c.id
              WHERE c.status IN ('pending', 'in_progress') AND c.at_kiosks = 1 AND ",
             $branch,
-            " AND (k.kiosk_id IS NULL OR k.kiosk_id = ?1)
+            " AND c.expires_at > ?3 AND (k.kiosk_id IS NULL OR k.kiosk_id = ?1)
              ORDER BY c.branch, c.created_at, c.id LIMIT ?2"
         )
     };
 }
 pub(crate) const CASES_FOR_ANY_KIOSK: &str = cases_for_kiosks!("c.branch IS NULL");
-pub(crate) const CASES_FOR_A_BRANCH: &str = cases_for_kiosks!("c.branch = ?3");
+pub(crate) const CASES_FOR_A_BRANCH: &str = cases_for_kiosks!("c.branch = ?4");
 
 /// An open case offered to a kiosk, with what the kiosk keeps of it.
 #[derive(Debug, Clone)]
@@ -94,10 +94,12 @@ impl Store {
     /// case already under way (its steps).
     pub fn cases_for_kiosk(&self, kiosk_id: &str, limit: u32) -> Result<Vec<OfferedCase>> {
         let limit = i64::from(limit.clamp(1, MOST_LISTED));
+        // A case past its expiry that the sweep has not closed yet is not offered: it reads as expired.
+        let at = to_ms(now());
         let rows = self.with(|conn| {
-            let mut rows = conn.query(CASES_FOR_ANY_KIOSK, db_params![kiosk_id, limit])?;
+            let mut rows = conn.query(CASES_FOR_ANY_KIOSK, db_params![kiosk_id, limit, at])?;
             if let Some(branch) = kiosk_branch(conn, kiosk_id)? {
-                rows.extend(conn.query(CASES_FOR_A_BRANCH, db_params![kiosk_id, limit, branch])?);
+                rows.extend(conn.query(CASES_FOR_A_BRANCH, db_params![kiosk_id, limit, at, branch])?);
             }
             Ok(rows)
         })?;

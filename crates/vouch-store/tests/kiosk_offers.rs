@@ -1,6 +1,6 @@
 //! What a central service offers its paired kiosks, on SQLite and on a real PostgreSQL: the open cases for any kiosk
-//! and those for the kiosk's own branch, oldest first, never another branch's (nor may a kiosk claim one), and never
-//! those whose flow needs the central, however many of them are older.
+//! and those for the kiosk's own branch, oldest first, never another branch's (nor may a kiosk claim one), never
+//! those whose flow needs the central, however many of them are older, and never one past its expiry.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
@@ -62,7 +62,9 @@ fn offers_by_branch(store: &Store) {
     let any = case(&client, &selfie, None, 300);
     let north = case(&client, &selfie, Some("Tartu"), 200);
     let south = case(&client, &selfie, Some("Pärnu"), 100);
-    for c in [&any, &north, &south] {
+    let mut overdue = case(&client, &selfie, None, 400);
+    overdue.expires_at = now() - time::Duration::seconds(1);
+    for c in [&any, &north, &south, &overdue] {
         store.insert_case(c, "test").unwrap();
     }
     assert_eq!(store.get_case(north.id).unwrap().branch.as_deref(), Some("Tartu"));
