@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use vouch_core::{
-    claims::validate_claims, Case, CaseId, CaseStatus, Client, Decision, EvidenceKind, Outcome, VerifiedIdentity,
-};
+use vouch_core::{claims::validate_claims, Case, CaseId, Client, Decision, EvidenceKind, Outcome, VerifiedIdentity};
 use vouch_store::cases::NewEvidence;
 use vouch_store::outbox::NewDelivery;
 use vouch_store::Store;
@@ -93,22 +91,7 @@ pub fn signing_case(
 ) -> Case {
     let now = vouch_store::now();
     let ttl = time::Duration::try_from(app.case_ttl).unwrap_or(time::Duration::days(7));
-    Case {
-        id: CaseId::new(),
-        client_id: client_id.to_string(),
-        api: api.to_string(),
-        reference,
-        status: CaseStatus::Pending,
-        claims: vec![],
-        reason: None,
-        reason_translations: BTreeMap::new(),
-        created_at: now,
-        updated_at: now,
-        expires_at: now + ttl,
-        flow,
-        decision: None,
-        branch: None,
-    }
+    Case { reference, flow, ..Case::pending(client_id, api, now, now + ttl) }
 }
 
 pub async fn create_identification(
@@ -131,20 +114,12 @@ pub async fn create_identification(
     let now = vouch_store::now();
     let ttl = time::Duration::try_from(app.case_ttl).unwrap_or(time::Duration::days(7));
     let case = Case {
-        id: CaseId::new(),
-        client_id: client.id.clone(),
-        api: api.to_string(),
         reference,
-        status: CaseStatus::Pending,
         claims,
         reason: input.reason,
         reason_translations: input.reason_translations,
-        created_at: now,
-        updated_at: now,
-        expires_at: now + ttl,
-        flow: None,
-        decision: None,
         branch,
+        ..Case::pending(&client.id, api, now, now + ttl)
     };
     let actor = format!("client:{}", client.id);
     let case = app

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use vouch_core::flow::{self, FlowRef, Next, Step, StepKind, StepOutcome};
-use vouch_core::{step_rules, Case, CaseId, CaseStatus, Client, Evidence, EvidenceKind, Outcome, VerifiedIdentity};
+use vouch_core::{step_rules, Case, CaseId, Client, Evidence, EvidenceKind, Outcome, VerifiedIdentity};
 use vouch_store::api_records::RecordKind;
 use vouch_store::case_subjects::{CaseRecord, CaseSubject};
 use vouch_store::flows::NewStep;
@@ -63,19 +63,11 @@ pub async fn create(app: &App, client: &Client, new: NewSubjectCase, announce: A
             let flow = ensure_flow(s, &new.flow, &actor)?;
             let case = Case {
                 id: new.id,
-                client_id: client.id.clone(),
-                api: new.api.to_string(),
                 reference: new.reference,
-                status: CaseStatus::Pending,
-                claims: Vec::new(),
                 reason: new.reason,
-                reason_translations: Default::default(),
-                created_at: now,
-                updated_at: now,
-                expires_at: new.expires_at,
                 flow: Some(flow),
-                decision: None,
                 branch: new.branch,
+                ..Case::pending(&client.id, new.api, now, new.expires_at)
             };
             let deliveries: Vec<NewDelivery> = announce(s, &case)?
                 .into_iter()

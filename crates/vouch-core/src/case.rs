@@ -181,6 +181,27 @@ pub struct Case {
 }
 
 impl Case {
+    /// A new pending case of `client_id` made through `api` at `created_at`, open until `expires_at`: no reference,
+    /// claims, purpose, flow or branch yet (set them with struct update syntax).
+    pub fn pending(client_id: &str, api: &str, created_at: OffsetDateTime, expires_at: OffsetDateTime) -> Case {
+        Case {
+            id: CaseId::new(),
+            client_id: client_id.to_string(),
+            api: api.to_string(),
+            reference: None,
+            status: CaseStatus::Pending,
+            claims: Vec::new(),
+            reason: None,
+            reason_translations: BTreeMap::new(),
+            created_at,
+            updated_at: created_at,
+            expires_at,
+            flow: None,
+            decision: None,
+            branch: None,
+        }
+    }
+
     /// Whether a still-open case has passed its expiry.
     pub fn is_due_to_expire(&self, now: OffsetDateTime) -> bool {
         !self.status.is_terminal() && now >= self.expires_at

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use vouch_core::flow::{FlowRef, FlowVersion};
-use vouch_core::{Case, CaseId, CaseStatus, Scope};
+use vouch_core::{Case, CaseId, Scope};
 
 use crate::audit::{self, CLIENTS_CHAIN};
 use crate::central::CENTRAL_FLOW_PREFIX;
@@ -133,22 +133,14 @@ impl Store {
                         walk_ins.flow_id, walk_in.flow.id
                     )));
                 }
+                // Who the person is comes from the steps and the decision; a reference is the integrator's own.
+                let expires_at = walk_in.expires_at.max(at + LATE_WALK_IN_GRACE);
                 let case = Case {
                     id: walk_in.case_id,
-                    client_id: walk_ins.client_id,
-                    api: WALK_IN_API.into(),
-                    // Who the person is comes from the steps and the decision; a reference is the integrator's own.
-                    reference: None,
-                    status: CaseStatus::Pending,
-                    claims: Vec::new(),
-                    reason: None,
-                    reason_translations: Default::default(),
-                    created_at: walk_in.created_at.min(at),
                     updated_at: at,
-                    expires_at: walk_in.expires_at.max(at + LATE_WALK_IN_GRACE),
                     flow: Some(walk_in.flow.clone()),
-                    decision: None,
                     branch,
+                    ..Case::pending(&walk_ins.client_id, WALK_IN_API, walk_in.created_at.min(at), expires_at)
                 };
                 let actor = format!("kiosk:{kiosk_id}");
                 crate::cases::insert_case_in(tx, self.audit_key(), &case, &actor)?;
@@ -219,20 +211,9 @@ impl Store {
             version: local.version,
         };
         let case = Case {
-            id: CaseId::new(),
-            client_id: link.client_id,
-            api: WALK_IN_API.into(),
-            reference: None,
-            status: CaseStatus::Pending,
-            claims: Vec::new(),
-            reason: None,
-            reason_translations: Default::default(),
-            created_at: at,
-            updated_at: at,
-            expires_at: at + ttl,
             flow: Some(FlowRef { id: local.id, version: local.version }),
-            decision: None,
             branch: link.branch,
+            ..Case::pending(&link.client_id, WALK_IN_API, at, at + ttl)
         };
         let walk_in = WalkInCase { case_id: case.id, flow: central_flow, created_at: at, expires_at: case.expires_at };
         let body = serde_json::to_string(&walk_in).map_err(|e| StoreError::corrupt(e.to_string()))?;

@@ -3,11 +3,9 @@
 //! case's evidence until the central acknowledged every item of it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::collections::BTreeMap;
-
 use vouch_core::claims::validate_claims;
 use vouch_core::flow::{FlowRef, FlowVersion, Step, StepKind, StepOutcome};
-use vouch_core::{Case, CaseId, CaseStatus, Decision, EvidenceKind, Outcome};
+use vouch_core::{Case, CaseId, Decision, EvidenceKind, Outcome};
 use vouch_store::central::{OutboxBody, Pairing, PulledCase};
 use vouch_store::flows::{Capture, NewStep};
 use vouch_store::{now, Store};
@@ -15,20 +13,11 @@ use vouch_store::{now, Store};
 fn pulled_case(flow_id: &str) -> PulledCase {
     let at = now();
     let case = Case {
-        id: CaseId::new(),
-        client_id: "the central's integrator".into(),
-        api: "eeid".into(),
         reference: Some("at-the-central".into()),
-        status: CaseStatus::Pending,
         claims: validate_claims(&[("sub".into(), "EE30303039914".into())]).unwrap(),
         reason: Some("account opening".into()),
-        reason_translations: BTreeMap::new(),
-        created_at: at,
-        updated_at: at,
-        expires_at: at + time::Duration::days(7),
         flow: Some(FlowRef { id: flow_id.into(), version: 3 }),
-        decision: None,
-        branch: None,
+        ..Case::pending("the central's integrator", "eeid", at, at + time::Duration::days(7))
     };
     let flow = FlowVersion {
         id: flow_id.into(),

@@ -3,11 +3,9 @@
 //! those whose flow needs the central, however many of them are older, and never one past its expiry.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::collections::BTreeMap;
-
 use vouch_core::claims::validate_claims;
 use vouch_core::flow::{FlowRef, Step};
-use vouch_core::{Case, CaseId, CaseStatus, Scope};
+use vouch_core::{Case, CaseId, Scope};
 use vouch_store::clients::NewClient;
 use vouch_store::{now, BlobLocation, Store, StoreError};
 use vouch_testkit::postgres::Postgres;
@@ -15,20 +13,10 @@ use vouch_testkit::postgres::Postgres;
 fn case(client_id: &str, flow: &FlowRef, branch: Option<&str>, age_secs: i64) -> Case {
     let at = now() - time::Duration::seconds(age_secs);
     Case {
-        id: CaseId::new(),
-        client_id: client_id.into(),
-        api: "eeid".into(),
-        reference: None,
-        status: CaseStatus::Pending,
         claims: validate_claims(&[("sub".into(), "EE30303039914".into())]).unwrap(),
-        reason: None,
-        reason_translations: BTreeMap::new(),
-        created_at: at,
-        updated_at: at,
-        expires_at: now() + time::Duration::days(7),
         flow: Some(flow.clone()),
-        decision: None,
         branch: branch.map(Into::into),
+        ..Case::pending(client_id, "eeid", at, now() + time::Duration::days(7))
     }
 }
 

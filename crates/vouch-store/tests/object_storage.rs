@@ -3,9 +3,7 @@
 //! refused when the store opens.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::collections::BTreeMap;
-
-use vouch_core::{claims::validate_claims, Case, CaseId, CaseStatus, Scope};
+use vouch_core::{claims::validate_claims, Case, Scope};
 use vouch_store::clients::NewClient;
 use vouch_store::{now, BlobLocation, S3Location, Store, StoreError};
 use vouch_testkit::seaweedfs::SeaweedFs;
@@ -34,20 +32,8 @@ fn case_of(store: &Store) -> Case {
         .id;
     let at = now();
     let case = Case {
-        id: CaseId::new(),
-        client_id: client,
-        api: "eeid".into(),
-        reference: None,
-        status: CaseStatus::Pending,
         claims: validate_claims(&[("sub".into(), "EE30303039914".into())]).unwrap(),
-        reason: None,
-        reason_translations: BTreeMap::new(),
-        created_at: at,
-        updated_at: at,
-        expires_at: at + time::Duration::days(7),
-        flow: None,
-        decision: None,
-        branch: None,
+        ..Case::pending(&client, "eeid", at, at + time::Duration::days(7))
     };
     store.insert_case(&case, "test").unwrap();
     case

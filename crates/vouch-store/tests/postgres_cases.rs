@@ -2,9 +2,7 @@
 //! (started per test), through two instances of one central service.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::collections::BTreeMap;
-
-use vouch_core::{claims::validate_claims, Case, CaseId, CaseStatus, Scope};
+use vouch_core::{claims::validate_claims, Case, Scope};
 use vouch_store::case_codes::QueueFilter;
 use vouch_store::clients::NewClient;
 use vouch_store::postgres::PgDatabase;
@@ -34,20 +32,11 @@ fn integrator(store: &Store) -> String {
 fn new_case(client_id: &str, reference: Option<&str>, flow: Option<vouch_core::flow::FlowRef>) -> Case {
     let at = now();
     Case {
-        id: CaseId::new(),
-        client_id: client_id.into(),
-        api: "eeid".into(),
         reference: reference.map(Into::into),
-        status: CaseStatus::Pending,
         claims: validate_claims(&[("sub".into(), "EE30303039914".into())]).unwrap(),
         reason: Some("account opening".into()),
-        reason_translations: BTreeMap::new(),
-        created_at: at,
-        updated_at: at,
-        expires_at: at + time::Duration::days(7),
         flow,
-        decision: None,
-        branch: None,
+        ..Case::pending(client_id, "eeid", at, at + time::Duration::days(7))
     }
 }
 

@@ -1,7 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! The store on a real SQLite file in a temporary data directory.
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 
 use rusqlite::Connection;
@@ -35,20 +34,10 @@ fn integrator(store: &Store) -> (String, String) {
 fn new_case(client_id: &str, reference: Option<&str>) -> Case {
     let at = now();
     Case {
-        id: CaseId::new(),
-        client_id: client_id.into(),
-        api: "eeid".into(),
         reference: reference.map(Into::into),
-        status: CaseStatus::Pending,
         claims: validate_claims(&[("sub".into(), "EE30303039914".into())]).unwrap(),
         reason: Some("account opening".into()),
-        reason_translations: BTreeMap::new(),
-        created_at: at,
-        updated_at: at,
-        expires_at: at + time::Duration::days(7),
-        flow: None,
-        decision: None,
-        branch: None,
+        ..Case::pending(client_id, "eeid", at, at + time::Duration::days(7))
     }
 }
 
