@@ -63,6 +63,9 @@ impl Store {
     /// At the central: sets (or, with `None`, stops) where a kiosk's walk-ins go. The client must be an integrator
     /// that is not revoked, and the flow one a kiosk can run.
     pub fn set_kiosk_walk_ins(&self, kiosk_id: &str, walk_ins: Option<&WalkIns>, actor: &str) -> Result<()> {
+        if self.kiosk(kiosk_id)?.is_none() {
+            return Err(StoreError::NotFound);
+        }
         if let Some(w) = walk_ins {
             let client = self.get_client(&w.client_id).map_err(|e| match e {
                 StoreError::NotFound => StoreError::Invalid(format!("there is no client {:?}", w.client_id)),
