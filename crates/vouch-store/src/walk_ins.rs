@@ -130,6 +130,13 @@ impl Store {
                 let (walk_ins, branch) = walk_ins_of(tx, kiosk_id)?;
                 let walk_ins = walk_ins
                     .ok_or_else(|| StoreError::Conflict("this kiosk takes no walk-ins at the central".into()))?;
+                let revoked = tx.query_opt(
+                    "SELECT 1 FROM clients WHERE id = ?1 AND revoked_at IS NOT NULL",
+                    db_params![walk_ins.client_id],
+                )?;
+                if revoked.is_some() {
+                    return Err(StoreError::Conflict("the client this kiosk's walk-ins go to is revoked".into()));
+                }
                 if walk_in.flow.id != walk_ins.flow_id {
                     return Err(StoreError::Conflict(format!(
                         "this kiosk's walk-ins now run the flow {:?}, not {:?}",

@@ -80,6 +80,12 @@ fn a_central_makes_a_kiosks_walk_in_once_for_the_client_its_admin_named() {
         Err(StoreError::Conflict(msg)) => assert!(msg.contains("\"face\""), "{msg}"),
         other => panic!("a walk-in on another flow was made: {other:?}"),
     }
+    store.revoke_client(&bank, "admin:test").unwrap();
+    match store.make_walk_in_case(&desk_1, &walk_in("face")) {
+        Err(StoreError::Conflict(msg)) => assert!(msg.contains("revoked"), "{msg}"),
+        other => panic!("a walk-in was made for a revoked client: {other:?}"),
+    }
+    assert_eq!(store.make_walk_in_case(&desk_1, &made).unwrap(), Pushed::AlreadyApplied, "made before: still done");
     let actions: Vec<String> =
         store.audit_events(vouch_store::audit::CLIENTS_CHAIN).unwrap().into_iter().map(|e| e.action).collect();
     assert!(actions.iter().any(|a| a == "kiosk_walk_ins_set"), "{actions:?}");
