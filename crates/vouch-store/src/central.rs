@@ -147,6 +147,24 @@ fn link_from_row(r: &Row) -> Result<CentralLink> {
     })
 }
 
+/// Keeps a flow version of the central's under `central/<id>` (once: a version never changes).
+pub(crate) fn keep_central_flow(tx: &Conn<'_>, flow: &FlowVersion) -> Result<()> {
+    let steps = serde_json::to_string(&flow.steps).map_err(|e| StoreError::corrupt(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO flows (id, version, name, steps, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id, version) DO NOTHING",
+        db_params![
+            format!("{CENTRAL_FLOW_PREFIX}{}", flow.id),
+            flow.version,
+            flow.name,
+            steps,
+            to_ms(flow.created_at),
+            flow.created_by
+        ],
+    )?;
+    Ok(())
+}
+
 fn is_central_case(tx: &Conn<'_>, case_id: &str) -> Result<bool> {
     Ok(tx.query_opt("SELECT 1 FROM central_cases WHERE case_id = ?1", db_params![case_id])?.is_some())
 }
@@ -367,9 +385,8 @@ impl Store {
         case.client_id = link.client_id.clone();
         // References are unique per integrator at the central; here every pulled case has one owner, the central.
         case.reference = None;
-        case.flow = Some(FlowRef { id: flow_id.clone(), version: pulled.flow.version });
+        case.flow = Some(FlowRef { id: flow_id, version: pulled.flow.version });
         case.decision = None;
-        let steps = serde_json::to_string(&pulled.flow.steps).map_err(|e| StoreError::corrupt(e.to_string()))?;
         // The blob first, as anywhere: no row ever names a blob that is not there.
         let photo = match &reference {
             Some(r) => Some(NewEvidence {
@@ -386,32 +403,14 @@ impl Store {
                 if tx.query_opt("SELECT 1 FROM cases WHERE id = ?1", db_params![id])?.is_some() {
                     return Ok(false);
                 }
-                tx.execute(
-                    "INSERT INTO flows (id, version, name, steps, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (id, version) DO NOTHING",
-                    db_params![
-                        flow_id,
-                        pulled.flow.version,
-                        pulled.flow.name,
-                        steps,
-                        to_ms(pulled.flow.created_at),
-                        pulled.flow.created_by
-                    ],
-                )?;
+                keep_central_flow(tx, &pulled.flow)?;
                 crate::cases::insert_case_in(tx, self.audit_key(), &case, "central")?;
                 tx.execute("UPDATE cases SET code = ?1 WHERE id = ?2", db_params![code, id])?;
                 for s in &pulled.steps {
                     tx.execute(
                         "INSERT INTO case_steps (case_id, step_index, kind, outcome, detail, at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        db_params![
-                            id,
-                            s.index,
-                            s.kind.as_str(),
-                            s.outcome.as_str(),
-                            s.detail.to_string(),
-                            to_ms(s.at)
-                        ],
+                        db_params![id, s.index, s.kind.as_str(), s.outcome.as_str(), s.detail.to_string(), to_ms(s.at)],
                     )?;
                 }
                 tx.execute(

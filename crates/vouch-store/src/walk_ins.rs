@@ -167,25 +167,10 @@ impl Store {
 
     /// At a kiosk: keeps the central's walk-in flow for this kiosk as the last sync saw it (`None`: it takes none).
     pub fn keep_walk_in_flow(&self, flow: Option<&FlowVersion>) -> Result<()> {
-        let steps = flow
-            .map(|f| serde_json::to_string(&f.steps))
-            .transpose()
-            .map_err(|e| StoreError::corrupt(e.to_string()))?;
         self.with(|conn| {
             conn.transaction(|tx| {
-                if let (Some(flow), Some(steps)) = (flow, &steps) {
-                    tx.execute(
-                        "INSERT INTO flows (id, version, name, steps, created_at, created_by)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id, version) DO NOTHING",
-                        db_params![
-                            format!("{CENTRAL_FLOW_PREFIX}{}", flow.id),
-                            flow.version,
-                            flow.name,
-                            steps.as_str(),
-                            to_ms(flow.created_at),
-                            flow.created_by
-                        ],
-                    )?;
+                if let Some(flow) = flow {
+                    crate::central::keep_central_flow(tx, flow)?;
                 }
                 tx.execute(
                     "UPDATE central_link SET walk_in_flow_id = ?1, walk_in_flow_version = ?2",
