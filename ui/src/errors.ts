@@ -3,6 +3,7 @@ import { t } from './i18n';
 
 /** What a customer reads for an error: always in their language, never raw server text. */
 export function customerMessage(e: unknown): string {
+  if (e instanceof BridgeError && e.reason === 'central_unreachable') return t('error.centralUnreachable');
   const code = e instanceof BridgeError ? e.code : 'internal';
   switch (code) {
     case 'not_found':

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use vouch_core::flow::FlowVersion;
-use vouch_core::{CaseId, Decision, EvidenceKind};
+use vouch_core::flow::{FlowVersion, StepRecord};
+use vouch_core::{Case, CaseId, Decision, EvidenceKind};
 use vouch_store::central::{
     CaptureRef, CentralLink, OutboxBody, OutboxItem, OutboxStep, Pairing, PulledCase, ReferenceBytes,
 };
@@ -47,18 +47,28 @@ pub trait Central: Send + Sync {
     fn claim(&self, case_id: CaseId) -> LinkFuture<'_, ()>;
     /// A case's reference photo: its bytes.
     fn reference_photo(&self, case_id: CaseId) -> LinkFuture<'_, Vec<u8>>;
+    /// Pushes a step; answers the central's decision when the case's steps decided it there.
     fn push_step<'a>(
         &'a self,
         case_id: CaseId,
         item_id: &'a str,
         step: &'a OutboxStep,
         captures: Vec<UpCapture>,
-    ) -> LinkFuture<'a, ()>;
+    ) -> LinkFuture<'a, Option<Decision>>;
     fn push_decision<'a>(&'a self, case_id: CaseId, item_id: &'a str, decision: &'a Decision) -> LinkFuture<'a, ()>;
+    /// Has the central run the gallery step a case this kiosk holds is at, on the face pushed before it.
+    fn run_gallery_step(&self, case_id: CaseId, index: u32) -> LinkFuture<'_, GalleryStepAnswer>;
     /// The flow this kiosk's walk-ins run, if the central takes walk-ins from it.
     fn walk_in_flow(&self) -> LinkFuture<'_, Option<FlowVersion>>;
     /// Has the central make a walk-in started here, held by this kiosk (done already is fine).
     fn make_walk_in<'a>(&'a self, walk_in: &'a WalkInCase) -> LinkFuture<'a, ()>;
+}
+
+/// The central's answer on a gallery step: the step as it recorded it, and the case after it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GalleryStepAnswer {
+    pub step: StepRecord,
+    pub case: Case,
 }
 
 /// Reaches central services: pairs with one, and signs in to the one this kiosk is paired with.
@@ -190,6 +200,76 @@ pub async fn claim_before_running(
     }
 }
 
+/// How long a gallery step waits for the central: what the case recorded goes up first, then the search runs there.
+const GALLERY_WAIT: Duration = Duration::from_secs(20);
+
+/// Has the central decide the gallery step a pulled case is at ([`vouch_core::flow::decided_by_the_central`]): what
+/// this kiosk recorded on the case goes up first (the face the step searches with), then the central runs the step
+/// and answers it, with its decision when the case's steps decided it; both are kept here and not sent back.
+/// Without the link the step waits, nothing recorded, and can be asked again.
+pub async fn run_gallery_step(
+    app: &App,
+    connector: &dyn CentralConnector,
+    case_id: CaseId,
+    index: u32,
+) -> Result<(), AppError> {
+    let offline = |why: &str| {
+        tracing::info!(%case_id, reason = why, "the central is not reached: the gallery step waits");
+        AppError::new(
+            AppCode::CentralUnreachable,
+            "This check is made by the central service, which cannot be reached just now. Nothing is lost: \
+             try again in a moment, or ask a member of staff.",
+        )
+    };
+    let Some(link) = app.db(|s| s.central_link()).await? else {
+        return Err(AppError::conflict("This kiosk is no longer paired with the central service that runs this check"));
+    };
+    let central =
+        connector.connect(&link, app.db(|s| s.central_secret()).await?).map_err(|e| offline(&e.to_string()))?;
+    let asked = async {
+        push_case(app, central.as_ref(), case_id).await?;
+        Ok::<_, SyncError>(central.run_gallery_step(case_id, index).await?)
+    };
+    let answer = match tokio::time::timeout(GALLERY_WAIT, asked).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(SyncError::Link(LinkError::Unreachable(why)))) => return Err(offline(&why)),
+        Ok(Err(SyncError::Link(LinkError::Refused { message, .. }))) => {
+            tracing::warn!(%case_id, reason = %message, "the central refused to run a gallery step");
+            return Err(AppError::conflict(format!("The central service refused this check: {message}")));
+        }
+        Ok(Err(SyncError::Local(e))) => return Err(e),
+        Err(_) => return Err(offline("no answer in time")),
+    };
+    if answer.step.index != index {
+        return Err(AppError::internal("the central answered another step"));
+    }
+    let decision = answer.case.decision.filter(|_| answer.case.status.is_terminal());
+    let step = answer.step;
+    app.db(move |s| s.record_central_step(case_id, &step, decision.as_ref())).await?;
+    tracing::info!(%case_id, step = index + 1, "the central decided the gallery step");
+    Ok(())
+}
+
+/// Sends what waits on one case, in order (claiming it first); a refusal sets the case aside, as in a round.
+async fn push_case(app: &App, central: &dyn Central, case_id: CaseId) -> Result<(), SyncError> {
+    let items = app.db(move |s| s.central_outbox_of(case_id)).await?;
+    for item in &items {
+        match push(app, central, item).await {
+            Ok(()) => {
+                let seq = item.seq;
+                app.db(move |s| s.ack_central_item(seq)).await?;
+            }
+            Err(SyncError::Link(LinkError::Refused { status, message })) => {
+                let why = message.clone();
+                app.db(move |s| s.note_central_refusal(case_id, &why)).await?;
+                return Err(LinkError::Refused { status, message }.into());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Claims a pulled case at the central, or has it make a walk-in started here (which this kiosk then holds).
 async fn claim_or_make(central: &dyn Central, case_id: CaseId, walk_in: Option<&WalkInCase>) -> Result<(), LinkError> {
     match walk_in {
@@ -214,7 +294,9 @@ async fn push(app: &App, central: &dyn Central, item: &OutboxItem) -> Result<(),
                 let bytes = app.db(move |s| s.blobs().get(&sha)).await?;
                 captures.push(UpCapture { capture: capture.clone(), bytes });
             }
-            central.push_step(case_id, &item.item_id, step, captures).await?;
+            if let Some(decision) = central.push_step(case_id, &item.item_id, step, captures).await? {
+                app.db(move |s| s.adopt_central_decision(case_id, &decision)).await?;
+            }
         }
         OutboxBody::Decision(decision) => central.push_decision(case_id, &item.item_id, decision).await?,
     }

@@ -306,6 +306,76 @@ fn identity_of(person: &GalleryPerson) -> VerifiedIdentity {
     }
 }
 
+/// The outcome of a gallery step ([`flow::decided_by_the_central`]: a face match against the enrolled person, or
+/// the duplicate check) on the face the case captured before it; `None` for any other step.
+pub async fn gallery_outcome(
+    app: &App,
+    recognition: &Recognition,
+    case_id: CaseId,
+    step: &Step,
+) -> Result<Option<(StepOutcome, Value)>, AppError> {
+    match step {
+        Step::FaceMatch { threshold, reference: flow::FaceReference::Enrolled } => {
+            let (case, subject, probe) = load(app, case_id).await?;
+            Ok(Some(face_match(recognition, &case, subject.as_ref(), probe, *threshold).await?))
+        }
+        Step::DuplicateCheck { threshold, collection } => {
+            let (case, subject, probe) = load(app, case_id).await?;
+            Ok(Some(duplicate_check(recognition, &case, subject, collection.clone(), probe, *threshold).await?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// What the central decided on a gallery step a kiosk reached: the step as recorded, and the case after it (decided
+/// when its steps decide it and that was the last one).
+pub struct GalleryStepRun {
+    pub step: flow::StepRecord,
+    pub case: Case,
+}
+
+/// Runs the gallery step at `index`, the one the case is at, on the face recorded before it, then decides the case if
+/// its steps decide it. Asked again for a step it ran, it answers that step as recorded, so a kiosk that lost the
+/// answer asks again safely.
+pub async fn run_gallery_step(
+    app: &App,
+    recognition: &Recognition,
+    case_id: CaseId,
+    index: u32,
+    actor: String,
+) -> Result<GalleryStepRun, AppError> {
+    cases::expire_due(app).await?;
+    let session = crate::steps::case_session(app, case_id).await?;
+    let ran = session.done.iter().find(|r| r.index == index).cloned();
+    let step = match (ran, session.next) {
+        (Some(ran), _) if session.steps.get(index as usize).is_some_and(flow::decided_by_the_central) => {
+            return Ok(GalleryStepRun { step: ran, case: app.db(move |s| s.get_case(case_id)).await? });
+        }
+        _ if session.status.is_terminal() => {
+            return Err(AppError::conflict(format!("The case is {} already", session.status)));
+        }
+        (None, Next::Step { index: at, step }) if at == index && flow::decided_by_the_central(&step) => step,
+        _ => {
+            return Err(AppError::conflict(format!(
+                "step {} of the case is not the gallery step it is at",
+                index.saturating_add(1)
+            )))
+        }
+    };
+    let Some((outcome, detail)) = gallery_outcome(app, recognition, case_id, &step).await? else {
+        return Err(AppError::internal("a gallery step without a gallery outcome"));
+    };
+    let kind = step.kind();
+    crate::steps::record(app, actor, NewStep { case_id, index, kind, outcome, detail }, Vec::new()).await?;
+    let decided = settle(app, recognition, case_id).await?;
+    let (case, done) = app.db(move |s| Ok((s.get_case(case_id)?, s.case_steps(case_id)?))).await?;
+    let step = done
+        .into_iter()
+        .find(|r| r.index == index)
+        .ok_or_else(|| AppError::internal("the gallery step just recorded is not there"))?;
+    Ok(GalleryStepRun { step, case: decided.unwrap_or(case) })
+}
+
 /// Completes the case's remaining steps with one photo sent from another device (Verifik's `validate`), each
 /// recorded with its evidence as the kiosk records it, then decides the case if its steps decide it. The photo
 /// must show a face; a failed step ends the flow as at the kiosk.
@@ -351,21 +421,13 @@ pub async fn complete_with_photo(
                 });
                 (outcome, detail, vec![(EvidenceKind::LivenessFrames, media_type, photo.clone())])
             }
-            Step::FaceMatch { threshold, reference: flow::FaceReference::Enrolled } => {
-                let (case, subject, probe) = load(app, case_id).await?;
-                let (outcome, detail) = face_match(recognition, &case, subject.as_ref(), probe, *threshold).await?;
-                (outcome, detail, Vec::new())
-            }
-            Step::DuplicateCheck { threshold, collection } => {
-                let (case, subject, probe) = load(app, case_id).await?;
-                let (outcome, detail) =
-                    duplicate_check(recognition, &case, subject, collection.clone(), probe, *threshold).await?;
-                (outcome, detail, Vec::new())
-            }
-            other => {
-                let kind = other.kind().as_str();
-                return Err(AppError::conflict(format!("The case's {kind} step can only be done at the kiosk")));
-            }
+            other => match gallery_outcome(app, recognition, case_id, other).await? {
+                Some((outcome, detail)) => (outcome, detail, Vec::new()),
+                None => {
+                    let kind = other.kind().as_str();
+                    return Err(AppError::conflict(format!("The case's {kind} step can only be done at the kiosk")));
+                }
+            },
         };
         let kind = step.kind();
         crate::steps::record(app, actor.clone(), NewStep { case_id, index, kind, outcome, detail }, evidence).await?;

@@ -9,7 +9,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
-use vouch_app::central::{Central, CentralConnector, LinkError, LinkFuture, UpCapture, PULL_LIMIT};
+use vouch_app::central::{Central, CentralConnector, GalleryStepAnswer, LinkError, LinkFuture, UpCapture, PULL_LIMIT};
 use vouch_core::flow::FlowVersion;
 use vouch_core::{CaseId, Decision};
 use vouch_store::central::{CentralLink, OutboxStep, Pairing, PulledCase};
@@ -206,7 +206,7 @@ impl Central for HttpCentral {
         item_id: &'a str,
         step: &'a OutboxStep,
         captures: Vec<UpCapture>,
-    ) -> LinkFuture<'a, ()> {
+    ) -> LinkFuture<'a, Option<Decision>> {
         Box::pin(async move {
             let b64 = base64::engine::general_purpose::STANDARD;
             let captures: Vec<_> = captures
@@ -218,8 +218,13 @@ impl Central for HttpCentral {
                 .collect();
             let body = json!({"item_id": item_id, "index": step.index, "kind": step.kind, "outcome": step.outcome,
                               "detail": step.detail, "captures": captures});
+            #[derive(Deserialize)]
+            struct Pushed {
+                #[serde(default)]
+                decision: Option<Decision>,
+            }
             let url = self.case_url(case_id, "steps");
-            self.call(|h| h.post(&url).json(&body)).await.map(drop)
+            Ok(self.call(|h| h.post(&url).json(&body)).await?.json::<Pushed>().await.map_err(unreachable)?.decision)
         })
     }
 
@@ -235,6 +240,13 @@ impl Central for HttpCentral {
                               "identity": identity});
             let url = self.case_url(case_id, "decision");
             self.call(|h| h.post(&url).json(&body)).await.map(drop)
+        })
+    }
+
+    fn run_gallery_step(&self, case_id: CaseId, index: u32) -> LinkFuture<'_, GalleryStepAnswer> {
+        Box::pin(async move {
+            let url = self.case_url(case_id, &format!("steps/{index}/run"));
+            self.call(|h| h.post(&url)).await?.json::<GalleryStepAnswer>().await.map_err(unreachable)
         })
     }
 

@@ -31,6 +31,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(claim_case))
         .routes(routes!(reference_photo))
         .routes(routes!(push_step))
+        .routes(routes!(run_gallery_step))
         .routes(routes!(push_decision))
         .routes(routes!(walk_in_flow))
         .routes(routes!(make_walk_in))
@@ -184,10 +185,20 @@ pub struct PushedView {
     pub applied_now: bool,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct PushedStepView {
+    /// False when an earlier push of the same item applied it.
+    pub applied_now: bool,
+    /// The central's decision on the case when its steps decided it here (a Verifik validation whose last step
+    /// this was, or one that failed): the kiosk keeps it instead of waiting for a clerk.
+    #[schema(value_type = Option<Object>)]
+    pub decision: Option<vouch_core::Decision>,
+}
+
 /// Push a step this kiosk ran on a case it holds, with what it captured (stored encrypted as the case's evidence).
 #[utoipa::path(post, path = "/vouch/v1/sync/cases/{id}/steps", tag = "Vouch", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = PushStep,
-    responses((status = 200, body = PushedView), (status = 404, body = NativeError),
+    responses((status = 200, body = PushedStepView), (status = 404, body = NativeError),
               (status = 409, body = NativeError, description = "not this kiosk's case, or not the step the flow expects"),
               (status = 413, body = NativeError), (status = 422, body = NativeError)))]
 async fn push_step(
@@ -195,7 +206,7 @@ async fn push_step(
     Authed(kiosk): Authed,
     Path(id): Path<String>,
     JsonBody(body, ..): JsonBody<PushStep, KioskSync>,
-) -> SyncResult<Json<PushedView>> {
+) -> SyncResult<Json<PushedStepView>> {
     let case_id = parse_case_id(&id)?;
     item_id(&body.item_id)?;
     vouch_app::steps::check_submitted_detail(&body.detail)?;
@@ -221,7 +232,47 @@ async fn push_step(
         })
         .await
         .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
-    Ok(Json(PushedView { applied_now: pushed == Pushed::Applied }))
+    // A case its steps decide (a Verifik validation) is decided once the kiosk's last step is here; the kiosk
+    // keeps that decision from the answer.
+    vouch_app::subject_cases::settle(&state.app, &state.recognition, case_id).await?;
+    let case = state.db(move |s| s.get_case(case_id)).await?;
+    let decided_here = case.decision.filter(|d| d.actor == vouch_app::subject_cases::STEPS_ACTOR);
+    Ok(Json(PushedStepView { applied_now: pushed == Pushed::Applied, decision: decided_here }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GalleryStepView {
+    /// The step as the central recorded it.
+    #[schema(value_type = Object)]
+    pub step: vouch_core::flow::StepRecord,
+    /// The case after it: decided already when its steps decide it and this was the last.
+    #[schema(value_type = Object)]
+    pub case: serde_json::Value,
+}
+
+/// Run the gallery step a case this kiosk holds is at (a duplicate check, or a face match against the enrolled
+/// person): the gallery lives here, so the central decides it on the face the kiosk pushed before it. Asked again
+/// for a step it ran, it answers that step as recorded.
+#[utoipa::path(post, path = "/vouch/v1/sync/cases/{id}/steps/{index}/run", tag = "Vouch", security(("bearer" = [])),
+    params(("id" = String, Path), ("index" = u32, Path, description = "0-based index of the step in the case's flow")),
+    responses((status = 200, body = GalleryStepView), (status = 404, body = NativeError),
+              (status = 409, body = NativeError, description = "not this kiosk's case, or not at that gallery step")))]
+async fn run_gallery_step(
+    State(state): State<AppState>,
+    Authed(kiosk): Authed,
+    Path((id, index)): Path<(String, u32)>,
+) -> SyncResult<Json<GalleryStepView>> {
+    let case_id = parse_case_id(&id)?;
+    let holder = state.db(move |s| s.case_holder(case_id)).await.map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    if holder.as_deref() != Some(kiosk.id.as_str()) {
+        return Err(ApiError::new(crate::error::Code::Conflict, "claim the case before asking for its steps").into());
+    }
+    let actor = format!("kiosk:{}", kiosk.id);
+    let run = vouch_app::subject_cases::run_gallery_step(&state.app, &state.recognition, case_id, index, actor)
+        .await
+        .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+    tracing::info!(%case_id, step = index + 1, outcome = run.step.outcome.as_str(), "a kiosk's gallery step decided here");
+    Ok(Json(GalleryStepView { step: run.step, case: serde_json::to_value(&run.case).unwrap_or_default() }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

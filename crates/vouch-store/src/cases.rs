@@ -410,8 +410,7 @@ pub(crate) fn insert_case_in(tx: &Conn<'_>, audit_key: &[u8; 32], case: &Case, a
     number_case(tx, case)
 }
 
-/// Whether a paired kiosk could run the case: open, with a flow, and no step that needs what only the central
-/// holds ([`vouch_core::flow::needs_the_central`]). Flow versions never change, so this holds for the case's life.
+/// Whether a paired kiosk could run the case: open, with a flow, and no step only the central can do ([`vouch_core::flow::needs_the_central`]). Flow versions never change, so this holds for the case's life.
 fn runs_at_kiosks(tx: &Conn<'_>, case: &Case) -> Result<bool> {
     let Some(flow) = case.flow.as_ref().filter(|_| !case.status.is_terminal()) else { return Ok(false) };
     let flow = crate::flows::flow_version_in(tx, &flow.id, flow.version)?;

@@ -258,6 +258,33 @@ fn withdraw_idle(
     Ok(withdrawn)
 }
 
+/// Takes the decision the central made on a pulled case under way here, with its audit event.
+fn adopt_decision(
+    tx: &Conn<'_>,
+    audit_key: &[u8; 32],
+    case_id: CaseId,
+    decision: &Decision,
+    at: OffsetDateTime,
+) -> Result<()> {
+    let from = vouch_core::CaseStatus::InProgress;
+    let to = from.transition_to(match decision.outcome {
+        vouch_core::Outcome::Approved => vouch_core::CaseStatus::Completed,
+        vouch_core::Outcome::Rejected => vouch_core::CaseStatus::Failed,
+    })?;
+    let chain = case_id.to_string();
+    let decision_json = serde_json::to_string(decision).map_err(|e| StoreError::corrupt(e.to_string()))?;
+    let changed = tx.execute(
+        "UPDATE cases SET status = ?1, updated_at = ?2, decision = ?3 WHERE id = ?4 AND status = ?5",
+        db_params![to.as_str(), to_ms(at), decision_json, chain, from.as_str()],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::Conflict("the case changed while the central's decision was kept".into()));
+    }
+    let detail = serde_json::json!({"from": from.as_str(), "to": to.as_str(), "outcome": decision.outcome,
+        "reason": decision.reason, "decided_by": "central", "central_actor": decision.actor});
+    audit::append_event(tx, audit_key, &chain, at, "central", "case_decided", &detail)
+}
+
 impl Store {
     /// Pairs this kiosk with a central service: keeps its address and this kiosk's credentials there (the secret
     /// sealed), and a local client that stands for the central as the owner of the cases pulled from it (it can
@@ -475,6 +502,60 @@ impl Store {
                  JOIN central_cases c ON c.case_id = o.case_id
                  WHERE o.acked_at IS NULL AND c.refused IS NULL ORDER BY o.seq LIMIT ?1",
                 db_params![i64::from(limit)],
+            )
+        })?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    /// Records on a pulled case the gallery step its central decided, and the central's decision when the case's
+    /// steps decided it there, in one transaction; neither is queued to go back up (the step's item is recorded as
+    /// applied there, which it is).
+    pub fn record_central_step(&self, case_id: CaseId, step: &StepRecord, decision: Option<&Decision>) -> Result<()> {
+        let new = crate::flows::NewStep {
+            case_id,
+            index: step.index,
+            kind: step.kind,
+            outcome: step.outcome,
+            detail: step.detail.clone(),
+        };
+        let item_id = format!("{case_id}-step-{}", step.index);
+        self.record_step_with(new, &[], "central", |tx, at| {
+            tx.execute(
+                "UPDATE central_outbox SET acked_at = ?1 WHERE item_id = ?2 AND acked_at IS NULL",
+                db_params![to_ms(at), item_id],
+            )?;
+            match decision {
+                Some(decision) => adopt_decision(tx, self.audit_key(), case_id, decision, at),
+                None => Ok(()),
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Keeps the decision the central made on a pulled case its steps decided there; done already is fine.
+    pub fn adopt_central_decision(&self, case_id: CaseId, decision: &Decision) -> Result<()> {
+        let at = now();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                tx.lock(&case_id.to_string())?;
+                let status: String =
+                    tx.query_one("SELECT status FROM cases WHERE id = ?1", db_params![case_id.to_string()])?.get(0)?;
+                if status != vouch_core::CaseStatus::InProgress.as_str() {
+                    return Ok(());
+                }
+                adopt_decision(tx, self.audit_key(), case_id, decision, at)
+            })
+        })
+    }
+
+    /// The items of one case waiting to go up, in order; none when the central refused the case.
+    pub fn central_outbox_of(&self, case_id: CaseId) -> Result<Vec<OutboxItem>> {
+        let rows = self.with(|conn| {
+            conn.query(
+                "SELECT o.seq, o.case_id, o.item_id, o.kind, o.body FROM central_outbox o
+                 JOIN central_cases c ON c.case_id = o.case_id
+                 WHERE o.case_id = ?1 AND o.acked_at IS NULL AND c.refused IS NULL ORDER BY o.seq",
+                db_params![case_id.to_string()],
             )
         })?;
         rows.iter().map(item_from_row).collect()

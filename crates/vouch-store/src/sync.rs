@@ -88,7 +88,7 @@ impl Store {
     }
 
     /// The open cases that `kiosk_id` may run, with their flows, oldest first: those for any kiosk and those for its
-    /// branch, nobody else's claim on them; not those whose flow needs what only the central holds
+    /// branch, nobody else's claim on them; not those whose flow has a step only the central can do
     /// ([`vouch_core::flow::needs_the_central`]). They are read from the `cases_for_kiosks` index, so the cost follows
     /// what is offered, not how many other cases are open: two statements, one per flow version listed, and one per
     /// case already under way (its steps).
@@ -125,7 +125,7 @@ impl Store {
                     flow
                 }
             };
-            // Kept from before the index knew (migration 0023 marked old cases from their flows' text).
+            // Kept from before the index knew (migrations 0023 and 0025 marked old cases from their flows' text).
             if flow.steps.iter().any(vouch_core::flow::needs_the_central) {
                 continue;
             }
@@ -160,7 +160,7 @@ impl Store {
         if let Some(flow) = &case.flow {
             if self.flow_version(&flow.id, flow.version)?.steps.iter().any(vouch_core::flow::needs_the_central) {
                 return Err(StoreError::Conflict(
-                    "this case's flow needs what only the central holds (documents to sign, the gallery)".into(),
+                    "this case's flow has a signature step: the documents to sign stay at the central".into(),
                 ));
             }
         }

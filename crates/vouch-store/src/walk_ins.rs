@@ -80,8 +80,7 @@ impl Store {
             })?;
             if flow.steps.iter().any(vouch_core::flow::needs_the_central) {
                 return Err(StoreError::Invalid(
-                    "that flow needs what only the central holds (documents to sign, the gallery): a kiosk cannot run it"
-                        .into(),
+                    "that flow has a signature step, whose documents stay at the central: a kiosk cannot run it".into(),
                 ));
             }
         }

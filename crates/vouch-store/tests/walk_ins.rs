@@ -17,8 +17,8 @@ fn central() -> (tempfile::TempDir, Store, String, String, String) {
     let new = NewClient { name: "bank".into(), scope: Scope::Integrator, token_ttl_secs: None, webhook_url: None };
     let bank = store.create_client(&new, "test").unwrap().client.id;
     store.save_flow("face", "Face at the desk", &[Step::Selfie {}, Step::Result {}], "admin:test", true).unwrap();
-    let steps = [Step::Selfie {}, Step::DuplicateCheck { threshold: 0.5, collection: None }, Step::Result {}];
-    store.save_flow("gallery", "Gallery", &steps, "admin:test", true).unwrap();
+    let steps = [Step::Selfie {}, Step::Signature {}, Step::Result {}];
+    store.save_flow("signing", "Signing", &steps, "admin:test", true).unwrap();
     let pair = |name: &str| {
         let code = store.create_pairing_code(name, Some("Tartu"), "admin:test").unwrap().code;
         store.pair_kiosk(&code).unwrap().kiosk.id
@@ -40,11 +40,9 @@ fn walk_in(flow: &str) -> WalkInCase {
 fn a_central_makes_a_kiosks_walk_in_once_for_the_client_its_admin_named() {
     let (_dir, store, bank, desk_1, desk_2) = central();
     let to = |client: &str, flow: &str| WalkIns { client_id: client.into(), flow_id: flow.into() };
-    for (bad, why) in [
-        (to(&desk_2, "face"), "integrator"),
-        (to(&bank, "nope"), "no flow"),
-        (to(&bank, "gallery"), "only the central"),
-    ] {
+    for (bad, why) in
+        [(to(&desk_2, "face"), "integrator"), (to(&bank, "nope"), "no flow"), (to(&bank, "signing"), "signature step")]
+    {
         match store.set_kiosk_walk_ins(&desk_1, Some(&bad), "admin:test") {
             Err(StoreError::Invalid(msg)) => assert!(msg.contains(why), "{msg}"),
             other => panic!("{bad:?} was taken: {other:?}"),
@@ -76,7 +74,7 @@ fn a_central_makes_a_kiosks_walk_in_once_for_the_client_its_admin_named() {
     assert_eq!(case.status, CaseStatus::Pending, "made late, it stays open long enough for what was recorded");
     assert!(case.expires_at > now());
     assert_eq!(store.case_holder(made.case_id).unwrap().as_deref(), Some(desk_1.as_str()));
-    match store.make_walk_in_case(&desk_1, &walk_in("gallery")) {
+    match store.make_walk_in_case(&desk_1, &walk_in("signing")) {
         Err(StoreError::Conflict(msg)) => assert!(msg.contains("\"face\""), "{msg}"),
         other => panic!("a walk-in on another flow was made: {other:?}"),
     }

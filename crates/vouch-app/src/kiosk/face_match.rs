@@ -1,6 +1,7 @@
 //! The face_match step: the face the kiosk captured earlier in the case (the selfie, or the selfie of a
 //! liveness step) against the case's reference photo, or against the portrait in the chip the kiosk read.
-//! Decided here from stored evidence; nothing the customer sends can change the result.
+//! Decided here from stored evidence; nothing the customer sends can change the result. On a case pulled from a
+//! central, the gallery steps are decided there, where the gallery is.
 
 use serde_json::{json, Value};
 use vouch_core::flow::{FaceReference, Step, StepKind, StepOutcome};
@@ -44,6 +45,9 @@ pub async fn face_match_run(
         return Err(AppError::internal("the current step is not a face match"));
     };
     if reference == FaceReference::Enrolled {
+        if state.db(move |s| s.central_case(case_id)).await?.is_some() {
+            return at_the_central(state, case_id, args.index).await;
+        }
         return enrolled_match(state, caller, case_id, args.index, threshold).await;
     }
     // The document's portrait: the chip's (signed by the issuer) when the case read one, else the printed one
@@ -145,11 +149,24 @@ pub async fn duplicate_check_run(
     let Step::DuplicateCheck { threshold, collection } = step else {
         return Err(AppError::internal("the current step is not a duplicate check"));
     };
+    if state.db(move |s| s.central_case(case_id)).await?.is_some() {
+        return at_the_central(state, case_id, args.index).await;
+    }
     let (case, subject, probe) = subject_cases::load(&state.app, case_id).await?;
     let (outcome, detail) =
         subject_cases::duplicate_check(&state.recognition, &case, subject, collection, probe, threshold).await?;
     let step = NewStep { case_id, index: args.index, kind: StepKind::DuplicateCheck, outcome, detail };
     record(state, caller, step, Vec::new()).await
+}
+
+/// A gallery step on a case pulled from the central: the gallery lives there, so the central decides it.
+async fn at_the_central(
+    state: &Kiosk,
+    case_id: vouch_core::CaseId,
+    index: u32,
+) -> Result<super::capture::Captured, AppError> {
+    crate::central::run_gallery_step(&state.app, state.central.as_ref(), case_id, index).await?;
+    Ok(super::capture::Captured::recorded(crate::steps::case_session(&state.app, case_id).await?))
 }
 
 /// The first portrait in chip data the kiosk stored.

@@ -239,7 +239,7 @@ async fn a_kiosk_pairs_over_tls_with_a_central_whose_generated_certificate_it_pi
 }
 
 #[tokio::test]
-async fn a_pulled_case_brings_the_integrators_reference_photo_and_a_flow_that_needs_the_gallery_stays_central() {
+async fn a_pulled_case_brings_the_integrators_reference_photo() {
     let central = Kit::start().await;
     let admin = central.kiosk_admin().await;
     let steps = json!([{"kind": "selfie"}, {"kind": "face_match", "threshold": 0.5}, {"kind": "result"}]);
@@ -270,19 +270,6 @@ async fn a_pulled_case_brings_the_integrators_reference_photo_and_a_flow_that_ne
         assert!(arrived, "the reference photo reached the kiosk");
         let (_, bytes) = kiosk.store.latest_evidence_bytes(case, EvidenceKind::ReferencePhoto).unwrap().unwrap();
         assert_eq!(bytes, photo);
-    }
-
-    // A flow that matches against the gallery cannot run at a kiosk, whose gallery is not the central's.
-    let gallery = json!([{"kind": "selfie"}, {"kind": "face_match", "threshold": 0.5, "reference": "enrolled"},
-                         {"kind": "result"}]);
-    central.default_flow(&admin, "gallery", gallery).await;
-    let central_only = CaseId::parse(central.create_ok(&token, None).await["id"].as_str().unwrap()).unwrap();
-    let next = CaseId::parse(central.create_ok(&token, None).await["id"].as_str().unwrap()).unwrap();
-    central.default_flow(&admin, "face-2", json!([{"kind": "selfie"}, {"kind": "result"}])).await;
-    let after = CaseId::parse(central.create_ok(&token, None).await["id"].as_str().unwrap()).unwrap();
-    assert!(vouch_testkit::eventually(WAIT, || kiosk.store.central_case(after).unwrap().is_some()).await);
-    for case in [central_only, next] {
-        assert_eq!(kiosk.store.central_case(case).unwrap(), None, "not offered to kiosks");
     }
 }
 
@@ -359,4 +346,116 @@ async fn a_walk_in_started_offline_becomes_the_integrators_case_at_the_central()
     assert!(gone);
     let (status, _) = kiosk.kiosk(Some(&admin), "walk_in_open", json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
+}
+
+/// Verifik onboardings made at the central run at a kiosk, whose own gallery is empty: the kiosk captures the face
+/// (offline too), and the central searches its gallery when the kiosk reaches the duplicate check. The first
+/// onboards the face there; the same face onboarding again under another name is refused, at the kiosk as at the
+/// central.
+#[tokio::test]
+async fn verifik_onboardings_run_at_a_kiosk_and_the_central_searches_its_own_gallery() {
+    use crate::verifik::{login_flow, record, token};
+    let relay = Relay::bind().await;
+    let central = Kit::start_with(|c| c.allowed_hosts = vec![relay.authority()]).await;
+    relay.forward_to(&central.base);
+    let jwt = token(&central, &central.client(Scope::Integrator, None, None)).await;
+    let (project, flow) = login_flow(&central, &jwt).await;
+    let (kiosk, admin) = kiosk().await;
+    let code = pairing_code(&central, "Desk 1").await;
+    kiosk.kiosk_ok(Some(&admin), "central_pair", json!({"url": relay.url, "code": code})).await;
+    let onboard = |name: &str| {
+        let body = json!({"project": project, "projectFlow": flow, "identifier": "barack@example.com",
+                          "type": "onboarding", "name": name});
+        let (central, jwt) = (&central, jwt.clone());
+        async move {
+            let (status, body) = record(central, reqwest::Method::POST, &jwt, "/biometric-validations", body).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            CaseId::parse(body["data"]["biometricValidation"]["_id"].as_str().unwrap()).unwrap()
+        }
+    };
+    let read = |case: CaseId| {
+        let (central, jwt) = (&central, jwt.clone());
+        async move {
+            let path = format!("/biometric-validations/{case}");
+            record(central, reqwest::Method::GET, &jwt, &path, json!({})).await.1["data"].clone()
+        }
+    };
+    // Runs the validation at the kiosk with the demo camera (Obama); the link is cut while the face is captured.
+    let run_at_kiosk = |case: CaseId| {
+        let (kiosk, central, relay) = (&kiosk, &central, &relay);
+        async move {
+            assert!(vouch_testkit::eventually(WAIT, || kiosk.store.central_case(case).unwrap().is_some()).await);
+            let code = vouch_store::case_codes::format_code(&central.store.case_code(case).unwrap());
+            relay.cut();
+            let opened = kiosk.kiosk_ok(None, "case_open", json!({"code": code})).await;
+            assert_eq!(opened["next"]["step"]["kind"], "liveness", "{opened}");
+            let at = |index: u32| json!({"case_id": case.to_string(), "index": index});
+            kiosk.kiosk_ok(None, "liveness_begin", at(0)).await;
+            let live = kiosk.kiosk_ok(None, "liveness_frame", at(0)).await;
+            assert_eq!(live["passed"], true, "{live}");
+            let (status, offline) = kiosk.kiosk(None, "duplicate_check_run", at(1)).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{offline}");
+            assert_eq!(offline["reason"], "central_unreachable", "{offline}");
+            assert_eq!(kiosk.store.case_steps(case).unwrap().len(), 1, "the check waits, nothing recorded");
+            relay.restore();
+            kiosk.kiosk_ok(None, "duplicate_check_run", at(1)).await["session"].clone()
+        }
+    };
+
+    let first = onboard("Barack H. Obama").await;
+    let session = run_at_kiosk(first).await;
+    assert_eq!(session["done"][1]["outcome"], "passed", "nobody with this face at the central: {session}");
+    assert_eq!(session["status"], "completed", "decided by its steps at the central, and kept here: {session}");
+    let done = read(first).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let person = done["person"].as_str().unwrap().to_string();
+    let found: Value =
+        central.get(&jwt, &format!("/verifik/v2/face-recognition/persons/{person}")).await.json().await.unwrap();
+    assert_eq!(found["data"]["name"], "Barack H. Obama", "the kiosk's capture enrolled him at the central");
+    assert_eq!(
+        evidence(&central, first, EvidenceKind::LivenessFrames),
+        evidence(&kiosk, first, EvidenceKind::LivenessFrames),
+        "the central searched with the face the kiosk captured"
+    );
+
+    let second = onboard("Not Obama").await;
+    let session = run_at_kiosk(second).await;
+    assert_eq!(session["done"][1]["outcome"], "failed", "{session}");
+    assert_eq!(session["status"], "failed", "{session}");
+    let refused = read(second).await;
+    assert_eq!(refused["status"], "failed", "{refused}");
+    assert_eq!(refused["verificationResults"]["duplicateCheck"]["passed"], false, "{refused}");
+
+    // A liveness the kiosk failed (as its camera records it after three failed tries) ends the flow: the central
+    // decides the validation when that step arrives, and the kiosk keeps its decision rather than ask a clerk.
+    let spoof = onboard("Spoof").await;
+    assert!(vouch_testkit::eventually(WAIT, || kiosk.store.central_case(spoof).unwrap().is_some()).await);
+    let code = vouch_store::case_codes::format_code(&central.store.case_code(spoof).unwrap());
+    kiosk.kiosk_ok(None, "case_open", json!({"code": code})).await;
+    let failed = vouch_store::flows::NewStep {
+        case_id: spoof,
+        index: 0,
+        kind: vouch_core::flow::StepKind::Liveness,
+        outcome: vouch_core::flow::StepOutcome::Failed,
+        detail: json!({"reason": "spoof"}),
+    };
+    kiosk.store.record_step(failed, "kiosk").unwrap();
+    let kept = vouch_testkit::eventually(WAIT, || {
+        kiosk.store.get_case(spoof).unwrap().status == vouch_core::CaseStatus::Failed
+    })
+    .await;
+    assert!(kept, "the kiosk keeps the central's decision");
+    assert_eq!(read(spoof).await["status"], "failed");
+    let decided = kiosk.store.get_case(spoof).unwrap().decision.unwrap();
+    assert_eq!(decided.actor, vouch_app::subject_cases::STEPS_ACTOR, "{decided:?}");
+
+    // Each step is recorded once at the central: the check the central ran is not sent back up.
+    for case in [first, second] {
+        let steps = central.store.case_steps(case).unwrap();
+        assert_eq!(steps.iter().map(|s| s.kind.as_str()).collect::<Vec<_>>(), ["liveness", "duplicate_check"]);
+        assert!(central.store.verify_audit(Some(&case.to_string())).unwrap().is_intact());
+        assert!(kiosk.store.verify_audit(Some(&case.to_string())).unwrap().is_intact());
+    }
+    let status = kiosk.kiosk_ok(Some(&admin), "central_sync_now", json!({})).await;
+    assert_eq!((status["refused"].clone(), status["waiting"].clone()), (json!([]), json!(0)), "{status}");
 }

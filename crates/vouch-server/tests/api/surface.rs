@@ -181,6 +181,7 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/vouch/v1/sync/cases/{id}/claim", "post"),
         ("/vouch/v1/sync/cases/{id}/reference-photo", "get"),
         ("/vouch/v1/sync/cases/{id}/steps", "post"),
+        ("/vouch/v1/sync/cases/{id}/steps/{index}/run", "post"),
         ("/vouch/v1/sync/cases/{id}/decision", "post"),
         ("/vouch/v1/sync/walk-in-flow", "get"),
         ("/vouch/v1/sync/walk-ins", "post"),
