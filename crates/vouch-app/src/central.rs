@@ -47,6 +47,8 @@ pub trait Central: Send + Sync {
     fn claim(&self, case_id: CaseId) -> LinkFuture<'_, ()>;
     /// A case's reference photo: its bytes.
     fn reference_photo(&self, case_id: CaseId) -> LinkFuture<'_, Vec<u8>>;
+    /// A document a signing case's signer reads (the PDF), by its position in the listing.
+    fn document_to_sign(&self, case_id: CaseId, position: u32) -> LinkFuture<'_, Vec<u8>>;
     /// Pushes a step; answers the central's decision when the case's steps decided it there.
     fn push_step<'a>(
         &'a self,
@@ -329,10 +331,14 @@ async fn keep(app: &App, central: &dyn Central, pulled: PulledCase) -> Result<bo
         Some(photo) => Some((fetch_photo(central, case_id, &photo.sha256).await?, photo.media_type.clone())),
         None => None,
     };
+    let mut documents = Vec::new();
+    for listed in pulled.signing.iter().flat_map(|s| &s.documents) {
+        documents.push(central.document_to_sign(case_id, listed.position).await?);
+    }
     let kept = app
         .db(move |s| {
             let reference = photo.as_ref().map(|(bytes, media_type)| ReferenceBytes { bytes, media_type });
-            s.keep_pulled_case(&pulled, reference)
+            s.keep_pulled_case(&pulled, reference, &documents)
         })
         .await?;
     Ok(kept)

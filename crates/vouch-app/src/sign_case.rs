@@ -8,6 +8,7 @@ use vouch_signature::ceremony::{self, Document, Handwriting};
 use vouch_signature::{Drawn, SignatureError};
 use vouch_store::flows::Capture;
 use vouch_store::signing::{SignDocument, SignMethod, SignProcess, SignedVersion, Signer};
+use vouch_store::sync::Pushed;
 use vouch_store::Store;
 
 use crate::signing::SigningKeys;
@@ -172,6 +173,78 @@ pub async fn sign_at_kiosk(
             let detail = serde_json::to_value(&outcome).unwrap_or_default();
             s.record_signature_step(case_id, index, detail, &captures(&prepared.signed), &versions(&prepared), &actor)?;
             Ok(outcome)
+        })();
+        Ok(result)
+    })
+    .await?
+}
+
+/// The kiosk's signature step on a case of its central: the drawing is checked here and kept with the step (the
+/// pen data, encrypted like any capture); the central signs the documents with it, with its own keys, when the step
+/// goes up.
+pub async fn sign_for_central(
+    app: &App,
+    case_id: CaseId,
+    index: u32,
+    drawn: Drawn,
+    actor: String,
+) -> Result<SigningOutcome, AppError> {
+    let ink = drawn.check().map_err(signature_error)?;
+    let pen = serde_json::to_vec(&drawn).map_err(AppError::internal)?;
+    app.db(move |s| {
+        let result = (|| {
+            let signer = s.signer(case_id)?.ok_or_else(|| AppError::conflict("This case has nothing to sign"))?;
+            if signer.method != SignMethod::Biometric {
+                return Err(AppError::conflict("This signer signs without a handwritten signature"));
+            }
+            let outcome = SigningOutcome {
+                documents: s.sign_process(&signer.process_id)?.documents.len(),
+                pointer: drawn.pad.pointer.as_str(),
+                ink: serde_json::to_value(ink).unwrap_or_default(),
+            };
+            let detail = serde_json::to_value(&outcome).unwrap_or_default();
+            s.record_signature_for_central(case_id, index, detail, &pen, &actor)?;
+            Ok(outcome)
+        })();
+        Ok(result)
+    })
+    .await?
+}
+
+/// A signature step a paired kiosk pushed: the drawing is checked again and every document signed with this
+/// service's keys, recorded with the kiosk's item as applied. Pushed again, it answers that it was applied.
+pub async fn sign_pushed(
+    app: &App,
+    kiosk_id: String,
+    item_id: String,
+    case_id: CaseId,
+    index: u32,
+    drawn: Drawn,
+) -> Result<Pushed, AppError> {
+    let ink = drawn.check().map_err(signature_error)?;
+    let keys = app.signing.keys().await?;
+    app.db(move |s| {
+        let result = (|| {
+            if s.kiosk_item_applied(&item_id)? {
+                return Ok(Pushed::AlreadyApplied);
+            }
+            if s.case_holder(case_id)?.as_deref() != Some(kiosk_id.as_str()) {
+                return Err(AppError::conflict("claim the case before pushing its steps"));
+            }
+            let handwriting = Handwriting::Drawn(&drawn);
+            let reason = "Handwritten signature at a Vouch kiosk";
+            let (signer, prepared) = prepare(s, &keys, case_id, &handwriting, reason, None)?;
+            if signer.method != SignMethod::Biometric {
+                return Err(AppError::conflict("This signer signs without a handwritten signature"));
+            }
+            let outcome = SigningOutcome {
+                documents: prepared.signed.documents.len(),
+                pointer: drawn.pad.pointer.as_str(),
+                ink: serde_json::to_value(ink).unwrap_or_default(),
+            };
+            let detail = serde_json::to_value(&outcome).unwrap_or_default();
+            let (captures, versions) = (captures(&prepared.signed), versions(&prepared));
+            Ok(s.push_kiosk_signature(&kiosk_id, &item_id, case_id, index, detail, &captures, &versions)?)
         })();
         Ok(result)
     })

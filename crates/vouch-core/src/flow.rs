@@ -314,12 +314,6 @@ pub fn demo_steps() -> Vec<Step> {
     vec![Step::Consent { text }, Step::Result {}]
 }
 
-/// Whether a step needs what only the central service holds and cannot be done at a kiosk syncing with it: the
-/// documents to sign stay at the central, where the signature is applied with its keys.
-pub fn needs_the_central(step: &Step) -> bool {
-    matches!(step, Step::Signature {})
-}
-
 /// Whether a kiosk running a case pulled from its central asks the central to decide this step: a search of the
 /// gallery of enrolled persons, which lives there (a duplicate check against the kiosk's own, empty, gallery would
 /// pass). The central runs it on the face the kiosk captured and pushed before it.

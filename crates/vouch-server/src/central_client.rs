@@ -243,6 +243,13 @@ impl Central for HttpCentral {
         })
     }
 
+    fn document_to_sign(&self, case_id: CaseId, position: u32) -> LinkFuture<'_, Vec<u8>> {
+        Box::pin(async move {
+            let url = self.case_url(case_id, &format!("documents/{position}"));
+            Ok(self.call(|h| h.get(&url)).await?.bytes().await.map_err(unreachable)?.to_vec())
+        })
+    }
+
     fn run_gallery_step(&self, case_id: CaseId, index: u32) -> LinkFuture<'_, GalleryStepAnswer> {
         Box::pin(async move {
             let url = self.case_url(case_id, &format!("steps/{index}/run"));

@@ -30,6 +30,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(list_cases))
         .routes(routes!(claim_case))
         .routes(routes!(reference_photo))
+        .routes(routes!(document_to_sign))
         .routes(routes!(push_step))
         .routes(routes!(run_gallery_step))
         .routes(routes!(push_decision))
@@ -63,6 +64,10 @@ pub struct SyncCase {
     /// `/vouch/v1/sync/cases/{id}/reference-photo`.
     #[schema(value_type = Option<Object>)]
     pub reference_photo: Option<vouch_store::central::PulledPhoto>,
+    /// For a signing case: the signer's name and method, and the documents to read (each fetched once, at
+    /// `/vouch/v1/sync/cases/{id}/documents/{position}`). The kiosk sends the drawing up; the central signs.
+    #[schema(value_type = Option<Object>)]
+    pub signing: Option<vouch_store::central::PulledSigning>,
 }
 
 fn item_id(id: &str) -> Result<(), ApiError> {
@@ -86,17 +91,25 @@ async fn list_cases(
     let cases = state
         .db(move |s| {
             s.touch_kiosk(&kiosk.id)?;
-            s.cases_for_kiosk(&kiosk.id, limit)
+            let offered = s.cases_for_kiosk(&kiosk.id, limit)?;
+            let mut listed = Vec::with_capacity(offered.len());
+            for o in offered {
+                let signs = o.flow.steps.iter().any(|step| step.kind() == StepKind::Signature);
+                let signing = if signs { s.signing_for_kiosk(o.case.id)? } else { None };
+                listed.push((o, signing));
+            }
+            Ok(listed)
         })
         .await?;
     let cases = cases
         .into_iter()
-        .map(|o| SyncCase {
+        .map(|(o, signing)| SyncCase {
             code: vouch_store::case_codes::format_code(&o.code),
             flow: serde_json::to_value(&*o.flow).unwrap_or_default(),
             steps: o.steps,
             claimed: o.claimed,
             reference_photo: o.reference_photo,
+            signing,
             case: serde_json::to_value(&o.case).unwrap_or_default(),
         })
         .collect();
@@ -115,9 +128,7 @@ async fn reference_photo(
     let case_id = parse_case_id(&id)?;
     let photo = state
         .db(move |s| {
-            // Only a case this kiosk may run: open, and nobody else's.
-            let holder = s.case_holder(case_id)?;
-            if holder.as_deref().is_some_and(|h| h != kiosk.id) || s.get_case(case_id)?.status.is_terminal() {
+            if !may_run(s, &kiosk.id, case_id)? {
                 return Err(vouch_store::StoreError::NotFound);
             }
             s.latest_evidence_bytes(case_id, EvidenceKind::ReferencePhoto)
@@ -127,6 +138,41 @@ async fn reference_photo(
         .ok_or_else(|| ApiError::not_found("this case has no reference photo"))?;
     let (evidence, bytes) = photo;
     Ok(([(axum::http::header::CONTENT_TYPE, evidence.media_type)], bytes).into_response())
+}
+
+/// A document a signing case this kiosk may run asks its signer to sign: the newest version, as PDF.
+#[utoipa::path(get, path = "/vouch/v1/sync/cases/{id}/documents/{position}", tag = "Vouch", security(("bearer" = [])),
+    params(("id" = String, Path), ("position" = u32, Path, description = "0-based, as the listing gives it")),
+    responses((status = 200, description = "the PDF", content_type = "application/pdf"), (status = 404, body = NativeError)))]
+async fn document_to_sign(
+    State(state): State<AppState>,
+    Authed(kiosk): Authed,
+    Path((id, position)): Path<(String, u32)>,
+) -> SyncResult<axum::response::Response> {
+    let case_id = parse_case_id(&id)?;
+    let bytes = state
+        .db(move |s| {
+            if !may_run(s, &kiosk.id, case_id)? {
+                return Err(vouch_store::StoreError::NotFound);
+            }
+            let signer = s.signer(case_id)?.ok_or(vouch_store::StoreError::NotFound)?;
+            let process = s.sign_process(&signer.process_id)?;
+            let doc = process
+                .documents
+                .into_iter()
+                .find(|d| d.position == position && d.purged_at.is_none())
+                .ok_or(vouch_store::StoreError::NotFound)?;
+            s.blobs().get(&doc.current_sha256)
+        })
+        .await
+        .map_err(|e| e.with_not_found("this case has no such document to sign"))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/pdf")], bytes).into_response())
+}
+
+/// Whether a kiosk may run a case: open, and nobody else's.
+fn may_run(s: &vouch_store::Store, kiosk_id: &str, case_id: vouch_core::CaseId) -> vouch_store::Result<bool> {
+    let holder = s.case_holder(case_id)?;
+    Ok(holder.as_deref().is_none_or(|h| h == kiosk_id) && !s.get_case(case_id)?.status.is_terminal())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -222,6 +268,17 @@ async fn push_step(
             .map_err(|_| ApiError::invalid("a capture's data is not base64"))?;
         captured.push((kind, c.media_type, bytes));
     }
+    if body.kind == StepKind::Signature {
+        let drawn = pen_data(&captured)?;
+        let (kiosk_id, item) = (kiosk.id.clone(), body.item_id);
+        let pushed = vouch_app::sign_case::sign_pushed(&state.app, kiosk_id, item, case_id, body.index, drawn)
+            .await
+            .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
+        if pushed == Pushed::Applied {
+            tracing::info!(%case_id, step = body.index + 1, "a kiosk's signature applied to the documents here");
+        }
+        return Ok(Json(PushedStepView { applied_now: pushed == Pushed::Applied, decision: None }));
+    }
     let step = NewStep { case_id, index: body.index, kind: body.kind, outcome: body.outcome, detail: body.detail };
     let (kiosk_id, item) = (kiosk.id.clone(), body.item_id);
     let (pushed, _) = state
@@ -273,6 +330,21 @@ async fn run_gallery_step(
         .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     tracing::info!(%case_id, step = index + 1, outcome = run.step.outcome.as_str(), "a kiosk's gallery step decided here");
     Ok(Json(GalleryStepView { step: run.step, case: serde_json::to_value(&run.case).unwrap_or_default() }))
+}
+
+/// The drawing a kiosk's signature step carries: the one capture of the pen data, as the kiosk kept it.
+fn pen_data(captured: &[(EvidenceKind, String, Vec<u8>)]) -> Result<vouch_signature::Drawn, ApiError> {
+    let mut pens = captured.iter().filter(|(kind, media_type, _)| {
+        *kind == EvidenceKind::SignatureData && media_type == vouch_store::signing::PEN_MEDIA_TYPE
+    });
+    match (pens.next(), pens.next()) {
+        (Some((_, _, bytes)), None) => serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::invalid(format!("the signature's pen data is not a drawing: {e}"))),
+        _ => Err(ApiError::invalid(format!(
+            "a signature step carries its pen data: one signature_data capture of {}",
+            vouch_store::signing::PEN_MEDIA_TYPE
+        ))),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

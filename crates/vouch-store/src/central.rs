@@ -14,6 +14,7 @@ use crate::credentials::{random_token, secret_mac};
 use crate::db::{Conn, Row};
 use crate::db_params;
 use crate::error::{Result, StoreError};
+use crate::signing::{NewSignProcess, NewSigner, SignDocument};
 use crate::{from_ms, now, to_ms, Store};
 
 /// Pulled flows are kept under this prefix, so that one never stands in for a local flow of the same id.
@@ -59,6 +60,26 @@ pub struct PulledCase {
     /// The integrator's reference photo for the face match, fetched on its own when the case is new here.
     #[serde(default)]
     pub reference_photo: Option<PulledPhoto>,
+    /// For a signing case: who signs and the documents to show them, fetched on their own when the case is new here.
+    #[serde(default)]
+    pub signing: Option<PulledSigning>,
+}
+
+/// What the signer of a signing case reads at the kiosk. The central signs with what they draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PulledSigning {
+    pub signer_name: String,
+    pub method: crate::signing::SignMethod,
+    pub documents: Vec<PulledDocument>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PulledDocument {
+    pub position: u32,
+    pub name: String,
+    /// Of the version the signer reads: the newest at the central when the case was listed.
+    pub sha256: String,
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -402,7 +423,12 @@ impl Store {
 
     /// Keeps a case the central offered, with its flow (under [`CENTRAL_FLOW_PREFIX`]), its code and the steps it
     /// has, as a case of the central's stand-in client. False when it is here already.
-    pub fn keep_pulled_case(&self, pulled: &PulledCase, reference: Option<ReferenceBytes<'_>>) -> Result<bool> {
+    pub fn keep_pulled_case(
+        &self,
+        pulled: &PulledCase,
+        reference: Option<ReferenceBytes<'_>>,
+        documents: &[Vec<u8>],
+    ) -> Result<bool> {
         let link = self.central_link()?.ok_or_else(|| StoreError::Conflict("this kiosk is not paired".into()))?;
         let id = pulled.case.id.to_string();
         let code = crate::case_codes::normalize_code(&pulled.code)
@@ -422,6 +448,10 @@ impl Store {
                 media_type: r.media_type.to_string(),
                 size: r.bytes.len() as u64,
             }),
+            None => None,
+        };
+        let signing = match &pulled.signing {
+            Some(signing) => Some(self.signing_for_pulled(&case, signing, documents)?),
             None => None,
         };
         let at = now();
@@ -447,12 +477,50 @@ impl Store {
                 if let Some(photo) = &photo {
                     crate::cases::insert_evidence(tx, pulled.case.id, at, std::slice::from_ref(photo))?;
                 }
+                if let Some((process_id, stored, signer)) = &signing {
+                    let process =
+                        NewSignProcess { id: process_id, client_id: &link.client_id, api: &case.api, org_id: None };
+                    crate::signing::insert_process(tx, &process, stored, at)?;
+                    crate::signing::insert_signer(tx, process_id, 0, signer)?;
+                }
+                let documents: Vec<&str> = signing
+                    .iter()
+                    .flat_map(|(_, stored, _)| stored.iter().map(|d| d.original_sha256.as_str()))
+                    .collect();
                 let detail = serde_json::json!({"central": link.url, "steps": pulled.steps.len(),
-                    "reference_photo": photo.as_ref().map(|p| &p.sha256)});
+                    "reference_photo": photo.as_ref().map(|p| &p.sha256), "documents": documents});
                 audit::append_event(tx, self.audit_key(), &id, at, "central", "case_pulled", &detail)?;
                 Ok(true)
             })
         })
+    }
+
+    /// A pulled signing case's own process here (`central-<case id>`): its documents' blobs written, checked
+    /// against the hashes the central listed, and its one signer.
+    fn signing_for_pulled(
+        &self,
+        case: &Case,
+        signing: &PulledSigning,
+        documents: &[Vec<u8>],
+    ) -> Result<(String, Vec<SignDocument>, NewSigner)> {
+        if documents.len() != signing.documents.len() {
+            return Err(StoreError::Invalid("the documents to sign did not all arrive".into()));
+        }
+        let named: Vec<(String, &[u8])> =
+            signing.documents.iter().zip(documents).map(|(d, bytes)| (d.name.clone(), bytes.as_slice())).collect();
+        for (listed, bytes) in signing.documents.iter().zip(documents) {
+            if crate::sha256_hex(bytes) != listed.sha256 {
+                return Err(StoreError::Invalid(format!("the document {:?} arrived altered", listed.name)));
+            }
+        }
+        let signer = NewSigner {
+            case: case.clone(),
+            name: signing.signer_name.clone(),
+            email: None,
+            nif: None,
+            method: signing.method,
+        };
+        Ok((format!("central-{}", case.id), self.put_documents(&named)?, signer))
     }
 
     /// Withdraws the pulled cases the central no longer offers this kiosk (another kiosk claimed them, or they were

@@ -29,7 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0022_central_link.sql"),
     include_str!("../migrations/0023_case_branches.sql"),
     include_str!("../migrations/0024_walk_ins.sql"),
-    include_str!("../migrations/0025_gallery_steps_at_kiosks.sql"),
+    include_str!("../migrations/0025_kiosks_run_every_flow.sql"),
 ];
 
 pub fn latest_version() -> i64 {

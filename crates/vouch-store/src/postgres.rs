@@ -24,7 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0006_central_link.sql"),
     include_str!("../migrations/postgres/0007_case_branches.sql"),
     include_str!("../migrations/postgres/0008_walk_ins.sql"),
-    include_str!("../migrations/postgres/0009_gallery_steps_at_kiosks.sql"),
+    include_str!("../migrations/postgres/0009_kiosks_run_every_flow.sql"),
 ];
 
 /// Taken by every migration (a transaction-scoped advisory lock), so that instances starting together on one

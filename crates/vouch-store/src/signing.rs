@@ -1,7 +1,7 @@
 //! Sign processes (DANAconnect circuits, MasStack sign processes): their documents, their signers (one case each)
 //! and the signing itself. Document files are encrypted blobs, written before the rows that name them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use vouch_core::flow::{StepKind, StepOutcome, StepRecord};
 use vouch_core::{Case, CaseId};
@@ -13,7 +13,7 @@ use crate::error::{Result, StoreError};
 use crate::flows::{Capture, NewStep};
 use crate::{from_ms, sha256_hex, to_ms, Store};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SignMethod {
     /// A handwritten signature with its pen data.
@@ -114,6 +114,47 @@ fn signer_from_row(r: &Row) -> Result<Signer> {
     })
 }
 
+/// The process and its documents' rows (their blobs are written already).
+pub(crate) fn insert_process(
+    tx: &Conn<'_>,
+    process: &NewSignProcess<'_>,
+    documents: &[SignDocument],
+    at: OffsetDateTime,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO sign_processes (id, client_id, api, org_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        db_params![process.id, process.client_id, process.api, process.org_id, to_ms(at)],
+    )?;
+    for d in documents {
+        tx.execute(
+            "INSERT INTO sign_documents (process_id, position, name, original_sha256, size, current_sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            db_params![
+                process.id,
+                d.position,
+                d.name,
+                d.original_sha256,
+                i64::try_from(d.size).unwrap_or(i64::MAX),
+                d.current_sha256
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// A signer's row, for a case inserted already.
+pub(crate) fn insert_signer(tx: &Conn<'_>, process_id: &str, position: u32, s: &NewSigner) -> Result<()> {
+    tx.execute(
+        &format!("INSERT INTO signers ({SIGNER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL)"),
+        db_params![s.case.id.to_string(), process_id, position, s.name, s.email, s.nif, s.method.as_str()],
+    )?;
+    Ok(())
+}
+
+/// The pen data of a signature drawn at a kiosk for a case of its central, as the kiosk keeps it and pushes it up
+/// (a [`vouch_signature`]-style drawing: the pad and its samples, as JSON): the central signs the documents with it.
+pub const PEN_MEDIA_TYPE: &str = "application/vnd.vouch.pen+json";
+
 impl Store {
     /// Creates a process: the document blobs first, then in one transaction the process, its documents, every
     /// signer's case (with its code and audit event) and the signers.
@@ -125,47 +166,16 @@ impl Store {
         actor: &str,
     ) -> Result<SignProcess> {
         let NewSignProcess { id: process_id, client_id, api, org_id } = *process;
-        let mut stored = Vec::with_capacity(documents.len());
-        for (position, (name, bytes)) in documents.iter().enumerate() {
-            let sha = self.blobs().put(bytes)?;
-            stored.push(SignDocument {
-                position: u32::try_from(position).unwrap_or(u32::MAX),
-                name: name.clone(),
-                original_sha256: sha.clone(),
-                size: bytes.len() as u64,
-                current_sha256: sha,
-                purged_at: None,
-            });
-        }
+        let stored = self.put_documents(documents)?;
         let now = crate::now();
         let created = self.with(|conn| {
             conn.transaction(|tx| {
-                tx.execute(
-                    "INSERT INTO sign_processes (id, client_id, api, org_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    db_params![process_id, client_id, api, org_id, to_ms(now)],
-                )?;
-                for d in &stored {
-                    tx.execute(
-                        "INSERT INTO sign_documents (process_id, position, name, original_sha256, size, current_sha256)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        db_params![
-                            process_id,
-                            d.position,
-                            d.name,
-                            d.original_sha256,
-                            i64::try_from(d.size).unwrap_or(i64::MAX),
-                            d.current_sha256
-                        ],
-                    )?;
-                }
+                insert_process(tx, process, &stored, now)?;
                 let mut created = Vec::with_capacity(signers.len());
                 for (position, s) in signers.iter().enumerate() {
                     crate::cases::insert_case_in(tx, self.audit_key(), &s.case, actor)?;
                     let position = u32::try_from(position).unwrap_or(u32::MAX);
-                    tx.execute(
-                        &format!("INSERT INTO signers ({SIGNER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL)"),
-                        db_params![s.case.id.to_string(), process_id, position, s.name, s.email, s.nif, s.method.as_str()],
-                    )?;
+                    insert_signer(tx, process_id, position, s)?;
                     // Names of documents and hashes only: who signs is personal data and the audit log outlives
                     // retention.
                     let detail = serde_json::json!({
@@ -198,6 +208,69 @@ impl Store {
             documents: stored,
             signers: created,
         })
+    }
+
+    /// Writes each document's blob; their rows name them in the transaction that follows.
+    pub(crate) fn put_documents(&self, documents: &[(String, &[u8])]) -> Result<Vec<SignDocument>> {
+        let mut stored = Vec::with_capacity(documents.len());
+        for (position, (name, bytes)) in documents.iter().enumerate() {
+            let sha = self.blobs().put(bytes)?;
+            stored.push(SignDocument {
+                position: u32::try_from(position).unwrap_or(u32::MAX),
+                name: name.clone(),
+                original_sha256: sha.clone(),
+                size: bytes.len() as u64,
+                current_sha256: sha,
+                purged_at: None,
+            });
+        }
+        Ok(stored)
+    }
+
+    /// A kiosk's signature step on a case of its central: the step with the pen data, and the signer marked as
+    /// having signed here, in one transaction. The documents are signed at the central, with its keys, when the
+    /// step goes up.
+    pub fn record_signature_for_central(
+        &self,
+        case_id: CaseId,
+        index: u32,
+        detail: serde_json::Value,
+        pen: &[u8],
+        actor: &str,
+    ) -> Result<StepRecord> {
+        let step = NewStep { case_id, index, kind: StepKind::Signature, outcome: StepOutcome::Passed, detail };
+        let pen = [Capture { kind: vouch_core::EvidenceKind::SignatureData, media_type: PEN_MEDIA_TYPE, bytes: pen }];
+        self.record_step_with(step, &pen, actor, |tx, at| {
+            let signed = tx.execute(
+                "UPDATE signers SET signed_at = ?1 WHERE case_id = ?2 AND signed_at IS NULL",
+                db_params![to_ms(at), case_id.to_string()],
+            )?;
+            if signed == 0 {
+                return Err(StoreError::Conflict("the documents are already signed".into()));
+            }
+            Ok(())
+        })
+    }
+
+    /// A signature step a kiosk pushed, signed here with this service's keys: the step, its captures and the new
+    /// document versions, with the item marked applied, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_kiosk_signature(
+        &self,
+        kiosk_id: &str,
+        item_id: &str,
+        case_id: CaseId,
+        index: u32,
+        detail: serde_json::Value,
+        captures: &[Capture<'_>],
+        versions: &[SignedVersion<'_>],
+    ) -> Result<crate::sync::Pushed> {
+        let step = NewStep { case_id, index, kind: StepKind::Signature, outcome: StepOutcome::Passed, detail };
+        let actor = format!("kiosk:{kiosk_id}");
+        let (pushed, _) = self.push_kiosk_step_with(kiosk_id, item_id, step, captures, |tx, at| {
+            apply_signing(tx, self.audit_key(), case_id, versions, at, &actor)
+        })?;
+        Ok(pushed)
     }
 
     pub fn sign_process(&self, process_id: &str) -> Result<SignProcess> {

@@ -88,8 +88,7 @@ impl Store {
     }
 
     /// The open cases that `kiosk_id` may run, with their flows, oldest first: those for any kiosk and those for its
-    /// branch, nobody else's claim on them; not those whose flow has a step only the central can do
-    /// ([`vouch_core::flow::needs_the_central`]). They are read from the `cases_for_kiosks` index, so the cost follows
+    /// branch, nobody else's claim on them; only cases with a flow. They are read from the `cases_for_kiosks` index, so the cost follows
     /// what is offered, not how many other cases are open: two statements, one per flow version listed, and one per
     /// case already under way (its steps).
     pub fn cases_for_kiosk(&self, kiosk_id: &str, limit: u32) -> Result<Vec<OfferedCase>> {
@@ -125,10 +124,6 @@ impl Store {
                     flow
                 }
             };
-            // Kept from before the index knew (migrations 0023 and 0025 marked old cases from their flows' text).
-            if flow.steps.iter().any(vouch_core::flow::needs_the_central) {
-                continue;
-            }
             // A step moves a case on from pending: only a case under way has steps to read.
             let steps =
                 if case.status == vouch_core::CaseStatus::Pending { Vec::new() } else { self.case_steps(case.id)? };
@@ -148,6 +143,25 @@ impl Store {
         Ok(offered)
     }
 
+    /// What a kiosk needs to have a case's signer read and sign at the kiosk: the signer's name and method, and the
+    /// newest version of each document. `None` for a case that signs nothing.
+    pub fn signing_for_kiosk(&self, case_id: CaseId) -> Result<Option<crate::central::PulledSigning>> {
+        let Some(signer) = self.signer(case_id)? else { return Ok(None) };
+        let process = self.sign_process(&signer.process_id)?;
+        let documents = process
+            .documents
+            .into_iter()
+            .filter(|d| d.purged_at.is_none())
+            .map(|d| crate::central::PulledDocument {
+                position: d.position,
+                name: d.name,
+                sha256: d.current_sha256,
+                size: d.size,
+            })
+            .collect();
+        Ok(Some(crate::central::PulledSigning { signer_name: signer.name, method: signer.method, documents }))
+    }
+
     /// The kiosk that holds a case.
     pub fn case_holder(&self, case_id: CaseId) -> Result<Option<String>> {
         self.with(|conn| holder(conn, &case_id.to_string()))
@@ -157,12 +171,8 @@ impl Store {
     /// kiosk does. The first claim is audited on the case's chain.
     pub fn claim_case(&self, kiosk_id: &str, case_id: CaseId) -> Result<()> {
         let case = self.get_case(case_id)?;
-        if let Some(flow) = &case.flow {
-            if self.flow_version(&flow.id, flow.version)?.steps.iter().any(vouch_core::flow::needs_the_central) {
-                return Err(StoreError::Conflict(
-                    "this case's flow has a signature step: the documents to sign stay at the central".into(),
-                ));
-            }
+        if case.flow.is_none() {
+            return Err(StoreError::Conflict("this case has no flow for a kiosk to run".into()));
         }
         let id = case_id.to_string();
         self.with(|conn| {
@@ -210,6 +220,23 @@ impl Store {
         step: NewStep,
         captures: &[Capture<'_>],
     ) -> Result<(Pushed, Option<StepRecord>)> {
+        self.push_kiosk_step_with(kiosk_id, item_id, step, captures, |_, _| Ok(()))
+    }
+
+    /// Whether the central applied a kiosk's item already.
+    pub fn kiosk_item_applied(&self, item_id: &str) -> Result<bool> {
+        self.with(|conn| applied(conn, item_id))
+    }
+
+    /// As [`Store::push_kiosk_step`], with more writes (`within`) in the step's transaction.
+    pub(crate) fn push_kiosk_step_with(
+        &self,
+        kiosk_id: &str,
+        item_id: &str,
+        step: NewStep,
+        captures: &[Capture<'_>],
+        within: impl FnOnce(&Conn<'_>, time::OffsetDateTime) -> Result<()>,
+    ) -> Result<(Pushed, Option<StepRecord>)> {
         let case = step.case_id.to_string();
         if self.with(|conn| applied(conn, item_id))? {
             return Ok((Pushed::AlreadyApplied, None));
@@ -223,7 +250,7 @@ impl Store {
                 "INSERT INTO sync_items (item_id, kiosk_id, case_id, applied_at) VALUES (?1, ?2, ?3, ?4)",
                 db_params![item_id, kiosk_id, case, to_ms(at)],
             )?;
-            Ok(())
+            within(tx, at)
         });
         match recorded {
             Ok(record) => Ok((Pushed::Applied, Some(record))),

@@ -78,9 +78,9 @@ impl Store {
                 StoreError::NotFound => StoreError::Invalid(format!("there is no flow {:?}", w.flow_id)),
                 e => e,
             })?;
-            if flow.steps.iter().any(vouch_core::flow::needs_the_central) {
+            if flow.steps.iter().any(|s| s.kind() == vouch_core::flow::StepKind::Signature) {
                 return Err(StoreError::Invalid(
-                    "that flow has a signature step, whose documents stay at the central: a kiosk cannot run it".into(),
+                    "that flow has a signature step, and a walk-in has no documents to sign".into(),
                 ));
             }
         }

@@ -27,7 +27,7 @@ fn pulled_case(flow_id: &str) -> PulledCase {
         created_at: at,
         created_by: "admin:central".into(),
     };
-    PulledCase { case, code: "ABCD-EFGH".into(), flow, steps: Vec::new(), reference_photo: None }
+    PulledCase { case, code: "ABCD-EFGH".into(), flow, steps: Vec::new(), reference_photo: None, signing: None }
 }
 
 fn paired_store(dir: &std::path::Path) -> Store {
@@ -69,8 +69,8 @@ fn what_is_recorded_on_a_pulled_case_waits_in_order_and_is_kept_until_the_centra
 
     let pulled = pulled_case("demo");
     let id = pulled.case.id;
-    assert!(store.keep_pulled_case(&pulled, None).unwrap());
-    assert!(!store.keep_pulled_case(&pulled, None).unwrap(), "kept once");
+    assert!(store.keep_pulled_case(&pulled, None, &[]).unwrap());
+    assert!(!store.keep_pulled_case(&pulled, None, &[]).unwrap(), "kept once");
     let kept = store.get_case(id).unwrap();
     assert_eq!(kept.flow, Some(FlowRef { id: "central/demo".into(), version: 3 }), "never a local flow");
     assert_eq!(store.case_by_code("ABCDEFGH").unwrap(), id, "opened with the central's code");
@@ -139,7 +139,7 @@ fn a_refused_case_is_set_aside_and_the_others_still_go() {
     let (first, second) = (pulled_case("demo"), pulled_case("demo"));
     let second = PulledCase { code: "ABCD-EFGJ".into(), ..second };
     for pulled in [&first, &second] {
-        store.keep_pulled_case(pulled, None).unwrap();
+        store.keep_pulled_case(pulled, None, &[]).unwrap();
         reject(&store, pulled.case.id);
     }
     store.note_central_refusal(first.case.id, "another kiosk holds this case").unwrap();

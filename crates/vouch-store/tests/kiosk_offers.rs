@@ -1,6 +1,6 @@
 //! What a central service offers its paired kiosks, on SQLite and on a real PostgreSQL: the open cases for any kiosk
 //! and those for the kiosk's own branch, oldest first, never another branch's (nor may a kiosk claim one), never
-//! those whose flow needs the central, however many of them are older, and never one past its expiry.
+//! those without a flow, however many of them are older, and never one past its expiry.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use vouch_core::claims::validate_claims;
@@ -38,10 +38,10 @@ fn offers_by_branch(store: &Store) {
     let new = NewClient { name: "bank".into(), scope: Scope::Integrator, token_ttl_secs: None, webhook_url: None };
     let client = store.create_client(&new, "test").unwrap().client.id;
     let selfie = flow(store, "selfie", &[Step::Selfie {}, Step::Result {}]);
-    let signing = flow(store, "signing", &[Step::Selfie {}, Step::Signature {}, Step::Result {}]);
-    // More cases that only the central can run than one listing returns, all older than the rest.
+    // More cases without a flow (driven through their API, never at a kiosk) than one listing returns, all older
+    // than the rest.
     for n in 0..250 {
-        store.insert_case(&case(&client, &signing, None, 10_000 + n), "test").unwrap();
+        store.insert_case(&Case { flow: None, ..case(&client, &selfie, None, 10_000 + n) }, "test").unwrap();
     }
     let any = case(&client, &selfie, None, 300);
     let north = case(&client, &selfie, Some("Tartu"), 200);
@@ -89,25 +89,27 @@ fn a_central_offers_each_kiosk_its_branchs_cases_and_any_kiosks_on_postgresql() 
 }
 
 #[test]
-fn a_gallery_case_made_before_kiosks_ran_gallery_steps_is_offered_once_migrated() {
+fn gallery_and_signing_cases_made_before_kiosks_ran_them_are_offered_once_migrated() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (waiting, signing_case) = {
+    let (gallery_case, signing_case, flowless) = {
         let store = Store::open(&data).unwrap();
         let new = NewClient { name: "bank".into(), scope: Scope::Integrator, token_ttl_secs: None, webhook_url: None };
         let client = store.create_client(&new, "test").unwrap().client.id;
         let gallery = [Step::Selfie {}, Step::DuplicateCheck { threshold: 0.5, collection: None }, Step::Result {}];
-        let waiting = case(&client, &flow(&store, "gallery", &gallery), None, 60);
+        let gallery_case = case(&client, &flow(&store, "gallery", &gallery), None, 60);
         let signing_case = case(&client, &flow(&store, "signing", &[Step::Signature {}, Step::Result {}]), None, 30);
-        store.insert_case(&waiting, "test").unwrap();
-        store.insert_case(&signing_case, "test").unwrap();
-        (waiting.id, signing_case.id)
+        let flowless = Case { flow: None, ..case(&client, &flow(&store, "x", &[Step::Result {}]), None, 90) };
+        for c in [&gallery_case, &signing_case, &flowless] {
+            store.insert_case(c, "test").unwrap();
+        }
+        (gallery_case.id, signing_case.id, flowless.id)
     };
-    // As migration 0023 left it: the gallery case marked as one only the central runs.
+    // As migration 0023 left them: cases only the central ran.
     let db = rusqlite::Connection::open(data.join(vouch_store::DB_FILE)).unwrap();
     db.execute_batch("UPDATE cases SET at_kiosks = 0; PRAGMA user_version = 24;").unwrap();
     drop(db);
     let store = Store::open(&data).unwrap();
     let desk = kiosk(&store, "Desk 1", None);
-    assert_eq!(offered(&store, &desk), vec![waiting], "not {signing_case}");
+    assert_eq!(offered(&store, &desk), vec![gallery_case, signing_case], "not {flowless}");
 }

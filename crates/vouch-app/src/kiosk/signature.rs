@@ -129,7 +129,12 @@ pub async fn signature_submit(
         return Err(AppError::new(AppCode::Conflict, "The documents of this case are already signed"));
     }
     let drawn = Drawn { pad: args.pad, samples: args.samples };
-    let outcome = sign_case::sign_at_kiosk(&state.app, case_id, step.index, drawn, caller.actor()).await?;
+    // A case of the central is signed there, with its keys, when the step goes up.
+    let outcome = if state.db(move |s| s.central_case(case_id)).await?.is_some() {
+        sign_case::sign_for_central(&state.app, case_id, step.index, drawn, caller.actor()).await?
+    } else {
+        sign_case::sign_at_kiosk(&state.app, case_id, step.index, drawn, caller.actor()).await?
+    };
     tracing::info!(%case_id, step = step.index + 1, documents = outcome.documents, pointer = outcome.pointer,
         "documents signed at the kiosk");
     Ok(SignatureSubmitted { signed: outcome, session: crate::steps::case_session(&state.app, case_id).await? })

@@ -459,3 +459,85 @@ async fn verifik_onboardings_run_at_a_kiosk_and_the_central_searches_its_own_gal
     let status = kiosk.kiosk_ok(Some(&admin), "central_sync_now", json!({})).await;
     assert_eq!((status["refused"].clone(), status["waiting"].clone()), (json!([]), json!(0)), "{status}");
 }
+
+/// A DANAconnect circuit made at the central is signed at a paired kiosk while its link is down: the signer reads the
+/// documents the kiosk took down with the case and draws; when the link returns, the central signs the documents
+/// with its own keys and completes the circuit with the clerk's decision.
+#[tokio::test]
+async fn a_circuit_from_the_central_is_signed_at_a_kiosk_offline_and_the_central_signs_its_documents() {
+    use crate::signing::{doc, drawn, pdf, signer, signing_flow, start, zip_files};
+    let relay = Relay::bind().await;
+    let central = Kit::start_with(|c| c.allowed_hosts = vec![relay.authority()]).await;
+    relay.forward_to(&central.base);
+    signing_flow(&central, &central.kiosk_admin().await).await;
+    let creds = central.client(Scope::Integrator, Some("http://127.0.0.1:9/hook"), None);
+    let grant = "grant_type=client_credentials";
+    let token: Value =
+        central.oauth("/danaconnect/oauth2/token", Some(&creds.basic()), grant).await.json().await.unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let (contract, annex) = (pdf("Loan contract"), pdf("Annex I: repayment schedule"));
+    let body = json!({"id": "loan-78", "signer": signer(),
+                      "docs": [doc("Contract.pdf", &contract), doc("Annex.pdf", &annex)]});
+    let (status, started) = start(&central, &token, &body).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let circuit = CaseId::parse(started["circuitId"].as_str().unwrap()).unwrap();
+
+    let (kiosk, admin) = kiosk().await;
+    let code = pairing_code(&central, "Desk 1").await;
+    kiosk.kiosk_ok(Some(&admin), "central_pair", json!({"url": relay.url, "code": code})).await;
+    assert!(vouch_testkit::eventually(WAIT, || kiosk.store.central_case(circuit).unwrap().is_some()).await);
+    let code = vouch_store::case_codes::format_code(&central.store.case_code(circuit).unwrap());
+
+    relay.cut();
+    let case_id = circuit.to_string();
+    kiosk.kiosk_ok(None, "case_open", json!({"code": code})).await;
+    let consent = json!({"case_id": case_id, "index": 0, "kind": "consent", "outcome": "passed"});
+    kiosk.kiosk_ok(None, "step_submit", consent).await;
+    let listed = kiosk.kiosk_ok(None, "signature_documents", json!({"case_id": case_id, "index": 1})).await;
+    let names: Vec<&str> =
+        listed["documents"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Contract.pdf", "Annex.pdf"], "{listed}");
+    let shown =
+        kiosk.kiosk_ok(None, "signature_document", json!({"case_id": case_id, "index": 1, "position": 0})).await;
+    use base64::Engine;
+    let shown = base64::engine::general_purpose::STANDARD.decode(shown["pdf"].as_str().unwrap()).unwrap();
+    assert_eq!(shown, contract, "the signer reads the central's document, offline");
+    let d = drawn();
+    let sign = json!({"case_id": case_id, "index": 1, "pad": d["pad"], "samples": d["samples"], "agreed": true});
+    let signed = kiosk.kiosk_ok(None, "signature_submit", sign.clone()).await;
+    assert_eq!(signed["signed"]["documents"], 2, "{signed}");
+    assert_eq!(signed["session"]["next"]["state"], "awaiting_decision");
+    let (status, _) = kiosk.kiosk(None, "signature_submit", sign).await;
+    assert_eq!(status, StatusCode::CONFLICT, "signed once");
+    let decision = json!({"case_id": case_id, "outcome": "approved", "reason": "Passport checked at the desk",
+                          "identity": identity()});
+    kiosk.kiosk_ok(Some(&admin), "case_decide", decision).await;
+    let local = kiosk.store.sign_process(&format!("central-{circuit}")).unwrap();
+    assert!(local.documents.iter().all(|d| d.current_sha256 == d.original_sha256), "the kiosk signs nothing itself");
+    assert_eq!(central.store.get_case(circuit).unwrap().status.as_str(), "pending", "nothing reached the central");
+
+    relay.restore();
+    let done = vouch_testkit::eventually(WAIT, || {
+        central.store.get_case(circuit).unwrap().status == vouch_core::CaseStatus::Completed
+    })
+    .await;
+    assert!(done, "the central signed the documents and took the clerk's decision");
+    let path = format!("/danaconnect/api/biometric/circuits/{circuit}");
+    let state: Value = central.get(&token, &path).await.json().await.unwrap();
+    assert_eq!(state["status"], "completed", "{state}");
+    assert!(state["signedAt"].is_string() && state["documents"][1]["signed"] == true, "{state}");
+    let zip = central.get(&token, &format!("{path}/evidence")).await;
+    assert_eq!(zip.status(), StatusCode::OK);
+    let files = zip_files(&zip.bytes().await.unwrap());
+    let contract_signed = &files["documents/01-Contract.pdf"];
+    assert!(contract_signed.starts_with(&contract) && contract_signed.len() > contract.len(), "signed incrementally");
+    let iso = vouch_signature::iso19794_7::SignRecord::decode(&files["signature/signature-data-1.iso19794-7"]).unwrap();
+    assert!(iso.points.len() > 12, "the pen data the kiosk drew");
+    let pen = vouch_store::signing::PEN_MEDIA_TYPE;
+    let raw_pen_at_central = central.store.case_evidence(circuit).unwrap().into_iter().any(|e| e.media_type == pen);
+    assert!(!raw_pen_at_central, "the central keeps the pen data as the ceremony does, escrowed, not raw");
+    assert!(central.store.verify_audit(Some(&case_id)).unwrap().is_intact());
+    assert!(kiosk.store.verify_audit(Some(&case_id)).unwrap().is_intact());
+    let caught_up = vouch_testkit::eventually(WAIT, || kiosk.store.central_status().unwrap().waiting == 0).await;
+    assert!(caught_up && kiosk.store.central_status().unwrap().refused.is_empty());
+}

@@ -16,7 +16,7 @@ use vouch_testkit::{approval, eventually};
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// A one-page PDF saying `text`.
-fn pdf(text: &str) -> Vec<u8> {
+pub(crate) fn pdf(text: &str) -> Vec<u8> {
     use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str};
     let mut pdf = Pdf::new();
     let (catalog, tree, page_id, contents, font) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5));
@@ -40,16 +40,16 @@ fn pdf(text: &str) -> Vec<u8> {
     pdf.finish()
 }
 
-fn doc(name: &str, bytes: &[u8]) -> Value {
+pub(crate) fn doc(name: &str, bytes: &[u8]) -> Value {
     json!({"name": name, "size": bytes.len(), "content": B64.encode(bytes)})
 }
 
-fn signer() -> Value {
+pub(crate) fn signer() -> Value {
     json!({"name": "María García López", "email": "maria@example.com", "nif": "12345678Z"})
 }
 
 /// A flow `contract` (consent, signature, result) saved through the kiosk's admin settings.
-async fn signing_flow(kit: &Kit, admin_session: &str) {
+pub(crate) async fn signing_flow(kit: &Kit, admin_session: &str) {
     let steps = json!([{"kind": "consent", "text": {"en": "I have read the contract."}}, {"kind": "signature"}, {"kind": "result"}]);
     kit.kiosk_ok(
         Some(admin_session),
@@ -59,11 +59,11 @@ async fn signing_flow(kit: &Kit, admin_session: &str) {
     .await;
 }
 
-fn drawn() -> Value {
+pub(crate) fn drawn() -> Value {
     serde_json::to_value(stroke::synthetic(PointerKind::Pen)).unwrap()
 }
 
-async fn start(kit: &Kit, token: &str, body: &Value) -> (StatusCode, Value) {
+pub(crate) async fn start(kit: &Kit, token: &str, body: &Value) -> (StatusCode, Value) {
     let resp = kit.post_json(token, "/danaconnect/api/biometric/start_circuit/contract", body).await;
     let status = resp.status();
     (status, resp.json().await.unwrap_or(Value::Null))
@@ -106,7 +106,7 @@ async fn sign_at_kiosk(kit: &Kit, link: &str) -> String {
     case_id
 }
 
-fn zip_files(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+pub(crate) fn zip_files(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut out = std::collections::BTreeMap::new();
     for i in 0..archive.len() {

@@ -180,6 +180,7 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/vouch/v1/sync/cases", "get"),
         ("/vouch/v1/sync/cases/{id}/claim", "post"),
         ("/vouch/v1/sync/cases/{id}/reference-photo", "get"),
+        ("/vouch/v1/sync/cases/{id}/documents/{position}", "get"),
         ("/vouch/v1/sync/cases/{id}/steps", "post"),
         ("/vouch/v1/sync/cases/{id}/steps/{index}/run", "post"),
         ("/vouch/v1/sync/cases/{id}/decision", "post"),
