@@ -627,3 +627,71 @@ test('a DANAconnect signer reads the contract rendered by pdf.js, agrees, signs 
     assert.ok(bytes.includes(Buffer.from(name)), `${name} in the ZIP`);
   }
 });
+
+test('a circuit made at the central is signed at this paired kiosk, and the central signs the contract with its own keys', async () => {
+  const cli = (...args) => execFileSync(process.env.VOUCH_BIN ?? join(ROOT, 'target/debug/vouch'),
+    ['--data-dir', central.data, ...args], { cwd: ROOT }).toString();
+  const ops = JSON.parse(cli('clients', 'add', '--name', 'Central operations', '--scope', 'admin', '--json'));
+  const opsAuth = 'Basic ' + Buffer.from(`${ops.client_id}:${ops.client_secret}`).toString('base64');
+  const opsTok = await (await fetch(`${central.url}/oauth/token`, {
+    method: 'POST', headers: { Authorization: opsAuth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials',
+  })).json();
+  const saved = await fetch(`${central.url}/vouch/v1/flows`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${opsTok.access_token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ id: 'branch-contract', name: 'Branch contract', steps: SIGNING_STEPS }),
+  });
+  assert.equal(saved.status, 201, await saved.text());
+  const bank = JSON.parse(cli('clients', 'add', '--name', 'Central loans backend', '--json'));
+  const pdf = contractPdf('DEMO loan contract signed at a branch kiosk');
+  const { token, circuit } = await startCircuit(central.url, bank.client_id, bank.client_secret, 'branch-contract', 'loan-branch-1', pdf);
+
+  // The kiosk takes the circuit down with its contract at its next sync; its code opens it.
+  const admin = await kioskAdmin(vouch.url, ADMIN_PIN, vouch.pairingCode);
+  let code;
+  await eventually(async () => {
+    code = await admin('case_open', { code: circuit.circuitId }).then((s) => s.code, () => null);
+    return Boolean(code);
+  }, 20000, 'the kiosk pulled the circuit');
+  await page.goto(`${vouch.url}/kiosk/`);
+  await page.getByTestId('case-code').fill(code);
+  await page.getByTestId('start').click();
+  await page.getByTestId('consent-agree').click();
+  await page.locator('[data-test=document-page][data-rendered="1"]').waitFor();
+  await draw([
+    [[0.08, 0.7], [0.12, 0.25], [0.18, 0.7], [0.24, 0.3], [0.3, 0.72]],
+    [[0.36, 0.5], [0.5, 0.35], [0.62, 0.68], [0.75, 0.3], [0.9, 0.55]],
+  ]);
+  await page.getByTestId('sign-agree').check();
+  await page.getByTestId('sign-submit').click();
+  // Taken here, added to the contract at the central: the screen says so rather than "added".
+  await page.getByTestId('step-signature-done').filter({ hasText: 'adds it to them' }).waitFor({ timeout: 30000 });
+  await shoot('customer-signed-central-circuit');
+  await page.getByTestId('sign-continue').click();
+  await page.getByTestId('result').waitFor();
+  await page.getByTestId('finish').click();
+
+  // The clerk approves at the kiosk; the central signs the contract and completes the circuit.
+  await signInAs('clerk');
+  await page.locator(`[data-test=queue-row][data-code="${code}"]`).getByTestId('queue-open').click();
+  await page.getByTestId('case-review').waitFor();
+  await page.getByTestId('given-name').fill('DEMO');
+  await page.getByTestId('family-name').fill('Signer');
+  await page.getByTestId('dob').fill('1980-01-01');
+  await page.getByTestId('country').fill('ES');
+  await page.getByTestId('reason').fill('Signed at the branch kiosk; ID card checked');
+  await page.getByTestId('approve').click();
+  await page.locator('[data-test=case-review][data-status=completed]').waitFor();
+  const circuitPath = `${central.url}/danaconnect/api/biometric/circuits/${circuit.circuitId}`;
+  const auth = { Authorization: `Bearer ${token}` };
+  await eventually(async () => (await (await fetch(circuitPath, { headers: auth })).json()).status === 'completed',
+    20000, 'the circuit completed at the central');
+  const status = await (await fetch(circuitPath, { headers: auth })).json();
+  assert.equal(status.documents[0].signed, true);
+  const zip = Buffer.from(await (await fetch(`${circuitPath}/evidence`, { headers: auth })).arrayBuffer());
+  for (const name of ['documents/01-contract.pdf', 'signature/signature-data-1.iso19794-7', 'manifest.json.p7s']) {
+    assert.ok(zip.includes(Buffer.from(name)), `${name} in the central's evidence ZIP`);
+  }
+  await page.getByTestId('back-to-queue').click();
+  await page.getByTestId('sign-out').click();
+});

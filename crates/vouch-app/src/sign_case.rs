@@ -66,6 +66,8 @@ pub struct SigningOutcome {
     pub documents: usize,
     pub pointer: &'static str,
     pub ink: serde_json::Value,
+    /// The drawing was taken here for a case of the central, which adds it to the documents with its keys.
+    pub for_central: bool,
 }
 
 struct Prepared {
@@ -169,6 +171,7 @@ pub async fn sign_at_kiosk(
                 documents: prepared.signed.documents.len(),
                 pointer: drawn.pad.pointer.as_str(),
                 ink: serde_json::to_value(ink).unwrap_or_default(),
+                for_central: false,
             };
             let detail = serde_json::to_value(&outcome).unwrap_or_default();
             s.record_signature_step(case_id, index, detail, &captures(&prepared.signed), &versions(&prepared), &actor)?;
@@ -201,6 +204,7 @@ pub async fn sign_for_central(
                 documents: s.sign_process(&signer.process_id)?.documents.len(),
                 pointer: drawn.pad.pointer.as_str(),
                 ink: serde_json::to_value(ink).unwrap_or_default(),
+                for_central: true,
             };
             let detail = serde_json::to_value(&outcome).unwrap_or_default();
             s.record_signature_for_central(case_id, index, detail, &pen, &actor)?;
@@ -241,6 +245,7 @@ pub async fn sign_pushed(
                 documents: prepared.signed.documents.len(),
                 pointer: drawn.pad.pointer.as_str(),
                 ink: serde_json::to_value(ink).unwrap_or_default(),
+                for_central: false,
             };
             let detail = serde_json::to_value(&outcome).unwrap_or_default();
             let (captures, versions) = (captures(&prepared.signed), versions(&prepared));

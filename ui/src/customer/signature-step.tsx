@@ -273,7 +273,7 @@ export function SignatureStep(props: { case_id: string; index: number; onDone: (
   const [drawing, setDrawing] = useState<{ strokes: PenSample[][]; pointer: PointerKind; size: [number, number] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [signed, setSigned] = useState<{ session: CaseSession; documents: number } | null>(null);
+  const [signed, setSigned] = useState<{ session: CaseSession; documents: number; forCentral: boolean } | null>(null);
 
   useEffect(() => {
     call('signature_documents', { case_id: props.case_id, index: props.index }).then(
@@ -295,7 +295,7 @@ export function SignatureStep(props: { case_id: string; index: number; onDone: (
         pad: { width: drawing.size[0], height: drawing.size[1], px_per_mm: PX_PER_MM, pointer: drawing.pointer },
         samples,
       });
-      setSigned({ session: r.session, documents: r.signed.documents });
+      setSigned({ session: r.session, documents: r.signed.documents, forCentral: r.signed.for_central });
     } catch (e) {
       setError(refusal(e));
     } finally {
@@ -307,7 +307,7 @@ export function SignatureStep(props: { case_id: string; index: number; onDone: (
     return (
       <section class="step" data-test="step-signature-done">
         <h1>{t('sign.doneTitle')}</h1>
-        <p class="lead">{t('sign.doneBody', { n: signed.documents })}</p>
+        <p class="lead">{t(signed.forCentral ? 'sign.doneBodyCentral' : 'sign.doneBody', { n: signed.documents })}</p>
         <div class="actions">
           <button class="primary big" data-test="sign-continue" onClick={() => props.onDone(signed.session)}>
             {t('common.continue')}

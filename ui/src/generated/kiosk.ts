@@ -585,7 +585,11 @@ pkcs12?: string | null, password?: string,
  */
 escrow_certificate?: string | null, };
 
-export type SigningOutcome = { documents: number, pointer: string, ink: JsonValue, };
+export type SigningOutcome = { documents: number, pointer: string, ink: JsonValue, 
+/**
+ * The drawing was taken here for a case of the central, which adds it to the documents with its keys.
+ */
+for_central: boolean, };
 
 export type SigningSummary = { subject: string, self_signed: boolean, fingerprint_sha256: string, not_after: string, source: string, escrow_subject: string, escrow_source: string, };
 

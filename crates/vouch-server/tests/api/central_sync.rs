@@ -505,7 +505,10 @@ async fn a_circuit_from_the_central_is_signed_at_a_kiosk_offline_and_the_central
     let d = drawn();
     let sign = json!({"case_id": case_id, "index": 1, "pad": d["pad"], "samples": d["samples"], "agreed": true});
     let signed = kiosk.kiosk_ok(None, "signature_submit", sign.clone()).await;
-    assert_eq!(signed["signed"]["documents"], 2, "{signed}");
+    assert_eq!(
+        (signed["signed"]["documents"].clone(), signed["signed"]["for_central"].clone()),
+        (json!(2), json!(true))
+    );
     assert_eq!(signed["session"]["next"]["state"], "awaiting_decision");
     let (status, _) = kiosk.kiosk(None, "signature_submit", sign).await;
     assert_eq!(status, StatusCode::CONFLICT, "signed once");
