@@ -88,10 +88,11 @@ pub fn signing_case(
     api: &str,
     reference: Option<String>,
     flow: Option<vouch_core::flow::FlowRef>,
+    branch: Option<String>,
 ) -> Case {
     let now = vouch_store::now();
     let ttl = time::Duration::try_from(app.case_ttl).unwrap_or(time::Duration::days(7));
-    Case { reference, flow, ..Case::pending(client_id, api, now, now + ttl) }
+    Case { reference, flow, branch, ..Case::pending(client_id, api, now, now + ttl) }
 }
 
 pub async fn create_identification(

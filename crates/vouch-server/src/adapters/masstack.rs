@@ -242,7 +242,9 @@ fn decode_documents(docs: &[DocumentInput]) -> Result<Vec<(String, Vec<u8>)>, Ap
 /// Create a sign process: every signer gets a sign id (and a kiosk link when the process has a signing flow).
 #[utoipa::path(post, path = "/masstack/v1/orgs/{org_id}/sign_process", tag = "MasStack",
     security(("bearer" = [])),
-    params(("org_id" = String, Path)),
+    params(("org_id" = String, Path),
+           ("Vouch-Branch" = Option<String>, Header,
+            description = "Vouch's own: at a central service, the branch whose paired kiosks may run the signers' flow (any kiosk when absent)")),
     request_body = SignProcessRequest,
     responses((status = 201, body = SignProcessResponse), (status = 400, body = MasStackErrors),
               (status = 401, body = MasStackErrors), (status = 413, body = MasStackErrors)))]
@@ -250,8 +252,10 @@ async fn create_sign_process(
     State(state): State<AppState>,
     Authed(client): Authed,
     Path(org_id): Path<String>,
+    headers: axum::http::HeaderMap,
     JsonBody(body, ..): JsonBody<SignProcessRequest, MasStack>,
 ) -> MasResult<(StatusCode, Json<SignProcessResponse>)> {
+    let branch = crate::extract::requested_branch(&headers)?;
     let org_id = required_text("org_id", &org_id, 100)?;
     if body.signers.is_empty() || body.signers.len() > MAX_SIGNERS {
         return Err(ApiError::invalid(format!("signers must hold 1 to {MAX_SIGNERS} signers")).into());
@@ -270,7 +274,7 @@ async fn create_sign_process(
             SignType::Biometric => SignMethod::Biometric,
             SignType::Simple => SignMethod::Simple,
         };
-        let case = vouch_app::cases::signing_case(&state.app, &client.id, API, None, flow.clone());
+        let case = vouch_app::cases::signing_case(&state.app, &client.id, API, None, flow.clone(), branch.clone());
         signers.push(NewSigner { case, name, email, nif: number, method });
     }
     let documents = tokio::task::spawn_blocking(move || decode_documents(&body.documents))

@@ -129,6 +129,73 @@ async fn a_case_made_for_a_branch_is_offered_to_that_branchs_kiosks_only() {
     assert_eq!(claim.status(), StatusCode::OK);
 }
 
+/// Signing cases name their branch the same way (DANAconnect circuits, MasStack processes), and come to that
+/// branch's kiosks with their documents to read; another kiosk cannot fetch them.
+#[tokio::test]
+async fn signing_cases_made_for_a_branch_come_to_its_kiosks_with_their_documents() {
+    use crate::signing::{doc, pdf, signer, signing_flow, B64};
+    use base64::Engine;
+    let kit = Kit::start().await;
+    signing_flow(&kit, &kit.kiosk_admin().await).await;
+    let creds = kit.integrator();
+    let grant = "grant_type=client_credentials";
+    let dana: Value = kit.oauth("/danaconnect/oauth2/token", Some(&creds.basic()), grant).await.json().await.unwrap();
+    let dana = dana["access_token"].as_str().unwrap().to_string();
+    let contract = pdf("Loan contract");
+    let circuit = json!({"id": "loan-9", "signer": signer(), "docs": [doc("Contract.pdf", &contract)]});
+    let started = kit
+        .http
+        .post(kit.url("/danaconnect/api/biometric/start_circuit/contract"))
+        .bearer_auth(&dana)
+        .header("Vouch-Branch", "Tartu")
+        .json(&circuit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), StatusCode::OK);
+    let circuit_id = started.json::<Value>().await.unwrap()["circuitId"].as_str().unwrap().to_string();
+    let masstack = kit.oauth_token(&creds).await;
+    let process = json!({"flow": "contract", "signers": [{"name": "Ana Ruiz"}],
+                         "documents": [{"name": "agreement.pdf", "content": B64.encode(&contract)}]});
+    let make = |branch: String| {
+        let (http, url, token, body) =
+            (kit.http.clone(), kit.url("/masstack/v1/orgs/bank/sign_process"), masstack.clone(), process.clone());
+        async move { http.post(url).bearer_auth(token).header("Vouch-Branch", branch).json(&body).send().await.unwrap() }
+    };
+    let refused = make("x".repeat(101)).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let errors: Value = refused.json().await.unwrap();
+    assert!(errors["errors"][0]["details"].as_str().unwrap().contains("Vouch-Branch"), "MasStack's format: {errors}");
+    let made = make("Pärnu".into()).await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let sign_id = made.json::<Value>().await.unwrap()["signs"][0]["sign_id"].as_str().unwrap().to_string();
+
+    let (tartu, _) = paired_kiosk_of(&kit, "Tartu 1", Some("Tartu")).await;
+    let (parnu, _) = paired_kiosk_of(&kit, "Pärnu 1", Some("Pärnu")).await;
+    assert_eq!(offered(&kit, &tartu).await, vec![circuit_id.clone()]);
+    assert_eq!(offered(&kit, &parnu).await, vec![sign_id]);
+    let listed: Value = kit.get(&tartu, "/vouch/v1/sync/cases").await.json().await.unwrap();
+    let signing = &listed[0]["signing"];
+    assert_eq!(
+        (signing["signer_name"].as_str(), signing["method"].as_str()),
+        (Some("María García López"), Some("biometric"))
+    );
+    assert_eq!(signing["documents"][0]["name"], "Contract.pdf");
+    let path = format!("/vouch/v1/sync/cases/{circuit_id}/documents/0");
+    let fetched = kit.get(&tartu, &path).await;
+    assert_eq!(fetched.headers()["content-type"], "application/pdf");
+    let bytes = fetched.bytes().await.unwrap();
+    assert_eq!(signing["documents"][0]["sha256"].as_str().unwrap(), vouch_store::sha256_hex(&bytes));
+    assert_eq!(
+        kit.get(&tartu, &format!("/vouch/v1/sync/cases/{circuit_id}/documents/1")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // Once Tartu's kiosk holds the circuit, no other kiosk reads its documents.
+    let claim = kit.post_json(&tartu, &format!("/vouch/v1/sync/cases/{circuit_id}/claim"), &json!({})).await;
+    assert_eq!(claim.status(), StatusCode::OK);
+    assert_eq!(kit.get(&parnu, &path).await.status(), StatusCode::NOT_FOUND);
+}
+
 /// A case an integrator made at the central is seen by two kiosks, claimed by one, run there and pushed back step
 /// by step (a step pushed twice is applied once), and decided there: the central then sends the integrator's
 /// webhook, once, and the case's audit chain holds the kiosk's work.

@@ -13,7 +13,7 @@ use vouch_signature::{stroke, PointerKind};
 use vouch_testkit::server::Kit;
 use vouch_testkit::{approval, eventually};
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+pub(crate) const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// A one-page PDF saying `text`.
 pub(crate) fn pdf(text: &str) -> Vec<u8> {
