@@ -268,6 +268,11 @@ impl Store {
         let step = NewStep { case_id, index, kind: StepKind::Signature, outcome: StepOutcome::Passed, detail };
         let actor = format!("kiosk:{kiosk_id}");
         let (pushed, _) = self.push_kiosk_step_with(kiosk_id, item_id, step, captures, |tx, at| {
+            // The kiosk shows every document before it takes a drawing (its viewings are audited there).
+            tx.execute(
+                "UPDATE signers SET previewed_at = coalesce(previewed_at, ?1) WHERE case_id = ?2",
+                db_params![to_ms(at), case_id.to_string()],
+            )?;
             apply_signing(tx, self.audit_key(), case_id, versions, at, &actor)
         })?;
         Ok(pushed)

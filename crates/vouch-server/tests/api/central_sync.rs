@@ -536,6 +536,8 @@ async fn a_circuit_from_the_central_is_signed_at_a_kiosk_offline_and_the_central
     assert!(contract_signed.starts_with(&contract) && contract_signed.len() > contract.len(), "signed incrementally");
     let iso = vouch_signature::iso19794_7::SignRecord::decode(&files["signature/signature-data-1.iso19794-7"]).unwrap();
     assert!(iso.points.len() > 12, "the pen data the kiosk drew");
+    let signed_there = central.store.signer(circuit).unwrap().unwrap();
+    assert!(signed_there.signed_at.is_some() && signed_there.previewed_at.is_some(), "{signed_there:?}");
     let pen = vouch_store::signing::PEN_MEDIA_TYPE;
     let raw_pen_at_central = central.store.case_evidence(circuit).unwrap().into_iter().any(|e| e.media_type == pen);
     assert!(!raw_pen_at_central, "the central keeps the pen data as the ceremony does, escrowed, not raw");
