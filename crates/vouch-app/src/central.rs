@@ -219,8 +219,8 @@ pub async fn run_gallery_step(
         tracing::info!(%case_id, reason = why, "the central is not reached: the gallery step waits");
         AppError::new(
             AppCode::CentralUnreachable,
-            "This check is made by the central service, which cannot be reached just now. Nothing is lost: \
-             try again in a moment, or ask a member of staff.",
+            "This check is made by the central service, which cannot be reached just now. Nothing is lost: it is \
+             done as soon as the kiosk is back online, or try again in a moment.",
         )
     };
     let Some(link) = app.db(|s| s.central_link()).await? else {
@@ -228,27 +228,54 @@ pub async fn run_gallery_step(
     };
     let central =
         connector.connect(&link, app.db(|s| s.central_secret()).await?).map_err(|e| offline(&e.to_string()))?;
-    let asked = async {
-        push_case(app, central.as_ref(), case_id).await?;
-        Ok::<_, SyncError>(central.run_gallery_step(case_id, index).await?)
-    };
-    let answer = match tokio::time::timeout(GALLERY_WAIT, asked).await {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(SyncError::Link(LinkError::Unreachable(why)))) => return Err(offline(&why)),
+    match tokio::time::timeout(GALLERY_WAIT, ask_gallery_step(app, central.as_ref(), case_id, index)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(SyncError::Link(LinkError::Unreachable(why)))) => Err(offline(&why)),
         Ok(Err(SyncError::Link(LinkError::Refused { message, .. }))) => {
             tracing::warn!(%case_id, reason = %message, "the central refused to run a gallery step");
-            return Err(AppError::conflict(format!("The central service refused this check: {message}")));
+            Err(AppError::conflict(format!("The central service refused this check: {message}")))
         }
-        Ok(Err(SyncError::Local(e))) => return Err(e),
-        Err(_) => return Err(offline("no answer in time")),
-    };
+        Ok(Err(SyncError::Local(e))) => Err(e),
+        Err(_) => Err(offline("no answer in time")),
+    }
+}
+
+/// Sends what waits on the case, has the central run the gallery step at `index` and keeps its answer. Done
+/// already here (a sync round and the customer's retry at once): fine.
+async fn ask_gallery_step(app: &App, central: &dyn Central, case_id: CaseId, index: u32) -> Result<(), SyncError> {
+    push_case(app, central, case_id).await?;
+    let answer = central.run_gallery_step(case_id, index).await?;
     if answer.step.index != index {
-        return Err(AppError::internal("the central answered another step"));
+        return Err(AppError::internal("the central answered another step").into());
     }
     let decision = answer.case.decision.filter(|_| answer.case.status.is_terminal());
     let step = answer.step;
-    app.db(move |s| s.record_central_step(case_id, &step, decision.as_ref())).await?;
-    tracing::info!(%case_id, step = index + 1, "the central decided the gallery step");
+    let kept = app
+        .db(move |s| match s.record_central_step(case_id, &step, decision.as_ref()) {
+            Err(vouch_store::StoreError::Conflict(_)) if s.case_steps(case_id)?.iter().any(|r| r.index == index) => {
+                Ok(false)
+            }
+            other => other.map(|()| true),
+        })
+        .await?;
+    if kept {
+        tracing::info!(%case_id, step = index + 1, "the central decided the gallery step");
+    }
+    Ok(())
+}
+
+/// Has the central run the gallery steps that pulled cases reached while it could not be reached: a validation
+/// captured offline is decided without its person coming back. A refusal is logged; the case stays for staff.
+async fn run_waiting_gallery_steps(app: &App, central: &dyn Central) -> Result<(), SyncError> {
+    for (case_id, index) in app.db(|s| s.pulled_cases_at_a_gallery_step()).await? {
+        match ask_gallery_step(app, central, case_id, index).await {
+            Ok(()) => {}
+            Err(SyncError::Link(LinkError::Refused { message, .. })) => {
+                tracing::warn!(%case_id, reason = %message, "the central refused to run a waiting gallery step");
+            }
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
 }
 
@@ -378,6 +405,7 @@ pub async fn sync_once(app: &App, central: &dyn Central) -> Result<Round, SyncEr
             }
         }
     }
+    run_waiting_gallery_steps(app, central).await?;
     let offered = central.cases().await?;
     let complete = offered.len() < PULL_LIMIT as usize;
     let ids: Vec<CaseId> = offered.iter().map(|p| p.case.id).collect();

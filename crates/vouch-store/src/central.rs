@@ -616,6 +616,35 @@ impl Store {
         })
     }
 
+    /// The pulled cases this kiosk holds that stand at a step the central decides ([`vouch_core::flow::decided_by_the_central`]),
+    /// with that step's index: what a person started while the central could not be reached.
+    pub fn pulled_cases_at_a_gallery_step(&self) -> Result<Vec<(CaseId, u32)>> {
+        let rows = self.with(|conn| {
+            conn.query(
+                "SELECT c.case_id FROM central_cases c JOIN cases k ON k.id = c.case_id
+                 WHERE c.claimed_at IS NOT NULL AND c.refused IS NULL AND k.status = 'in_progress'
+                 ORDER BY c.pulled_at LIMIT 100",
+                db_params![],
+            )
+        })?;
+        let mut waiting = Vec::new();
+        for row in &rows {
+            let id: String = row.get(0)?;
+            let case_id = CaseId::parse(&id).ok_or_else(|| StoreError::corrupt("a pulled case id"))?;
+            let case = self.get_case(case_id)?;
+            let Some(flow) = case.flow else { continue };
+            let steps = self.flow_version(&flow.id, flow.version)?.steps;
+            if let vouch_core::flow::Next::Step { index, step } =
+                vouch_core::flow::next_step(&steps, &self.case_steps(case_id)?)
+            {
+                if vouch_core::flow::decided_by_the_central(&step) {
+                    waiting.push((case_id, index));
+                }
+            }
+        }
+        Ok(waiting)
+    }
+
     /// The items of one case waiting to go up, in order; none when the central refused the case.
     pub fn central_outbox_of(&self, case_id: CaseId) -> Result<Vec<OutboxItem>> {
         let rows = self.with(|conn| {
