@@ -366,8 +366,20 @@ pub async fn run_gallery_step(
         return Err(AppError::internal("a gallery step without a gallery outcome"));
     };
     let kind = step.kind();
-    crate::steps::record(app, actor, NewStep { case_id, index, kind, outcome, detail }, Vec::new()).await?;
-    let decided = settle(app, recognition, case_id).await?;
+    if let Err(e) =
+        crate::steps::record(app, actor, NewStep { case_id, index, kind, outcome, detail }, Vec::new()).await
+    {
+        // Asked twice at once (a kiosk's round and its customer's retry): the first one recorded it.
+        let recorded = app.db(move |s| s.case_steps(case_id)).await?.iter().any(|r| r.index == index);
+        if e.code != AppCode::Conflict || !recorded {
+            return Err(e);
+        }
+    }
+    let decided = match settle(app, recognition, case_id).await {
+        // The other call decided it first; the case read below says how.
+        Err(e) if e.code == AppCode::Conflict => None,
+        other => other?,
+    };
     let (case, done) = app.db(move |s| Ok((s.get_case(case_id)?, s.case_steps(case_id)?))).await?;
     let step = done
         .into_iter()

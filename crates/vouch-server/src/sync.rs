@@ -291,7 +291,11 @@ async fn push_step(
         .map_err(|e| e.with_not_found(NO_SUCH_CASE))?;
     // A case its steps decide (a Verifik validation) is decided once the kiosk's last step is here; the kiosk
     // keeps that decision from the answer.
-    vouch_app::subject_cases::settle(&state.app, &state.recognition, case_id).await?;
+    // The step is applied: a decision made meanwhile by another call is the one read below.
+    match vouch_app::subject_cases::settle(&state.app, &state.recognition, case_id).await {
+        Err(e) if e.code == vouch_app::AppCode::Conflict => {}
+        other => drop(other?),
+    }
     let case = state.db(move |s| s.get_case(case_id)).await?;
     let decided_here = case.decision.filter(|d| d.actor == vouch_app::subject_cases::STEPS_ACTOR);
     Ok(Json(PushedStepView { applied_now: pushed == Pushed::Applied, decision: decided_here }))

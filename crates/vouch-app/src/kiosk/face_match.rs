@@ -40,6 +40,9 @@ pub async fn face_match_run(
     caller: &Caller,
     args: StepArgs,
 ) -> Result<super::capture::Captured, AppError> {
+    if let Some(done) = ran_at_the_central(state, &args, StepKind::FaceMatch).await? {
+        return Ok(done);
+    }
     let (case_id, step) = current_step(state, &args, StepKind::FaceMatch).await?;
     let Step::FaceMatch { threshold, reference } = step else {
         return Err(AppError::internal("the current step is not a face match"));
@@ -145,6 +148,9 @@ pub async fn duplicate_check_run(
     caller: &Caller,
     args: StepArgs,
 ) -> Result<super::capture::Captured, AppError> {
+    if let Some(done) = ran_at_the_central(state, &args, StepKind::DuplicateCheck).await? {
+        return Ok(done);
+    }
     let (case_id, step) = current_step(state, &args, StepKind::DuplicateCheck).await?;
     let Step::DuplicateCheck { threshold, collection } = step else {
         return Err(AppError::internal("the current step is not a duplicate check"));
@@ -157,6 +163,27 @@ pub async fn duplicate_check_run(
         subject_cases::duplicate_check(&state.recognition, &case, subject, collection, probe, threshold).await?;
     let step = NewStep { case_id, index: args.index, kind: StepKind::DuplicateCheck, outcome, detail };
     record(state, caller, step, Vec::new()).await
+}
+
+/// The case as it stands when the kiosk's sync round had the central run this gallery step while the customer was
+/// asking for it (their retry once the link came back): done, not an error.
+async fn ran_at_the_central(
+    state: &Kiosk,
+    args: &StepArgs,
+    kind: StepKind,
+) -> Result<Option<super::capture::Captured>, AppError> {
+    let Some(case_id) = vouch_core::CaseId::parse(&args.case_id) else { return Ok(None) };
+    let index = args.index;
+    let ran = state
+        .db(move |s| {
+            Ok(s.central_case(case_id)?.is_some()
+                && s.case_steps(case_id)?.iter().any(|r| r.index == index && r.kind == kind))
+        })
+        .await?;
+    if !ran {
+        return Ok(None);
+    }
+    Ok(Some(super::capture::Captured::recorded(crate::steps::case_session(&state.app, case_id).await?)))
 }
 
 /// A gallery step on a case pulled from the central: the gallery lives there, so the central decides it.
