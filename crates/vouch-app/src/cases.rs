@@ -38,8 +38,17 @@ pub struct NewIdentification {
     pub claims: Vec<(String, String)>,
     pub reason: Option<String>,
     pub reason_translations: BTreeMap<String, String>,
-    /// The branch whose kiosks may run it at a central ([`branch_label`]); `None`: any kiosk.
+    /// Which paired kiosks may run it at a central.
+    pub audience: Audience,
+}
+
+/// Which paired kiosks of a central service may run a case: the one kiosk named (`Vouch-Kiosk`), else the kiosks
+/// of the branch named (`Vouch-Branch`, [`branch_label`]), else any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Audience {
     pub branch: Option<String>,
+    /// A paired kiosk's id, checked to be one by whoever took it.
+    pub kiosk: Option<String>,
 }
 
 /// The most characters of a branch's name, as a kiosk's pairing takes it.
@@ -88,11 +97,12 @@ pub fn signing_case(
     api: &str,
     reference: Option<String>,
     flow: Option<vouch_core::flow::FlowRef>,
-    branch: Option<String>,
+    audience: Audience,
 ) -> Case {
     let now = vouch_store::now();
     let ttl = time::Duration::try_from(app.case_ttl).unwrap_or(time::Duration::days(7));
-    Case { reference, flow, branch, ..Case::pending(client_id, api, now, now + ttl) }
+    let (branch, for_kiosk) = (audience.branch, audience.kiosk);
+    Case { reference, flow, branch, for_kiosk, ..Case::pending(client_id, api, now, now + ttl) }
 }
 
 pub async fn create_identification(
@@ -105,7 +115,8 @@ pub async fn create_identification(
     let reference = input.reference.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
     check_len("reference", reference.as_deref(), MAX_REFERENCE_LEN)?;
     check_len("reason", input.reason.as_deref(), MAX_PURPOSE_LEN)?;
-    let branch = branch_label(input.branch.as_deref())?;
+    let branch = branch_label(input.audience.branch.as_deref())?;
+    let for_kiosk = input.audience.kiosk;
     for (lang, text) in &input.reason_translations {
         if !REASON_LANGUAGES.contains(&lang.as_str()) {
             return Err(AppError::invalid(format!("reason_translations supports en, et and ru, not {lang:?}")));
@@ -120,6 +131,7 @@ pub async fn create_identification(
         reason: input.reason,
         reason_translations: input.reason_translations,
         branch,
+        for_kiosk,
         ..Case::pending(&client.id, api, now, now + ttl)
     };
     let actor = format!("client:{}", client.id);

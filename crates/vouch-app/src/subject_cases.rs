@@ -42,8 +42,8 @@ pub struct NewSubjectCase {
     pub record: Option<(&'static str, serde_json::Map<String, Value>)>,
     /// Messages to the case's person through the operator's relay (its link), about the record.
     pub messages: Vec<vouch_store::outbox::RecordEvent>,
-    /// The branch whose kiosks may run it at a central ([`crate::cases::branch_label`]); `None`: any kiosk.
-    pub branch: Option<String>,
+    /// Which paired kiosks may run it at a central.
+    pub audience: crate::cases::Audience,
 }
 
 /// The (URL, body) webhooks that announce a new case, read in its transaction.
@@ -66,7 +66,8 @@ pub async fn create(app: &App, client: &Client, new: NewSubjectCase, announce: A
                 reference: new.reference,
                 reason: new.reason,
                 flow: Some(flow),
-                branch: new.branch,
+                branch: new.audience.branch,
+                for_kiosk: new.audience.kiosk,
                 ..Case::pending(&client.id, new.api, now, new.expires_at)
             };
             let deliveries: Vec<NewDelivery> = announce(s, &case)?

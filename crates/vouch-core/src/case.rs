@@ -178,6 +178,11 @@ pub struct Case {
     /// call that made it); `None`: any kiosk.
     #[serde(default)]
     pub branch: Option<String>,
+    /// At a central service, the one paired kiosk that may run the case (the `Vouch-Kiosk` header of the call that
+    /// made it); `None`: the kiosks `branch` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub for_kiosk: Option<String>,
 }
 
 impl Case {
@@ -199,6 +204,7 @@ impl Case {
             flow: None,
             decision: None,
             branch: None,
+            for_kiosk: None,
         }
     }
 
@@ -294,6 +300,7 @@ mod tests {
             flow: None,
             decision: None,
             branch: None,
+            for_kiosk: None,
         }
     }
 

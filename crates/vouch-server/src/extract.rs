@@ -135,6 +135,35 @@ pub async fn require_bearer<D: Dialect>(
 /// The header with which an integrator at a central service names the branch whose kiosks may run the case it makes.
 pub const BRANCH_HEADER: &str = "vouch-branch";
 
+/// The header with which an integrator at a central service names the one paired kiosk that may run the case.
+pub const KIOSK_HEADER: &str = "vouch-kiosk";
+
+/// Which paired kiosks may run the case a call makes: `Vouch-Kiosk` (a paired kiosk's id; with `Vouch-Branch`
+/// too, a kiosk of that branch), else `Vouch-Branch`, else any.
+pub async fn requested_audience(
+    state: &crate::state::AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<vouch_app::cases::Audience, ApiError> {
+    let branch = requested_branch(headers)?;
+    let Some(value) = headers.get(KIOSK_HEADER) else { return Ok(vouch_app::cases::Audience { branch, kiosk: None }) };
+    let id = value.to_str().map(str::trim).unwrap_or_default().to_string();
+    if id.is_empty() {
+        return Ok(vouch_app::cases::Audience { branch, kiosk: None });
+    }
+    if id.len() > 100 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(ApiError::invalid("Vouch-Kiosk is a paired kiosk's id (vouch kiosks list)"));
+    }
+    let looked_up = id.clone();
+    let kiosk = state
+        .db(move |s| s.kiosk(&looked_up))
+        .await?
+        .ok_or_else(|| ApiError::invalid(format!("Vouch-Kiosk {id:?} is not a kiosk paired with this service")))?;
+    if branch.as_ref().is_some_and(|b| kiosk.branch.as_ref() != Some(b)) {
+        return Err(ApiError::invalid(format!("Vouch-Kiosk {id:?} is not a kiosk of the branch Vouch-Branch names")));
+    }
+    Ok(vouch_app::cases::Audience { branch, kiosk: Some(kiosk.id) })
+}
+
 /// The branch a case-making call names (`Vouch-Branch`), checked; `None` when absent or blank (any kiosk).
 pub fn requested_branch(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get(BRANCH_HEADER) else { return Ok(None) };

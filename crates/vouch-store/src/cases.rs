@@ -57,7 +57,9 @@ macro_rules! case_columns {
             $p,
             "flow_version, ",
             $p,
-            "branch"
+            "branch, ",
+            $p,
+            "for_kiosk"
         )
     };
 }
@@ -111,6 +113,7 @@ pub(crate) fn case_from_row(r: &Row) -> Result<Case> {
             _ => None,
         },
         branch: r.get(14)?,
+        for_kiosk: r.get(15)?,
     })
 }
 
@@ -375,7 +378,7 @@ pub(crate) fn insert_case_in(tx: &Conn<'_>, audit_key: &[u8; 32], case: &Case, a
     let inserted = tx.execute(
         &format!(
             "INSERT INTO cases ({CASE_COLUMNS}, at_kiosks)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13, ?14, ?15)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?13, ?14, ?15, ?16)"
         ),
         db_params![
             case.id.to_string(),
@@ -392,6 +395,7 @@ pub(crate) fn insert_case_in(tx: &Conn<'_>, audit_key: &[u8; 32], case: &Case, a
             case.flow.as_ref().map(|f| f.id.clone()),
             case.flow.as_ref().map(|f| f.version),
             case.branch,
+            case.for_kiosk,
             i64::from(runs_at_kiosks(case)),
         ],
     );

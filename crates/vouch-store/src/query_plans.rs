@@ -44,9 +44,13 @@ fn the_sweeps_walk_only_what_is_due() {
 #[test]
 fn a_kiosks_listing_reads_only_the_cases_it_may_run_in_order() {
     let (_dir, store) = store();
-    for sql in [crate::sync::CASES_FOR_ANY_KIOSK, crate::sync::CASES_FOR_A_BRANCH] {
+    for (sql, index) in [
+        (crate::sync::CASES_FOR_ANY_KIOSK, "cases_for_kiosks (branch=?)"),
+        (crate::sync::CASES_FOR_A_BRANCH, "cases_for_kiosks (branch=?)"),
+        (crate::sync::CASES_FOR_THIS_KIOSK, "cases_for_one_kiosk (for_kiosk=?)"),
+    ] {
         let listing = plan(&store, sql);
-        assert!(listing.contains("USING INDEX cases_for_kiosks (branch=?)"), "{listing}");
+        assert!(listing.contains(&format!("USING INDEX {index}")), "{listing}");
         assert!(!listing.contains("TEMP B-TREE"), "the index gives the order: {listing}");
     }
 }
@@ -109,9 +113,13 @@ mod postgres {
         assert!(!page.contains("Sort"), "the index gives the order: {page}");
         let due = explain(&store, crate::cases::DUE_CASES, &["30000"]);
         assert!(due.contains("cases_open_by_expiry") && !due.contains("Seq Scan on cases"), "{due}");
-        for (sql, branch) in [(crate::sync::CASES_FOR_ANY_KIOSK, ""), (crate::sync::CASES_FOR_A_BRANCH, "'Tartu'")] {
+        for (sql, branch, index) in [
+            (crate::sync::CASES_FOR_ANY_KIOSK, "", "cases_for_kiosks"),
+            (crate::sync::CASES_FOR_A_BRANCH, "'Tartu'", "cases_for_kiosks"),
+            (crate::sync::CASES_FOR_THIS_KIOSK, "", "cases_for_one_kiosk"),
+        ] {
             let listing = explain(&store, sql, &["'kiosk-1'", "200", "0", branch]);
-            assert!(listing.contains("cases_for_kiosks") && !listing.contains("Seq Scan on cases"), "{listing}");
+            assert!(listing.contains(index) && !listing.contains("Seq Scan on cases"), "{listing}");
             // The photo's subquery may sort one case's few evidence rows; the listing itself is never sorted.
             let (outer, photo) = listing.split_once("SubPlan").unwrap_or((&listing, ""));
             assert!(!outer.contains("Sort"), "the index gives the order: {listing}");

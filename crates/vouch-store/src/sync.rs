@@ -28,12 +28,12 @@ fn holder(conn: &Conn<'_>, case_id: &str) -> Result<Option<String>> {
         .transpose()
 }
 
-/// The open cases a kiosk may run, for any kiosk (`branch IS NULL`) or for one branch: each a range of the
-/// `cases_for_kiosks` index, in the order cases were made; another kiosk's claims are skipped. Each row carries
-/// what the kiosk is sent (the case, its code, its holder, its newest reference photo), so a listing costs one
-/// statement however many cases it lists.
+/// The open cases a kiosk may run, for any kiosk (`branch IS NULL`), for one branch, or for this kiosk alone: each a
+/// range of the `cases_for_kiosks` index (or `cases_for_one_kiosk`), in the order cases were made; another kiosk's
+/// claims are skipped. Each row carries what the kiosk is sent (the case, its code, its holder, its newest
+/// reference photo), so a listing costs one statement per range however many cases it lists.
 macro_rules! cases_for_kiosks {
-    ($branch:literal) => {
+    ($index:literal, $which:literal, $key:literal) => {
         concat!(
             "SELECT ",
             crate::cases::case_columns!("c."),
@@ -41,17 +41,25 @@ macro_rules! cases_for_kiosks {
              (SELECT e.sha256 || ' ' || e.media_type FROM evidence e
                WHERE e.case_id = c.id AND e.kind = 'reference_photo' AND e.purged_at IS NULL
                ORDER BY e.seq DESC LIMIT 1)
-             FROM cases c INDEXED BY cases_for_kiosks
+             FROM cases c INDEXED BY ",
+            $index,
+            "
              LEFT JOIN case_claims k ON k.case_id = c.id
              WHERE c.status IN ('pending', 'in_progress') AND c.at_kiosks = 1 AND ",
-            $branch,
+            $which,
             " AND c.expires_at > ?3 AND (k.kiosk_id IS NULL OR k.kiosk_id = ?1)
-             ORDER BY c.branch, c.created_at, c.id LIMIT ?2"
+             ORDER BY ",
+            $key,
+            ", c.created_at, c.id LIMIT ?2"
         )
     };
 }
-pub(crate) const CASES_FOR_ANY_KIOSK: &str = cases_for_kiosks!("c.branch IS NULL");
-pub(crate) const CASES_FOR_A_BRANCH: &str = cases_for_kiosks!("c.branch = ?4");
+pub(crate) const CASES_FOR_ANY_KIOSK: &str =
+    cases_for_kiosks!("cases_for_kiosks", "c.branch IS NULL AND c.for_kiosk IS NULL", "c.branch");
+pub(crate) const CASES_FOR_A_BRANCH: &str =
+    cases_for_kiosks!("cases_for_kiosks", "c.branch = ?4 AND c.for_kiosk IS NULL", "c.branch");
+pub(crate) const CASES_FOR_THIS_KIOSK: &str =
+    cases_for_kiosks!("cases_for_one_kiosk", "c.for_kiosk = ?1", "c.for_kiosk");
 
 /// An open case offered to a kiosk, with what the kiosk keeps of it.
 #[derive(Debug, Clone)]
@@ -88,7 +96,7 @@ impl Store {
     }
 
     /// The open cases that `kiosk_id` may run, with their flows, oldest first: those for any kiosk and those for its
-    /// branch, nobody else's claim on them; only cases with a flow. They are read from the `cases_for_kiosks` index, so the cost follows
+    /// branch, and those for it alone, nobody else's claim on them; only cases with a flow. They are read from the `cases_for_kiosks` index, so the cost follows
     /// what is offered, not how many other cases are open: two statements, one per flow version listed, and one per
     /// case already under way (its steps).
     pub fn cases_for_kiosk(&self, kiosk_id: &str, limit: u32) -> Result<Vec<OfferedCase>> {
@@ -97,6 +105,7 @@ impl Store {
         let at = to_ms(now());
         let rows = self.with(|conn| {
             let mut rows = conn.query(CASES_FOR_ANY_KIOSK, db_params![kiosk_id, limit, at])?;
+            rows.extend(conn.query(CASES_FOR_THIS_KIOSK, db_params![kiosk_id, limit, at])?);
             if let Some(branch) = kiosk_branch(conn, kiosk_id)? {
                 rows.extend(conn.query(CASES_FOR_A_BRANCH, db_params![kiosk_id, limit, at, branch])?);
             }
@@ -105,9 +114,9 @@ impl Store {
         let mut listed = Vec::with_capacity(rows.len());
         for r in &rows {
             let case = crate::cases::case_from_row(r)?;
-            let code: Option<String> = r.get(15)?;
-            let holder: Option<String> = r.get(16)?;
-            let photo: Option<String> = r.get(17)?;
+            let code: Option<String> = r.get(16)?;
+            let holder: Option<String> = r.get(17)?;
+            let photo: Option<String> = r.get(18)?;
             listed.push((case, code, holder, photo));
         }
         listed.sort_by_key(|l| (l.0.created_at, l.0.id.to_string()));
@@ -177,7 +186,10 @@ impl Store {
         let id = case_id.to_string();
         self.with(|conn| {
             conn.transaction(|tx| {
-                if case.branch.is_some() && kiosk_branch(tx, kiosk_id)? != case.branch {
+                if case.for_kiosk.as_deref().is_some_and(|k| k != kiosk_id) {
+                    return Err(StoreError::Conflict("this case is for another kiosk".into()));
+                }
+                if case.for_kiosk.is_none() && case.branch.is_some() && kiosk_branch(tx, kiosk_id)? != case.branch {
                     return Err(StoreError::Conflict("this case is for another branch's kiosks".into()));
                 }
                 tx.lock(&id)?;

@@ -86,7 +86,12 @@ flow: FlowRef | null, decision: Decision | null,
  * At a central service, the branch whose paired kiosks may run the case (the `Vouch-Branch` header of the
  * call that made it); `None`: any kiosk.
  */
-branch: string | null, };
+branch: string | null, 
+/**
+ * At a central service, the one paired kiosk that may run the case (the `Vouch-Kiosk` header of the call that
+ * made it); `None`: the kiosks `branch` says.
+ */
+for_kiosk?: string, };
 
 export type CaseArgs = { case_id: string, };
 

@@ -166,7 +166,9 @@ fn decode_documents(docs: &[CircuitDocument]) -> Result<Vec<(String, Vec<u8>)>, 
     security(("bearer" = [])),
     params(("channel" = String, Path, description = "a flow id configured at the kiosk"),
            ("Vouch-Branch" = Option<String>, Header,
-            description = "Vouch's own: at a central service, the branch whose paired kiosks may run the circuit (any kiosk when absent)")),
+            description = "Vouch's own: at a central service, the branch whose paired kiosks may run the circuit (any kiosk when absent)"),
+           ("Vouch-Kiosk" = Option<String>, Header,
+            description = "Vouch's own: at a central service, the one paired kiosk (its id) that may run the circuit")),
     request_body = StartCircuitRequest,
     responses((status = 200, body = StartCircuitResponse),
               (status = 400, body = NativeError, description = "not a PDF, size mismatch, missing signer fields, bad NIF check letter, unknown channel"),
@@ -179,7 +181,7 @@ async fn start_circuit(
     headers: axum::http::HeaderMap,
     JsonBody(body, ..): JsonBody<StartCircuitRequest, Danaconnect>,
 ) -> DanaResult<Json<StartCircuitResponse>> {
-    let branch = crate::extract::requested_branch(&headers)?;
+    let audience = crate::extract::requested_audience(&state, &headers).await?;
     let reference = vouch_app::cases::required_text("id", &body.id, vouch_app::cases::MAX_REFERENCE_LEN)?;
     let name = vouch_app::cases::required_text("signer.name", &body.signer.name, MAX_NAME_CHARS)?;
     let email = check_email(&body.signer.email)?;
@@ -202,7 +204,7 @@ async fn start_circuit(
         .into());
     }
     let flow_ref = FlowRef { id: flow.id.clone(), version: flow.version };
-    let case = vouch_app::cases::signing_case(&state.app, &client.id, API, Some(reference), Some(flow_ref), branch);
+    let case = vouch_app::cases::signing_case(&state.app, &client.id, API, Some(reference), Some(flow_ref), audience);
     let case_id = case.id;
     let signer = NewSigner { case, name, email: Some(email), nif: Some(nif), method: SignMethod::Biometric };
     let actor = format!("client:{}", client.id);

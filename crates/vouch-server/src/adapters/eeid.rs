@@ -242,7 +242,9 @@ async fn list_requests(
 #[utoipa::path(post, path = "/eeid/api/ident/v1/identification_requests", tag = "eeID",
     security(("bearer" = [])),
     params(("Vouch-Branch" = Option<String>, Header,
-            description = "Vouch's own: at a central service, the branch whose paired kiosks may run the request (any kiosk when absent)")),
+            description = "Vouch's own: at a central service, the branch whose paired kiosks may run the request (any kiosk when absent)"),
+           ("Vouch-Kiosk" = Option<String>, Header,
+            description = "Vouch's own: at a central service, the one paired kiosk (its id) that may run the request")),
     request_body = CreateIdentificationRequest,
     responses((status = 201, body = IdentificationRequest), (status = 400, body = EeidError, description = "malformed JSON"),
               (status = 401, body = EeidError), (status = 413, body = EeidError), (status = 422, body = EeidError)))]
@@ -252,7 +254,7 @@ async fn create_request(
     headers: axum::http::HeaderMap,
     JsonBody(body, ..): JsonBody<CreateIdentificationRequest, Eeid>,
 ) -> EeidResult<(StatusCode, Json<IdentificationRequest>)> {
-    let branch = crate::extract::requested_branch(&headers)?;
+    let audience = crate::extract::requested_audience(&state, &headers).await?;
     // Every language given goes to the case service, which owns the rule on which ones are accepted.
     let translations = body.reason_translations.unwrap_or_default();
     let mut reason_translations: BTreeMap<String, String> = translations
@@ -270,7 +272,7 @@ async fn create_request(
         claims: body.claims_required.into_iter().map(|c| (c.claim_type, c.value)).collect(),
         reason: body.reason,
         reason_translations,
-        branch,
+        audience,
     };
     let case = cases::create_identification(&state.app, &client, API, input).await.map_err(|e| {
         if e.code == vouch_app::AppCode::Conflict {
@@ -354,20 +356,9 @@ mod tests {
     fn webhook_body_has_no_whitespace_and_keeps_values() {
         let now = time::OffsetDateTime::UNIX_EPOCH;
         let case = Case {
-            id: CaseId::new(),
-            client_id: "vouch-1".into(),
-            api: API.into(),
             reference: Some("order 42\ttab".into()),
             status: CaseStatus::Completed,
-            claims: vec![],
-            reason: None,
-            reason_translations: BTreeMap::new(),
-            created_at: now,
-            updated_at: now,
-            expires_at: now,
-            flow: None,
-            decision: None,
-            branch: None,
+            ..Case::pending("vouch-1", API, now, now)
         };
         let body = completion_webhook_body(&case);
         assert!(!body.iter().any(u8::is_ascii_whitespace), "{}", String::from_utf8_lossy(&body));

@@ -244,7 +244,9 @@ fn decode_documents(docs: &[DocumentInput]) -> Result<Vec<(String, Vec<u8>)>, Ap
     security(("bearer" = [])),
     params(("org_id" = String, Path),
            ("Vouch-Branch" = Option<String>, Header,
-            description = "Vouch's own: at a central service, the branch whose paired kiosks may run the signers' flow (any kiosk when absent)")),
+            description = "Vouch's own: at a central service, the branch whose paired kiosks may run the signers' flow (any kiosk when absent)"),
+           ("Vouch-Kiosk" = Option<String>, Header,
+            description = "Vouch's own: at a central service, the one paired kiosk (its id) that may run the signers' flow")),
     request_body = SignProcessRequest,
     responses((status = 201, body = SignProcessResponse), (status = 400, body = MasStackErrors),
               (status = 401, body = MasStackErrors), (status = 413, body = MasStackErrors)))]
@@ -255,7 +257,7 @@ async fn create_sign_process(
     headers: axum::http::HeaderMap,
     JsonBody(body, ..): JsonBody<SignProcessRequest, MasStack>,
 ) -> MasResult<(StatusCode, Json<SignProcessResponse>)> {
-    let branch = crate::extract::requested_branch(&headers)?;
+    let audience = crate::extract::requested_audience(&state, &headers).await?;
     let org_id = required_text("org_id", &org_id, 100)?;
     if body.signers.is_empty() || body.signers.len() > MAX_SIGNERS {
         return Err(ApiError::invalid(format!("signers must hold 1 to {MAX_SIGNERS} signers")).into());
@@ -274,7 +276,7 @@ async fn create_sign_process(
             SignType::Biometric => SignMethod::Biometric,
             SignType::Simple => SignMethod::Simple,
         };
-        let case = vouch_app::cases::signing_case(&state.app, &client.id, API, None, flow.clone(), branch.clone());
+        let case = vouch_app::cases::signing_case(&state.app, &client.id, API, None, flow.clone(), audience.clone());
         signers.push(NewSigner { case, name, email, nif: number, method });
     }
     let documents = tokio::task::spawn_blocking(move || decode_documents(&body.documents))

@@ -127,6 +127,44 @@ async fn a_case_made_for_a_branch_is_offered_to_that_branchs_kiosks_only() {
     assert!(claim.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("another branch"));
     let claim = kit.post_json(&tartu_kiosk, &format!("/vouch/v1/sync/cases/{tartu}/claim"), &json!({})).await;
     assert_eq!(claim.status(), StatusCode::OK);
+
+    // `Vouch-Kiosk` names the one kiosk that may run it: not another kiosk of its branch, not any kiosk.
+    let (desk_2, desk_2_id) = paired_kiosk_of(&kit, "Tartu 2", Some("Tartu")).await;
+    let for_kiosk = |kiosk: &str, branch: Option<&str>| {
+        let (http, url, token) =
+            (kit.http.clone(), kit.url("/eeid/api/ident/v1/identification_requests"), token.clone());
+        let (kiosk, branch) = (kiosk.to_string(), branch.map(str::to_string));
+        async move {
+            let body =
+                json!({"claims_required": [{"type": "sub", "value": "EE30303039914"}], "reason": "Account opening"});
+            let mut request = http.post(url).bearer_auth(token).header("Vouch-Kiosk", kiosk).json(&body);
+            if let Some(branch) = branch {
+                request = request.header("Vouch-Branch", branch);
+            }
+            request.send().await.unwrap()
+        }
+    };
+    for (kiosk, branch, why) in [
+        ("vouch-no-such-kiosk", None, "not a kiosk paired"),
+        (desk_2_id.as_str(), Some("Pärnu"), "not a kiosk of the branch"),
+        ("../etc", None, "paired kiosk's id"),
+    ] {
+        let refused = for_kiosk(kiosk, branch).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let error: Value = refused.json().await.unwrap();
+        assert!(error["error"].as_str().unwrap().contains(why), "{why}: {error}");
+    }
+    let desk_2_only = id(for_kiosk(&desk_2_id, Some("Tartu")).await).await;
+    let made = kit.store.get_case(vouch_core::CaseId::parse(&desk_2_only).unwrap()).unwrap();
+    assert_eq!(made.for_kiosk.as_deref(), Some(desk_2_id.as_str()));
+    assert!(offered(&kit, &desk_2).await.contains(&desk_2_only));
+    assert!(!offered(&kit, &tartu_kiosk).await.contains(&desk_2_only), "not its branch's other kiosk");
+    assert!(!offered(&kit, &roaming).await.contains(&desk_2_only));
+    let claim = kit.post_json(&tartu_kiosk, &format!("/vouch/v1/sync/cases/{desk_2_only}/claim"), &json!({})).await;
+    assert_eq!(claim.status(), StatusCode::CONFLICT);
+    assert!(claim.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("another kiosk"));
+    let claim = kit.post_json(&desk_2, &format!("/vouch/v1/sync/cases/{desk_2_only}/claim"), &json!({})).await;
+    assert_eq!(claim.status(), StatusCode::OK);
 }
 
 /// Signing cases name their branch the same way (DANAconnect circuits, MasStack processes), and come to that

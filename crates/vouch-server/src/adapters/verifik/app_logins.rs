@@ -151,7 +151,7 @@ async fn login_inner(state: AppState, headers: HeaderMap, fields: Fields) -> Ver
         name: None,
         expires_at,
         record,
-        branch: None,
+        audience: vouch_app::cases::Audience::default(),
     };
     let created = validations::created(&state, &client, asked).await.map_err(|e| {
         if e.vendor_code == Some("PreconditionFailed") && e.message.starts_with("INVALID_PROJECT") {

@@ -246,7 +246,7 @@ async fn biometric_inner(state: AppState, headers: HeaderMap, fields: Fields) ->
         name,
         expires_at: None,
         record: validation,
-        branch: None,
+        audience: vouch_app::cases::Audience::default(),
     };
     let (case, _, _) = validations::open(&state, &client, asked).await?;
     let actor = format!("verifik-app-registration:{}", client.id);

@@ -319,8 +319,8 @@ pub(super) struct Asked {
     pub(super) name: Option<String>,
     pub(super) expires_at: Option<time::OffsetDateTime>,
     pub(super) record: Map<String, Value>,
-    /// `Vouch-Branch`: the branch whose kiosks may run it at a central.
-    pub(super) branch: Option<String>,
+    /// `Vouch-Kiosk`, `Vouch-Branch`: which paired kiosks may run it at a central.
+    pub(super) audience: vouch_app::cases::Audience,
 }
 
 fn asked(fields: &Fields) -> Result<Asked, ApiError> {
@@ -368,7 +368,7 @@ fn asked(fields: &Fields) -> Result<Asked, ApiError> {
         name: fields.text("name", 200)?,
         expires_at,
         record,
-        branch: None,
+        audience: vouch_app::cases::Audience::default(),
     })
 }
 
@@ -376,7 +376,9 @@ fn asked(fields: &Fields) -> Result<Asked, ApiError> {
 /// device (`validate`).
 #[utoipa::path(post, path = "/verifik/v2/biometric-validations", tag = "Verifik", security(("bearer" = [])),
     params(("Vouch-Branch" = Option<String>, Header,
-            description = "Vouch's own: at a central service, the branch whose paired kiosks may run the validation (any kiosk when absent)")),
+            description = "Vouch's own: at a central service, the branch whose paired kiosks may run the validation (any kiosk when absent)"),
+           ("Vouch-Kiosk" = Option<String>, Header,
+            description = "Vouch's own: at a central service, the one paired kiosk (its id) that may run the validation")),
     request_body(content = Object, description = "project, projectFlow, identifier (required); type (validation, login, onboarding, oneTimeLink; validation when absent), expiresAt, redirectUrl, webhookUrl (on the origin of the client's webhook URL), email, ipAddress, language (en, es); Vouch's own: person (the enrolled person to verify), name (the name an onboarding enrols)"),
     responses((status = 200, description = "`{livenessSession, biometricValidation, token}`"),
               (status = 409, description = "a missing or bad field (MissingParameter)"),
@@ -389,7 +391,7 @@ async fn create(
     fields: Fields,
 ) -> VerifikResult<Response> {
     let mut asked = asked(&fields)?;
-    asked.branch = crate::extract::requested_branch(&headers)?;
+    asked.audience = crate::extract::requested_audience(&state, &headers).await?;
     Ok(ok(created(&state, &client, asked).await?))
 }
 
@@ -458,7 +460,7 @@ pub(super) async fn open(
         subject: subject.clone(),
         record: Some((KIND, record.clone())),
         messages,
-        branch: asked.branch,
+        audience: asked.audience,
     };
     let (announcer, announced) = (client.clone(), record.clone());
     let announce: subject_cases::Announce = Box::new(move |store, case| {
