@@ -128,7 +128,7 @@ async fn reference_photo(
     let case_id = parse_case_id(&id)?;
     let photo = state
         .db(move |s| {
-            if !may_run(s, &kiosk.id, case_id)? {
+            if !s.kiosk_may_run(&kiosk.id, case_id)? {
                 return Err(vouch_store::StoreError::NotFound);
             }
             s.latest_evidence_bytes(case_id, EvidenceKind::ReferencePhoto)
@@ -152,7 +152,7 @@ async fn document_to_sign(
     let case_id = parse_case_id(&id)?;
     let bytes = state
         .db(move |s| {
-            if !may_run(s, &kiosk.id, case_id)? {
+            if !s.kiosk_may_run(&kiosk.id, case_id)? {
                 return Err(vouch_store::StoreError::NotFound);
             }
             let signer = s.signer(case_id)?.ok_or(vouch_store::StoreError::NotFound)?;
@@ -167,12 +167,6 @@ async fn document_to_sign(
         .await
         .map_err(|e| e.with_not_found("this case has no such document to sign"))?;
     Ok(([(axum::http::header::CONTENT_TYPE, "application/pdf")], bytes).into_response())
-}
-
-/// Whether a kiosk may run a case: open, and nobody else's.
-fn may_run(s: &vouch_store::Store, kiosk_id: &str, case_id: vouch_core::CaseId) -> vouch_store::Result<bool> {
-    let holder = s.case_holder(case_id)?;
-    Ok(holder.as_deref().is_none_or(|h| h == kiosk_id) && !s.get_case(case_id)?.status.is_terminal())
 }
 
 #[derive(Serialize, ToSchema)]

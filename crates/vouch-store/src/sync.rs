@@ -171,6 +171,22 @@ impl Store {
         Ok(Some(crate::central::PulledSigning { signer_name: signer.name, method: signer.method, documents }))
     }
 
+    /// Whether `kiosk_id` may run a case: open, with a flow, for any kiosk, its branch or itself, and nobody
+    /// else's claim. What a kiosk fetches of a case (its reference photo, its documents) is fetched on this.
+    pub fn kiosk_may_run(&self, kiosk_id: &str, case_id: CaseId) -> Result<bool> {
+        let case = self.get_case(case_id)?;
+        let id = case_id.to_string();
+        self.with(|conn| {
+            let for_it = match (&case.for_kiosk, &case.branch) {
+                (Some(kiosk), _) => kiosk == kiosk_id,
+                (None, Some(branch)) => kiosk_branch(conn, kiosk_id)?.as_ref() == Some(branch),
+                (None, None) => true,
+            };
+            let held_elsewhere = holder(conn, &id)?.is_some_and(|h| h != kiosk_id);
+            Ok(for_it && !held_elsewhere && case.flow.is_some() && !case.status.is_terminal())
+        })
+    }
+
     /// The kiosk that holds a case.
     pub fn case_holder(&self, case_id: CaseId) -> Result<Option<String>> {
         self.with(|conn| holder(conn, &case_id.to_string()))

@@ -220,6 +220,7 @@ async fn signing_cases_made_for_a_branch_come_to_its_kiosks_with_their_documents
     );
     assert_eq!(signing["documents"][0]["name"], "Contract.pdf");
     let path = format!("/vouch/v1/sync/cases/{circuit_id}/documents/0");
+    assert_eq!(kit.get(&parnu, &path).await.status(), StatusCode::NOT_FOUND, "not for Pärnu's kiosks");
     let fetched = kit.get(&tartu, &path).await;
     assert_eq!(fetched.headers()["content-type"], "application/pdf");
     let bytes = fetched.bytes().await.unwrap();
