@@ -2,7 +2,8 @@
 //! them. It depends on the engines (core, store, vision, chip) and on none of axum, tower, hyper, utoipa or a
 //! vendor's DTOs; `vouch-server` maps what it returns into each vendor's dialect.
 //!
-//! Here: the context every use case runs in ([`App`]); opening, deciding and expiring cases ([`cases`]); running
+//! Here: the context every use case runs in ([`App`]); opening, deciding and expiring cases ([`cases`]), and those
+//! that capture an API's customer at a kiosk ([`customer_captures`]); running
 //! a case's flow (where it stands, its current step, recording and submitting steps: [`steps`]); the
 //! retention purge ([`retention`]); the signing keys ([`signing`]) and signing a case's documents
 //! ([`sign_case`]); the evidence package ([`evidence_package`]); the chip's decision ([`chip`]); the
@@ -18,6 +19,7 @@ pub mod camera;
 pub mod cases;
 pub mod central;
 pub mod chip;
+pub mod customer_captures;
 pub mod document_reader;
 pub mod error;
 pub mod evidence_package;

@@ -22,6 +22,17 @@ pub struct CustomerRow {
     pub id: String,
     pub client_id: String,
     pub selfie_face_id: Option<String>,
+    /// The case a kiosk runs to capture the customer, when the integrator asked for one.
+    pub kiosk_capture: Option<KioskCapture>,
+}
+
+/// A DIS customer's case at the kiosks: its captures become the customer's selfie, pages and chip data once,
+/// after the case is over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskCapture {
+    pub case_id: String,
+    /// Whether its captures were taken over already.
+    pub taken: bool,
 }
 
 pub struct NewFace<'a> {
@@ -83,12 +94,68 @@ impl Store {
         if inserted == 0 {
             return Err(StoreError::Conflict("a customer with this id already exists".into()));
         }
-        Ok(CustomerRow { id: id.into(), client_id: client_id.into(), selfie_face_id: None })
+        Ok(CustomerRow { id: id.into(), client_id: client_id.into(), selfie_face_id: None, kiosk_capture: None })
+    }
+
+    /// Creates a customer with the case a kiosk runs to capture it, in one transaction.
+    pub fn create_customer_for_kiosk(
+        &self,
+        client_id: &str,
+        id: &str,
+        case: &vouch_core::Case,
+        actor: &str,
+    ) -> Result<CustomerRow> {
+        let case_id = case.id.to_string();
+        self.with(|conn| {
+            conn.transaction(|tx| {
+                let inserted = tx.execute(
+                    "INSERT INTO dis_customers (id, client_id, created_at, kiosk_case_id) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(id) DO NOTHING",
+                    db_params![id, client_id, to_ms(now()), case_id],
+                )?;
+                if inserted == 0 {
+                    return Err(StoreError::Conflict("a customer with this id already exists".into()));
+                }
+                crate::cases::insert_case_in(tx, self.audit_key(), case, actor)
+            })
+        })?;
+        Ok(CustomerRow {
+            id: id.into(),
+            client_id: client_id.into(),
+            selfie_face_id: None,
+            kiosk_capture: Some(KioskCapture { case_id, taken: false }),
+        })
     }
 
     pub fn customer(&self, client_id: &str, id: &str) -> Result<CustomerRow> {
-        let selfie_face_id = self.with(|conn| selfie_of(conn, client_id, id))?.ok_or(StoreError::NotFound)?;
-        Ok(CustomerRow { id: id.into(), client_id: client_id.into(), selfie_face_id })
+        let row = self.with(|conn| {
+            conn.query_opt(
+                "SELECT selfie_face_id, kiosk_case_id, kiosk_captures_taken_at FROM dis_customers
+                 WHERE id = ?1 AND client_id = ?2",
+                db_params![id, client_id],
+            )
+        })?;
+        let row = row.ok_or(StoreError::NotFound)?;
+        let kiosk_case: Option<String> = row.get(1)?;
+        let taken_at: Option<i64> = row.get(2)?;
+        Ok(CustomerRow {
+            id: id.into(),
+            client_id: client_id.into(),
+            selfie_face_id: row.get(0)?,
+            kiosk_capture: kiosk_case.map(|case_id| KioskCapture { case_id, taken: taken_at.is_some() }),
+        })
+    }
+
+    /// Notes that the customer's kiosk captures were taken over; false when they already were.
+    pub fn mark_kiosk_captures_taken(&self, client_id: &str, id: &str) -> Result<bool> {
+        let changed = self.with(|conn| {
+            conn.execute(
+                "UPDATE dis_customers SET kiosk_captures_taken_at = ?1
+                 WHERE id = ?2 AND client_id = ?3 AND kiosk_case_id IS NOT NULL AND kiosk_captures_taken_at IS NULL",
+                db_params![to_ms(now()), id, client_id],
+            )
+        })?;
+        Ok(changed == 1)
     }
 
     /// Stores a new selfie face and points the customer at it, dropping the previous selfie, in one
@@ -119,13 +186,19 @@ impl Store {
 
     /// Deletes a customer, its selfie and its liveness frames. Idempotent.
     pub fn delete_customer(&self, client_id: &str, id: &str) -> Result<()> {
-        self.write_then_remove_blobs(|tx| Ok(((), delete_customer_tx(tx, client_id, id)?)))
+        self.write_then_remove_blobs(|tx| Ok(((), delete_customer_tx(tx, self.audit_key(), client_id, id)?)))
     }
 }
 
 /// Deletes the customer with its liveness, document and selfie, and returns the blobs no other row still names.
-pub(crate) fn delete_customer_tx(tx: &Conn<'_>, client_id: &str, id: &str) -> Result<Vec<String>> {
+pub(crate) fn delete_customer_tx(
+    tx: &Conn<'_>,
+    audit_key: &[u8; 32],
+    client_id: &str,
+    id: &str,
+) -> Result<Vec<String>> {
     let selfie = selfie_of(tx, client_id, id)?.flatten();
+    cancel_kiosk_case(tx, audit_key, client_id, id)?;
     let mut orphans = crate::liveness::delete_liveness_tx(tx, client_id, id)?;
     orphans.extend(crate::documents::delete_document_tx(tx, client_id, id)?);
     tx.execute("DELETE FROM dis_customers WHERE id = ?1 AND client_id = ?2", db_params![id, client_id])?;
@@ -133,6 +206,31 @@ pub(crate) fn delete_customer_tx(tx: &Conn<'_>, client_id: &str, id: &str) -> Re
         orphans.extend(delete_face_tx(tx, client_id, &face)?);
     }
     Ok(orphans)
+}
+
+/// Cancels the case a kiosk was to run for the customer, if it is still open: no kiosk captures a deleted customer.
+fn cancel_kiosk_case(tx: &Conn<'_>, audit_key: &[u8; 32], client_id: &str, id: &str) -> Result<()> {
+    let case: Option<String> = tx
+        .query_opt(
+            "SELECT kiosk_case_id FROM dis_customers WHERE id = ?1 AND client_id = ?2",
+            db_params![id, client_id],
+        )?
+        .map(|r| r.get(0))
+        .transpose()?
+        .flatten();
+    let Some(case) = case else { return Ok(()) };
+    let open: Option<String> = tx
+        .query_opt("SELECT status FROM cases WHERE id = ?1 AND status IN ('pending', 'in_progress')", db_params![case])?
+        .map(|r| r.get(0))
+        .transpose()?;
+    let Some(from) = open else { return Ok(()) };
+    let at = now();
+    tx.execute(
+        "UPDATE cases SET status = 'cancelled', updated_at = ?1 WHERE id = ?2 AND status = ?3",
+        db_params![to_ms(at), case, from],
+    )?;
+    let detail = serde_json::json!({"from": from, "to": "cancelled", "why": "the DIS customer was deleted"});
+    crate::audit::append_event(tx, audit_key, &case, at, &format!("client:{client_id}"), "case_cancelled", &detail)
 }
 
 /// The customer's selfie face id: None when the customer does not exist (or is another client's),

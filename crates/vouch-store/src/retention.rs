@@ -70,7 +70,7 @@ impl Store {
                     let key = self.audit_key();
                     let mut shas = purge_cases(tx, key, cutoff, at, retention_days, actor, &mut batch)?;
                     shas.extend(purge_sign_documents(tx, cutoff, at, &mut batch)?);
-                    shas.extend(purge_dis(tx, cutoff, &mut batch)?);
+                    shas.extend(purge_dis(tx, key, cutoff, &mut batch)?);
                     Ok(shas)
                 })
             })?;
@@ -256,14 +256,14 @@ fn purge_sign_documents(
 }
 
 /// DIS customers and stand-alone faces created before the cutoff, deleted as DELETE would. Returns their blobs.
-fn purge_dis(tx: &Conn<'_>, cutoff: OffsetDateTime, report: &mut PurgeReport) -> Result<Vec<String>> {
+fn purge_dis(tx: &Conn<'_>, key: &[u8; 32], cutoff: OffsetDateTime, report: &mut PurgeReport) -> Result<Vec<String>> {
     let customers = text_pairs(tx.query(
         "SELECT client_id, id FROM dis_customers WHERE created_at < ?1 LIMIT ?2",
         db_params![to_ms(cutoff), PURGE_BATCH as i64],
     )?)?;
     let mut shas = Vec::new();
     for (client_id, id) in &customers {
-        shas.extend(crate::faces::delete_customer_tx(tx, client_id, id)?);
+        shas.extend(crate::faces::delete_customer_tx(tx, key, client_id, id)?);
         report.dis_customers += 1;
     }
     // A newer customer's selfie is kept with its customer, however old the face.
