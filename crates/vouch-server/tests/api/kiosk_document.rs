@@ -39,7 +39,7 @@ fn clip_frames() -> Vec<synthetic_document::ClipFrame> {
 
 /// The clip as an MJPEG file, as `vouch doc clip` writes it, with the frames of the phases `keep` keeps; the
 /// phases in frame order.
-fn write_clip(dir: &Path, keep: impl Fn(ClipPhase) -> bool) -> (PathBuf, Vec<ClipPhase>) {
+pub(crate) fn write_clip(dir: &Path, keep: impl Fn(ClipPhase) -> bool) -> (PathBuf, Vec<ClipPhase>) {
     let frames: Vec<_> = clip_frames().into_iter().filter(|f| keep(f.phase)).collect();
     let mut mjpeg = Vec::new();
     for f in &frames {
@@ -80,7 +80,7 @@ async fn case_with(kit: &Kit, steps: Value) -> (String, String) {
 }
 
 /// Polls the scan as the UI does until it captures; returns every view seen.
-async fn scan_until_captured(kit: &Kit, case_id: &str, index: u32) -> Vec<Value> {
+pub(crate) async fn scan_until_captured(kit: &Kit, case_id: &str, index: u32) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut views = Vec::new();
     loop {
@@ -103,7 +103,7 @@ fn evidence(kit: &Kit) -> Vec<(String, String, String)> {
     rows.into_iter().map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap(), r[2].clone().unwrap())).collect()
 }
 
-async fn chip_done(kit: &Kit, case_id: &str, index: u32) -> Value {
+pub(crate) async fn chip_done(kit: &Kit, case_id: &str, index: u32) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let view = kit.kiosk_ok(None, "chip_read_progress", json!({"case_id": case_id, "index": index})).await;

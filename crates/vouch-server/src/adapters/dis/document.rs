@@ -242,6 +242,34 @@ async fn put_chip_data(
     }))
 }
 
+/// Stores chip data a kiosk read for the customer, with the inspection the kiosk made as it read it (only the kiosk
+/// knew its active authentication challenge), else the data's own; false, with nothing stored, when the data no
+/// longer parses.
+pub(crate) async fn store_kiosk_chip_data(
+    state: &AppState,
+    client_id: &str,
+    id: &str,
+    data: Vec<u8>,
+    read_at_the_kiosk: Option<Inspection>,
+) -> Result<bool, ApiError> {
+    let trust = state.kiosk.chip.trust.clone();
+    let checked = data.clone();
+    let decided =
+        tokio::task::spawn_blocking(move || decide(&checked, None, &trust, None)).await.map_err(ApiError::internal)?;
+    let Ok(decision) = decided else {
+        tracing::warn!(customer = %id, "the chip data a kiosk read does not parse; not taken over");
+        return Ok(false);
+    };
+    let inspection = read_at_the_kiosk.unwrap_or(decision.inspection);
+    let inspection = serde_json::to_string(&inspection).map_err(ApiError::internal)?;
+    let (client_id, cid) = (client_id.to_string(), id.to_string());
+    state
+        .db(move |s| s.set_chip_data(&client_id, &cid, &data, &inspection))
+        .await
+        .map_err(|e| e.with_not_found("Customer not found"))?;
+    Ok(true)
+}
+
 /// The chip data as uploaded, base64.
 #[utoipa::path(get, path = "/identity/api/v1/customers/{id}/document/chip/data", tag = "DIS",
     security(("bearer" = [])), params(("id" = String, Path)),

@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 
 use axum::Json;
 use base64::Engine as _;
@@ -517,9 +517,12 @@ pub(crate) async fn blob(state: &AppState, sha: String) -> Result<Vec<u8>, ApiEr
     state.db(move |s| s.blobs().get(&sha)).await
 }
 
+/// The customer, with what a kiosk captured for it once its case there is over
+/// ([`super::kiosk_customers::with_kiosk_captures`]).
 pub(crate) async fn load_customer(state: &AppState, client: &str, id: &str) -> Result<CustomerRow, ApiError> {
     let (client, id) = (client.to_string(), id.to_string());
-    state.db(move |s| s.customer(&client, &id)).await.map_err(|e| e.with_not_found("Customer not found"))
+    let row = state.db(move |s| s.customer(&client, &id)).await.map_err(|e| e.with_not_found("Customer not found"))?;
+    super::kiosk_customers::with_kiosk_captures(state, row).await
 }
 
 async fn load_face(state: &AppState, client: &str, id: &str) -> Result<FaceRow, ApiError> {
@@ -779,45 +782,66 @@ async fn crop_removed_background(Path(_id): Path<String>) -> Failure<Dis> {
 
 // ---- customers ----
 
-async fn insert_customer(state: &AppState, client: String, id: String) -> DisResult<Json<CreateCustomerResponse>> {
-    let row_id = id.clone();
-    state.db(move |s| s.create_customer(&client, &row_id)).await?;
-    Ok(Json(CreateCustomerResponse { links: links(format!("{PREFIX}/customers/{id}")), id }))
-}
-
 #[utoipa::path(post, path = "/identity/api/v1/customers", tag = "DIS", security(("bearer" = [])),
-    responses((status = 200, body = CreateCustomerResponse)))]
+    params(KioskCaptureHeaders),
+    responses((status = 200, body = CreateCustomerResponse, headers(
+        ("Vouch-Case-Id" = String, description = "Vouch's own, with Vouch-Kiosk-Flow: the case that captures the customer"),
+        ("Vouch-Case-Code" = String, description = "Vouch's own, with Vouch-Kiosk-Flow: the code the customer types at the kiosk")))))]
 async fn create_customer(
     State(state): State<AppState>,
     Authed(client): Authed,
-) -> DisResult<Json<CreateCustomerResponse>> {
-    insert_customer(&state, client.id, uuid::Uuid::new_v4().to_string()).await
+    headers: HeaderMap,
+) -> DisResult<(HeaderMap, Json<CreateCustomerResponse>)> {
+    super::kiosk_customers::create(&state, &client, uuid::Uuid::new_v4().to_string(), &headers).await
 }
 
 /// Creates a customer with the caller's UUIDv4.
 #[utoipa::path(post, path = "/identity/api/v1/customers/{id}", tag = "DIS", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = CreateCustomerResponse), (status = 400, description = "INVALID_ID"), (status = 409)))]
+    params(("id" = String, Path), KioskCaptureHeaders),
+    responses((status = 200, body = CreateCustomerResponse), (status = 400, description = "INVALID_ID"), (status = 409)))]
 async fn create_customer_with_id(
     State(state): State<AppState>,
     Authed(client): Authed,
     Path(id): Path<String>,
-) -> DisResult<Json<CreateCustomerResponse>> {
+    headers: HeaderMap,
+) -> DisResult<(HeaderMap, Json<CreateCustomerResponse>)> {
     let parsed = uuid::Uuid::parse_str(&id)
         .ok()
         .filter(|u| u.get_version_num() == 4)
         .ok_or_else(|| ApiError::invalid("The id must be a UUIDv4").with_vendor_code("INVALID_ID"))?;
-    insert_customer(&state, client.id, parsed.to_string()).await
+    super::kiosk_customers::create(&state, &client, parsed.to_string(), &headers).await
+}
+
+/// Vouch's own headers on customer creation: a kiosk captures the customer (docs/apis.md).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // Read from the HeaderMap; this documents them.
+struct KioskCaptureHeaders {
+    /// Vouch's own: the saved flow a kiosk runs to capture the customer (its selfie, document pages and chip),
+    /// taken over as the customer's once the case is over.
+    #[param(rename = "Vouch-Kiosk-Flow")]
+    vouch_kiosk_flow: Option<String>,
+    /// Vouch's own, with Vouch-Kiosk-Flow at a central service: the branch whose paired kiosks may capture the
+    /// customer (any kiosk when absent).
+    #[param(rename = "Vouch-Branch")]
+    vouch_branch: Option<String>,
+    /// Vouch's own, with Vouch-Kiosk-Flow at a central service: the one paired kiosk (its id) that may.
+    #[param(rename = "Vouch-Kiosk")]
+    vouch_kiosk: Option<String>,
 }
 
 /// The customer, with the age and gender measured from the selfie once there is one.
 #[utoipa::path(get, path = "/identity/api/v1/customers/{id}", tag = "DIS", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = GetCustomerResponse), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 200, body = GetCustomerResponse, headers(
+        ("Vouch-Case-Status" = String, description = "Vouch's own, for a customer captured at a kiosk: where its case stands (pending, in_progress, completed, failed, expired, cancelled)"))),
+        (status = 404)))]
 async fn get_customer(
     State(state): State<AppState>,
     Authed(client): Authed,
     Path(id): Path<String>,
-) -> DisResult<Json<GetCustomerResponse>> {
+) -> DisResult<(HeaderMap, Json<GetCustomerResponse>)> {
     let row = load_customer(&state, &client.id, &id).await?;
+    let status = super::kiosk_customers::case_status(&state, &row).await?;
     let mut customer = Customer {
         age: None,
         gender: None,
@@ -841,7 +865,7 @@ async fn get_customer(
     if let Some((chip, _)) = super::document::stored_chip(&state, &client.id, &id).await? {
         customer = customer.with_chip(&chip.holder, chip.portrait().is_some(), &id);
     }
-    Ok(Json(GetCustomerResponse { customer }))
+    Ok((status, Json(GetCustomerResponse { customer })))
 }
 
 #[utoipa::path(delete, path = "/identity/api/v1/customers/{id}", tag = "DIS", security(("bearer" = [])),
@@ -884,21 +908,32 @@ async fn put_selfie(
     };
     // Refuse an unknown customer before running the models.
     load_customer(&state, &client.id, &id).await?;
-    let (found, bytes) = analyse(&state, bytes, false).await?;
+    Ok(Json(store_selfie(&state, &client.id, &id, bytes).await?))
+}
+
+/// Enrols the face in `bytes` as the customer's selfie, replacing the one it had; a photo without a face is
+/// answered NO_FACE_DETECTED with nothing stored.
+pub(crate) async fn store_selfie(
+    state: &AppState,
+    client_id: &str,
+    id: &str,
+    bytes: Vec<u8>,
+) -> Result<CreateSelfieResponse, ApiError> {
+    let (found, bytes) = analyse(state, bytes, false).await?;
     let (face, template, warnings) = match found {
         Enrolment::Face { face, template, others } => (face, template, enrol_warnings(others)),
         _ => {
-            return Ok(Json(CreateSelfieResponse {
+            return Ok(CreateSelfieResponse {
                 detection: None,
                 links: None,
                 error_code: Some("NO_FACE_DETECTED"),
                 warnings: Vec::new(),
-            }))
+            })
         }
     };
     let face_id = uuid::Uuid::new_v4().to_string();
     let detection = serde_json::to_string(&face).map_err(ApiError::internal)?;
-    let (client_id, cid) = (client.id.clone(), id.clone());
+    let (client_id, cid) = (client_id.to_string(), id.to_string());
     state
         .db(move |s| {
             s.set_customer_selfie(
@@ -915,12 +950,12 @@ async fn put_selfie(
         })
         .await
         .map_err(|e| e.with_not_found("Customer not found"))?;
-    Ok(Json(CreateSelfieResponse {
+    Ok(CreateSelfieResponse {
         detection: Some(detection_dto(&face)),
         links: Some(links(format!("{PREFIX}/customers/{id}/selfie"))),
         error_code: None,
         warnings,
-    }))
+    })
 }
 
 /// The customer's selfie, cropped to the face.

@@ -1,6 +1,6 @@
 //! Innovatrics DIS 1.52.0 under `/identity`, one file per resource: the actuator, faces, customers and their
 //! selfie ([`faces`]), liveness, the document chip ([`document`]), document pages, and the customer
-//! inspection; [`bodies`] reads their JSON bodies as the handlers do (and the fuzz target with them). What DIS
+//! inspection, and customers captured at a kiosk ([`kiosk_customers`]); [`bodies`] reads their JSON bodies as the handlers do (and the fuzz target with them). What DIS
 //! documents and Vouch does not build answers 501 (`not_built`).
 
 pub mod actuator;
@@ -8,6 +8,7 @@ pub mod bodies;
 pub mod document;
 pub mod faces;
 pub mod inspect;
+pub mod kiosk_customers;
 pub mod liveness;
 pub mod pages;
 

@@ -246,6 +246,18 @@ struct ReadPage {
     height: u32,
 }
 
+/// Creates the customer's document as a PUT without a body does, when it has none.
+pub(crate) async fn ensure_document(state: &AppState, client_id: &str, id: &str) -> Result<(), ApiError> {
+    let (client_id, cid) = (client_id.to_string(), id.to_string());
+    let request = serde_json::to_string(&CreateDocumentRequest::default()).map_err(ApiError::internal)?;
+    state
+        .db(move |s| match s.document_request(&client_id, &cid)? {
+            Some(_) => Ok(()),
+            None => s.create_document(&client_id, &cid, &request),
+        })
+        .await
+}
+
 /// Creates (or replaces) the customer's document. Its sources say what to read; the response names those
 /// Vouch does not read.
 #[utoipa::path(put, path = "/identity/api/v1/customers/{id}/document", tag = "DIS",
@@ -325,6 +337,17 @@ async fn put_page(
             ApiError::not_found("The customer has no document: create it with PUT /customers/{id}/document").into()
         );
     }
+    read_page(&state, &client.id, &id, bytes, advised).await
+}
+
+/// Reads a photo of a page of the customer's document (which exists) and stores what it read.
+pub(crate) async fn read_page(
+    state: &AppState,
+    client_id: &str,
+    id: &str,
+    bytes: Vec<u8>,
+    advised: Option<Vec<String>>,
+) -> DisResult<Json<CreateDocumentPageResponse>> {
     let limits = state.faces.limits;
     let read = state
         .documents
@@ -361,7 +384,7 @@ async fn put_page(
             Ok(Some(vouch_vision::image_io::encode_png(&crop)?))
         })
         .await?;
-    store_page(&state, &client.id, &id, ReadPage { reading, flat, portrait, width, height }, advised).await
+    store_page(state, client_id, id, ReadPage { reading, flat, portrait, width, height }, advised).await
 }
 
 async fn store_page(
