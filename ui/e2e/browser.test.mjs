@@ -222,7 +222,7 @@ test('a clerk starts a walk-in on the flow the central set for this kiosk, and t
       { headers: { Authorization: `Bearer ${tok.access_token}` } });
     return (await resp.json()).items ?? [];
   };
-  await eventually(async () => (await listed()).length === 1, 20000, "the walk-in made at the central as the bank's request");
+  await eventually(async () => (await listed()).length === 1, 60000, "the walk-in made at the central as the bank's request");
   await page.getByTestId('finish').click();
   await page.getByTestId('case-review').waitFor();
   await page.getByTestId('given-name').fill('Mari-Liis');
@@ -233,7 +233,7 @@ test('a clerk starts a walk-in on the flow the central set for this kiosk, and t
   await shoot('clerk-walk-in');
   await page.getByTestId('approve').click();
   await page.locator('[data-test=case-review][data-status=completed]').waitFor();
-  await eventually(async () => (await listed())[0]?.status === 'completed', 20000, 'the walk-in completed at the central');
+  await eventually(async () => (await listed())[0]?.status === 'completed', 60000, 'the walk-in completed at the central');
   assert.equal((await listed())[0].result.given_name, 'Mari-Liis');
   await page.getByTestId('back-to-queue').click();
   await page.getByTestId('sign-out').click();
@@ -652,7 +652,7 @@ test('a circuit made at the central is signed at this paired kiosk, and the cent
   await eventually(async () => {
     code = await admin('case_open', { code: circuit.circuitId }).then((s) => s.code, () => null);
     return Boolean(code);
-  }, 20000, 'the kiosk pulled the circuit');
+  }, 60000, 'the kiosk pulled the circuit');
   await page.goto(`${vouch.url}/kiosk/`);
   await page.getByTestId('case-code').fill(code);
   await page.getByTestId('start').click();
