@@ -202,7 +202,17 @@ impl Dialect for Dis {
             other => other.status(),
         }
     }
+    /// A customer id already taken is DIS's one 422.
+    fn status_of(err: &ApiError) -> StatusCode {
+        match err.vendor_code {
+            Some(ALREADY_EXISTS) => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => Self::status(err.code),
+        }
+    }
 }
+
+/// DIS's error code for a customer id already taken (`POST /customers/{id}`), answered 422.
+pub const ALREADY_EXISTS: &str = "ALREADY_EXISTS";
 
 /// Vouch's own API: `{"code": Code, "message": "..."}`; the UI matches on `code`.
 pub struct Native;

@@ -141,6 +141,68 @@ async fn faces_are_detected_matched_measured_and_deleted() {
 }
 
 #[tokio::test]
+async fn a_face_is_created_from_a_raw_image_body_as_the_swagger_allows() {
+    let kit = Kit::start().await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let raw = |content_type: &'static str, body: Vec<u8>| {
+        let req = kit.http.post(kit.url("/identity/api/v1/faces")).bearer_auth(&token);
+        async move { req.header("content-type", content_type).body(body).send().await.unwrap() }
+    };
+    let made = raw("application/octet-stream", vouch_testkit::fixture("faces/fr_obama.jpg")).await;
+    assert_eq!(made.status(), StatusCode::OK);
+    let made: Value = made.json().await.unwrap();
+    assert!(made["id"].is_string() && made["detection"]["confidence"].as_f64().unwrap() > 0.5, "{made}");
+    let from_json = face_id(&kit, &token, "fr_obama.jpg").await;
+    let score: Value = kit
+        .post_json(
+            &token,
+            &format!("/identity/api/v1/faces/{from_json}/similarity"),
+            &json!({"referenceFace": format!("/api/v1/faces/{}", made["id"].as_str().unwrap())}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(score["score"].as_f64().unwrap() > 0.9, "the same photo either way: {score}");
+
+    let empty = raw("application/octet-stream", Vec::new()).await;
+    assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(empty.json::<Value>().await.unwrap()["errorCode"], "INVALID_IMAGE");
+    let text = raw("text/plain", b"hello".to_vec()).await;
+    assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(kit.count("dis_faces"), 2);
+}
+
+/// The size of a crop's PNG.
+fn png_size(crop: &Value) -> (u32, u32) {
+    let png = base64::engine::general_purpose::STANDARD.decode(crop["data"].as_str().unwrap()).unwrap();
+    let image = vouch_vision::image::load_from_memory(&png).unwrap();
+    (image.width(), image.height())
+}
+
+#[tokio::test]
+async fn a_face_crop_comes_at_the_size_asked() {
+    let kit = Kit::start().await;
+    let token = kit.oauth_token(&kit.integrator()).await;
+    let id = face_id(&kit, &token, "fr_obama.jpg").await;
+    let crop = |query: &'static str| {
+        let req = kit.http.get(kit.url(&format!("/identity/api/v1/faces/{id}/crop{query}"))).bearer_auth(&token);
+        async move {
+            let resp = req.send().await.unwrap();
+            (resp.status(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, plain) = crop("").await;
+    assert_eq!(status, StatusCode::OK);
+    let (w, h) = png_size(&plain);
+    assert_eq!(png_size(&crop("?width=100").await.1), (100, (100.0 * h as f32 / w as f32).round() as u32));
+    assert_eq!(png_size(&crop("?height=64").await.1).1, 64);
+    assert_eq!(png_size(&crop("?width=50&height=60").await.1), (50, 60));
+    let (status, refused) = crop("?width=0").await;
+    assert_eq!((status, refused["errorCode"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_REQUEST_PARAMETER")));
+}
+
+#[tokio::test]
 async fn detection_outcomes_come_back_as_dis_result_codes() {
     let kit = Kit::start().await;
     let token = kit.oauth_token(&kit.integrator()).await;
@@ -336,7 +398,8 @@ async fn customers_get_a_selfie_as_json_or_raw_bytes() {
     let resp = kit.post_json(&token, &format!("/identity/api/v1/customers/{custom}"), &json!({})).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let resp = kit.post_json(&token, &format!("/identity/api/v1/customers/{custom}"), &json!({})).await;
-    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "DIS answers a taken id 422");
+    assert_eq!(resp.json::<Value>().await.unwrap()["errorCode"], "ALREADY_EXISTS");
     let resp = kit.post_json(&token, "/identity/api/v1/customers/not-a-uuid", &json!({})).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(resp.json::<Value>().await.unwrap()["errorCode"], "INVALID_ID");

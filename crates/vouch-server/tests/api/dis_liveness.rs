@@ -145,6 +145,10 @@ async fn eye_gaze_records_must_follow_their_challenge_and_a_still_photo_fails() 
         c.record(frames(LivenessType::EyeGazeLiveness, &[(Assertion::EyeGazeTopLeft, "fr_obama.jpg")])).await;
     assert_eq!(body["errorCode"], "INVALID_DATA", "no challenge was issued: {body}");
 
+    // Another type has no corners, and says so as the swagger's schema wants it: `corners` is required.
+    let (status, passive) = c.put("/liveness/records/challenge", json!({"type": "PASSIVE_LIVENESS"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(passive, json!({"details": {"corners": []}}));
     let (status, challenge) = c.put("/liveness/records/challenge", json!({"type": "EYE_GAZE_LIVENESS"})).await;
     assert_eq!(status, StatusCode::OK);
     let corners: Vec<String> =
@@ -176,6 +180,12 @@ async fn eye_gaze_records_must_follow_their_challenge_and_a_still_photo_fails() 
     // The record's selfie can be fetched and reused as the customer's selfie.
     let crop: Value = kit.get(&c.token, &format!("/identity{selfie_link}")).await.json().await.unwrap();
     assert!(crop["data"].as_str().unwrap().len() > 1000);
+    // At the size asked, as the swagger's width and height say.
+    let sized: Value =
+        kit.get(&c.token, &format!("/identity{selfie_link}?width=40&height=50")).await.json().await.unwrap();
+    let png = base64::engine::general_purpose::STANDARD.decode(sized["data"].as_str().unwrap()).unwrap();
+    let png = vouch_vision::image::load_from_memory(&png).unwrap();
+    assert_eq!((png.width(), png.height()), (40, 50));
     let (status, body) = c.put("/selfie", json!({"selfieOrigin": {"link": selfie_link}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 

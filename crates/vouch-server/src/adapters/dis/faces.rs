@@ -4,7 +4,7 @@
 //! 400 with DIS's error codes.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 
 use axum::Json;
@@ -582,11 +582,35 @@ pub(crate) fn portrait_png(
     png_base64(&resize_region(img, r, w, h))
 }
 
+/// The portrait crop at the size DIS asked for, else as [`portrait_png`] gives it up to `max_height`.
+pub(crate) fn sized_portrait_png(
+    img: &vouch_vision::image::RgbImage,
+    face: &Face,
+    target: Option<(u32, u32)>,
+    max_height: f32,
+) -> vouch_vision::Result<String> {
+    match target {
+        Some((w, h)) => png_base64(&resize_region(img, portrait_rect(face, img.width(), img.height()), w, h)),
+        None => portrait_png(img, face, max_height),
+    }
+}
+
+/// The size `size` asks for the portrait crop of `face` in a `width` × `height` image.
+pub(crate) fn portrait_target(
+    size: &super::pages::CropSize,
+    face: &Face,
+    width: u32,
+    height: u32,
+) -> Result<Option<(u32, u32)>, ApiError> {
+    let r = portrait_rect(face, width, height);
+    size.target(r.width().round() as u32, r.height().round() as u32)
+}
+
 // ---- faces ----
 
 /// Detects a face and stores it with its template.
 #[utoipa::path(post, path = "/identity/api/v1/faces", tag = "DIS", security(("bearer" = [])),
-    request_body = CreateFaceRequest,
+    request_body(content((CreateFaceRequest = "application/json"), (Vec<u8> = "application/octet-stream"))),
     responses((status = 200, body = CreateFaceResponse), (status = 400, description = "INVALID_IMAGE, INVALID_REQUEST_BODY, MALFORMED_URL, DATA_DOWNLOAD_ERROR"),
         (status = 404, description = "faceOrigin not found")))]
 async fn create_face(
@@ -594,12 +618,27 @@ async fn create_face(
     Authed(client): Authed,
     req: Request,
 ) -> DisResult<Json<CreateFaceResponse>> {
-    if content_type(&req) != "application/json" {
-        return Err(ApiError::new(Code::UnsupportedMediaType, "Content-Type must be application/json").into());
+    let ct = content_type(&req);
+    let body = read_body(req, &state).await?;
+    let (bytes, strict) = match ct.as_str() {
+        // The raw image, detected in DIS's default FREE mode.
+        "application/octet-stream" => (body.to_vec(), false),
+        "application/json" => {
+            let body: CreateFaceRequest = json_body(&body)?;
+            let strict = parse_mode(body.detection)?;
+            (image_or_origin(&state, &client.id, body.image, body.face_origin, "faceOrigin").await?, strict)
+        }
+        _ => {
+            return Err(ApiError::new(
+                Code::UnsupportedMediaType,
+                "Content-Type must be application/json or application/octet-stream",
+            )
+            .into())
+        }
+    };
+    if bytes.is_empty() {
+        return Err(ApiError::invalid("The image is empty").with_vendor_code("INVALID_IMAGE").into());
     }
-    let body: CreateFaceRequest = json_body(&read_body(req, &state).await?)?;
-    let strict = parse_mode(body.detection)?;
-    let bytes = image_or_origin(&state, &client.id, body.image, body.face_origin, "faceOrigin").await?;
     let (found, bytes) = analyse(&state, bytes, strict).await?;
     let (face, template, warnings) = match found {
         Enrolment::NoFace => return Ok(Json(no_face("NO_FACE_DETECTED"))),
@@ -728,14 +767,22 @@ async fn face_template(
     }))
 }
 
+/// The face's portrait crop: at most 480 pixels high, or the size `width` and `height` ask.
 #[utoipa::path(get, path = "/identity/api/v1/faces/{id}/crop", tag = "DIS", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = ImageCrop), (status = 404)))]
+    params(("id" = String, Path), super::pages::CropSize), responses((status = 200, body = ImageCrop), (status = 400), (status = 404)))]
 async fn crop(
     State(state): State<AppState>,
     Authed(client): Authed,
     Path(id): Path<String>,
+    Query(size): Query<super::pages::CropSize>,
 ) -> DisResult<Json<ImageCrop>> {
-    let data = face_with_image(&state, &client.id, &id, |_, img, face| portrait_png(img, face, 480.0)).await?;
+    // Refused before any image is decoded.
+    size.target(1, 1)?;
+    let data = face_with_image(&state, &client.id, &id, move |_, img, face| {
+        let target = portrait_target(&size, face, img.width(), img.height()).unwrap_or(None);
+        sized_portrait_png(img, face, target, 480.0)
+    })
+    .await?;
     Ok(Json(ImageCrop { data }))
 }
 
@@ -798,7 +845,7 @@ async fn create_customer(
 /// Creates a customer with the caller's UUIDv4.
 #[utoipa::path(post, path = "/identity/api/v1/customers/{id}", tag = "DIS", security(("bearer" = [])),
     params(("id" = String, Path), KioskCaptureHeaders),
-    responses((status = 200, body = CreateCustomerResponse), (status = 400, description = "INVALID_ID"), (status = 409)))]
+    responses((status = 200, body = CreateCustomerResponse), (status = 400, description = "INVALID_ID"), (status = 422, description = "ALREADY_EXISTS")))]
 async fn create_customer_with_id(
     State(state): State<AppState>,
     Authed(client): Authed,

@@ -54,12 +54,13 @@ pub(crate) async fn create(
     let answer = |id: String| Json(CreateCustomerResponse { links: links(format!("{PREFIX}/customers/{id}")), id });
     let Some(flow_id) = kiosk_flow(headers)? else {
         let (client_id, row_id) = (client.id.clone(), id.clone());
-        state.db(move |s| s.create_customer(&client_id, &row_id)).await?;
+        state.db(move |s| s.create_customer(&client_id, &row_id)).await.map_err(already_exists)?;
         return Ok((HeaderMap::new(), answer(id)));
     };
     let audience = crate::extract::requested_audience(state, headers).await?;
     let new = NewCustomerCapture { customer_id: id.clone(), api: API, flow_id, audience };
-    let case = customer_captures::create(&state.app, client, new).await?;
+    let case =
+        customer_captures::create(&state.app, client, new).await.map_err(ApiError::from).map_err(already_exists)?;
     let code = state.db(move |s| s.case_code(case.id)).await?;
     let mut made = HeaderMap::new();
     for (name, value) in [
@@ -70,6 +71,16 @@ pub(crate) async fn create(
         made.insert(name, value);
     }
     Ok((made, answer(id)))
+}
+
+/// A customer id already taken, as DIS answers it: 422 `ALREADY_EXISTS`.
+fn already_exists(e: ApiError) -> ApiError {
+    if e.code == crate::error::Code::Conflict {
+        ApiError::new(crate::error::Code::Conflict, "A customer with this id already exists")
+            .with_vendor_code(crate::error::ALREADY_EXISTS)
+    } else {
+        e
+    }
 }
 
 /// `Vouch-Case-Status` for a customer captured at a kiosk; nothing for another.

@@ -16,8 +16,8 @@ use vouch_vision::engine::image_warnings;
 use vouch_vision::{Face, Warning};
 
 use super::faces::{
-    blob, content_type, detection_dto, image_or_origin, json_body, links, portrait_png, DisResult, FaceDetection,
-    ImageCrop, ImageDto, Links, Origin, PREFIX,
+    blob, content_type, detection_dto, image_or_origin, json_body, links, DisResult, FaceDetection, ImageCrop,
+    ImageDto, Links, Origin, PREFIX,
 };
 use crate::error::{ApiError, Code};
 use crate::extract::{read_body, require_bearer, Authed};
@@ -39,8 +39,8 @@ pub struct LivenessTypeRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChallengeDetails {
-    /// The corners the head must turn to, in order (eye-gaze only; empty otherwise).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// The corners the head must turn to, in order (eye-gaze only; empty otherwise, but present: the swagger's
+    /// schema requires it).
     #[schema(value_type = Vec<String>)]
     pub corners: Vec<Corner>,
 }
@@ -385,13 +385,15 @@ async fn create_record(
 
 /// The selfie a record offered, cropped like the customer selfie.
 #[utoipa::path(get, path = "/identity/api/v1/customers/{id}/liveness/records/{record_id}/selfie", tag = "DIS",
-    security(("bearer" = [])), params(("id" = String, Path), ("record_id" = String, Path)),
-    responses((status = 200, body = ImageCrop), (status = 404)))]
+    security(("bearer" = [])), params(("id" = String, Path), ("record_id" = String, Path), super::pages::CropSize),
+    responses((status = 200, body = ImageCrop), (status = 400), (status = 404)))]
 async fn record_selfie(
     State(state): State<AppState>,
     Authed(client): Authed,
     Path((id, record_id)): Path<(String, String)>,
+    axum::extract::Query(size): axum::extract::Query<super::pages::CropSize>,
 ) -> DisResult<Json<ImageCrop>> {
+    size.target(1, 1)?;
     let frames = state.db(move |s| s.liveness_frames(&client.id, &id)).await.map_err(not_created)?;
     let row = frames
         .into_iter()
@@ -404,8 +406,14 @@ async fn record_selfie(
         .ok_or_else(|| ApiError::internal("stored record selfie has no readable detection"))?;
     let bytes = blob(&state, row.image_sha256).await?;
     let limits = state.faces.limits;
-    let data =
-        state.faces.run(move |_| portrait_png(&vouch_vision::decode(&bytes, limits)?, &face, f32::INFINITY)).await?;
+    let data = state
+        .faces
+        .run(move |_| {
+            let img = vouch_vision::decode(&bytes, limits)?;
+            let target = super::faces::portrait_target(&size, &face, img.width(), img.height()).unwrap_or(None);
+            super::faces::sized_portrait_png(&img, &face, target, f32::INFINITY)
+        })
+        .await?;
     Ok(Json(ImageCrop { data }))
 }
 

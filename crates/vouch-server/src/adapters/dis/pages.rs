@@ -163,10 +163,30 @@ pub(crate) struct StoredReading {
     pub quality: DocumentPageQuality,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+/// The size DIS asks a crop in: `width` or `height` scales it keeping its aspect; both set the size.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct CropSize {
     pub width: Option<u32>,
     pub height: Option<u32>,
+}
+
+impl CropSize {
+    /// The size to give a `w` × `h` crop; None when none was asked.
+    pub(crate) fn target(&self, w: u32, h: u32) -> Result<Option<(u32, u32)>, ApiError> {
+        for v in [self.width, self.height].into_iter().flatten() {
+            if !(1..=4096).contains(&v) {
+                return Err(ApiError::invalid("width and height must be between 1 and 4096")
+                    .with_vendor_code("INVALID_REQUEST_PARAMETER"));
+            }
+        }
+        let (w, h) = (w.max(1) as f32, h.max(1) as f32);
+        Ok(match (self.width, self.height) {
+            (Some(tw), Some(th)) => Some((tw, th)),
+            (Some(tw), None) => Some((tw, ((tw as f32) * h / w).round().max(1.0) as u32)),
+            (None, Some(th)) => Some((((th as f32) * w / h).round().max(1.0) as u32, th)),
+            (None, None) => None,
+        })
+    }
 }
 
 pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
@@ -508,26 +528,14 @@ pub(crate) async fn stored_readings(
     Ok(out)
 }
 
-/// `width` and `height` as DIS takes them: either scales the crop keeping its aspect; both set the size.
+/// The PNG resized as `size` asks ([`CropSize::target`]), as base64.
 fn resized_png(png: &[u8], size: &CropSize) -> Result<String, ApiError> {
     let out = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     if size.width.is_none() && size.height.is_none() {
         return Ok(out(png));
     }
-    for v in [size.width, size.height].into_iter().flatten() {
-        if !(1..=4096).contains(&v) {
-            return Err(ApiError::invalid("width and height must be between 1 and 4096")
-                .with_vendor_code("INVALID_REQUEST_PARAMETER"));
-        }
-    }
     let image = vouch_vision::image::load_from_memory(png).map_err(ApiError::internal)?.to_rgb8();
-    let (w, h) = (image.width() as f32, image.height() as f32);
-    let (tw, th) = match (size.width, size.height) {
-        (Some(tw), Some(th)) => (tw, th),
-        (Some(tw), None) => (tw, ((tw as f32) * h / w).round().max(1.0) as u32),
-        (None, Some(th)) => (((th as f32) * w / h).round().max(1.0) as u32, th),
-        (None, None) => (image.width(), image.height()),
-    };
+    let Some((tw, th)) = size.target(image.width(), image.height())? else { return Ok(out(png)) };
     let resized = imageops::resize(&image, tw, th, imageops::FilterType::Triangle);
     Ok(out(&vouch_vision::image_io::encode_png(&resized).map_err(ApiError::internal)?))
 }
