@@ -175,6 +175,8 @@ async fn the_customer_inspection_matches_the_selfie_with_the_page_portrait_and_a
     let body: Value = kit.post_json(&token, &inspect, &json!({})).await.json().await.unwrap();
     assert!(body.get("selfieInspection").is_none(), "{body}");
     assert_eq!(body["links"]["documentInspection"], format!("/api/v1/customers/{id}/document/inspect"));
+    // Video injection is not looked for, and the answer says so in the field the schema requires.
+    assert_eq!(body["security"], json!({"videoInjection": {"evaluated": false}}), "{body}");
 
     // The page prints fr_obama; the selfie is fr_obama2, the same man.
     let base = format!("/identity/api/v1/customers/{id}/document");

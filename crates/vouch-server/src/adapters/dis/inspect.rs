@@ -2,7 +2,8 @@
 //! person on the document? The selfie's face against the portrait printed on the photographed page, the portrait
 //! in the chip, and each liveness selfie, with the calibrated score and its match point
 //! (`vouch_vision::score::MATCH_SCORE`). Age and gender consistency are left out: the shipped age and gender model
-//! is too weak to judge them (docs/apis.md, Aspects), and video injection is not detected.
+//! is too weak to judge them (docs/apis.md, Aspects). Video injection is not detected, and the answer says so
+//! (`security.videoInjection.evaluated: false`, the field the schema requires).
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -49,11 +50,35 @@ pub struct CustomerInspectionLinks {
     pub document_inspection: String,
 }
 
+/// Whether a video injection (a virtual camera, a replayed stream) was looked for, and found.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoInjectionInspection {
+    /// Always false: Vouch has no detector for it; images reach it through the API as bytes, with nothing that
+    /// tells a camera from an injected stream.
+    pub evaluated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detected: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityInspection {
+    pub video_injection: VideoInjectionInspection,
+}
+
+impl SecurityInspection {
+    fn not_evaluated() -> SecurityInspection {
+        SecurityInspection { video_injection: VideoInjectionInspection { evaluated: false, detected: None } }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerInspectResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selfie_inspection: Option<SelfieInspection>,
+    pub security: SecurityInspection,
     pub links: CustomerInspectionLinks,
 }
 
@@ -184,7 +209,11 @@ async fn inspect_customer(
             liveness_selfies: matched(s.liveness_selfies),
         },
     });
-    Ok(Json(CustomerInspectResponse { selfie_inspection, links: links(&id) }))
+    Ok(Json(CustomerInspectResponse {
+        selfie_inspection,
+        security: SecurityInspection::not_evaluated(),
+        links: links(&id),
+    }))
 }
 
 /// The scores behind the customer inspection.
