@@ -16,6 +16,7 @@ pub mod clients;
 pub mod credentials;
 pub mod db;
 mod dedicated;
+pub mod dis_sessions;
 pub mod documents;
 mod error;
 pub mod faces;

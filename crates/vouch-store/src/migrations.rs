@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0025_kiosks_run_every_flow.sql"),
     include_str!("../migrations/0026_cases_for_one_kiosk.sql"),
     include_str!("../migrations/0027_dis_customers_at_kiosks.sql"),
+    include_str!("../migrations/0028_dis_sessions.sql"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0009_kiosks_run_every_flow.sql"),
     include_str!("../migrations/postgres/0010_cases_for_one_kiosk.sql"),
     include_str!("../migrations/postgres/0011_dis_customers_at_kiosks.sql"),
+    include_str!("../migrations/postgres/0012_dis_sessions.sql"),
 ];
 
 /// Taken by every migration (a transaction-scoped advisory lock), so that instances starting together on one

@@ -9,6 +9,7 @@ mod dis_chip;
 mod dis_faces;
 mod dis_liveness;
 mod dis_pages;
+mod dis_sessions;
 mod eeid;
 mod flows;
 mod front_door;

@@ -28,6 +28,8 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/identity/api/v1/faces/{id}/aspects", "get"),
         ("/identity/api/v1/faces/{id}/face-template", "get"),
         ("/identity/api/v1/faces/{id}/crop", "get"),
+        ("/identity/api/v1/sessions", "post"),
+        ("/identity/api/v1/sessions", "delete"),
         ("/identity/api/v1/faces/{id}/crop/coordinates", "get"),
         ("/identity/api/v1/faces/{id}/glasses", "get"),
         ("/identity/api/v1/faces/{id}/face-mask", "get"),
@@ -247,7 +249,7 @@ async fn health_info_and_unbuilt_endpoints() {
     assert!(info["sam"]["version"].is_string());
     assert_eq!(kit.http.get(kit.url("/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
 
-    let resp = kit.http.post(kit.url("/identity/api/v1/sessions")).send().await.unwrap();
+    let resp = kit.http.post(kit.url("/identity/api/v1/palms")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errorCode"], "UNEXPECTED_ERROR");

@@ -16,8 +16,7 @@ use vouch_chip::inspection::Inspection;
 
 use super::faces::{content_type, load_customer, png_base64, DisResult, ImageCrop, Links, PREFIX};
 use crate::chip::{decide, ChipDecision, ChipRejected};
-use crate::error::{ApiError, Code, Dis};
-use crate::extract::require_bearer;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -130,7 +129,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(inspect_document))
         .routes(routes!(disclose_document_inspection))
         .routes(routes!(delete_document))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Dis>))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), super::sessions::bearer_or_session))
         .layer(crate::extract::body_limit(MAX_CHIP_DATA))
 }
 

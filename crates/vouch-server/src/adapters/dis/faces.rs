@@ -13,13 +13,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use vouch_app::faces::{Enrolment, Pick};
+use vouch_store::dis_sessions::DisSession;
 use vouch_store::faces::{CustomerRow, FaceRow, NewFace};
 use vouch_vision::engine::TEMPLATE_VERSION;
 use vouch_vision::geometry::{resize_region, Rect};
 use vouch_vision::Face;
 
 use crate::error::{ApiError, Code, Dis, Failure};
-use crate::extract::{read_body, require_bearer, Authed};
+use crate::extract::{read_body, Authed};
 use crate::faces::decode_base64_image;
 use crate::state::AppState;
 
@@ -387,7 +388,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(get_customer, create_customer_with_id, delete_customer))
         .routes(routes!(put_selfie, get_selfie, delete_selfie))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Dis>))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), super::sessions::bearer_or_session))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
 }
 
@@ -837,9 +838,11 @@ async fn crop_removed_background(Path(_id): Path<String>) -> Failure<Dis> {
 async fn create_customer(
     State(state): State<AppState>,
     Authed(client): Authed,
+    session: Option<axum::Extension<DisSession>>,
     headers: HeaderMap,
 ) -> DisResult<(HeaderMap, Json<CreateCustomerResponse>)> {
-    super::kiosk_customers::create(&state, &client, uuid::Uuid::new_v4().to_string(), &headers).await
+    let id = uuid::Uuid::new_v4().to_string();
+    super::kiosk_customers::create(&state, &client, id, &headers, session.map(|s| s.0)).await
 }
 
 /// Creates a customer with the caller's UUIDv4.
@@ -849,6 +852,7 @@ async fn create_customer(
 async fn create_customer_with_id(
     State(state): State<AppState>,
     Authed(client): Authed,
+    session: Option<axum::Extension<DisSession>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> DisResult<(HeaderMap, Json<CreateCustomerResponse>)> {
@@ -856,7 +860,7 @@ async fn create_customer_with_id(
         .ok()
         .filter(|u| u.get_version_num() == 4)
         .ok_or_else(|| ApiError::invalid("The id must be a UUIDv4").with_vendor_code("INVALID_ID"))?;
-    super::kiosk_customers::create(&state, &client, parsed.to_string(), &headers).await
+    super::kiosk_customers::create(&state, &client, parsed.to_string(), &headers, session.map(|s| s.0)).await
 }
 
 /// Vouch's own headers on customer creation: a kiosk captures the customer (docs/apis.md).

@@ -15,15 +15,15 @@ use vouch_core::flow::StepOutcome;
 use vouch_vision::score::{similarity_score, MATCH_SCORE};
 
 use super::faces::{blob, load_customer, DisResult, PREFIX};
-use crate::error::{ApiError, Dis};
-use crate::extract::{require_bearer, Authed};
+use crate::error::ApiError;
+use crate::extract::Authed;
 use crate::state::AppState;
 
 pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(inspect_customer))
         .routes(routes!(disclose_customer_inspection))
-        .route_layer(axum::middleware::from_fn_with_state(state, require_bearer::<Dis>))
+        .route_layer(axum::middleware::from_fn_with_state(state, super::sessions::bearer_or_session))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -11,6 +11,7 @@ use axum::Json;
 use vouch_app::customer_captures::{self, NewCustomerCapture};
 use vouch_core::flow::StepKind;
 use vouch_core::{CaseId, Client, EvidenceKind};
+use vouch_store::dis_sessions::DisSession;
 use vouch_store::faces::CustomerRow;
 use vouch_store::{Store, StoreError};
 
@@ -50,15 +51,36 @@ pub(crate) async fn create(
     client: &Client,
     id: String,
     headers: &HeaderMap,
+    session: Option<DisSession>,
 ) -> DisResult<(HeaderMap, Json<CreateCustomerResponse>)> {
-    let answer = |id: String| Json(CreateCustomerResponse { links: links(format!("{PREFIX}/customers/{id}")), id });
+    let made = made_for_kiosk(state, client, &id, headers).await?;
+    // A session's front end made it: the session is this customer's from now on, unless the same session made
+    // another first (two calls at once), in which case this one is undone.
+    if let Some(session) = session {
+        if !super::sessions::bind(state, &session, &id).await? {
+            let (client_id, cid) = (client.id.clone(), id.clone());
+            state.db(move |s| s.delete_customer(&client_id, &cid)).await?;
+            return Err(ApiError::forbidden("This session already made its customer").into());
+        }
+    }
+    Ok((made, Json(CreateCustomerResponse { links: links(format!("{PREFIX}/customers/{id}")), id })))
+}
+
+/// Makes the customer, with the case that captures it at a kiosk when `Vouch-Kiosk-Flow` asks; that case's
+/// headers.
+async fn made_for_kiosk(
+    state: &AppState,
+    client: &Client,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<HeaderMap, ApiError> {
     let Some(flow_id) = kiosk_flow(headers)? else {
-        let (client_id, row_id) = (client.id.clone(), id.clone());
+        let (client_id, row_id) = (client.id.clone(), id.to_string());
         state.db(move |s| s.create_customer(&client_id, &row_id)).await.map_err(already_exists)?;
-        return Ok((HeaderMap::new(), answer(id)));
+        return Ok(HeaderMap::new());
     };
     let audience = crate::extract::requested_audience(state, headers).await?;
-    let new = NewCustomerCapture { customer_id: id.clone(), api: API, flow_id, audience };
+    let new = NewCustomerCapture { customer_id: id.to_string(), api: API, flow_id, audience };
     let case =
         customer_captures::create(&state.app, client, new).await.map_err(ApiError::from).map_err(already_exists)?;
     let code = state.db(move |s| s.case_code(case.id)).await?;
@@ -70,7 +92,7 @@ pub(crate) async fn create(
     ] {
         made.insert(name, value);
     }
-    Ok((made, answer(id)))
+    Ok(made)
 }
 
 /// A customer id already taken, as DIS answers it: 422 `ALREADY_EXISTS`.

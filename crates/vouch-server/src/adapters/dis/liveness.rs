@@ -20,7 +20,7 @@ use super::faces::{
     ImageDto, Links, Origin, PREFIX,
 };
 use crate::error::{ApiError, Code};
-use crate::extract::{read_body, require_bearer, Authed};
+use crate::extract::{read_body, Authed};
 use crate::liveness_record;
 use crate::state::AppState;
 
@@ -127,7 +127,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(record_selfie))
         .routes(routes!(evaluate))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<crate::error::Dis>))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), super::sessions::bearer_or_session))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
 }
 

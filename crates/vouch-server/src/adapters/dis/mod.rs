@@ -1,6 +1,7 @@
 //! Innovatrics DIS 1.52.0 under `/identity`, one file per resource: the actuator, faces, customers and their
 //! selfie ([`faces`]), liveness, the document chip ([`document`]), document pages, and the customer
-//! inspection, and customers captured at a kiosk ([`kiosk_customers`]); [`bodies`] reads their JSON bodies as the handlers do (and the fuzz target with them). What DIS
+//! inspection, customers captured at a kiosk ([`kiosk_customers`]), and sessions ([`sessions`], which also
+//! says who may call); [`bodies`] reads their JSON bodies as the handlers do (and the fuzz target with them). What DIS
 //! documents and Vouch does not build answers 501 (`not_built`).
 
 pub mod actuator;
@@ -11,6 +12,7 @@ pub mod inspect;
 pub mod kiosk_customers;
 pub mod liveness;
 pub mod pages;
+pub mod sessions;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -24,5 +26,6 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(document::routes(state.clone()))
         .merge(pages::routes(state.clone()))
         .merge(inspect::routes(state.clone()))
-        .merge(liveness::routes(state))
+        .merge(liveness::routes(state.clone()))
+        .merge(sessions::routes(state))
 }

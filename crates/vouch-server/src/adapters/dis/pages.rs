@@ -17,8 +17,8 @@ use vouch_vision::document::{PageQuality, PageReading};
 use vouch_vision::image::{imageops, RgbImage};
 
 use super::faces::{blob, content_type, json_body, portrait_rect, DisResult, ImageCrop, ImageDto, Links, PREFIX};
-use crate::error::{ApiError, Code, Dis};
-use crate::extract::{read_body, require_bearer, Authed};
+use crate::error::{ApiError, Code};
+use crate::extract::{read_body, Authed};
 use crate::state::AppState;
 
 /// The sources PUT /document accepts and what Vouch does with each.
@@ -201,7 +201,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(get_fingerprint))
         .routes(routes!(metadata))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::load::limit_images))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_bearer::<Dis>))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), super::sessions::bearer_or_session))
         .layer(crate::extract::body_limit(state.config.image_body_limit_bytes))
 }
 
