@@ -58,9 +58,10 @@ lint: ui
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # The API suite runs twice: on SQLite, and on a PostgreSQL started for each test (docs/central.md).
+# `--workspace` on the second run too: with `-p` cargo unifies other features and rebuilds every dependency.
 test-rust: lint
 	$(CARGO) test --workspace
-	VOUCH_TEST_DATABASE=postgres $(CARGO) test -p vouch-server --test api
+	VOUCH_TEST_DATABASE=postgres $(CARGO) test --workspace --test api
 
 # Locale completeness, then the browser build against `vouch serve`, then the real kiosk window.
 test-ui: test-rust
