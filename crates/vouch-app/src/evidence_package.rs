@@ -78,7 +78,7 @@ pub fn safe_file_name(name: &str, extension: &str) -> String {
     format!("{stem}.{extension}")
 }
 
-fn extension_for(media_type: &str) -> &'static str {
+pub(crate) fn extension_for(media_type: &str) -> &'static str {
     match media_type {
         "image/jpeg" => "jpg",
         "image/png" => "png",
@@ -108,13 +108,40 @@ fn folder_for(kind: EvidenceKind) -> Option<&'static str> {
     }
 }
 
-struct Writer {
+/// A ZIP whose every file is listed, with its SHA-256, in a manifest that the kiosk key signs: the evidence package
+/// and the DIS Trust Platform record are both written with it.
+pub(crate) struct Writer {
     zip: zip::ZipWriter<std::io::Cursor<Vec<u8>>>,
     entries: Vec<ManifestEntry>,
 }
 
 impl Writer {
-    fn add(&mut self, name: &str, media_type: &str, bytes: &[u8]) -> Result<(), AppError> {
+    pub(crate) fn new() -> Writer {
+        Writer { zip: zip::ZipWriter::new(std::io::Cursor::new(Vec::new())), entries: Vec::new() }
+    }
+
+    /// The entries added so far, for the manifest.
+    pub(crate) fn take_entries(&mut self) -> Vec<ManifestEntry> {
+        std::mem::take(&mut self.entries)
+    }
+
+    /// Adds the manifest and its detached CMS signature by the kiosk key (the two files the manifest cannot list)
+    /// and closes the ZIP; its bytes and the manifest's SHA-256 (hex).
+    pub(crate) fn seal(mut self, manifest: &impl Serialize, keys: &SigningKeys) -> Result<(Vec<u8>, String), AppError> {
+        let manifest_bytes = serde_json::to_vec_pretty(manifest).map_err(AppError::internal)?;
+        let digest: [u8; 32] = Sha256::digest(&manifest_bytes).into();
+        let signature = keys.identity.sign_detached(&digest, Some(vouch_store::now())).map_err(AppError::internal)?;
+        for (name, bytes) in [(MANIFEST, &manifest_bytes), (MANIFEST_SIGNATURE, &signature)] {
+            let options =
+                SimpleFileOptions::default().compression_method(CompressionMethod::Stored).unix_permissions(0o644);
+            self.zip.start_file(name, options).map_err(AppError::internal)?;
+            self.zip.write_all(bytes).map_err(AppError::internal)?;
+        }
+        let cursor = self.zip.finish().map_err(AppError::internal)?;
+        Ok((cursor.into_inner(), hex::encode(digest)))
+    }
+
+    pub(crate) fn add(&mut self, name: &str, media_type: &str, bytes: &[u8]) -> Result<(), AppError> {
         // PDFs, pictures and encrypted data do not shrink; deflating them only costs time.
         let method = match media_type {
             "application/json" | "text/plain" | crate::sign_case::ISO_MEDIA_TYPE => CompressionMethod::Deflated,
@@ -135,7 +162,7 @@ impl Writer {
 
 /// Builds the package. Blocking (store reads, hashing, RSA): run it on a blocking thread.
 pub fn build(store: &Store, keys: &SigningKeys, case: &Case, process: &SignProcess) -> Result<Vec<u8>, AppError> {
-    let mut w = Writer { zip: zip::ZipWriter::new(std::io::Cursor::new(Vec::new())), entries: Vec::new() };
+    let mut w = Writer::new();
     let mut purged = Vec::new();
     for d in &process.documents {
         let name = format!("documents/{:02}-{}", d.position + 1, safe_file_name(&d.name, "pdf"));
@@ -185,22 +212,11 @@ pub fn build(store: &Store, keys: &SigningKeys, case: &Case, process: &SignProce
         created_at: crate::rfc3339(vouch_store::now()),
         signed_by: keys.identity.subject(),
         kiosk_certificate_sha256: keys.identity.fingerprint(),
-        files: std::mem::take(&mut w.entries),
+        files: w.take_entries(),
         purged,
         audit_checkpoint,
     };
-    let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(AppError::internal)?;
-    let digest: [u8; 32] = Sha256::digest(&manifest_bytes).into();
-    let signature = keys.identity.sign_detached(&digest, Some(vouch_store::now())).map_err(AppError::internal)?;
-    // The manifest and its signature are the two files the manifest cannot list.
-    for (name, bytes) in [(MANIFEST, &manifest_bytes), (MANIFEST_SIGNATURE, &signature)] {
-        let options =
-            SimpleFileOptions::default().compression_method(CompressionMethod::Stored).unix_permissions(0o644);
-        w.zip.start_file(name, options).map_err(AppError::internal)?;
-        w.zip.write_all(bytes).map_err(AppError::internal)?;
-    }
-    let cursor = w.zip.finish().map_err(AppError::internal)?;
-    Ok(cursor.into_inner())
+    Ok(w.seal(&manifest, keys)?.0)
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub mod sign_case;
 pub mod signing;
 pub mod steps;
 pub mod subject_cases;
+pub mod trust_records;
 pub mod webhooks;
 pub mod work;
 

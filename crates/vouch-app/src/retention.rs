@@ -23,6 +23,7 @@ pub async fn purge(app: &App, actor: &str, on_demand: bool) -> Result<PurgeRepor
         sign_documents = report.sign_documents,
         dis_customers = report.dis_customers,
         dis_faces = report.dis_faces,
+        trust_records = report.trust_records,
         blobs = report.blobs_deleted,
         "retention purge"
     );

@@ -30,6 +30,7 @@ pub mod serve;
 pub mod state;
 pub mod sync;
 pub mod tls;
+pub mod trust_records;
 pub mod ui;
 pub mod webhooks;
 
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(adapters::verifik::routes(state.clone()))
         .merge(native::routes(state.clone()))
         .merge(native_flows::routes(state.clone()))
+        .merge(trust_records::routes(state.clone()))
         .merge(reference_photo::routes(state.clone()))
         .merge(pairing::admin_routes(state.clone()))
         .merge(pairing::pair_routes())

@@ -18,7 +18,8 @@ pub(crate) fn blob_still_named(conn: &Conn<'_>, sha: &str) -> Result<bool> {
                  WHERE (current_sha256 = ?1 OR original_sha256 = ?1) AND purged_at IS NULL)
               + (SELECT count(*) FROM dis_documents WHERE chip_data_sha256 = ?1)
               + (SELECT count(*) FROM dis_document_pages
-                 WHERE image_sha256 = ?1 OR portrait_sha256 = ?1 OR reading_sha256 = ?1)",
+                 WHERE image_sha256 = ?1 OR portrait_sha256 = ?1 OR reading_sha256 = ?1)
+              + (SELECT count(*) FROM trust_records WHERE record_sha256 = ?1 AND purged_at IS NULL)",
             db_params![sha],
         )?
         .get(0)?;

@@ -41,6 +41,7 @@ pub mod signing;
 pub mod sync;
 mod time_ms;
 pub mod tokens;
+pub mod trust_records;
 pub mod walk_ins;
 
 use std::fs;

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0026_cases_for_one_kiosk.sql"),
     include_str!("../migrations/0027_dis_customers_at_kiosks.sql"),
     include_str!("../migrations/0028_dis_sessions.sql"),
+    include_str!("../migrations/0029_trust_records.sql"),
 ];
 
 pub fn latest_version() -> i64 {

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0010_cases_for_one_kiosk.sql"),
     include_str!("../migrations/postgres/0011_dis_customers_at_kiosks.sql"),
     include_str!("../migrations/postgres/0012_dis_sessions.sql"),
+    include_str!("../migrations/postgres/0013_trust_records.sql"),
 ];
 
 /// Taken by every migration (a transaction-scoped advisory lock), so that instances starting together on one

@@ -8,6 +8,8 @@
 //!   another signer may still be signing that very file.
 //! - DIS customers and faces created before the cutoff are deleted with everything under them, as if the integrator
 //!   had called DELETE: DIS has no "closed", so their age is what counts.
+//! - DIS Trust Platform records stored before the cutoff lose their bytes (they outlive the customer, not the
+//!   retention period); the row and its hashes stay.
 //!
 //! The run goes in batches of [`PURGE_BATCH`] items, one transaction each, so the kiosk and the APIs are served
 //! between batches however much is due. Each case gets its `evidence_purged` event in its batch's transaction,
@@ -39,13 +41,19 @@ pub struct PurgeReport {
     /// DIS customers and stand-alone DIS faces deleted.
     pub dis_customers: u64,
     pub dis_faces: u64,
+    /// DIS Trust Platform records whose bytes were deleted.
+    pub trust_records: u64,
     /// Encrypted files removed from disk.
     pub blobs_deleted: u64,
 }
 
 impl PurgeReport {
     fn is_empty(&self) -> bool {
-        self.cases == 0 && self.sign_processes == 0 && self.dis_customers == 0 && self.dis_faces == 0
+        self.cases == 0
+            && self.sign_processes == 0
+            && self.dis_customers == 0
+            && self.dis_faces == 0
+            && self.trust_records == 0
     }
 }
 
@@ -71,6 +79,9 @@ impl Store {
                     let mut shas = purge_cases(tx, key, cutoff, at, retention_days, actor, &mut batch)?;
                     shas.extend(purge_sign_documents(tx, cutoff, at, &mut batch)?);
                     shas.extend(purge_dis(tx, key, cutoff, &mut batch)?);
+                    let records = crate::trust_records::purge_due(tx, key, cutoff, at, actor, PURGE_BATCH as i64)?;
+                    batch.trust_records += records.len() as u64;
+                    shas.extend(records);
                     Ok(shas)
                 })
             })?;
@@ -87,6 +98,7 @@ impl Store {
                 "cases": report.cases, "evidence": report.evidence, "signers": report.signers,
                 "sign_processes": report.sign_processes, "sign_documents": report.sign_documents,
                 "dis_customers": report.dis_customers, "dis_faces": report.dis_faces,
+                "trust_records": report.trust_records,
             });
             self.with(|conn| {
                 conn.transaction(|tx| {
@@ -113,7 +125,7 @@ impl Store {
     }
 }
 
-/// Items of each kind (cases, sign processes, DIS customers, DIS faces) purged per transaction.
+/// Items of each kind (cases, sign processes, DIS customers, DIS faces, trust records) purged per transaction.
 pub const PURGE_BATCH: u64 = 50;
 
 impl PurgeReport {
@@ -124,6 +136,7 @@ impl PurgeReport {
             || self.sign_processes.saturating_sub(before.sign_processes) >= batch
             || self.dis_customers.saturating_sub(before.dis_customers) >= batch
             || self.dis_faces.saturating_sub(before.dis_faces) >= batch
+            || self.trust_records.saturating_sub(before.trust_records) >= batch
     }
 }
 

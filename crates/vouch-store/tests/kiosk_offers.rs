@@ -107,7 +107,7 @@ fn gallery_and_signing_cases_made_before_kiosks_ran_them_are_offered_once_migrat
     };
     // As migration 0023 left them: cases only the central ran.
     let db = rusqlite::Connection::open(data.join(vouch_store::DB_FILE)).unwrap();
-    // The schema as of migration 0024, for 0025 to 0028 to run again.
+    // The schema as of migration 0024, for 0025 to 0029 to run again.
     db.execute_batch(
         "UPDATE cases SET at_kiosks = 0;
          DROP INDEX cases_for_one_kiosk; DROP INDEX cases_for_kiosks; ALTER TABLE cases DROP COLUMN for_kiosk;
@@ -116,6 +116,7 @@ fn gallery_and_signing_cases_made_before_kiosks_ran_them_are_offered_once_migrat
          ALTER TABLE dis_customers DROP COLUMN kiosk_case_id;
          ALTER TABLE dis_customers DROP COLUMN kiosk_captures_taken_at;
          DROP TABLE dis_sessions;
+         DROP TABLE trust_records;
          PRAGMA user_version = 24;",
     )
     .unwrap();

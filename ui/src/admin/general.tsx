@@ -36,6 +36,7 @@ export function Retention(props: { onChanged: () => void }) {
         documents: r.sign_documents,
         customers: r.dis_customers,
         faces: r.dis_faces,
+        records: r.trust_records,
       }));
     } catch (e) {
       s.setError(staffMessage(e));

@@ -476,6 +476,10 @@ sign_processes: number, sign_documents: number,
  */
 dis_customers: number, dis_faces: number, 
 /**
+ * DIS Trust Platform records whose bytes were deleted.
+ */
+trust_records: number, 
+/**
  * Encrypted files removed from disk.
  */
 blobs_deleted: number, };

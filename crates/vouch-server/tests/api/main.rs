@@ -10,6 +10,7 @@ mod dis_faces;
 mod dis_liveness;
 mod dis_pages;
 mod dis_sessions;
+mod dis_trust_platform;
 mod eeid;
 mod flows;
 mod front_door;

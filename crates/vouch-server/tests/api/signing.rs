@@ -121,7 +121,7 @@ pub(crate) fn zip_files(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<
 }
 
 /// `openssl cms -verify` of the detached manifest signature against the packaged kiosk certificate.
-fn openssl_verifies(dir: &std::path::Path, manifest: &[u8], signature: &[u8], cert: &[u8]) -> bool {
+pub(crate) fn openssl_verifies(dir: &std::path::Path, manifest: &[u8], signature: &[u8], cert: &[u8]) -> bool {
     std::fs::write(dir.join("manifest.json"), manifest).unwrap();
     std::fs::write(dir.join("manifest.json.p7s"), signature).unwrap();
     std::fs::write(dir.join("kiosk.pem"), cert).unwrap();

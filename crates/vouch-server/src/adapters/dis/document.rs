@@ -343,8 +343,23 @@ async fn inspect_document(
     crate::extract::Authed(client): crate::extract::Authed,
     Path(id): Path<String>,
 ) -> DisResult<Json<DocumentInspectResponse>> {
-    let chip = stored_chip(&state, &client.id, &id).await?;
-    let pages = super::pages::stored_readings(&state, &client.id, &id).await?;
+    match document_inspection(&state, &client.id, &id).await? {
+        Some(inspection) => Ok(Json(inspection)),
+        None => {
+            Err(ApiError::not_found("The customer has no document to inspect (upload a page or chip data first)")
+                .into())
+        }
+    }
+}
+
+/// The document inspection as `POST /customers/{id}/document/inspect` answers it; `None` without a page or chip.
+pub(crate) async fn document_inspection(
+    state: &AppState,
+    client: &str,
+    id: &str,
+) -> Result<Option<DocumentInspectResponse>, ApiError> {
+    let chip = stored_chip(state, client, id).await?;
+    let pages = super::pages::stored_readings(state, client, id).await?;
     let page_mrz = pages.iter().find_map(|(_, reading)| reading.mrz.clone());
     let page_parsed = super::pages::page_mrz(&pages);
     let inconsistent_with_chip = match (&page_parsed, &chip) {
@@ -352,9 +367,7 @@ async fn inspect_document(
         _ => None,
     };
     if chip.is_none() && pages.is_empty() {
-        return Err(
-            ApiError::not_found("The customer has no document to inspect (upload a page or chip data first)").into()
-        );
+        return Ok(None);
     }
     let page_valid = page_mrz.as_deref().map(|m| vouch_core::mrz::parse(m).is_ok_and(|p| p.checks.all_valid()));
     let chip_valid = chip.as_ref().map(|(d, _)| d.holder.mrz_check_digits_valid);
@@ -362,7 +375,7 @@ async fn inspect_document(
         .as_ref()
         .and_then(|(d, _)| d.expired())
         .or_else(|| page_mrz.as_deref().and_then(super::pages::mrz_expired));
-    let page_tampering = page_colour_scores(&state, &client.id, &id)
+    let page_tampering = page_colour_scores(state, client, id)
         .await?
         .into_iter()
         .map(|(page, score)| {
@@ -370,7 +383,7 @@ async fn inspect_document(
             (page, PageTamperingInspection { color_profile_change_detected: changed })
         })
         .collect();
-    Ok(Json(DocumentInspectResponse {
+    Ok(Some(DocumentInspectResponse {
         expired,
         mrz_inspection: page_valid.or(chip_valid).map(|valid| MrzInspection { valid, inconsistent_with_chip }),
         chip_inspection: chip.as_ref().map(|(_, inspection)| to_dto(inspection)),

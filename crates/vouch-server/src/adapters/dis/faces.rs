@@ -891,8 +891,18 @@ async fn get_customer(
     Authed(client): Authed,
     Path(id): Path<String>,
 ) -> DisResult<(HeaderMap, Json<GetCustomerResponse>)> {
-    let row = load_customer(&state, &client.id, &id).await?;
-    let status = super::kiosk_customers::case_status(&state, &row).await?;
+    let (status, customer) = customer_view(&state, &client.id, &id).await?;
+    Ok((status, Json(customer)))
+}
+
+/// The customer as `GET /customers/{id}` shows it, with the `Vouch-Case-Status` header of a kiosk customer.
+pub(crate) async fn customer_view(
+    state: &AppState,
+    client: &str,
+    id: &str,
+) -> Result<(HeaderMap, GetCustomerResponse), ApiError> {
+    let row = load_customer(state, client, id).await?;
+    let status = super::kiosk_customers::case_status(state, &row).await?;
     let mut customer = Customer {
         age: None,
         gender: None,
@@ -905,18 +915,18 @@ async fn get_customer(
         document: None,
     };
     if let Some(face_id) = row.selfie_face_id {
-        let a = face_with_image(&state, &client.id, &face_id, |engine, img, face| engine.aspects(img, face)).await?;
+        let a = face_with_image(state, client, &face_id, |engine, img, face| engine.aspects(img, face)).await?;
         customer.age = Some(BiometricValue { selfie: format!("{}", a.age.round() as i32) });
         customer.gender = Some(BiometricValue { selfie: if a.gender >= 0.5 { "M" } else { "F" }.into() });
     }
-    let pages = super::pages::stored_readings(&state, &client.id, &id).await?;
+    let pages = super::pages::stored_readings(state, client, id).await?;
     if let Some(mrz) = super::pages::page_mrz(&pages) {
         customer = customer.with_mrz(&mrz, pages.iter().map(|(page, _)| page.clone()).collect());
     }
-    if let Some((chip, _)) = super::document::stored_chip(&state, &client.id, &id).await? {
-        customer = customer.with_chip(&chip.holder, chip.portrait().is_some(), &id);
+    if let Some((chip, _)) = super::document::stored_chip(state, client, id).await? {
+        customer = customer.with_chip(&chip.holder, chip.portrait().is_some(), id);
     }
-    Ok((status, Json(GetCustomerResponse { customer })))
+    Ok((status, GetCustomerResponse { customer }))
 }
 
 #[utoipa::path(delete, path = "/identity/api/v1/customers/{id}", tag = "DIS", security(("bearer" = [])),

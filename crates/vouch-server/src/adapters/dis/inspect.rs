@@ -198,22 +198,27 @@ async fn inspect_customer(
     Authed(client): Authed,
     Path(id): Path<String>,
 ) -> DisResult<Json<CustomerInspectResponse>> {
-    let photos = photos(&state, &client.id, &id).await?;
+    Ok(Json(customer_inspection(&state, &client.id, &id).await?))
+}
+
+/// The customer inspection as `POST /customers/{id}/inspect` answers it.
+pub(crate) async fn customer_inspection(
+    state: &AppState,
+    client: &str,
+    id: &str,
+) -> Result<CustomerInspectResponse, ApiError> {
+    let photos = photos(state, client, id).await?;
     // The face_match step's rule, at the calibrated match point.
     let matched =
         |s: Option<f32>| s.map(|s| vouch_core::step_rules::face_match(s, MATCH_SCORE.into()) == StepOutcome::Passed);
-    let selfie_inspection = scores(&state, photos).await?.map(|s| SelfieInspection {
+    let selfie_inspection = scores(state, photos).await?.map(|s| SelfieInspection {
         similarity_with: SelfieSimilarityWith {
             document_portrait: matched(s.document_portrait),
             chip_portrait: matched(s.chip_portrait),
             liveness_selfies: matched(s.liveness_selfies),
         },
     });
-    Ok(Json(CustomerInspectResponse {
-        selfie_inspection,
-        security: SecurityInspection::not_evaluated(),
-        links: links(&id),
-    }))
+    Ok(CustomerInspectResponse { selfie_inspection, security: SecurityInspection::not_evaluated(), links: links(id) })
 }
 
 /// The scores behind the customer inspection.

@@ -139,7 +139,7 @@ fn not_created(e: ApiError) -> ApiError {
     e.with_not_found("The customer has no liveness: PUT /customers/{id}/liveness first")
 }
 
-fn assertion_of(row: &FrameRow) -> Result<Assertion, ApiError> {
+pub(crate) fn assertion_of(row: &FrameRow) -> Result<Assertion, ApiError> {
     Assertion::parse(&row.assertion).ok_or_else(|| ApiError::internal("stored liveness assertion unreadable"))
 }
 
@@ -428,15 +428,24 @@ async fn evaluate(
     req: Request,
 ) -> DisResult<Json<EvaluateLivenessResponse>> {
     let body: LivenessTypeRequest = json_body(&read_body(req, &state).await?)?;
-    let kind = body.liveness_type;
-    let cid = id.clone();
-    let rows = state.db(move |s| s.liveness_frames(&client.id, &cid)).await.map_err(not_created)?;
+    Ok(Json(evaluation(&state, &client.id, &id, body.liveness_type).await?))
+}
+
+/// One liveness type evaluated over the customer's frames, as `POST /liveness/evaluation` answers it.
+pub(crate) async fn evaluation(
+    state: &AppState,
+    client: &str,
+    id: &str,
+    kind: LivenessType,
+) -> Result<EvaluateLivenessResponse, ApiError> {
+    let (c, cid) = (client.to_string(), id.to_string());
+    let rows = state.db(move |s| s.liveness_frames(&c, &cid)).await.map_err(not_created)?;
     let mut frames = Vec::new();
     for row in rows {
         let assertion = assertion_of(&row)?;
         // Passive also reads the NONE frames that came with active records; the rest only their own kind.
         if assertion.liveness_type() == kind {
-            frames.push((assertion, blob(&state, row.image_sha256).await?));
+            frames.push((assertion, blob(state, row.image_sha256).await?));
         }
     }
     let limits = state.faces.limits;
@@ -448,7 +457,7 @@ async fn evaluate(
         })
         .await?;
     tracing::info!(customer = %id, kind = ?kind, score = evaluation.score, reason = %evaluation.reason, "DIS liveness evaluated");
-    Ok(Json(match evaluation.error {
+    Ok(match evaluation.error {
         Some(e) => EvaluateLivenessResponse {
             score: None,
             error_code: Some(match e {
@@ -457,5 +466,5 @@ async fn evaluate(
             }),
         },
         None => EvaluateLivenessResponse { score: Some(f64::from(evaluation.score)), error_code: None },
-    }))
+    })
 }
