@@ -174,9 +174,19 @@ pub struct DecisionInput {
 pub async fn decide(app: &App, case_id: CaseId, input: DecisionInput, actor: String) -> Result<Case, AppError> {
     expire_due(app).await?;
     let issuer = app.issuer();
+    let public_url = app.public_url.to_string();
     let retries = app.webhooks.retries;
     let webhooks = app.completion_webhooks.clone();
-    let case = app.db(move |s| decide_blocking(s, case_id, input, actor, &issuer, (retries, &webhooks))).await?;
+    // An approval with an identity gets a proof, sealed by the kiosk key (loaded, or made on first use, here).
+    let keys = match (input.outcome, &input.identity) {
+        (Outcome::Approved, Some(_)) => Some(app.signing.keys().await?),
+        _ => None,
+    };
+    let case = app
+        .db(move |s| {
+            decide_blocking(s, case_id, input, actor, (&issuer, &public_url, keys.as_deref()), (retries, &webhooks))
+        })
+        .await?;
     app.outbox_wake.notify_one();
     tracing::info!(case_id = %case.id, status = %case.status, "case decided");
     Ok(case)
@@ -187,7 +197,7 @@ fn decide_blocking(
     case_id: CaseId,
     input: DecisionInput,
     actor: String,
-    issuer: &str,
+    (issuer, public_url, keys): (&str, &str, Option<&crate::signing::SigningKeys>),
     (retries, webhooks): (u32, &CompletionWebhooks),
 ) -> Result<Case, vouch_store::StoreError> {
     let mut case = store.get_case(case_id)?;
@@ -220,18 +230,24 @@ fn decide_blocking(
         size: record.len() as u64,
     }];
 
-    if let (Outcome::Approved, Some(identity)) = (decision.outcome, decision.identity.as_ref()) {
+    if let (Outcome::Approved, Some(identity), Some(keys)) = (decision.outcome, decision.identity.as_ref(), keys) {
         let mut items = proof::evidence_items(&store.case_evidence(case.id)?);
         items.extend(evidence.iter().map(|e| (e.kind, e.sha256.clone())));
         let digest = proof::manifest_digest(&items);
-        let pdf = proof::render(&proof::ProofInput {
+        let unsigned = proof::render(&proof::ProofInput {
             case: &case,
             decision: &decision,
             identity,
             evidence: &items,
             evidence_digest: &digest,
             issuer,
-        });
+            public_url,
+        })
+        .map_err(|e| vouch_store::StoreError::Corrupt(format!("proof of identity: {e}")))?;
+        let qr = proof::qr_png(&proof::check_url(public_url, &case.id.to_string()))
+            .map_err(|e| vouch_store::StoreError::Corrupt(format!("proof of identity QR code: {e}")))?;
+        let pdf = proof::seal(&unsigned, &case, issuer, &qr, &keys.identity)
+            .map_err(|e| vouch_store::StoreError::Crypto(format!("sealing the proof of identity: {e}")))?;
         let pdf_sha = store.blobs().put(&pdf)?;
         evidence.push(NewEvidence {
             kind: EvidenceKind::ProofOfIdentity,

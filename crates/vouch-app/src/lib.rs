@@ -29,6 +29,7 @@ pub mod kiosk;
 pub mod liveness_record;
 pub mod model_slot;
 pub mod proof;
+pub mod proof_font;
 pub mod recognition;
 pub mod reference_photo;
 pub mod retention;

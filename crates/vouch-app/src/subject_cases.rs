@@ -247,7 +247,22 @@ pub async fn settle(app: &App, recognition: &Recognition, case_id: CaseId) -> Re
             identity: None,
         }
     };
-    Ok(Some(cases::decide(app, case_id, input, STEPS_ACTOR.into()).await?))
+    match cases::decide(app, case_id, input, STEPS_ACTOR.into()).await {
+        Ok(case) => Ok(Some(case)),
+        // Another call settled the same case first (the approval waits on the signing key for its proof).
+        Err(e) if e.code == crate::error::AppCode::Conflict && decided(app, case_id).await? => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the case has been decided.
+async fn decided(app: &App, case_id: CaseId) -> Result<bool, AppError> {
+    Ok(app.db(move |s| s.get_case(case_id)).await?.status.is_terminal())
+}
+
+/// The person the case's subject names as the one it enrolled, read afresh.
+async fn enrolled_by(app: &App, case_id: CaseId) -> Result<Option<String>, AppError> {
+    Ok(app.db(move |s| s.case_subject(case_id)).await?.and_then(|s| s.enrolled_person_id))
 }
 
 /// The person an approved case is about: the one it verified or found, or the one it enrolls now. `Err` holds
@@ -269,6 +284,10 @@ async fn subject_person(
         return match recognition.enrol_for_case(case_id, client, facts, collections, selfie).await? {
             PersonCreated::Created(person, _) => {
                 tracing::info!(%case_id, "case enrolled its face in the gallery");
+                Ok(Ok(person))
+            }
+            // This very case enrolled them a moment ago: a kiosk's round and its customer's retry settling at once.
+            PersonCreated::AlreadySet(person) if enrolled_by(app, case_id).await?.as_ref() == Some(&person.id) => {
                 Ok(Ok(person))
             }
             PersonCreated::AlreadySet(_) => Ok(Err("person_already_set: this person is enrolled already".into())),

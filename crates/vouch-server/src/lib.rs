@@ -24,6 +24,7 @@ pub mod native_flows;
 pub mod oauth;
 pub mod pages;
 pub mod pairing;
+pub mod proofs;
 pub use vouch_app::proof;
 pub mod reference_photo;
 pub mod serve;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(native::routes(state.clone()))
         .merge(native_flows::routes(state.clone()))
         .merge(trust_records::routes(state.clone()))
+        .merge(proofs::routes())
         .merge(reference_photo::routes(state.clone()))
         .merge(pairing::admin_routes(state.clone()))
         .merge(pairing::pair_routes())

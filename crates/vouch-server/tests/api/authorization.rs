@@ -25,6 +25,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("/vouch/v1/kiosks/pair", "a kiosk pairing with a central service: the admin's one-time code instead (pairing.rs)"),
     ("/vouch/v1/kiosk/{command}", "the kiosk bridge: a paired session cookie instead (kiosk.rs)"),
     ("/vouch/v1/kiosk/camera/preview", "a short-lived preview token instead (kiosk_camera.rs)"),
+    ("/vouch/v1/proofs/{id}", "printed on a proof for whoever holds it: a hash and a date, nothing personal (eeid.rs)"),
 ];
 
 fn concrete(path: &str) -> String {

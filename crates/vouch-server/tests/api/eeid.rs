@@ -286,3 +286,78 @@ async fn requests_expire_after_their_ttl() {
         .unwrap();
     assert_eq!(updated, expires, "expired as of its expiry, as reads showed it");
 }
+
+/// pyHanko (installed by scripts/setup into .deps/pyhanko) on `pdf`, trusting `cert_pem`: its JSON report.
+fn pyhanko(pdf: &[u8], cert_pem: &str) -> Value {
+    let root = vouch_testkit::repo_root();
+    let python = root.join(".deps/pyhanko/bin/python");
+    assert!(python.exists(), "pyHanko is not installed: run scripts/setup (make test does)");
+    let dir = tempfile::tempdir().unwrap();
+    let (pdf_path, cert_path) = (dir.path().join("proof.pdf"), dir.path().join("kiosk.pem"));
+    std::fs::write(&pdf_path, pdf).unwrap();
+    std::fs::write(&cert_path, cert_pem).unwrap();
+    let out = std::process::Command::new(python)
+        .arg(root.join("scripts/validate-pades.py"))
+        .args([&pdf_path, &cert_path])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pyHanko failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn the_proof_prints_every_script_is_sealed_by_the_kiosk_key_and_can_be_checked_at_its_address() {
+    let kit = Kit::start().await;
+    let token = kit.eeid_token(&kit.integrator()).await;
+    let admin = kit.oauth_token(&kit.admin()).await;
+    let names = [
+        ("Ελένη", "Παπαδοπούλου"),        // Greek
+        ("Анна-Мария", "Иванова"),        // Cyrillic
+        ("Łucja Żofie", "Dvořáková-Ősz"), // Latin Extended-A
+        ("Tõnu Jüri", "Šõgel-Ümarik"),    // Estonian
+    ];
+    for (given, family) in names {
+        let id = kit.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
+        let mut approved = approval();
+        approved["identity"]["given_name"] = json!(given);
+        approved["identity"]["family_name"] = json!(family);
+        approved["reason"] = json!(format!("Checked {given}'s passport"));
+        assert_eq!(kit.complete(&admin, &id, &approved).await.status(), StatusCode::OK);
+        let resp = kit.get(&token, &format!("{LIST}/{id}/proof_of_identity")).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let pdf = resp.bytes().await.unwrap().to_vec();
+        let text = pdf_text(&pdf);
+        if let Ok(dir) = std::env::var("VOUCH_PROOF_DUMP") {
+            std::fs::write(format!("{dir}/proof-{id}.pdf"), &pdf).unwrap();
+        }
+        let full = format!("{given} {family}");
+        assert!(text.contains(&full), "the proof lacks {full:?}:\n{text}");
+        assert!(!text.contains('?'), "no character fell back to '?':\n{text}");
+        // The fonts are embedded subsets, not whole files.
+        assert!(pdf.len() < 200_000, "subset fonts keep the proof small: {} bytes", pdf.len());
+
+        // Sealed by the kiosk key, PAdES baseline B, as an independent validator reads it.
+        let keys = vouch_app::signing::SigningService::new(Default::default(), kit.store.clone()).keys().await.unwrap();
+        let report = pyhanko(&pdf, &vouch_app::signing::certificate_pem(&keys.identity));
+        let signatures = report["signatures"].as_array().unwrap();
+        assert_eq!(signatures.len(), 1, "{report:#}");
+        for key in ["intact", "valid", "trusted", "bottom_line"] {
+            assert_eq!(signatures[0][key], true, "{key}: {report:#}");
+        }
+        assert_eq!(signatures[0]["pades_bb_problems"], json!([]), "{report:#}");
+
+        // The address it prints answers anyone with the hash of the PDF Vouch issued, and nothing personal.
+        let check_path = format!("/vouch/v1/proofs/{id}");
+        assert!(text.contains(&kit.url(&check_path)), "the proof prints where to check it:\n{text}");
+        let resp = kit.http.get(kit.url(&check_path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let check: Value = resp.json().await.unwrap();
+        assert_eq!(check["proof_sha256"].as_str().unwrap(), vouch_store::sha256_hex(&pdf), "{check}");
+        assert!(!check.to_string().contains(family), "{check}");
+    }
+    let unknown = kit.http.get(kit.url(&format!("/vouch/v1/proofs/{}", uuid::Uuid::new_v4()))).send().await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let pending = kit.create_ok(&token, None).await["id"].as_str().unwrap().to_string();
+    let resp = kit.http.get(kit.url(&format!("/vouch/v1/proofs/{pending}"))).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND, "no proof before the request is completed");
+}

@@ -168,6 +168,7 @@ async fn openapi_documents_every_route_and_docs_render_it() {
         ("/vouch/v1/audit/verify", "get"),
         ("/vouch/v1/trust-records", "get"),
         ("/vouch/v1/trust-records/{id}", "get"),
+        ("/vouch/v1/proofs/{id}", "get"),
         ("/vouch/v1/flows", "get"),
         ("/vouch/v1/flows", "post"),
         ("/vouch/v1/flows/{id}", "get"),
