@@ -170,7 +170,7 @@ test('the admin adds a clerk and sees the devices', async () => {
   // Nothing is old enough yet: the purge says what it deleted, which is nothing.
   await page.getByTestId('tab-retention').click();
   await page.getByTestId('purge').click();
-  await page.getByTestId('note').filter({ hasText: 'Purged 0 case(s) (0 evidence item(s)), 0 signed document(s), 0 DIS customer(s) and 0 DIS face(s).' }).waitFor();
+  await page.getByTestId('note').filter({ hasText: 'Purged 0 case(s) (0 evidence item(s)), 0 signed document(s), 0 DIS customer(s), 0 DIS face(s) and 0 Trust Platform record(s).' }).waitFor();
   await shoot('admin-retention');
   await page.getByTestId('sign-out').click();
   await page.getByTestId('case-code').waitFor();
