@@ -98,7 +98,10 @@ pub struct IdentificationRequest {
     #[schema(value_type = Object)]
     pub result: serde_json::Value,
     pub client_id: String,
+    /// Absent when the request has none: the spec types it as a string, never `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub reason_translations: ReasonTranslations,
 }

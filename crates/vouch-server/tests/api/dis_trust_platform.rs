@@ -24,7 +24,7 @@ async fn records(kit: &Kit, admin: &str, query: &str) -> Vec<Value> {
 }
 
 /// A customer with a selfie, a passive liveness selfie and a specimen passport page.
-async fn onboarded_customer(kit: &Kit, token: &str) -> (String, Vec<u8>) {
+pub(crate) async fn onboarded_customer(kit: &Kit, token: &str) -> (String, Vec<u8>) {
     let id = kit.dis_customer(token).await;
     let base = format!("/identity/api/v1/customers/{id}");
     let selfie = vouch_testkit::fixture("faces/fr_obama.jpg");

@@ -4,6 +4,7 @@
 mod authorization;
 mod bad_input;
 mod central_sync;
+mod conformance;
 mod dis_at_kiosks;
 mod dis_chip;
 mod dis_faces;
