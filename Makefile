@@ -9,7 +9,7 @@ export ORT_DYLIB_PATH ?= $(CURDIR)/.deps/onnxruntime/libonnxruntime.so.1.31.1
 CARGO ?= cargo
 HAS_DISPLAY := $(or $(DISPLAY),$(WAYLAND_DISPLAY))
 
-.PHONY: help setup ui run serve test lint test-rust test-ui test-fuzz test-packages e2e bench deb fmt ts clean mrz-model
+.PHONY: help setup ui run serve test lint test-rust test-ui test-fuzz test-packages e2e bench deb fmt ts clean mrz-model segmentation-model
 
 help:
 	@echo "make run    build the UI and open the kiosk window (embedded server on 127.0.0.1:8270)"
@@ -20,6 +20,7 @@ help:
 	@echo "make setup  install system packages, runtime libraries and npm packages (idempotent)"
 	@echo "make ts     regenerate the UI's TypeScript types from the kiosk commands' Rust types"
 	@echo "make mrz-model  retrain the MRZ recogniser (models/mrz_ocr.onnx; ~40 min on 2 cores, CPU only)"
+	@echo "make segmentation-model  convert MediaPipe's selfie segmentation (npm) to models/selfie_segmentation.onnx"
 
 setup:
 	@scripts/setup
@@ -94,6 +95,7 @@ bench: ui
 	$(CARGO) run --release -p vouch-cli -- signature bench
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces eval testdata/faces-eval
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces eval ../shared/testdata/face_dev
+	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces segment-eval ../shared/testdata/face_dev
 	$(CARGO) build --release -p vouch-kiosk
 	scripts/bench-kiosk target/release/vouch-kiosk
 
@@ -117,3 +119,15 @@ mrz-model:
 clean:
 	$(CARGO) clean
 	rm -rf ui/dist
+
+# MediaPipe's selfie segmentation, from the TFLite file inside the npm package, converted operator by operator
+# (models/convert/selfie_segmentation.py). The output is byte-identical run to run: compare its sha256 with MODELS.md.
+SEGMENTATION_NPM := @mediapipe/selfie_segmentation@0.1.1675465747
+segmentation-model:
+	test -x $(TRAIN_VENV)/bin/python || python3 -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install -q -r models/convert/requirements.txt
+	rm -rf .deps/segmentation && mkdir -p .deps/segmentation
+	cd .deps/segmentation && npm pack --silent $(SEGMENTATION_NPM) && tar xzf mediapipe-selfie_segmentation-*.tgz
+	$(TRAIN_VENV)/bin/python models/convert/selfie_segmentation.py \
+		--tflite .deps/segmentation/package/selfie_segmentation.tflite --out models/selfie_segmentation.onnx
+	sha256sum models/selfie_segmentation.onnx

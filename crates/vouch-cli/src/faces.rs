@@ -55,7 +55,7 @@ pub fn bench(models: &Path, photo: &Path, runs: usize, threads: usize) -> anyhow
     let after = rss_mib();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     println!("face engine: {threads} intra-op threads per model, {cores} cores visible");
-    println!("  load all 9 models            {load_ms:>7.0} ms");
+    println!("  load all {} models           {load_ms:>7.0} ms", vouch_vision::engine::ALL_MODELS.len());
     if let (Some(b), Some(a)) = (before, after) {
         println!("  memory after loading         {:>7.0} MiB resident (+{:.0} MiB for the models)", a, a - b);
     }

@@ -10,6 +10,7 @@ mod faces;
 mod gallery_bench;
 mod gallery_real;
 mod one_to_n;
+mod segment_eval;
 mod signature;
 
 use std::net::SocketAddr;
@@ -281,6 +282,15 @@ enum FacesCommand {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// How well the person segmentation (DIS's crop with the background removed) keeps each photo's face and drops
+    /// the background in its top corners, over a folder of photos (sub-folders included)
+    SegmentEval {
+        dir: PathBuf,
+        #[arg(long)]
+        models: Option<PathBuf>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
 }
 
 fn models_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -334,6 +344,9 @@ async fn main() -> anyhow::Result<()> {
                 faces::bench(&models_dir(models)?, &photo, runs.max(1), threads)
             }
             FacesCommand::Eval { dir, models, threads } => faces::eval(&models_dir(models)?, &dir, threads),
+            FacesCommand::SegmentEval { dir, models, threads } => {
+                segment_eval::segment_eval(&models_dir(models)?, &dir, threads)
+            }
             FacesCommand::GalleryBench { templates, queries, threads, faiss, real, models, approximate } => {
                 let real = match real {
                     Some(dir) => Some((models_dir(models)?, dir)),

@@ -15,6 +15,7 @@ use crate::liveness::PassiveLiveness;
 use crate::quality::{self, FaceQuality, ImageStats, ModelMeasures};
 use crate::registry::ModelRegistry;
 use crate::runtime::Model;
+use crate::segment::Segmenter;
 use crate::template::FaceTemplate;
 use crate::track::FastDetector;
 use ort::session::builder::GraphOptimizationLevel;
@@ -28,7 +29,9 @@ pub const EYE: &str = "face_eye.onnx";
 pub const POSE: &str = "face_pose.onnx";
 pub const AGE: &str = "face_age.onnx";
 pub const GENDER: &str = "face_gender.onnx";
-pub const ALL_MODELS: [&str; 9] = [DETECTOR, FAST_DETECTOR, EMBEDDER, LIVENESS, LANDMARKS68, EYE, POSE, AGE, GENDER];
+pub const SEGMENTER: &str = "selfie_segmentation.onnx";
+pub const ALL_MODELS: [&str; 10] =
+    [DETECTOR, FAST_DETECTOR, EMBEDDER, LIVENESS, LANDMARKS68, EYE, POSE, AGE, GENDER, SEGMENTER];
 
 /// Template format version reported to DIS clients (`FaceTemplateResponse.version`).
 pub const TEMPLATE_VERSION: &str = "vouch-1";
@@ -119,6 +122,7 @@ pub struct FaceEngine {
     pose: Model,
     age: Model,
     gender: Model,
+    segmenter: Segmenter,
 }
 
 impl std::fmt::Debug for FaceEngine {
@@ -156,6 +160,7 @@ impl FaceEngine {
             pose: load(POSE)?,
             age: load(AGE)?,
             gender: load(GENDER)?,
+            segmenter: Segmenter::new(load(SEGMENTER)?),
         };
         tracing::info!(models = ALL_MODELS.len(), dir = %config.models_dir.display(), "face engine loaded");
         Ok(engine)
@@ -174,6 +179,10 @@ impl FaceEngine {
             self.embedder.model().time_inference([1, 3, 112, 112])?,
             self.liveness.model().time_inference([1, 3, 128, 128])?,
         ])
+    }
+
+    pub fn segmenter(&self) -> &Segmenter {
+        &self.segmenter
     }
 
     pub fn fast_detector(&self) -> &FastDetector {

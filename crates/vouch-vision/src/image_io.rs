@@ -128,6 +128,13 @@ pub fn encode_png(img: &RgbImage) -> Result<Vec<u8>> {
     Ok(out.into_inner())
 }
 
+/// Encodes RGBA as PNG (crops with a transparent background).
+pub fn encode_png_rgba(img: &image::RgbaImage) -> Result<Vec<u8>> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png).map_err(|e| VisionError::ImageDecode(e.to_string()))?;
+    Ok(out.into_inner())
+}
+
 /// Encodes RGB as JPEG at `quality` (for previews and crops where size matters more than exactness).
 pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>> {
     let mut out = Vec::new();

@@ -18,6 +18,7 @@ pub mod quality;
 pub mod registry;
 pub mod runtime;
 pub mod score;
+pub mod segment;
 pub mod template;
 pub mod tensor;
 pub mod track;
