@@ -114,7 +114,30 @@ async fn faces_are_detected_matched_measured_and_deleted() {
         kit.get(&token, &format!("/identity/api/v1/faces/{obama}/crop/coordinates")).await.json().await.unwrap();
     assert_eq!(coords["fullyCaptured"], true);
 
-    for path in ["glasses", "face-mask", "crop/removed-background"] {
+    // The same crop with the background removed: the person opaque, the flags and curtains behind transparent.
+    let cut: Value =
+        kit.get(&token, &format!("/identity/api/v1/faces/{obama}/crop/removed-background")).await.json().await.unwrap();
+    let cut = base64::engine::general_purpose::STANDARD.decode(cut["data"].as_str().unwrap()).unwrap();
+    let cut = vouch_vision::image::load_from_memory(&cut).unwrap();
+    assert!(cut.color().has_alpha(), "a PNG with an alpha channel");
+    let (cut, plain) = (cut.to_rgba8(), vouch_vision::image::load_from_memory(&png).unwrap().to_rgb8());
+    assert_eq!(cut.dimensions(), plain.dimensions(), "the same crop as /crop");
+    let (w, h) = cut.dimensions();
+    assert!(cut.get_pixel(w / 2, h / 3).0[3] > 240, "the face is kept");
+    assert!(cut.get_pixel(3, 3).0[3] < 15 && cut.get_pixel(w - 4, 3).0[3] < 15, "the top corners are background");
+    assert_eq!(&cut.get_pixel(w / 2, h / 3).0[..3], &plain.get_pixel(w / 2, h / 3).0, "colours untouched");
+    let sized: Value = kit
+        .get(&token, &format!("/identity/api/v1/faces/{obama}/crop/removed-background?width=120&height=150"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sized = base64::engine::general_purpose::STANDARD.decode(sized["data"].as_str().unwrap()).unwrap();
+    assert_eq!(vouch_vision::image::load_from_memory(&sized).unwrap().to_rgba8().dimensions(), (120, 150));
+    let resp = kit.get(&token, &format!("/identity/api/v1/faces/{obama}/crop/removed-background?width=-3")).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+
+    for path in ["glasses", "face-mask"] {
         let resp = kit.get(&token, &format!("/identity/api/v1/faces/{obama}/{path}")).await;
         assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");
         let body: Value = resp.json().await.unwrap();

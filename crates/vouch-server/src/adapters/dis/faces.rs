@@ -577,23 +577,32 @@ pub(crate) fn portrait_png(
     face: &Face,
     max_height: f32,
 ) -> vouch_vision::Result<String> {
-    let r = portrait_rect(face, img.width(), img.height());
-    let scale = (max_height / r.height().max(1.0)).min(1.0);
-    let (w, h) = (((r.width() * scale).round() as u32).max(1), ((r.height() * scale).round() as u32).max(1));
-    png_base64(&resize_region(img, r, w, h))
+    png_base64(&sized_portrait(img, face, None, max_height))
 }
 
-/// The portrait crop at the size DIS asked for, else as [`portrait_png`] gives it up to `max_height`.
+/// The portrait crop at the size DIS asked for, else scaled down to at most `max_height` pixels high.
+pub(crate) fn sized_portrait(
+    img: &vouch_vision::image::RgbImage,
+    face: &Face,
+    target: Option<(u32, u32)>,
+    max_height: f32,
+) -> vouch_vision::image::RgbImage {
+    let r = portrait_rect(face, img.width(), img.height());
+    let (w, h) = target.unwrap_or_else(|| {
+        let scale = (max_height / r.height().max(1.0)).min(1.0);
+        (((r.width() * scale).round() as u32).max(1), ((r.height() * scale).round() as u32).max(1))
+    });
+    resize_region(img, r, w, h)
+}
+
+/// [`sized_portrait`] as base64 PNG.
 pub(crate) fn sized_portrait_png(
     img: &vouch_vision::image::RgbImage,
     face: &Face,
     target: Option<(u32, u32)>,
     max_height: f32,
 ) -> vouch_vision::Result<String> {
-    match target {
-        Some((w, h)) => png_base64(&resize_region(img, portrait_rect(face, img.width(), img.height()), w, h)),
-        None => portrait_png(img, face, max_height),
-    }
+    png_base64(&sized_portrait(img, face, target, max_height))
 }
 
 /// The size `size` asks for the portrait crop of `face` in a `width` × `height` image.
@@ -822,10 +831,25 @@ async fn face_mask(Path(_id): Path<String>) -> Failure<Dis> {
     no_model("Face-mask detection")
 }
 
+/// The portrait crop as [`crop`] gives it, with the background transparent: a PNG whose alpha is the person
+/// segmentation (MediaPipe's selfie segmentation) of the crop.
 #[utoipa::path(get, path = "/identity/api/v1/faces/{id}/crop/removed-background", tag = "DIS", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 501, description = "No segmentation model: UNEXPECTED_ERROR")))]
-async fn crop_removed_background(Path(_id): Path<String>) -> Failure<Dis> {
-    no_model("Background removal")
+    params(("id" = String, Path), super::pages::CropSize), responses((status = 200, body = ImageCrop), (status = 400), (status = 404)))]
+async fn crop_removed_background(
+    State(state): State<AppState>,
+    Authed(client): Authed,
+    Path(id): Path<String>,
+    Query(size): Query<super::pages::CropSize>,
+) -> DisResult<Json<ImageCrop>> {
+    size.target(1, 1)?;
+    let data = face_with_image(&state, &client.id, &id, move |engine, img, face| {
+        let target = portrait_target(&size, face, img.width(), img.height()).unwrap_or(None);
+        let crop = sized_portrait(img, face, target, 480.0);
+        let cut = engine.segmenter().remove_background(&crop)?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(vouch_vision::image_io::encode_png_rgba(&cut)?))
+    })
+    .await?;
+    Ok(Json(ImageCrop { data }))
 }
 
 // ---- customers ----
