@@ -10,6 +10,7 @@
 
 #[cfg(feature = "server")]
 pub mod api;
+pub mod pades;
 pub mod postgres;
 #[cfg(feature = "server")]
 pub mod receiver;

@@ -6,6 +6,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use vouch_testkit::approval;
+use vouch_testkit::pades::pyhanko;
 use vouch_testkit::server::Kit;
 
 const LIST: &str = "/eeid/api/ident/v1/identification_requests";
@@ -288,22 +289,6 @@ async fn requests_expire_after_their_ttl() {
 }
 
 /// pyHanko (installed by scripts/setup into .deps/pyhanko) on `pdf`, trusting `cert_pem`: its JSON report.
-fn pyhanko(pdf: &[u8], cert_pem: &str) -> Value {
-    let root = vouch_testkit::repo_root();
-    let python = root.join(".deps/pyhanko/bin/python");
-    assert!(python.exists(), "pyHanko is not installed: run scripts/setup (make test does)");
-    let dir = tempfile::tempdir().unwrap();
-    let (pdf_path, cert_path) = (dir.path().join("proof.pdf"), dir.path().join("kiosk.pem"));
-    std::fs::write(&pdf_path, pdf).unwrap();
-    std::fs::write(&cert_path, cert_pem).unwrap();
-    let out = std::process::Command::new(python)
-        .arg(root.join("scripts/validate-pades.py"))
-        .args([&pdf_path, &cert_path])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "pyHanko failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 #[tokio::test]
 async fn the_proof_prints_every_script_is_sealed_by_the_kiosk_key_and_can_be_checked_at_its_address() {

@@ -3,6 +3,7 @@
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use sha2::{Digest, Sha256};
 use vouch_pki::{asn1, tlv};
+use vouch_testkit::pades::pyhanko;
 
 use super::*;
 use crate::pki::tests::identity;
@@ -176,24 +177,6 @@ fn a_bad_signature_image_is_refused_before_decoding() {
     assert!(e.to_string().contains("20000"), "{e}");
     let e = sign(&contract(1), &options(b"not an image", None), identity()).unwrap_err();
     assert!(e.to_string().contains("image"), "{e}");
-}
-
-/// Runs pyHanko (installed by scripts/setup into .deps/pyhanko) on `pdf` trusting `cert_pem`.
-pub fn pyhanko(pdf: &[u8], cert_pem: &str) -> serde_json::Value {
-    let root = vouch_testkit::repo_root();
-    let python = root.join(".deps/pyhanko/bin/python");
-    assert!(python.exists(), "pyHanko is not installed: run scripts/setup (make test does)");
-    let dir = tempfile::tempdir().unwrap();
-    let (pdf_path, cert_path) = (dir.path().join("signed.pdf"), dir.path().join("kiosk.pem"));
-    std::fs::write(&pdf_path, pdf).unwrap();
-    std::fs::write(&cert_path, cert_pem).unwrap();
-    let out = std::process::Command::new(python)
-        .arg(root.join("scripts/validate-pades.py"))
-        .args([&pdf_path, &cert_path])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "pyHanko failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn assert_pades_bb(report: &serde_json::Value, count: usize) {
