@@ -18,8 +18,9 @@ use crate::dis_trust_platform::onboarded_customer;
 
 const CHECKS: &str = "not_a_server_error,content_type_conformance,response_schema_conformance";
 /// Examples per operation and phase, set in the config so one operation may take fewer: enough to reach every
-/// branch the specs describe, on 2 cores in about a minute.
-const GENERATION: &str = "[generation]\nmax-examples = 20\n\n";
+/// branch the specs describe, on 2 cores in about a minute. Requests may take long on a loaded CI machine (a debug
+/// build running the face models for every inspection), so a slow answer is not taken for a dead server.
+const GENERATION: &str = "request-timeout = 120.0\n\n[generation]\nmax-examples = 20\n\n";
 /// A fixed seed keeps CI repeatable; `VOUCH_CONFORMANCE_SEED` explores others.
 const DEFAULT_SEED: &str = "1";
 
