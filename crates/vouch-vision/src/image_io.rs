@@ -121,15 +121,10 @@ fn decode_jpeg2000(bytes: &[u8], limits: ImageLimits) -> Result<RgbImage> {
     decoded.unwrap_or_else(|_| Err(failed(&"the decoder gave up on a malformed codestream")))
 }
 
-/// Encodes RGB as PNG (lossless, for evidence and crops).
-pub fn encode_png(img: &RgbImage) -> Result<Vec<u8>> {
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png).map_err(|e| VisionError::ImageDecode(e.to_string()))?;
-    Ok(out.into_inner())
-}
-
-/// Encodes RGBA as PNG (crops with a transparent background).
-pub fn encode_png_rgba(img: &image::RgbaImage) -> Result<Vec<u8>> {
+/// Encodes RGB or RGBA as PNG (lossless, for evidence and crops; RGBA for crops with a transparent background).
+pub fn encode_png<P: image::PixelWithColorType<Subpixel = u8>>(
+    img: &image::ImageBuffer<P, Vec<u8>>,
+) -> Result<Vec<u8>> {
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, ImageFormat::Png).map_err(|e| VisionError::ImageDecode(e.to_string()))?;
     Ok(out.into_inner())

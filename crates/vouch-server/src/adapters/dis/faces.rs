@@ -786,11 +786,28 @@ async fn crop(
     Path(id): Path<String>,
     Query(size): Query<super::pages::CropSize>,
 ) -> DisResult<Json<ImageCrop>> {
+    portrait_crop(&state, &client.id, &id, size, |_, crop| png_base64(&crop)).await
+}
+
+/// The face's portrait crop at the size `size` asks (else at most 480 pixels high), encoded by `encode` as the
+/// base64 DIS answers with.
+async fn portrait_crop<F>(
+    state: &AppState,
+    client: &str,
+    id: &str,
+    size: super::pages::CropSize,
+    encode: F,
+) -> DisResult<Json<ImageCrop>>
+where
+    F: FnOnce(&vouch_vision::FaceEngine, vouch_vision::image::RgbImage) -> vouch_vision::Result<String>
+        + Send
+        + 'static,
+{
     // Refused before any image is decoded.
     size.target(1, 1)?;
-    let data = face_with_image(&state, &client.id, &id, move |_, img, face| {
+    let data = face_with_image(state, client, id, move |engine, img, face| {
         let target = portrait_target(&size, face, img.width(), img.height()).unwrap_or(None);
-        sized_portrait_png(img, face, target, 480.0)
+        encode(engine, sized_portrait(img, face, target, 480.0))
     })
     .await?;
     Ok(Json(ImageCrop { data }))
@@ -841,15 +858,11 @@ async fn crop_removed_background(
     Path(id): Path<String>,
     Query(size): Query<super::pages::CropSize>,
 ) -> DisResult<Json<ImageCrop>> {
-    size.target(1, 1)?;
-    let data = face_with_image(&state, &client.id, &id, move |engine, img, face| {
-        let target = portrait_target(&size, face, img.width(), img.height()).unwrap_or(None);
-        let crop = sized_portrait(img, face, target, 480.0);
+    portrait_crop(&state, &client.id, &id, size, |engine, crop| {
         let cut = engine.segmenter().remove_background(&crop)?;
-        Ok(base64::engine::general_purpose::STANDARD.encode(vouch_vision::image_io::encode_png_rgba(&cut)?))
+        Ok(base64::engine::general_purpose::STANDARD.encode(vouch_vision::image_io::encode_png(&cut)?))
     })
-    .await?;
-    Ok(Json(ImageCrop { data }))
+    .await
 }
 
 // ---- customers ----
