@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use vouch_vision::geometry::Rect;
-use vouch_vision::image::GrayImage;
+use vouch_vision::segment::coverage;
 use vouch_vision::{decode, EngineConfig, FaceEngine, ImageLimits};
 
 use crate::faces::percentile;
@@ -26,21 +25,8 @@ fn images(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn mean(mask: &GrayImage, r: Rect) -> f64 {
-    let (x0, y0) = (r.x0.max(0.0) as u32, r.y0.max(0.0) as u32);
-    let (x1, y1) = ((r.x1.max(0.0) as u32).min(mask.width()), (r.y1.max(0.0) as u32).min(mask.height()));
-    let (mut sum, mut n) = (0u64, 0u64);
-    for y in y0..y1 {
-        for x in x0..x1 {
-            sum += u64::from(mask.get_pixel(x, y).0[0]);
-            n += 1;
-        }
-    }
-    sum as f64 / 255.0 / n.max(1) as f64
-}
-
-/// For each photo with a face: the mean mask over the face box's central 60 % (should be 1: the person) and over
-/// two squares of a tenth of the width in the top corners (should be 0: background above the shoulders).
+/// For each photo with a face, the mask's [`coverage`]: of the face (should be 1: the person) and of the top corners
+/// (should be 0: background above the shoulders).
 pub fn segment_eval(models: &Path, dir: &Path, threads: usize) -> anyhow::Result<()> {
     let engine = FaceEngine::load(&EngineConfig { models_dir: models.to_path_buf(), threads })
         .with_context(|| format!("loading the face models from {}", models.display()))?;
@@ -57,19 +43,8 @@ pub fn segment_eval(models: &Path, dir: &Path, threads: usize) -> anyhow::Result
         let t = Instant::now();
         let mask = engine.segmenter().person_mask(&img)?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
-        let r = face.rect;
-        let inner = Rect {
-            x0: r.x0 + r.width() * 0.2,
-            y0: r.y0 + r.height() * 0.2,
-            x1: r.x1 - r.width() * 0.2,
-            y1: r.y1 - r.height() * 0.2,
-        };
-        let side = img.width() as f32 * 0.1;
-        let w = img.width() as f32;
-        let corner = (mean(&mask, Rect { x0: 0.0, y0: 0.0, x1: side, y1: side })
-            + mean(&mask, Rect { x0: w - side, y0: 0.0, x1: w, y1: side }))
-            / 2.0;
-        let kept = mean(&mask, inner);
+        let measured = coverage(&mask, face.rect);
+        let (kept, corner) = (f64::from(measured.face), f64::from(measured.top_corners));
         if kept < KEPT || corner > 1.0 - KEPT {
             failures.push(format!("{}: face {kept:.3}, top corners {corner:.3}", file.display()));
         }

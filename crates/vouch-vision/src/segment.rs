@@ -5,6 +5,7 @@ use image::imageops::FilterType;
 use image::{GrayImage, Luma, RgbImage, RgbaImage};
 
 use crate::error::{Result, VisionError};
+use crate::geometry::Rect;
 use crate::runtime::Model;
 use crate::tensor::{planar, ChannelOrder};
 
@@ -49,4 +50,41 @@ impl Segmenter {
             image::Rgba([r, g, b, mask.get_pixel(x, y).0[0]])
         }))
     }
+}
+
+/// How a person mask covers a photo: the mean over the central 60 % of the face box (1 when the face is kept) and
+/// over two squares of a tenth of the width in the top corners (0 when the background above the shoulders is
+/// dropped). `vouch faces segment-eval` and the tests measure with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Coverage {
+    pub face: f32,
+    pub top_corners: f32,
+}
+
+pub fn coverage(mask: &GrayImage, face: Rect) -> Coverage {
+    let inner = Rect {
+        x0: face.x0 + face.width() * 0.2,
+        y0: face.y0 + face.height() * 0.2,
+        x1: face.x1 - face.width() * 0.2,
+        y1: face.y1 - face.height() * 0.2,
+    };
+    let w = mask.width() as f32;
+    let side = w * 0.1;
+    let left = Rect { x0: 0.0, y0: 0.0, x1: side, y1: side };
+    let right = Rect { x0: w - side, y0: 0.0, x1: w, y1: side };
+    Coverage { face: mean_in(mask, inner), top_corners: (mean_in(mask, left) + mean_in(mask, right)) / 2.0 }
+}
+
+/// The mean of `mask` (as 0–1) over `r`, clipped to the mask.
+pub fn mean_in(mask: &GrayImage, r: Rect) -> f32 {
+    let (x0, y0) = (r.x0.max(0.0) as u32, r.y0.max(0.0) as u32);
+    let (x1, y1) = ((r.x1.max(0.0) as u32).min(mask.width()), (r.y1.max(0.0) as u32).min(mask.height()));
+    let (mut sum, mut n) = (0u64, 0u64);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            sum += u64::from(mask.get_pixel(x, y).0[0]);
+            n += 1;
+        }
+    }
+    sum as f32 / 255.0 / n.max(1) as f32
 }

@@ -8,6 +8,7 @@ use vouch_vision::engine::Warning;
 use vouch_vision::geometry::{Point, Rect};
 use vouch_vision::liveness::LIVE_THRESHOLD;
 use vouch_vision::score::{similarity_score, MATCH_SCORE};
+use vouch_vision::segment::{coverage, mean_in};
 use vouch_vision::tensor::ChannelOrder;
 use vouch_vision::track::Tracker;
 use vouch_vision::{decode, EngineConfig, Face, FaceEngine, FaceTemplate, ImageLimits, VisionError};
@@ -482,21 +483,6 @@ fn jpeg2000_chip_portraits_decode_and_match_the_holder() {
     let _ = decode(&garbled, ImageLimits::default());
 }
 
-/// Mean of `mask` (0–1) over `r`, clipped to the image.
-fn mask_mean(mask: &image::GrayImage, r: Rect) -> f32 {
-    let (x0, y0) = (r.x0.max(0.0) as u32, r.y0.max(0.0) as u32);
-    let (x1, y1) = ((r.x1 as u32).min(mask.width()), (r.y1 as u32).min(mask.height()));
-    let mut sum = 0f32;
-    let mut n = 0f32;
-    for y in y0..y1 {
-        for x in x0..x1 {
-            sum += f32::from(mask.get_pixel(x, y).0[0]) / 255.0;
-            n += 1.0;
-        }
-    }
-    sum / n.max(1.0)
-}
-
 #[test]
 fn the_segmentation_keeps_the_person_and_drops_the_background() {
     // On every real photo: the face is the person, the top corners (flags, curtains, a rocket) are background.
@@ -505,16 +491,8 @@ fn the_segmentation_keeps_the_person_and_drops_the_background() {
         let face = subject(&img);
         let mask = engine().segmenter().person_mask(&img).unwrap();
         assert_eq!(mask.dimensions(), img.dimensions());
-        let inner = Rect {
-            x0: face.rect.x0 + face.rect.width() * 0.2,
-            y0: face.rect.y0 + face.rect.height() * 0.2,
-            x1: face.rect.x1 - face.rect.width() * 0.2,
-            y1: face.rect.y1 - face.rect.height() * 0.2,
-        };
-        let side = img.width() as f32 * 0.1;
-        let left = Rect { x0: 0.0, y0: 0.0, x1: side, y1: side };
-        let right = Rect { x0: img.width() as f32 - side, y0: 0.0, x1: img.width() as f32, y1: side };
-        let (person, corners) = (mask_mean(&mask, inner), (mask_mean(&mask, left) + mask_mean(&mask, right)) / 2.0);
+        let measured = coverage(&mask, face.rect);
+        let (person, corners) = (measured.face, measured.top_corners);
         println!("{name}: face {person:.3}, top corners {corners:.3}");
         assert!(person > 0.9, "{name}: the face reads as background ({person:.3})");
         assert!(corners < 0.1, "{name}: the corners read as the person ({corners:.3})");
@@ -522,7 +500,7 @@ fn the_segmentation_keeps_the_person_and_drops_the_background() {
     // Nobody in a flat grey frame.
     let grey = RgbImage::from_pixel(640, 480, Rgb([128, 128, 128]));
     let mask = engine().segmenter().person_mask(&grey).unwrap();
-    let all = mask_mean(&mask, Rect { x0: 0.0, y0: 0.0, x1: 640.0, y1: 480.0 });
+    let all = mean_in(&mask, Rect { x0: 0.0, y0: 0.0, x1: 640.0, y1: 480.0 });
     println!("grey frame: {all:.3}");
     assert!(all < 0.1, "a grey frame reads as a person ({all:.3})");
     // The cut-out keeps the colours and carries the mask as alpha.
