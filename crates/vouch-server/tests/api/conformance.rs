@@ -7,13 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use vouch_core::Scope;
 use vouch_testkit::server::Kit;
 
+use crate::dis_faces::face_id;
 use crate::dis_trust_platform::onboarded_customer;
 
 const CHECKS: &str = "not_a_server_error,content_type_conformance,response_schema_conformance";
@@ -98,18 +98,6 @@ async fn run_schemathesis(name: &str, spec: &Path, base_url: &str, config: Strin
     assert!(text.contains("Tested:"), "schemathesis ran no operation:\n{tail}");
 }
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-async fn face(kit: &Kit, token: &str) -> String {
-    let image = vouch_testkit::fixture("faces/fr_obama.jpg");
-    let (status, body) =
-        kit.send_json(Method::POST, token, "/identity/api/v1/faces", &json!({"image": {"data": b64(&image)}})).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["id"].as_str().unwrap().to_string()
-}
-
 /// A path of `op` with real ids in it, for the direct 501 check.
 fn concrete(path: &str, customer: &str, face: &str) -> String {
     let id = if path.starts_with("/api/v1/customers/") {
@@ -128,8 +116,8 @@ async fn dis_answers_as_its_swagger_declares() {
     let token = kit.oauth_token(&kit.client(Scope::Integrator, None, Some(3600))).await;
     let (customer, _) = onboarded_customer(&kit, &token).await;
     let (spare_customer, _) = onboarded_customer(&kit, &token).await;
-    let face_id = face(&kit, &token).await;
-    let spare_face = face(&kit, &token).await;
+    let face = face_id(&kit, &token, "fr_obama.jpg").await;
+    let spare_face = face_id(&kit, &token, "fr_obama.jpg").await;
     let listed = not_built().dis;
 
     // The list is the truth: each listed operation is in the swagger and answers 501 in DIS's error format.
@@ -142,7 +130,7 @@ async fn dis_answers_as_its_swagger_declares() {
             op.method,
             op.path
         );
-        let path = format!("/identity{}", concrete(&op.path, &customer, &face_id));
+        let path = format!("/identity{}", concrete(&op.path, &customer, &face));
         let (status, body) = kit.send_json(op.method.parse().unwrap(), &token, &path, &json!({})).await;
         assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{} {path}: {body}", op.method);
         assert!(body["errorCode"].is_string() && body["errorMessage"].is_string(), "{path}: {body}");
@@ -173,7 +161,7 @@ parameters = {{ "path.id" = "{spare_face}" }}
 
 [[operations]]
 include-name-regex = "^[A-Z]+ /api/v1/faces/"
-parameters = {{ "path.id" = "{face_id}", "path.probe_face_id" = "{face_id}" }}
+parameters = {{ "path.id" = "{face}", "path.probe_face_id" = "{face}" }}
 "#,
         disabled = disabled(&listed)
     );

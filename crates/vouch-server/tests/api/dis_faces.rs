@@ -16,7 +16,7 @@ async fn create_face(kit: &Kit, token: &str, body: Value) -> (StatusCode, Value)
     (status, resp.json().await.unwrap())
 }
 
-async fn face_id(kit: &Kit, token: &str, photo: &str) -> String {
+pub(crate) async fn face_id(kit: &Kit, token: &str, photo: &str) -> String {
     let (status, body) = create_face(kit, token, json!({"image": {"data": photo_b64(photo)}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["id"].as_str().unwrap().to_string()
