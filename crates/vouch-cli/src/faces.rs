@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use vouch_vision::image::{imageops, Rgb, RgbImage};
 use vouch_vision::track::Tracker;
 use vouch_vision::{decode, EngineConfig, FaceEngine, ImageLimits};
@@ -43,6 +43,18 @@ pub(crate) fn report(label: &str, mut samples: Vec<f64>) {
     println!("  {label:<28} p50 {:>7.2} ms   p99 {:>7.2} ms", percentile(&samples, 0.5), percentile(&samples, 0.99));
 }
 
+/// A stage's p50/p99 beside the bare inference of its model(s) in the same runs, and their ratio at p50.
+fn report_against(label: &str, mut samples: Vec<f64>, bare: &mut [f64]) {
+    samples.sort_by(f64::total_cmp);
+    bare.sort_by(f64::total_cmp);
+    let (s50, b50) = (percentile(&samples, 0.5), percentile(bare, 0.5));
+    println!(
+        "  {label:<28} p50 {s50:>7.2} ms   p99 {:>7.2} ms   bare {b50:>7.2} ms   ×{:.2}",
+        percentile(&samples, 0.99),
+        s50 / b50
+    );
+}
+
 fn time<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, f64)> {
     let t = Instant::now();
     let v = f()?;
@@ -59,6 +71,11 @@ pub fn bench(models: &Path, photo: &Path, runs: usize, threads: usize) -> anyhow
     if let (Some(b), Some(a)) = (before, after) {
         println!("  memory after loading         {:>7.0} MiB resident (+{:.0} MiB for the models)", a, a - b);
     }
+    let int8 = vouch_vision::engine::load_embedder(
+        &vouch_vision::registry::ModelRegistry::open(models)?,
+        vouch_vision::engine::EmbedderKind::Int8,
+        threads,
+    )?;
     let photo =
         decode(&std::fs::read(photo).with_context(|| format!("reading {}", photo.display()))?, ImageLimits::default())?;
     for (w, h) in [(640u32, 480u32), (1280, 720)] {
@@ -68,13 +85,18 @@ pub fn bench(models: &Path, photo: &Path, runs: usize, threads: usize) -> anyhow
         for _ in 0..3 {
             engine.analyze_selfie(&img)?;
         }
-        let mut floor = Vec::new();
-        for _ in 0..runs {
-            floor.push(engine.inference_floor(w, h)?.iter().sum::<f64>());
-        }
         let (mut detect, mut align, mut embed, mut live, mut quality, mut selfie, mut full_quality) =
             (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut bare_detect, mut bare_embed, mut bare_live, mut floor) = (vec![], vec![], vec![], vec![]);
+        let aligned = vouch_vision::embed::align(&img, &face)?;
+        let (mut embed_fp32, mut embed_int8) = (vec![], vec![]);
+        // The floor and the pipeline take turns, so that both see the same moments of a noisy machine.
         for _ in 0..runs {
+            let [d, e, l] = engine.inference_floor(&img)?;
+            bare_detect.push(d);
+            bare_embed.push(e);
+            bare_live.push(l);
+            floor.push(d + e + l);
             let (analysis, total) = time(|| engine.analyze_selfie(&img)?.context("face lost"))?;
             detect.push(analysis.timings.detect_ms);
             align.push(analysis.timings.align_ms);
@@ -83,20 +105,19 @@ pub fn bench(models: &Path, photo: &Path, runs: usize, threads: usize) -> anyhow
             quality.push(analysis.timings.quality_ms);
             selfie.push(total);
             full_quality.push(time(|| Ok(engine.quality(&img, &face)?))?.1);
+            embed_fp32.push(time(|| Ok(engine.embedder().embed(&aligned)?))?.1);
+            embed_int8.push(time(|| Ok(int8.embed(&aligned)?))?.1);
         }
-        println!("{w}×{h}, {runs} runs:");
-        report("detect (RetinaFace)", detect);
+        println!("{w}×{h}, {runs} runs (each stage beside the bare inference of its model, p50 ratio):");
+        report_against("detect (RetinaFace)", detect, &mut bare_detect);
         report("align (5-point similarity)", align);
-        report("embed (512-d)", embed);
-        report("passive liveness", live);
+        report_against("embed (512-d)", embed, &mut bare_embed);
+        report_against("passive liveness", live, &mut bare_live);
         report("image checks (hints)", quality);
-        floor.sort_by(f64::total_cmp);
-        selfie.sort_by(f64::total_cmp);
-        let (f50, s50) = (percentile(&floor, 0.5), percentile(&selfie, 0.5));
-        report("selfie pipeline (all above)", selfie);
-        report("bare inference of its 3 models", floor);
-        println!("  pipeline overhead over bare inference: {:+.0}%", (s50 / f50 - 1.0) * 100.0);
+        report_against("selfie pipeline (all above)", selfie, &mut floor);
         report("full DIS quality (+pose, eyes)", full_quality);
+        report("embed alone, fp32 (shipped)", embed_fp32);
+        report("embed alone, int8", embed_int8);
         // Liveness reads every frame once (detect, pose, 68 points, eyes, passive, template).
         let mut observe = Vec::new();
         let mut preview_jpeg = Vec::new();
@@ -133,98 +154,44 @@ pub fn bench(models: &Path, photo: &Path, runs: usize, threads: usize) -> anyhow
     Ok(())
 }
 
-struct Sample {
-    identity: String,
-    template: vouch_vision::FaceTemplate,
+/// Writes the 112×112 aligned crop the embedder sees of every face found in the given photos or folders
+/// (recursively), as PNGs named after the photo: material for quantisation calibration, and for looking at what
+/// the embedder was given.
+pub fn aligned(models: &Path, inputs: &[PathBuf], out: &Path, threads: usize) -> anyhow::Result<()> {
+    let (engine, _) = load(models, threads)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut files = Vec::new();
+    for input in inputs {
+        collect_files(input, &mut files)?;
+    }
+    files.sort();
+    let mut written = 0;
+    for file in &files {
+        let Ok(img) =
+            std::fs::read(file).map_err(anyhow::Error::from).and_then(|b| Ok(decode(&b, ImageLimits::default())?))
+        else {
+            continue;
+        };
+        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        for (n, face) in engine.detect(&img)?.faces.iter().enumerate() {
+            let crop = vouch_vision::embed::align(&img, face)?;
+            let path = out.join(format!("{stem}-{n}.png"));
+            std::fs::write(&path, vouch_vision::image_io::encode_png(&crop)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+            written += 1;
+        }
+    }
+    println!("{written} aligned faces from {} files written to {}", files.len(), out.display());
+    Ok(())
 }
 
-/// TAR at the given FARs and the EER over every genuine and impostor pair of a folder of identity folders.
-pub fn eval(models: &Path, dir: &Path, threads: usize) -> anyhow::Result<()> {
-    let (engine, _) = load(models, threads)?;
-    let mut samples = Vec::new();
-    let mut skipped = Vec::new();
-    let mut identities: Vec<PathBuf> =
-        std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
-    identities.sort();
-    for id_dir in &identities {
-        let identity = id_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(id_dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
-        files.sort();
-        for file in files {
-            let Ok(bytes) = std::fs::read(&file) else { continue };
-            let Ok(img) = decode(&bytes, ImageLimits::default()) else {
-                skipped.push(format!("{} (not an image)", file.display()));
-                continue;
-            };
-            match engine.detect(&img)?.subject {
-                Some(face) => {
-                    samples.push(Sample { identity: identity.clone(), template: engine.template(&img, &face)? })
-                }
-                None => skipped.push(format!("{} (no face)", file.display())),
-            }
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).with_context(|| format!("reading {}", path.display()))? {
+            collect_files(&entry?.path(), out)?;
         }
+    } else {
+        out.push(path.to_path_buf());
     }
-    let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
-    for (i, a) in samples.iter().enumerate() {
-        for b in samples.iter().skip(i + 1) {
-            let s = vouch_vision::score::similarity_score(a.template.cosine(&b.template));
-            if a.identity == b.identity {
-                genuine.push(s);
-            } else {
-                impostor.push(s);
-            }
-        }
-    }
-    if genuine.is_empty() || impostor.is_empty() {
-        bail!("need at least two identities with two faces each; found {} faces", samples.len());
-    }
-    impostor.sort_by(|a, b| b.total_cmp(a));
-    println!(
-        "{} identities, {} faces ({} skipped), {} genuine and {} impostor pairs",
-        identities.len(),
-        samples.len(),
-        skipped.len(),
-        genuine.len(),
-        impostor.len()
-    );
-    for s in &skipped {
-        println!("  skipped {s}");
-    }
-    for far in [0.01, 0.001, 0.0001] {
-        // The threshold: the score that only `far` of impostor pairs reach.
-        let allowed = (impostor.len() as f64 * far).floor() as usize;
-        let threshold = impostor.get(allowed).copied().unwrap_or(0.0);
-        let tar = genuine.iter().filter(|s| **s > threshold).count() as f64 / genuine.len() as f64;
-        let note = if (impostor.len() as f64) * far < 1.0 {
-            "  (fewer impostor pairs than 1/FAR: threshold = best impostor)"
-        } else {
-            ""
-        };
-        println!("  TAR at FAR {:>6}%: {:>6.2}% (score threshold {threshold:.3}){note}", far * 100.0, tar * 100.0);
-    }
-    let mut best = (f64::MAX, 0.0f32, 0.0);
-    for step in 0..=1000 {
-        let t = step as f32 / 1000.0;
-        let far = impostor.iter().filter(|s| **s >= t).count() as f64 / impostor.len() as f64;
-        let frr = genuine.iter().filter(|s| **s < t).count() as f64 / genuine.len() as f64;
-        if (far - frr).abs() < best.0 {
-            best = ((far - frr).abs(), t, (far + frr) / 2.0);
-        }
-    }
-    println!("  EER: {:.2}% at score {:.3}", best.2 * 100.0, best.1);
-    let min_genuine = genuine.iter().copied().fold(f32::MAX, f32::min);
-    let max_impostor = impostor.first().copied().unwrap_or(0.0);
-    println!("  lowest genuine score {min_genuine:.3}, highest impostor score {max_impostor:.3}");
-    crate::one_to_n::print_fmr(&impostor);
-    let mut identities: Vec<crate::one_to_n::Identity<'_>> = Vec::new();
-    let mut last: Option<&str> = None;
-    for sample in &samples {
-        match identities.last_mut() {
-            Some(identity) if last == Some(sample.identity.as_str()) => identity.templates.push(&sample.template),
-            _ => identities.push(crate::one_to_n::Identity { templates: vec![&sample.template] }),
-        }
-        last = Some(sample.identity.as_str());
-    }
-    crate::one_to_n::print_search(&identities);
     Ok(())
 }

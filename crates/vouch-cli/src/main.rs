@@ -3,9 +3,11 @@
 mod bench;
 mod central_bench;
 mod chip;
+mod det_plot;
 mod doc;
 mod doc_bench;
 mod evidence_bench;
+mod face_eval;
 mod faces;
 mod gallery_bench;
 mod gallery_real;
@@ -281,6 +283,29 @@ enum FacesCommand {
         models: Option<PathBuf>,
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// The embedders to measure side by side, on the same detections and alignments
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "fp32")]
+        embedders: Vec<EmbedderArg>,
+        /// The score at which failing pairs are listed (0.5: the default match point)
+        #[arg(long, default_value_t = vouch_vision::score::MATCH_SCORE)]
+        threshold: f32,
+        /// At most this many failing pairs of each kind are listed per embedder
+        #[arg(long, default_value_t = 25)]
+        failures: usize,
+        /// Write the DET curve (false rejects against false accepts) of each embedder to this PNG
+        #[arg(long)]
+        det: Option<PathBuf>,
+    },
+    /// Write the aligned 112×112 crop the embedder is given of every face in some photos or folders (PNG)
+    Aligned {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        models: Option<PathBuf>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
     },
     /// How well the person segmentation (DIS's crop with the background removed) keeps each photo's face and drops
     /// the background in its top corners, over a folder of photos (sub-folders included)
@@ -291,6 +316,23 @@ enum FacesCommand {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum EmbedderArg {
+    /// face_embed512.onnx
+    Fp32,
+    /// face_embed512_int8.onnx
+    Int8,
+}
+
+impl EmbedderArg {
+    fn kind(self) -> vouch_vision::engine::EmbedderKind {
+        match self {
+            EmbedderArg::Fp32 => vouch_vision::engine::EmbedderKind::Fp32,
+            EmbedderArg::Int8 => vouch_vision::engine::EmbedderKind::Int8,
+        }
+    }
 }
 
 fn models_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -343,7 +385,14 @@ async fn main() -> anyhow::Result<()> {
             FacesCommand::Bench { models, photo, runs, threads } => {
                 faces::bench(&models_dir(models)?, &photo, runs.max(1), threads)
             }
-            FacesCommand::Eval { dir, models, threads } => faces::eval(&models_dir(models)?, &dir, threads),
+            FacesCommand::Eval { dir, models, threads, embedders, threshold, failures, det } => {
+                let embedders = embedders.into_iter().map(EmbedderArg::kind).collect();
+                let options = face_eval::EvalOptions { embedders, threshold, det, failures, threads };
+                face_eval::eval(&models_dir(models)?, &dir, &options)
+            }
+            FacesCommand::Aligned { inputs, out, models, threads } => {
+                faces::aligned(&models_dir(models)?, &inputs, &out, threads)
+            }
             FacesCommand::SegmentEval { dir, models, threads } => {
                 segment_eval::segment_eval(&models_dir(models)?, &dir, threads)
             }

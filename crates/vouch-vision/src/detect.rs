@@ -34,11 +34,36 @@ impl Face {
     pub fn eye_distance(&self) -> f32 {
         self.landmarks[0].distance(self.landmarks[1])
     }
+    /// The same face in an image `factor` times the size.
+    pub fn scaled(&self, factor: f32) -> Face {
+        let r = self.rect;
+        Face {
+            rect: Rect { x0: r.x0 * factor, y0: r.y0 * factor, x1: r.x1 * factor, y1: r.y1 * factor },
+            confidence: self.confidence,
+            landmarks: self.landmarks.map(|p| Point::new(p.x * factor, p.y * factor)),
+        }
+    }
+
     /// In-plane rotation of the eye line, in degrees (positive: clockwise in the image).
     pub fn roll_deg(&self) -> f32 {
         let [a, b, ..] = self.landmarks;
         (b.y - a.y).atan2(b.x - a.x).to_degrees()
     }
+}
+
+/// A frame as the detector's network takes it, and the scale from the frame to it.
+pub struct DetectorInput {
+    pub shape: [usize; 4],
+    pub data: Vec<f32>,
+    pub scale: f32,
+    /// The frame scaled to the network's size, when it had to be.
+    pub scaled_frame: Option<RgbImage>,
+}
+
+/// The frame as the detector saw it, `scale` times the original's size.
+pub struct ScaledFrame {
+    pub image: RgbImage,
+    pub scale: f32,
 }
 
 /// Anchor boxes by input size: computed once per frame size.
@@ -58,17 +83,17 @@ impl Detector {
         Detector { model, priors: Mutex::new(HashMap::new()) }
     }
 
-    /// Every face above the confidence threshold, best first.
-    pub fn detect(&self, img: &RgbImage) -> Result<Vec<Face>> {
+    /// The network's input for `img`: scaled so its long side is at most `DETECT_MAX_SIDE`, BGR minus the means.
+    pub fn input(&self, img: &RgbImage) -> DetectorInput {
         let (w, h) = img.dimensions();
         let scale = (DETECT_MAX_SIDE as f32 / w.max(h) as f32).min(1.0);
         let (dw, dh) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));
-        let resized;
+        let mut resized = None;
         let input = if (dw, dh) == (w, h) {
             img
         } else {
-            resized = resize_region(img, Rect { x0: 0.0, y0: 0.0, x1: w as f32, y1: h as f32 }, dw, dh);
-            &resized
+            resized = Some(resize_region(img, Rect { x0: 0.0, y0: 0.0, x1: w as f32, y1: h as f32 }, dw, dh));
+            resized.as_ref().unwrap_or(img)
         };
         let plane = (dw * dh) as usize;
         let mut data = vec![0f32; plane * 3];
@@ -79,7 +104,21 @@ impl Detector {
             *g = f32::from(p.0[1]) - BGR_MEAN[1];
             *r = f32::from(p.0[0]) - BGR_MEAN[2];
         }
-        let outputs = self.model.run([1, 3, dh as usize, dw as usize], data)?;
+        DetectorInput { shape: [1, 3, dh as usize, dw as usize], data, scale, scaled_frame: resized }
+    }
+
+    /// Every face above the confidence threshold, best first.
+    pub fn detect(&self, img: &RgbImage) -> Result<Vec<Face>> {
+        Ok(self.detect_input(self.input(img))?.0)
+    }
+
+    /// The faces in a prepared input, and the scaled frame (with its scale) when the input was scaled down, so
+    /// that later steps that need less resolution need not scale the frame again.
+    pub fn detect_input(&self, input: DetectorInput) -> Result<(Vec<Face>, Option<ScaledFrame>)> {
+        let DetectorInput { shape, data, scale, scaled_frame } = input;
+        let [_, _, dh, dw] = shape;
+        let (dw, dh) = (dw as u32, dh as u32);
+        let outputs = self.model.run(shape, data)?;
         let [(_, loc), (_, conf), (_, landms)] = <[(Vec<i64>, Vec<f32>); 3]>::try_from(outputs)
             .map_err(|_| VisionError::inference(self.model.file, "expected outputs loc, conf, landmarks"))?;
         let priors = self.priors_for(dw, dh)?;
@@ -115,10 +154,11 @@ impl Detector {
             }
             candidates.push((rect, score, points));
         }
-        Ok(nms(candidates, NMS_IOU)
+        let faces = nms(candidates, NMS_IOU)
             .into_iter()
             .map(|(rect, confidence, landmarks)| Face { rect, confidence, landmarks })
-            .collect())
+            .collect();
+        Ok((faces, scaled_frame.map(|image| ScaledFrame { image, scale })))
     }
 
     fn priors_for(&self, w: u32, h: u32) -> Result<Vec<[f32; 4]>> {

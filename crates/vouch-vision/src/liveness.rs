@@ -16,6 +16,15 @@ pub const INPUT_SIZE: u32 = 128;
 /// screen recaptures in the tests score 0.001–0.65.
 pub const LIVE_THRESHOLD: f32 = 0.9;
 
+pub const INPUT_SHAPE: [usize; 4] = [1, 3, INPUT_SIZE as usize, INPUT_SIZE as usize];
+
+/// The model's input: the face box grown `crop_scale`× (kept inside the frame), resized, raw 0–255 values.
+pub fn input(img: &RgbImage, face: &Face, order: ChannelOrder, crop_scale: f32) -> Vec<f32> {
+    let crop = face.rect.grown_within(crop_scale, img.width(), img.height());
+    let patch = resize_region(img, crop, INPUT_SIZE, INPUT_SIZE);
+    planar(&patch, order, |_, v| v)
+}
+
 pub struct PassiveLiveness {
     model: Model,
 }
@@ -37,10 +46,7 @@ impl PassiveLiveness {
 
     /// The same with the pre-processing spelled out, so tests can show what the wrong choice costs.
     pub fn score_with(&self, img: &RgbImage, face: &Face, order: ChannelOrder, crop_scale: f32) -> Result<f32> {
-        let crop = face.rect.grown_within(crop_scale, img.width(), img.height());
-        let patch = resize_region(img, crop, INPUT_SIZE, INPUT_SIZE);
-        let data = planar(&patch, order, |_, v| v);
-        let logits = self.model.run_first([1, 3, INPUT_SIZE as usize, INPUT_SIZE as usize], data)?;
+        let logits = self.model.run_first(INPUT_SHAPE, input(img, face, order, crop_scale))?;
         softmax(&logits).first().copied().ok_or(VisionError::inference(self.model.file, "empty output"))
     }
 }

@@ -56,6 +56,58 @@ fn the_same_person_matches_and_different_people_do_not() {
     assert!((back.cosine(&obama2) - obama.cosine(&obama2)).abs() < 1e-6);
 }
 
+fn aligned(name: &str) -> RgbImage {
+    let img = photo(name);
+    vouch_vision::embed::align(&img, &subject(&img)).unwrap()
+}
+
+#[test]
+fn the_embedder_gives_the_same_template_at_every_optimisation_level() {
+    // The engine keeps whichever level runs fastest on this CPU, so every level must compute the same template.
+    use ort::session::builder::GraphOptimizationLevel as Level;
+    let models = vouch_testkit::repo_root().join("models");
+    let path = models.join(vouch_vision::engine::EMBEDDER);
+    let tag = engine().template_tag();
+    let crop = aligned("fr_obama2.jpg");
+    let at = |level| {
+        let model = vouch_vision::runtime::Model::load(vouch_vision::engine::EMBEDDER, &path, 1, level).unwrap();
+        vouch_vision::embed::Embedder::new(model, tag).embed(&crop).unwrap()
+    };
+    let (basic, all) = (at(Level::Level1), at(Level::Level3));
+    assert!(basic.cosine(&all) > 0.9999, "{}", basic.cosine(&all));
+    assert!(engine().embedder().embed(&crop).unwrap().cosine(&basic) > 0.9999);
+}
+
+#[test]
+fn a_large_frame_is_scaled_once_and_the_selfie_reads_the_same() {
+    // A 1280×720 frame: the detector scales it to 640×360 and the liveness crop is taken from that, not from
+    // the full frame again. The result must be the one the full frame gives.
+    let face_photo = photo("fr_obama.jpg");
+    let scaled = image::imageops::resize(&face_photo, 480, 600, image::imageops::FilterType::Triangle);
+    let mut frame = RgbImage::from_pixel(1280, 720, Rgb([118, 124, 130]));
+    image::imageops::replace(&mut frame, &scaled, 400, 60);
+    let selfie = engine().analyze_selfie(&frame).unwrap().unwrap();
+    let face = engine().detect(&frame).unwrap().subject.unwrap();
+    let full = engine().passive_liveness(&frame, &face).unwrap();
+    assert!(selfie.liveness >= LIVE_THRESHOLD, "{} (full frame {full})", selfie.liveness);
+    assert!((selfie.liveness - full).abs() < 0.02, "{} against {full} from the full frame", selfie.liveness);
+    assert!(selfie.template.cosine(&template("fr_obama.jpg")) > 0.9);
+}
+
+#[test]
+fn the_int8_embedder_keeps_the_decisions_and_its_templates_are_its_own() {
+    let registry = vouch_vision::registry::ModelRegistry::open(&vouch_testkit::repo_root().join("models")).unwrap();
+    let int8 = vouch_vision::engine::load_embedder(&registry, vouch_vision::engine::EmbedderKind::Int8, 2).unwrap();
+    assert_ne!(int8.tag, engine().template_tag(), "templates of the two embedders must never be compared");
+    let t = |name: &str| int8.embed(&aligned(name)).unwrap();
+    let (obama, obama2, biden) = (t("fr_obama.jpg"), t("fr_obama2.jpg"), t("fr_biden.jpg"));
+    assert!(similarity_score(obama.cosine(&obama2)) > MATCH_SCORE);
+    assert!(similarity_score(obama.cosine(&biden)) < MATCH_SCORE);
+    // Quantisation moves the template a little, not to another face.
+    let fp32 = template("fr_obama.jpg");
+    assert!(obama.values.iter().zip(&fp32.values).map(|(a, b)| a * b).sum::<f32>() > 0.95);
+}
+
 #[test]
 fn the_astronaut_is_found_with_landmarks_on_her_eyes_nose_and_mouth() {
     let img = photo("skimage_astronaut.png");
