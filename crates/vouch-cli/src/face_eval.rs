@@ -20,13 +20,27 @@ pub struct EvalOptions {
     /// At most this many failures of each kind are printed.
     pub failures: usize,
     pub threads: usize,
+    /// Also measure probes made of several photos of one person standing in for the frames of a live preview.
+    pub sequences: bool,
 }
 
-struct Photo {
-    identity: String,
-    path: PathBuf,
+pub struct Photo {
+    pub identity: String,
+    pub path: PathBuf,
     /// One template per embedder, in the order asked.
-    templates: Vec<FaceTemplate>,
+    pub templates: Vec<FaceTemplate>,
+    /// How good a frame this photo would make (`frame_quality`).
+    pub quality: f32,
+}
+
+/// A frame's weight among frames of one person: sharp and frontal counts. Sharpness is the hint check's measure
+/// (0..1); frontality is how near the nose tip sits to the middle of the eyes, in eye distances (1 facing the
+/// camera, 0 at half an eye distance off, about 30° of yaw).
+pub fn frame_quality(img: &vouch_vision::image::RgbImage, face: &vouch_vision::Face) -> f32 {
+    let sharpness = vouch_vision::quality::face_stats(img, face.rect).sharpness();
+    let [right_eye, left_eye, nose, ..] = face.landmarks;
+    let offset = (nose.x - (right_eye.x + left_eye.x) / 2.0).abs() / face.eye_distance().max(1.0);
+    sharpness * (1.0 - 2.0 * offset).clamp(0.0, 1.0)
 }
 
 /// The scores of every pair, genuine and impostor, with the photos' indices.
@@ -72,7 +86,8 @@ fn read_photos(
             };
             let aligned = align(&img, &face)?;
             let templates = embedders.iter().map(|e| e.embed(&aligned)).collect::<Result<Vec<_>, _>>()?;
-            photos.push(Photo { identity: identity.clone(), path: file, templates });
+            let quality = frame_quality(&img, &face);
+            photos.push(Photo { identity: identity.clone(), path: file, templates, quality });
         }
     }
     Ok(photos)
@@ -185,6 +200,9 @@ pub fn eval(models: &Path, dir: &Path, options: &EvalOptions) -> anyhow::Result<
         crate::one_to_n::print_fmr(&impostor);
         print_search(&photos);
     }
+    if options.sequences {
+        crate::face_sequences::print(&photos);
+    }
     Ok(())
 }
 
@@ -218,17 +236,26 @@ fn print_accuracy(rows: &[(&str, Accuracy, (f32, f32))], impostors: usize) {
     println!("  (score thresholds in brackets; FAR 0.01% rests on {} impostor pairs above it)", impostors / 10_000);
 }
 
-/// What the product's fixed score thresholds give on this folder: the 1:1 match point and the face-match step's
-/// usual stricter settings.
+/// What the product's fixed score thresholds give on this folder: the 1:1 match point (0.5) and the defaults of
+/// Verifik's validations (0.75) and comparisons and searches (0.85).
+pub const FIXED_THRESHOLDS: [f32; 6] = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85];
+
 fn print_defaults(all_scores: &[Scores], names: &[String]) {
-    println!("FAR and FRR at fixed score thresholds (0.5 is the default match point):");
-    for (name, scores) in names.iter().zip(all_scores) {
-        let impostor: Vec<f32> = scores.impostor.iter().map(|p| p.0).collect();
-        let genuine: Vec<f32> = scores.genuine.iter().map(|p| p.0).collect();
-        print!("  {name:<32}");
-        for t in [0.5f32, 0.6, 0.7, 0.8] {
-            let (far, frr) = rates_at(&genuine, &impostor, t);
-            print!("  {t:.1}: FAR {:.4}% FRR {:.2}%", far * 100.0, frr * 100.0);
+    println!("FAR / FRR at fixed scores (0.5: the default match point; 0.75, 0.85: Verifik's defaults):");
+    print!("  score");
+    for name in names {
+        print!("  {name:>32}");
+    }
+    println!();
+    let rates: Vec<(Vec<f32>, Vec<f32>)> = all_scores
+        .iter()
+        .map(|s| (s.genuine.iter().map(|p| p.0).collect(), s.impostor.iter().map(|p| p.0).collect()))
+        .collect();
+    for t in FIXED_THRESHOLDS {
+        print!("  {t:>5.2}");
+        for (genuine, impostor) in &rates {
+            let (far, frr) = rates_at(genuine, impostor, t);
+            print!("  {:>32}", format!("{:.4}% / {:.2}%", far * 100.0, frr * 100.0));
         }
         println!();
     }

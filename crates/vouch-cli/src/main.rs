@@ -8,6 +8,7 @@ mod doc;
 mod doc_bench;
 mod evidence_bench;
 mod face_eval;
+mod face_sequences;
 mod faces;
 mod gallery_bench;
 mod gallery_real;
@@ -295,6 +296,10 @@ enum FacesCommand {
         /// Write the DET curve (false rejects against false accepts) of each embedder to this PNG
         #[arg(long)]
         det: Option<PathBuf>,
+        /// Also compare probes made of one photo with probes made of several photos of the same person (standing
+        /// in for the frames of a live preview), quality-weighted or not
+        #[arg(long)]
+        sequences: bool,
     },
     /// Write the aligned 112×112 crop the embedder is given of every face in some photos or folders (PNG)
     Aligned {
@@ -385,9 +390,9 @@ async fn main() -> anyhow::Result<()> {
             FacesCommand::Bench { models, photo, runs, threads } => {
                 faces::bench(&models_dir(models)?, &photo, runs.max(1), threads)
             }
-            FacesCommand::Eval { dir, models, threads, embedders, threshold, failures, det } => {
+            FacesCommand::Eval { dir, models, threads, embedders, threshold, failures, det, sequences } => {
                 let embedders = embedders.into_iter().map(EmbedderArg::kind).collect();
-                let options = face_eval::EvalOptions { embedders, threshold, det, failures, threads };
+                let options = face_eval::EvalOptions { embedders, threshold, det, failures, threads, sequences };
                 face_eval::eval(&models_dir(models)?, &dir, &options)
             }
             FacesCommand::Aligned { inputs, out, models, threads } => {

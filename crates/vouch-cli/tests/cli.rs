@@ -331,7 +331,18 @@ fn faces_eval_reports_tar_and_eer_over_identity_folders() {
     let det = tempfile::tempdir().unwrap();
     let png = det.path().join("det.png");
     let out = Command::new(VOUCH)
-        .args(["faces", "eval", "--embedders", "fp32,int8", "--threshold", "0.99", "--failures", "1", "--det"])
+        .args([
+            "faces",
+            "eval",
+            "--embedders",
+            "fp32,int8",
+            "--threshold",
+            "0.99",
+            "--failures",
+            "1",
+            "--sequences",
+            "--det",
+        ])
         .arg(&png)
         .arg(root.join("testdata/faces-eval"))
         .arg("--models")
@@ -349,6 +360,8 @@ fn faces_eval_reports_tar_and_eer_over_identity_folders() {
     }
     assert!(text.contains("  rejected 0.9") && text.contains("faces-eval/obama/fr_obama"), "{text}");
     assert!(text.contains("… and 2 more rejected"), "{text}");
+    // Obama's three photos make no sequence: a reference and three frames take four.
+    assert!(text.contains("sequences: no identity has 4 photos or more"), "{text}");
     let plot = image::open(&png).unwrap();
     assert_eq!((plot.width(), plot.height()), (900, 700));
     // A folder with a single identity has no impostor pairs: a clear error, not a made-up number.

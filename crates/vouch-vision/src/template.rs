@@ -71,6 +71,29 @@ impl FaceTemplate {
         Ok(FaceTemplate { model_tag, values })
     }
 
+    /// One template from several frames of one person: the `best` frames by weight, averaged with their weights
+    /// and normalised. `None` without frames, with no positive weight among the best, or when the frames come
+    /// from different models.
+    pub fn fuse(frames: &[(&FaceTemplate, f32)], best: usize) -> Option<FaceTemplate> {
+        let mut ranked: Vec<&(&FaceTemplate, f32)> = frames.iter().filter(|(_, w)| w.is_finite()).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(best.max(1));
+        let (first, _) = ranked.first()?;
+        if ranked.iter().any(|(t, _)| t.model_tag != first.model_tag || t.values.len() != first.values.len()) {
+            return None;
+        }
+        if ranked.iter().all(|(_, w)| *w <= 0.0) {
+            return None;
+        }
+        let mut sum = vec![0f32; first.values.len()];
+        for (template, weight) in &ranked {
+            for (s, v) in sum.iter_mut().zip(&template.values) {
+                *s += weight.max(0.0) * v;
+            }
+        }
+        Some(FaceTemplate::new(first.model_tag, sum))
+    }
+
     /// Cosine similarity (both sides are unit vectors).
     pub fn cosine(&self, other: &FaceTemplate) -> f32 {
         self.values.iter().zip(&other.values).map(|(a, b)| a * b).sum::<f32>().clamp(-1.0, 1.0)
@@ -81,6 +104,23 @@ impl FaceTemplate {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    #[test]
+    fn fusing_weighs_the_best_frames_and_refuses_mixed_models() {
+        let a = FaceTemplate::new([1; 8], vec![1.0, 0.0, 0.0]);
+        let b = FaceTemplate::new([1; 8], vec![0.0, 1.0, 0.0]);
+        let c = FaceTemplate::new([1; 8], vec![0.0, 0.0, 1.0]);
+        // The best two of three, weighted 3:1: the worst frame (c) is left out.
+        let fused = FaceTemplate::fuse(&[(&a, 3.0), (&b, 1.0), (&c, 0.5)], 2).unwrap();
+        assert!((fused.values[0] - 3.0 / 10f32.sqrt()).abs() < 1e-6);
+        assert!((fused.values[1] - 1.0 / 10f32.sqrt()).abs() < 1e-6);
+        assert_eq!(fused.values[2], 0.0);
+        assert_eq!(FaceTemplate::fuse(&[(&a, 1.0)], 3).unwrap(), a);
+        assert!(FaceTemplate::fuse(&[], 3).is_none());
+        assert!(FaceTemplate::fuse(&[(&a, 0.0), (&b, 0.0)], 3).is_none());
+        let other = FaceTemplate::new([2; 8], vec![1.0, 0.0, 0.0]);
+        assert!(FaceTemplate::fuse(&[(&a, 1.0), (&other, 1.0)], 3).is_none());
+    }
 
     #[test]
     fn round_trips_and_refuses_foreign_or_damaged_templates() {

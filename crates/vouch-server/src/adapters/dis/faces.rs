@@ -126,7 +126,7 @@ pub struct FaceSimilarityRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FaceSimilarityResponse {
-    /// 0..1; 0.5 is the decision threshold (cosine 0.35, FAR ≈ 0.1 %). The map is in docs/apis.md.
+    /// 0..1; 0.5 is the decision threshold (cosine 0.335, FAR 0.1 % on face_dev). The map is in docs/apis.md.
     pub score: f64,
 }
 
