@@ -307,17 +307,17 @@ fn bad_client_arguments_are_refused() {
     assert!(String::from_utf8_lossy(&list.stdout).contains("no clients"));
 }
 
+/// `vouch faces ARGS --models <checkout>/models`, logging warnings only.
+fn vouch_faces(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let models = vouch_testkit::repo_root().join("models");
+    Command::new(VOUCH).arg("faces").args(args).arg("--models").arg(models).env("VOUCH_LOG", "warn").output().unwrap()
+}
+
 #[test]
 fn faces_eval_reports_tar_and_eer_over_identity_folders() {
     let root = vouch_testkit::repo_root();
-    let out = Command::new(VOUCH)
-        .args(["faces", "eval"])
-        .arg(root.join("testdata/faces-eval"))
-        .arg("--models")
-        .arg(root.join("models"))
-        .env("VOUCH_LOG", "warn")
-        .output()
-        .unwrap();
+    let eval_dir = root.join("testdata/faces-eval");
+    let out = vouch_faces(&["eval".as_ref(), eval_dir.as_os_str()]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("3 identities, 5 faces (0 skipped), 3 genuine and 7 impostor pairs"), "{text}");
@@ -330,26 +330,10 @@ fn faces_eval_reports_tar_and_eer_over_identity_folders() {
     // Both embedders side by side, the failures at a strict threshold by file, and the DET curve.
     let det = tempfile::tempdir().unwrap();
     let png = det.path().join("det.png");
-    let out = Command::new(VOUCH)
-        .args([
-            "faces",
-            "eval",
-            "--embedders",
-            "fp32,int8",
-            "--threshold",
-            "0.99",
-            "--failures",
-            "1",
-            "--sequences",
-            "--det",
-        ])
-        .arg(&png)
-        .arg(root.join("testdata/faces-eval"))
-        .arg("--models")
-        .arg(root.join("models"))
-        .env("VOUCH_LOG", "warn")
-        .output()
-        .unwrap();
+    let args = ["eval", "--embedders", "fp32,int8", "--threshold", "0.99", "--failures", "1", "--sequences", "--det"];
+    let mut args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    args.extend([png.as_os_str(), eval_dir.as_os_str()]);
+    let out = vouch_faces(&args);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     for embedder in ["face_embed512.onnx", "face_embed512_int8.onnx"] {
@@ -367,13 +351,7 @@ fn faces_eval_reports_tar_and_eer_over_identity_folders() {
     // A folder with a single identity has no impostor pairs: a clear error, not a made-up number.
     let one = tempfile::tempdir().unwrap();
     std::fs::create_dir(one.path().join("a")).unwrap();
-    let out = Command::new(VOUCH)
-        .args(["faces", "eval"])
-        .arg(one.path())
-        .arg("--models")
-        .arg(root.join("models"))
-        .output()
-        .unwrap();
+    let out = vouch_faces(&["eval".as_ref(), one.path().as_os_str()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("need at least two identities"));
 }
@@ -382,17 +360,9 @@ fn faces_eval_reports_tar_and_eer_over_identity_folders() {
 fn faces_aligned_writes_the_crop_the_embedder_sees_of_every_face() {
     let root = vouch_testkit::repo_root();
     let out_dir = tempfile::tempdir().unwrap();
-    let out = Command::new(VOUCH)
-        .args(["faces", "aligned"])
-        .arg(root.join("testdata/faces-eval/obama"))
-        .arg(root.join("testdata/faces/fr_biden.jpg"))
-        .arg("--out")
-        .arg(out_dir.path())
-        .arg("--models")
-        .arg(root.join("models"))
-        .env("VOUCH_LOG", "warn")
-        .output()
-        .unwrap();
+    let (obama, biden) = (root.join("testdata/faces-eval/obama"), root.join("testdata/faces/fr_biden.jpg"));
+    let args = ["aligned".as_ref(), obama.as_os_str(), biden.as_os_str(), "--out".as_ref(), out_dir.path().as_os_str()];
+    let out = vouch_faces(&args);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("4 aligned faces from 4 files"), "{text}");
