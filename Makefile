@@ -95,7 +95,8 @@ bench: ui
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- doc bench
 	$(CARGO) run --release -p vouch-cli -- signature bench
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces eval testdata/faces-eval
-	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces eval ../shared/testdata/face_dev
+	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces eval ../shared/testdata/face_dev \
+		--embedders fp32,int8 --sequences --det target/face_dev-det.png
 	VOUCH_LOG=warn $(CARGO) run --release -p vouch-cli -- faces segment-eval ../shared/testdata/face_dev
 	$(CARGO) build --release -p vouch-kiosk
 	scripts/bench-kiosk target/release/vouch-kiosk
