@@ -59,6 +59,34 @@ pub struct Accuracy {
 
 pub const FARS: [f64; 3] = [0.01, 0.001, 0.0001];
 
+/// The identity sub-folders of `dir` with their files, both sorted by name.
+pub fn identity_folders(dir: &Path) -> anyhow::Result<Vec<(String, Vec<PathBuf>)>> {
+    let mut folders: Vec<PathBuf> =
+        std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    folders.sort();
+    let mut out = Vec::with_capacity(folders.len());
+    for folder in folders {
+        let identity = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)?.filter_map(Result::ok).map(|e| e.path()).collect();
+        files.sort();
+        out.push((identity, files));
+    }
+    Ok(out)
+}
+
+/// The indices of `photos` grouped by identity (photos of one identity are consecutive, as `read_photos` gives them).
+pub fn by_identity(photos: &[Photo]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, photo) in photos.iter().enumerate() {
+        let same = groups.last().and_then(|g| g.first()).and_then(|&g| photos.get(g)).map(|p| &p.identity);
+        match groups.last_mut() {
+            Some(group) if same == Some(&photo.identity) => group.push(i),
+            _ => groups.push(vec![i]),
+        }
+    }
+    groups
+}
+
 /// Every photo under `dir` (one sub-folder per identity), detected and aligned once and embedded by each embedder.
 fn read_photos(
     engine: &FaceEngine,
@@ -66,14 +94,8 @@ fn read_photos(
     dir: &Path,
     skipped: &mut Vec<String>,
 ) -> anyhow::Result<Vec<Photo>> {
-    let mut identities: Vec<PathBuf> =
-        std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
-    identities.sort();
     let mut photos = Vec::new();
-    for id_dir in &identities {
-        let identity = id_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(id_dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
-        files.sort();
+    for (identity, files) in identity_folders(dir)? {
         for file in files {
             let Ok(bytes) = std::fs::read(&file) else { continue };
             let Ok(img) = decode(&bytes, ImageLimits::default()) else {
@@ -282,15 +304,12 @@ fn print_failures(name: &str, scores: &Scores, photos: &[Photo], threshold: f32,
 
 /// The 1:N search over the folder with the first embedder's templates.
 fn print_search(photos: &[Photo]) {
-    let mut identities: Vec<crate::one_to_n::Identity<'_>> = Vec::new();
-    let mut last: Option<&str> = None;
-    for photo in photos {
-        let Some(template) = photo.templates.first() else { continue };
-        match identities.last_mut() {
-            Some(identity) if last == Some(photo.identity.as_str()) => identity.templates.push(template),
-            _ => identities.push(crate::one_to_n::Identity { templates: vec![template] }),
-        }
-        last = Some(photo.identity.as_str());
-    }
+    let identities: Vec<crate::one_to_n::Identity<'_>> = by_identity(photos)
+        .iter()
+        .map(|group| crate::one_to_n::Identity {
+            templates: group.iter().filter_map(|&i| photos.get(i)?.templates.first()).collect(),
+        })
+        .filter(|identity| !identity.templates.is_empty())
+        .collect();
     crate::one_to_n::print_search(&identities);
 }

@@ -4,7 +4,7 @@
 use vouch_vision::score::similarity_score;
 use vouch_vision::FaceTemplate;
 
-use crate::face_eval::{accuracy, Photo};
+use crate::face_eval::{accuracy, by_identity, Photo};
 
 /// Identities need this many photos: one reference and at least three frames.
 const MIN_PHOTOS: usize = 4;
@@ -37,15 +37,7 @@ fn probes(frames: &[&Photo]) -> Option<[FaceTemplate; 5]> {
 /// the frames. Genuine pairs: probe against its reference; impostor pairs: probe against every photo of everyone
 /// else. The first embedder's templates.
 pub fn print(photos: &[Photo]) {
-    let mut by_identity: Vec<Vec<usize>> = Vec::new();
-    for (i, photo) in photos.iter().enumerate() {
-        match by_identity.last_mut() {
-            Some(group) if group.first().and_then(|&g| photos.get(g)).map(|p| &p.identity) == Some(&photo.identity) => {
-                group.push(i)
-            }
-            _ => by_identity.push(vec![i]),
-        }
-    }
+    let by_identity = by_identity(photos);
     let mut genuine: Vec<Vec<f32>> = vec![Vec::new(); PROBES.len()];
     let mut impostor: Vec<Vec<f32>> = vec![Vec::new(); PROBES.len()];
     let mut sequences = 0;

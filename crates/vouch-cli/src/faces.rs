@@ -162,7 +162,11 @@ pub fn aligned(models: &Path, inputs: &[PathBuf], out: &Path, threads: usize) ->
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut files = Vec::new();
     for input in inputs {
-        collect_files(input, &mut files)?;
+        if input.is_dir() {
+            crate::segment_eval::images(input, &mut files)?;
+        } else {
+            files.push(input.clone());
+        }
     }
     files.sort();
     let mut written = 0;
@@ -182,16 +186,5 @@ pub fn aligned(models: &Path, inputs: &[PathBuf], out: &Path, threads: usize) ->
         }
     }
     println!("{written} aligned faces from {} files written to {}", files.len(), out.display());
-    Ok(())
-}
-
-fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path).with_context(|| format!("reading {}", path.display()))? {
-            collect_files(&entry?.path(), out)?;
-        }
-    } else {
-        out.push(path.to_path_buf());
-    }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! other photos search for it, and every photo of the identities at odd positions searches as a stranger. Each
 //! search is the gallery's (int8 scan, f32 re-rank) beside the exact f32 scan of the same vectors.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -23,13 +23,8 @@ pub struct Identity {
 pub fn load(models: &Path, dir: &Path) -> anyhow::Result<Vec<Identity>> {
     let engine = FaceEngine::load(&EngineConfig { models_dir: models.to_path_buf(), threads: 2 })
         .with_context(|| format!("loading the face models from {}", models.display()))?;
-    let mut folders: Vec<PathBuf> =
-        std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
-    folders.sort();
     let mut identities = Vec::new();
-    for folder in folders {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)?.filter_map(Result::ok).map(|e| e.path()).collect();
-        files.sort();
+    for (_, files) in crate::face_eval::identity_folders(dir)? {
         let mut templates = Vec::new();
         for file in files {
             let Ok(img) =

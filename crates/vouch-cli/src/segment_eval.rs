@@ -13,7 +13,8 @@ use crate::faces::percentile;
 /// A face counts as kept at or above this mean mask, the top corners as dropped at or below 1 − it.
 const KEPT: f64 = 0.9;
 
-fn images(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+/// The JPEG and PNG files under `dir`, sub-folders included.
+pub(crate) fn images(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
         if path.is_dir() {

@@ -36,10 +36,8 @@ pub const ALL_MODELS: [&str; 10] =
     [DETECTOR, FAST_DETECTOR, EMBEDDER, LIVENESS, LANDMARKS68, EYE, POSE, AGE, GENDER, SEGMENTER];
 
 /// Which face embedder makes the templates. Templates of one are never compared with the other's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmbedderKind {
-    #[default]
     Fp32,
     Int8,
 }

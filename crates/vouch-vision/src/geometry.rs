@@ -78,6 +78,12 @@ impl Rect {
         Rect { x0, y0, x1: x0 + nw, y1: y0 + nh }
     }
 
+    /// The box shrunk by `fraction` of its size on each side (its inner part), not clipped.
+    pub fn shrunk(&self, fraction: f32) -> Rect {
+        let (dw, dh) = (self.width() * fraction, self.height() * fraction);
+        Rect { x0: self.x0 + dw, y0: self.y0 + dh, x1: self.x1 - dw, y1: self.y1 - dh }
+    }
+
     /// The box grown by `margin` times its size on each side, clipped to the image.
     pub fn padded_clipped(&self, margin: f32, width: u32, height: u32) -> Rect {
         let (mw, mh) = (self.width() * margin, self.height() * margin);

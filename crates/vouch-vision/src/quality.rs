@@ -95,13 +95,7 @@ impl ImageStats {
 /// Luma statistics of the inner face (the box shrunk by 15 % each side), resampled to 128 px wide so the
 /// numbers do not depend on the photo's resolution.
 pub fn face_stats(img: &RgbImage, face_box: Rect) -> ImageStats {
-    let inner = Rect {
-        x0: face_box.x0 + face_box.width() * 0.15,
-        y0: face_box.y0 + face_box.height() * 0.15,
-        x1: face_box.x1 - face_box.width() * 0.15,
-        y1: face_box.y1 - face_box.height() * 0.15,
-    }
-    .padded_clipped(0.0, img.width(), img.height());
+    let inner = face_box.shrunk(0.15).padded_clipped(0.0, img.width(), img.height());
     let w = 128u32;
     let h = ((inner.height() / inner.width().max(1.0)) * w as f32).round().clamp(16.0, 256.0) as u32;
     let patch = resize_region(img, inner, w, h);

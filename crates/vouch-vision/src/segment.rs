@@ -62,12 +62,7 @@ pub struct Coverage {
 }
 
 pub fn coverage(mask: &GrayImage, face: Rect) -> Coverage {
-    let inner = Rect {
-        x0: face.x0 + face.width() * 0.2,
-        y0: face.y0 + face.height() * 0.2,
-        x1: face.x1 - face.width() * 0.2,
-        y1: face.y1 - face.height() * 0.2,
-    };
+    let inner = face.shrunk(0.2);
     let w = mask.width() as f32;
     let side = w * 0.1;
     let left = Rect { x0: 0.0, y0: 0.0, x1: side, y1: side };
