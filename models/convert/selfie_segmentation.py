@@ -187,35 +187,53 @@ class Converter:
         if act:
             self.node(act, [node_out], [out])
 
-    def convert(self):
+    def operator(self, name, op, code):
+        """Adds the ONNX nodes of one TFLite operator; False when the operator is not one this converter maps."""
+        if name == "DEQUANTIZE":
+            src, dst = op.Inputs(0), op.Outputs(0)
+            self.constants[dst] = self.buffer(src).astype(np.float32)
+        elif name == "CONV_2D":
+            self.conv(op, depthwise=False)
+        elif name == "DEPTHWISE_CONV_2D":
+            self.conv(op, depthwise=True)
+        elif name in ("RELU", "LOGISTIC", "HARD_SWISH"):
+            onnx_op = {"RELU": "Relu", "LOGISTIC": "Sigmoid", "HARD_SWISH": "HardSwish"}[name]
+            self.node(onnx_op, [self.name(op.Inputs(0))], [self.name(op.Outputs(0))])
+        elif name == "ADD":
+            self.binary(op, "Add")
+        elif name == "MUL":
+            self.binary(op, "Mul")
+        elif name == "AVERAGE_POOL_2D":
+            self.average_pool(op)
+        elif name == "RESIZE_BILINEAR":
+            self.resize(op)
+        elif name == "CUSTOM" and code.CustomCode() == b"Convolution2DTransposeBias":
+            self.transpose_conv_bias(op)
+        else:
+            return False
+        return True
+
+    def operators(self):
         g = self.graph
         for i in range(g.OperatorsLength()):
             op = g.Operators(i)
             code = self.model.OperatorCodes(op.OpcodeIndex())
             name = OP_NAMES.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()))
-            if name == "DEQUANTIZE":
-                src, dst = op.Inputs(0), op.Outputs(0)
-                self.constants[dst] = self.buffer(src).astype(np.float32)
-            elif name == "CONV_2D":
-                self.conv(op, depthwise=False)
-            elif name == "DEPTHWISE_CONV_2D":
-                self.conv(op, depthwise=True)
-            elif name in ("RELU", "LOGISTIC", "HARD_SWISH"):
-                onnx_op = {"RELU": "Relu", "LOGISTIC": "Sigmoid", "HARD_SWISH": "HardSwish"}[name]
-                self.node(onnx_op, [self.name(op.Inputs(0))], [self.name(op.Outputs(0))])
-            elif name == "ADD":
-                self.binary(op, "Add")
-            elif name == "MUL":
-                self.binary(op, "Mul")
-            elif name == "AVERAGE_POOL_2D":
-                self.average_pool(op)
-            elif name == "RESIZE_BILINEAR":
-                self.resize(op)
-            elif name == "CUSTOM" and code.CustomCode() == b"Convolution2DTransposeBias":
-                self.transpose_conv_bias(op)
-            else:
+            if not self.operator(name, op, code):
                 raise SystemExit(f"operator {name} is not handled")
 
+    def model_proto(self, graph_name, inputs, outputs):
+        """The checked ONNX model of the converted nodes, with its inputs and outputs as value infos."""
+        graph = helper.make_graph(self.nodes, graph_name, inputs, outputs,
+                                  initializer=list(self.initialisers.values()))
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], producer_name="vouch")
+        model.ir_version = 8
+        onnx.checker.check_model(model, full_check=True)
+        return model
+
+    def convert(self):
+        self.operators()
+        g = self.graph
         (inp,) = [g.Inputs(j) for j in range(g.InputsLength())]
         (out,) = [g.Outputs(j) for j in range(g.OutputsLength())]
         _, h, w, c = self.shape(inp)
@@ -223,17 +241,11 @@ class Converter:
         self.nodes.insert(0, helper.make_node("Identity", ["image"], [self.name(inp)], name="image_in"))
         _, oh, ow, oc = self.shape(out)
         self.nodes.append(helper.make_node("Identity", [self.name(out)], ["mask"], name="mask_out"))
-        graph = helper.make_graph(
-            self.nodes,
+        return self.model_proto(
             "selfie_segmentation",
             [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, c, h, w])],
             [helper.make_tensor_value_info("mask", TensorProto.FLOAT, [1, oc, oh, ow])],
-            initializer=list(self.initialisers.values()),
         )
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], producer_name="vouch")
-        model.ir_version = 8
-        onnx.checker.check_model(model, full_check=True)
-        return model
 
 
 def main():

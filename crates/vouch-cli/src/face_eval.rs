@@ -33,14 +33,10 @@ pub struct Photo {
     pub quality: f32,
 }
 
-/// A frame's weight among frames of one person: sharp and frontal counts. Sharpness is the hint check's measure
-/// (0..1); frontality is how near the nose tip sits to the middle of the eyes, in eye distances (1 facing the
-/// camera, 0 at half an eye distance off, about 30° of yaw).
+/// A frame's weight among frames of one person, as the kiosk weighs its probe's frames.
 pub fn frame_quality(img: &vouch_vision::image::RgbImage, face: &vouch_vision::Face) -> f32 {
     let sharpness = vouch_vision::quality::face_stats(img, face.rect).sharpness();
-    let [right_eye, left_eye, nose, ..] = face.landmarks;
-    let offset = (nose.x - (right_eye.x + left_eye.x) / 2.0).abs() / face.eye_distance().max(1.0);
-    sharpness * (1.0 - 2.0 * offset).clamp(0.0, 1.0)
+    vouch_vision::quality::frame_weight(sharpness, face)
 }
 
 /// The scores of every pair, genuine and impostor, with the photos' indices.

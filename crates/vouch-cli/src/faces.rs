@@ -8,7 +8,7 @@ use vouch_vision::image::{imageops, Rgb, RgbImage};
 use vouch_vision::track::Tracker;
 use vouch_vision::{decode, EngineConfig, FaceEngine, ImageLimits};
 
-fn load(models: &Path, threads: usize) -> anyhow::Result<(FaceEngine, f64)> {
+pub(crate) fn load(models: &Path, threads: usize) -> anyhow::Result<(FaceEngine, f64)> {
     let t = Instant::now();
     let engine = FaceEngine::load(&EngineConfig { models_dir: models.to_path_buf(), threads })
         .with_context(|| format!("loading the face models from {}", models.display()))?;
@@ -115,10 +115,16 @@ pub fn bench(models: &Path, photo: &Path, runs: usize, threads: usize) -> anyhow
         report_against("passive liveness", live, &mut bare_live);
         report("image checks (hints)", quality);
         report_against("selfie pipeline (all above)", selfie, &mut floor);
-        report("full DIS quality (+pose, eyes)", full_quality);
+        report("full DIS quality (+pose, eyes, gaze)", full_quality);
         report("embed alone, fp32 (shipped)", embed_fp32);
         report("embed alone, int8", embed_int8);
-        // Liveness reads every frame once (detect, pose, 68 points, eyes, passive, template).
+        // Liveness reads every frame once (detect, pose, 68 points, eyes, gaze, passive, template).
+        let points = engine.landmarks68(&img, &face)?;
+        let mut gaze = Vec::new();
+        for _ in 0..runs {
+            gaze.push(time(|| Ok(engine.gaze(&img, &points)?))?.1);
+        }
+        report("eye gaze (iris model, both eyes)", gaze);
         let mut observe = Vec::new();
         let mut preview_jpeg = Vec::new();
         for _ in 0..runs {
@@ -154,12 +160,8 @@ pub fn bench(models: &Path, photo: &Path, runs: usize, threads: usize) -> anyhow
     Ok(())
 }
 
-/// Writes the 112×112 aligned crop the embedder sees of every face found in the given photos or folders
-/// (recursively), as PNGs named after the photo: material for quantisation calibration, and for looking at what
-/// the embedder was given.
-pub fn aligned(models: &Path, inputs: &[PathBuf], out: &Path, threads: usize) -> anyhow::Result<()> {
-    let (engine, _) = load(models, threads)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+/// The photos named, and those in the folders named (sub-folders included), sorted.
+pub(crate) fn image_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for input in inputs {
         if input.is_dir() {
@@ -169,6 +171,16 @@ pub fn aligned(models: &Path, inputs: &[PathBuf], out: &Path, threads: usize) ->
         }
     }
     files.sort();
+    Ok(files)
+}
+
+/// Writes the 112×112 aligned crop the embedder sees of every face found in the given photos or folders
+/// (recursively), as PNGs named after the photo: material for quantisation calibration, and for looking at what
+/// the embedder was given.
+pub fn aligned(models: &Path, inputs: &[PathBuf], out: &Path, threads: usize) -> anyhow::Result<()> {
+    let (engine, _) = load(models, threads)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let files = image_files(inputs)?;
     let mut written = 0;
     for file in &files {
         let Ok(img) =

@@ -8,6 +8,7 @@ mod doc;
 mod doc_bench;
 mod evidence_bench;
 mod face_eval;
+mod face_gaze;
 mod face_sequences;
 mod faces;
 mod gallery_bench;
@@ -312,6 +313,19 @@ enum FacesCommand {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// Where the eyes look in some photos or folders: head pose, the eyes' rotation in the head (iris model) and
+    /// the line of sight (both), per photo and over all of them
+    Gaze {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Write each photo's eye band with the irises and eye corners drawn to this folder (PNG)
+        #[arg(long)]
+        marks: Option<PathBuf>,
+        #[arg(long)]
+        models: Option<PathBuf>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// How well the person segmentation (DIS's crop with the background removed) keeps each photo's face and drops
     /// the background in its top corners, over a folder of photos (sub-folders included)
     SegmentEval {
@@ -397,6 +411,9 @@ async fn main() -> anyhow::Result<()> {
             }
             FacesCommand::Aligned { inputs, out, models, threads } => {
                 faces::aligned(&models_dir(models)?, &inputs, &out, threads)
+            }
+            FacesCommand::Gaze { inputs, marks, models, threads } => {
+                face_gaze::gaze(&models_dir(models)?, &inputs, marks.as_deref(), threads)
             }
             FacesCommand::SegmentEval { dir, models, threads } => {
                 segment_eval::segment_eval(&models_dir(models)?, &dir, threads)

@@ -11,8 +11,10 @@
 //! - the *passive* part: the mean passive-liveness probability of the frames, mapped so that
 //!   [`LIVE_THRESHOLD`] lands on 0.5.
 //!
-//! Gaze is judged by the head's direction (HopeNet yaw and pitch). Eye direction inside the socket is not
-//! measured: no iris model ships with Vouch.
+//! Gaze is judged by the line of sight: the head's direction (HopeNet yaw and pitch) plus the eyes' rotation in
+//! the head (MediaPipe's iris model, [`crate::gaze`]). A customer may turn the head, the eyes or both toward a
+//! corner. Where a frame's eyes cannot be measured (too small, or the face not upright), the moves into and out
+//! of that frame are judged by the head alone.
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -29,9 +31,9 @@ use crate::template::FaceTemplate;
 
 /// Scores at or above this pass, for every liveness type.
 pub const PASS_SCORE: f32 = 0.5;
-/// Head turn (degrees of yaw) between two corners that counts as fully following the target.
+/// Turn of the line of sight (degrees of yaw) between two corners that counts as fully following the target.
 pub const GAZE_YAW_DEG: f32 = 10.0;
-/// Head tilt (degrees of pitch) between a top and a bottom corner that counts as fully following.
+/// Tilt of the line of sight (degrees of pitch) between a top and a bottom corner that counts as fully following.
 pub const GAZE_PITCH_DEG: f32 = 6.0;
 /// Mouth widening (smile over neutral) that counts as a smile: the ramp runs from +3 % (score 0) to +11 %
 /// (score 1), so +7 % is the threshold.
@@ -188,6 +190,9 @@ pub struct FrameObservation {
     pub yaw: f32,
     /// Degrees; positive when the head tilts up.
     pub pitch: f32,
+    /// The eyes' rotation in the head (degrees, yaw and pitch, signed like the head's), when they could be
+    /// measured.
+    pub eyes: Option<(f32, f32)>,
     /// Mouth width over outer-eye-corner distance.
     pub mouth_width: f32,
     /// The lower of the two open-eye probabilities.
@@ -207,11 +212,21 @@ impl FrameObservation {
             width,
             yaw: 0.0,
             pitch: 0.0,
+            eyes: None,
             mouth_width: 0.0,
             eyes_open: 0.0,
             passive: 0.0,
             template: None,
             eye_detail: 0.0,
+        }
+    }
+
+    /// Where the person looks (yaw, pitch in degrees): head plus eyes, or the head alone when `with_eyes` is false
+    /// or the eyes were not measured.
+    pub fn line_of_sight(&self, with_eyes: bool) -> (f32, f32) {
+        match self.eyes {
+            Some((yaw, pitch)) if with_eyes => (self.yaw + yaw, self.pitch + pitch),
+            _ => (self.yaw, self.pitch),
         }
     }
 
@@ -264,12 +279,15 @@ impl FaceEngine {
         let pose = self.head_pose(img, &face)?;
         let points = self.landmarks68(img, &face)?;
         let eyes = self.eyes_open(img, &points)?;
+        let gaze = self.gaze(img, &points)?;
+        let eyes_measured = gaze.measurable_on(&face) && eyes[0].min(eyes[1]) >= 0.5;
         Ok(FrameObservation {
             face: Some(face),
             faces: detection.faces.len(),
             width: img.width(),
             yaw: pose.yaw,
             pitch: pose.pitch,
+            eyes: eyes_measured.then_some((gaze.yaw, gaze.pitch)),
             mouth_width: attributes::mouth_width_ratio(&points),
             eyes_open: eyes[0].min(eyes[1]),
             passive: self.passive_liveness(img, &face)?,
@@ -368,20 +386,25 @@ fn same_person(frames: &[&(Assertion, FrameObservation)]) -> bool {
     }
 }
 
-/// Between consecutive frames whose corners differ, the head must move the way the target moved: yaw for a
-/// left/right change, pitch for a top/bottom change. Each required move scores `ramp(Δ·sign, 0..full)`,
-/// where full is [`GAZE_YAW_DEG`] or [`GAZE_PITCH_DEG`]; the challenge part is their mean.
+/// Between consecutive frames whose corners differ, the line of sight (head plus eyes; the head alone where
+/// either frame's eyes were not measured) must move the way the target moved: yaw for a left/right change,
+/// pitch for a top/bottom change. Each required move scores `ramp(Δ·sign, 0..full)`, where full is
+/// [`GAZE_YAW_DEG`] or [`GAZE_PITCH_DEG`]; the challenge part is their mean.
 fn eye_gaze(frames: &[&(Assertion, FrameObservation)], passive: f32) -> Evaluation {
     let mut moves = Vec::new();
+    let mut head_only = 0;
     for pair in frames.windows(2) {
         let [(a, fa), (b, fb)] = pair else { continue };
         let (Some(ca), Some(cb)) = (a.corner(), b.corner()) else { continue };
         let ((ax, ay), (bx, by)) = (ca.signs(), cb.signs());
+        let with_eyes = fa.eyes.is_some() && fb.eyes.is_some();
+        head_only += usize::from(!with_eyes);
+        let ((yaw_a, pitch_a), (yaw_b, pitch_b)) = (fa.line_of_sight(with_eyes), fb.line_of_sight(with_eyes));
         if ax != bx {
-            moves.push(ramp((fb.yaw - fa.yaw) * (bx - ax) / 2.0, (0.0, GAZE_YAW_DEG)));
+            moves.push(ramp((yaw_b - yaw_a) * (bx - ax) / 2.0, (0.0, GAZE_YAW_DEG)));
         }
         if ay != by {
-            moves.push(ramp((fb.pitch - fa.pitch) * (by - ay) / 2.0, (0.0, GAZE_PITCH_DEG)));
+            moves.push(ramp((pitch_b - pitch_a) * (by - ay) / 2.0, (0.0, GAZE_PITCH_DEG)));
         }
     }
     if moves.is_empty() {
@@ -392,7 +415,16 @@ fn eye_gaze(frames: &[&(Assertion, FrameObservation)], passive: f32) -> Evaluati
     }
     let challenge = moves.iter().sum::<f32>() / moves.len() as f32;
     let followed = moves.iter().filter(|m| **m >= 0.5).count();
-    Evaluation::scored(challenge, passive, format!("the head followed {followed} of {} target moves", moves.len()))
+    let judged_by = if head_only == 0 {
+        String::from("head and eyes")
+    } else {
+        format!("head and eyes; the head alone for {head_only} change(s) where the eyes were not measurable")
+    };
+    Evaluation::scored(
+        challenge,
+        passive,
+        format!("the line of sight followed {followed} of {} target moves ({judged_by})", moves.len()),
+    )
 }
 
 /// The smile frames' mouth must be wider than every neutral frame's: the narrowest margin, as a ratio,

@@ -10,6 +10,7 @@ use crate::attributes::{self, HeadPose};
 use crate::detect::{Detector, Face, ScaledFrame};
 use crate::embed::{align, Embedder};
 use crate::error::{Result, VisionError};
+use crate::gaze::{self, Gaze};
 use crate::geometry::Rect;
 use crate::liveness::{PassiveLiveness, CROP_SCALE};
 use crate::quality::{self, FaceQuality, ImageStats, ModelMeasures};
@@ -32,8 +33,9 @@ pub const POSE: &str = "face_pose.onnx";
 pub const AGE: &str = "face_age.onnx";
 pub const GENDER: &str = "face_gender.onnx";
 pub const SEGMENTER: &str = "selfie_segmentation.onnx";
-pub const ALL_MODELS: [&str; 10] =
-    [DETECTOR, FAST_DETECTOR, EMBEDDER, LIVENESS, LANDMARKS68, EYE, POSE, AGE, GENDER, SEGMENTER];
+pub const IRIS: &str = "iris_landmark.onnx";
+pub const ALL_MODELS: [&str; 11] =
+    [DETECTOR, FAST_DETECTOR, EMBEDDER, LIVENESS, LANDMARKS68, EYE, POSE, AGE, GENDER, SEGMENTER, IRIS];
 
 /// Which face embedder makes the templates. Templates of one are never compared with the other's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +146,13 @@ pub struct SelfieAnalysis {
     pub timings: StageTimings,
 }
 
+impl SelfieAnalysis {
+    /// This frame's weight among frames of the same person ([`quality::frame_weight`]).
+    pub fn frame_weight(&self) -> f32 {
+        quality::frame_weight(self.sharpness, &self.face)
+    }
+}
+
 /// Milliseconds per stage of one selfie analysis.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct StageTimings {
@@ -171,6 +180,7 @@ pub struct FaceEngine {
     age: Model,
     gender: Model,
     segmenter: Segmenter,
+    iris: Model,
 }
 
 impl std::fmt::Debug for FaceEngine {
@@ -199,6 +209,7 @@ impl FaceEngine {
             age: load(AGE)?,
             gender: load(GENDER)?,
             segmenter: Segmenter::new(load(SEGMENTER)?),
+            iris: load(IRIS)?,
         };
         tracing::info!(models = ALL_MODELS.len(), dir = %config.models_dir.display(), "face engine loaded");
         Ok(engine)
@@ -290,12 +301,19 @@ impl FaceEngine {
         Ok([attributes::eye_open(&self.eye, img, right)?, attributes::eye_open(&self.eye, img, left)?])
     }
 
+    /// Both eyes' iris and lids, and how far the eyes are turned in the head.
+    pub fn gaze(&self, img: &RgbImage, points68: &[crate::geometry::Point]) -> Result<Gaze> {
+        gaze::gaze(&self.iris, img, points68)
+    }
+
     pub fn quality(&self, img: &RgbImage, face: &Face) -> Result<FaceQuality> {
         let points = self.landmarks68(img, face)?;
+        let gaze = self.gaze(img, &points)?;
         let measures = ModelMeasures {
             pose: self.head_pose(img, face)?,
             eyes_open: self.eyes_open(img, &points)?,
             mouth_open_ratio: attributes::mouth_open_ratio(&points),
+            eye_gaze: (gaze.off_axis_deg(), gaze.measurable_on(face)),
         };
         Ok(quality::assess(img, face, &measures))
     }

@@ -10,6 +10,7 @@ pub mod document;
 pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod gaze;
 pub mod geometry;
 pub mod image_io;
 pub mod liveness;

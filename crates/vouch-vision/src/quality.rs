@@ -2,7 +2,7 @@
 //! one means is in the field docs and docs/apis.md); `preconditions_met` says whether the measurement can be
 //! trusted for this face (for instance, eye state needs a face turned less than 30°).
 //!
-//! Not computed, because no model here can measure them honestly: nose shadow, red eye, eye gaze.
+//! Not computed, because no model here can measure them honestly: nose shadow, red eye.
 
 use image::RgbImage;
 use serde::Serialize;
@@ -41,6 +41,9 @@ pub struct Angle {
 /// - `roll` from the eye line; `yaw` and `pitch` from the pose model, in degrees.
 /// - `eye_distance`: pixels between the eye centres / 100 (1.0 from 100 px; ISO 19794-5 asks ≥ 60 for a token
 ///   image).
+/// - `eye_gaze`: 1 − the eyes' rotation in the head / [`EYE_GAZE_RANGE_DEG`] (1: the eyes look straight out of
+///   the head; 0: 30° or more aside), from the iris model ([`crate::gaze`]); its preconditions need both eyes open,
+///   measurable (big enough, face upright) and the head within 30° of frontal.
 /// - `right_eye`, `left_eye`: probability that the eye is open.
 /// - `mouth`: 1 − inner-lip gap / (0.3 × mouth width) (1: closed).
 /// - `face_size`: face box height / 300 px.
@@ -59,6 +62,7 @@ pub struct FaceQuality {
     pub yaw: Angle,
     pub pitch: Angle,
     pub eye_distance: Attribute,
+    pub eye_gaze: Attribute,
     pub right_eye: Attribute,
     pub left_eye: Attribute,
     pub mouth: Attribute,
@@ -72,7 +76,12 @@ pub struct ModelMeasures {
     pub pose: HeadPose,
     pub eyes_open: [f32; 2],
     pub mouth_open_ratio: f32,
+    /// The eyes' rotation in the head in degrees (yaw and pitch combined), and whether the eyes were measurable.
+    pub eye_gaze: (f32, bool),
 }
+
+/// Eye rotation at which the `eye_gaze` score reaches 0.
+pub const EYE_GAZE_RANGE_DEG: f32 = 30.0;
 
 /// Image statistics of the face region.
 #[derive(Debug, Clone, Copy)]
@@ -173,6 +182,16 @@ pub fn background_std(img: &RgbImage, face_box: Rect) -> Option<f32> {
     Some((values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt())
 }
 
+/// A frame's weight among frames of one person (the kiosk's probe, `vouch faces eval --sequences`): sharp and
+/// frontal counts. `sharpness` is the hint check's measure (0..1, [`ImageStats::sharpness`]); frontality is how
+/// near the nose tip sits to the middle of the eyes, in eye distances (1 facing the camera, 0 at half an eye
+/// distance off, about 30° of yaw).
+pub fn frame_weight(sharpness: f32, face: &Face) -> f32 {
+    let [right_eye, left_eye, nose, ..] = face.landmarks;
+    let offset = (nose.x - (right_eye.x + left_eye.x) / 2.0).abs() / face.eye_distance().max(1.0);
+    sharpness * (1.0 - 2.0 * offset).clamp(0.0, 1.0)
+}
+
 pub fn assess(img: &RgbImage, face: &Face, measures: &ModelMeasures) -> FaceQuality {
     let stats = face_stats(img, face.rect);
     let (iw, ih) = img.dimensions();
@@ -195,6 +214,10 @@ pub fn assess(img: &RgbImage, face: &Face, measures: &ModelMeasures) -> FaceQual
         yaw: angle(measures.pose.yaw, big_enough),
         pitch: angle(measures.pose.pitch, big_enough),
         eye_distance: Attribute::new(face.eye_distance() / 100.0, true),
+        eye_gaze: Attribute::new(
+            1.0 - measures.eye_gaze.0 / EYE_GAZE_RANGE_DEG,
+            measures.eye_gaze.1 && measures.eyes_open[0].min(measures.eyes_open[1]) >= 0.5 && frontal && big_enough,
+        ),
         right_eye: Attribute::new(measures.eyes_open[0], frontal && big_enough),
         left_eye: Attribute::new(measures.eyes_open[1], frontal && big_enough),
         mouth: Attribute::new(1.0 - measures.mouth_open_ratio / 0.3, frontal && big_enough),

@@ -89,6 +89,7 @@ async fn faces_are_detected_matched_measured_and_deleted() {
         "specularity",
         "backgroundUniformity",
         "eyeDistance",
+        "eyeGaze",
         "rightEye",
         "leftEye",
         "mouth",
@@ -101,6 +102,9 @@ async fn faces_are_detected_matched_measured_and_deleted() {
         assert!(quality[field]["preconditionsMet"].is_boolean(), "{field}");
     }
     assert!(quality["rightEye"]["score"].as_f64().unwrap() > 0.5, "{quality}");
+    // fr_obama looks at the camera: the eyes are measurable and near straight.
+    assert_eq!(quality["eyeGaze"]["preconditionsMet"], true, "{quality}");
+    assert!(quality["eyeGaze"]["score"].as_f64().unwrap() > 0.6, "{quality}");
     assert!(quality["yaw"]["angle"].is_i64() && quality["roll"]["angle"].is_i64());
 
     let aspects: Value =

@@ -13,7 +13,7 @@ use vouch_vision::tensor::ChannelOrder;
 use vouch_vision::track::Tracker;
 use vouch_vision::{decode, EngineConfig, Face, FaceEngine, FaceTemplate, ImageLimits, VisionError};
 
-fn engine() -> &'static FaceEngine {
+pub(crate) fn engine() -> &'static FaceEngine {
     static ENGINE: OnceLock<FaceEngine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         FaceEngine::load(&EngineConfig { models_dir: vouch_testkit::repo_root().join("models"), threads: 2 })
@@ -21,12 +21,12 @@ fn engine() -> &'static FaceEngine {
     })
 }
 
-fn photo(name: &str) -> RgbImage {
+pub(crate) fn photo(name: &str) -> RgbImage {
     let bytes = std::fs::read(vouch_testkit::repo_root().join("testdata/faces").join(name)).unwrap();
     decode(&bytes, ImageLimits::default()).unwrap()
 }
 
-fn subject(img: &RgbImage) -> Face {
+pub(crate) fn subject(img: &RgbImage) -> Face {
     engine().detect(img).unwrap().subject.expect("a face")
 }
 

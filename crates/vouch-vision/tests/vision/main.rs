@@ -4,5 +4,6 @@
 
 mod document;
 mod faces;
+mod gaze;
 mod mrz;
 mod real_documents;

@@ -145,7 +145,7 @@ pub struct HeadPoseAttribute {
 }
 
 /// DIS `FaceQualityResponse`. Left out because no model here can measure them: noseShadow, redRightEye,
-/// redLeftEye, eyeGaze.
+/// redLeftEye.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FaceQualityResponse {
@@ -160,6 +160,7 @@ pub struct FaceQualityResponse {
     pub yaw: HeadPoseAttribute,
     pub pitch: HeadPoseAttribute,
     pub eye_distance: FaceAttribute,
+    pub eye_gaze: FaceAttribute,
     pub right_eye: FaceAttribute,
     pub left_eye: FaceAttribute,
     pub mouth: FaceAttribute,
@@ -742,6 +743,7 @@ async fn quality(
         yaw: angle(q.yaw),
         pitch: angle(q.pitch),
         eye_distance: attr(q.eye_distance),
+        eye_gaze: attr(q.eye_gaze),
         right_eye: attr(q.right_eye),
         left_eye: attr(q.left_eye),
         mouth: attr(q.mouth),
