@@ -380,19 +380,47 @@ impl Recognition {
         Ok(found)
     }
 
+    /// One template from the frames a case captured of its customer ([`crate::faces::probe_template`]);
+    /// [`AppCode::NoFace`] when none shows a face.
+    pub async fn probe_template(&self, frames: Vec<Vec<u8>>) -> Result<FaceTemplate, AppError> {
+        let limits = self.faces.limits;
+        self.faces.run(move |engine| crate::faces::probe_template(engine, &frames, limits)).await?.ok_or_else(no_face)
+    }
+
     /// How well the faces of `photos` match the enrolled person `id` (the best of their faces).
     pub async fn verify(&self, client: &str, id: &str, photos: Vec<Vec<u8>>) -> Result<PersonMatch, AppError> {
         let person = self.person(client, id).await?;
+        let probes = self.templates(photos).await?;
+        self.score_person(client, person, &probes).await
+    }
+
+    /// As [`Recognition::verify`], with the probes' templates already made.
+    pub async fn verify_templates(
+        &self,
+        client: &str,
+        id: &str,
+        probes: &[FaceTemplate],
+    ) -> Result<PersonMatch, AppError> {
+        let person = self.person(client, id).await?;
+        self.score_person(client, person, probes).await
+    }
+
+    /// The best score between `probes` and the templates enrolled for `person`.
+    async fn score_person(
+        &self,
+        client: &str,
+        person: GalleryPerson,
+        probes: &[FaceTemplate],
+    ) -> Result<PersonMatch, AppError> {
         let tag = self.faces.engine().await?.template_tag();
-        let (client_id, person_id) = (client.to_string(), id.to_string());
+        let (client_id, person_id) = (client.to_string(), person.id.clone());
         let stored = self.db(move |s| s.gallery_person_templates(&client_id, &person_id)).await?;
         let stored = stored
             .iter()
             .map(|t| FaceTemplate::from_bytes(t, &tag))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| AppError::vision("face engine", e))?;
-        let probes = self.templates(photos).await?;
-        Ok(PersonMatch { person, score: best_score(&probes, &stored) })
+        Ok(PersonMatch { person, score: best_score(probes, &stored) })
     }
 
     async fn db<T, F>(&self, f: F) -> Result<T, AppError>

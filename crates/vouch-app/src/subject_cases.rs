@@ -111,25 +111,29 @@ async fn match_subject(
     recognition: &Recognition,
     client: &str,
     subject: Option<&CaseSubject>,
-    probe: Vec<u8>,
+    probe: &FaceProbe,
 ) -> Result<Result<PersonMatch, Value>, AppError> {
     let subject = subject.cloned().unwrap_or_default();
+    if subject.person_id.is_none() && subject.collection_id.is_none() {
+        return Ok(Err(unmatched("no_enrolled_person", "the case names no enrolled person or collection")));
+    }
+    let template = match recognition.probe_template(probe.photos()).await {
+        Ok(template) => template,
+        Err(e) if e.code == AppCode::NoFace => {
+            return Ok(Err(unmatched("no_face_in_selfie", "no face was found in the selfie")))
+        }
+        Err(e) => return Err(e),
+    };
     let found = match (&subject.person_id, &subject.collection_id) {
-        (Some(person), _) => recognition.verify(client, person, vec![probe]).await.map(Some),
-        (None, Some(collection)) => recognition
-            .search(client, Some(collection), vec![probe], 1, 0.0)
+        (Some(person), _) => recognition.verify_templates(client, person, &[template]).await.map(Some),
+        (None, collection) => recognition
+            .search_templates(client, collection.as_deref(), &[template], 1, 0.0)
             .await
             .map(|found| found.into_iter().next()),
-        (None, None) => {
-            return Ok(Err(unmatched("no_enrolled_person", "the case names no enrolled person or collection")))
-        }
     };
     match found {
         Ok(Some(found)) => Ok(Ok(found)),
         Ok(None) => Ok(Err(unmatched("nobody_enrolled", "nobody is enrolled in the case's collection"))),
-        Err(e) if e.code == AppCode::NoFace => {
-            Ok(Err(unmatched("no_face_in_selfie", "no face was found in the selfie")))
-        }
         Err(e) if e.code == AppCode::NotFound => {
             Ok(Err(unmatched("enrolled_person_gone", "the enrolled person or collection no longer exists")))
         }
@@ -137,15 +141,37 @@ async fn match_subject(
     }
 }
 
-/// A case, its subject, and the face it captured last (its selfie, else its liveness frame).
-pub type Loaded = (Case, Option<CaseSubject>, Option<(Evidence, Vec<u8>)>);
+/// The frames of the customer's face a case captured last, that its face steps compare: the selfie step's
+/// frames (the best last), else the liveness step's last frame.
+pub struct FaceProbe {
+    pub frames: Vec<(Evidence, Vec<u8>)>,
+}
+
+impl FaceProbe {
+    /// The frame shown and cited for the probe (the best), or `None` when the case captured no face.
+    pub fn shown(&self) -> Option<&Evidence> {
+        self.frames.last().map(|(e, _)| e)
+    }
+
+    pub fn photos(&self) -> Vec<Vec<u8>> {
+        self.frames.iter().map(|(_, bytes)| bytes.clone()).collect()
+    }
+
+    /// What a step's detail says of the probe: the best frame's hash and how many frames made it.
+    pub fn cited(&self) -> Value {
+        json!({"selfie": self.shown().map(|e| e.sha256.clone()), "selfie_frames": self.frames.len()})
+    }
+}
+
+/// A case, its subject, and the face it captured last (its selfie's frames, else its liveness frame).
+pub type Loaded = (Case, Option<CaseSubject>, FaceProbe);
 
 pub async fn load(app: &App, case_id: CaseId) -> Result<Loaded, AppError> {
     app.db(move |s| {
         Ok((
             s.get_case(case_id)?,
             s.case_subject(case_id)?,
-            vouch_store::case_subjects::latest_face_capture(s, case_id)?,
+            FaceProbe { frames: vouch_store::case_subjects::latest_face_frames(s, case_id)? },
         ))
     })
     .await
@@ -156,21 +182,21 @@ pub async fn face_match(
     recognition: &Recognition,
     case: &Case,
     subject: Option<&CaseSubject>,
-    probe: Option<(Evidence, Vec<u8>)>,
+    probe: FaceProbe,
     threshold: f64,
 ) -> Result<(StepOutcome, Value), AppError> {
-    let Some((probe_ev, probe)) = probe else {
+    if probe.shown().is_none() {
         return Ok((StepOutcome::Failed, unmatched("no_selfie", "the case has no selfie to compare")));
-    };
-    Ok(match match_subject(recognition, &case.client_id, subject, probe).await? {
+    }
+    Ok(match match_subject(recognition, &case.client_id, subject, &probe).await? {
         Ok(found) => {
-            let detail = json!({
+            let mut detail = json!({
                 "reference": "enrolled",
                 "person_id": found.person.id,
                 "score": found.score,
                 "threshold": threshold,
-                "selfie": probe_ev.sha256,
             });
+            merge(&mut detail, probe.cited());
             (step_rules::face_match(found.score, threshold), detail)
         }
         Err(why) => (StepOutcome::Failed, why),
@@ -185,29 +211,40 @@ pub async fn duplicate_check(
     case: &Case,
     subject: Option<CaseSubject>,
     collection: Option<String>,
-    probe: Option<(Evidence, Vec<u8>)>,
+    probe: FaceProbe,
     threshold: f64,
 ) -> Result<(StepOutcome, Value), AppError> {
-    let Some((probe_ev, probe)) = probe else {
+    if probe.shown().is_none() {
         return Ok((StepOutcome::Failed, unmatched("no_selfie", "the case has no selfie to search")));
-    };
+    }
     let collection = collection.or_else(|| subject.and_then(|s| s.collection_id));
-    let best = match recognition.search(&case.client_id, collection.as_deref(), vec![probe], 1, 0.0).await {
-        Ok(found) => found.into_iter().next(),
+    let template = match recognition.probe_template(probe.photos()).await {
+        Ok(template) => template,
         Err(e) if e.code == AppCode::NoFace => {
             return Ok((StepOutcome::Failed, unmatched("no_face_in_selfie", "no face was found in the selfie")))
         }
+        Err(e) => return Err(e),
+    };
+    let best = match recognition.search_templates(&case.client_id, collection.as_deref(), &[template], 1, 0.0).await {
+        Ok(found) => found.into_iter().next(),
         Err(e) => return Err(e.with_not_found("The duplicate check's collection does not exist")),
     };
     let outcome = step_rules::duplicate_check(best.as_ref().map(|b| b.score), threshold);
-    let detail = json!({
+    let mut detail = json!({
         "collection": collection,
         "best_score": best.as_ref().map(|b| b.score),
         "threshold": threshold,
         "duplicate_of": best.filter(|_| outcome == StepOutcome::Failed).map(|b| b.person.id),
-        "selfie": probe_ev.sha256,
     });
+    merge(&mut detail, probe.cited());
     Ok((outcome, detail))
+}
+
+/// Adds `more`'s fields to the object `detail`.
+pub fn merge(detail: &mut Value, more: Value) {
+    if let (Some(into), Value::Object(from)) = (detail.as_object_mut(), more) {
+        into.extend(from);
+    }
 }
 
 /// The detail a step records when it could make no comparison.

@@ -65,3 +65,38 @@ async fn what_is_not_an_image_or_a_template_is_the_callers_error() {
     let err = faces.compare(&good, &good[..good.len() / 2]).await.unwrap_err();
     assert!(matches!(err.code, AppCode::CorruptedTemplate | AppCode::IncompatibleTemplate), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_probe_of_several_frames_is_their_quality_weighted_mean_and_skips_frames_without_a_face() {
+    use vouch_app::faces::{probe_template, subject_template};
+    use vouch_vision::FaceTemplate;
+    let faces = service();
+    let limits = faces.limits;
+    let blank = vouch_vision::image_io::encode_jpeg(&RgbImage::from_pixel(320, 240, Rgb([90, 90, 90])), 90).unwrap();
+    let frames = vec![photo("fr_obama.jpg"), blank.clone(), photo("fr_obama2.jpg")];
+    let (fused, each, weights) = faces
+        .run(move |engine| {
+            let fused = probe_template(engine, &frames, limits)?;
+            let mut each = Vec::new();
+            let mut weights = Vec::new();
+            for name in ["fr_obama.jpg", "fr_obama2.jpg"] {
+                let img = vouch_vision::decode(&photo(name), limits)?;
+                let face = engine.detect(&img)?.subject.unwrap();
+                let sharpness = vouch_vision::quality::face_stats(&img, face.rect).sharpness();
+                weights.push(vouch_vision::quality::frame_weight(sharpness, &face));
+                each.push(subject_template(engine, &photo(name), limits)?.unwrap());
+            }
+            Ok((fused.unwrap(), each, weights))
+        })
+        .await
+        .unwrap();
+    assert!(weights.iter().all(|w| *w > 0.0), "{weights:?}");
+    let expected = FaceTemplate::fuse(&[(&each[0], weights[0]), (&each[1], weights[1])], 3).unwrap();
+    assert!(fused.cosine(&expected) > 0.9999, "the blank frame is left out, the faces weighted");
+    // Between its frames: closer to each than they are to each other.
+    let apart = each[0].cosine(&each[1]);
+    assert!(fused.cosine(&each[0]) > apart && fused.cosine(&each[1]) > apart);
+
+    let none = faces.run(move |engine| probe_template(engine, &[blank], limits)).await.unwrap();
+    assert!(none.is_none(), "no frame shows a face");
+}

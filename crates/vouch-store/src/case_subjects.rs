@@ -112,7 +112,25 @@ pub(crate) fn name_enrolled_person(conn: &Conn<'_>, case_id: CaseId, person_id: 
     Ok(())
 }
 
-/// The face the case captured last: its selfie, else the last frame of its liveness step.
+/// The frames a case's face probe is made of: every frame its last selfie step kept (recorded together, in one
+/// transaction, the best last), else the last frame of its liveness step. Empty when it captured no face.
+pub fn latest_face_frames(store: &Store, case_id: CaseId) -> Result<Vec<(vouch_core::Evidence, Vec<u8>)>> {
+    let evidence = store.case_evidence(case_id)?;
+    let is_selfie = |e: &vouch_core::Evidence| e.kind == vouch_core::EvidenceKind::Selfie && e.purged_at.is_none();
+    let Some(last) = evidence.iter().rposition(is_selfie) else {
+        return Ok(store
+            .latest_evidence_bytes(case_id, vouch_core::EvidenceKind::LivenessFrames)?
+            .into_iter()
+            .collect());
+    };
+    let mut run: Vec<&vouch_core::Evidence> =
+        evidence.get(..=last).unwrap_or_default().iter().rev().take_while(|e| is_selfie(e)).collect();
+    run.reverse();
+    run.into_iter().map(|e| Ok((e.clone(), store.blobs().get(&e.sha256)?))).collect()
+}
+
+/// The face the case captured last: its selfie (the best frame of the step), else the last frame of its
+/// liveness step.
 pub fn latest_face_capture(store: &Store, case_id: CaseId) -> Result<Option<(vouch_core::Evidence, Vec<u8>)>> {
     match store.latest_evidence_bytes(case_id, vouch_core::EvidenceKind::Selfie)? {
         Some(selfie) => Ok(Some(selfie)),

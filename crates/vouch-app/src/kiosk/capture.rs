@@ -14,12 +14,14 @@ use vouch_core::{CaseId, EvidenceKind};
 use vouch_vision::active::{Assertion, Corner, LivenessType};
 use vouch_vision::engine::{BRIGHT_MEAN, DARK_MEAN};
 use vouch_vision::quality::face_stats;
-use vouch_vision::Warning;
+use vouch_vision::score::{similarity_score, MATCH_SCORE};
+use vouch_vision::{SelfieAnalysis, Warning};
 
 use super::customer::CaseSession;
 use super::Caller;
 use super::Kiosk;
 use crate::camera::Shot;
+use crate::faces::PROBE_FRAMES;
 use crate::{AppCode, AppError};
 use vouch_store::flows::NewStep;
 
@@ -29,6 +31,8 @@ pub const LIVENESS_ATTEMPTS: u32 = 3;
 const EVIDENCE_JPEG_QUALITY: u8 = 90;
 /// How long a capture waits for a usable frame before it gives the customer a hint instead.
 const CAPTURE_WINDOW: Duration = Duration::from_secs(3);
+/// How long after the first good selfie frame the kiosk looks for more of the probe's frames.
+const PROBE_WINDOW: Duration = Duration::from_millis(1500);
 /// An unfinished liveness run is forgotten after this.
 const RUN_TTL: Duration = Duration::from_secs(300);
 
@@ -208,19 +212,60 @@ pub(super) async fn record(
     Ok(Captured::recorded(crate::steps::case_session(&state.app, case_id).await?))
 }
 
-/// Takes the selfie: the first frame within a few seconds where one face is well placed, lit and sharp.
-/// Without one it answers the hints and records nothing, so the customer can adjust and try again.
+/// A good selfie frame and what the engine saw in it.
+type GoodFrame = (Arc<Shot>, SelfieAnalysis);
+
+/// Takes the selfie: the frames [`probe_frames`] keeps, recorded best last, so that the face steps make their
+/// probe of them ([`crate::faces::probe_template`]) and show the best. Without a good frame it answers the hints
+/// and records nothing, so the customer can adjust and try again.
 pub async fn selfie_capture(state: &Kiosk, caller: &Caller, args: StepArgs) -> Result<Captured, AppError> {
     let (case_id, _) = current_step(state, &args, StepKind::Selfie).await?;
+    let mut good = match probe_frames(state).await? {
+        Ok(good) => good,
+        Err(hints) => return Ok(Captured { captured: false, outcome: None, hints: Some(hints), session: None }),
+    };
+    good.sort_by(|(_, a), (_, b)| a.frame_weight().total_cmp(&b.frame_weight()));
+    let Some((shot, best)) = good.last() else {
+        return Err(AppError::internal("the selfie lost its frames"));
+    };
+    let detail = json!({
+        "source": shot.kind,
+        "demo": shot.kind.is_demo(),
+        "face": best.face.rect,
+        "confidence": best.face.confidence,
+        "passive_liveness": best.liveness,
+        "brightness": best.brightness,
+        "sharpness": best.sharpness,
+        "frames": good.len(),
+        "frame_weights": good.iter().map(|(_, a)| a.frame_weight()).collect::<Vec<f32>>(),
+    });
+    if shot.kind.is_demo() {
+        tracing::warn!(%case_id, "selfie taken from the DEMO camera");
+    }
+    let captures =
+        good.iter().map(|(shot, _)| Ok((EvidenceKind::Selfie, jpeg(shot)?))).collect::<Result<_, AppError>>()?;
+    let step = NewStep { case_id, index: args.index, kind: StepKind::Selfie, outcome: StepOutcome::Passed, detail };
+    record(state, caller, step, captures).await
+}
+
+/// From the first frame within [`CAPTURE_WINDOW`] where one face is well placed, lit and sharp, the good frames of
+/// the next [`PROBE_WINDOW`]: at most [`PROBE_FRAMES`], all of the same person. `Err` holds the last hints when no
+/// frame was good.
+async fn probe_frames(state: &Kiosk) -> Result<Result<Vec<GoodFrame>, Vec<Hint>>, AppError> {
     let deadline = Instant::now() + CAPTURE_WINDOW;
-    let mut after = 0u64;
+    let (mut after, mut window_ends) = (0u64, deadline);
     let mut last_hints = vec![Hint::NoFace];
-    while Instant::now() < deadline {
-        let shot = state.camera.next_after(after, Duration::from_secs(2)).await.map_err(camera_error)?;
+    let mut good: Vec<GoodFrame> = Vec::new();
+    while Instant::now() < window_ends && good.len() < PROBE_FRAMES {
+        let shot = match state.camera.next_after(after, Duration::from_secs(2)).await {
+            Ok(shot) => shot,
+            // The camera went away after a good frame: what was taken stands.
+            Err(_) if !good.is_empty() => break,
+            Err(e) => return Err(camera_error(e)),
+        };
         after = shot.seq;
         let frame = shot.clone();
-        let analysis = state.faces.run(move |engine| engine.analyze_selfie(&frame.image)).await?;
-        let Some(a) = analysis else {
+        let Some(a) = state.faces.run(move |engine| engine.analyze_selfie(&frame.image)).await? else {
             last_hints = vec![Hint::NoFace];
             continue;
         };
@@ -229,23 +274,15 @@ pub async fn selfie_capture(state: &Kiosk, caller: &Caller, args: StepArgs) -> R
             last_hints = hints;
             continue;
         }
-        let detail = json!({
-            "source": shot.kind,
-            "demo": shot.kind.is_demo(),
-            "face": a.face.rect,
-            "confidence": a.face.confidence,
-            "passive_liveness": a.liveness,
-            "brightness": a.brightness,
-            "sharpness": a.sharpness,
-        });
-        if shot.kind.is_demo() {
-            tracing::warn!(%case_id, "selfie taken from the DEMO camera");
+        match good.first() {
+            None => window_ends = deadline.min(Instant::now() + PROBE_WINDOW),
+            // Someone else stepped in front of the camera: not a frame of this customer.
+            Some((_, first)) if similarity_score(first.template.cosine(&a.template)) < MATCH_SCORE => continue,
+            Some(_) => {}
         }
-        let captures = vec![(EvidenceKind::Selfie, jpeg(&shot)?)];
-        let step = NewStep { case_id, index: args.index, kind: StepKind::Selfie, outcome: StepOutcome::Passed, detail };
-        return record(state, caller, step, captures).await;
+        good.push((shot, a));
     }
-    Ok(Captured { captured: false, outcome: None, hints: Some(last_hints), session: None })
+    Ok(if good.is_empty() { Err(last_hints) } else { Ok(good) })
 }
 
 #[derive(Serialize, TS)]

@@ -12,20 +12,21 @@ use vouch_vision::FaceEngine;
 use super::capture::{current_step, record, StepArgs};
 use super::Caller;
 use super::Kiosk;
-use crate::faces::subject_template;
+use crate::faces::{probe_template, subject_template};
 use crate::AppError;
 use vouch_store::flows::NewStep;
 
 use crate::subject_cases::{self, unmatched};
 
-/// The calibrated score between the subject faces of two photos, or the reason there is none.
+/// The calibrated score between the probe made of the selfie's frames and the reference photo's subject face, or
+/// the reason there is none.
 fn compare(
     engine: &FaceEngine,
-    probe: &[u8],
+    probe: &[Vec<u8>],
     reference: &[u8],
     limits: vouch_vision::ImageLimits,
 ) -> vouch_vision::Result<Result<(f32, f32), Value>> {
-    let Some(probe) = subject_template(engine, probe, limits)? else {
+    let Some(probe) = probe_template(engine, probe, limits)? else {
         return Ok(Err(unmatched("no_face_in_selfie", "no face was found in the captured selfie")));
     };
     let Some(reference) = subject_template(engine, reference, limits)? else {
@@ -57,7 +58,8 @@ pub async fn face_match_run(
     // on the scanned page.
     let (probe, reference_kind, photo) = state
         .db(move |s| {
-            let probe = vouch_store::case_subjects::latest_face_capture(s, case_id)?;
+            let probe =
+                subject_cases::FaceProbe { frames: vouch_store::case_subjects::latest_face_frames(s, case_id)? };
             let (kind, photo) = match reference {
                 FaceReference::Document => match s.latest_evidence_bytes(case_id, EvidenceKind::ChipData)? {
                     Some(chip) => (EvidenceKind::ChipData, Some(chip)),
@@ -94,8 +96,8 @@ pub async fn face_match_run(
         _ => ("uploaded", "no reference photo was uploaded for this case before the customer got here"),
     };
     let limits = state.faces.limits;
-    let (outcome, detail) = match (probe, photo) {
-        (None, _) => (StepOutcome::Failed, unmatched("no_selfie", "the case has no selfie to compare")),
+    let (outcome, detail) = match (probe.shown().is_some(), photo) {
+        (false, _) => (StepOutcome::Failed, unmatched("no_selfie", "the case has no selfie to compare")),
         (_, None) => (
             StepOutcome::Failed,
             unmatched(
@@ -103,19 +105,20 @@ pub async fn face_match_run(
                 missing,
             ),
         ),
-        (Some((probe_ev, probe)), Some((ref_ev, photo))) => {
-            let compared = state.faces.run(move |engine| compare(engine, &probe, &photo, limits)).await?;
+        (true, Some((ref_ev, photo))) => {
+            let frames = probe.photos();
+            let compared = state.faces.run(move |engine| compare(engine, &frames, &photo, limits)).await?;
             match compared {
                 Ok((cosine, score)) => {
                     let outcome = vouch_core::step_rules::face_match(score, threshold);
-                    let detail = json!({
+                    let mut detail = json!({
                         "reference": reference_name,
                         "score": score,
                         "cosine": cosine,
                         "threshold": threshold,
-                        "selfie": probe_ev.sha256,
                         "reference_photo": ref_ev.sha256,
                     });
+                    subject_cases::merge(&mut detail, probe.cited());
                     (outcome, detail)
                 }
                 Err(why) => (StepOutcome::Failed, why),

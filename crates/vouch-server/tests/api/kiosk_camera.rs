@@ -248,6 +248,12 @@ async fn face_match_compares_the_selfie_with_the_uploaded_reference_photo() {
     assert_eq!(step["outcome"], "passed", "{matched}");
     let score = step["detail"]["score"].as_f64().unwrap();
     assert!(score > 0.5, "{step}");
+    // The selfie kept the good frames of its probe window, best last, and the match was made of all of them.
+    let frames = matched["session"]["done"][0]["detail"]["frames"].as_u64().unwrap();
+    let selfies = kit.text_rows("SELECT sha256 FROM evidence WHERE kind = 'selfie' ORDER BY seq");
+    assert!((1..=3).contains(&frames) && selfies.len() as u64 == frames, "{frames} frames, {selfies:?}");
+    assert_eq!(step["detail"]["selfie_frames"].as_u64(), Some(frames), "{step}");
+    assert_eq!(step["detail"]["selfie"].as_str(), selfies.last().unwrap()[0].as_deref(), "the best frame is cited");
     assert_eq!(matched["session"]["next"]["state"], "awaiting_decision");
     let kinds = evidence_kinds(&kit);
     assert!(kinds.contains(&("reference_photo".into(), "image/jpeg".into())), "{kinds:?}");
