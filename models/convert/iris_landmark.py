@@ -18,15 +18,11 @@ coordinates, x y z per point: `contours` [1,213] (71 points: eye lids 0-15, then
 (`make iris-model` fetches the wheel and runs this.) Every unsupported operator or option is an error.
 """
 
-import argparse
-import sys
-
 import numpy as np
-import onnx
 import tflite
 from onnx import TensorProto, helper
 
-from selfie_segmentation import PADDING_SAME, Converter
+from selfie_segmentation import PADDING_SAME, Converter, run
 
 
 class IrisConverter(Converter):
@@ -108,17 +104,5 @@ class IrisConverter(Converter):
         )
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tflite", required=True)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
-    with open(args.tflite, "rb") as f:
-        model = tflite.Model.GetRootAsModel(f.read(), 0)
-    onnx_model = IrisConverter(model).convert()
-    onnx.save(onnx_model, args.out)
-    print(f"wrote {args.out}: {len(onnx_model.graph.node)} nodes", file=sys.stderr)
-
-
 if __name__ == "__main__":
-    main()
+    run(IrisConverter, __doc__)

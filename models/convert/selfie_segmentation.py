@@ -248,17 +248,18 @@ class Converter:
         )
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def run(converter_class, description):
+    """Reads `--tflite`, converts it with `converter_class` and writes `--out`: every converter's command line."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tflite", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     with open(args.tflite, "rb") as f:
         model = tflite.Model.GetRootAsModel(f.read(), 0)
-    onnx_model = Converter(model).convert()
+    onnx_model = converter_class(model).convert()
     onnx.save(onnx_model, args.out)
     print(f"wrote {args.out}: {len(onnx_model.graph.node)} nodes", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    main()
+    run(Converter, __doc__)

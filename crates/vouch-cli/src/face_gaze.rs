@@ -7,7 +7,7 @@ use anyhow::Context;
 use vouch_vision::gaze::Gaze;
 use vouch_vision::geometry::Point;
 use vouch_vision::image::{Rgb, RgbImage};
-use vouch_vision::{decode, FaceEngine, ImageLimits};
+use vouch_vision::FaceEngine;
 
 struct Measured {
     head_yaw: f32,
@@ -64,11 +64,7 @@ pub fn gaze(models: &Path, inputs: &[PathBuf], marks: Option<&Path>, threads: us
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut implausible = 0;
     for file in &files {
-        let Ok(img) =
-            std::fs::read(file).map_err(anyhow::Error::from).and_then(|b| Ok(decode(&b, ImageLimits::default())?))
-        else {
-            continue;
-        };
+        let Some(img) = crate::faces::read_photo(file) else { continue };
         let Some(m) = measure(&engine, &img)? else { continue };
         if let Some(dir) = marks {
             let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();

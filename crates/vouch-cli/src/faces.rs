@@ -160,6 +160,11 @@ pub fn bench(models: &Path, photo: &Path, runs: usize, threads: usize) -> anyhow
     Ok(())
 }
 
+/// A photo decoded, or `None` when it cannot be read or is not an image (the folder walks pass over it).
+pub(crate) fn read_photo(file: &Path) -> Option<RgbImage> {
+    decode(&std::fs::read(file).ok()?, ImageLimits::default()).ok()
+}
+
 /// The photos named, and those in the folders named (sub-folders included), sorted.
 pub(crate) fn image_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
@@ -183,11 +188,7 @@ pub fn aligned(models: &Path, inputs: &[PathBuf], out: &Path, threads: usize) ->
     let files = image_files(inputs)?;
     let mut written = 0;
     for file in &files {
-        let Ok(img) =
-            std::fs::read(file).map_err(anyhow::Error::from).and_then(|b| Ok(decode(&b, ImageLimits::default())?))
-        else {
-            continue;
-        };
+        let Some(img) = crate::faces::read_photo(file) else { continue };
         let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         for (n, face) in engine.detect(&img)?.faces.iter().enumerate() {
             let crop = vouch_vision::embed::align(&img, face)?;

@@ -370,6 +370,29 @@ fn faces_aligned_writes_the_crop_the_embedder_sees_of_every_face() {
     assert_eq!((crop.width(), crop.height()), (112, 112));
 }
 
+#[test]
+fn faces_gaze_prints_where_the_eyes_look_and_draws_it() {
+    let root = vouch_testkit::repo_root();
+    let out_dir = tempfile::tempdir().unwrap();
+    let (faces, obama2) = (root.join("testdata/faces"), root.join("testdata/faces/fr_obama2.jpg"));
+    // A photo turned onto its side: the face is found, its eyes are not measured.
+    let turned = out_dir.path().join("turned.png");
+    image::open(&obama2).unwrap().rotate90().save(&turned).unwrap();
+    let marks = out_dir.path().join("marks");
+    let args = ["gaze".as_ref(), faces.as_os_str(), turned.as_os_str(), "--marks".as_ref(), marks.as_os_str()];
+    let out = vouch_faces(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("6 faces with measurable eyes in 7 files (1 faces without)"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("turned.png") && l.contains("not upright")), "{text}");
+    // obama2 looks to his right with his head and his eyes.
+    let row = text.lines().find(|l| l.starts_with("fr_obama2.jpg")).unwrap();
+    let degrees: Vec<f32> = row.split_whitespace().skip(1).map(|v| v.trim_end_matches('°').parse().unwrap()).collect();
+    assert!(degrees[0] > 8.0 && degrees[2] > 8.0, "{row}");
+    let band = image::open(marks.join("fr_obama2-eyes.png")).unwrap();
+    assert_eq!(band.width(), 512);
+}
+
 fn vouch_with_stdin(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
     let mut child = Command::new(VOUCH)
