@@ -9,8 +9,8 @@ use vouch_vision::geometry::{round_u8, sample, Point};
 use super::faces::{engine, photo, subject};
 
 /// Iris moves in eye widths: 0.15 sideways is a turn of about 26° by the eye model (an adult eye turns up to
-/// about 35° each way), 0.08 up or down about 13°. The model reads a warped iris's move at about half that
-/// (the lids it sees do not move with it): the thresholds below are what it measures.
+/// about 35° each way), 0.08 up or down about 13°. The model reads a warped iris's move at a quarter to two
+/// fifths of that (the lids it sees do not move with it): the thresholds below are what it measures.
 const SIDE: f32 = 0.15;
 const UP: f32 = 0.08;
 
