@@ -117,7 +117,7 @@ async fn a_pending_webhook_survives_sigkill_and_is_delivered_after_restart() {
     let data = data_dir(&tmp);
     let log = tmp.path().join("server.log");
     std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("vouch.toml"), "[webhooks]\nbackoff_secs = 1.0\nretries = 3\n").unwrap();
+    std::fs::write(data.join("vouch.toml"), "[webhooks]\nbackoff_secs = 3.0\nretries = 3\n").unwrap();
     let hook = Receiver::start(&[]).await;
     hook.answer_from_now(500);
     let integrator = add_client(&data, &["--webhook-url", &hook.url]);
@@ -131,8 +131,15 @@ async fn a_pending_webhook_survives_sigkill_and_is_delivered_after_restart() {
     let admin = api.oauth_token(&admin).await;
     assert_eq!(api.complete(&admin, &id, &approval()).await.status().as_u16(), 200);
 
-    // The first attempt fails; kill the server hard while the delivery waits for its retry.
+    // The first attempt fails; kill the server hard while the delivery waits for its retry. Waiting for the failure
+    // to be recorded first: a kill between the receiver's answer and that record leaves the delivery claimed, due
+    // again only when its lease ends (a minute), which is the crash path of a store test, not of this one.
     assert!(eventually(Duration::from_secs(20), || hook.hits() >= 1).await);
+    let recorded = || -> bool {
+        let db = rusqlite::Connection::open(data.join("vouch.db")).unwrap();
+        db.query_row("SELECT attempts FROM webhook_deliveries", [], |r| r.get::<_, i64>(0)).unwrap_or(0) >= 1
+    };
+    assert!(eventually(Duration::from_secs(20), recorded).await, "the failed attempt is recorded");
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     let hits_before_restart = hook.hits();
