@@ -12,7 +12,10 @@ type EvidenceItem = CaseDetail['evidence'][number];
 /** The case's photos side by side (selfie and reference), so the clerk can compare them by eye. Each view is
  * audited on the server. */
 function Photos(props: { caseId: string; evidence: EvidenceItem[] }) {
-  const shown = props.evidence.filter((e) => ['selfie', 'reference_photo', 'chip_data', 'document_page'].includes(e.kind) && !e.purged_at);
+  const photos = props.evidence.filter((e) => ['selfie', 'reference_photo', 'chip_data', 'document_page'].includes(e.kind) && !e.purged_at);
+  // A selfie step keeps several frames, best last: the clerk compares the best one.
+  const bestSelfie = photos.filter((e) => e.kind === 'selfie').pop();
+  const shown = photos.filter((e) => e.kind !== 'selfie' || e === bestSelfie);
   const [srcs, setSrcs] = useState<Record<string, string>>({});
   useEffect(() => {
     for (const e of shown) {
